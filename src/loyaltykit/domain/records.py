@@ -1,0 +1,136 @@
+"""Plain-data forms of domain values, for idempotency records and storage.
+
+Explicit mapping functions, kept apart from the model: JSON-compatible dicts with
+ISO 8601 instants, exact fractions as ``"p/q"`` strings and enums by value.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
+
+from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.ledger import Entry, EntryKind, LotChange
+
+__all__ = [
+    "customer_from_record",
+    "customer_to_record",
+    "entry_from_record",
+    "entry_to_record",
+    "instant_from_text",
+    "profile_from_record",
+    "profile_to_record",
+]
+
+
+def _text(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def instant_from_text(value: str | None) -> datetime | None:
+    """Parse an ISO 8601 instant written by this module (always with an offset)."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def entry_to_record(entry: Entry) -> dict[str, Any]:
+    """An entry as plain data."""
+    return {
+        "customer_id": entry.customer_id,
+        "point_type": entry.point_type,
+        "seq": entry.seq,
+        "kind": entry.kind.value,
+        "amount": entry.amount,
+        "pending_delta": entry.pending_delta,
+        "deficit_delta": entry.deficit_delta,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "recorded_at": entry.recorded_at.isoformat(),
+        "idempotency_key": entry.idempotency_key,
+        "reason": entry.reason,
+        "actor": entry.actor,
+        "reverses": entry.reverses,
+        "portion": None if entry.portion is None else str(entry.portion),
+        "shortfall": entry.shortfall,
+        "lots": [[change.lot_id, change.delta] for change in entry.lots],
+        "metadata": [[key, value] for key, value in entry.metadata],
+    }
+
+
+def entry_from_record(record: dict[str, Any]) -> Entry:
+    """The entry :func:`entry_to_record` wrote."""
+    return Entry(
+        customer_id=record["customer_id"],
+        point_type=record["point_type"],
+        seq=record["seq"],
+        kind=EntryKind(record["kind"]),
+        amount=record["amount"],
+        pending_delta=record["pending_delta"],
+        deficit_delta=record["deficit_delta"],
+        occurred_at=_instant(record["occurred_at"]),
+        recorded_at=_instant(record["recorded_at"]),
+        idempotency_key=record["idempotency_key"],
+        reason=record["reason"],
+        actor=record["actor"],
+        reverses=record["reverses"],
+        portion=None if record["portion"] is None else Fraction(record["portion"]),
+        shortfall=record["shortfall"],
+        lots=tuple(LotChange(lot_id=lot_id, delta=delta) for lot_id, delta in record["lots"]),
+        metadata=tuple((key, value) for key, value in record["metadata"]),
+    )
+
+
+def profile_to_record(profile: Profile) -> dict[str, Any]:
+    """A profile as plain data."""
+    return {
+        "name": profile.name,
+        "gender": profile.gender,
+        "birthday": None if profile.birthday is None else profile.birthday.isoformat(),
+        "email": profile.email,
+        "phone": profile.phone,
+        "preferred_channel": profile.preferred_channel,
+        "tags": sorted(profile.tags),
+        "attributes": [[key, value] for key, value in profile.attributes],
+    }
+
+
+def profile_from_record(record: dict[str, Any]) -> Profile:
+    """The profile :func:`profile_to_record` wrote."""
+    birthday = record.get("birthday")
+    return Profile(
+        name=record.get("name"),
+        gender=record.get("gender"),
+        birthday=None if birthday is None else date.fromisoformat(birthday),
+        email=record.get("email"),
+        phone=record.get("phone"),
+        preferred_channel=record.get("preferred_channel"),
+        tags=frozenset(record.get("tags", ())),
+        attributes=tuple((key, value) for key, value in record.get("attributes", ())),
+    )
+
+
+def customer_to_record(customer: Customer) -> dict[str, Any]:
+    """A customer as plain data."""
+    return {
+        "id": customer.id,
+        "enrolled_at": customer.enrolled_at.isoformat(),
+        "status": customer.status.value,
+        "profile": profile_to_record(customer.profile),
+        "referred_by": customer.referred_by,
+        "erased_at": _text(customer.erased_at),
+    }
+
+
+def customer_from_record(record: dict[str, Any]) -> Customer:
+    """The customer :func:`customer_to_record` wrote."""
+    return Customer(
+        id=record["id"],
+        enrolled_at=_instant(record["enrolled_at"]),
+        status=CustomerStatus(record["status"]),
+        profile=profile_from_record(record["profile"]),
+        referred_by=record["referred_by"],
+        erased_at=instant_from_text(record["erased_at"]),
+    )

@@ -1,0 +1,214 @@
+"""One exception hierarchy for everything loyaltykit refuses.
+
+Every error is a :class:`LoyaltyError`; the branches say what kind of problem it is
+(bad input, something missing, a conflict, a rule that forbids the command, a storage
+failure). Every message names the offending value, so a log line is enough to act on.
+A command that raises has changed nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AccountNotActive",
+    "ConcurrencyConflict",
+    "CurrencyMismatch",
+    "CustomerAlreadyExists",
+    "IdempotencyConflict",
+    "InsufficientPoints",
+    "InvalidAmount",
+    "InvalidArgument",
+    "InvalidCurrency",
+    "InvalidIdentifier",
+    "LoyaltyError",
+    "NaiveDatetime",
+    "NotFound",
+    "NotReversible",
+    "OverReversal",
+    "RuleViolation",
+    "StorageError",
+    "StorageUnavailable",
+    "UnknownCustomer",
+    "UnknownEntry",
+    "UnknownPointType",
+    "UnknownStorage",
+]
+
+
+class LoyaltyError(Exception):
+    """The root of every error loyaltykit raises on purpose."""
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+class InvalidArgument(LoyaltyError, ValueError):
+    """An argument is malformed or out of range; the message names it and its value."""
+
+
+class InvalidAmount(InvalidArgument):
+    """A points or money amount is not acceptable (zero, negative, a float, a bool...)."""
+
+    def __init__(self, what: str, value: Any, expected: str) -> None:
+        super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
+        self.what = what
+        self.value = value
+
+
+class NaiveDatetime(InvalidArgument):
+    """A datetime without a time zone was passed where an instant is needed."""
+
+    def __init__(self, what: str, value: Any) -> None:
+        shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+        super().__init__(
+            f"{what}: {shown} has no time zone; pass an aware datetime "
+            "(for example datetime(2026, 5, 1, tzinfo=ZoneInfo('Asia/Shanghai')))"
+        )
+        self.what = what
+        self.value = value
+
+
+class InvalidCurrency(InvalidArgument):
+    """A currency code is not a three-letter ISO 4217 code."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(f"currency {value!r} is not an ISO 4217 code like 'CNY' or 'EUR'")
+        self.value = value
+
+
+class CurrencyMismatch(InvalidArgument):
+    """Arithmetic or comparison between two different currencies."""
+
+    def __init__(self, left: str, right: str) -> None:
+        super().__init__(f"cannot combine {left} with {right}: currencies differ")
+        self.left = left
+        self.right = right
+
+
+class InvalidIdentifier(InvalidArgument):
+    """An identifier (customer id, idempotency key, point type code) is malformed."""
+
+    def __init__(self, what: str, value: Any, expected: str) -> None:
+        super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
+        self.what = what
+        self.value = value
+
+
+# --- something is missing ---------------------------------------------------------------
+
+
+class NotFound(LoyaltyError, LookupError):
+    """Something the command refers to does not exist."""
+
+
+class UnknownCustomer(NotFound):
+    """No customer has this id."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"no customer with id {customer_id!r}")
+        self.customer_id = customer_id
+
+
+class UnknownPointType(NotFound):
+    """The program declares no point type with this code."""
+
+    def __init__(self, code: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"point type {code!r} is not declared; the program has {list(known)}")
+        self.code = code
+
+
+class UnknownEntry(NotFound):
+    """No ledger entry matches: an entry id, or an earlier command's idempotency key."""
+
+    def __init__(self, customer_id: str, reference: str) -> None:
+        super().__init__(f"customer {customer_id!r} has no ledger entries for {reference!r}")
+        self.customer_id = customer_id
+        self.reference = reference
+
+
+class UnknownStorage(NotFound):
+    """No storage backend is registered for a URL's scheme."""
+
+    def __init__(self, url: str, scheme: str, known: tuple[str, ...]) -> None:
+        super().__init__(
+            f"no storage backend for scheme {scheme!r} in {url!r}; registered: {list(known)}"
+        )
+        self.url = url
+        self.scheme = scheme
+
+
+# --- conflicts ----------------------------------------------------------------------
+
+
+class IdempotencyConflict(LoyaltyError):
+    """An idempotency key was reused with different arguments."""
+
+    def __init__(self, key: str, command: str, first_command: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was first used for {first_command} with other "
+            f"arguments; this call is {command}. Use a new key for a new command"
+        )
+        self.key = key
+
+
+class CustomerAlreadyExists(LoyaltyError):
+    """Enrolling a customer id that is already enrolled (under another key)."""
+
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"customer {customer_id!r} is already enrolled")
+        self.customer_id = customer_id
+
+
+# --- the rules forbid it --------------------------------------------------------------
+
+
+class RuleViolation(LoyaltyError):
+    """The command is well formed but the current state forbids it."""
+
+
+class InsufficientPoints(RuleViolation):
+    """A debit asks for more points than are available."""
+
+    def __init__(self, customer_id: str, point_type: str, requested: int, available: int) -> None:
+        super().__init__(
+            f"customer {customer_id!r} has {available} {point_type} available, "
+            f"{requested} were requested"
+        )
+        self.customer_id = customer_id
+        self.point_type = point_type
+        self.requested = requested
+        self.available = available
+
+
+class AccountNotActive(RuleViolation):
+    """The customer's status (suspended, closed) forbids this command."""
+
+    def __init__(self, customer_id: str, status: str, command: str) -> None:
+        super().__init__(f"customer {customer_id!r} is {status}: {command} is not allowed")
+        self.customer_id = customer_id
+        self.status = status
+        self.command = command
+
+
+class NotReversible(RuleViolation):
+    """The entries a reversal points at cannot be reversed (expiry, a reversal...)."""
+
+
+class OverReversal(RuleViolation):
+    """A reversal would undo more than the original command did."""
+
+
+# --- storage -------------------------------------------------------------------------
+
+
+class StorageError(LoyaltyError):
+    """A backend failed; drivers' exceptions are translated into this branch."""
+
+
+class StorageUnavailable(StorageError):
+    """The backend cannot be reached or an optional dependency is missing."""
+
+
+class ConcurrencyConflict(StorageError):
+    """Another writer changed the same rows; the command was rolled back and may be retried."""

@@ -1,0 +1,1 @@
+"""The policy engine: programs, conditions and their evaluation."""

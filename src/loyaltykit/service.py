@@ -1,0 +1,932 @@
+"""The :class:`Loyalty` facade: one method per business command.
+
+Each mutating command runs in one unit of work: lock the customer, check the
+idempotency key, bring the account up to date (settle lots that fell due), ask the
+domain, save the posting, record the outcome under the key, commit. A command that
+raises changes nothing; replaying a key returns the first outcome and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from fractions import Fraction
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import attrs
+
+from loyaltykit.domain import ledger
+from loyaltykit.domain.customer import (
+    EARNING_STATUSES,
+    SPENDING_STATUSES,
+    Customer,
+    Profile,
+)
+from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind, Lot, Posting
+from loyaltykit.domain.records import (
+    customer_from_record,
+    customer_to_record,
+    profile_to_record,
+)
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    CustomerAlreadyExists,
+    IdempotencyConflict,
+    InvalidAmount,
+    InvalidArgument,
+    UnknownCustomer,
+    UnknownEntry,
+)
+from loyaltykit.outcomes import (
+    Balance,
+    Receipt,
+    SettlementReport,
+    Statement,
+    StatementLine,
+    receipt_from_record,
+    receipt_to_record,
+)
+from loyaltykit.policy.program import PointType, Program
+from loyaltykit.storage.base import IdempotencyRecord, Storage, UnitOfWork
+from loyaltykit.storage.memory import MemoryStorage
+from loyaltykit.storage.registry import open_storage
+from loyaltykit.values import (
+    CustomerId,
+    Points,
+    aware,
+    frozen_metadata,
+    identifier,
+    points_amount,
+)
+from loyaltykit.values import (
+    portion as _as_portion,
+)
+
+__all__ = ["Loyalty"]
+
+T = TypeVar("T")
+POINTS = "points"
+CUSTOMER_COMMANDS = frozenset(
+    {"enroll", "update_profile", "suspend", "reactivate", "close", "erase"}
+)
+
+
+def _fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
+    canonical = json.dumps([command, arguments], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _text(what: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{what}: {value!r} is not a string")
+    return value
+
+
+class Loyalty:
+    """The loyalty programme as a service other applications call.
+
+    >>> from datetime import datetime, timezone
+    >>> loyalty = Loyalty()  # the default program, in memory
+    >>> at = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
+    >>> _ = loyalty.enroll("c-1", at=at, idempotency_key="enroll-c-1")
+    >>> loyalty.earn("c-1", 120, at=at, idempotency_key="order-1").balance.available
+    120
+
+    ``storage`` is a :class:`~loyaltykit.storage.base.Storage`, a URL such as
+    ``"memory://"`` or ``"sqlite:///loyalty.db"``, or ``None`` for a new in-memory store.
+    """
+
+    def __init__(
+        self,
+        program: Program | None = None,
+        *,
+        storage: Storage | str | None = None,
+        retries: int = 5,
+    ) -> None:
+        self.program = Program() if program is None else program
+        self.storage: Storage
+        if storage is None:
+            self.storage = MemoryStorage()
+        elif isinstance(storage, str):
+            self.storage = open_storage(storage)
+        else:
+            self.storage = storage
+        self._retries = retries
+
+    def close(self) -> None:
+        """Release the storage's connections."""
+        self.storage.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- the command pipeline -------------------------------------------------------
+
+    def _run(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        key: str,
+        arguments: Mapping[str, Any],
+        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], T],
+        encode: Callable[[T], Mapping[str, Any]],
+        decode: Callable[[UnitOfWork, Mapping[str, Any]], T],
+        *,
+        at: datetime,
+        lock: Iterable[CustomerId] = (),
+    ) -> T:
+        fingerprint = _fingerprint(name, arguments)
+        for attempt in range(self._retries + 1):
+            try:
+                with self.storage.unit_of_work() as uow:
+                    customers: dict[CustomerId, Customer] = {}
+                    for locked in sorted(set(lock)):  # one order everywhere: no deadlocks
+                        found = uow.customers.get(locked, for_update=True)
+                        if found is None:
+                            raise UnknownCustomer(locked)
+                        customers[locked] = found
+                    record = uow.idempotency.get(customer_id, key)
+                    if record is not None:
+                        if record.command != name or record.fingerprint != fingerprint:
+                            raise IdempotencyConflict(key, name, record.command)
+                        return decode(uow, record.outcome)
+                    outcome = action(uow, customers)
+                    uow.idempotency.add(
+                        IdempotencyRecord(
+                            customer_id=customer_id,
+                            key=key,
+                            command=name,
+                            fingerprint=fingerprint,
+                            outcome=encode(outcome),
+                            recorded_at=at,
+                        )
+                    )
+                    uow.commit()
+                    return outcome
+            except (ConcurrencyConflict, CustomerAlreadyExists):
+                # Another writer won a race: try again, which replays its outcome if it
+                # used the same key; give up after a few attempts.
+                if attempt == self._retries:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ledger_command(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        key: str,
+        arguments: Mapping[str, Any],
+        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Receipt],
+        *,
+        at: datetime,
+        lock: Iterable[CustomerId],
+    ) -> Receipt:
+        return self._run(
+            name,
+            customer_id,
+            key,
+            arguments,
+            action,
+            receipt_to_record,
+            lambda _uow, record: attrs.evolve(receipt_from_record(record), replayed=True),
+            at=at,
+            lock=lock,
+        )
+
+    def _customer_command(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        key: str,
+        arguments: Mapping[str, Any],
+        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Customer],
+        *,
+        at: datetime,
+        lock: bool = True,
+    ) -> Customer:
+        def decode(uow: UnitOfWork, record: Mapping[str, Any]) -> Customer:
+            if record.get("redacted"):
+                current = uow.customers.get(customer_id)
+                if current is None:  # pragma: no cover - customers are never deleted
+                    raise UnknownCustomer(customer_id)
+                return current
+            return customer_from_record(dict(record))
+
+        return self._run(
+            name,
+            customer_id,
+            key,
+            arguments,
+            action,
+            customer_to_record,
+            decode,
+            at=at,
+            lock=(customer_id,) if lock else (),
+        )
+
+    def _point_type(self, code: object) -> PointType:
+        return self.program.point_type(_text("point_type", code))
+
+    @staticmethod
+    def _save(uow: UnitOfWork, posting: Posting, written: list[Entry]) -> Account:
+        uow.ledger.add_entries(posting.entries)
+        uow.ledger.save_lots(posting.lots)
+        uow.ledger.save_account(posting.account)
+        written.extend(posting.entries)
+        return posting.account
+
+    def _settled(
+        self,
+        uow: UnitOfWork,
+        customer_id: CustomerId,
+        point_type: str,
+        command: Command,
+        written: list[Entry],
+    ) -> Account:
+        """The account with every lot that fell due by ``command.at`` settled."""
+        account = uow.ledger.account(customer_id, point_type) or Account(
+            customer_id=customer_id, point_type=point_type
+        )
+        due = uow.ledger.due_lots(customer_id, point_type, command.at)
+        if not due:
+            return account
+        return self._save(uow, ledger.settle(account, due, command), written)
+
+    @staticmethod
+    def _receipt(
+        name: str,
+        command: Command,
+        customer_id: CustomerId,
+        written: list[Entry],
+        accounts: Iterable[Account],
+    ) -> Receipt:
+        assert command.idempotency_key is not None
+        return Receipt(
+            command=name,
+            idempotency_key=command.idempotency_key,
+            customer_id=customer_id,
+            at=command.at,
+            entries=tuple(written),
+            balances=tuple(Balance.of(account) for account in accounts),
+        )
+
+    @staticmethod
+    def _command(
+        at: object,
+        idempotency_key: object,
+        reason: object = "",
+        actor: object = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Command:
+        return Command(
+            at=aware("at", at),
+            idempotency_key=identifier("idempotency_key", idempotency_key),
+            reason=_text("reason", reason),
+            actor=None if actor is None else _text("actor", actor),
+            metadata=frozen_metadata(metadata),
+        )
+
+    def _expiry(self, point_type: PointType, at: datetime, expires_at: object) -> datetime | None:
+        if expires_at is not None:
+            return aware("expires_at", expires_at)
+        if point_type.expire_after is None:
+            return None
+        return at + point_type.expire_after
+
+    # --- customers ------------------------------------------------------------------
+
+    def enroll(
+        self,
+        customer_id: CustomerId,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        profile: Profile | None = None,
+        referred_by: CustomerId | None = None,
+    ) -> Customer:
+        """Enrol a new member; ``referred_by`` links the member who referred them."""
+        command = self._command(at, idempotency_key)
+        customer = Customer(
+            id=identifier("customer id", customer_id),
+            enrolled_at=command.at,
+            profile=Profile() if profile is None else profile,
+            referred_by=referred_by,
+        )
+
+        def action(uow: UnitOfWork, _: dict[CustomerId, Customer]) -> Customer:
+            if referred_by is not None and uow.customers.get(referred_by) is None:
+                raise UnknownCustomer(referred_by)
+            if uow.customers.get(customer.id) is not None:
+                raise InvalidArgument(
+                    f"customer {customer.id!r} is already enrolled; enrolling again needs "
+                    f"the first enrolment's idempotency key, not {idempotency_key!r}"
+                )
+            uow.customers.add(customer)
+            return customer
+
+        arguments = {"customer": customer_to_record(attrs.evolve(customer, enrolled_at=command.at))}
+        del arguments["customer"]["enrolled_at"]
+        return self._customer_command(
+            "enroll", customer.id, idempotency_key, arguments, action, at=command.at, lock=False
+        )
+
+    def customer(self, customer_id: CustomerId) -> Customer:
+        """The customer with this id; raises :class:`~loyaltykit.errors.UnknownCustomer`."""
+        with self.storage.unit_of_work() as uow:
+            found = uow.customers.get(customer_id)
+        if found is None:
+            raise UnknownCustomer(customer_id)
+        return found
+
+    def _change_customer(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        change: Callable[[Customer], Customer],
+        arguments: Mapping[str, Any],
+        *,
+        at: datetime,
+        idempotency_key: str,
+    ) -> Customer:
+        command = self._command(at, idempotency_key)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Customer:
+            changed = change(customers[customer_id])
+            uow.customers.update(changed)
+            if name == "erase":
+                uow.idempotency.redact(customer_id, CUSTOMER_COMMANDS)
+            return changed
+
+        return self._customer_command(
+            name, customer_id, idempotency_key, arguments, action, at=command.at
+        )
+
+    def update_profile(
+        self, customer_id: CustomerId, profile: Profile, *, at: datetime, idempotency_key: str
+    ) -> Customer:
+        """Replace the customer's profile (keep data current, 定期更新)."""
+        if not isinstance(profile, Profile):
+            raise InvalidArgument(f"profile: {profile!r} is not a loyaltykit.Profile")
+        return self._change_customer(
+            "update_profile",
+            customer_id,
+            lambda customer: customer.with_profile(profile),
+            {"profile": profile_to_record(profile)},
+            at=at,
+            idempotency_key=idempotency_key,
+        )
+
+    def suspend(self, customer_id: CustomerId, *, at: datetime, idempotency_key: str) -> Customer:
+        """Put the customer on hold: earning continues, redeeming and transfers stop."""
+        return self._change_customer(
+            "suspend", customer_id, Customer.suspended, {}, at=at, idempotency_key=idempotency_key
+        )
+
+    def reactivate(
+        self, customer_id: CustomerId, *, at: datetime, idempotency_key: str
+    ) -> Customer:
+        """Lift a suspension."""
+        return self._change_customer(
+            "reactivate",
+            customer_id,
+            Customer.reactivated,
+            {},
+            at=at,
+            idempotency_key=idempotency_key,
+        )
+
+    def close_account(
+        self, customer_id: CustomerId, *, at: datetime, idempotency_key: str
+    ) -> Customer:
+        """Close the membership; the ledger is kept and can still be corrected."""
+        return self._change_customer(
+            "close", customer_id, Customer.closed, {}, at=at, idempotency_key=idempotency_key
+        )
+
+    def erase(self, customer_id: CustomerId, *, at: datetime, idempotency_key: str) -> Customer:
+        """Remove the customer's personal data (right to erasure); the ledger stays whole.
+
+        Stored outcomes of earlier customer commands are redacted too; replaying one of
+        them afterwards returns the customer as they are now.
+        """
+        when = aware("at", at)
+        return self._change_customer(
+            "erase",
+            customer_id,
+            lambda customer: customer.erased(when),
+            {},
+            at=at,
+            idempotency_key=idempotency_key,
+        )
+
+    # --- the ledger -----------------------------------------------------------------
+
+    def earn(
+        self,
+        customer_id: CustomerId,
+        points: Points,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        point_type: str = POINTS,
+        expires_at: datetime | None = None,
+        available_from: datetime | None = None,
+        reason: str = "",
+        actor: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Receipt:
+        """Grant ``points`` as a new lot.
+
+        ``expires_at`` defaults to the point type's ``expire_after``; a lot with an
+        ``available_from`` in the future is pending until then (a return window).
+        """
+        command = self._command(at, idempotency_key, reason, actor, metadata)
+        kind = self._point_type(point_type)
+        points = points_amount("points", points)
+        expiry = self._expiry(kind, command.at, expires_at)
+        start = None if available_from is None else aware("available_from", available_from)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            customers[customer_id].require("earn", allowed=EARNING_STATUSES)
+            written: list[Entry] = []
+            account = self._settled(uow, customer_id, kind.code, command, written)
+            posting = ledger.credit(
+                account, points, command, expires_at=expiry, available_from=start
+            )
+            account = self._save(uow, posting, written)
+            return self._receipt("earn", command, customer_id, written, [account])
+
+        arguments = {
+            "customer": customer_id,
+            "points": points,
+            "point_type": kind.code,
+            "expires_at": expiry,
+            "available_from": start,
+            "reason": command.reason,
+            "actor": command.actor,
+            "metadata": command.metadata,
+        }
+        return self._ledger_command(
+            "earn",
+            customer_id,
+            command.idempotency_key or "",
+            arguments,
+            action,
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def redeem_points(
+        self,
+        customer_id: CustomerId,
+        points: Points,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        point_type: str = POINTS,
+        reason: str = "",
+        actor: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Receipt:
+        """Spend ``points``, taking the soonest-expiring lots first."""
+        command = self._command(at, idempotency_key, reason, actor, metadata)
+        kind = self._point_type(point_type)
+        points = points_amount("points", points)
+        if not kind.redeemable:
+            raise InvalidArgument(f"point_type: {kind.code!r} points cannot be redeemed")
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            customers[customer_id].require("redeem", allowed=SPENDING_STATUSES)
+            written: list[Entry] = []
+            account = self._settled(uow, customer_id, kind.code, command, written)
+            lots = uow.ledger.spendable_lots(customer_id, kind.code, command.at)
+            account = self._save(uow, ledger.debit(account, points, lots, command), written)
+            return self._receipt("redeem_points", command, customer_id, written, [account])
+
+        arguments = {
+            "customer": customer_id,
+            "points": points,
+            "point_type": kind.code,
+            "reason": command.reason,
+            "actor": command.actor,
+            "metadata": command.metadata,
+        }
+        return self._ledger_command(
+            "redeem_points",
+            customer_id,
+            command.idempotency_key or "",
+            arguments,
+            action,
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def adjust(
+        self,
+        customer_id: CustomerId,
+        points: Points,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        reason: str,
+        actor: str,
+        point_type: str = POINTS,
+        expires_at: datetime | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Receipt:
+        """A manual correction: positive ``points`` add a lot, negative ones take points
+        in spending order. ``reason`` and ``actor`` are required: adjustments are audited."""
+        command = self._command(at, idempotency_key, reason, actor, metadata)
+        if not command.reason.strip() or not (command.actor or "").strip():
+            raise InvalidArgument(
+                f"adjust needs a reason and an actor (got reason={reason!r}, actor={actor!r})"
+            )
+        kind = self._point_type(point_type)
+        if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+            raise InvalidAmount("points", points, "a non-zero int (negative to take points)")
+        expiry = self._expiry(kind, command.at, expires_at) if points > 0 else None
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            written: list[Entry] = []
+            account = self._settled(uow, customer_id, kind.code, command, written)
+            if points > 0:
+                posting = ledger.credit(
+                    account, points, command, kind=EntryKind.ADJUST, expires_at=expiry
+                )
+            else:
+                lots = uow.ledger.spendable_lots(customer_id, kind.code, command.at)
+                posting = ledger.debit(account, -points, lots, command, kind=EntryKind.ADJUST)
+            account = self._save(uow, posting, written)
+            return self._receipt("adjust", command, customer_id, written, [account])
+
+        arguments = {
+            "customer": customer_id,
+            "points": points,
+            "point_type": kind.code,
+            "expires_at": expiry,
+            "reason": command.reason,
+            "actor": command.actor,
+            "metadata": command.metadata,
+        }
+        return self._ledger_command(
+            "adjust",
+            customer_id,
+            command.idempotency_key or "",
+            arguments,
+            action,
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def transfer(
+        self,
+        from_customer: CustomerId,
+        to_customer: CustomerId,
+        points: Points,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        point_type: str = POINTS,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> Receipt:
+        """Move points between two members as one atomic pair of entries.
+
+        The receiver's lots keep the expiry the points had at the sender, so a
+        transfer can never extend the life of points. The key belongs to the sender.
+        """
+        command = self._command(at, idempotency_key, reason, actor)
+        kind = self._point_type(point_type)
+        points = points_amount("points", points)
+        if not kind.transferable:
+            raise InvalidArgument(f"point_type: {kind.code!r} points cannot be transferred")
+        if from_customer == to_customer:
+            raise InvalidArgument(f"transfer: {from_customer!r} cannot transfer to themselves")
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            customers[from_customer].require("transfer", allowed=SPENDING_STATUSES)
+            customers[to_customer].require("receive a transfer", allowed=SPENDING_STATUSES)
+            written: list[Entry] = []
+            sender = self._settled(uow, from_customer, kind.code, command, written)
+            receiver = self._settled(uow, to_customer, kind.code, command, written)
+            out = ledger.debit(
+                sender,
+                points,
+                uow.ledger.spendable_lots(from_customer, kind.code, command.at),
+                attrs.evolve(command, metadata=_with(command.metadata, "to", to_customer)),
+                kind=EntryKind.TRANSFER_OUT,
+            )
+            sender = self._save(uow, out, written)
+            parts = _parts_by_expiry(out.entries[-1], out.lots)
+            incoming = ledger.credit_lots(
+                receiver,
+                parts,
+                attrs.evolve(command, metadata=_with(command.metadata, "from", from_customer)),
+                kind=EntryKind.TRANSFER_IN,
+            )
+            receiver = self._save(uow, incoming, written)
+            return self._receipt("transfer", command, from_customer, written, [sender, receiver])
+
+        arguments = {
+            "from": from_customer,
+            "to": to_customer,
+            "points": points,
+            "point_type": kind.code,
+            "reason": command.reason,
+            "actor": command.actor,
+        }
+        return self._ledger_command(
+            "transfer",
+            from_customer,
+            command.idempotency_key or "",
+            arguments,
+            action,
+            at=command.at,
+            lock=(from_customer, to_customer),
+        )
+
+    def reverse(
+        self,
+        customer_id: CustomerId,
+        original_key: str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        portion: Fraction | str | int = 1,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> Receipt:
+        """Undo (a ``portion`` of) the command recorded under ``original_key``.
+
+        A credit (an earn, a positive adjustment) is clawed back lot by lot under the
+        program's refund policy; a debit (a redemption, a negative adjustment) gives the
+        points back to the lots they came from, with their original expiry. Portions
+        add up: reversing 1/2 twice reverses everything, and never more.
+        """
+        command = self._command(at, idempotency_key, reason, actor)
+        original_key = identifier("original_key", original_key)
+        share = _as_portion(portion)
+        policy = self.program.refund_policy
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            originals = [
+                entry
+                for entry in uow.ledger.entries_by_key(customer_id, original_key)
+                if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
+            ]
+            if not originals:
+                raise UnknownEntry(customer_id, original_key)
+            plan = [(entry, ledger.reversal_kind(entry)) for entry in originals]
+            written: list[Entry] = []
+            accounts: dict[str, Account] = {}
+            for entry, how in plan:
+                code = entry.point_type
+                account = self._settled(uow, customer_id, code, command, written)
+                reversals = uow.ledger.reversals_of(customer_id, entry.id)
+                before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
+                posting = (
+                    self._claw_back(uow, account, entry, command, share, before, policy)
+                    if how == "credit"
+                    else self._restore(uow, account, entry, reversals, command, share, before)
+                )
+                self._save(uow, posting, written)
+                accounts[code] = self._settled(uow, customer_id, code, command, written)
+            return self._receipt("reverse", command, customer_id, written, accounts.values())
+
+        arguments = {
+            "customer": customer_id,
+            "original": original_key,
+            "portion": str(share),
+            "reason": command.reason,
+            "actor": command.actor,
+        }
+        return self._ledger_command(
+            "reverse",
+            customer_id,
+            command.idempotency_key or "",
+            arguments,
+            action,
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def _claw_back(
+        self,
+        uow: UnitOfWork,
+        account: Account,
+        entry: Entry,
+        command: Command,
+        share: Fraction,
+        before: Fraction,
+        policy: ledger.RefundPolicy,
+    ) -> Posting:
+        (lot,) = uow.ledger.lots_by_id(entry.customer_id, [f"{entry.id}.0"])
+        others = uow.ledger.spendable_lots(entry.customer_id, entry.point_type, command.at)
+        return ledger.claw_back(
+            account, entry, lot, others, command, portion=share, before=before, policy=policy
+        )
+
+    @staticmethod
+    def _restore(
+        uow: UnitOfWork,
+        account: Account,
+        entry: Entry,
+        reversals: list[Entry],
+        command: Command,
+        share: Fraction,
+        before: Fraction,
+    ) -> Posting:
+        lots = uow.ledger.lots_by_id(entry.customer_id, {c.lot_id for c in entry.lots})
+        restored: dict[str, Points] = {}
+        for reversal in reversals:
+            for change in reversal.lots:
+                if change.delta > 0:
+                    restored[change.lot_id] = restored.get(change.lot_id, 0) + change.delta
+        return ledger.restore(account, entry, lots, restored, command, portion=share, before=before)
+
+    # --- batch work -----------------------------------------------------------------
+
+    def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
+        """Expire what is left of every lot whose expiry is at or before ``at``.
+
+        Runs one short transaction per account, so it can be interrupted and run again:
+        a lot is expired once, whatever happens (积分清理).
+        """
+        return self._settle_all(aware("at", at), "expire", batch_size)
+
+    def release_pending(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
+        """Make available every pending lot whose ``available_from`` is at or before ``at``."""
+        return self._settle_all(aware("at", at), "release", batch_size)
+
+    def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
+        points_amount("batch_size", batch_size)
+        accounts = entries = expired = released = 0
+        while True:
+            with self.storage.unit_of_work() as uow:
+                due = uow.ledger.accounts_with_due_lots(at, limit=batch_size, work=work)
+            if not due:
+                break
+            for customer_id, point_type in due:
+                posting = self._settle_one(customer_id, point_type, at, work)
+                accounts += 1
+                entries += len(posting)
+                for entry in posting:
+                    if entry.kind is EntryKind.EXPIRE:
+                        expired -= entry.amount + entry.pending_delta
+                    else:
+                        released += entry.amount
+        return SettlementReport(
+            at=at, accounts=accounts, entries=entries, expired=expired, released=released
+        )
+
+    def _settle_one(
+        self, customer_id: CustomerId, point_type: str, at: datetime, work: str
+    ) -> tuple[Entry, ...]:
+        for attempt in range(self._retries + 1):
+            try:
+                with self.storage.unit_of_work() as uow:
+                    uow.customers.get(customer_id, for_update=True)
+                    account = uow.ledger.account(customer_id, point_type)
+                    due = uow.ledger.due_lots(customer_id, point_type, at)
+                    if account is None or not due:
+                        return ()
+                    command = Command(at=at, idempotency_key=None)
+                    posting = ledger.settle(
+                        account, due, command, release=work == "release", expire=work == "expire"
+                    )
+                    self._save(uow, posting, [])
+                    uow.commit()
+                    return posting.entries
+            except ConcurrencyConflict:
+                if attempt == self._retries:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- queries --------------------------------------------------------------------
+
+    def balance(
+        self,
+        customer_id: CustomerId,
+        *,
+        point_type: str = POINTS,
+        at: datetime | None = None,
+        expiring_within: timedelta | None = None,
+    ) -> Balance:
+        """The customer's balance.
+
+        Without ``at``: the stored balance, O(1). With ``at``: the balance at that
+        instant, derived from the entries (lots that fell due by then count as settled).
+        ``expiring_within`` (needs ``at``) adds the points that expire in that window.
+        """
+        code = self._point_type(point_type).code
+        when = None if at is None else aware("at", at)
+        if expiring_within is not None and when is None:
+            raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
+        with self.storage.unit_of_work() as uow:
+            if uow.customers.get(customer_id) is None:
+                raise UnknownCustomer(customer_id)
+            account = uow.ledger.account(customer_id, code) or Account(
+                customer_id=customer_id, point_type=code
+            )
+            balance = Balance.of(account)
+            if when is not None:
+                balance = _balance_at(
+                    balance,
+                    uow.ledger.entries(customer_id, code),
+                    uow.ledger.lots(customer_id, code),
+                    when,
+                )
+            if when is not None and expiring_within is not None:
+                until = when + expiring_within
+                balance = attrs.evolve(
+                    balance,
+                    expiring=uow.ledger.expiring(customer_id, code, when, until),
+                    expiring_until=until,
+                )
+        return balance
+
+    def statement(
+        self,
+        customer_id: CustomerId,
+        *,
+        point_type: str = POINTS,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Statement:
+        """The account's entries in the order they took effect, with running balances."""
+        code = self._point_type(point_type).code
+        start = None if since is None else aware("since", since)
+        end = None if until is None else aware("until", until)
+        with self.storage.unit_of_work() as uow:
+            if uow.customers.get(customer_id) is None:
+                raise UnknownCustomer(customer_id)
+            entries = sorted(
+                uow.ledger.entries(customer_id, code), key=lambda e: (e.occurred_at, e.seq)
+            )
+        opening_available = opening_pending = 0
+        available = pending = 0
+        lines: list[StatementLine] = []
+        for entry in entries:
+            available += entry.amount
+            pending += entry.pending_delta
+            if start is not None and entry.occurred_at < start:
+                opening_available, opening_pending = available, pending
+                continue
+            if end is not None and entry.occurred_at > end:
+                break
+            lines.append(StatementLine(entry=entry, available=available, pending=pending))
+        return Statement(
+            customer_id=customer_id,
+            point_type=code,
+            opening_available=opening_available,
+            opening_pending=opening_pending,
+            lines=tuple(lines),
+        )
+
+
+def _balance_at(stored: Balance, entries: list[Entry], lots: list[Lot], at: datetime) -> Balance:
+    available, pending = ledger.available_at(entries, lots, at)
+    earned = redeemed = expired = 0
+    for entry in entries:
+        if entry.occurred_at > at:
+            continue
+        if entry.kind is EntryKind.EARN:
+            earned += entry.amount + entry.pending_delta
+        elif entry.kind is EntryKind.REDEEM:
+            redeemed -= entry.amount
+        elif entry.kind is EntryKind.EXPIRE:
+            expired -= entry.amount + entry.pending_delta
+    return attrs.evolve(
+        stored,
+        available=available,
+        pending=pending,
+        lifetime_earned=earned,
+        lifetime_redeemed=redeemed,
+        lifetime_expired=expired,
+        as_of=at,
+    )
+
+
+def _with(metadata: tuple[tuple[str, Any], ...], key: str, value: str) -> Any:
+    return frozen_metadata({**dict(metadata), key: value})
+
+
+def _parts_by_expiry(entry: Entry, lots: tuple[Lot, ...]) -> list[tuple[Points, datetime | None]]:
+    """The points a debit took, grouped by the expiry of the lots they came from."""
+    expiry = {lot.id: lot.expires_at for lot in lots}
+    parts: dict[datetime | None, Points] = {}
+    for change in entry.lots:
+        when = expiry[change.lot_id]
+        parts[when] = parts.get(when, 0) - change.delta
+    return [(points, when) for when, points in parts.items()]

@@ -1,0 +1,1 @@
+"""Storage: the protocols backends implement, the backends, and the URL registry."""

@@ -1,0 +1,199 @@
+"""What a storage backend must do.
+
+A backend provides a :class:`Storage`, whose :meth:`~Storage.unit_of_work` opens one
+transaction. Inside it, three repositories load and save the domain objects. The
+unit of work rolls back on exit unless :meth:`~UnitOfWork.commit` was called, so a
+command that raises leaves no trace. Backends translate their drivers' exceptions
+into :mod:`loyaltykit.errors` (a lost race is :class:`~loyaltykit.errors.ConcurrencyConflict`).
+
+Every method is keyed by customer first, so a backend can shard by customer id.
+``loyaltykit.testing.conformance`` is the executable form of this contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+import attrs
+
+from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.values import CustomerId
+
+__all__ = [
+    "Capabilities",
+    "CustomerRepository",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
+    "LedgerRepository",
+    "Storage",
+    "UnitOfWork",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Capabilities:
+    """What a backend can promise; conformance tests are gated on these, never on names.
+
+    ``concurrent_processes``: several processes may write at once and the backend
+    serialises conflicting commands (row locks or equivalent). ``concurrent_threads``:
+    the same for threads sharing one :class:`Storage`. ``durable``: committed data
+    survives the process.
+    """
+
+    concurrent_threads: bool = True
+    concurrent_processes: bool = False
+    durable: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class IdempotencyRecord:
+    """The first outcome of a command, stored under its idempotency key.
+
+    ``outcome`` is plain JSON-compatible data (see :mod:`loyaltykit.domain.records`).
+    """
+
+    customer_id: CustomerId
+    key: str
+    command: str
+    fingerprint: str
+    outcome: Mapping[str, Any]
+    recorded_at: datetime
+
+
+class CustomerRepository(Protocol):
+    """Customers by id."""
+
+    def get(self, customer_id: CustomerId, *, for_update: bool = False) -> Customer | None:
+        """The customer, or ``None``. ``for_update`` locks the row until the end of the
+        unit of work: every command on a customer takes this lock first."""
+
+    def add(self, customer: Customer) -> None:
+        """Insert a new customer; raises ``CustomerAlreadyExists`` if the id is taken."""
+
+    def update(self, customer: Customer) -> None:
+        """Replace a stored customer."""
+
+
+class LedgerRepository(Protocol):
+    """Accounts, entries and lots."""
+
+    def account(self, customer_id: CustomerId, point_type: str) -> Account | None:
+        """The account row, or ``None`` if nothing was ever posted to it."""
+
+    def accounts(self, customer_id: CustomerId) -> list[Account]:
+        """Every account of a customer, ordered by point type."""
+
+    def save_account(self, account: Account) -> None:
+        """Insert or replace the account row."""
+
+    def add_entries(self, entries: Sequence[Entry]) -> None:
+        """Append entries (never updated afterwards)."""
+
+    def save_lots(self, lots: Sequence[Lot]) -> None:
+        """Insert new lots and replace changed ones."""
+
+    def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
+        """Every entry of an account, in ``seq`` order."""
+
+    def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
+        """The entries a command recorded, in the order it recorded them."""
+
+    def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
+        """The entries that reverse ``entry_id``, in the order they were recorded."""
+
+    def lots(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
+        """Every lot of an account (for audits and balances at a past instant)."""
+
+    def lots_by_id(self, customer_id: CustomerId, lot_ids: Collection[str]) -> list[Lot]:
+        """The lots with these ids, in no particular order."""
+
+    def spendable_lots(
+        self, customer_id: CustomerId, point_type: str, at: datetime
+    ) -> Iterable[Lot]:
+        """Released lots with points left that have not expired by ``at``, in spending
+        order (soonest expiry first, never-expiring last; then oldest first).
+        May be lazy: the caller stops iterating once it has enough."""
+
+    def due_lots(self, customer_id: CustomerId, point_type: str, at: datetime) -> list[Lot]:
+        """Lots with points left that are due by ``at``: expired, or pending with
+        ``available_from`` reached."""
+
+    def expiring(
+        self, customer_id: CustomerId, point_type: str, after: datetime, until: datetime
+    ) -> int:
+        """Points left in released lots expiring in ``(after, until]``."""
+
+    def accounts_with_due_lots(
+        self, at: datetime, *, limit: int, work: str
+    ) -> list[tuple[CustomerId, str]]:
+        """Up to ``limit`` accounts with lots due by ``at`` for ``work``: ``"expire"``
+        (released or pending lots with points left whose ``expires_at <= at``) or
+        ``"release"`` (pending lots with ``available_from <= at``). Batch settlement
+        calls it until it returns nothing, so it must not return an account whose due
+        work is done."""
+
+
+class IdempotencyRepository(Protocol):
+    """First outcomes of commands, by ``(customer_id, key)``."""
+
+    def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
+        """The stored record, or ``None``."""
+
+    def add(self, record: IdempotencyRecord) -> None:
+        """Store a record; raises ``ConcurrencyConflict`` if another writer stored the
+        same key first (the service then replays that writer's outcome)."""
+
+    def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
+        """Replace the stored outcomes of these commands with ``{"redacted": True}``
+        (erasure of personal data)."""
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """One transaction. Exiting without :meth:`commit` rolls everything back."""
+
+    @property
+    def customers(self) -> CustomerRepository:
+        """The customers repository of this transaction."""
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        """The ledger repository of this transaction."""
+
+    @property
+    def idempotency(self) -> IdempotencyRepository:
+        """The idempotency records of this transaction."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make the changes permanent."""
+
+    def rollback(self) -> None:
+        """Discard the changes."""
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """A backend: where customers and the ledger live."""
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this backend promises."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work (use it as a context manager)."""
+
+    def close(self) -> None:
+        """Release connections and files."""

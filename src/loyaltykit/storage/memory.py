@@ -1,0 +1,346 @@
+"""The in-memory backend: the reference implementation of :mod:`loyaltykit.storage.base`.
+
+It is not a mock. Units of work are serialised by one lock (safe across threads),
+every write is applied at once and recorded in an undo log, and leaving the unit
+of work without ``commit()`` replays the log backwards: a command that raises
+leaves no trace. Lots are indexed in spending order per account, and due times
+sit in a heap, so a debit and a batch settlement touch only what they need.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import datetime
+from functools import partial
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InvalidArgument
+from loyaltykit.storage.base import Capabilities, IdempotencyRecord
+from loyaltykit.values import CustomerId
+
+__all__ = ["MemoryStorage"]
+
+AccountKey = tuple[CustomerId, str]
+Undo = Callable[[], object]
+
+
+class _State:
+    """All the data of one :class:`MemoryStorage`."""
+
+    def __init__(self) -> None:
+        self.customers: dict[CustomerId, Customer] = {}
+        self.accounts: dict[AccountKey, Account] = {}
+        self.entries: dict[AccountKey, list[Entry]] = defaultdict(list)
+        self.entries_by_key: dict[tuple[CustomerId, str], list[Entry]] = defaultdict(list)
+        self.reversals: dict[tuple[CustomerId, str], list[Entry]] = defaultdict(list)
+        self.lots: dict[AccountKey, dict[str, Lot]] = defaultdict(dict)
+        # spending order of released lots with points left: sorted (key, lot id)
+        self.spendable: dict[AccountKey, list[tuple[Any, str]]] = defaultdict(list)
+        self.pending: dict[AccountKey, set[str]] = defaultdict(set)
+        # hints (due instant, account): validated when read, so stale ones are harmless
+        self.due: list[tuple[datetime, str, CustomerId, str]] = []
+        self.idempotency: dict[tuple[CustomerId, str], IdempotencyRecord] = {}
+
+
+def _order(lot: Lot) -> tuple[Any, str]:
+    return (lot.consumption_key, lot.id)
+
+
+class _Customers:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def get(self, customer_id: CustomerId, *, for_update: bool = False) -> Customer | None:
+        return self._state.customers.get(customer_id)
+
+    def add(self, customer: Customer) -> None:
+        customers = self._state.customers
+        if customer.id in customers:
+            raise CustomerAlreadyExists(customer.id)
+        customers[customer.id] = customer
+        self._log.append(lambda: customers.pop(customer.id))
+
+    def update(self, customer: Customer) -> None:
+        customers = self._state.customers
+        previous = customers[customer.id]
+        customers[customer.id] = customer
+        self._log.append(lambda: customers.__setitem__(customer.id, previous))
+
+
+class _Ledger:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def account(self, customer_id: CustomerId, point_type: str) -> Account | None:
+        return self._state.accounts.get((customer_id, point_type))
+
+    def accounts(self, customer_id: CustomerId) -> list[Account]:
+        return sorted(
+            (a for (cid, _), a in self._state.accounts.items() if cid == customer_id),
+            key=lambda account: account.point_type,
+        )
+
+    def save_account(self, account: Account) -> None:
+        accounts = self._state.accounts
+        key = account.key
+        previous = accounts.get(key)
+        accounts[key] = account
+        if previous is None:
+            self._log.append(lambda: accounts.pop(key))
+        else:
+            self._log.append(lambda: accounts.__setitem__(key, previous))
+
+    def add_entries(self, entries: Sequence[Entry]) -> None:
+        state = self._state
+        for entry in entries:
+            lists = [state.entries[(entry.customer_id, entry.point_type)]]
+            if entry.idempotency_key is not None:
+                lists.append(state.entries_by_key[(entry.customer_id, entry.idempotency_key)])
+            if entry.reverses is not None:
+                lists.append(state.reversals[(entry.customer_id, entry.reverses)])
+            for target in lists:
+                target.append(entry)
+                self._log.append(target.pop)
+
+    def save_lots(self, lots: Sequence[Lot]) -> None:
+        for lot in lots:
+            previous = self._put_lot(lot)
+            self._log.append(partial(self._restore_lot, lot, previous))
+
+    def _restore_lot(self, lot: Lot, previous: Lot | None) -> None:
+        if previous is not None:
+            self._put_lot(previous)
+            return
+        key = (lot.customer_id, lot.point_type)
+        self._unindex(key, lot)
+        del self._state.lots[key][lot.id]
+
+    def _put_lot(self, lot: Lot) -> Lot | None:
+        state = self._state
+        key = (lot.customer_id, lot.point_type)
+        previous = state.lots[key].get(lot.id)
+        if previous is not None:
+            self._unindex(key, previous)
+        state.lots[key][lot.id] = lot
+        if lot.remaining > 0:
+            if lot.pending:
+                state.pending[key].add(lot.id)
+            else:
+                bisect.insort(state.spendable[key], _order(lot))
+            if lot.pending and lot.available_from is not None:
+                heapq.heappush(
+                    state.due, (lot.available_from, "release", lot.customer_id, lot.point_type)
+                )
+            if lot.expires_at is not None:
+                heapq.heappush(
+                    state.due, (lot.expires_at, "expire", lot.customer_id, lot.point_type)
+                )
+        return previous
+
+    def _unindex(self, key: AccountKey, lot: Lot) -> None:
+        state = self._state
+        state.pending[key].discard(lot.id)
+        if not lot.pending and lot.remaining > 0:
+            spendable = state.spendable[key]
+            position = bisect.bisect_left(spendable, _order(lot))
+            if position < len(spendable) and spendable[position][1] == lot.id:
+                del spendable[position]
+
+    def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
+        return list(self._state.entries.get((customer_id, point_type), ()))
+
+    def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
+        return list(self._state.entries_by_key.get((customer_id, idempotency_key), ()))
+
+    def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
+        return list(self._state.reversals.get((customer_id, entry_id), ()))
+
+    def lots(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
+        lots = self._state.lots.get((customer_id, point_type), {})
+        return sorted(lots.values(), key=lambda lot: (lot.seq, lot.index))
+
+    def lots_by_id(self, customer_id: CustomerId, lot_ids: Collection[str]) -> list[Lot]:
+        found = []
+        for lot_id in lot_ids:
+            point_type = lot_id[len(customer_id) + 1 :].rsplit(":", 1)[0]
+            lot = self._state.lots.get((customer_id, point_type), {}).get(lot_id)
+            if lot is not None:
+                found.append(lot)
+        return found
+
+    def spendable_lots(
+        self, customer_id: CustomerId, point_type: str, at: datetime
+    ) -> Iterator[Lot]:
+        key = (customer_id, point_type)
+        lots = self._state.lots.get(key, {})
+        # no copy: the ledger never saves while it iterates
+        for _, lot_id in self._state.spendable.get(key, ()):
+            lot = lots[lot_id]
+            if lot.is_spendable(at):
+                yield lot
+
+    def due_lots(self, customer_id: CustomerId, point_type: str, at: datetime) -> list[Lot]:
+        key = (customer_id, point_type)
+        lots = self._state.lots.get(key, {})
+        due = []
+        for _, lot_id in self._state.spendable.get(key, ()):
+            lot = lots[lot_id]
+            if lot.expires_at is None or lot.expires_at > at:
+                break  # spending order is expiry order: nothing later is due
+            due.append(lot)
+        for lot_id in self._state.pending.get(key, ()):
+            lot = lots[lot_id]
+            if _is_due(lot, at, "expire") or _is_due(lot, at, "release"):
+                due.append(lot)
+        return due
+
+    def expiring(
+        self, customer_id: CustomerId, point_type: str, after: datetime, until: datetime
+    ) -> int:
+        key = (customer_id, point_type)
+        lots = self._state.lots.get(key, {})
+        total = 0
+        for _, lot_id in self._state.spendable.get(key, ()):
+            lot = lots[lot_id]
+            if lot.expires_at is None or lot.expires_at > until:
+                break
+            if lot.expires_at > after:
+                total += lot.remaining
+        return total
+
+    def accounts_with_due_lots(
+        self, at: datetime, *, limit: int, work: str
+    ) -> list[tuple[CustomerId, str]]:
+        # Popping a stale hint is always safe: a rollback that makes a lot due again
+        # re-saves it, which pushes a fresh hint. Hints of accounts found are pushed back.
+        due = self._state.due
+        found: dict[tuple[CustomerId, str], None] = {}
+        kept: list[tuple[datetime, str, CustomerId, str]] = []
+        skipped: list[tuple[datetime, str, CustomerId, str]] = []
+        while due and due[0][0] <= at and len(found) < limit:
+            hint = heapq.heappop(due)
+            _, kind, customer_id, point_type = hint
+            key = (customer_id, point_type)
+            if kind != work:
+                skipped.append(hint)
+            elif key not in found and any(
+                _is_due(lot, at, work) for lot in self.due_lots(customer_id, point_type, at)
+            ):
+                found[key] = None
+                kept.append(hint)
+        for hint in kept + skipped:
+            heapq.heappush(due, hint)
+        return list(found)
+
+
+def _is_due(lot: Lot, at: datetime, work: str) -> bool:
+    """Whether ``lot`` has ``work`` ("expire" or "release") to do by ``at``."""
+    if lot.remaining <= 0:
+        return False
+    expired = lot.expires_at is not None and lot.expires_at <= at
+    if work == "expire":
+        return expired
+    return (
+        lot.pending
+        and lot.available_from is not None
+        and lot.available_from <= at
+        and (lot.expires_at is None or lot.available_from < lot.expires_at)
+    )
+
+
+class _Idempotency:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
+        return self._state.idempotency.get((customer_id, key))
+
+    def add(self, record: IdempotencyRecord) -> None:
+        records = self._state.idempotency
+        slot = (record.customer_id, record.key)
+        if slot in records:
+            raise ConcurrencyConflict(
+                f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
+            )
+        records[slot] = record
+        self._log.append(lambda: records.pop(slot))
+
+    def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
+        records = self._state.idempotency
+        for slot, record in list(records.items()):
+            if slot[0] == customer_id and record.command in commands:
+                records[slot] = attrs.evolve(record, outcome={"redacted": True})
+                self._log.append(partial(records.__setitem__, slot, record))
+
+
+class MemoryUnitOfWork:
+    """One serialised transaction over a :class:`MemoryStorage`."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self._storage = storage
+        self._log: list[Undo] = []
+        state = storage._state
+        self.customers = _Customers(state, self._log)
+        self.ledger = _Ledger(state, self._log)
+        self.idempotency = _Idempotency(state, self._log)
+        self._open = False
+
+    def __enter__(self) -> Self:
+        self._storage._lock.acquire()
+        self._open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._open = False
+            self._storage._lock.release()
+
+    def commit(self) -> None:
+        if not self._open:
+            raise InvalidArgument("commit() outside the unit of work's with-block")
+        self._log.clear()
+
+    def rollback(self) -> None:
+        while self._log:
+            self._log.pop()()
+
+
+class MemoryStorage:
+    """Keeps everything in this process's memory; the default backend."""
+
+    capabilities = Capabilities(concurrent_threads=True, concurrent_processes=False, durable=False)
+
+    def __init__(self) -> None:
+        self._state = _State()
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_url(cls, url: str) -> MemoryStorage:
+        """``memory://`` (anything after the scheme is ignored)."""
+        return cls()
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        """A new unit of work; use it in a ``with`` block."""
+        return MemoryUnitOfWork(self)
+
+    def close(self) -> None:
+        """Nothing to release."""

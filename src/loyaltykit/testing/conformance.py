@@ -1,0 +1,362 @@
+"""The storage contract as a test suite every backend runs unchanged.
+
+Subclass :class:`StorageConformance` in a test module and give it a ``storage``
+fixture that yields a fresh, empty backend::
+
+    class TestMyBackend(StorageConformance):
+        @pytest.fixture
+        def storage(self):
+            backend = MyStorage(...)
+            yield backend
+            backend.close()
+
+Tests that need a capability (threads writing at once) are skipped unless the
+backend's :class:`~loyaltykit.storage.base.Capabilities` declare it.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from fractions import Fraction
+
+import pytest
+
+from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
+from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InsufficientPoints
+from loyaltykit.service import Loyalty
+from loyaltykit.storage.base import IdempotencyRecord, Storage
+from loyaltykit.testing.invariants import ledger_violations
+
+__all__ = ["StorageConformance"]
+
+T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def _lot(
+    seq: int,
+    *,
+    remaining: int = 100,
+    expires: int | None = None,
+    pending_until: int | None = None,
+    index: int = 0,
+) -> Lot:
+    return Lot(
+        customer_id="c1",
+        point_type="points",
+        seq=seq,
+        index=index,
+        amount=100,
+        remaining=remaining,
+        earned_at=T0 + timedelta(minutes=seq),
+        expires_at=None if expires is None else T0 + timedelta(days=expires),
+        available_from=None if pending_until is None else T0 + timedelta(days=pending_until),
+        pending=pending_until is not None,
+    )
+
+
+def _entry(seq: int, *, key: str | None = "k1", reverses: str | None = None) -> Entry:
+    return Entry(
+        customer_id="c1",
+        point_type="points",
+        seq=seq,
+        kind=EntryKind.REVERSE if reverses else EntryKind.EARN,
+        amount=100,
+        occurred_at=T0.astimezone(SHANGHAI),
+        recorded_at=T0,
+        idempotency_key=key,
+        reason="purchase",
+        actor="pos-7",
+        reverses=reverses,
+        portion=Fraction(1, 3) if reverses else None,
+        shortfall=2,
+        lots=(LotChange(lot_id=f"c1:points:{seq}.0", delta=100),),
+        metadata=(("order", "A-1"), ("store", 12)),
+    )
+
+
+class StorageConformance:
+    """What every backend must do. Subclasses provide the ``storage`` fixture."""
+
+    @pytest.fixture
+    def storage(self) -> Storage:  # pragma: no cover - subclasses override it
+        raise NotImplementedError("define a `storage` fixture yielding a fresh backend")
+
+    @staticmethod
+    def _customer(storage: Storage, customer_id: str = "c1") -> Customer:
+        customer = Customer(
+            id=customer_id,
+            enrolled_at=T0,
+            profile=Profile(name="Li Wei", tags={"family"}, attributes={"city": "Hangzhou"}),
+        )
+        with storage.unit_of_work() as uow:
+            uow.customers.add(customer)
+            uow.commit()
+        return customer
+
+    # --- customers ---------------------------------------------------------------------
+
+    def test_customer_round_trips(self, storage: Storage) -> None:
+        customer = self._customer(storage)
+        with storage.unit_of_work() as uow:
+            assert uow.customers.get("c1") == customer
+            assert uow.customers.get("nobody") is None
+
+    def test_customer_update_is_stored(self, storage: Storage) -> None:
+        customer = self._customer(storage)
+        changed = customer.suspended().with_profile(Profile(name="Li", birthday=None))
+        with storage.unit_of_work() as uow:
+            uow.customers.update(changed)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            stored = uow.customers.get("c1", for_update=True)
+        assert stored == changed
+        assert stored is not None and stored.status is CustomerStatus.SUSPENDED
+
+    def test_adding_a_taken_customer_id_raises(self, storage: Storage) -> None:
+        self._customer(storage)
+        with storage.unit_of_work() as uow, pytest.raises(CustomerAlreadyExists):
+            uow.customers.add(Customer(id="c1", enrolled_at=T0))
+
+    # --- units of work -------------------------------------------------------------------
+
+    def test_leaving_without_commit_leaves_no_trace(self, storage: Storage) -> None:
+        self._customer(storage)
+        with storage.unit_of_work() as uow:
+            uow.customers.add(Customer(id="c2", enrolled_at=T0))
+            uow.ledger.save_account(
+                Account(customer_id="c1", point_type="points", available=100, last_seq=1)
+            )
+            uow.ledger.add_entries([_entry(1)])
+            uow.ledger.save_lots([_lot(1)])
+            uow.idempotency.add(self._record("k1"))
+        with storage.unit_of_work() as uow:
+            assert uow.customers.get("c2") is None
+            assert uow.ledger.account("c1", "points") is None
+            assert uow.ledger.entries("c1", "points") == []
+            assert uow.ledger.lots("c1", "points") == []
+            assert uow.idempotency.get("c1", "k1") is None
+
+    def test_an_exception_rolls_back(self, storage: Storage) -> None:
+        self._customer(storage)
+
+        def fail() -> None:
+            with storage.unit_of_work() as uow:
+                uow.ledger.save_lots([_lot(1)])
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            fail()
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.lots("c1", "points") == []
+
+    def test_rollback_restores_updated_rows(self, storage: Storage) -> None:
+        self._customer(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_lots([_lot(1)])
+            uow.ledger.save_account(Account(customer_id="c1", point_type="points", available=100))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_lots([_lot(1, remaining=10)])
+            uow.ledger.save_account(Account(customer_id="c1", point_type="points", available=10))
+        with storage.unit_of_work() as uow:
+            assert [lot.remaining for lot in uow.ledger.lots("c1", "points")] == [100]
+            account = uow.ledger.account("c1", "points")
+            assert account is not None and account.available == 100
+            assert [lot.id for lot in uow.ledger.spendable_lots("c1", "points", T0)] == [
+                "c1:points:1.0"
+            ]
+
+    # --- idempotency ----------------------------------------------------------------------
+
+    @staticmethod
+    def _record(key: str, command: str = "earn") -> IdempotencyRecord:
+        return IdempotencyRecord(
+            customer_id="c1",
+            key=key,
+            command=command,
+            fingerprint="f" * 64,
+            outcome={"entries": [1, 2], "note": "café", "nested": {"a": None}},
+            recorded_at=T0,
+        )
+
+    def test_idempotency_records_round_trip_and_refuse_duplicates(self, storage: Storage) -> None:
+        self._customer(storage)
+        with storage.unit_of_work() as uow:
+            uow.idempotency.add(self._record("k1"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            record = uow.idempotency.get("c1", "k1")
+            assert record is not None
+            assert record.outcome == {"entries": [1, 2], "note": "café", "nested": {"a": None}}
+            assert record.recorded_at == T0 and record.command == "earn"
+            with pytest.raises(ConcurrencyConflict):
+                uow.idempotency.add(self._record("k1"))
+
+    def test_redact_replaces_outcomes_of_the_named_commands(self, storage: Storage) -> None:
+        self._customer(storage)
+        with storage.unit_of_work() as uow:
+            uow.idempotency.add(self._record("k1", "enroll"))
+            uow.idempotency.add(self._record("k2", "earn"))
+            uow.idempotency.redact("c1", {"enroll"})
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            first, second = uow.idempotency.get("c1", "k1"), uow.idempotency.get("c1", "k2")
+        assert first is not None and first.outcome == {"redacted": True}
+        assert second is not None and second.outcome["note"] == "café"
+
+    # --- the ledger -----------------------------------------------------------------------
+
+    def test_entries_round_trip_with_every_field(self, storage: Storage) -> None:
+        self._customer(storage)
+        entries = [_entry(1), _entry(2, key="k2", reverses="c1:points:1")]
+        with storage.unit_of_work() as uow:
+            uow.ledger.add_entries(entries)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            stored = uow.ledger.entries("c1", "points")
+            assert stored == entries
+            assert all(entry.occurred_at.tzinfo is not None for entry in stored)
+            assert uow.ledger.entries_by_key("c1", "k2") == [entries[1]]
+            assert uow.ledger.reversals_of("c1", "c1:points:1") == [entries[1]]
+            assert uow.ledger.entries_by_key("c1", "nope") == []
+
+    def test_accounts_round_trip(self, storage: Storage) -> None:
+        self._customer(storage)
+        account = Account(
+            customer_id="c1",
+            point_type="points",
+            available=-5,
+            pending=7,
+            deficit=5,
+            lifetime_earned=2**40,
+            lifetime_redeemed=3,
+            lifetime_expired=4,
+            last_seq=9,
+        )
+        other = Account(customer_id="c1", point_type="miles")
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_account(account)
+            uow.ledger.save_account(other)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.account("c1", "points") == account
+            assert uow.ledger.accounts("c1") == [other, account]
+            assert uow.ledger.account("c1", "tier") is None
+
+    def test_spendable_lots_come_in_spending_order(self, storage: Storage) -> None:
+        self._customer(storage)
+        lots = [
+            _lot(1, expires=None),
+            _lot(2, expires=30),
+            _lot(3, expires=10),
+            _lot(4, expires=10, index=1),
+            _lot(5, expires=5, remaining=0),
+            _lot(6, expires=3, pending_until=1),
+            _lot(7, expires=1),
+        ]
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_lots(lots)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            at = T0 + timedelta(days=2)  # lot 7 has expired by then
+            order = [lot.id for lot in uow.ledger.spendable_lots("c1", "points", at)]
+            assert order == ["c1:points:3.0", "c1:points:4.1", "c1:points:2.0", "c1:points:1.0"]
+            found = uow.ledger.lots_by_id(
+                "c1", ["c1:points:4.1", "c1:points:7.0", "c1:points:99.0"]
+            )
+            assert sorted(lot.id for lot in found) == ["c1:points:4.1", "c1:points:7.0"]
+            assert uow.ledger.expiring("c1", "points", at, at + timedelta(days=20)) == 200
+
+    def test_due_lots_and_accounts_with_due_work(self, storage: Storage) -> None:
+        self._customer(storage)
+        self._customer(storage, "c2")
+        lots = [
+            _lot(1, expires=1),
+            _lot(2, pending_until=2),
+            _lot(3, expires=9),
+            _lot(4, expires=1, remaining=0),
+        ]
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_lots(lots)
+            uow.ledger.save_account(Account(customer_id="c1", point_type="points"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            at = T0 + timedelta(days=3)
+            due = sorted(lot.id for lot in uow.ledger.due_lots("c1", "points", at))
+            assert due == ["c1:points:1.0", "c1:points:2.0"]
+            assert uow.ledger.accounts_with_due_lots(at, limit=10, work="expire") == [
+                ("c1", "points")
+            ]
+            assert uow.ledger.accounts_with_due_lots(at, limit=10, work="release") == [
+                ("c1", "points")
+            ]
+            early = T0 + timedelta(hours=1)
+            assert uow.ledger.accounts_with_due_lots(early, limit=10, work="expire") == []
+
+    # --- through the facade -------------------------------------------------------------
+
+    def test_the_facade_runs_a_programme_on_this_backend(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        for customer in ("ann", "ben"):
+            loyalty.enroll(customer, at=T0, idempotency_key=f"enroll-{customer}")
+        loyalty.earn("ann", 300, at=T0, idempotency_key="o1", expires_at=T0 + timedelta(days=30))
+        loyalty.earn("ann", 200, at=T0, idempotency_key="o2")
+        loyalty.earn("ann", 50, at=T0, idempotency_key="o3", available_from=T0 + timedelta(days=7))
+        loyalty.redeem_points("ann", 250, at=T0 + timedelta(days=1), idempotency_key="r1")
+        loyalty.transfer("ann", "ben", 100, at=T0 + timedelta(days=2), idempotency_key="t1")
+        loyalty.reverse(
+            "ann", "o2", at=T0 + timedelta(days=3), idempotency_key="refund-o2", portion="1/2"
+        )
+        with pytest.raises(InsufficientPoints):
+            loyalty.redeem_points("ann", 10_000, at=T0 + timedelta(days=3), idempotency_key="r2")
+        released = loyalty.release_pending(T0 + timedelta(days=8))
+        expired = loyalty.expire_due(T0 + timedelta(days=31))
+        assert released.released == 50
+        # ann spent all of o1; ben received 50 of o1 (expiring on day 30) and 50 of o2
+        assert expired.expired == 50
+        ann = loyalty.balance("ann")
+        ben = loyalty.balance("ben")
+        assert (ann.available, ann.pending) == (100, 0)
+        assert (ben.available, ben.pending) == (50, 0)
+        replay = loyalty.redeem_points("ann", 250, at=T0 + timedelta(days=1), idempotency_key="r1")
+        assert replay.replayed and loyalty.balance("ann").available == 100
+        for customer in ("ann", "ben"):
+            assert ledger_violations(storage, customer, "points") == []
+
+    def test_a_refused_command_leaves_no_trace(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="enroll-ann")
+        loyalty.earn("ann", 100, at=T0, idempotency_key="o1", expires_at=T0 + timedelta(days=1))
+        before = loyalty.statement("ann")
+        with pytest.raises(InsufficientPoints):
+            # settles the expired lot first, then refuses: the settlement is rolled back too
+            loyalty.redeem_points("ann", 1, at=T0 + timedelta(days=2), idempotency_key="r1")
+        assert loyalty.statement("ann") == before
+        assert loyalty.balance("ann").available == 100
+
+    def test_threads_never_spend_the_same_points_twice(self, storage: Storage) -> None:
+        if not storage.capabilities.concurrent_threads:
+            pytest.skip("backend does not declare concurrent_threads")
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="enroll-ann")
+        loyalty.earn("ann", 50, at=T0, idempotency_key="o1")
+        outcomes: list[str] = []
+
+        def spend(number: int) -> None:
+            try:
+                loyalty.redeem_points("ann", 10, at=T0, idempotency_key=f"r{number}")
+                outcomes.append("ok")
+            except InsufficientPoints:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=spend, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["ok"] * 5 + ["refused"] * 3
+        assert loyalty.balance("ann").available == 0
+        assert ledger_violations(storage, "ann", "points") == []
