@@ -184,24 +184,29 @@ class Loyalty:
     def _ledger_command(
         self,
         name: str,
+        command: Command,
         customer_id: CustomerId,
-        key: str,
         arguments: Mapping[str, Any],
         action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Receipt],
         *,
-        at: datetime,
-        lock: Iterable[CustomerId],
+        lock: Iterable[CustomerId] | None = None,
     ) -> Receipt:
+        """Run a ledger command; the command's reason, actor and metadata join the
+        arguments that a replay must match."""
+        assert command.idempotency_key is not None
+        fingerprinted = {
+            **arguments,
+        }
         return self._run(
             name,
             customer_id,
-            key,
-            arguments,
+            command.idempotency_key,
+            fingerprinted,
             action,
             receipt_to_record,
             lambda _uow, record: attrs.evolve(receipt_from_record(record), replayed=True),
-            at=at,
-            lock=lock,
+            at=command.at,
+            lock=(customer_id,) if lock is None else lock,
         )
 
     def _customer_command(
@@ -473,19 +478,8 @@ class Loyalty:
             "point_type": kind.code,
             "expires_at": expiry,
             "available_from": start,
-            "reason": command.reason,
-            "actor": command.actor,
-            "metadata": command.metadata,
         }
-        return self._ledger_command(
-            "earn",
-            customer_id,
-            command.idempotency_key or "",
-            arguments,
-            action,
-            at=command.at,
-            lock=(customer_id,),
-        )
+        return self._ledger_command("earn", command, customer_id, arguments, action)
 
     def redeem_points(
         self,
@@ -518,19 +512,8 @@ class Loyalty:
             "customer": customer_id,
             "points": points,
             "point_type": kind.code,
-            "reason": command.reason,
-            "actor": command.actor,
-            "metadata": command.metadata,
         }
-        return self._ledger_command(
-            "redeem_points",
-            customer_id,
-            command.idempotency_key or "",
-            arguments,
-            action,
-            at=command.at,
-            lock=(customer_id,),
-        )
+        return self._ledger_command("redeem_points", command, customer_id, arguments, action)
 
     def adjust(
         self,
@@ -575,19 +558,8 @@ class Loyalty:
             "points": points,
             "point_type": kind.code,
             "expires_at": expiry,
-            "reason": command.reason,
-            "actor": command.actor,
-            "metadata": command.metadata,
         }
-        return self._ledger_command(
-            "adjust",
-            customer_id,
-            command.idempotency_key or "",
-            arguments,
-            action,
-            at=command.at,
-            lock=(customer_id,),
-        )
+        return self._ledger_command("adjust", command, customer_id, arguments, action)
 
     def transfer(
         self,
@@ -643,17 +615,9 @@ class Loyalty:
             "to": to_customer,
             "points": points,
             "point_type": kind.code,
-            "reason": command.reason,
-            "actor": command.actor,
         }
         return self._ledger_command(
-            "transfer",
-            from_customer,
-            command.idempotency_key or "",
-            arguments,
-            action,
-            at=command.at,
-            lock=(from_customer, to_customer),
+            "transfer", command, from_customer, arguments, action, lock=(from_customer, to_customer)
         )
 
     def reverse(
@@ -708,18 +672,8 @@ class Loyalty:
             "customer": customer_id,
             "original": original_key,
             "portion": str(share),
-            "reason": command.reason,
-            "actor": command.actor,
         }
-        return self._ledger_command(
-            "reverse",
-            customer_id,
-            command.idempotency_key or "",
-            arguments,
-            action,
-            at=command.at,
-            lock=(customer_id,),
-        )
+        return self._ledger_command("reverse", command, customer_id, arguments, action)
 
     def _claw_back(
         self,
