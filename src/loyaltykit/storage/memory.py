@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -48,7 +49,9 @@ class _State:
         self.pending: dict[AccountKey, set[str]] = defaultdict(set)
         # hints (due instant, account): validated when read, so stale ones are harmless
         self.due: list[tuple[datetime, str, CustomerId, str]] = []
-        self.idempotency: dict[tuple[CustomerId, str], IdempotencyRecord] = {}
+        # outcomes are kept as JSON text, as a durable backend would keep them: this proves
+        # every outcome serialisable, and one string costs far less memory than a dict tree
+        self.idempotency: dict[tuple[CustomerId, str], tuple[IdempotencyRecord, str]] = {}
 
 
 def _order(lot: Lot) -> tuple[Any, str]:
@@ -265,7 +268,11 @@ class _Idempotency:
         self._log = log
 
     def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
-        return self._state.idempotency.get((customer_id, key))
+        stored = self._state.idempotency.get((customer_id, key))
+        if stored is None:
+            return None
+        record, outcome = stored
+        return attrs.evolve(record, outcome=json.loads(outcome))
 
     def add(self, record: IdempotencyRecord) -> None:
         records = self._state.idempotency
@@ -274,15 +281,15 @@ class _Idempotency:
             raise ConcurrencyConflict(
                 f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
             )
-        records[slot] = record
+        records[slot] = (attrs.evolve(record, outcome={}), json.dumps(record.outcome))
         self._log.append(lambda: records.pop(slot))
 
     def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
         records = self._state.idempotency
-        for slot, record in list(records.items()):
-            if slot[0] == customer_id and record.command in commands:
-                records[slot] = attrs.evolve(record, outcome={"redacted": True})
-                self._log.append(partial(records.__setitem__, slot, record))
+        for slot, stored in list(records.items()):
+            if slot[0] == customer_id and stored[0].command in commands:
+                records[slot] = (stored[0], json.dumps({"redacted": True}))
+                self._log.append(partial(records.__setitem__, slot, stored))
 
 
 class MemoryUnitOfWork:
