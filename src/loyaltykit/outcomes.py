@@ -14,6 +14,7 @@ from loyaltykit.values import CustomerId, Points
 
 __all__ = [
     "Balance",
+    "DueReport",
     "Receipt",
     "SettlementReport",
     "Statement",
@@ -73,6 +74,7 @@ class Receipt:
     at: datetime
     entries: tuple[Entry, ...]
     balances: tuple[Balance, ...]
+    explanation: str = ""
     replayed: bool = attrs.field(default=False, eq=False)
 
     @property
@@ -126,6 +128,15 @@ class SettlementReport:
     released: Points
 
 
+@attrs.frozen(kw_only=True)
+class DueReport:
+    """What :meth:`~loyaltykit.Loyalty.run_due` did, step by step."""
+
+    at: datetime
+    released: SettlementReport
+    expired: SettlementReport
+
+
 _BALANCE_COUNTS = (
     "available",
     "pending",
@@ -143,6 +154,7 @@ def receipt_to_record(receipt: Receipt) -> dict[str, Any]:
         "customer_id": receipt.customer_id,
         "at": receipt.at.isoformat(),
         "entries": [entry_to_record(entry) for entry in receipt.entries],
+        "explanation": receipt.explanation,
         "balances": [
             {
                 "customer_id": balance.customer_id,
@@ -165,4 +177,5 @@ def receipt_from_record(record: Mapping[str, Any]) -> Receipt:
         at=at,
         entries=tuple(entry_from_record(entry) for entry in record["entries"]),
         balances=tuple(Balance(**balance) for balance in record["balances"]),
+        explanation=record.get("explanation", ""),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -19,6 +19,7 @@ from typing import Any, Self, TypeVar
 import attrs
 
 from loyaltykit.domain import ledger
+from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import (
     EARNING_STATUSES,
     SPENDING_STATUSES,
@@ -37,11 +38,13 @@ from loyaltykit.errors import (
     IdempotencyConflict,
     InvalidAmount,
     InvalidArgument,
+    OverReversal,
     UnknownCustomer,
     UnknownEntry,
 )
 from loyaltykit.outcomes import (
     Balance,
+    DueReport,
     Receipt,
     SettlementReport,
     Statement,
@@ -49,12 +52,15 @@ from loyaltykit.outcomes import (
     receipt_from_record,
     receipt_to_record,
 )
-from loyaltykit.policy.program import PointType, Program
+from loyaltykit.policy.engine import CounterIncrement, CustomerState, Decision, Earn, PolicyEngine
+from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+from loyaltykit.policy.rules import Referral
 from loyaltykit.storage.base import IdempotencyRecord, Storage, UnitOfWork
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.registry import open_storage
 from loyaltykit.values import (
     CustomerId,
+    Money,
     Points,
     aware,
     frozen_metadata,
@@ -68,6 +74,8 @@ from loyaltykit.values import (
 __all__ = ["Loyalty"]
 
 T = TypeVar("T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ACTIVITY = "activity"
 POINTS = "points"
 CUSTOMER_COMMANDS = frozenset(
     {"enroll", "update_profile", "suspend", "reactivate", "close", "erase"}
@@ -101,12 +109,17 @@ class Loyalty:
 
     def __init__(
         self,
-        program: Program | None = None,
+        program: Program | ProgramVersions | None = None,
         *,
         storage: Storage | str | None = None,
         retries: int = 5,
     ) -> None:
-        self.program = Program() if program is None else program
+        if program is None:
+            program = Program()
+        if isinstance(program, Program):
+            program = ProgramVersions((ProgramVersion(valid_from=_EPOCH, program=program),))
+        self.versions: ProgramVersions = program
+        self.engine = PolicyEngine()
         self.storage: Storage
         if storage is None:
             self.storage = MemoryStorage()
@@ -115,6 +128,11 @@ class Loyalty:
         else:
             self.storage = storage
         self._retries = retries
+
+    @property
+    def program(self) -> Program:
+        """The newest program version (commands use the version in force at their ``at``)."""
+        return self.versions.latest
 
     def close(self) -> None:
         """Release the storage's connections."""
@@ -627,11 +645,13 @@ class Loyalty:
         *,
         at: datetime,
         idempotency_key: str,
-        portion: Fraction | str | int = 1,
+        portion: Fraction | str | int | None = None,
         reason: str = "",
         actor: str | None = None,
     ) -> Receipt:
         """Undo (a ``portion`` of) the command recorded under ``original_key``.
+
+        Without ``portion``, everything not yet reversed is reversed.
 
         A credit (an earn, a positive adjustment) is clawed back lot by lot under the
         program's refund policy; a debit (a redemption, a negative adjustment) gives the
@@ -640,7 +660,7 @@ class Loyalty:
         """
         command = self._command(at, idempotency_key, reason, actor)
         original_key = identifier("original_key", original_key)
-        share = _as_portion(portion)
+        share = None if portion is None else _as_portion(portion)
         policy = self.program.refund_policy
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
@@ -659,10 +679,13 @@ class Loyalty:
                 account = self._settled(uow, customer_id, code, command, written)
                 reversals = uow.ledger.reversals_of(customer_id, entry.id)
                 before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
+                part = 1 - before if share is None else share
+                if part == 0:
+                    raise OverReversal(f"{original_key!r} was already reversed in full")
                 posting = (
-                    self._claw_back(uow, account, entry, command, share, before, policy)
+                    self._claw_back(uow, account, entry, command, part, before, policy)
                     if how == "credit"
-                    else self._restore(uow, account, entry, reversals, command, share, before)
+                    else self._restore(uow, account, entry, reversals, command, part, before)
                 )
                 self._save(uow, posting, written)
                 accounts[code] = self._settled(uow, customer_id, code, command, written)
@@ -671,7 +694,7 @@ class Loyalty:
         arguments = {
             "customer": customer_id,
             "original": original_key,
-            "portion": str(share),
+            "portion": None if share is None else str(share),
         }
         return self._ledger_command("reverse", command, customer_id, arguments, action)
 
@@ -709,7 +732,220 @@ class Loyalty:
                     restored[change.lot_id] = restored.get(change.lot_id, 0) + change.delta
         return ledger.restore(account, entry, lots, restored, command, portion=share, before=before)
 
+    # --- events through the policy engine -------------------------------------------
+
+    def record_purchase(
+        self,
+        customer_id: CustomerId,
+        purchase: Purchase,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        actor: str | None = None,
+    ) -> Receipt:
+        """Record a purchase: the program's rules decide the points, caps clip them, and
+        a referred member's first qualifying purchase rewards the referrer too.
+
+        The receipt's ``explanation`` says why each rule did or did not apply.
+        """
+        if not isinstance(purchase, Purchase):
+            raise InvalidArgument(f"purchase: {purchase!r} is not a loyaltykit Purchase")
+        metadata = {
+            "event": "purchase",
+            "purchase_amount": str(purchase.amount.amount),
+            "currency": purchase.amount.currency,
+        }
+        arguments = {
+            "customer": customer_id,
+            "amount": str(purchase.amount),
+            "items": [(i.sku, i.category, i.quantity, str(i.unit_price)) for i in purchase.items],
+            "channel": purchase.channel,
+            "attributes": purchase.attributes,
+        }
+        return self._record(
+            "record_purchase",
+            customer_id,
+            purchase,
+            arguments,
+            metadata,
+            at=at,
+            idempotency_key=idempotency_key,
+            actor=actor,
+        )
+
+    def record_event(
+        self,
+        customer_id: CustomerId,
+        event: CustomEvent,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        actor: str | None = None,
+    ) -> Receipt:
+        """Record a custom event (survey completed, review, check-in) for the rules to reward."""
+        if not isinstance(event, CustomEvent):
+            raise InvalidArgument(f"event: {event!r} is not a loyaltykit CustomEvent")
+        arguments = {"customer": customer_id, "type": event.type, "attributes": event.attributes}
+        return self._record(
+            "record_event",
+            customer_id,
+            event,
+            arguments,
+            {"event": event.type},
+            at=at,
+            idempotency_key=idempotency_key,
+            actor=actor,
+        )
+
+    def quote(
+        self, customer_id: CustomerId, purchase: Purchase | CustomEvent, *, at: datetime
+    ) -> Decision:
+        """What an event would earn now, with the trace; nothing is stored."""
+        when = aware("at", at)
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise UnknownCustomer(customer_id)
+            state = self._customer_state(uow, customer)
+        return self.engine.evaluate(self.versions.at(when), state, purchase, when)
+
+    def refund(
+        self,
+        customer_id: CustomerId,
+        purchase_key: str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        amount: Money | None = None,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> Receipt:
+        """Refund a recorded purchase, whole or in part (``amount`` of money refunded).
+
+        The points the purchase earned are clawed back in proportion, lot by lot, under
+        the program's refund policy; the refunded shares add up and never exceed the whole.
+        """
+        share: Fraction | None = None
+        if amount is not None:
+            with self.storage.unit_of_work() as uow:
+                entries = uow.ledger.entries_by_key(
+                    customer_id, identifier("purchase_key", purchase_key)
+                )
+            spent = next(
+                (dict(e.metadata) for e in entries if dict(e.metadata).get("event") == "purchase"),
+                None,
+            )
+            if spent is None:
+                raise UnknownEntry(customer_id, purchase_key)
+            total = Money.of(str(spent["purchase_amount"]), str(spent["currency"]))
+            if not isinstance(amount, Money) or not Money.zero(total.currency) < amount <= total:
+                raise InvalidAmount(
+                    "refund amount", amount, f"Money above zero and at most {total}"
+                )
+            share = amount.ratio(total)
+        return self.reverse(
+            customer_id,
+            purchase_key,
+            at=at,
+            idempotency_key=idempotency_key,
+            portion=share,
+            reason=reason,
+            actor=actor,
+        )
+
+    def _record(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        event: Purchase | CustomEvent,
+        arguments: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        *,
+        at: datetime,
+        idempotency_key: str,
+        actor: str | None,
+    ) -> Receipt:
+        command = self._command(at, idempotency_key, "", actor, metadata)
+        program = self.versions.at(command.at)
+        lock = [customer_id]
+        if any(isinstance(rule, Referral) for rule in program.rules_for(event.type)):
+            referrer = self.customer(customer_id).referred_by  # fixed at enrolment
+            if referrer is not None:
+                lock.append(referrer)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            customer = customers[customer_id]
+            customer.require(name, allowed=EARNING_STATUSES)
+            state = self._customer_state(uow, customer)
+            decision = self.engine.evaluate(program, state, event, command.at)
+            written: list[Entry] = []
+            touched: dict[tuple[CustomerId, str], Account] = {}
+            for effect in decision.effects:
+                if isinstance(effect, Earn):
+                    rules = ",".join(effect.rules)
+                    earn_command = attrs.evolve(
+                        command, metadata=_with(command.metadata, "rules", rules)
+                    )
+                    account = self._settled(
+                        uow, effect.customer_id, effect.point_type, earn_command, written
+                    )
+                    posting = ledger.credit(
+                        account,
+                        effect.points,
+                        earn_command,
+                        expires_at=effect.expires_at,
+                        available_from=effect.available_from,
+                    )
+                    touched[(effect.customer_id, effect.point_type)] = self._save(
+                        uow, posting, written
+                    )
+            self._save_activity(uow, customer_id, event, decision)
+            own = [a for key, a in touched.items() if key[0] == customer_id]
+            others = [a for key, a in touched.items() if key[0] != customer_id]
+            receipt = self._receipt(name, command, customer_id, written, own + others)
+            return attrs.evolve(receipt, explanation=decision.explain())
+
+        return self._ledger_command(name, command, customer_id, arguments, action, lock=lock)
+
+    @staticmethod
+    def _customer_state(uow: UnitOfWork, customer: Customer) -> CustomerState:
+        activity = uow.state.get(customer.id, ACTIVITY) or {}
+        return CustomerState(
+            customer=customer,
+            counters=activity.get("counters", {}),
+            purchases=activity.get("purchases", 0),
+        )
+
+    @staticmethod
+    def _save_activity(
+        uow: UnitOfWork, customer_id: CustomerId, event: Purchase | CustomEvent, decision: Decision
+    ) -> None:
+        activity = uow.state.get(customer_id, ACTIVITY) or {}
+        counters: dict[str, int] = dict(activity.get("counters", {}))
+        for effect in decision.effects:
+            if isinstance(effect, CounterIncrement):
+                # a cap only reads its current period: older periods of it can go
+                prefix = effect.key.rsplit(":", 1)[0] + ":"
+                for key in [k for k in counters if k.startswith(prefix) and k != effect.key]:
+                    del counters[key]
+                counters[effect.key] = counters.get(effect.key, 0) + effect.amount
+        activity["counters"] = counters
+        if isinstance(event, Purchase):
+            activity["purchases"] = activity.get("purchases", 0) + 1
+        uow.state.put(customer_id, ACTIVITY, activity)
+
     # --- batch work -----------------------------------------------------------------
+
+    def run_due(self, at: datetime, *, batch_size: int = 500) -> DueReport:
+        """The periodic work, in order: release pending points, then expire due lots.
+
+        Safe to run as often as you like and to re-run after a crash: each step only does
+        what is still due at ``at``.
+        """
+        when = aware("at", at)
+        released = self.release_pending(when, batch_size=batch_size)
+        expired = self.expire_due(when, batch_size=batch_size)
+        return DueReport(at=when, released=released, expired=expired)
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Expire what is left of every lot whose expiry is at or before ``at``.

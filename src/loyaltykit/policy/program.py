@@ -1,22 +1,33 @@
 """The Program: the rules of a loyalty programme, as data.
 
-This first version declares the point types and the ledger policies (refunds, the
-default expiry of earned points). Tiers, earning rules, caps and campaigns join it
-as the policy engine grows; a program built today stays valid then.
+A :class:`Program` declares point types, earning rules, caps, the refund policy, the
+rounding and the time zone. Build one in Python or load it from TOML, JSON or a dict
+(:mod:`loyaltykit.policy.loading`). Programs change over time: :class:`ProgramVersions`
+holds effective-dated versions, and each event is evaluated under the version in force
+at its instant.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.errors import InvalidArgument, UnknownPointType
+from loyaltykit.policy.rules import Cap, EarningRule
+from loyaltykit.values import aware
 
-__all__ = ["PointType", "Program", "RefundPolicy"]
+__all__ = ["PointType", "Program", "ProgramVersion", "ProgramVersions", "RefundPolicy"]
+
+ROUNDINGS = (ROUND_DOWN, ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_UP, ROUND_FLOOR, ROUND_CEILING)
 
 _CODE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
@@ -67,6 +78,10 @@ class Program:
     """
 
     name: str = "default"
+    version: str = "1"
+    timezone: str = attrs.field(default="UTC")
+    currency: str = "CNY"
+    rounding: str = attrs.field(default=ROUND_DOWN)
     point_types: tuple[PointType, ...] = attrs.field(
         default=(
             PointType(code="points", name="Points"),
@@ -75,6 +90,73 @@ class Program:
         converter=_point_types,
     )
     refund_policy: RefundPolicy = RefundPolicy.TAKE_AVAILABLE
+    pending_for: relativedelta | None = None
+    rules: tuple[EarningRule, ...] = attrs.field(default=(), converter=tuple)
+    caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
+    _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
+
+    @timezone.validator
+    def _check_timezone(self, _attribute: Any, value: Any) -> None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise InvalidArgument(f"timezone: {value!r} is not an IANA time zone") from None
+
+    @rounding.validator
+    def _check_rounding(self, _attribute: Any, value: Any) -> None:
+        if value not in ROUNDINGS:
+            raise InvalidArgument(f"rounding: {value!r} is not one of {list(ROUNDINGS)}")
+
+    def __attrs_post_init__(self) -> None:
+        codes = {point_type.code for point_type in self.point_types}
+        for kind, items in (
+            ("rules", [(rule.id, rule.point_type) for rule in self.rules]),
+            ("caps", [(cap.id, cap.point_type) for cap in self.caps]),
+        ):
+            ids = [item_id for item_id, _ in items]
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                raise InvalidArgument(f"{kind}: ids {duplicates} are used more than once")
+            for index, (_, point_type) in enumerate(items):
+                if point_type not in codes:
+                    raise InvalidArgument(
+                        f"{kind}[{index}].point_type: {point_type!r} is not declared "
+                        f"(point types: {sorted(codes)})"
+                    )
+        ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
+        object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Program:
+        """Load a program from its dict form, reporting every problem at once."""
+        from loyaltykit.policy.loading import program_from_dict
+
+        return program_from_dict(data)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Program:
+        """Load a program from a TOML file."""
+        from loyaltykit.policy.loading import program_from_toml
+
+        return program_from_toml(path)
+
+    @classmethod
+    def from_json(cls, text: str) -> Program:
+        """Load a program from a JSON document."""
+        from loyaltykit.policy.loading import program_from_json
+
+        return program_from_json(text)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict form (TOML/JSON-ready) that :meth:`from_dict` reads back equal."""
+        from loyaltykit.policy.loading import program_to_dict
+
+        return program_to_dict(self)
+
+    def rules_for(self, event_type: str) -> tuple[EarningRule, ...]:
+        """The rules reacting to ``event_type``, in evaluation order (priority, then
+        declaration order)."""
+        return tuple(rule for rule in self._ordered if rule.event == event_type)
 
     def point_type(self, code: str) -> PointType:
         """The declared point type ``code``; raises :class:`UnknownPointType`."""
@@ -82,3 +164,42 @@ class Program:
             if point_type.code == code:
                 return point_type
         raise UnknownPointType(code, tuple(p.code for p in self.point_types))
+
+
+@attrs.frozen(kw_only=True)
+class ProgramVersion:
+    """A program and the instant from which it is in force."""
+
+    valid_from: datetime = attrs.field(validator=lambda _i, _a, v: aware("valid_from", v))
+    program: Program
+
+
+def _versions(value: Sequence[ProgramVersion]) -> tuple[ProgramVersion, ...]:
+    versions = tuple(sorted(value, key=lambda version: version.valid_from))
+    if not versions:
+        raise InvalidArgument("versions: at least one program version is needed")
+    starts = [version.valid_from for version in versions]
+    if len(set(starts)) != len(starts):
+        raise InvalidArgument("versions: two versions start at the same instant")
+    return versions
+
+
+@attrs.frozen
+class ProgramVersions:
+    """Effective-dated versions of a program; :meth:`at` picks the one in force."""
+
+    versions: tuple[ProgramVersion, ...] = attrs.field(converter=_versions)
+
+    def at(self, at: datetime) -> Program:
+        """The program in force at ``at`` (the first version before its start date)."""
+        aware("at", at)
+        chosen = self.versions[0].program
+        for version in self.versions:
+            if version.valid_from <= at:
+                chosen = version.program
+        return chosen
+
+    @property
+    def latest(self) -> Program:
+        """The newest version."""
+        return self.versions[-1].program

@@ -26,6 +26,7 @@ from loyaltykit.values import CustomerId
 __all__ = [
     "Capabilities",
     "CustomerRepository",
+    "CustomerStateRepository",
     "IdempotencyRecord",
     "IdempotencyRepository",
     "LedgerRepository",
@@ -137,6 +138,21 @@ class LedgerRepository(Protocol):
         work is done."""
 
 
+class CustomerStateRepository(Protocol):
+    """Small JSON documents of per-customer state, by ``(customer_id, name)``.
+
+    The service keeps what the policy engine needs between events here (cap counters,
+    purchase counts, tier status); it reads and writes them only while it holds the
+    customer's lock, so a plain read-modify-write is safe across processes.
+    """
+
+    def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
+        """The stored document, or ``None``."""
+
+    def put(self, customer_id: CustomerId, name: str, document: Mapping[str, Any]) -> None:
+        """Insert or replace a document (JSON-compatible data)."""
+
+
 class IdempotencyRepository(Protocol):
     """First outcomes of commands, by ``(customer_id, key)``."""
 
@@ -167,6 +183,10 @@ class UnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyRepository:
         """The idempotency records of this transaction."""
+
+    @property
+    def state(self) -> CustomerStateRepository:
+        """Per-customer state documents of this transaction."""
 
     def __enter__(self) -> Self: ...
 

@@ -14,7 +14,7 @@ import heapq
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from types import TracebackType
@@ -52,6 +52,7 @@ class _State:
         # outcomes are kept as JSON text, as a durable backend would keep them: this proves
         # every outcome serialisable, and one string costs far less memory than a dict tree
         self.idempotency: dict[tuple[CustomerId, str], tuple[IdempotencyRecord, str]] = {}
+        self.state: dict[tuple[CustomerId, str], str] = {}
 
 
 def _order(lot: Lot) -> tuple[Any, str]:
@@ -292,6 +293,26 @@ class _Idempotency:
                 self._log.append(partial(records.__setitem__, slot, stored))
 
 
+class _CustomerState:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
+        stored = self._state.state.get((customer_id, name))
+        return None if stored is None else dict(json.loads(stored))
+
+    def put(self, customer_id: CustomerId, name: str, document: Mapping[str, Any]) -> None:
+        documents = self._state.state
+        slot = (customer_id, name)
+        previous = documents.get(slot)
+        documents[slot] = json.dumps(document)
+        if previous is None:
+            self._log.append(lambda: documents.pop(slot))
+        else:
+            self._log.append(partial(documents.__setitem__, slot, previous))
+
+
 class MemoryUnitOfWork:
     """One serialised transaction over a :class:`MemoryStorage`."""
 
@@ -302,6 +323,7 @@ class MemoryUnitOfWork:
         self.customers = _Customers(state, self._log)
         self.ledger = _Ledger(state, self._log)
         self.idempotency = _Idempotency(state, self._log)
+        self.state = _CustomerState(state, self._log)
         self._open = False
 
     def __enter__(self) -> Self:

@@ -207,6 +207,22 @@ class StorageConformance:
         assert first is not None and first.outcome == {"redacted": True}
         assert second is not None and second.outcome["note"] == "café"
 
+    # --- customer state documents -------------------------------------------------------
+
+    def test_state_documents_round_trip_and_roll_back(self, storage: Storage) -> None:
+        self._customer(storage)
+        document = {"counters": {"cap:daily:2026-03-01": 15}, "purchases": 2, "tier": None}
+        with storage.unit_of_work() as uow:
+            uow.state.put("c1", "activity", document)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.state.put("c1", "activity", {"purchases": 99})
+            uow.state.put("c1", "other", {"x": 1})
+        with storage.unit_of_work() as uow:
+            assert uow.state.get("c1", "activity") == document
+            assert uow.state.get("c1", "other") is None
+            assert uow.state.get("c2", "activity") is None
+
     # --- the ledger -----------------------------------------------------------------------
 
     def test_entries_round_trip_with_every_field(self, storage: Storage) -> None:

@@ -13,9 +13,28 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from loyaltykit.domain.customer import Profile
+from loyaltykit.policy.program import Program
+from loyaltykit.policy.rules import (
+    BaseRate,
+    Cap,
+    EarningRule,
+    FirstPurchase,
+    FixedPoints,
+    Multiplier,
+    PerUnit,
+    SpendThreshold,
+)
 from loyaltykit.values import Money
 
-__all__ = ["customer_ids", "instants", "money", "points", "profiles"]
+__all__ = [
+    "customer_ids",
+    "earning_rules",
+    "instants",
+    "money",
+    "points",
+    "profiles",
+    "programs",
+]
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -80,4 +99,51 @@ def profiles() -> st.SearchStrategy[Profile]:
         email=st.none() | st.emails(),
         preferred_channel=st.none() | st.sampled_from(["sms", "email", "app", "wechat"]),
         tags=st.frozensets(st.sampled_from(["family", "likes-fashion", "health-minded", "vip"])),
+    )
+
+
+def earning_rules(*, currency: str = "CNY") -> st.SearchStrategy[EarningRule]:
+    """Earning rules of every kind with condition-free, dumpable settings."""
+    ids = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=8).map(lambda s: f"r{s}")
+    amounts = st.integers(1, 500)
+    prices = st.integers(1, 1000).map(lambda n: Money.of(n, currency))
+    common = {"id": ids, "priority": st.integers(0, 200)}
+    return st.one_of(
+        st.builds(BaseRate, per=prices, rate=st.integers(1, 5), **common),
+        st.builds(
+            PerUnit,
+            rate=amounts,
+            category=st.none() | st.sampled_from(["food", "coffee"]),
+            **common,
+        ),
+        st.builds(FixedPoints, amount=amounts, **common),
+        st.builds(SpendThreshold, threshold=prices, amount=amounts, repeat=st.booleans(), **common),
+        st.builds(FirstPurchase, amount=amounts, **common),
+        st.builds(Multiplier, factor=st.sampled_from(["1.5", "2", "1.25", "3"]), **common),
+    )
+
+
+def programs(*, currency: str = "CNY", max_rules: int = 6) -> st.SearchStrategy[Program]:
+    """Valid programs (unique rule ids, declared point types), dumpable to dicts."""
+    if max_rules < 0:
+        raise InvalidArgument(f"programs needs max_rules >= 0, got {max_rules}")
+    rules = st.lists(earning_rules(currency=currency), max_size=max_rules, unique_by=lambda r: r.id)
+    caps = st.lists(
+        st.builds(
+            Cap,
+            id=st.sampled_from(["daily", "weekly", "monthly", "yearly", "per-event", "lifetime"]),
+            limit=st.integers(1, 10_000),
+            period=st.sampled_from(["event", "day", "week", "month", "year", "lifetime"]),
+        ),
+        max_size=3,
+        unique_by=lambda cap: cap.id,
+    )
+    return st.builds(
+        Program,
+        name=st.sampled_from(["retail", "airline", "hotel"]),
+        currency=st.just(currency),
+        timezone=st.sampled_from(["UTC", "Asia/Shanghai", "Europe/Paris"]),
+        rounding=st.sampled_from(["ROUND_DOWN", "ROUND_HALF_UP"]),
+        rules=rules,
+        caps=caps,
     )

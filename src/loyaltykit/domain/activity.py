@@ -1,0 +1,105 @@
+"""What customers do that the programme reacts to: purchases and custom events.
+
+These are the engine's inputs. A :class:`Purchase` carries the money spent and its
+items; a :class:`CustomEvent` is anything else a programme rewards (a survey
+completed, a review written, a check-in, a referral).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from loyaltykit.errors import InvalidAmount, InvalidArgument
+from loyaltykit.values import Metadata, Money, frozen_metadata, identifier
+
+__all__ = ["CustomEvent", "Item", "Purchase"]
+
+
+def _quantity(_instance: Any, _attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidAmount("item quantity", value, "a positive int")
+
+
+@attrs.frozen(kw_only=True)
+class Item:
+    """A line of a purchase."""
+
+    sku: str
+    category: str = ""
+    quantity: int = attrs.field(default=1, validator=_quantity)
+    unit_price: Money | None = None
+
+    @property
+    def total(self) -> Money | None:
+        """``unit_price * quantity``, when the price is known."""
+        return None if self.unit_price is None else self.unit_price * self.quantity
+
+
+def _items(value: Any) -> tuple[Item, ...]:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Item):
+            raise InvalidArgument(f"items: {item!r} is not a loyaltykit Item")
+    return items
+
+
+def _amount(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, Money):
+        raise InvalidAmount("purchase amount", value, "Money, e.g. Money.of('129.90', 'CNY')")
+    if value.amount < 0:
+        raise InvalidAmount("purchase amount", value, "an amount of zero or more")
+
+
+@attrs.frozen(kw_only=True)
+class Purchase:
+    """A purchase: the money spent, what was bought, and where."""
+
+    amount: Money = attrs.field(validator=_amount)
+    items: tuple[Item, ...] = attrs.field(default=(), converter=_items)
+    channel: str = ""
+    attributes: Metadata = attrs.field(default=(), converter=frozen_metadata)
+
+    type = "purchase"
+
+    @property
+    def quantity(self) -> int:
+        """Units bought, over every item."""
+        return sum(item.quantity for item in self.items)
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """Categories of the items bought."""
+        return frozenset(item.category for item in self.items if item.category)
+
+    def context(self) -> dict[str, Any]:
+        """The event as condition variables (``event.amount``, ``event.categories``...)."""
+        return {
+            **dict(self.attributes),
+            "type": self.type,
+            "amount": self.amount.amount,
+            "currency": self.amount.currency,
+            "channel": self.channel,
+            "quantity": self.quantity,
+            "categories": self.categories,
+            "skus": frozenset(item.sku for item in self.items),
+        }
+
+
+def _event_type(_instance: Any, _attribute: Any, value: Any) -> None:
+    identifier("event type", value)
+    if value == "purchase":
+        raise InvalidArgument("event type: 'purchase' is reserved; record purchases as Purchase")
+
+
+@attrs.frozen(kw_only=True)
+class CustomEvent:
+    """Any other activity a programme rewards, e.g. ``CustomEvent(type="survey_completed")``."""
+
+    type: str = attrs.field(validator=_event_type)
+    attributes: Metadata = attrs.field(default=(), converter=frozen_metadata)
+
+    def context(self) -> dict[str, Any]:
+        """The event as condition variables."""
+        return {**dict(self.attributes), "type": self.type}

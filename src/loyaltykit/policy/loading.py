@@ -1,0 +1,389 @@
+"""Programs as data: load from a dict, TOML or JSON, and dump back to the same dict.
+
+Loading checks everything and reports every problem at once, each with its path::
+
+    ProgramError: 2 problems in program 'retail':
+      rules[1].per: '-5' must be a positive amount
+      caps[0].period: 'fortnight' is not one of ['event', 'day', ...]
+
+A program that cannot be loaded is never half-built. Money amounts are strings in the
+program's currency (``per = "10"``); durations are tables of ``years``, ``months`` and
+``days``; conditions are strings of the condition language.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.policy.program import PointType, Program
+from loyaltykit.policy.rules import RULE_KINDS, Cap, EarningRule, Multiplier, PythonCheck
+from loyaltykit.values import Money
+
+__all__ = [
+    "ProgramError",
+    "program_from_dict",
+    "program_from_json",
+    "program_from_toml",
+    "program_to_dict",
+]
+
+T = TypeVar("T")
+_MONEY_FIELDS = {"per", "threshold", "minimum"}
+_RULE_COMMON = (
+    "id",
+    "kind",
+    "point_type",
+    "event",
+    "condition",
+    "priority",
+    "exclusive",
+    "description",
+)
+
+
+class ProgramError(InvalidArgument):
+    """A program could not be loaded; ``problems`` lists every problem with its path."""
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{count} in program {name!r}:\n  " + "\n  ".join(problems))
+        self.problems = tuple(problems)
+
+
+class _Reader:
+    """Reads typed fields out of nested mappings, collecting problems with their paths."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def field(
+        self,
+        data: Mapping[str, Any],
+        path: str,
+        key: str,
+        kind: type[T] | tuple[type, ...],
+        default: T | None = None,
+        *,
+        required: bool = False,
+    ) -> Any:
+        if key not in data:
+            if required:
+                self.problems.append(f"{path}{key}: is required")
+            return default
+        value = data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            self.problems.append(f"{path}{key}: {value!r} is not {_names(kinds)}")
+            return default
+        if not isinstance(value, kinds):
+            self.problems.append(f"{path}{key}: {value!r} is not {_names(kinds)}")
+            return default
+        return value
+
+    def build(self, path: str, make: Callable[[], T]) -> T | None:
+        try:
+            return make()
+        except LoyaltyError as error:
+            self.problems.append(f"{path}: {error}")
+        except (TypeError, ValueError, InvalidOperation) as error:
+            self.problems.append(f"{path}: {error}")
+        return None
+
+    def unknown(self, data: Mapping[str, Any], path: str, known: tuple[str, ...]) -> None:
+        for key in data:
+            if key not in known:
+                self.problems.append(f"{path}{key}: unknown field (known: {', '.join(known)})")
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
+    return " or ".join(names.get(kind, kind.__name__) for kind in kinds) or "valid"
+
+
+def _duration(reader: _Reader, value: Any, path: str) -> relativedelta | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        reader.problems.append(f"{path}: {value!r} is not a table of years, months, days")
+        return None
+    reader.unknown(value, path + ".", ("years", "months", "days"))
+    parts = {
+        unit: reader.field(value, path + ".", unit, int, 0) for unit in ("years", "months", "days")
+    }
+    if any(part < 0 for part in parts.values()) or not any(parts.values()):
+        reader.problems.append(f"{path}: {dict(value)!r} must be a positive duration")
+        return None
+    return relativedelta(**parts)
+
+
+def _money(reader: _Reader, value: Any, path: str, currency: str) -> Money | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        reader.problems.append(f'{path}: {value!r} is not an amount such as "10" or "99.50"')
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0:
+        reader.problems.append(f"{path}: {value!r} must be a positive amount")
+        return None
+    return Money.of(amount, currency)
+
+
+def _point_type(reader: _Reader, data: Any, path: str) -> PointType | None:
+    if not isinstance(data, Mapping):
+        reader.problems.append(f"{path}: {data!r} is not a table")
+        return None
+    prefix = path + "."
+    reader.unknown(data, prefix, ("code", "name", "redeemable", "transferable", "expire_after"))
+    code = reader.field(data, prefix, "code", str, required=True)
+    name = reader.field(data, prefix, "name", str, "")
+    redeemable = reader.field(data, prefix, "redeemable", bool, True)
+    transferable = reader.field(data, prefix, "transferable", bool, True)
+    expire_after = _duration(reader, data.get("expire_after"), prefix + "expire_after")
+    if code is None:
+        return None
+    return reader.build(
+        path,
+        lambda: PointType(
+            code=code,
+            name=name,
+            redeemable=redeemable,
+            transferable=transferable,
+            expire_after=expire_after,
+        ),
+    )
+
+
+def _rule(reader: _Reader, data: Any, path: str, currency: str) -> EarningRule | None:
+    if not isinstance(data, Mapping):
+        reader.problems.append(f"{path}: {data!r} is not a table")
+        return None
+    prefix = path + "."
+    kind = reader.field(data, prefix, "kind", str, required=True)
+    cls = RULE_KINDS.get(kind) if kind is not None else None
+    if kind is not None and cls is None:
+        reader.problems.append(f"{prefix}kind: {kind!r} is not one of {sorted(RULE_KINDS)}")
+    if cls is None:
+        return None
+    specific = tuple(field.name for field in attrs.fields(cls) if field.name not in _RULE_COMMON)
+    reader.unknown(data, prefix, _RULE_COMMON + specific)
+    arguments: dict[str, Any] = {}
+    for key in ("id", "point_type", "event", "condition", "description"):
+        value = reader.field(data, prefix, key, str, required=key == "id")
+        if value is not None:
+            arguments[key] = value
+    for key, kind_of in (("priority", int), ("exclusive", bool)):
+        value = reader.field(data, prefix, key, kind_of)
+        if value is not None:
+            arguments[key] = value
+    before = len(reader.problems)
+    for key in specific:
+        if key not in data:
+            continue
+        value = data[key]
+        if key in _MONEY_FIELDS:
+            arguments[key] = _money(reader, value, prefix + key, currency)
+        elif key == "factor":
+            arguments[key] = _factor(reader, value, prefix + key)
+        else:
+            arguments[key] = value
+    if "id" not in arguments or len(reader.problems) > before:
+        return None
+    return reader.build(path, lambda: cls(**arguments))
+
+
+def _factor(reader: _Reader, value: Any, path: str) -> Decimal | None:
+    try:
+        factor = (
+            Decimal(str(value))
+            if isinstance(value, str | int) and not isinstance(value, bool)
+            else None
+        )
+    except InvalidOperation:
+        factor = None
+    if factor is None or not factor.is_finite() or factor <= 0:
+        reader.problems.append(f"{path}: {value!r} must be a positive number written as a string")
+        return None
+    return factor
+
+
+def _cap(reader: _Reader, data: Any, path: str) -> Cap | None:
+    if not isinstance(data, Mapping):
+        reader.problems.append(f"{path}: {data!r} is not a table")
+        return None
+    prefix = path + "."
+    reader.unknown(data, prefix, ("id", "limit", "period", "point_type"))
+    before = len(reader.problems)
+    arguments = {
+        "id": reader.field(data, prefix, "id", str, required=True),
+        "limit": reader.field(data, prefix, "limit", int, required=True),
+        "period": reader.field(data, prefix, "period", str, required=True),
+        "point_type": reader.field(data, prefix, "point_type", str, "points"),
+    }
+    if len(reader.problems) > before:
+        return None
+    return reader.build(path, lambda: Cap(**arguments))
+
+
+_TOP = (
+    "name",
+    "version",
+    "timezone",
+    "currency",
+    "rounding",
+    "refund_policy",
+    "pending_for",
+    "point_types",
+    "rules",
+    "caps",
+)
+
+
+def program_from_dict(data: Mapping[str, Any]) -> Program:
+    """A program from its dict form; raises :class:`ProgramError` listing every problem."""
+    if not isinstance(data, Mapping):
+        raise ProgramError("?", [f"program: {data!r} is not a table"])
+    reader = _Reader()
+    reader.unknown(data, "", _TOP)
+    name = reader.field(data, "", "name", str, "default")
+    currency = reader.field(data, "", "currency", str, "CNY")
+    arguments: dict[str, Any] = {"name": name, "currency": currency}
+    for key in ("version", "timezone", "rounding"):
+        value = reader.field(data, "", key, str)
+        if value is not None:
+            arguments[key] = value
+    policy = reader.field(data, "", "refund_policy", str)
+    if policy is not None:
+        try:
+            arguments["refund_policy"] = RefundPolicy(policy)
+        except ValueError:
+            options = [p.value for p in RefundPolicy]
+            reader.problems.append(f"refund_policy: {policy!r} is not one of {options}")
+    arguments["pending_for"] = _duration(reader, data.get("pending_for"), "pending_for")
+    if "point_types" in data:
+        types = [
+            _point_type(reader, item, f"point_types[{n}]")
+            for n, item in enumerate(_list(reader, data["point_types"], "point_types"))
+        ]
+        arguments["point_types"] = tuple(t for t in types if t is not None)
+    rules = [
+        _rule(reader, item, f"rules[{n}]", currency)
+        for n, item in enumerate(_list(reader, data.get("rules", []), "rules"))
+    ]
+    caps = [
+        _cap(reader, item, f"caps[{n}]")
+        for n, item in enumerate(_list(reader, data.get("caps", []), "caps"))
+    ]
+    arguments["rules"] = tuple(rule for rule in rules if rule is not None)
+    arguments["caps"] = tuple(cap for cap in caps if cap is not None)
+    if reader.problems:
+        raise ProgramError(str(name), reader.problems)
+    program = reader.build("program", lambda: Program(**arguments))
+    if program is None:
+        raise ProgramError(str(name), reader.problems)
+    return program
+
+
+def _list(reader: _Reader, value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        reader.problems.append(f"{path}: {value!r} is not a list")
+        return []
+    return list(value)
+
+
+def _duration_dict(value: relativedelta | None) -> dict[str, int] | None:
+    if value is None:
+        return None
+    parts = {"years": value.years, "months": value.months, "days": value.days}
+    return {unit: amount for unit, amount in parts.items() if amount}
+
+
+def _rule_dict(rule: EarningRule) -> dict[str, Any]:
+    if isinstance(rule.condition, PythonCheck):
+        raise InvalidArgument(
+            f"rules[{rule.id}].condition: a Python callable has no dict form; "
+            "write it in the condition language to dump the program"
+        )
+    result: dict[str, Any] = {"id": rule.id, "kind": rule.kind}
+    for field in attrs.fields(type(rule)):
+        name = field.name
+        if name in ("id",):
+            continue
+        value = getattr(rule, name)
+        if name == "condition":
+            if value is not None:
+                result[name] = value.source
+            continue
+        if value == field.default and name not in ("point_type",):
+            continue
+        if isinstance(value, Money):
+            value = str(value.amount)
+        elif isinstance(value, Decimal):
+            value = str(value.normalize()) if isinstance(rule, Multiplier) else str(value)
+        result[name] = value
+    return result
+
+
+def program_to_dict(program: Program) -> dict[str, Any]:
+    """The dict form of ``program``; :func:`program_from_dict` reads it back equal."""
+    data: dict[str, Any] = {
+        "name": program.name,
+        "version": program.version,
+        "timezone": program.timezone,
+        "currency": program.currency,
+        "rounding": program.rounding,
+        "refund_policy": program.refund_policy.value,
+        "point_types": [
+            {
+                key: value
+                for key, value in {
+                    "code": point_type.code,
+                    "name": point_type.name,
+                    "redeemable": point_type.redeemable,
+                    "transferable": point_type.transferable,
+                    "expire_after": _duration_dict(point_type.expire_after),
+                }.items()
+                if value is not None
+            }
+            for point_type in program.point_types
+        ],
+        "rules": [_rule_dict(rule) for rule in program.rules],
+        "caps": [
+            {"id": cap.id, "limit": cap.limit, "period": cap.period, "point_type": cap.point_type}
+            for cap in program.caps
+        ],
+    }
+    pending = _duration_dict(program.pending_for)
+    if pending is not None:
+        data["pending_for"] = pending
+    return data
+
+
+def program_from_toml(path: str | Path) -> Program:
+    """A program from a TOML file."""
+    with open(path, "rb") as file:
+        try:
+            data = tomllib.load(file)
+        except tomllib.TOMLDecodeError as error:
+            raise ProgramError(str(path), [f"{path}: {error}"]) from None
+    return program_from_dict(data)
+
+
+def program_from_json(text: str) -> Program:
+    """A program from a JSON document."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProgramError("?", [f"json: {error}"]) from None
+    return program_from_dict(data)

@@ -1,0 +1,336 @@
+"""Earning rules and caps: what an event earns, and how much is allowed.
+
+Rules run in priority order (lowest number first). Additive rules (base rate, per
+unit, fixed points, spend threshold, first purchase, referral) add points to their
+point type's running total; a :class:`Multiplier` scales the running total of its
+point type as it stands; an ``exclusive`` rule that fires stops every later rule.
+Totals are rounded with the program's rounding, then :class:`Cap` s clip them against
+stored counters, so a cap holds across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, ClassVar, Protocol
+
+import attrs
+
+from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.errors import InvalidArgument
+from loyaltykit.values import Money, identifier
+
+__all__ = [
+    "BaseRate",
+    "Cap",
+    "Check",
+    "EarningRule",
+    "FirstPurchase",
+    "FixedPoints",
+    "Multiplier",
+    "PerUnit",
+    "Referral",
+    "SpendThreshold",
+    "check",
+]
+
+Event = Purchase | CustomEvent
+PERIODS = ("event", "day", "week", "month", "year", "lifetime")
+
+
+class Check(Protocol):
+    """A compiled condition: ``evaluate(context) -> bool`` and the text it came from."""
+
+    @property
+    def source(self) -> str: ...
+
+    def evaluate(self, context: Mapping[str, Any]) -> bool: ...
+
+
+@attrs.frozen
+class PythonCheck:
+    """A condition written as a Python callable taking the context mapping."""
+
+    function: Callable[[Mapping[str, Any]], bool]
+
+    @property
+    def source(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
+
+    def evaluate(self, context: Mapping[str, Any]) -> bool:
+        return bool(self.function(context))
+
+
+def check(value: object) -> Check | None:
+    """A condition from a string of the condition language, a callable, or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from loyaltykit.policy.conditions import Condition
+
+        return Condition.parse(value)
+    if hasattr(value, "evaluate") and hasattr(value, "source"):
+        return value
+    if callable(value):
+        return PythonCheck(value)
+    raise InvalidArgument(f"condition: {value!r} is neither a string nor a callable")
+
+
+def _rule_id(_instance: Any, _attribute: Any, value: Any) -> None:
+    identifier("rule id", value)
+
+
+def _positive_int(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgument(f"{attribute.name}: {value!r} must be a positive int")
+
+
+@attrs.frozen(kw_only=True)
+class EarningRule:
+    """What every rule has: an id, the event it reacts to, a condition, an order."""
+
+    kind: ClassVar[str] = "rule"
+
+    id: str = attrs.field(validator=_rule_id)
+    point_type: str = "points"
+    event: str = "purchase"
+    condition: Check | None = attrs.field(default=None, converter=check)
+    priority: int = 100
+    exclusive: bool = False
+    description: str = ""
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        """Points this rule adds for ``event`` (before rounding)."""
+        raise NotImplementedError  # pragma: no cover - every concrete rule overrides it
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        """One line of the trace."""
+        return f"{self.id}: {points.normalize():f}"
+
+
+@attrs.frozen(kw_only=True)
+class RuleState:
+    """What rules may know about the customer beyond the condition context."""
+
+    purchases_before: int
+    tier: str | None
+    referred_by: str | None
+
+
+def _money(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Money) or value.amount <= 0:
+        raise InvalidArgument(f"{attribute.name}: {value!r} must be a positive Money amount")
+
+
+@attrs.frozen(kw_only=True)
+class BaseRate(EarningRule):
+    """``points`` per ``per`` of money spent, e.g. 1 point per 10 CNY (rounded down)."""
+
+    kind: ClassVar[str] = "base_rate"
+
+    per: Money = attrs.field(validator=_money)
+    rate: int = attrs.field(default=1, validator=_positive_int)
+    rounding: str = ROUND_DOWN
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        if not isinstance(event, Purchase):
+            return Decimal(0)
+        units = event.amount.ratio(self.per) if event.amount.currency == self.per.currency else None
+        if units is None:
+            raise InvalidArgument(
+                f"rule {self.id}: purchase in {event.amount.currency}, rate in {self.per.currency}"
+            )
+        exact = Decimal(units.numerator) / Decimal(units.denominator) * self.rate
+        return exact.quantize(Decimal(1), rounding=self.rounding)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        spent = event.amount if isinstance(event, Purchase) else "nothing"
+        return f"{self.id}: {self.rate} per {self.per} on {spent} -> {points:f}"
+
+
+@attrs.frozen(kw_only=True)
+class PerUnit(EarningRule):
+    """``rate`` points per unit bought, optionally only units of one ``category``."""
+
+    kind: ClassVar[str] = "per_unit"
+
+    rate: int = attrs.field(validator=_positive_int)
+    category: str | None = None
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        if not isinstance(event, Purchase):
+            return Decimal(0)
+        units = sum(
+            item.quantity
+            for item in event.items
+            if self.category is None or item.category == self.category
+        )
+        return Decimal(units * self.rate)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        scope = f" of {self.category}" if self.category else ""
+        return f"{self.id}: {self.rate} per unit{scope} -> {points:f}"
+
+
+@attrs.frozen(kw_only=True)
+class FixedPoints(EarningRule):
+    """A fixed number of points per event (check-in, survey completed, review...)."""
+
+    kind: ClassVar[str] = "fixed"
+
+    amount: int = attrs.field(validator=_positive_int)
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        return Decimal(self.amount)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        return f"{self.id}: {self.amount} for {event.type}"
+
+
+@attrs.frozen(kw_only=True)
+class SpendThreshold(EarningRule):
+    """``amount`` bonus points when a purchase reaches ``threshold`` (spend 500, get 200).
+
+    With ``repeat`` the bonus is granted once per full threshold (满减-style tiers of spend).
+    """
+
+    kind: ClassVar[str] = "spend_threshold"
+
+    threshold: Money = attrs.field(validator=_money)
+    amount: int = attrs.field(validator=_positive_int)
+    repeat: bool = False
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        if not isinstance(event, Purchase) or event.amount.currency != self.threshold.currency:
+            return Decimal(0)
+        times = int(event.amount.ratio(self.threshold))
+        if not self.repeat:
+            times = min(times, 1)
+        return Decimal(times * self.amount)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        return f"{self.id}: spend {self.threshold} -> +{points:f}"
+
+
+@attrs.frozen(kw_only=True)
+class FirstPurchase(EarningRule):
+    """A welcome bonus on the customer's first purchase."""
+
+    kind: ClassVar[str] = "first_purchase"
+
+    amount: int = attrs.field(validator=_positive_int)
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        first = isinstance(event, Purchase) and state.purchases_before == 0
+        return Decimal(self.amount if first else 0)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        return f"{self.id}: first purchase -> +{points:f}"
+
+
+@attrs.frozen(kw_only=True)
+class Referral(EarningRule):
+    """Both sides of a referral, on the referred member's first qualifying purchase.
+
+    The referred member earns ``amount``; the referrer earns ``referrer_amount`` (a
+    separate effect on the referrer's account). ``minimum`` is the qualifying spend.
+    """
+
+    kind: ClassVar[str] = "referral"
+
+    amount: int = attrs.field(validator=_positive_int)
+    referrer_amount: int = attrs.field(validator=_positive_int)
+    minimum: Money | None = None
+
+    def qualifies(self, event: Event, state: RuleState) -> bool:
+        """True on the first purchase of a referred member that meets the minimum."""
+        if not isinstance(event, Purchase) or state.referred_by is None:
+            return False
+        if state.purchases_before != 0:
+            return False
+        return self.minimum is None or event.amount >= self.minimum
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        return Decimal(self.amount if self.qualifies(event, state) else 0)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        return f"{self.id}: referred member's first purchase -> +{points:f}"
+
+
+def _to_decimal(value: object) -> object:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except ArithmeticError:
+            return value
+    return value
+
+
+def _factor(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+        raise InvalidArgument(
+            f"factor: {value!r} must be a positive Decimal such as Decimal('1.5')"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Multiplier(EarningRule):
+    """Scales its point type's running total, e.g. x1.5 for gold members."""
+
+    kind: ClassVar[str] = "multiplier"
+
+    factor: Decimal = attrs.field(converter=_to_decimal, validator=_factor)
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        return Decimal(0)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        return f"{self.id}: x{self.factor.normalize():f} -> {points:f}"
+
+
+def _period(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in PERIODS:
+        raise InvalidArgument(f"cap period: {value!r} is not one of {list(PERIODS)}")
+
+
+@attrs.frozen(kw_only=True)
+class Cap:
+    """At most ``limit`` points of ``point_type`` per ``period`` (event, day, week, month,
+    year, lifetime), counted in the program's time zone against stored counters."""
+
+    id: str = attrs.field(validator=_rule_id)
+    limit: int = attrs.field(validator=_positive_int)
+    period: str = attrs.field(validator=_period)
+    point_type: str = "points"
+
+    def counter(self, at: datetime) -> str | None:
+        """The counter key for the period containing ``at`` (local time); ``None`` per event."""
+        if self.period == "event":
+            return None
+        if self.period == "day":
+            key = at.strftime("%Y-%m-%d")
+        elif self.period == "week":
+            year, week, _ = at.isocalendar()
+            key = f"{year}-W{week:02d}"
+        elif self.period == "month":
+            key = at.strftime("%Y-%m")
+        elif self.period == "year":
+            key = at.strftime("%Y")
+        else:
+            key = "all"
+        return f"cap:{self.id}:{key}"
+
+
+RULE_KINDS: dict[str, type[EarningRule]] = {
+    rule.kind: rule
+    for rule in (
+        BaseRate,
+        PerUnit,
+        FixedPoints,
+        SpendThreshold,
+        FirstPurchase,
+        Referral,
+        Multiplier,
+    )
+}

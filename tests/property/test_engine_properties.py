@@ -1,0 +1,83 @@
+"""Hypothesis properties of programs and the policy engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyaltykit import Customer, Loyalty, Money
+from loyaltykit.domain.activity import Purchase
+from loyaltykit.policy.engine import CustomerState, PolicyEngine
+from loyaltykit.policy.program import Program
+from loyaltykit.policy.rules import BaseRate, Cap, Multiplier, SpendThreshold
+from loyaltykit.testing.strategies import programs
+
+AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
+STATE = CustomerState(customer=Customer(id="c", enrolled_at=AT), purchases=3)
+spend = st.integers(0, 1_000_000).map(lambda cents: Money.of(f"{cents / 100:.2f}", "CNY"))
+
+
+@given(program=programs())
+def test_programs_round_trip_through_their_dict_form(program: Program) -> None:
+    assert Program.from_dict(program.to_dict()) == program
+
+
+@given(program=programs(), amount=spend)
+def test_evaluation_is_deterministic(program: Program, amount: Money) -> None:
+    purchase = Purchase(amount=amount)
+    engine = PolicyEngine()
+    assert engine.evaluate(program, STATE, purchase, AT) == engine.evaluate(
+        program, STATE, purchase, AT
+    )
+
+
+MONOTONE = Program(
+    rules=(
+        BaseRate(id="base", per=Money.of(10, "CNY")),
+        SpendThreshold(id="bonus", threshold=Money.of(500, "CNY"), amount=200, repeat=True),
+        Multiplier(id="double", factor="2"),
+    ),
+    caps=(Cap(id="event-cap", limit=5000, period="event"),),
+)
+
+
+@given(low=spend, extra=spend)
+def test_spending_more_never_earns_fewer_points(low: Money, extra: Money) -> None:
+    engine = PolicyEngine()
+    less = engine.evaluate(MONOTONE, STATE, Purchase(amount=low), AT).points()
+    more = engine.evaluate(MONOTONE, STATE, Purchase(amount=low + extra), AT).points()
+    assert more >= less
+
+
+@settings(max_examples=50)
+@given(
+    amounts=st.lists(st.integers(1, 5000), min_size=1, max_size=12),
+    hours=st.lists(st.integers(0, 30), min_size=12, max_size=12),
+    limit=st.integers(1, 800),
+)
+def test_caps_are_never_exceeded_across_commands(
+    amounts: list[int], hours: list[int], limit: int
+) -> None:
+    program = Program(
+        rules=(BaseRate(id="base", per=Money.of(1, "CNY")),),
+        caps=(Cap(id="daily", limit=limit, period="day"),),
+    )
+    loyalty = Loyalty(program)
+    loyalty.enroll("c", at=AT, idempotency_key="e")
+    at = AT
+    per_day: dict[str, int] = {}
+    for n, amount in enumerate(amounts):
+        at += timedelta(hours=hours[n])
+        receipt = loyalty.record_purchase(
+            "c", Purchase(amount=Money.of(amount, "CNY")), at=at, idempotency_key=f"o{n}"
+        )
+        day = at.strftime("%Y-%m-%d")
+        per_day[day] = per_day.get(day, 0) + sum(e.amount for e in receipt.entries)
+        # a replay earns nothing more
+        loyalty.record_purchase(
+            "c", Purchase(amount=Money.of(amount, "CNY")), at=at, idempotency_key=f"o{n}"
+        )
+    assert all(total <= limit for total in per_day.values()), per_day
+    assert loyalty.balance("c").available == sum(per_day.values())

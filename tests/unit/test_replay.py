@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from loyaltykit import Customer, Loyalty, Money
+from loyaltykit.domain.activity import Purchase
+from loyaltykit.errors import UnknownCustomer
+from loyaltykit.policy.program import Program
+from loyaltykit.policy.replay import HistoricEvent, replay
+from loyaltykit.policy.rules import BaseRate, Cap
+
+T0 = datetime(2026, 2, 1, tzinfo=UTC)
+CURRENT = Program(rules=(BaseRate(id="base", per=Money.of(10, "CNY")),))
+PROPOSED = Program(
+    rules=(BaseRate(id="base", per=Money.of(10, "CNY"), rate=2),),
+    caps=(Cap(id="daily", limit=30, period="day"),),
+)
+CUSTOMERS = [Customer(id="ann", enrolled_at=T0), Customer(id="ben", enrolled_at=T0)]
+HISTORY = [
+    HistoricEvent(customer_id="ann", event=Purchase(amount=Money.of(100, "CNY")), at=T0),
+    HistoricEvent(
+        customer_id="ann", event=Purchase(amount=Money.of(100, "CNY")), at=T0 + timedelta(hours=1)
+    ),
+    HistoricEvent(customer_id="ben", event=Purchase(amount=Money.of(50, "CNY")), at=T0),
+]
+
+
+def test_replay_reports_the_difference_per_customer() -> None:
+    report = replay(HISTORY, customers=CUSTOMERS, current=CURRENT, proposed=PROPOSED)
+    rows = {(row.customer_id, row.point_type): (row.current, row.proposed) for row in report.rows}
+    assert rows == {("ann", "points"): (20, 30), ("ben", "points"): (5, 10)}
+    assert report.total() == (25, 40)
+    assert [row.delta for row in report.changed()] == [10, 5]
+
+
+def test_replay_agrees_with_the_facade() -> None:
+    loyalty = Loyalty(PROPOSED)
+    for customer in CUSTOMERS:
+        loyalty.enroll(customer.id, at=T0, idempotency_key=f"e-{customer.id}")
+    for n, item in enumerate(HISTORY):
+        assert isinstance(item.event, Purchase)
+        loyalty.record_purchase(item.customer_id, item.event, at=item.at, idempotency_key=f"k{n}")
+    report = replay(HISTORY, customers=CUSTOMERS, current=CURRENT, proposed=PROPOSED)
+    for row in report.rows:
+        assert loyalty.balance(row.customer_id).available == row.proposed
+
+
+def test_replay_needs_every_customer() -> None:
+    with pytest.raises(UnknownCustomer):
+        replay(HISTORY, customers=CUSTOMERS[:1], current=CURRENT, proposed=PROPOSED)
