@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -103,7 +102,7 @@ def condition_context(
     """The variables a condition sees: ``event``, ``customer``, ``counters`` and ``at``."""
     customer = state.customer
     profile = customer.profile
-    local = at.astimezone(ZoneInfo(program.timezone))
+    local = at.astimezone(program.zone)
     return {
         "event": event.context(),
         "customer": {
@@ -186,7 +185,7 @@ class PolicyEngine:
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
-        local = at.astimezone(ZoneInfo(program.timezone))
+        local = context["at"]
         for point_type, total in running.items():
             points = int(total)
             points = self._capped(program, state, point_type, points, local, trace, effects)
@@ -220,9 +219,8 @@ class PolicyEngine:
         trace: list[TraceLine],
         effects: list[Effect],
     ) -> int:
-        caps = [cap for cap in program.caps if cap.point_type == point_type]
-        for cap in caps:
-            key = cap.counter(local)
+        caps = [(cap, cap.counter(local)) for cap in program.caps if cap.point_type == point_type]
+        for cap, key in caps:
             used = 0 if key is None else state.counters.get(key, 0)
             room = max(0, cap.limit - used)
             if points > room:
@@ -234,8 +232,7 @@ class PolicyEngine:
                     )
                 )
                 points = room
-        for cap in caps:
-            key = cap.counter(local)
+        for _, key in caps:
             if key is not None and points > 0:
                 effects.append(CounterIncrement(key=key, amount=points))
         return points

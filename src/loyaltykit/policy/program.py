@@ -126,6 +126,11 @@ class Program:
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The program's time zone (ZoneInfo caches instances, so this is cheap)."""
+        return ZoneInfo(self.timezone)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Program:
         """Load a program from its dict form, reporting every problem at once."""

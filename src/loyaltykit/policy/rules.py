@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 Event = Purchase | CustomEvent
+_ONE = Decimal(1)
 PERIODS = ("event", "day", "week", "month", "year", "lifetime")
 
 
@@ -136,13 +137,13 @@ class BaseRate(EarningRule):
     def points(self, event: Event, state: RuleState) -> Decimal:
         if not isinstance(event, Purchase):
             return Decimal(0)
-        units = event.amount.ratio(self.per) if event.amount.currency == self.per.currency else None
-        if units is None:
+        if event.amount.currency != self.per.currency:
             raise InvalidArgument(
                 f"rule {self.id}: purchase in {event.amount.currency}, rate in {self.per.currency}"
             )
-        exact = Decimal(units.numerator) / Decimal(units.denominator) * self.rate
-        return exact.quantize(Decimal(1), rounding=self.rounding)
+        # multiply before dividing: an exact quotient stays exact, so rounding is right
+        exact = event.amount.amount * self.rate / self.per.amount
+        return exact.quantize(_ONE, rounding=self.rounding)
 
     def explain(self, event: Event, points: Decimal) -> str:
         spent = event.amount if isinstance(event, Purchase) else "nothing"
@@ -204,7 +205,7 @@ class SpendThreshold(EarningRule):
     def points(self, event: Event, state: RuleState) -> Decimal:
         if not isinstance(event, Purchase) or event.amount.currency != self.threshold.currency:
             return Decimal(0)
-        times = int(event.amount.ratio(self.threshold))
+        times = int(event.amount.amount // self.threshold.amount)
         if not self.repeat:
             times = min(times, 1)
         return Decimal(times * self.amount)
@@ -306,17 +307,18 @@ class Cap:
 
     def counter(self, at: datetime) -> str | None:
         """The counter key for the period containing ``at`` (local time); ``None`` per event."""
-        if self.period == "event":
+        period = self.period
+        if period == "event":
             return None
-        if self.period == "day":
-            key = at.strftime("%Y-%m-%d")
-        elif self.period == "week":
+        if period == "day":
+            key = f"{at.year:04d}-{at.month:02d}-{at.day:02d}"
+        elif period == "week":
             year, week, _ = at.isocalendar()
             key = f"{year}-W{week:02d}"
-        elif self.period == "month":
-            key = at.strftime("%Y-%m")
-        elif self.period == "year":
-            key = at.strftime("%Y")
+        elif period == "month":
+            key = f"{at.year:04d}-{at.month:02d}"
+        elif period == "year":
+            key = f"{at.year:04d}"
         else:
             key = "all"
         return f"cap:{self.id}:{key}"

@@ -1,0 +1,240 @@
+"""Policy engine throughput: engine alone, through the facade, against hand-written Python.
+
+Run: ``.venv/bin/python benchmarks/engine.py`` (``--events N`` to scale; the facade run
+uses ``--facade-events``). Ratios are against baselines measured in the same run. Also
+times a three-clause condition against a lambda doing the same test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import timeit
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from loyaltykit import Customer, Loyalty, Money
+from loyaltykit.domain.activity import Item, Purchase
+from loyaltykit.policy.conditions import Condition
+from loyaltykit.policy.engine import CounterIncrement, CustomerState, PolicyEngine
+from loyaltykit.policy.program import Program
+
+T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
+RETAIL = Program.from_dict(
+    {
+        "name": "retail-bench",
+        "timezone": "UTC",
+        "rules": [
+            {"id": "base", "kind": "base_rate", "per": "10", "priority": 10},
+            {"id": "coffee", "kind": "per_unit", "rate": 5, "category": "coffee", "priority": 20},
+            {
+                "id": "shoes",
+                "kind": "fixed",
+                "amount": 20,
+                "priority": 30,
+                "condition": "'shoes' in event.categories",
+            },
+            {
+                "id": "spend-500",
+                "kind": "spend_threshold",
+                "threshold": "500",
+                "amount": 200,
+                "priority": 40,
+            },
+            {"id": "welcome", "kind": "first_purchase", "amount": 50, "priority": 50},
+            {
+                "id": "weekend",
+                "kind": "fixed",
+                "amount": 10,
+                "priority": 60,
+                "condition": "day_of_week(at) >= 6",
+            },
+            {
+                "id": "gold",
+                "kind": "multiplier",
+                "factor": "1.5",
+                "priority": 70,
+                "condition": "customer.tier == 'gold'",
+            },
+            {
+                "id": "member-day",
+                "kind": "multiplier",
+                "factor": "2",
+                "priority": 80,
+                "condition": "day(at) == 8 and event.amount >= 100",
+            },
+        ],
+        "caps": [
+            {"id": "per-order", "limit": 800, "period": "event"},
+            {"id": "daily", "limit": 1000, "period": "day"},
+            {"id": "monthly", "limit": 5000, "period": "month"},
+        ],
+    }
+)
+
+
+def events(count: int, customers: int) -> list[tuple[int, Purchase, datetime]]:
+    baskets = [
+        Purchase(
+            amount=Money.of("59.90", "CNY"),
+            items=(Item(sku="latte", category="coffee", quantity=2),),
+        ),
+        Purchase(amount=Money.of("699.00", "CNY"), items=(Item(sku="runner", category="shoes"),)),
+        Purchase(
+            amount=Money.of("128.50", "CNY"),
+            items=(Item(sku="tee", category="clothes", quantity=3),),
+        ),
+    ]
+    return [(n % customers, baskets[n % 3], T0 + timedelta(minutes=7 * n)) for n in range(count)]
+
+
+def hand_written(
+    customer: int,
+    purchase: Purchase,
+    at: datetime,
+    tier: str,
+    purchases: int,
+    counters: dict[str, int],
+) -> int:
+    """The same program as plain Python: what a developer would write without loyaltykit."""
+    amount = purchase.amount.amount
+    points = (amount / 10).quantize(Decimal(1), rounding=ROUND_DOWN)
+    points += 5 * sum(i.quantity for i in purchase.items if i.category == "coffee")
+    if any(i.category == "shoes" for i in purchase.items):
+        points += 20
+    if amount >= 500:
+        points += 200
+    if purchases == 0:
+        points += 50
+    if at.isoweekday() >= 6:
+        points += 10
+    if tier == "gold":
+        points = (points * Decimal("1.5")).quantize(Decimal(1), rounding=ROUND_DOWN)
+    if at.day == 8 and amount >= 100:
+        points = (points * 2).quantize(Decimal(1), rounding=ROUND_DOWN)
+    granted = int(points)
+    day, month = f"d{at:%Y-%m-%d}", f"m{at:%Y-%m}"
+    granted = min(granted, 800, 1000 - counters.get(day, 0), 5000 - counters.get(month, 0))
+    granted = max(granted, 0)
+    counters[day] = counters.get(day, 0) + granted
+    counters[month] = counters.get(month, 0) + granted
+    return granted
+
+
+def run_baseline(plan: list[tuple[int, Purchase, datetime]]) -> tuple[float, int]:
+    counters: dict[int, dict[str, int]] = {}
+    purchases: dict[int, int] = {}
+    total = 0
+    start = time.perf_counter()
+    for customer, purchase, at in plan:
+        tier = "gold" if customer % 4 == 0 else "silver"
+        mine = counters.setdefault(customer, {})
+        total += hand_written(customer, purchase, at, tier, purchases.get(customer, 0), mine)
+        purchases[customer] = purchases.get(customer, 0) + 1
+    return time.perf_counter() - start, total
+
+
+def run_engine(plan: list[tuple[int, Purchase, datetime]]) -> tuple[float, int]:
+    engine = PolicyEngine()
+    people = {c: Customer(id=f"c{c}", enrolled_at=T0) for c, _, _ in plan}
+    counters: dict[int, dict[str, int]] = {}
+    purchases: dict[int, int] = {}
+    total = 0
+    start = time.perf_counter()
+    for customer, purchase, at in plan:
+        state = CustomerState(
+            customer=people[customer],
+            tier="gold" if customer % 4 == 0 else "silver",
+            counters=counters.get(customer, {}),
+            purchases=purchases.get(customer, 0),
+        )
+        decision = engine.evaluate(RETAIL, state, purchase, at)
+        total += decision.points()
+        mine = counters.setdefault(customer, {})
+        for effect in decision.effects:
+            if isinstance(effect, CounterIncrement):
+                prefix = effect.key.rsplit(":", 1)[0] + ":"
+                for key in [k for k in mine if k.startswith(prefix) and k != effect.key]:
+                    del mine[key]
+                mine[effect.key] = mine.get(effect.key, 0) + effect.amount
+        purchases[customer] = purchases.get(customer, 0) + 1
+    return time.perf_counter() - start, total
+
+
+def run_facade(plan: list[tuple[int, Purchase, datetime]]) -> float:
+    silver = Program.from_dict(
+        {
+            **RETAIL.to_dict(),
+            "rules": [rule for rule in RETAIL.to_dict()["rules"] if rule["id"] != "gold"],
+        }
+    )
+    loyalty = Loyalty(silver)
+    for customer in {c for c, _, _ in plan}:
+        loyalty.enroll(f"c{customer}", at=T0, idempotency_key=f"e{customer}")
+    start = time.perf_counter()
+    for n, (customer, purchase, at) in enumerate(plan):
+        loyalty.record_purchase(f"c{customer}", purchase, at=at, idempotency_key=f"o{n}")
+    return time.perf_counter() - start
+
+
+def condition_cost() -> tuple[float, float]:
+    text = "event.amount >= 100 and customer.tier in ['gold', 'platinum'] and day_of_week(at) == 6"
+    condition = Condition.parse(text)
+    context: dict[str, Any] = {
+        "event": {"amount": Decimal("120")},
+        "customer": {"tier": "gold"},
+        "at": datetime(2026, 1, 3, tzinfo=UTC),
+    }
+
+    def by_hand(ctx: dict[str, Any]) -> bool:
+        return (
+            ctx["event"]["amount"] >= 100
+            and ctx["customer"]["tier"] in ["gold", "platinum"]
+            and ctx["at"].isoweekday() == 6
+        )
+
+    assert condition.evaluate(context) is by_hand(context) is True
+    number = 200_000
+    ours = min(timeit.repeat(lambda: condition.evaluate(context), number=number, repeat=5))
+    theirs = min(timeit.repeat(lambda: by_hand(context), number=number, repeat=5))
+    return ours / number, theirs / number
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--facade-events", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    args = parser.parse_args()
+
+    plan = events(args.events, args.customers)
+    base_seconds, base_total = run_baseline(plan)
+    engine_seconds, engine_total = run_engine(plan)
+    assert engine_total == base_total, (engine_total, base_total)  # same program, same points
+    facade_plan = plan[: args.facade_events]
+    facade_seconds = run_facade(facade_plan)
+    ours, lambda_cost = condition_cost()
+    print(f"{args.events:,} purchases over {args.customers:,} customers; {base_total:,} points")
+    rows = [
+        ("hand-written Python", f"{args.events / base_seconds:,.0f} events/s"),
+        ("PolicyEngine.evaluate", f"{args.events / engine_seconds:,.0f} events/s"),
+        ("ratio engine / hand-written time", f"{engine_seconds / base_seconds:.1f}x"),
+        (
+            f"facade, memory ({len(facade_plan):,} events)",
+            f"{len(facade_plan) / facade_seconds:,.0f} events/s",
+        ),
+        (
+            "ratio facade / hand-written time",
+            f"{(facade_seconds / len(facade_plan)) / (base_seconds / args.events):.1f}x",
+        ),
+        ("3-clause condition", f"{ours * 1e9:,.0f} ns"),
+        ("same test as a lambda", f"{lambda_cost * 1e9:,.0f} ns"),
+        ("ratio condition / lambda", f"{ours / lambda_cost:.2f}x"),
+    ]
+    for name, value in rows:
+        print(f"  {name:<36} {value:>18}")
+
+
+if __name__ == "__main__":
+    main()
