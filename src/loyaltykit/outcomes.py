@@ -10,6 +10,7 @@ import attrs
 
 from loyaltykit.domain.ledger import Account, Entry, EntryKind
 from loyaltykit.domain.records import entry_from_record, entry_to_record, instant_from_text
+from loyaltykit.domain.tiers import TierChange, TierStatus
 from loyaltykit.values import CustomerId, Points
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "SettlementReport",
     "Statement",
     "StatementLine",
+    "TierView",
     "receipt_from_record",
     "receipt_to_record",
 ]
@@ -135,6 +137,17 @@ class DueReport:
     at: datetime
     released: SettlementReport
     expired: SettlementReport
+    tier_changes: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class TierView:
+    """A member's tier at an instant: the one that counts, the earned one, the history."""
+
+    customer_id: CustomerId
+    effective: str
+    status: TierStatus
+    history: tuple[TierChange, ...]
 
 
 _BALANCE_COUNTS = (

@@ -12,26 +12,36 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import attrs
 
-from loyaltykit.domain import ledger
+from loyaltykit.domain import ledger, tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import (
     EARNING_STATUSES,
     SPENDING_STATUSES,
     Customer,
+    CustomerStatus,
     Profile,
 )
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind, Lot, Posting
 from loyaltykit.domain.records import (
     customer_from_record,
     customer_to_record,
+    metrics_from_record,
+    metrics_to_record,
     profile_to_record,
+    tier_change_from_record,
+    tier_change_to_record,
+    tier_status_from_record,
+    tier_status_to_record,
 )
+from loyaltykit.domain.tiers import TierChange, TierStatus
+from loyaltykit.domain.windows import Window
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
@@ -49,10 +59,20 @@ from loyaltykit.outcomes import (
     SettlementReport,
     Statement,
     StatementLine,
+    TierView,
     receipt_from_record,
     receipt_to_record,
 )
-from loyaltykit.policy.engine import CounterIncrement, CustomerState, Decision, Earn, PolicyEngine
+from loyaltykit.policy.engine import (
+    CounterIncrement,
+    CustomerState,
+    Decision,
+    Earn,
+    MetricSample,
+    PolicyEngine,
+    measure_with,
+    with_samples,
+)
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
 from loyaltykit.policy.rules import Referral
 from loyaltykit.storage.base import IdempotencyRecord, Storage, UnitOfWork
@@ -74,6 +94,8 @@ from loyaltykit.values import (
 __all__ = ["Loyalty"]
 
 T = TypeVar("T")
+TIER = "tier"
+METRICS = "metrics"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTIVITY = "activity"
 POINTS = "points"
@@ -806,8 +828,9 @@ class Loyalty:
             customer = uow.customers.get(customer_id)
             if customer is None:
                 raise UnknownCustomer(customer_id)
-            state = self._customer_state(uow, customer)
-        return self.engine.evaluate(self.versions.at(when), state, purchase, when)
+            program = self.versions.at(when)
+            state = self._customer_state(uow, customer, program, when)
+        return self.engine.evaluate(program, state, purchase, when)
 
     def refund(
         self,
@@ -876,7 +899,7 @@ class Loyalty:
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
             customer = customers[customer_id]
             customer.require(name, allowed=EARNING_STATUSES)
-            state = self._customer_state(uow, customer)
+            state = self._customer_state(uow, customer, program, command.at)
             decision = self.engine.evaluate(program, state, event, command.at)
             written: list[Entry] = []
             touched: dict[tuple[CustomerId, str], Account] = {}
@@ -900,6 +923,10 @@ class Loyalty:
                         uow, posting, written
                     )
             self._save_activity(uow, customer_id, event, decision)
+            self._save_metrics(uow, program, decision, command.at, acting=customer_id)
+            update = decision.tier_update
+            if update is not None:
+                self._save_tier(uow, customer_id, update.status, update.changes)
             own = [a for key, a in touched.items() if key[0] == customer_id]
             others = [a for key, a in touched.items() if key[0] != customer_id]
             receipt = self._receipt(name, command, customer_id, written, own + others)
@@ -908,12 +935,67 @@ class Loyalty:
         return self._ledger_command(name, command, customer_id, arguments, action, lock=lock)
 
     @staticmethod
-    def _customer_state(uow: UnitOfWork, customer: Customer) -> CustomerState:
+    def _customer_state(
+        uow: UnitOfWork, customer: Customer, program: Program, at: datetime
+    ) -> CustomerState:
         activity = uow.state.get(customer.id, ACTIVITY) or {}
+        status = _tier_status(uow, customer.id)
+        effective = None
+        if program.tiers is not None:
+            status = status or program.tiers.start(customer.enrolled_at)
+            effective = status.effective(at, program.tiers)
         return CustomerState(
             customer=customer,
+            tier=effective,
             counters=activity.get("counters", {}),
             purchases=activity.get("purchases", 0),
+            tier_status=status,
+            metrics=metrics_from_record(uow.state.get(customer.id, METRICS)),
+        )
+
+    def _save_metrics(
+        self,
+        uow: UnitOfWork,
+        program: Program,
+        decision: Decision,
+        at: datetime,
+        *,
+        acting: CustomerId,
+    ) -> None:
+        """Add the decision's metric samples. The engine already decided the acting
+        customer's tier; another customer (a referrer) whose new referral qualifies them
+        for a higher tier is upgraded here, in the same unit of work."""
+        day = at.astimezone(program.zone).date()
+        by_customer: dict[CustomerId, list[MetricSample]] = {}
+        for effect in decision.effects:
+            if isinstance(effect, MetricSample):
+                by_customer.setdefault(effect.customer_id, []).append(effect)
+        for owner, samples in by_customer.items():
+            history = with_samples(metrics_from_record(uow.state.get(owner, METRICS)), samples, day)
+            uow.state.put(owner, METRICS, metrics_to_record(history))
+            if program.tiers is None or owner == acting:
+                continue
+            customer = uow.customers.get(owner)
+            if customer is None:  # pragma: no cover - effects only name locked customers
+                raise UnknownCustomer(owner)
+            status = _tier_status(uow, owner) or program.tiers.start(customer.enrolled_at)
+            raised, change = tiers.upgrade(
+                program.tiers, status, measure_with(history, customer, at, program.zone), at
+            )
+            if change is not None:
+                self._save_tier(uow, owner, raised, (change,))
+
+    @staticmethod
+    def _save_tier(
+        uow: UnitOfWork, customer_id: CustomerId, status: TierStatus, changes: Iterable[TierChange]
+    ) -> None:
+        document = uow.state.get(customer_id, TIER) or {"history": []}
+        history = list(document.get("history", [])) + [tier_change_to_record(c) for c in changes]
+        uow.state.put(
+            customer_id,
+            TIER,
+            {"status": tier_status_to_record(status), "history": history},
+            due_at=status.due(),
         )
 
     @staticmethod
@@ -945,7 +1027,8 @@ class Loyalty:
         when = aware("at", at)
         released = self.release_pending(when, batch_size=batch_size)
         expired = self.expire_due(when, batch_size=batch_size)
-        return DueReport(at=when, released=released, expired=expired)
+        changes = self.requalify_tiers(when, batch_size=batch_size)
+        return DueReport(at=when, released=released, expired=expired, tier_changes=changes)
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Expire what is left of every lot whose expiry is at or before ``at``.
@@ -1002,6 +1085,229 @@ class Loyalty:
                 if attempt == self._retries:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- tiers ----------------------------------------------------------------------
+
+    def _ladder(self, at: datetime) -> Program:
+        program = self.versions.at(at)
+        if program.tiers is None:
+            raise InvalidArgument(f"program {program.name!r} has no tiers")
+        return program
+
+    def requalify_tiers(self, at: datetime, *, batch_size: int = 500) -> int:
+        """Re-qualify every status that ends (or whose grace or override ends) by ``at``:
+        renew, start grace, downgrade, end overrides. Returns the number of changes."""
+        when = aware("at", at)
+        points_amount("batch_size", batch_size)
+        done: set[CustomerId] = set()
+        changes = 0
+        while True:
+            with self.storage.unit_of_work() as uow:
+                due = [c for c in uow.state.due(TIER, when, limit=batch_size) if c not in done]
+            if not due:
+                return changes
+            for customer_id in due:
+                done.add(customer_id)  # once per run, whatever happens
+                changes += self._requalify_one(customer_id, when)
+
+    def _requalify_one(self, customer_id: CustomerId, at: datetime) -> int:
+        program = self._ladder(at)
+        assert program.tiers is not None
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id, for_update=True)
+            status = _tier_status(uow, customer_id)
+            if customer is None or status is None:
+                return 0
+            history = metrics_from_record(uow.state.get(customer_id, METRICS))
+            measure = measure_with(history, customer, at, program.zone)
+            status, changes = tiers.requalify(program.tiers, status, measure, at)
+            self._save_tier(uow, customer_id, status, changes)
+            uow.commit()
+        return len(changes)
+
+    def tier(self, customer_id: CustomerId, *, at: datetime) -> TierView:
+        """The member's tier at ``at``: effective (with overrides), earned, and history."""
+        when = aware("at", at)
+        program = self._ladder(when)
+        assert program.tiers is not None
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise UnknownCustomer(customer_id)
+            document = uow.state.get(customer_id, TIER) or {}
+        status = (
+            tier_status_from_record(document["status"])
+            if "status" in document
+            else program.tiers.start(customer.enrolled_at)
+        )
+        return TierView(
+            customer_id=customer_id,
+            effective=status.effective(when, program.tiers),
+            status=status,
+            history=tuple(tier_change_from_record(r) for r in document.get("history", ())),
+        )
+
+    def forecast(self, customer_id: CustomerId, *, at: datetime) -> tiers.Forecast:
+        """What the member needs for the next tier, and to keep the current one."""
+        when = aware("at", at)
+        program = self._ladder(when)
+        assert program.tiers is not None
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise UnknownCustomer(customer_id)
+            status = _tier_status(uow, customer_id) or program.tiers.start(customer.enrolled_at)
+            history = metrics_from_record(uow.state.get(customer_id, METRICS))
+        measure = measure_with(history, customer, when, program.zone)
+        return tiers.forecast(program.tiers, status, measure)
+
+    def grant_tier(
+        self,
+        customer_id: CustomerId,
+        tier: str,
+        *,
+        until: datetime,
+        at: datetime,
+        idempotency_key: str,
+        reason: str,
+        actor: str,
+    ) -> TierStatus:
+        """A time-limited override (status match, a gift of gold for 3 months). When it
+        ends the earned tier applies again: an override is never a floor."""
+        command = self._command(at, idempotency_key, reason, actor)
+        program = self._ladder(command.at)
+        assert program.tiers is not None
+        ladder = program.tiers
+        if ladder.tier(tier) is None:
+            raise InvalidArgument(
+                f"tier: {tier!r} is not on the ladder {[t.code for t in ladder.tiers]}"
+            )
+        if not command.reason.strip() or not (command.actor or "").strip():
+            raise InvalidArgument("grant_tier needs a reason and an actor")
+        end = aware("until", until)
+        if end <= command.at:
+            raise InvalidArgument(
+                f"until: {end.isoformat()} is not after at={command.at.isoformat()}"
+            )
+        override = tiers.Override(
+            tier=tier, until=end, reason=command.reason, actor=command.actor or ""
+        )
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> TierStatus:
+            customer = customers[customer_id]
+            status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
+            status, change = tiers.grant_override(status, override, command.at)
+            self._save_tier(uow, customer_id, status, (change,))
+            return status
+
+        arguments = {"customer": customer_id, "tier": tier, "until": end, "reason": command.reason}
+        return self._run(
+            "grant_tier",
+            customer_id,
+            idempotency_key,
+            arguments,
+            action,
+            tier_status_to_record,
+            lambda _uow, record: tier_status_from_record(record),
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def set_metric(
+        self,
+        customer_id: CustomerId,
+        metric: str,
+        value: Decimal | int | str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+    ) -> TierStatus | None:
+        """Record a value the caller measures (an asset balance for a bank's tiers). The
+        member is upgraded at once if it qualifies them; returns the tier status."""
+        command = self._command(at, idempotency_key)
+        name = identifier("metric", metric)
+        try:
+            amount = Decimal(str(value)) if not isinstance(value, bool | float) else None
+        except ArithmeticError:
+            amount = None
+        if amount is None or not amount.is_finite():
+            raise InvalidAmount("metric value", value, "a Decimal, int or numeric string")
+        program = self.versions.at(command.at)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> TierStatus | None:
+            customer = customers[customer_id]
+            history = metrics_from_record(uow.state.get(customer_id, METRICS))
+            history = history.set_gauge(name, amount)
+            uow.state.put(customer_id, METRICS, metrics_to_record(history))
+            if program.tiers is None:
+                return None
+            status = _tier_status(uow, customer_id) or program.tiers.start(customer.enrolled_at)
+            measure = measure_with(history, customer, command.at, program.zone)
+            raised, change = tiers.upgrade(program.tiers, status, measure, command.at)
+            if change is not None:
+                self._save_tier(uow, customer_id, raised, (change,))
+            return raised
+
+        return self._run(
+            "set_metric",
+            customer_id,
+            idempotency_key,
+            {"customer": customer_id, "metric": name, "value": str(amount)},
+            action,
+            lambda status: {"status": None if status is None else tier_status_to_record(status)},
+            lambda _uow, record: (
+                None if record["status"] is None else tier_status_from_record(record["status"])
+            ),
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def rank_relative_tiers(self, at: datetime, *, batch_size: int = 1000) -> int:
+        """Place the top N percent of members into relative tiers (the batch ranking).
+
+        Members ranked into a relative tier are upgraded at once; members who fall out
+        keep their status until it ends, then re-qualify like everyone else.
+        """
+        when = aware("at", at)
+        program = self._ladder(when)
+        ladder = program.tiers
+        assert ladder is not None
+        relative = [t for t in ladder.tiers if t.top_percent is not None and t.rank_by]
+        if not relative:
+            return 0
+        values: dict[CustomerId, Decimal] = {}
+        after: CustomerId | None = None
+        window = Window.rolling()
+        while True:
+            with self.storage.unit_of_work() as uow:
+                page = uow.customers.ids(after=after, limit=batch_size)
+                for customer_id in page:
+                    customer = uow.customers.get(customer_id)
+                    if customer is None or customer.status is not CustomerStatus.ACTIVE:
+                        continue
+                    history = metrics_from_record(uow.state.get(customer_id, METRICS))
+                    metric = relative[0].rank_by or ""
+                    values[customer_id] = history.measure(
+                        metric, window, when, enrolled_at=customer.enrolled_at, zone=program.zone
+                    )
+            if len(page) < batch_size:
+                break
+            after = page[-1]
+        placed = tiers.relative_ranking(ladder, values)
+        changes = 0
+        for customer_id, code in sorted(placed.items()):
+            with self.storage.unit_of_work() as uow:
+                customer = uow.customers.get(customer_id, for_update=True)
+                assert customer is not None
+                status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
+                history = metrics_from_record(uow.state.get(customer_id, METRICS))
+                measure = measure_with(history, customer, when, program.zone)
+                raised, change = tiers.upgrade(ladder, status, measure, when, relative=code)
+                if change is not None:
+                    self._save_tier(uow, customer_id, raised, (change,))
+                    changes += 1
+                uow.commit()
+        return changes
 
     # --- queries --------------------------------------------------------------------
 
@@ -1120,3 +1426,8 @@ def _parts_by_expiry(entry: Entry, lots: tuple[Lot, ...]) -> list[tuple[Points, 
         when = expiry[change.lot_id]
         parts[when] = parts.get(when, 0) - change.delta
     return [(points, when) for when, points in parts.items()]
+
+
+def _tier_status(uow: UnitOfWork, customer_id: CustomerId) -> TierStatus | None:
+    document = uow.state.get(customer_id, TIER)
+    return None if document is None else tier_status_from_record(document["status"])

@@ -6,12 +6,16 @@ ISO 8601 instants, exact fractions as ``"p/q"`` strings and enums by value.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.ledger import Entry, EntryKind, LotChange
+from loyaltykit.domain.metrics import MetricHistory
+from loyaltykit.domain.tiers import Override, TierChange, TierStatus
 
 __all__ = [
     "customer_from_record",
@@ -19,8 +23,14 @@ __all__ = [
     "entry_from_record",
     "entry_to_record",
     "instant_from_text",
+    "metrics_from_record",
+    "metrics_to_record",
     "profile_from_record",
     "profile_to_record",
+    "tier_change_from_record",
+    "tier_change_to_record",
+    "tier_status_from_record",
+    "tier_status_to_record",
 ]
 
 
@@ -133,4 +143,92 @@ def customer_from_record(record: dict[str, Any]) -> Customer:
         profile=profile_from_record(record["profile"]),
         referred_by=record["referred_by"],
         erased_at=instant_from_text(record["erased_at"]),
+    )
+
+
+def metrics_to_record(history: MetricHistory) -> dict[str, Any]:
+    """A metric history as plain data."""
+    return {
+        "days": {
+            metric: {day.isoformat(): str(value) for day, value in sorted(values.items())}
+            for metric, values in history.days.items()
+        },
+        "totals": {metric: str(value) for metric, value in history.totals.items()},
+        "gauges": {metric: str(value) for metric, value in history.gauges.items()},
+    }
+
+
+def metrics_from_record(record: Mapping[str, Any] | None) -> MetricHistory:
+    """The history :func:`metrics_to_record` wrote (empty for ``None``)."""
+    if not record:
+        return MetricHistory()
+    return MetricHistory(
+        days={
+            metric: {date.fromisoformat(day): Decimal(value) for day, value in values.items()}
+            for metric, values in record.get("days", {}).items()
+        },
+        totals={metric: Decimal(value) for metric, value in record.get("totals", {}).items()},
+        gauges={metric: Decimal(value) for metric, value in record.get("gauges", {}).items()},
+    )
+
+
+def tier_status_to_record(status: TierStatus) -> dict[str, Any]:
+    """A tier status as plain data."""
+    override = status.override
+    return {
+        "tier": status.tier,
+        "since": status.since.isoformat(),
+        "valid_until": _text(status.valid_until),
+        "granted_under": status.granted_under,
+        "grace_until": _text(status.grace_until),
+        "override": None
+        if override is None
+        else {
+            "tier": override.tier,
+            "until": override.until.isoformat(),
+            "reason": override.reason,
+            "actor": override.actor,
+        },
+    }
+
+
+def tier_status_from_record(record: Mapping[str, Any]) -> TierStatus:
+    """The status :func:`tier_status_to_record` wrote."""
+    override = record.get("override")
+    return TierStatus(
+        tier=record["tier"],
+        since=_instant(record["since"]),
+        valid_until=instant_from_text(record.get("valid_until")),
+        granted_under=record["granted_under"],
+        grace_until=instant_from_text(record.get("grace_until")),
+        override=None
+        if override is None
+        else Override(
+            tier=override["tier"],
+            until=_instant(override["until"]),
+            reason=override["reason"],
+            actor=override["actor"],
+        ),
+    )
+
+
+def tier_change_to_record(change: TierChange) -> dict[str, Any]:
+    """A tier history line as plain data."""
+    return {
+        "at": change.at.isoformat(),
+        "from": change.from_tier,
+        "to": change.to_tier,
+        "kind": change.kind,
+        "reason": change.reason,
+    }
+
+
+def tier_change_from_record(record: Mapping[str, Any]) -> TierChange:
+    """The history line :func:`tier_change_to_record` wrote."""
+    return TierChange(
+        at=_instant(record["at"]),
+        from_tier=record["from"],
+        to_tier=record["to"],
+        kind=record["kind"],
+        reason=record["reason"],
     )

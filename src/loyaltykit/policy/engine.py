@@ -10,20 +10,32 @@ earn, counters to increment) and a trace that explains every rule it considered:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from loyaltykit.domain import tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.metrics import MetricHistory
+from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import EarningRule, Multiplier, Referral, RuleState
 from loyaltykit.values import CustomerId, aware
 
-__all__ = ["CounterIncrement", "CustomerState", "Decision", "Earn", "PolicyEngine", "TraceLine"]
+__all__ = [
+    "CounterIncrement",
+    "CustomerState",
+    "Decision",
+    "Earn",
+    "MetricSample",
+    "PolicyEngine",
+    "TierUpdate",
+    "TraceLine",
+]
 
 Event = Purchase | CustomEvent
 
@@ -36,6 +48,8 @@ class CustomerState:
     tier: str | None = None
     counters: Mapping[str, int] = attrs.field(factory=dict)
     purchases: int = 0
+    tier_status: TierStatus | None = None
+    metrics: MetricHistory = attrs.field(factory=MetricHistory)
 
 
 @attrs.frozen(kw_only=True)
@@ -58,7 +72,24 @@ class CounterIncrement:
     amount: int
 
 
-Effect = Earn | CounterIncrement
+@attrs.frozen(kw_only=True)
+class MetricSample:
+    """An amount to add to a customer's metric on the event's local day."""
+
+    customer_id: CustomerId
+    metric: str
+    value: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class TierUpdate:
+    """A new tier status for the customer, and the history lines that explain it."""
+
+    status: TierStatus
+    changes: tuple[TierChange, ...]
+
+
+Effect = Earn | CounterIncrement | MetricSample | TierUpdate
 
 
 @attrs.frozen(kw_only=True)
@@ -86,6 +117,16 @@ class Decision:
             and effect.point_type == point_type
             and (customer_id is None or effect.customer_id == customer_id)
         )
+
+    @property
+    def earns(self) -> tuple[Earn, ...]:
+        """The points this decision grants, as effects."""
+        return tuple(effect for effect in self.effects if isinstance(effect, Earn))
+
+    @property
+    def tier_update(self) -> TierUpdate | None:
+        """The tier change, if the event caused one."""
+        return next((e for e in self.effects if isinstance(e, TierUpdate)), None)
 
     def explain(self) -> str:
         """The trace as readable text, one rule per line."""
@@ -207,6 +248,25 @@ class PolicyEngine:
                     referral_rules,
                 )
             )
+            effects.append(
+                MetricSample(
+                    customer_id=state.customer.referred_by, metric="referrals", value=Decimal(1)
+                )
+            )
+        samples = _samples(program, state.customer.id, event, effects)
+        effects.extend(samples)
+        if program.tiers is not None:
+            update = tier_upgrade(program, state, samples, at)
+            if update is not None:
+                effects.append(update)
+                trace.extend(
+                    TraceLine(
+                        rule="tiers",
+                        matched=True,
+                        detail=f"tier {change.from_tier} -> {change.to_tier}: {change.reason}",
+                    )
+                    for change in update.changes
+                )
         return Decision(effects=tuple(effects), trace=tuple(trace))
 
     @staticmethod
@@ -261,6 +321,76 @@ class PolicyEngine:
             available_from=available_from,
             rules=tuple(rules),
         )
+
+
+def _samples(
+    program: Program, customer_id: CustomerId, event: Event, effects: list[Effect]
+) -> list[MetricSample]:
+    """The metrics an event adds to: spend and purchases, qualifying points, custom
+    events (a count per type, and sums of their numeric attributes as ``type.name``)."""
+    found: list[tuple[str, Decimal]] = []
+    if isinstance(event, Purchase):
+        found += [("spend", event.amount.amount), ("purchases", Decimal(1))]
+    else:
+        found.append((event.type, Decimal(1)))
+        found += [
+            (f"{event.type}.{name}", Decimal(value))
+            for name, value in event.attributes
+            if isinstance(value, int) and not isinstance(value, bool)
+        ]
+    qualifying = sum(
+        effect.points
+        for effect in effects
+        if isinstance(effect, Earn)
+        and effect.customer_id == customer_id
+        and effect.point_type == program.qualifying_points
+    )
+    if qualifying:
+        found.append(("qualifying_points", Decimal(qualifying)))
+    return [MetricSample(customer_id=customer_id, metric=m, value=v) for m, v in found]
+
+
+def measure_with(
+    history: MetricHistory, customer: Customer, at: datetime, zone: tzinfo
+) -> Callable[[Requirement], Decimal]:
+    """A measuring function for tier requirements over ``history`` at ``at``."""
+
+    def measure(requirement: Requirement) -> Decimal:
+        return history.measure(
+            requirement.metric,
+            requirement.window,
+            at,
+            enrolled_at=customer.enrolled_at,
+            zone=zone,
+            per_month=requirement.per_month,
+        )
+
+    return measure
+
+
+def with_samples(
+    history: MetricHistory, samples: Iterable[MetricSample], day: date
+) -> MetricHistory:
+    """``history`` with the samples added on ``day``."""
+    for sample in samples:
+        history = history.add(sample.metric, day, sample.value)
+    return history
+
+
+def tier_upgrade(
+    program: Program, state: CustomerState, samples: list[MetricSample], at: datetime
+) -> TierUpdate | None:
+    """The tier change an event causes, if any (upgrades happen at once)."""
+    ladder = program.tiers
+    assert ladder is not None
+    local = at.astimezone(program.zone)
+    history = with_samples(state.metrics, samples, local.date())
+    status = state.tier_status or ladder.start(state.customer.enrolled_at)
+    measure = measure_with(history, state.customer, at, program.zone)
+    raised, change = tiers.upgrade(ladder, status, measure, at)
+    if change is None:
+        return None
+    return TierUpdate(status=raised, changes=(change,))
 
 
 def _refusal(rule: EarningRule, context: Mapping[str, Any]) -> str | None:

@@ -24,6 +24,8 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
+from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, LoyaltyError
 from loyaltykit.policy.program import PointType, Program
 from loyaltykit.policy.rules import RULE_KINDS, Cap, EarningRule, Multiplier, PythonCheck
@@ -236,6 +238,144 @@ def _cap(reader: _Reader, data: Any, path: str) -> Cap | None:
     return reader.build(path, lambda: Cap(**arguments))
 
 
+def _window(reader: _Reader, data: Any, path: str) -> Window | None:
+    if data is None:
+        return Window.rolling()
+    if not isinstance(data, Mapping):
+        reader.problems.append(
+            f'{path}: {data!r} is not a table like {{ kind = "rolling", months = 12 }}'
+        )
+        return None
+    reader.unknown(data, path + ".", ("kind", "months"))
+    kind = reader.field(data, path + ".", "kind", str, required=True)
+    months = reader.field(data, path + ".", "months", int, 12)
+    if kind is None:
+        return None
+    return reader.build(path, lambda: Window(kind=kind, months=months))
+
+
+def _requirement(reader: _Reader, data: Any, path: str) -> Requirement | None:
+    if not isinstance(data, Mapping):
+        reader.problems.append(f"{path}: {data!r} is not a table")
+        return None
+    prefix = path + "."
+    reader.unknown(data, prefix, ("metric", "at_least", "below", "window", "per_month"))
+    before = len(reader.problems)
+    metric = reader.field(data, prefix, "metric", str, required=True)
+    at_least = reader.field(data, prefix, "at_least", (str, int), required=True)
+    below = reader.field(data, prefix, "below", (str, int))
+    per_month = reader.field(data, prefix, "per_month", bool, False)
+    window = _window(reader, data.get("window"), prefix + "window")
+    if metric is None or at_least is None:
+        return None
+    # build even after a problem elsewhere, so the thresholds are checked too
+    built = reader.build(
+        path,
+        lambda: Requirement(
+            metric=metric,
+            at_least=at_least,
+            below=below,
+            window=window or Window.rolling(),
+            per_month=per_month,
+        ),
+    )
+    return None if len(reader.problems) > before else built
+
+
+_TIER_FIELDS = ("code", "rank", "name", "requirements", "mode", "top_percent", "rank_by", "perks")
+
+
+def _tier(reader: _Reader, data: Any, path: str) -> Tier | None:
+    if not isinstance(data, Mapping):
+        reader.problems.append(f"{path}: {data!r} is not a table")
+        return None
+    prefix = path + "."
+    reader.unknown(data, prefix, _TIER_FIELDS)
+    before = len(reader.problems)
+    requirements = [
+        _requirement(reader, item, f"{prefix}requirements[{n}]")
+        for n, item in enumerate(
+            _list(reader, data.get("requirements", []), prefix + "requirements")
+        )
+    ]
+    arguments = {
+        "code": reader.field(data, prefix, "code", str, required=True),
+        "rank": reader.field(data, prefix, "rank", int, required=True),
+        "name": reader.field(data, prefix, "name", str, ""),
+        "mode": reader.field(data, prefix, "mode", str, "all"),
+        "top_percent": reader.field(data, prefix, "top_percent", (str, int)),
+        "rank_by": reader.field(data, prefix, "rank_by", str),
+        "perks": frozenset(_list(reader, data.get("perks", []), prefix + "perks")),
+        "requirements": tuple(r for r in requirements if r is not None),
+    }
+    if len(reader.problems) > before:
+        return None
+    return reader.build(path, lambda: Tier(**arguments))
+
+
+def _ladder(reader: _Reader, data: Any, path: str) -> TierLadder | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        reader.problems.append(f"{path}: {data!r} is not a table")
+        return None
+    prefix = path + "."
+    reader.unknown(data, prefix, ("version", "status_length", "grace", "downgrade", "levels"))
+    before = len(reader.problems)
+    levels = [
+        _tier(reader, item, f"{prefix}levels[{n}]")
+        for n, item in enumerate(_list(reader, data.get("levels", []), prefix + "levels"))
+    ]
+    arguments: dict[str, Any] = {
+        "tiers": tuple(level for level in levels if level is not None),
+        "version": reader.field(data, prefix, "version", str, "1"),
+        "downgrade": reader.field(data, prefix, "downgrade", str, "qualify"),
+        "grace": _duration(reader, data.get("grace"), prefix + "grace"),
+    }
+    length = _duration(reader, data.get("status_length"), prefix + "status_length")
+    if length is not None:
+        arguments["status_length"] = length
+    if len(reader.problems) > before:
+        return None
+    return reader.build(path, lambda: TierLadder(**arguments))
+
+
+def _ladder_dict(ladder: TierLadder) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "version": ladder.version,
+        "downgrade": ladder.downgrade,
+        "status_length": _duration_dict(ladder.status_length),
+        "levels": [],
+    }
+    if ladder.grace is not None:
+        data["grace"] = _duration_dict(ladder.grace)
+    for tier in ladder.tiers:
+        level: dict[str, Any] = {"code": tier.code, "rank": tier.rank, "mode": tier.mode}
+        if tier.name:
+            level["name"] = tier.name
+        if tier.top_percent is not None:
+            level["top_percent"] = str(tier.top_percent)
+            level["rank_by"] = tier.rank_by
+        if tier.perks:
+            level["perks"] = sorted(tier.perks)
+        level["requirements"] = [
+            {
+                key: value
+                for key, value in {
+                    "metric": r.metric,
+                    "at_least": str(r.at_least),
+                    "below": None if r.below is None else str(r.below),
+                    "window": {"kind": r.window.kind, "months": r.window.months},
+                    "per_month": r.per_month,
+                }.items()
+                if value is not None
+            }
+            for r in tier.requirements
+        ]
+        data["levels"].append(level)
+    return data
+
+
 _TOP = (
     "name",
     "version",
@@ -247,6 +387,8 @@ _TOP = (
     "point_types",
     "rules",
     "caps",
+    "tiers",
+    "qualifying_points",
 )
 
 
@@ -285,6 +427,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         _cap(reader, item, f"caps[{n}]")
         for n, item in enumerate(_list(reader, data.get("caps", []), "caps"))
     ]
+    arguments["tiers"] = _ladder(reader, data.get("tiers"), "tiers")
+    qualifying = reader.field(data, "", "qualifying_points", str)
+    if qualifying is not None:
+        arguments["qualifying_points"] = qualifying
     arguments["rules"] = tuple(rule for rule in rules if rule is not None)
     arguments["caps"] = tuple(cap for cap in caps if cap is not None)
     if reader.problems:
@@ -367,6 +513,10 @@ def program_to_dict(program: Program) -> dict[str, Any]:
     pending = _duration_dict(program.pending_for)
     if pending is not None:
         data["pending_for"] = pending
+    if program.tiers is not None:
+        data["tiers"] = _ladder_dict(program.tiers)
+    if program.qualifying_points != "tier":
+        data["qualifying_points"] = program.qualifying_points
     return data
 
 

@@ -21,6 +21,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.values import aware
@@ -93,6 +94,8 @@ class Program:
     pending_for: relativedelta | None = None
     rules: tuple[EarningRule, ...] = attrs.field(default=(), converter=tuple)
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
+    tiers: TierLadder | None = None
+    qualifying_points: str = "tier"
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator

@@ -78,6 +78,9 @@ class CustomerRepository(Protocol):
     def update(self, customer: Customer) -> None:
         """Replace a stored customer."""
 
+    def ids(self, *, after: CustomerId | None = None, limit: int) -> list[CustomerId]:
+        """Up to ``limit`` customer ids greater than ``after``, in order (for paging)."""
+
 
 class LedgerRepository(Protocol):
     """Accounts, entries and lots."""
@@ -149,8 +152,20 @@ class CustomerStateRepository(Protocol):
     def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
         """The stored document, or ``None``."""
 
-    def put(self, customer_id: CustomerId, name: str, document: Mapping[str, Any]) -> None:
-        """Insert or replace a document (JSON-compatible data)."""
+    def put(
+        self,
+        customer_id: CustomerId,
+        name: str,
+        document: Mapping[str, Any],
+        *,
+        due_at: datetime | None = None,
+    ) -> None:
+        """Insert or replace a document (JSON-compatible data). ``due_at`` is when batch
+        work on it is next needed (a tier status ending), ``None`` for never."""
+
+    def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
+        """Up to ``limit`` customers whose ``name`` document is due at or before ``at``,
+        soonest first."""
 
 
 class IdempotencyRepository(Protocol):

@@ -52,7 +52,8 @@ class _State:
         # outcomes are kept as JSON text, as a durable backend would keep them: this proves
         # every outcome serialisable, and one string costs far less memory than a dict tree
         self.idempotency: dict[tuple[CustomerId, str], tuple[IdempotencyRecord, str]] = {}
-        self.state: dict[tuple[CustomerId, str], str] = {}
+        self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
+        self.state_due: list[tuple[datetime, str, CustomerId]] = []
 
 
 def _order(lot: Lot) -> tuple[Any, str]:
@@ -79,6 +80,11 @@ class _Customers:
         previous = customers[customer.id]
         customers[customer.id] = customer
         self._log.append(lambda: customers.__setitem__(customer.id, previous))
+
+    def ids(self, *, after: CustomerId | None = None, limit: int) -> list[CustomerId]:
+        ordered = sorted(self._state.customers)
+        start = 0 if after is None else bisect.bisect_right(ordered, after)
+        return ordered[start : start + limit]
 
 
 class _Ledger:
@@ -300,17 +306,50 @@ class _CustomerState:
 
     def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
         stored = self._state.state.get((customer_id, name))
-        return None if stored is None else dict(json.loads(stored))
+        return None if stored is None else dict(json.loads(stored[0]))
 
-    def put(self, customer_id: CustomerId, name: str, document: Mapping[str, Any]) -> None:
+    def put(
+        self,
+        customer_id: CustomerId,
+        name: str,
+        document: Mapping[str, Any],
+        *,
+        due_at: datetime | None = None,
+    ) -> None:
         documents = self._state.state
         slot = (customer_id, name)
         previous = documents.get(slot)
-        documents[slot] = json.dumps(document)
+        documents[slot] = (json.dumps(document), due_at)
+        if due_at is not None:
+            # a hint, validated when read: stale hints are harmless
+            heapq.heappush(self._state.state_due, (due_at, name, customer_id))
         if previous is None:
             self._log.append(lambda: documents.pop(slot))
         else:
-            self._log.append(partial(documents.__setitem__, slot, previous))
+            self._log.append(partial(self._restore, slot, previous))
+
+    def _restore(self, slot: tuple[CustomerId, str], previous: tuple[str, datetime | None]) -> None:
+        self._state.state[slot] = previous
+        if previous[1] is not None:
+            heapq.heappush(self._state.state_due, (previous[1], slot[1], slot[0]))
+
+    def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
+        hints = self._state.state_due
+        found: list[CustomerId] = []
+        kept: list[tuple[datetime, str, CustomerId]] = []
+        skipped: list[tuple[datetime, str, CustomerId]] = []
+        while hints and hints[0][0] <= at and len(found) < limit:
+            hint = heapq.heappop(hints)
+            when, kind, customer_id = hint
+            stored = self._state.state.get((customer_id, kind))
+            if kind != name:
+                skipped.append(hint)
+            elif stored is not None and stored[1] == when and customer_id not in found:
+                found.append(customer_id)
+                kept.append(hint)
+        for hint in kept + skipped:
+            heapq.heappush(hints, hint)
+        return found
 
 
 class MemoryUnitOfWork:

@@ -223,6 +223,32 @@ class StorageConformance:
             assert uow.state.get("c1", "other") is None
             assert uow.state.get("c2", "activity") is None
 
+    def test_state_documents_that_fall_due_are_found(self, storage: Storage) -> None:
+        for customer_id in ("c1", "c2", "c3"):
+            self._customer(storage, customer_id)
+        with storage.unit_of_work() as uow:
+            uow.state.put("c1", "tier", {"t": 1}, due_at=T0 + timedelta(days=2))
+            uow.state.put("c2", "tier", {"t": 2}, due_at=T0 + timedelta(days=1))
+            uow.state.put("c3", "tier", {"t": 3})
+            uow.state.put("c3", "other", {"t": 3}, due_at=T0)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.state.due("tier", T0 + timedelta(days=3), limit=10) == ["c2", "c1"]
+            assert uow.state.due("tier", T0 + timedelta(days=1), limit=10) == ["c2"]
+            assert uow.state.due("tier", T0 + timedelta(days=3), limit=1) == ["c2"]
+            uow.state.put("c2", "tier", {"t": 2}, due_at=T0 + timedelta(days=30))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.state.due("tier", T0 + timedelta(days=3), limit=10) == ["c1"]
+
+    def test_customer_ids_page_in_order(self, storage: Storage) -> None:
+        for customer_id in ("c3", "c1", "c2"):
+            self._customer(storage, customer_id)
+        with storage.unit_of_work() as uow:
+            assert uow.customers.ids(limit=2) == ["c1", "c2"]
+            assert uow.customers.ids(after="c2", limit=2) == ["c3"]
+            assert uow.customers.ids(after="c3", limit=2) == []
+
     # --- the ledger -----------------------------------------------------------------------
 
     def test_entries_round_trip_with_every_field(self, storage: Storage) -> None:
