@@ -680,6 +680,31 @@ class Loyalty:
         points back to the lots they came from, with their original expiry. Portions
         add up: reversing 1/2 twice reverses everything, and never more.
         """
+        return self._reverse(
+            "reverse",
+            customer_id,
+            original_key,
+            at=at,
+            idempotency_key=idempotency_key,
+            portion=portion,
+            reason=reason,
+            actor=actor,
+        )
+
+    def _reverse(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        original_key: str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        portion: Fraction | str | int | None,
+        reason: str,
+        actor: str | None,
+        undone: Callable[[UnitOfWork, Customer, Entry, Fraction, Fraction, datetime], None]
+        | None = None,
+    ) -> Receipt:
         command = self._command(at, idempotency_key, reason, actor)
         original_key = identifier("original_key", original_key)
         share = None if portion is None else _as_portion(portion)
@@ -711,14 +736,16 @@ class Loyalty:
                 )
                 self._save(uow, posting, written)
                 accounts[code] = self._settled(uow, customer_id, code, command, written)
-            return self._receipt("reverse", command, customer_id, written, accounts.values())
+                if undone is not None:
+                    undone(uow, customers[customer_id], entry, before, part, command.at)
+            return self._receipt(name, command, customer_id, written, accounts.values())
 
         arguments = {
             "customer": customer_id,
             "original": original_key,
             "portion": None if share is None else str(share),
         }
-        return self._ledger_command("reverse", command, customer_id, arguments, action)
+        return self._ledger_command(name, command, customer_id, arguments, action)
 
     def _claw_back(
         self,
@@ -866,7 +893,8 @@ class Loyalty:
                     "refund amount", amount, f"Money above zero and at most {total}"
                 )
             share = amount.ratio(total)
-        return self.reverse(
+        return self._reverse(
+            "refund",
             customer_id,
             purchase_key,
             at=at,
@@ -874,7 +902,37 @@ class Loyalty:
             portion=share,
             reason=reason,
             actor=actor,
+            undone=self._unspend,
         )
+
+    def _unspend(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        entry: Entry,
+        before: Fraction,
+        part: Fraction,
+        at: datetime,
+    ) -> None:
+        """Take a refunded share of a purchase out of the metrics tiers qualify on, on the
+        day of the purchase: a refunded purchase never counted."""
+        program = self.versions.at(entry.occurred_at)
+        metadata = dict(entry.metadata)
+        day = entry.occurred_at.astimezone(program.zone).date()
+        samples: list[tuple[str, Decimal]] = []
+        if entry.point_type == program.qualifying_points:
+            undone = ledger.reversal_target(entry.amount + entry.pending_delta, before, part)
+            samples.append(("qualifying_points", -Decimal(undone)))
+        primary = uow.ledger.entries_by_key(customer.id, entry.idempotency_key or "")
+        if metadata.get("event") == "purchase" and primary and primary[0].id == entry.id:
+            spent = Decimal(str(metadata["purchase_amount"]))
+            samples.append(("spend", -(spent * part.numerator / part.denominator)))
+        if not samples:
+            return
+        history = metrics_from_record(uow.state.get(customer.id, METRICS))
+        for metric, value in samples:
+            history = history.add(metric, day, value)
+        uow.state.put(customer.id, METRICS, metrics_to_record(history))
 
     def _record(
         self,

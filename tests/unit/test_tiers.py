@@ -294,3 +294,18 @@ def test_the_ladder_refuses_bad_shapes() -> None:
         TierLadder(tiers=(Tier(code="a", rank=0), Tier(code="b", rank=0)))
     with pytest.raises(InvalidArgument, match="below"):
         Requirement(metric="spend", at_least="10", below="5")
+
+
+def test_a_refunded_purchase_stops_counting_towards_the_tier() -> None:
+    loyalty = member(ERPNEXT)
+    buy(loyalty, "21000", T0, "o1")
+    assert loyalty.tier("ann", at=T0).effective == "gold"
+    loyalty.refund(
+        "ann", "o1", amount=cny("15000"), at=T0 + timedelta(days=3), idempotency_key="r1"
+    )
+    # downgrades wait for re-qualification; by then only 6,000 of spend counts
+    assert loyalty.tier("ann", at=T0 + timedelta(days=3)).effective == "gold"
+    forecast = loyalty.forecast("ann", at=T0 + timedelta(days=3))
+    assert dict(forecast.to_keep) == {"spend": Decimal(14000)}
+    loyalty.run_due(T0 + relativedelta(months=12))
+    assert loyalty.tier("ann", at=T0 + relativedelta(months=12)).effective == "bronze"
