@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -52,3 +52,81 @@ def test_retail_programme() -> None:
         loyalty.record_event("wang", review, at=may_3, idempotency_key="review-1").balance.available
         == 20
     )
+
+
+def _loyalty(name: str, *customers: str) -> Loyalty:
+    loyalty = Loyalty(Program.from_toml(PROGRAMS / f"{name}.toml"))
+    for customer in customers:
+        loyalty.enroll(customer, at=JAN, idempotency_key=f"enroll-{customer}")
+    return loyalty
+
+
+JAN = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
+
+
+def test_airline_miles_qualifying_miles_and_status() -> None:
+    loyalty = _loyalty("airline", "zhang")
+    flights = [(2000, "economy")] * 10 + [(3000, "business")] * 5
+    for n, (distance, cabin) in enumerate(flights):
+        flight = CustomEvent(type="flight", attributes={"distance": distance, "cabin": cabin})
+        at = JAN + timedelta(days=3 * n)
+        loyalty.record_event("zhang", flight, at=at, idempotency_key=f"flight-{n}")
+    # 35,000 qualifying miles in the calendar year: silver
+    assert loyalty.balance("zhang", point_type="qualifying_miles").available == 35_000
+    assert loyalty.tier("zhang", at=JAN + timedelta(days=60)).effective == "silver"
+    assert loyalty.balance("zhang", point_type="miles").available == 20_000 + 5 * 4_500
+    forecast = loyalty.forecast("zhang", at=JAN + timedelta(days=60))
+    assert forecast.next_tier == "gold"
+    assert dict(forecast.to_reach) in ({"qualifying_points": 15_000}, {"flight": 25})
+
+
+def test_hotel_stays_make_platinum_and_black_gold_doubles_points() -> None:
+    loyalty = _loyalty("hotel", "chen")
+    for n in range(3):
+        stay = CustomEvent(type="stay", attributes={"nights": 9})
+        loyalty.record_event("chen", stay, at=JAN + timedelta(days=10 * n), idempotency_key=f"s{n}")
+    assert loyalty.tier("chen", at=JAN + timedelta(days=30)).effective == "platinum"
+    assert loyalty.balance("chen").available == 2_700
+    loyalty.grant_tier(
+        "chen",
+        "black-gold",
+        until=JAN + timedelta(days=90),
+        at=JAN + timedelta(days=31),
+        idempotency_key="match",
+        reason="status match",
+        actor="crm",
+    )
+    stay = CustomEvent(type="stay", attributes={"nights": 2})
+    receipt = loyalty.record_event("chen", stay, at=JAN + timedelta(days=40), idempotency_key="s9")
+    assert receipt.balance.available == 2_700 + 400
+
+
+def test_bank_assets_and_card_use() -> None:
+    loyalty = _loyalty("bank", "lin")
+    loyalty.set_metric("lin", "assets", "2600000", at=JAN, idempotency_key="aum-1")
+    assert loyalty.tier("lin", at=JAN).effective == "gold"
+    for n in range(24):
+        loyalty.record_purchase(
+            "lin",
+            Purchase(amount=Money.of("200", "CNY")),
+            at=JAN + timedelta(days=n),
+            idempotency_key=f"card-{n}",
+        )
+    loyalty.set_metric(
+        "lin", "assets", "6500000", at=JAN + timedelta(days=30), idempotency_key="aum-2"
+    )
+    assert loyalty.tier("lin", at=JAN + timedelta(days=30)).effective == "diamond"
+
+
+def test_telecom_arpu_tiers() -> None:
+    loyalty = _loyalty("telecom", "zhou")
+    for month in range(3):
+        bill = Purchase(amount=Money.of("168.00", "CNY"))
+        at = JAN + timedelta(days=30 * month)
+        loyalty.record_purchase("zhou", bill, at=at, idempotency_key=f"bill-{month}")
+    # ARPU 168 over three months: gold (150 <= ARPU < 300)
+    assert loyalty.tier("zhou", at=JAN + timedelta(days=60)).effective == "gold"
+    explanation = loyalty.quote(
+        "zhou", Purchase(amount=Money.of("100", "CNY")), at=JAN + timedelta(days=61)
+    ).explain()
+    assert "+ gold-plus-20: x1.2 -> 120" in explanation

@@ -276,6 +276,27 @@ def _factor(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 @attrs.frozen(kw_only=True)
+class AttributeRate(EarningRule):
+    """``rate`` points per unit of a numeric event attribute (miles flown, nights stayed)."""
+
+    kind: ClassVar[str] = "attribute_rate"
+
+    attribute: str
+    rate: Decimal = attrs.field(default=Decimal(1), converter=_to_decimal, validator=_factor)
+    rounding: str = ROUND_DOWN
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        value = dict(event.attributes).get(self.attribute)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            return Decimal(0)
+        return (value * self.rate).quantize(_ONE, rounding=self.rounding)
+
+    def explain(self, event: Event, points: Decimal) -> str:
+        value = dict(event.attributes).get(self.attribute)
+        return f"{self.id}: {self.rate.normalize():f} per {self.attribute} x {value} -> {points:f}"
+
+
+@attrs.frozen(kw_only=True)
 class Multiplier(EarningRule):
     """Scales its point type's running total, e.g. x1.5 for gold members."""
 
@@ -334,5 +355,6 @@ RULE_KINDS: dict[str, type[EarningRule]] = {
         FirstPurchase,
         Referral,
         Multiplier,
+        AttributeRate,
     )
 }
