@@ -50,3 +50,28 @@ def test_replay_agrees_with_the_facade() -> None:
 def test_replay_needs_every_customer() -> None:
     with pytest.raises(UnknownCustomer):
         replay(HISTORY, customers=CUSTOMERS[:1], current=CURRENT, proposed=PROPOSED)
+
+
+def test_replay_reports_tiers_under_each_program() -> None:
+    from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
+
+    def ladder(threshold: str) -> TierLadder:
+        return TierLadder(
+            tiers=(
+                Tier(code="member", rank=0),
+                Tier(
+                    code="gold",
+                    rank=1,
+                    requirements=(Requirement(metric="spend", at_least=threshold),),
+                ),
+            )
+        )
+
+    easy = Program(rules=CURRENT.rules, tiers=ladder("150"))
+    hard = Program(rules=CURRENT.rules, tiers=ladder("1000"))
+    report = replay(HISTORY, customers=CUSTOMERS, current=easy, proposed=hard)
+    assert [(r.customer_id, r.current, r.proposed) for r in report.tiers] == [
+        ("ann", "gold", "member"),
+        ("ben", "member", "member"),
+    ]
+    assert [r.customer_id for r in report.tier_changes()] == ["ann"]

@@ -19,12 +19,21 @@ import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.metrics import MetricHistory
+from loyaltykit.domain.tiers import TierStatus
 from loyaltykit.errors import UnknownCustomer
-from loyaltykit.policy.engine import CounterIncrement, CustomerState, Earn, PolicyEngine
+from loyaltykit.policy.engine import (
+    CounterIncrement,
+    CustomerState,
+    Earn,
+    MetricSample,
+    PolicyEngine,
+    TierUpdate,
+)
 from loyaltykit.policy.program import Program, ProgramVersions
 from loyaltykit.values import CustomerId, aware
 
-__all__ = ["HistoricEvent", "ReplayReport", "ReplayRow", "replay"]
+__all__ = ["HistoricEvent", "ReplayReport", "ReplayRow", "TierRow", "replay"]
 
 
 @attrs.frozen(kw_only=True)
@@ -52,10 +61,24 @@ class ReplayRow:
 
 
 @attrs.frozen(kw_only=True)
+class TierRow:
+    """The tier one customer would hold at the end of the history under each program."""
+
+    customer_id: CustomerId
+    current: str | None
+    proposed: str | None
+
+
+@attrs.frozen(kw_only=True)
 class ReplayReport:
-    """One row per customer and point type, sorted by customer id."""
+    """One row per customer and point type, and one tier row per customer."""
 
     rows: tuple[ReplayRow, ...]
+    tiers: tuple[TierRow, ...] = ()
+
+    def tier_changes(self) -> tuple[TierRow, ...]:
+        """The customers who would end in another tier under the proposed program."""
+        return tuple(row for row in self.tiers if row.current != row.proposed)
 
     def changed(self) -> tuple[ReplayRow, ...]:
         """The rows where the proposed program grants a different number of points."""
@@ -71,31 +94,49 @@ def _run(
     program: Program | ProgramVersions,
     customers: dict[CustomerId, Customer],
     history: list[HistoricEvent],
-) -> dict[tuple[CustomerId, str], int]:
+) -> tuple[dict[tuple[CustomerId, str], int], dict[CustomerId, str]]:
     versions = program if isinstance(program, ProgramVersions) else None
     engine = PolicyEngine()
     counters: dict[CustomerId, dict[str, int]] = {}
     purchases: dict[CustomerId, int] = {}
+    metrics: dict[CustomerId, MetricHistory] = {}
+    statuses: dict[CustomerId, TierStatus] = {}
     earned: dict[tuple[CustomerId, str], int] = {}
     for item in history:
         rules = versions.at(item.at) if versions is not None else program
         assert isinstance(rules, Program)
+        customer = customers[item.customer_id]
+        status = statuses.get(item.customer_id)
+        effective = None
+        if rules.tiers is not None:
+            status = status or rules.tiers.start(customer.enrolled_at)
+            statuses[item.customer_id] = status
+            effective = status.effective(item.at, rules.tiers)
         state = CustomerState(
-            customer=customers[item.customer_id],
+            customer=customer,
+            tier=effective,
             counters=counters.get(item.customer_id, {}),
             purchases=purchases.get(item.customer_id, 0),
+            tier_status=status,
+            metrics=metrics.get(item.customer_id, MetricHistory()),
         )
         decision = engine.evaluate(rules, state, item.event, item.at)
         mine = counters.setdefault(item.customer_id, {})
+        day = item.at.astimezone(rules.zone).date()
         for effect in decision.effects:
             if isinstance(effect, Earn):
                 key = (effect.customer_id, effect.point_type)
                 earned[key] = earned.get(key, 0) + effect.points
             elif isinstance(effect, CounterIncrement):
                 mine[effect.key] = mine.get(effect.key, 0) + effect.amount
+            elif isinstance(effect, MetricSample):
+                owner = metrics.get(effect.customer_id, MetricHistory())
+                metrics[effect.customer_id] = owner.add(effect.metric, day, effect.value)
+            elif isinstance(effect, TierUpdate):
+                statuses[item.customer_id] = effect.status
         if isinstance(item.event, Purchase):
             purchases[item.customer_id] = purchases.get(item.customer_id, 0) + 1
-    return earned
+    return earned, {customer_id: status.tier for customer_id, status in statuses.items()}
 
 
 def replay(
@@ -111,10 +152,15 @@ def replay(
     for item in ordered:
         if item.customer_id not in known:
             raise UnknownCustomer(item.customer_id)
-    before = _run(current, known, ordered)
-    after = _run(proposed, known, ordered)
+    before, tiers_before = _run(current, known, ordered)
+    after, tiers_after = _run(proposed, known, ordered)
     keys = sorted(set(before) | set(after))
+    members = sorted(set(tiers_before) | set(tiers_after))
     return ReplayReport(
+        tiers=tuple(
+            TierRow(customer_id=c, current=tiers_before.get(c), proposed=tiers_after.get(c))
+            for c in members
+        ),
         rows=tuple(
             ReplayRow(
                 customer_id=customer_id,
@@ -123,5 +169,5 @@ def replay(
                 proposed=after.get((customer_id, point_type), 0),
             )
             for customer_id, point_type in keys
-        )
+        ),
     )
