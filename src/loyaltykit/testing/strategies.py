@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from loyaltykit.domain.customer import Profile
+from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
+from loyaltykit.domain.windows import Window
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import (
     BaseRate,
@@ -34,6 +37,8 @@ __all__ = [
     "points",
     "profiles",
     "programs",
+    "tier_ladders",
+    "windows",
 ]
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -123,6 +128,47 @@ def earning_rules(*, currency: str = "CNY") -> st.SearchStrategy[EarningRule]:
     )
 
 
+def windows() -> st.SearchStrategy[Window]:
+    """Qualification windows of every kind."""
+    return st.one_of(
+        st.integers(1, 36).map(Window.rolling),
+        st.sampled_from([Window.calendar_year(), Window.anniversary_year(), Window.all_time()]),
+    )
+
+
+def tier_ladders(*, max_tiers: int = 4) -> st.SearchStrategy[TierLadder]:
+    """Valid tier ladders: a base tier and up to ``max_tiers - 1`` tiers above it."""
+    if max_tiers < 1:
+        raise InvalidArgument(f"tier_ladders needs max_tiers >= 1, got {max_tiers}")
+    requirement = st.builds(
+        Requirement,
+        metric=st.sampled_from(["spend", "purchases", "qualifying_points", "stay"]),
+        at_least=st.integers(0, 100_000),
+        window=windows(),
+        per_month=st.booleans(),
+    )
+    upper = st.lists(
+        st.tuples(st.lists(requirement, min_size=1, max_size=3), st.sampled_from(["all", "any"])),
+        max_size=max_tiers - 1,
+    )
+    return st.builds(
+        lambda levels, grace, mode: TierLadder(
+            tiers=(
+                Tier(code="base", rank=0),
+                *(
+                    Tier(code=f"t{n + 1}", rank=n + 1, requirements=tuple(reqs), mode=combine)
+                    for n, (reqs, combine) in enumerate(levels)
+                ),
+            ),
+            grace=grace,
+            downgrade=mode,
+        ),
+        upper,
+        st.none() | st.integers(1, 6).map(lambda months: relativedelta(months=months)),
+        st.sampled_from(["qualify", "one_step"]),
+    )
+
+
 def programs(*, currency: str = "CNY", max_rules: int = 6) -> st.SearchStrategy[Program]:
     """Valid programs (unique rule ids, declared point types), dumpable to dicts."""
     if max_rules < 0:
@@ -146,4 +192,5 @@ def programs(*, currency: str = "CNY", max_rules: int = 6) -> st.SearchStrategy[
         rounding=st.sampled_from(["ROUND_DOWN", "ROUND_HALF_UP"]),
         rules=rules,
         caps=caps,
+        tiers=st.none() | tier_ladders(),
     )
