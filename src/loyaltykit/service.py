@@ -1092,12 +1092,14 @@ class Loyalty:
         """Expire what is left of every lot whose expiry is at or before ``at``.
 
         Runs one short transaction per account, so it can be interrupted and run again:
-        a lot is expired once, whatever happens (积分清理).
+        a lot is expired once, whatever happens (积分清理). An account is settled whole:
+        pending points whose release fell before an expiry are released first.
         """
         return self._settle_all(aware("at", at), "expire", batch_size)
 
     def release_pending(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
-        """Make available every pending lot whose ``available_from`` is at or before ``at``."""
+        """Make available every pending lot whose ``available_from`` is at or before ``at``
+        (settling the account whole, like :meth:`expire_due`)."""
         return self._settle_all(aware("at", at), "release", batch_size)
 
     def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
@@ -1133,9 +1135,9 @@ class Loyalty:
                     if account is None or not due:
                         return ()
                     command = Command(at=at, idempotency_key=None)
-                    posting = ledger.settle(
-                        account, due, command, release=work == "release", expire=work == "expire"
-                    )
+                    # the account is settled whole, in time order: a release due before an
+                    # expiry must come first, whichever batch found the account
+                    posting = ledger.settle(account, due, command)
                     self._save(uow, posting, [])
                     uow.commit()
                     return posting.entries

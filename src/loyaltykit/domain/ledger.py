@@ -275,19 +275,13 @@ class _Builder:
         )
 
 
-def settle(
-    account: Account,
-    due: Iterable[Lot],
-    command: Command,
-    *,
-    release: bool = True,
-    expire: bool = True,
-) -> Posting:
+def settle(account: Account, due: Iterable[Lot], command: Command) -> Posting:
     """Release pending lots and expire lots whose time has come by ``command.at``.
 
     Each release and each expiry is its own entry, dated when it took effect (the
     lot's ``available_from`` or ``expires_at``), in the order those instants occur.
-    ``release`` and ``expire`` select the kinds of work (both by default).
+    Both kinds are always done together: a release that falls before an expiry must
+    happen first (it may repay a deficit), so settling only one kind would rewrite history.
     """
     book = _Builder(account, command)
     at = command.at
@@ -295,14 +289,13 @@ def settle(
     for lot in due:
         start = lot.available_from
         if (
-            release
-            and lot.pending
+            lot.pending
             and start is not None
             and start <= at
             and (lot.expires_at is None or start < lot.expires_at)
         ):
             events.append((start, 0, lot))
-        if expire and lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= at:
+        if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= at:
             events.append((lot.expires_at, 1, lot))
     events.sort(key=lambda event: (event[0], event[1], event[2].consumption_key))
     for when, action, original in events:
@@ -615,26 +608,35 @@ def reversal_kind(entry: Entry) -> str:
 def available_at(entries: Iterable[Entry], lots: Iterable[Lot], at: datetime) -> tuple[int, int]:
     """``(available, pending)`` at instant ``at``, derived from entries.
 
-    Entries that occurred by ``at`` are summed; lots that were due by ``at`` but not
-    yet settled (no command has touched the account since) are settled in the view.
+    Entries that occurred by ``at`` are summed. Lots that were due by ``at`` but not yet
+    settled (no command has touched the account since) are then settled in the view,
+    by the same :func:`settle` a command would run, so a release that repays a deficit
+    before an expiry is seen exactly as it will be recorded.
     """
-    available = 0
-    pending = 0
+    available = pending = deficit = 0
     for entry in entries:
         if entry.occurred_at <= at:
             available += entry.amount
             pending += entry.pending_delta
-    for lot in lots:
-        if lot.remaining <= 0:
-            continue
-        released = lot.pending and lot.available_from is not None and lot.available_from <= at
-        expired = lot.expires_at is not None and lot.expires_at <= at
-        if released and not expired:
-            available += lot.remaining
-            pending -= lot.remaining
-        elif expired:
-            if lot.pending:
-                pending -= lot.remaining
-            else:
-                available -= lot.remaining
-    return available, pending
+            deficit += entry.deficit_delta
+    due = [
+        lot
+        for lot in lots
+        if lot.remaining > 0
+        and lot.earned_at <= at
+        and (
+            (lot.pending and lot.available_from is not None and lot.available_from <= at)
+            or (lot.expires_at is not None and lot.expires_at <= at)
+        )
+    ]
+    if not due:
+        return available, pending
+    view = Account(
+        customer_id=due[0].customer_id,
+        point_type=due[0].point_type,
+        available=available,
+        pending=pending,
+        deficit=deficit,
+    )
+    settled = settle(view, due, Command(at=at, idempotency_key=None)).account
+    return settled.available, settled.pending

@@ -51,16 +51,14 @@ class ReferenceLedger:
 
     # --- time ------------------------------------------------------------------------
 
-    def settle(
-        self, customer: str, at: datetime, *, release: bool = True, expire: bool = True
-    ) -> None:
+    def settle(self, customer: str, at: datetime) -> None:
         events = []
         for lot in self.lots[customer]:
             start, end = lot["available_from"], lot["expires_at"]
             releasable = start is not None and start <= at and (end is None or start < end)
-            if release and lot["pending"] and releasable:
+            if lot["pending"] and releasable:
                 events.append((start, 0, self._order(lot), lot))
-            if expire and lot["remaining"] > 0 and end is not None and end <= at:
+            if lot["remaining"] > 0 and end is not None and end <= at:
                 events.append((end, 1, self._order(lot), lot))
         events.sort(key=lambda event: event[:3])
         for _, action, _, lot in events:
