@@ -104,7 +104,7 @@ class LedgerRepository(Protocol):
         """Every entry of an account, in ``seq`` order."""
 
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
-        """The entries a command recorded, in the order it recorded them."""
+        """The entries a command recorded for this customer, by point type, then seq."""
 
     def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
         """The entries that reverse ``entry_id``, in the order they were recorded."""

@@ -171,7 +171,8 @@ class _Ledger:
         return list(self._state.entries.get((customer_id, point_type), ()))
 
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
-        return list(self._state.entries_by_key.get((customer_id, idempotency_key), ()))
+        found = self._state.entries_by_key.get((customer_id, idempotency_key), ())
+        return sorted(found, key=lambda entry: (entry.point_type, entry.seq))
 
     def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
         return list(self._state.reversals.get((customer_id, entry_id), ()))

@@ -1,0 +1,492 @@
+"""The repositories of :mod:`loyaltykit.storage.base` over one SQL connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import datetime
+from fractions import Fraction
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Executable,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from loyaltykit.domain.customer import Customer, CustomerStatus
+from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
+from loyaltykit.domain.records import profile_from_record, profile_to_record
+from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, StorageError
+from loyaltykit.storage.base import IdempotencyRecord
+from loyaltykit.storage.sql import schema
+from loyaltykit.values import CustomerId
+
+__all__ = ["Session"]
+
+# drivers' codes for lost races: deadlocks, lock wait timeouts, serialization failures
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+_RETRYABLE_MYSQL = {1205, 1213}
+
+
+def translate(error: DBAPIError) -> Exception:
+    """The loyaltykit error for a driver's error."""
+    original = error.orig
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    code = original.args[0] if original is not None and original.args else None
+    text = str(original).lower()
+    if (
+        state in _RETRYABLE_SQLSTATES
+        or code in _RETRYABLE_MYSQL
+        or "database is locked" in text
+        or "deadlock" in text
+    ):
+        return ConcurrencyConflict(f"another writer won a race: {original}")
+    if isinstance(error, IntegrityError):
+        return ConcurrencyConflict(f"a row was written by another writer first: {original}")
+    return StorageError(f"the database refused a statement: {original}")
+
+
+class Session:
+    """One connection in a transaction; every statement goes through :meth:`run`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def run(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        try:
+            if parameters is None:
+                result = self.connection.execute(statement)
+            else:
+                result = self.connection.execute(statement, parameters)
+            return cast(CursorResult[Any], result)
+        except DBAPIError as error:
+            raise translate(error) from error
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Customers:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, customer_id: CustomerId, *, for_update: bool = False) -> Customer | None:
+        query = select(schema.customers).where(schema.customers.c.id == customer_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.run(query).mappings().first()
+        return None if row is None else _customer(row)
+
+    def add(self, customer: Customer) -> None:
+        try:
+            self._session.connection.execute(insert(schema.customers), _customer_row(customer))
+        except IntegrityError as error:
+            raise CustomerAlreadyExists(customer.id) from error
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def update(self, customer: Customer) -> None:
+        row = _customer_row(customer)
+        del row["id"]
+        self._session.run(
+            update(schema.customers).where(schema.customers.c.id == customer.id).values(**row)
+        )
+
+    def ids(self, *, after: CustomerId | None = None, limit: int) -> list[CustomerId]:
+        query = select(schema.customers.c.id).order_by(schema.customers.c.id).limit(limit)
+        if after is not None:
+            query = query.where(schema.customers.c.id > after)
+        return list(self._session.run(query).scalars())
+
+
+def _customer_row(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "enrolled_at": customer.enrolled_at,
+        "status": customer.status.value,
+        "profile": _json(profile_to_record(customer.profile)),
+        "referred_by": customer.referred_by,
+        "erased_at": customer.erased_at,
+    }
+
+
+def _customer(row: Mapping[Any, Any]) -> Customer:
+    return Customer(
+        id=row["id"],
+        enrolled_at=row["enrolled_at"],
+        status=CustomerStatus(row["status"]),
+        profile=profile_from_record(json.loads(row["profile"])),
+        referred_by=row["referred_by"],
+        erased_at=row["erased_at"],
+    )
+
+
+_ACCOUNT_COUNTS = (
+    "available",
+    "pending",
+    "deficit",
+    "lifetime_earned",
+    "lifetime_redeemed",
+    "lifetime_expired",
+    "last_seq",
+)
+
+
+class Ledger:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # --- accounts -----------------------------------------------------------------
+
+    def account(self, customer_id: CustomerId, point_type: str) -> Account | None:
+        table = schema.accounts
+        query = select(table).where(
+            table.c.customer_id == customer_id, table.c.point_type == point_type
+        )
+        row = self._session.run(query).mappings().first()
+        return None if row is None else Account(**dict(row))
+
+    def accounts(self, customer_id: CustomerId) -> list[Account]:
+        table = schema.accounts
+        query = select(table).where(table.c.customer_id == customer_id).order_by(table.c.point_type)
+        return [Account(**dict(row)) for row in self._session.run(query).mappings()]
+
+    def save_account(self, account: Account) -> None:
+        table = schema.accounts
+        values = {name: getattr(account, name) for name in _ACCOUNT_COUNTS}
+        changed = self._session.run(
+            update(table)
+            .where(
+                table.c.customer_id == account.customer_id, table.c.point_type == account.point_type
+            )
+            .values(**values)
+        )
+        if changed.rowcount == 0:
+            self._session.run(
+                insert(table),
+                {"customer_id": account.customer_id, "point_type": account.point_type, **values},
+            )
+
+    # --- entries ------------------------------------------------------------------
+
+    def add_entries(self, entries: Sequence[Entry]) -> None:
+        if entries:
+            self._session.run(insert(schema.entries), [_entry_row(entry) for entry in entries])
+
+    def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
+        table = schema.entries
+        query = (
+            select(table)
+            .where(table.c.customer_id == customer_id, table.c.point_type == point_type)
+            .order_by(table.c.seq)
+        )
+        return [_entry(row) for row in self._session.run(query).mappings()]
+
+    def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
+        table = schema.entries
+        query = (
+            select(table)
+            .where(table.c.customer_id == customer_id, table.c.idempotency_key == idempotency_key)
+            .order_by(table.c.point_type, table.c.seq)
+        )
+        return [_entry(row) for row in self._session.run(query).mappings()]
+
+    def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
+        table = schema.entries
+        query = (
+            select(table)
+            .where(table.c.customer_id == customer_id, table.c.reverses == entry_id)
+            .order_by(table.c.seq)
+        )
+        return [_entry(row) for row in self._session.run(query).mappings()]
+
+    # --- lots ---------------------------------------------------------------------
+
+    def save_lots(self, lots: Sequence[Lot]) -> None:
+        table = schema.lots
+        for lot in lots:
+            row = _lot_row(lot)
+            changed = self._session.run(
+                update(table)
+                .where(
+                    table.c.customer_id == lot.customer_id,
+                    table.c.point_type == lot.point_type,
+                    table.c.seq == lot.seq,
+                    table.c.idx == lot.index,
+                )
+                .values(**{k: v for k, v in row.items() if k not in _LOT_KEY})
+            )
+            if changed.rowcount == 0:
+                self._session.run(insert(table), row)
+
+    def lots(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
+        table = schema.lots
+        query = (
+            select(table)
+            .where(table.c.customer_id == customer_id, table.c.point_type == point_type)
+            .order_by(table.c.seq, table.c.idx)
+        )
+        return [_lot(row) for row in self._session.run(query).mappings()]
+
+    def lots_by_id(self, customer_id: CustomerId, lot_ids: Collection[str]) -> list[Lot]:
+        table = schema.lots
+        keys = []
+        prefix = f"{customer_id}:"
+        for lot_id in lot_ids:
+            if not lot_id.startswith(prefix):
+                continue
+            point_type, position = lot_id[len(prefix) :].rsplit(":", 1)
+            seq, _, index = position.partition(".")
+            keys.append(
+                and_(
+                    table.c.point_type == point_type,
+                    table.c.seq == int(seq),
+                    table.c.idx == int(index),
+                )
+            )
+        if not keys:
+            return []
+        query = select(table).where(table.c.customer_id == customer_id, or_(*keys))
+        return [_lot(row) for row in self._session.run(query).mappings()]
+
+    def spendable_lots(
+        self, customer_id: CustomerId, point_type: str, at: datetime
+    ) -> Iterator[Lot]:
+        table = schema.lots
+        query = (
+            select(table)
+            .where(
+                table.c.customer_id == customer_id,
+                table.c.point_type == point_type,
+                table.c.pending.is_(False),
+                table.c.remaining > 0,
+                or_(table.c.expires_at.is_(None), table.c.expires_at > at),
+            )
+            .order_by(
+                case((table.c.expires_at.is_(None), 1), else_=0),
+                table.c.expires_at,
+                table.c.earned_at,
+                table.c.seq,
+                table.c.idx,
+            )
+        )
+        # materialised: the caller saves lots in the same transaction afterwards
+        return iter([_lot(row) for row in self._session.run(query).mappings()])
+
+    def due_lots(self, customer_id: CustomerId, point_type: str, at: datetime) -> list[Lot]:
+        table = schema.lots
+        query = select(table).where(
+            table.c.customer_id == customer_id,
+            table.c.point_type == point_type,
+            table.c.remaining > 0,
+            or_(
+                table.c.expires_at <= at,
+                and_(table.c.pending.is_(True), table.c.available_from <= at),
+            ),
+        )
+        return [_lot(row) for row in self._session.run(query).mappings()]
+
+    def expiring(
+        self, customer_id: CustomerId, point_type: str, after: datetime, until: datetime
+    ) -> int:
+        table = schema.lots
+        query = select(func.coalesce(func.sum(table.c.remaining), 0)).where(
+            table.c.customer_id == customer_id,
+            table.c.point_type == point_type,
+            table.c.pending.is_(False),
+            table.c.expires_at > after,
+            table.c.expires_at <= until,
+        )
+        return int(self._session.run(query).scalar_one())
+
+    def accounts_with_due_lots(
+        self, at: datetime, *, limit: int, work: str
+    ) -> list[tuple[CustomerId, str]]:
+        table = schema.lots
+        if work == "expire":
+            due = and_(table.c.remaining > 0, table.c.expires_at <= at)
+        else:
+            due = and_(
+                table.c.remaining > 0,
+                table.c.pending.is_(True),
+                table.c.available_from <= at,
+                or_(table.c.expires_at.is_(None), table.c.available_from < table.c.expires_at),
+            )
+        query = (
+            select(table.c.customer_id, table.c.point_type)
+            .where(due)
+            .group_by(table.c.customer_id, table.c.point_type)
+            .order_by(table.c.customer_id, table.c.point_type)
+            .limit(limit)
+        )
+        return [(str(row.customer_id), str(row.point_type)) for row in self._session.run(query)]
+
+
+_LOT_KEY = ("customer_id", "point_type", "seq", "idx")
+
+
+def _entry_row(entry: Entry) -> dict[str, Any]:
+    return {
+        "customer_id": entry.customer_id,
+        "point_type": entry.point_type,
+        "seq": entry.seq,
+        "kind": entry.kind.value,
+        "amount": entry.amount,
+        "pending_delta": entry.pending_delta,
+        "deficit_delta": entry.deficit_delta,
+        "occurred_at": entry.occurred_at,
+        "recorded_at": entry.recorded_at,
+        "idempotency_key": entry.idempotency_key,
+        "reason": entry.reason,
+        "actor": entry.actor,
+        "reverses": entry.reverses,
+        "reversed_portion": None if entry.portion is None else str(entry.portion),
+        "shortfall": entry.shortfall,
+        "lots": _json([[change.lot_id, change.delta] for change in entry.lots]),
+        "metadata": _json([[key, value] for key, value in entry.metadata]),
+    }
+
+
+def _entry(row: Mapping[Any, Any]) -> Entry:
+    return Entry(
+        customer_id=row["customer_id"],
+        point_type=row["point_type"],
+        seq=row["seq"],
+        kind=EntryKind(row["kind"]),
+        amount=row["amount"],
+        pending_delta=row["pending_delta"],
+        deficit_delta=row["deficit_delta"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        idempotency_key=row["idempotency_key"],
+        reason=row["reason"],
+        actor=row["actor"],
+        reverses=row["reverses"],
+        portion=None if row["reversed_portion"] is None else Fraction(row["reversed_portion"]),
+        shortfall=row["shortfall"],
+        lots=tuple(LotChange(lot_id=i, delta=d) for i, d in json.loads(row["lots"])),
+        metadata=tuple((key, value) for key, value in json.loads(row["metadata"])),
+    )
+
+
+def _lot_row(lot: Lot) -> dict[str, Any]:
+    return {
+        "customer_id": lot.customer_id,
+        "point_type": lot.point_type,
+        "seq": lot.seq,
+        "idx": lot.index,
+        "amount": lot.amount,
+        "remaining": lot.remaining,
+        "earned_at": lot.earned_at,
+        "expires_at": lot.expires_at,
+        "available_from": lot.available_from,
+        "pending": lot.pending,
+        "expired": lot.expired,
+        "withdrawn": lot.withdrawn,
+        "forgiven": lot.forgiven,
+        "shortfall": lot.shortfall,
+    }
+
+
+def _lot(row: Mapping[Any, Any]) -> Lot:
+    values = dict(row)
+    values["index"] = values.pop("idx")
+    values["pending"] = bool(values["pending"])
+    return Lot(**values)
+
+
+class Idempotency:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
+        table = schema.idempotency
+        query = select(table).where(table.c.customer_id == customer_id, table.c.key == key)
+        row = self._session.run(query).mappings().first()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            customer_id=row["customer_id"],
+            key=row["key"],
+            command=row["command"],
+            fingerprint=row["fingerprint"],
+            outcome=json.loads(row["outcome"]),
+            recorded_at=row["recorded_at"],
+        )
+
+    def add(self, record: IdempotencyRecord) -> None:
+        row = {
+            "customer_id": record.customer_id,
+            "key": record.key,
+            "command": record.command,
+            "fingerprint": record.fingerprint,
+            "outcome": _json(record.outcome),
+            "recorded_at": record.recorded_at,
+        }
+        try:
+            self._session.connection.execute(insert(schema.idempotency), row)
+        except IntegrityError as error:
+            raise ConcurrencyConflict(
+                f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
+            ) from error
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
+        table = schema.idempotency
+        self._session.run(
+            update(table)
+            .where(table.c.customer_id == customer_id, table.c.command.in_(list(commands)))
+            .values(outcome=_json({"redacted": True}))
+        )
+
+
+class CustomerState:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
+        table = schema.customer_state
+        query = select(table.c.document).where(
+            table.c.customer_id == customer_id, table.c.name == name
+        )
+        document = self._session.run(query).scalar_one_or_none()
+        return None if document is None else dict(json.loads(document))
+
+    def put(
+        self,
+        customer_id: CustomerId,
+        name: str,
+        document: Mapping[str, Any],
+        *,
+        due_at: datetime | None = None,
+    ) -> None:
+        table = schema.customer_state
+        values = {"document": _json(dict(document)), "due_at": due_at}
+        changed = self._session.run(
+            update(table)
+            .where(table.c.customer_id == customer_id, table.c.name == name)
+            .values(**values)
+        )
+        if changed.rowcount == 0:
+            self._session.run(insert(table), {"customer_id": customer_id, "name": name, **values})
+
+    def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
+        table = schema.customer_state
+        query = (
+            select(table.c.customer_id)
+            .where(table.c.name == name, table.c.due_at <= at)
+            .order_by(table.c.due_at, table.c.customer_id)
+            .limit(limit)
+        )
+        return list(self._session.run(query).scalars())

@@ -1,0 +1,159 @@
+"""The SQL schema, in SQLAlchemy Core. Every table is keyed by customer first.
+
+Times are stored as naive UTC (``DATETIME(6)`` / ``TIMESTAMP``) and come back aware in
+UTC; points are ``BIGINT``; free-form data (profiles, entry lot changes, metadata,
+outcomes, state documents) is JSON text, so one schema serves SQLite, PostgreSQL and
+MariaDB alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "accounts",
+    "customer_state",
+    "customers",
+    "entries",
+    "idempotency",
+    "lots",
+    "metadata",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as naive UTC with microseconds; read back in UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "mysql":
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+ID = String(128)
+POINT_TYPE = String(32)
+
+customers = Table(
+    "lk_customers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("enrolled_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("referred_by", ID, nullable=True),
+    Column("erased_at", UtcDateTime, nullable=True),
+)
+
+accounts = Table(
+    "lk_accounts",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("point_type", POINT_TYPE, primary_key=True),
+    Column("available", BigInteger, nullable=False),
+    Column("pending", BigInteger, nullable=False),
+    Column("deficit", BigInteger, nullable=False),
+    Column("lifetime_earned", BigInteger, nullable=False),
+    Column("lifetime_redeemed", BigInteger, nullable=False),
+    Column("lifetime_expired", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+entries = Table(
+    "lk_entries",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("point_type", POINT_TYPE, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("pending_delta", BigInteger, nullable=False),
+    Column("deficit_delta", BigInteger, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("idempotency_key", String(128), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(128), nullable=True),
+    Column("reverses", String(200), nullable=True),
+    Column("reversed_portion", String(64), nullable=True),
+    Column("shortfall", BigInteger, nullable=False),
+    Column("lots", Text, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Index("lk_entries_by_key", "customer_id", "idempotency_key"),
+    Index("lk_entries_by_reversed", "customer_id", "reverses"),
+)
+
+lots = Table(
+    "lk_lots",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("point_type", POINT_TYPE, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("earned_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("available_from", UtcDateTime, nullable=True),
+    Column("pending", Boolean, nullable=False),
+    Column("expired", BigInteger, nullable=False),
+    Column("withdrawn", BigInteger, nullable=False),
+    Column("forgiven", BigInteger, nullable=False),
+    Column("shortfall", BigInteger, nullable=False),
+    # spending order within an account, and the batch scans by due instant
+    Index("lk_lots_spending", "customer_id", "point_type", "pending", "expires_at"),
+    Index("lk_lots_expiring", "expires_at"),
+    Index("lk_lots_releasing", "available_from"),
+)
+
+idempotency = Table(
+    "lk_idempotency",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("command", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+customer_state = Table(
+    "lk_customer_state",
+    metadata,
+    Column("customer_id", ID, primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("due_at", UtcDateTime, nullable=True),
+    Index("lk_customer_state_due", "name", "due_at"),
+)

@@ -1,0 +1,175 @@
+"""The SQL backend: SQLAlchemy Core on SQLite (the embedded default), PostgreSQL and MariaDB.
+
+Concurrency control is a row lock on the customer: every command reads its customer
+``FOR UPDATE`` first (SQLite takes the database write lock with ``BEGIN IMMEDIATE``), so
+two commands on one customer run one after the other, on any number of processes. See
+``docs/concepts/storage.md`` for why this, and not optimistic versions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from loyaltykit.errors import InvalidArgument, StorageUnavailable
+from loyaltykit.storage.base import Capabilities
+from loyaltykit.storage.sql.repositories import (
+    Customers,
+    CustomerState,
+    Idempotency,
+    Ledger,
+    Session,
+    translate,
+)
+
+__all__ = ["SqlStorage", "SqlUnitOfWork", "upgrade"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "lk_alembic_version"
+
+
+def _engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidArgument(f"storage URL {url!r} is not a database URL") from None
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    else:
+        options["isolation_level"] = "READ COMMITTED"
+        if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    try:
+        engine = create_engine(parsed, **options)
+    except (NoSuchModuleError, ModuleNotFoundError) as error:
+        extra = {"postgresql": "postgres", "mysql": "mysql"}.get(parsed.get_backend_name(), "sql")
+        raise StorageUnavailable(
+            f"no driver for {parsed.drivername!r} ({error}); pip install 'loyaltykit[{extra}]'"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _sqlite(engine)
+    return engine
+
+
+def _sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions that take the write lock at
+    once: pysqlite's own transaction handling is switched off (the SQLAlchemy recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(connection: Any, _record: Any) -> None:
+        connection.isolation_level = None
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade(target: str | Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema of the database ``target`` names (Alembic)."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = _engine(target) if isinstance(target, str) else target
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except DBAPIError as error:
+        raise translate(error) from error
+    finally:
+        if isinstance(target, str):
+            engine.dispose()
+
+
+class SqlUnitOfWork:
+    """One database transaction on one connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        try:
+            self._connection = self._engine.connect()
+            self._transaction = self._connection.begin()
+        except DBAPIError as error:
+            if self._connection is not None:
+                self._connection.close()
+            raise translate(error) from error
+        session = Session(self._connection)
+        self.customers = Customers(session)
+        self.ledger = Ledger(session)
+        self.idempotency = Idempotency(session)
+        self.state = CustomerState(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None
+        try:
+            if not self._committed and self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self._connection.close()
+
+    def commit(self) -> None:
+        try:
+            self._transaction.commit()
+        except DBAPIError as error:
+            raise translate(error) from error
+        self._committed = True
+
+    def rollback(self) -> None:
+        self._transaction.rollback()
+
+
+class SqlStorage:
+    """A SQL database as loyaltykit's storage.
+
+    ``SqlStorage.from_url("sqlite:///loyalty.db")`` creates or upgrades the schema and
+    opens it; pass ``migrate=False`` to refuse a database that is not up to date.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        durable = engine.url.database not in (None, "", ":memory:")
+        self.capabilities = Capabilities(
+            concurrent_threads=True,
+            concurrent_processes=durable,
+            durable=durable,
+        )
+
+    @classmethod
+    def from_url(cls, url: str, *, migrate: bool = True) -> SqlStorage:
+        """Open the database ``url`` names, creating or upgrading its schema."""
+        engine = _engine(url)
+        if migrate:
+            upgrade(engine)
+        return cls(engine)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work; use it in a ``with`` block."""
+        return SqlUnitOfWork(self.engine)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,41 @@
+"""The conformance suite and the ledger machine, bound to one SQL database URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from loyaltykit.storage.sql import SqlStorage
+from loyaltykit.testing.conformance import StorageConformance
+from loyaltykit.testing.stateful import ledger_machine
+from tests.storage.conftest import storage_factory
+
+
+class SqlConformance(StorageConformance):
+    """Runs the shared suite on the database the ``database_url`` fixture names."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def factory(cls, database_url: str) -> Callable[[], SqlStorage]:
+        return storage_factory(database_url)
+
+    @pytest.fixture
+    def storage(self, factory: Callable[[], SqlStorage]) -> SqlStorage:
+        return factory()
+
+    def test_the_ledger_machine(self, factory: Callable[[], SqlStorage]) -> None:
+        machine = ledger_machine(factory)
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=self.machine_examples,
+                stateful_step_count=25,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )
+
+    machine_examples = 30
