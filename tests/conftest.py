@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 pytest_plugins = ["loyaltykit.testing.pytest_plugin"]
 
@@ -16,3 +22,70 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+# --- databases: one schema (PostgreSQL) or database (MariaDB) per run ----------------
+# URLs come from LOYALTYKIT_TEST_POSTGRES_URL / LOYALTYKIT_TEST_MARIADB_URL; without them
+# the tests skip, except under CI=true, where a missing or unreachable database fails.
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _server_url(variable: str) -> str:
+    url = os.environ.get(variable)
+    if not url:
+        if IN_CI:
+            pytest.fail(f"{variable} is not set; CI must run the database tests")
+        pytest.skip(f"{variable} is not set")
+    return url
+
+
+def _reachable(url: str) -> None:
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # any driver error means: not reachable
+        if IN_CI:
+            pytest.fail(f"database {url} is unreachable under CI: {error}")
+        pytest.skip(f"database {url} is unreachable: {error}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema of this run only."""
+    server = _server_url("LOYALTYKIT_TEST_POSTGRES_URL")
+    _reachable(server)
+    schema = f"lk_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A MariaDB URL naming a database of this run only."""
+    server = _server_url("LOYALTYKIT_TEST_MARIADB_URL")
+    _reachable(server)
+    database = f"lk_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {database} CHARACTER SET utf8mb4"))
+    url = make_url(server).set(database=database)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE {database}"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file of this run."""
+    path: Path = tmp_path_factory.mktemp("sqlite") / "loyalty.db"
+    return f"sqlite:///{path}"

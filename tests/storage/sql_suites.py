@@ -11,7 +11,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from loyaltykit.storage.sql import SqlStorage
 from loyaltykit.testing.conformance import StorageConformance
 from loyaltykit.testing.stateful import ledger_machine
-from tests.storage.conftest import storage_factory
+from tests.databases import storage_factory
 
 
 class SqlConformance(StorageConformance):

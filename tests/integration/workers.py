@@ -1,0 +1,78 @@
+"""Code run in worker processes by the concurrency and crash tests (importable by spawn)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from loyaltykit import Loyalty
+from loyaltykit.errors import InsufficientPoints
+
+T0 = datetime(2026, 4, 1, 9, tzinfo=UTC)
+
+
+def redeem(url: str, barrier: Any, number: int, results: Any) -> None:
+    """Wait for every worker, then try to redeem 10 points with this worker's own key."""
+    loyalty = Loyalty(storage=url)
+    barrier.wait()
+    try:
+        loyalty.redeem_points("shared", 10, at=T0, idempotency_key=f"redeem-{number}")
+        results.put("ok")
+    except InsufficientPoints:
+        results.put("refused")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")
+    finally:
+        loyalty.close()
+
+
+def replay(url: str, barrier: Any, number: int, results: Any) -> None:
+    """Wait for every worker, then all send the same command with the same key."""
+    loyalty = Loyalty(storage=url)
+    barrier.wait()
+    try:
+        receipt = loyalty.earn("shared", 7, at=T0, idempotency_key="the-same-key")
+        results.put("replayed" if receipt.replayed else "first")
+    except Exception as error:
+        results.put(f"error: {error!r}")
+    finally:
+        loyalty.close()
+
+
+def batch(url: str, count: int, kill_after: int | None) -> None:
+    """Run ``count`` commands with fixed keys; SIGKILL ourselves in the middle of one."""
+    loyalty = Loyalty(storage=url)
+    for n in range(count):
+        at = T0 + timedelta(minutes=n)
+        if kill_after is not None and n == kill_after:
+            _die_before_the_next_commit(loyalty)
+        if n % 4 == 3:
+            with contextlib.suppress(InsufficientPoints):
+                loyalty.redeem_points("crash", 15, at=at, idempotency_key=f"batch-{n}")
+        else:
+            loyalty.earn("crash", 10, at=at, idempotency_key=f"batch-{n}")
+    loyalty.close()
+
+
+def _die_before_the_next_commit(loyalty: Loyalty) -> None:
+    """SIGKILL this process inside the next unit of work, after its writes, before commit."""
+    original = loyalty.storage.unit_of_work
+
+    def dying() -> Any:
+        unit = original()
+
+        def kill_instead() -> None:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        unit.commit = kill_instead  # type: ignore[method-assign]
+        return unit
+
+    loyalty.storage.unit_of_work = dying  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a script by the crash test
+    batch(sys.argv[1], int(sys.argv[2]), None if sys.argv[3] == "none" else int(sys.argv[3]))

@@ -1,0 +1,56 @@
+"""A third-party backend, found through the entry-point group, runs the conformance suite."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loyaltykit import Loyalty
+from loyaltykit.errors import UnknownStorage
+from loyaltykit.storage.base import Storage
+from loyaltykit.storage.registry import backends, open_storage
+from loyaltykit.testing.conformance import StorageConformance
+
+PLUGIN = Path(__file__).resolve().parents[1] / "plugin_backend"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def installed_plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Install the plugin's metadata (its entry point) the way pip would, temporarily."""
+    site = tmp_path_factory.mktemp("site")
+    info = site / "loyaltykit_dictstore-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: loyaltykit-dictstore\nVersion: 0.1.0\n"
+    )
+    entry_points = (
+        (PLUGIN / "pyproject.toml")
+        .read_text()
+        .split('[project.entry-points."loyaltykit.storage"]')[1]
+    )
+    lines = [line.replace('"', "") for line in entry_points.strip().splitlines()]
+    (info / "entry_points.txt").write_text("[loyaltykit.storage]\n" + "\n".join(lines) + "\n")
+    sys.path[:0] = [str(site), str(PLUGIN)]
+    yield
+    sys.path.remove(str(site))
+    sys.path.remove(str(PLUGIN))
+    sys.modules.pop("loyaltykit_dictstore", None)
+
+
+def test_the_registry_finds_the_plugin_by_scheme() -> None:
+    assert "dictstore" in backends()
+    storage = open_storage("dictstore://")
+    assert type(storage).__name__ == "DictStorage"
+    loyalty = Loyalty(storage="dictstore://")
+    assert type(loyalty.storage).__name__ == "DictStorage"
+    with pytest.raises(UnknownStorage, match="nosuch"):
+        open_storage("nosuch://x")
+
+
+class TestPluginConformance(StorageConformance):
+    @pytest.fixture
+    def storage(self) -> Storage:
+        return open_storage("dictstore://")
