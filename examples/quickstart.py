@@ -8,7 +8,10 @@ friend; then time passes, pending points are released and old points expire.
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -23,7 +26,7 @@ def when(month: int, day: int, hour: int = 12, year: int = 2026) -> datetime:
     return datetime(year, month, day, hour, tzinfo=SHANGHAI)
 
 
-def main() -> None:
+def main(storage: str) -> None:
     program = Program(
         name="Jade Mall rewards",
         point_types=(
@@ -32,7 +35,7 @@ def main() -> None:
         ),
         refund_policy=RefundPolicy.TAKE_AVAILABLE,
     )
-    loyalty = Loyalty(program)
+    loyalty = Loyalty(program, storage=storage)
 
     members = {
         "m-li": Profile(name="Li Wei", tags={"likes-fashion"}, preferred_channel="wechat"),
@@ -111,4 +114,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # the embedded default: a SQLite file (a fresh one each run), or any storage URL
+    with tempfile.TemporaryDirectory() as folder:
+        url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{Path(folder) / 'demo.db'}"
+        print(f"storage: {url.split('://')[0]}\n")
+        main(url)
