@@ -1,0 +1,341 @@
+"""Events through the policy engine: purchases, custom events, quotes, refunds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from loyaltykit.domain import ledger, tiers
+from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.customer import (
+    EARNING_STATUSES,
+    Customer,
+)
+from loyaltykit.domain.ledger import Account, Entry
+from loyaltykit.domain.records import (
+    metrics_from_record,
+    metrics_to_record,
+)
+from loyaltykit.errors import (
+    InvalidAmount,
+    InvalidArgument,
+    UnknownCustomer,
+    UnknownEntry,
+)
+from loyaltykit.outcomes import Receipt
+from loyaltykit.policy.engine import (
+    CounterIncrement,
+    CustomerState,
+    Decision,
+    Earn,
+    MetricSample,
+    measure_with,
+    with_samples,
+)
+from loyaltykit.policy.program import Program
+from loyaltykit.policy.rules import Referral
+from loyaltykit.service.pipeline import (
+    ACTIVITY,
+    METRICS,
+    _tier_status,
+    _with,
+)
+from loyaltykit.service.points import PointCommands
+from loyaltykit.storage.base import UnitOfWork
+from loyaltykit.values import (
+    CustomerId,
+    Money,
+    aware,
+    identifier,
+)
+
+__all__ = ["EventCommands"]
+
+
+class EventCommands(PointCommands):
+    """Events through the policy engine: purchases, custom events, quotes, refunds."""
+
+    # --- events through the policy engine -------------------------------------------
+
+    def record_purchase(
+        self,
+        customer_id: CustomerId,
+        purchase: Purchase,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        actor: str | None = None,
+    ) -> Receipt:
+        """Record a purchase: the program's rules decide the points, caps clip them, and
+        a referred member's first qualifying purchase rewards the referrer too.
+
+        The receipt's ``explanation`` says why each rule did or did not apply.
+        """
+        if not isinstance(purchase, Purchase):
+            raise InvalidArgument(f"purchase: {purchase!r} is not a loyaltykit Purchase")
+        metadata = {
+            "event": "purchase",
+            "purchase_amount": str(purchase.amount.amount),
+            "currency": purchase.amount.currency,
+        }
+        arguments = {
+            "customer": customer_id,
+            "amount": str(purchase.amount),
+            "items": [(i.sku, i.category, i.quantity, str(i.unit_price)) for i in purchase.items],
+            "channel": purchase.channel,
+            "attributes": purchase.attributes,
+        }
+        return self._record(
+            "record_purchase",
+            customer_id,
+            purchase,
+            arguments,
+            metadata,
+            at=at,
+            idempotency_key=idempotency_key,
+            actor=actor,
+        )
+
+    def record_event(
+        self,
+        customer_id: CustomerId,
+        event: CustomEvent,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        actor: str | None = None,
+    ) -> Receipt:
+        """Record a custom event (survey completed, review, check-in) for the rules to reward."""
+        if not isinstance(event, CustomEvent):
+            raise InvalidArgument(f"event: {event!r} is not a loyaltykit CustomEvent")
+        arguments = {"customer": customer_id, "type": event.type, "attributes": event.attributes}
+        return self._record(
+            "record_event",
+            customer_id,
+            event,
+            arguments,
+            {"event": event.type},
+            at=at,
+            idempotency_key=idempotency_key,
+            actor=actor,
+        )
+
+    def quote(
+        self, customer_id: CustomerId, purchase: Purchase | CustomEvent, *, at: datetime
+    ) -> Decision:
+        """What an event would earn now, with the trace; nothing is stored."""
+        when = aware("at", at)
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise UnknownCustomer(customer_id)
+            program = self.versions.at(when)
+            state = self._customer_state(uow, customer, program, when)
+        return self.engine.evaluate(program, state, purchase, when)
+
+    def refund(
+        self,
+        customer_id: CustomerId,
+        purchase_key: str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        amount: Money | None = None,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> Receipt:
+        """Refund a recorded purchase, whole or in part (``amount`` of money refunded).
+
+        The points the purchase earned are clawed back in proportion, lot by lot, under
+        the program's refund policy; the refunded shares add up and never exceed the whole.
+        """
+        share: Fraction | None = None
+        if amount is not None:
+            with self.storage.unit_of_work() as uow:
+                entries = uow.ledger.entries_by_key(
+                    customer_id, identifier("purchase_key", purchase_key)
+                )
+            spent = next(
+                (dict(e.metadata) for e in entries if dict(e.metadata).get("event") == "purchase"),
+                None,
+            )
+            if spent is None:
+                raise UnknownEntry(customer_id, purchase_key)
+            total = Money.of(str(spent["purchase_amount"]), str(spent["currency"]))
+            if not isinstance(amount, Money) or not Money.zero(total.currency) < amount <= total:
+                raise InvalidAmount(
+                    "refund amount", amount, f"Money above zero and at most {total}"
+                )
+            share = amount.ratio(total)
+        return self._reverse(
+            "refund",
+            customer_id,
+            purchase_key,
+            at=at,
+            idempotency_key=idempotency_key,
+            portion=share,
+            reason=reason,
+            actor=actor,
+            undone=self._unspend,
+        )
+
+    def _unspend(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        entry: Entry,
+        before: Fraction,
+        part: Fraction,
+        at: datetime,
+    ) -> None:
+        """Take a refunded share of a purchase out of the metrics tiers qualify on, on the
+        day of the purchase: a refunded purchase never counted."""
+        program = self.versions.at(entry.occurred_at)
+        metadata = dict(entry.metadata)
+        day = entry.occurred_at.astimezone(program.zone).date()
+        samples: list[tuple[str, Decimal]] = []
+        if entry.point_type == program.qualifying_points:
+            undone = ledger.reversal_target(entry.amount + entry.pending_delta, before, part)
+            samples.append(("qualifying_points", -Decimal(undone)))
+        primary = uow.ledger.entries_by_key(customer.id, entry.idempotency_key or "")
+        if metadata.get("event") == "purchase" and primary and primary[0].id == entry.id:
+            spent = Decimal(str(metadata["purchase_amount"]))
+            samples.append(("spend", -(spent * part.numerator / part.denominator)))
+        if not samples:
+            return
+        history = metrics_from_record(uow.state.get(customer.id, METRICS))
+        for metric, value in samples:
+            history = history.add(metric, day, value)
+        uow.state.put(customer.id, METRICS, metrics_to_record(history))
+
+    def _record(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        event: Purchase | CustomEvent,
+        arguments: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        *,
+        at: datetime,
+        idempotency_key: str,
+        actor: str | None,
+    ) -> Receipt:
+        command = self._command(at, idempotency_key, "", actor, metadata)
+        program = self.versions.at(command.at)
+        lock = [customer_id]
+        if any(isinstance(rule, Referral) for rule in program.rules_for(event.type)):
+            referrer = self._stored_customer(customer_id).referred_by  # fixed at enrolment
+            if referrer is not None:
+                lock.append(referrer)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            customer = customers[customer_id]
+            customer.require(name, allowed=EARNING_STATUSES)
+            state = self._customer_state(uow, customer, program, command.at)
+            decision = self.engine.evaluate(program, state, event, command.at)
+            written: list[Entry] = []
+            touched: dict[tuple[CustomerId, str], Account] = {}
+            for effect in decision.effects:
+                if isinstance(effect, Earn):
+                    rules = ",".join(effect.rules)
+                    earn_command = attrs.evolve(
+                        command, metadata=_with(command.metadata, "rules", rules)
+                    )
+                    account = self._settled(
+                        uow, effect.customer_id, effect.point_type, earn_command, written
+                    )
+                    posting = ledger.credit(
+                        account,
+                        effect.points,
+                        earn_command,
+                        expires_at=effect.expires_at,
+                        available_from=effect.available_from,
+                    )
+                    touched[(effect.customer_id, effect.point_type)] = self._save(
+                        uow, posting, written
+                    )
+            self._save_activity(uow, customer_id, event, decision)
+            self._save_metrics(uow, program, decision, command.at, acting=customer_id)
+            update = decision.tier_update
+            if update is not None:
+                self._save_tier(uow, customer_id, update.status, update.changes)
+            own = [a for key, a in touched.items() if key[0] == customer_id]
+            others = [a for key, a in touched.items() if key[0] != customer_id]
+            receipt = self._receipt(name, command, customer_id, written, own + others)
+            return attrs.evolve(receipt, explanation=decision.explain())
+
+        return self._ledger_command(name, command, customer_id, arguments, action, lock=lock)
+
+    @staticmethod
+    def _customer_state(
+        uow: UnitOfWork, customer: Customer, program: Program, at: datetime
+    ) -> CustomerState:
+        activity = uow.state.get(customer.id, ACTIVITY) or {}
+        status = _tier_status(uow, customer.id)
+        effective = None
+        if program.tiers is not None:
+            status = status or program.tiers.start(customer.enrolled_at)
+            effective = status.effective(at, program.tiers)
+        return CustomerState(
+            customer=customer,
+            tier=effective,
+            counters=activity.get("counters", {}),
+            purchases=activity.get("purchases", 0),
+            tier_status=status,
+            metrics=metrics_from_record(uow.state.get(customer.id, METRICS)),
+        )
+
+    def _save_metrics(
+        self,
+        uow: UnitOfWork,
+        program: Program,
+        decision: Decision,
+        at: datetime,
+        *,
+        acting: CustomerId,
+    ) -> None:
+        """Add the decision's metric samples. The engine already decided the acting
+        customer's tier; another customer (a referrer) whose new referral qualifies them
+        for a higher tier is upgraded here, in the same unit of work."""
+        day = at.astimezone(program.zone).date()
+        by_customer: dict[CustomerId, list[MetricSample]] = {}
+        for effect in decision.effects:
+            if isinstance(effect, MetricSample):
+                by_customer.setdefault(effect.customer_id, []).append(effect)
+        for owner, samples in by_customer.items():
+            history = with_samples(metrics_from_record(uow.state.get(owner, METRICS)), samples, day)
+            uow.state.put(owner, METRICS, metrics_to_record(history))
+            if program.tiers is None or owner == acting:
+                continue
+            customer = uow.customers.get(owner)
+            if customer is None:  # pragma: no cover - effects only name locked customers
+                raise UnknownCustomer(owner)
+            status = _tier_status(uow, owner) or program.tiers.start(customer.enrolled_at)
+            raised, change = tiers.upgrade(
+                program.tiers, status, measure_with(history, customer, at, program.zone), at
+            )
+            if change is not None:
+                self._save_tier(uow, owner, raised, (change,))
+
+    @staticmethod
+    def _save_activity(
+        uow: UnitOfWork, customer_id: CustomerId, event: Purchase | CustomEvent, decision: Decision
+    ) -> None:
+        activity = uow.state.get(customer_id, ACTIVITY) or {}
+        counters: dict[str, int] = dict(activity.get("counters", {}))
+        for effect in decision.effects:
+            if isinstance(effect, CounterIncrement):
+                # a cap only reads its current period: older periods of it can go
+                prefix = effect.key.rsplit(":", 1)[0] + ":"
+                for key in [k for k in counters if k.startswith(prefix) and k != effect.key]:
+                    del counters[key]
+                counters[effect.key] = counters.get(effect.key, 0) + effect.amount
+        activity["counters"] = counters
+        if isinstance(event, Purchase):
+            activity["purchases"] = activity.get("purchases", 0) + 1
+        uow.state.put(customer_id, ACTIVITY, activity)

@@ -1,0 +1,330 @@
+"""The command pipeline every facade command runs through.
+
+One unit of work per command: lock the customers, check the idempotency key, act,
+record the outcome under the key, commit; retry when another writer won a race.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import attrs
+
+from loyaltykit.domain import ledger
+from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.ledger import Account, Command, Entry, Posting
+from loyaltykit.domain.records import (
+    customer_from_record,
+    customer_to_record,
+    tier_change_to_record,
+    tier_status_from_record,
+    tier_status_to_record,
+)
+from loyaltykit.domain.tiers import TierChange, TierStatus
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    CustomerAlreadyExists,
+    IdempotencyConflict,
+    InvalidArgument,
+    UnknownCustomer,
+)
+from loyaltykit.outcomes import (
+    Balance,
+    Receipt,
+    receipt_from_record,
+    receipt_to_record,
+)
+from loyaltykit.policy.engine import PolicyEngine
+from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+from loyaltykit.storage.base import IdempotencyRecord, Storage, UnitOfWork
+from loyaltykit.storage.memory import MemoryStorage
+from loyaltykit.storage.registry import open_storage
+from loyaltykit.values import (
+    CustomerId,
+    aware,
+    frozen_metadata,
+    identifier,
+)
+
+__all__ = ["ACTIVITY", "CUSTOMER_COMMANDS", "METRICS", "POINTS", "TIER", "Pipeline"]
+
+
+T = TypeVar("T")
+TIER = "tier"
+METRICS = "metrics"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ACTIVITY = "activity"
+POINTS = "points"
+CUSTOMER_COMMANDS = frozenset(
+    {"enroll", "update_profile", "suspend", "reactivate", "close", "erase"}
+)
+
+
+def _fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
+    canonical = json.dumps([command, arguments], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _text(what: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{what}: {value!r} is not a string")
+    return value
+
+
+class Pipeline:
+    """What every command shares: the program, the storage, the unit-of-work pipeline."""
+
+    def __init__(
+        self,
+        program: Program | ProgramVersions | None = None,
+        *,
+        storage: Storage | str | None = None,
+        retries: int = 5,
+    ) -> None:
+        if program is None:
+            program = Program()
+        if isinstance(program, Program):
+            program = ProgramVersions((ProgramVersion(valid_from=_EPOCH, program=program),))
+        self.versions: ProgramVersions = program
+        self.engine = PolicyEngine()
+        self.storage: Storage
+        if storage is None:
+            self.storage = MemoryStorage()
+        elif isinstance(storage, str):
+            self.storage = open_storage(storage)
+        else:
+            self.storage = storage
+        self._retries = retries
+
+    @property
+    def program(self) -> Program:
+        """The newest program version (commands use the version in force at their ``at``)."""
+        return self.versions.latest
+
+    def close(self) -> None:
+        """Release the storage's connections."""
+        self.storage.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- the command pipeline -------------------------------------------------------
+
+    def _run(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        key: str,
+        arguments: Mapping[str, Any],
+        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], T],
+        encode: Callable[[T], Mapping[str, Any]],
+        decode: Callable[[UnitOfWork, Mapping[str, Any]], T],
+        *,
+        at: datetime,
+        lock: Iterable[CustomerId] = (),
+    ) -> T:
+        fingerprint = _fingerprint(name, arguments)
+        for attempt in range(self._retries + 1):
+            try:
+                with self.storage.unit_of_work() as uow:
+                    customers: dict[CustomerId, Customer] = {}
+                    for locked in sorted(set(lock)):  # one order everywhere: no deadlocks
+                        found = uow.customers.get(locked, for_update=True)
+                        if found is None:
+                            raise UnknownCustomer(locked)
+                        customers[locked] = found
+                    record = uow.idempotency.get(customer_id, key)
+                    if record is not None:
+                        if record.command != name or record.fingerprint != fingerprint:
+                            raise IdempotencyConflict(key, name, record.command)
+                        return decode(uow, record.outcome)
+                    outcome = action(uow, customers)
+                    uow.idempotency.add(
+                        IdempotencyRecord(
+                            customer_id=customer_id,
+                            key=key,
+                            command=name,
+                            fingerprint=fingerprint,
+                            outcome=encode(outcome),
+                            recorded_at=at,
+                        )
+                    )
+                    uow.commit()
+                    return outcome
+            except (ConcurrencyConflict, CustomerAlreadyExists):
+                # Another writer won a race: try again, which replays its outcome if it
+                # used the same key; give up after a few attempts.
+                if attempt == self._retries:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ledger_command(
+        self,
+        name: str,
+        command: Command,
+        customer_id: CustomerId,
+        arguments: Mapping[str, Any],
+        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Receipt],
+        *,
+        lock: Iterable[CustomerId] | None = None,
+    ) -> Receipt:
+        """Run a ledger command; the command's reason, actor and metadata join the
+        arguments that a replay must match."""
+        assert command.idempotency_key is not None
+        fingerprinted = {
+            **arguments,
+        }
+        return self._run(
+            name,
+            customer_id,
+            command.idempotency_key,
+            fingerprinted,
+            action,
+            receipt_to_record,
+            lambda _uow, record: attrs.evolve(receipt_from_record(record), replayed=True),
+            at=command.at,
+            lock=(customer_id,) if lock is None else lock,
+        )
+
+    def _customer_command(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        key: str,
+        arguments: Mapping[str, Any],
+        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Customer],
+        *,
+        at: datetime,
+        lock: bool = True,
+    ) -> Customer:
+        def decode(uow: UnitOfWork, record: Mapping[str, Any]) -> Customer:
+            if record.get("redacted"):
+                current = uow.customers.get(customer_id)
+                if current is None:  # pragma: no cover - customers are never deleted
+                    raise UnknownCustomer(customer_id)
+                return current
+            return customer_from_record(dict(record))
+
+        return self._run(
+            name,
+            customer_id,
+            key,
+            arguments,
+            action,
+            customer_to_record,
+            decode,
+            at=at,
+            lock=(customer_id,) if lock else (),
+        )
+
+    def _stored_customer(self, customer_id: CustomerId) -> Customer:
+        """The customer as stored, read in a unit of work of its own."""
+        with self.storage.unit_of_work() as uow:
+            found = uow.customers.get(customer_id)
+        if found is None:
+            raise UnknownCustomer(customer_id)
+        return found
+
+    def _point_type(self, code: object) -> PointType:
+        return self.program.point_type(_text("point_type", code))
+
+    @staticmethod
+    def _save(uow: UnitOfWork, posting: Posting, written: list[Entry]) -> Account:
+        uow.ledger.add_entries(posting.entries)
+        uow.ledger.save_lots(posting.lots)
+        uow.ledger.save_account(posting.account)
+        written.extend(posting.entries)
+        return posting.account
+
+    def _settled(
+        self,
+        uow: UnitOfWork,
+        customer_id: CustomerId,
+        point_type: str,
+        command: Command,
+        written: list[Entry],
+    ) -> Account:
+        """The account with every lot that fell due by ``command.at`` settled."""
+        account = uow.ledger.account(customer_id, point_type) or Account(
+            customer_id=customer_id, point_type=point_type
+        )
+        due = uow.ledger.due_lots(customer_id, point_type, command.at)
+        if not due:
+            return account
+        return self._save(uow, ledger.settle(account, due, command), written)
+
+    @staticmethod
+    def _receipt(
+        name: str,
+        command: Command,
+        customer_id: CustomerId,
+        written: list[Entry],
+        accounts: Iterable[Account],
+    ) -> Receipt:
+        assert command.idempotency_key is not None
+        return Receipt(
+            command=name,
+            idempotency_key=command.idempotency_key,
+            customer_id=customer_id,
+            at=command.at,
+            entries=tuple(written),
+            balances=tuple(Balance.of(account) for account in accounts),
+        )
+
+    @staticmethod
+    def _command(
+        at: object,
+        idempotency_key: object,
+        reason: object = "",
+        actor: object = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Command:
+        return Command(
+            at=aware("at", at),
+            idempotency_key=identifier("idempotency_key", idempotency_key),
+            reason=_text("reason", reason),
+            actor=None if actor is None else _text("actor", actor),
+            metadata=frozen_metadata(metadata),
+        )
+
+    def _expiry(self, point_type: PointType, at: datetime, expires_at: object) -> datetime | None:
+        if expires_at is not None:
+            return aware("expires_at", expires_at)
+        if point_type.expire_after is None:
+            return None
+        return at + point_type.expire_after
+
+    @staticmethod
+    def _save_tier(
+        uow: UnitOfWork, customer_id: CustomerId, status: TierStatus, changes: Iterable[TierChange]
+    ) -> None:
+        document = uow.state.get(customer_id, TIER) or {"history": []}
+        history = list(document.get("history", [])) + [tier_change_to_record(c) for c in changes]
+        uow.state.put(
+            customer_id,
+            TIER,
+            {"status": tier_status_to_record(status), "history": history},
+            due_at=status.due(),
+        )
+
+
+def _with(metadata: tuple[tuple[str, Any], ...], key: str, value: str) -> Any:
+    return frozen_metadata({**dict(metadata), key: value})
+
+
+def _tier_status(uow: UnitOfWork, customer_id: CustomerId) -> TierStatus | None:
+    document = uow.state.get(customer_id, TIER)
+    return None if document is None else tier_status_from_record(document["status"])

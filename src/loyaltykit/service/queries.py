@@ -1,0 +1,137 @@
+"""Read-only queries: balances and statements."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+
+from loyaltykit.domain import ledger
+from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot
+from loyaltykit.errors import (
+    InvalidArgument,
+    UnknownCustomer,
+)
+from loyaltykit.outcomes import (
+    Balance,
+    Statement,
+    StatementLine,
+)
+from loyaltykit.service.pipeline import (
+    POINTS,
+    Pipeline,
+)
+from loyaltykit.values import (
+    CustomerId,
+    aware,
+)
+
+__all__ = ["Queries"]
+
+
+class Queries(Pipeline):
+    """Read-only queries: balances and statements."""
+
+    # --- queries --------------------------------------------------------------------
+
+    def balance(
+        self,
+        customer_id: CustomerId,
+        *,
+        point_type: str = POINTS,
+        at: datetime | None = None,
+        expiring_within: timedelta | None = None,
+    ) -> Balance:
+        """The customer's balance.
+
+        Without ``at``: the stored balance, O(1). With ``at``: the balance at that
+        instant, derived from the entries (lots that fell due by then count as settled).
+        ``expiring_within`` (needs ``at``) adds the points that expire in that window.
+        """
+        code = self._point_type(point_type).code
+        when = None if at is None else aware("at", at)
+        if expiring_within is not None and when is None:
+            raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
+        with self.storage.unit_of_work() as uow:
+            if uow.customers.get(customer_id) is None:
+                raise UnknownCustomer(customer_id)
+            account = uow.ledger.account(customer_id, code) or Account(
+                customer_id=customer_id, point_type=code
+            )
+            balance = Balance.of(account)
+            if when is not None:
+                balance = _balance_at(
+                    balance,
+                    uow.ledger.entries(customer_id, code),
+                    uow.ledger.lots(customer_id, code),
+                    when,
+                )
+            if when is not None and expiring_within is not None:
+                until = when + expiring_within
+                balance = attrs.evolve(
+                    balance,
+                    expiring=uow.ledger.expiring(customer_id, code, when, until),
+                    expiring_until=until,
+                )
+        return balance
+
+    def statement(
+        self,
+        customer_id: CustomerId,
+        *,
+        point_type: str = POINTS,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Statement:
+        """The account's entries in the order they took effect, with running balances."""
+        code = self._point_type(point_type).code
+        start = None if since is None else aware("since", since)
+        end = None if until is None else aware("until", until)
+        with self.storage.unit_of_work() as uow:
+            if uow.customers.get(customer_id) is None:
+                raise UnknownCustomer(customer_id)
+            entries = sorted(
+                uow.ledger.entries(customer_id, code), key=lambda e: (e.occurred_at, e.seq)
+            )
+        opening_available = opening_pending = 0
+        available = pending = 0
+        lines: list[StatementLine] = []
+        for entry in entries:
+            available += entry.amount
+            pending += entry.pending_delta
+            if start is not None and entry.occurred_at < start:
+                opening_available, opening_pending = available, pending
+                continue
+            if end is not None and entry.occurred_at > end:
+                break
+            lines.append(StatementLine(entry=entry, available=available, pending=pending))
+        return Statement(
+            customer_id=customer_id,
+            point_type=code,
+            opening_available=opening_available,
+            opening_pending=opening_pending,
+            lines=tuple(lines),
+        )
+
+
+def _balance_at(stored: Balance, entries: list[Entry], lots: list[Lot], at: datetime) -> Balance:
+    available, pending = ledger.available_at(entries, lots, at)
+    earned = redeemed = expired = 0
+    for entry in entries:
+        if entry.occurred_at > at:
+            continue
+        if entry.kind is EntryKind.EARN:
+            earned += entry.amount + entry.pending_delta
+        elif entry.kind is EntryKind.REDEEM:
+            redeemed -= entry.amount
+        elif entry.kind is EntryKind.EXPIRE:
+            expired -= entry.amount + entry.pending_delta
+    return attrs.evolve(
+        stored,
+        available=available,
+        pending=pending,
+        lifetime_earned=earned,
+        lifetime_redeemed=redeemed,
+        lifetime_expired=expired,
+        as_of=at,
+    )

@@ -1,0 +1,271 @@
+"""Tier commands and queries: status, forecast, overrides, metrics, re-qualification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from loyaltykit.domain import tiers
+from loyaltykit.domain.customer import (
+    Customer,
+    CustomerStatus,
+)
+from loyaltykit.domain.records import (
+    metrics_from_record,
+    metrics_to_record,
+    tier_change_from_record,
+    tier_status_from_record,
+    tier_status_to_record,
+)
+from loyaltykit.domain.tiers import TierStatus
+from loyaltykit.domain.windows import Window
+from loyaltykit.errors import (
+    InvalidAmount,
+    InvalidArgument,
+    UnknownCustomer,
+)
+from loyaltykit.outcomes import TierView
+from loyaltykit.policy.engine import measure_with
+from loyaltykit.policy.program import Program
+from loyaltykit.service.pipeline import (
+    METRICS,
+    TIER,
+    Pipeline,
+    _tier_status,
+)
+from loyaltykit.storage.base import UnitOfWork
+from loyaltykit.values import (
+    CustomerId,
+    aware,
+    identifier,
+    points_amount,
+)
+
+__all__ = ["TierCommands"]
+
+
+class TierCommands(Pipeline):
+    """Tier commands and queries: status, forecast, overrides, metrics, re-qualification."""
+
+    # --- tiers ----------------------------------------------------------------------
+
+    def _ladder(self, at: datetime) -> Program:
+        program = self.versions.at(at)
+        if program.tiers is None:
+            raise InvalidArgument(f"program {program.name!r} has no tiers")
+        return program
+
+    def requalify_tiers(self, at: datetime, *, batch_size: int = 500) -> int:
+        """Re-qualify every status that ends (or whose grace or override ends) by ``at``:
+        renew, start grace, downgrade, end overrides. Returns the number of changes."""
+        when = aware("at", at)
+        points_amount("batch_size", batch_size)
+        done: set[CustomerId] = set()
+        changes = 0
+        while True:
+            with self.storage.unit_of_work() as uow:
+                due = [c for c in uow.state.due(TIER, when, limit=batch_size) if c not in done]
+            if not due:
+                return changes
+            for customer_id in due:
+                done.add(customer_id)  # once per run, whatever happens
+                changes += self._requalify_one(customer_id, when)
+
+    def _requalify_one(self, customer_id: CustomerId, at: datetime) -> int:
+        program = self._ladder(at)
+        assert program.tiers is not None
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id, for_update=True)
+            status = _tier_status(uow, customer_id)
+            if customer is None or status is None:
+                return 0
+            history = metrics_from_record(uow.state.get(customer_id, METRICS))
+            measure = measure_with(history, customer, at, program.zone)
+            status, changes = tiers.requalify(program.tiers, status, measure, at)
+            self._save_tier(uow, customer_id, status, changes)
+            uow.commit()
+        return len(changes)
+
+    def tier(self, customer_id: CustomerId, *, at: datetime) -> TierView:
+        """The member's tier at ``at``: effective (with overrides), earned, and history."""
+        when = aware("at", at)
+        program = self._ladder(when)
+        assert program.tiers is not None
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise UnknownCustomer(customer_id)
+            document = uow.state.get(customer_id, TIER) or {}
+        status = (
+            tier_status_from_record(document["status"])
+            if "status" in document
+            else program.tiers.start(customer.enrolled_at)
+        )
+        return TierView(
+            customer_id=customer_id,
+            effective=status.effective(when, program.tiers),
+            status=status,
+            history=tuple(tier_change_from_record(r) for r in document.get("history", ())),
+        )
+
+    def forecast(self, customer_id: CustomerId, *, at: datetime) -> tiers.Forecast:
+        """What the member needs for the next tier, and to keep the current one."""
+        when = aware("at", at)
+        program = self._ladder(when)
+        assert program.tiers is not None
+        with self.storage.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise UnknownCustomer(customer_id)
+            status = _tier_status(uow, customer_id) or program.tiers.start(customer.enrolled_at)
+            history = metrics_from_record(uow.state.get(customer_id, METRICS))
+        measure = measure_with(history, customer, when, program.zone)
+        return tiers.forecast(program.tiers, status, measure)
+
+    def grant_tier(
+        self,
+        customer_id: CustomerId,
+        tier: str,
+        *,
+        until: datetime,
+        at: datetime,
+        idempotency_key: str,
+        reason: str,
+        actor: str,
+    ) -> TierStatus:
+        """A time-limited override (status match, a gift of gold for 3 months). When it
+        ends the earned tier applies again: an override is never a floor."""
+        command = self._command(at, idempotency_key, reason, actor)
+        program = self._ladder(command.at)
+        assert program.tiers is not None
+        ladder = program.tiers
+        if ladder.tier(tier) is None:
+            raise InvalidArgument(
+                f"tier: {tier!r} is not on the ladder {[t.code for t in ladder.tiers]}"
+            )
+        if not command.reason.strip() or not (command.actor or "").strip():
+            raise InvalidArgument("grant_tier needs a reason and an actor")
+        end = aware("until", until)
+        if end <= command.at:
+            raise InvalidArgument(
+                f"until: {end.isoformat()} is not after at={command.at.isoformat()}"
+            )
+        override = tiers.Override(
+            tier=tier, until=end, reason=command.reason, actor=command.actor or ""
+        )
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> TierStatus:
+            customer = customers[customer_id]
+            status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
+            status, change = tiers.grant_override(status, override, command.at)
+            self._save_tier(uow, customer_id, status, (change,))
+            return status
+
+        arguments = {"customer": customer_id, "tier": tier, "until": end, "reason": command.reason}
+        return self._run(
+            "grant_tier",
+            customer_id,
+            idempotency_key,
+            arguments,
+            action,
+            tier_status_to_record,
+            lambda _uow, record: tier_status_from_record(record),
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def set_metric(
+        self,
+        customer_id: CustomerId,
+        metric: str,
+        value: Decimal | int | str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+    ) -> TierStatus | None:
+        """Record a value the caller measures (an asset balance for a bank's tiers). The
+        member is upgraded at once if it qualifies them; returns the tier status."""
+        command = self._command(at, idempotency_key)
+        name = identifier("metric", metric)
+        try:
+            amount = Decimal(str(value)) if not isinstance(value, bool | float) else None
+        except ArithmeticError:
+            amount = None
+        if amount is None or not amount.is_finite():
+            raise InvalidAmount("metric value", value, "a Decimal, int or numeric string")
+        program = self.versions.at(command.at)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> TierStatus | None:
+            customer = customers[customer_id]
+            history = metrics_from_record(uow.state.get(customer_id, METRICS))
+            history = history.set_gauge(name, amount)
+            uow.state.put(customer_id, METRICS, metrics_to_record(history))
+            if program.tiers is None:
+                return None
+            status = _tier_status(uow, customer_id) or program.tiers.start(customer.enrolled_at)
+            measure = measure_with(history, customer, command.at, program.zone)
+            raised, change = tiers.upgrade(program.tiers, status, measure, command.at)
+            if change is not None:
+                self._save_tier(uow, customer_id, raised, (change,))
+            return raised
+
+        return self._run(
+            "set_metric",
+            customer_id,
+            idempotency_key,
+            {"customer": customer_id, "metric": name, "value": str(amount)},
+            action,
+            lambda status: {"status": None if status is None else tier_status_to_record(status)},
+            lambda _uow, record: (
+                None if record["status"] is None else tier_status_from_record(record["status"])
+            ),
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def rank_relative_tiers(self, at: datetime, *, batch_size: int = 1000) -> int:
+        """Place the top N percent of members into relative tiers (the batch ranking).
+
+        Members ranked into a relative tier are upgraded at once; members who fall out
+        keep their status until it ends, then re-qualify like everyone else.
+        """
+        when = aware("at", at)
+        program = self._ladder(when)
+        ladder = program.tiers
+        assert ladder is not None
+        relative = [t for t in ladder.tiers if t.top_percent is not None and t.rank_by]
+        if not relative:
+            return 0
+        values: dict[CustomerId, Decimal] = {}
+        after: CustomerId | None = None
+        window = Window.rolling()
+        while True:
+            with self.storage.unit_of_work() as uow:
+                page = uow.customers.ids(after=after, limit=batch_size)
+                for customer_id in page:
+                    customer = uow.customers.get(customer_id)
+                    if customer is None or customer.status is not CustomerStatus.ACTIVE:
+                        continue
+                    history = metrics_from_record(uow.state.get(customer_id, METRICS))
+                    metric = relative[0].rank_by or ""
+                    values[customer_id] = history.measure(
+                        metric, window, when, enrolled_at=customer.enrolled_at, zone=program.zone
+                    )
+            if len(page) < batch_size:
+                break
+            after = page[-1]
+        placed = tiers.relative_ranking(ladder, values)
+        changes = 0
+        for customer_id, code in sorted(placed.items()):
+            with self.storage.unit_of_work() as uow:
+                customer = uow.customers.get(customer_id, for_update=True)
+                assert customer is not None
+                status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
+                history = metrics_from_record(uow.state.get(customer_id, METRICS))
+                measure = measure_with(history, customer, when, program.zone)
+                raised, change = tiers.upgrade(ladder, status, measure, when, relative=code)
+                if change is not None:
+                    self._save_tier(uow, customer_id, raised, (change,))
+                    changes += 1
+                uow.commit()
+        return changes
