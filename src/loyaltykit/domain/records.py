@@ -43,8 +43,9 @@ def instant_from_text(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def _instant(value: str | datetime) -> datetime:
+    # storage rows may already hold datetimes; records written here hold ISO text
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def entry_to_record(entry: Entry) -> dict[str, Any]:

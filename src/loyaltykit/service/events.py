@@ -44,6 +44,7 @@ from loyaltykit.service.pipeline import (
     METRICS,
     _tier_status,
     _with,
+    existing,
 )
 from loyaltykit.service.points import PointCommands
 from loyaltykit.storage.base import UnitOfWork
@@ -131,9 +132,7 @@ class EventCommands(PointCommands):
         """What an event would earn now, with the trace; nothing is stored."""
         when = aware("at", at)
         with self.storage.unit_of_work() as uow:
-            customer = uow.customers.get(customer_id)
-            if customer is None:
-                raise UnknownCustomer(customer_id)
+            customer = existing(uow, customer_id)
             program = self.versions.at(when)
             state = self._customer_state(uow, customer, program, when)
         return self.engine.evaluate(program, state, purchase, when)

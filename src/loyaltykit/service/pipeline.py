@@ -51,7 +51,7 @@ from loyaltykit.values import (
     identifier,
 )
 
-__all__ = ["ACTIVITY", "CUSTOMER_COMMANDS", "METRICS", "POINTS", "TIER", "Pipeline"]
+__all__ = ["ACTIVITY", "CUSTOMER_COMMANDS", "METRICS", "POINTS", "TIER", "Pipeline", "existing"]
 
 
 T = TypeVar("T")
@@ -212,10 +212,7 @@ class Pipeline:
     ) -> Customer:
         def decode(uow: UnitOfWork, record: Mapping[str, Any]) -> Customer:
             if record.get("redacted"):
-                current = uow.customers.get(customer_id)
-                if current is None:  # pragma: no cover - customers are never deleted
-                    raise UnknownCustomer(customer_id)
-                return current
+                return existing(uow, customer_id)
             return customer_from_record(dict(record))
 
         return self._run(
@@ -233,10 +230,7 @@ class Pipeline:
     def _stored_customer(self, customer_id: CustomerId) -> Customer:
         """The customer as stored, read in a unit of work of its own."""
         with self.storage.unit_of_work() as uow:
-            found = uow.customers.get(customer_id)
-        if found is None:
-            raise UnknownCustomer(customer_id)
-        return found
+            return existing(uow, customer_id)
 
     def _point_type(self, code: object) -> PointType:
         return self.program.point_type(_text("point_type", code))
@@ -328,3 +322,11 @@ def _with(metadata: tuple[tuple[str, Any], ...], key: str, value: str) -> Any:
 def _tier_status(uow: UnitOfWork, customer_id: CustomerId) -> TierStatus | None:
     document = uow.state.get(customer_id, TIER)
     return None if document is None else tier_status_from_record(document["status"])
+
+
+def existing(uow: UnitOfWork, customer_id: CustomerId) -> Customer:
+    """The stored customer; raises :class:`~loyaltykit.errors.UnknownCustomer`."""
+    found = uow.customers.get(customer_id)
+    if found is None:
+        raise UnknownCustomer(customer_id)
+    return found

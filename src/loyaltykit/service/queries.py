@@ -10,7 +10,6 @@ from loyaltykit.domain import ledger
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot
 from loyaltykit.errors import (
     InvalidArgument,
-    UnknownCustomer,
 )
 from loyaltykit.outcomes import (
     Balance,
@@ -20,6 +19,7 @@ from loyaltykit.outcomes import (
 from loyaltykit.service.pipeline import (
     POINTS,
     Pipeline,
+    existing,
 )
 from loyaltykit.values import (
     CustomerId,
@@ -53,8 +53,7 @@ class Queries(Pipeline):
         if expiring_within is not None and when is None:
             raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
         with self.storage.unit_of_work() as uow:
-            if uow.customers.get(customer_id) is None:
-                raise UnknownCustomer(customer_id)
+            existing(uow, customer_id)
             account = uow.ledger.account(customer_id, code) or Account(
                 customer_id=customer_id, point_type=code
             )
@@ -88,8 +87,7 @@ class Queries(Pipeline):
         start = None if since is None else aware("since", since)
         end = None if until is None else aware("until", until)
         with self.storage.unit_of_work() as uow:
-            if uow.customers.get(customer_id) is None:
-                raise UnknownCustomer(customer_id)
+            existing(uow, customer_id)
             entries = sorted(
                 uow.ledger.entries(customer_id, code), key=lambda e: (e.occurred_at, e.seq)
             )

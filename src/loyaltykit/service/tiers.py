@@ -17,12 +17,11 @@ from loyaltykit.domain.records import (
     tier_status_from_record,
     tier_status_to_record,
 )
-from loyaltykit.domain.tiers import TierStatus
+from loyaltykit.domain.tiers import TierLadder, TierStatus
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
-    UnknownCustomer,
 )
 from loyaltykit.outcomes import TierView
 from loyaltykit.policy.engine import measure_with
@@ -32,6 +31,7 @@ from loyaltykit.service.pipeline import (
     TIER,
     Pipeline,
     _tier_status,
+    existing,
 )
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import (
@@ -49,11 +49,12 @@ class TierCommands(Pipeline):
 
     # --- tiers ----------------------------------------------------------------------
 
-    def _ladder(self, at: datetime) -> Program:
+    def _ladder(self, at: datetime) -> tuple[Program, TierLadder]:
+        """The program in force at ``at`` and its tier ladder (refused if it has none)."""
         program = self.versions.at(at)
         if program.tiers is None:
             raise InvalidArgument(f"program {program.name!r} has no tiers")
-        return program
+        return program, program.tiers
 
     def requalify_tiers(self, at: datetime, *, batch_size: int = 500) -> int:
         """Re-qualify every status that ends (or whose grace or override ends) by ``at``:
@@ -72,8 +73,7 @@ class TierCommands(Pipeline):
                 changes += self._requalify_one(customer_id, when)
 
     def _requalify_one(self, customer_id: CustomerId, at: datetime) -> int:
-        program = self._ladder(at)
-        assert program.tiers is not None
+        program, ladder = self._ladder(at)
         with self.storage.unit_of_work() as uow:
             customer = uow.customers.get(customer_id, for_update=True)
             status = _tier_status(uow, customer_id)
@@ -81,7 +81,7 @@ class TierCommands(Pipeline):
                 return 0
             history = metrics_from_record(uow.state.get(customer_id, METRICS))
             measure = measure_with(history, customer, at, program.zone)
-            status, changes = tiers.requalify(program.tiers, status, measure, at)
+            status, changes = tiers.requalify(ladder, status, measure, at)
             self._save_tier(uow, customer_id, status, changes)
             uow.commit()
         return len(changes)
@@ -89,21 +89,18 @@ class TierCommands(Pipeline):
     def tier(self, customer_id: CustomerId, *, at: datetime) -> TierView:
         """The member's tier at ``at``: effective (with overrides), earned, and history."""
         when = aware("at", at)
-        program = self._ladder(when)
-        assert program.tiers is not None
+        _, ladder = self._ladder(when)
         with self.storage.unit_of_work() as uow:
-            customer = uow.customers.get(customer_id)
-            if customer is None:
-                raise UnknownCustomer(customer_id)
+            customer = existing(uow, customer_id)
             document = uow.state.get(customer_id, TIER) or {}
         status = (
             tier_status_from_record(document["status"])
             if "status" in document
-            else program.tiers.start(customer.enrolled_at)
+            else ladder.start(customer.enrolled_at)
         )
         return TierView(
             customer_id=customer_id,
-            effective=status.effective(when, program.tiers),
+            effective=status.effective(when, ladder),
             status=status,
             history=tuple(tier_change_from_record(r) for r in document.get("history", ())),
         )
@@ -111,16 +108,13 @@ class TierCommands(Pipeline):
     def forecast(self, customer_id: CustomerId, *, at: datetime) -> tiers.Forecast:
         """What the member needs for the next tier, and to keep the current one."""
         when = aware("at", at)
-        program = self._ladder(when)
-        assert program.tiers is not None
+        program, ladder = self._ladder(when)
         with self.storage.unit_of_work() as uow:
-            customer = uow.customers.get(customer_id)
-            if customer is None:
-                raise UnknownCustomer(customer_id)
-            status = _tier_status(uow, customer_id) or program.tiers.start(customer.enrolled_at)
+            customer = existing(uow, customer_id)
+            status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
             history = metrics_from_record(uow.state.get(customer_id, METRICS))
         measure = measure_with(history, customer, when, program.zone)
-        return tiers.forecast(program.tiers, status, measure)
+        return tiers.forecast(ladder, status, measure)
 
     def grant_tier(
         self,
@@ -136,9 +130,7 @@ class TierCommands(Pipeline):
         """A time-limited override (status match, a gift of gold for 3 months). When it
         ends the earned tier applies again: an override is never a floor."""
         command = self._command(at, idempotency_key, reason, actor)
-        program = self._ladder(command.at)
-        assert program.tiers is not None
-        ladder = program.tiers
+        _, ladder = self._ladder(command.at)
         if ladder.tier(tier) is None:
             raise InvalidArgument(
                 f"tier: {tier!r} is not on the ladder {[t.code for t in ladder.tiers]}"
@@ -194,17 +186,18 @@ class TierCommands(Pipeline):
         if amount is None or not amount.is_finite():
             raise InvalidAmount("metric value", value, "a Decimal, int or numeric string")
         program = self.versions.at(command.at)
+        ladder = program.tiers
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> TierStatus | None:
             customer = customers[customer_id]
             history = metrics_from_record(uow.state.get(customer_id, METRICS))
             history = history.set_gauge(name, amount)
             uow.state.put(customer_id, METRICS, metrics_to_record(history))
-            if program.tiers is None:
+            if ladder is None:
                 return None
-            status = _tier_status(uow, customer_id) or program.tiers.start(customer.enrolled_at)
+            status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
             measure = measure_with(history, customer, command.at, program.zone)
-            raised, change = tiers.upgrade(program.tiers, status, measure, command.at)
+            raised, change = tiers.upgrade(ladder, status, measure, command.at)
             if change is not None:
                 self._save_tier(uow, customer_id, raised, (change,))
             return raised
@@ -230,9 +223,7 @@ class TierCommands(Pipeline):
         keep their status until it ends, then re-qualify like everyone else.
         """
         when = aware("at", at)
-        program = self._ladder(when)
-        ladder = program.tiers
-        assert ladder is not None
+        program, ladder = self._ladder(when)
         relative = [t for t in ladder.tiers if t.top_percent is not None and t.rank_by]
         if not relative:
             return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from fractions import Fraction
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -23,8 +22,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from loyaltykit.domain.customer import Customer, CustomerStatus
-from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
-from loyaltykit.domain.records import profile_from_record, profile_to_record
+from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.domain.records import (
+    entry_from_record,
+    entry_to_record,
+    profile_from_record,
+    profile_to_record,
+)
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, StorageError
 from loyaltykit.storage.base import IdempotencyRecord
 from loyaltykit.storage.sql import schema
@@ -336,47 +340,24 @@ _LOT_KEY = ("customer_id", "point_type", "seq", "idx")
 
 
 def _entry_row(entry: Entry) -> dict[str, Any]:
+    record = entry_to_record(entry)
+    portion = record.pop("portion")
     return {
-        "customer_id": entry.customer_id,
-        "point_type": entry.point_type,
-        "seq": entry.seq,
-        "kind": entry.kind.value,
-        "amount": entry.amount,
-        "pending_delta": entry.pending_delta,
-        "deficit_delta": entry.deficit_delta,
+        **record,
         "occurred_at": entry.occurred_at,
         "recorded_at": entry.recorded_at,
-        "idempotency_key": entry.idempotency_key,
-        "reason": entry.reason,
-        "actor": entry.actor,
-        "reverses": entry.reverses,
-        "reversed_portion": None if entry.portion is None else str(entry.portion),
-        "shortfall": entry.shortfall,
-        "lots": _json([[change.lot_id, change.delta] for change in entry.lots]),
-        "metadata": _json([[key, value] for key, value in entry.metadata]),
+        "reversed_portion": portion,
+        "lots": _json(record["lots"]),
+        "metadata": _json(record["metadata"]),
     }
 
 
 def _entry(row: Mapping[Any, Any]) -> Entry:
-    return Entry(
-        customer_id=row["customer_id"],
-        point_type=row["point_type"],
-        seq=row["seq"],
-        kind=EntryKind(row["kind"]),
-        amount=row["amount"],
-        pending_delta=row["pending_delta"],
-        deficit_delta=row["deficit_delta"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        idempotency_key=row["idempotency_key"],
-        reason=row["reason"],
-        actor=row["actor"],
-        reverses=row["reverses"],
-        portion=None if row["reversed_portion"] is None else Fraction(row["reversed_portion"]),
-        shortfall=row["shortfall"],
-        lots=tuple(LotChange(lot_id=i, delta=d) for i, d in json.loads(row["lots"])),
-        metadata=tuple((key, value) for key, value in json.loads(row["metadata"])),
-    )
+    record = dict(row)
+    record["portion"] = record.pop("reversed_portion")
+    record["lots"] = json.loads(record["lots"])
+    record["metadata"] = json.loads(record["metadata"])
+    return entry_from_record(record)
 
 
 def _lot_row(lot: Lot) -> dict[str, Any]:
