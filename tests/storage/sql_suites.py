@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,8 +19,10 @@ class SqlConformance(StorageConformance):
 
     @pytest.fixture(scope="class")
     @classmethod
-    def factory(cls, database_url: str) -> Callable[[], SqlStorage]:
-        return storage_factory(database_url)
+    def factory(cls, database_url: str) -> Iterator[Callable[[], SqlStorage]]:
+        make = storage_factory(database_url)
+        yield make
+        make().close()
 
     @pytest.fixture
     def storage(self, factory: Callable[[], SqlStorage]) -> SqlStorage:

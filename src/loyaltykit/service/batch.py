@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import attrs
+
 from loyaltykit.domain import ledger
 from loyaltykit.domain.ledger import Command, Entry, EntryKind
 from loyaltykit.errors import ConcurrencyConflict
@@ -12,6 +14,7 @@ from loyaltykit.outcomes import (
     SettlementReport,
 )
 from loyaltykit.service.tiers import TierCommands
+from loyaltykit.storage.base import BulkExpiry
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -45,7 +48,22 @@ class BatchWork(TierCommands):
         a lot is expired once, whatever happens (积分清理). An account is settled whole:
         pending points whose release fell before an expiry are released first.
         """
-        return self._settle_all(aware("at", at), "expire", batch_size)
+        when = aware("at", at)
+        points_amount("batch_size", batch_size)
+        accounts = entries = expired = 0
+        if isinstance(self.storage, BulkExpiry):
+            while True:
+                chunk, written, points = self.storage.expire_in_bulk(when, accounts=batch_size)
+                if chunk == 0:
+                    break
+                accounts, entries, expired = accounts + chunk, entries + written, expired + points
+        rest = self._settle_all(when, "expire", batch_size)
+        return attrs.evolve(
+            rest,
+            accounts=rest.accounts + accounts,
+            entries=rest.entries + entries,
+            expired=rest.expired + expired,
+        )
 
     def release_pending(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Make available every pending lot whose ``available_from`` is at or before ``at``

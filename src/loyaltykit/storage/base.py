@@ -24,6 +24,7 @@ from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.values import CustomerId
 
 __all__ = [
+    "BulkExpiry",
     "Capabilities",
     "CustomerRepository",
     "CustomerStateRepository",
@@ -217,6 +218,20 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discard the changes."""
+
+
+@runtime_checkable
+class BulkExpiry(Protocol):
+    """Optional: a backend that can expire many accounts' lots with set-based statements.
+
+    ``expire_in_bulk`` expires, in one transaction under the customers' locks, the due
+    lots of up to ``accounts`` accounts whose settlement is expiry alone, writing exactly
+    the entries per-account settlement would; it returns ``(accounts, entries, points)``
+    and ``(0, 0, 0)`` when nothing eligible is left. The service uses it when offered and
+    settles the remaining accounts one by one.
+    """
+
+    def expire_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]: ...
 
 
 @runtime_checkable

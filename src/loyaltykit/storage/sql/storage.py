@@ -8,6 +8,7 @@ two commands on one customer run one after the other, on any number of processes
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -18,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from loyaltykit.errors import InvalidArgument, StorageUnavailable
 from loyaltykit.storage.base import Capabilities
+from loyaltykit.storage.sql.bulk import expire_chunk
 from loyaltykit.storage.sql.repositories import (
     Customers,
     CustomerState,
@@ -169,6 +171,14 @@ class SqlStorage:
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; use it in a ``with`` block."""
         return SqlUnitOfWork(self.engine)
+
+    def expire_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]:
+        """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                return expire_chunk(connection, at, limit=accounts)
+        except DBAPIError as error:
+            raise translate(error) from error
 
     def close(self) -> None:
         """Close every pooled connection."""

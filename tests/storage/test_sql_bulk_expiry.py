@@ -1,0 +1,156 @@
+"""Set-based expiry writes exactly what per-account settlement writes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loyaltykit import Loyalty, Program, RefundPolicy
+from loyaltykit.errors import InsufficientPoints, OverReversal
+from loyaltykit.storage.base import BulkExpiry
+from loyaltykit.storage.memory import MemoryStorage
+from loyaltykit.storage.sql import SqlStorage
+from loyaltykit.testing.invariants import ledger_violations
+from tests.databases import storage_factory
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+CUSTOMERS = ("a", "b", "c", "d")
+step = st.tuples(
+    st.sampled_from(["earn", "earn", "pending", "redeem", "refund"]),
+    st.sampled_from(CUSTOMERS),
+    st.integers(1, 60),
+    st.integers(1, 20),
+)
+
+
+def _play(loyalty: Loyalty, steps: list[tuple[str, str, int, int]]) -> None:
+    for customer in CUSTOMERS:
+        loyalty.enroll(customer, at=T0, idempotency_key=f"e-{customer}")
+    for n, (action, customer, points, days) in enumerate(steps):
+        at = T0 + timedelta(hours=n)
+        if action == "earn":
+            loyalty.earn(
+                customer,
+                points,
+                at=at,
+                idempotency_key=f"k{n}",
+                expires_at=at + timedelta(days=days),
+            )
+        elif action == "pending":
+            loyalty.earn(
+                customer,
+                points,
+                at=at,
+                idempotency_key=f"k{n}",
+                available_from=at + timedelta(days=days),
+                expires_at=at + timedelta(days=days + 5),
+            )
+        elif action == "redeem":
+            with contextlib.suppress(InsufficientPoints):
+                loyalty.redeem_points(customer, points, at=at, idempotency_key=f"k{n}")
+        else:
+            earlier = [
+                m
+                for m in range(n)
+                if steps[m][0] in ("earn", "pending") and steps[m][1] == customer
+            ]
+            if earlier:
+                with contextlib.suppress(OverReversal):
+                    loyalty.reverse(
+                        customer, f"k{earlier[0]}", at=at, idempotency_key=f"k{n}", portion="1/2"
+                    )
+
+
+def _snapshot(loyalty: Loyalty) -> list[Any]:
+    out = []
+    for customer in CUSTOMERS:
+        statement = loyalty.statement(customer)
+        out.append(
+            [
+                (
+                    line.entry.seq,
+                    line.entry.kind,
+                    line.entry.amount,
+                    line.entry.pending_delta,
+                    line.entry.deficit_delta,
+                    line.entry.occurred_at,
+                    line.entry.lots,
+                )
+                for line in statement.lines
+            ]
+        )
+        out.append(loyalty.balance(customer))
+    return out
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "mariadb"])
+def factory(request: pytest.FixtureRequest) -> Iterator[Callable[[], SqlStorage]]:
+    make = storage_factory(request.getfixturevalue(f"{request.param}_url"))
+    yield make
+    make().close()
+
+
+def test_the_sql_backend_offers_bulk_expiry(factory: Callable[[], SqlStorage]) -> None:
+    assert isinstance(factory(), BulkExpiry)
+    assert not isinstance(MemoryStorage(), BulkExpiry)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(step, min_size=1, max_size=25), later=st.integers(1, 40), negative=st.booleans()
+)
+def test_bulk_expiry_matches_the_domain(
+    factory: Callable[[], SqlStorage],
+    steps: list[tuple[str, str, int, int]],
+    later: int,
+    negative: bool,
+) -> None:
+    policy = RefundPolicy.NEGATIVE_BALANCE if negative else RefundPolicy.TAKE_AVAILABLE
+    reference = Loyalty(Program(refund_policy=policy), storage=MemoryStorage())
+    _play(reference, steps)
+    bulk = Loyalty(Program(refund_policy=policy), storage=factory())
+    _play(bulk, steps)
+    at = T0 + timedelta(days=later)
+    expected = reference.expire_due(at)
+    seen = bulk.expire_due(at)
+    assert (seen.entries, seen.expired) == (expected.entries, expected.expired)
+    assert _snapshot(bulk) == _snapshot(reference)
+    for customer in CUSTOMERS:
+        assert ledger_violations(bulk.storage, customer, "points") == []
+    assert bulk.expire_due(at).entries == 0
+
+
+def test_eligible_accounts_take_the_set_based_path(factory: Callable[[], SqlStorage]) -> None:
+    storage = factory()
+    loyalty = Loyalty(storage=storage)
+    for customer in CUSTOMERS:
+        loyalty.enroll(customer, at=T0, idempotency_key=f"e-{customer}")
+        for n in range(3):
+            loyalty.earn(
+                customer,
+                10 + n,
+                at=T0,
+                idempotency_key=f"{customer}-{n}",
+                expires_at=T0 + timedelta(days=n + 1),
+            )
+    # "d" has a pending lot due for release: it must take the per-account path
+    loyalty.earn("d", 5, at=T0, idempotency_key="d-p", available_from=T0 + timedelta(hours=1))
+    at = T0 + timedelta(days=10)
+    assert storage.expire_in_bulk(at, accounts=2) == (2, 6, 66)
+    assert storage.expire_in_bulk(at, accounts=10) == (1, 3, 33)
+    assert storage.expire_in_bulk(at, accounts=10) == (0, 0, 0)
+    rest = loyalty.expire_due(at)
+    assert (rest.accounts, rest.expired, rest.released) == (1, 33, 5)
+    for customer in CUSTOMERS:
+        assert ledger_violations(storage, customer, "points") == []
+        assert loyalty.balance(customer).available == (5 if customer == "d" else 0)
