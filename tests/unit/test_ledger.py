@@ -231,3 +231,13 @@ def test_balance_at_a_past_instant_is_derived_from_entries() -> None:
     assert [line.available for line in statement.lines] == [70, 80]
     with pytest.raises(InvalidArgument, match="expiring_within"):
         loyalty.balance("ann", expiring_within=timedelta(days=1))
+
+
+def test_batches_do_not_nest_and_refuse_batch_jobs() -> None:
+    loyalty = member()
+    with loyalty.batch():
+        with pytest.raises(InvalidArgument, match="do not nest"), loyalty.batch():
+            pass
+        with pytest.raises(InvalidArgument, match="outside"):
+            loyalty.expire_due(T0)
+    assert loyalty.expire_due(T0).entries == 0

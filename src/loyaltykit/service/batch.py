@@ -48,6 +48,7 @@ class BatchWork(TierCommands):
         a lot is expired once, whatever happens (积分清理). An account is settled whole:
         pending points whose release fell before an expiry are released first.
         """
+        self._outside_batch("expire_due")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
         accounts = entries = expired = 0
@@ -71,10 +72,11 @@ class BatchWork(TierCommands):
         return self._settle_all(aware("at", at), "release", batch_size)
 
     def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
+        self._outside_batch(f"{work} batch")
         points_amount("batch_size", batch_size)
         accounts = entries = expired = released = 0
         while True:
-            with self.storage.unit_of_work() as uow:
+            with self._unit() as uow:
                 due = uow.ledger.accounts_with_due_lots(at, limit=batch_size, work=work)
             if not due:
                 break
@@ -96,7 +98,7 @@ class BatchWork(TierCommands):
     ) -> tuple[Entry, ...]:
         for attempt in range(self._retries + 1):
             try:
-                with self.storage.unit_of_work() as uow:
+                with self._unit() as uow:
                     uow.customers.get(customer_id, for_update=True)
                     account = uow.ledger.account(customer_id, point_type)
                     due = uow.ledger.due_lots(customer_id, point_type, at)

@@ -131,7 +131,7 @@ class EventCommands(PointCommands):
     ) -> Decision:
         """What an event would earn now, with the trace; nothing is stored."""
         when = aware("at", at)
-        with self.storage.unit_of_work() as uow:
+        with self._unit() as uow:
             customer = existing(uow, customer_id)
             program = self.versions.at(when)
             state = self._customer_state(uow, customer, program, when)
@@ -155,7 +155,7 @@ class EventCommands(PointCommands):
         """
         share: Fraction | None = None
         if amount is not None:
-            with self.storage.unit_of_work() as uow:
+            with self._unit() as uow:
                 entries = uow.ledger.entries_by_key(
                     customer_id, identifier("purchase_key", purchase_key)
                 )

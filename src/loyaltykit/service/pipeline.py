@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -41,7 +43,16 @@ from loyaltykit.outcomes import (
 )
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
-from loyaltykit.storage.base import IdempotencyRecord, Storage, UnitOfWork
+from loyaltykit.storage.base import (
+    CustomerRepository,
+    CustomerStateRepository,
+    IdempotencyRecord,
+    IdempotencyRepository,
+    LedgerRepository,
+    Savepoint,
+    Storage,
+    UnitOfWork,
+)
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.registry import open_storage
 from loyaltykit.values import (
@@ -100,6 +111,8 @@ class Pipeline:
         else:
             self.storage = storage
         self._retries = retries
+        # the unit of work of an open batch() in this context, if any
+        self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
 
     @property
     def program(self) -> Program:
@@ -121,6 +134,61 @@ class Pipeline:
     ) -> None:
         self.close()
 
+    # --- batches --------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[Self]:
+        """Run several commands in one transaction: all of them are kept, or none.
+
+        Inside the block every command works as usual (locks, idempotency, typed
+        errors); a command that raises is undone alone (a savepoint), so the caller may
+        catch its error and go on. The block commits when it ends and rolls everything
+        back if an exception leaves it. Locks are held until then: keep batches short.
+        Batch jobs (``expire_due``, ``run_due``...) run outside a batch.
+
+        >>> from datetime import datetime, timezone
+        >>> loyalty = Loyalty()
+        >>> at = datetime(2026, 5, 1, tzinfo=timezone.utc)
+        >>> with loyalty.batch():
+        ...     _ = loyalty.enroll("c-1", at=at, idempotency_key="e-1")
+        ...     _ = loyalty.earn("c-1", 10, at=at, idempotency_key="o-1")
+        >>> loyalty.balance("c-1").available
+        10
+        """
+        if self._batch.get() is not None:
+            raise InvalidArgument("batch(): a batch is already open; batches do not nest")
+        with self.storage.unit_of_work() as uow:
+            token = self._batch.set(uow)
+            try:
+                yield self
+                uow.commit()
+            finally:
+                self._batch.reset(token)
+
+    @contextmanager
+    def _unit(self) -> Iterator[UnitOfWork]:
+        """A unit of work: the open batch's (behind a savepoint), or a new one."""
+        outer = self._batch.get()
+        if outer is None:
+            with self.storage.unit_of_work() as uow:
+                yield uow
+            return
+        savepoint = outer.savepoint()
+        nested = _Nested(outer)
+        try:
+            yield nested
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if nested.committed:
+            savepoint.release()
+        else:
+            savepoint.rollback()
+
+    def _outside_batch(self, job: str) -> None:
+        if self._batch.get() is not None:
+            raise InvalidArgument(f"{job}: batch jobs run outside loyalty.batch()")
+
     # --- the command pipeline -------------------------------------------------------
 
     def _run(
@@ -137,9 +205,10 @@ class Pipeline:
         lock: Iterable[CustomerId] = (),
     ) -> T:
         fingerprint = _fingerprint(name, arguments)
+        in_batch = self._batch.get() is not None
         for attempt in range(self._retries + 1):
             try:
-                with self.storage.unit_of_work() as uow:
+                with self._unit() as uow:
                     customers: dict[CustomerId, Customer] = {}
                     for locked in sorted(set(lock)):  # one order everywhere: no deadlocks
                         found = uow.customers.get(locked, for_update=True)
@@ -164,10 +233,11 @@ class Pipeline:
                     )
                     uow.commit()
                     return outcome
-            except (ConcurrencyConflict, CustomerAlreadyExists):
+            except (ConcurrencyConflict, CustomerAlreadyExists) as lost:
                 # Another writer won a race: try again, which replays its outcome if it
-                # used the same key; give up after a few attempts.
-                if attempt == self._retries:
+                # used the same key; give up after a few attempts. Inside a batch a lost
+                # lock may have aborted the whole transaction: the batch must fail.
+                if attempt == self._retries or (in_batch and isinstance(lost, ConcurrencyConflict)):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -229,7 +299,7 @@ class Pipeline:
 
     def _stored_customer(self, customer_id: CustomerId) -> Customer:
         """The customer as stored, read in a unit of work of its own."""
-        with self.storage.unit_of_work() as uow:
+        with self._unit() as uow:
             return existing(uow, customer_id)
 
     def _point_type(self, code: object) -> PointType:
@@ -330,3 +400,42 @@ def existing(uow: UnitOfWork, customer_id: CustomerId) -> Customer:
     if found is None:
         raise UnknownCustomer(customer_id)
     return found
+
+
+class _Nested:
+    """A batch's unit of work seen by one command: ``commit`` keeps that command only."""
+
+    def __init__(self, outer: UnitOfWork) -> None:
+        self._outer = outer
+        self.committed = False
+
+    @property
+    def customers(self) -> CustomerRepository:
+        return self._outer.customers
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        return self._outer.ledger
+
+    @property
+    def idempotency(self) -> IdempotencyRepository:
+        return self._outer.idempotency
+
+    @property
+    def state(self) -> CustomerStateRepository:
+        return self._outer.state
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        self.committed = True
+
+    def rollback(self) -> None:
+        self.committed = False
+
+    def savepoint(self) -> Savepoint:
+        return self._outer.savepoint()

@@ -52,7 +52,7 @@ class Queries(Pipeline):
         when = None if at is None else aware("at", at)
         if expiring_within is not None and when is None:
             raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
-        with self.storage.unit_of_work() as uow:
+        with self._unit() as uow:
             existing(uow, customer_id)
             account = uow.ledger.account(customer_id, code) or Account(
                 customer_id=customer_id, point_type=code
@@ -86,7 +86,7 @@ class Queries(Pipeline):
         code = self._point_type(point_type).code
         start = None if since is None else aware("since", since)
         end = None if until is None else aware("until", until)
-        with self.storage.unit_of_work() as uow:
+        with self._unit() as uow:
             existing(uow, customer_id)
             entries = sorted(
                 uow.ledger.entries(customer_id, code), key=lambda e: (e.occurred_at, e.seq)

@@ -59,12 +59,13 @@ class TierCommands(Pipeline):
     def requalify_tiers(self, at: datetime, *, batch_size: int = 500) -> int:
         """Re-qualify every status that ends (or whose grace or override ends) by ``at``:
         renew, start grace, downgrade, end overrides. Returns the number of changes."""
+        self._outside_batch("requalify_tiers")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
         done: set[CustomerId] = set()
         changes = 0
         while True:
-            with self.storage.unit_of_work() as uow:
+            with self._unit() as uow:
                 due = [c for c in uow.state.due(TIER, when, limit=batch_size) if c not in done]
             if not due:
                 return changes
@@ -74,7 +75,7 @@ class TierCommands(Pipeline):
 
     def _requalify_one(self, customer_id: CustomerId, at: datetime) -> int:
         program, ladder = self._ladder(at)
-        with self.storage.unit_of_work() as uow:
+        with self._unit() as uow:
             customer = uow.customers.get(customer_id, for_update=True)
             status = _tier_status(uow, customer_id)
             if customer is None or status is None:
@@ -90,7 +91,7 @@ class TierCommands(Pipeline):
         """The member's tier at ``at``: effective (with overrides), earned, and history."""
         when = aware("at", at)
         _, ladder = self._ladder(when)
-        with self.storage.unit_of_work() as uow:
+        with self._unit() as uow:
             customer = existing(uow, customer_id)
             document = uow.state.get(customer_id, TIER) or {}
         status = (
@@ -109,7 +110,7 @@ class TierCommands(Pipeline):
         """What the member needs for the next tier, and to keep the current one."""
         when = aware("at", at)
         program, ladder = self._ladder(when)
-        with self.storage.unit_of_work() as uow:
+        with self._unit() as uow:
             customer = existing(uow, customer_id)
             status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
             history = metrics_from_record(uow.state.get(customer_id, METRICS))
@@ -222,6 +223,7 @@ class TierCommands(Pipeline):
         Members ranked into a relative tier are upgraded at once; members who fall out
         keep their status until it ends, then re-qualify like everyone else.
         """
+        self._outside_batch("rank_relative_tiers")
         when = aware("at", at)
         program, ladder = self._ladder(when)
         relative = [t for t in ladder.tiers if t.top_percent is not None and t.rank_by]
@@ -231,7 +233,7 @@ class TierCommands(Pipeline):
         after: CustomerId | None = None
         window = Window.rolling()
         while True:
-            with self.storage.unit_of_work() as uow:
+            with self._unit() as uow:
                 page = uow.customers.ids(after=after, limit=batch_size)
                 for customer_id in page:
                     customer = uow.customers.get(customer_id)
@@ -248,7 +250,7 @@ class TierCommands(Pipeline):
         placed = tiers.relative_ranking(ladder, values)
         changes = 0
         for customer_id, code in sorted(placed.items()):
-            with self.storage.unit_of_work() as uow:
+            with self._unit() as uow:
                 customer = uow.customers.get(customer_id, for_update=True)
                 assert customer is not None
                 status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)

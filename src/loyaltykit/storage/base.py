@@ -31,6 +31,7 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyRepository",
     "LedgerRepository",
+    "Savepoint",
     "Storage",
     "UnitOfWork",
 ]
@@ -184,6 +185,16 @@ class IdempotencyRepository(Protocol):
         (erasure of personal data)."""
 
 
+class Savepoint(Protocol):
+    """A point inside a unit of work to roll back to (one command of a batch)."""
+
+    def release(self) -> None:
+        """Keep what was done since the savepoint."""
+
+    def rollback(self) -> None:
+        """Undo what was done since the savepoint; the unit of work goes on."""
+
+
 @runtime_checkable
 class UnitOfWork(Protocol):
     """One transaction. Exiting without :meth:`commit` rolls everything back."""
@@ -218,6 +229,9 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discard the changes."""
+
+    def savepoint(self) -> Savepoint:
+        """Mark the current state; the savepoint can undo what comes after it."""
 
 
 @runtime_checkable

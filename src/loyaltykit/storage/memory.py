@@ -353,6 +353,21 @@ class _CustomerState:
         return found
 
 
+class _Savepoint:
+    """A position in the undo log."""
+
+    def __init__(self, log: list[Undo]) -> None:
+        self._log = log
+        self._position = len(log)
+
+    def release(self) -> None:
+        """Nothing to do: the entries stay in the log until commit or rollback."""
+
+    def rollback(self) -> None:
+        while len(self._log) > self._position:
+            self._log.pop()()
+
+
 class MemoryUnitOfWork:
     """One serialised transaction over a :class:`MemoryStorage`."""
 
@@ -387,6 +402,9 @@ class MemoryUnitOfWork:
         if not self._open:
             raise InvalidArgument("commit() outside the unit of work's with-block")
         self._log.clear()
+
+    def savepoint(self) -> _Savepoint:
+        return _Savepoint(self._log)
 
     def rollback(self) -> None:
         while self._log:

@@ -169,6 +169,27 @@ class StorageConformance:
                 "c1:points:1.0"
             ]
 
+    def test_a_savepoint_undoes_only_what_came_after_it(self, storage: Storage) -> None:
+        self._customer(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_lots([_lot(1)])
+            kept = uow.savepoint()
+            uow.ledger.save_lots([_lot(2)])
+            kept.release()
+            undone = uow.savepoint()
+            uow.ledger.save_lots([_lot(3), _lot(1, remaining=5)])
+            uow.idempotency.add(self._record("k9"))
+            undone.rollback()
+            uow.ledger.save_lots([_lot(4)])
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [(lot.seq, lot.remaining) for lot in uow.ledger.lots("c1", "points")] == [
+                (1, 100),
+                (2, 100),
+                (4, 100),
+            ]
+            assert uow.idempotency.get("c1", "k9") is None
+
     # --- idempotency ----------------------------------------------------------------------
 
     @staticmethod
@@ -378,6 +399,35 @@ class StorageConformance:
             loyalty.redeem_points("ann", 1, at=T0 + timedelta(days=2), idempotency_key="r1")
         assert loyalty.statement("ann") == before
         assert loyalty.balance("ann").available == 100
+
+    def test_a_batch_keeps_all_or_nothing_and_undoes_a_failed_command_alone(
+        self, storage: Storage
+    ) -> None:
+        loyalty = Loyalty(storage=storage)
+        with loyalty.batch():
+            loyalty.enroll("ann", at=T0, idempotency_key="enroll-ann")
+            loyalty.earn("ann", 30, at=T0, idempotency_key="o1")
+            with pytest.raises(InsufficientPoints):
+                loyalty.redeem_points("ann", 50, at=T0, idempotency_key="r1")
+            loyalty.redeem_points("ann", 10, at=T0, idempotency_key="r2")
+            assert loyalty.balance("ann").available == 20  # reads see the batch
+        assert loyalty.balance("ann").available == 20
+        assert [line.entry.idempotency_key for line in loyalty.statement("ann").lines] == [
+            "o1",
+            "r2",
+        ]
+
+        def failing_batch() -> None:
+            with loyalty.batch():
+                loyalty.earn("ann", 500, at=T0, idempotency_key="o2")
+                raise RuntimeError("the caller gives up")
+
+        with pytest.raises(RuntimeError, match="gives up"):
+            failing_batch()
+        assert loyalty.balance("ann").available == 20
+        # the failed command's key is free: the command may be sent again
+        assert loyalty.redeem_points("ann", 5, at=T0, idempotency_key="r1").balance.available == 15
+        assert ledger_violations(storage, "ann", "points") == []
 
     def test_threads_never_spend_the_same_points_twice(self, storage: Storage) -> None:
         if not storage.capabilities.concurrent_threads:

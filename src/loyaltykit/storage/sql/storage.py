@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -142,6 +142,32 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._transaction.rollback()
+
+    def savepoint(self) -> _Savepoint:
+        assert self._connection is not None
+        try:
+            return _Savepoint(self._connection.begin_nested())
+        except DBAPIError as error:
+            raise translate(error) from error
+
+
+class _Savepoint:
+    """A SQL ``SAVEPOINT``."""
+
+    def __init__(self, nested: NestedTransaction) -> None:
+        self._nested = nested
+
+    def release(self) -> None:
+        try:
+            self._nested.commit()
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def rollback(self) -> None:
+        try:
+            self._nested.rollback()
+        except DBAPIError as error:
+            raise translate(error) from error
 
 
 class SqlStorage:
