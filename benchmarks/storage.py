@@ -42,12 +42,29 @@ def workload(commands: int, customers: int) -> list[tuple[str, int, int, datetim
     ]
 
 
-def run_facade(url: str, plan: list[tuple[str, int, int, datetime]], customers: int) -> float:
+def run_facade(
+    url: str, plan: list[tuple[str, int, int, datetime]], customers: int, batch: int = 1
+) -> float:
     loyalty = Loyalty(storage=url)
     for c in range(customers):
         loyalty.enroll(f"c{c}", at=T0, idempotency_key=f"e{c}")
     start = time.perf_counter()
-    for n, (command, customer, points, at) in enumerate(plan):
+    for first in range(0, len(plan), batch):
+        if batch == 1:
+            _facade_commands(loyalty, plan, first, first + 1)
+        else:
+            with loyalty.batch():
+                _facade_commands(loyalty, plan, first, first + batch)
+    elapsed = time.perf_counter() - start
+    loyalty.close()
+    return elapsed
+
+
+def _facade_commands(
+    loyalty: Loyalty, plan: list[tuple[str, int, int, datetime]], first: int, last: int
+) -> None:
+    for n in range(first, min(last, len(plan))):
+        command, customer, points, at = plan[n]
         if command == "earn":
             loyalty.earn(
                 f"c{customer}",
@@ -59,12 +76,11 @@ def run_facade(url: str, plan: list[tuple[str, int, int, datetime]], customers: 
         else:
             with contextlib.suppress(InsufficientPoints):
                 loyalty.redeem_points(f"c{customer}", points, at=at, idempotency_key=f"k{n}")
-    elapsed = time.perf_counter() - start
-    loyalty.close()
-    return elapsed
 
 
-def raw_sqlite(path: Path, plan: list[tuple[str, int, int, datetime]], customers: int) -> float:
+def raw_sqlite(
+    path: Path, plan: list[tuple[str, int, int, datetime]], customers: int, batch: int = 1
+) -> float:
     """stdlib sqlite3: per command, the lock, the key check, the reads and the writes."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -80,11 +96,11 @@ def raw_sqlite(path: Path, plan: list[tuple[str, int, int, datetime]], customers
     start = time.perf_counter()
     for n, (command, customer, points, at) in enumerate(plan):
         cid, key = f"c{customer}", f"k{n}"
-        db.execute("BEGIN IMMEDIATE")
+        if n % batch == 0:
+            db.execute("BEGIN IMMEDIATE")
         db.execute("SELECT id FROM c WHERE id = ?", (cid,)).fetchone()
         if db.execute("SELECT outcome FROM i WHERE c = ? AND key = ?", (cid, key)).fetchone():
-            db.execute("COMMIT")
-            continue
+            raise AssertionError("keys are unique in the plan")
         row = db.execute("SELECT available, seq FROM a WHERE c = ?", (cid,)).fetchone() or (0, 0)
         available, seq = row
         if command == "earn":
@@ -95,7 +111,8 @@ def raw_sqlite(path: Path, plan: list[tuple[str, int, int, datetime]], customers
             available += points
         else:
             if available < points:
-                db.execute("ROLLBACK")
+                if n % batch == batch - 1:
+                    db.execute("COMMIT")
                 continue
             left = points
             for lot_seq, remaining in db.execute(
@@ -116,13 +133,18 @@ def raw_sqlite(path: Path, plan: list[tuple[str, int, int, datetime]], customers
         )
         db.execute("INSERT OR REPLACE INTO a VALUES (?, ?, ?)", (cid, available, seq + 1))
         db.execute("INSERT INTO i VALUES (?, ?, ?)", (cid, key, json.dumps({"seq": seq + 1})))
+        if n % batch == batch - 1:
+            db.execute("COMMIT")
+    if db.in_transaction:
         db.execute("COMMIT")
     elapsed = time.perf_counter() - start
     db.close()
     return elapsed
 
 
-def raw_postgres(url: str, plan: list[tuple[str, int, int, datetime]], customers: int) -> float:
+def raw_postgres(
+    url: str, plan: list[tuple[str, int, int, datetime]], customers: int, batch: int = 1
+) -> float:
     """psycopg 3: the same statements as the SQLite baseline, with row locks."""
     import psycopg
 
@@ -144,55 +166,56 @@ def raw_postgres(url: str, plan: list[tuple[str, int, int, datetime]], customers
         with db.cursor() as cursor:
             cursor.executemany("INSERT INTO c VALUES (%s)", [(f"c{n}",) for n in range(customers)])
         db.commit()
-        start = time.perf_counter()
-        for n, (command, customer, points, at) in enumerate(plan):
+
+        def one(n: int, command: str, customer: int, points: int, at: datetime) -> None:
             cid, key = f"c{customer}", f"k{n}"
-            with db.transaction():
-                db.execute("SELECT id FROM c WHERE id = %s FOR UPDATE", (cid,)).fetchone()
-                if db.execute(
-                    "SELECT outcome FROM i WHERE c = %s AND key = %s", (cid, key)
-                ).fetchone():
-                    continue
-                row = db.execute(
-                    "SELECT available, seq FROM a WHERE c = %s", (cid,)
-                ).fetchone() or (0, 0)
-                available, seq = row
-                if command == "earn":
+            db.execute("SELECT id FROM c WHERE id = %s FOR UPDATE", (cid,)).fetchone()
+            if db.execute("SELECT outcome FROM i WHERE c = %s AND key = %s", (cid, key)).fetchone():
+                return
+            row = db.execute("SELECT available, seq FROM a WHERE c = %s", (cid,)).fetchone() or (
+                0,
+                0,
+            )
+            available, seq = row
+            if command == "earn":
+                db.execute(
+                    "INSERT INTO l VALUES (%s, %s, %s, %s)",
+                    (cid, seq + 1, points, at + timedelta(days=30)),
+                )
+                available += points
+            else:
+                if available < points:
+                    return
+                left = points
+                lots = db.execute(
+                    "SELECT seq, remaining FROM l WHERE c = %s AND remaining > 0 ORDER BY expires",
+                    (cid,),
+                ).fetchall()
+                for lot_seq, remaining in lots:
+                    take = min(left, remaining)
                     db.execute(
-                        "INSERT INTO l VALUES (%s, %s, %s, %s)",
-                        (cid, seq + 1, points, at + timedelta(days=30)),
+                        "UPDATE l SET remaining = remaining - %s WHERE c = %s AND seq = %s",
+                        (take, cid, lot_seq),
                     )
-                    available += points
-                else:
-                    if available < points:
-                        continue
-                    left = points
-                    lots = db.execute(
-                        "SELECT seq, remaining FROM l WHERE c = %s AND remaining > 0"
-                        " ORDER BY expires",
-                        (cid,),
-                    ).fetchall()
-                    for lot_seq, remaining in lots:
-                        take = min(left, remaining)
-                        db.execute(
-                            "UPDATE l SET remaining = remaining - %s WHERE c = %s AND seq = %s",
-                            (take, cid, lot_seq),
-                        )
-                        left -= take
-                        if not left:
-                            break
-                    available -= points
-                db.execute(
-                    "INSERT INTO e VALUES (%s, %s, %s, %s, %s)", (cid, seq + 1, points, at, key)
-                )
-                db.execute(
-                    "INSERT INTO a VALUES (%s, %s, %s) ON CONFLICT (c) DO UPDATE "
-                    "SET available = EXCLUDED.available, seq = EXCLUDED.seq",
-                    (cid, available, seq + 1),
-                )
-                db.execute(
-                    "INSERT INTO i VALUES (%s, %s, %s)", (cid, key, json.dumps({"seq": seq + 1}))
-                )
+                    left -= take
+                    if not left:
+                        break
+                available -= points
+            db.execute("INSERT INTO e VALUES (%s, %s, %s, %s, %s)", (cid, seq + 1, points, at, key))
+            db.execute(
+                "INSERT INTO a VALUES (%s, %s, %s) ON CONFLICT (c) DO UPDATE "
+                "SET available = EXCLUDED.available, seq = EXCLUDED.seq",
+                (cid, available, seq + 1),
+            )
+            db.execute(
+                "INSERT INTO i VALUES (%s, %s, %s)", (cid, key, json.dumps({"seq": seq + 1}))
+            )
+
+        start = time.perf_counter()
+        for first in range(0, len(plan), batch):
+            with db.transaction():
+                for n in range(first, min(first + batch, len(plan))):
+                    one(n, *plan[n])
         return time.perf_counter() - start
 
 
@@ -250,24 +273,32 @@ def postgres_schema(server: str) -> tuple[str, Callable[[], None]]:
 
 def report(
     name: str,
-    facade: float,
-    raw: float,
+    timings: dict[str, float],
     commands: int,
     balances: tuple[float, float],
     expiry: float,
     big: int,
 ) -> None:
     print(f"{name}:")
-    rows: list[tuple[str, Any]] = [
-        ("facade, one command per transaction", f"{commands / facade:,.0f} commands/s"),
-        ("raw driver, same statements", f"{commands / raw:,.0f} commands/s"),
-        ("ratio facade / raw time", f"{facade / raw:.1f}x"),
+    rows: list[tuple[str, Any]] = []
+    for mode in ("one command per transaction", f"batched, {BATCH} commands per transaction"):
+        facade, raw = timings[f"facade {mode}"], timings[f"raw {mode}"]
+        rows += [
+            (f"facade, {mode}", f"{commands / facade:,.0f} commands/s"),
+            (f"raw driver, {mode}", f"{commands / raw:,.0f} commands/s"),
+            ("  ratio facade / raw time", f"{facade / raw:.1f}x"),
+        ]
+    rows += [
         ("balance(), 1 entry", f"{balances[0] * 1e6:,.0f} us"),
         (f"balance(), {big:,} entries", f"{balances[1] * 1e6:,.0f} us"),
         ("expire_due", f"{expiry:,.0f} lots/s"),
     ]
     for label, value in rows:
-        print(f"  {label:<38} {value:>20}")
+        print(f"  {label:<50} {value:>20}")
+
+
+BATCH = 100
+MODES = (("one command per transaction", 1), (f"batched, {BATCH} commands per transaction", BATCH))
 
 
 def main() -> None:
@@ -279,28 +310,35 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("LOYALTYKIT_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     plan = workload(args.commands, args.customers)
+    timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        raw = raw_sqlite(base / "raw.db", plan, args.customers)
-        facade = run_facade(f"sqlite:///{base / 'facade.db'}", plan, args.customers)
+        for mode, batch in MODES:
+            timings[f"raw {mode}"] = raw_sqlite(
+                base / f"raw{batch}.db", plan, args.customers, batch
+            )
+            url = f"sqlite:///{base / f'facade{batch}.db'}"
+            timings[f"facade {mode}"] = run_facade(url, plan, args.customers, batch)
         balances = balance_times(f"sqlite:///{base / 'balance.db'}", args.big_account)
         expiry = expiry_rate(f"sqlite:///{base / 'expiry.db'}", args.expire_lots)
-        report("SQLite file", facade, raw, args.commands, balances, expiry, args.big_account)
+        report("SQLite file", timings, args.commands, balances, expiry, args.big_account)
     if args.postgres:
-        for step in ("raw", "facade", "balance", "expiry"):
-            url, drop = postgres_schema(args.postgres)
-            try:
-                if step == "raw":
-                    raw = raw_postgres(url, plan, args.customers)
-                elif step == "facade":
-                    facade = run_facade(url, plan, args.customers)
-                elif step == "balance":
-                    balances = balance_times(url, args.big_account)
-                else:
-                    expiry = expiry_rate(url, args.expire_lots)
-            finally:
-                drop()
-        report("PostgreSQL", facade, raw, args.commands, balances, expiry, args.big_account)
+        timings = {}
+        for mode, batch in MODES:
+            for side in ("raw", "facade"):
+                url, drop = postgres_schema(args.postgres)
+                try:
+                    run = raw_postgres if side == "raw" else run_facade
+                    timings[f"{side} {mode}"] = run(url, plan, args.customers, batch)
+                finally:
+                    drop()
+        url, drop = postgres_schema(args.postgres)
+        try:
+            balances = balance_times(url, args.big_account)
+            expiry = expiry_rate(url, args.expire_lots)
+        finally:
+            drop()
+        report("PostgreSQL", timings, args.commands, balances, expiry, args.big_account)
 
 
 if __name__ == "__main__":
