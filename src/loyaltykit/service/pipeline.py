@@ -330,6 +330,21 @@ class Pipeline:
             return account
         return self._save(uow, ledger.settle(account, due, command), written)
 
+    def _post(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        command: Command,
+        customer_id: CustomerId,
+        point_type: str,
+        post: Callable[[Account], Posting],
+    ) -> Receipt:
+        """Settle one account, apply ``post`` to it, save, and make the receipt."""
+        written: list[Entry] = []
+        account = self._settled(uow, customer_id, point_type, command, written)
+        account = self._save(uow, post(account), written)
+        return self._receipt(name, command, customer_id, written, [account])
+
     @staticmethod
     def _receipt(
         name: str,

@@ -75,13 +75,16 @@ class PointCommands(Pipeline):
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
             customers[customer_id].require("earn", allowed=EARNING_STATUSES)
-            written: list[Entry] = []
-            account = self._settled(uow, customer_id, kind.code, command, written)
-            posting = ledger.credit(
-                account, points, command, expires_at=expiry, available_from=start
+            return self._post(
+                uow,
+                "earn",
+                command,
+                customer_id,
+                kind.code,
+                lambda account: ledger.credit(
+                    account, points, command, expires_at=expiry, available_from=start
+                ),
             )
-            account = self._save(uow, posting, written)
-            return self._receipt("earn", command, customer_id, written, [account])
 
         arguments = {
             "customer": customer_id,
@@ -113,11 +116,17 @@ class PointCommands(Pipeline):
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
             customers[customer_id].require("redeem", allowed=SPENDING_STATUSES)
-            written: list[Entry] = []
-            account = self._settled(uow, customer_id, kind.code, command, written)
-            lots = uow.ledger.spendable_lots(customer_id, kind.code, command.at)
-            account = self._save(uow, ledger.debit(account, points, lots, command), written)
-            return self._receipt("redeem_points", command, customer_id, written, [account])
+            lots = uow.ledger.spendable_lots  # read after settlement, inside _post
+            return self._post(
+                uow,
+                "redeem_points",
+                command,
+                customer_id,
+                kind.code,
+                lambda account: ledger.debit(
+                    account, points, lots(customer_id, kind.code, command.at), command
+                ),
+            )
 
         arguments = {
             "customer": customer_id,
@@ -152,17 +161,15 @@ class PointCommands(Pipeline):
         expiry = self._expiry(kind, command.at, expires_at) if points > 0 else None
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            written: list[Entry] = []
-            account = self._settled(uow, customer_id, kind.code, command, written)
-            if points > 0:
-                posting = ledger.credit(
-                    account, points, command, kind=EntryKind.ADJUST, expires_at=expiry
-                )
-            else:
+            def post(account: Account) -> Posting:
+                if points > 0:
+                    return ledger.credit(
+                        account, points, command, kind=EntryKind.ADJUST, expires_at=expiry
+                    )
                 lots = uow.ledger.spendable_lots(customer_id, kind.code, command.at)
-                posting = ledger.debit(account, -points, lots, command, kind=EntryKind.ADJUST)
-            account = self._save(uow, posting, written)
-            return self._receipt("adjust", command, customer_id, written, [account])
+                return ledger.debit(account, -points, lots, command, kind=EntryKind.ADJUST)
+
+            return self._post(uow, "adjust", command, customer_id, kind.code, post)
 
         arguments = {
             "customer": customer_id,
