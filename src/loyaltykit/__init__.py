@@ -6,10 +6,32 @@ Everything importable from here is the public API; everything else may change.
 """
 
 from loyaltykit import errors
+from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
-from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange, RefundPolicy
-from loyaltykit.outcomes import Balance, Receipt, SettlementReport, Statement, StatementLine
-from loyaltykit.policy.program import PointType, Program
+from loyaltykit.domain.ledger import (
+    Account,
+    Command,
+    Entry,
+    EntryKind,
+    Lot,
+    LotChange,
+    PointsLedger,
+    Posting,
+    RefundPolicy,
+)
+from loyaltykit.domain.tiers import Override, Requirement, Tier, TierChange, TierLadder, TierStatus
+from loyaltykit.domain.windows import Window
+from loyaltykit.outcomes import (
+    Balance,
+    DueReport,
+    Receipt,
+    SettlementReport,
+    Statement,
+    StatementLine,
+    TierView,
+)
+from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
+from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
 from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
 from loyaltykit.storage.memory import MemoryStorage
@@ -20,26 +42,46 @@ __all__ = [
     "Account",
     "Balance",
     "Capabilities",
+    "Command",
+    "CustomEvent",
     "Customer",
+    "CustomerState",
     "CustomerStatus",
+    "Decision",
+    "DueReport",
     "Entry",
     "EntryKind",
+    "Item",
     "Lot",
     "LotChange",
     "Loyalty",
     "MemoryStorage",
     "Money",
+    "Override",
     "PointType",
     "Points",
+    "PointsLedger",
+    "PolicyEngine",
+    "Posting",
     "Profile",
     "Program",
+    "ProgramVersion",
+    "ProgramVersions",
+    "Purchase",
     "Receipt",
     "RefundPolicy",
+    "Requirement",
     "SettlementReport",
     "Statement",
     "StatementLine",
     "Storage",
+    "Tier",
+    "TierChange",
+    "TierLadder",
+    "TierStatus",
+    "TierView",
     "UnitOfWork",
+    "Window",
     "errors",
     "open_storage",
     "points_for",

@@ -241,3 +241,19 @@ def test_batches_do_not_nest_and_refuse_batch_jobs() -> None:
         with pytest.raises(InvalidArgument, match="outside"):
             loyalty.expire_due(T0)
     assert loyalty.expire_due(T0).entries == 0
+
+
+def test_the_points_ledger_is_pure_and_returns_postings() -> None:
+    from loyaltykit import Account, Command, PointsLedger
+
+    start = PointsLedger(Account(customer_id="ann", point_type="points"))
+    earned = start.credit(100, Command(at=T0, idempotency_key="o1"), expires_at=day(10))
+    assert start.account.available == 0, "nothing is changed in place"
+    (lot,) = earned.lots
+    spent = PointsLedger(earned.account).debit(30, [lot], Command(at=day(1), idempotency_key="r1"))
+    assert (spent.account.available, spent.lots[0].remaining) == (70, 70)
+    expired = PointsLedger(spent.account).settle(
+        spent.lots, Command(at=day(11), idempotency_key=None)
+    )
+    assert [e.kind for e in expired.entries] == [EntryKind.EXPIRE]
+    assert expired.account.available == 0 and expired.account.lifetime_expired == 70

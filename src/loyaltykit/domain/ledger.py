@@ -36,10 +36,12 @@ from loyaltykit.values import CustomerId, Metadata, Points
 
 __all__ = [
     "Account",
+    "Command",
     "Entry",
     "EntryKind",
     "Lot",
     "LotChange",
+    "PointsLedger",
     "Posting",
     "RefundPolicy",
 ]
@@ -640,3 +642,91 @@ def available_at(entries: Iterable[Entry], lots: Iterable[Lot], at: datetime) ->
     )
     settled = settle(view, due, Command(at=at, idempotency_key=None)).account
     return settled.available, settled.pending
+
+
+@attrs.frozen
+class PointsLedger:
+    """The pure ledger of one account: each operation returns a :class:`Posting` (the
+    new account, the entries to append, the lots that changed) and changes nothing.
+
+    The facade uses the same functions inside a unit of work; use this class to reason
+    about or test ledger arithmetic without storage::
+
+        ledger = PointsLedger(Account(customer_id="c-1", point_type="points"))
+        posting = ledger.credit(100, Command(at=at, idempotency_key="order-1"))
+        ledger = PointsLedger(posting.account)
+    """
+
+    account: Account
+
+    def credit(
+        self,
+        points: Points,
+        command: Command,
+        *,
+        kind: EntryKind = EntryKind.EARN,
+        expires_at: datetime | None = None,
+        available_from: datetime | None = None,
+    ) -> Posting:
+        """Add ``points`` as a new lot (see :func:`credit`)."""
+        return credit(
+            self.account,
+            points,
+            command,
+            kind=kind,
+            expires_at=expires_at,
+            available_from=available_from,
+        )
+
+    def debit(
+        self,
+        points: Points,
+        lots: Iterable[Lot],
+        command: Command,
+        *,
+        kind: EntryKind = EntryKind.REDEEM,
+    ) -> Posting:
+        """Take ``points`` from ``lots`` in spending order (see :func:`debit`)."""
+        return debit(self.account, points, lots, command, kind=kind)
+
+    def settle(self, due: Iterable[Lot], command: Command) -> Posting:
+        """Release and expire the lots due by ``command.at`` (see :func:`settle`)."""
+        return settle(self.account, due, command)
+
+    def claw_back(
+        self,
+        original: Entry,
+        lot: Lot,
+        others: Iterable[Lot],
+        command: Command,
+        *,
+        portion: Fraction,
+        before: Fraction,
+        policy: RefundPolicy,
+    ) -> Posting:
+        """Undo a share of a credit (see :func:`claw_back`)."""
+        return claw_back(
+            self.account,
+            original,
+            lot,
+            others,
+            command,
+            portion=portion,
+            before=before,
+            policy=policy,
+        )
+
+    def restore(
+        self,
+        original: Entry,
+        lots: Sequence[Lot],
+        restored_before: dict[str, Points],
+        command: Command,
+        *,
+        portion: Fraction,
+        before: Fraction,
+    ) -> Posting:
+        """Undo a share of a debit (see :func:`restore`)."""
+        return restore(
+            self.account, original, lots, restored_before, command, portion=portion, before=before
+        )
