@@ -257,3 +257,23 @@ def test_the_points_ledger_is_pure_and_returns_postings() -> None:
     )
     assert [e.kind for e in expired.entries] == [EntryKind.EXPIRE]
     assert expired.account.available == 0 and expired.account.lifetime_expired == 70
+
+
+def test_cancelling_a_redemption_never_rewrites_past_balances() -> None:
+    loyalty = member()
+    loyalty.earn("ann", 100, at=T0, idempotency_key="o1", expires_at=day(10))
+    loyalty.earn("ann", 50, at=T0, idempotency_key="o2", expires_at=day(100))
+    loyalty.redeem_points("ann", 120, at=day(1), idempotency_key="gift")
+    loyalty.expire_due(day(11))
+    before = [loyalty.balance("ann", at=day(n)).available for n in (0, 1, 10, 15)]
+    loyalty.reverse("ann", "gift", at=day(20), idempotency_key="cancel")
+    after = [loyalty.balance("ann", at=day(n)).available for n in (0, 1, 10, 15)]
+    assert before == after == [150, 30, 30, 30]
+    assert loyalty.balance("ann").available == 50
+    assert all(line.available >= 0 for line in loyalty.statement("ann").lines)
+    (expiry,) = [
+        e
+        for e in (line.entry for line in loyalty.statement("ann").lines)
+        if e.kind is EntryKind.EXPIRE and e.occurred_at == day(20)
+    ]
+    assert expiry.amount == -100

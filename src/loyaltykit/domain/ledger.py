@@ -588,6 +588,12 @@ def restore(
         portion=portion,
         shortfall=shortfall,
     )
+    # points given back to a lot that has already expired expire again now: dating that
+    # expiry at the lot's old expiry instant would rewrite balances in the past
+    for lot_id in dict.fromkeys(change.lot_id for change in changes):
+        lot = book.lot(by_id[lot_id])
+        if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= command.at:
+            _expire(book, lot, command.at)
     return book.posting()
 
 
