@@ -16,7 +16,17 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from loyaltykit import Loyalty, Money, PointType, Profile, Program, RefundPolicy, points_for
+from loyaltykit import (
+    Entry,
+    EntryKind,
+    Loyalty,
+    Money,
+    PointType,
+    Profile,
+    Program,
+    RefundPolicy,
+    points_for,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PER = Money.of(10, "CNY")
@@ -53,7 +63,7 @@ def main(storage: str) -> None:
         ("m-wang", "order-1002", "468.50", when(1, 9)),
         ("m-zhao", "order-1003", "2150.00", when(2, 14)),
         ("m-li", "order-1004", "329.90", when(3, 8)),
-        ("m-chen", "order-1005", "88.00", when(3, 20)),
+        ("m-chen", "order-1005", "129.90", when(3, 20)),  # 12 points: rounded down
     ]
     for customer_id, order, amount, at in purchases:
         points = points_for(Money.of(amount, "CNY"), per=PER)
@@ -68,15 +78,23 @@ def main(storage: str) -> None:
         at=when(4, 1),
         idempotency_key="order-2001",
         available_from=when(4, 8),
+        metadata={"amount": "799.00"},
     )
 
-    # Li redeems 120 points for a gift; Zhao returns a third of his order
+    # Li redeems 120 points for a gift; Zhao returns a third of his order, which takes
+    # back a third of both the points and the tier credits it earned
     loyalty.redeem_points(
         "m-li", 120, at=when(4, 2), idempotency_key="gift-77", reason="silk scarf"
     )
-    loyalty.reverse(
-        "m-zhao", "order-1003", at=when(4, 3), idempotency_key="return-1003", portion="1/3"
-    )
+    for original in ("order-1003", "order-1003-tier"):
+        loyalty.reverse(
+            "m-zhao",
+            original,
+            at=when(4, 3),
+            idempotency_key=f"return-{original}",
+            portion="1/3",
+            reason="returned 1 of 3 items",
+        )
     # Zhao gives 50 points to Chen; a retry of the same request changes nothing
     for _ in range(2):
         loyalty.transfer("m-zhao", "m-chen", 50, at=when(4, 4), idempotency_key="gift-zhao-chen")
@@ -100,17 +118,38 @@ def main(storage: str) -> None:
             f"{balance.lifetime_expired:>7} {tier:>6}"
         )
 
-    for customer_id in ("m-li", "m-zhao"):
+    for customer_id in members:
         statement = loyalty.statement(customer_id)
         print(f"\nStatement of {customer_id} (points)")
-        print(f"{'occurred':<17} {'kind':<12} {'amount':>7} {'balance':>8}  reason")
+        print(
+            f"{'occurred':<16}  {'kind':<12} {'+/- avail':>9} {'+/- pend':>8} "
+            f"{'available':>9} {'pending':>8}  note"
+        )
         for line in statement.lines:
             entry = line.entry
             occurred = entry.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
             print(
-                f"{occurred:<17} {entry.kind.value:<12} {entry.amount:>7} "
-                f"{line.available:>8}  {entry.reason}"
+                f"{occurred:<16}  {entry.kind.value:<12} {entry.amount:>+9} "
+                f"{entry.pending_delta:>+8} {line.available:>9} {line.pending:>8}  {note(entry)}"
             )
+
+
+def note(entry: Entry) -> str:
+    """What a statement line says besides the numbers."""
+    details = dict(entry.metadata)
+    if entry.reason:
+        return entry.reason
+    if entry.kind is EntryKind.TRANSFER_OUT:
+        return f"to {details['to']}"
+    if entry.kind is EntryKind.TRANSFER_IN:
+        return f"from {details['from']}"
+    if entry.kind is EntryKind.EARN:
+        return f"{entry.idempotency_key}: {details['amount']} CNY"
+    if entry.kind is EntryKind.RELEASE:
+        return "return window closed"
+    if entry.kind is EntryKind.EXPIRE:
+        return "12 months after it was earned"
+    return ""
 
 
 if __name__ == "__main__":

@@ -3,11 +3,14 @@
 Only blocks fenced exactly as ```python run; ```text, ```toml, ```mermaid and the like
 are shown, not run. Each block is compiled under the page's own name with its lines
 numbered as in the page, so a traceback points at the page and the line that failed.
+The quickstart example (``make demo``) runs here too.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import traceback
 from pathlib import Path
 
@@ -76,3 +79,16 @@ def test_other_languages_are_not_run() -> None:
     page = "```text\nraise SystemExit\n```\n```pycon\n>>> 1/0\n```\n```python3\n1/0\n```\n"
     assert code_blocks(page) == []
     run_page(page, "page.md")
+
+
+def test_the_quickstart_example_runs_and_is_deterministic() -> None:
+    script = ROOT / "examples" / "quickstart.py"
+    runs = [
+        subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    assert "m-zhao   Zhao Lei           0        0     215        0      94    144" in runs[0]
+    assert "2026-04-08 12:00  release            +79      -79" in runs[0]
