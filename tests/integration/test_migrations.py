@@ -25,6 +25,8 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
     engine = create_engine(url)
     with engine.begin() as connection:
         for table in (
+            "lk_counters",
+            "lk_records",
             "lk_customer_state",
             "lk_idempotency",
             "lk_lots",

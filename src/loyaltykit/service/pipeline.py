@@ -44,11 +44,13 @@ from loyaltykit.outcomes import (
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
 from loyaltykit.storage.base import (
+    CounterRepository,
     CustomerRepository,
     CustomerStateRepository,
     IdempotencyRecord,
     IdempotencyRepository,
     LedgerRepository,
+    RecordRepository,
     Savepoint,
     Storage,
     UnitOfWork,
@@ -439,6 +441,14 @@ class _Nested:
     @property
     def state(self) -> CustomerStateRepository:
         return self._outer.state
+
+    @property
+    def records(self) -> RecordRepository:
+        return self._outer.records
+
+    @property
+    def counters(self) -> CounterRepository:
+        return self._outer.counters
 
     def __enter__(self) -> Self:
         return self

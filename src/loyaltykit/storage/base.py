@@ -26,13 +26,16 @@ from loyaltykit.values import CustomerId
 __all__ = [
     "BulkExpiry",
     "Capabilities",
+    "CounterRepository",
     "CustomerRepository",
     "CustomerStateRepository",
     "IdempotencyRecord",
     "IdempotencyRepository",
     "LedgerRepository",
+    "RecordRepository",
     "Savepoint",
     "Storage",
+    "StoredRecord",
     "UnitOfWork",
 ]
 
@@ -185,6 +188,88 @@ class IdempotencyRepository(Protocol):
         (erasure of personal data)."""
 
 
+@attrs.frozen(kw_only=True)
+class StoredRecord:
+    """A document kept by :class:`RecordRepository`, with its keys."""
+
+    owner: str
+    kind: str
+    id: str
+    document: dict[str, Any]
+    due_at: datetime | None = None
+    lookup: str | None = None
+
+
+class RecordRepository(Protocol):
+    """Documents that are not ledger rows: redemptions, vouchers, complaints, survey
+    responses, draws. Keyed by ``(owner, kind, id)``: ``owner`` is the customer id for a
+    customer's records, or another partition key (``"campaign:spring"``) for records
+    that belong to no customer, so the table still shards by its first column.
+
+    Documents are JSON-compatible (str keys; str, int, float, bool, None, list, dict).
+    ``kind`` is at most 32 characters; ``owner``, ``id`` and ``lookup`` at most 128.
+    """
+
+    def get(
+        self, owner: str, kind: str, record_id: str, *, for_update: bool = False
+    ) -> StoredRecord | None:
+        """The record, or ``None``. ``for_update`` locks it until the unit of work ends."""
+
+    def put(
+        self,
+        owner: str,
+        kind: str,
+        record_id: str,
+        document: Mapping[str, Any],
+        *,
+        due_at: datetime | None = None,
+        lookup: str | None = None,
+    ) -> None:
+        """Insert or replace a record. ``lookup`` is a value unique within ``kind`` (a
+        voucher code, a complaint reference) that :meth:`find` finds again; one already
+        used by another record raises ``ConcurrencyConflict``. ``due_at`` is when batch
+        work on the record is next needed (:meth:`due`), ``None`` for never."""
+
+    def find(self, kind: str, lookup: str) -> StoredRecord | None:
+        """The record of ``kind`` whose lookup is ``lookup``, or ``None``."""
+
+    def of_owner(self, owner: str, kind: str) -> list[StoredRecord]:
+        """Every record of ``kind`` that ``owner`` has, by id."""
+
+    def due(self, kind: str, at: datetime, *, limit: int) -> list[StoredRecord]:
+        """Up to ``limit`` records of ``kind`` due at or before ``at``, soonest first
+        (then by owner and id)."""
+
+    def scan(
+        self, kind: str, *, after: tuple[str, str] | None = None, limit: int
+    ) -> list[StoredRecord]:
+        """Up to ``limit`` records of ``kind`` ordered by ``(owner, id)``, strictly after
+        ``after`` (for paging through every record, as reports do)."""
+
+
+class CounterRepository(Protocol):
+    """Shared counters that no single customer owns: stock taken, budget spent, global
+    limits per period. Two units of work never both take the last unit, on any backend:
+    :meth:`take` holds the counter's lock until the unit of work ends.
+
+    Counter names are at most 200 characters. Per-customer counters belong in the
+    customer's state documents, under the customer's lock.
+    """
+
+    def value(self, name: str) -> int:
+        """The counter's value; 0 for a counter never touched."""
+
+    def take(
+        self, name: str, amount: int, *, limit: int | None = None, partial: bool = False
+    ) -> int:
+        """Add ``amount`` (> 0) without passing ``limit`` and return what was added:
+        ``amount``, or 0 when it does not fit; with ``partial``, as much as fits."""
+
+    def restore(self, name: str, amount: int) -> None:
+        """Subtract ``amount`` (> 0), never going below 0 (stock given back, a budget
+        refunded)."""
+
+
 class Savepoint(Protocol):
     """A point inside a unit of work to roll back to (one command of a batch)."""
 
@@ -214,6 +299,14 @@ class UnitOfWork(Protocol):
     @property
     def state(self) -> CustomerStateRepository:
         """Per-customer state documents of this transaction."""
+
+    @property
+    def records(self) -> RecordRepository:
+        """Documents (redemptions, vouchers, complaints...) of this transaction."""
+
+    @property
+    def counters(self) -> CounterRepository:
+        """Shared counters (stock, budgets) of this transaction."""
 
     def __enter__(self) -> Self: ...
 

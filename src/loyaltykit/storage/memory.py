@@ -25,8 +25,8 @@ import attrs
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InvalidArgument
-from loyaltykit.storage.base import Capabilities, IdempotencyRecord
-from loyaltykit.values import CustomerId
+from loyaltykit.storage.base import Capabilities, IdempotencyRecord, StoredRecord
+from loyaltykit.values import CustomerId, points_amount
 
 __all__ = ["MemoryStorage"]
 
@@ -54,6 +54,12 @@ class _State:
         self.idempotency: dict[tuple[CustomerId, str], tuple[IdempotencyRecord, str]] = {}
         self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
+        # records by kind, then (owner, id): (document as JSON text, due_at, lookup)
+        self.records: dict[str, dict[tuple[str, str], tuple[str, datetime | None, str | None]]] = (
+            defaultdict(dict)
+        )
+        self.lookups: dict[tuple[str, str], tuple[str, str]] = {}
+        self.counters: dict[str, int] = {}
 
 
 def _order(lot: Lot) -> tuple[Any, str]:
@@ -353,6 +359,128 @@ class _CustomerState:
         return found
 
 
+_Slot = tuple[str, datetime | None, str | None]
+
+
+class _Records:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def get(
+        self, owner: str, kind: str, record_id: str, *, for_update: bool = False
+    ) -> StoredRecord | None:
+        stored = self._state.records[kind].get((owner, record_id))
+        return None if stored is None else _record(kind, (owner, record_id), stored)
+
+    def put(
+        self,
+        owner: str,
+        kind: str,
+        record_id: str,
+        document: Mapping[str, Any],
+        *,
+        due_at: datetime | None = None,
+        lookup: str | None = None,
+    ) -> None:
+        key = (owner, record_id)
+        if lookup is not None:
+            holder = self._state.lookups.get((kind, lookup))
+            if holder is not None and holder != key:
+                raise ConcurrencyConflict(
+                    f"lookup {lookup!r} of kind {kind!r} is taken by record {holder[1]!r}"
+                )
+        previous = self._state.records[kind].get(key)
+        self._place(kind, key, (json.dumps(document), due_at, lookup))
+        self._log.append(partial(self._place, kind, key, previous))
+
+    def _place(self, kind: str, key: tuple[str, str], stored: _Slot | None) -> None:
+        """Put ``stored`` at ``key`` (``None`` removes the record), keeping lookups."""
+        records, lookups = self._state.records[kind], self._state.lookups
+        current = records.get(key)
+        if current is not None and current[2] is not None:
+            lookups.pop((kind, current[2]), None)
+        if stored is None:
+            records.pop(key, None)
+            return
+        records[key] = stored
+        if stored[2] is not None:
+            lookups[(kind, stored[2])] = key
+
+    def find(self, kind: str, lookup: str) -> StoredRecord | None:
+        key = self._state.lookups.get((kind, lookup))
+        if key is None:
+            return None
+        return _record(kind, key, self._state.records[kind][key])
+
+    def of_owner(self, owner: str, kind: str) -> list[StoredRecord]:
+        records = self._state.records[kind]
+        return [
+            _record(kind, key, records[key]) for key in sorted(k for k in records if k[0] == owner)
+        ]
+
+    def due(self, kind: str, at: datetime, *, limit: int) -> list[StoredRecord]:
+        records = self._state.records[kind]
+        found = sorted(
+            (stored[1], key)
+            for key, stored in records.items()
+            if stored[1] is not None and stored[1] <= at
+        )
+        return [_record(kind, key, records[key]) for _, key in found[:limit]]
+
+    def scan(
+        self, kind: str, *, after: tuple[str, str] | None = None, limit: int
+    ) -> list[StoredRecord]:
+        records = self._state.records[kind]
+        keys = sorted(records)
+        start = 0 if after is None else bisect.bisect_right(keys, after)
+        return [_record(kind, key, records[key]) for key in keys[start : start + limit]]
+
+
+def _record(kind: str, key: tuple[str, str], stored: _Slot) -> StoredRecord:
+    return StoredRecord(
+        owner=key[0],
+        kind=kind,
+        id=key[1],
+        document=dict(json.loads(stored[0])),
+        due_at=stored[1],
+        lookup=stored[2],
+    )
+
+
+class _Counters:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def value(self, name: str) -> int:
+        return self._state.counters.get(name, 0)
+
+    def take(
+        self, name: str, amount: int, *, limit: int | None = None, partial: bool = False
+    ) -> int:
+        points_amount("amount", amount)
+        current = self.value(name)
+        room = amount if limit is None else max(0, min(amount, limit - current))
+        taken = room if partial or room == amount else 0
+        if taken:
+            self._set(name, current + taken)
+        return taken
+
+    def restore(self, name: str, amount: int) -> None:
+        points_amount("amount", amount)
+        self._set(name, max(0, self.value(name) - amount))
+
+    def _set(self, name: str, value: int) -> None:
+        counters = self._state.counters
+        previous = counters.get(name)
+        counters[name] = value
+        if previous is None:
+            self._log.append(lambda: counters.pop(name))
+        else:
+            self._log.append(partial(counters.__setitem__, name, previous))
+
+
 class _Savepoint:
     """A position in the undo log."""
 
@@ -379,6 +507,8 @@ class MemoryUnitOfWork:
         self.ledger = _Ledger(state, self._log)
         self.idempotency = _Idempotency(state, self._log)
         self.state = _CustomerState(state, self._log)
+        self.records = _Records(state, self._log)
+        self.counters = _Counters(state, self._log)
         self._open = False
 
     def __enter__(self) -> Self:

@@ -24,9 +24,14 @@ import pytest
 
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
-from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InsufficientPoints
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    CustomerAlreadyExists,
+    InsufficientPoints,
+    InvalidAmount,
+)
 from loyaltykit.service import Loyalty
-from loyaltykit.storage.base import IdempotencyRecord, Storage
+from loyaltykit.storage.base import IdempotencyRecord, Storage, StoredRecord
 from loyaltykit.testing.invariants import ledger_violations
 
 __all__ = ["StorageConformance"]
@@ -428,6 +433,147 @@ class StorageConformance:
         # the failed command's key is free: the command may be sent again
         assert loyalty.redeem_points("ann", 5, at=T0, idempotency_key="r1").balance.available == 15
         assert ledger_violations(storage, "ann", "points") == []
+
+    # --- records and shared counters --------------------------------------------------
+
+    def test_records_round_trip_replace_and_roll_back(self, storage: Storage) -> None:
+        document = {"reward": "mug", "points": 300, "state": "reserved", "lines": [1, "两"]}
+        with storage.unit_of_work() as uow:
+            uow.records.put("c1", "redemption", "r-1", document, lookup="CODE-1")
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            found = uow.records.get("c1", "redemption", "r-1", for_update=True)
+            assert found == StoredRecord(
+                owner="c1", kind="redemption", id="r-1", document=document, lookup="CODE-1"
+            )
+            uow.records.put("c1", "redemption", "r-1", {"state": "cancelled"}, lookup="CODE-2")
+            uow.records.put("c1", "redemption", "r-2", {"state": "reserved"})
+            assert uow.records.find("redemption", "CODE-2") is not None
+            assert uow.records.find("redemption", "CODE-1") is None
+        # left without commit: the first version and its lookup are back
+        with storage.unit_of_work() as uow:
+            assert uow.records.get("c1", "redemption", "r-2") is None
+            back = uow.records.find("redemption", "CODE-1")
+            assert back is not None and back.document == document
+            assert uow.records.find("redemption", "CODE-2") is None
+            assert uow.records.get("c1", "complaint", "r-1") is None
+            assert uow.records.get("c2", "redemption", "r-1") is None
+
+    def test_record_lookups_are_unique_within_a_kind(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            uow.records.put("c1", "voucher", "v-1", {"n": 1}, lookup="X7K2")
+            uow.records.put("c2", "complaint", "k-1", {"n": 2}, lookup="X7K2")  # other kind
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            found = uow.records.find("voucher", "X7K2")
+            assert found is not None and (found.owner, found.id) == ("c1", "v-1")
+            other = uow.records.find("complaint", "X7K2")
+            assert other is not None and other.owner == "c2"
+            uow.records.put("c1", "voucher", "v-1", {"n": 3}, lookup="X7K2")  # same record
+            uow.commit()
+        with pytest.raises(ConcurrencyConflict), storage.unit_of_work() as uow:
+            uow.records.put("c9", "voucher", "v-9", {"n": 9}, lookup="X7K2")
+        with storage.unit_of_work() as uow:
+            assert uow.records.get("c9", "voucher", "v-9") is None
+            found = uow.records.find("voucher", "X7K2")
+            assert found is not None and found.document == {"n": 3}
+
+    def test_records_by_owner_due_and_paged(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            uow.records.put("c2", "complaint", "k-b", {"n": 1}, due_at=T0 + timedelta(hours=2))
+            uow.records.put("c1", "complaint", "k-c", {"n": 2}, due_at=T0 + timedelta(hours=1))
+            uow.records.put("c1", "complaint", "k-a", {"n": 3})
+            uow.records.put("c1", "survey", "s-1", {"n": 4}, due_at=T0)
+            uow.records.put("campaign:spring", "draw", "d-1", {"n": 5})
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [r.id for r in uow.records.of_owner("c1", "complaint")] == ["k-a", "k-c"]
+            assert uow.records.of_owner("c3", "complaint") == []
+            due = uow.records.due("complaint", T0 + timedelta(hours=3), limit=10)
+            assert [(r.owner, r.id) for r in due] == [("c1", "k-c"), ("c2", "k-b")]
+            assert due[0].due_at == T0 + timedelta(hours=1)
+            assert [
+                r.id for r in uow.records.due("complaint", T0 + timedelta(hours=1), limit=10)
+            ] == ["k-c"]
+            assert len(uow.records.due("complaint", T0 + timedelta(hours=3), limit=1)) == 1
+            uow.records.put("c1", "complaint", "k-c", {"n": 2}, due_at=None)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [
+                r.id for r in uow.records.due("complaint", T0 + timedelta(days=9), limit=9)
+            ] == ["k-b"]
+            first = uow.records.scan("complaint", limit=2)
+            assert [(r.owner, r.id) for r in first] == [("c1", "k-a"), ("c1", "k-c")]
+            rest = uow.records.scan("complaint", after=("c1", "k-c"), limit=2)
+            assert [(r.owner, r.id) for r in rest] == [("c2", "k-b")]
+            assert uow.records.scan("complaint", after=("c2", "k-b"), limit=2) == []
+            assert [r.owner for r in uow.records.scan("draw", limit=5)] == ["campaign:spring"]
+
+    def test_counters_take_within_limits_and_roll_back(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            assert uow.counters.value("stock:mug") == 0
+            assert uow.counters.take("stock:mug", 3, limit=5) == 3
+            assert uow.counters.take("stock:mug", 3, limit=5) == 0  # does not fit whole
+            assert uow.counters.value("stock:mug") == 3
+            assert uow.counters.take("stock:mug", 3, limit=5, partial=True) == 2
+            assert uow.counters.take("stock:mug", 1, limit=5, partial=True) == 0
+            assert uow.counters.take("budget:spring", 1000) == 1000  # no limit
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.counters.restore("stock:mug", 2)
+            assert uow.counters.value("stock:mug") == 3
+            uow.counters.restore("stock:mug", 10)  # never below zero
+            assert uow.counters.value("stock:mug") == 0
+            assert uow.counters.take("stock:new", 1, limit=1) == 1
+        with storage.unit_of_work() as uow:  # the unit above did not commit
+            assert uow.counters.value("stock:mug") == 5
+            assert uow.counters.value("stock:new") == 0
+            assert uow.counters.value("budget:spring") == 1000
+            with pytest.raises(InvalidAmount):
+                uow.counters.take("stock:mug", 0, limit=9)
+            with pytest.raises(InvalidAmount):
+                uow.counters.restore("stock:mug", -1)
+
+    def test_a_savepoint_undoes_records_and_counters(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            uow.records.put("c1", "redemption", "r-1", {"v": 1}, lookup="L1")
+            uow.counters.take("stock:mug", 1, limit=3)
+            savepoint = uow.savepoint()
+            uow.records.put("c1", "redemption", "r-1", {"v": 2}, lookup="L2")
+            uow.counters.take("stock:mug", 2, limit=3)
+            savepoint.rollback()
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            found = uow.records.find("redemption", "L1")
+            assert found is not None and found.document == {"v": 1}
+            assert uow.counters.value("stock:mug") == 1
+
+    def test_threads_never_take_the_last_unit_twice(self, storage: Storage) -> None:
+        if not storage.capabilities.concurrent_threads:
+            pytest.skip("backend does not declare concurrent_threads")
+        taken: list[int] = []
+        lock = threading.Lock()
+
+        def take() -> None:
+            for _ in range(20):
+                try:
+                    with storage.unit_of_work() as uow:
+                        got = uow.counters.take("stock:last", 1, limit=5)
+                        uow.commit()
+                except ConcurrencyConflict:
+                    continue  # a lost race changed nothing: try again
+                with lock:
+                    taken.append(got)
+                return
+
+        threads = [threading.Thread(target=take) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(taken) == [0, 0, 0, 1, 1, 1, 1, 1]
+        with storage.unit_of_work() as uow:
+            assert uow.counters.value("stock:last") == 5
 
     def test_threads_never_spend_the_same_points_twice(self, storage: Storage) -> None:
         if not storage.capabilities.concurrent_threads:

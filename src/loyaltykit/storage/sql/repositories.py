@@ -31,11 +31,11 @@ from loyaltykit.domain.records import (
     profile_to_record,
 )
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, StorageError
-from loyaltykit.storage.base import IdempotencyRecord
+from loyaltykit.storage.base import IdempotencyRecord, StoredRecord
 from loyaltykit.storage.sql import schema
-from loyaltykit.values import CustomerId
+from loyaltykit.values import CustomerId, points_amount
 
-__all__ = ["Session"]
+__all__ = ["Counters", "Records", "Session"]
 
 # drivers' codes for lost races: deadlocks, lock wait timeouts, serialization failures
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
@@ -495,3 +495,156 @@ class CustomerState:
             .limit(limit)
         )
         return list(self._session.run(query).scalars())
+
+
+_records, _counters = schema.records, schema.counters
+_RECORD_KEY = and_(
+    _records.c.owner == bindparam("key_owner"),
+    _records.c.kind == bindparam("key_kind"),
+    _records.c.id == bindparam("key_id"),
+)
+_RECORD = select(_records).where(_RECORD_KEY)
+_RECORD_FOR_UPDATE = _RECORD.with_for_update()
+_SAVE_RECORD = (
+    update(_records)
+    .where(_RECORD_KEY)
+    .values(
+        document=bindparam("v_document"), due_at=bindparam("v_due_at"), lookup=bindparam("v_lookup")
+    )
+)
+_COUNTER = select(_counters.c.value).where(_counters.c.name == bindparam("key_name"))
+_COUNTER_FOR_UPDATE = _COUNTER.with_for_update()
+_SET_COUNTER = (
+    update(_counters).where(_counters.c.name == bindparam("key_name")).values(value=bindparam("v"))
+)
+
+
+def _stored(row: Mapping[Any, Any]) -> StoredRecord:
+    return StoredRecord(
+        owner=row["owner"],
+        kind=row["kind"],
+        id=row["id"],
+        document=dict(json.loads(row["document"])),
+        due_at=row["due_at"],
+        lookup=row["lookup"],
+    )
+
+
+class Records:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(
+        self, owner: str, kind: str, record_id: str, *, for_update: bool = False
+    ) -> StoredRecord | None:
+        query = _RECORD_FOR_UPDATE if for_update else _RECORD
+        key = {"key_owner": owner, "key_kind": kind, "key_id": record_id}
+        row = self._session.run(query, key).mappings().first()
+        return None if row is None else _stored(row)
+
+    def put(
+        self,
+        owner: str,
+        kind: str,
+        record_id: str,
+        document: Mapping[str, Any],
+        *,
+        due_at: datetime | None = None,
+        lookup: str | None = None,
+    ) -> None:
+        values = {"document": _json(dict(document)), "due_at": due_at, "lookup": lookup}
+        key = {"key_owner": owner, "key_kind": kind, "key_id": record_id}
+        if self._session.run(_SAVE_RECORD, {**key, **_bound(values)}).rowcount:
+            return
+        self._session.run(
+            _INSERT["lk_records"], {"owner": owner, "kind": kind, "id": record_id, **values}
+        )
+
+    def find(self, kind: str, lookup: str) -> StoredRecord | None:
+        query = select(_records).where(_records.c.kind == kind, _records.c.lookup == lookup)
+        row = self._session.run(query).mappings().first()
+        return None if row is None else _stored(row)
+
+    def of_owner(self, owner: str, kind: str) -> list[StoredRecord]:
+        query = (
+            select(_records)
+            .where(_records.c.owner == owner, _records.c.kind == kind)
+            .order_by(_records.c.id)
+        )
+        return [_stored(row) for row in self._session.run(query).mappings()]
+
+    def due(self, kind: str, at: datetime, *, limit: int) -> list[StoredRecord]:
+        query = (
+            select(_records)
+            .where(_records.c.kind == kind, _records.c.due_at <= at)
+            .order_by(_records.c.due_at, _records.c.owner, _records.c.id)
+            .limit(limit)
+        )
+        return [_stored(row) for row in self._session.run(query).mappings()]
+
+    def scan(
+        self, kind: str, *, after: tuple[str, str] | None = None, limit: int
+    ) -> list[StoredRecord]:
+        query = (
+            select(_records)
+            .where(_records.c.kind == kind)
+            .order_by(_records.c.owner, _records.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            owner, record_id = after
+            query = query.where(
+                or_(
+                    _records.c.owner > owner,
+                    and_(_records.c.owner == owner, _records.c.id > record_id),
+                )
+            )
+        return [_stored(row) for row in self._session.run(query).mappings()]
+
+
+class Counters:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def value(self, name: str) -> int:
+        found = self._session.run(_COUNTER, {"key_name": name}).scalar_one_or_none()
+        return 0 if found is None else int(found)
+
+    def take(
+        self, name: str, amount: int, *, limit: int | None = None, partial: bool = False
+    ) -> int:
+        points_amount("amount", amount)
+        current = self._locked(name)
+        room = amount if limit is None else max(0, min(amount, limit - current))
+        taken = room if partial or room == amount else 0
+        if taken:
+            self._session.run(_SET_COUNTER, {"key_name": name, "v": current + taken})
+        return taken
+
+    def restore(self, name: str, amount: int) -> None:
+        points_amount("amount", amount)
+        current = self._locked(name)
+        self._session.run(_SET_COUNTER, {"key_name": name, "v": max(0, current - amount)})
+
+    def _locked(self, name: str) -> int:
+        """The counter's value under its row lock, creating the row at 0 if missing
+        (an insert that ignores a row another writer created first)."""
+        session = self._session
+        found = session.run(_COUNTER_FOR_UPDATE, {"key_name": name}).scalar_one_or_none()
+        if found is not None:
+            return int(found)
+        session.run(_insert_missing(session.connection.dialect.name), {"name": name, "value": 0})
+        return int(session.run(_COUNTER_FOR_UPDATE, {"key_name": name}).scalar_one())
+
+
+def _insert_missing(dialect: str) -> Executable:
+    """An INSERT of a counter row that does nothing when the row exists."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(_counters).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(_counters).on_conflict_do_nothing()
+    return insert(_counters).prefix_with("IGNORE")

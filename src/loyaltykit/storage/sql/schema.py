@@ -28,12 +28,14 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "accounts",
+    "counters",
     "customer_state",
     "customers",
     "entries",
     "idempotency",
     "lots",
     "metadata",
+    "records",
 ]
 
 
@@ -156,4 +158,26 @@ customer_state = Table(
     Column("document", Text, nullable=False),
     Column("due_at", UtcDateTime, nullable=True),
     Index("lk_customer_state_due", "name", "due_at"),
+)
+
+records = Table(
+    "lk_records",
+    metadata,
+    Column("owner", ID, primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("due_at", UtcDateTime, nullable=True),
+    Column("lookup", String(128), nullable=True),
+    Index("lk_records_lookup", "kind", "lookup", unique=True),
+    Index("lk_records_due", "kind", "due_at"),
+)
+
+# Shared counters (stock taken, budget spent): the only rows not keyed by customer; a
+# distributed deployment keeps them as a reference table or on one shard.
+counters = Table(
+    "lk_counters",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )

@@ -21,10 +21,12 @@ from loyaltykit.errors import InvalidArgument, StorageUnavailable
 from loyaltykit.storage.base import Capabilities
 from loyaltykit.storage.sql.bulk import expire_chunk
 from loyaltykit.storage.sql.repositories import (
+    Counters,
     Customers,
     CustomerState,
     Idempotency,
     Ledger,
+    Records,
     Session,
     translate,
 )
@@ -118,6 +120,8 @@ class SqlUnitOfWork:
         self.ledger = Ledger(session)
         self.idempotency = Idempotency(session)
         self.state = CustomerState(session)
+        self.records = Records(session)
+        self.counters = Counters(session)
         return self
 
     def __exit__(
