@@ -6,6 +6,9 @@ Everything importable from here is the public API; everything else may change.
 """
 
 from loyaltykit import errors
+from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
+from loyaltykit.analytics.liability import PointsLiability
+from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.ledger import (
@@ -42,6 +45,8 @@ __all__ = [
     "Account",
     "Balance",
     "Capabilities",
+    "ChurnPolicy",
+    "ChurnWarning",
     "Command",
     "CustomEvent",
     "Customer",
@@ -61,6 +66,7 @@ __all__ = [
     "PointType",
     "Points",
     "PointsLedger",
+    "PointsLiability",
     "PolicyEngine",
     "Posting",
     "Profile",
@@ -71,6 +77,9 @@ __all__ = [
     "Receipt",
     "RefundPolicy",
     "Requirement",
+    "RfmScore",
+    "SegmentPolicy",
+    "Segmentation",
     "SettlementReport",
     "Statement",
     "StatementLine",
@@ -81,6 +90,7 @@ __all__ = [
     "TierStatus",
     "TierView",
     "UnitOfWork",
+    "ValueClass",
     "Window",
     "errors",
     "open_storage",

@@ -15,12 +15,13 @@ from __future__ import annotations
 from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
+from loyaltykit.service.insights import Insights
 from loyaltykit.service.queries import Queries
 
 __all__ = ["Loyalty"]
 
 
-class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries):
+class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries, Insights):
     """The loyalty programme as a service other applications call.
 
     >>> from datetime import datetime, timezone
