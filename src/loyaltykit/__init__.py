@@ -11,6 +11,7 @@ from loyaltykit.analytics.liability import PointsLiability
 from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import (
     Account,
     Command,
@@ -53,6 +54,7 @@ __all__ = [
     "CustomerState",
     "CustomerStatus",
     "Decision",
+    "DomainEvent",
     "DueReport",
     "Entry",
     "EntryKind",
