@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, eve
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from loyaltykit.errors import InvalidArgument, StorageUnavailable
+from loyaltykit.errors import InvalidArgument, StorageError, StorageUnavailable
 from loyaltykit.storage.base import Capabilities
 from loyaltykit.storage.sql.bulk import expire_chunk
 from loyaltykit.storage.sql.repositories import (
@@ -31,7 +31,7 @@ from loyaltykit.storage.sql.repositories import (
     translate,
 )
 
-__all__ = ["SqlStorage", "SqlUnitOfWork", "upgrade"]
+__all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "lk_alembic_version"
@@ -80,18 +80,78 @@ def _sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def upgrade(target: str | Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema of the database ``target`` names (Alembic)."""
-    from alembic import command
+def _config() -> Any:
     from alembic.config import Config
 
-    engine = _engine(target) if isinstance(target, str) else target
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str:
+    """The latest schema revision this version of loyaltykit ships."""
+    from alembic.script import ScriptDirectory
+
+    latest = ScriptDirectory.from_config(_config()).get_current_head()
+    assert latest is not None
+    return latest
+
+
+def upgrade(target: str | Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema of the database ``target`` names (Alembic).
+
+    ``revision`` is a revision id (``"0001"``) or ``"head"``; an unknown one raises
+    :class:`~loyaltykit.errors.InvalidArgument` and changes nothing.
+    """
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    config = _config()
+    try:
+        ScriptDirectory.from_config(config).get_revision(revision)
+    except CommandError:
+        raise InvalidArgument(
+            f"schema revision {revision!r} is unknown; use 'head' or one of "
+            f"{', '.join(_revisions())}"
+        ) from None
+    engine = _engine(target) if isinstance(target, str) else target
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    except DBAPIError as error:
+        raise translate(error) from error
+    except CommandError as error:  # e.g. the database is at a revision we do not ship
+        raise StorageError(f"cannot upgrade the schema: {error}") from None
+    finally:
+        if isinstance(target, str):
+            engine.dispose()
+
+
+def _revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config())
+    return sorted(item.revision for item in script.walk_revisions())
+
+
+def revision(target: str | Engine) -> str | None:
+    """The schema revision of the database ``target`` names, ``None`` if it has no
+    loyaltykit schema. A SQLite file that does not exist is an error, not created."""
+    from alembic.migration import MigrationContext
+
+    engine = _engine(target) if isinstance(target, str) else target
+    database = engine.url.database
+    in_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+    if in_file and not Path(str(database)).exists():
+        if isinstance(target, str):
+            engine.dispose()
+        raise StorageUnavailable(f"no SQLite database file at {database!r}")
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return context.get_current_revision()
     except DBAPIError as error:
         raise translate(error) from error
     finally:
