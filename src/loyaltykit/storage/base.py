@@ -25,6 +25,7 @@ from loyaltykit.values import CustomerId
 
 __all__ = [
     "BulkExpiry",
+    "BulkRelease",
     "Capabilities",
     "CounterRepository",
     "CustomerRepository",
@@ -339,6 +340,22 @@ class BulkExpiry(Protocol):
     """
 
     def expire_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]: ...
+
+
+@runtime_checkable
+class BulkRelease(Protocol):
+    """Optional: a backend that can release many accounts' pending lots with set-based
+    statements.
+
+    ``release_in_bulk`` releases, in one transaction under the customers' locks, the due
+    pending lots of up to ``accounts`` accounts whose settlement is release alone (no
+    deficit, no lot due to expire), writing exactly the entries per-account settlement
+    would; it returns ``(accounts, entries, points)`` and ``(0, 0, 0)`` when nothing
+    eligible is left. The service uses it when offered and settles the remaining
+    accounts one by one.
+    """
+
+    def release_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]: ...
 
 
 @runtime_checkable

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from loyaltykit.errors import InvalidArgument, StorageError, StorageUnavailable
 from loyaltykit.storage.base import Capabilities
-from loyaltykit.storage.sql.bulk import expire_chunk
+from loyaltykit.storage.sql.bulk import expire_chunk, release_chunk
 from loyaltykit.storage.sql.repositories import (
     Counters,
     Customers,
@@ -267,6 +267,14 @@ class SqlStorage:
         try:
             with self.engine.connect() as connection, connection.begin():
                 return expire_chunk(connection, at, limit=accounts)
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def release_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]:
+        """Release one chunk of accounts' pending lots with set-based statements."""
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                return release_chunk(connection, at, limit=accounts)
         except DBAPIError as error:
             raise translate(error) from error
 
