@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyaltykit import Loyalty, Program, RefundPolicy
-from loyaltykit.storage.base import BulkExpiry
+from loyaltykit.storage.base import BulkChunk, BulkExpiry
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.sql import SqlStorage
 from loyaltykit.testing.invariants import ledger_violations
@@ -75,9 +75,13 @@ def test_eligible_accounts_take_the_set_based_path(factory: Callable[[], SqlStor
     # "d" has a pending lot due for release: it must take the per-account path
     loyalty.earn("d", 5, at=T0, idempotency_key="d-p", available_from=T0 + timedelta(hours=1))
     at = T0 + timedelta(days=10)
-    assert storage.expire_in_bulk(at, accounts=2) == (2, 6, 66)
-    assert storage.expire_in_bulk(at, accounts=10) == (1, 3, 33)
-    assert storage.expire_in_bulk(at, accounts=10) == (0, 0, 0)
+    first = storage.expire_in_bulk(at, accounts=2)
+    assert first == BulkChunk(accounts=2, entries=6, points=66, last=("b", "points"))
+    # the next chunk starts where the first one stopped; "d" is not eligible
+    second = storage.expire_in_bulk(at, accounts=10, after=first.last)
+    assert second == BulkChunk(accounts=1, entries=3, points=33, last=("c", "points"))
+    assert storage.expire_in_bulk(at, accounts=10, after=second.last) == BulkChunk()
+    assert storage.expire_in_bulk(at, accounts=10) == BulkChunk()  # nothing left: idempotent
     rest = loyalty.expire_due(at)
     assert (rest.accounts, rest.expired, rest.released) == (1, 33, 5)
     for customer in CUSTOMERS:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyaltykit import Loyalty, Program, RefundPolicy
-from loyaltykit.storage.base import BulkRelease
+from loyaltykit.storage.base import BulkChunk, BulkRelease
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.sql import SqlStorage
 from loyaltykit.testing.invariants import ledger_violations
@@ -85,9 +85,13 @@ def test_eligible_accounts_take_the_set_based_path(factory: Callable[[], SqlStor
     # "d" also has a lot due to expire: it must take the per-account path
     loyalty.earn("d", 5, at=T0, idempotency_key="d-x", expires_at=T0 + timedelta(hours=1))
     at = T0 + timedelta(days=10)
-    assert storage.release_in_bulk(at, accounts=2) == (2, 6, 66)
-    assert storage.release_in_bulk(at, accounts=10) == (1, 3, 33)
-    assert storage.release_in_bulk(at, accounts=10) == (0, 0, 0)
+    first = storage.release_in_bulk(at, accounts=2)
+    assert first == BulkChunk(accounts=2, entries=6, points=66, last=("b", "points"))
+    # the next chunk starts where the first one stopped; "d" is not eligible
+    second = storage.release_in_bulk(at, accounts=10, after=first.last)
+    assert second == BulkChunk(accounts=1, entries=3, points=33, last=("c", "points"))
+    assert storage.release_in_bulk(at, accounts=10, after=second.last) == BulkChunk()
+    assert storage.release_in_bulk(at, accounts=10) == BulkChunk()  # nothing left: idempotent
     lines = loyalty.statement("a").lines
     assert [(line.entry.kind.value, line.entry.amount) for line in lines[-3:]] == [
         ("release", 10),
@@ -117,7 +121,7 @@ def test_an_account_with_a_deficit_is_settled_one_by_one(
     loyalty.reverse("a", "earn", at=T0, idempotency_key="refund")  # deficit of 40
     assert loyalty.balance("a").available == -40
     at = T0 + timedelta(days=2)
-    assert storage.release_in_bulk(at, accounts=10) == (0, 0, 0)
+    assert storage.release_in_bulk(at, accounts=10) == BulkChunk()
     report = loyalty.release_pending(at)
     assert (report.accounts, report.released) == (1, 30)
     assert loyalty.balance("a").available == -10

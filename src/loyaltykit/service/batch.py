@@ -16,7 +16,7 @@ from loyaltykit.outcomes import (
     SettlementReport,
 )
 from loyaltykit.service.tiers import TierCommands
-from loyaltykit.storage.base import BulkExpiry, BulkRelease
+from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -80,7 +80,7 @@ class BatchWork(TierCommands):
         )
 
     def _in_bulk(
-        self, work: Callable[..., tuple[int, int, int]] | None, at: datetime, batch_size: int
+        self, work: Callable[..., BulkChunk] | None, at: datetime, batch_size: int
     ) -> tuple[int, int, int]:
         """Set-based chunks while the backend finds eligible accounts: ``(accounts,
         entries, points)``. They write no domain events: with the outbox on, the
@@ -88,11 +88,13 @@ class BatchWork(TierCommands):
         accounts = entries = points = 0
         if work is None or self.outbox:
             return 0, 0, 0
+        after = None
         while True:
-            chunk, written, moved = work(at, accounts=batch_size)
-            if chunk == 0:
+            chunk = work(at, accounts=batch_size, after=after)
+            if chunk.last is None:
                 return accounts, entries, points
-            accounts, entries, points = accounts + chunk, entries + written, points + moved
+            accounts, entries = accounts + chunk.accounts, entries + chunk.entries
+            points, after = points + chunk.points, chunk.last
 
     def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
         self._outside_batch(f"{work} batch")

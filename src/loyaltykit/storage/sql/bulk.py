@@ -37,6 +37,7 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -50,6 +51,7 @@ from sqlalchemy import (
     update,
 )
 
+from loyaltykit.storage.base import BulkChunk
 from loyaltykit.storage.sql import schema
 
 __all__ = ["expire_chunk", "release_chunk"]
@@ -90,12 +92,22 @@ def _eligible(at: datetime, work: str) -> Select[Any]:
 
 
 def _locked_chunk(
-    connection: Connection, at: datetime, work: str, limit: int
-) -> list[tuple[str, str]]:
-    """Up to ``limit`` eligible accounts, their customers locked, still eligible."""
-    found = [(row[0], row[1]) for row in connection.execute(_eligible(at, work).limit(limit))]
+    connection: Connection, at: datetime, work: str, limit: int, after: tuple[str, str] | None
+) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+    """Up to ``limit`` eligible accounts after ``after``, their customers locked, still
+    eligible; and the last account found (where the next chunk starts)."""
+    query = _eligible(at, work).limit(limit)
+    if after is not None:
+        # spelled out rather than a row-value comparison, which MySQL does not index
+        query = query.where(
+            or_(
+                accounts.c.customer_id > after[0],
+                and_(accounts.c.customer_id == after[0], accounts.c.point_type > after[1]),
+            )
+        )
+    found = [(row[0], row[1]) for row in connection.execute(query)]
     if not found:
-        return []
+        return [], None
     customers = sorted({customer_id for customer_id, _ in found})
     # the same lock every command takes first, in id order: no deadlocks
     connection.execute(
@@ -105,9 +117,19 @@ def _locked_chunk(
         .with_for_update()
     ).all()
     # a command may have settled an account, or given it a deficit, before we locked it
-    key = tuple_(accounts.c.customer_id, accounts.c.point_type)
-    again = connection.execute(_eligible(at, work).where(key.in_(found)))
-    return [(row[0], row[1]) for row in again]
+    again = connection.execute(_eligible(at, work).where(_among(accounts, found)))
+    return [(row[0], row[1]) for row in again], found[-1]
+
+
+def _among(table: Table, chunk: list[tuple[str, str]]) -> ColumnElement[bool]:
+    """Rows of ``table`` in the chunk's accounts. The customer ids are listed on their
+    own too: SQLite plans a row-value ``IN`` with another index (a scan of every lot due
+    by ``at``, settled or not, per chunk), but looks up a plain ``IN`` by primary key."""
+    customers = sorted({customer_id for customer_id, _ in chunk})
+    return and_(
+        table.c.customer_id.in_(customers),
+        tuple_(table.c.customer_id, table.c.point_type).in_(chunk),
+    )
 
 
 def _lot_id() -> ColumnElement[str]:
@@ -149,13 +171,15 @@ def _with_account() -> Any:
     )
 
 
-def expire_chunk(connection: Connection, at: datetime, *, limit: int) -> tuple[int, int, int]:
-    """Expire the due lots of up to ``limit`` eligible accounts; ``(accounts, entries,
-    points)`` done. The caller runs it in a transaction and commits."""
-    chunk = _locked_chunk(connection, at, "expire", limit)
+def expire_chunk(
+    connection: Connection, at: datetime, *, limit: int, after: tuple[str, str] | None = None
+) -> BulkChunk:
+    """Expire the due lots of up to ``limit`` eligible accounts after ``after``. The caller
+    runs it in a transaction and commits."""
+    chunk, last = _locked_chunk(connection, at, "expire", limit, after)
     if not chunk:
-        return 0, 0, 0
-    in_chunk = tuple_(lots.c.customer_id, lots.c.point_type).in_(chunk)
+        return BulkChunk(last=last)
+    in_chunk = _among(lots, chunk)
     due = and_(in_chunk, _due_expiry(at))
     number = func.row_number().over(
         partition_by=(lots.c.customer_id, lots.c.point_type),
@@ -199,7 +223,7 @@ def expire_chunk(connection: Connection, at: datetime, *, limit: int) -> tuple[i
         )
 
     count = select(func.count()).where(mine).scalar_subquery()
-    account_chunk = tuple_(accounts.c.customer_id, accounts.c.point_type).in_(chunk)
+    account_chunk = _among(accounts, chunk)
     connection.execute(
         update(accounts)
         .where(account_chunk)
@@ -219,16 +243,18 @@ def expire_chunk(connection: Connection, at: datetime, *, limit: int) -> tuple[i
             (lots.c.remaining, literal_column("0")),
         )
     )
-    return len(chunk), int(written), int(expired)
+    return BulkChunk(accounts=len(chunk), entries=int(written), points=int(expired), last=last)
 
 
-def release_chunk(connection: Connection, at: datetime, *, limit: int) -> tuple[int, int, int]:
-    """Release the due pending lots of up to ``limit`` eligible accounts; ``(accounts,
-    entries, points)`` done. The caller runs it in a transaction and commits."""
-    chunk = _locked_chunk(connection, at, "release", limit)
+def release_chunk(
+    connection: Connection, at: datetime, *, limit: int, after: tuple[str, str] | None = None
+) -> BulkChunk:
+    """Release the due pending lots of up to ``limit`` eligible accounts after ``after``.
+    The caller runs it in a transaction and commits."""
+    chunk, last = _locked_chunk(connection, at, "release", limit, after)
     if not chunk:
-        return 0, 0, 0
-    in_chunk = tuple_(lots.c.customer_id, lots.c.point_type).in_(chunk)
+        return BulkChunk(last=last)
+    in_chunk = _among(lots, chunk)
     due = and_(in_chunk, _due_release(at))
     # settle() orders releases by instant, then spending order (never-expiring last)
     number = func.row_number().over(
@@ -271,7 +297,7 @@ def release_chunk(connection: Connection, at: datetime, *, limit: int) -> tuple[
     count = select(func.count()).where(mine).scalar_subquery()
     connection.execute(
         update(accounts)
-        .where(tuple_(accounts.c.customer_id, accounts.c.point_type).in_(chunk))
+        .where(_among(accounts, chunk))
         .values(
             available=accounts.c.available + total,
             pending=accounts.c.pending - total,
@@ -279,4 +305,4 @@ def release_chunk(connection: Connection, at: datetime, *, limit: int) -> tuple[
         )
     )
     connection.execute(update(lots).where(due).values(pending=False))
-    return len(chunk), int(written), int(released)
+    return BulkChunk(accounts=len(chunk), entries=int(written), points=int(released), last=last)

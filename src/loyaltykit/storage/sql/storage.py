@@ -13,12 +13,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from loyaltykit.errors import InvalidArgument, StorageError, StorageUnavailable
-from loyaltykit.storage.base import Capabilities
+from loyaltykit.storage.base import BulkChunk, Capabilities
 from loyaltykit.storage.sql.bulk import expire_chunk, release_chunk
 from loyaltykit.storage.sql.repositories import (
     Counters,
@@ -175,7 +175,8 @@ class SqlUnitOfWork:
             if self._connection is not None:
                 self._connection.close()
             raise translate(error) from error
-        session = Session(self._connection)
+        session = self._session = Session(self._connection)
+        self._savepoints = 0
         self.customers = Customers(session)
         self.ledger = Ledger(session)
         self.idempotency = Idempotency(session)
@@ -208,30 +209,26 @@ class SqlUnitOfWork:
         self._transaction.rollback()
 
     def savepoint(self) -> _Savepoint:
-        assert self._connection is not None
-        try:
-            return _Savepoint(self._connection.begin_nested())
-        except DBAPIError as error:
-            raise translate(error) from error
+        # plain SQL on the session's cursor: SQLAlchemy's begin_nested() compiles a new
+        # SAVEPOINT clause each time, a third of a batched command's overhead on SQLite
+        self._savepoints += 1
+        return _Savepoint(self._session, f"lk_savepoint_{self._savepoints}")
 
 
 class _Savepoint:
     """A SQL ``SAVEPOINT``."""
 
-    def __init__(self, nested: NestedTransaction) -> None:
-        self._nested = nested
+    def __init__(self, session: Session, name: str) -> None:
+        self._session = session
+        self._name = name
+        session.plain(f"SAVEPOINT {name}")
 
     def release(self) -> None:
-        try:
-            self._nested.commit()
-        except DBAPIError as error:
-            raise translate(error) from error
+        self._session.plain(f"RELEASE SAVEPOINT {self._name}")
 
     def rollback(self) -> None:
-        try:
-            self._nested.rollback()
-        except DBAPIError as error:
-            raise translate(error) from error
+        self._session.plain(f"ROLLBACK TO SAVEPOINT {self._name}")
+        self._session.plain(f"RELEASE SAVEPOINT {self._name}")
 
 
 class SqlStorage:
@@ -262,19 +259,23 @@ class SqlStorage:
         """A new unit of work; use it in a ``with`` block."""
         return SqlUnitOfWork(self.engine)
 
-    def expire_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]:
+    def expire_in_bulk(
+        self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
+    ) -> BulkChunk:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
         try:
             with self.engine.connect() as connection, connection.begin():
-                return expire_chunk(connection, at, limit=accounts)
+                return expire_chunk(connection, at, limit=accounts, after=after)
         except DBAPIError as error:
             raise translate(error) from error
 
-    def release_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]:
+    def release_in_bulk(
+        self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
+    ) -> BulkChunk:
         """Release one chunk of accounts' pending lots with set-based statements."""
         try:
             with self.engine.connect() as connection, connection.begin():
-                return release_chunk(connection, at, limit=accounts)
+                return release_chunk(connection, at, limit=accounts, after=after)
         except DBAPIError as error:
             raise translate(error) from error
 
