@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -25,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from loyaltykit.domain.customer import Customer, CustomerStatus
+from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.domain.records import (
     entry_from_record,
@@ -181,6 +182,8 @@ _UPDATE_STATE = update(schema.customer_state).where(_STATE_KEY)
 
 
 def _json(value: Any) -> str:
+    if not value and isinstance(value, list):  # most entries change no metadata
+        return "[]"
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -226,12 +229,19 @@ def _customer_row(customer: Customer) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1024)
+def _profile(text: str) -> Profile:
+    """The profile stored as ``text``. Every command reads its customer: profiles are
+    immutable, so equal texts (most often the same customer's) share one parsed value."""
+    return profile_from_record(json.loads(text))
+
+
 def _customer(row: Mapping[Any, Any]) -> Customer:
     return Customer(
         id=row["id"],
         enrolled_at=row["enrolled_at"],
         status=CustomerStatus(row["status"]),
-        profile=profile_from_record(json.loads(row["profile"])),
+        profile=_profile(row["profile"]),
         referred_by=row["referred_by"],
         erased_at=row["erased_at"],
     )
