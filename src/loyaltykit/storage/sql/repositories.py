@@ -80,8 +80,8 @@ class Session:
             self._cursor = Cursor(self.connection.connection.dbapi_connection, self.dialect)
         return self._cursor
 
-    def rows(self, key: str, values: Mapping[str, Any], build: Any = None) -> list[tuple[Any, ...]]:
-        statement = prepared(key, self.dialect, build or _PREPARED[key])
+    def rows(self, key: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        statement = prepared(key, self.dialect, _PREPARED[key])
         try:
             return self.cursor.rows(statement, values)
         except DBAPIError as error:
@@ -91,8 +91,8 @@ class Session:
         keys = prepared(key, self.dialect, _PREPARED[key]).keys
         return [dict(zip(keys, row, strict=True)) for row in self.rows(key, values)]
 
-    def write(self, key: str, values: Mapping[str, Any], build: Any = None) -> int:
-        statement = prepared(key, self.dialect, build or _PREPARED[key])
+    def write(self, key: str, values: Mapping[str, Any]) -> int:
+        statement = prepared(key, self.dialect, _PREPARED[key])
         try:
             return self.cursor.write(statement, values)
         except DBAPIError as error:
@@ -132,14 +132,6 @@ _ACCOUNT_KEY = and_(
     _accounts.c.point_type == bindparam("key_point_type"),
 )
 _ACCOUNT = select(_accounts).where(_ACCOUNT_KEY)
-_UPDATE_ACCOUNT = update(_accounts).where(_ACCOUNT_KEY)
-_LOT_KEY = and_(
-    _lots.c.customer_id == bindparam("key_customer_id"),
-    _lots.c.point_type == bindparam("key_point_type"),
-    _lots.c.seq == bindparam("key_seq"),
-    _lots.c.idx == bindparam("key_idx"),
-)
-_UPDATE_LOT = update(_lots).where(_LOT_KEY)
 _IN_ACCOUNT = and_(
     _lots.c.customer_id == bindparam("customer_id"),
     _lots.c.point_type == bindparam("point_type"),
@@ -178,7 +170,6 @@ _STATE_KEY = and_(
 )
 _STATE = select(schema.customer_state.c.document).where(_STATE_KEY)
 _INSERT = {table.name: insert(table) for table in schema.metadata.sorted_tables}
-_UPDATE_STATE = update(schema.customer_state).where(_STATE_KEY)
 
 
 def _json(value: Any) -> str:
@@ -401,11 +392,6 @@ class Ledger:
 
 
 _LOT_KEY_COLUMNS = ("customer_id", "point_type", "seq", "idx")
-_LOT_VALUES = tuple(c.name for c in schema.lots.columns if c.name not in _LOT_KEY_COLUMNS)
-# SET clauses bind "v_<column>": a bind parameter may not be named like the column it sets
-_SAVE_ACCOUNT = _UPDATE_ACCOUNT.values({name: bindparam(f"v_{name}") for name in _ACCOUNT_COUNTS})
-_SAVE_LOT = _UPDATE_LOT.values({name: bindparam(f"v_{name}") for name in _LOT_VALUES})
-_SAVE_STATE = _UPDATE_STATE.values(document=bindparam("v_document"), due_at=bindparam("v_due_at"))
 
 
 def _upsert(table: Table, keys: Sequence[str]) -> Callable[[Dialect], ClauseElement]:
@@ -453,6 +439,7 @@ _PREPARED: dict[str, ClauseElement | Callable[[Dialect], ClauseElement]] = {
 }
 
 
+# SET clauses bind "v_<column>": a bind parameter may not be named like the column it sets
 def _bound(values: Mapping[str, Any]) -> dict[str, Any]:
     return {f"v_{name}": value for name, value in values.items()}
 
