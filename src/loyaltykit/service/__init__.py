@@ -13,6 +13,7 @@ the shared ``pipeline``.
 from __future__ import annotations
 
 from loyaltykit.service.batch import BatchWork
+from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.queries import Queries
@@ -20,7 +21,7 @@ from loyaltykit.service.queries import Queries
 __all__ = ["Loyalty"]
 
 
-class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries):
+class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries, CampaignWork):
     """The loyalty programme as a service other applications call.
 
     >>> from datetime import datetime, timezone
