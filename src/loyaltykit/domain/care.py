@@ -12,17 +12,26 @@ churn warnings, then routine follow-ups (anniversaries, welcomes); see :attr:`Ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import attrs
 
 from loyaltykit.domain.customer import Customer, CustomerStatus
+from loyaltykit.domain.tiers import TierChange
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.values import CustomerId, identifier
 
-__all__ = ["CARE_KINDS", "CareAction", "CareConfig", "CareTrigger", "due_care"]
+__all__ = [
+    "CARE_KINDS",
+    "CareAction",
+    "CareConfig",
+    "CareTrigger",
+    "care_from_record",
+    "care_to_record",
+    "due_care",
+]
 
 # the order service managers call in: birthdays, churn warnings, routine follow-ups
 CARE_KINDS = {"birthday": 0, "inactive": 1, "anniversary": 2, "welcome": 2}
@@ -112,15 +121,6 @@ class CareAction:
         return (CARE_KINDS[self.kind], self.due_at, self.customer_id, self.id)
 
 
-@attrs.frozen(kw_only=True)
-class TierArrival:
-    """A tier the member moved to, and when (from the tier history)."""
-
-    tier: str
-    previous: str
-    at: datetime
-
-
 def _on(year: int, day: date) -> date:
     # a 29 February birthday falls on 28 February in common years
     try:
@@ -140,11 +140,14 @@ def due_care(
     at: datetime,
     zone: tzinfo,
     last_purchase: datetime | None = None,
-    arrivals: Iterable[TierArrival] = (),
+    tier_history: Iterable[TierChange] = (),
 ) -> list[CareAction]:
     """The care actions due for ``customer`` at ``at`` (in ``zone``), in care order.
 
-    Open members only (closed or erased members get no care). A dated action is due from
+    ``last_purchase`` is when they last bought (``None``: never, so enrolment counts);
+    ``tier_history`` their tier changes (a change into a ``welcome`` tier from outside
+    them is a new top-tier member). Open members only (closed or erased members get no
+    care). A dated action is due from
     its day until ``config.grace_days`` later; "we miss you" is due once per spell
     without purchases, however late the run.
     """
@@ -199,14 +202,40 @@ def due_care(
             )
     welcome = config.trigger("welcome")
     if welcome is not None:
-        for arrival in arrivals:
-            if arrival.tier in welcome.tiers and arrival.previous not in welcome.tiers:
-                day = arrival.at.astimezone(zone).date()
+        for change in tier_history:
+            if change.to_tier in welcome.tiers and change.from_tier not in welcome.tiers:
+                day = change.at.astimezone(zone).date()
                 dated(
                     "welcome",
-                    f"{arrival.tier}:{day.isoformat()}",
+                    f"{change.to_tier}:{day.isoformat()}",
                     day,
-                    f"new {arrival.tier} member (from {arrival.previous})",
+                    f"new {change.to_tier} member (from {change.from_tier or 'none'})",
                     welcome,
                 )
     return sorted(found, key=lambda action: action.order)
+
+
+def care_to_record(action: CareAction) -> dict[str, Any]:
+    """A care action as plain data."""
+    return {
+        "customer_id": action.customer_id,
+        "kind": action.kind,
+        "id": action.id,
+        "due_at": action.due_at.isoformat(),
+        "points": action.points,
+        "gift": action.gift,
+        "detail": action.detail,
+    }
+
+
+def care_from_record(record: Mapping[str, Any]) -> CareAction:
+    """The care action :func:`care_to_record` wrote."""
+    return CareAction(
+        customer_id=record["customer_id"],
+        kind=record["kind"],
+        id=record["id"],
+        due_at=datetime.fromisoformat(record["due_at"]),
+        points=record["points"],
+        gift=record["gift"],
+        detail=record["detail"],
+    )

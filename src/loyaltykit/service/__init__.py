@@ -17,11 +17,12 @@ from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.queries import Queries
+from loyaltykit.service.referrals import ReferralWork
 
 __all__ = ["Loyalty"]
 
 
-class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries, CampaignWork):
+class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries, CampaignWork, ReferralWork):
     """The loyalty programme as a service other applications call.
 
     >>> from datetime import datetime, timezone

@@ -42,6 +42,7 @@ from loyaltykit.policy.engine import (
     TraceLine,
 )
 from loyaltykit.service.pipeline import METRICS, Pipeline
+from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, aware, identifier, points_amount
 
@@ -49,7 +50,6 @@ __all__ = ["PARTICIPANT", "CampaignWork", "campaign_owner", "fund_awards"]
 
 PARTICIPANT = "participant"
 DRAW = "draw"
-REFERRAL = "referral"
 _PAGE = 500
 
 
