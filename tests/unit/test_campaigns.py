@@ -79,7 +79,9 @@ def test_every_weekend_in_december() -> None:
 
 def test_a_recurrence_keeps_local_wall_time_across_daylight_saving() -> None:
     # New York moves its clocks on 2026-03-08; "the 8th" still starts at local midnight
-    schedule = Schedule(start=local(2026, 1, 1, zone=NEW_YORK), recurrence="FREQ=MONTHLY;BYMONTHDAY=8")
+    schedule = Schedule(
+        start=local(2026, 1, 1, zone=NEW_YORK), recurrence="FREQ=MONTHLY;BYMONTHDAY=8"
+    )
     assert schedule.inactive(local(2026, 3, 8, 0, 30, zone=NEW_YORK), NEW_YORK) is None
     assert schedule.inactive(local(2026, 3, 8, 23, 30, zone=NEW_YORK), NEW_YORK) is None
     assert schedule.inactive(local(2026, 3, 9, 0, 30, zone=NEW_YORK), NEW_YORK) is not None
@@ -193,7 +195,10 @@ def context(
 
 def test_audience_checks_tier_tags_segment_and_condition() -> None:
     audience = Audience(
-        tiers={"gold"}, tags={"family", "vip"}, segments={"high-value"}, condition="event.amount >= 100"
+        tiers={"gold"},
+        tags={"family", "vip"},
+        segments={"high-value"},
+        condition="event.amount >= 100",
     )
     assert audience.refusal(context("gold", frozenset({"vip"}), "high-value")) is None
     assert audience.refusal(context("silver")) == "tier silver not in ['gold']"
@@ -237,7 +242,9 @@ def evaluate(
 
 
 def test_member_day_doubles_and_says_so() -> None:
-    points, trace, awards = evaluate(campaign("member-day", Multiply(factor="2"), schedule=MEMBER_DAY))
+    points, trace, awards = evaluate(
+        campaign("member-day", Multiply(factor="2"), schedule=MEMBER_DAY)
+    )
     assert points == 24
     assert "+ member-day: x2 -> 24 (+12 points)" in trace
     assert [a.award.campaign for a in awards] == ["member-day"]
@@ -304,8 +311,13 @@ def test_an_exclusive_campaign_stops_those_after_it_by_priority() -> None:
 
 def test_an_exclusive_campaign_that_does_not_apply_stops_nothing() -> None:
     points, _, _ = evaluate(
-        campaign("vip", Multiply(factor="2"), priority=1, stacking="exclusive",
-                 audience=Audience(tiers={"gold"})),
+        campaign(
+            "vip",
+            Multiply(factor="2"),
+            priority=1,
+            stacking="exclusive",
+            audience=Audience(tiers={"gold"}),
+        ),
         campaign("bonus", Bonus(points=5)),
     )
     assert points == 17

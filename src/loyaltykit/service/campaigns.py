@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from loyaltykit.domain.campaigns import BudgetView, CampaignReport, RepeatRate
+from loyaltykit.domain.campaigns import Budget, BudgetView, CampaignReport, RepeatRate
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.draws import (
     ALGORITHM,
@@ -165,13 +165,15 @@ class CampaignWork(Pipeline):
         raise UnknownCampaign(campaign_id, tuple(c.id for c in self.program.campaigns))
 
     def campaign_budget(self, campaign_id: str) -> BudgetView:
-        """What the campaign's budget allows, what it has given, what is left."""
+        """What the campaign's budget allows, what it has given, what is left (read
+        from the shared counter the events take from)."""
         campaign = self.campaign(campaign_id)
-        with self._unit() as uow:
-            spent = uow.counters.value(f"campaign:{campaign.id}:points")
         budget = campaign.budget
-        if budget is None:
+        if budget is None:  # nothing counted centrally: add up the participants
+            spent = sum(p["points"] for p in self.participants(campaign.id).values())
             return BudgetView(campaign=campaign.id, limit=None, spent=spent, left=None)
+        with self._unit() as uow:
+            spent = uow.counters.value(Budget.counter(campaign.id))
         return BudgetView(
             campaign=campaign.id,
             limit=budget.limit,
