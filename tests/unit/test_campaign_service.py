@@ -101,7 +101,7 @@ def test_no_budget_means_no_limit_and_unknown_campaigns_are_named() -> None:
     buy(loyalty, "a", "120", "p1")
     view = loyalty.campaign_budget("member-day")
     assert (view.limit, view.spent, view.left, view.cost) == (None, 12, None, None)
-    with pytest.raises(UnknownCampaign, match="'spring'.*member-day"):
+    with pytest.raises(UnknownCampaign, match=r"'spring'.*member-day"):
         loyalty.campaign_budget("spring")
 
 

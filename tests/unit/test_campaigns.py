@@ -35,6 +35,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2026, 1, 1, tzinfo=SHANGHAI)
 MEMBER_DAY = Schedule(start=START, recurrence="FREQ=MONTHLY;BYMONTHDAY=8")
 ALWAYS = Schedule(start=START)
+MAY_8 = datetime(2026, 5, 8, 12, tzinfo=SHANGHAI)
 
 
 def local(*parts: int, zone: ZoneInfo = SHANGHAI) -> datetime:
@@ -231,7 +232,7 @@ def evaluate(
     amount: str = "120",
     tier: str | None = None,
     counters: dict[str, int] | None = None,
-    at: datetime = local(2026, 5, 8, 12),
+    at: datetime = MAY_8,
     rules: tuple[object, ...] = (BASE,),
 ) -> tuple[int, str, tuple[CampaignAward, ...]]:
     program = Program(timezone="Asia/Shanghai", rules=rules, campaigns=campaigns)  # type: ignore[arg-type]

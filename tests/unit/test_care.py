@@ -170,7 +170,8 @@ def test_the_worklist_shows_open_actions_in_order_until_completed() -> None:
     ]
     done = service.complete_care("ann", "birthday:2026", at=at, idempotency_key="call-ann")
     assert done.id == "birthday:2026"
-    assert [(a.customer_id, a.kind) for a in service.care_actions(at)][0] == ("bob", "birthday")
+    first = service.care_actions(at)[0]
+    assert (first.customer_id, first.kind) == ("bob", "birthday")
     again = service.complete_care("ann", "birthday:2026", at=at, idempotency_key="call-ann")
     assert again == done
     with pytest.raises(NotFound, match="no care action 'birthday:1999'"):
