@@ -58,6 +58,8 @@ from loyaltykit.values import (
 
 __all__ = ["EventCommands"]
 
+_KEPT_PERIODS = 62  # two months of daily counters: events may arrive that late
+
 
 class EventCommands(PointCommands):
     """Events through the policy engine: purchases, custom events, quotes, refunds."""
@@ -348,11 +350,13 @@ class EventCommands(PointCommands):
                     continue
                 if (effect.customer_id or customer_id) != owner:
                     continue
-                # a cap only reads its current period: older periods of it can go
-                prefix = effect.key.rsplit(":", 1)[0] + ":"
-                for key in [k for k in counters if k.startswith(prefix) and k != effect.key]:
-                    del counters[key]
                 counters[effect.key] = counters.get(effect.key, 0) + effect.amount
+                # a cap or limit reads the period of its event: keep the latest periods
+                # (period keys sort by time), so a late event still finds its own
+                prefix = effect.key.rsplit(":", 1)[0] + ":"
+                periods = sorted(k for k in counters if k.startswith(prefix))
+                for key in periods[:-_KEPT_PERIODS]:
+                    del counters[key]
             activity["counters"] = counters
             if owner == customer_id and isinstance(event, Purchase):
                 activity["purchases"] = activity.get("purchases", 0) + 1
