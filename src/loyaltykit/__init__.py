@@ -7,7 +7,20 @@ Everything importable from here is the public API; everything else may change.
 
 from loyaltykit import errors
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.domain.campaigns import (
+    Bonus,
+    Budget,
+    DrawEntries,
+    MemberLimit,
+    Multiply,
+    RewardGrant,
+    Schedule,
+    SpendBonus,
+    TierCredits,
+)
+from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.draws import DrawEntry, DrawResult
 from loyaltykit.domain.ledger import (
     Account,
     Command,
@@ -30,6 +43,7 @@ from loyaltykit.outcomes import (
     StatementLine,
     TierView,
 )
+from loyaltykit.policy.campaigns import Audience, Campaign
 from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
 from loyaltykit.service import Loyalty
@@ -40,14 +54,24 @@ from loyaltykit.values import Money, Points, points_for
 
 __all__ = [
     "Account",
+    "Audience",
     "Balance",
+    "Bonus",
+    "Budget",
+    "Campaign",
     "Capabilities",
+    "CareAction",
+    "CareConfig",
+    "CareTrigger",
     "Command",
     "CustomEvent",
     "Customer",
     "CustomerState",
     "CustomerStatus",
     "Decision",
+    "DrawEntries",
+    "DrawEntry",
+    "DrawResult",
     "DueReport",
     "Entry",
     "EntryKind",
@@ -55,8 +79,10 @@ __all__ = [
     "Lot",
     "LotChange",
     "Loyalty",
+    "MemberLimit",
     "MemoryStorage",
     "Money",
+    "Multiply",
     "Override",
     "PointType",
     "Points",
@@ -71,12 +97,16 @@ __all__ = [
     "Receipt",
     "RefundPolicy",
     "Requirement",
+    "RewardGrant",
+    "Schedule",
     "SettlementReport",
+    "SpendBonus",
     "Statement",
     "StatementLine",
     "Storage",
     "Tier",
     "TierChange",
+    "TierCredits",
     "TierLadder",
     "TierStatus",
     "TierView",
