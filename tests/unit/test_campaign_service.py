@@ -188,3 +188,25 @@ def test_rewards_granted_are_counted_in_the_report() -> None:
     report = loyalty.campaign_report("member-day", at=datetime(2026, 5, 9, tzinfo=SHANGHAI))
     assert report.rewards_granted == (("coupon-10", 2),)
     assert report.points_issued == 0 and report.participants == 1
+
+
+def test_a_refund_returns_the_clawed_back_campaign_points_to_the_budget() -> None:
+    loyalty = loyalty_with("a", "b", budget={"points": 20})
+    buy(loyalty, "a", "120", "p1")
+    assert loyalty.campaign_budget("member-day").left == 8
+    after = MEMBER_DAY + timedelta(hours=2)
+    loyalty.refund("a", "p1", amount=Money.of(60, "CNY"), at=after, idempotency_key="r1")
+    assert loyalty.campaign_budget("member-day").spent == 6  # half of the 12 came back
+    assert loyalty.participants("member-day")["a"]["points"] == 6
+    loyalty.refund("a", "p1", at=after, idempotency_key="r2")  # the rest
+    assert loyalty.campaign_budget("member-day").spent == 0
+    assert loyalty.balance("a").available == 0
+    assert buy(loyalty, "b", "200", "p2").balance.available == 40  # type: ignore[attr-defined]
+
+
+def test_points_already_spent_are_not_returned_to_the_budget() -> None:
+    loyalty = loyalty_with("a", budget={"points": 20})
+    buy(loyalty, "a", "120", "p1")
+    loyalty.redeem_points("a", 24, at=MEMBER_DAY, idempotency_key="spend")
+    loyalty.refund("a", "p1", at=MEMBER_DAY + timedelta(hours=1), idempotency_key="r1")
+    assert loyalty.campaign_budget("member-day").spent == 12  # the cost was incurred

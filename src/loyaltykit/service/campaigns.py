@@ -29,6 +29,7 @@ from loyaltykit.domain.draws import (
     draw_to_record,
     entries_digest,
 )
+from loyaltykit.domain.ledger import Entry
 from loyaltykit.domain.records import metrics_from_record
 from loyaltykit.errors import InvalidArgument, UnknownCampaign
 from loyaltykit.policy.campaigns import Campaign
@@ -46,7 +47,7 @@ from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, aware, identifier, points_amount
 
-__all__ = ["PARTICIPANT", "CampaignWork", "campaign_owner", "fund_awards"]
+__all__ = ["PARTICIPANT", "CampaignWork", "campaign_owner", "fund_awards", "give_back"]
 
 PARTICIPANT = "participant"
 DRAW = "draw"
@@ -114,6 +115,33 @@ def fund_awards(
             effects.append(CounterIncrement(key=award.points_key, amount=granted))
         _participate(uow, award.campaign, customer_id, granted, award.entries, award.rewards, at)
     return attrs.evolve(decision, effects=tuple(effects), trace=tuple(trace))
+
+
+def give_back(uow: UnitOfWork, entry: Entry) -> None:
+    """After a refund clawed back (part of) a campaign's points (``entry`` is the
+    campaign's earn entry), return what was clawed back to the campaign's budget and
+    take it off the member's participation, so the budget and the report count only
+    points the member kept."""
+    rules = str(dict(entry.metadata).get("rules", ""))
+    if not rules.startswith("campaign:") or "," in rules:
+        return
+    campaign = rules.removeprefix("campaign:")
+    reversals = uow.ledger.reversals_of(entry.customer_id, entry.id)
+    if not reversals:  # pragma: no cover - called right after a reversal
+        return
+    last = reversals[-1]
+    clawed = -(last.amount + last.pending_delta)
+    if clawed <= 0:
+        return
+    counter = Budget.counter(campaign)
+    if uow.counters.value(counter) > 0:
+        uow.counters.restore(counter, clawed)
+    owner = campaign_owner(campaign)
+    found = uow.records.get(owner, PARTICIPANT, entry.customer_id)
+    if found is not None:
+        document = dict(found.document)
+        document["points"] = max(0, document["points"] - clawed)
+        uow.records.put(owner, PARTICIPANT, entry.customer_id, document)
 
 
 def _participate(
