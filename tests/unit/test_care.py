@@ -182,3 +182,65 @@ def test_a_program_without_care_produces_none() -> None:
     service = Loyalty()
     service.enroll("a", at=ENROLLED, idempotency_key="e")
     assert service.run_due(datetime(2027, 1, 1, tzinfo=SHANGHAI)).care == ()
+
+
+def tiered(**extra: object) -> Program:
+    return Program.from_dict(
+        {
+            "timezone": "Asia/Shanghai",
+            "rules": [{"id": "base", "kind": "base_rate", "per": "10"}],
+            "tiers": {
+                "levels": [
+                    {"code": "member", "rank": 0},
+                    {
+                        "code": "gold",
+                        "rank": 1,
+                        "requirements": [{"metric": "spend", "at_least": "1000"}],
+                    },
+                ]
+            },
+            **extra,
+        }
+    )
+
+
+def test_a_member_reaching_a_top_tier_is_welcomed_once() -> None:
+    program = tiered(care={"welcome": {"tiers": ["gold"], "gift": "welcome-pack", "points": 30}})
+    service = Loyalty(program)
+    service.enroll("vip", at=ENROLLED, idempotency_key="e")
+    at = datetime(2026, 4, 2, 15, tzinfo=SHANGHAI)
+    service.record_purchase(
+        "vip", Purchase(amount=Money.of(1200, "CNY")), at=at, idempotency_key="big"
+    )
+    assert service.tier("vip", at=at).effective == "gold"
+    care = service.run_due(at + timedelta(days=1)).care
+    assert [(a.id, a.gift, a.points) for a in care] == [
+        ("welcome:gold:2026-04-02", "welcome-pack", 30)
+    ]
+    assert care[0].detail == "new gold member (from member)"
+    assert service.balance("vip").available == 120 + 30
+    assert service.run_due(at + timedelta(days=2)).care == ()
+
+
+def test_campaign_audiences_name_tiers_of_the_ladder() -> None:
+    campaign = {
+        "id": "gold-week",
+        "schedule": {"start": "2026-01-01T00:00:00+08:00"},
+        "audience": {"tiers": ["platinum"]},
+        "effects": [{"kind": "bonus", "points": 5}],
+    }
+    with pytest.raises(InvalidArgument, match=r"\['platinum'\] are not tiers of the program"):
+        tiered(campaigns=[campaign])
+    campaign["audience"] = {"tiers": ["gold"]}
+    program = tiered(campaigns=[campaign])
+    service = Loyalty(program)
+    service.enroll("m", at=ENROLLED, idempotency_key="e")
+    at = datetime(2026, 4, 2, tzinfo=SHANGHAI)
+    first = service.record_purchase(
+        "m", Purchase(amount=Money.of(1000, "CNY")), at=at, idempotency_key="p1"
+    )
+    assert "- gold-week: audience: tier member not in ['gold']" in first.explanation
+    second = service.record_purchase(
+        "m", Purchase(amount=Money.of(10, "CNY")), at=at, idempotency_key="p2"
+    )
+    assert "+ gold-week: +5 points" in second.explanation  # upgraded by the first purchase

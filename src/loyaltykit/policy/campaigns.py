@@ -130,8 +130,13 @@ class Campaign:
         )
 
 
-def checked_campaigns(campaigns: Iterable[Campaign], point_types: Iterable[str]) -> None:
-    """Refuse duplicate campaign ids and effects on undeclared point types."""
+def checked_campaigns(
+    campaigns: Iterable[Campaign],
+    point_types: Iterable[str],
+    tiers: Iterable[str] | None = None,
+) -> None:
+    """Refuse duplicate campaign ids, effects on undeclared point types and, when the
+    program has a tier ladder, audiences naming tiers it does not have."""
     campaigns = tuple(campaigns)
     ids = [campaign.id for campaign in campaigns]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -144,6 +149,12 @@ def checked_campaigns(campaigns: Iterable[Campaign], point_types: Iterable[str])
             raise InvalidArgument(
                 f"campaigns[{campaign.id}]: point types {unknown} are not declared "
                 f"(point types: {sorted(codes)})"
+            )
+        missing = sorted(campaign.audience.tiers - set(tiers or campaign.audience.tiers))
+        if missing:
+            raise InvalidArgument(
+                f"campaigns[{campaign.id}].audience.tiers: {missing} are not tiers of the "
+                f"program (tiers: {sorted(tiers or ())})"
             )
 
 

@@ -130,7 +130,8 @@ class Program:
                         f"{kind}[{index}].point_type: {point_type!r} is not declared "
                         f"(point types: {sorted(codes)})"
                     )
-        checked_campaigns(self.campaigns, codes)
+        ladder = None if self.tiers is None else [tier.code for tier in self.tiers.tiers]
+        checked_campaigns(self.campaigns, codes, ladder)
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
 
