@@ -58,9 +58,9 @@ def test_the_budget_cuts_the_award_to_what_is_left_and_the_receipt_says_so() -> 
     assert loyalty.campaign_budget("member-day").left == 8
     second = buy(loyalty, "b", "120", "p2")
     assert second.balance.available == 12 + 8  # type: ignore[attr-defined]
-    assert "member-day: budget 20 8 left -> cut from 12 to 8" in second.explanation  # type: ignore[attr-defined]
+    assert "member-day: budget of 20 has 8 left -> cut from 12 to 8" in second.explanation  # type: ignore[attr-defined]
     third = buy(loyalty, "b", "120", "p3")
-    assert "member-day: budget 20 spent -> cut from 12 to 0" in third.explanation  # type: ignore[attr-defined]
+    assert "member-day: budget of 20 spent -> cut from 12 to 0" in third.explanation  # type: ignore[attr-defined]
     budget = loyalty.campaign_budget("member-day")
     assert (budget.limit, budget.spent, budget.left) == (20, 20, 0)
     assert budget.cost == Money.of("0.20", "CNY")

@@ -96,12 +96,12 @@ def fund_awards(
                 award.budget_counter, wanted, limit=award.budget_limit, partial=True
             )
             if granted < wanted:
-                left = "spent" if granted == 0 else f"{granted} left"
+                left = "spent" if granted == 0 else f"has {granted} left"
                 trace.append(
                     TraceLine(
                         rule=f"campaign:{award.campaign}",
                         matched=granted > 0,
-                        detail=f"{award.campaign}: budget {award.budget_limit} {left} -> "
+                        detail=f"{award.campaign}: budget of {award.budget_limit} {left} -> "
                         f"cut from {wanted} to {granted}",
                     )
                 )
