@@ -6,6 +6,9 @@ Everything importable from here is the public API; everything else may change.
 """
 
 from loyaltykit import errors
+from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
+from loyaltykit.analytics.liability import PointsLiability
+from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.campaigns import (
     Bonus,
@@ -21,6 +24,7 @@ from loyaltykit.domain.campaigns import (
 from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.draws import DrawEntry, DrawResult
+from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import (
     Account,
     Command,
@@ -63,12 +67,15 @@ __all__ = [
     "CareAction",
     "CareConfig",
     "CareTrigger",
+    "ChurnPolicy",
+    "ChurnWarning",
     "Command",
     "CustomEvent",
     "Customer",
     "CustomerState",
     "CustomerStatus",
     "Decision",
+    "DomainEvent",
     "DrawEntries",
     "DrawEntry",
     "DrawResult",
@@ -87,6 +94,7 @@ __all__ = [
     "PointType",
     "Points",
     "PointsLedger",
+    "PointsLiability",
     "PolicyEngine",
     "Posting",
     "Profile",
@@ -98,7 +106,10 @@ __all__ = [
     "RefundPolicy",
     "Requirement",
     "RewardGrant",
+    "RfmScore",
     "Schedule",
+    "SegmentPolicy",
+    "Segmentation",
     "SettlementReport",
     "SpendBonus",
     "Statement",
@@ -111,6 +122,7 @@ __all__ = [
     "TierStatus",
     "TierView",
     "UnitOfWork",
+    "ValueClass",
     "Window",
     "errors",
     "open_storage",
