@@ -210,3 +210,15 @@ def test_points_already_spent_are_not_returned_to_the_budget() -> None:
     loyalty.redeem_points("a", 24, at=MEMBER_DAY, idempotency_key="spend")
     loyalty.refund("a", "p1", at=MEMBER_DAY + timedelta(hours=1), idempotency_key="r1")
     assert loyalty.campaign_budget("member-day").spent == 12  # the cost was incurred
+
+
+def test_a_draw_is_a_domain_event_of_the_campaign_when_the_outbox_is_on() -> None:
+    loyalty = Loyalty(program(), outbox=True)
+    at = datetime(2026, 6, 1, tzinfo=SHANGHAI)
+    entries = [DrawEntry(holder="x"), DrawEntry(holder="y")]
+    result = loyalty.draw(
+        "member-day", winners=1, entries=entries, seed="s", at=at, idempotency_key="d"
+    )
+    (event,) = loyalty.pending_events()
+    assert (event.customer_id, event.type) == ("campaign:member-day", "draw")
+    assert event.payload["winners"] == list(result.winners)

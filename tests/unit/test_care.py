@@ -244,3 +244,15 @@ def test_campaign_audiences_name_tiers_of_the_ladder() -> None:
         "m", Purchase(amount=Money.of(10, "CNY")), at=at, idempotency_key="p2"
     )
     assert "+ gold-week: +5 points" in second.explanation  # upgraded by the first purchase
+
+
+def test_care_actions_are_domain_events_when_the_outbox_is_on() -> None:
+    service = Loyalty(loyalty().program, outbox=True)
+    service.enroll(
+        "ann", at=ENROLLED, idempotency_key="e", profile=Profile(birthday=date(1990, 6, 1))
+    )
+    service.run_due(datetime(2026, 6, 2, tzinfo=SHANGHAI))
+    events = [event for event in service.pending_events() if event.type == "care"]
+    assert [(e.customer_id, [a["id"] for a in e.payload["actions"]]) for e in events] == [
+        ("ann", ["birthday:2026", "inactive:2025-03-10"])
+    ]

@@ -98,13 +98,11 @@ class CareWork(Pipeline):
                     for action in actions:
                         if action.points:
                             self._credit_care(uow, action, at)
-                        uow.records.put(
-                            customer_id,
-                            CARE,
-                            action.id,
-                            care_to_record(action),
-                            due_at=action.due_at,
-                        )
+                        record = care_to_record(action)
+                        uow.records.put(customer_id, CARE, action.id, record, due_at=action.due_at)
+                    if actions:  # one domain event per member and run, when the outbox is on
+                        payload = {"actions": [care_to_record(action) for action in actions]}
+                        self._emit(uow, customer_id, "care", at, None, payload)
                     uow.commit()
                     return actions
             except ConcurrencyConflict:
