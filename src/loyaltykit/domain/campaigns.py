@@ -22,7 +22,7 @@ True
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 from typing import Any
@@ -114,8 +114,9 @@ def _period(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
 
 
 @lru_cache(maxsize=256)
-def _occurrences(recurrence: str, dtstart: datetime) -> rrule:
-    # cached per (rule, local start): the rrule object caches the occurrences it walked
+def _occurrences(recurrence: str, start: datetime, zone: tzinfo | None = None) -> rrule:
+    # cached per (rule, start, zone): the rrule object caches the occurrences it walked
+    dtstart = start if zone is None else _naive_local(start, zone)
     found = rrulestr(recurrence, dtstart=dtstart, cache=True)
     if not isinstance(found, rrule):
         raise InvalidArgument(f"schedule.recurrence: {recurrence!r} must be a single RRULE")
@@ -144,6 +145,23 @@ def _duration(_instance: Any, _attribute: Any, value: Any) -> None:
         raise InvalidArgument(f"schedule.duration: {value!r} must be a positive duration")
 
 
+def _span(duration: relativedelta) -> timedelta | None:
+    """``duration`` as a fixed timedelta when it has no months or years (the usual
+    case: adding a timedelta is many times cheaper than adding a relativedelta)."""
+    if duration.years or duration.months or duration.weekday is not None:
+        return None
+    absolute = ("year", "month", "day", "hour", "minute", "second", "microsecond")
+    if any(getattr(duration, name) is not None for name in absolute):
+        return None
+    return timedelta(
+        days=duration.days,
+        hours=duration.hours,
+        minutes=duration.minutes,
+        seconds=duration.seconds,
+        microseconds=duration.microseconds,
+    )
+
+
 def _naive_local(at: datetime, zone: tzinfo) -> datetime:
     # rrules run on local wall time, so "the 8th" stays the 8th across DST changes
     return at.astimezone(zone).replace(tzinfo=None)
@@ -167,7 +185,10 @@ class Schedule:
         factory=lambda: relativedelta(days=1), validator=_duration
     )
 
+    _length: timedelta | None = attrs.field(init=False, repr=False, eq=False, default=None)
+
     def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_length", _span(self.duration))
         if self.end is not None and self.end <= self.start:
             raise InvalidArgument(
                 f"schedule.end: {self.end.isoformat()} is not after start {self.start.isoformat()}"
@@ -182,9 +203,10 @@ class Schedule:
         if self.recurrence is None:
             return None
         local = _naive_local(at, zone)
-        rule = _occurrences(self.recurrence, _naive_local(self.start, zone))
+        rule = _occurrences(self.recurrence, self.start, zone)
         began = rule.before(local, inc=True)
-        if began is None or local >= began + self.duration:
+        length = self.duration if self._length is None else self._length
+        if began is None or local >= began + length:
             return f"not an occurrence of {self.recurrence}"
         return None
 
@@ -194,7 +216,7 @@ class Schedule:
         if self.recurrence is None:
             inside = after <= self.start < until
             return [self.start.astimezone(zone)] if inside else []
-        rule = _occurrences(self.recurrence, _naive_local(self.start, zone))
+        rule = _occurrences(self.recurrence, self.start, zone)
         found = rule.between(_naive_local(after, zone), _naive_local(until, zone), inc=True)
         instants = [moment.replace(tzinfo=zone) for moment in found]
         return [
