@@ -99,9 +99,8 @@ def main() -> None:
     for count in (0, 1, 8):
         print(f"engine, {count} campaigns: {engine_rate(count, events):>9,.0f} events/s")
     for count in (0, 1):
-        print(
-            f"memory facade, {count} campaigns: {facade_rate(None, count, events // 5):>7,.0f} purchases/s"
-        )
+        rate = facade_rate(None, count, events // 5)
+        print(f"memory facade, {count} campaigns: {rate:>7,.0f} purchases/s")
     with tempfile.TemporaryDirectory() as folder:
         for count in (0, 1):
             url = f"sqlite:///{Path(folder) / f'bench-{count}.db'}"
