@@ -222,3 +222,23 @@ def test_a_draw_is_a_domain_event_of_the_campaign_when_the_outbox_is_on() -> Non
     (event,) = loyalty.pending_events()
     assert (event.customer_id, event.type) == ("campaign:member-day", "draw")
     assert event.payload["winners"] == list(result.winners)
+
+
+def test_a_campaign_dropped_by_a_later_program_version_can_still_be_reported() -> None:
+    from loyaltykit import ProgramVersion, ProgramVersions
+
+    later = Program.from_dict(
+        {"timezone": "Asia/Shanghai", "rules": [{"id": "base", "kind": "base_rate", "per": "10"}]}
+    )
+    versions = ProgramVersions(
+        (
+            ProgramVersion(valid_from=datetime(2026, 1, 1, tzinfo=SHANGHAI), program=program()),
+            ProgramVersion(valid_from=datetime(2026, 5, 9, tzinfo=SHANGHAI), program=later),
+        )
+    )
+    loyalty = Loyalty(versions)
+    loyalty.enroll("a", at=MEMBER_DAY, idempotency_key="e-a")
+    assert buy(loyalty, "a", "120", "p1").balance.available == 24  # type: ignore[attr-defined]
+    june = datetime(2026, 6, 8, 12, tzinfo=SHANGHAI)
+    assert buy(loyalty, "a", "120", "p2", at=june).balance.available == 36  # type: ignore[attr-defined]
+    assert loyalty.campaign_budget("member-day").spent == 12

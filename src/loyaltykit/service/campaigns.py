@@ -186,11 +186,15 @@ class CampaignWork(Pipeline):
     seed_source: Callable[[], str] = staticmethod(lambda: secrets.token_hex(16))
 
     def campaign(self, campaign_id: str) -> Campaign:
-        """The campaign ``campaign_id`` of the newest program version."""
-        for campaign in self.program.campaigns:
-            if campaign.id == campaign_id:
-                return campaign
-        raise UnknownCampaign(campaign_id, tuple(c.id for c in self.program.campaigns))
+        """The campaign ``campaign_id`` as the newest program version that has it
+        declares it (a campaign dropped from the program can still be reported on)."""
+        known: list[str] = []
+        for version in reversed(self.versions.versions):
+            for campaign in version.program.campaigns:
+                if campaign.id == campaign_id:
+                    return campaign
+                known.append(campaign.id)
+        raise UnknownCampaign(campaign_id, tuple(sorted(set(known))))
 
     def campaign_budget(self, campaign_id: str) -> BudgetView:
         """What the campaign's budget allows, what it has given, what is left (read
