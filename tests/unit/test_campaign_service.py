@@ -242,3 +242,61 @@ def test_a_campaign_dropped_by_a_later_program_version_can_still_be_reported() -
     june = datetime(2026, 6, 8, 12, tzinfo=SHANGHAI)
     assert buy(loyalty, "a", "120", "p2", at=june).balance.available == 36  # type: ignore[attr-defined]
     assert loyalty.campaign_budget("member-day").spent == 12
+
+
+def test_tier_credits_cut_by_the_budget_do_not_count_towards_the_tier() -> None:
+    def tiered(budget: int) -> Loyalty:
+        program = Program.from_dict(
+            {
+                "timezone": "Asia/Shanghai",
+                "rules": [
+                    {"id": "base", "kind": "base_rate", "per": "10"},
+                    {"id": "credits", "kind": "base_rate", "per": "10", "point_type": "tier"},
+                ],
+                "tiers": {
+                    "levels": [
+                        {"code": "member", "rank": 0},
+                        {
+                            "code": "gold",
+                            "rank": 1,
+                            "requirements": [
+                                {
+                                    "metric": "qualifying_points",
+                                    "at_least": "100",
+                                    "window": {"kind": "all_time"},
+                                }
+                            ],
+                        },
+                    ]
+                },
+                "campaigns": [
+                    {
+                        "id": "double-credits",
+                        "schedule": {"start": "2026-05-01T00:00:00+08:00"},
+                        "effects": [{"kind": "tier_credits"}],
+                        "budget": {"points": budget},
+                    }
+                ],
+            }
+        )
+        loyalty = Loyalty(program)
+        loyalty.enroll("a", at=MEMBER_DAY, idempotency_key="e-a")
+        return loyalty
+
+    rich = tiered(budget=1000)
+    rich.record_purchase(
+        "a", Purchase(amount=Money.of(600, "CNY")), at=MEMBER_DAY, idempotency_key="p"
+    )
+    assert rich.tier("a", at=MEMBER_DAY).effective == "gold"  # 60 + 60 credits
+    poor = tiered(budget=30)
+    receipt = poor.record_purchase(
+        "a", Purchase(amount=Money.of(600, "CNY")), at=MEMBER_DAY, idempotency_key="p"
+    )
+    assert poor.balance("a", point_type="tier").available == 90
+    assert poor.tier("a", at=MEMBER_DAY).effective == "member"  # 90 < 100
+    assert "tier member -> gold" not in receipt.explanation
+    assert "budget of 30 has 30 left -> cut from 60 to 30" in receipt.explanation
+    poor.record_purchase(
+        "a", Purchase(amount=Money.of(100, "CNY")), at=MEMBER_DAY, idempotency_key="q"
+    )
+    assert poor.tier("a", at=MEMBER_DAY).effective == "gold"  # 90 + 10: the metric is exact

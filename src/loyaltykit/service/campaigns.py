@@ -36,12 +36,17 @@ from loyaltykit.policy.campaigns import Campaign
 from loyaltykit.policy.engine import (
     CampaignAward,
     CounterIncrement,
+    CustomerState,
     Decision,
     Earn,
     Effect,
+    MetricSample,
     ReferralReward,
+    TierUpdate,
     TraceLine,
+    tier_upgrade,
 )
+from loyaltykit.policy.program import Program
 from loyaltykit.service.pipeline import METRICS, Pipeline
 from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
@@ -70,13 +75,24 @@ def _cut(earns: Iterable[Earn], granted: int) -> list[Earn]:
 
 
 def fund_awards(
-    uow: UnitOfWork, decision: Decision, customer_id: CustomerId, at: datetime
+    uow: UnitOfWork,
+    decision: Decision,
+    customer_id: CustomerId,
+    at: datetime,
+    *,
+    program: Program | None = None,
+    state: CustomerState | None = None,
 ) -> Decision:
     """The decision with every campaign award paid from its budget: plain ``Earn`` and
     ``CounterIncrement`` effects, cut to what the budget has left (the trace says so),
-    the participation recorded. Referral rewards are recorded for the leaderboard."""
+    the participation recorded. Referral rewards are recorded for the leaderboard.
+
+    With the ``program`` and the member's ``state``, tier credits a budget cut are taken
+    out of the qualifying metric and the tier upgrade is decided again without them.
+    """
     effects: list[Effect] = []
     trace = list(decision.trace)
+    short = 0  # qualifying points the budgets cut
     for effect in decision.effects:
         if isinstance(effect, ReferralReward):
             uow.records.put(
@@ -106,6 +122,10 @@ def fund_awards(
                     )
                 )
         earns = _cut(effect.earns, granted)
+        if program is not None:
+            qualifying = program.qualifying_points
+            short += sum(e.points for e in effect.earns if e.point_type == qualifying)
+            short -= sum(e.points for e in earns if e.point_type == qualifying)
         if not earns and not award.rewards and not award.entries:
             continue
         effects.extend(earns)
@@ -114,7 +134,48 @@ def fund_awards(
         if award.points_key is not None and granted:
             effects.append(CounterIncrement(key=award.points_key, amount=granted))
         _participate(uow, award.campaign, customer_id, granted, award.entries, award.rewards, at)
+    if short and program is not None and state is not None:
+        effects, trace = _requalified(program, state, customer_id, at, effects, trace, short)
     return attrs.evolve(decision, effects=tuple(effects), trace=tuple(trace))
+
+
+def _requalified(
+    program: Program,
+    state: CustomerState,
+    customer_id: CustomerId,
+    at: datetime,
+    effects: list[Effect],
+    trace: list[TraceLine],
+    short: int,
+) -> tuple[list[Effect], list[TraceLine]]:
+    """The effects and trace with ``short`` qualifying points taken out of the metric
+    sample, and the tier upgrade decided again on what was really granted."""
+    kept: list[Effect] = []
+    samples: list[MetricSample] = []
+    for effect in effects:
+        if isinstance(effect, TierUpdate):
+            continue
+        if isinstance(effect, MetricSample) and effect.customer_id == customer_id:
+            if effect.metric == "qualifying_points":
+                effect = attrs.evolve(effect, value=effect.value - short)
+                if effect.value <= 0:
+                    continue
+            samples.append(effect)
+        kept.append(effect)
+    lines = [line for line in trace if line.rule != "tiers"]
+    if program.tiers is not None:
+        update = tier_upgrade(program, state, samples, at)
+        if update is not None:
+            kept.append(update)
+            lines.extend(
+                TraceLine(
+                    rule="tiers",
+                    matched=True,
+                    detail=f"tier {change.from_tier} -> {change.to_tier}: {change.reason}",
+                )
+                for change in update.changes
+            )
+    return kept, lines
 
 
 def give_back(uow: UnitOfWork, entry: Entry) -> None:

@@ -301,7 +301,9 @@ class EventCommands(PointCommands):
                 activity = uow.state.get(referrer, ACTIVITY) or {}
                 state = attrs.evolve(state, referrer_counters=activity.get("counters", {}))
             decision = self.engine.evaluate(program, state, event, command.at)
-            decision = fund_awards(uow, decision, customer_id, command.at)
+            decision = fund_awards(
+                uow, decision, customer_id, command.at, program=program, state=state
+            )
             written: list[Entry] = []
             touched: dict[tuple[CustomerId, str], Account] = {}
             for effect in decision.effects:
