@@ -187,6 +187,52 @@ class Award:
 Note = tuple[str, bool, str]
 
 
+@attrs.frozen(kw_only=True)
+class _Gift:
+    """What a campaign's effects add up to for one event, and the trace's words."""
+
+    points: dict[str, int]
+    rewards: tuple[tuple[str, int], ...]
+    entries: int
+    parts: tuple[str, ...]
+
+
+def _gift(
+    campaign: Campaign,
+    event: Event,
+    earned: Mapping[str, int],
+    base: Mapping[str, int],
+    rounding: str,
+) -> _Gift:
+    spent = event.amount if isinstance(event, Purchase) else None
+    points: dict[str, int] = {}
+    parts: list[str] = []
+    rewards: list[tuple[str, int]] = []
+    entries = 0
+    for effect in campaign.effects:
+        if isinstance(effect, RewardGrant):
+            rewards.append((effect.reward, effect.quantity))
+            parts.append(effect.describe())
+            continue
+        if isinstance(effect, DrawEntries):
+            entries += effect.entries(spent)
+            parts.append(f"{effect.describe()} -> {entries}")
+            continue
+        if isinstance(effect, Multiply):
+            basis = (earned if campaign.basis == "total" else base).get(effect.point_type, 0)
+            extra = effect.extra(basis, rounding)
+            parts.append(f"{effect.describe()} -> {basis + extra} (+{extra} {effect.point_type})")
+        elif isinstance(effect, SpendBonus):
+            extra = effect.extra(spent)
+            parts.append(f"{effect.describe()} -> +{extra} {effect.point_type}")
+        else:
+            extra = effect.points
+            parts.append(f"{effect.describe()} {effect.point_type}")
+        if extra > 0:
+            points[effect.point_type] = points.get(effect.point_type, 0) + extra
+    return _Gift(points=points, rewards=tuple(rewards), entries=entries, parts=tuple(parts))
+
+
 def campaign_awards(
     campaigns: Iterable[Campaign],
     *,
@@ -204,9 +250,7 @@ def campaign_awards(
     ``earned`` is what the base rules earned per point type (after caps), ``base`` what
     their additive rules earned; ``counters`` are the member's stored counters.
     """
-    at: datetime = context["at"]
-    zone = at.tzinfo
-    assert zone is not None
+    at: datetime = context["at"]  # local, in the program's time zone
     awards: list[Award] = []
     notes: list[Note] = []
     exclusive: str | None = None
@@ -215,61 +259,25 @@ def campaign_awards(
         if event.type not in campaign.events:
             continue
         name = campaign.id
-        if exclusive is not None:
-            notes.append((name, False, f"{name}: not stacked: {exclusive} is exclusive"))
-            continue
-        why = campaign.schedule.inactive(at, zone)
+        why = (
+            f"not stacked: {exclusive} is exclusive"
+            if exclusive is not None
+            else _refusal(campaign, context, counters, at)
+        )
         if why is not None:
-            notes.append((name, False, f"{name}: not active: schedule {why}"))
+            notes.append((name, False, f"{name}: {why}"))
             continue
-        why = campaign.audience.refusal(context)
-        if why is not None:
-            notes.append((name, False, f"{name}: audience: {why}"))
-            continue
-        times_key = points_key = None
-        room: int | None = None
+        gift = _gift(campaign, event, earned, base, rounding)
+        wanted, parts = gift.points, list(gift.parts)
         limit = campaign.member_limit
-        if limit is not None:
-            times_key, points_key = limit.keys(name, at)
-            if limit.times is not None and counters.get(times_key, 0) >= limit.times:
-                notes.append(
-                    (name, False, f"{name}: member limit: {limit.times} per {limit.period} used")
-                )
-                continue
-            if limit.points is not None:
-                room = max(0, limit.points - counters.get(points_key, 0))
-        spent = event.amount if isinstance(event, Purchase) else None
-        wanted: dict[str, int] = {}
-        parts: list[str] = []
-        rewards: list[tuple[str, int]] = []
-        entries = 0
-        for effect in campaign.effects:
-            if isinstance(effect, Multiply):
-                basis = (earned if campaign.basis == "total" else base).get(effect.point_type, 0)
-                extra = effect.extra(basis, rounding)
-                total = basis + extra
-                parts.append(f"{effect.describe()} -> {total} (+{extra} {effect.point_type})")
-            elif isinstance(effect, SpendBonus):
-                extra = effect.extra(spent)
-                parts.append(f"{effect.describe()} -> +{extra} {effect.point_type}")
-            elif isinstance(effect, RewardGrant):
-                rewards.append((effect.reward, effect.quantity))
-                parts.append(effect.describe())
-                continue
-            elif isinstance(effect, DrawEntries):
-                entries += effect.entries(spent)
-                parts.append(f"{effect.describe()} -> {entries}")
-                continue
-            else:
-                extra = effect.points
-                parts.append(f"{effect.describe()} {effect.point_type}")
-            if extra > 0:
-                wanted[effect.point_type] = wanted.get(effect.point_type, 0) + extra
-        if room is not None:
+        times_key, points_key = (None, None) if limit is None else limit.keys(name, at)
+        if limit is not None and limit.points is not None:
+            assert points_key is not None
+            room = max(0, limit.points - counters.get(points_key, 0))
             wanted, cut = _within(wanted, room)
             if cut:
-                parts.append(f"member limit {limit.points if limit else ''} points -> {room} left")
-        if not wanted and not rewards and not entries:
+                parts.append(f"member limit {limit.points} points per {limit.period}: {room} left")
+        if not wanted and not gift.rewards and not gift.entries:
             notes.append((name, False, f"{name}: gives nothing here ({'; '.join(parts)})"))
             continue
         budget = campaign.budget
@@ -278,8 +286,8 @@ def campaign_awards(
                 campaign=name,
                 customer_id=customer_id,
                 points=tuple(wanted.items()),
-                rewards=tuple(rewards),
-                entries=entries,
+                rewards=gift.rewards,
+                entries=gift.entries,
                 budget_counter=None if budget is None else Budget.counter(name),
                 budget_limit=None if budget is None else budget.limit,
                 point_cost=None if budget is None else budget.point_cost,
@@ -291,6 +299,25 @@ def campaign_awards(
         if campaign.stacking == "exclusive":
             exclusive = name
     return awards, notes
+
+
+def _refusal(
+    campaign: Campaign, context: Mapping[str, Any], counters: Mapping[str, int], at: datetime
+) -> str | None:
+    """Why ``campaign`` does not apply (schedule, audience, member limit), or ``None``."""
+    assert at.tzinfo is not None
+    why = campaign.schedule.inactive(at, at.tzinfo)
+    if why is not None:
+        return f"not active: schedule {why}"
+    why = campaign.audience.refusal(context)
+    if why is not None:
+        return f"audience: {why}"
+    limit = campaign.member_limit
+    if limit is not None and limit.times is not None:
+        times_key, _ = limit.keys(campaign.id, at)
+        if counters.get(times_key, 0) >= limit.times:
+            return f"member limit: {limit.times} per {limit.period} used"
+    return None
 
 
 def _within(wanted: dict[str, int], room: int) -> tuple[dict[str, int], bool]:
