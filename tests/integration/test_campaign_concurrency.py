@@ -44,4 +44,4 @@ def test_processes_never_overspend_a_campaign_budget(database: str) -> None:
         budget = loyalty.campaign_budget("double")
         assert (budget.spent, budget.left) == (campaign_workers.BUDGET, 0)
         participants = loyalty.participants("double")
-        assert sum(p["points"] for p in participants.values()) == campaign_workers.BUDGET
+        assert sum(p.points for p in participants.values()) == campaign_workers.BUDGET

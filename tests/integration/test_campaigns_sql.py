@@ -89,7 +89,7 @@ def test_sql_backends_agree_with_memory(kind: str, request: pytest.FixtureReques
     explanations, budget, people, drawn, _, care, again, worklist, _, board, balances = expected
     assert budget.spent == 30  # type: ignore[attr-defined]
     assert "budget of 30 has 13 left -> cut from 17 to 13" in explanations[1]  # type: ignore[index]
-    assert {m: p["points"] for m, p in people.items()} == {"m0": 17, "m1": 13, "m2": 0}  # type: ignore[attr-defined]
+    assert {m: p.points for m, p in people.items()} == {"m0": 17, "m1": 13, "m2": 0}  # type: ignore[attr-defined]
     assert drawn.winners == drawn.reproduce()  # type: ignore[attr-defined]
     assert len(care) == 4 and again == () and worklist == care  # type: ignore[arg-type]
     assert [(line.referrer, line.referrals, line.points) for line in board] == [("boss", 3, 20)]  # type: ignore[attr-defined]

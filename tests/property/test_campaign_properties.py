@@ -82,7 +82,7 @@ def test_a_budget_is_never_overspent(budget: int, happenings: list[tuple[str, in
     assert given_out == view.spent == min(budget, wanted)
     assert view.left == budget - given_out >= 0
     participants = loyalty.participants("spring")
-    assert sum(p["points"] for p in participants.values()) == given_out
+    assert sum(p.points for p in participants.values()) == given_out
 
 
 @settings(max_examples=60, deadline=None)

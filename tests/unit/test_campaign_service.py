@@ -64,7 +64,7 @@ def test_the_budget_cuts_the_award_to_what_is_left_and_the_receipt_says_so() -> 
     budget = loyalty.campaign_budget("member-day")
     assert (budget.limit, budget.spent, budget.left) == (20, 20, 0)
     assert budget.cost == Money.of("0.20", "CNY")
-    assert loyalty.participants("member-day")["b"]["points"] == 8
+    assert loyalty.participants("member-day")["b"].points == 8
 
 
 def test_campaign_points_are_a_lot_of_their_own_named_after_the_campaign() -> None:
@@ -89,11 +89,11 @@ def test_member_limits_hold_across_purchases() -> None:
         for n in range(4)  # type: ignore[attr-defined]
     ]
     assert gained == [24, 48, 60, 72]  # 12 + 12 extra, then the limit of 2 times
-    assert loyalty.participants("member-day")["a"]["times"] == 2
+    assert loyalty.participants("member-day")["a"].times == 2
     loyalty2 = loyalty_with("a", member_limit={"points": 30, "period": "month"})
     for n in range(4):
         buy(loyalty2, "a", "120", f"p{n}")
-    assert loyalty2.participants("member-day")["a"]["points"] == 30
+    assert loyalty2.participants("member-day")["a"].points == 30
 
 
 def test_no_budget_means_no_limit_and_unknown_campaigns_are_named() -> None:
@@ -197,7 +197,7 @@ def test_a_refund_returns_the_clawed_back_campaign_points_to_the_budget() -> Non
     after = MEMBER_DAY + timedelta(hours=2)
     loyalty.refund("a", "p1", amount=Money.of(60, "CNY"), at=after, idempotency_key="r1")
     assert loyalty.campaign_budget("member-day").spent == 6  # half of the 12 came back
-    assert loyalty.participants("member-day")["a"]["points"] == 6
+    assert loyalty.participants("member-day")["a"].points == 6
     loyalty.refund("a", "p1", at=after, idempotency_key="r2")  # the rest
     assert loyalty.campaign_budget("member-day").spent == 0
     assert loyalty.balance("a").available == 0

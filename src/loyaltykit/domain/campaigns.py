@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
@@ -44,6 +45,7 @@ __all__ = [
     "DrawEntries",
     "MemberLimit",
     "Multiply",
+    "Participation",
     "RepeatRate",
     "RewardGrant",
     "Schedule",
@@ -412,6 +414,33 @@ class Budget:
     def counter(campaign: str) -> str:
         """The shared counter of points given away by ``campaign``."""
         return f"campaign:{campaign}:points"
+
+
+@attrs.frozen(kw_only=True)
+class Participation:
+    """One member's part in a campaign: how many times it applied, the points it gave
+    (net of refunds), draw entries, rewards granted, and the first and last time."""
+
+    customer_id: str
+    times: int
+    points: int
+    entries: int
+    rewards: Mapping[str, int]
+    first_at: datetime
+    last_at: datetime
+
+    @classmethod
+    def from_record(cls, customer_id: str, document: Mapping[str, Any]) -> Participation:
+        """The participation stored as ``document`` (see the campaign service)."""
+        return cls(
+            customer_id=customer_id,
+            times=document["times"],
+            points=document["points"],
+            entries=document["entries"],
+            rewards=dict(document["rewards"]),
+            first_at=datetime.fromisoformat(document["first_at"]),
+            last_at=datetime.fromisoformat(document["last_at"]),
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -11,13 +11,19 @@ the trace, then records the member's participation (owner ``campaign:<id>``, kin
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import attrs
 
-from loyaltykit.domain.campaigns import Budget, BudgetView, CampaignReport, RepeatRate
+from loyaltykit.domain.campaigns import (
+    Budget,
+    BudgetView,
+    CampaignReport,
+    Participation,
+    RepeatRate,
+)
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.draws import (
     ALGORITHM,
@@ -263,7 +269,7 @@ class CampaignWork(Pipeline):
         campaign = self.campaign(campaign_id)
         budget = campaign.budget
         if budget is None:  # nothing counted centrally: add up the participants
-            spent = sum(p["points"] for p in self.participants(campaign.id).values())
+            spent = sum(p.points for p in self.participants(campaign.id).values())
             return BudgetView(campaign=campaign.id, limit=None, spent=spent, left=None)
         with self._unit() as uow:
             spent = uow.counters.value(Budget.counter(campaign.id))
@@ -275,19 +281,21 @@ class CampaignWork(Pipeline):
             cost=budget.cost(spent),
         )
 
-    def participants(self, campaign_id: str) -> dict[CustomerId, Mapping[str, Any]]:
-        """Each participant's record: times, points, entries, rewards, first and last."""
+    def participants(self, campaign_id: str) -> dict[CustomerId, Participation]:
+        """Each participant's part in the campaign, by member id."""
         campaign = self.campaign(campaign_id)
         with self._unit() as uow:
             found = uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)
-        return {record.id: record.document for record in found}
+        return {
+            record.id: Participation.from_record(record.id, record.document) for record in found
+        }
 
     def draw_entries(self, campaign_id: str) -> tuple[DrawEntry, ...]:
         """The campaign's draw entries earned so far, in canonical order."""
         return canonical_entries(
-            DrawEntry(holder=holder, weight=document["entries"])
-            for holder, document in self.participants(campaign_id).items()
-            if document.get("entries", 0) > 0
+            DrawEntry(holder=holder, weight=part.entries)
+            for holder, part in self.participants(campaign_id).items()
+            if part.entries > 0
         )
 
     def draw(
