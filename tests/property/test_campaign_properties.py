@@ -3,10 +3,12 @@ are reproducible and fair."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from loyaltykit import Loyalty, Money, Program, Purchase
 from loyaltykit.domain.campaigns import period_key
 from loyaltykit.domain.draws import DrawEntry, draw
+from loyaltykit.errors import OverReversal
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 5, 1, 10, tzinfo=SHANGHAI)
@@ -176,3 +179,44 @@ def test_over_many_seeds_each_entry_wins_with_its_declared_probability() -> None
     # and the second prize goes to a winner drawn from the rest, never the first again
     pairs = [draw(entries, winners=2, seed=f"pair-{n}") for n in range(200)]
     assert all(first != second for first, second in pairs)
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("buy"), st.sampled_from(MEMBERS), st.integers(0, 1_500)),
+        st.tuples(st.just("refund"), st.integers(0, 30), st.sampled_from(["half", "all"])),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(budget=st.integers(min_value=1, max_value=300), script=steps)
+def test_with_refunds_the_budget_counts_exactly_the_campaign_points_members_keep(
+    budget: int, script: list[tuple[str, object, object]]
+) -> None:
+    loyalty = service(budget=budget)
+    bought: list[tuple[str, str, int]] = []
+    for n, (what, first, second) in enumerate(script):
+        at = T0 + timedelta(minutes=n)
+        if what == "buy":
+            key = f"p-{n}"
+            loyalty.record_purchase(
+                str(first), Purchase(amount=Money.of(second, "CNY")), at=at, idempotency_key=key
+            )
+            bought.append((str(first), key, int(second)))  # type: ignore[call-overload]
+        elif bought:
+            member, key, spent = bought[int(first) % len(bought)]  # type: ignore[call-overload]
+            if spent == 0:
+                continue
+            amount = None if second == "all" else Money.of(spent, "CNY") * Decimal("0.5")
+            with contextlib.suppress(OverReversal):
+                loyalty.refund(member, key, amount=amount, at=at, idempotency_key=f"r-{n}")
+    lines = [line.entry for m in MEMBERS for line in loyalty.statement(m).lines]
+    campaign = {e.id for e in lines if dict(e.metadata).get("rules") == "campaign:spring"}
+    earned = sum(e.amount for e in lines if e.id in campaign)
+    clawed = sum(-e.amount for e in lines if e.reverses in campaign)
+    view = loyalty.campaign_budget("spring")
+    assert 0 <= view.spent <= budget
+    assert view.spent == earned - clawed
+    assert sum(p.points for p in loyalty.participants("spring").values()) == view.spent
