@@ -300,3 +300,24 @@ def test_tier_credits_cut_by_the_budget_do_not_count_towards_the_tier() -> None:
         "a", Purchase(amount=Money.of(100, "CNY")), at=MEMBER_DAY, idempotency_key="q"
     )
     assert poor.tier("a", at=MEMBER_DAY).effective == "gold"  # 90 + 10: the metric is exact
+
+
+def test_a_second_prize_round_can_leave_out_the_first_rounds_winners() -> None:
+    loyalty = loyalty_with("a")
+    at = datetime(2026, 6, 1, tzinfo=SHANGHAI)
+    given = [DrawEntry(holder=f"m{n}", weight=1 + n % 3) for n in range(10)]
+    first = loyalty.draw(
+        "member-day", winners=3, entries=given, seed="r1", at=at, idempotency_key="r1"
+    )
+    second = loyalty.draw(
+        "member-day",
+        winners=3,
+        entries=given,
+        seed="r2",
+        at=at,
+        idempotency_key="r2",
+        exclude_previous_winners=True,
+    )
+    assert not set(first.winners) & set(second.winners)
+    assert len(second.entries) == 7 and second.reproduce() == second.winners
+    assert [d.draw_id for d in loyalty.draws("member-day")] == ["r1", "r2"]

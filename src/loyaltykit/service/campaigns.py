@@ -307,11 +307,16 @@ class CampaignWork(Pipeline):
         idempotency_key: str,
         seed: str | None = None,
         entries: Iterable[DrawEntry] | None = None,
+        exclude_previous_winners: bool = False,
     ) -> DrawResult:
         """Draw ``winners`` from the campaign's entries (or the ``entries`` given) with
         ``seed`` (a fresh random one from :attr:`seed_source` when ``None``), and record
         the draw, its seed, entries and winners under ``campaign:<id>``, kind ``draw``,
-        id ``idempotency_key``. Anyone can re-run it: :meth:`DrawResult.reproduce`."""
+        id ``idempotency_key``. Anyone can re-run it: :meth:`DrawResult.reproduce`.
+
+        ``exclude_previous_winners`` leaves out the winners of the campaign's earlier
+        draws (a second prize round after the first); the recorded entries are the pool
+        actually drawn from, so the draw still reproduces from its record alone."""
         campaign = self.campaign(campaign_id)
         key = identifier("idempotency_key", idempotency_key)
         when = aware("at", at)
@@ -326,6 +331,7 @@ class CampaignWork(Pipeline):
             "winners": winners,
             "seed": seed,
             "entries": None if given is None else [[e.holder, e.weight] for e in given],
+            "exclude_previous_winners": exclude_previous_winners,
         }
 
         def action(uow: UnitOfWork, _: dict[CustomerId, Customer]) -> DrawResult:
@@ -336,6 +342,13 @@ class CampaignWork(Pipeline):
                     for record in uow.records.of_owner(owner, PARTICIPANT)
                     if record.document.get("entries", 0) > 0
                 )
+            if exclude_previous_winners:
+                won = {
+                    holder
+                    for record in uow.records.of_owner(owner, DRAW)
+                    for holder in record.document["winners"]
+                }
+                pool = tuple(entry for entry in pool if entry.holder not in won)
             result = DrawResult(
                 campaign=campaign.id,
                 draw_id=key,
