@@ -226,8 +226,8 @@ class UnknownCampaign(NotFound):
 
 class ReferralRefused(RuleViolation):
     """A referral link that may not be made: ``reason`` is ``self`` (the same person),
-    ``cycle`` (the referrer was referred, directly or not, by the new member) or
-    ``already_referred``."""
+    ``cycle`` (the referrer was referred, directly or not, by the new member),
+    ``already_referred`` or ``too_late`` (a link made after the first purchase)."""
 
     def __init__(self, customer_id: str, referrer: str, reason: str, detail: str) -> None:
         super().__init__(f"customer {customer_id!r} cannot be referred by {referrer!r}: {detail}")

@@ -105,3 +105,45 @@ def test_referral_refusal_is_pure() -> None:
     assert referral_refusal(one, three, []) is None
     assert referral_refusal(one, one, []) == ("self", "a member cannot refer themselves")
     assert referral_refusal(one, three, ["x", "one"])[0] == "cycle"  # type: ignore[index]
+
+
+def test_a_referrer_linked_after_enrolment_is_rewarded_and_cycles_are_refused() -> None:
+    loyalty = Loyalty(program())
+    loyalty.enroll("a", at=T0, idempotency_key="e-a")
+    loyalty.enroll("b", at=T0, idempotency_key="e-b", referred_by="a")
+    loyalty.enroll("c", at=T0, idempotency_key="e-c")
+    with pytest.raises(ReferralRefused, match=r"cycle \(referred by: b -> a\)") as refused:
+        loyalty.link_referrer("a", "b", at=T0, idempotency_key="link-a")
+    assert refused.value.reason == "cycle" and loyalty.customer("a").referred_by is None
+    linked = loyalty.link_referrer("c", "b", at=T0, idempotency_key="link-c")
+    assert linked.referred_by == "b"
+    assert loyalty.link_referrer("c", "b", at=T0, idempotency_key="link-c") == linked
+    loyalty.record_purchase(
+        "c", Purchase(amount=Money.of(100, "CNY")), at=T0, idempotency_key="buy-c"
+    )
+    assert loyalty.balance("b").available == 200
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        ("referred", "already_referred"),
+        ("bought", "too_late"),
+        ("self", "self"),
+    ],
+)
+def test_late_links_that_are_refused(setup: str, reason: str) -> None:
+    loyalty = Loyalty(program())
+    loyalty.enroll("a", at=T0, idempotency_key="e-a")
+    loyalty.enroll(
+        "b", at=T0, idempotency_key="e-b", referred_by="a" if setup == "referred" else None
+    )
+    loyalty.enroll("z", at=T0, idempotency_key="e-z")
+    if setup == "bought":
+        loyalty.record_purchase(
+            "b", Purchase(amount=Money.of(10, "CNY")), at=T0, idempotency_key="p"
+        )
+    referrer = "b" if setup == "self" else "z"
+    with pytest.raises(ReferralRefused) as refused:
+        loyalty.link_referrer("b", referrer, at=T0, idempotency_key="link")
+    assert refused.value.reason == reason

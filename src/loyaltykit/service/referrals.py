@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import attrs
+
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.records import instant_from_text
 from loyaltykit.domain.referrals import LeaderboardLine, referral_refusal
 from loyaltykit.errors import InvalidArgument, ReferralRefused, UnknownCustomer
-from loyaltykit.service.pipeline import Pipeline, existing
+from loyaltykit.service.pipeline import ACTIVITY, Pipeline, existing
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, identifier, points_amount
 
@@ -43,7 +45,49 @@ def check_referral(uow: UnitOfWork, customer: Customer, referrer_id: CustomerId)
 
 
 class ReferralWork(Pipeline):
-    """Referral queries: the leaderboard."""
+    """Referral links made after enrolment, and the leaderboard."""
+
+    def link_referrer(
+        self, customer_id: CustomerId, referrer: CustomerId, *, at: datetime, idempotency_key: str
+    ) -> Customer:
+        """Record who referred a member who enrolled without saying so (a referral code
+        entered later). Refused with :class:`ReferralRefused` when the member already
+        has a referrer or has already bought (the reward is for the first purchase),
+        for the same person, and for a link that would close a cycle (A refers B refers
+        A)."""
+        when = aware("at", at)
+        referrer = identifier("referrer", referrer)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Customer:
+            customer = customers[customer_id]
+            if customer.referred_by is not None:
+                raise ReferralRefused(
+                    customer_id,
+                    referrer,
+                    "already_referred",
+                    f"they were already referred by {customer.referred_by!r}",
+                )
+            if (uow.state.get(customer_id, ACTIVITY) or {}).get("purchases", 0):
+                raise ReferralRefused(
+                    customer_id, referrer, "too_late", "they have already made a purchase"
+                )
+            if referrer == customer_id:
+                raise ReferralRefused(
+                    customer_id, referrer, "self", "a member cannot refer themselves"
+                )
+            check_referral(uow, customer, referrer)
+            linked = attrs.evolve(customer, referred_by=referrer)
+            uow.customers.update(linked)
+            return linked
+
+        return self._customer_command(
+            "link_referrer",
+            customer_id,
+            identifier("idempotency_key", idempotency_key),
+            {"referrer": referrer},
+            action,
+            at=when,
+        )
 
     def referral_leaderboard(
         self, *, since: datetime, until: datetime, top: int = 10
