@@ -7,14 +7,14 @@ import contextlib
 import random
 import threading
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyaltykit import Loyalty, Money, Program, Purchase
+from loyaltykit import Loyalty, Money, Profile, Program, Purchase
 from loyaltykit.domain.campaigns import period_key
 from loyaltykit.domain.draws import DrawEntry, draw
 from loyaltykit.errors import OverReversal
@@ -220,3 +220,26 @@ def test_with_refunds_the_budget_counts_exactly_the_campaign_points_members_keep
     assert 0 <= view.spent <= budget
     assert view.spent == earned - clawed
     assert sum(p.points for p in loyalty.participants("spring").values()) == view.spent
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=800), min_size=1, max_size=8),
+    birthday=st.dates(min_value=date(1950, 1, 1), max_value=date(2005, 12, 31)),
+)
+def test_care_runs_never_produce_the_same_action_twice(offsets: list[int], birthday: date) -> None:
+    program = Program.from_dict(
+        {
+            "timezone": "Asia/Shanghai",
+            "care": {"birthday": {"points": 10}, "inactive": {"days": 45}, "anniversary": {}},
+        }
+    )
+    loyalty = Loyalty(program)
+    loyalty.enroll("m", at=T0, idempotency_key="e", profile=Profile(birthday=birthday))
+    seen: list[str] = []
+    for offset in offsets:  # runs at any instants, in any order, repeated
+        seen += [action.id for action in loyalty.run_due(T0 + timedelta(days=offset)).care]
+    assert len(seen) == len(set(seen))
+    birthdays = [action_id for action_id in seen if action_id.startswith("birthday:")]
+    assert loyalty.balance("m").available == 10 * len(birthdays)
+    assert len(loyalty.care_actions(T0 + timedelta(days=1000))) == len(seen)
