@@ -34,7 +34,7 @@ from loyaltykit.domain.campaigns import (
 )
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.rules import Check, check
-from loyaltykit.values import CustomerId, Money, identifier
+from loyaltykit.values import CustomerId, identifier
 
 __all__ = ["STACKINGS", "Audience", "Award", "Campaign", "campaign_awards", "checked_campaigns"]
 
@@ -174,7 +174,6 @@ class Award:
     entries: int = 0
     budget_counter: str | None = None
     budget_limit: int | None = None
-    point_cost: Money | None = None
     times_key: str | None = None
     points_key: str | None = None
 
@@ -290,7 +289,6 @@ def campaign_awards(
                 entries=gift.entries,
                 budget_counter=None if budget is None else Budget.counter(name),
                 budget_limit=None if budget is None else budget.limit,
-                point_cost=None if budget is None else budget.point_cost,
                 times_key=times_key,
                 points_key=points_key,
             )
