@@ -480,3 +480,12 @@ def test_end_minus_start_window() -> None:
     window = Schedule(start=START, end=START + timedelta(days=10))
     assert window.window(START + timedelta(days=30)) == (START, START + timedelta(days=10))
     assert ALWAYS.window(START + timedelta(days=3)) == (START, START + timedelta(days=3))
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [("purchase", "is a string"), ((), "at least one"), (("bad type!",), "bad type")],
+)
+def test_campaign_events_are_event_types(events: object, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        campaign("c", Bonus(points=1), events=events)

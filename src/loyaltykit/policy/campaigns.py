@@ -90,6 +90,17 @@ def _one_of(options: tuple[str, ...]) -> Any:
     return validate
 
 
+def _events(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise InvalidArgument(f"campaign events: {value!r} is a string; pass a list")
+    events = tuple(value)
+    if not events:
+        raise InvalidArgument("campaign events: a campaign reacts to at least one event type")
+    for event in events:
+        identifier("campaign event type", event)
+    return events
+
+
 def _effects(value: Iterable[CampaignEffect]) -> tuple[CampaignEffect, ...]:
     effects = tuple(value)
     if not effects:
@@ -112,7 +123,7 @@ class Campaign:
     theme: str = ""
     schedule: Schedule
     audience: Audience = attrs.field(factory=Audience)
-    events: tuple[str, ...] = attrs.field(default=("purchase",), converter=tuple)
+    events: tuple[str, ...] = attrs.field(default=("purchase",), converter=_events)
     effects: tuple[CampaignEffect, ...] = attrs.field(converter=_effects)
     member_limit: MemberLimit | None = None
     budget: Budget | None = None
