@@ -10,7 +10,21 @@ from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
 from loyaltykit.analytics.liability import PointsLiability
 from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.domain.campaigns import (
+    Bonus,
+    Budget,
+    DrawEntries,
+    MemberLimit,
+    Multiply,
+    Participation,
+    RewardGrant,
+    Schedule,
+    SpendBonus,
+    TierCredits,
+)
+from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.draws import DrawEntry, DrawResult
 from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import (
     Account,
@@ -34,6 +48,7 @@ from loyaltykit.outcomes import (
     StatementLine,
     TierView,
 )
+from loyaltykit.policy.campaigns import Audience, Campaign
 from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
 from loyaltykit.service import Loyalty
@@ -44,8 +59,15 @@ from loyaltykit.values import Money, Points, points_for
 
 __all__ = [
     "Account",
+    "Audience",
     "Balance",
+    "Bonus",
+    "Budget",
+    "Campaign",
     "Capabilities",
+    "CareAction",
+    "CareConfig",
+    "CareTrigger",
     "ChurnPolicy",
     "ChurnWarning",
     "Command",
@@ -55,6 +77,9 @@ __all__ = [
     "CustomerStatus",
     "Decision",
     "DomainEvent",
+    "DrawEntries",
+    "DrawEntry",
+    "DrawResult",
     "DueReport",
     "Entry",
     "EntryKind",
@@ -62,9 +87,12 @@ __all__ = [
     "Lot",
     "LotChange",
     "Loyalty",
+    "MemberLimit",
     "MemoryStorage",
     "Money",
+    "Multiply",
     "Override",
+    "Participation",
     "PointType",
     "Points",
     "PointsLedger",
@@ -79,15 +107,19 @@ __all__ = [
     "Receipt",
     "RefundPolicy",
     "Requirement",
+    "RewardGrant",
     "RfmScore",
+    "Schedule",
     "SegmentPolicy",
     "Segmentation",
     "SettlementReport",
+    "SpendBonus",
     "Statement",
     "StatementLine",
     "Storage",
     "Tier",
     "TierChange",
+    "TierCredits",
     "TierLadder",
     "TierStatus",
     "TierView",
