@@ -315,18 +315,10 @@ class PolicyEngine:
             )
         samples = _samples(program, state.customer.id, event, effects)
         effects.extend(samples)
-        if program.tiers is not None:
-            update = tier_upgrade(program, state, samples, at)
-            if update is not None:
-                effects.append(update)
-                trace.extend(
-                    TraceLine(
-                        rule="tiers",
-                        matched=True,
-                        detail=f"tier {change.from_tier} -> {change.to_tier}: {change.reason}",
-                    )
-                    for change in update.changes
-                )
+        update, lines = traced_upgrade(program, state, samples, at)
+        if update is not None:
+            effects.append(update)
+            trace.extend(lines)
         return Decision(effects=tuple(effects), trace=tuple(trace))
 
     def _campaigns(
@@ -516,6 +508,25 @@ def _referrer_reward(
         cap = f"{rule.referrer_cap} per {rule.referrer_cap_period}"
         return 0, f"; referrer {referrer} +0 (referrer cap {cap} reached)", key
     return rule.referrer_amount, f"; referrer {referrer} +{rule.referrer_amount}", key
+
+
+def traced_upgrade(
+    program: Program, state: CustomerState, samples: list[MetricSample], at: datetime
+) -> tuple[TierUpdate | None, list[TraceLine]]:
+    """The tier change an event causes (none without a ladder) and its trace lines."""
+    if program.tiers is None:
+        return None, []
+    update = tier_upgrade(program, state, samples, at)
+    if update is None:
+        return None, []
+    return update, [
+        TraceLine(
+            rule="tiers",
+            matched=True,
+            detail=f"tier {change.from_tier} -> {change.to_tier}: {change.reason}",
+        )
+        for change in update.changes
+    ]
 
 
 def _refusal(rule: EarningRule, context: Mapping[str, Any]) -> str | None:

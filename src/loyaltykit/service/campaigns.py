@@ -50,7 +50,7 @@ from loyaltykit.policy.engine import (
     ReferralReward,
     TierUpdate,
     TraceLine,
-    tier_upgrade,
+    traced_upgrade,
 )
 from loyaltykit.policy.program import Program
 from loyaltykit.service.pipeline import METRICS, Pipeline
@@ -169,18 +169,10 @@ def _requalified(
             samples.append(effect)
         kept.append(effect)
     lines = [line for line in trace if line.rule != "tiers"]
-    if program.tiers is not None:
-        update = tier_upgrade(program, state, samples, at)
-        if update is not None:
-            kept.append(update)
-            lines.extend(
-                TraceLine(
-                    rule="tiers",
-                    matched=True,
-                    detail=f"tier {change.from_tier} -> {change.to_tier}: {change.reason}",
-                )
-                for change in update.changes
-            )
+    update, upgraded = traced_upgrade(program, state, samples, at)
+    if update is not None:
+        kept.append(update)
+        lines.extend(upgraded)
     return kept, lines
 
 
