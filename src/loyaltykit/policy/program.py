@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
@@ -96,6 +97,7 @@ class Program:
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
     tiers: TierLadder | None = None
     qualifying_points: str = "tier"
+    complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator

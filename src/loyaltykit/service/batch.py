@@ -14,6 +14,7 @@ from loyaltykit.outcomes import (
     DueReport,
     SettlementReport,
 )
+from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkExpiry
 from loyaltykit.values import (
@@ -25,7 +26,7 @@ from loyaltykit.values import (
 __all__ = ["BatchWork"]
 
 
-class BatchWork(TierCommands):
+class BatchWork(TierCommands, ComplaintCommands):
     """Periodic work: pending release, expiry, tier re-qualification."""
 
     # --- batch work -----------------------------------------------------------------
@@ -40,7 +41,14 @@ class BatchWork(TierCommands):
         released = self.release_pending(when, batch_size=batch_size)
         expired = self.expire_due(when, batch_size=batch_size)
         changes = self.requalify_tiers(when, batch_size=batch_size)
-        return DueReport(at=when, released=released, expired=expired, tier_changes=changes)
+        complaints = self.complaints_due(when, batch_size=batch_size)
+        return DueReport(
+            at=when,
+            released=released,
+            expired=expired,
+            tier_changes=changes,
+            complaints=complaints,
+        )
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Expire what is left of every lot whose expiry is at or before ``at``.
