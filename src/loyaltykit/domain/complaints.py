@@ -467,25 +467,33 @@ class SlaClock:
         """Target minus :meth:`used` (negative once breached)."""
         return self.target - self.used(at, calendar)
 
-    def deadline(self, calendar: BusinessCalendar) -> datetime | None:
-        """When the target is reached if nothing pauses it; ``None`` while paused."""
+    def reaches(self, amount: timedelta, calendar: BusinessCalendar) -> datetime | None:
+        """The instant at which :meth:`used` reaches ``amount``, pauses so far taken into
+        account; ``None`` while paused (nobody knows when the customer will reply)."""
         if self.paused_since is not None:
             return None
-        return calendar.add(self.started_at, self.target + self.paused(calendar))
+        left, cursor = amount, self.started_at
+        for start, end in self.pauses:
+            work = calendar.between(cursor, start)
+            if work >= left:
+                break
+            left -= work
+            cursor = max(cursor, end)
+        return calendar.add(cursor, left)
+
+    def deadline(self, calendar: BusinessCalendar) -> datetime | None:
+        """When the whole target is used if nothing pauses it again; ``None`` while paused."""
+        return self.reaches(self.target, calendar)
 
     def breach_at(self, calendar: BusinessCalendar) -> datetime | None:
         """The first instant at which the clock is breached; ``None`` while paused."""
-        if self.paused_since is not None:
-            return None
-        return calendar.add(self.started_at, self.target + self.paused(calendar) + _TICK)
+        return self.reaches(self.target + _TICK, calendar)
 
     def warning_at(self, calendar: BusinessCalendar) -> datetime | None:
         """When the clock is about to breach (``warn_share`` of the target left);
         ``None`` while paused."""
-        if self.paused_since is not None:
-            return None
         lead = self.target * self.warn_share.numerator / self.warn_share.denominator
-        return calendar.add(self.started_at, self.target - lead + self.paused(calendar))
+        return self.reaches(self.target - lead, calendar)
 
     def breached(self, at: datetime, calendar: BusinessCalendar) -> bool:
         """Whether more than the target was used by ``at`` (or when it stopped)."""
