@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.policy.complaints import complaint_policy_from_dict, complaint_policy_to_dict
 from loyaltykit.policy.program import PointType, Program
 from loyaltykit.policy.rules import RULE_KINDS, Cap, EarningRule, Multiplier, PythonCheck
 from loyaltykit.values import Money
@@ -389,6 +391,7 @@ _TOP = (
     "caps",
     "tiers",
     "qualifying_points",
+    "complaints",
 )
 
 
@@ -433,6 +436,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         arguments["qualifying_points"] = qualifying
     arguments["rules"] = tuple(rule for rule in rules if rule is not None)
     arguments["caps"] = tuple(cap for cap in caps if cap is not None)
+    if "complaints" in data:
+        complaints = complaint_policy_from_dict(data["complaints"], reader.problems)
+        if complaints is not None:
+            arguments["complaints"] = complaints
     if reader.problems:
         raise ProgramError(str(name), reader.problems)
     program = reader.build("program", lambda: Program(**arguments))
@@ -517,6 +524,8 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["tiers"] = _ladder_dict(program.tiers)
     if program.qualifying_points != "tier":
         data["qualifying_points"] = program.qualifying_points
+    if program.complaints != ComplaintPolicy():
+        data["complaints"] = complaint_policy_to_dict(program.complaints)
     return data
 
 
