@@ -15,6 +15,7 @@ from __future__ import annotations
 from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
+from loyaltykit.service.feedback import FeedbackCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.queries import Queries
@@ -22,7 +23,9 @@ from loyaltykit.service.queries import Queries
 __all__ = ["Loyalty"]
 
 
-class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries, Insights, Outbox):
+class Loyalty(
+    CustomerCommands, FeedbackCommands, EventCommands, BatchWork, Queries, Insights, Outbox
+):
     """The loyalty programme as a service other applications call.
 
     >>> from datetime import datetime, timezone
