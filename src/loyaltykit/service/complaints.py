@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from loyaltykit.analytics.complaints import ComplaintReport, complaint_report
 from loyaltykit.domain import ledger
 from loyaltykit.domain.complaint_records import complaint_from_record, complaint_to_record
 from loyaltykit.domain.complaints import (
@@ -468,6 +469,28 @@ class ComplaintCommands(Pipeline):
                 return found
             found.extend(complaint_from_record(record.document) for record in stored)
             after = (stored[-1].owner, stored[-1].id)
+
+    def complaint_report(
+        self,
+        at: datetime,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        top: int = 3,
+    ) -> ComplaintReport:
+        """Complaint analytics over the complaints received in ``[since, until)``: volume
+        by category and channel, SLA compliance, median time to resolve, reopen rate,
+        goodwill granted, satisfaction and the top categories of each month."""
+        when = aware("at", at)
+        return complaint_report(
+            self.all_complaints(),
+            when,
+            policy=self.complaint_policy(when),
+            zone=self.versions.at(when).zone,
+            since=since,
+            until=until,
+            top=top,
+        )
 
     # --- the SLA batch ----------------------------------------------------------------
 
