@@ -14,6 +14,8 @@ from loyaltykit.domain.complaints import (
     GoodwillBudget,
     Priority,
     QcRule,
+    Role,
+    Severity,
     SlaPolicy,
     Target,
 )
@@ -285,3 +287,27 @@ def test_waiting_on_the_customer_keeps_a_complaint_out_of_the_sla_batch() -> Non
     loyalty.request_customer_info("C-1", at=T0 + H, idempotency_key="w", actor="op")
     found = loyalty.complaints_due(T0 + timedelta(days=30))
     assert (found.warnings, found.breaches) == ((), ())
+
+
+def test_a_replay_may_name_roles_and_levels_by_enum_or_by_value() -> None:
+    loyalty = facade()
+    file(loyalty)
+    first = loyalty.acknowledge_complaint(
+        "C-1", at=T0 + H, idempotency_key="a", actor="op", role=Role.CUSTOMER_SERVICE
+    )
+    again = loyalty.acknowledge_complaint(
+        "C-1", at=T0 + H, idempotency_key="a", actor="op", role="customer_service"
+    )
+    assert again == first
+    assessed = loyalty.assess_complaint(
+        "C-1",
+        severity=Severity.MINOR,
+        priority=Priority.LOW,
+        at=T0 + H,
+        idempotency_key="s",
+        actor="op",
+    )
+    replay = loyalty.assess_complaint(
+        "C-1", severity="minor", priority="low", at=T0 + H, idempotency_key="s", actor="op"
+    )
+    assert replay == assessed

@@ -396,3 +396,16 @@ def test_a_complaint_survives_its_plain_data_form() -> None:
     c = c.escalate(actor="s", role=SUP, at=T0 + 4 * H).warned("resolution")
     for complaint in (c, proposed().respond(actor="o", role=CS, at=T0 + 5 * H, policy=POLICY)):
         assert complaint_from_record(complaint_to_record(complaint)) == complaint
+
+
+def test_a_new_target_after_assessment_warns_again() -> None:
+    c = filed().acknowledge(actor="op-1", role=CS, at=T0 + H).warned("resolution")
+    assert c.clock("resolution").warned
+    urgent = c.assess(
+        actor="op-1", role=CS, at=T0 + H, severity="critical", priority="urgent", policy=POLICY
+    )
+    assert not urgent.clock("resolution").warned
+    same = c.assess(
+        actor="op-1", role=CS, at=T0 + H, severity="minor", priority="low", policy=POLICY
+    )
+    assert same.clock("resolution").warned  # same target: the warning stands

@@ -705,14 +705,7 @@ class Complaint:
         chosen = policy.sla_for(new_category, self.channel, level)
         stepped = self._step("assess", actor, role, at, note)
         clocks = tuple(
-            attrs.evolve(
-                clock,
-                target=chosen.target(clock.name).within,
-                calendar=chosen.target(clock.name).calendar,
-                warn_share=chosen.warn_share,
-            )
-            if clock.running
-            else clock
+            _retarget(clock, chosen.target(clock.name), chosen.warn_share)
             for clock in stepped.clocks
         )
         return attrs.evolve(
@@ -1088,6 +1081,24 @@ class Complaint:
             for clock in self.clocks
         )
         return attrs.evolve(self, state=entered, history=(*self.history, step), clocks=clocks)
+
+
+def _retarget(clock: SlaClock, target: Target, warn_share: Fraction) -> SlaClock:
+    """A running clock with a new target; a warning given under the old target is
+    given again if the new one warrants it (an escalated breach stays escalated)."""
+    if not clock.running or (clock.target, clock.calendar, clock.warn_share) == (
+        target.within,
+        target.calendar,
+        warn_share,
+    ):
+        return clock
+    return attrs.evolve(
+        clock,
+        target=target.within,
+        calendar=target.calendar,
+        warn_share=warn_share,
+        warned=clock.escalated,
+    )
 
 
 def _mark_last(

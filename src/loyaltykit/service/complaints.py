@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from loyaltykit.analytics.complaints import ComplaintReport, complaint_report
@@ -135,7 +136,7 @@ class ComplaintCommands(Pipeline):
             complaint_id,
             at,
             idempotency_key,
-            {"actor": actor, "role": str(role), "note": note},
+            {"actor": actor, "role": _value(role), "note": note},
             lambda c, _p, when: c.acknowledge(actor=actor, role=role, at=when, note=note),
         )
 
@@ -161,9 +162,9 @@ class ComplaintCommands(Pipeline):
             idempotency_key,
             {
                 "actor": actor,
-                "role": str(role),
-                "severity": str(severity),
-                "priority": str(priority),
+                "role": _value(role),
+                "severity": _value(severity),
+                "priority": _value(priority),
                 "category": category,
                 "subcategory": subcategory,
                 "note": note,
@@ -215,7 +216,7 @@ class ComplaintCommands(Pipeline):
             idempotency_key,
             {
                 "actor": actor,
-                "role": str(role),
+                "role": _value(role),
                 "resolution": resolution,
                 "goodwill_points": goodwill_points,
                 "note": note,
@@ -311,7 +312,7 @@ class ComplaintCommands(Pipeline):
             complaint_id,
             at,
             key,
-            {"actor": actor, "role": str(role), "note": note},
+            {"actor": actor, "role": _value(role), "note": note},
             None,
             full=step,
         )
@@ -346,7 +347,7 @@ class ComplaintCommands(Pipeline):
             complaint_id,
             at,
             idempotency_key,
-            {"actor": actor, "role": str(role), "satisfaction": satisfaction, "note": note},
+            {"actor": actor, "role": _value(role), "satisfaction": satisfaction, "note": note},
             lambda c, _p, when: c.close(
                 actor=actor, role=role, at=when, satisfaction=satisfaction, note=note
             ),
@@ -422,7 +423,7 @@ class ComplaintCommands(Pipeline):
             complaint_id,
             at,
             idempotency_key,
-            {"actor": actor, "role": str(role), "note": note},
+            {"actor": actor, "role": _value(role), "note": note},
             lambda c, policy, when: c.reopen(
                 actor=actor, role=role, at=when, policy=policy, note=note
             ),
@@ -568,7 +569,7 @@ class ComplaintCommands(Pipeline):
             complaint_id,
             at,
             idempotency_key,
-            {"actor": actor, "role": str(role), "note": note},
+            {"actor": actor, "role": _value(role), "note": note},
             step,
         )
 
@@ -679,3 +680,8 @@ class ComplaintCommands(Pipeline):
             due_at=complaint.next_due(policy),
             lookup=complaint.id,
         )
+
+
+def _value(choice: Enum | str) -> str:
+    """An enum member or its value, as the value: a replay may pass either."""
+    return str(choice.value) if isinstance(choice, Enum) else str(choice)
