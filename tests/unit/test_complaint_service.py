@@ -311,3 +311,25 @@ def test_a_replay_may_name_roles_and_levels_by_enum_or_by_value() -> None:
         "C-1", severity="minor", priority="low", at=T0 + H, idempotency_key="s", actor="op"
     )
     assert replay == assessed
+
+
+def test_erasing_a_customer_redacts_their_complaints_and_stored_outcomes() -> None:
+    loyalty = facade()
+    file(loyalty)
+    loyalty.acknowledge_complaint(
+        "C-1", at=T0 + H, idempotency_key="a", actor="op", note="called back on 138..."
+    )
+    loyalty.erase("ann", at=T0 + 2 * H, idempotency_key="erase-ann")
+    erased = loyalty.complaint("C-1")
+    assert (erased.content, erased.remedy_requested, erased.history[-1].note) == ("", "", "")
+    assert erased.category == "service"
+    assert [s.transition for s in erased.history] == ["file", "acknowledge"]
+    file(loyalty)  # the replay returns the complaint as it is now, without the content
+    assert loyalty.complaint("C-1") == erased
+    replay = loyalty.acknowledge_complaint(
+        "C-1", at=T0 + H, idempotency_key="a", actor="op", note="called back on 138..."
+    )
+    assert replay == erased
+    stored = loyalty.storage.unit_of_work().idempotency.get("ann", "file-C-1")
+    assert stored is not None
+    assert "waited" not in str(stored.outcome)

@@ -201,3 +201,17 @@ def test_survey_scores_through_the_facade_with_a_period_and_breakdown() -> None:
     assert by_tag["family"].csat == Decimal("100.0")
     assert by_tag["untagged"].csat == Decimal("0.0")
     assert loyalty.survey(SURVEY.id) == SURVEY
+
+
+def test_erasing_a_customer_drops_their_free_text_answers() -> None:
+    loyalty = facade()
+    given = {"satisfied": 5, "effort": 2, "recommend": 10, "channel": "app", "comment": "I'm Ann"}
+    loyalty.submit_survey_response("ann", SURVEY.id, given, at=T0, idempotency_key="s-1")
+    loyalty.erase("ann", at=T0, idempotency_key="erase-ann")
+    (kept,) = loyalty.survey_responses(SURVEY.id)
+    assert kept.answer("comment") is None
+    assert kept.answer("channel") == "app"
+    assert kept.answer("satisfied") == 5
+    replay = loyalty.submit_survey_response("ann", SURVEY.id, given, at=T0, idempotency_key="s-1")
+    assert replay == kept
+    assert loyalty.balance("ann").available == 30

@@ -1018,6 +1018,17 @@ class Complaint:
             at=when, warnings=tuple(warnings), breaches=tuple(breaches), escalated=escalated
         )
 
+    def redacted(self) -> Complaint:
+        """The complaint without personal data (erasure): content, remedy asked,
+        contact and step notes are emptied; the facts and the history stay."""
+        return attrs.evolve(
+            self,
+            content="",
+            remedy_requested="",
+            contact=None,
+            history=tuple(attrs.evolve(step, note="") for step in self.history),
+        )
+
     def warned(self, clock: str) -> Complaint:
         """The complaint with ``clock``'s warning recorded as given."""
         return attrs.evolve(self, clocks=_mark_last(self.clocks, clock, warned=True))

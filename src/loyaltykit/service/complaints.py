@@ -13,7 +13,7 @@ same unit of work, taken from the period's goodwill budget (a shared counter).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -23,6 +23,7 @@ from loyaltykit.domain import ledger
 from loyaltykit.domain.complaint_records import complaint_from_record, complaint_to_record
 from loyaltykit.domain.complaints import (
     ANONYMOUS,
+    TRANSITIONS,
     Complaint,
     ComplaintPolicy,
     Priority,
@@ -42,13 +43,16 @@ from loyaltykit.service.pipeline import Pipeline
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, frozen_metadata, identifier, points_amount
 
-__all__ = ["COMPLAINT", "SLA_ACTOR", "ComplaintCommands"]
+__all__ = ["COMPLAINT", "COMPLAINT_COMMANDS", "SLA_ACTOR", "ComplaintCommands"]
 
 COMPLAINT = "complaint"
 SLA_ACTOR = "loyaltykit:sla"
 """The actor the SLA batch records when it escalates a breached complaint."""
 
 Step = Callable[[Complaint, ComplaintPolicy, datetime], Complaint]
+COMPLAINT_COMMANDS = frozenset(
+    {"file_complaint"} | {f"complaint.{transition}" for transition in TRANSITIONS}
+)
 
 
 class ComplaintCommands(Pipeline):
@@ -113,7 +117,7 @@ class ComplaintCommands(Pipeline):
             arguments,
             action,
             complaint_to_record,
-            lambda _uow, record: complaint_from_record(record),
+            lambda uow, record: _decoded(uow, complaint.owner, complaint.id, record),
             at=when,
             lock=() if customer_id is None else (customer_id,),
         )
@@ -619,7 +623,7 @@ class ComplaintCommands(Pipeline):
             {"complaint": complaint_id, **arguments},
             action,
             complaint_to_record,
-            lambda _uow, record: complaint_from_record(record),
+            lambda uow, record: _decoded(uow, owner, complaint_id, record),
             at=when,
             lock=() if customer_id is None else (customer_id,),
         )
@@ -670,6 +674,14 @@ class ComplaintCommands(Pipeline):
         )
         return receipt.entries[-1].id
 
+    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
+        """Redact the customer's complaints and the stored outcomes of complaint commands."""
+        policy = self.program.complaints
+        for stored in uow.records.of_owner(customer_id, COMPLAINT):
+            self._save_complaint(uow, complaint_from_record(stored.document).redacted(), policy)
+        uow.idempotency.redact(customer_id, COMPLAINT_COMMANDS)
+        super()._erase_records(uow, customer_id)
+
     @staticmethod
     def _save_complaint(uow: UnitOfWork, complaint: Complaint, policy: ComplaintPolicy) -> None:
         uow.records.put(
@@ -680,6 +692,18 @@ class ComplaintCommands(Pipeline):
             due_at=complaint.next_due(policy),
             lookup=complaint.id,
         )
+
+
+def _decoded(
+    uow: UnitOfWork, owner: str, complaint_id: str, record: Mapping[str, Any]
+) -> Complaint:
+    """A replayed outcome; once erased, the complaint as it is now."""
+    if record.get("redacted"):
+        stored = uow.records.get(owner, COMPLAINT, complaint_id)
+        if stored is None:  # pragma: no cover - records are never deleted
+            raise UnknownComplaint(complaint_id)
+        return complaint_from_record(stored.document)
+    return complaint_from_record(record)
 
 
 def _value(choice: Enum | str) -> str:

@@ -12,9 +12,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from loyaltykit.domain.activity import CustomEvent
 from loyaltykit.domain.customer import Customer
-from loyaltykit.domain.feedback import Scores, Survey, SurveyResponse, breakdown, scores
+from loyaltykit.domain.feedback import (
+    QuestionKind,
+    Scores,
+    Survey,
+    SurveyResponse,
+    breakdown,
+    scores,
+)
 from loyaltykit.domain.feedback_records import (
     response_from_record,
     response_to_record,
@@ -139,7 +148,7 @@ class FeedbackCommands(EventCommands):
                 arguments,
                 action,
                 response_to_record,
-                lambda _uow, stored: response_from_record(stored),
+                lambda uow, stored: _decoded(uow, customer_id, key, stored),
                 at=when,
                 lock=(customer_id,),
             )
@@ -154,6 +163,23 @@ class FeedbackCommands(EventCommands):
             return submit()
         with self.batch():  # the answers and the points they earn: both, or neither
             return submit()
+
+    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
+        """Drop the free-text answers of the customer's survey responses."""
+        for stored in uow.records.of_owner(customer_id, SURVEY_RESPONSE):
+            response = response_from_record(stored.document)
+            choices = _choices(uow, response.survey_id)
+            kept = tuple(
+                (q, a) for q, a in response.answers if not isinstance(a, str) or q in choices
+            )
+            uow.records.put(
+                customer_id,
+                SURVEY_RESPONSE,
+                stored.id,
+                response_to_record(attrs.evolve(response, answers=kept)),
+            )
+        uow.idempotency.redact(customer_id, {"submit_survey_response"})
+        super()._erase_records(uow, customer_id)
 
     def survey_responses(
         self,
@@ -198,3 +224,24 @@ class FeedbackCommands(EventCommands):
         if by is None:
             return scores(survey, responses)
         return breakdown(survey, responses, by=by, zone=self.program.zone)
+
+
+def _choices(uow: UnitOfWork, survey_id: str) -> set[str]:
+    """The ids of a survey's choice questions (their answers are not free text)."""
+    stored = uow.records.get(SURVEYS, SURVEY, survey_id)
+    if stored is None:
+        return set()
+    survey = survey_from_record(stored.document)
+    return {q.id for q in survey.questions if q.kind is QuestionKind.CHOICE}
+
+
+def _decoded(
+    uow: UnitOfWork, customer_id: CustomerId, key: str, record: Mapping[str, Any]
+) -> SurveyResponse:
+    """A replayed outcome; once erased, the response as it is now."""
+    if record.get("redacted"):
+        stored = uow.records.get(customer_id, SURVEY_RESPONSE, key)
+        if stored is None:  # pragma: no cover - records are never deleted
+            raise NotFound(f"no survey response {key!r}")
+        return response_from_record(stored.document)
+    return response_from_record(record)
