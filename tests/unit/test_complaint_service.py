@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -333,3 +334,67 @@ def test_erasing_a_customer_redacts_their_complaints_and_stored_outcomes() -> No
     stored = loyalty.storage.unit_of_work().idempotency.get("ann", "file-C-1")
     assert stored is not None
     assert "waited" not in str(stored.outcome)
+
+
+def test_complaints_at_risk_lists_what_is_late_or_nearly_late_without_changing_it() -> None:
+    loyalty = facade()
+    file(loyalty, "C-1")
+    loyalty.file_complaint(
+        "C-2",
+        channel="hotline",
+        category="service",
+        content="x",
+        at=T0 + H,
+        idempotency_key="file-C-2",
+        actor="op",
+        customer_id="ben",
+    )
+    file(loyalty, "C-3", None)
+    at = T0 + 2 * H + timedelta(minutes=45)  # C-1 breached 45 minutes ago, C-2 has 15 left
+    risky = loyalty.complaints_at_risk(at)
+    assert [(s.complaint_id, s.clock) for s in risky] == [
+        ("C-1", "acknowledge"),
+        ("C-3", "acknowledge"),
+        ("C-2", "acknowledge"),
+    ]
+    assert risky[0].remaining == -timedelta(minutes=45)
+    assert risky[-1].about_to_breach
+    assert loyalty.complaint("C-1").state is S.RECEIVED  # nothing escalated
+
+
+def test_the_goodwill_budget_holds_when_threads_respond_at_once() -> None:
+    loyalty = facade()
+    for n in range(8):
+        loyalty.file_complaint(
+            f"T-{n}",
+            channel="email",
+            category="service",
+            content="x",
+            at=T0,
+            idempotency_key=f"f-{n}",
+            actor="op",
+            customer_id="ann" if n % 2 else "ben",
+        )
+        to_proposal(loyalty, f"T-{n}", points=300)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def respond(n: int) -> None:
+        barrier.wait()
+        try:
+            loyalty.respond_to_complaint(
+                f"T-{n}", at=T0 + 4 * H, idempotency_key=f"r-{n}", actor="op"
+            )
+            outcomes.append("granted")
+        except GoodwillBudgetExceeded:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=respond, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["granted"] * 3 + ["refused"] * 5
+    total = loyalty.balance("ann").available + loyalty.balance("ben").available
+    assert total == 900
+    assert loyalty.storage.unit_of_work().counters.value("goodwill:points:2026-05") == 900

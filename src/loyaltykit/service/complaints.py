@@ -24,6 +24,7 @@ from loyaltykit.domain.complaint_records import complaint_from_record, complaint
 from loyaltykit.domain.complaints import (
     ANONYMOUS,
     TRANSITIONS,
+    ClockStatus,
     Complaint,
     ComplaintPolicy,
     Priority,
@@ -496,6 +497,22 @@ class ComplaintCommands(Pipeline):
             until=until,
             top=top,
         )
+
+    def complaints_at_risk(self, at: datetime) -> list[ClockStatus]:
+        """Every running clock of an open complaint that is about to breach or has
+        breached at ``at``, least time left first (a dashboard; nothing is changed)."""
+        when = aware("at", at)
+        policy = self.complaint_policy(when)
+        found = [
+            status
+            for complaint in self.all_complaints()
+            if complaint.state.is_open
+            for status in complaint.statuses(when, policy)
+            if complaint.clock(status.clock).running
+            and complaint.clock(status.clock).paused_since is None
+            and (status.breached or status.about_to_breach)
+        ]
+        return sorted(found, key=lambda s: (s.remaining, s.complaint_id, s.clock))
 
     # --- the SLA batch ----------------------------------------------------------------
 
