@@ -11,6 +11,19 @@ from loyaltykit.analytics.liability import PointsLiability
 from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.calendar import BusinessCalendar
+from loyaltykit.domain.campaigns import (
+    Bonus,
+    Budget,
+    DrawEntries,
+    MemberLimit,
+    Multiply,
+    Participation,
+    RewardGrant,
+    Schedule,
+    SpendBonus,
+    TierCredits,
+)
+from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
 from loyaltykit.domain.complaints import (
     Complaint,
     ComplaintPolicy,
@@ -25,6 +38,7 @@ from loyaltykit.domain.complaints import (
     Target,
 )
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.draws import DrawEntry, DrawResult
 from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
 from loyaltykit.domain.ledger import (
@@ -49,6 +63,7 @@ from loyaltykit.outcomes import (
     StatementLine,
     TierView,
 )
+from loyaltykit.policy.campaigns import Audience, Campaign
 from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
 from loyaltykit.service import Loyalty
@@ -59,9 +74,16 @@ from loyaltykit.values import Money, Points, points_for
 
 __all__ = [
     "Account",
+    "Audience",
     "Balance",
+    "Bonus",
+    "Budget",
     "BusinessCalendar",
+    "Campaign",
     "Capabilities",
+    "CareAction",
+    "CareConfig",
+    "CareTrigger",
     "ChurnPolicy",
     "ChurnWarning",
     "Command",
@@ -75,6 +97,9 @@ __all__ = [
     "CustomerStatus",
     "Decision",
     "DomainEvent",
+    "DrawEntries",
+    "DrawEntry",
+    "DrawResult",
     "DueReport",
     "Entry",
     "EntryKind",
@@ -83,9 +108,12 @@ __all__ = [
     "Lot",
     "LotChange",
     "Loyalty",
+    "MemberLimit",
     "MemoryStorage",
     "Money",
+    "Multiply",
     "Override",
+    "Participation",
     "PointType",
     "Points",
     "PointsLedger",
@@ -103,14 +131,17 @@ __all__ = [
     "Receipt",
     "RefundPolicy",
     "Requirement",
+    "RewardGrant",
     "RfmScore",
     "Role",
+    "Schedule",
     "Scores",
     "SegmentPolicy",
     "Segmentation",
     "SettlementReport",
     "Severity",
     "SlaPolicy",
+    "SpendBonus",
     "Statement",
     "StatementLine",
     "Storage",
@@ -119,6 +150,7 @@ __all__ = [
     "Target",
     "Tier",
     "TierChange",
+    "TierCredits",
     "TierLadder",
     "TierStatus",
     "TierView",

@@ -391,6 +391,8 @@ _TOP = (
     "caps",
     "tiers",
     "qualifying_points",
+    "campaigns",
+    "care",
     "complaints",
 )
 
@@ -436,6 +438,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         arguments["qualifying_points"] = qualifying
     arguments["rules"] = tuple(rule for rule in rules if rule is not None)
     arguments["caps"] = tuple(cap for cap in caps if cap is not None)
+    from loyaltykit.policy import campaign_loading as forms  # it reads with this module
+
+    arguments["campaigns"] = forms.campaigns_from_data(reader, data.get("campaigns", []), currency)
+    arguments["care"] = forms.care_from_data(reader, data.get("care"))
     if "complaints" in data:
         complaints = complaint_policy_from_dict(data["complaints"], reader.problems)
         if complaints is not None:
@@ -524,6 +530,12 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["tiers"] = _ladder_dict(program.tiers)
     if program.qualifying_points != "tier":
         data["qualifying_points"] = program.qualifying_points
+    from loyaltykit.policy import campaign_loading as forms
+
+    if program.campaigns:
+        data["campaigns"] = forms.campaigns_to_data(program.campaigns)
+    if program.care is not None:
+        data["care"] = forms.care_to_data(program.care)
     if program.complaints != ComplaintPolicy():
         data["complaints"] = complaint_policy_to_dict(program.complaints)
     return data
