@@ -409,3 +409,10 @@ def test_a_new_target_after_assessment_warns_again() -> None:
         actor="op-1", role=CS, at=T0 + H, severity="minor", priority="low", policy=POLICY
     )
     assert same.clock("resolution").warned  # same target: the warning stands
+
+
+def test_every_step_names_its_actor() -> None:
+    with pytest.raises(InvalidArgument, match="actor: '' is empty"):
+        filed(actor="")
+    with pytest.raises(InvalidArgument, match="actor"):
+        filed().acknowledge(actor="  ", role=CS, at=T0)

@@ -180,6 +180,13 @@ def _text(what: str, value: Any, *, limit: int = 10_000) -> str:
     return value
 
 
+def _actor(value: Any) -> str:
+    actor = _text("actor", value, limit=128)
+    if not actor.strip():
+        raise InvalidArgument(f"actor: {value!r} is empty; every step names who took it")
+    return actor
+
+
 def _positive_duration(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, timedelta) or value <= _ZERO:
         raise InvalidArgument(f"{attribute.name}: {value!r} must be a positive timedelta")
@@ -652,7 +659,7 @@ class Complaint:
             transition="file",
             from_state=None,
             to_state=S.RECEIVED,
-            actor=_text("actor", actor, limit=128),
+            actor=_actor(actor),
             role=_role(role),
             at=at,
         )
@@ -1082,7 +1089,7 @@ class Complaint:
             transition=transition,
             from_state=self.state,
             to_state=entered,
-            actor=_text("actor", actor, limit=128),
+            actor=_actor(actor),
             role=who,
             at=when,
             note=_text("note", note),
