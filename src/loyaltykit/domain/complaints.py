@@ -704,13 +704,13 @@ class Complaint:
     ) -> Complaint:
         """The initial assessment: severity and priority (and a corrected category).
         The running clocks take the targets of the SLA policy that now applies."""
+        stepped = self._step("assess", actor, role, at, note)
         level = _priority(priority)
         grade = _severity(severity)
         new_category = self.category if category is None else category
         new_sub = self.subcategory if subcategory is None else subcategory
         policy.taxonomy.check(new_category, new_sub)
         chosen = policy.sla_for(new_category, self.channel, level)
-        stepped = self._step("assess", actor, role, at, note)
         clocks = tuple(
             _retarget(clock, chosen.target(clock.name), chosen.warn_share)
             for clock in stepped.clocks
@@ -743,6 +743,7 @@ class Complaint:
         note: str = "",
     ) -> Complaint:
         """The business department proposes a resolution, with goodwill points or none."""
+        stepped = self._step("propose", actor, role, at, note)
         if isinstance(goodwill_points, bool) or not isinstance(goodwill_points, int):
             raise InvalidAmount("goodwill_points", goodwill_points, "an int of zero or more")
         if goodwill_points < 0:
@@ -764,7 +765,6 @@ class Complaint:
                 goodwill_points,
                 f"at most {budget.per_complaint - self.goodwill_points} on this complaint",
             )
-        stepped = self._step("propose", actor, role, at, note)
         return attrs.evolve(
             stepped,
             proposal=Proposal(
@@ -835,13 +835,13 @@ class Complaint:
         note: str = "",
     ) -> Complaint:
         """Close the case, recording the customer's satisfaction (1 to 5) if given."""
+        stepped = self._step("close", actor, role, at, note, stop=_CLOCKS)
         if satisfaction is not None and (
             isinstance(satisfaction, bool)
             or not isinstance(satisfaction, int)
             or not 1 <= satisfaction <= 5
         ):
             raise InvalidAmount("satisfaction", satisfaction, "an int from 1 to 5")
-        stepped = self._step("close", actor, role, at, note, stop=_CLOCKS)
         return attrs.evolve(stepped, satisfaction=satisfaction, closed_at=stepped.history[-1].at)
 
     def request_info(
