@@ -416,3 +416,22 @@ def test_every_step_names_its_actor() -> None:
         filed(actor="")
     with pytest.raises(InvalidArgument, match="actor"):
         filed().acknowledge(actor="  ", role=CS, at=T0)
+
+
+def test_catalogue_rewards_are_kept_by_reference_when_the_answer_goes_out() -> None:
+    c = filed().acknowledge(actor="o", role=CS, at=T0)
+    c = c.assess(actor="o", role=CS, at=T0, severity="minor", priority="low", policy=POLICY)
+    c = c.investigate(actor="b", role=BD, at=T0)
+    c = c.propose(
+        actor="b", role=BD, at=T0, resolution="a voucher", rewards=("voucher-20",), policy=POLICY
+    )
+    assert c.goodwill_rewards == ()
+    done = c.respond(actor="o", role=CS, at=T0, policy=POLICY)
+    assert done.goodwill_rewards == ("voucher-20",)
+    assert complaint_from_record(complaint_to_record(done)) == done
+    with pytest.raises(InvalidArgument, match="reward"):
+        filed().acknowledge(actor="o", role=CS, at=T0).assess(
+            actor="o", role=CS, at=T0, severity="minor", priority="low", policy=POLICY
+        ).investigate(actor="b", role=BD, at=T0).propose(
+            actor="b", role=BD, at=T0, resolution="r", rewards=("bad id",), policy=POLICY
+        )

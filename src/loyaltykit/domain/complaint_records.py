@@ -116,9 +116,11 @@ def complaint_to_record(complaint: Complaint) -> dict[str, Any]:
         else {
             "resolution": proposal.resolution,
             "goodwill_points": proposal.goodwill_points,
+            "rewards": list(proposal.rewards),
             "approved": proposal.approved,
         },
         "goodwill_points": complaint.goodwill_points,
+        "goodwill_rewards": list(complaint.goodwill_rewards),
         "goodwill_entry": complaint.goodwill_entry,
         "satisfaction": complaint.satisfaction,
         "closed_at": None if complaint.closed_at is None else complaint.closed_at.isoformat(),
@@ -153,9 +155,11 @@ def complaint_from_record(record: Mapping[str, Any]) -> Complaint:
         else Proposal(
             resolution=proposal["resolution"],
             goodwill_points=proposal["goodwill_points"],
+            rewards=tuple(proposal["rewards"]),
             approved=proposal["approved"],
         ),
         goodwill_points=record["goodwill_points"],
+        goodwill_rewards=tuple(record["goodwill_rewards"]),
         goodwill_entry=record["goodwill_entry"],
         satisfaction=record["satisfaction"],
         closed_at=_instant(record["closed_at"]),

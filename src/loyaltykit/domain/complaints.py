@@ -569,11 +569,13 @@ class Step:
 
 @attrs.frozen(kw_only=True)
 class Proposal:
-    """A resolution the business department proposed: what is done, and the goodwill
-    points granted with the answer (0 for none). ``approved`` once QC approved it."""
+    """A resolution the business department proposed: what is done, the goodwill points
+    granted with the answer (0 for none) and catalogue rewards (a voucher, a gift) by
+    reference, for the catalogue to issue. ``approved`` once QC approved it."""
 
     resolution: str
     goodwill_points: int = 0
+    rewards: tuple[str, ...] = ()
     approved: bool = False
 
 
@@ -607,6 +609,7 @@ class Complaint:
     resume_state: ComplaintState | None = None
     proposal: Proposal | None = None
     goodwill_points: int = 0
+    goodwill_rewards: tuple[str, ...] = ()
     goodwill_entry: str | None = None
     satisfaction: int | None = None
     closed_at: datetime | None = None
@@ -739,10 +742,12 @@ class Complaint:
         at: datetime,
         resolution: str,
         goodwill_points: int = 0,
+        rewards: tuple[str, ...] = (),
         policy: ComplaintPolicy,
         note: str = "",
     ) -> Complaint:
-        """The business department proposes a resolution, with goodwill points or none."""
+        """The business department proposes a resolution, with goodwill points or none,
+        and catalogue rewards by reference (``rewards``, reward ids)."""
         stepped = self._step("propose", actor, role, at, note)
         if isinstance(goodwill_points, bool) or not isinstance(goodwill_points, int):
             raise InvalidAmount("goodwill_points", goodwill_points, "an int of zero or more")
@@ -768,7 +773,9 @@ class Complaint:
         return attrs.evolve(
             stepped,
             proposal=Proposal(
-                resolution=_text("resolution", resolution), goodwill_points=goodwill_points
+                resolution=_text("resolution", resolution),
+                goodwill_points=goodwill_points,
+                rewards=tuple(identifier("reward", reward) for reward in rewards),
             ),
         )
 
@@ -812,8 +819,14 @@ class Complaint:
                 self.id, self.state.value, "respond", "quality control must approve it first"
             )
         stepped = self._step("respond", actor, role, at, note, stop=("first_response",))
-        granted = 0 if self.proposal is None else self.proposal.goodwill_points
-        return attrs.evolve(stepped, goodwill_points=self.goodwill_points + granted)
+        proposal = self.proposal
+        if proposal is None:  # pragma: no cover - respond leaves resolution_proposed only
+            return stepped
+        return attrs.evolve(
+            stepped,
+            goodwill_points=self.goodwill_points + proposal.goodwill_points,
+            goodwill_rewards=(*self.goodwill_rewards, *proposal.rewards),
+        )
 
     def granted(self, entry_id: str) -> Complaint:
         """The complaint with the ledger entry that paid its goodwill recorded."""

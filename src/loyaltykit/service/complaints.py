@@ -210,10 +210,13 @@ class ComplaintCommands(Pipeline):
         actor: str,
         role: Role | str = Role.BUSINESS_DEPARTMENT,
         goodwill_points: int = 0,
+        rewards: tuple[str, ...] = (),
         note: str = "",
     ) -> Complaint:
         """The business department proposes a resolution, with goodwill points or none
-        (granted only when customer service responds)."""
+        (granted only when customer service responds), and catalogue rewards by
+        reference (``complaint.goodwill_rewards`` lists them once responded, for the
+        catalogue to issue)."""
         return self._complaint_step(
             "propose",
             complaint_id,
@@ -224,6 +227,7 @@ class ComplaintCommands(Pipeline):
                 "role": _value(role),
                 "resolution": resolution,
                 "goodwill_points": goodwill_points,
+                "rewards": list(rewards),
                 "note": note,
             },
             lambda c, policy, when: c.propose(
@@ -232,6 +236,7 @@ class ComplaintCommands(Pipeline):
                 at=when,
                 resolution=resolution,
                 goodwill_points=goodwill_points,
+                rewards=tuple(rewards),
                 policy=policy,
                 note=note,
             ),
