@@ -53,7 +53,8 @@ from loyaltykit.values import CustomerId, aware, identifier
 __all__ = [
     "ANONYMOUS",
     "CHANNELS",
-    "Clock",
+    "GOODWILL_PERIODS",
+    "TRANSITIONS",
     "ClockStatus",
     "Complaint",
     "ComplaintPolicy",
@@ -523,9 +524,6 @@ class SlaClock:
         if not self.running:
             return self
         return attrs.evolve(self.resume(at), stopped_at=at)
-
-
-Clock = SlaClock
 
 
 @attrs.frozen(kw_only=True)
