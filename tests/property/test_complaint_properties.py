@@ -180,3 +180,49 @@ def test_through_the_facade_a_refused_transition_changes_nothing(data: st.DataOb
     spent = [counters.value(f"goodwill:points:2026-{month:02d}") for month in (5, 6, 7)]
     assert all(value <= 1000 for value in spent)
     assert sum(spent) == granted
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    offsets=st.lists(
+        st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9)), max_size=8
+    ),
+    waits=st.booleans(),
+)
+def test_the_sla_batch_reports_each_warning_and_breach_once(
+    offsets: list[timedelta], waits: bool
+) -> None:
+    loyalty = Loyalty(Program(complaints=POLICY))
+    loyalty.enroll("ann", at=T0, idempotency_key="e")
+    for n in range(3):
+        loyalty.file_complaint(
+            f"C-{n}",
+            channel="email",
+            category="service",
+            content="c",
+            at=T0 + n * timedelta(hours=5),
+            idempotency_key=f"f-{n}",
+            actor="op",
+            customer_id="ann",
+        )
+    if waits:
+        loyalty.acknowledge_complaint("C-0", at=T0, idempotency_key="a", actor="op")
+        loyalty.request_customer_info("C-0", at=T0, idempotency_key="w", actor="op")
+    warned: list[tuple[str, str]] = []
+    breached: list[tuple[str, str]] = []
+    for offset in sorted(offsets):
+        at = T0 + offset
+        alerts = loyalty.complaints_due(at)
+        warned += [(s.complaint_id, s.clock) for s in alerts.warnings]
+        breached += [(s.complaint_id, s.clock) for s in alerts.breaches]
+        assert all(s.breached for s in alerts.breaches)
+        rerun = loyalty.complaints_due(at)
+        assert (rerun.warnings, rerun.breaches, rerun.escalated) == ((), (), ())
+    assert len(set(warned)) == len(warned)
+    assert len(set(breached)) == len(breached)
+    if waits:
+        assert all(cid != "C-0" for cid, _ in warned + breached)
+    for complaint in loyalty.all_complaints():
+        check_history(complaint)
+        escalations = sum(1 for s in complaint.history if s.transition == "escalate")
+        assert escalations == sum(1 for cid, _ in breached if cid == complaint.id)

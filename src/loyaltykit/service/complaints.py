@@ -531,8 +531,8 @@ class ComplaintCommands(Pipeline):
         self._outside_batch("complaints_due")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
-        warnings: list[Any] = []
-        breaches: list[Any] = []
+        warnings: list[ClockStatus] = []
+        breaches: list[ClockStatus] = []
         escalated: list[str] = []
         seen: set[tuple[str, str]] = set()
         while True:
