@@ -398,3 +398,26 @@ def test_the_goodwill_budget_holds_when_threads_respond_at_once() -> None:
     total = loyalty.balance("ann").available + loyalty.balance("ben").available
     assert total == 900
     assert loyalty.storage.unit_of_work().counters.value("goodwill:points:2026-05") == 900
+
+
+def test_complaint_commands_join_a_batch_and_a_refused_one_is_undone_alone() -> None:
+    loyalty = facade()
+    with loyalty.batch():
+        file(loyalty)
+        with pytest.raises(IllegalTransition):
+            loyalty.close_complaint("C-1", at=T0, idempotency_key="c", actor="op")
+        loyalty.acknowledge_complaint("C-1", at=T0 + H, idempotency_key="a", actor="op")
+        loyalty.earn("ann", 5, at=T0, idempotency_key="earn")
+    assert loyalty.complaint("C-1").state is S.ACKNOWLEDGED
+    assert loyalty.balance("ann").available == 5
+
+    def abandoned() -> None:
+        with loyalty.batch():
+            loyalty.assess_complaint(
+                "C-1", severity="minor", priority="low", at=T0 + H, idempotency_key="s", actor="op"
+            )
+            raise RuntimeError("the caller gives up")
+
+    with pytest.raises(RuntimeError):
+        abandoned()
+    assert loyalty.complaint("C-1").state is S.ACKNOWLEDGED
