@@ -94,6 +94,9 @@ def test_the_report_measures_what_it_says() -> None:
     # acknowledge: C-1 met, C-2 late, C-3 breached while open
     assert report.sla_compliance["acknowledge"] == Decimal("33.3")
     assert report.median_time_to_resolve == 4 * H  # 3h and 5h
+    assert report.median_business_time_to_resolve == 4 * H  # all within Monday's hours
+    # C-2's late acknowledgement and reopened resolution, C-3's three open clocks
+    assert dict(report.breaches_by_category) == {"queue": 2, "staff": 3}
     assert report.reopen_rate == Decimal("50.0")
     assert report.goodwill_granted == 150
     assert report.mean_satisfaction == Decimal("4.0")

@@ -45,8 +45,11 @@ class ComplaintReport:
     """Figures over the complaints received in ``[since, until)``, seen at ``at``.
 
     ``sla_compliance`` maps each clock to the percentage met of those decided (stopped,
-    or breached by ``at``); ``median_time_to_resolve`` is elapsed time from receipt to
-    the first close; ``reopen_rate`` is the percentage of closed complaints reopened;
+    or breached by ``at``); ``breaches_by_category`` counts the breached clocks of each
+    category; ``median_time_to_resolve`` is elapsed time from receipt to the first
+    close, ``median_business_time_to_resolve`` the business time the first resolution
+    clock counted (pauses excluded); ``reopen_rate`` is the percentage of closed
+    complaints reopened;
     ``top_categories`` maps each month (``YYYY-MM``, local) to its categories, most
     complaints first. ``None`` means nothing to measure.
     """
@@ -59,7 +62,9 @@ class ComplaintReport:
     by_category: Mapping[str, int]
     by_channel: Mapping[str, int]
     sla_compliance: Mapping[str, Decimal | None]
+    breaches_by_category: Mapping[str, int]
     median_time_to_resolve: timedelta | None
+    median_business_time_to_resolve: timedelta | None
     reopen_rate: Decimal | None
     goodwill_granted: int
     mean_satisfaction: Decimal | None
@@ -89,14 +94,22 @@ def complaint_report(
     ]
     met: Counter[str] = Counter()
     decided: Counter[str] = Counter()
+    breaches: Counter[str] = Counter()
+    business: list[timedelta] = []
     for complaint in chosen:
         for clock in complaint.clocks:
             calendar = policy.calendar(clock.calendar)
             if clock.stopped_at is not None:
                 decided[clock.name] += 1
-                met[clock.name] += not clock.breached(clock.stopped_at, calendar)
+                late = clock.breached(clock.stopped_at, calendar)
+                met[clock.name] += not late
+                breaches[complaint.category] += late
             elif complaint.state.is_open and clock.breached(when, calendar):
                 decided[clock.name] += 1
+                breaches[complaint.category] += 1
+        first = next(c for c in complaint.clocks if c.name == "resolution")
+        if any(s.transition == "close" for s in complaint.history) and first.stopped_at:
+            business.append(first.used(first.stopped_at, policy.calendar(first.calendar)))
     resolve_times = [
         next(s.at for s in c.history if s.transition == "close") - c.received_at
         for c in chosen
@@ -119,7 +132,9 @@ def complaint_report(
             name: _percent(met[name], decided[name])
             for name in ("acknowledge", "first_response", "resolution")
         },
+        breaches_by_category={k: v for k, v in sorted(breaches.items()) if v},
         median_time_to_resolve=_median(resolve_times),
+        median_business_time_to_resolve=_median(business),
         reopen_rate=_percent(sum(1 for c in chosen if c.reopened), len(resolve_times)),
         goodwill_granted=sum(c.goodwill_points for c in chosen),
         mean_satisfaction=(Decimal(sum(ratings)) / len(ratings)).quantize(_TENTH)
