@@ -10,6 +10,7 @@ from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
 from loyaltykit.analytics.liability import PointsLiability
 from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.domain.campaigns import (
     Bonus,
     Budget,
@@ -23,9 +24,23 @@ from loyaltykit.domain.campaigns import (
     TierCredits,
 )
 from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
+from loyaltykit.domain.complaints import (
+    Complaint,
+    ComplaintPolicy,
+    ComplaintState,
+    ComplaintTaxonomy,
+    GoodwillBudget,
+    Priority,
+    QcRule,
+    Role,
+    Severity,
+    SlaPolicy,
+    Target,
+)
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.draws import DrawEntry, DrawResult
 from loyaltykit.domain.events import DomainEvent
+from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
 from loyaltykit.domain.ledger import (
     Account,
     Command,
@@ -63,6 +78,7 @@ __all__ = [
     "Balance",
     "Bonus",
     "Budget",
+    "BusinessCalendar",
     "Campaign",
     "Capabilities",
     "CareAction",
@@ -71,6 +87,10 @@ __all__ = [
     "ChurnPolicy",
     "ChurnWarning",
     "Command",
+    "Complaint",
+    "ComplaintPolicy",
+    "ComplaintState",
+    "ComplaintTaxonomy",
     "CustomEvent",
     "Customer",
     "CustomerState",
@@ -83,6 +103,7 @@ __all__ = [
     "DueReport",
     "Entry",
     "EntryKind",
+    "GoodwillBudget",
     "Item",
     "Lot",
     "LotChange",
@@ -99,24 +120,34 @@ __all__ = [
     "PointsLiability",
     "PolicyEngine",
     "Posting",
+    "Priority",
     "Profile",
     "Program",
     "ProgramVersion",
     "ProgramVersions",
     "Purchase",
+    "QcRule",
+    "Question",
     "Receipt",
     "RefundPolicy",
     "Requirement",
     "RewardGrant",
     "RfmScore",
+    "Role",
     "Schedule",
+    "Scores",
     "SegmentPolicy",
     "Segmentation",
     "SettlementReport",
+    "Severity",
+    "SlaPolicy",
     "SpendBonus",
     "Statement",
     "StatementLine",
     "Storage",
+    "Survey",
+    "SurveyResponse",
+    "Target",
     "Tier",
     "TierChange",
     "TierCredits",

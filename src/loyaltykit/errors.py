@@ -12,10 +12,13 @@ from typing import Any
 
 __all__ = [
     "AccountNotActive",
+    "ComplaintAlreadyExists",
     "ConcurrencyConflict",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
+    "GoodwillBudgetExceeded",
     "IdempotencyConflict",
+    "IllegalTransition",
     "InsufficientPoints",
     "InvalidAmount",
     "InvalidArgument",
@@ -31,6 +34,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "UnknownCampaign",
+    "UnknownComplaint",
     "UnknownCustomer",
     "UnknownEntry",
     "UnknownPointType",
@@ -199,6 +203,46 @@ class NotReversible(RuleViolation):
 
 class OverReversal(RuleViolation):
     """A reversal would undo more than the original command did."""
+
+
+class IllegalTransition(RuleViolation):
+    """A complaint cannot take this transition now (wrong state, role or guard)."""
+
+    def __init__(self, complaint_id: str, state: str, transition: str, reason: str) -> None:
+        super().__init__(
+            f"complaint {complaint_id!r} is {state}: {transition} is not allowed ({reason})"
+        )
+        self.complaint_id = complaint_id
+        self.state = state
+        self.transition = transition
+
+
+class GoodwillBudgetExceeded(RuleViolation):
+    """Granting goodwill would pass the goodwill budget of the period."""
+
+    def __init__(self, counter: str, requested: int, limit: int, spent: int) -> None:
+        super().__init__(
+            f"goodwill budget {counter!r}: {requested} points requested, "
+            f"{limit - spent} of {limit} left"
+        )
+        self.counter = counter
+        self.requested = requested
+
+
+class UnknownComplaint(NotFound):
+    """No complaint has this id."""
+
+    def __init__(self, complaint_id: str) -> None:
+        super().__init__(f"no complaint with id {complaint_id!r}")
+        self.complaint_id = complaint_id
+
+
+class ComplaintAlreadyExists(LoyaltyError):
+    """Filing a complaint id that is already filed (under another key)."""
+
+    def __init__(self, complaint_id: str) -> None:
+        super().__init__(f"complaint {complaint_id!r} is already filed")
+        self.complaint_id = complaint_id
 
 
 # --- storage -------------------------------------------------------------------------

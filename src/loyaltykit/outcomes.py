@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.domain.care import CareAction
+from loyaltykit.domain.complaints import SlaAlerts
 from loyaltykit.domain.ledger import Account, Entry, EntryKind
 from loyaltykit.domain.records import entry_from_record, entry_to_record, instant_from_text
 from loyaltykit.domain.tiers import TierChange, TierStatus
@@ -140,6 +141,7 @@ class DueReport:
     expired: SettlementReport
     tier_changes: int = 0
     care: tuple[CareAction, ...] = ()
+    complaints: SlaAlerts | None = None  # SLA warnings, breaches and escalations
 
 
 @attrs.frozen(kw_only=True)

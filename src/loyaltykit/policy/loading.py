@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.policy.complaints import complaint_policy_from_dict, complaint_policy_to_dict
 from loyaltykit.policy.program import PointType, Program
 from loyaltykit.policy.rules import RULE_KINDS, Cap, EarningRule, Multiplier, PythonCheck
 from loyaltykit.values import Money
@@ -391,6 +393,7 @@ _TOP = (
     "qualifying_points",
     "campaigns",
     "care",
+    "complaints",
 )
 
 
@@ -439,6 +442,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
 
     arguments["campaigns"] = forms.campaigns_from_data(reader, data.get("campaigns", []), currency)
     arguments["care"] = forms.care_from_data(reader, data.get("care"))
+    if "complaints" in data:
+        complaints = complaint_policy_from_dict(data["complaints"], reader.problems)
+        if complaints is not None:
+            arguments["complaints"] = complaints
     if reader.problems:
         raise ProgramError(str(name), reader.problems)
     program = reader.build("program", lambda: Program(**arguments))
@@ -529,6 +536,8 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["campaigns"] = forms.campaigns_to_data(program.campaigns)
     if program.care is not None:
         data["care"] = forms.care_to_data(program.care)
+    if program.complaints != ComplaintPolicy():
+        data["complaints"] = complaint_policy_to_dict(program.complaints)
     return data
 
 

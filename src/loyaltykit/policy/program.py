@@ -21,6 +21,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.care import CareConfig
+from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
@@ -100,6 +101,7 @@ class Program:
     qualifying_points: str = "tier"
     campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=tuple)
     care: CareConfig | None = None
+    complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator

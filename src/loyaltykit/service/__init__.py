@@ -16,6 +16,7 @@ from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
+from loyaltykit.service.feedback import FeedbackCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.queries import Queries
@@ -26,6 +27,7 @@ __all__ = ["Loyalty"]
 
 class Loyalty(
     CustomerCommands,
+    FeedbackCommands,
     EventCommands,
     BatchWork,
     Queries,

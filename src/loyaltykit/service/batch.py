@@ -15,6 +15,7 @@ from loyaltykit.outcomes import (
     SettlementReport,
 )
 from loyaltykit.service.care import CareWork
+from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkExpiry
 from loyaltykit.values import (
@@ -26,7 +27,7 @@ from loyaltykit.values import (
 __all__ = ["BatchWork"]
 
 
-class BatchWork(TierCommands, CareWork):
+class BatchWork(TierCommands, CareWork, ComplaintCommands):
     """Periodic work: pending release, expiry, tier re-qualification."""
 
     # --- batch work -----------------------------------------------------------------
@@ -43,8 +44,14 @@ class BatchWork(TierCommands, CareWork):
         expired = self.expire_due(when, batch_size=batch_size)
         changes = self.requalify_tiers(when, batch_size=batch_size)
         care = self.run_care(when, batch_size=batch_size)
+        complaints = self.complaints_due(when, batch_size=batch_size)
         return DueReport(
-            at=when, released=released, expired=expired, tier_changes=changes, care=care
+            at=when,
+            released=released,
+            expired=expired,
+            tier_changes=changes,
+            care=care,
+            complaints=complaints,
         )
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:

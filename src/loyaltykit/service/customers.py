@@ -100,6 +100,7 @@ class CustomerCommands(Pipeline):
             uow.customers.update(changed)
             if name == "erase":
                 uow.idempotency.redact(customer_id, CUSTOMER_COMMANDS)
+                self._erase_records(uow, customer_id)
             return changed
 
         return self._customer_command(

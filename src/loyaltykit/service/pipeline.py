@@ -349,6 +349,10 @@ class Pipeline:
         uow.records.put(customer_id, OUTBOX, f"{sequence:012d}", event_to_record(event), due_at=due)
         uow.state.put(customer_id, OUTBOX, {"next": sequence + 1, "last": due.isoformat()})
 
+    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
+        """Hook run by ``erase``: each area that keeps personal data in records redacts
+        it here, then calls ``super()`` (the areas are mixins of one facade)."""
+
     def _stored_customer(self, customer_id: CustomerId) -> Customer:
         """The customer as stored, read in a unit of work of its own."""
         with self._unit() as uow:
