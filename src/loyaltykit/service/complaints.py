@@ -696,6 +696,17 @@ class ComplaintCommands(Pipeline):
         )
         return receipt.entries[-1].id
 
+    def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Complaint events say what happened to the case, never what the customer wrote
+        or how to reach them."""
+        if command not in COMPLAINT_COMMANDS:
+            return super()._event_payload(command, outcome)
+        keep = ("id", "customer_id", "channel", "category", "subcategory", "severity")
+        return {
+            **{name: outcome.get(name) for name in keep},
+            **{name: outcome.get(name) for name in ("priority", "state", "goodwill_points")},
+        }
+
     def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
         """Redact the customer's complaints and the stored outcomes of complaint commands."""
         policy = self.program.complaints

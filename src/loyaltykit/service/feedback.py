@@ -164,6 +164,13 @@ class FeedbackCommands(EventCommands):
         with self.batch():  # the answers and the points they earn: both, or neither
             return submit()
 
+    def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A survey response event names the response, never its answers."""
+        if command != "submit_survey_response":
+            return super()._event_payload(command, outcome)
+        keep = ("id", "survey_id", "customer_id", "at", "channel", "complaint_id", "campaign")
+        return {name: outcome.get(name) for name in keep}
+
     def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
         """Drop the free-text answers of the customer's survey responses."""
         for stored in uow.records.of_owner(customer_id, SURVEY_RESPONSE):

@@ -239,10 +239,7 @@ class Pipeline:
                         return decode(uow, record.outcome)
                     outcome = action(uow, customers)
                     encoded = encode(outcome)
-                    if name in CUSTOMER_COMMANDS:  # no personal data in the outbox
-                        self._emit(uow, customer_id, name, at, key, _customer_event(encoded))
-                    else:
-                        self._emit(uow, customer_id, name, at, key, encoded)
+                    self._emit(uow, customer_id, name, at, key, self._event_payload(name, encoded))
                     uow.idempotency.add(
                         IdempotencyRecord(
                             customer_id=customer_id,
@@ -318,6 +315,14 @@ class Pipeline:
             at=at,
             lock=(customer_id,) if lock else (),
         )
+
+    def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What the outbox event of ``command`` carries: its outcome, except where that
+        holds personal data (profiles, complaint texts, survey answers), which never leaves
+        through the outbox. Areas with such commands override this and call ``super()``."""
+        if command in CUSTOMER_COMMANDS:
+            return {"customer_id": outcome.get("id"), "status": outcome.get("status")}
+        return outcome
 
     def _emit(
         self,
@@ -454,10 +459,6 @@ class Pipeline:
             {"status": tier_status_to_record(status), "history": history},
             due_at=status.due(),
         )
-
-
-def _customer_event(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {"customer_id": record.get("id"), "status": record.get("status")}
 
 
 def _with(metadata: tuple[tuple[str, Any], ...], key: str, value: str) -> Any:
