@@ -389,6 +389,7 @@ _TOP = (
     "caps",
     "tiers",
     "qualifying_points",
+    "rewards",
 )
 
 
@@ -433,6 +434,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         arguments["qualifying_points"] = qualifying
     arguments["rules"] = tuple(rule for rule in rules if rule is not None)
     arguments["caps"] = tuple(cap for cap in caps if cap is not None)
+    if "rewards" in data:
+        from loyaltykit.policy.catalog_loading import catalog_from_dicts
+
+        arguments["catalog"] = catalog_from_dicts(reader, data["rewards"], currency)
     if reader.problems:
         raise ProgramError(str(name), reader.problems)
     program = reader.build("program", lambda: Program(**arguments))
@@ -517,6 +522,10 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["tiers"] = _ladder_dict(program.tiers)
     if program.qualifying_points != "tier":
         data["qualifying_points"] = program.qualifying_points
+    if program.catalog.entries:
+        from loyaltykit.policy.catalog_loading import catalog_to_dicts
+
+        data["rewards"] = catalog_to_dicts(program.catalog)
     return data
 
 

@@ -21,6 +21,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.rules import Cap, EarningRule
@@ -96,6 +97,7 @@ class Program:
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
     tiers: TierLadder | None = None
     qualifying_points: str = "tier"
+    catalog: RewardCatalog = attrs.field(factory=RewardCatalog)
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator
@@ -126,6 +128,12 @@ class Program:
                         f"{kind}[{index}].point_type: {point_type!r} is not declared "
                         f"(point types: {sorted(codes)})"
                     )
+        for entry in self.catalog.entries:
+            if entry.reward is not None and entry.reward.point_type not in codes:
+                raise InvalidArgument(
+                    f"rewards[{entry.reward_id}].point_type: "
+                    f"{entry.reward.point_type!r} is not declared"
+                )
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
 

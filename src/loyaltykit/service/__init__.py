@@ -16,11 +16,12 @@ from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.queries import Queries
+from loyaltykit.service.rewards import RewardCommands
 
 __all__ = ["Loyalty"]
 
 
-class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries):
+class Loyalty(CustomerCommands, EventCommands, RewardCommands, BatchWork, Queries):
     """The loyalty programme as a service other applications call.
 
     >>> from datetime import datetime, timezone

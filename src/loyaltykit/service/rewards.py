@@ -1,0 +1,536 @@
+"""Redeeming the catalogue: redemptions, their lifecycle, vouchers and cash offsets.
+
+``redeem`` runs every check in one unit of work under the member's lock (the reward
+is offered and open, the member may spend and is eligible, the member's and the
+global limits of the period, the stock, the balance), then debits the points through
+the ledger's ordinary debit (lots in expiry order), takes the stock and the global
+limits from shared counters (``uow.counters``: never oversold, on any backend) and
+stores the :class:`~loyaltykit.domain.redemptions.Redemption`. Any refusal raises a
+typed error and rolls everything back. ``cancel_redemption`` gives back exactly what
+the redemption took, through the ledger's reversal path.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from loyaltykit.domain import ledger
+from loyaltykit.domain.customer import SPENDING_STATUSES, Customer
+from loyaltykit.domain.ledger import Command, EntryKind
+from loyaltykit.domain.redemption_records import (
+    redemption_from_record,
+    redemption_to_record,
+    voucher_from_record,
+    voucher_to_record,
+)
+from loyaltykit.domain.redemptions import (
+    Redemption,
+    RedemptionState,
+    Voucher,
+    VoucherCheck,
+    VoucherStatus,
+)
+from loyaltykit.domain.rewards import Reward, RewardKind
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    InvalidAmount,
+    InvalidArgument,
+    LimitReached,
+    NotEligible,
+    OutOfStock,
+    RedemptionClosed,
+    RewardUnavailable,
+    UnknownRedemption,
+    VoucherNotValid,
+)
+from loyaltykit.policy.eligibility import ineligibility
+from loyaltykit.policy.program import Program
+from loyaltykit.service.events import EventCommands
+from loyaltykit.service.pipeline import existing
+from loyaltykit.service.points import PointCommands
+from loyaltykit.storage.base import UnitOfWork
+from loyaltykit.values import CustomerId, Money, Points, aware, identifier, points_amount
+
+__all__ = ["REDEMPTION", "REWARD_COUNTS", "VOUCHER", "RewardCommands"]
+
+REDEMPTION = "redemption"
+VOUCHER = "voucher"
+REWARD_COUNTS = "reward_counts"  # the member's per-period counts, in uow.state
+_CODE_ATTEMPTS = 8
+
+
+class RewardCommands(PointCommands):
+    """Redemptions of catalogue rewards, vouchers and cash offsets."""
+
+    # Where voucher characters come from: the operating system's CSPRNG. Tests replace
+    # it on an instance (``loyalty.voucher_source = random.Random(7).choice``).
+    voucher_source: Callable[[Sequence[str]], str] = secrets.choice
+
+    # --- commands -------------------------------------------------------------------
+
+    def redeem(
+        self,
+        customer_id: CustomerId,
+        reward_id: str,
+        quantity: int = 1,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        reason: str = "",
+        actor: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Redemption:
+        """Redeem ``quantity`` units of the catalogue reward ``reward_id``.
+
+        Checks, in this order, each refusal naming its check: the reward is in the
+        catalogue (:class:`~loyaltykit.errors.UnknownReward`), offered and open at
+        ``at`` (:class:`~loyaltykit.errors.RewardUnavailable`), the member may spend
+        (:class:`~loyaltykit.errors.AccountNotActive`) and is eligible
+        (:class:`~loyaltykit.errors.NotEligible`), the member's and the global limits
+        of the period (:class:`~loyaltykit.errors.LimitReached`), the stock
+        (:class:`~loyaltykit.errors.OutOfStock`) and the balance
+        (:class:`~loyaltykit.errors.InsufficientPoints`). A refusal changes nothing.
+
+        The redemption is ``reserved``; its id is ``idempotency_key``. A coupon reward
+        issues one voucher per unit (``Redemption.vouchers``).
+        """
+        command = self._command(at, idempotency_key, reason, actor, metadata)
+        reward_id = identifier("reward_id", reward_id)
+        quantity = points_amount("quantity", quantity)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
+            return self._redeem(uow, customers[customer_id], reward_id, quantity, command)
+
+        arguments = {"customer": customer_id, "reward": reward_id, "quantity": quantity}
+        return self._redemption_command("redeem", customer_id, command, arguments, action)
+
+    def pay_with_points(
+        self,
+        customer_id: CustomerId,
+        reward_id: str,
+        points: Points,
+        *,
+        bill: Money,
+        at: datetime,
+        idempotency_key: str,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> Redemption:
+        """Pay part of ``bill`` with ``points`` through the cash-offset reward
+        ``reward_id`` (积分抵扣现金); ``Redemption.offset`` is the exact money paid.
+
+        Refused with :class:`~loyaltykit.errors.OffsetRefused` when the points are
+        worth more than the bill or than the reward's maximum share of it; every check
+        of :meth:`redeem` applies too.
+        """
+        command = self._command(at, idempotency_key, reason, actor)
+        reward_id = identifier("reward_id", reward_id)
+        points = points_amount("points", points)
+        if not isinstance(bill, Money) or bill.amount <= 0:
+            raise InvalidAmount("bill", bill, "a positive Money amount")
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
+            return self._redeem(
+                uow, customers[customer_id], reward_id, 1, command, offset=(points, bill)
+            )
+
+        arguments = {
+            "customer": customer_id,
+            "reward": reward_id,
+            "points": points,
+            "bill": [str(bill.amount), bill.currency],
+        }
+        return self._redemption_command("pay_with_points", customer_id, command, arguments, action)
+
+    def fulfil_redemption(
+        self,
+        customer_id: CustomerId,
+        redemption_id: str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        how: str = "delivered",
+    ) -> Redemption:
+        """Mark a reserved redemption handed over (``how``: delivered, picked_up...)."""
+        command = self._command(at, idempotency_key)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
+            redemption = _stored_redemption(uow, customer_id, redemption_id, lock=True)
+            done = redemption.fulfilled(command.at, how)
+            _put_redemption(uow, done)
+            return done
+
+        arguments = {"customer": customer_id, "redemption": redemption_id, "how": how}
+        return self._redemption_command(
+            "fulfil_redemption", customer_id, command, arguments, action
+        )
+
+    def cancel_redemption(
+        self,
+        customer_id: CustomerId,
+        redemption_id: str,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        reason: str = "",
+        actor: str | None = None,
+    ) -> Redemption:
+        """Cancel a reserved redemption: the points go back to the lots they came from
+        with their original expiry, the stock and the global limits are returned, the
+        member's period counts go down and its vouchers stop being valid.
+
+        Refused with :class:`~loyaltykit.errors.RedemptionClosed` once the redemption
+        is fulfilled or cancelled, or when one of its vouchers has been used.
+        """
+        command = self._command(at, idempotency_key, reason, actor)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
+            redemption = _stored_redemption(uow, customer_id, redemption_id, lock=True)
+            if redemption.state is not RedemptionState.RESERVED:
+                raise RedemptionClosed(redemption.id, redemption.state.value, "cancel")
+            vouchers = [_stored_voucher(uow, customer_id, code) for code in redemption.vouchers]
+            if any(voucher.used for voucher in vouchers):
+                raise RedemptionClosed(redemption.id, "partly used (a voucher was used)", "cancel")
+            restored: tuple[ledger.Entry, ...] = ()
+            if redemption.points:
+                receipt = self._reversal(
+                    uow, "cancel_redemption", command, customers[customer_id], redemption.id, None
+                )
+                restored = receipt.entries_of(EntryKind.REVERSE)
+            for name, amount in redemption.taken:
+                uow.counters.restore(name, amount)
+            _uncount(uow, customer_id, redemption)
+            for voucher in vouchers:
+                _put_voucher(uow, voucher.cancel(command.at))
+            cancelled = redemption.cancelled(command.at, command.reason, restored)
+            _put_redemption(uow, cancelled)
+            return cancelled
+
+        arguments = {"customer": customer_id, "redemption": redemption_id}
+        return self._redemption_command(
+            "cancel_redemption", customer_id, command, arguments, action
+        )
+
+    def use_voucher(
+        self,
+        code: str,
+        customer_id: CustomerId,
+        *,
+        at: datetime,
+        idempotency_key: str,
+    ) -> Voucher:
+        """Use a voucher code once; refused with :class:`~loyaltykit.errors.VoucherNotValid`
+        (its ``status`` says why). Replaying the key returns the first outcome without
+        using the code again. When every voucher of a redemption has been used, the
+        redemption is fulfilled (``how="voucher_used"``)."""
+        command = self._command(at, idempotency_key)
+        code = _code(code)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Voucher:
+            assert command.idempotency_key is not None
+            check = _check_voucher(uow, code, customer_id, command.at)
+            if check.voucher is None or not check.valid:
+                raise VoucherNotValid(code, check.status.value)
+            used = check.voucher.use(command.idempotency_key, command.at)
+            _put_voucher(uow, used)
+            redemption = _stored_redemption(uow, customer_id, used.redemption_id, lock=True)
+            if redemption.state is RedemptionState.RESERVED and all(
+                _stored_voucher(uow, customer_id, other).used for other in redemption.vouchers
+            ):
+                _put_redemption(uow, redemption.fulfilled(command.at, "voucher_used"))
+            return used
+
+        assert command.idempotency_key is not None
+        return self._run(
+            "use_voucher",
+            customer_id,
+            command.idempotency_key,
+            {"customer": customer_id, "code": code},
+            action,
+            voucher_to_record,
+            lambda _uow, record: voucher_from_record(record),
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    # --- queries --------------------------------------------------------------------
+
+    def validate_voucher(self, code: str, customer_id: CustomerId, at: datetime) -> VoucherCheck:
+        """Whether ``customer_id`` may use ``code`` at ``at``, and if not why: unknown,
+        not yet valid, expired, used, not yours, cancelled. Changes nothing."""
+        when = aware("at", at)
+        code = _code(code)
+        with self._unit() as uow:
+            return _check_voucher(uow, code, customer_id, when)
+
+    def redemption(self, customer_id: CustomerId, redemption_id: str) -> Redemption:
+        """One redemption of the customer; raises :class:`~loyaltykit.errors.UnknownRedemption`."""
+        with self._unit() as uow:
+            existing(uow, customer_id)
+            return _stored_redemption(uow, customer_id, redemption_id)
+
+    def redemptions(self, customer_id: CustomerId) -> tuple[Redemption, ...]:
+        """Every redemption of the customer, oldest first."""
+        with self._unit() as uow:
+            existing(uow, customer_id)
+            stored = uow.records.of_owner(customer_id, REDEMPTION)
+        found = [redemption_from_record(record.document) for record in stored]
+        return tuple(sorted(found, key=lambda r: (r.created_at, r.id)))
+
+    def vouchers(self, customer_id: CustomerId) -> tuple[Voucher, ...]:
+        """Every voucher issued to the customer, by issue time."""
+        with self._unit() as uow:
+            existing(uow, customer_id)
+            stored = uow.records.of_owner(customer_id, VOUCHER)
+        found = [voucher_from_record(record.document) for record in stored]
+        return tuple(sorted(found, key=lambda v: (v.issued_at, v.code)))
+
+    def stock_left(self, reward_id: str, at: datetime) -> int | None:
+        """Units of ``reward_id`` left at ``at`` (``None``: unlimited stock)."""
+        reward = self.versions.at(aware("at", at)).catalog.get(reward_id, at)
+        if reward.stock is None:
+            return None
+        with self._unit() as uow:
+            return max(0, reward.stock - uow.counters.value(_stock(reward.id)))
+
+    # --- the redemption -------------------------------------------------------------
+
+    def _redemption_command(
+        self,
+        name: str,
+        customer_id: CustomerId,
+        command: Command,
+        arguments: Mapping[str, Any],
+        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Redemption],
+    ) -> Redemption:
+        assert command.idempotency_key is not None
+        return self._run(
+            name,
+            customer_id,
+            command.idempotency_key,
+            arguments,
+            action,
+            redemption_to_record,
+            lambda _uow, record: redemption_from_record(record),
+            at=command.at,
+            lock=(customer_id,),
+        )
+
+    def _redeem(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        reward_id: str,
+        quantity: int,
+        command: Command,
+        *,
+        offset: tuple[Points, Money] | None = None,
+    ) -> Redemption:
+        at = command.at
+        program = self.versions.at(at)
+        reward = program.catalog.get(reward_id, at)
+        closed = reward.unavailable(at)
+        if closed is not None:
+            raise RewardUnavailable(reward.id, closed)
+        if (offset is None) != (reward.offset is None):
+            use = "pay_with_points" if offset is None else "redeem"
+            raise InvalidArgument(f"reward {reward.id!r} is a {reward.kind.value}: use {use}()")
+        customer.require("redeem", allowed=SPENDING_STATUSES)
+        state = EventCommands._customer_state(uow, customer, program, at)
+        why = ineligibility(program, reward, state, quantity, at)
+        if why is not None:
+            raise NotEligible(customer.id, reward.id, why)
+        price = reward.price_for(state.tier).times(quantity)
+        points, paid = price.points, None
+        if offset is not None and reward.offset is not None:
+            points = offset[0]
+            paid = reward.offset.quote(points, offset[1])
+        counted = _count(uow, customer.id, reward, quantity, program, at)
+        taken = _take(uow, reward, quantity, program, at)
+        entries: tuple[ledger.Entry, ...] = ()
+        if points:
+            code = program.point_type(reward.point_type).code
+            if not program.point_type(code).redeemable:
+                raise InvalidArgument(f"reward {reward.id!r}: {code!r} points cannot be redeemed")
+            lots = uow.ledger.spendable_lots  # read after settlement, inside _post
+            receipt = self._post(
+                uow,
+                "redeem",
+                command,
+                customer.id,
+                code,
+                lambda account: ledger.debit(account, points, lots(customer.id, code, at), command),
+            )
+            entries = receipt.entries_of(EntryKind.REDEEM)
+        assert command.idempotency_key is not None
+        redemption = Redemption(
+            id=command.idempotency_key,
+            customer_id=customer.id,
+            reward_id=reward.id,
+            kind=reward.kind,
+            quantity=quantity,
+            points=points,
+            point_type=reward.point_type,
+            created_at=at,
+            money=price.money,
+            offset=paid,
+            cost=paid if reward.cost is None else reward.cost * quantity,
+            partner=reward.partner,
+            reason=command.reason,
+            entries=entries,
+            taken=taken,
+            counted=counted,
+        )
+        if reward.kind is RewardKind.COUPON:
+            redemption = self._issue_vouchers(uow, reward, redemption)
+        _put_redemption(uow, redemption)
+        return redemption
+
+    def _issue_vouchers(
+        self, uow: UnitOfWork, reward: Reward, redemption: Redemption
+    ) -> Redemption:
+        terms = reward.voucher
+        assert terms is not None
+        codes = []
+        for _ in range(redemption.quantity):
+            for _attempt in range(_CODE_ATTEMPTS):
+                code = terms.code(self.voucher_source)
+                if code not in codes and uow.records.find(VOUCHER, code) is None:
+                    break
+            else:  # a good source of randomness never gets here
+                raise ConcurrencyConflict(
+                    f"voucher codes: {_CODE_ATTEMPTS} draws in a row were taken; "
+                    "the code space is too small or the source is not random"
+                )
+            codes.append(code)
+            _put_voucher(
+                uow,
+                Voucher(
+                    code=code,
+                    customer_id=redemption.customer_id,
+                    reward_id=reward.id,
+                    redemption_id=redemption.id,
+                    issued_at=redemption.created_at,
+                    expires_at=terms.expiry(redemption.created_at),
+                    uses=terms.uses,
+                    value=terms.value,
+                ),
+            )
+        return attrs.evolve(redemption, vouchers=tuple(codes))
+
+
+def _stock(reward_id: str) -> str:
+    return f"stock:{reward_id}"
+
+
+def _count(
+    uow: UnitOfWork,
+    customer_id: CustomerId,
+    reward: Reward,
+    quantity: int,
+    program: Program,
+    at: datetime,
+) -> tuple[str, ...]:
+    """Check and count the member's limits of the period; the counter keys used."""
+    if not reward.member_limits:
+        return ()
+    local = at.astimezone(program.zone)
+    document = uow.state.get(customer_id, REWARD_COUNTS) or {}
+    counts: dict[str, int] = dict(document.get("counts", {}))
+    keys = []
+    for limit in reward.member_limits:
+        key = limit.counter(reward.id, local)
+        taken = counts.get(key, 0)
+        if taken + quantity > limit.count:
+            raise LimitReached(reward.id, "member", limit.count, limit.period, taken, quantity)
+        # counts of the reward's past periods are no longer needed
+        stale = f"{reward.id}:{limit.period}:"
+        counts = {k: n for k, n in counts.items() if not k.startswith(stale) or k == key}
+        counts[key] = taken + quantity
+        keys.append(key)
+    uow.state.put(customer_id, REWARD_COUNTS, {**document, "counts": counts})
+    return tuple(keys)
+
+
+def _uncount(uow: UnitOfWork, customer_id: CustomerId, redemption: Redemption) -> None:
+    if not redemption.counted:
+        return
+    document = uow.state.get(customer_id, REWARD_COUNTS) or {}
+    counts: dict[str, int] = dict(document.get("counts", {}))
+    for key in redemption.counted:
+        if key in counts:  # a past period's count may have been dropped already
+            counts[key] = max(0, counts[key] - redemption.quantity)
+    uow.state.put(customer_id, REWARD_COUNTS, {**document, "counts": counts})
+
+
+def _take(
+    uow: UnitOfWork, reward: Reward, quantity: int, program: Program, at: datetime
+) -> tuple[tuple[str, int], ...]:
+    """Take the global limits of the period, then the stock; the counters taken."""
+    local = at.astimezone(program.zone)
+    taken = []
+    for limit in reward.global_limits:
+        name = "reward:" + limit.counter(reward.id, local)
+        if not uow.counters.take(name, quantity, limit=limit.count):
+            used = uow.counters.value(name)
+            raise LimitReached(reward.id, "global", limit.count, limit.period, used, quantity)
+        taken.append((name, quantity))
+    if reward.stock is not None:
+        name = _stock(reward.id)
+        if not uow.counters.take(name, quantity, limit=reward.stock):
+            left = max(0, reward.stock - uow.counters.value(name))
+            raise OutOfStock(reward.id, quantity, left)
+        taken.append((name, quantity))
+    return tuple(taken)
+
+
+def _stored_redemption(
+    uow: UnitOfWork, customer_id: CustomerId, redemption_id: str, *, lock: bool = False
+) -> Redemption:
+    found = uow.records.get(customer_id, REDEMPTION, redemption_id, for_update=lock)
+    if found is None:
+        raise UnknownRedemption(customer_id, redemption_id)
+    return redemption_from_record(found.document)
+
+
+def _put_redemption(uow: UnitOfWork, redemption: Redemption) -> None:
+    uow.records.put(
+        redemption.customer_id, REDEMPTION, redemption.id, redemption_to_record(redemption)
+    )
+
+
+def _stored_voucher(uow: UnitOfWork, customer_id: CustomerId, code: str) -> Voucher:
+    found = uow.records.get(customer_id, VOUCHER, code, for_update=True)
+    assert found is not None, f"voucher {code} of {customer_id} is missing"
+    return voucher_from_record(found.document)
+
+
+def _put_voucher(uow: UnitOfWork, voucher: Voucher) -> None:
+    uow.records.put(
+        voucher.customer_id, VOUCHER, voucher.code, voucher_to_record(voucher), lookup=voucher.code
+    )
+
+
+def _code(value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > 64 or not value.isalnum():
+        raise InvalidArgument(f"voucher code: {value!r} is not a code of letters and digits")
+    return value
+
+
+def _check_voucher(
+    uow: UnitOfWork, code: str, customer_id: CustomerId, at: datetime
+) -> VoucherCheck:
+    found = uow.records.find(VOUCHER, code)
+    if found is None:
+        return VoucherCheck(code=code, status=VoucherStatus.UNKNOWN)
+    voucher = voucher_from_record(found.document)
+    status = voucher.status(customer_id, at)
+    # a code that is not yours says nothing more about itself
+    return VoucherCheck(
+        code=code, status=status, voucher=None if status is VoucherStatus.NOT_YOURS else voucher
+    )
