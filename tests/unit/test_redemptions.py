@@ -16,8 +16,8 @@ from loyaltykit.domain.redemptions import RedemptionState, VoucherStatus
 from loyaltykit.domain.rewards import (
     CashOffset,
     Eligibility,
-    Limit,
     Price,
+    RedemptionLimit,
     Reward,
     RewardCatalog,
     VoucherTerms,
@@ -266,7 +266,9 @@ def test_eligible_members_pass_tags_and_condition() -> None:
 
 
 def test_the_member_limit_counts_per_period_in_the_program_time_zone() -> None:
-    gift = Reward(id="gift", kind="gift", price=10, member_limits=(Limit(count=2, period="day"),))
+    gift = Reward(
+        id="gift", kind="gift", price=10, member_limits=(RedemptionLimit(count=2, period="day"),)
+    )
     loyalty = loyalty_with(gift, timezone="Asia/Shanghai")
     evening = datetime(2026, 5, 1, 23, 0, tzinfo=SHANGHAI)
     loyalty.redeem("ann", "gift", 2, at=evening, idempotency_key="r1")
@@ -285,7 +287,9 @@ def test_the_member_limit_counts_per_period_in_the_program_time_zone() -> None:
 
 
 def test_the_global_limit_is_shared_by_every_member() -> None:
-    gift = Reward(id="gift", kind="gift", price=10, global_limits=(Limit(count=3, period="week"),))
+    gift = Reward(
+        id="gift", kind="gift", price=10, global_limits=(RedemptionLimit(count=3, period="week"),)
+    )
     loyalty = loyalty_with(gift)
     loyalty.redeem("ann", "gift", 2, at=day(0), idempotency_key="r1")
     loyalty.redeem("ben", "gift", at=day(0), idempotency_key="r2")
@@ -316,8 +320,8 @@ def test_insufficient_points_takes_no_stock_and_no_limit() -> None:
         kind="gift",
         price=700,
         stock=5,
-        member_limits=(Limit(count=1, period="lifetime"),),
-        global_limits=(Limit(count=5, period="day"),),
+        member_limits=(RedemptionLimit(count=1, period="lifetime"),),
+        global_limits=(RedemptionLimit(count=5, period="day"),),
     )
     loyalty = loyalty_with(gift)
     loyalty.redeem_points("ann", 400, at=day(1), idempotency_key="spend")
@@ -374,8 +378,8 @@ def test_cancel_gives_back_points_to_their_lots_with_original_expiry_and_the_sto
         kind="gift",
         price=150,
         stock=2,
-        member_limits=(Limit(count=1, period="month"),),
-        global_limits=(Limit(count=2, period="day"),),
+        member_limits=(RedemptionLimit(count=1, period="month"),),
+        global_limits=(RedemptionLimit(count=2, period="day"),),
     )
     loyalty = loyalty_with(gift, balance=0)
     loyalty.earn("ann", 100, at=T0, idempotency_key="a", expires_at=day(20))

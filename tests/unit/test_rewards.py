@@ -15,8 +15,8 @@ from loyaltykit.domain.rewards import (
     CashOffset,
     CatalogEntry,
     Eligibility,
-    Limit,
     Price,
+    RedemptionLimit,
     Reward,
     RewardCatalog,
     RewardKind,
@@ -66,7 +66,7 @@ def test_a_reward_validates_its_fields() -> None:
     with pytest.raises(InvalidArgument, match="cash offset"):
         Reward(id="x", kind="cash_offset")
     with pytest.raises(InvalidArgument, match="more than one limit"):
-        Reward(id="x", kind="gift", member_limits=(Limit(count=1, period="day"),) * 2)
+        Reward(id="x", kind="gift", member_limits=(RedemptionLimit(count=1, period="day"),) * 2)
     with pytest.raises(InvalidArgument, match="not compiled"):
         Eligibility(condition="customer.tier == 'gold'")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="is a string"):
@@ -112,9 +112,9 @@ def test_period_keys(period: str, expected: str) -> None:
 
 def test_limits_refuse_unknown_periods() -> None:
     with pytest.raises(InvalidArgument, match="fortnight"):
-        Limit(count=1, period="fortnight")
+        RedemptionLimit(count=1, period="fortnight")
     with pytest.raises(InvalidAmount):
-        Limit(count=0, period="day")
+        RedemptionLimit(count=0, period="day")
 
 
 # --- the catalogue ---------------------------------------------------------------------

@@ -37,9 +37,9 @@ __all__ = [
     "CashOffset",
     "CatalogEntry",
     "Eligibility",
-    "Limit",
     "Predicate",
     "Price",
+    "RedemptionLimit",
     "Reward",
     "RewardCatalog",
     "RewardKind",
@@ -139,7 +139,7 @@ def period_key(period: str, local: datetime) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class Limit:
+class RedemptionLimit:
     """At most ``count`` units per ``period`` (day, week, month, year, lifetime), the
     periods counted in the program's time zone."""
 
@@ -156,11 +156,11 @@ class Limit:
         return f"{reward_id}:{self.period}:{period_key(self.period, local)}"
 
 
-def _limits(value: Iterable[Limit]) -> tuple[Limit, ...]:
+def _limits(value: Iterable[RedemptionLimit]) -> tuple[RedemptionLimit, ...]:
     limits = tuple(value)
     for limit in limits:
-        if not isinstance(limit, Limit):
-            raise InvalidArgument(f"limits: {limit!r} is not a Limit")
+        if not isinstance(limit, RedemptionLimit):
+            raise InvalidArgument(f"limits: {limit!r} is not a RedemptionLimit")
     periods = [limit.period for limit in limits]
     doubled = sorted({period for period in periods if periods.count(period) > 1})
     if doubled:
@@ -366,7 +366,7 @@ class Reward:
     """One item of the catalogue.
 
     >>> mug = Reward(id="mug", kind="gift", name="Mug", price=500, stock=100,
-    ...              member_limits=(Limit(count=1, period="month"),))
+    ...              member_limits=(RedemptionLimit(count=1, period="month"),))
     >>> mug.price_for("gold").points, mug.stock
     (500, 100)
 
@@ -388,8 +388,8 @@ class Reward:
     tier_prices: tuple[tuple[str, Price], ...] = attrs.field(default=(), converter=_tier_prices)
     point_type: str = "points"
     stock: int | None = attrs.field(default=None)
-    member_limits: tuple[Limit, ...] = attrs.field(default=(), converter=_limits)
-    global_limits: tuple[Limit, ...] = attrs.field(default=(), converter=_limits)
+    member_limits: tuple[RedemptionLimit, ...] = attrs.field(default=(), converter=_limits)
+    global_limits: tuple[RedemptionLimit, ...] = attrs.field(default=(), converter=_limits)
     available_from: datetime | None = attrs.field(default=None, validator=_aware_or_none)
     available_until: datetime | None = attrs.field(default=None, validator=_aware_or_none)
     eligibility: Eligibility = attrs.field(factory=Eligibility)

@@ -32,8 +32,8 @@ from loyaltykit.domain.rewards import (
     CashOffset,
     CatalogEntry,
     Eligibility,
-    Limit,
     Price,
+    RedemptionLimit,
     Reward,
     RewardCatalog,
     RewardKind,
@@ -114,7 +114,7 @@ def _tier_prices(reader: _Reader, value: Any, path: str, currency: str) -> dict[
     return prices
 
 
-def _limits(reader: _Reader, value: Any, path: str) -> tuple[Limit, ...]:
+def _limits(reader: _Reader, value: Any, path: str) -> tuple[RedemptionLimit, ...]:
     limits = []
     for n, item in enumerate(_list(reader, value, path)):
         where = f"{path}[{n}]"
@@ -125,7 +125,7 @@ def _limits(reader: _Reader, value: Any, path: str) -> tuple[Limit, ...]:
         count = reader.field(item, where + ".", "count", int, required=True)
         period = reader.field(item, where + ".", "period", str, required=True)
         if count is not None and period is not None:
-            limit = reader.build(where, partial(Limit, count=count, period=period))
+            limit = reader.build(where, partial(RedemptionLimit, count=count, period=period))
             if limit is not None:
                 limits.append(limit)
     return tuple(limits)
@@ -279,7 +279,7 @@ def _price_dict(price: Price) -> dict[str, Any]:
     return data
 
 
-def _limit_dicts(limits: tuple[Limit, ...]) -> list[dict[str, Any]]:
+def _limit_dicts(limits: tuple[RedemptionLimit, ...]) -> list[dict[str, Any]]:
     return [{"count": limit.count, "period": limit.period} for limit in limits]
 
 
