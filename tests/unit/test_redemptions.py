@@ -286,6 +286,28 @@ def test_the_member_limit_counts_per_period_in_the_program_time_zone() -> None:
     loyalty.redeem("ben", "gift", 2, at=evening, idempotency_key="r4")
 
 
+def test_member_counts_keep_sixteen_periods_and_refuse_older_commands() -> None:
+    gift = Reward(
+        id="gift", kind="gift", price=1, member_limits=(RedemptionLimit(count=1, period="day"),)
+    )
+    loyalty = loyalty_with(gift)
+    loyalty.redeem("ann", "gift", at=day(5), idempotency_key="late-first")
+    loyalty.redeem("ann", "gift", at=day(1), idempotency_key="backdated")  # out of order
+    with pytest.raises(LimitReached):
+        loyalty.redeem("ann", "gift", at=day(5), idempotency_key="again")
+    for n in range(6, 21):
+        loyalty.redeem("ann", "gift", at=day(n), idempotency_key=f"d{n}")
+    # 17 days counted: the oldest (day 1) is forgotten, and a command dated then refused
+    refused(
+        loyalty,
+        InvalidArgument,
+        lambda: loyalty.redeem("ann", "gift", at=day(1), idempotency_key="too-old"),
+    )
+    loyalty.cancel_redemption("ann", "backdated", at=day(21), idempotency_key="c1")
+    loyalty.cancel_redemption("ann", "d20", at=day(21), idempotency_key="c2")
+    loyalty.redeem("ann", "gift", at=day(20), idempotency_key="d20-again")
+
+
 def test_the_global_limit_is_shared_by_every_member() -> None:
     gift = Reward(
         id="gift", kind="gift", price=10, global_limits=(RedemptionLimit(count=3, period="week"),)

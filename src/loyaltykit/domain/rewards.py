@@ -151,10 +151,6 @@ class RedemptionLimit:
         if value not in LIMIT_PERIODS:
             raise InvalidArgument(f"limit period: {value!r} is not one of {list(LIMIT_PERIODS)}")
 
-    def counter(self, reward_id: str, local: datetime) -> str:
-        """The counter's name for the period containing ``local``."""
-        return f"{reward_id}:{self.period}:{period_key(self.period, local)}"
-
 
 def _limits(value: Iterable[RedemptionLimit]) -> tuple[RedemptionLimit, ...]:
     limits = tuple(value)

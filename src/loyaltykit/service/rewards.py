@@ -35,7 +35,7 @@ from loyaltykit.domain.redemptions import (
     VoucherCheck,
     VoucherStatus,
 )
-from loyaltykit.domain.rewards import Reward, RewardKind
+from loyaltykit.domain.rewards import Reward, RewardKind, period_key
 from loyaltykit.errors import (
     ConcurrencyConflict,
     InvalidAmount,
@@ -62,6 +62,7 @@ REDEMPTION = "redemption"
 VOUCHER = "voucher"
 REWARD_COUNTS = "reward_counts"  # the member's per-period counts, in uow.state
 _CODE_ATTEMPTS = 8
+KEPT_PERIODS = 16  # per reward and period kind, in a member's counts
 
 
 class RewardCommands(PointCommands):
@@ -436,35 +437,54 @@ def _count(
     program: Program,
     at: datetime,
 ) -> tuple[str, ...]:
-    """Check and count the member's limits of the period; the counter keys used."""
+    """Check and count the member's limits of the period; the ``period:key`` counted.
+
+    The member's document keeps, per reward and period kind, the counts of the latest
+    :data:`KEPT_PERIODS` periods and the oldest period it still counts (the horizon),
+    so it stays small; a command dated before the horizon cannot be counted and is
+    refused rather than checked against a forgotten period.
+    """
     if not reward.member_limits:
         return ()
     local = at.astimezone(program.zone)
     document = uow.state.get(customer_id, REWARD_COUNTS) or {}
-    counts: dict[str, int] = dict(document.get("counts", {}))
-    keys = []
+    counts: dict[str, dict[str, dict[str, int]]] = document.get("counts", {})
+    horizons: dict[str, dict[str, str]] = document.get("horizons", {})
+    mine = counts.setdefault(reward.id, {})
+    counted = []
     for limit in reward.member_limits:
-        key = limit.counter(reward.id, local)
-        taken = counts.get(key, 0)
+        key = period_key(limit.period, local)
+        horizon = horizons.get(reward.id, {}).get(limit.period)
+        if horizon is not None and key < horizon:
+            raise InvalidArgument(
+                f"at: {at.isoformat()} falls in {limit.period} {key}, before the oldest "
+                f"period of {reward.id!r} still counted for {customer_id!r} ({horizon})"
+            )
+        periods = mine.setdefault(limit.period, {})
+        taken = periods.get(key, 0)
         if taken + quantity > limit.count:
             raise LimitReached(reward.id, "member", limit.count, limit.period, taken, quantity)
-        # counts of the reward's past periods are no longer needed
-        stale = f"{reward.id}:{limit.period}:"
-        counts = {k: n for k, n in counts.items() if not k.startswith(stale) or k == key}
-        counts[key] = taken + quantity
-        keys.append(key)
-    uow.state.put(customer_id, REWARD_COUNTS, {**document, "counts": counts})
-    return tuple(keys)
+        periods[key] = taken + quantity
+        kept = sorted(periods, reverse=True)[:KEPT_PERIODS]
+        if len(kept) < len(periods):
+            mine[limit.period] = {k: periods[k] for k in kept}
+            horizons.setdefault(reward.id, {})[limit.period] = kept[-1]
+        counted.append(f"{limit.period}:{key}")
+    uow.state.put(customer_id, REWARD_COUNTS, {**document, "counts": counts, "horizons": horizons})
+    return tuple(counted)
 
 
 def _uncount(uow: UnitOfWork, customer_id: CustomerId, redemption: Redemption) -> None:
     if not redemption.counted:
         return
     document = uow.state.get(customer_id, REWARD_COUNTS) or {}
-    counts: dict[str, int] = dict(document.get("counts", {}))
-    for key in redemption.counted:
-        if key in counts:  # a past period's count may have been dropped already
-            counts[key] = max(0, counts[key] - redemption.quantity)
+    counts: dict[str, dict[str, dict[str, int]]] = document.get("counts", {})
+    mine = counts.get(redemption.reward_id, {})
+    for counted in redemption.counted:
+        period, key = counted.split(":", 1)
+        periods = mine.get(period, {})
+        if key in periods:  # a period past the horizon is no longer counted
+            periods[key] = max(0, periods[key] - redemption.quantity)
     uow.state.put(customer_id, REWARD_COUNTS, {**document, "counts": counts})
 
 
@@ -475,7 +495,7 @@ def _take(
     local = at.astimezone(program.zone)
     taken = []
     for limit in reward.global_limits:
-        name = "reward:" + limit.counter(reward.id, local)
+        name = f"reward:{reward.id}:{limit.period}:{period_key(limit.period, local)}"
         if not uow.counters.take(name, quantity, limit=limit.count):
             used = uow.counters.value(name)
             raise LimitReached(reward.id, "global", limit.count, limit.period, used, quantity)
