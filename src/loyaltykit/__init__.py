@@ -6,8 +6,12 @@ Everything importable from here is the public API; everything else may change.
 """
 
 from loyaltykit import errors
+from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
+from loyaltykit.analytics.liability import PointsLiability
+from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import (
     Account,
     Command,
@@ -60,12 +64,15 @@ __all__ = [
     "Balance",
     "Capabilities",
     "CashOffset",
+    "ChurnPolicy",
+    "ChurnWarning",
     "Command",
     "CustomEvent",
     "Customer",
     "CustomerState",
     "CustomerStatus",
     "Decision",
+    "DomainEvent",
     "DueReport",
     "Eligibility",
     "Entry",
@@ -80,6 +87,7 @@ __all__ = [
     "PointType",
     "Points",
     "PointsLedger",
+    "PointsLiability",
     "PolicyEngine",
     "Posting",
     "Price",
@@ -97,6 +105,9 @@ __all__ = [
     "Reward",
     "RewardCatalog",
     "RewardKind",
+    "RfmScore",
+    "SegmentPolicy",
+    "Segmentation",
     "SettlementReport",
     "Statement",
     "StatementLine",
@@ -107,6 +118,7 @@ __all__ = [
     "TierStatus",
     "TierView",
     "UnitOfWork",
+    "ValueClass",
     "Voucher",
     "VoucherCheck",
     "VoucherStatus",

@@ -17,9 +17,10 @@ ALLOWED = {
     "errors": set(),
     "domain": {"values", "errors"},
     "policy": {"domain", "values", "errors"},
+    "analytics": {"domain", "values", "errors"},
     "storage": {"storage", "domain", "values", "errors"},
     "outcomes": {"domain", "values", "errors"},
-    "service": {"policy", "domain", "storage", "outcomes", "values", "errors"},
+    "service": {"policy", "analytics", "domain", "storage", "outcomes", "values", "errors"},
 }
 
 

@@ -12,7 +12,7 @@ from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
-from loyaltykit.errors import InvalidArgument
+from loyaltykit.errors import InvalidAmount, InvalidArgument, OverReversal, UnknownEntry
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
 from loyaltykit.policy.rules import BaseRate, Multiplier
 
@@ -309,3 +309,33 @@ def test_a_refunded_purchase_stops_counting_towards_the_tier() -> None:
     assert dict(forecast.to_keep) == {"spend": Decimal(14000)}
     loyalty.run_due(T0 + relativedelta(months=12))
     assert loyalty.tier("ann", at=T0 + relativedelta(months=12)).effective == "bronze"
+
+
+def test_a_purchase_that_earned_no_points_can_still_be_refunded() -> None:
+    # 1 point per 1,000: a purchase of 800 earns nothing, yet its spend counts for tiers
+    loyalty = member(ERPNEXT)
+    buy(loyalty, "9500", T0, "o1")
+    buy(loyalty, "800", T0 + timedelta(days=1), "o2")
+    assert loyalty.tier("ann", at=T0 + timedelta(days=1)).effective == "silver"
+    receipt = loyalty.refund(
+        "ann", "o2", amount=cny("600"), at=T0 + timedelta(days=2), idempotency_key="r1"
+    )
+    assert receipt.entries == () and receipt.balance.available == 9
+    forecast = loyalty.forecast("ann", at=T0 + timedelta(days=2))
+    assert dict(forecast.to_keep) == {"spend": Decimal(10000 - 9500 - 200)}
+    # the rest of it, then nothing more: refunded shares never pass the whole
+    loyalty.refund("ann", "o2", at=T0 + timedelta(days=3), idempotency_key="r2")
+    with pytest.raises(OverReversal):
+        loyalty.refund("ann", "o2", at=T0 + timedelta(days=3), idempotency_key="r3")
+    with pytest.raises(InvalidAmount):
+        loyalty.refund("ann", "o2", amount=cny("900"), at=T0, idempotency_key="r4")
+    assert dict(loyalty.forecast("ann", at=T0 + timedelta(days=3)).to_keep) == {
+        "spend": Decimal(500)
+    }
+    # a replay returns the first outcome; an unknown purchase is still unknown
+    again = loyalty.refund(
+        "ann", "o2", amount=cny("600"), at=T0 + timedelta(days=2), idempotency_key="r1"
+    )
+    assert again.replayed
+    with pytest.raises(UnknownEntry):
+        loyalty.refund("ann", "no-such-order", at=T0, idempotency_key="r5")

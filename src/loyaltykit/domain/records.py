@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import Entry, EntryKind, LotChange
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Override, TierChange, TierStatus
@@ -22,6 +23,8 @@ __all__ = [
     "customer_to_record",
     "entry_from_record",
     "entry_to_record",
+    "event_from_record",
+    "event_to_record",
     "instant_from_text",
     "metrics_from_record",
     "metrics_to_record",
@@ -232,4 +235,28 @@ def tier_change_from_record(record: Mapping[str, Any]) -> TierChange:
         to_tier=record["to"],
         kind=record["kind"],
         reason=record["reason"],
+    )
+
+
+def event_to_record(event: DomainEvent) -> dict[str, Any]:
+    """The plain-data form of a domain event."""
+    return {
+        "customer_id": event.customer_id,
+        "sequence": event.sequence,
+        "type": event.type,
+        "at": event.at.isoformat(),
+        "idempotency_key": event.idempotency_key,
+        "payload": dict(event.payload),
+    }
+
+
+def event_from_record(record: Mapping[str, Any]) -> DomainEvent:
+    """The domain event :func:`event_to_record` wrote."""
+    return DomainEvent(
+        customer_id=record["customer_id"],
+        sequence=record["sequence"],
+        type=record["type"],
+        at=_instant(record["at"]),
+        idempotency_key=record["idempotency_key"],
+        payload=record["payload"],
     )

@@ -8,6 +8,7 @@ import attrs
 
 from loyaltykit.domain import ledger
 from loyaltykit.domain.ledger import Command, Entry, EntryKind
+from loyaltykit.domain.records import entry_to_record
 from loyaltykit.errors import ConcurrencyConflict
 from loyaltykit.outcomes import (
     DueReport,
@@ -52,7 +53,8 @@ class BatchWork(TierCommands):
         when = aware("at", at)
         points_amount("batch_size", batch_size)
         accounts = entries = expired = 0
-        if isinstance(self.storage, BulkExpiry):
+        # set-based expiry writes no domain events: with the outbox on, settle one by one
+        if isinstance(self.storage, BulkExpiry) and not self.outbox:
             while True:
                 chunk, written, points = self.storage.expire_in_bulk(when, accounts=batch_size)
                 if chunk == 0:
@@ -109,6 +111,12 @@ class BatchWork(TierCommands):
                     # expiry must come first, whichever batch found the account
                     posting = ledger.settle(account, due, command)
                     self._save(uow, posting, [])
+                    if posting.entries:
+                        payload = {
+                            "point_type": point_type,
+                            "entries": [entry_to_record(e) for e in posting.entries],
+                        }
+                        self._emit(uow, customer_id, "settle", at, None, payload)
                     uow.commit()
                     return posting.entries
             except ConcurrencyConflict:

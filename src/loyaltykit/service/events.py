@@ -16,7 +16,7 @@ from loyaltykit.domain.customer import (
     EARNING_STATUSES,
     Customer,
 )
-from loyaltykit.domain.ledger import Account, Entry
+from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind
 from loyaltykit.domain.records import (
     metrics_from_record,
     metrics_to_record,
@@ -24,6 +24,7 @@ from loyaltykit.domain.records import (
 from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
+    OverReversal,
     UnknownCustomer,
     UnknownEntry,
 )
@@ -56,6 +57,17 @@ from loyaltykit.values import (
 )
 
 __all__ = ["EventCommands"]
+
+UNEARNED = "unearned_purchase"
+
+
+def _unearned(purchase: Purchase, command: Command) -> dict[str, Any]:
+    return {
+        "purchase_amount": str(purchase.amount.amount),
+        "currency": purchase.amount.currency,
+        "at": command.at.isoformat(),
+        "refunded": "0",
+    }
 
 
 class EventCommands(PointCommands):
@@ -154,15 +166,19 @@ class EventCommands(PointCommands):
         the program's refund policy; the refunded shares add up and never exceed the whole.
         """
         share: Fraction | None = None
+        purchase_key = identifier("purchase_key", purchase_key)
+        with self._unit() as uow:
+            entries = [
+                entry
+                for entry in uow.ledger.entries_by_key(customer_id, purchase_key)
+                if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
+            ]
+            unearned = None if entries else uow.records.get(customer_id, UNEARNED, purchase_key)
+        spent = next(
+            (dict(e.metadata) for e in entries if dict(e.metadata).get("event") == "purchase"),
+            None if unearned is None else unearned.document,
+        )
         if amount is not None:
-            with self._unit() as uow:
-                entries = uow.ledger.entries_by_key(
-                    customer_id, identifier("purchase_key", purchase_key)
-                )
-            spent = next(
-                (dict(e.metadata) for e in entries if dict(e.metadata).get("event") == "purchase"),
-                None,
-            )
             if spent is None:
                 raise UnknownEntry(customer_id, purchase_key)
             total = Money.of(str(spent["purchase_amount"]), str(spent["currency"]))
@@ -171,6 +187,10 @@ class EventCommands(PointCommands):
                     "refund amount", amount, f"Money above zero and at most {total}"
                 )
             share = amount.ratio(total)
+        if unearned is not None:
+            return self._refund_unearned(
+                customer_id, purchase_key, share, self._command(at, idempotency_key, reason, actor)
+            )
         return self._reverse(
             "refund",
             customer_id,
@@ -182,6 +202,42 @@ class EventCommands(PointCommands):
             actor=actor,
             undone=self._unspend,
         )
+
+    def _refund_unearned(
+        self, customer_id: CustomerId, purchase_key: str, share: Fraction | None, command: Command
+    ) -> Receipt:
+        """Refund a purchase that earned its customer no points: nothing to claw back, but
+        the refunded share leaves the spend metric, and shares never add up past the whole."""
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
+            stored = uow.records.get(customer_id, UNEARNED, purchase_key)
+            assert stored is not None  # records are never deleted
+            purchase = stored.document
+            before = Fraction(str(purchase["refunded"]))
+            part = 1 - before if share is None else share
+            if part == 0 or before + part > 1:
+                raise OverReversal(
+                    f"refunding {part} more of purchase {purchase_key!r}, already refunded by "
+                    f"{before}, would exceed the whole"
+                )
+            program = self.versions.at(datetime.fromisoformat(purchase["at"]))
+            day = datetime.fromisoformat(purchase["at"]).astimezone(program.zone).date()
+            spent = Decimal(str(purchase["purchase_amount"]))
+            history = metrics_from_record(uow.state.get(customer_id, METRICS))
+            history = history.add("spend", day, -(spent * part.numerator / part.denominator))
+            uow.state.put(customer_id, METRICS, metrics_to_record(history))
+            uow.records.put(
+                customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
+            )
+            accounts = uow.ledger.accounts(customer_id)
+            return self._receipt("refund", command, customer_id, [], accounts)
+
+        arguments = {
+            "customer": customer_id,
+            "original": purchase_key,
+            "portion": None if share is None else str(share),
+        }
+        return self._ledger_command("refund", command, customer_id, arguments, action)
 
     def _unspend(
         self,
@@ -263,6 +319,14 @@ class EventCommands(PointCommands):
             update = decision.tier_update
             if update is not None:
                 self._save_tier(uow, customer_id, update.status, update.changes)
+            if isinstance(event, Purchase) and not any(
+                e.customer_id == customer_id and e.kind is EntryKind.EARN for e in written
+            ):
+                # nothing in the ledger finds this purchase again: keep it, so a refund
+                # can still take its spend out of the tier metrics
+                uow.records.put(
+                    customer_id, UNEARNED, command.idempotency_key or "", _unearned(event, command)
+                )
             own = [a for key, a in touched.items() if key[0] == customer_id]
             others = [a for key, a in touched.items() if key[0] != customer_id]
             receipt = self._receipt(name, command, customer_id, written, own + others)

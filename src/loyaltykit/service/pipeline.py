@@ -19,10 +19,13 @@ import attrs
 
 from loyaltykit.domain import ledger
 from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import Account, Command, Entry, Posting
 from loyaltykit.domain.records import (
     customer_from_record,
     customer_to_record,
+    event_to_record,
+    instant_from_text,
     tier_change_to_record,
     tier_status_from_record,
     tier_status_to_record,
@@ -64,11 +67,21 @@ from loyaltykit.values import (
     identifier,
 )
 
-__all__ = ["ACTIVITY", "CUSTOMER_COMMANDS", "METRICS", "POINTS", "TIER", "Pipeline", "existing"]
+__all__ = [
+    "ACTIVITY",
+    "CUSTOMER_COMMANDS",
+    "METRICS",
+    "OUTBOX",
+    "POINTS",
+    "TIER",
+    "Pipeline",
+    "existing",
+]
 
 
 T = TypeVar("T")
 TIER = "tier"
+OUTBOX = "outbox"
 METRICS = "metrics"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTIVITY = "activity"
@@ -98,6 +111,7 @@ class Pipeline:
         *,
         storage: Storage | str | None = None,
         retries: int = 5,
+        outbox: bool = False,
     ) -> None:
         if program is None:
             program = Program()
@@ -113,6 +127,7 @@ class Pipeline:
         else:
             self.storage = storage
         self._retries = retries
+        self.outbox = outbox
         # the unit of work of an open batch() in this context, if any
         self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
 
@@ -223,13 +238,18 @@ class Pipeline:
                             raise IdempotencyConflict(key, name, record.command)
                         return decode(uow, record.outcome)
                     outcome = action(uow, customers)
+                    encoded = encode(outcome)
+                    if name in CUSTOMER_COMMANDS:  # no personal data in the outbox
+                        self._emit(uow, customer_id, name, at, key, _customer_event(encoded))
+                    else:
+                        self._emit(uow, customer_id, name, at, key, encoded)
                     uow.idempotency.add(
                         IdempotencyRecord(
                             customer_id=customer_id,
                             key=key,
                             command=name,
                             fingerprint=fingerprint,
-                            outcome=encode(outcome),
+                            outcome=encoded,
                             recorded_at=at,
                         )
                     )
@@ -298,6 +318,36 @@ class Pipeline:
             at=at,
             lock=(customer_id,) if lock else (),
         )
+
+    def _emit(
+        self,
+        uow: UnitOfWork,
+        customer_id: CustomerId,
+        kind: str,
+        at: datetime,
+        key: str | None,
+        payload: Mapping[str, Any],
+    ) -> None:
+        """Record a domain event in the outbox, in the command's unit of work (under the
+        customer's lock, so a customer's sequence numbers follow commit order)."""
+        if not self.outbox:
+            return
+        counter = uow.state.get(customer_id, OUTBOX) or {"next": 1, "last": None}
+        sequence = int(counter["next"])
+        # pending events are read in due order: never let a customer's later event
+        # (a command sent with an earlier ``at``) overtake an earlier one
+        last = instant_from_text(counter["last"])
+        due = at if last is None or at >= last else last
+        event = DomainEvent(
+            customer_id=customer_id,
+            sequence=sequence,
+            type=kind,
+            at=at,
+            idempotency_key=key,
+            payload=payload,
+        )
+        uow.records.put(customer_id, OUTBOX, f"{sequence:012d}", event_to_record(event), due_at=due)
+        uow.state.put(customer_id, OUTBOX, {"next": sequence + 1, "last": due.isoformat()})
 
     def _stored_customer(self, customer_id: CustomerId) -> Customer:
         """The customer as stored, read in a unit of work of its own."""
@@ -400,6 +450,10 @@ class Pipeline:
             {"status": tier_status_to_record(status), "history": history},
             due_at=status.due(),
         )
+
+
+def _customer_event(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {"customer_id": record.get("id"), "status": record.get("status")}
 
 
 def _with(metadata: tuple[tuple[str, Any], ...], key: str, value: str) -> Any:

@@ -14,6 +14,7 @@ from loyaltykit.domain.records import (
     metrics_from_record,
     metrics_to_record,
     tier_change_from_record,
+    tier_change_to_record,
     tier_status_from_record,
     tier_status_to_record,
 )
@@ -84,6 +85,9 @@ class TierCommands(Pipeline):
             measure = measure_with(history, customer, at, program.zone)
             status, changes = tiers.requalify(ladder, status, measure, at)
             self._save_tier(uow, customer_id, status, changes)
+            if changes:
+                payload = {"changes": [tier_change_to_record(c) for c in changes]}
+                self._emit(uow, customer_id, "requalify", at, None, payload)
             uow.commit()
         return len(changes)
 

@@ -31,6 +31,7 @@ from loyaltykit.values import CustomerId, points_amount
 __all__ = ["MemoryStorage"]
 
 AccountKey = tuple[CustomerId, str]
+_Slot = tuple[str, datetime | None, str | None]  # a record: JSON text, due_at, lookup
 Undo = Callable[[], object]
 
 
@@ -54,11 +55,13 @@ class _State:
         self.idempotency: dict[tuple[CustomerId, str], tuple[IdempotencyRecord, str]] = {}
         self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
-        # records by kind, then (owner, id): (document as JSON text, due_at, lookup)
-        self.records: dict[str, dict[tuple[str, str], tuple[str, datetime | None, str | None]]] = (
-            defaultdict(dict)
+        # records by kind, owner and id: (document as JSON text, due_at, lookup)
+        self.records: dict[str, dict[str, dict[str, _Slot]]] = defaultdict(
+            lambda: defaultdict(dict)
         )
         self.lookups: dict[tuple[str, str], tuple[str, str]] = {}
+        # hints (due_at, kind, owner, id), validated when read like the lots' due hints
+        self.record_due: list[tuple[datetime, str, str, str]] = []
         self.counters: dict[str, int] = {}
 
 
@@ -359,9 +362,6 @@ class _CustomerState:
         return found
 
 
-_Slot = tuple[str, datetime | None, str | None]
-
-
 class _Records:
     def __init__(self, state: _State, log: list[Undo]) -> None:
         self._state = state
@@ -370,7 +370,7 @@ class _Records:
     def get(
         self, owner: str, kind: str, record_id: str, *, for_update: bool = False
     ) -> StoredRecord | None:
-        stored = self._state.records[kind].get((owner, record_id))
+        stored = self._state.records[kind][owner].get(record_id)
         return None if stored is None else _record(kind, (owner, record_id), stored)
 
     def put(
@@ -390,51 +390,68 @@ class _Records:
                 raise ConcurrencyConflict(
                     f"lookup {lookup!r} of kind {kind!r} is taken by record {holder[1]!r}"
                 )
-        previous = self._state.records[kind].get(key)
+        previous = self._state.records[kind][owner].get(record_id)
         self._place(kind, key, (json.dumps(document), due_at, lookup))
         self._log.append(partial(self._place, kind, key, previous))
 
     def _place(self, kind: str, key: tuple[str, str], stored: _Slot | None) -> None:
-        """Put ``stored`` at ``key`` (``None`` removes the record), keeping lookups."""
-        records, lookups = self._state.records[kind], self._state.lookups
-        current = records.get(key)
+        """Put ``stored`` at ``key`` (``None`` removes the record), keeping lookups and
+        due hints."""
+        owner, record_id = key
+        records, lookups = self._state.records[kind][owner], self._state.lookups
+        current = records.get(record_id)
         if current is not None and current[2] is not None:
             lookups.pop((kind, current[2]), None)
         if stored is None:
-            records.pop(key, None)
+            records.pop(record_id, None)
             return
-        records[key] = stored
+        records[record_id] = stored
         if stored[2] is not None:
             lookups[(kind, stored[2])] = key
+        if stored[1] is not None:
+            heapq.heappush(self._state.record_due, (stored[1], kind, owner, record_id))
 
     def find(self, kind: str, lookup: str) -> StoredRecord | None:
         key = self._state.lookups.get((kind, lookup))
         if key is None:
             return None
-        return _record(kind, key, self._state.records[kind][key])
+        return _record(kind, key, self._state.records[kind][key[0]][key[1]])
 
     def of_owner(self, owner: str, kind: str) -> list[StoredRecord]:
-        records = self._state.records[kind]
-        return [
-            _record(kind, key, records[key]) for key in sorted(k for k in records if k[0] == owner)
-        ]
+        records = self._state.records[kind].get(owner, {})
+        return [_record(kind, (owner, i), records[i]) for i in sorted(records)]
 
     def due(self, kind: str, at: datetime, *, limit: int) -> list[StoredRecord]:
-        records = self._state.records[kind]
-        found = sorted(
-            (stored[1], key)
-            for key, stored in records.items()
-            if stored[1] is not None and stored[1] <= at
-        )
-        return [_record(kind, key, records[key]) for _, key in found[:limit]]
+        # Hints are popped in (due_at, kind, owner, id) order, the order asked for; a hint
+        # whose record no longer has that due_at is stale and dropped.
+        hints = self._state.record_due
+        found: list[StoredRecord] = []
+        seen: set[tuple[str, str, str]] = set()
+        kept: list[tuple[datetime, str, str, str]] = []
+        skipped: list[tuple[datetime, str, str, str]] = []
+        while hints and hints[0][0] <= at and len(found) < limit:
+            hint = heapq.heappop(hints)
+            when, hinted, owner, record_id = hint
+            stored = self._state.records[hinted].get(owner, {}).get(record_id)
+            if stored is None or stored[1] != when or (hinted, owner, record_id) in seen:
+                continue
+            seen.add((hinted, owner, record_id))
+            if hinted != kind:
+                skipped.append(hint)
+                continue
+            kept.append(hint)
+            found.append(_record(kind, (owner, record_id), stored))
+        for hint in kept + skipped:
+            heapq.heappush(hints, hint)
+        return found
 
     def scan(
         self, kind: str, *, after: tuple[str, str] | None = None, limit: int
     ) -> list[StoredRecord]:
         records = self._state.records[kind]
-        keys = sorted(records)
+        keys = sorted((owner, i) for owner, mine in records.items() for i in mine)
         start = 0 if after is None else bisect.bisect_right(keys, after)
-        return [_record(kind, key, records[key]) for key in keys[start : start + limit]]
+        return [_record(kind, k, records[k[0]][k[1]]) for k in keys[start : start + limit]]
 
 
 def _record(kind: str, key: tuple[str, str], stored: _Slot) -> StoredRecord:

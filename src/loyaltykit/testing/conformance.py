@@ -575,6 +575,21 @@ class StorageConformance:
         with storage.unit_of_work() as uow:
             assert uow.counters.value("stock:last") == 5
 
+    def test_the_outbox_keeps_one_event_per_committed_command(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage, outbox=True)
+        for name in ("bob", "ann"):
+            loyalty.enroll(name, at=T0, idempotency_key=f"enroll-{name}")
+        loyalty.earn("ann", 50, at=T0 + timedelta(hours=1), idempotency_key="o1")
+        with pytest.raises(InsufficientPoints):
+            loyalty.redeem_points("ann", 80, at=T0, idempotency_key="r1")
+        loyalty.redeem_points("ann", 20, at=T0 + timedelta(hours=2), idempotency_key="r2")
+        events = loyalty.pending_events(limit=3)
+        assert [e.id for e in events] == ["ann:1", "bob:1", "ann:2"]
+        assert loyalty.mark_published(events[:2]) == 2
+        assert [e.id for e in loyalty.pending_events()] == ["ann:2", "ann:3"]
+        assert loyalty.relay(lambda event: None) == 2
+        assert loyalty.pending_events() == []
+
     def test_threads_never_spend_the_same_points_twice(self, storage: Storage) -> None:
         if not storage.capabilities.concurrent_threads:
             pytest.skip("backend does not declare concurrent_threads")
