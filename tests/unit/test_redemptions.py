@@ -140,17 +140,20 @@ def test_replaying_a_redemption_returns_it_and_changes_nothing() -> None:
         loyalty.redeem("ann", "mug", 2, at=day(1), idempotency_key="r1")
 
 
-def test_tier_price_and_points_plus_money() -> None:
-    ladder = TierLadder(
-        tiers=(
-            Tier(code="blue", rank=0),
-            Tier(
-                code="gold",
-                rank=1,
-                requirements=(Requirement(metric="spend", at_least=1, window=Window.rolling()),),
-            ),
-        )
+LADDER = TierLadder(
+    tiers=(
+        Tier(code="blue", rank=0),
+        Tier(
+            code="gold",
+            rank=1,
+            requirements=(Requirement(metric="spend", at_least=1, window=Window.rolling()),),
+        ),
     )
+)
+
+
+def test_tier_price_and_points_plus_money() -> None:
+    ladder = LADDER
     ticket = Reward(
         id="concert",
         kind="ticket",
@@ -246,7 +249,7 @@ def test_eligibility_refusals_say_which_rule_failed(
     eligibility: Eligibility, customer: str, reason: str
 ) -> None:
     lounge = Reward(id="lounge", kind="privilege", price=50, stock=5, eligibility=eligibility)
-    loyalty = loyalty_with(lounge)
+    loyalty = loyalty_with(lounge, tiers=LADDER)
     error = refused(
         loyalty,
         NotEligible,

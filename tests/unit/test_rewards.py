@@ -217,6 +217,13 @@ def test_cash_offset_is_exact_and_bounded_by_the_bill_and_the_share() -> None:
 FULL: dict[str, Any] = {
     "name": "shop",
     "currency": "CNY",
+    "tiers": {
+        "levels": [
+            {"code": "blue", "rank": 0},
+            {"code": "gold", "rank": 1},
+            {"code": "platinum", "rank": 2},
+        ]
+    },
     "rewards": [
         {
             "id": "mug",
@@ -304,9 +311,21 @@ def test_catalogue_problems_are_all_reported_with_their_path() -> None:
         assert expected in problems
 
 
-def test_a_program_refuses_rewards_in_undeclared_points() -> None:
+def test_a_program_refuses_rewards_in_undeclared_points_or_tiers() -> None:
     with pytest.raises(InvalidArgument, match="miles"):
         Program(catalog=RewardCatalog.of(Reward(id="x", kind="gift", point_type="miles")))
+    for_gold = Reward(id="x", kind="gift", eligibility=Eligibility(tiers={"gold"}))
+    with pytest.raises(InvalidArgument, match="gold"):
+        Program(catalog=RewardCatalog.of(for_gold))
+    priced = Reward(id="y", kind="gift", tier_prices={"glod": 5})
+    with pytest.raises(ProgramError, match="glod"):
+        Program.from_dict(
+            {
+                "tiers": {"levels": [{"code": "blue", "rank": 0}, {"code": "gold", "rank": 1}]},
+                "rewards": [{"id": "y", "kind": "gift", "tier_prices": {"glod": 5}}],
+            }
+        )
+    assert priced.price_for("glod").points == 5
 
 
 def test_a_python_condition_cannot_be_dumped() -> None:

@@ -549,6 +549,28 @@ class RewardCatalog:
             raise RewardUnavailable(reward_id, f"was withdrawn at {entry.valid_from.isoformat()}")
         return entry.reward
 
+    def check_references(self, *, point_types: Iterable[str], tiers: Iterable[str] | None) -> None:
+        """Raise :class:`InvalidArgument` when a reward names a point type or a tier the
+        program does not declare (``tiers=None``: the program has no tiers)."""
+        declared = set(point_types)
+        ladder = set() if tiers is None else set(tiers)
+        for entry in self.entries:
+            reward = entry.reward
+            if reward is None:
+                continue
+            if reward.point_type not in declared:
+                raise InvalidArgument(
+                    f"rewards[{reward.id}].point_type: {reward.point_type!r} is not declared "
+                    f"(point types: {sorted(declared)})"
+                )
+            named = reward.eligibility.tiers | {code for code, _ in reward.tier_prices}
+            unknown = sorted(named - ladder)
+            if unknown:
+                raise InvalidArgument(
+                    f"rewards[{reward.id}]: tiers {unknown} are not in the program's tiers "
+                    f"({sorted(ladder)})"
+                )
+
     def offered(self, at: datetime) -> tuple[Reward, ...]:
         """The rewards in the catalogue at ``at`` (open for redemption or not yet), by id."""
         aware("at", at)

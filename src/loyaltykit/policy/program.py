@@ -128,12 +128,8 @@ class Program:
                         f"{kind}[{index}].point_type: {point_type!r} is not declared "
                         f"(point types: {sorted(codes)})"
                     )
-        for entry in self.catalog.entries:
-            if entry.reward is not None and entry.reward.point_type not in codes:
-                raise InvalidArgument(
-                    f"rewards[{entry.reward_id}].point_type: "
-                    f"{entry.reward.point_type!r} is not declared"
-                )
+        ladder = None if self.tiers is None else {tier.code for tier in self.tiers.tiers}
+        self.catalog.check_references(point_types=codes, tiers=ladder)
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
 
