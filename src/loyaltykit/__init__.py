@@ -26,6 +26,7 @@ from loyaltykit.domain.ledger import (
 from loyaltykit.domain.redemptions import (
     Redemption,
     RedemptionState,
+    RedemptionSummary,
     Voucher,
     VoucherCheck,
     VoucherStatus,
@@ -33,6 +34,7 @@ from loyaltykit.domain.redemptions import (
 from loyaltykit.domain.rewards import (
     CashOffset,
     Eligibility,
+    Offer,
     Price,
     RedemptionLimit,
     Reward,
@@ -83,6 +85,7 @@ __all__ = [
     "Loyalty",
     "MemoryStorage",
     "Money",
+    "Offer",
     "Override",
     "PointType",
     "Points",
@@ -100,6 +103,7 @@ __all__ = [
     "Redemption",
     "RedemptionLimit",
     "RedemptionState",
+    "RedemptionSummary",
     "RefundPolicy",
     "Requirement",
     "Reward",

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from loyaltykit import Loyalty, Program
 from loyaltykit.domain.redemptions import RedemptionState
 from loyaltykit.domain.rewards import RedemptionLimit, Reward, RewardCatalog
-from loyaltykit.errors import InsufficientPoints, LimitReached, OutOfStock, RedemptionClosed
+from loyaltykit.errors import (
+    InsufficientPoints,
+    LimitReached,
+    LoyaltyError,
+    OutOfStock,
+    RedemptionClosed,
+    RewardUnavailable,
+)
 from loyaltykit.testing.invariants import ledger_violations
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -54,7 +61,7 @@ def play(loyalty: Loyalty, script: list[tuple[str, object, int, int]]) -> list[t
                 customer, key = made[who % len(made)]
                 last = loyalty.redemption(customer, key).created_at
                 loyalty.cancel_redemption(customer, key, at=last, idempotency_key=f"s{n}")
-        except (OutOfStock, LimitReached, RedemptionClosed, InsufficientPoints):
+        except (OutOfStock, LimitReached, RedemptionClosed, InsufficientPoints, RewardUnavailable):
             pass
     return made
 
@@ -166,3 +173,42 @@ def test_cancelling_restores_exactly_what_the_redemption_took(
     )
     assert taken.state is RedemptionState.RESERVED
     assert ledger_violations(loyalty.storage, "a", "points") == []
+
+
+@settings(max_examples=60)
+@given(
+    stock=st.none() | st.integers(min_value=0, max_value=6),
+    per_day=st.integers(min_value=1, max_value=3),
+    per_week=st.integers(min_value=1, max_value=8),
+    price=st.integers(min_value=0, max_value=3_000),
+    script=steps,
+    probe=st.integers(min_value=0, max_value=24 * 6),
+)
+def test_an_offer_says_redeemable_exactly_when_redeem_succeeds(
+    stock: int | None,
+    per_day: int,
+    per_week: int,
+    price: int,
+    script: list[tuple[str, object, int, int]],
+    probe: int,
+) -> None:
+    reward = Reward(
+        id="prize",
+        kind="gift",
+        price=price,
+        stock=stock,
+        member_limits=(RedemptionLimit(count=per_day, period="day"),),
+        global_limits=(RedemptionLimit(count=per_week, period="week"),),
+        available_from=T0 + timedelta(hours=2),
+    )
+    loyalty = shop(reward, balance=4_000)
+    play(loyalty, script)
+    at = T0 + timedelta(hours=probe)
+    for customer in CUSTOMERS:
+        (offer,) = loyalty.offers(customer, at=at)
+        try:
+            loyalty.redeem(customer, "prize", at=at, idempotency_key="probe")
+            outcome = None
+        except LoyaltyError as error:
+            outcome = str(error)
+        assert offer.redeemable == (outcome is None), (offer.refusal, outcome)

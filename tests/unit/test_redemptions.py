@@ -580,3 +580,61 @@ def test_a_cash_offset_is_paid_with_pay_with_points_only() -> None:
         loyalty.pay_with_points("ann", "mug", 100, bill=cny("10"), at=day(1), idempotency_key="r2")
     with pytest.raises(InvalidAmount):
         loyalty.pay_with_points("ann", "cash", 100, bill=cny("0"), at=day(1), idempotency_key="r3")
+
+
+# --- what members see, what finance sees ---------------------------------------------------
+
+
+def test_offers_show_each_reward_with_the_member_price_and_the_first_failing_check() -> None:
+    rewards = (
+        MUG,
+        Reward(id="early", kind="gift", price=1, available_from=day(9)),
+        Reward(id="vip", kind="gift", price=1, eligibility=Eligibility(tags={"vip"})),
+        Reward(
+            id="once",
+            kind="gift",
+            price=1,
+            member_limits=(RedemptionLimit(count=1, period="year"),),
+        ),
+        Reward(
+            id="few", kind="gift", price=1, global_limits=(RedemptionLimit(count=1, period="day"),)
+        ),
+        Reward(id="dear", kind="gift", price=5_000),
+        CASH,
+    )
+    loyalty = loyalty_with(*rewards)
+    loyalty.redeem("ann", "once", at=day(1), idempotency_key="r1")
+    loyalty.redeem("ann", "few", at=day(1), idempotency_key="r2")
+    loyalty.redeem("ann", "mug", 3, at=day(1), idempotency_key="r3")
+    seen = {offer.reward.id: offer for offer in loyalty.offers("ben", at=day(1))}
+    assert {rid: offer.refusal for rid, offer in seen.items()} == {
+        "cash": None,
+        "dear": "needs 5000 points, has 1000",
+        "early": f"opens at {day(9).isoformat()}",
+        "few": "global limit of 1 per day reached",
+        "mug": "out of stock",
+        "once": None,
+        "vip": "needs one of the tags ['vip']",
+    }
+    assert seen["mug"].stock_left == 0 and seen["once"].stock_left is None
+    assert not seen["mug"].redeemable and seen["once"].redeemable
+    ann = {offer.reward.id: offer.refusal for offer in loyalty.offers("ann", at=day(1))}
+    assert (ann["once"], ann["vip"]) == ("member limit of 1 per year reached", None)
+    loyalty.suspend("ben", at=day(1), idempotency_key="hold")
+    assert loyalty.offers("ben", at=day(1))[0].refusal == "customer is suspended"
+
+
+def test_redemption_summary_counts_units_points_cost_and_what_is_owed() -> None:
+    loyalty = loyalty_with(MUG, CASH)
+    loyalty.redeem("ann", "mug", 2, at=day(1), idempotency_key="r1")
+    loyalty.redeem("ben", "mug", at=day(2), idempotency_key="r2")
+    loyalty.fulfil_redemption("ben", "r2", at=day(2), idempotency_key="f2")
+    loyalty.cancel_redemption("ann", "r1", at=day(3), idempotency_key="c1")
+    loyalty.redeem("ann", "mug", at=day(4), idempotency_key="r3")
+    loyalty.pay_with_points("ben", "cash", 500, bill=cny("20"), at=day(5), idempotency_key="p1")
+    cash, mug = loyalty.redemption_summary(page=2)
+    assert (mug.redemptions, mug.units, mug.points, mug.cancelled) == (2, 2, 200, 1)
+    assert (mug.cost, mug.outstanding) == (cny("25.00"), cny("12.50"))
+    assert (cash.points, cash.cost) == (500, cny("5.00"))
+    (early,) = loyalty.redemption_summary(start=day(1), end=day(3))
+    assert (early.reward_id, early.redemptions, early.cancelled) == ("mug", 1, 1)

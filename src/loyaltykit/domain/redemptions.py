@@ -25,6 +25,7 @@ from loyaltykit.values import CustomerId, Money, Points, aware, identifier
 __all__ = [
     "Redemption",
     "RedemptionState",
+    "RedemptionSummary",
     "Voucher",
     "VoucherCheck",
     "VoucherStatus",
@@ -179,3 +180,41 @@ class VoucherCheck:
     def valid(self) -> bool:
         """True when the code may be used."""
         return self.status is VoucherStatus.VALID
+
+
+@attrs.frozen(kw_only=True)
+class RedemptionSummary:
+    """What one reward's redemptions amount to over a period, for finance.
+
+    ``redemptions``, ``units``, ``points`` and ``cost`` count the redemptions that were
+    not cancelled; ``outstanding`` is the cost of those still reserved (goods owed);
+    ``cancelled`` counts the cancelled ones. Costs are ``None`` when the reward has none.
+    """
+
+    reward_id: str
+    redemptions: int = 0
+    units: int = 0
+    points: Points = 0
+    cost: Money | None = None
+    outstanding: Money | None = None
+    cancelled: int = 0
+
+    def add(self, redemption: Redemption) -> RedemptionSummary:
+        """The summary with ``redemption`` counted."""
+        if redemption.state is RedemptionState.CANCELLED:
+            return attrs.evolve(self, cancelled=self.cancelled + 1)
+        reserved = redemption.state is RedemptionState.RESERVED
+        return attrs.evolve(
+            self,
+            redemptions=self.redemptions + 1,
+            units=self.units + redemption.quantity,
+            points=self.points + redemption.points,
+            cost=_plus(self.cost, redemption.cost),
+            outstanding=_plus(self.outstanding, redemption.cost if reserved else None),
+        )
+
+
+def _plus(total: Money | None, amount: Money | None) -> Money | None:
+    if amount is None:
+        return total
+    return amount if total is None else total + amount

@@ -37,6 +37,7 @@ __all__ = [
     "CashOffset",
     "CatalogEntry",
     "Eligibility",
+    "Offer",
     "Predicate",
     "Price",
     "RedemptionLimit",
@@ -436,6 +437,23 @@ class Reward:
         if self.available_until is not None and at >= self.available_until:
             return f"ended at {self.available_until.isoformat()}"
         return None
+
+
+@attrs.frozen(kw_only=True)
+class Offer:
+    """A reward as one member sees it at an instant: the price of one unit for their
+    tier, the stock left (``None``: unlimited) and why they cannot redeem it now
+    (``refusal``; ``None`` when they can)."""
+
+    reward: Reward
+    price: Price
+    stock_left: int | None
+    refusal: str | None = None
+
+    @property
+    def redeemable(self) -> bool:
+        """True when the member could redeem one unit now."""
+        return self.refusal is None
 
 
 @attrs.frozen(kw_only=True)

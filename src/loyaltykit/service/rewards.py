@@ -31,11 +31,12 @@ from loyaltykit.domain.redemption_records import (
 from loyaltykit.domain.redemptions import (
     Redemption,
     RedemptionState,
+    RedemptionSummary,
     Voucher,
     VoucherCheck,
     VoucherStatus,
 )
-from loyaltykit.domain.rewards import Reward, RewardKind, period_key
+from loyaltykit.domain.rewards import Offer, Reward, RewardKind, period_key
 from loyaltykit.errors import (
     ConcurrencyConflict,
     InvalidAmount,
@@ -49,6 +50,7 @@ from loyaltykit.errors import (
     VoucherNotValid,
 )
 from loyaltykit.policy.eligibility import ineligibility
+from loyaltykit.policy.engine import CustomerState
 from loyaltykit.policy.program import Program
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.pipeline import existing
@@ -299,6 +301,48 @@ class RewardCommands(PointCommands):
         with self._unit() as uow:
             return max(0, reward.stock - uow.counters.value(_stock(reward.id)))
 
+    def offers(self, customer_id: CustomerId, *, at: datetime) -> tuple[Offer, ...]:
+        """The catalogue as ``customer_id`` sees it at ``at``: each reward offered, its
+        price for the member's tier, the stock left, and the first check one unit would
+        fail now (availability, status, eligibility, limits, stock, balance), in the
+        order :meth:`redeem` checks them. Changes nothing."""
+        when = aware("at", at)
+        program = self.versions.at(when)
+        with self._unit() as uow:
+            customer = existing(uow, customer_id)
+            state = EventCommands._customer_state(uow, customer, program, when)
+            return tuple(
+                _offer(uow, program, state, reward, when)
+                for reward in program.catalog.offered(when)
+            )
+
+    def redemption_summary(
+        self, *, start: datetime | None = None, end: datetime | None = None, page: int = 500
+    ) -> tuple[RedemptionSummary, ...]:
+        """Per reward, the redemptions made in ``[start, end)`` (every one by default):
+        units, points and cost of those not cancelled, the cost still owed for reserved
+        ones, and the number cancelled. Reads every redemption, a page at a time."""
+        low = None if start is None else aware("start", start)
+        high = None if end is None else aware("end", end)
+        totals: dict[str, RedemptionSummary] = {}
+        after: tuple[str, str] | None = None
+        while True:
+            with self._unit() as uow:
+                stored = uow.records.scan(REDEMPTION, after=after, limit=page)
+            for record in stored:
+                redemption = redemption_from_record(record.document)
+                if (low is not None and redemption.created_at < low) or (
+                    high is not None and redemption.created_at >= high
+                ):
+                    continue
+                reward = redemption.reward_id
+                totals[reward] = totals.get(reward, RedemptionSummary(reward_id=reward)).add(
+                    redemption
+                )
+            if len(stored) < page:
+                return tuple(totals[reward] for reward in sorted(totals))
+            after = (stored[-1].owner, stored[-1].id)
+
     # --- the redemption -------------------------------------------------------------
 
     def _redemption_command(
@@ -429,6 +473,51 @@ def _stock(reward_id: str) -> str:
     return f"stock:{reward_id}"
 
 
+def _global(reward_id: str, period: str, local: datetime) -> str:
+    return f"reward:{reward_id}:{period}:{period_key(period, local)}"
+
+
+def _offer(
+    uow: UnitOfWork, program: Program, state: CustomerState, reward: Reward, at: datetime
+) -> Offer:
+    """``reward`` as the member in ``state`` sees it: the first check of :meth:`redeem`
+    that one unit would fail now, read without taking anything."""
+    customer = state.customer
+    local = at.astimezone(program.zone)
+    price = reward.price_for(state.tier)
+    left = None
+    if reward.stock is not None:
+        left = max(0, reward.stock - uow.counters.value(_stock(reward.id)))
+    counts = (uow.state.get(customer.id, REWARD_COUNTS) or {}).get("counts", {})
+
+    def refusal() -> str | None:
+        closed = reward.unavailable(at)
+        if closed is not None:
+            return closed
+        if customer.status not in SPENDING_STATUSES:
+            return f"customer is {customer.status.value}"
+        why = ineligibility(program, reward, state, 1, at)
+        if why is not None:
+            return why
+        for limit in reward.member_limits:
+            periods = counts.get(reward.id, {}).get(limit.period, {})
+            if periods.get(period_key(limit.period, local), 0) + 1 > limit.count:
+                return f"member limit of {limit.count} per {limit.period} reached"
+        for limit in reward.global_limits:
+            if uow.counters.value(_global(reward.id, limit.period, local)) + 1 > limit.count:
+                return f"global limit of {limit.count} per {limit.period} reached"
+        if left == 0:
+            return "out of stock"
+        if reward.offset is None and price.points:
+            account = uow.ledger.account(customer.id, reward.point_type)
+            available = 0 if account is None else account.available
+            if available < price.points:
+                return f"needs {price.points} {reward.point_type}, has {available}"
+        return None
+
+    return Offer(reward=reward, price=price, stock_left=left, refusal=refusal())
+
+
 def _count(
     uow: UnitOfWork,
     customer_id: CustomerId,
@@ -495,7 +584,7 @@ def _take(
     local = at.astimezone(program.zone)
     taken = []
     for limit in reward.global_limits:
-        name = f"reward:{reward.id}:{limit.period}:{period_key(limit.period, local)}"
+        name = _global(reward.id, limit.period, local)
         if not uow.counters.take(name, quantity, limit=limit.count):
             used = uow.counters.value(name)
             raise LimitReached(reward.id, "global", limit.count, limit.period, used, quantity)
