@@ -638,3 +638,14 @@ def test_redemption_summary_counts_units_points_cost_and_what_is_owed() -> None:
     assert (cash.points, cash.cost) == (500, cny("5.00"))
     (early,) = loyalty.redemption_summary(start=day(1), end=day(3))
     assert (early.reward_id, early.redemptions, early.cancelled) == ("mug", 1, 1)
+
+
+def test_inside_a_batch_a_refused_redemption_is_undone_alone() -> None:
+    loyalty = loyalty_with(MUG)
+    with loyalty.batch():
+        loyalty.redeem("ann", "mug", 2, at=day(1), idempotency_key="r1")
+        with pytest.raises(OutOfStock):
+            loyalty.redeem("ben", "mug", 2, at=day(1), idempotency_key="r2")
+        loyalty.redeem("ben", "mug", at=day(1), idempotency_key="r3")
+    assert loyalty.stock_left("mug", day(1)) == 0
+    assert (loyalty.balance("ann").available, loyalty.balance("ben").available) == (800, 900)
