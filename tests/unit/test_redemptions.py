@@ -649,3 +649,11 @@ def test_inside_a_batch_a_refused_redemption_is_undone_alone() -> None:
         loyalty.redeem("ben", "mug", at=day(1), idempotency_key="r3")
     assert loyalty.stock_left("mug", day(1)) == 0
     assert (loyalty.balance("ann").available, loyalty.balance("ben").available) == (800, 900)
+
+
+def test_a_reward_in_points_that_cannot_be_redeemed_is_refused() -> None:
+    credits = Reward(id="status-gift", kind="gift", price=10, point_type="tier")
+    loyalty = loyalty_with(credits)
+    loyalty.earn("ann", 100, at=T0, idempotency_key="credits", point_type="tier")
+    with pytest.raises(InvalidArgument, match="cannot be redeemed"):
+        loyalty.redeem("ann", "status-gift", at=day(1), idempotency_key="r1")

@@ -58,7 +58,8 @@ class Redemption:
     a cancellation); ``money`` is the money part the member pays at the till (points
     plus money); ``offset`` is what the points paid off a bill (cash offsets); ``cost``
     is what the units cost the company. ``taken`` lists the shared counters (stock,
-    global limits) and ``counted`` the member's period counters the redemption used.
+    global limits) and ``counted`` the member's periods (``period:key``) the redemption
+    used. ``reason`` is the redeeming command's, replaced by the cancellation's.
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: identifier("redemption id", v))

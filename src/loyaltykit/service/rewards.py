@@ -395,13 +395,13 @@ class RewardCommands(PointCommands):
         if offset is not None and reward.offset is not None:
             points = offset[0]
             paid = reward.offset.quote(points, offset[1])
+        code = program.point_type(reward.point_type).code
+        if points and not program.point_type(code).redeemable:
+            raise InvalidArgument(f"reward {reward.id!r}: {code!r} points cannot be redeemed")
         counted = _count(uow, customer.id, reward, quantity, program, at)
         taken = _take(uow, reward, quantity, program, at)
         entries: tuple[ledger.Entry, ...] = ()
         if points:
-            code = program.point_type(reward.point_type).code
-            if not program.point_type(code).redeemable:
-                raise InvalidArgument(f"reward {reward.id!r}: {code!r} points cannot be redeemed")
             lots = uow.ledger.spendable_lots  # read after settlement, inside _post
             receipt = self._post(
                 uow,
