@@ -386,11 +386,15 @@ class RewardCommands(PointCommands):
             use = "pay_with_points" if offset is None else "redeem"
             raise InvalidArgument(f"reward {reward.id!r} is a {reward.kind.value}: use {use}()")
         customer.require("redeem", allowed=SPENDING_STATUSES)
-        state = EventCommands._customer_state(uow, customer, program, at)
-        why = ineligibility(program, reward, state, quantity, at)
-        if why is not None:
-            raise NotEligible(customer.id, reward.id, why)
-        price = reward.price_for(state.tier).times(quantity)
+        tier = None
+        # the member's tier and history cost three reads: only when the reward needs them
+        if reward.tier_prices or not reward.eligibility.is_open:
+            state = EventCommands._customer_state(uow, customer, program, at)
+            why = ineligibility(program, reward, state, quantity, at)
+            if why is not None:
+                raise NotEligible(customer.id, reward.id, why)
+            tier = state.tier
+        price = reward.price_for(tier).times(quantity)
         points, paid = price.points, None
         if offset is not None and reward.offset is not None:
             points = offset[0]
