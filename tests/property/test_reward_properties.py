@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -9,8 +10,9 @@ from hypothesis import strategies as st
 
 from loyaltykit import Loyalty, Program
 from loyaltykit.domain.redemptions import RedemptionState
-from loyaltykit.domain.rewards import RedemptionLimit, Reward, RewardCatalog
+from loyaltykit.domain.rewards import RedemptionLimit, Reward, RewardCatalog, VoucherTerms
 from loyaltykit.errors import (
+    ConcurrencyConflict,
     InsufficientPoints,
     LimitReached,
     LoyaltyError,
@@ -212,3 +214,36 @@ def test_an_offer_says_redeemable_exactly_when_redeem_succeeds(
         except LoyaltyError as error:
             outcome = str(error)
         assert offer.redeemable == (outcome is None), (offer.refusal, outcome)
+
+
+@settings(max_examples=40)
+@given(
+    draws=st.lists(st.sampled_from("ABCDEFGHJKMNPQRS"), min_size=8, max_size=64),
+    quantities=st.lists(st.integers(min_value=1, max_value=3), min_size=1, max_size=6),
+)
+def test_voucher_codes_are_unique_and_valid_only_for_their_owner(
+    draws: list[str], quantities: list[int]
+) -> None:
+    # a poor source that repeats itself: taken codes must be drawn again, never reused
+    terms = VoucherTerms(alphabet="ABCDEFGHJKMNPQRS", length=8)
+    loyalty = shop(Reward(id="prize", kind="coupon", price=1, voucher=terms))
+    source = itertools.cycle(draws)
+    loyalty.voucher_source = lambda _alphabet: next(source)
+    issued: dict[str, str] = {}
+    for n, quantity in enumerate(quantities):
+        customer = CUSTOMERS[n % len(CUSTOMERS)]
+        try:
+            codes = loyalty.redeem(
+                customer, "prize", quantity, at=T0, idempotency_key=f"r{n}"
+            ).vouchers
+        except ConcurrencyConflict:
+            continue  # the source ran out of new codes: refused, nothing issued
+        assert len(codes) == quantity
+        for code in codes:
+            assert code not in issued
+            issued[code] = customer
+    for code, owner in issued.items():
+        for customer in CUSTOMERS:
+            check = loyalty.validate_voucher(code, customer, T0)
+            assert check.valid == (customer == owner)
+    assert sorted(v.code for c in CUSTOMERS for v in loyalty.vouchers(c)) == sorted(issued)

@@ -193,11 +193,15 @@ def _price(value: object) -> Price:
     raise InvalidArgument(f"price: {value!r} is neither a Price nor an int number of points")
 
 
-def _tier_prices(value: Mapping[str, object]) -> tuple[tuple[str, Price], ...]:
-    if not isinstance(value, Mapping):
-        pairs = tuple(value)  # already the frozen form
-        return tuple((str(code), _price(price)) for code, price in pairs)
-    return tuple(sorted((str(code), _price(price)) for code, price in value.items()))
+def _tier_prices(
+    value: Mapping[str, object] | Iterable[tuple[str, object]],
+) -> tuple[tuple[str, Price], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else tuple(value)  # or the frozen form
+    return tuple(sorted(((str(code), _price(price)) for code, price in pairs), key=_first))
+
+
+def _first(pair: tuple[str, Price]) -> str:
+    return pair[0]
 
 
 @attrs.frozen(kw_only=True)
