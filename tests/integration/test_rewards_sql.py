@@ -86,3 +86,19 @@ def test_the_redemption_lifecycle_on_sql(url: str) -> None:
         assert (mug.units, mug.cancelled, mug.outstanding) == (2, 1, Money.of("12", "CNY"))
         for name in ("ann", "ben"):
             assert ledger_violations(again.storage, name, "points") == []
+
+
+def test_unclaimed_gifts_are_released_on_sql(url: str) -> None:
+    pickup = Reward(id="pickup", kind="gift", price=10, stock=1, claim_within=relativedelta(days=3))
+    with Loyalty(Program(catalog=RewardCatalog.of(pickup)), storage=url) as loyalty:
+        for name in ("ann", "ben"):
+            loyalty.enroll(name, at=T0, idempotency_key="enroll")
+            loyalty.earn(name, 100, at=T0, idempotency_key="fund")
+        loyalty.redeem("ann", "pickup", at=T0, idempotency_key="r1")
+        with pytest.raises(OutOfStock):
+            loyalty.redeem("ben", "pickup", at=T0, idempotency_key="r1")
+        assert loyalty.release_unclaimed(T0 + timedelta(days=2)) == 0
+        assert loyalty.release_unclaimed(T0 + timedelta(days=3)) == 1
+        assert loyalty.balance("ann").available == 100
+        loyalty.redeem("ben", "pickup", at=T0 + timedelta(days=3), idempotency_key="r2")
+        assert loyalty.release_unclaimed(T0 + timedelta(days=5)) == 0

@@ -657,3 +657,27 @@ def test_a_reward_in_points_that_cannot_be_redeemed_is_refused() -> None:
     loyalty.earn("ann", 100, at=T0, idempotency_key="credits", point_type="tier")
     with pytest.raises(InvalidArgument, match="cannot be redeemed"):
         loyalty.redeem("ann", "status-gift", at=day(1), idempotency_key="r1")
+
+
+def test_unclaimed_redemptions_are_released_after_their_claim_period() -> None:
+    gift = Reward(id="pickup", kind="gift", price=100, stock=2, claim_within=relativedelta(days=7))
+    loyalty = loyalty_with(gift)
+    first = loyalty.redeem("ann", "pickup", at=day(1), idempotency_key="r1")
+    assert first.claim_by == day(8)
+    loyalty.redeem("ben", "pickup", at=day(2), idempotency_key="r1")
+    loyalty.redeem("ann", "pickup", at=day(1), idempotency_key="r1")  # a replay, not a third
+    loyalty.fulfil_redemption("ben", "r1", at=day(3), idempotency_key="f1")
+    assert loyalty.release_unclaimed(day(7)) == 0
+    assert loyalty.stock_left("pickup", day(7)) == 0
+    assert loyalty.release_unclaimed(day(8), batch_size=1) == 1
+    released = loyalty.redemption("ann", "r1")
+    assert (released.state, released.reason) == (
+        RedemptionState.CANCELLED,
+        f"not claimed by {day(8).isoformat()}",
+    )
+    assert loyalty.balance("ann").available == 1000
+    assert loyalty.stock_left("pickup", day(8)) == 1
+    assert loyalty.redemption("ben", "r1").state is RedemptionState.FULFILLED
+    assert loyalty.release_unclaimed(day(30)) == 0
+    with pytest.raises(InvalidArgument, match="batch"), loyalty.batch():
+        loyalty.release_unclaimed(day(30))

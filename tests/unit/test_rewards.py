@@ -248,6 +248,7 @@ FULL: dict[str, Any] = {
             "available_from": "2026-06-18T10:00:00+08:00",
             "available_until": "2026-06-19T00:00:00+08:00",
             "partner": "live-house",
+            "claim_within": {"days": 14},
         },
         {
             "id": "coupon-20",
@@ -277,6 +278,7 @@ def test_a_catalogue_loads_from_a_dict_and_round_trips() -> None:
         catalog.get("mug", september)
     concert = catalog.get("concert", datetime(2026, 6, 18, 3, tzinfo=UTC))
     assert concert.price_for("platinum") == Price(points=1000, money=cny("49"))
+    assert concert.claim_within == relativedelta(days=14)
     coupon = catalog.get("coupon-20", T0)
     assert coupon.voucher is not None and coupon.voucher.uses == 2
     assert Program.from_dict(program.to_dict()) == program

@@ -60,6 +60,7 @@ class Redemption:
     is what the units cost the company. ``taken`` lists the shared counters (stock,
     global limits) and ``counted`` the member's periods (``period:key``) the redemption
     used. ``reason`` is the redeeming command's, replaced by the cancellation's.
+    ``claim_by`` is when a reserved redemption not yet handed over is released.
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: identifier("redemption id", v))
@@ -72,6 +73,7 @@ class Redemption:
     state: RedemptionState = RedemptionState.RESERVED
     created_at: datetime = attrs.field(validator=_aware)
     closed_at: datetime | None = attrs.field(default=None, validator=_aware)
+    claim_by: datetime | None = attrs.field(default=None, validator=_aware)
     money: Money | None = None
     offset: Money | None = None
     cost: Money | None = None

@@ -378,7 +378,9 @@ class Reward:
     redemption's start instant) until before ``available_until``. ``cost`` is what one
     unit costs the company (for liability and budget reports), ``partner`` the merchant
     who supplies it. ``voucher`` (coupons) says how codes are issued; ``offset`` (cash
-    offsets) how points pay a bill.
+    offsets) how points pay a bill. ``claim_within`` (a ``relativedelta``) is how long a
+    reserved redemption waits to be picked up or delivered before
+    :meth:`~loyaltykit.Loyalty.release_unclaimed` cancels it.
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: identifier("reward id", v))
@@ -398,6 +400,12 @@ class Reward:
     cost: Money | None = attrs.field(default=None, validator=_money_or_none("cost"))
     voucher: VoucherTerms | None = None
     offset: CashOffset | None = None
+    claim_within: relativedelta | None = attrs.field(default=None)
+
+    @claim_within.validator
+    def _check_claim_within(self, _attribute: Any, value: Any) -> None:
+        if value is not None and not isinstance(value, relativedelta):
+            raise InvalidArgument(f"claim_within: {value!r} is not a relativedelta")
 
     @stock.validator
     def _check_stock(self, _attribute: Any, value: Any) -> None:

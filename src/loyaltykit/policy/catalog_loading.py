@@ -67,6 +67,7 @@ _FIELDS = (
     "cost",
     "voucher",
     "offset",
+    "claim_within",
     "from",
     "withdrawn",
 )
@@ -216,6 +217,7 @@ def _entry(reader: _Reader, data: Any, path: str, currency: str) -> CatalogEntry
         ),
         "voucher": _voucher(reader, data.get("voucher"), prefix + "voucher", currency),
         "offset": _offset(reader, data.get("offset"), prefix + "offset", currency),
+        "claim_within": _duration(reader, data.get("claim_within"), prefix + "claim_within"),
     }
     for key in ("name", "description", "point_type", "partner"):
         found = reader.field(data, prefix, key, str)
@@ -332,6 +334,7 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
             "minimum": offset.minimum,
             "step": offset.step,
         },
+        "claim_within": _duration_dict(reward.claim_within),
     }
     return {key: value for key, value in data.items() if value is not None}
 

@@ -12,6 +12,7 @@ the redemption took, through the ledger's reversal path.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -261,6 +262,34 @@ class RewardCommands(PointCommands):
             lock=(customer_id,),
         )
 
+    def release_unclaimed(self, at: datetime, *, batch_size: int = 100) -> int:
+        """Cancel every reserved redemption whose ``claim_by`` has passed by ``at`` (a
+        gift never picked up): points, stock and limits go back as with
+        :meth:`cancel_redemption`. A batch job, safe to run as often as you like (each
+        cancellation has its own idempotency key); returns how many it cancelled."""
+        when = aware("at", at)
+        self._outside_batch("release_unclaimed")
+        cancelled = 0
+        while True:
+            with self._unit() as uow:
+                due = uow.records.due(REDEMPTION, when, limit=batch_size)
+            progress = 0
+            for record in due:
+                try:
+                    self.cancel_redemption(
+                        record.owner,
+                        record.id,
+                        at=when,
+                        idempotency_key=_release_key(record.id),
+                        reason=f"not claimed by {record.document['claim_by']}",
+                    )
+                except RedemptionClosed:
+                    continue  # fulfilled or cancelled meanwhile
+                progress += 1
+            cancelled += progress
+            if len(due) < batch_size or progress == 0:
+                return cancelled
+
     # --- queries --------------------------------------------------------------------
 
     def validate_voucher(self, code: str, customer_id: CustomerId, at: datetime) -> VoucherCheck:
@@ -426,6 +455,7 @@ class RewardCommands(PointCommands):
             points=points,
             point_type=reward.point_type,
             created_at=at,
+            claim_by=None if reward.claim_within is None else at + reward.claim_within,
             money=price.money,
             offset=paid,
             cost=paid if reward.cost is None else reward.cost * quantity,
@@ -471,6 +501,13 @@ class RewardCommands(PointCommands):
                 ),
             )
         return attrs.evolve(redemption, vouchers=tuple(codes))
+
+
+def _release_key(redemption_id: str) -> str:
+    key = f"unclaimed:{redemption_id}"
+    if len(key) <= 128:
+        return key
+    return "unclaimed:" + hashlib.sha256(redemption_id.encode()).hexdigest()
 
 
 def _stock(reward_id: str) -> str:
@@ -612,8 +649,14 @@ def _stored_redemption(
 
 
 def _put_redemption(uow: UnitOfWork, redemption: Redemption) -> None:
+    # only a reserved redemption is ever due: release_unclaimed finds it by its claim_by
+    due = redemption.claim_by if redemption.state is RedemptionState.RESERVED else None
     uow.records.put(
-        redemption.customer_id, REDEMPTION, redemption.id, redemption_to_record(redemption)
+        redemption.customer_id,
+        REDEMPTION,
+        redemption.id,
+        redemption_to_record(redemption),
+        due_at=due,
     )
 
 
