@@ -518,6 +518,10 @@ def test_use_voucher_is_idempotent_and_refusals_are_typed() -> None:
         loyalty.use_voucher(code, "ann", at=day(2), idempotency_key="u2")
     with pytest.raises(InvalidArgument):
         loyalty.validate_voucher("not a code!", "ann", day(2))
+    with pytest.raises(VoucherNotValid, match="unknown"):
+        loyalty.use_voucher("ABCDEFGHJKMN", "ann", at=day(2), idempotency_key="u9")
+    with pytest.raises(UnknownReward):
+        loyalty.stock_left("kettle", day(2))
 
 
 def test_cancelling_a_coupon_cancels_its_codes_and_a_used_code_blocks_the_cancel() -> None:

@@ -336,3 +336,39 @@ def test_a_python_condition_cannot_be_dumped() -> None:
     )
     with pytest.raises(InvalidArgument, match="callable"):
         Program(catalog=RewardCatalog.of(reward)).to_dict()
+
+
+def test_malformed_catalogue_tables_are_reported_too() -> None:
+    broken = {
+        "rewards": [
+            "mug",
+            {"id": "a", "from": "2026-09-01T00:00:00+08:00", "withdrawn": True, "points": 5},
+            {"id": "b", "kind": "gift", "tier_prices": 5, "tags": ["vip", 7]},
+            {"id": "c", "kind": "coupon", "voucher": "yes"},
+            {"id": "d", "kind": "cash_offset", "offset": "half"},
+            {"id": "e", "kind": "cash_offset", "offset": {"rate": "-1", "colour": 1}},
+            {"id": "f", "kind": "gift", "member_limits": ["daily"], "from": "2026-09-01"},
+            {"id": "g", "kind": "gift", "claim_within": {"days": 0}},
+        ],
+    }
+    with pytest.raises(ProgramError) as caught:
+        Program.from_dict(broken)
+    problems = "\n".join(caught.value.problems)
+    for expected in (
+        "rewards[0]: 'mug' is not a table",
+        "rewards[1].withdrawn: a withdrawal has no other fields ['points']",
+        "rewards[2].tier_prices: 5 is not a table",
+        "rewards[2].tags: 7 is not a string",
+        "rewards[3].voucher: 'yes' is not a table",
+        "rewards[4].offset: 'half' is not a table",
+        "rewards[5].offset.rate: '-1' must be a positive amount",
+        "rewards[5].offset.colour: unknown field",
+        "rewards[6].member_limits[0]: 'daily' is not a table",
+        "rewards[6].from: '2026-09-01' is not an instant with a UTC offset",
+        "rewards[7].claim_within",
+    ):
+        assert expected in problems, expected
+    with pytest.raises(InvalidArgument, match="claim_within"):
+        Reward(id="x", kind="gift", claim_within=30)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="valid_for"):
+        VoucherTerms(valid_for=30)  # type: ignore[arg-type]

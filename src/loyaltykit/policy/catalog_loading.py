@@ -78,16 +78,17 @@ _OFFSET = ("rate", "max_share", "minimum", "step")
 def _instant(reader: _Reader, value: Any, path: str) -> datetime | None:
     if value is None:
         return None
+    instant = value
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            instant = datetime.fromisoformat(value)
         except ValueError:
             reader.problems.append(f"{path}: {value!r} is not an ISO 8601 instant")
             return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
+    if not isinstance(instant, datetime) or instant.tzinfo is None:
         reader.problems.append(f"{path}: {value!r} is not an instant with a UTC offset")
         return None
-    return value
+    return instant
 
 
 def _price(reader: _Reader, data: Mapping[str, Any], path: str, currency: str) -> Price | None:
