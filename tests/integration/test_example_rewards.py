@@ -53,8 +53,11 @@ def test_retail_gift_coupon_and_partner_ticket() -> None:
     assert loyalty.validate_voucher(code, "li", JUNE + timedelta(days=30)).status is (
         VoucherStatus.EXPIRED
     )
-    ticket = loyalty.redeem("li", "cinema-ticket", at=JUNE, idempotency_key="cinema-1")
-    assert (ticket.partner, ticket.cost) == ("star-cinema", Money.of("35", "CNY"))
+    ticket = loyalty.redeem("li", "cinema-ticket", 2, at=JUNE, idempotency_key="cinema-1")
+    assert (ticket.partner, ticket.cost) == ("star-cinema", Money.of("70", "CNY"))
+    # the partner's statement: what its tickets cost the programme this month
+    (cinema,) = [row for row in loyalty.redemption_summary() if row.partner == "star-cinema"]
+    assert (cinema.units, cinema.cost) == (2, Money.of("70", "CNY"))
 
 
 def test_retail_points_pay_up_to_half_the_bill() -> None:

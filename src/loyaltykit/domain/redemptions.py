@@ -192,9 +192,11 @@ class RedemptionSummary:
     ``redemptions``, ``units``, ``points`` and ``cost`` count the redemptions that were
     not cancelled; ``outstanding`` is the cost of those still reserved (goods owed);
     ``cancelled`` counts the cancelled ones. Costs are ``None`` when the reward has none.
+    ``partner`` is the merchant who supplies the reward, for a partner's statement.
     """
 
     reward_id: str
+    partner: str | None = None
     redemptions: int = 0
     units: int = 0
     points: Points = 0
@@ -204,11 +206,13 @@ class RedemptionSummary:
 
     def add(self, redemption: Redemption) -> RedemptionSummary:
         """The summary with ``redemption`` counted."""
+        partner = self.partner or redemption.partner
         if redemption.state is RedemptionState.CANCELLED:
-            return attrs.evolve(self, cancelled=self.cancelled + 1)
+            return attrs.evolve(self, partner=partner, cancelled=self.cancelled + 1)
         reserved = redemption.state is RedemptionState.RESERVED
         return attrs.evolve(
             self,
+            partner=partner,
             redemptions=self.redemptions + 1,
             units=self.units + redemption.quantity,
             points=self.points + redemption.points,
