@@ -10,7 +10,21 @@ from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
 from loyaltykit.analytics.liability import PointsLiability
 from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.domain.campaigns import (
+    Bonus,
+    Budget,
+    DrawEntries,
+    MemberLimit,
+    Multiply,
+    Participation,
+    RewardGrant,
+    Schedule,
+    SpendBonus,
+    TierCredits,
+)
+from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.draws import DrawEntry, DrawResult
 from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import (
     Account,
@@ -53,6 +67,7 @@ from loyaltykit.outcomes import (
     StatementLine,
     TierView,
 )
+from loyaltykit.policy.campaigns import Audience, Campaign
 from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
 from loyaltykit.service import Loyalty
@@ -63,8 +78,15 @@ from loyaltykit.values import Money, Points, points_for
 
 __all__ = [
     "Account",
+    "Audience",
     "Balance",
+    "Bonus",
+    "Budget",
+    "Campaign",
     "Capabilities",
+    "CareAction",
+    "CareConfig",
+    "CareTrigger",
     "CashOffset",
     "ChurnPolicy",
     "ChurnWarning",
@@ -75,6 +97,9 @@ __all__ = [
     "CustomerStatus",
     "Decision",
     "DomainEvent",
+    "DrawEntries",
+    "DrawEntry",
+    "DrawResult",
     "DueReport",
     "Eligibility",
     "Entry",
@@ -83,10 +108,13 @@ __all__ = [
     "Lot",
     "LotChange",
     "Loyalty",
+    "MemberLimit",
     "MemoryStorage",
     "Money",
+    "Multiply",
     "Offer",
     "Override",
+    "Participation",
     "PointType",
     "Points",
     "PointsLedger",
@@ -108,16 +136,20 @@ __all__ = [
     "Requirement",
     "Reward",
     "RewardCatalog",
+    "RewardGrant",
     "RewardKind",
     "RfmScore",
+    "Schedule",
     "SegmentPolicy",
     "Segmentation",
     "SettlementReport",
+    "SpendBonus",
     "Statement",
     "StatementLine",
     "Storage",
     "Tier",
     "TierChange",
+    "TierCredits",
     "TierLadder",
     "TierStatus",
     "TierView",

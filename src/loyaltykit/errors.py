@@ -31,10 +31,12 @@ __all__ = [
     "OutOfStock",
     "OverReversal",
     "RedemptionClosed",
+    "ReferralRefused",
     "RewardUnavailable",
     "RuleViolation",
     "StorageError",
     "StorageUnavailable",
+    "UnknownCampaign",
     "UnknownCustomer",
     "UnknownEntry",
     "UnknownPointType",
@@ -308,3 +310,23 @@ class StorageUnavailable(StorageError):
 
 class ConcurrencyConflict(StorageError):
     """Another writer changed the same rows; the command was rolled back and may be retried."""
+
+
+class UnknownCampaign(NotFound):
+    """The program declares no campaign with this id."""
+
+    def __init__(self, campaign_id: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no campaign {campaign_id!r}; the program has {list(known)}")
+        self.campaign_id = campaign_id
+
+
+class ReferralRefused(RuleViolation):
+    """A referral link that may not be made: ``reason`` is ``self`` (the same person),
+    ``cycle`` (the referrer was referred, directly or not, by the new member),
+    ``already_referred`` or ``too_late`` (a link made after the first purchase)."""
+
+    def __init__(self, customer_id: str, referrer: str, reason: str, detail: str) -> None:
+        super().__init__(f"customer {customer_id!r} cannot be referred by {referrer!r}: {detail}")
+        self.customer_id = customer_id
+        self.referrer = referrer
+        self.reason = reason

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.domain.care import CareAction
 from loyaltykit.domain.ledger import Account, Entry, EntryKind
 from loyaltykit.domain.records import entry_from_record, entry_to_record, instant_from_text
 from loyaltykit.domain.tiers import TierChange, TierStatus
@@ -138,6 +139,7 @@ class DueReport:
     released: SettlementReport
     expired: SettlementReport
     tier_changes: int = 0
+    care: tuple[CareAction, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

@@ -389,6 +389,8 @@ _TOP = (
     "caps",
     "tiers",
     "qualifying_points",
+    "campaigns",
+    "care",
     "rewards",
 )
 
@@ -434,6 +436,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         arguments["qualifying_points"] = qualifying
     arguments["rules"] = tuple(rule for rule in rules if rule is not None)
     arguments["caps"] = tuple(cap for cap in caps if cap is not None)
+    from loyaltykit.policy import campaign_loading as forms  # it reads with this module
+
+    arguments["campaigns"] = forms.campaigns_from_data(reader, data.get("campaigns", []), currency)
+    arguments["care"] = forms.care_from_data(reader, data.get("care"))
     if "rewards" in data:
         from loyaltykit.policy.catalog_loading import catalog_from_dicts
 
@@ -522,6 +528,12 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["tiers"] = _ladder_dict(program.tiers)
     if program.qualifying_points != "tier":
         data["qualifying_points"] = program.qualifying_points
+    from loyaltykit.policy import campaign_loading as forms
+
+    if program.campaigns:
+        data["campaigns"] = forms.campaigns_to_data(program.campaigns)
+    if program.care is not None:
+        data["care"] = forms.care_to_data(program.care)
     if program.catalog.entries:
         from loyaltykit.policy.catalog_loading import catalog_to_dicts
 

@@ -13,18 +13,28 @@ the shared ``pipeline``.
 from __future__ import annotations
 
 from loyaltykit.service.batch import BatchWork
+from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.queries import Queries
+from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
 
 __all__ = ["Loyalty"]
 
 
 class Loyalty(
-    CustomerCommands, EventCommands, RewardCommands, BatchWork, Queries, Insights, Outbox
+    CustomerCommands,
+    EventCommands,
+    RewardCommands,
+    BatchWork,
+    Queries,
+    Insights,
+    Outbox,
+    CampaignWork,
+    ReferralWork,
 ):
     """The loyalty programme as a service other applications call.
 

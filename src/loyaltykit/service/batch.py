@@ -14,6 +14,7 @@ from loyaltykit.outcomes import (
     DueReport,
     SettlementReport,
 )
+from loyaltykit.service.care import CareWork
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkExpiry
 from loyaltykit.values import (
@@ -25,13 +26,14 @@ from loyaltykit.values import (
 __all__ = ["BatchWork"]
 
 
-class BatchWork(TierCommands):
+class BatchWork(TierCommands, CareWork):
     """Periodic work: pending release, expiry, tier re-qualification."""
 
     # --- batch work -----------------------------------------------------------------
 
     def run_due(self, at: datetime, *, batch_size: int = 500) -> DueReport:
-        """The periodic work, in order: release pending points, then expire due lots.
+        """The periodic work, in order: release pending points, expire due lots,
+        re-qualify tiers, then record the care actions that fell due (``report.care``).
 
         Safe to run as often as you like and to re-run after a crash: each step only does
         what is still due at ``at``.
@@ -40,7 +42,10 @@ class BatchWork(TierCommands):
         released = self.release_pending(when, batch_size=batch_size)
         expired = self.expire_due(when, batch_size=batch_size)
         changes = self.requalify_tiers(when, batch_size=batch_size)
-        return DueReport(at=when, released=released, expired=expired, tier_changes=changes)
+        care = self.run_care(when, batch_size=batch_size)
+        return DueReport(
+            at=when, released=released, expired=expired, tier_changes=changes, care=care
+        )
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Expire what is left of every lot whose expiry is at or before ``at``.

@@ -87,7 +87,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTIVITY = "activity"
 POINTS = "points"
 CUSTOMER_COMMANDS = frozenset(
-    {"enroll", "update_profile", "suspend", "reactivate", "close", "erase"}
+    {"enroll", "update_profile", "suspend", "reactivate", "close", "erase", "link_referrer"}
 )
 
 
