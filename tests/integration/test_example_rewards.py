@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from loyaltykit import Loyalty, Money
+from loyaltykit import Loyalty, Money, Profile
 from loyaltykit.domain.activity import CustomEvent
 from loyaltykit.domain.redemptions import VoucherStatus
 from loyaltykit.errors import (
@@ -18,6 +18,7 @@ from loyaltykit.errors import (
     OffsetRefused,
     OutOfStock,
     RewardUnavailable,
+    UnknownCampaign,
 )
 from loyaltykit.policy.program import Program
 
@@ -117,3 +118,53 @@ def test_airline_ticket_upgrade_and_lounge() -> None:
         loyalty.redeem("zhang", "lounge-visit", at=later, idempotency_key="l1")
     loyalty.redeem("wu", "lounge-visit", at=later, idempotency_key="l1")
     assert loyalty.balance("wu", point_type="miles").available == 2_000
+
+
+def test_retail_birthday_care_action_is_granted_from_the_catalogue() -> None:
+    loyalty = Loyalty(Program.from_toml(PROGRAMS / "retail.toml"))
+    loyalty.enroll(
+        "mei",
+        at=JUNE,
+        idempotency_key="enroll-mei",
+        profile=Profile(name="Mei", birthday=date(1991, 7, 4)),
+    )
+    birthday = datetime(2026, 7, 4, 9, tzinfo=SHANGHAI)
+    loyalty.run_due(birthday)
+    (action,) = [a for a in loyalty.care_actions(birthday) if a.customer_id == "mei"]
+    assert (action.kind, action.gift) == ("birthday", "birthday-cake")
+    assert action.gift is not None
+    cake = loyalty.grant_reward(
+        "mei", action.gift, at=birthday, idempotency_key=f"care:{action.id}", reason="birthday"
+    )
+    assert (cake.points, cake.cost, cake.claim_by) == (
+        0,
+        Money.of("38", "CNY"),
+        birthday + timedelta(days=30),
+    )
+    # not picked up in a month: the cake goes back to stock
+    assert loyalty.release_unclaimed(birthday + timedelta(days=30)) == 1
+    assert loyalty.stock_left("birthday-cake", birthday) == 500
+
+
+def test_redemptions_attributed_to_a_campaign_show_in_its_report() -> None:
+    loyalty = _retail("li", "wang")
+    weekend = datetime(2026, 12, 5, 11, tzinfo=SHANGHAI)
+    loyalty.redeem(
+        "li", "jade-mug", at=weekend, idempotency_key="mug-1", campaign="december-weekends"
+    )
+    loyalty.grant_reward(
+        "wang",
+        "coupon-20",
+        at=weekend,
+        idempotency_key="gift-1",
+        reason="winter weekends",
+        campaign="december-weekends",
+    )
+    loyalty.redeem("wang", "jade-mug", at=weekend, idempotency_key="mug-2")  # not attributed
+    end = datetime(2026, 12, 31, tzinfo=SHANGHAI)
+    assert loyalty.campaign_report("december-weekends", at=end).redemptions == 2
+    loyalty.cancel_redemption("li", "mug-1", at=weekend, idempotency_key="cancel-1")
+    assert loyalty.campaign_report("december-weekends", at=end).redemptions == 1
+    assert loyalty.redemption("wang", "gift-1").campaign == "december-weekends"
+    with pytest.raises(UnknownCampaign):
+        loyalty.redeem("li", "jade-mug", at=weekend, idempotency_key="m3", campaign="spring")

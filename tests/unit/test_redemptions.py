@@ -685,3 +685,27 @@ def test_unclaimed_redemptions_are_released_after_their_claim_period() -> None:
     assert loyalty.release_unclaimed(day(30)) == 0
     with pytest.raises(InvalidArgument, match="batch"), loyalty.batch():
         loyalty.release_unclaimed(day(30))
+
+
+def test_a_grant_gives_a_reward_free_but_within_its_stock_and_limits() -> None:
+    cake = Reward(
+        id="cake",
+        kind="gift",
+        price=500,
+        stock=1,
+        cost=cny("38"),
+        member_limits=(RedemptionLimit(count=1, period="year"),),
+        eligibility=Eligibility(tags={"family"}),  # the granting campaign chose the member
+    )
+    loyalty = loyalty_with(cake, balance=0)
+    given = loyalty.grant_reward("ann", "cake", at=day(1), idempotency_key="g1", reason="birthday")
+    assert (given.granted, given.points, given.entries, given.cost) == (True, 0, (), cny("38"))
+    with pytest.raises(OutOfStock):
+        loyalty.grant_reward("ben", "cake", at=day(1), idempotency_key="g1", reason="birthday")
+    with pytest.raises(InvalidArgument, match="reason"):
+        loyalty.grant_reward("ben", "cake", at=day(1), idempotency_key="g2", reason=" ")
+    loyalty.cancel_redemption("ann", "g1", at=day(2), idempotency_key="c1")
+    assert loyalty.redemption("ann", "g1").granted
+    loyalty.grant_reward("ann", "cake", at=day(3), idempotency_key="g3", reason="birthday")
+    with pytest.raises(NotEligible):  # buying it still needs the tag
+        loyalty.redeem("ben", "cake", at=day(3), idempotency_key="r1")

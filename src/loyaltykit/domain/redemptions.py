@@ -61,6 +61,8 @@ class Redemption:
     global limits) and ``counted`` the member's periods (``period:key``) the redemption
     used. ``reason`` is the redeeming command's, replaced by the cancellation's.
     ``claim_by`` is when a reserved redemption not yet handed over is released.
+    ``granted`` redemptions were given for free (a campaign's reward, a care gift);
+    ``campaign`` is the campaign the redemption is attributed to.
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: identifier("redemption id", v))
@@ -78,6 +80,8 @@ class Redemption:
     offset: Money | None = None
     cost: Money | None = None
     partner: str | None = None
+    granted: bool = False
+    campaign: str | None = None
     fulfilment: str = ""
     reason: str = ""
     entries: tuple[Entry, ...] = ()

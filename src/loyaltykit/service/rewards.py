@@ -37,7 +37,7 @@ from loyaltykit.domain.redemptions import (
     VoucherCheck,
     VoucherStatus,
 )
-from loyaltykit.domain.rewards import Offer, Reward, RewardKind, period_key
+from loyaltykit.domain.rewards import Offer, Price, Reward, RewardKind, period_key
 from loyaltykit.errors import (
     ConcurrencyConflict,
     InvalidAmount,
@@ -47,12 +47,14 @@ from loyaltykit.errors import (
     OutOfStock,
     RedemptionClosed,
     RewardUnavailable,
+    UnknownCampaign,
     UnknownRedemption,
     VoucherNotValid,
 )
 from loyaltykit.policy.eligibility import ineligibility
 from loyaltykit.policy.engine import CustomerState
 from loyaltykit.policy.program import Program
+from loyaltykit.service.campaigns import campaign_redemptions
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.pipeline import existing
 from loyaltykit.service.points import PointCommands
@@ -88,6 +90,7 @@ class RewardCommands(PointCommands):
         reason: str = "",
         actor: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        campaign: str | None = None,
     ) -> Redemption:
         """Redeem ``quantity`` units of the catalogue reward ``reward_id``.
 
@@ -101,17 +104,73 @@ class RewardCommands(PointCommands):
         (:class:`~loyaltykit.errors.InsufficientPoints`). A refusal changes nothing.
 
         The redemption is ``reserved``; its id is ``idempotency_key``. A coupon reward
-        issues one voucher per unit (``Redemption.vouchers``).
+        issues one voucher per unit (``Redemption.vouchers``). ``campaign`` attributes
+        the redemption to a campaign of the program (its ``campaign_report`` counts it).
         """
         command = self._command(at, idempotency_key, reason, actor, metadata)
         reward_id = identifier("reward_id", reward_id)
         quantity = points_amount("quantity", quantity)
+        campaign = self._declared_campaign(campaign)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
-            return self._redeem(uow, customers[customer_id], reward_id, quantity, command)
+            return self._redeem(
+                uow, customers[customer_id], reward_id, quantity, command, campaign=campaign
+            )
 
-        arguments = {"customer": customer_id, "reward": reward_id, "quantity": quantity}
+        arguments = {
+            "customer": customer_id,
+            "reward": reward_id,
+            "quantity": quantity,
+            "campaign": campaign,
+        }
         return self._redemption_command("redeem", customer_id, command, arguments, action)
+
+    def grant_reward(
+        self,
+        customer_id: CustomerId,
+        reward_id: str,
+        quantity: int = 1,
+        *,
+        at: datetime,
+        idempotency_key: str,
+        reason: str,
+        actor: str | None = None,
+        campaign: str | None = None,
+    ) -> Redemption:
+        """Give ``quantity`` units of a catalogue reward for free: a campaign's reward
+        (``RewardGrant``), a care action's gift, a goodwill gesture.
+
+        No points are debited and the reward's eligibility is not asked (whoever grants
+        chose the member), but the reward must be offered and open, and its limits and
+        stock hold exactly as for :meth:`redeem`. The redemption is ``granted`` and
+        follows the same lifecycle; ``reason`` is required (grants are audited).
+        ``campaign`` attributes it to the granting campaign, as for :meth:`redeem`.
+        """
+        command = self._command(at, idempotency_key, reason, actor)
+        if not command.reason.strip():
+            raise InvalidArgument(f"grant_reward needs a reason (got {reason!r})")
+        reward_id = identifier("reward_id", reward_id)
+        quantity = points_amount("quantity", quantity)
+        campaign = self._declared_campaign(campaign)
+
+        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
+            return self._redeem(
+                uow,
+                customers[customer_id],
+                reward_id,
+                quantity,
+                command,
+                granted=True,
+                campaign=campaign,
+            )
+
+        arguments = {
+            "customer": customer_id,
+            "reward": reward_id,
+            "quantity": quantity,
+            "campaign": campaign,
+        }
+        return self._redemption_command("grant_reward", customer_id, command, arguments, action)
 
     def pay_with_points(
         self,
@@ -374,6 +433,15 @@ class RewardCommands(PointCommands):
 
     # --- the redemption -------------------------------------------------------------
 
+    def _declared_campaign(self, campaign: str | None) -> str | None:
+        """``campaign`` if some program version declares it; ``UnknownCampaign`` if not."""
+        if campaign is None:
+            return None
+        known = {c.id for version in self.versions.versions for c in version.program.campaigns}
+        if campaign not in known:
+            raise UnknownCampaign(str(campaign), tuple(sorted(known)))
+        return campaign
+
     def _redemption_command(
         self,
         name: str,
@@ -404,6 +472,8 @@ class RewardCommands(PointCommands):
         command: Command,
         *,
         offset: tuple[Points, Money] | None = None,
+        granted: bool = False,
+        campaign: str | None = None,
     ) -> Redemption:
         at = command.at
         program = self.versions.at(at)
@@ -417,13 +487,13 @@ class RewardCommands(PointCommands):
         customer.require("redeem", allowed=SPENDING_STATUSES)
         tier = None
         # the member's tier and history cost three reads: only when the reward needs them
-        if reward.tier_prices or not reward.eligibility.is_open:
+        if not granted and (reward.tier_prices or not reward.eligibility.is_open):
             state = EventCommands._customer_state(uow, customer, program, at)
             why = ineligibility(program, reward, state, quantity, at)
             if why is not None:
                 raise NotEligible(customer.id, reward.id, why)
             tier = state.tier
-        price = reward.price_for(tier).times(quantity)
+        price = Price(points=0) if granted else reward.price_for(tier).times(quantity)
         points, paid = price.points, None
         if offset is not None and reward.offset is not None:
             points = offset[0]
@@ -433,6 +503,9 @@ class RewardCommands(PointCommands):
             raise InvalidArgument(f"reward {reward.id!r}: {code!r} points cannot be redeemed")
         counted = _count(uow, customer.id, reward, quantity, program, at)
         taken = _take(uow, reward, quantity, program, at)
+        if campaign is not None:  # counted for campaign_report, given back on cancel
+            uow.counters.take(campaign_redemptions(campaign), 1)
+            taken = (*taken, (campaign_redemptions(campaign), 1))
         entries: tuple[ledger.Entry, ...] = ()
         if points:
             lots = uow.ledger.spendable_lots  # read after settlement, inside _post
@@ -460,6 +533,8 @@ class RewardCommands(PointCommands):
             offset=paid,
             cost=paid if reward.cost is None else reward.cost * quantity,
             partner=reward.partner,
+            granted=granted,
+            campaign=campaign,
             reason=command.reason,
             entries=entries,
             taken=taken,
