@@ -8,6 +8,12 @@ limits from shared counters (``uow.counters``: never oversold, on any backend) a
 stores the :class:`~loyaltykit.domain.redemptions.Redemption`. Any refusal raises a
 typed error and rolls everything back. ``cancel_redemption`` gives back exactly what
 the redemption took, through the ledger's reversal path.
+
+``grant_reward`` gives a reward for free (campaigns, care gifts), ``pay_with_points``
+pays part of a bill with points, vouchers are issued by coupon redemptions and used
+with ``use_voucher``; ``release_unclaimed`` is the batch job that cancels redemptions
+not handed over in time. ``offers`` and ``redemption_summary`` are read-only views for
+members and for finance.
 """
 
 from __future__ import annotations
