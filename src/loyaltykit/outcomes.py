@@ -133,13 +133,15 @@ class SettlementReport:
 
 @attrs.frozen(kw_only=True)
 class DueReport:
-    """What :meth:`~loyaltykit.Loyalty.run_due` did, step by step."""
+    """What :meth:`~loyaltykit.Loyalty.run_due` did, step by step (``unclaimed``: the
+    redemptions it cancelled because nobody claimed them in time)."""
 
     at: datetime
     released: SettlementReport
     expired: SettlementReport
     tier_changes: int = 0
     care: tuple[CareAction, ...] = ()
+    unclaimed: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -20,7 +20,6 @@ from loyaltykit.service.insights import Insights
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.queries import Queries
 from loyaltykit.service.referrals import ReferralWork
-from loyaltykit.service.rewards import RewardCommands
 
 __all__ = ["Loyalty"]
 
@@ -28,7 +27,6 @@ __all__ = ["Loyalty"]
 class Loyalty(
     CustomerCommands,
     EventCommands,
-    RewardCommands,
     BatchWork,
     Queries,
     Insights,

@@ -15,6 +15,7 @@ from loyaltykit.outcomes import (
     SettlementReport,
 )
 from loyaltykit.service.care import CareWork
+from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkExpiry
 from loyaltykit.values import (
@@ -26,14 +27,15 @@ from loyaltykit.values import (
 __all__ = ["BatchWork"]
 
 
-class BatchWork(TierCommands, CareWork):
+class BatchWork(TierCommands, CareWork, RewardCommands):
     """Periodic work: pending release, expiry, tier re-qualification."""
 
     # --- batch work -----------------------------------------------------------------
 
     def run_due(self, at: datetime, *, batch_size: int = 500) -> DueReport:
         """The periodic work, in order: release pending points, expire due lots,
-        re-qualify tiers, then record the care actions that fell due (``report.care``).
+        re-qualify tiers, record the care actions that fell due (``report.care``), then
+        cancel the redemptions not claimed in time (``report.unclaimed``).
 
         Safe to run as often as you like and to re-run after a crash: each step only does
         what is still due at ``at``.
@@ -43,8 +45,14 @@ class BatchWork(TierCommands, CareWork):
         expired = self.expire_due(when, batch_size=batch_size)
         changes = self.requalify_tiers(when, batch_size=batch_size)
         care = self.run_care(when, batch_size=batch_size)
+        unclaimed = self.release_unclaimed(when, batch_size=batch_size)
         return DueReport(
-            at=when, released=released, expired=expired, tier_changes=changes, care=care
+            at=when,
+            released=released,
+            expired=expired,
+            tier_changes=changes,
+            care=care,
+            unclaimed=unclaimed,
         )
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
