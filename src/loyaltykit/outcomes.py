@@ -134,7 +134,8 @@ class SettlementReport:
 
 @attrs.frozen(kw_only=True)
 class DueReport:
-    """What :meth:`~loyaltykit.Loyalty.run_due` did, step by step."""
+    """What :meth:`~loyaltykit.Loyalty.run_due` did, step by step (``unclaimed``: the
+    redemptions it cancelled because nobody claimed them in time)."""
 
     at: datetime
     released: SettlementReport
@@ -142,6 +143,7 @@ class DueReport:
     tier_changes: int = 0
     care: tuple[CareAction, ...] = ()
     complaints: SlaAlerts | None = None  # SLA warnings, breaches and escalations
+    unclaimed: int = 0
 
 
 @attrs.frozen(kw_only=True)

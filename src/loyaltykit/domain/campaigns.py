@@ -478,8 +478,8 @@ class CampaignReport:
 
     ``during`` is the campaign window up to the report's instant, ``before`` a window of
     the same length just before it. Repeat-purchase rates compare participants with
-    everyone else, before and during. ``redemptions`` counts catalogue redemptions
-    attributed to the campaign when the catalogue records them, else ``None``.
+    everyone else, before and during. ``redemptions`` counts the catalogue redemptions
+    and grants attributed to the campaign (``campaign=``), cancelled ones excepted.
     """
 
     campaign: str

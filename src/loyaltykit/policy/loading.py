@@ -394,6 +394,7 @@ _TOP = (
     "campaigns",
     "care",
     "complaints",
+    "rewards",
 )
 
 
@@ -446,6 +447,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         complaints = complaint_policy_from_dict(data["complaints"], reader.problems)
         if complaints is not None:
             arguments["complaints"] = complaints
+    if "rewards" in data:
+        from loyaltykit.policy.catalog_loading import catalog_from_dicts
+
+        arguments["catalog"] = catalog_from_dicts(reader, data["rewards"], currency)
     if reader.problems:
         raise ProgramError(str(name), reader.problems)
     program = reader.build("program", lambda: Program(**arguments))
@@ -538,6 +543,10 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["care"] = forms.care_to_data(program.care)
     if program.complaints != ComplaintPolicy():
         data["complaints"] = complaint_policy_to_dict(program.complaints)
+    if program.catalog.entries:
+        from loyaltykit.policy.catalog_loading import catalog_to_dicts
+
+        data["rewards"] = catalog_to_dicts(program.catalog)
     return data
 
 

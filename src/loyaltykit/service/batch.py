@@ -16,6 +16,7 @@ from loyaltykit.outcomes import (
 )
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
+from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkExpiry
 from loyaltykit.values import (
@@ -27,14 +28,17 @@ from loyaltykit.values import (
 __all__ = ["BatchWork"]
 
 
-class BatchWork(TierCommands, CareWork, ComplaintCommands):
-    """Periodic work: pending release, expiry, tier re-qualification."""
+class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
+    """Periodic work: pending release, expiry, tier re-qualification, care, complaint SLA
+    clocks, unclaimed redemptions."""
 
     # --- batch work -----------------------------------------------------------------
 
     def run_due(self, at: datetime, *, batch_size: int = 500) -> DueReport:
         """The periodic work, in order: release pending points, expire due lots,
-        re-qualify tiers, then record the care actions that fell due (``report.care``).
+        re-qualify tiers, record the care actions that fell due (``report.care``), check
+        complaint SLA clocks (``report.complaints``), then cancel the redemptions not
+        claimed in time (``report.unclaimed``).
 
         Safe to run as often as you like and to re-run after a crash: each step only does
         what is still due at ``at``.
@@ -45,6 +49,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands):
         changes = self.requalify_tiers(when, batch_size=batch_size)
         care = self.run_care(when, batch_size=batch_size)
         complaints = self.complaints_due(when, batch_size=batch_size)
+        unclaimed = self.release_unclaimed(when, batch_size=batch_size)
         return DueReport(
             at=when,
             released=released,
@@ -52,6 +57,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands):
             tier_changes=changes,
             care=care,
             complaints=complaints,
+            unclaimed=unclaimed,
         )
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:

@@ -58,7 +58,14 @@ from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, aware, identifier, points_amount
 
-__all__ = ["PARTICIPANT", "CampaignWork", "campaign_owner", "fund_awards", "give_back"]
+__all__ = [
+    "PARTICIPANT",
+    "CampaignWork",
+    "campaign_owner",
+    "campaign_redemptions",
+    "fund_awards",
+    "give_back",
+]
 
 PARTICIPANT = "participant"
 DRAW = "draw"
@@ -68,6 +75,12 @@ _PAGE = 500
 def campaign_owner(campaign_id: str) -> str:
     """The records partition of a campaign."""
     return f"campaign:{campaign_id}"
+
+
+def campaign_redemptions(campaign_id: str) -> str:
+    """The shared counter of catalogue redemptions attributed to ``campaign_id``
+    (taken by ``redeem``/``grant_reward`` with ``campaign=``, given back on cancel)."""
+    return f"redemptions:campaign:{campaign_id}"
 
 
 def _cut(earns: Iterable[Earn], granted: int) -> list[Earn]:
@@ -395,6 +408,7 @@ class CampaignWork(Pipeline):
                 record.id: record.document
                 for record in uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)
             }
+            redeemed = uow.counters.value(campaign_redemptions(campaign.id))
             after: CustomerId | None = None
             while True:
                 ids = uow.customers.ids(after=after, limit=_PAGE)
@@ -431,7 +445,7 @@ class CampaignWork(Pipeline):
             cost=cost,
             rewards_granted=tuple(sorted(rewards.items())),
             entries=sum(document.get("entries", 0) for document in people.values()),
-            redemptions=None,
+            redemptions=redeemed,
             participants_before=rate("p-before"),
             participants_during=rate("p-during"),
             others_before=rate("o-before"),
