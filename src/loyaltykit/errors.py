@@ -12,27 +12,42 @@ from typing import Any
 
 __all__ = [
     "AccountNotActive",
+    "ComplaintAlreadyExists",
     "ConcurrencyConflict",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
+    "GoodwillBudgetExceeded",
     "IdempotencyConflict",
+    "IllegalTransition",
     "InsufficientPoints",
     "InvalidAmount",
     "InvalidArgument",
     "InvalidCurrency",
     "InvalidIdentifier",
+    "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
+    "NotEligible",
     "NotFound",
     "NotReversible",
+    "OffsetRefused",
+    "OutOfStock",
     "OverReversal",
+    "RedemptionClosed",
+    "ReferralRefused",
+    "RewardUnavailable",
     "RuleViolation",
     "StorageError",
     "StorageUnavailable",
+    "UnknownCampaign",
+    "UnknownComplaint",
     "UnknownCustomer",
     "UnknownEntry",
     "UnknownPointType",
+    "UnknownRedemption",
+    "UnknownReward",
     "UnknownStorage",
+    "VoucherNotValid",
 ]
 
 
@@ -199,6 +214,133 @@ class OverReversal(RuleViolation):
     """A reversal would undo more than the original command did."""
 
 
+class IllegalTransition(RuleViolation):
+    """A complaint cannot take this transition now (wrong state, role or guard)."""
+
+    def __init__(self, complaint_id: str, state: str, transition: str, reason: str) -> None:
+        super().__init__(
+            f"complaint {complaint_id!r} is {state}: {transition} is not allowed ({reason})"
+        )
+        self.complaint_id = complaint_id
+        self.state = state
+        self.transition = transition
+
+
+class GoodwillBudgetExceeded(RuleViolation):
+    """Granting goodwill would pass the goodwill budget of the period."""
+
+    def __init__(self, counter: str, requested: int, limit: int, spent: int) -> None:
+        super().__init__(
+            f"goodwill budget {counter!r}: {requested} points requested, "
+            f"{limit - spent} of {limit} left"
+        )
+        self.counter = counter
+        self.requested = requested
+
+
+class UnknownComplaint(NotFound):
+    """No complaint has this id."""
+
+    def __init__(self, complaint_id: str) -> None:
+        super().__init__(f"no complaint with id {complaint_id!r}")
+        self.complaint_id = complaint_id
+
+
+class ComplaintAlreadyExists(LoyaltyError):
+    """Filing a complaint id that is already filed (under another key)."""
+
+    def __init__(self, complaint_id: str) -> None:
+        super().__init__(f"complaint {complaint_id!r} is already filed")
+        self.complaint_id = complaint_id
+
+
+# --- rewards and redemptions (the reward catalogue) ------------------------------
+
+
+class UnknownReward(NotFound):
+    """The catalogue never held a reward with this id."""
+
+    def __init__(self, reward_id: str) -> None:
+        super().__init__(f"no reward with id {reward_id!r} in the catalogue")
+        self.reward_id = reward_id
+
+
+class UnknownRedemption(NotFound):
+    """The customer has no redemption with this id."""
+
+    def __init__(self, customer_id: str, redemption_id: str) -> None:
+        super().__init__(f"customer {customer_id!r} has no redemption {redemption_id!r}")
+        self.customer_id = customer_id
+        self.redemption_id = redemption_id
+
+
+class RewardUnavailable(RuleViolation):
+    """The reward cannot be redeemed now: not yet offered or open, ended, withdrawn."""
+
+    def __init__(self, reward_id: str, reason: str) -> None:
+        super().__init__(f"reward {reward_id!r} {reason}")
+        self.reward_id = reward_id
+        self.reason = reason
+
+
+class NotEligible(RuleViolation):
+    """The member does not meet the reward's eligibility (tier, tags, condition)."""
+
+    def __init__(self, customer_id: str, reward_id: str, reason: str) -> None:
+        super().__init__(f"customer {customer_id!r} may not redeem {reward_id!r}: {reason}")
+        self.customer_id = customer_id
+        self.reward_id = reward_id
+        self.reason = reason
+
+
+class LimitReached(RuleViolation):
+    """A per-member or global limit of the reward for the period is used up."""
+
+    def __init__(
+        self, reward_id: str, scope: str, count: int, period: str, taken: int, requested: int
+    ) -> None:
+        super().__init__(
+            f"reward {reward_id!r}: the {scope} limit of {count} per {period} is reached "
+            f"({taken} taken, {requested} requested)"
+        )
+        self.reward_id = reward_id
+        self.scope = scope
+        self.count = count
+        self.period = period
+
+
+class OutOfStock(RuleViolation):
+    """Fewer units are left than were requested."""
+
+    def __init__(self, reward_id: str, requested: int, left: int) -> None:
+        super().__init__(f"reward {reward_id!r}: {requested} requested, {left} left in stock")
+        self.reward_id = reward_id
+        self.requested = requested
+        self.left = left
+
+
+class OffsetRefused(RuleViolation):
+    """Points cannot pay this much of the bill (more than the bill or the allowed share)."""
+
+
+class RedemptionClosed(RuleViolation):
+    """The redemption's state forbids the command (fulfilling a cancelled one...)."""
+
+    def __init__(self, redemption_id: str, state: str, command: str) -> None:
+        super().__init__(f"redemption {redemption_id!r} is {state}: cannot {command}")
+        self.redemption_id = redemption_id
+        self.state = state
+
+
+class VoucherNotValid(RuleViolation):
+    """A voucher code cannot be used; ``status`` says why (unknown, expired, used...)."""
+
+    def __init__(self, code: str, status: str) -> None:
+        super().__init__(f"voucher {code!r} is not valid: {status}")
+        self.code = code
+        self.status = status
+
+
 # --- storage -------------------------------------------------------------------------
 
 
@@ -212,3 +354,23 @@ class StorageUnavailable(StorageError):
 
 class ConcurrencyConflict(StorageError):
     """Another writer changed the same rows; the command was rolled back and may be retried."""
+
+
+class UnknownCampaign(NotFound):
+    """The program declares no campaign with this id."""
+
+    def __init__(self, campaign_id: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no campaign {campaign_id!r}; the program has {list(known)}")
+        self.campaign_id = campaign_id
+
+
+class ReferralRefused(RuleViolation):
+    """A referral link that may not be made: ``reason`` is ``self`` (the same person),
+    ``cycle`` (the referrer was referred, directly or not, by the new member),
+    ``already_referred`` or ``too_late`` (a link made after the first purchase)."""
+
+    def __init__(self, customer_id: str, referrer: str, reason: str, detail: str) -> None:
+        super().__init__(f"customer {customer_id!r} cannot be referred by {referrer!r}: {detail}")
+        self.customer_id = customer_id
+        self.referrer = referrer
+        self.reason = reason

@@ -8,6 +8,8 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.domain.care import CareAction
+from loyaltykit.domain.complaints import SlaAlerts
 from loyaltykit.domain.ledger import Account, Entry, EntryKind
 from loyaltykit.domain.records import entry_from_record, entry_to_record, instant_from_text
 from loyaltykit.domain.tiers import TierChange, TierStatus
@@ -132,12 +134,16 @@ class SettlementReport:
 
 @attrs.frozen(kw_only=True)
 class DueReport:
-    """What :meth:`~loyaltykit.Loyalty.run_due` did, step by step."""
+    """What :meth:`~loyaltykit.Loyalty.run_due` did, step by step (``unclaimed``: the
+    redemptions it cancelled because nobody claimed them in time)."""
 
     at: datetime
     released: SettlementReport
     expired: SettlementReport
     tier_changes: int = 0
+    care: tuple[CareAction, ...] = ()
+    complaints: SlaAlerts | None = None  # SLA warnings, breaches and escalations
+    unclaimed: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -64,6 +64,23 @@ def test_sixteen_processes_replaying_one_key_make_one_entry(database: str) -> No
         assert [(e.kind, e.amount) for e in entries] == [(EntryKind.EARN, 7)]
 
 
+def test_sixteen_processes_never_oversell_a_flash_redemption(database: str) -> None:
+    with Loyalty(workers.flash_program(), storage=database) as loyalty:
+        for n in range(WORKERS):
+            loyalty.enroll(f"m{n}", at=workers.T0, idempotency_key="enroll")
+            loyalty.earn(f"m{n}", 100, at=workers.T0, idempotency_key="fund")
+    outcomes = _run_all(workers.grab, database)
+    assert outcomes == ["ok"] * 3 + ["sold out"] * 13, outcomes
+    with Loyalty(workers.flash_program(), storage=database) as loyalty:
+        assert loyalty.stock_left("flash", workers.T0) == 0
+        winners = [f"m{n}" for n in range(WORKERS) if loyalty.redemptions(f"m{n}")]
+        assert len(winners) == 3
+        for n in range(WORKERS):
+            spent = 100 if f"m{n}" in winners else 0
+            assert loyalty.balance(f"m{n}").available == 100 - spent
+            assert ledger_violations(loyalty.storage, f"m{n}", "points") == []
+
+
 def _expected_keys(commands: int) -> set[str]:
     """The keys of the batch's first ``commands`` commands that change the ledger."""
     balance, keys = 0, set()

@@ -53,6 +53,13 @@ def test_retail_programme() -> None:
         == 20
     )
 
+    # a December Saturday: the winter weekend campaign doubles points and tier credits
+    saturday = datetime(2026, 12, 5, 15, tzinfo=SHANGHAI)
+    weekend = loyalty.quote("wang", Purchase(amount=Money.of("300", "CNY")), at=saturday)
+    assert (weekend.points(), weekend.points("tier")) == (60, 600)
+    assert "+ december-weekends: x2 -> 60 (+30 points)" in weekend.explain()
+    assert loyalty.campaign_budget("december-weekends").limit == 5_000_000
+
 
 def _loyalty(name: str, *customers: str) -> Loyalty:
     loyalty = Loyalty(Program.from_toml(PROGRAMS / f"{name}.toml"))

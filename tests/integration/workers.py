@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from loyaltykit import Loyalty
-from loyaltykit.errors import InsufficientPoints
+from loyaltykit import Loyalty, Program, RedemptionLimit, Reward, RewardCatalog
+from loyaltykit.errors import InsufficientPoints, OutOfStock
 
 T0 = datetime(2026, 4, 1, 9, tzinfo=UTC)
 
@@ -24,6 +24,34 @@ def redeem(url: str, barrier: Any, number: int, results: Any) -> None:
         results.put("ok")
     except InsufficientPoints:
         results.put("refused")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")
+    finally:
+        loyalty.close()
+
+
+def flash_program() -> Program:
+    """A flash redemption (抢兑): 3 units, opening at T0, one per member."""
+    flash = Reward(
+        id="flash",
+        kind="gift",
+        price=100,
+        stock=3,
+        available_from=T0,
+        member_limits=(RedemptionLimit(count=1, period="lifetime"),),
+    )
+    return Program(catalog=RewardCatalog.of(flash))
+
+
+def grab(url: str, barrier: Any, number: int, results: Any) -> None:
+    """Wait for every worker, then try to redeem the flash reward for member ``number``."""
+    loyalty = Loyalty(flash_program(), storage=url)
+    barrier.wait()
+    try:
+        loyalty.redeem(f"m{number}", "flash", at=T0, idempotency_key="grab")
+        results.put("ok")
+    except OutOfStock:
+        results.put("sold out")
     except Exception as error:  # report, don't hang the parent
         results.put(f"error: {error!r}")
     finally:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from loyaltykit import DomainEvent, Loyalty, Money, Program, Purchase
+from loyaltykit import DomainEvent, Loyalty, Money, Profile, Program, Purchase
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.errors import InsufficientPoints, InvalidAmount, InvalidArgument
 from loyaltykit.policy.rules import BaseRate
@@ -136,3 +136,29 @@ def test_batch_work_records_settlements_and_tier_changes(tmp_path: object) -> No
     assert settle.payload["entries"][0]["amount"] == -40
     assert requalify.payload["changes"][0]["to"] == "base"
     loyalty.close()
+
+
+def test_no_personal_data_leaves_through_the_outbox() -> None:
+    loyalty = Loyalty(outbox=True)
+    loyalty.enroll(
+        "ann",
+        at=T0,
+        idempotency_key="e",
+        profile=Profile(name="Li Wei", email="li@example.com"),
+    )
+    loyalty.file_complaint(
+        "K-1",
+        customer_id="ann",
+        channel="hotline",
+        content="The cashier at store 12 was rude; call me on 138 0000 0000",
+        category="service",
+        at=T0,
+        idempotency_key="k1",
+        actor="agent-7",
+    )
+    events = loyalty.pending_events()
+    assert [e.type for e in events] == ["enroll", "file_complaint"]
+    text = repr([dict(e.payload) for e in events])
+    for secret in ("Li Wei", "li@example.com", "rude", "138 0000"):
+        assert secret not in text
+    assert events[1].payload["id"] == "K-1" and events[1].payload["state"] == "received"

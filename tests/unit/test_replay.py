@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from loyaltykit import Customer, Loyalty, Money
@@ -75,3 +76,33 @@ def test_replay_reports_tiers_under_each_program() -> None:
         ("ben", "member", "member"),
     ]
     assert [r.customer_id for r in report.tier_changes()] == ["ann"]
+
+
+def test_replay_of_a_campaign_with_a_budget_and_a_member_limit_agrees_with_the_facade() -> None:
+    from loyaltykit.domain.campaigns import Budget, MemberLimit, Multiply, Schedule
+    from loyaltykit.policy.campaigns import Campaign
+
+    double = Campaign(
+        id="double",
+        schedule=Schedule(start=T0),
+        effects=(Multiply(factor="2"),),
+        budget=Budget(points=25),
+        member_limit=MemberLimit(times=1, period="day"),
+    )
+    with_campaign = Program(rules=CURRENT.rules, campaigns=(double,))
+    report = replay(HISTORY, customers=CUSTOMERS, current=CURRENT, proposed=with_campaign)
+    rows = {row.customer_id: (row.current, row.proposed) for row in report.rows}
+    # ann: 10 + 10 extra, then the daily limit; ben: 5 + 5 extra; the budget of 25 holds
+    assert rows == {"ann": (20, 30), "ben": (5, 10)}
+    tight = Program(
+        rules=CURRENT.rules, campaigns=(attrs.evolve(double, budget=Budget(points=12)),)
+    )
+    loyalty = Loyalty(tight)
+    for customer in CUSTOMERS:
+        loyalty.enroll(customer.id, at=T0, idempotency_key=f"e-{customer.id}")
+    for n, item in enumerate(HISTORY):
+        assert isinstance(item.event, Purchase)
+        loyalty.record_purchase(item.customer_id, item.event, at=item.at, idempotency_key=f"k{n}")
+    for row in replay(HISTORY, customers=CUSTOMERS, current=CURRENT, proposed=tight).rows:
+        assert loyalty.balance(row.customer_id).available == row.proposed
+    assert loyalty.campaign_budget("double").spent == 12

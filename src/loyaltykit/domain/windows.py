@@ -71,8 +71,10 @@ class Window:
             return max(date(today.year, 1, 1), joined), date(today.year, 12, 31)
         if self.kind == "anniversary_year":
             years = relativedelta(today, joined).years
+            # both ends count from the enrolment day, so a member who joined on 29 February
+            # has back-to-back windows that always contain today
             start = joined + relativedelta(years=years)
-            return start, start + relativedelta(years=1) - relativedelta(days=1)
+            return start, joined + relativedelta(years=years + 1) - relativedelta(days=1)
         return joined, today
 
     def closes(self, at: datetime, *, enrolled_at: datetime, zone: tzinfo) -> date | None:

@@ -19,20 +19,24 @@ import attrs
 
 from loyaltykit.domain import tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.campaigns import period_key
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
+from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import EarningRule, Multiplier, Referral, RuleState
 from loyaltykit.values import CustomerId, aware
 
 __all__ = [
+    "CampaignAward",
     "CounterIncrement",
     "CustomerState",
     "Decision",
     "Earn",
     "MetricSample",
     "PolicyEngine",
+    "ReferralReward",
     "TierUpdate",
     "TraceLine",
 ]
@@ -50,6 +54,7 @@ class CustomerState:
     purchases: int = 0
     tier_status: TierStatus | None = None
     metrics: MetricHistory = attrs.field(factory=MetricHistory)
+    referrer_counters: Mapping[str, int] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -66,10 +71,12 @@ class Earn:
 
 @attrs.frozen(kw_only=True)
 class CounterIncrement:
-    """A stored counter (a cap's usage in a period) to increase."""
+    """A stored counter (a cap's usage in a period) to increase: the acting customer's,
+    or ``customer_id``'s (a referrer's count of rewarded referrals)."""
 
     key: str
     amount: int
+    customer_id: CustomerId | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -89,7 +96,28 @@ class TierUpdate:
     changes: tuple[TierChange, ...]
 
 
-Effect = Earn | CounterIncrement | MetricSample | TierUpdate
+@attrs.frozen(kw_only=True)
+class CampaignAward:
+    """What a campaign gives for the event, before its budget is taken: the service
+    takes ``award.wanted`` from the campaign's budget counter in the same unit of work,
+    cuts the ``earns`` to what is left and says so in the trace."""
+
+    award: Award
+    earns: tuple[Earn, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ReferralReward:
+    """A referred member's first qualifying purchase: the referrer's reward
+    (``points``, 0 when the referrer's cap is reached), for the leaderboard."""
+
+    referrer: CustomerId
+    referred: CustomerId
+    rule: str
+    points: int
+
+
+Effect = Earn | CounterIncrement | MetricSample | TierUpdate | CampaignAward | ReferralReward
 
 
 @attrs.frozen(kw_only=True)
@@ -109,19 +137,30 @@ class Decision:
     trace: tuple[TraceLine, ...]
 
     def points(self, point_type: str = "points", customer_id: CustomerId | None = None) -> int:
-        """Points the decision grants of ``point_type`` (to ``customer_id`` if given)."""
+        """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
+        campaign points included (before their budgets are taken)."""
         return sum(
             effect.points
-            for effect in self.effects
-            if isinstance(effect, Earn)
-            and effect.point_type == point_type
+            for effect in self.earns
+            if effect.point_type == point_type
             and (customer_id is None or effect.customer_id == customer_id)
         )
 
     @property
     def earns(self) -> tuple[Earn, ...]:
-        """The points this decision grants, as effects."""
-        return tuple(effect for effect in self.effects if isinstance(effect, Earn))
+        """The points this decision grants, as effects (campaigns' included)."""
+        found: list[Earn] = []
+        for effect in self.effects:
+            if isinstance(effect, Earn):
+                found.append(effect)
+            elif isinstance(effect, CampaignAward):
+                found.extend(effect.earns)
+        return tuple(found)
+
+    @property
+    def awards(self) -> tuple[CampaignAward, ...]:
+        """The campaigns that apply, with what each gives."""
+        return tuple(e for e in self.effects if isinstance(e, CampaignAward))
 
     @property
     def tier_update(self) -> TierUpdate | None:
@@ -177,10 +216,12 @@ class PolicyEngine:
             referred_by=state.customer.referred_by,
         )
         running: dict[str, Decimal] = {}
+        additive: dict[str, Decimal] = {}
         fired: dict[str, list[str]] = {}
         trace: list[TraceLine] = []
         referrer_points = 0
         referral_rules: list[str] = []
+        referrals: list[tuple[str, int, str | None]] = []
         excluded_by: str | None = None
         for rule in program.rules_for(event.type):
             if excluded_by is not None:
@@ -216,26 +257,45 @@ class PolicyEngine:
                     )
                     continue
                 running[rule.point_type] = total + earned
+                additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
                 detail = rule.explain(event, earned)
                 if isinstance(rule, Referral) and rule.qualifies(event, facts):
-                    referrer_points += rule.referrer_amount
+                    given, note, key = _referrer_reward(rule, state, context["at"])
+                    referrer_points += given
                     referral_rules.append(rule.id)
-                    detail += f"; referrer {state.customer.referred_by} +{rule.referrer_amount}"
+                    detail += note
+                    referrals.append((rule.id, given, key))
             fired.setdefault(rule.point_type, []).append(rule.id)
             trace.append(TraceLine(rule=rule.id, matched=True, detail=detail))
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
         local = context["at"]
+        kept: dict[str, int] = {}
         for point_type, total in running.items():
             points = int(total)
             points = self._capped(program, state, point_type, points, local, trace, effects)
+            kept[point_type] = points
             if points > 0:
                 effects.append(
                     self._earn(
                         program, state.customer.id, point_type, points, at, event, fired[point_type]
                     )
                 )
+        if program.campaigns:
+            effects.extend(
+                self._campaigns(program, state, event, at, context, kept, additive, trace)
+            )
+        referrer = state.customer.referred_by
+        for rule_id, given, key in referrals:
+            assert referrer is not None
+            effects.append(
+                ReferralReward(
+                    referrer=referrer, referred=state.customer.id, rule=rule_id, points=given
+                )
+            )
+            if key is not None and given:
+                effects.append(CounterIncrement(key=key, amount=1, customer_id=referrer))
         if referrer_points and state.customer.referred_by is not None:
             effects.append(
                 self._earn(
@@ -255,19 +315,60 @@ class PolicyEngine:
             )
         samples = _samples(program, state.customer.id, event, effects)
         effects.extend(samples)
-        if program.tiers is not None:
-            update = tier_upgrade(program, state, samples, at)
-            if update is not None:
-                effects.append(update)
-                trace.extend(
-                    TraceLine(
-                        rule="tiers",
-                        matched=True,
-                        detail=f"tier {change.from_tier} -> {change.to_tier}: {change.reason}",
-                    )
-                    for change in update.changes
-                )
+        update, lines = traced_upgrade(program, state, samples, at)
+        if update is not None:
+            effects.append(update)
+            trace.extend(lines)
         return Decision(effects=tuple(effects), trace=tuple(trace))
+
+    def _campaigns(
+        self,
+        program: Program,
+        state: CustomerState,
+        event: Event,
+        at: datetime,
+        context: Mapping[str, Any],
+        earned: Mapping[str, int],
+        additive: Mapping[str, Decimal],
+        trace: list[TraceLine],
+    ) -> list[CampaignAward]:
+        """The campaigns' awards after the base rules, and a trace line per campaign."""
+        base = {
+            point_type: int(total.quantize(Decimal(1), rounding=program.rounding))
+            for point_type, total in additive.items()
+        }
+        awards, notes = campaign_awards(
+            program.campaigns,
+            customer_id=state.customer.id,
+            event=event,
+            context=context,
+            counters=state.counters,
+            earned=earned,
+            base=base,
+            rounding=program.rounding,
+        )
+        trace.extend(
+            TraceLine(rule=f"campaign:{name}", matched=matched, detail=detail)
+            for name, matched, detail in notes
+        )
+        return [
+            CampaignAward(
+                award=award,
+                earns=tuple(
+                    self._earn(
+                        program,
+                        state.customer.id,
+                        point_type,
+                        points,
+                        at,
+                        event,
+                        [f"campaign:{award.campaign}"],
+                    )
+                    for point_type, points in award.points
+                ),
+            )
+            for award in awards
+        ]
 
     @staticmethod
     def _capped(
@@ -338,12 +439,12 @@ def _samples(
             for name, value in event.attributes
             if isinstance(value, int) and not isinstance(value, bool)
         ]
+    earns = [e for e in effects if isinstance(e, Earn)]
+    earns += [earn for e in effects if isinstance(e, CampaignAward) for earn in e.earns]
     qualifying = sum(
         effect.points
-        for effect in effects
-        if isinstance(effect, Earn)
-        and effect.customer_id == customer_id
-        and effect.point_type == program.qualifying_points
+        for effect in earns
+        if effect.customer_id == customer_id and effect.point_type == program.qualifying_points
     )
     if qualifying:
         found.append(("qualifying_points", Decimal(qualifying)))
@@ -391,6 +492,41 @@ def tier_upgrade(
     if change is None:
         return None
     return TierUpdate(status=raised, changes=(change,))
+
+
+def _referrer_reward(
+    rule: Referral, state: CustomerState, local: datetime
+) -> tuple[int, str, str | None]:
+    """The referrer's points for a qualifying referral, the trace's words, and the
+    referrer's counter key when the rule caps rewards per referrer."""
+    referrer = state.customer.referred_by
+    if rule.referrer_cap is None:
+        return rule.referrer_amount, f"; referrer {referrer} +{rule.referrer_amount}", None
+    key = f"referral:{rule.id}:{period_key(rule.referrer_cap_period, local)}"
+    used = state.referrer_counters.get(key, 0)
+    if used >= rule.referrer_cap:
+        cap = f"{rule.referrer_cap} per {rule.referrer_cap_period}"
+        return 0, f"; referrer {referrer} +0 (referrer cap {cap} reached)", key
+    return rule.referrer_amount, f"; referrer {referrer} +{rule.referrer_amount}", key
+
+
+def traced_upgrade(
+    program: Program, state: CustomerState, samples: list[MetricSample], at: datetime
+) -> tuple[TierUpdate | None, list[TraceLine]]:
+    """The tier change an event causes (none without a ladder) and its trace lines."""
+    if program.tiers is None:
+        return None, []
+    update = tier_upgrade(program, state, samples, at)
+    if update is None:
+        return None, []
+    return update, [
+        TraceLine(
+            rule="tiers",
+            matched=True,
+            detail=f"tier {change.from_tier} -> {change.to_tier}: {change.reason}",
+        )
+        for change in update.changes
+    ]
 
 
 def _refusal(rule: EarningRule, context: Mapping[str, Any]) -> str | None:

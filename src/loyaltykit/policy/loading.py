@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.policy.complaints import complaint_policy_from_dict, complaint_policy_to_dict
 from loyaltykit.policy.program import PointType, Program
 from loyaltykit.policy.rules import RULE_KINDS, Cap, EarningRule, Multiplier, PythonCheck
 from loyaltykit.values import Money
@@ -389,6 +391,10 @@ _TOP = (
     "caps",
     "tiers",
     "qualifying_points",
+    "campaigns",
+    "care",
+    "complaints",
+    "rewards",
 )
 
 
@@ -433,6 +439,18 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         arguments["qualifying_points"] = qualifying
     arguments["rules"] = tuple(rule for rule in rules if rule is not None)
     arguments["caps"] = tuple(cap for cap in caps if cap is not None)
+    from loyaltykit.policy import campaign_loading as forms  # it reads with this module
+
+    arguments["campaigns"] = forms.campaigns_from_data(reader, data.get("campaigns", []), currency)
+    arguments["care"] = forms.care_from_data(reader, data.get("care"))
+    if "complaints" in data:
+        complaints = complaint_policy_from_dict(data["complaints"], reader.problems)
+        if complaints is not None:
+            arguments["complaints"] = complaints
+    if "rewards" in data:
+        from loyaltykit.policy.catalog_loading import catalog_from_dicts
+
+        arguments["catalog"] = catalog_from_dicts(reader, data["rewards"], currency)
     if reader.problems:
         raise ProgramError(str(name), reader.problems)
     program = reader.build("program", lambda: Program(**arguments))
@@ -517,6 +535,18 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["tiers"] = _ladder_dict(program.tiers)
     if program.qualifying_points != "tier":
         data["qualifying_points"] = program.qualifying_points
+    from loyaltykit.policy import campaign_loading as forms
+
+    if program.campaigns:
+        data["campaigns"] = forms.campaigns_to_data(program.campaigns)
+    if program.care is not None:
+        data["care"] = forms.care_to_data(program.care)
+    if program.complaints != ComplaintPolicy():
+        data["complaints"] = complaint_policy_to_dict(program.complaints)
+    if program.catalog.entries:
+        from loyaltykit.policy.catalog_loading import catalog_to_dicts
+
+        data["rewards"] = catalog_to_dicts(program.catalog)
     return data
 
 

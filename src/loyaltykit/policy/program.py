@@ -20,9 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.care import CareConfig
+from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
+from loyaltykit.policy.campaigns import Campaign, checked_campaigns
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.values import aware
 
@@ -96,6 +100,10 @@ class Program:
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
     tiers: TierLadder | None = None
     qualifying_points: str = "tier"
+    campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=tuple)
+    care: CareConfig | None = None
+    complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
+    catalog: RewardCatalog = attrs.field(factory=RewardCatalog)
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator
@@ -126,6 +134,9 @@ class Program:
                         f"{kind}[{index}].point_type: {point_type!r} is not declared "
                         f"(point types: {sorted(codes)})"
                     )
+        ladder = None if self.tiers is None else [tier.code for tier in self.tiers.tiers]
+        checked_campaigns(self.campaigns, codes, ladder)
+        self.catalog.check_references(point_types=codes, tiers=ladder)
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
 

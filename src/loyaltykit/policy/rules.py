@@ -119,6 +119,16 @@ class RuleState:
     referred_by: str | None
 
 
+def _optional_positive_int(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _positive_int(instance, attribute, value)
+
+
+def _cap_period(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in PERIODS or value == "event":
+        raise InvalidArgument(f"{attribute.name}: {value!r} is not one of {list(PERIODS[1:])}")
+
+
 def _money(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, Money) or value.amount <= 0:
         raise InvalidArgument(f"{attribute.name}: {value!r} must be a positive Money amount")
@@ -236,6 +246,9 @@ class Referral(EarningRule):
 
     The referred member earns ``amount``; the referrer earns ``referrer_amount`` (a
     separate effect on the referrer's account). ``minimum`` is the qualifying spend.
+    ``referrer_cap`` rewards a referrer at most that many times per
+    ``referrer_cap_period`` (day, week, month, year, lifetime); referrals beyond it
+    still count on the leaderboard.
     """
 
     kind: ClassVar[str] = "referral"
@@ -243,6 +256,8 @@ class Referral(EarningRule):
     amount: int = attrs.field(validator=_positive_int)
     referrer_amount: int = attrs.field(validator=_positive_int)
     minimum: Money | None = None
+    referrer_cap: int | None = attrs.field(default=None, validator=_optional_positive_int)
+    referrer_cap_period: str = attrs.field(default="lifetime", validator=_cap_period)
 
     def qualifies(self, event: Event, state: RuleState) -> bool:
         """True on the first purchase of a referred member that meets the minimum."""

@@ -13,16 +13,29 @@ the shared ``pipeline``.
 from __future__ import annotations
 
 from loyaltykit.service.batch import BatchWork
+from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
+from loyaltykit.service.feedback import FeedbackCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.queries import Queries
+from loyaltykit.service.referrals import ReferralWork
 
 __all__ = ["Loyalty"]
 
 
-class Loyalty(CustomerCommands, EventCommands, BatchWork, Queries, Insights, Outbox):
+class Loyalty(
+    CustomerCommands,
+    FeedbackCommands,
+    EventCommands,
+    BatchWork,
+    Queries,
+    Insights,
+    Outbox,
+    CampaignWork,
+    ReferralWork,
+):
     """The loyalty programme as a service other applications call.
 
     >>> from datetime import datetime, timezone

@@ -15,6 +15,9 @@ from loyaltykit.outcomes import (
     DueReport,
     SettlementReport,
 )
+from loyaltykit.service.care import CareWork
+from loyaltykit.service.complaints import ComplaintCommands
+from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
 from loyaltykit.values import (
@@ -26,13 +29,17 @@ from loyaltykit.values import (
 __all__ = ["BatchWork"]
 
 
-class BatchWork(TierCommands):
-    """Periodic work: pending release, expiry, tier re-qualification."""
+class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
+    """Periodic work: pending release, expiry, tier re-qualification, care, complaint SLA
+    clocks, unclaimed redemptions."""
 
     # --- batch work -----------------------------------------------------------------
 
     def run_due(self, at: datetime, *, batch_size: int = 500) -> DueReport:
-        """The periodic work, in order: release pending points, then expire due lots.
+        """The periodic work, in order: release pending points, expire due lots,
+        re-qualify tiers, record the care actions that fell due (``report.care``), check
+        complaint SLA clocks (``report.complaints``), then cancel the redemptions not
+        claimed in time (``report.unclaimed``).
 
         Safe to run as often as you like and to re-run after a crash: each step only does
         what is still due at ``at``.
@@ -41,7 +48,18 @@ class BatchWork(TierCommands):
         released = self.release_pending(when, batch_size=batch_size)
         expired = self.expire_due(when, batch_size=batch_size)
         changes = self.requalify_tiers(when, batch_size=batch_size)
-        return DueReport(at=when, released=released, expired=expired, tier_changes=changes)
+        care = self.run_care(when, batch_size=batch_size)
+        complaints = self.complaints_due(when, batch_size=batch_size)
+        unclaimed = self.release_unclaimed(when, batch_size=batch_size)
+        return DueReport(
+            at=when,
+            released=released,
+            expired=expired,
+            tier_changes=changes,
+            care=care,
+            complaints=complaints,
+            unclaimed=unclaimed,
+        )
 
     def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Expire what is left of every lot whose expiry is at or before ``at``.

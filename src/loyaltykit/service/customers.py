@@ -18,12 +18,12 @@ from loyaltykit.domain.records import (
 )
 from loyaltykit.errors import (
     InvalidArgument,
-    UnknownCustomer,
 )
 from loyaltykit.service.pipeline import (
     CUSTOMER_COMMANDS,
     Pipeline,
 )
+from loyaltykit.service.referrals import check_referral
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import (
     CustomerId,
@@ -48,7 +48,12 @@ class CustomerCommands(Pipeline):
         profile: Profile | None = None,
         referred_by: CustomerId | None = None,
     ) -> Customer:
-        """Enrol a new member; ``referred_by`` links the member who referred them."""
+        """Enrol a new member; ``referred_by`` links the member who referred them.
+
+        A referral link is refused with :class:`~loyaltykit.errors.ReferralRefused` when
+        the referrer is the same person (same id, phone or e-mail) or was referred,
+        directly or not, by this member (a cycle).
+        """
         command = self._command(at, idempotency_key)
         customer = Customer(
             id=identifier("customer id", customer_id),
@@ -58,13 +63,13 @@ class CustomerCommands(Pipeline):
         )
 
         def action(uow: UnitOfWork, _: dict[CustomerId, Customer]) -> Customer:
-            if referred_by is not None and uow.customers.get(referred_by) is None:
-                raise UnknownCustomer(referred_by)
             if uow.customers.get(customer.id) is not None:
                 raise InvalidArgument(
                     f"customer {customer.id!r} is already enrolled; enrolling again needs "
                     f"the first enrolment's idempotency key, not {idempotency_key!r}"
                 )
+            if referred_by is not None:
+                check_referral(uow, customer, referred_by)  # unknown, self, cycle
             uow.customers.add(customer)
             return customer
 
@@ -95,6 +100,7 @@ class CustomerCommands(Pipeline):
             uow.customers.update(changed)
             if name == "erase":
                 uow.idempotency.redact(customer_id, CUSTOMER_COMMANDS)
+                self._erase_records(uow, customer_id)
             return changed
 
         return self._customer_command(

@@ -40,6 +40,7 @@ from loyaltykit.policy.engine import (
 )
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Referral
+from loyaltykit.service.campaigns import fund_awards, give_back
 from loyaltykit.service.pipeline import (
     ACTIVITY,
     METRICS,
@@ -57,6 +58,8 @@ from loyaltykit.values import (
 )
 
 __all__ = ["EventCommands"]
+
+_KEPT_PERIODS = 62  # two months of daily counters: events may arrive that late
 
 UNEARNED = "unearned_purchase"
 
@@ -250,6 +253,7 @@ class EventCommands(PointCommands):
     ) -> None:
         """Take a refunded share of a purchase out of the metrics tiers qualify on, on the
         day of the purchase: a refunded purchase never counted."""
+        give_back(uow, entry)  # a campaign's clawed-back points return to its budget
         program = self.versions.at(entry.occurred_at)
         metadata = dict(entry.metadata)
         day = entry.occurred_at.astimezone(program.zone).date()
@@ -292,7 +296,14 @@ class EventCommands(PointCommands):
             customer = customers[customer_id]
             customer.require(name, allowed=EARNING_STATUSES)
             state = self._customer_state(uow, customer, program, command.at)
+            referrer = customer.referred_by
+            if referrer is not None and referrer in customers:
+                activity = uow.state.get(referrer, ACTIVITY) or {}
+                state = attrs.evolve(state, referrer_counters=activity.get("counters", {}))
             decision = self.engine.evaluate(program, state, event, command.at)
+            decision = fund_awards(
+                uow, decision, customer_id, command.at, program=program, state=state
+            )
             written: list[Entry] = []
             touched: dict[tuple[CustomerId, str], Account] = {}
             for effect in decision.effects:
@@ -314,7 +325,7 @@ class EventCommands(PointCommands):
                     touched[(effect.customer_id, effect.point_type)] = self._save(
                         uow, posting, written
                     )
-            self._save_activity(uow, customer_id, event, decision)
+            self._save_activity(uow, customer_id, event, decision, command.at)
             self._save_metrics(uow, program, decision, command.at, acting=customer_id)
             update = decision.tier_update
             if update is not None:
@@ -387,18 +398,35 @@ class EventCommands(PointCommands):
 
     @staticmethod
     def _save_activity(
-        uow: UnitOfWork, customer_id: CustomerId, event: Purchase | CustomEvent, decision: Decision
+        uow: UnitOfWork,
+        customer_id: CustomerId,
+        event: Purchase | CustomEvent,
+        decision: Decision,
+        at: datetime,
     ) -> None:
-        activity = uow.state.get(customer_id, ACTIVITY) or {}
-        counters: dict[str, int] = dict(activity.get("counters", {}))
-        for effect in decision.effects:
-            if isinstance(effect, CounterIncrement):
-                # a cap only reads its current period: older periods of it can go
-                prefix = effect.key.rsplit(":", 1)[0] + ":"
-                for key in [k for k in counters if k.startswith(prefix) and k != effect.key]:
-                    del counters[key]
+        owners = {customer_id} | {
+            e.customer_id
+            for e in decision.effects
+            if isinstance(e, CounterIncrement) and e.customer_id is not None
+        }
+        for owner in sorted(owners):
+            activity = uow.state.get(owner, ACTIVITY) or {}
+            counters: dict[str, int] = dict(activity.get("counters", {}))
+            for effect in decision.effects:
+                if not isinstance(effect, CounterIncrement):
+                    continue
+                if (effect.customer_id or customer_id) != owner:
+                    continue
                 counters[effect.key] = counters.get(effect.key, 0) + effect.amount
-        activity["counters"] = counters
-        if isinstance(event, Purchase):
-            activity["purchases"] = activity.get("purchases", 0) + 1
-        uow.state.put(customer_id, ACTIVITY, activity)
+                # a cap or limit reads the period of its event: keep the latest periods
+                # (period keys sort by time), so a late event still finds its own
+                prefix = effect.key.rsplit(":", 1)[0] + ":"
+                periods = sorted(k for k in counters if k.startswith(prefix))
+                for key in periods[:-_KEPT_PERIODS]:
+                    del counters[key]
+            activity["counters"] = counters
+            if owner == customer_id and isinstance(event, Purchase):
+                activity["purchases"] = activity.get("purchases", 0) + 1
+                # care's "we miss you" counts days from the last purchase
+                activity["last_purchase_at"] = at.isoformat()
+            uow.state.put(owner, ACTIVITY, activity)

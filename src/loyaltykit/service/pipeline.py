@@ -87,7 +87,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTIVITY = "activity"
 POINTS = "points"
 CUSTOMER_COMMANDS = frozenset(
-    {"enroll", "update_profile", "suspend", "reactivate", "close", "erase"}
+    {"enroll", "update_profile", "suspend", "reactivate", "close", "erase", "link_referrer"}
 )
 
 
@@ -239,10 +239,7 @@ class Pipeline:
                         return decode(uow, record.outcome)
                     outcome = action(uow, customers)
                     encoded = encode(outcome)
-                    if name in CUSTOMER_COMMANDS:  # no personal data in the outbox
-                        self._emit(uow, customer_id, name, at, key, _customer_event(encoded))
-                    else:
-                        self._emit(uow, customer_id, name, at, key, encoded)
+                    self._emit(uow, customer_id, name, at, key, self._event_payload(name, encoded))
                     uow.idempotency.add(
                         IdempotencyRecord(
                             customer_id=customer_id,
@@ -319,6 +316,14 @@ class Pipeline:
             lock=(customer_id,) if lock else (),
         )
 
+    def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What the outbox event of ``command`` carries: its outcome, except where that
+        holds personal data (profiles, complaint texts, survey answers), which never leaves
+        through the outbox. Areas with such commands override this and call ``super()``."""
+        if command in CUSTOMER_COMMANDS:
+            return {"customer_id": outcome.get("id"), "status": outcome.get("status")}
+        return outcome
+
     def _emit(
         self,
         uow: UnitOfWork,
@@ -348,6 +353,10 @@ class Pipeline:
         )
         uow.records.put(customer_id, OUTBOX, f"{sequence:012d}", event_to_record(event), due_at=due)
         uow.state.put(customer_id, OUTBOX, {"next": sequence + 1, "last": due.isoformat()})
+
+    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
+        """Hook run by ``erase``: each area that keeps personal data in records redacts
+        it here, then calls ``super()`` (the areas are mixins of one facade)."""
 
     def _stored_customer(self, customer_id: CustomerId) -> Customer:
         """The customer as stored, read in a unit of work of its own."""
@@ -450,10 +459,6 @@ class Pipeline:
             {"status": tier_status_to_record(status), "history": history},
             due_at=status.due(),
         )
-
-
-def _customer_event(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {"customer_id": record.get("id"), "status": record.get("status")}
 
 
 def _with(metadata: tuple[tuple[str, Any], ...], key: str, value: str) -> Any:

@@ -286,37 +286,11 @@ class PointCommands(Pipeline):
         command = self._command(at, idempotency_key, reason, actor)
         original_key = identifier("original_key", original_key)
         share = None if portion is None else _as_portion(portion)
-        policy = self.program.refund_policy
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            originals = [
-                entry
-                for entry in uow.ledger.entries_by_key(customer_id, original_key)
-                if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
-            ]
-            if not originals:
-                raise UnknownEntry(customer_id, original_key)
-            plan = [(entry, ledger.reversal_kind(entry)) for entry in originals]
-            written: list[Entry] = []
-            accounts: dict[str, Account] = {}
-            for entry, how in plan:
-                code = entry.point_type
-                account = self._settled(uow, customer_id, code, command, written)
-                reversals = uow.ledger.reversals_of(customer_id, entry.id)
-                before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
-                part = 1 - before if share is None else share
-                if part == 0:
-                    raise OverReversal(f"{original_key!r} was already reversed in full")
-                posting = (
-                    self._claw_back(uow, account, entry, command, part, before, policy)
-                    if how == "credit"
-                    else self._restore(uow, account, entry, reversals, command, part, before)
-                )
-                self._save(uow, posting, written)
-                accounts[code] = self._settled(uow, customer_id, code, command, written)
-                if undone is not None:
-                    undone(uow, customers[customer_id], entry, before, part, command.at)
-            return self._receipt(name, command, customer_id, written, accounts.values())
+            return self._reversal(
+                uow, name, command, customers[customer_id], original_key, share, undone
+            )
 
         arguments = {
             "customer": customer_id,
@@ -324,6 +298,50 @@ class PointCommands(Pipeline):
             "portion": None if share is None else str(share),
         }
         return self._ledger_command(name, command, customer_id, arguments, action)
+
+    def _reversal(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        command: Command,
+        customer: Customer,
+        original_key: str,
+        share: Fraction | None,
+        undone: Callable[[UnitOfWork, Customer, Entry, Fraction, Fraction, datetime], None]
+        | None = None,
+    ) -> Receipt:
+        """Undo ``share`` (everything left when ``None``) of the entries recorded under
+        ``original_key``, inside the caller's unit of work."""
+        customer_id = customer.id
+        policy = self.program.refund_policy
+        originals = [
+            entry
+            for entry in uow.ledger.entries_by_key(customer_id, original_key)
+            if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
+        ]
+        if not originals:
+            raise UnknownEntry(customer_id, original_key)
+        plan = [(entry, ledger.reversal_kind(entry)) for entry in originals]
+        written: list[Entry] = []
+        accounts: dict[str, Account] = {}
+        for entry, how in plan:
+            code = entry.point_type
+            account = self._settled(uow, customer_id, code, command, written)
+            reversals = uow.ledger.reversals_of(customer_id, entry.id)
+            before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
+            part = 1 - before if share is None else share
+            if part == 0:
+                raise OverReversal(f"{original_key!r} was already reversed in full")
+            posting = (
+                self._claw_back(uow, account, entry, command, part, before, policy)
+                if how == "credit"
+                else self._restore(uow, account, entry, reversals, command, part, before)
+            )
+            self._save(uow, posting, written)
+            accounts[code] = self._settled(uow, customer_id, code, command, written)
+            if undone is not None:
+                undone(uow, customer, entry, before, part, command.at)
+        return self._receipt(name, command, customer_id, written, accounts.values())
 
     def _claw_back(
         self,

@@ -39,6 +39,7 @@ __all__ = [
     "Storage",
     "StoredRecord",
     "UnitOfWork",
+    "counter_take",
 ]
 
 
@@ -270,6 +271,13 @@ class CounterRepository(Protocol):
     def restore(self, name: str, amount: int) -> None:
         """Subtract ``amount`` (> 0), never going below 0 (stock given back, a budget
         refunded)."""
+
+
+def counter_take(current: int, amount: int, *, limit: int | None, partial: bool) -> int:
+    """What :meth:`CounterRepository.take` adds to a counter at ``current``: every backend
+    decides with this one rule, under its own lock."""
+    room = amount if limit is None else max(0, min(amount, limit - current))
+    return room if partial or room == amount else 0
 
 
 class Savepoint(Protocol):

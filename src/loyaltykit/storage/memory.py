@@ -25,7 +25,7 @@ import attrs
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InvalidArgument
-from loyaltykit.storage.base import Capabilities, IdempotencyRecord, StoredRecord
+from loyaltykit.storage.base import Capabilities, IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.values import CustomerId, points_amount
 
 __all__ = ["MemoryStorage"]
@@ -478,8 +478,7 @@ class _Counters:
     ) -> int:
         points_amount("amount", amount)
         current = self.value(name)
-        room = amount if limit is None else max(0, min(amount, limit - current))
-        taken = room if partial or room == amount else 0
+        taken = counter_take(current, amount, limit=limit, partial=partial)
         if taken:
             self._set(name, current + taken)
         return taken

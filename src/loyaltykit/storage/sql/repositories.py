@@ -35,7 +35,7 @@ from loyaltykit.domain.records import (
     profile_to_record,
 )
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, StorageError
-from loyaltykit.storage.base import IdempotencyRecord, StoredRecord
+from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
 from loyaltykit.storage.sql.prepared import Cursor, prepared
 from loyaltykit.values import CustomerId, points_amount
@@ -705,8 +705,7 @@ class Counters:
     ) -> int:
         points_amount("amount", amount)
         current = self._locked(name)
-        room = amount if limit is None else max(0, min(amount, limit - current))
-        taken = room if partial or room == amount else 0
+        taken = counter_take(current, amount, limit=limit, partial=partial)
         if taken:
             self._session.run(_SET_COUNTER, {"key_name": name, "v": current + taken})
         return taken

@@ -1,0 +1,167 @@
+"""Plain-data forms of complaints, for the record store and idempotency records.
+
+JSON-compatible dicts with ISO 8601 instants, durations in whole microseconds,
+fractions as ``"p/q"`` strings and enums by value (as :mod:`loyaltykit.domain.records`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from loyaltykit.domain.complaints import (
+    Complaint,
+    ComplaintState,
+    Priority,
+    Proposal,
+    Role,
+    Severity,
+    SlaClock,
+    Step,
+)
+
+__all__ = ["complaint_from_record", "complaint_to_record"]
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _required(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _micros(value: timedelta) -> int:
+    return value // timedelta(microseconds=1)
+
+
+def _clock_to_record(clock: SlaClock) -> dict[str, Any]:
+    return {
+        "name": clock.name,
+        "target_us": _micros(clock.target),
+        "calendar": clock.calendar,
+        "started_at": clock.started_at.isoformat(),
+        "stopped_at": None if clock.stopped_at is None else clock.stopped_at.isoformat(),
+        "pauses": [[start.isoformat(), end.isoformat()] for start, end in clock.pauses],
+        "paused_since": None if clock.paused_since is None else clock.paused_since.isoformat(),
+        "warn_share": str(clock.warn_share),
+        "warned": clock.warned,
+        "escalated": clock.escalated,
+    }
+
+
+def _clock_from_record(record: Mapping[str, Any]) -> SlaClock:
+    return SlaClock(
+        name=record["name"],
+        target=timedelta(microseconds=record["target_us"]),
+        calendar=record["calendar"],
+        started_at=_required(record["started_at"]),
+        stopped_at=_instant(record["stopped_at"]),
+        pauses=tuple((_required(start), _required(end)) for start, end in record["pauses"]),
+        paused_since=_instant(record["paused_since"]),
+        warn_share=Fraction(record["warn_share"]),
+        warned=record["warned"],
+        escalated=record["escalated"],
+    )
+
+
+def _step_to_record(step: Step) -> dict[str, Any]:
+    return {
+        "transition": step.transition,
+        "from": None if step.from_state is None else step.from_state.value,
+        "to": step.to_state.value,
+        "actor": step.actor,
+        "role": step.role.value,
+        "at": step.at.isoformat(),
+        "note": step.note,
+    }
+
+
+def _step_from_record(record: Mapping[str, Any]) -> Step:
+    return Step(
+        transition=record["transition"],
+        from_state=None if record["from"] is None else ComplaintState(record["from"]),
+        to_state=ComplaintState(record["to"]),
+        actor=record["actor"],
+        role=Role(record["role"]),
+        at=_required(record["at"]),
+        note=record["note"],
+    )
+
+
+def complaint_to_record(complaint: Complaint) -> dict[str, Any]:
+    """A complaint as plain data."""
+    proposal = complaint.proposal
+    return {
+        "id": complaint.id,
+        "customer_id": complaint.customer_id,
+        "contact": complaint.contact,
+        "channel": complaint.channel,
+        "received_at": complaint.received_at.isoformat(),
+        "category": complaint.category,
+        "subcategory": complaint.subcategory,
+        "content": complaint.content,
+        "remedy_requested": complaint.remedy_requested,
+        "severity": None if complaint.severity is None else complaint.severity.value,
+        "priority": complaint.priority.value,
+        "sla": complaint.sla,
+        "state": complaint.state.value,
+        "history": [_step_to_record(step) for step in complaint.history],
+        "clocks": [_clock_to_record(clock) for clock in complaint.clocks],
+        "resume_state": None if complaint.resume_state is None else complaint.resume_state.value,
+        "proposal": None
+        if proposal is None
+        else {
+            "resolution": proposal.resolution,
+            "goodwill_points": proposal.goodwill_points,
+            "rewards": list(proposal.rewards),
+            "approved": proposal.approved,
+        },
+        "goodwill_points": complaint.goodwill_points,
+        "goodwill_rewards": list(complaint.goodwill_rewards),
+        "goodwill_entry": complaint.goodwill_entry,
+        "satisfaction": complaint.satisfaction,
+        "closed_at": None if complaint.closed_at is None else complaint.closed_at.isoformat(),
+        "reopened": complaint.reopened,
+    }
+
+
+def complaint_from_record(record: Mapping[str, Any]) -> Complaint:
+    """The complaint :func:`complaint_to_record` wrote."""
+    proposal = record["proposal"]
+    return Complaint(
+        id=record["id"],
+        customer_id=record["customer_id"],
+        contact=record["contact"],
+        channel=record["channel"],
+        received_at=_required(record["received_at"]),
+        category=record["category"],
+        subcategory=record["subcategory"],
+        content=record["content"],
+        remedy_requested=record["remedy_requested"],
+        severity=None if record["severity"] is None else Severity(record["severity"]),
+        priority=Priority(record["priority"]),
+        sla=record["sla"],
+        state=ComplaintState(record["state"]),
+        history=tuple(_step_from_record(step) for step in record["history"]),
+        clocks=tuple(_clock_from_record(clock) for clock in record["clocks"]),
+        resume_state=None
+        if record["resume_state"] is None
+        else ComplaintState(record["resume_state"]),
+        proposal=None
+        if proposal is None
+        else Proposal(
+            resolution=proposal["resolution"],
+            goodwill_points=proposal["goodwill_points"],
+            rewards=tuple(proposal["rewards"]),
+            approved=proposal["approved"],
+        ),
+        goodwill_points=record["goodwill_points"],
+        goodwill_rewards=tuple(record["goodwill_rewards"]),
+        goodwill_entry=record["goodwill_entry"],
+        satisfaction=record["satisfaction"],
+        closed_at=_instant(record["closed_at"]),
+        reopened=record["reopened"],
+    )

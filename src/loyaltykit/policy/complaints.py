@@ -1,0 +1,306 @@
+"""The ``[complaints]`` table of a program: taxonomy, calendars, SLA, QC rule, goodwill.
+
+Read by :func:`loyaltykit.policy.loading.program_from_dict`; every problem is reported
+with its path, all at once. A duration is a table of ``days``, ``hours``, ``minutes``
+or ``working_days`` (whole opening days of its calendar), plus the ``calendar`` its
+business time is counted on::
+
+    [complaints.calendars.hotline]
+    timezone = "Asia/Shanghai"
+    always_open = true
+
+    [[complaints.sla]]
+    id = "hotline"
+    channel = "hotline"
+    acknowledge = { hours = 2, calendar = "hotline" }
+    first_response = { working_days = 1 }
+    resolution = { working_days = 5 }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, time, timedelta
+from fractions import Fraction
+from typing import Any
+
+from loyaltykit.domain.calendar import WEEKDAYS, BusinessCalendar
+from loyaltykit.domain.complaints import (
+    ComplaintPolicy,
+    ComplaintTaxonomy,
+    GoodwillBudget,
+    Priority,
+    QcRule,
+    Severity,
+    SlaPolicy,
+    Target,
+)
+from loyaltykit.errors import LoyaltyError
+
+__all__ = ["complaint_policy_from_dict", "complaint_policy_to_dict"]
+
+_TOP = ("taxonomy", "calendars", "sla", "qc", "reopen_within", "goodwill")
+_CALENDAR = ("timezone", "weekdays", "opens", "closes", "holidays", "workdays", "always_open")
+_SLA = ("id", "category", "channel", "priority", "acknowledge", "first_response", "resolution")
+_DURATION = ("days", "hours", "minutes", "working_days", "calendar")
+
+
+class _Problems:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.found: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.found.append(f"{self.path}.{where}: {message}")
+
+    def unknown(self, data: Mapping[str, Any], where: str, known: tuple[str, ...]) -> None:
+        for key in data:
+            if key not in known:
+                self.add(f"{where}{key}", f"unknown field (known: {', '.join(known)})")
+
+    def table(self, value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.add(where, f"{value!r} is not a table")
+            return {}
+        return value
+
+    def build(self, where: str, make: Any) -> Any:
+        try:
+            return make()
+        except (LoyaltyError, TypeError, ValueError) as error:
+            self.add(where, str(error))
+            return None
+
+
+def _calendar(problems: _Problems, data: Any, where: str) -> BusinessCalendar | None:
+    table = problems.table(data, where)
+    problems.unknown(table, f"{where}.", _CALENDAR)
+    arguments: dict[str, Any] = {}
+    for key in ("timezone", "always_open"):
+        if key in table:
+            arguments[key] = table[key]
+    for key in ("opens", "closes"):
+        if key in table:
+            value = table[key]
+            parsed = (
+                problems.build(f"{where}.{key}", lambda v=value: time.fromisoformat(v))
+                if isinstance(value, str)
+                else None
+            )
+            if parsed is None:
+                problems.add(f"{where}.{key}", f"{value!r} is not a time like '09:00'")
+            arguments[key] = parsed
+    if "weekdays" in table:
+        names = table["weekdays"]
+        if not isinstance(names, list) or any(n not in WEEKDAYS for n in names):
+            problems.add(f"{where}.weekdays", f"{names!r} is not a list of {list(WEEKDAYS)}")
+        else:
+            arguments["weekdays"] = [WEEKDAYS.index(n) for n in names]
+    for key in ("holidays", "workdays"):
+        days = table.get(key, [])
+        if not isinstance(days, list):
+            problems.add(f"{where}.{key}", f"{days!r} is not a list of dates")
+            continue
+        parsed_days: list[date] = []
+        for day in days:
+            if isinstance(day, date):
+                parsed_days.append(day)
+                continue
+            try:
+                parsed_days.append(date.fromisoformat(day))
+            except (TypeError, ValueError):
+                problems.add(f"{where}.{key}", f"{day!r} is not a date like '2026-10-01'")
+        arguments[key] = parsed_days
+    if any(value is None for value in arguments.values()):
+        return None
+    built: BusinessCalendar | None = problems.build(where, lambda: BusinessCalendar(**arguments))
+    return built
+
+
+def _target(
+    problems: _Problems, data: Any, where: str, calendars: Mapping[str, BusinessCalendar]
+) -> Target | None:
+    table = problems.table(data, where)
+    problems.unknown(table, f"{where}.", _DURATION)
+    name = table.get("calendar", "default")
+    total = timedelta(0)
+    for key, unit in (("days", timedelta(days=1)), ("hours", timedelta(hours=1))):
+        amount = table.get(key, 0)
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
+            problems.add(f"{where}.{key}", f"{amount!r} is not a number of zero or more")
+            return None
+        total += unit * amount
+    minutes = table.get("minutes", 0)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+        problems.add(f"{where}.minutes", f"{minutes!r} is not a whole number of zero or more")
+        return None
+    total += timedelta(minutes=minutes)
+    working = table.get("working_days", 0)
+    if isinstance(working, bool) or not isinstance(working, int | float) or working < 0:
+        problems.add(f"{where}.working_days", f"{working!r} is not a number of zero or more")
+        return None
+    if working:
+        calendar = calendars.get(name) or (BusinessCalendar() if name == "default" else None)
+        if calendar is None:
+            problems.add(f"{where}.calendar", f"{name!r} is not declared")
+            return None
+        total += calendar.day_length * working
+    built: Target | None = problems.build(where, lambda: Target(within=total, calendar=name))
+    return built
+
+
+def _enum(problems: _Problems, value: Any, where: str, kind: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        problems.add(where, f"{value!r} is not one of {[m.value for m in kind]}")
+        return None
+
+
+def _sla(
+    problems: _Problems, data: Any, where: str, calendars: Mapping[str, BusinessCalendar]
+) -> SlaPolicy | None:
+    table = problems.table(data, where)
+    problems.unknown(table, f"{where}.", (*_SLA, "warn_share"))
+    arguments: dict[str, Any] = {
+        "id": table.get("id"),
+        "category": table.get("category"),
+        "channel": table.get("channel"),
+    }
+    if "priority" in table:
+        arguments["priority"] = _enum(problems, table["priority"], f"{where}.priority", Priority)
+    for clock in ("acknowledge", "first_response", "resolution"):
+        if clock not in table:
+            problems.add(f"{where}.{clock}", "is required")
+            return None
+        arguments[clock] = _target(problems, table[clock], f"{where}.{clock}", calendars)
+    if "warn_share" in table:
+        arguments["warn_share"] = problems.build(
+            f"{where}.warn_share", lambda: Fraction(str(table["warn_share"]))
+        )
+    if any(arguments.get(k) is None for k in ("acknowledge", "first_response", "resolution")):
+        return None
+    built: SlaPolicy | None = problems.build(where, lambda: SlaPolicy(**arguments))
+    return built
+
+
+def complaint_policy_from_dict(data: Any, problems: list[str]) -> ComplaintPolicy | None:
+    """The complaint policy of a program's ``complaints`` table; problems (with their
+    paths) are appended to ``problems`` and ``None`` is returned when there are any."""
+    found = _Problems("complaints")
+    table = found.table(data, "")
+    found.unknown(table, "", _TOP)
+    arguments: dict[str, Any] = {}
+    taxonomy = found.table(table.get("taxonomy", {}), "taxonomy")
+    arguments["taxonomy"] = found.build(
+        "taxonomy", lambda: ComplaintTaxonomy(categories=dict(taxonomy))
+    )
+    calendars: dict[str, BusinessCalendar] = {}
+    for name, item in found.table(table.get("calendars", {}), "calendars").items():
+        calendar = _calendar(found, item, f"calendars.{name}")
+        if calendar is not None:
+            calendars[name] = calendar
+    arguments["calendars"] = calendars
+    if "sla" in table:
+        items = table["sla"] if isinstance(table["sla"], list) else []
+        if not isinstance(table["sla"], list):
+            found.add("sla", f"{table['sla']!r} is not a list of tables")
+        arguments["sla"] = [
+            _sla(found, item, f"sla[{n}]", calendars) for n, item in enumerate(items)
+        ]
+    if "qc" in table:
+        qc = found.table(table["qc"], "qc")
+        found.unknown(qc, "qc.", ("categories", "severities", "goodwill_from"))
+        severities = [_enum(found, s, "qc.severities", Severity) for s in qc.get("severities", [])]
+        arguments["qc"] = found.build(
+            "qc",
+            lambda: QcRule(
+                categories=qc.get("categories", []),
+                severities=severities,
+                goodwill_from=qc.get("goodwill_from"),
+            ),
+        )
+    if "reopen_within" in table:
+        days = table["reopen_within"]
+        window = found.table(days, "reopen_within")
+        found.unknown(window, "reopen_within.", ("days",))
+        arguments["reopen_within"] = found.build(
+            "reopen_within", lambda: timedelta(days=window.get("days", 0))
+        )
+    if "goodwill" in table:
+        goodwill = found.table(table["goodwill"], "goodwill")
+        found.unknown(goodwill, "goodwill.", ("points", "period", "per_complaint", "point_type"))
+        arguments["goodwill"] = found.build("goodwill", lambda: GoodwillBudget(**goodwill))
+    if found.found:
+        problems.extend(found.found)
+        return None
+    policy: ComplaintPolicy | None = found.build("", lambda: ComplaintPolicy(**arguments))
+    problems.extend(found.found)
+    return policy
+
+
+def _duration_dict(target: Target) -> dict[str, Any]:
+    minutes, rest = divmod(target.within, timedelta(minutes=1))
+    data: dict[str, Any] = {"calendar": target.calendar}
+    if rest:
+        data["hours"] = target.within / timedelta(hours=1)
+    elif minutes % 60:
+        data["minutes"] = minutes
+    else:
+        data["hours"] = minutes // 60
+    return data
+
+
+def _calendar_dict(calendar: BusinessCalendar) -> dict[str, Any]:
+    if calendar.always_open:
+        return {"timezone": calendar.timezone, "always_open": True}
+    return {
+        "timezone": calendar.timezone,
+        "weekdays": [WEEKDAYS[d] for d in sorted(calendar.weekdays)],
+        "opens": calendar.opens.isoformat(timespec="minutes"),
+        "closes": calendar.closes.isoformat(timespec="minutes"),
+        "holidays": sorted(d.isoformat() for d in calendar.holidays),
+        "workdays": sorted(d.isoformat() for d in calendar.workdays),
+    }
+
+
+def complaint_policy_to_dict(policy: ComplaintPolicy) -> dict[str, Any]:
+    """The ``complaints`` table that :func:`complaint_policy_from_dict` reads back equal."""
+    data: dict[str, Any] = {
+        "taxonomy": {
+            category: sorted(subs) for category, subs in policy.taxonomy.categories.items()
+        },
+        "calendars": {name: _calendar_dict(cal) for name, cal in policy.calendars.items()},
+        "sla": [],
+        "qc": {
+            "categories": sorted(policy.qc.categories),
+            "severities": sorted(s.value for s in policy.qc.severities),
+        },
+        "reopen_within": {"days": policy.reopen_within.days},
+    }
+    if policy.qc.goodwill_from is not None:
+        data["qc"]["goodwill_from"] = policy.qc.goodwill_from
+    for sla in policy.sla:
+        item: dict[str, Any] = {"id": sla.id}
+        for key in ("category", "channel"):
+            if getattr(sla, key) is not None:
+                item[key] = getattr(sla, key)
+        if sla.priority is not None:
+            item["priority"] = sla.priority.value
+        for clock in ("acknowledge", "first_response", "resolution"):
+            item[clock] = _duration_dict(sla.target(clock))
+        item["warn_share"] = str(sla.warn_share)
+        data["sla"].append(item)
+    budget = policy.goodwill
+    if budget is not None:
+        data["goodwill"] = {
+            key: value
+            for key, value in {
+                "points": budget.points,
+                "period": budget.period,
+                "per_complaint": budget.per_complaint,
+                "point_type": budget.point_type,
+            }.items()
+            if value is not None
+        }
+    return data
