@@ -2,91 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyaltykit import Loyalty, Program, RefundPolicy
-from loyaltykit.errors import InsufficientPoints, OverReversal
-from loyaltykit.storage.base import BulkExpiry
+from loyaltykit.storage.base import BulkChunk, BulkExpiry
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.sql import SqlStorage
 from loyaltykit.testing.invariants import ledger_violations
 from tests.databases import storage_factory
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-CUSTOMERS = ("a", "b", "c", "d")
-step = st.tuples(
-    st.sampled_from(["earn", "earn", "pending", "redeem", "refund"]),
-    st.sampled_from(CUSTOMERS),
-    st.integers(1, 60),
-    st.integers(1, 20),
-)
-
-
-def _play(loyalty: Loyalty, steps: list[tuple[str, str, int, int]]) -> None:
-    for customer in CUSTOMERS:
-        loyalty.enroll(customer, at=T0, idempotency_key=f"e-{customer}")
-    for n, (action, customer, points, days) in enumerate(steps):
-        at = T0 + timedelta(hours=n)
-        if action == "earn":
-            loyalty.earn(
-                customer,
-                points,
-                at=at,
-                idempotency_key=f"k{n}",
-                expires_at=at + timedelta(days=days),
-            )
-        elif action == "pending":
-            loyalty.earn(
-                customer,
-                points,
-                at=at,
-                idempotency_key=f"k{n}",
-                available_from=at + timedelta(days=days),
-                expires_at=at + timedelta(days=days + 5),
-            )
-        elif action == "redeem":
-            with contextlib.suppress(InsufficientPoints):
-                loyalty.redeem_points(customer, points, at=at, idempotency_key=f"k{n}")
-        else:
-            earlier = [
-                m
-                for m in range(n)
-                if steps[m][0] in ("earn", "pending") and steps[m][1] == customer
-            ]
-            if earlier:
-                with contextlib.suppress(OverReversal):
-                    loyalty.reverse(
-                        customer, f"k{earlier[0]}", at=at, idempotency_key=f"k{n}", portion="1/2"
-                    )
-
-
-def _snapshot(loyalty: Loyalty) -> list[Any]:
-    out = []
-    for customer in CUSTOMERS:
-        statement = loyalty.statement(customer)
-        out.append(
-            [
-                (
-                    line.entry.seq,
-                    line.entry.kind,
-                    line.entry.amount,
-                    line.entry.pending_delta,
-                    line.entry.deficit_delta,
-                    line.entry.occurred_at,
-                    line.entry.lots,
-                )
-                for line in statement.lines
-            ]
-        )
-        out.append(loyalty.balance(customer))
-    return out
+from tests.storage.settlement_scenarios import CUSTOMERS, T0, Step, play, snapshot, step
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres", "mariadb"])
@@ -111,20 +40,20 @@ def test_the_sql_backend_offers_bulk_expiry(factory: Callable[[], SqlStorage]) -
 )
 def test_bulk_expiry_matches_the_domain(
     factory: Callable[[], SqlStorage],
-    steps: list[tuple[str, str, int, int]],
+    steps: list[Step],
     later: int,
     negative: bool,
 ) -> None:
     policy = RefundPolicy.NEGATIVE_BALANCE if negative else RefundPolicy.TAKE_AVAILABLE
     reference = Loyalty(Program(refund_policy=policy), storage=MemoryStorage())
-    _play(reference, steps)
+    play(reference, steps)
     bulk = Loyalty(Program(refund_policy=policy), storage=factory())
-    _play(bulk, steps)
+    play(bulk, steps)
     at = T0 + timedelta(days=later)
     expected = reference.expire_due(at)
     seen = bulk.expire_due(at)
     assert (seen.entries, seen.expired) == (expected.entries, expected.expired)
-    assert _snapshot(bulk) == _snapshot(reference)
+    assert snapshot(bulk) == snapshot(reference)
     for customer in CUSTOMERS:
         assert ledger_violations(bulk.storage, customer, "points") == []
     assert bulk.expire_due(at).entries == 0
@@ -146,9 +75,13 @@ def test_eligible_accounts_take_the_set_based_path(factory: Callable[[], SqlStor
     # "d" has a pending lot due for release: it must take the per-account path
     loyalty.earn("d", 5, at=T0, idempotency_key="d-p", available_from=T0 + timedelta(hours=1))
     at = T0 + timedelta(days=10)
-    assert storage.expire_in_bulk(at, accounts=2) == (2, 6, 66)
-    assert storage.expire_in_bulk(at, accounts=10) == (1, 3, 33)
-    assert storage.expire_in_bulk(at, accounts=10) == (0, 0, 0)
+    first = storage.expire_in_bulk(at, accounts=2)
+    assert first == BulkChunk(accounts=2, entries=6, points=66, last=("b", "points"))
+    # the next chunk starts where the first one stopped; "d" is not eligible
+    second = storage.expire_in_bulk(at, accounts=10, after=first.last)
+    assert second == BulkChunk(accounts=1, entries=3, points=33, last=("c", "points"))
+    assert storage.expire_in_bulk(at, accounts=10, after=second.last) == BulkChunk()
+    assert storage.expire_in_bulk(at, accounts=10) == BulkChunk()  # nothing left: idempotent
     rest = loyalty.expire_due(at)
     assert (rest.accounts, rest.expired, rest.released) == (1, 33, 5)
     for customer in CUSTOMERS:

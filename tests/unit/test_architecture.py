@@ -21,6 +21,7 @@ ALLOWED = {
     "storage": {"storage", "domain", "values", "errors"},
     "outcomes": {"domain", "values", "errors"},
     "service": {"policy", "analytics", "domain", "storage", "outcomes", "values", "errors"},
+    "cli": {"service", "storage", "policy", "values", "errors"},
 }
 
 

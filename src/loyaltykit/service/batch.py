@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import attrs
@@ -18,7 +19,7 @@ from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
-from loyaltykit.storage.base import BulkExpiry
+from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -70,26 +71,48 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         self._outside_batch("expire_due")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
-        accounts = entries = expired = 0
-        # set-based expiry writes no domain events: with the outbox on, settle one by one
-        if isinstance(self.storage, BulkExpiry) and not self.outbox:
-            while True:
-                chunk, written, points = self.storage.expire_in_bulk(when, accounts=batch_size)
-                if chunk == 0:
-                    break
-                accounts, entries, expired = accounts + chunk, entries + written, expired + points
+        bulk = self.storage.expire_in_bulk if isinstance(self.storage, BulkExpiry) else None
+        done = self._in_bulk(bulk, when, batch_size)
         rest = self._settle_all(when, "expire", batch_size)
         return attrs.evolve(
             rest,
-            accounts=rest.accounts + accounts,
-            entries=rest.entries + entries,
-            expired=rest.expired + expired,
+            accounts=rest.accounts + done[0],
+            entries=rest.entries + done[1],
+            expired=rest.expired + done[2],
         )
 
     def release_pending(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Make available every pending lot whose ``available_from`` is at or before ``at``
         (settling the account whole, like :meth:`expire_due`)."""
-        return self._settle_all(aware("at", at), "release", batch_size)
+        self._outside_batch("release_pending")
+        when = aware("at", at)
+        points_amount("batch_size", batch_size)
+        bulk = self.storage.release_in_bulk if isinstance(self.storage, BulkRelease) else None
+        done = self._in_bulk(bulk, when, batch_size)
+        rest = self._settle_all(when, "release", batch_size)
+        return attrs.evolve(
+            rest,
+            accounts=rest.accounts + done[0],
+            entries=rest.entries + done[1],
+            released=rest.released + done[2],
+        )
+
+    def _in_bulk(
+        self, work: Callable[..., BulkChunk] | None, at: datetime, batch_size: int
+    ) -> tuple[int, int, int]:
+        """Set-based chunks while the backend finds eligible accounts: ``(accounts,
+        entries, points)``. They write no domain events: with the outbox on, the
+        accounts are settled one by one."""
+        accounts = entries = points = 0
+        if work is None or self.outbox:
+            return 0, 0, 0
+        after = None
+        while True:
+            chunk = work(at, accounts=batch_size, after=after)
+            if chunk.last is None:
+                return accounts, entries, points
+            accounts, entries = accounts + chunk.accounts, entries + chunk.entries
+            points, after = points + chunk.points, chunk.last
 
     def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
         self._outside_batch(f"{work} batch")

@@ -24,7 +24,9 @@ from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.values import CustomerId
 
 __all__ = [
+    "BulkChunk",
     "BulkExpiry",
+    "BulkRelease",
     "Capabilities",
     "CounterRepository",
     "CustomerRepository",
@@ -335,18 +337,52 @@ class UnitOfWork(Protocol):
         """Mark the current state; the savepoint can undo what comes after it."""
 
 
+@attrs.frozen(kw_only=True)
+class BulkChunk:
+    """What one set-based chunk of batch work did.
+
+    ``last`` is the last account the chunk took (``None`` when it found none: the work
+    is done); pass it as ``after`` to the next call, so that each call starts where the
+    previous one stopped instead of scanning the accounts already settled.
+    """
+
+    accounts: int = 0
+    entries: int = 0
+    points: int = 0
+    last: tuple[CustomerId, str] | None = None
+
+
 @runtime_checkable
 class BulkExpiry(Protocol):
     """Optional: a backend that can expire many accounts' lots with set-based statements.
 
     ``expire_in_bulk`` expires, in one transaction under the customers' locks, the due
-    lots of up to ``accounts`` accounts whose settlement is expiry alone, writing exactly
-    the entries per-account settlement would; it returns ``(accounts, entries, points)``
-    and ``(0, 0, 0)`` when nothing eligible is left. The service uses it when offered and
-    settles the remaining accounts one by one.
+    lots of up to ``accounts`` accounts whose settlement is expiry alone, in account
+    order after ``after``, writing exactly the entries per-account settlement would; it
+    returns a :class:`BulkChunk` (no accounts when nothing eligible is left). The service
+    uses it when offered and settles the remaining accounts one by one.
     """
 
-    def expire_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]: ...
+    def expire_in_bulk(
+        self, at: datetime, *, accounts: int, after: tuple[CustomerId, str] | None = None
+    ) -> BulkChunk: ...
+
+
+@runtime_checkable
+class BulkRelease(Protocol):
+    """Optional: a backend that can release many accounts' pending lots with set-based
+    statements.
+
+    ``release_in_bulk`` releases, in one transaction under the customers' locks, the due
+    pending lots of up to ``accounts`` accounts whose settlement is release alone (no
+    deficit, no lot due to expire), in account order after ``after``, writing exactly
+    the entries per-account settlement would; it returns a :class:`BulkChunk`. The
+    service uses it when offered and settles the remaining accounts one by one.
+    """
+
+    def release_in_bulk(
+        self, at: datetime, *, accounts: int, after: tuple[CustomerId, str] | None = None
+    ) -> BulkChunk: ...
 
 
 @runtime_checkable

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    ClauseElement,
     Connection,
     CursorResult,
+    Dialect,
     Executable,
+    Table,
     and_,
     bindparam,
     case,
@@ -22,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from loyaltykit.domain.customer import Customer, CustomerStatus
+from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.domain.records import (
     entry_from_record,
@@ -33,6 +37,7 @@ from loyaltykit.domain.records import (
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, StorageError
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
+from loyaltykit.storage.sql.prepared import Cursor, prepared
 from loyaltykit.values import CustomerId, points_amount
 
 __all__ = ["Counters", "Records", "Session"]
@@ -61,10 +66,50 @@ def translate(error: DBAPIError) -> Exception:
 
 
 class Session:
-    """One connection in a transaction; every statement goes through :meth:`run`."""
+    """One connection in a transaction. Statements go through :meth:`run` (Core), or
+    :meth:`rows` and :meth:`write` for the command path's prepared statements."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.dialect = connection.dialect
+        self._cursor: Cursor | None = None
+
+    @property
+    def cursor(self) -> Cursor:
+        if self._cursor is None:
+            self._cursor = Cursor(self.connection.connection.dbapi_connection, self.dialect)
+        return self._cursor
+
+    def rows(self, key: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        statement = prepared(key, self.dialect, _PREPARED[key])
+        try:
+            return self.cursor.rows(statement, values)
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def mappings(self, key: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        keys = prepared(key, self.dialect, _PREPARED[key]).keys
+        return [dict(zip(keys, row, strict=True)) for row in self.rows(key, values)]
+
+    def write(self, key: str, values: Mapping[str, Any]) -> int:
+        statement = prepared(key, self.dialect, _PREPARED[key])
+        try:
+            return self.cursor.write(statement, values)
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def write_many(self, key: str, values: Sequence[Mapping[str, Any]]) -> None:
+        statement = prepared(key, self.dialect, _PREPARED[key])
+        try:
+            self.cursor.write_many(statement, values)
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def plain(self, sql: str) -> None:
+        try:
+            self.cursor.plain(sql)
+        except DBAPIError as error:
+            raise translate(error) from error
 
     def run(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         try:
@@ -87,14 +132,6 @@ _ACCOUNT_KEY = and_(
     _accounts.c.point_type == bindparam("key_point_type"),
 )
 _ACCOUNT = select(_accounts).where(_ACCOUNT_KEY)
-_UPDATE_ACCOUNT = update(_accounts).where(_ACCOUNT_KEY)
-_LOT_KEY = and_(
-    _lots.c.customer_id == bindparam("key_customer_id"),
-    _lots.c.point_type == bindparam("key_point_type"),
-    _lots.c.seq == bindparam("key_seq"),
-    _lots.c.idx == bindparam("key_idx"),
-)
-_UPDATE_LOT = update(_lots).where(_LOT_KEY)
 _IN_ACCOUNT = and_(
     _lots.c.customer_id == bindparam("customer_id"),
     _lots.c.point_type == bindparam("point_type"),
@@ -133,10 +170,11 @@ _STATE_KEY = and_(
 )
 _STATE = select(schema.customer_state.c.document).where(_STATE_KEY)
 _INSERT = {table.name: insert(table) for table in schema.metadata.sorted_tables}
-_UPDATE_STATE = update(schema.customer_state).where(_STATE_KEY)
 
 
 def _json(value: Any) -> str:
+    if not value and isinstance(value, list):  # most entries change no metadata
+        return "[]"
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -145,9 +183,9 @@ class Customers:
         self._session = session
 
     def get(self, customer_id: CustomerId, *, for_update: bool = False) -> Customer | None:
-        query = _CUSTOMER_FOR_UPDATE if for_update else _CUSTOMER
-        row = self._session.run(query, {"customer_id": customer_id}).mappings().first()
-        return None if row is None else _customer(row)
+        query = "customer for update" if for_update else "customer"
+        rows = self._session.mappings(query, {"customer_id": customer_id})
+        return _customer(rows[0]) if rows else None
 
     def add(self, customer: Customer) -> None:
         try:
@@ -182,12 +220,19 @@ def _customer_row(customer: Customer) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1024)
+def _profile(text: str) -> Profile:
+    """The profile stored as ``text``. Every command reads its customer: profiles are
+    immutable, so equal texts (most often the same customer's) share one parsed value."""
+    return profile_from_record(json.loads(text))
+
+
 def _customer(row: Mapping[Any, Any]) -> Customer:
     return Customer(
         id=row["id"],
         enrolled_at=row["enrolled_at"],
         status=CustomerStatus(row["status"]),
-        profile=profile_from_record(json.loads(row["profile"])),
+        profile=_profile(row["profile"]),
         referred_by=row["referred_by"],
         erased_at=row["erased_at"],
     )
@@ -212,8 +257,8 @@ class Ledger:
 
     def account(self, customer_id: CustomerId, point_type: str) -> Account | None:
         key = {"key_customer_id": customer_id, "key_point_type": point_type}
-        row = self._session.run(_ACCOUNT, key).mappings().first()
-        return None if row is None else Account(**dict(row))
+        rows = self._session.mappings("account", key)
+        return Account(**rows[0]) if rows else None
 
     def accounts(self, customer_id: CustomerId) -> list[Account]:
         table = schema.accounts
@@ -222,19 +267,16 @@ class Ledger:
 
     def save_account(self, account: Account) -> None:
         values = {name: getattr(account, name) for name in _ACCOUNT_COUNTS}
-        key = {"key_customer_id": account.customer_id, "key_point_type": account.point_type}
-        if self._session.run(_SAVE_ACCOUNT, {**key, **_bound(values)}).rowcount:
-            return
-        self._session.run(
-            _INSERT["lk_accounts"],
-            {"customer_id": account.customer_id, "point_type": account.point_type, **values},
-        )
+        values["customer_id"], values["point_type"] = account.customer_id, account.point_type
+        self._session.write("upsert account", values)
 
     # --- entries ------------------------------------------------------------------
 
     def add_entries(self, entries: Sequence[Entry]) -> None:
-        if entries:
-            self._session.run(_INSERT["lk_entries"], [_entry_row(entry) for entry in entries])
+        if len(entries) == 1:
+            self._session.write("insert entry", _entry_row(entries[0]))
+        elif entries:
+            self._session.write_many("insert entry", [_entry_row(entry) for entry in entries])
 
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
         table = schema.entries
@@ -266,18 +308,11 @@ class Ledger:
     # --- lots ---------------------------------------------------------------------
 
     def save_lots(self, lots: Sequence[Lot]) -> None:
-        for lot in lots:
-            row = _lot_row(lot)
-            key = {
-                "key_customer_id": lot.customer_id,
-                "key_point_type": lot.point_type,
-                "key_seq": lot.seq,
-                "key_idx": lot.index,
-            }
-            values = {name: row[name] for name in _LOT_VALUES}
-            if self._session.run(_SAVE_LOT, {**key, **_bound(values)}).rowcount:
-                continue
-            self._session.run(_INSERT["lk_lots"], row)
+        # one upsert per lot: a new lot is inserted, a changed one replaced
+        if len(lots) == 1:
+            self._session.write("upsert lot", _lot_row(lots[0]))
+        elif lots:
+            self._session.write_many("upsert lot", [_lot_row(lot) for lot in lots])
 
     def lots(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
         table = schema.lots
@@ -314,12 +349,11 @@ class Ledger:
     ) -> Iterator[Lot]:
         parameters = {"customer_id": customer_id, "point_type": point_type, "at": at}
         # materialised: the caller saves lots in the same transaction afterwards
-        rows = self._session.run(_SPENDABLE, parameters).mappings()
-        return iter([_lot(row) for row in rows])
+        return iter([_lot_of(row) for row in self._session.rows("spendable", parameters)])
 
     def due_lots(self, customer_id: CustomerId, point_type: str, at: datetime) -> list[Lot]:
         parameters = {"customer_id": customer_id, "point_type": point_type, "at": at}
-        return [_lot(row) for row in self._session.run(_DUE, parameters).mappings()]
+        return [_lot_of(row) for row in self._session.rows("due", parameters)]
 
     def expiring(
         self, customer_id: CustomerId, point_type: str, after: datetime, until: datetime
@@ -358,13 +392,54 @@ class Ledger:
 
 
 _LOT_KEY_COLUMNS = ("customer_id", "point_type", "seq", "idx")
-_LOT_VALUES = tuple(c.name for c in schema.lots.columns if c.name not in _LOT_KEY_COLUMNS)
+
+
+def _upsert(table: Table, keys: Sequence[str]) -> Callable[[Dialect], ClauseElement]:
+    """``INSERT``, or replace the row with the same primary key, in the dialect's words."""
+
+    def build(dialect: Dialect) -> ClauseElement:
+        others = [column.name for column in table.columns if column.name not in keys]
+        if dialect.name in ("sqlite", "postgresql"):
+            module: Any
+            if dialect.name == "sqlite":
+                from sqlalchemy.dialects import sqlite as module
+            else:
+                from sqlalchemy.dialects import postgresql as module
+            statement = module.insert(table)
+            upsert: ClauseElement = statement.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={name: statement.excluded[name] for name in others},
+            )
+            return upsert
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects import mysql
+
+            statement = mysql.insert(table)
+            return statement.on_duplicate_key_update(
+                {name: statement.inserted[name] for name in others}
+            )
+        raise StorageError(f"no upsert for the {dialect.name!r} dialect")  # pragma: no cover
+
+    return build
+
+
+# the command path's statements, run through prepared.Cursor (see prepared.py)
+_PREPARED: dict[str, ClauseElement | Callable[[Dialect], ClauseElement]] = {
+    "customer": _CUSTOMER,
+    "customer for update": _CUSTOMER_FOR_UPDATE,
+    "account": _ACCOUNT,
+    "upsert account": _upsert(schema.accounts, ("customer_id", "point_type")),
+    "insert entry": _INSERT["lk_entries"],
+    "upsert lot": _upsert(schema.lots, _LOT_KEY_COLUMNS),
+    "spendable": _SPENDABLE,
+    "due": _DUE,
+    "idempotency": _IDEMPOTENCY,
+    "state": _STATE,
+    "upsert state": _upsert(schema.customer_state, ("customer_id", "name")),
+}
+
+
 # SET clauses bind "v_<column>": a bind parameter may not be named like the column it sets
-_SAVE_ACCOUNT = _UPDATE_ACCOUNT.values({name: bindparam(f"v_{name}") for name in _ACCOUNT_COUNTS})
-_SAVE_LOT = _UPDATE_LOT.values({name: bindparam(f"v_{name}") for name in _LOT_VALUES})
-_SAVE_STATE = _UPDATE_STATE.values(document=bindparam("v_document"), due_at=bindparam("v_due_at"))
-
-
 def _bound(values: Mapping[str, Any]) -> dict[str, Any]:
     return {f"v_{name}": value for name, value in values.items()}
 
@@ -409,6 +484,26 @@ def _lot_row(lot: Lot) -> dict[str, Any]:
     }
 
 
+def _lot_of(row: Sequence[Any]) -> Lot:
+    """A lot from a row of ``select(lots)``, by position (the table's column order)."""
+    return Lot(
+        customer_id=row[0],
+        point_type=row[1],
+        seq=row[2],
+        index=row[3],
+        amount=row[4],
+        remaining=row[5],
+        earned_at=row[6],
+        expires_at=row[7],
+        available_from=row[8],
+        pending=bool(row[9]),
+        expired=row[10],
+        withdrawn=row[11],
+        forgiven=row[12],
+        shortfall=row[13],
+    )
+
+
 def _lot(row: Mapping[Any, Any]) -> Lot:
     values = dict(row)
     values["index"] = values.pop("idx")
@@ -421,10 +516,10 @@ class Idempotency:
         self._session = session
 
     def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
-        parameters = {"customer_id": customer_id, "key": key}
-        row = self._session.run(_IDEMPOTENCY, parameters).mappings().first()
-        if row is None:
+        rows = self._session.mappings("idempotency", {"customer_id": customer_id, "key": key})
+        if not rows:
             return None
+        row = rows[0]
         return IdempotencyRecord(
             customer_id=row["customer_id"],
             key=row["key"],
@@ -443,8 +538,9 @@ class Idempotency:
             "outcome": _json(record.outcome),
             "recorded_at": record.recorded_at,
         }
+        statement = prepared("insert idempotency", self._session.dialect, _INSERT["lk_idempotency"])
         try:
-            self._session.connection.execute(_INSERT["lk_idempotency"], row)
+            self._session.cursor.write(statement, row)
         except IntegrityError as error:
             raise ConcurrencyConflict(
                 f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
@@ -466,9 +562,8 @@ class CustomerState:
         self._session = session
 
     def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
-        key = {"key_customer_id": customer_id, "key_name": name}
-        document = self._session.run(_STATE, key).scalar_one_or_none()
-        return None if document is None else dict(json.loads(document))
+        rows = self._session.rows("state", {"key_customer_id": customer_id, "key_name": name})
+        return dict(json.loads(rows[0][0])) if rows else None
 
     def put(
         self,
@@ -479,12 +574,7 @@ class CustomerState:
         due_at: datetime | None = None,
     ) -> None:
         values = {"document": _json(dict(document)), "due_at": due_at}
-        key = {"key_customer_id": customer_id, "key_name": name}
-        if self._session.run(_SAVE_STATE, {**key, **_bound(values)}).rowcount:
-            return
-        self._session.run(
-            _INSERT["lk_customer_state"], {"customer_id": customer_id, "name": name, **values}
-        )
+        self._session.write("upsert state", {"customer_id": customer_id, "name": name, **values})
 
     def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
         table = schema.customer_state

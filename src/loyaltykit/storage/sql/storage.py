@@ -13,13 +13,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, NestedTransaction, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from loyaltykit.errors import InvalidArgument, StorageUnavailable
-from loyaltykit.storage.base import Capabilities
-from loyaltykit.storage.sql.bulk import expire_chunk
+from loyaltykit.errors import InvalidArgument, StorageError, StorageUnavailable
+from loyaltykit.storage.base import BulkChunk, Capabilities
+from loyaltykit.storage.sql.bulk import expire_chunk, release_chunk
 from loyaltykit.storage.sql.repositories import (
     Counters,
     Customers,
@@ -31,7 +31,7 @@ from loyaltykit.storage.sql.repositories import (
     translate,
 )
 
-__all__ = ["SqlStorage", "SqlUnitOfWork", "upgrade"]
+__all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "lk_alembic_version"
@@ -80,18 +80,78 @@ def _sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def upgrade(target: str | Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema of the database ``target`` names (Alembic)."""
-    from alembic import command
+def _config() -> Any:
     from alembic.config import Config
 
-    engine = _engine(target) if isinstance(target, str) else target
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str:
+    """The latest schema revision this version of loyaltykit ships."""
+    from alembic.script import ScriptDirectory
+
+    latest = ScriptDirectory.from_config(_config()).get_current_head()
+    assert latest is not None
+    return latest
+
+
+def upgrade(target: str | Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema of the database ``target`` names (Alembic).
+
+    ``revision`` is a revision id (``"0001"``) or ``"head"``; an unknown one raises
+    :class:`~loyaltykit.errors.InvalidArgument` and changes nothing.
+    """
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    config = _config()
+    try:
+        ScriptDirectory.from_config(config).get_revision(revision)
+    except CommandError:
+        raise InvalidArgument(
+            f"schema revision {revision!r} is unknown; use 'head' or one of "
+            f"{', '.join(_revisions())}"
+        ) from None
+    engine = _engine(target) if isinstance(target, str) else target
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+    except DBAPIError as error:
+        raise translate(error) from error
+    except CommandError as error:  # e.g. the database is at a revision we do not ship
+        raise StorageError(f"cannot upgrade the schema: {error}") from None
+    finally:
+        if isinstance(target, str):
+            engine.dispose()
+
+
+def _revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config())
+    return sorted(item.revision for item in script.walk_revisions())
+
+
+def revision(target: str | Engine) -> str | None:
+    """The schema revision of the database ``target`` names, ``None`` if it has no
+    loyaltykit schema. A SQLite file that does not exist is an error, not created."""
+    from alembic.migration import MigrationContext
+
+    engine = _engine(target) if isinstance(target, str) else target
+    database = engine.url.database
+    in_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+    if in_file and not Path(str(database)).exists():
+        if isinstance(target, str):
+            engine.dispose()
+        raise StorageUnavailable(f"no SQLite database file at {database!r}")
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return context.get_current_revision()
     except DBAPIError as error:
         raise translate(error) from error
     finally:
@@ -115,7 +175,8 @@ class SqlUnitOfWork:
             if self._connection is not None:
                 self._connection.close()
             raise translate(error) from error
-        session = Session(self._connection)
+        session = self._session = Session(self._connection)
+        self._savepoints = 0
         self.customers = Customers(session)
         self.ledger = Ledger(session)
         self.idempotency = Idempotency(session)
@@ -148,30 +209,26 @@ class SqlUnitOfWork:
         self._transaction.rollback()
 
     def savepoint(self) -> _Savepoint:
-        assert self._connection is not None
-        try:
-            return _Savepoint(self._connection.begin_nested())
-        except DBAPIError as error:
-            raise translate(error) from error
+        # plain SQL on the session's cursor: SQLAlchemy's begin_nested() compiles a new
+        # SAVEPOINT clause each time, a third of a batched command's overhead on SQLite
+        self._savepoints += 1
+        return _Savepoint(self._session, f"lk_savepoint_{self._savepoints}")
 
 
 class _Savepoint:
     """A SQL ``SAVEPOINT``."""
 
-    def __init__(self, nested: NestedTransaction) -> None:
-        self._nested = nested
+    def __init__(self, session: Session, name: str) -> None:
+        self._session = session
+        self._name = name
+        session.plain(f"SAVEPOINT {name}")
 
     def release(self) -> None:
-        try:
-            self._nested.commit()
-        except DBAPIError as error:
-            raise translate(error) from error
+        self._session.plain(f"RELEASE SAVEPOINT {self._name}")
 
     def rollback(self) -> None:
-        try:
-            self._nested.rollback()
-        except DBAPIError as error:
-            raise translate(error) from error
+        self._session.plain(f"ROLLBACK TO SAVEPOINT {self._name}")
+        self._session.plain(f"RELEASE SAVEPOINT {self._name}")
 
 
 class SqlStorage:
@@ -202,11 +259,23 @@ class SqlStorage:
         """A new unit of work; use it in a ``with`` block."""
         return SqlUnitOfWork(self.engine)
 
-    def expire_in_bulk(self, at: datetime, *, accounts: int) -> tuple[int, int, int]:
+    def expire_in_bulk(
+        self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
+    ) -> BulkChunk:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
         try:
             with self.engine.connect() as connection, connection.begin():
-                return expire_chunk(connection, at, limit=accounts)
+                return expire_chunk(connection, at, limit=accounts, after=after)
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def release_in_bulk(
+        self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
+    ) -> BulkChunk:
+        """Release one chunk of accounts' pending lots with set-based statements."""
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                return release_chunk(connection, at, limit=accounts, after=after)
         except DBAPIError as error:
             raise translate(error) from error
 
