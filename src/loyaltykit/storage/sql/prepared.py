@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ClauseElement, Dialect, Select
+from sqlalchemy import ClauseElement, CompoundSelect, Dialect, Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -51,7 +51,7 @@ class Prepared:
                 self.binds.append((name, None, processor(value) if processor else value, False))
         self.keys: list[str] = []
         self.results: list[_Processor] = []
-        if isinstance(statement, Select):
+        if isinstance(statement, Select | CompoundSelect):
             for column in statement.selected_columns:
                 self.keys.append(str(column.key))
                 self.results.append(column.type._cached_result_processor(dialect, None))
