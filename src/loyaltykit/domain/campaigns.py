@@ -32,6 +32,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
+from loyaltykit.domain.periods import PERIODS, period_key
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.values import Money, identifier
 
@@ -53,23 +54,6 @@ __all__ = [
     "TierCredits",
     "period_key",
 ]
-
-PERIODS = ("day", "week", "month", "year", "lifetime")
-
-
-def period_key(period: str, local: datetime) -> str:
-    """The key of the ``period`` containing the local instant ``local`` ("2026-05" for a
-    month), used to name per-member counters."""
-    if period == "day":
-        return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
-    if period == "week":
-        year, week, _ = local.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "month":
-        return f"{local.year:04d}-{local.month:02d}"
-    if period == "year":
-        return f"{local.year:04d}"
-    return "all"
 
 
 def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

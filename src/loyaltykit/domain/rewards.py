@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.periods import PERIODS, period_key
 from loyaltykit.errors import (
     CurrencyMismatch,
     InvalidAmount,
@@ -48,7 +49,7 @@ __all__ = [
     "period_key",
 ]
 
-LIMIT_PERIODS = ("day", "week", "month", "year", "lifetime")
+LIMIT_PERIODS = PERIODS
 # Crockford-like: no 0/O, 1/I/L, so codes read aloud or typed from paper stay unambiguous
 DEFAULT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -116,27 +117,6 @@ def _tiers(value: Iterable[str]) -> frozenset[str]:
 
 def _tags(value: Iterable[str]) -> frozenset[str]:
     return _codes("tags", value)
-
-
-def period_key(period: str, local: datetime) -> str:
-    """The name of the ``period`` that contains the local instant ``local``.
-
-    >>> from datetime import datetime
-    >>> period_key("week", datetime(2026, 12, 31))
-    '2026-W53'
-    """
-    if period == "day":
-        return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
-    if period == "week":
-        year, week, _ = local.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "month":
-        return f"{local.year:04d}-{local.month:02d}"
-    if period == "year":
-        return f"{local.year:04d}"
-    if period == "lifetime":
-        return "all"
-    raise InvalidArgument(f"limit period: {period!r} is not one of {list(LIMIT_PERIODS)}")
 
 
 @attrs.frozen(kw_only=True)
