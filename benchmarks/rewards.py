@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from bench_databases import postgres_schema
 
 from loyaltykit import Loyalty, Program, RedemptionLimit, Reward, RewardCatalog
 
@@ -99,22 +97,6 @@ def show(name: str, rates: dict[str, float]) -> None:
         f"{name:<12}{rates['redeem']:>10.0f}{rates['redeem_points']:>10.0f}"
         f"{ratio:>8.2f}{rates['cancel_redemption']:>10.0f}"
     )
-
-
-def postgres_schema(server: str) -> tuple[str, Callable[[], None]]:
-    """A URL on a new schema of ``server``, and the function that drops it."""
-    schema = f"lk_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-    return url.render_as_string(hide_password=False), drop
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ import os
 import sqlite3
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from bench_databases import postgres_schema
 from sqlalchemy.engine import make_url
 
 from loyaltykit import Loyalty
@@ -373,21 +372,6 @@ def _replicate(storage: Any, template: str, customers: list[str]) -> None:
                             copy["lots"] = copy["lots"].replace(prefix, f"{customer}:")
                         copies.append(copy)
                 connection.execute(table.insert(), copies)
-
-
-def postgres_schema(server: str) -> tuple[str, Callable[[], None]]:
-    schema = f"lk_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-    return url.render_as_string(hide_password=False), drop
 
 
 def report(name: str, rows: list[tuple[str, str]]) -> None:
