@@ -20,7 +20,17 @@ ALLOWED = {
     "analytics": {"domain", "values", "errors"},
     "storage": {"storage", "domain", "values", "errors"},
     "outcomes": {"domain", "values", "errors"},
-    "service": {"policy", "analytics", "domain", "storage", "outcomes", "values", "errors"},
+    "formats": {"policy", "domain", "outcomes", "values", "errors"},
+    "service": {
+        "policy",
+        "analytics",
+        "domain",
+        "formats",
+        "storage",
+        "outcomes",
+        "values",
+        "errors",
+    },
     "cli": {"service", "storage", "policy", "values", "errors"},
 }
 

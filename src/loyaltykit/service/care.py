@@ -21,14 +21,15 @@ from loyaltykit.domain.care import (
     care_to_record,
     due_care,
 )
-from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Command, Entry
 from loyaltykit.domain.records import instant_from_text, tier_change_from_record
-from loyaltykit.errors import ConcurrencyConflict, InvalidArgument, NotFound
+from loyaltykit.errors import ConcurrencyConflict, NotFound
 from loyaltykit.policy.program import Program
+from loyaltykit.service.commands import CompleteCare
+from loyaltykit.service.kernel import Codec
 from loyaltykit.service.pipeline import ACTIVITY, POINTS, TIER, Pipeline
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, aware, points_amount
 
 __all__ = ["CARE", "CareWork"]
 
@@ -117,7 +118,7 @@ class CareWork(Pipeline):
             reason=f"care {action.kind}: {action.detail}",
             metadata=(("care", action.kind),),
         )
-        kind = self.program.point_type(POINTS)
+        kind = self.versions.at(at).point_type(POINTS)
         written: list[Entry] = []
         account = self._settled(uow, action.customer_id, POINTS, command, written)
         posting = ledger.credit(
@@ -145,12 +146,16 @@ class CareWork(Pipeline):
         note: str = "",
     ) -> CareAction:
         """Mark a care action done (called, sent, handed over); it leaves the worklist."""
-        when = aware("at", at)
-        key = identifier("idempotency_key", idempotency_key)
-        if not isinstance(note, str):
-            raise InvalidArgument(f"note: {note!r} is not a string")
+        value = CompleteCare(
+            customer_id=customer_id,
+            action_id=action_id,
+            at=at,
+            idempotency_key=idempotency_key,
+            note=note,
+        )
+        when = value.at
 
-        def action(uow: UnitOfWork, _: dict[CustomerId, Customer]) -> CareAction:
+        def action(uow: UnitOfWork) -> CareAction:
             found = uow.records.get(customer_id, CARE, action_id, for_update=True)
             if found is None:
                 raise NotFound(f"customer {customer_id!r} has no care action {action_id!r}")
@@ -158,14 +163,8 @@ class CareWork(Pipeline):
             uow.records.put(customer_id, CARE, action_id, document, due_at=None)
             return care_from_record(document)
 
-        return self._run(
-            "complete_care",
-            customer_id,
-            key,
-            {"action": action_id, "note": note},
-            action,
-            care_to_record,
-            lambda _uow, record: care_from_record(record),
-            at=when,
-            lock=(customer_id,),
+        return self.kernel.execute(
+            value,
+            lambda work: action(work.uow),
+            Codec(care_to_record, lambda _uow, record: care_from_record(record)),
         )

@@ -71,7 +71,7 @@ class Insights(Pipeline):
         and their expiry month by month, as stored (run ``expire_due`` first to drop what
         has already expired)."""
         when = aware("at", at)
-        code = self._point_type(point_type).code
+        code = self._point_type(self.versions.at(when), point_type).code
         zone = self.versions.at(when).zone
         parts: list[PointsLiability] = []
         for customer_ids in self._pages(page):

@@ -1,43 +1,29 @@
-"""The command pipeline every facade command runs through.
-
-One unit of work per command: lock the customers, check the idempotency key, act,
-record the outcome under the key, commit; retry when another writer won a race.
+"""What every area of the facade shares: the programme versions, the storage, the
+command kernel (:mod:`loyaltykit.service.kernel`) and the ledger steps the areas reuse.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 import attrs
 
 from loyaltykit.domain import ledger
 from loyaltykit.domain.customer import Customer
-from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import Account, Command, Entry, Posting
 from loyaltykit.domain.records import (
     customer_from_record,
     customer_to_record,
-    event_to_record,
-    instant_from_text,
     tier_change_to_record,
     tier_status_from_record,
     tier_status_to_record,
 )
 from loyaltykit.domain.tiers import TierChange, TierStatus
-from loyaltykit.errors import (
-    ConcurrencyConflict,
-    CustomerAlreadyExists,
-    IdempotencyConflict,
-    InvalidArgument,
-    UnknownCustomer,
-)
+from loyaltykit.errors import InvalidArgument, UnknownCustomer
 from loyaltykit.outcomes import (
     Balance,
     Receipt,
@@ -46,54 +32,29 @@ from loyaltykit.outcomes import (
 )
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
-from loyaltykit.storage.base import (
-    CounterRepository,
-    CustomerRepository,
-    CustomerStateRepository,
-    IdempotencyRecord,
-    IdempotencyRepository,
-    LedgerRepository,
-    RecordRepository,
-    Savepoint,
-    Storage,
-    UnitOfWork,
-)
+from loyaltykit.service.kernel import OUTBOX, Codec, Kernel
+from loyaltykit.storage.base import Storage, UnitOfWork
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.registry import open_storage
-from loyaltykit.values import (
-    CustomerId,
-    aware,
-    frozen_metadata,
-    identifier,
-)
+from loyaltykit.values import CustomerId, frozen_metadata
 
 __all__ = [
     "ACTIVITY",
-    "CUSTOMER_COMMANDS",
     "METRICS",
     "OUTBOX",
     "POINTS",
     "TIER",
     "Pipeline",
+    "customer_codec",
     "existing",
+    "receipt_codec",
 ]
 
-
-T = TypeVar("T")
 TIER = "tier"
-OUTBOX = "outbox"
 METRICS = "metrics"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ACTIVITY = "activity"
 POINTS = "points"
-CUSTOMER_COMMANDS = frozenset(
-    {"enroll", "update_profile", "suspend", "reactivate", "close", "erase", "link_referrer"}
-)
-
-
-def _fingerprint(command: str, arguments: Mapping[str, Any]) -> str:
-    canonical = json.dumps([command, arguments], sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _text(what: str, value: object) -> str:
@@ -102,8 +63,28 @@ def _text(what: str, value: object) -> str:
     return value
 
 
+def receipt_codec() -> Codec[Receipt]:
+    """Receipts stored under their key; a replayed one says so."""
+    return Codec(
+        receipt_to_record,
+        lambda _uow, record: attrs.evolve(receipt_from_record(record), replayed=True),
+    )
+
+
+def customer_codec(customer_id: CustomerId) -> Codec[Customer]:
+    """Customers stored under their key; after an erasure, a replay returns the customer
+    as they are now (the stored outcome was redacted)."""
+
+    def decode(uow: UnitOfWork, record: Mapping[str, Any]) -> Customer:
+        if record.get("redacted"):
+            return existing(uow, customer_id)
+        return customer_from_record(dict(record))
+
+    return Codec(customer_to_record, decode)
+
+
 class Pipeline:
-    """What every command shares: the program, the storage, the unit-of-work pipeline."""
+    """What every area shares: the programme versions, the storage and the kernel."""
 
     def __init__(
         self,
@@ -117,6 +98,11 @@ class Pipeline:
             program = Program()
         if isinstance(program, Program):
             program = ProgramVersions((ProgramVersion(valid_from=_EPOCH, program=program),))
+        if not isinstance(program, ProgramVersions):
+            raise InvalidArgument(
+                f"program: {program!r} is not a Program or ProgramVersions "
+                "(load one with Program.from_toml / from_dict)"
+            )
         self.versions: ProgramVersions = program
         self.engine = PolicyEngine()
         self.storage: Storage
@@ -126,15 +112,12 @@ class Pipeline:
             self.storage = open_storage(storage)
         else:
             self.storage = storage
-        self._retries = retries
-        self.outbox = outbox
-        # the unit of work of an open batch() in this context, if any
-        self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
+        self.kernel = Kernel(self.versions, self.storage, retries=retries, outbox=outbox)
 
     @property
-    def program(self) -> Program:
-        """The newest program version (commands use the version in force at their ``at``)."""
-        return self.versions.latest
+    def outbox(self) -> bool:
+        """Whether domain events are recorded in the outbox."""
+        return self.kernel.outbox
 
     def close(self) -> None:
         """Release the storage's connections."""
@@ -172,157 +155,15 @@ class Pipeline:
         >>> loyalty.balance("c-1").available
         10
         """
-        if self._batch.get() is not None:
-            raise InvalidArgument("batch(): a batch is already open; batches do not nest")
-        with self.storage.unit_of_work() as uow:
-            token = self._batch.set(uow)
-            try:
-                yield self
-                uow.commit()
-            finally:
-                self._batch.reset(token)
+        with self.kernel.batch():
+            yield self
 
-    @contextmanager
-    def _unit(self) -> Iterator[UnitOfWork]:
+    def _unit(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work: the open batch's (behind a savepoint), or a new one."""
-        outer = self._batch.get()
-        if outer is None:
-            with self.storage.unit_of_work() as uow:
-                yield uow
-            return
-        savepoint = outer.savepoint()
-        nested = _Nested(outer)
-        try:
-            yield nested
-        except BaseException:
-            savepoint.rollback()
-            raise
-        if nested.committed:
-            savepoint.release()
-        else:
-            savepoint.rollback()
+        return self.kernel.unit()
 
     def _outside_batch(self, job: str) -> None:
-        if self._batch.get() is not None:
-            raise InvalidArgument(f"{job}: batch jobs run outside loyalty.batch()")
-
-    # --- the command pipeline -------------------------------------------------------
-
-    def _run(
-        self,
-        name: str,
-        customer_id: CustomerId,
-        key: str,
-        arguments: Mapping[str, Any],
-        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], T],
-        encode: Callable[[T], Mapping[str, Any]],
-        decode: Callable[[UnitOfWork, Mapping[str, Any]], T],
-        *,
-        at: datetime,
-        lock: Iterable[CustomerId] = (),
-    ) -> T:
-        fingerprint = _fingerprint(name, arguments)
-        in_batch = self._batch.get() is not None
-        for attempt in range(self._retries + 1):
-            try:
-                with self._unit() as uow:
-                    customers: dict[CustomerId, Customer] = {}
-                    for locked in sorted(set(lock)):  # one order everywhere: no deadlocks
-                        found = uow.customers.get(locked, for_update=True)
-                        if found is None:
-                            raise UnknownCustomer(locked)
-                        customers[locked] = found
-                    record = uow.idempotency.get(customer_id, key)
-                    if record is not None:
-                        if record.command != name or record.fingerprint != fingerprint:
-                            raise IdempotencyConflict(key, name, record.command)
-                        return decode(uow, record.outcome)
-                    outcome = action(uow, customers)
-                    encoded = encode(outcome)
-                    self._emit(uow, customer_id, name, at, key, self._event_payload(name, encoded))
-                    uow.idempotency.add(
-                        IdempotencyRecord(
-                            customer_id=customer_id,
-                            key=key,
-                            command=name,
-                            fingerprint=fingerprint,
-                            outcome=encoded,
-                            recorded_at=at,
-                        )
-                    )
-                    uow.commit()
-                    return outcome
-            except (ConcurrencyConflict, CustomerAlreadyExists) as lost:
-                # Another writer won a race: try again, which replays its outcome if it
-                # used the same key; give up after a few attempts. Inside a batch a lost
-                # lock may have aborted the whole transaction: the batch must fail.
-                if attempt == self._retries or (in_batch and isinstance(lost, ConcurrencyConflict)):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _ledger_command(
-        self,
-        name: str,
-        command: Command,
-        customer_id: CustomerId,
-        arguments: Mapping[str, Any],
-        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Receipt],
-        *,
-        lock: Iterable[CustomerId] | None = None,
-    ) -> Receipt:
-        """Run a ledger command; the command's reason, actor and metadata join the
-        arguments that a replay must match."""
-        assert command.idempotency_key is not None
-        fingerprinted = {
-            **arguments,
-        }
-        return self._run(
-            name,
-            customer_id,
-            command.idempotency_key,
-            fingerprinted,
-            action,
-            receipt_to_record,
-            lambda _uow, record: attrs.evolve(receipt_from_record(record), replayed=True),
-            at=command.at,
-            lock=(customer_id,) if lock is None else lock,
-        )
-
-    def _customer_command(
-        self,
-        name: str,
-        customer_id: CustomerId,
-        key: str,
-        arguments: Mapping[str, Any],
-        action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Customer],
-        *,
-        at: datetime,
-        lock: bool = True,
-    ) -> Customer:
-        def decode(uow: UnitOfWork, record: Mapping[str, Any]) -> Customer:
-            if record.get("redacted"):
-                return existing(uow, customer_id)
-            return customer_from_record(dict(record))
-
-        return self._run(
-            name,
-            customer_id,
-            key,
-            arguments,
-            action,
-            customer_to_record,
-            decode,
-            at=at,
-            lock=(customer_id,) if lock else (),
-        )
-
-    def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
-        """What the outbox event of ``command`` carries: its outcome, except where that
-        holds personal data (profiles, complaint texts, survey answers), which never leaves
-        through the outbox. Areas with such commands override this and call ``super()``."""
-        if command in CUSTOMER_COMMANDS:
-            return {"customer_id": outcome.get("id"), "status": outcome.get("status")}
-        return outcome
+        self.kernel.outside_batch(job)
 
     def _emit(
         self,
@@ -333,38 +174,20 @@ class Pipeline:
         key: str | None,
         payload: Mapping[str, Any],
     ) -> None:
-        """Record a domain event in the outbox, in the command's unit of work (under the
-        customer's lock, so a customer's sequence numbers follow commit order)."""
-        if not self.outbox:
-            return
-        counter = uow.state.get(customer_id, OUTBOX) or {"next": 1, "last": None}
-        sequence = int(counter["next"])
-        # pending events are read in due order: never let a customer's later event
-        # (a command sent with an earlier ``at``) overtake an earlier one
-        last = instant_from_text(counter["last"])
-        due = at if last is None or at >= last else last
-        event = DomainEvent(
-            customer_id=customer_id,
-            sequence=sequence,
-            type=kind,
-            at=at,
-            idempotency_key=key,
-            payload=payload,
-        )
-        uow.records.put(customer_id, OUTBOX, f"{sequence:012d}", event_to_record(event), due_at=due)
-        uow.state.put(customer_id, OUTBOX, {"next": sequence + 1, "last": due.isoformat()})
+        self.kernel.emit(uow, customer_id, kind, at, key, payload)
 
-    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
-        """Hook run by ``erase``: each area that keeps personal data in records redacts
-        it here, then calls ``super()`` (the areas are mixins of one facade)."""
+    @property
+    def _retries(self) -> int:
+        return self.kernel.retries
 
     def _stored_customer(self, customer_id: CustomerId) -> Customer:
         """The customer as stored, read in a unit of work of its own."""
         with self._unit() as uow:
             return existing(uow, customer_id)
 
-    def _point_type(self, code: object) -> PointType:
-        return self.program.point_type(_text("point_type", code))
+    @staticmethod
+    def _point_type(program: Program, code: object) -> PointType:
+        return program.point_type(_text("point_type", code))
 
     @staticmethod
     def _save(uow: UnitOfWork, posting: Posting, written: list[Entry]) -> Account:
@@ -425,24 +248,13 @@ class Pipeline:
         )
 
     @staticmethod
-    def _command(
-        at: object,
-        idempotency_key: object,
-        reason: object = "",
-        actor: object = None,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> Command:
-        return Command(
-            at=aware("at", at),
-            idempotency_key=identifier("idempotency_key", idempotency_key),
-            reason=_text("reason", reason),
-            actor=None if actor is None else _text("actor", actor),
-            metadata=frozen_metadata(metadata),
-        )
-
-    def _expiry(self, point_type: PointType, at: datetime, expires_at: object) -> datetime | None:
+    def _expiry(
+        point_type: PointType, at: datetime, expires_at: datetime | None
+    ) -> datetime | None:
+        """The lot's expiry: the one the caller sent, else the point type's rule (derived
+        here, inside the command, so that it never joins the fingerprint)."""
         if expires_at is not None:
-            return aware("expires_at", expires_at)
+            return expires_at
         if point_type.expire_after is None:
             return None
         return at + point_type.expire_after
@@ -476,50 +288,3 @@ def existing(uow: UnitOfWork, customer_id: CustomerId) -> Customer:
     if found is None:
         raise UnknownCustomer(customer_id)
     return found
-
-
-class _Nested:
-    """A batch's unit of work seen by one command: ``commit`` keeps that command only."""
-
-    def __init__(self, outer: UnitOfWork) -> None:
-        self._outer = outer
-        self.committed = False
-
-    @property
-    def customers(self) -> CustomerRepository:
-        return self._outer.customers
-
-    @property
-    def ledger(self) -> LedgerRepository:
-        return self._outer.ledger
-
-    @property
-    def idempotency(self) -> IdempotencyRepository:
-        return self._outer.idempotency
-
-    @property
-    def state(self) -> CustomerStateRepository:
-        return self._outer.state
-
-    @property
-    def records(self) -> RecordRepository:
-        return self._outer.records
-
-    @property
-    def counters(self) -> CounterRepository:
-        return self._outer.counters
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def commit(self) -> None:
-        self.committed = True
-
-    def rollback(self) -> None:
-        self.committed = False
-
-    def savepoint(self) -> Savepoint:
-        return self._outer.savepoint()

@@ -48,8 +48,9 @@ class Queries(Pipeline):
         instant, derived from the entries (lots that fell due by then count as settled).
         ``expiring_within`` (needs ``at``) adds the points that expire in that window.
         """
-        code = self._point_type(point_type).code
         when = None if at is None else aware("at", at)
+        program = self.versions.latest if when is None else self.versions.at(when)
+        code = self._point_type(program, point_type).code
         if expiring_within is not None and when is None:
             raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
         with self._unit() as uow:
@@ -83,7 +84,7 @@ class Queries(Pipeline):
         until: datetime | None = None,
     ) -> Statement:
         """The account's entries in the order they took effect, with running balances."""
-        code = self._point_type(point_type).code
+        code = self._point_type(self.versions.latest, point_type).code
         start = None if since is None else aware("since", since)
         end = None if until is None else aware("until", until)
         with self._unit() as uow:
