@@ -280,11 +280,10 @@ def test_sql_integrity_errors_other_than_a_lost_insert_race_are_not_conflicts(
     backend: str, request: pytest.FixtureRequest
 ) -> None:
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     from loyaltykit.errors import StorageIntegrityError
     from loyaltykit.storage.sql.repositories import translate
-
-    from sqlalchemy.exc import DBAPIError
 
     storage = storage_factory(request.getfixturevalue(f"{backend}_url"))()
 

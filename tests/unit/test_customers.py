@@ -6,8 +6,8 @@ import pytest
 
 from loyaltykit import CustomerStatus, Loyalty, Profile
 from loyaltykit.errors import (
-    CustomerAlreadyExists,
     AccountNotActive,
+    CustomerAlreadyExists,
     IdempotencyConflict,
     InvalidArgument,
     InvalidIdentifier,
