@@ -51,9 +51,9 @@ from loyaltykit.policy.engine import (
     traced_upgrade,
 )
 from loyaltykit.policy.program import Program
+from loyaltykit.service.codecs import METRICS
 from loyaltykit.service.commands import Draw
-from loyaltykit.service.kernel import Codec, Work
-from loyaltykit.service.pipeline import METRICS, Pipeline
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, aware, points_amount
 
@@ -242,8 +242,11 @@ def _window_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, da
     return start.astimezone(zone).date(), last
 
 
-class CampaignWork(Pipeline):
+class CampaignWork:
     """Campaign queries and commands: budgets, draws, effectiveness."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     #: where seeds come from when ``draw`` is not given one (the service edge; replace
     #: it in tests, or pass ``seed=`` to draw with a seed published in advance)
@@ -253,7 +256,7 @@ class CampaignWork(Pipeline):
         """The campaign ``campaign_id`` as the newest program version that has it
         declares it (a campaign dropped from the program can still be reported on)."""
         known: list[str] = []
-        for version in reversed(self.versions.versions):
+        for version in reversed(self.kernel.versions.versions):
             for campaign in version.program.campaigns:
                 if campaign.id == campaign_id:
                     return campaign
@@ -268,7 +271,7 @@ class CampaignWork(Pipeline):
         if budget is None:  # nothing counted centrally: add up the participants
             spent = sum(p.points for p in self.participants(campaign.id).values())
             return BudgetView(campaign=campaign.id, limit=None, spent=spent, left=None)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             spent = uow.counters.value(Budget.counter(campaign.id))
         return BudgetView(
             campaign=campaign.id,
@@ -281,7 +284,7 @@ class CampaignWork(Pipeline):
     def participants(self, campaign_id: str) -> dict[CustomerId, Participation]:
         """Each participant's part in the campaign, by member id."""
         campaign = self.campaign(campaign_id)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             found = uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)
         return {
             record.id: Participation.from_record(record.id, record.document) for record in found
@@ -368,7 +371,7 @@ class CampaignWork(Pipeline):
     def draws(self, campaign_id: str) -> tuple[DrawResult, ...]:
         """Every recorded draw of the campaign, by id."""
         campaign = self.campaign(campaign_id)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             found = uow.records.of_owner(campaign_owner(campaign.id), DRAW)
         return tuple(draw_from_record(record.document) for record in found)
 
@@ -386,11 +389,11 @@ class CampaignWork(Pipeline):
                 f"({start.isoformat()})"
             )
         before = (start - (end - start), start)
-        zone = self.versions.latest.zone
+        zone = self.kernel.versions.latest.zone
         during_days = _window_days(start, end, zone)
         before_days = _window_days(*before, zone)
         counts = {key: [0, 0, 0] for key in ("p-before", "p-during", "o-before", "o-during")}
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             people = {
                 record.id: record.document
                 for record in uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)

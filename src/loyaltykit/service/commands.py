@@ -7,7 +7,7 @@ key reused with any different argument is an
 :class:`~loyaltykit.errors.IdempotencyConflict`; only ``at`` stays out of it, because a
 retry of the same request is sent later than the first attempt.
 
-``Loyalty.execute(command)`` runs any of them; the facade's methods build them.
+The facade's methods build them and hand them to the kernel.
 
 >>> from datetime import datetime, timezone
 >>> command = EarnPoints(

@@ -40,9 +40,9 @@ from loyaltykit.errors import (
     GoodwillBudgetExceeded,
     UnknownComplaint,
 )
+from loyaltykit.service import postings
 from loyaltykit.service.commands import ComplaintStep, FileComplaint
-from loyaltykit.service.kernel import Codec, Work
-from loyaltykit.service.pipeline import Pipeline
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, frozen_metadata, identifier, points_amount
 
@@ -58,12 +58,15 @@ COMPLAINT_COMMANDS = frozenset(
 )
 
 
-class ComplaintCommands(Pipeline):
+class ComplaintCommands:
     """Complaints (投诉处理): the lifecycle, SLA clocks, escalation and goodwill."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     def complaint_policy(self, at: datetime) -> ComplaintPolicy:
         """The complaint policy of the program in force at ``at``."""
-        return self.versions.at(aware("at", at)).complaints
+        return self.kernel.versions.at(aware("at", at)).complaints
 
     # --- intake ---------------------------------------------------------------------
 
@@ -468,7 +471,7 @@ class ComplaintCommands(Pipeline):
 
     def complaint(self, complaint_id: str) -> Complaint:
         """The complaint as stored; raises :class:`~loyaltykit.errors.UnknownComplaint`."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             found = uow.records.find(COMPLAINT, identifier("complaint_id", complaint_id))
         if found is None:
             raise UnknownComplaint(complaint_id)
@@ -476,7 +479,7 @@ class ComplaintCommands(Pipeline):
 
     def complaints_of(self, customer_id: CustomerId) -> list[Complaint]:
         """A customer's complaints, by id."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             stored = uow.records.of_owner(identifier("customer_id", customer_id), COMPLAINT)
         return [complaint_from_record(record.document) for record in stored]
 
@@ -486,7 +489,7 @@ class ComplaintCommands(Pipeline):
         found: list[Complaint] = []
         after: tuple[str, str] | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 stored = uow.records.scan(COMPLAINT, after=after, limit=page)
             if not stored:
                 return found
@@ -509,7 +512,7 @@ class ComplaintCommands(Pipeline):
             self.all_complaints(),
             when,
             policy=self.complaint_policy(when),
-            zone=self.versions.at(when).zone,
+            zone=self.kernel.versions.at(when).zone,
             since=since,
             until=until,
             top=top,
@@ -540,7 +543,7 @@ class ComplaintCommands(Pipeline):
         Each complaint is handled in a unit of work of its own; running again at the
         same ``at`` finds nothing new, so a crashed run can simply be repeated.
         """
-        self._outside_batch("complaints_due")
+        self.kernel.outside_batch("complaints_due")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
         warnings: list[ClockStatus] = []
@@ -548,7 +551,7 @@ class ComplaintCommands(Pipeline):
         escalated: list[str] = []
         seen: set[tuple[str, str]] = set()
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 due = uow.records.due(COMPLAINT, when, limit=batch_size)
             fresh = [
                 (record.owner, record.id) for record in due if (record.owner, record.id) not in seen
@@ -566,9 +569,9 @@ class ComplaintCommands(Pipeline):
         )
 
     def _sla_one(self, owner: str, complaint_id: str, at: datetime) -> SlaAlerts:
-        for attempt in range(self._retries + 1):
+        for attempt in range(self.kernel.retries + 1):
             try:
-                with self._unit() as uow:
+                with self.kernel.unit() as uow:
                     if owner != ANONYMOUS:  # the record lock suffices for anonymous ones
                         uow.customers.get(owner, for_update=True)
                     stored = uow.records.get(owner, COMPLAINT, complaint_id, for_update=True)
@@ -582,7 +585,7 @@ class ComplaintCommands(Pipeline):
                     uow.commit()
                     return alerts
             except ConcurrencyConflict:
-                if attempt == self._retries:
+                if attempt == self.kernel.retries:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -689,7 +692,7 @@ class ComplaintCommands(Pipeline):
         assert budget is not None
         assert customer_id is not None
         customers[customer_id].require("receive goodwill", allowed=EARNING_STATUSES)
-        program = self.versions.at(at)
+        program = self.kernel.versions.at(at)
         counter = budget.counter(at.astimezone(program.zone))
         if uow.counters.take(counter, points, limit=budget.points) == 0:
             raise GoodwillBudgetExceeded(
@@ -703,8 +706,8 @@ class ComplaintCommands(Pipeline):
             actor=actor,
             metadata=frozen_metadata({"complaint": complaint.id, "goodwill": True}),
         )
-        expiry = self._expiry(kind, at, None)
-        receipt = self._post(
+        expiry = postings.expiry(kind, at, None)
+        receipt = postings.post(
             uow,
             "adjust",
             command,

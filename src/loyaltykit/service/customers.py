@@ -7,6 +7,7 @@ from datetime import datetime
 
 from loyaltykit.domain.customer import Customer, Profile
 from loyaltykit.errors import CustomerAlreadyExists
+from loyaltykit.service.codecs import customer_codec, existing
 from loyaltykit.service.commands import (
     CloseAccount,
     CommandValue,
@@ -16,16 +17,18 @@ from loyaltykit.service.commands import (
     Suspend,
     UpdateProfile,
 )
-from loyaltykit.service.kernel import Work
-from loyaltykit.service.pipeline import Pipeline, customer_codec
+from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.service.referrals import check_referral
 from loyaltykit.values import CustomerId
 
 __all__ = ["CustomerCommands"]
 
 
-class CustomerCommands(Pipeline):
+class CustomerCommands:
     """Customer commands: enrolment, profile, status, erasure."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # --- customers ------------------------------------------------------------------
 
@@ -72,7 +75,8 @@ class CustomerCommands(Pipeline):
 
     def customer(self, customer_id: CustomerId) -> Customer:
         """The customer with this id; raises :class:`~loyaltykit.errors.UnknownCustomer`."""
-        return self._stored_customer(customer_id)
+        with self.kernel.unit() as uow:
+            return existing(uow, customer_id)
 
     def _change_customer(
         self, command: CommandValue, change: Callable[[Customer], Customer]

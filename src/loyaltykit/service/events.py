@@ -36,23 +36,24 @@ from loyaltykit.policy.engine import (
     Decision,
     Earn,
     MetricSample,
+    PolicyEngine,
     ReferralReward,
     TierUpdate,
     measure_with,
 )
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Referral
+from loyaltykit.service import postings
 from loyaltykit.service.campaigns import fund_awards, give_back
-from loyaltykit.service.commands import RecordEvent, RecordPurchase, Refund
-from loyaltykit.service.kernel import Work
-from loyaltykit.service.members import load_member, save_member
-from loyaltykit.service.pipeline import (
+from loyaltykit.service.codecs import (
     METRICS,
-    _with,
     existing,
     receipt_codec,
 )
-from loyaltykit.service.points import PointCommands
+from loyaltykit.service.commands import RecordEvent, RecordPurchase, Refund
+from loyaltykit.service.kernel import Kernel, Work
+from loyaltykit.service.members import load_member, save_member
+from loyaltykit.service.postings import with_metadata
 from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import (
@@ -77,8 +78,12 @@ def _unearned(purchase: Purchase, command: Command) -> dict[str, Any]:
     }
 
 
-class EventCommands(PointCommands):
+class EventCommands:
     """Events through the policy engine: purchases, custom events, quotes, refunds."""
+
+    def __init__(self, kernel: Kernel, engine: PolicyEngine) -> None:
+        self.kernel = kernel
+        self.engine = engine
 
     # --- events through the policy engine -------------------------------------------
 
@@ -131,9 +136,9 @@ class EventCommands(PointCommands):
         when = aware("at", at)
         if not isinstance(purchase, Purchase | CustomEvent):
             raise InvalidArgument(f"purchase: {purchase!r} is not a Purchase or a CustomEvent")
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
-            program = self.versions.at(when)
+            program = self.kernel.versions.at(when)
             state = self._customer_state(uow, customer, program, when)
         return self.engine.evaluate(program, state, purchase, when)
 
@@ -192,7 +197,7 @@ class EventCommands(PointCommands):
             share = amount.ratio(total)
         if unearned is not None:
             return self._refund_unearned(work, purchase_key, unearned.document, share)
-        return self._reversal(work, purchase_key, share, self._unspend)
+        return postings.reverse(work, purchase_key, share, self._unspend)
 
     def _refund_unearned(
         self, work: Work, purchase_key: str, purchase: Mapping[str, Any], share: Fraction | None
@@ -209,7 +214,7 @@ class EventCommands(PointCommands):
                 f"{before}, would exceed the whole"
             )
         bought = datetime.fromisoformat(purchase["at"])
-        day = bought.astimezone(self.versions.at(bought).zone).date()
+        day = bought.astimezone(self.kernel.versions.at(bought).zone).date()
         spent = Decimal(str(purchase["purchase_amount"]))
         history = metrics_from_record(uow.state.get(customer_id, METRICS))
         history = history.add("spend", day, -(spent * part.numerator / part.denominator))
@@ -218,7 +223,7 @@ class EventCommands(PointCommands):
             customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
         )
         accounts = uow.ledger.accounts(customer_id)
-        return self._receipt(command.name, command.context(), customer_id, [], accounts)
+        return postings.receipt(command.name, command.context(), customer_id, [], accounts)
 
     def _unspend(
         self,
@@ -233,7 +238,7 @@ class EventCommands(PointCommands):
         uow = work.uow
         give_back(uow, entry)  # a campaign's clawed-back points return to its budget
         # the metrics live on the purchase's day, as the programme then in force dated it
-        program = self.versions.at(entry.occurred_at)
+        program = self.kernel.versions.at(entry.occurred_at)
         metadata = dict(entry.metadata)
         day = entry.occurred_at.astimezone(program.zone).date()
         samples: list[tuple[str, Decimal]] = []
@@ -289,7 +294,9 @@ class EventCommands(PointCommands):
             )
         own = [a for key, a in touched.items() if key[0] == command.customer_id]
         others = [a for key, a in touched.items() if key[0] != command.customer_id]
-        receipt = self._receipt(command.name, context, command.customer_id, written, own + others)
+        receipt = postings.receipt(
+            command.name, context, command.customer_id, written, own + others
+        )
         return attrs.evolve(receipt, explanation=decision.explain())
 
     def _apply(
@@ -314,9 +321,9 @@ class EventCommands(PointCommands):
                 case Earn():
                     earn_context = attrs.evolve(
                         context,
-                        metadata=_with(context.metadata, "rules", ",".join(effect.rules)),
+                        metadata=with_metadata(context.metadata, "rules", ",".join(effect.rules)),
                     )
-                    account = self._settled(
+                    account = postings.settled(
                         uow, effect.customer_id, effect.point_type, earn_context, written
                     )
                     posting = ledger.credit(
@@ -326,7 +333,7 @@ class EventCommands(PointCommands):
                         expires_at=effect.expires_at,
                         available_from=effect.available_from,
                     )
-                    touched[(effect.customer_id, effect.point_type)] = self._save(
+                    touched[(effect.customer_id, effect.point_type)] = postings.save(
                         uow, posting, written
                     )
                 case CounterIncrement():

@@ -28,10 +28,10 @@ from loyaltykit.domain.feedback_records import (
     survey_to_record,
 )
 from loyaltykit.errors import NotFound
+from loyaltykit.service import postings
 from loyaltykit.service.commands import PublishSurvey, SubmitSurveyResponse
 from loyaltykit.service.events import EventCommands
-from loyaltykit.service.kernel import Codec, Work
-from loyaltykit.service.pipeline import _tier_status
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, identifier, points_amount
 
@@ -43,8 +43,12 @@ SURVEYS = "survey:catalog"
 """The partition that owns the published surveys."""
 
 
-class FeedbackCommands(EventCommands):
+class FeedbackCommands:
     """Surveys and their scores (CSAT, NPS, CES)."""
+
+    def __init__(self, kernel: Kernel, events: EventCommands) -> None:
+        self.kernel = kernel
+        self.events = events
 
     def publish_survey(self, survey: Survey, *, at: datetime, idempotency_key: str) -> Survey:
         """Store ``survey`` so that responses can be checked and scored against it.
@@ -63,7 +67,7 @@ class FeedbackCommands(EventCommands):
 
     def survey(self, survey_id: str) -> Survey:
         """A published survey; raises :class:`~loyaltykit.errors.NotFound`."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             stored = uow.records.get(SURVEYS, SURVEY, identifier("survey_id", survey_id))
         if stored is None:
             raise NotFound(f"no survey with id {survey_id!r}")
@@ -107,11 +111,11 @@ class FeedbackCommands(EventCommands):
                 identifier(what, reference)
         if channel:
             identifier("channel", channel)
-        program = self.versions.at(when)
+        program = self.kernel.versions.at(when)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> SurveyResponse:
             customer = customers[customer_id]
-            status = _tier_status(uow, customer_id)
+            status = postings.tier_status(uow, customer_id)
             tier = None
             if program.tiers is not None:
                 status = status or program.tiers.start(customer.enrolled_at)
@@ -145,12 +149,14 @@ class FeedbackCommands(EventCommands):
                 event = CustomEvent(
                     type=survey.event, attributes={"survey": survey.id, "channel": channel}
                 )
-                self.record_event(customer_id, event, at=when, idempotency_key=f"{key}:event")
+                self.events.record_event(
+                    customer_id, event, at=when, idempotency_key=f"{key}:event"
+                )
             return response
 
         if self.kernel.in_batch:
             return submit()
-        with self.batch():  # the answers and the points they earn: both, or neither
+        with self.kernel.batch():  # the answers and the points they earn: both, or neither
             return submit()
 
     def survey_responses(
@@ -169,7 +175,7 @@ class FeedbackCommands(EventCommands):
         found: list[SurveyResponse] = []
         after: tuple[str, str] | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 stored = uow.records.scan(SURVEY_RESPONSE, after=after, limit=page)
             if not stored:
                 return found
@@ -195,7 +201,7 @@ class FeedbackCommands(EventCommands):
         responses = self.survey_responses(survey_id, since=since, until=until)
         if by is None:
             return scores(survey, responses)
-        return breakdown(survey, responses, by=by, zone=self.versions.latest.zone)
+        return breakdown(survey, responses, by=by, zone=self.kernel.versions.latest.zone)
 
 
 def _decoded(

@@ -20,6 +20,8 @@ from loyaltykit.errors import (
     UnknownEntry,
 )
 from loyaltykit.outcomes import Receipt
+from loyaltykit.service import postings
+from loyaltykit.service.codecs import POINTS, receipt_codec
 from loyaltykit.service.commands import (
     AdjustPoints,
     EarnPoints,
@@ -27,16 +29,18 @@ from loyaltykit.service.commands import (
     ReversePoints,
     TransferPoints,
 )
-from loyaltykit.service.kernel import Work
-from loyaltykit.service.pipeline import POINTS, Pipeline, receipt_codec
+from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Points
 
 __all__ = ["PointCommands"]
 
 
-class PointCommands(Pipeline):
+class PointCommands:
     """Ledger commands: earn, redeem, adjust, transfer, reverse."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # --- the ledger -----------------------------------------------------------------
 
@@ -76,11 +80,11 @@ class PointCommands(Pipeline):
     def _earn(self, work: Work) -> Receipt:
         command = work.command
         assert isinstance(command, EarnPoints)
-        kind = self._point_type(work.program, command.point_type)
+        kind = postings.point_type(work.program, command.point_type)
         work.customer(command.customer_id).require("earn", allowed=EARNING_STATUSES)
-        expiry = self._expiry(kind, command.at, command.expires_at)
+        expiry = postings.expiry(kind, command.at, command.expires_at)
         context = command.context()
-        return self._post(
+        return postings.post(
             work.uow,
             command.name,
             context,
@@ -123,13 +127,13 @@ class PointCommands(Pipeline):
     def _redeem_points(self, work: Work) -> Receipt:
         command = work.command
         assert isinstance(command, RedeemPoints)
-        kind = self._point_type(work.program, command.point_type)
+        kind = postings.point_type(work.program, command.point_type)
         if not kind.redeemable:
             raise InvalidArgument(f"point_type: {kind.code!r} points cannot be redeemed")
         work.customer(command.customer_id).require("redeem", allowed=SPENDING_STATUSES)
         lots = work.uow.ledger.spendable_lots  # read after settlement, inside _post
         context = command.context()
-        return self._post(
+        return postings.post(
             work.uow,
             command.name,
             context,
@@ -171,21 +175,21 @@ class PointCommands(Pipeline):
     def _adjust(self, work: Work) -> Receipt:
         command = work.command
         assert isinstance(command, AdjustPoints)
-        kind = self._point_type(work.program, command.point_type)
+        kind = postings.point_type(work.program, command.point_type)
         work.customer(command.customer_id)
         context = command.context()
         points = command.points
 
         def post(account: Account) -> Posting:
             if points > 0:
-                expiry = self._expiry(kind, command.at, command.expires_at)
+                expiry = postings.expiry(kind, command.at, command.expires_at)
                 return ledger.credit(
                     account, points, context, kind=EntryKind.ADJUST, expires_at=expiry
                 )
             lots = work.uow.ledger.spendable_lots(command.customer_id, kind.code, command.at)
             return ledger.debit(account, -points, lots, context, kind=EntryKind.ADJUST)
 
-        return self._post(work.uow, command.name, context, command.customer_id, kind.code, post)
+        return postings.post(work.uow, command.name, context, command.customer_id, kind.code, post)
 
     def transfer(
         self,
@@ -219,7 +223,7 @@ class PointCommands(Pipeline):
     def _transfer(self, work: Work) -> Receipt:
         command = work.command
         assert isinstance(command, TransferPoints)
-        kind = self._point_type(work.program, command.point_type)
+        kind = postings.point_type(work.program, command.point_type)
         if not kind.transferable:
             raise InvalidArgument(f"point_type: {kind.code!r} points cannot be transferred")
         sender_id, receiver_id = command.from_customer, command.to_customer
@@ -228,8 +232,8 @@ class PointCommands(Pipeline):
         uow = work.uow
         written: list[Entry] = []
         context = command.context()
-        sender = self._settled(uow, sender_id, kind.code, context, written)
-        receiver = self._settled(uow, receiver_id, kind.code, context, written)
+        sender = postings.settled(uow, sender_id, kind.code, context, written)
+        receiver = postings.settled(uow, receiver_id, kind.code, context, written)
         out = ledger.debit(
             sender,
             command.points,
@@ -237,13 +241,13 @@ class PointCommands(Pipeline):
             command.context(to=receiver_id),
             kind=EntryKind.TRANSFER_OUT,
         )
-        sender = self._save(uow, out, written)
+        sender = postings.save(uow, out, written)
         parts = _parts_by_expiry(out.entries[-1], out.lots)
         incoming = ledger.credit_lots(
             receiver, parts, command.context(**{"from": sender_id}), kind=EntryKind.TRANSFER_IN
         )
-        receiver = self._save(uow, incoming, written)
-        return self._receipt(command.name, context, sender_id, written, [sender, receiver])
+        receiver = postings.save(uow, incoming, written)
+        return postings.receipt(command.name, context, sender_id, written, [sender, receiver])
 
     def reverse(
         self,
@@ -279,7 +283,7 @@ class PointCommands(Pipeline):
     def _reverse_points(self, work: Work) -> Receipt:
         command = work.command
         assert isinstance(command, ReversePoints)
-        return self._reversal(work, command.original_key, command.portion)
+        return postings.reverse(work, command.original_key, command.portion)
 
     def _reversal(
         self,
@@ -308,7 +312,7 @@ class PointCommands(Pipeline):
         accounts: dict[str, Account] = {}
         for entry, how in plan:
             code = entry.point_type
-            account = self._settled(uow, customer_id, code, context, written)
+            account = postings.settled(uow, customer_id, code, context, written)
             reversals = uow.ledger.reversals_of(customer_id, entry.id)
             before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
             part = 1 - before if share is None else share
@@ -319,11 +323,11 @@ class PointCommands(Pipeline):
                 if how == "credit"
                 else self._restore(uow, account, entry, reversals, context, part, before)
             )
-            self._save(uow, posting, written)
-            accounts[code] = self._settled(uow, customer_id, code, context, written)
+            postings.save(uow, posting, written)
+            accounts[code] = postings.settled(uow, customer_id, code, context, written)
             if undone is not None:
                 undone(work, customer, entry, before, part)
-        return self._receipt(command.name, context, customer_id, written, accounts.values())
+        return postings.receipt(command.name, context, customer_id, written, accounts.values())
 
     def _claw_back(
         self,

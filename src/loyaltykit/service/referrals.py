@@ -16,9 +16,9 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.records import instant_from_text
 from loyaltykit.domain.referrals import LeaderboardLine, referral_refusal
 from loyaltykit.errors import InvalidArgument, ReferralRefused, UnknownCustomer
+from loyaltykit.service.codecs import ACTIVITY, customer_codec, existing
 from loyaltykit.service.commands import LinkReferrer
-from loyaltykit.service.kernel import Work
-from loyaltykit.service.pipeline import ACTIVITY, Pipeline, customer_codec, existing
+from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, identifier, points_amount
 
@@ -46,8 +46,11 @@ def check_referral(uow: UnitOfWork, customer: Customer, referrer_id: CustomerId)
         raise ReferralRefused(customer.id, referrer_id, reason, detail)
 
 
-class ReferralWork(Pipeline):
+class ReferralWork:
     """Referral links made after enrolment, and the leaderboard."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     def link_referrer(
         self, customer_id: CustomerId, referrer: CustomerId, *, at: datetime, idempotency_key: str
@@ -98,7 +101,7 @@ class ReferralWork(Pipeline):
         points_amount("top", top)
         tally: dict[CustomerId, list[int]] = {}
         after: tuple[str, str] | None = None
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             while True:
                 page = uow.records.scan(REFERRAL, after=after, limit=1000)
                 if not page:
@@ -118,7 +121,7 @@ class ReferralWork(Pipeline):
 
     def referrals_of(self, referrer: CustomerId) -> dict[CustomerId, datetime]:
         """The members whose referral by ``referrer`` qualified, and when."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, identifier("referrer", referrer))
             found = uow.records.of_owner(referrer, REFERRAL)
         return {

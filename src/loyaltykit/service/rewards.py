@@ -60,7 +60,9 @@ from loyaltykit.errors import (
 from loyaltykit.policy.eligibility import ineligibility
 from loyaltykit.policy.engine import CustomerState
 from loyaltykit.policy.program import Program
+from loyaltykit.service import postings
 from loyaltykit.service.campaigns import campaign_redemptions
+from loyaltykit.service.codecs import existing
 from loyaltykit.service.commands import (
     CancelRedemption,
     CommandValue,
@@ -71,9 +73,7 @@ from loyaltykit.service.commands import (
     UseVoucher,
 )
 from loyaltykit.service.events import EventCommands
-from loyaltykit.service.kernel import Codec, Work
-from loyaltykit.service.pipeline import existing
-from loyaltykit.service.points import PointCommands
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, Points, aware, identifier, points_amount
 
@@ -87,8 +87,11 @@ _CODE_ATTEMPTS = 8
 KEPT_PERIODS = 16  # per reward and period kind, in a member's counts
 
 
-class RewardCommands(PointCommands):
+class RewardCommands:
     """Redemptions of catalogue rewards, vouchers and cash offsets."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # Where voucher characters come from: the operating system's CSPRNG. Tests replace
     # it on an instance (``loyalty.voucher_source = random.Random(7).choice``).
@@ -304,7 +307,7 @@ class RewardCommands(PointCommands):
                 raise RedemptionClosed(redemption.id, "partly used (a voucher was used)", "cancel")
             restored: tuple[ledger.Entry, ...] = ()
             if redemption.points:
-                receipt = self._reversal(work, redemption.id, None)
+                receipt = postings.reverse(work, redemption.id, None)
                 restored = receipt.entries_of(EntryKind.REVERSE)
             for name, amount in redemption.taken:
                 uow.counters.restore(name, amount)
@@ -361,10 +364,10 @@ class RewardCommands(PointCommands):
         :meth:`cancel_redemption`. A batch job, safe to run as often as you like (each
         cancellation has its own idempotency key); returns how many it cancelled."""
         when = aware("at", at)
-        self._outside_batch("release_unclaimed")
+        self.kernel.outside_batch("release_unclaimed")
         cancelled = 0
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 due = uow.records.due(REDEMPTION, when, limit=batch_size)
             progress = 0
             for record in due:
@@ -390,18 +393,18 @@ class RewardCommands(PointCommands):
         not yet valid, expired, used, not yours, cancelled. Changes nothing."""
         when = aware("at", at)
         code = _code(code)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             return _check_voucher(uow, code, customer_id, when)
 
     def redemption(self, customer_id: CustomerId, redemption_id: str) -> Redemption:
         """One redemption of the customer; raises :class:`~loyaltykit.errors.UnknownRedemption`."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             return _stored_redemption(uow, customer_id, redemption_id)
 
     def redemptions(self, customer_id: CustomerId) -> tuple[Redemption, ...]:
         """Every redemption of the customer, oldest first."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, REDEMPTION)
         found = [redemption_from_record(record.document) for record in stored]
@@ -409,7 +412,7 @@ class RewardCommands(PointCommands):
 
     def vouchers(self, customer_id: CustomerId) -> tuple[Voucher, ...]:
         """Every voucher issued to the customer, by issue time."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, VOUCHER)
         found = [voucher_from_record(record.document) for record in stored]
@@ -417,10 +420,10 @@ class RewardCommands(PointCommands):
 
     def stock_left(self, reward_id: str, at: datetime) -> int | None:
         """Units of ``reward_id`` left at ``at`` (``None``: unlimited stock)."""
-        reward = self.versions.at(aware("at", at)).catalog.get(reward_id, at)
+        reward = self.kernel.versions.at(aware("at", at)).catalog.get(reward_id, at)
         if reward.stock is None:
             return None
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             return max(0, reward.stock - uow.counters.value(_stock(reward.id)))
 
     def offers(self, customer_id: CustomerId, *, at: datetime) -> tuple[Offer, ...]:
@@ -429,8 +432,8 @@ class RewardCommands(PointCommands):
         fail now (availability, status, eligibility, limits, stock, balance), in the
         order :meth:`redeem` checks them. Changes nothing."""
         when = aware("at", at)
-        program = self.versions.at(when)
-        with self._unit() as uow:
+        program = self.kernel.versions.at(when)
+        with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
             state = EventCommands._customer_state(uow, customer, program, when)
             return tuple(
@@ -449,7 +452,7 @@ class RewardCommands(PointCommands):
         totals: dict[str, RedemptionSummary] = {}
         after: tuple[str, str] | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 stored = uow.records.scan(REDEMPTION, after=after, limit=page)
             for record in stored:
                 redemption = redemption_from_record(record.document)
@@ -471,7 +474,9 @@ class RewardCommands(PointCommands):
         """``campaign`` if some program version declares it; ``UnknownCampaign`` if not."""
         if campaign is None:
             return None
-        known = {c.id for version in self.versions.versions for c in version.program.campaigns}
+        known = {
+            c.id for version in self.kernel.versions.versions for c in version.program.campaigns
+        }
         if campaign not in known:
             raise UnknownCampaign(str(campaign), tuple(sorted(known)))
         return campaign
@@ -498,7 +503,7 @@ class RewardCommands(PointCommands):
         campaign: str | None = None,
     ) -> Redemption:
         at = command.at
-        program = self.versions.at(at)
+        program = self.kernel.versions.at(at)
         reward = program.catalog.get(reward_id, at)
         closed = reward.unavailable(at)
         if closed is not None:
@@ -531,7 +536,7 @@ class RewardCommands(PointCommands):
         entries: tuple[ledger.Entry, ...] = ()
         if points:
             lots = uow.ledger.spendable_lots  # read after settlement, inside _post
-            receipt = self._post(
+            receipt = postings.post(
                 uow,
                 "redeem",
                 command,
