@@ -52,7 +52,7 @@ class BatchWork:
 
     # --- batch work -----------------------------------------------------------------
 
-    def run_due(self, at: datetime, *, batch_size: int = 500) -> DueReport:
+    def run_due(self, *, at: datetime, batch_size: int = 500) -> DueReport:
         """The periodic work, in order: release pending points, expire due lots,
         re-qualify tiers, record the care actions that fell due (``report.care``), check
         complaint SLA clocks (``report.complaints``), then cancel the redemptions not
@@ -62,12 +62,12 @@ class BatchWork:
         what is still due at ``at``.
         """
         when = aware("at", at)
-        released = self.release_pending(when, batch_size=batch_size)
-        expired = self.expire_due(when, batch_size=batch_size)
-        changes = self.tiers.requalify_tiers(when, batch_size=batch_size)
-        care = self.care.run_care(when, batch_size=batch_size)
-        complaints = self.complaints.complaints_due(when, batch_size=batch_size)
-        unclaimed = self.rewards.release_unclaimed(when, batch_size=batch_size)
+        released = self.release_pending(at=when, batch_size=batch_size)
+        expired = self.expire_due(at=when, batch_size=batch_size)
+        changes = self.tiers.requalify_tiers(at=when, batch_size=batch_size)
+        care = self.care.run_care(at=when, batch_size=batch_size)
+        complaints = self.complaints.complaints_due(at=when, batch_size=batch_size)
+        unclaimed = self.rewards.release_unclaimed(at=when, batch_size=batch_size)
         return DueReport(
             at=when,
             released=released,
@@ -78,7 +78,7 @@ class BatchWork:
             unclaimed=unclaimed,
         )
 
-    def expire_due(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
+    def expire_due(self, *, at: datetime, batch_size: int = 500) -> SettlementReport:
         """Expire what is left of every lot whose expiry is at or before ``at``.
 
         Runs one short transaction per account, so it can be interrupted and run again:
@@ -102,7 +102,7 @@ class BatchWork:
             expired=rest.expired + done[2],
         )
 
-    def release_pending(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
+    def release_pending(self, *, at: datetime, batch_size: int = 500) -> SettlementReport:
         """Make available every pending lot whose ``available_from`` is at or before ``at``
         (settling the account whole, like :meth:`expire_due`)."""
         self.kernel.outside_batch("release_pending")

@@ -43,7 +43,7 @@ class CareWork:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
 
-    def run_care(self, at: datetime, *, batch_size: int = 500) -> tuple[CareAction, ...]:
+    def run_care(self, *, at: datetime, batch_size: int = 500) -> tuple[CareAction, ...]:
         """Record the care actions due at ``at`` that were not recorded before, credit
         their points, and return them in care order (birthdays, churn warnings, routine
         follow-ups). Idempotent: a second run returns only what is new."""
@@ -130,7 +130,7 @@ class CareWork:
         )
         postings.save(uow, posting, written)
 
-    def care_actions(self, at: datetime, *, limit: int = 1000) -> tuple[CareAction, ...]:
+    def care_actions(self, *, at: datetime, limit: int = 1000) -> tuple[CareAction, ...]:
         """The open care actions due by ``at`` (not completed yet), in care order:
         birthdays first, then churn warnings, then routine follow-ups."""
         when = aware("at", at)

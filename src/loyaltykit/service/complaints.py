@@ -64,7 +64,7 @@ class ComplaintCommands:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
 
-    def complaint_policy(self, at: datetime) -> ComplaintPolicy:
+    def complaint_policy(self, *, at: datetime) -> ComplaintPolicy:
         """The complaint policy of the program in force at ``at``."""
         return self.kernel.versions.at(aware("at", at)).complaints
 
@@ -106,7 +106,7 @@ class ComplaintCommands:
             priority=priority,
         )
         when = value.at
-        policy = self.complaint_policy(when)
+        policy = self.complaint_policy(at=when)
         complaint = Complaint.file(
             complaint_id,
             policy=policy,
@@ -477,13 +477,13 @@ class ComplaintCommands:
             raise UnknownComplaint(complaint_id)
         return complaint_from_record(found.document)
 
-    def complaints_of(self, customer_id: CustomerId) -> list[Complaint]:
+    def complaints_of(self, customer_id: CustomerId) -> tuple[Complaint, ...]:
         """A customer's complaints, by id."""
         with self.kernel.unit() as uow:
             stored = uow.records.of_owner(identifier("customer_id", customer_id), COMPLAINT)
-        return [complaint_from_record(record.document) for record in stored]
+        return tuple(complaint_from_record(record.document) for record in stored)
 
-    def all_complaints(self, *, page: int = 500) -> list[Complaint]:
+    def all_complaints(self, *, page: int = 500) -> tuple[Complaint, ...]:
         """Every complaint, read page by page (for reports)."""
         points_amount("page", page)
         found: list[Complaint] = []
@@ -492,14 +492,14 @@ class ComplaintCommands:
             with self.kernel.unit() as uow:
                 stored = uow.records.scan(COMPLAINT, after=after, limit=page)
             if not stored:
-                return found
+                return tuple(found)
             found.extend(complaint_from_record(record.document) for record in stored)
             after = (stored[-1].owner, stored[-1].id)
 
     def complaint_report(
         self,
-        at: datetime,
         *,
+        at: datetime,
         since: datetime | None = None,
         until: datetime | None = None,
         top: int = 3,
@@ -511,18 +511,18 @@ class ComplaintCommands:
         return complaint_report(
             self.all_complaints(),
             when,
-            policy=self.complaint_policy(when),
+            policy=self.complaint_policy(at=when),
             zone=self.kernel.versions.at(when).zone,
             since=since,
             until=until,
             top=top,
         )
 
-    def complaints_at_risk(self, at: datetime) -> list[ClockStatus]:
+    def complaints_at_risk(self, *, at: datetime) -> tuple[ClockStatus, ...]:
         """Every running clock of an open complaint that is about to breach or has
         breached at ``at``, least time left first (a dashboard; nothing is changed)."""
         when = aware("at", at)
-        policy = self.complaint_policy(when)
+        policy = self.complaint_policy(at=when)
         found = [
             status
             for complaint in self.all_complaints()
@@ -532,11 +532,11 @@ class ComplaintCommands:
             and complaint.clock(status.clock).paused_since is None
             and (status.breached or status.about_to_breach)
         ]
-        return sorted(found, key=lambda s: (s.remaining, s.complaint_id, s.clock))
+        return tuple(sorted(found, key=lambda s: (s.remaining, s.complaint_id, s.clock)))
 
     # --- the SLA batch ----------------------------------------------------------------
 
-    def complaints_due(self, at: datetime, *, batch_size: int = 100) -> SlaAlerts:
+    def complaints_due(self, *, at: datetime, batch_size: int = 100) -> SlaAlerts:
         """Report the clocks about to breach and those that breached by ``at``, and
         escalate each breach to a supervisor (raising the priority), once.
 
@@ -578,7 +578,7 @@ class ComplaintCommands:
                     if stored is None:  # pragma: no cover - records are never deleted
                         return SlaAlerts(at=at)
                     complaint = complaint_from_record(stored.document)
-                    policy = self.complaint_policy(at)
+                    policy = self.complaint_policy(at=at)
                     checked, alerts = complaint.check_sla(at, policy, actor=SLA_ACTOR)
                     if checked != complaint:
                         self._save_complaint(uow, checked, policy)
@@ -637,7 +637,7 @@ class ComplaintCommands:
             **arguments,
         )
         when, complaint_id = value.at, value.complaint_id
-        policy = self.complaint_policy(when)
+        policy = self.complaint_policy(at=when)
         case: dict[str, str] = {}
 
         def locate(uow: UnitOfWork) -> tuple[str, tuple[CustomerId, ...]]:

@@ -166,7 +166,7 @@ class FeedbackCommands:
         since: datetime | None = None,
         until: datetime | None = None,
         page: int = 500,
-    ) -> list[SurveyResponse]:
+    ) -> tuple[SurveyResponse, ...]:
         """The responses to a survey received in ``[since, until)``, by customer."""
         identifier("survey_id", survey_id)
         start = None if since is None else aware("since", since)
@@ -178,7 +178,7 @@ class FeedbackCommands:
             with self.kernel.unit() as uow:
                 stored = uow.records.scan(SURVEY_RESPONSE, after=after, limit=page)
             if not stored:
-                return found
+                return tuple(found)
             for record in stored:
                 response = response_from_record(record.document)
                 if response.survey_id != survey_id:

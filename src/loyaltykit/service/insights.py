@@ -36,7 +36,7 @@ class Insights:
         self.kernel = kernel
 
     def segments(
-        self, at: datetime, *, policy: SegmentPolicy | None = None, page: int = 500
+        self, *, at: datetime, policy: SegmentPolicy | None = None, page: int = 500
     ) -> Segmentation:
         """Every member's value class (potential, churned, high-value, at risk, regular)
         and RFM score at ``at``; see :mod:`loyaltykit.analytics.segments`."""
@@ -50,8 +50,8 @@ class Insights:
         return segment(activities, when, policy=chosen)
 
     def churn_warnings(
-        self, at: datetime, *, policy: ChurnPolicy | None = None, page: int = 500
-    ) -> list[ChurnWarning]:
+        self, *, at: datetime, policy: ChurnPolicy | None = None, page: int = 500
+    ) -> tuple[ChurnWarning, ...]:
         """Members whose spending dropped (消费异动), biggest drop first."""
         when = aware("at", at)
         chosen = policy or ChurnPolicy()
@@ -62,12 +62,12 @@ class Insights:
             if (warning := spending_drop(customer_id, history, when, zone=zone, policy=chosen))
             is not None
         ]
-        return sorted(found, key=lambda w: (-w.drop, w.customer_id))
+        return tuple(sorted(found, key=lambda w: (-w.drop, w.customer_id)))
 
     def points_liability(
         self,
-        at: datetime,
         *,
+        at: datetime,
         point_type: str = POINTS,
         value_per_point: Money | None = None,
         page: int = 500,

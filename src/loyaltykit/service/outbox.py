@@ -31,14 +31,14 @@ class Outbox:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
 
-    def pending_events(self, *, limit: int = 100) -> list[DomainEvent]:
+    def pending_events(self, *, limit: int = 100) -> tuple[DomainEvent, ...]:
         """Up to ``limit`` events not yet marked published, oldest first (each customer's
         in sequence order)."""
         self._outbox_on()
         points_amount("limit", limit)
         with self.kernel.unit() as uow:
             stored = uow.records.due(OUTBOX, _END_OF_TIME, limit=limit)
-        return [event_from_record(record.document) for record in stored]
+        return tuple(event_from_record(record.document) for record in stored)
 
     def mark_published(self, events: Iterable[DomainEvent]) -> int:
         """Take these events out of the pending ones; returns how many were still

@@ -322,8 +322,8 @@ class RewardCommands:
 
     def use_voucher(
         self,
-        code: str,
         customer_id: CustomerId,
+        code: str,
         *,
         at: datetime,
         idempotency_key: str,
@@ -358,7 +358,7 @@ class RewardCommands:
             Codec(voucher_to_record, lambda _uow, record: voucher_from_record(record)),
         )
 
-    def release_unclaimed(self, at: datetime, *, batch_size: int = 100) -> int:
+    def release_unclaimed(self, *, at: datetime, batch_size: int = 100) -> int:
         """Cancel every reserved redemption whose ``claim_by`` has passed by ``at`` (a
         gift never picked up): points, stock and limits go back as with
         :meth:`cancel_redemption`. A batch job, safe to run as often as you like (each
@@ -388,7 +388,7 @@ class RewardCommands:
 
     # --- queries --------------------------------------------------------------------
 
-    def validate_voucher(self, code: str, customer_id: CustomerId, at: datetime) -> VoucherCheck:
+    def validate_voucher(self, customer_id: CustomerId, code: str, *, at: datetime) -> VoucherCheck:
         """Whether ``customer_id`` may use ``code`` at ``at``, and if not why: unknown,
         not yet valid, expired, used, not yours, cancelled. Changes nothing."""
         when = aware("at", at)
@@ -418,7 +418,7 @@ class RewardCommands:
         found = [voucher_from_record(record.document) for record in stored]
         return tuple(sorted(found, key=lambda v: (v.issued_at, v.code)))
 
-    def stock_left(self, reward_id: str, at: datetime) -> int | None:
+    def stock_left(self, reward_id: str, *, at: datetime) -> int | None:
         """Units of ``reward_id`` left at ``at`` (``None``: unlimited stock)."""
         reward = self.kernel.versions.at(aware("at", at)).catalog.get(reward_id, at)
         if reward.stock is None:

@@ -59,7 +59,7 @@ class TierCommands:
             raise InvalidArgument(f"program {program.name!r} has no tiers")
         return program, program.tiers
 
-    def requalify_tiers(self, at: datetime, *, batch_size: int = 500) -> int:
+    def requalify_tiers(self, *, at: datetime, batch_size: int = 500) -> int:
         """Re-qualify every status that ends (or whose grace or override ends) by ``at``:
         renew, start grace, downgrade, end overrides. Returns the number of changes."""
         self.kernel.outside_batch("requalify_tiers")
@@ -234,7 +234,7 @@ class TierCommands:
             postings.save_tier(uow, customer.id, raised, (change,))
         return raised
 
-    def rank_relative_tiers(self, at: datetime, *, batch_size: int = 1000) -> int:
+    def rank_relative_tiers(self, *, at: datetime, batch_size: int = 1000) -> int:
         """Place the top N percent of members into relative tiers (the batch ranking).
 
         Members ranked into a relative tier are upgraded at once; members who fall out
