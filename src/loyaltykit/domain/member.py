@@ -78,6 +78,10 @@ class MemberState:
             history = history.add(metric, day, value)
         return attrs.evolve(self, metrics=history)
 
+    def gauged(self, metric: str, value: Decimal) -> MemberState:
+        """The state with a gauge metric (an asset balance, ARPU) set to ``value``."""
+        return attrs.evolve(self, metrics=self.metrics.set_gauge(metric, value))
+
     def rated(self, status: TierStatus, changes: Iterable[TierChange]) -> MemberState:
         """The state with a new tier status and the history lines that explain it."""
         return attrs.evolve(self, tier=status, tier_changes=(*self.tier_changes, *changes))

@@ -35,7 +35,6 @@ from loyaltykit.domain.draws import (
     entries_digest,
 )
 from loyaltykit.domain.ledger import Entry
-from loyaltykit.domain.records import metrics_from_record
 from loyaltykit.errors import InvalidArgument, UnknownCampaign
 from loyaltykit.policy.campaigns import Campaign
 from loyaltykit.policy.engine import (
@@ -51,9 +50,9 @@ from loyaltykit.policy.engine import (
     traced_upgrade,
 )
 from loyaltykit.policy.program import Program
-from loyaltykit.service.codecs import METRICS
 from loyaltykit.service.commands import Draw
 from loyaltykit.service.kernel import Codec, Kernel, Work
+from loyaltykit.service.members import member_metrics
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, aware, points_amount
 
@@ -407,7 +406,7 @@ class CampaignWork:
                 after = ids[-1]
                 for customer_id in ids:
                     group = "p" if customer_id in people else "o"
-                    history = metrics_from_record(uow.state.get(customer_id, METRICS))
+                    history = member_metrics(uow, customer_id)
                     for label, (first, last) in (("before", before_days), ("during", during_days)):
                         bought = history.total("purchases", first, last)
                         tally = counts[f"{group}-{label}"]

@@ -22,13 +22,13 @@ from loyaltykit.domain.care import (
     due_care,
 )
 from loyaltykit.domain.ledger import Command, Entry
-from loyaltykit.domain.records import instant_from_text, tier_change_from_record
 from loyaltykit.errors import ConcurrencyConflict, NotFound
 from loyaltykit.policy.program import Program
 from loyaltykit.service import postings
-from loyaltykit.service.codecs import ACTIVITY, POINTS, TIER
+from loyaltykit.service.codecs import POINTS
 from loyaltykit.service.commands import CompleteCare
 from loyaltykit.service.kernel import Codec, Kernel
+from loyaltykit.service.members import load_member, tier_history
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, points_amount
 
@@ -78,15 +78,13 @@ class CareWork:
         customer = uow.customers.get(customer_id)
         if customer is None:  # pragma: no cover - ids come from the same store
             return []
-        activity = uow.state.get(customer_id, ACTIVITY) or {}
-        history = (uow.state.get(customer_id, TIER) or {}).get("history", [])
         due = due_care(
             config,
             customer,
             at=at,
             zone=program.zone,
-            last_purchase=instant_from_text(activity.get("last_purchase_at")),
-            tier_history=[tier_change_from_record(change) for change in history],
+            last_purchase=load_member(uow, customer).last_purchase_at,
+            tier_history=list(tier_history(uow, customer_id)),
         )
         return [a for a in due if uow.records.get(customer_id, CARE, a.id) is None]
 

@@ -18,10 +18,6 @@ from loyaltykit.domain.customer import (
 )
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind
 from loyaltykit.domain.member import MemberState
-from loyaltykit.domain.records import (
-    metrics_from_record,
-    metrics_to_record,
-)
 from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
@@ -46,7 +42,6 @@ from loyaltykit.policy.rules import Referral
 from loyaltykit.service import postings
 from loyaltykit.service.campaigns import fund_awards, give_back
 from loyaltykit.service.codecs import (
-    METRICS,
     existing,
     receipt_codec,
 )
@@ -216,9 +211,9 @@ class EventCommands:
         bought = datetime.fromisoformat(purchase["at"])
         day = bought.astimezone(self.kernel.versions.at(bought).zone).date()
         spent = Decimal(str(purchase["purchase_amount"]))
-        history = metrics_from_record(uow.state.get(customer_id, METRICS))
-        history = history.add("spend", day, -(spent * part.numerator / part.denominator))
-        uow.state.put(customer_id, METRICS, metrics_to_record(history))
+        member = load_member(uow, work.customer(customer_id))
+        refunded = -(spent * part.numerator / part.denominator)
+        save_member(uow, member, member.measured([("spend", refunded)], day))
         uow.records.put(
             customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
         )
@@ -249,12 +244,9 @@ class EventCommands:
         if metadata.get("event") == "purchase" and primary and primary[0].id == entry.id:
             spent = Decimal(str(metadata["purchase_amount"]))
             samples.append(("spend", -(spent * part.numerator / part.denominator)))
-        if not samples:
-            return
-        history = metrics_from_record(uow.state.get(customer.id, METRICS))
-        for metric, value in samples:
-            history = history.add(metric, day, value)
-        uow.state.put(customer.id, METRICS, metrics_to_record(history))
+        if samples:
+            member = load_member(uow, customer)
+            save_member(uow, member, member.measured(samples, day))
 
     def _record(self, work: Work) -> Receipt:
         """A purchase or a custom event through the engine: load the member, evaluate,

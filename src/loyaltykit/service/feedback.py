@@ -28,10 +28,10 @@ from loyaltykit.domain.feedback_records import (
     survey_to_record,
 )
 from loyaltykit.errors import NotFound
-from loyaltykit.service import postings
 from loyaltykit.service.commands import PublishSurvey, SubmitSurveyResponse
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.kernel import Codec, Kernel, Work
+from loyaltykit.service.members import member_tier
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, identifier, points_amount
 
@@ -115,7 +115,7 @@ class FeedbackCommands:
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> SurveyResponse:
             customer = customers[customer_id]
-            status = postings.tier_status(uow, customer_id)
+            status = member_tier(uow, customer_id)
             tier = None
             if program.tiers is not None:
                 status = status or program.tiers.start(customer.enrolled_at)

@@ -20,10 +20,10 @@ from loyaltykit.analytics.segments import (
 )
 from loyaltykit.domain.ledger import Account, Lot
 from loyaltykit.domain.metrics import MetricHistory
-from loyaltykit.domain.records import metrics_from_record
 from loyaltykit.service import postings
-from loyaltykit.service.codecs import METRICS, POINTS
+from loyaltykit.service.codecs import POINTS
 from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.members import member_metrics
 from loyaltykit.values import CustomerId, Money, aware, points_amount
 
 __all__ = ["Insights"]
@@ -106,7 +106,5 @@ class Insights:
     def _histories(self, page: int) -> Iterator[tuple[CustomerId, MetricHistory]]:
         for customer_ids in self._pages(page):
             with self.kernel.unit() as uow:
-                histories = [
-                    (c, metrics_from_record(uow.state.get(c, METRICS))) for c in customer_ids
-                ]
+                histories = [(c, member_metrics(uow, c)) for c in customer_ids]
             yield from histories

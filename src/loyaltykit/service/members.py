@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.member import MemberState
+from loyaltykit.domain.metrics import MetricHistory
+from loyaltykit.domain.records import (
+    metrics_from_record,
+    tier_change_from_record,
+    tier_status_from_record,
+)
+from loyaltykit.domain.tiers import TierChange, TierStatus
 from loyaltykit.formats.member import (
     ACTIVITY,
     METRICS,
@@ -16,7 +23,7 @@ from loyaltykit.formats.member import (
 )
 from loyaltykit.storage.base import UnitOfWork
 
-__all__ = ["load_member", "save_member"]
+__all__ = ["load_member", "member_metrics", "member_tier", "save_member", "tier_history"]
 
 
 def load_member(uow: UnitOfWork, customer: Customer) -> MemberState:
@@ -44,3 +51,20 @@ def save_member(uow: UnitOfWork, before: MemberState, after: MemberState) -> Non
         assert after.tier is not None
         stored = uow.state.get(member_id, TIER)
         uow.state.put(member_id, TIER, tier_document(after, stored), due_at=after.tier.due())
+
+
+def member_metrics(uow: UnitOfWork, customer_id: str) -> MetricHistory:
+    """Only the member's metric history (for reports that read many members)."""
+    return metrics_from_record(uow.state.get(customer_id, METRICS))
+
+
+def member_tier(uow: UnitOfWork, customer_id: str) -> TierStatus | None:
+    """Only the member's stored tier status, if any."""
+    document = uow.state.get(customer_id, TIER)
+    return None if document is None else tier_status_from_record(document["status"])
+
+
+def tier_history(uow: UnitOfWork, customer_id: str) -> tuple[TierChange, ...]:
+    """Every tier change the member had, oldest first."""
+    document = uow.state.get(customer_id, TIER) or {}
+    return tuple(tier_change_from_record(r) for r in document.get("history", ()))

@@ -10,14 +10,7 @@ from fractions import Fraction
 from loyaltykit.domain import ledger
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind, Posting
-from loyaltykit.domain.records import (
-    tier_change_to_record,
-    tier_status_from_record,
-    tier_status_to_record,
-)
-from loyaltykit.domain.tiers import TierChange, TierStatus
 from loyaltykit.errors import InvalidArgument, OverReversal, UnknownEntry
-from loyaltykit.formats.member import TIER
 from loyaltykit.outcomes import Balance, Receipt
 from loyaltykit.policy.program import PointType, Program
 from loyaltykit.service.kernel import Work
@@ -25,16 +18,13 @@ from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Metadata, Points, frozen_metadata
 
 __all__ = [
-    "TIER",
     "expiry",
     "point_type",
     "post",
     "receipt",
     "reverse",
     "save",
-    "save_tier",
     "settled",
-    "tier_status",
     "with_metadata",
 ]
 
@@ -121,19 +111,6 @@ def expiry(point_type: PointType, at: datetime, expires_at: datetime | None) -> 
     return at + point_type.expire_after
 
 
-def save_tier(
-    uow: UnitOfWork, customer_id: CustomerId, status: TierStatus, changes: Iterable[TierChange]
-) -> None:
-    document = uow.state.get(customer_id, TIER) or {"history": []}
-    history = list(document.get("history", [])) + [tier_change_to_record(c) for c in changes]
-    uow.state.put(
-        customer_id,
-        TIER,
-        {"status": tier_status_to_record(status), "history": history},
-        due_at=status.due(),
-    )
-
-
 def reverse(
     work: Work,
     original_key: str,
@@ -210,12 +187,6 @@ def _restore(
             if change.delta > 0:
                 restored[change.lot_id] = restored.get(change.lot_id, 0) + change.delta
     return ledger.restore(account, entry, lots, restored, command, portion=share, before=before)
-
-
-def tier_status(uow: UnitOfWork, customer_id: CustomerId) -> TierStatus | None:
-    """The member's stored tier status, if any."""
-    document = uow.state.get(customer_id, TIER)
-    return None if document is None else tier_status_from_record(document["status"])
 
 
 def with_metadata(metadata: Metadata, key: str, value: str) -> Metadata:

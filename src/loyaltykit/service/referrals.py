@@ -16,9 +16,10 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.records import instant_from_text
 from loyaltykit.domain.referrals import LeaderboardLine, referral_refusal
 from loyaltykit.errors import InvalidArgument, ReferralRefused, UnknownCustomer
-from loyaltykit.service.codecs import ACTIVITY, customer_codec, existing
+from loyaltykit.service.codecs import customer_codec, existing
 from loyaltykit.service.commands import LinkReferrer
 from loyaltykit.service.kernel import Kernel, Work
+from loyaltykit.service.members import load_member
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, identifier, points_amount
 
@@ -77,7 +78,7 @@ class ReferralWork:
                 "already_referred",
                 f"they were already referred by {customer.referred_by!r}",
             )
-        if (work.uow.state.get(customer_id, ACTIVITY) or {}).get("purchases", 0):
+        if load_member(work.uow, customer).purchases:
             raise ReferralRefused(
                 customer_id, referrer, "too_late", "they have already made a purchase"
             )

@@ -10,9 +10,6 @@ from loyaltykit.domain.customer import (
     CustomerStatus,
 )
 from loyaltykit.domain.records import (
-    metrics_from_record,
-    metrics_to_record,
-    tier_change_from_record,
     tier_change_to_record,
     tier_status_from_record,
     tier_status_to_record,
@@ -26,14 +23,19 @@ from loyaltykit.errors import (
 from loyaltykit.outcomes import TierView
 from loyaltykit.policy.engine import measure_with
 from loyaltykit.policy.program import Program
-from loyaltykit.service import postings
 from loyaltykit.service.codecs import (
-    METRICS,
     TIER,
     existing,
 )
 from loyaltykit.service.commands import GrantTier, SetMetric
 from loyaltykit.service.kernel import Codec, Kernel, Work
+from loyaltykit.service.members import (
+    load_member,
+    member_metrics,
+    member_tier,
+    save_member,
+    tier_history,
+)
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -80,13 +82,14 @@ class TierCommands:
         program, ladder = self._ladder(at)
         with self.kernel.unit() as uow:
             customer = uow.customers.get(customer_id, for_update=True)
-            status = postings.tier_status(uow, customer_id)
-            if customer is None or status is None:
+            if customer is None:
                 return 0
-            history = metrics_from_record(uow.state.get(customer_id, METRICS))
-            measure = measure_with(history, customer, at, program.zone)
-            status, changes = tiers.requalify(ladder, status, measure, at)
-            postings.save_tier(uow, customer_id, status, changes)
+            member = load_member(uow, customer)
+            if member.tier is None:
+                return 0
+            measure = measure_with(member.metrics, customer, at, program.zone)
+            status, changes = tiers.requalify(ladder, member.tier, measure, at)
+            save_member(uow, member, member.rated(status, changes))
             if changes:
                 payload = {"changes": [tier_change_to_record(c) for c in changes]}
                 self.kernel.emit(uow, customer_id, "requalify", at, None, payload)
@@ -99,17 +102,13 @@ class TierCommands:
         _, ladder = self._ladder(when)
         with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
-            document = uow.state.get(customer_id, TIER) or {}
-        status = (
-            tier_status_from_record(document["status"])
-            if "status" in document
-            else ladder.start(customer.enrolled_at)
-        )
+            status = member_tier(uow, customer_id) or ladder.start(customer.enrolled_at)
+            history = tier_history(uow, customer_id)
         return TierView(
             customer_id=customer_id,
             effective=status.effective(when, ladder),
             status=status,
-            history=tuple(tier_change_from_record(r) for r in document.get("history", ())),
+            history=history,
         )
 
     def forecast(self, customer_id: CustomerId, *, at: datetime) -> tiers.Forecast:
@@ -117,10 +116,9 @@ class TierCommands:
         when = aware("at", at)
         program, ladder = self._ladder(when)
         with self.kernel.unit() as uow:
-            customer = existing(uow, customer_id)
-            status = postings.tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
-            history = metrics_from_record(uow.state.get(customer_id, METRICS))
-        measure = measure_with(history, customer, when, program.zone)
+            member = load_member(uow, existing(uow, customer_id))
+        status = member.tier or ladder.start(member.customer.enrolled_at)
+        measure = measure_with(member.metrics, member.customer, when, program.zone)
         return tiers.forecast(ladder, status, measure)
 
     def grant_tier(
@@ -171,10 +169,10 @@ class TierCommands:
         override = tiers.Override(
             tier=command.tier, until=end, reason=command.reason, actor=command.actor
         )
-        customer = work.customer(command.customer_id)
-        status = postings.tier_status(work.uow, customer.id) or ladder.start(customer.enrolled_at)
+        member = load_member(work.uow, work.customer(command.customer_id))
+        status = member.tier or ladder.start(member.customer.enrolled_at)
         status, change = tiers.grant_override(status, override, command.at)
-        postings.save_tier(work.uow, customer.id, status, (change,))
+        save_member(work.uow, member, member.rated(status, (change,)))
         return status
 
     def set_metric(
@@ -221,17 +219,18 @@ class TierCommands:
             raise InvalidAmount("metric value", value, "a Decimal, int or numeric string")
         uow, program = work.uow, work.program
         customer = work.customer(command.customer_id)
-        history = metrics_from_record(uow.state.get(customer.id, METRICS))
-        history = history.set_gauge(name, amount)
-        uow.state.put(customer.id, METRICS, metrics_to_record(history))
+        member = load_member(uow, customer)
+        after = member.gauged(name, amount)
         ladder = program.tiers
         if ladder is None:
+            save_member(uow, member, after)
             return None
-        status = postings.tier_status(uow, customer.id) or ladder.start(customer.enrolled_at)
-        measure = measure_with(history, customer, command.at, program.zone)
+        status = member.tier or ladder.start(customer.enrolled_at)
+        measure = measure_with(after.metrics, customer, command.at, program.zone)
         raised, change = tiers.upgrade(ladder, status, measure, command.at)
         if change is not None:
-            postings.save_tier(uow, customer.id, raised, (change,))
+            after = after.rated(raised, (change,))
+        save_member(uow, member, after)
         return raised
 
     def rank_relative_tiers(self, *, at: datetime, batch_size: int = 1000) -> int:
@@ -256,7 +255,7 @@ class TierCommands:
                     customer = uow.customers.get(customer_id)
                     if customer is None or customer.status is not CustomerStatus.ACTIVE:
                         continue
-                    history = metrics_from_record(uow.state.get(customer_id, METRICS))
+                    history = member_metrics(uow, customer_id)
                     metric = relative[0].rank_by or ""
                     values[customer_id] = history.measure(
                         metric, window, when, enrolled_at=customer.enrolled_at, zone=program.zone
@@ -270,14 +269,12 @@ class TierCommands:
             with self.kernel.unit() as uow:
                 customer = uow.customers.get(customer_id, for_update=True)
                 assert customer is not None
-                status = postings.tier_status(uow, customer_id) or ladder.start(
-                    customer.enrolled_at
-                )
-                history = metrics_from_record(uow.state.get(customer_id, METRICS))
-                measure = measure_with(history, customer, when, program.zone)
+                member = load_member(uow, customer)
+                status = member.tier or ladder.start(customer.enrolled_at)
+                measure = measure_with(member.metrics, customer, when, program.zone)
                 raised, change = tiers.upgrade(ladder, status, measure, when, relative=code)
                 if change is not None:
-                    postings.save_tier(uow, customer_id, raised, (change,))
+                    save_member(uow, member, member.rated(raised, (change,)))
                     changes += 1
                 uow.commit()
         return changes
