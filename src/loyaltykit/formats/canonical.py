@@ -1,16 +1,18 @@
-"""The canonical form of a value: one JSON text for everything equal.
+"""The canonical form of a value: one text for everything equal.
 
 Idempotency fingerprints hash it, so two calls that sent the same arguments, spelled
 differently (``Decimal("1.50")`` and ``Decimal("1.5")``, an instant at ``+08:00`` and
 the same instant in UTC, a dict in another key order), fingerprint the same, and any
 difference in any field fingerprints differently.
+
+The form is nested tuples of ``str``, ``int``, ``bool`` and ``None`` (ordered and
+hashable), written out with ``repr``: exact, and fast enough to run on every command.
 """
 
 from __future__ import annotations
 
 import enum
-import json
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -21,49 +23,27 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit.values import Money
 
-__all__ = ["canonical", "canonical_json"]
+__all__ = ["canonical", "canonical_text"]
+
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def canonical(value: Any) -> Any:
-    """``value`` as plain JSON data, equal for equal values."""
-    if value is None or isinstance(value, bool | int | str):
+    """``value`` as nested tuples of plain scalars, equal for equal values."""
+    kind = type(value)
+    if kind in _PLAIN:
         return value
-    if isinstance(value, float):
-        return repr(value)  # exact, and NaN-safe
-    if isinstance(value, Decimal):
-        return _decimal(value)
-    if isinstance(value, Money):
-        return {"money": _decimal(value.amount), "currency": value.currency}
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.isoformat()
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Fraction):
-        return f"{value.numerator}/{value.denominator}"
-    if isinstance(value, enum.Enum):
-        return canonical(value.value)
-    if isinstance(value, timedelta | relativedelta):
-        return repr(value)
-    if attrs.has(type(value)):
-        fields = attrs.fields(type(value))
-        return {
-            "type": type(value).__name__,
-            **{field.name: canonical(getattr(value, field.name)) for field in fields},
-        }
-    if isinstance(value, Mapping):
-        return {str(key): canonical(item) for key, item in value.items()}
-    if isinstance(value, Set):
-        return sorted((canonical(item) for item in value), key=canonical_json)
-    if isinstance(value, list | tuple):
-        return [canonical(item) for item in value]
-    return repr(value)
+    if kind is tuple or kind is list:
+        return tuple([canonical(item) for item in value])
+    converter = _CONVERTERS.get(kind)
+    if converter is not None:
+        return converter(value)
+    return _slow(value)
 
 
-def canonical_json(value: Any) -> str:
-    """The canonical JSON text of ``value`` (sorted keys, no spaces)."""
-    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_text(value: Any) -> str:
+    """The canonical text of ``value``."""
+    return repr(canonical(value))
 
 
 def _decimal(value: Decimal) -> str:
@@ -72,3 +52,61 @@ def _decimal(value: Decimal) -> str:
     if value == 0:
         return "0"
     return str(value.normalize())  # never expanded: exponents may be huge
+
+
+def _instant(value: datetime) -> str:
+    if value.tzinfo is None:
+        return value.isoformat()
+    return value.astimezone(UTC).isoformat()
+
+
+def _money(value: Money) -> tuple[str, str, str]:
+    return ("money", _decimal(value.amount), value.currency)
+
+
+def _mapping(value: Mapping[Any, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((str(key), canonical(item)) for key, item in value.items()))
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    Decimal: _decimal,
+    datetime: _instant,
+    date: date.isoformat,
+    Money: _money,
+    Fraction: lambda value: f"{value.numerator}/{value.denominator}",
+    float: repr,
+    dict: _mapping,
+    frozenset: lambda value: tuple(sorted((canonical(item) for item in value), key=repr)),
+    set: lambda value: tuple(sorted((canonical(item) for item in value), key=repr)),
+    timedelta: repr,
+    relativedelta: repr,
+}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _attrs_fields(kind: type) -> tuple[str, ...]:
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = tuple(field.name for field in attrs.fields(kind))
+    return found
+
+
+def _slow(value: Any) -> Any:
+    """Subclasses and the rarer types, by ``isinstance``."""
+    if isinstance(value, enum.Enum):
+        return canonical(value.value)
+    if attrs.has(type(value)):
+        names = _attrs_fields(type(value))
+        return (type(value).__name__, *((name, canonical(getattr(value, name))) for name in names))
+    for kind, converter in _CONVERTERS.items():
+        if isinstance(value, kind):
+            return converter(value)
+    if isinstance(value, Mapping):
+        return _mapping(value)
+    if isinstance(value, Set):
+        return tuple(sorted((canonical(item) for item in value), key=repr))
+    if isinstance(value, list | tuple):
+        return tuple(canonical(item) for item in value)
+    return repr(value)

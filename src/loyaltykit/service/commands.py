@@ -21,11 +21,12 @@ The facade's methods build them and hand them to the kernel.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 
@@ -36,7 +37,7 @@ from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
 from loyaltykit.errors import InvalidAmount, InvalidArgument
-from loyaltykit.formats.canonical import canonical, canonical_json
+from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
     CustomerId,
     Metadata,
@@ -623,12 +624,21 @@ class ComplaintStep(CommandValue):
 # --- fingerprints ------------------------------------------------------------------------
 
 
-def _fingerprinted(command: CommandValue) -> list[tuple[str, Any]]:
-    return [
-        (field.name, canonical(getattr(command, field.name)))
-        for field in attrs.fields(type(command))
-        if not field.metadata.get(_UNFINGERPRINTED)
-    ]
+_FIELDS: dict[type[CommandValue], tuple[str, ...]] = {}
+
+
+def _fingerprinted_fields(kind: type[CommandValue]) -> tuple[str, ...]:
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = tuple(
+            field.name for field in attrs.fields(kind) if not field.metadata.get(_UNFINGERPRINTED)
+        )
+    return found
+
+
+def _texts(command: CommandValue) -> tuple[tuple[str, ...], list[str]]:
+    names = _fingerprinted_fields(type(command))
+    return names, [canonical_text(getattr(command, name)) for name in names]
 
 
 def fingerprint(command: CommandValue) -> str:
@@ -643,13 +653,15 @@ def fingerprint(command: CommandValue) -> str:
     >>> fingerprint(one) == fingerprint(attrs.evolve(one, reason="other"))
     False
     """
-    fields = _fingerprinted(command)
-    whole = hashlib.sha256(canonical_json([command.name, fields]).encode()).hexdigest()[:32]
-    digests = "".join(
-        hashlib.sha256(canonical_json(value).encode()).hexdigest()[:2]
-        for _, value in fields[:_DIGESTS]
-    )
+    names, texts = _texts(command)
+    whole = hashlib.sha256(repr((command.name, names, texts)).encode()).hexdigest()[:32]
+    digests = "".join(_digest(text) for text in texts[:_DIGESTS])
     return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
+
+
+def _digest(text: str) -> str:
+    # a byte of a checksum: enough to name the field that differs, cheap on every command
+    return f"{zlib.crc32(text.encode()) & 0xFF:02x}"
 
 
 def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
@@ -658,10 +670,9 @@ def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
     if not stored.startswith(f"{FINGERPRINT_SCHEME}:"):
         return ()
     digests = stored[len(FINGERPRINT_SCHEME) + 1 + 32 :]
-    mine = fingerprint(command)[len(FINGERPRINT_SCHEME) + 1 + 32 :]
-    names = [name for name, _ in _fingerprinted(command)][:_DIGESTS]
+    names, texts = _texts(command)
     return tuple(
         name
-        for n, name in enumerate(names)
-        if digests[2 * n : 2 * n + 2] != mine[2 * n : 2 * n + 2]
+        for n, (name, text) in enumerate(zip(names[:_DIGESTS], texts, strict=False))
+        if digests[2 * n : 2 * n + 2] != _digest(text)
     )
