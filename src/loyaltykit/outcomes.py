@@ -18,6 +18,7 @@ from loyaltykit.values import CustomerId, Points
 __all__ = [
     "Balance",
     "DueReport",
+    "JobFailure",
     "Receipt",
     "SettlementReport",
     "Statement",
@@ -122,6 +123,19 @@ class Statement:
 
 
 @attrs.frozen(kw_only=True)
+class JobFailure:
+    """One item a batch job could not do and went past: the member (or record owner),
+    what it was working on, and the error's class and message (the job's other items
+    were done; the next run tries this one again)."""
+
+    job: str
+    owner: str
+    reference: str
+    error: str
+    message: str
+
+
+@attrs.frozen(kw_only=True)
 class SettlementReport:
     """What a batch run (``expire_due``, ``release_pending``) did."""
 
@@ -130,6 +144,8 @@ class SettlementReport:
     entries: int
     expired: Points
     released: Points
+    failures: tuple[JobFailure, ...] = ()
+    """Accounts the job could not settle and went past (logged; the next run retries)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -144,6 +160,8 @@ class DueReport:
     care: tuple[CareAction, ...] = ()
     complaints: SlaAlerts | None = None  # SLA warnings, breaches and escalations
     unclaimed: int = 0
+    failures: tuple[JobFailure, ...] = ()
+    """What a step could not do for one member and went past (logged too)."""
 
 
 @attrs.frozen(kw_only=True)

@@ -32,6 +32,7 @@ from loyaltykit.errors import (
     InvalidArgument,
     LimitReached,
     NotEligible,
+    NotReversible,
     OffsetRefused,
     OutOfStock,
     RedemptionClosed,
@@ -709,3 +710,33 @@ def test_a_grant_gives_a_reward_free_but_within_its_stock_and_limits() -> None:
     loyalty.grant_reward("ann", "cake", at=day(3), idempotency_key="g3", reason="birthday")
     with pytest.raises(NotEligible):  # buying it still needs the tag
         loyalty.redeem("ben", "cake", at=day(3), idempotency_key="r1")
+
+
+def test_one_redemption_that_cannot_be_released_never_stops_the_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gift = Reward(id="pickup", kind="gift", price=100, stock=2, claim_within=relativedelta(days=7))
+    loyalty = loyalty_with(gift)
+    loyalty.redeem("ann", "pickup", at=day(1), idempotency_key="r1")
+    loyalty.redeem("ben", "pickup", at=day(1), idempotency_key="r1")
+    area = loyalty._areas["RewardCommands"]
+    cancel = area.cancel_redemption  # type: ignore[attr-defined]
+
+    def broken(customer_id: str, *args: object, **kwargs: object) -> object:
+        if customer_id == "ann":
+            raise NotReversible("ann's ledger cannot be reversed")
+        return cancel(customer_id, *args, **kwargs)
+
+    monkeypatch.setattr(area, "cancel_redemption", broken)
+    report = loyalty.run_due(at=day(8))
+    assert report.unclaimed == 1  # ben's, past ann's
+    (failure,) = report.failures
+    assert (failure.job, failure.owner, failure.reference, failure.error) == (
+        "release_unclaimed",
+        "ann",
+        "r1",
+        "NotReversible",
+    )
+    assert loyalty.redemption("ben", "r1").state is RedemptionState.CANCELLED
+    monkeypatch.undo()
+    assert loyalty.run_due(at=day(9)).unclaimed == 1  # the next run does ann's

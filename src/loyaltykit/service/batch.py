@@ -10,15 +10,16 @@ import attrs
 from loyaltykit.domain import ledger
 from loyaltykit.domain.ledger import Command, Entry, EntryKind
 from loyaltykit.domain.records import entry_to_record
-from loyaltykit.errors import ConcurrencyConflict
+from loyaltykit.errors import ConcurrencyConflict, LoyaltyError
 from loyaltykit.outcomes import (
     DueReport,
+    JobFailure,
     SettlementReport,
 )
 from loyaltykit.service import postings
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
-from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.kernel import Kernel, job_failure
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
@@ -67,7 +68,7 @@ class BatchWork:
         changes = self.tiers.requalify_tiers(at=when, batch_size=batch_size)
         care = self.care.run_care(at=when, batch_size=batch_size)
         complaints = self.complaints.escalate_overdue_complaints(at=when, batch_size=batch_size)
-        unclaimed = self.rewards.release_unclaimed(at=when, batch_size=batch_size)
+        unclaimed, failures = self.rewards._release_unclaimed(when, batch_size)
         return DueReport(
             at=when,
             released=released,
@@ -76,6 +77,7 @@ class BatchWork:
             care=care,
             complaints=complaints,
             unclaimed=unclaimed,
+            failures=failures + released.failures + expired.failures,
         )
 
     def expire_due(self, *, at: datetime, batch_size: int = 500) -> SettlementReport:
@@ -143,13 +145,21 @@ class BatchWork:
         self.kernel.outside_batch(f"{work} batch")
         points_amount("batch_size", batch_size)
         accounts = entries = expired = released = 0
+        failures: dict[tuple[CustomerId, str], JobFailure] = {}
         while True:
             with self.kernel.unit() as uow:
                 due = uow.ledger.accounts_with_due_lots(at, limit=batch_size, work=work)
-            if not due:
+            todo = [account for account in due if account not in failures]
+            if not todo:
                 break
-            for customer_id, point_type in due:
-                posting = self._settle_one(customer_id, point_type, at, work)
+            for customer_id, point_type in todo:
+                try:
+                    posting = self._settle_one(customer_id, point_type, at, work)
+                except LoyaltyError as error:  # one bad account never stops the job
+                    failures[(customer_id, point_type)] = job_failure(
+                        f"{work}_due", customer_id, point_type, error
+                    )
+                    continue
                 accounts += 1
                 entries += len(posting)
                 for entry in posting:
@@ -158,7 +168,12 @@ class BatchWork:
                     else:
                         released += entry.amount
         return SettlementReport(
-            at=at, accounts=accounts, entries=entries, expired=expired, released=released
+            at=at,
+            accounts=accounts,
+            entries=entries,
+            expired=expired,
+            released=released,
+            failures=tuple(failures.values()),
         )
 
     def _settle_one(

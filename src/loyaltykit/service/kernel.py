@@ -36,6 +36,7 @@ from loyaltykit.errors import (
     InvalidArgument,
     UnknownCustomer,
 )
+from loyaltykit.outcomes import JobFailure
 from loyaltykit.policy.program import Program, ProgramVersions
 from loyaltykit.service.commands import CommandValue, differing_fields, fingerprint
 from loyaltykit.service.personal import PersonalData
@@ -53,7 +54,7 @@ from loyaltykit.storage.base import (
 )
 from loyaltykit.values import CustomerId
 
-__all__ = ["OUTBOX", "Codec", "Kernel", "Work"]
+__all__ = ["OUTBOX", "Codec", "Kernel", "Work", "job_failure"]
 
 T = TypeVar("T")
 C = TypeVar("C", bound=CommandValue)
@@ -303,6 +304,14 @@ class Kernel:
         )
         uow.records.put(customer_id, OUTBOX, f"{sequence:012d}", event_to_record(event), due_at=due)
         uow.state.put(customer_id, OUTBOX, {"next": sequence + 1, "last": due.isoformat()})
+
+
+def job_failure(job: str, owner: str, reference: str, error: Exception) -> JobFailure:
+    """A batch job's item that failed, logged (without personal data: ids and the error)."""
+    _log.warning("%s: %s %s failed, going on: %s", job, owner, reference, type(error).__name__)
+    return JobFailure(
+        job=job, owner=owner, reference=reference, error=type(error).__name__, message=str(error)
+    )
 
 
 class _CheckedRecords:

@@ -7,6 +7,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+import attrs
+
 from loyaltykit.domain import ledger
 from loyaltykit.domain.customer import (
     EARNING_STATUSES,
@@ -243,9 +245,13 @@ class PointCommands:
         )
         sender = postings.save(uow, out, written)
         parts = _parts_by_expiry(out.entries[-1], out.lots)
-        incoming = ledger.credit_lots(
-            receiver, parts, command.context(**{"from": sender_id}), kind=EntryKind.TRANSFER_IN
+        # the key is the sender's: the receiver's entry names it in its metadata only, so
+        # it never shadows one of the receiver's own keys
+        received = attrs.evolve(
+            command.context(**{"from": sender_id, "transfer": command.idempotency_key}),
+            idempotency_key=None,
         )
+        incoming = ledger.credit_lots(receiver, parts, received, kind=EntryKind.TRANSFER_IN)
         receiver = postings.save(uow, incoming, written)
         return postings.receipt(command.name, context, sender_id, written, [sender, receiver])
 

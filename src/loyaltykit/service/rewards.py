@@ -49,6 +49,7 @@ from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
     LimitReached,
+    LoyaltyError,
     NotEligible,
     OutOfStock,
     RedemptionClosed,
@@ -57,6 +58,7 @@ from loyaltykit.errors import (
     UnknownRedemption,
     VoucherNotValid,
 )
+from loyaltykit.outcomes import JobFailure
 from loyaltykit.policy.eligibility import ineligibility
 from loyaltykit.policy.engine import CustomerState
 from loyaltykit.policy.program import Program
@@ -73,7 +75,7 @@ from loyaltykit.service.commands import (
     UseVoucher,
 )
 from loyaltykit.service.events import EventCommands
-from loyaltykit.service.kernel import Codec, Kernel, Work
+from loyaltykit.service.kernel import Codec, Kernel, Work, job_failure
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, Points, aware, identifier, points_amount
 
@@ -362,15 +364,24 @@ class RewardCommands:
         """Cancel every reserved redemption whose ``claim_by`` has passed by ``at`` (a
         gift never picked up): points, stock and limits go back as with
         :meth:`cancel_redemption`. A batch job, safe to run as often as you like (each
-        cancellation has its own idempotency key); returns how many it cancelled."""
-        when = aware("at", at)
+        cancellation has its own idempotency key); returns how many it cancelled. A
+        redemption that cannot be cancelled is logged and left for the next run: one bad
+        account never stops the job (``run_due`` reports it in ``failures``)."""
+        return self._release_unclaimed(aware("at", at), batch_size)[0]
+
+    def _release_unclaimed(
+        self, when: datetime, batch_size: int
+    ) -> tuple[int, tuple[JobFailure, ...]]:
         self.kernel.outside_batch("release_unclaimed")
         cancelled = 0
+        failures: dict[tuple[str, str], JobFailure] = {}
         while True:
             with self.kernel.unit() as uow:
                 due = uow.records.due(REDEMPTION, when, limit=batch_size)
             progress = 0
             for record in due:
+                if (record.owner, record.id) in failures:
+                    continue
                 try:
                     self.cancel_redemption(
                         record.owner,
@@ -381,10 +392,15 @@ class RewardCommands:
                     )
                 except RedemptionClosed:
                     continue  # fulfilled or cancelled meanwhile
+                except LoyaltyError as error:
+                    failures[(record.owner, record.id)] = job_failure(
+                        "release_unclaimed", record.owner, record.id, error
+                    )
+                    continue
                 progress += 1
             cancelled += progress
             if len(due) < batch_size or progress == 0:
-                return cancelled
+                return cancelled, tuple(failures.values())
 
     # --- queries --------------------------------------------------------------------
 
