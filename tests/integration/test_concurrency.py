@@ -122,3 +122,10 @@ def test_a_killed_worker_leaves_whole_commands_and_a_rerun_applies_each_once(
         assert balance.lifetime_earned == earned
         assert balance.available == earned - balance.lifetime_redeemed
     storage.close()
+
+
+def test_the_same_enrolment_sent_at_once_is_one_member_and_every_loser_replays(
+    database: str,
+) -> None:
+    outcomes = _run_all(workers.enroll, database)
+    assert outcomes == [f"enrolled twin at {workers.T0.isoformat()}"] * WORKERS, outcomes

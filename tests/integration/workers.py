@@ -104,3 +104,16 @@ def _die_before_the_next_commit(loyalty: Loyalty) -> None:
 
 if __name__ == "__main__":  # pragma: no cover - run as a script by the crash test
     batch(sys.argv[1], int(sys.argv[2]), None if sys.argv[3] == "none" else int(sys.argv[3]))
+
+
+def enroll(url: str, barrier: Any, number: int, results: Any) -> None:
+    """Wait for every worker, then send the same enrolment with the same key."""
+    loyalty = Loyalty(storage=url)
+    barrier.wait()
+    try:
+        customer = loyalty.enroll("twin", at=T0, idempotency_key="enroll-twin")
+        results.put(f"enrolled {customer.id} at {customer.enrolled_at.isoformat()}")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")
+    finally:
+        loyalty.close()
