@@ -148,3 +148,40 @@ def test_a_command_waiting_for_a_row_lock_never_blocks_the_event_loop(
     assert ticks >= 0.5 * waited / tick, (ticks, waited)
     assert sync.balance("ann").available == 6
     sync.close()
+
+
+def test_the_control_a_sync_call_in_a_coroutine_does_freeze_the_loop(tmp_path: Path) -> None:
+    # what AsyncLoyalty prevents, measured the same way: the ticker stops while the
+    # synchronous call waits for the lock
+    sync = Loyalty(storage=f"sqlite:///{tmp_path / 'loyalty.db'}")
+    sync.enroll("ann", at=AT, idempotency_key="enroll-ann")
+    held = threading.Event()
+
+    def hold_the_lock() -> None:
+        with sync.batch():
+            sync.earn("ann", 1, at=AT, idempotency_key="held")
+            held.set()
+            time.sleep(0.5)
+
+    async def main() -> int:
+        ticks = 0
+        holder = threading.Thread(target=hold_the_lock)
+        holder.start()
+        await anyio.to_thread.run_sync(held.wait)
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await anyio.sleep(0.01)
+                ticks += 1
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(ticker)
+            await anyio.sleep(0)  # let the ticker start
+            sync.earn("ann", 5, at=AT, idempotency_key="waits")  # blocks the loop
+            group.cancel_scope.cancel()
+        await anyio.to_thread.run_sync(holder.join)
+        return ticks
+
+    assert anyio.run(main) <= 2
+    sync.close()
