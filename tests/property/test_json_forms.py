@@ -23,6 +23,7 @@ from loyaltykit import (
     ComplaintPolicy,
     Customer,
     Decision,
+    DomainEvent,
     DueReport,
     Entry,
     Lot,
@@ -118,7 +119,7 @@ def results(draw: st.DrawFn) -> list[tuple[type[Any], Any]]:
     at = draw(instants())
     spend = draw(st.decimals(min_value=10, max_value=2000, places=2))
     tags = draw(st.frozensets(st.sampled_from(["vip", "family", "new"]), max_size=2))
-    loyalty = Loyalty(PROGRAM)
+    loyalty = Loyalty(PROGRAM, outbox=True)
     found: list[tuple[type[Any], Any]] = []
     customer = loyalty.enroll(
         "ann",
@@ -185,6 +186,8 @@ def results(draw: st.DrawFn) -> list[tuple[type[Any], Any]]:
     ):
         found.append((type(value), value))
         assert kind
+    found.append((type(scores := loyalty.survey_scores(SURVEY.id)), scores))
+    found += [(type(event), event) for event in loyalty.pending_events(limit=20)]
     found += [(Entry, entry) for entry in receipt.entries]
     found += [(type(offer), offer) for offer in loyalty.offers("ann", at=at)]
     found += [(type(event), event) for event in loyalty.draw_entries("draw")]
@@ -212,7 +215,7 @@ def test_every_result_round_trips_keeps_replayed_and_fits_its_schema(
 ) -> None:
     kinds = {cls for cls, _ in found}
     assert kinds >= {Receipt, Balance, Statement, TierView, DueReport, SettlementReport, Decision}
-    assert kinds >= {Entry, Lot, Customer, Redemption, Voucher, SurveyResponse}
+    assert kinds >= {Entry, Lot, Customer, Redemption, Voucher, SurveyResponse, DomainEvent}
     for cls, value in found:
         _round_trip(cls, value)
     receipts = [value for cls, value in found if cls is Receipt]
