@@ -208,7 +208,7 @@ def _round_trip(cls: type[Any], value: Any) -> None:
     jsonschema.validate(document, json_schema(cls))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(found=results())
 def test_every_result_round_trips_keeps_replayed_and_fits_its_schema(
     found: list[tuple[type[Any], Any]],
