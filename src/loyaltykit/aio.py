@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
 from loyaltykit.errors import InvalidAmount
 from loyaltykit.policy.program import Program, ProgramVersions
@@ -44,27 +44,41 @@ __all__ = ["DEFAULT_MAX_THREADS", "NOT_AWAITABLE", "AsyncLoyalty"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 DEFAULT_MAX_THREADS = 16
 """Commands running at once by default: enough to keep a connection pool busy
 (SQLAlchemy's default pool holds 5 connections plus 10 overflow) without letting a burst
 of requests start hundreds of threads that would only queue on the database."""
 
-NOT_AWAITABLE = frozenset({"batch"})
+NOT_AWAITABLE = frozenset({"batch", "close"})
 """Facade methods with no awaitable counterpart: ``batch()`` keeps one transaction open
 on one thread across several commands; run such a block with :meth:`AsyncLoyalty.run`
-(``await loyalty.run(transfer_all)``, where ``transfer_all`` opens the batch)."""
+(``await loyalty.run(transfer_all)``, where ``transfer_all`` opens the batch).
+``close`` has its own ``async def close()`` (it is no area method)."""
+
+
+class _FacadeMethod(Protocol[P, R_co]):
+    """A method of the facade as its class holds it: read from a ``Loyalty`` it is a
+    callable with the method's signature (the facade's area methods are descriptors)."""
+
+    __wrapped__: Callable[..., Any]
+
+    def __get__(self, instance: Loyalty, owner: type[Any]) -> Callable[P, R_co]: ...
 
 
 def _awaitable(
-    method: Callable[Concatenate[Loyalty, P], R],
+    method: _FacadeMethod[P, R],
 ) -> Callable[Concatenate[AsyncLoyalty, P], Awaitable[R]]:
     """The awaitable counterpart of a facade method, with the method's own signature
     (mypy sees it: ``await loyalty.earn("c", "ten")`` is a type error)."""
+    name = method.__wrapped__.__name__
 
-    @functools.wraps(method)
+    @functools.wraps(method.__wrapped__)
     async def call(self: AsyncLoyalty, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await self.run(method, self.loyalty, *args, **kwargs)
+        # looked up on the instance, so a subclass's override is the one that runs
+        bound: Callable[P, R] = getattr(self.loyalty, name)
+        return await self.run(bound, *args, **kwargs)
 
     return call
 
@@ -108,9 +122,9 @@ class AsyncLoyalty:
         self._limiter = anyio.CapacityLimiter(max_threads)
 
     @property
-    def program(self) -> Program:
-        """The newest program version (no I/O, so not awaited)."""
-        return self.loyalty.program
+    def versions(self) -> ProgramVersions:
+        """The programme's effective-dated versions (no I/O, so not awaited)."""
+        return self.loyalty.versions
 
     @property
     def storage(self) -> Storage:
@@ -138,9 +152,11 @@ class AsyncLoyalty:
 
             return call
 
-    async def aclose(self) -> None:
+    async def close(self) -> None:
         """Release the storage's connections."""
         await self.run(self.loyalty.close)
+
+    aclose = close  # the name contextlib.aclosing and anyio expect
 
     async def __aenter__(self) -> Self:
         return self
@@ -151,97 +167,95 @@ class AsyncLoyalty:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        await self.close()
 
-    # --- the facade's methods, awaitable (one line each, in alphabetical order) --------
-
-    acknowledge_complaint = _awaitable(Loyalty.acknowledge_complaint)
+    # --- the facade's methods, awaitable (one line each, in the facade's order) -----
+    enroll = _awaitable(Loyalty.enroll)
+    customer = _awaitable(Loyalty.customer)
+    update_profile = _awaitable(Loyalty.update_profile)
+    suspend = _awaitable(Loyalty.suspend)
+    reactivate = _awaitable(Loyalty.reactivate)
+    close_account = _awaitable(Loyalty.close_account)
+    erase = _awaitable(Loyalty.erase)
+    link_referrer = _awaitable(Loyalty.link_referrer)
+    referral_leaderboard = _awaitable(Loyalty.referral_leaderboard)
+    referrals_of = _awaitable(Loyalty.referrals_of)
+    earn = _awaitable(Loyalty.earn)
+    redeem_points = _awaitable(Loyalty.redeem_points)
     adjust = _awaitable(Loyalty.adjust)
-    all_complaints = _awaitable(Loyalty.all_complaints)
-    approve_resolution = _awaitable(Loyalty.approve_resolution)
-    assess_complaint = _awaitable(Loyalty.assess_complaint)
-    balance = _awaitable(Loyalty.balance)
+    transfer = _awaitable(Loyalty.transfer)
+    reverse = _awaitable(Loyalty.reverse)
+    record_purchase = _awaitable(Loyalty.record_purchase)
+    record_event = _awaitable(Loyalty.record_event)
+    quote = _awaitable(Loyalty.quote)
+    refund = _awaitable(Loyalty.refund)
+    requalify_tiers = _awaitable(Loyalty.requalify_tiers)
+    tier = _awaitable(Loyalty.tier)
+    forecast = _awaitable(Loyalty.forecast)
+    grant_tier = _awaitable(Loyalty.grant_tier)
+    set_metric = _awaitable(Loyalty.set_metric)
+    rank_relative_tiers = _awaitable(Loyalty.rank_relative_tiers)
+    redeem = _awaitable(Loyalty.redeem)
+    grant_reward = _awaitable(Loyalty.grant_reward)
+    pay_with_points = _awaitable(Loyalty.pay_with_points)
+    fulfil_redemption = _awaitable(Loyalty.fulfil_redemption)
+    cancel_redemption = _awaitable(Loyalty.cancel_redemption)
+    use_voucher = _awaitable(Loyalty.use_voucher)
+    release_unclaimed = _awaitable(Loyalty.release_unclaimed)
+    validate_voucher = _awaitable(Loyalty.validate_voucher)
+    redemption = _awaitable(Loyalty.redemption)
+    redemptions = _awaitable(Loyalty.redemptions)
+    vouchers = _awaitable(Loyalty.vouchers)
+    stock_left = _awaitable(Loyalty.stock_left)
+    offers = _awaitable(Loyalty.offers)
+    redemption_summary = _awaitable(Loyalty.redemption_summary)
     campaign = _awaitable(Loyalty.campaign)
     campaign_budget = _awaitable(Loyalty.campaign_budget)
+    participants = _awaitable(Loyalty.participants)
+    draw_entries = _awaitable(Loyalty.draw_entries)
+    draw = _awaitable(Loyalty.draw)
+    draws = _awaitable(Loyalty.draws)
     campaign_report = _awaitable(Loyalty.campaign_report)
-    cancel_redemption = _awaitable(Loyalty.cancel_redemption)
+    run_care = _awaitable(Loyalty.run_care)
     care_actions = _awaitable(Loyalty.care_actions)
-    churn_warnings = _awaitable(Loyalty.churn_warnings)
-    close = _awaitable(Loyalty.close)
-    close_account = _awaitable(Loyalty.close_account)
-    close_complaint = _awaitable(Loyalty.close_complaint)
-    complaint = _awaitable(Loyalty.complaint)
+    complete_care = _awaitable(Loyalty.complete_care)
     complaint_policy = _awaitable(Loyalty.complaint_policy)
+    file_complaint = _awaitable(Loyalty.file_complaint)
+    acknowledge_complaint = _awaitable(Loyalty.acknowledge_complaint)
+    assess_complaint = _awaitable(Loyalty.assess_complaint)
+    investigate_complaint = _awaitable(Loyalty.investigate_complaint)
+    propose_resolution = _awaitable(Loyalty.propose_resolution)
+    submit_for_review = _awaitable(Loyalty.submit_for_review)
+    approve_resolution = _awaitable(Loyalty.approve_resolution)
+    reject_resolution = _awaitable(Loyalty.reject_resolution)
+    respond_to_complaint = _awaitable(Loyalty.respond_to_complaint)
+    reinvestigate_complaint = _awaitable(Loyalty.reinvestigate_complaint)
+    close_complaint = _awaitable(Loyalty.close_complaint)
+    request_customer_info = _awaitable(Loyalty.request_customer_info)
+    customer_replied = _awaitable(Loyalty.customer_replied)
+    escalate_complaint = _awaitable(Loyalty.escalate_complaint)
+    resume_complaint = _awaitable(Loyalty.resume_complaint)
+    reopen_complaint = _awaitable(Loyalty.reopen_complaint)
+    withdraw_complaint = _awaitable(Loyalty.withdraw_complaint)
+    complaint = _awaitable(Loyalty.complaint)
+    complaints_of = _awaitable(Loyalty.complaints_of)
+    all_complaints = _awaitable(Loyalty.all_complaints)
     complaint_report = _awaitable(Loyalty.complaint_report)
     complaints_at_risk = _awaitable(Loyalty.complaints_at_risk)
     complaints_due = _awaitable(Loyalty.complaints_due)
-    complaints_of = _awaitable(Loyalty.complaints_of)
-    complete_care = _awaitable(Loyalty.complete_care)
-    customer = _awaitable(Loyalty.customer)
-    customer_replied = _awaitable(Loyalty.customer_replied)
-    draw = _awaitable(Loyalty.draw)
-    draw_entries = _awaitable(Loyalty.draw_entries)
-    draws = _awaitable(Loyalty.draws)
-    earn = _awaitable(Loyalty.earn)
-    enroll = _awaitable(Loyalty.enroll)
-    erase = _awaitable(Loyalty.erase)
-    escalate_complaint = _awaitable(Loyalty.escalate_complaint)
-    expire_due = _awaitable(Loyalty.expire_due)
-    file_complaint = _awaitable(Loyalty.file_complaint)
-    forecast = _awaitable(Loyalty.forecast)
-    fulfil_redemption = _awaitable(Loyalty.fulfil_redemption)
-    grant_reward = _awaitable(Loyalty.grant_reward)
-    grant_tier = _awaitable(Loyalty.grant_tier)
-    investigate_complaint = _awaitable(Loyalty.investigate_complaint)
-    link_referrer = _awaitable(Loyalty.link_referrer)
-    mark_published = _awaitable(Loyalty.mark_published)
-    offers = _awaitable(Loyalty.offers)
-    participants = _awaitable(Loyalty.participants)
-    pay_with_points = _awaitable(Loyalty.pay_with_points)
-    pending_events = _awaitable(Loyalty.pending_events)
-    points_liability = _awaitable(Loyalty.points_liability)
-    propose_resolution = _awaitable(Loyalty.propose_resolution)
     publish_survey = _awaitable(Loyalty.publish_survey)
-    quote = _awaitable(Loyalty.quote)
-    rank_relative_tiers = _awaitable(Loyalty.rank_relative_tiers)
-    reactivate = _awaitable(Loyalty.reactivate)
-    record_event = _awaitable(Loyalty.record_event)
-    record_purchase = _awaitable(Loyalty.record_purchase)
-    redeem = _awaitable(Loyalty.redeem)
-    redeem_points = _awaitable(Loyalty.redeem_points)
-    redemption = _awaitable(Loyalty.redemption)
-    redemption_summary = _awaitable(Loyalty.redemption_summary)
-    redemptions = _awaitable(Loyalty.redemptions)
-    referral_leaderboard = _awaitable(Loyalty.referral_leaderboard)
-    referrals_of = _awaitable(Loyalty.referrals_of)
-    refund = _awaitable(Loyalty.refund)
-    reinvestigate_complaint = _awaitable(Loyalty.reinvestigate_complaint)
-    reject_resolution = _awaitable(Loyalty.reject_resolution)
-    relay = _awaitable(Loyalty.relay)
-    release_pending = _awaitable(Loyalty.release_pending)
-    release_unclaimed = _awaitable(Loyalty.release_unclaimed)
-    reopen_complaint = _awaitable(Loyalty.reopen_complaint)
-    requalify_tiers = _awaitable(Loyalty.requalify_tiers)
-    request_customer_info = _awaitable(Loyalty.request_customer_info)
-    respond_to_complaint = _awaitable(Loyalty.respond_to_complaint)
-    resume_complaint = _awaitable(Loyalty.resume_complaint)
-    reverse = _awaitable(Loyalty.reverse)
-    run_care = _awaitable(Loyalty.run_care)
-    run_due = _awaitable(Loyalty.run_due)
-    segments = _awaitable(Loyalty.segments)
-    set_metric = _awaitable(Loyalty.set_metric)
-    statement = _awaitable(Loyalty.statement)
-    stock_left = _awaitable(Loyalty.stock_left)
-    submit_for_review = _awaitable(Loyalty.submit_for_review)
-    submit_survey_response = _awaitable(Loyalty.submit_survey_response)
     survey = _awaitable(Loyalty.survey)
+    submit_survey_response = _awaitable(Loyalty.submit_survey_response)
     survey_responses = _awaitable(Loyalty.survey_responses)
     survey_scores = _awaitable(Loyalty.survey_scores)
-    suspend = _awaitable(Loyalty.suspend)
-    tier = _awaitable(Loyalty.tier)
-    transfer = _awaitable(Loyalty.transfer)
-    update_profile = _awaitable(Loyalty.update_profile)
-    use_voucher = _awaitable(Loyalty.use_voucher)
-    validate_voucher = _awaitable(Loyalty.validate_voucher)
-    vouchers = _awaitable(Loyalty.vouchers)
-    withdraw_complaint = _awaitable(Loyalty.withdraw_complaint)
+    balance = _awaitable(Loyalty.balance)
+    statement = _awaitable(Loyalty.statement)
+    segments = _awaitable(Loyalty.segments)
+    churn_warnings = _awaitable(Loyalty.churn_warnings)
+    points_liability = _awaitable(Loyalty.points_liability)
+    pending_events = _awaitable(Loyalty.pending_events)
+    mark_published = _awaitable(Loyalty.mark_published)
+    relay = _awaitable(Loyalty.relay)
+    run_due = _awaitable(Loyalty.run_due)
+    expire_due = _awaitable(Loyalty.expire_due)
+    release_pending = _awaitable(Loyalty.release_pending)
