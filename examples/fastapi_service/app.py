@@ -17,7 +17,7 @@ tests/integration/test_recipes.py drives it through FastAPI's TestClient.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -74,31 +74,25 @@ def create_app(
         customer = await service.enroll(customer_id, at=clock(), idempotency_key=idempotency_key)
         return JSONResponse(to_json_dict(customer), status_code=201)
 
+    async def points_command(
+        command: Callable[..., Awaitable[Receipt]], customer_id: str, body: PointsRequest, key: str
+    ) -> JSONResponse:
+        receipt = await command(
+            customer_id, body.points, at=clock(), idempotency_key=key, reason=body.reason
+        )
+        return JSONResponse(to_json_dict(receipt))
+
     @app.post("/members/{customer_id}/earn", responses=_documented(Receipt))
     async def earn(
         customer_id: str, body: PointsRequest, idempotency_key: IdempotencyKey
     ) -> JSONResponse:
-        receipt = await service.earn(
-            customer_id,
-            body.points,
-            at=clock(),
-            idempotency_key=idempotency_key,
-            reason=body.reason,
-        )
-        return JSONResponse(to_json_dict(receipt))
+        return await points_command(service.earn, customer_id, body, idempotency_key)
 
     @app.post("/members/{customer_id}/redeem", responses=_documented(Receipt))
     async def redeem(
         customer_id: str, body: PointsRequest, idempotency_key: IdempotencyKey
     ) -> JSONResponse:
-        receipt = await service.redeem_points(
-            customer_id,
-            body.points,
-            at=clock(),
-            idempotency_key=idempotency_key,
-            reason=body.reason,
-        )
-        return JSONResponse(to_json_dict(receipt))
+        return await points_command(service.redeem_points, customer_id, body, idempotency_key)
 
     @app.get("/members/{customer_id}/balance", responses=_documented(Balance))
     async def balance(customer_id: str) -> JSONResponse:
