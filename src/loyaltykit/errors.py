@@ -8,7 +8,7 @@ A command that raises has changed nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "AccountNotActive",
@@ -54,7 +54,36 @@ __all__ = [
 
 
 class LoyaltyError(Exception):
-    """The root of every error loyaltykit raises on purpose."""
+    """The root of every error loyaltykit raises on purpose.
+
+    Every class carries a stable machine ``code`` (``"insufficient_points"``) that a
+    web layer or a client can switch on, and ``http_status``, the status a service
+    answering HTTP should use for it; docs/reference/errors.md lists them all.
+    """
+
+    code: ClassVar[str] = "loyalty_error"
+    http_status: ClassVar[int] = 500
+
+    def problem(self) -> dict[str, Any]:
+        """The error as an RFC 9457 problem document: ``type`` is the ``code``,
+        ``status`` the suggested HTTP status, ``detail`` the message, and the error's
+        own attributes (``customer_id``, ``requested``...) as further members.
+
+        >>> InsufficientPoints("c-1", "points", 500, 120).problem()["available"]
+        120
+        """
+        document: dict[str, Any] = {
+            "type": self.code,
+            "title": type(self).__name__,
+            "status": self.http_status,
+            "detail": str(self),
+        }
+        for name, value in vars(self).items():
+            # the attributes are named values; anything that is not JSON is shown as text
+            if not name.startswith("_") and name not in document:
+                plain = value is None or isinstance(value, str | int | float | bool)
+                document[name] = value if plain else repr(value)
+        return document
 
 
 # --- bad input -------------------------------------------------------------------------
@@ -63,9 +92,15 @@ class LoyaltyError(Exception):
 class InvalidArgument(LoyaltyError, ValueError):
     """An argument is malformed or out of range; the message names it and its value."""
 
+    code: ClassVar[str] = "invalid_argument"
+    http_status: ClassVar[int] = 422
+
 
 class InvalidAmount(InvalidArgument):
     """A points or money amount is not acceptable (zero, negative, a float, a bool...)."""
+
+    code: ClassVar[str] = "invalid_amount"
+    http_status: ClassVar[int] = 422
 
     def __init__(self, what: str, value: Any, expected: str) -> None:
         super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
@@ -75,6 +110,9 @@ class InvalidAmount(InvalidArgument):
 
 class NaiveDatetime(InvalidArgument):
     """A datetime without a time zone was passed where an instant is needed."""
+
+    code: ClassVar[str] = "naive_datetime"
+    http_status: ClassVar[int] = 422
 
     def __init__(self, what: str, value: Any) -> None:
         shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
@@ -89,6 +127,9 @@ class NaiveDatetime(InvalidArgument):
 class InvalidCurrency(InvalidArgument):
     """A currency code is not a three-letter ISO 4217 code."""
 
+    code: ClassVar[str] = "invalid_currency"
+    http_status: ClassVar[int] = 422
+
     def __init__(self, value: Any) -> None:
         super().__init__(f"currency {value!r} is not an ISO 4217 code like 'CNY' or 'EUR'")
         self.value = value
@@ -96,6 +137,9 @@ class InvalidCurrency(InvalidArgument):
 
 class CurrencyMismatch(InvalidArgument):
     """Arithmetic or comparison between two different currencies."""
+
+    code: ClassVar[str] = "currency_mismatch"
+    http_status: ClassVar[int] = 422
 
     def __init__(self, left: str, right: str) -> None:
         super().__init__(f"cannot combine {left} with {right}: currencies differ")
@@ -105,6 +149,9 @@ class CurrencyMismatch(InvalidArgument):
 
 class InvalidIdentifier(InvalidArgument):
     """An identifier (customer id, idempotency key, point type code) is malformed."""
+
+    code: ClassVar[str] = "invalid_identifier"
+    http_status: ClassVar[int] = 422
 
     def __init__(self, what: str, value: Any, expected: str) -> None:
         super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
@@ -118,9 +165,15 @@ class InvalidIdentifier(InvalidArgument):
 class NotFound(LoyaltyError, LookupError):
     """Something the command refers to does not exist."""
 
+    code: ClassVar[str] = "not_found"
+    http_status: ClassVar[int] = 404
+
 
 class UnknownCustomer(NotFound):
     """No customer has this id."""
+
+    code: ClassVar[str] = "unknown_customer"
+    http_status: ClassVar[int] = 404
 
     def __init__(self, customer_id: str) -> None:
         super().__init__(f"no customer with id {customer_id!r}")
@@ -130,13 +183,20 @@ class UnknownCustomer(NotFound):
 class UnknownPointType(NotFound):
     """The program declares no point type with this code."""
 
+    code: ClassVar[str] = "unknown_point_type"
+    http_status: ClassVar[int] = 422
+
     def __init__(self, code: str, known: tuple[str, ...]) -> None:
         super().__init__(f"point type {code!r} is not declared; the program has {list(known)}")
-        self.code = code
+        # ``code`` is the machine code of the error class; the point type is ``point_type``
+        self.point_type = code
 
 
 class UnknownEntry(NotFound):
     """No ledger entry matches: an entry id, or an earlier command's idempotency key."""
+
+    code: ClassVar[str] = "unknown_entry"
+    http_status: ClassVar[int] = 404
 
     def __init__(self, customer_id: str, reference: str) -> None:
         super().__init__(f"customer {customer_id!r} has no ledger entries for {reference!r}")
@@ -146,6 +206,9 @@ class UnknownEntry(NotFound):
 
 class UnknownStorage(NotFound):
     """No storage backend is registered for a URL's scheme."""
+
+    code: ClassVar[str] = "unknown_storage"
+    http_status: ClassVar[int] = 500
 
     def __init__(self, url: str, scheme: str, known: tuple[str, ...]) -> None:
         super().__init__(
@@ -160,6 +223,9 @@ class UnknownStorage(NotFound):
 
 class IdempotencyConflict(LoyaltyError):
     """An idempotency key was reused with different arguments."""
+
+    code: ClassVar[str] = "idempotency_conflict"
+    http_status: ClassVar[int] = 422
 
     def __init__(
         self, key: str, command: str, first_command: str, *, differs: tuple[str, ...] = ()
@@ -180,8 +246,17 @@ class IdempotencyConflict(LoyaltyError):
 class CustomerAlreadyExists(LoyaltyError):
     """Enrolling a customer id that is already enrolled (under another key)."""
 
-    def __init__(self, customer_id: str) -> None:
-        super().__init__(f"customer {customer_id!r} is already enrolled")
+    code: ClassVar[str] = "customer_already_exists"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, customer_id: str, idempotency_key: str | None = None) -> None:
+        hint = (
+            ""
+            if idempotency_key is None
+            else f"; enrolling again needs the first enrolment's idempotency key, "
+            f"not {idempotency_key!r}"
+        )
+        super().__init__(f"customer {customer_id!r} is already enrolled{hint}")
         self.customer_id = customer_id
 
 
@@ -191,9 +266,15 @@ class CustomerAlreadyExists(LoyaltyError):
 class RuleViolation(LoyaltyError):
     """The command is well formed but the current state forbids it."""
 
+    code: ClassVar[str] = "rule_violation"
+    http_status: ClassVar[int] = 409
+
 
 class InsufficientPoints(RuleViolation):
     """A debit asks for more points than are available."""
+
+    code: ClassVar[str] = "insufficient_points"
+    http_status: ClassVar[int] = 409
 
     def __init__(self, customer_id: str, point_type: str, requested: int, available: int) -> None:
         super().__init__(
@@ -209,6 +290,9 @@ class InsufficientPoints(RuleViolation):
 class AccountNotActive(RuleViolation):
     """The customer's status (suspended, closed) forbids this command."""
 
+    code: ClassVar[str] = "account_not_active"
+    http_status: ClassVar[int] = 409
+
     def __init__(self, customer_id: str, status: str, command: str) -> None:
         super().__init__(f"customer {customer_id!r} is {status}: {command} is not allowed")
         self.customer_id = customer_id
@@ -219,13 +303,22 @@ class AccountNotActive(RuleViolation):
 class NotReversible(RuleViolation):
     """The entries a reversal points at cannot be reversed (expiry, a reversal...)."""
 
+    code: ClassVar[str] = "not_reversible"
+    http_status: ClassVar[int] = 409
+
 
 class OverReversal(RuleViolation):
     """A reversal would undo more than the original command did."""
 
+    code: ClassVar[str] = "over_reversal"
+    http_status: ClassVar[int] = 409
+
 
 class IllegalTransition(RuleViolation):
     """A complaint cannot take this transition now (wrong state, role or guard)."""
+
+    code: ClassVar[str] = "illegal_transition"
+    http_status: ClassVar[int] = 409
 
     def __init__(self, complaint_id: str, state: str, transition: str, reason: str) -> None:
         super().__init__(
@@ -239,6 +332,9 @@ class IllegalTransition(RuleViolation):
 class GoodwillBudgetExceeded(RuleViolation):
     """Granting goodwill would pass the goodwill budget of the period."""
 
+    code: ClassVar[str] = "goodwill_budget_exceeded"
+    http_status: ClassVar[int] = 409
+
     def __init__(self, counter: str, requested: int, limit: int, spent: int) -> None:
         super().__init__(
             f"goodwill budget {counter!r}: {requested} points requested, "
@@ -251,6 +347,9 @@ class GoodwillBudgetExceeded(RuleViolation):
 class UnknownComplaint(NotFound):
     """No complaint has this id."""
 
+    code: ClassVar[str] = "unknown_complaint"
+    http_status: ClassVar[int] = 404
+
     def __init__(self, complaint_id: str) -> None:
         super().__init__(f"no complaint with id {complaint_id!r}")
         self.complaint_id = complaint_id
@@ -258,6 +357,9 @@ class UnknownComplaint(NotFound):
 
 class ComplaintAlreadyExists(LoyaltyError):
     """Filing a complaint id that is already filed (under another key)."""
+
+    code: ClassVar[str] = "complaint_already_exists"
+    http_status: ClassVar[int] = 409
 
     def __init__(self, complaint_id: str) -> None:
         super().__init__(f"complaint {complaint_id!r} is already filed")
@@ -270,6 +372,9 @@ class ComplaintAlreadyExists(LoyaltyError):
 class UnknownReward(NotFound):
     """The catalogue never held a reward with this id."""
 
+    code: ClassVar[str] = "unknown_reward"
+    http_status: ClassVar[int] = 404
+
     def __init__(self, reward_id: str) -> None:
         super().__init__(f"no reward with id {reward_id!r} in the catalogue")
         self.reward_id = reward_id
@@ -277,6 +382,9 @@ class UnknownReward(NotFound):
 
 class UnknownRedemption(NotFound):
     """The customer has no redemption with this id."""
+
+    code: ClassVar[str] = "unknown_redemption"
+    http_status: ClassVar[int] = 404
 
     def __init__(self, customer_id: str, redemption_id: str) -> None:
         super().__init__(f"customer {customer_id!r} has no redemption {redemption_id!r}")
@@ -287,6 +395,9 @@ class UnknownRedemption(NotFound):
 class RewardUnavailable(RuleViolation):
     """The reward cannot be redeemed now: not yet offered or open, ended, withdrawn."""
 
+    code: ClassVar[str] = "reward_unavailable"
+    http_status: ClassVar[int] = 409
+
     def __init__(self, reward_id: str, reason: str) -> None:
         super().__init__(f"reward {reward_id!r} {reason}")
         self.reward_id = reward_id
@@ -295,6 +406,9 @@ class RewardUnavailable(RuleViolation):
 
 class NotEligible(RuleViolation):
     """The member does not meet the reward's eligibility (tier, tags, condition)."""
+
+    code: ClassVar[str] = "not_eligible"
+    http_status: ClassVar[int] = 403
 
     def __init__(self, customer_id: str, reward_id: str, reason: str) -> None:
         super().__init__(f"customer {customer_id!r} may not redeem {reward_id!r}: {reason}")
@@ -305,6 +419,9 @@ class NotEligible(RuleViolation):
 
 class LimitReached(RuleViolation):
     """A per-member or global limit of the reward for the period is used up."""
+
+    code: ClassVar[str] = "limit_reached"
+    http_status: ClassVar[int] = 409
 
     def __init__(
         self, reward_id: str, scope: str, count: int, period: str, taken: int, requested: int
@@ -322,6 +439,9 @@ class LimitReached(RuleViolation):
 class OutOfStock(RuleViolation):
     """Fewer units are left than were requested."""
 
+    code: ClassVar[str] = "out_of_stock"
+    http_status: ClassVar[int] = 409
+
     def __init__(self, reward_id: str, requested: int, left: int) -> None:
         super().__init__(f"reward {reward_id!r}: {requested} requested, {left} left in stock")
         self.reward_id = reward_id
@@ -332,9 +452,15 @@ class OutOfStock(RuleViolation):
 class OffsetRefused(RuleViolation):
     """Points cannot pay this much of the bill (more than the bill or the allowed share)."""
 
+    code: ClassVar[str] = "offset_refused"
+    http_status: ClassVar[int] = 422
+
 
 class RedemptionClosed(RuleViolation):
     """The redemption's state forbids the command (fulfilling a cancelled one...)."""
+
+    code: ClassVar[str] = "redemption_closed"
+    http_status: ClassVar[int] = 409
 
     def __init__(self, redemption_id: str, state: str, command: str) -> None:
         super().__init__(f"redemption {redemption_id!r} is {state}: cannot {command}")
@@ -345,9 +471,13 @@ class RedemptionClosed(RuleViolation):
 class VoucherNotValid(RuleViolation):
     """A voucher code cannot be used; ``status`` says why (unknown, expired, used...)."""
 
+    code: ClassVar[str] = "voucher_not_valid"
+    http_status: ClassVar[int] = 409
+
     def __init__(self, code: str, status: str) -> None:
         super().__init__(f"voucher {code!r} is not valid: {status}")
-        self.code = code
+        # ``code`` is the machine code of the error class; the voucher's is ``voucher``
+        self.voucher = code
         self.status = status
 
 
@@ -357,14 +487,23 @@ class VoucherNotValid(RuleViolation):
 class StorageError(LoyaltyError):
     """A backend failed; drivers' exceptions are translated into this branch."""
 
+    code: ClassVar[str] = "storage_error"
+    http_status: ClassVar[int] = 500
+
 
 class StorageUnavailable(StorageError):
     """The backend cannot be reached or an optional dependency is missing."""
+
+    code: ClassVar[str] = "storage_unavailable"
+    http_status: ClassVar[int] = 503
 
 
 class ConcurrencyConflict(StorageError):
     """Another writer won a race (a serialization failure, a deadlock, a lock timeout, or
     the same new row inserted first); the command was rolled back and may be retried."""
+
+    code: ClassVar[str] = "concurrency_conflict"
+    http_status: ClassVar[int] = 409
 
 
 class StorageIntegrityError(StorageError):
@@ -372,14 +511,23 @@ class StorageIntegrityError(StorageError):
     a bug in the caller or a backend, never a race, so it is not retried (PEP 249's
     ``IntegrityError``)."""
 
+    code: ClassVar[str] = "storage_integrity_error"
+    http_status: ClassVar[int] = 500
+
 
 class StorageDataError(StorageError):
     """The database refused a value it cannot hold (too long, out of range: PEP 249's
     ``DataError``)."""
 
+    code: ClassVar[str] = "storage_data_error"
+    http_status: ClassVar[int] = 500
+
 
 class UnknownCampaign(NotFound):
     """The program declares no campaign with this id."""
+
+    code: ClassVar[str] = "unknown_campaign"
+    http_status: ClassVar[int] = 404
 
     def __init__(self, campaign_id: str, known: tuple[str, ...]) -> None:
         super().__init__(f"no campaign {campaign_id!r}; the program has {list(known)}")
@@ -390,6 +538,9 @@ class ReferralRefused(RuleViolation):
     """A referral link that may not be made: ``reason`` is ``self`` (the same person),
     ``cycle`` (the referrer was referred, directly or not, by the new member),
     ``already_referred`` or ``too_late`` (a link made after the first purchase)."""
+
+    code: ClassVar[str] = "referral_refused"
+    http_status: ClassVar[int] = 409
 
     def __init__(self, customer_id: str, referrer: str, reason: str, detail: str) -> None:
         super().__init__(f"customer {customer_id!r} cannot be referred by {referrer!r}: {detail}")

@@ -29,8 +29,11 @@ def test_enrolment_is_idempotent_and_keeps_the_profile() -> None:
     assert first.profile.birthday == date(1990, 5, 8)
     with pytest.raises(IdempotencyConflict, match="enroll-1"):
         loyalty.enroll("c-1", at=AT, idempotency_key="enroll-1", profile=Profile(name="other"))
-    with pytest.raises(CustomerAlreadyExists, match="already enrolled"):
+    # a conflict a web layer answers 409, not bad input (422)
+    with pytest.raises(CustomerAlreadyExists, match="already enrolled") as raised:
         loyalty.enroll("c-1", at=AT, idempotency_key="enroll-2")
+    assert (raised.value.customer_id, raised.value.http_status) == ("c-1", 409)
+    assert loyalty.customer("c-1") == first
 
 
 def test_referrals_link_existing_members_only() -> None:

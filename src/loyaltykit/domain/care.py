@@ -21,7 +21,7 @@ import attrs
 from loyaltykit.domain.customer import Customer, CustomerStatus
 from loyaltykit.domain.tiers import TierChange
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, identifier
+from loyaltykit.values import CustomerId, frozen_texts, identifier
 
 __all__ = [
     "CARE_KINDS",
@@ -66,7 +66,7 @@ class CareTrigger:
     points: int = attrs.field(default=0, validator=_natural)
     gift: str | None = attrs.field(default=None, validator=_gift)
     days: int = attrs.field(default=0, validator=_natural)
-    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "inactive" and self.days == 0:

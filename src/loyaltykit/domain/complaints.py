@@ -39,7 +39,7 @@ customer. Everything here is pure: instants are passed in.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -48,7 +48,7 @@ import attrs
 
 from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument
-from loyaltykit.values import CustomerId, aware, identifier
+from loyaltykit.values import CustomerId, aware, frozen_texts, identifier
 
 __all__ = [
     "ANONYMOUS",
@@ -283,14 +283,23 @@ class SlaPolicy:
         return found
 
 
+# typed converters (not converter=tuple/frozenset), so mypy sees what __init__ takes
+def _severities(value: Iterable[Severity]) -> frozenset[Severity]:
+    return frozenset(value)
+
+
+def _sla_policies(value: Iterable[SlaPolicy]) -> tuple[SlaPolicy, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class QcRule:
     """Which proposals quality control reviews before the answer goes out: any
     complaint in ``categories``, of a severity in ``severities``, or granting at least
     ``goodwill_from`` points (``None``: goodwill alone never requires it)."""
 
-    categories: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    severities: frozenset[Severity] = attrs.field(default=frozenset(), converter=frozenset)
+    categories: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
+    severities: frozenset[Severity] = attrs.field(default=frozenset(), converter=_severities)
     goodwill_from: int | None = None
 
     def requires(self, complaint: Complaint) -> bool:
@@ -379,7 +388,7 @@ class ComplaintPolicy:
 
     taxonomy: ComplaintTaxonomy = attrs.field(factory=ComplaintTaxonomy)
     calendars: Mapping[str, BusinessCalendar] = attrs.field(factory=dict, converter=_calendars)
-    sla: tuple[SlaPolicy, ...] = attrs.field(factory=_default_sla, converter=tuple)
+    sla: tuple[SlaPolicy, ...] = attrs.field(factory=_default_sla, converter=_sla_policies)
     qc: QcRule = attrs.field(factory=QcRule)
     reopen_within: timedelta = attrs.field(default=timedelta(days=14), validator=_positive_duration)
     goodwill: GoodwillBudget | None = None

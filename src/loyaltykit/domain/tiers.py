@@ -20,7 +20,7 @@ optional time-limited :class:`Override` (a status match, a gift). The rules:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,7 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import aware, identifier
+from loyaltykit.values import aware, frozen_texts, identifier
 
 __all__ = [
     "Forecast",
@@ -109,6 +109,11 @@ def _mode(_instance: Any, _attribute: Any, value: Any) -> None:
         raise InvalidArgument(f"tier mode: {value!r} must be 'all' or 'any'")
 
 
+def _requirements(value: Iterable[Requirement]) -> tuple[Requirement, ...]:
+    # typed, so mypy sees Tier(requirements=...) take any iterable of requirements
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Tier:
     """A rung of the ladder.
@@ -121,11 +126,11 @@ class Tier:
     code: str = attrs.field(validator=lambda _i, _a, v: identifier("tier code", v))
     rank: int = attrs.field(validator=_rank)
     name: str = ""
-    requirements: tuple[Requirement, ...] = attrs.field(default=(), converter=tuple)
+    requirements: tuple[Requirement, ...] = attrs.field(default=(), converter=_requirements)
     mode: str = attrs.field(default="all", validator=_mode)
     top_percent: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     rank_by: str | None = None
-    perks: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    perks: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
 
     def __attrs_post_init__(self) -> None:
         if self.top_percent is not None and (

@@ -26,7 +26,7 @@ import types
 from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -42,6 +42,8 @@ MAX_DEPTH = 40
 class ConditionError(InvalidArgument):
     """A condition's text is not valid; names the text and the column of the problem."""
 
+    code: ClassVar[str] = "invalid_condition"
+
     def __init__(self, source: str, position: int, problem: str) -> None:
         super().__init__(f"condition {source!r}: {problem} at column {position + 1}")
         self.source = source
@@ -50,6 +52,8 @@ class ConditionError(InvalidArgument):
 
 class ConditionEvaluationError(InvalidArgument):
     """A valid condition met values it cannot compare or compute (e.g. text < number)."""
+
+    code: ClassVar[str] = "condition_evaluation_failed"
 
     def __init__(self, source: str, problem: str) -> None:
         super().__init__(f"condition {source!r}: {problem}")

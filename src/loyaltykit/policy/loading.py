@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -57,6 +57,8 @@ _RULE_COMMON = (
 
 class ProgramError(InvalidArgument):
     """A program could not be loaded; ``problems`` lists every problem with its path."""
+
+    code: ClassVar[str] = "invalid_program"
 
     def __init__(self, name: str, problems: list[str]) -> None:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"

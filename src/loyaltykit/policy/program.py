@@ -10,7 +10,7 @@ at its instant.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP
 from pathlib import Path
@@ -73,6 +73,19 @@ def _point_types(value: tuple[PointType, ...]) -> tuple[PointType, ...]:
     return value
 
 
+# typed converters (not converter=tuple), so mypy sees Program(rules=...) take iterables
+def _rules(value: Iterable[EarningRule]) -> tuple[EarningRule, ...]:
+    return tuple(value)
+
+
+def _caps(value: Iterable[Cap]) -> tuple[Cap, ...]:
+    return tuple(value)
+
+
+def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Program:
     """A loyalty programme's rules.
@@ -96,11 +109,11 @@ class Program:
     )
     refund_policy: RefundPolicy = RefundPolicy.TAKE_AVAILABLE
     pending_for: relativedelta | None = None
-    rules: tuple[EarningRule, ...] = attrs.field(default=(), converter=tuple)
-    caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)
+    rules: tuple[EarningRule, ...] = attrs.field(default=(), converter=_rules)
+    caps: tuple[Cap, ...] = attrs.field(default=(), converter=_caps)
     tiers: TierLadder | None = None
     qualifying_points: str = "tier"
-    campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=tuple)
+    campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=_campaigns)
     care: CareConfig | None = None
     complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
     catalog: RewardCatalog = attrs.field(factory=RewardCatalog)

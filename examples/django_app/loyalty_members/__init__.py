@@ -1,0 +1,1 @@
+"""Members' loyalty pages and the due-jobs command."""

@@ -1,0 +1,1 @@
+"""A Django site embedding loyaltykit (docs/recipes/django.md)."""
