@@ -242,7 +242,7 @@ class AsyncLoyalty:
     all_complaints = _awaitable(Loyalty.all_complaints)
     complaint_report = _awaitable(Loyalty.complaint_report)
     complaints_at_risk = _awaitable(Loyalty.complaints_at_risk)
-    complaints_due = _awaitable(Loyalty.complaints_due)
+    escalate_overdue_complaints = _awaitable(Loyalty.escalate_overdue_complaints)
     publish_survey = _awaitable(Loyalty.publish_survey)
     survey = _awaitable(Loyalty.survey)
     submit_survey_response = _awaitable(Loyalty.submit_survey_response)

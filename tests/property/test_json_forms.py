@@ -145,13 +145,13 @@ def results(draw: st.DrawFn) -> list[tuple[type[Any], Any]]:
     found.append((Redemption, loyalty.redeem("ann", "mug", at=at, idempotency_key="r-1")))
     coupon = loyalty.redeem("ann", "coupon-20", at=at, idempotency_key="r-2")
     found += [(Redemption, coupon), *((Voucher, v) for v in loyalty.vouchers("ann"))]
-    found.append((type(check := loyalty.validate_voucher(coupon.vouchers[0], "ann", at)), check))
+    found.append((type(check := loyalty.validate_voucher("ann", coupon.vouchers[0], at=at)), check))
     found.append((Balance, loyalty.balance("ann")))
     found.append((Balance, loyalty.balance("ann", at=later, expiring_within=timedelta(days=90))))
     found.append((Statement, loyalty.statement("ann")))
     found.append((TierView, loyalty.tier("ann", at=at)))
-    found.append((DueReport, loyalty.run_due(later)))
-    found.append((SettlementReport, loyalty.expire_due(later)))
+    found.append((DueReport, loyalty.run_due(at=later)))
+    found.append((SettlementReport, loyalty.expire_due(at=later)))
     complaint = loyalty.file_complaint(
         "C-1",
         channel="hotline",

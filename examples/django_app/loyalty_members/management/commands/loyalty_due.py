@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         at = datetime.now(UTC) if options["at"] is None else _instant(options["at"])
-        report = loyalty().run_due(at, batch_size=options["batch_size"])
+        report = loyalty().run_due(at=at, batch_size=options["batch_size"])
         self.stdout.write(
             f"due at {report.at.isoformat()}: released {report.released.released}, "
             f"expired {report.expired.expired} points in {report.expired.accounts} accounts, "
