@@ -19,7 +19,7 @@ import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import Money, identifier
+from loyaltykit.values import Money, identifier, rate_points
 
 __all__ = [
     "BaseRate",
@@ -151,9 +151,12 @@ class BaseRate(EarningRule):
             raise InvalidArgument(
                 f"rule {self.id}: purchase in {event.amount.currency}, rate in {self.per.currency}"
             )
-        # multiply before dividing: an exact quotient stays exact, so rounding is right
-        exact = event.amount.amount * self.rate / self.per.amount
-        return exact.quantize(_ONE, rounding=self.rounding)
+        # the one rate arithmetic, shared with values.points_for
+        return Decimal(
+            rate_points(
+                event.amount.amount, per=self.per.amount, points=self.rate, rounding=self.rounding
+            )
+        )
 
     def explain(self, event: Event, points: Decimal) -> str:
         spent = event.amount if isinstance(event, Purchase) else "nothing"
