@@ -232,7 +232,7 @@ class EventCommands(PointCommands):
             uow.records.put(
                 customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
             )
-            accounts = uow.ledger.accounts(customer_id)
+            accounts = self._reported(uow, program, customer_id, uow.ledger.accounts(customer_id))
             return self._receipt("refund", command, customer_id, [], accounts)
 
         arguments = {
@@ -339,6 +339,7 @@ class EventCommands(PointCommands):
                     customer_id, UNEARNED, command.idempotency_key or "", _unearned(event, command)
                 )
             own = [a for key, a in touched.items() if key[0] == customer_id]
+            own = self._reported(uow, program, customer_id, own)
             others = [a for key, a in touched.items() if key[0] != customer_id]
             receipt = self._receipt(name, command, customer_id, written, own + others)
             return attrs.evolve(receipt, explanation=decision.explain())

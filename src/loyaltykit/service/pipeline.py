@@ -407,6 +407,22 @@ class Pipeline:
         return self._receipt(name, command, customer_id, written, [account])
 
     @staticmethod
+    def _reported(
+        uow: UnitOfWork, program: Program, customer_id: CustomerId, accounts: Iterable[Account]
+    ) -> list[Account]:
+        """``accounts`` and then, when they do not include it, the customer's account of
+        the programme's main point type: a receipt always has a balance to show, even
+        for a purchase that earned nothing on a new account (a zero balance)."""
+        found = list(accounts)
+        main = program.main_point_type
+        if not any(a.customer_id == customer_id and a.point_type == main for a in found):
+            found.append(
+                uow.ledger.account(customer_id, main)
+                or Account(customer_id=customer_id, point_type=main)
+            )
+        return found
+
+    @staticmethod
     def _receipt(
         name: str,
         command: Command,
