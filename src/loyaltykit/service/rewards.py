@@ -42,6 +42,8 @@ from loyaltykit.domain.redemptions import (
     Voucher,
     VoucherCheck,
     VoucherStatus,
+    could_be_code,
+    voucher_code,
 )
 from loyaltykit.domain.rewards import Offer, Price, Reward, RewardKind, period_key
 from loyaltykit.errors import (
@@ -559,7 +561,7 @@ class RewardCommands(PointCommands):
         codes = []
         for _ in range(redemption.quantity):
             for _attempt in range(_CODE_ATTEMPTS):
-                code = terms.code(self.voucher_source)
+                code = voucher_code(terms.code(self.voucher_source))
                 if code not in codes and uow.records.find(VOUCHER, code) is None:
                     break
             else:  # a good source of randomness never gets here
@@ -754,15 +756,17 @@ def _put_voucher(uow: UnitOfWork, voucher: Voucher) -> None:
 
 
 def _code(value: object) -> str:
-    if not isinstance(value, str) or not value or len(value) > 64 or not value.isalnum():
-        raise InvalidArgument(f"voucher code: {value!r} is not a code of letters and digits")
-    return value
+    """What was typed, normalised as codes are issued (a code typed in lower case, with
+    dashes or spaces, is the same code)."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"voucher code: {value!r} is not text")
+    return voucher_code(value)
 
 
 def _check_voucher(
     uow: UnitOfWork, code: str, customer_id: CustomerId, at: datetime
 ) -> VoucherCheck:
-    found = uow.records.find(VOUCHER, code)
+    found = uow.records.find(VOUCHER, code) if could_be_code(code) else None
     if found is None:
         return VoucherCheck(code=code, status=VoucherStatus.UNKNOWN)
     voucher = voucher_from_record(found.document)
