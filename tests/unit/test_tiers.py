@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidAmount, InvalidArgument, OverReversal, UnknownEntry
@@ -182,16 +183,17 @@ def test_telecom_arpu_ladder_with_a_new_standard_and_grandfathering() -> None:
         )
     )
     loyalty = member(versions)
-    # 110 CNY a month for three months: silver under the old standard (100 <= ARPU < 150)
+    # 110 CNY a month: silver under the old standard (100 <= ARPU < 150) from the first
+    # bill on, since ARPU averages over the months billed so far
     for month in range(3):
         buy(loyalty, "110", T0 + relativedelta(months=month), f"bill-{month}")
     status = loyalty.tier("ann", at=T0 + relativedelta(months=2)).status
     assert (status.tier, status.granted_under) == ("silver", "2025")
     granted_until = status.valid_until
-    assert granted_until == T0 + relativedelta(months=8)
+    assert granted_until == T0 + relativedelta(months=6)
     # the new standard (120 <= ARPU < 180) takes effect; 110 a month no longer qualifies,
     # but the member keeps silver until the status granted under the old one ends
-    for month in range(3, 8):
+    for month in range(3, 6):
         buy(loyalty, "110", T0 + relativedelta(months=month), f"bill-{month}")
         loyalty.run_due(T0 + relativedelta(months=month))
     assert loyalty.tier("ann", at=granted_until - timedelta(days=1)).effective == "silver"
@@ -339,3 +341,53 @@ def test_a_purchase_that_earned_no_points_can_still_be_refunded() -> None:
     assert again.replayed
     with pytest.raises(UnknownEntry):
         loyalty.refund("ann", "no-such-order", at=T0, idempotency_key="r5")
+
+
+def test_arpu_averages_over_the_months_billed_not_the_windows_nominal_months() -> None:
+    arpu = Requirement(
+        metric="spend", at_least="150", window=Window.calendar_year(), per_month=True
+    )
+    program = Program(
+        tiers=TierLadder(
+            tiers=(
+                Tier(code="base", rank=0),
+                Tier(code="silver", rank=1, requirements=(arpu,)),
+            )
+        )
+    )
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    loyalty = Loyalty(program)
+    loyalty.enroll("ann", at=start, idempotency_key="enroll-ann")
+    for month in range(4):
+        at = start + relativedelta(months=month)
+        buy(loyalty, "200", at, f"bill-{month}")
+        # 200 a month is an ARPU of 200 from the first bill on (not 800 / 12 = 66.67)
+        assert loyalty.tier("ann", at=at).effective == "silver"
+
+
+def test_the_arpu_divisor_is_the_months_begun_since_the_window_opened_or_one_joined() -> None:
+    history = MetricHistory().add("spend", date(2026, 1, 15), Decimal(300))
+    history = history.add("spend", date(2026, 2, 15), Decimal(300))
+    joined = datetime(2026, 1, 15, tzinfo=UTC)
+
+    def arpu(window: Window, at: datetime, enrolled_at: datetime = joined) -> Decimal:
+        return history.measure(
+            "spend", window, at, enrolled_at=enrolled_at, zone=UTC, per_month=True
+        )
+
+    year = Window.calendar_year()
+    assert arpu(year, datetime(2026, 2, 14, tzinfo=UTC)) == 300  # one month since joining
+    assert arpu(year, datetime(2026, 2, 15, tzinfo=UTC)) == 300  # 600 over two months
+    assert arpu(year, datetime(2026, 3, 20, tzinfo=UTC)) == 200  # a third month began
+    # a member of long standing: the calendar year's months so far
+    old = datetime(2020, 6, 1, tzinfo=UTC)
+    assert arpu(year, datetime(2026, 2, 20, tzinfo=UTC), old) == 300
+    assert arpu(year, datetime(2026, 12, 31, tzinfo=UTC), old) == 50
+    assert arpu(Window.rolling(3), datetime(2026, 2, 20, tzinfo=UTC), old) == 200
+    assert arpu(Window.all_time(), datetime(2026, 2, 20, tzinfo=UTC)) == 300
+    assert (
+        Window.rolling(3).months_billed(
+            datetime(2026, 2, 20, tzinfo=UTC), enrolled_at=old, zone=UTC
+        )
+        == 3
+    )

@@ -77,6 +77,22 @@ class Window:
             return start, joined + relativedelta(years=years + 1) - relativedelta(days=1)
         return joined, today
 
+    def months_billed(self, at: datetime, *, enrolled_at: datetime, zone: tzinfo) -> int:
+        """The divisor of a per-month average (ARPU): the months from the window's first
+        day, or the member's enrolment day if later, to ``at``'s day, a begun month
+        counting whole; at least 1, at most the window's own months.
+
+        A member billed 200 each month since joining in January has an ARPU of 200 from
+        the first bill on, in any window: the months they were not yet a member, and the
+        months of the window still to come, are not counted.
+        """
+        first, last = self.bounds(at, enrolled_at=enrolled_at, zone=zone)
+        until = min(last, at.astimezone(zone).date()) + relativedelta(days=1)
+        span = relativedelta(until, first)
+        months = span.years * 12 + span.months + (1 if span.days else 0)
+        most = {"rolling": self.months, "all_time": months}.get(self.kind, 12)
+        return max(1, min(months, most))
+
     def closes(self, at: datetime, *, enrolled_at: datetime, zone: tzinfo) -> date | None:
         """The last day of a fixed window (calendar or anniversary year), else ``None``."""
         if self.kind in ("calendar_year", "anniversary_year"):
