@@ -14,12 +14,13 @@ from decimal import (
 )
 from fractions import Fraction
 
+import attrs
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from loyaltykit import Customer, Loyalty, Money, points_for
 from loyaltykit.domain.activity import Purchase
-from loyaltykit.policy.engine import CustomerState, PolicyEngine
+from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate, Cap, Multiplier, SpendThreshold
 from loyaltykit.testing.strategies import programs
@@ -120,3 +121,25 @@ def test_the_base_rate_and_points_for_agree_and_are_exact(
         assert expected == math.floor(exact)
     if rounding == ROUND_UP:
         assert expected == math.ceil(exact)
+
+
+@given(program=programs(), amount=spend)
+def test_upgrade_applies_changes_only_the_events_that_raise_the_tier(
+    program: Program, amount: Money
+) -> None:
+    if program.tiers is None:
+        return
+    engine = PolicyEngine()
+
+    def decide(applies: str) -> Decision:
+        ladder = attrs.evolve(program.tiers, upgrade_applies=applies)
+        return engine.evaluate(
+            attrs.evolve(program, tiers=ladder), STATE, Purchase(amount=amount), AT
+        )
+
+    later, now = decide("next_event"), decide("this_event")
+    if later.tier_update is None:
+        assert now == later
+    else:
+        assert now.tier_update is not None
+        assert any("applies to this event" in line.detail for line in now.trace) or (now == later)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from dateutil.relativedelta import relativedelta
 
@@ -391,3 +392,38 @@ def test_the_arpu_divisor_is_the_months_begun_since_the_window_opened_or_one_joi
         )
         == 3
     )
+
+
+def test_the_crossing_purchase_can_earn_at_the_new_tier() -> None:
+    ladder = ERPNEXT.tiers
+    assert ladder is not None and ladder.upgrade_applies == "next_event"  # the default
+    program = attrs.evolve(ERPNEXT, tiers=attrs.evolve(ladder, upgrade_applies="this_event"))
+    loyalty = member(program)
+    buy(loyalty, "15000", T0, "o1")  # silver
+    # 5000 more crosses gold (20000): the purchase itself is priced at gold, 5 x 2
+    explanation = buy(loyalty, "5000", T0 + timedelta(days=1), "o2")
+    assert "gold-x2: x2 -> 10" in explanation
+    assert "tiers: the upgrade to gold applies to this event (upgrade_applies = this_event)" in (
+        explanation
+    )
+    assert "tier silver -> gold: spend 20000 >= 20000 (rolling 12 months)" in explanation
+    assert loyalty.balance("ann").available + loyalty.balance("ann").pending == 15 + 10
+    assert loyalty.tier("ann", at=T0 + timedelta(days=1)).effective == "gold"
+    # by default (ERPNext's "next event" reading of today's behaviour) it earns at silver
+    old = member(ERPNEXT)
+    buy(old, "15000", T0, "o1")
+    assert "gold-x2: x2" not in buy(old, "5000", T0 + timedelta(days=1), "o2")
+    assert old.balance("ann").available == 15 + 5
+
+
+def test_upgrade_applies_is_a_checked_programme_setting_that_round_trips() -> None:
+    with pytest.raises(InvalidArgument, match="upgrade_applies"):
+        TierLadder(tiers=(Tier(code="base", rank=0),), upgrade_applies="sometimes")
+    ladder = TierLadder(tiers=(Tier(code="base", rank=0),), upgrade_applies="this_event")
+    program = Program(tiers=ladder)
+    data = program.to_dict()
+    assert data["tiers"]["upgrade_applies"] == "this_event"
+    assert Program.from_dict(data) == program
+    data["tiers"]["upgrade_applies"] = "later"
+    with pytest.raises(InvalidArgument, match="upgrade_applies"):
+        Program.from_dict(data)

@@ -207,8 +207,37 @@ class PolicyEngine:
     def evaluate(
         self, program: Program, state: CustomerState, event: Event, at: datetime
     ) -> Decision:
-        """The decision for ``event`` happening at ``at`` to ``state.customer``."""
+        """The decision for ``event`` happening at ``at`` to ``state.customer``.
+
+        When the event raises the member's tier and the ladder says the upgrade applies
+        to this event (``upgrade_applies = "this_event"``), the rules are evaluated again
+        at the tier reached, and the trace says so: the crossing purchase earns at the
+        new tier. By default (``"next_event"``) it earns at the tier the member had.
+        """
         at = aware("at", at)
+        decision = self._decide(program, state, event, at)
+        ladder = program.tiers
+        update = decision.tier_update
+        if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
+            return decision
+        reached = update.status.effective(at, ladder)
+        if reached == state.tier:  # an override already lifts the member above it
+            return decision
+        # one repricing step: the tier reached with the old tier's prices prices the
+        # event; the upgrade is then decided again from what it earns at that tier
+        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at)
+        note = TraceLine(
+            rule="tiers",
+            matched=True,
+            detail=f"tiers: the upgrade to {reached} applies to this event "
+            "(upgrade_applies = this_event)",
+        )
+        return Decision(effects=repriced.effects, trace=(note, *repriced.trace))
+
+    def _decide(
+        self, program: Program, state: CustomerState, event: Event, at: datetime
+    ) -> Decision:
+        """The decision for ``event`` with the rules priced at ``state.tier``."""
         context = condition_context(program, state, event, at)
         facts = RuleState(
             purchases_before=state.purchases,
