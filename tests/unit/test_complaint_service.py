@@ -172,6 +172,32 @@ def test_the_goodwill_budget_is_never_overspent_and_a_refusal_changes_nothing() 
     assert done.goodwill_points == 450
 
 
+def test_reversing_goodwill_gives_it_back_to_the_budget_and_the_complaint() -> None:
+    loyalty = facade()
+    for complaint_id, customer in (("C-1", "ann"), ("C-2", "ben"), ("C-3", "ben")):
+        file(loyalty, complaint_id, customer)
+        to_proposal(loyalty, complaint_id, points=400)
+    loyalty.respond_to_complaint("C-1", at=T0 + 4 * H, idempotency_key="r-1", actor="op-1")
+    loyalty.respond_to_complaint("C-2", at=T0 + 4 * H, idempotency_key="r-2", actor="op-1")
+    counters = loyalty.storage.unit_of_work().counters
+    assert counters.value("goodwill:points:2026-05") == 800
+    # half of the grant undone, then the rest: the budget and the complaint follow
+    loyalty.reverse("ann", "r-1", at=T0 + 5 * H, idempotency_key="undo-1a", portion="1/2")
+    assert counters.value("goodwill:points:2026-05") == 600
+    assert loyalty.complaint("C-1").goodwill_points == 200
+    loyalty.reverse("ann", "r-1", at=T0 + 5 * H, idempotency_key="undo-1b")
+    assert counters.value("goodwill:points:2026-05") == 400
+    assert loyalty.complaint("C-1").goodwill_points == 0
+    assert loyalty.balance("ann").available == 0
+    # the next 400 fits again, and the report counts what was kept
+    done = loyalty.respond_to_complaint("C-3", at=T0 + 6 * H, idempotency_key="r-3", actor="op-1")
+    assert done.goodwill_points == 400
+    assert loyalty.complaint_report(T0 + 7 * H).goodwill_granted == 800
+    # a replayed reversal gives back nothing twice
+    loyalty.reverse("ann", "r-1", at=T0 + 5 * H, idempotency_key="undo-1b")
+    assert counters.value("goodwill:points:2026-05") == 800
+
+
 def test_qc_review_gates_a_large_goodwill_grant() -> None:
     loyalty = facade()
     file(loyalty)

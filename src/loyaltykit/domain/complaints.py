@@ -907,6 +907,17 @@ class Complaint:
         """The complaint with the ledger entry that paid its goodwill recorded."""
         return attrs.evolve(self, goodwill_entry=entry_id)
 
+    def goodwill_taken_back(self, points: int) -> Complaint:
+        """The complaint after a reversal clawed back ``points`` of its goodwill: they no
+        longer count as granted (the report and the per-complaint limit see the rest)."""
+        if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+            raise InvalidAmount("points", points, "a positive int")
+        if points > self.goodwill_points:
+            raise InvalidAmount(
+                "points", points, f"at most the {self.goodwill_points} granted on {self.id}"
+            )
+        return attrs.evolve(self, goodwill_points=self.goodwill_points - points)
+
     def reinvestigate(
         self, *, actor: str, role: Role | str, at: datetime, note: str = ""
     ) -> Complaint:

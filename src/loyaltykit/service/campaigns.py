@@ -53,7 +53,7 @@ from loyaltykit.policy.engine import (
     traced_upgrade,
 )
 from loyaltykit.policy.program import Program
-from loyaltykit.service.pipeline import METRICS, Pipeline
+from loyaltykit.service.pipeline import METRICS, Pipeline, clawed_back
 from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, aware, identifier, points_amount
@@ -198,11 +198,7 @@ def give_back(uow: UnitOfWork, entry: Entry) -> None:
     if not rules.startswith("campaign:") or "," in rules:
         return
     campaign = rules.removeprefix("campaign:")
-    reversals = uow.ledger.reversals_of(entry.customer_id, entry.id)
-    if not reversals:  # pragma: no cover - called right after a reversal
-        return
-    last = reversals[-1]
-    clawed = -(last.amount + last.pending_delta)
+    clawed = clawed_back(uow, entry)
     if clawed <= 0:
         return
     counter = Budget.counter(campaign)
@@ -256,6 +252,11 @@ class CampaignWork(Pipeline):
     #: where seeds come from when ``draw`` is not given one (the service edge; replace
     #: it in tests, or pass ``seed=`` to draw with a seed published in advance)
     seed_source: Callable[[], str] = staticmethod(lambda: secrets.token_hex(16))
+
+    def _given_back(self, uow: UnitOfWork, entry: Entry) -> None:
+        """A reversal of a campaign's points returns them to the campaign's budget."""
+        give_back(uow, entry)
+        super()._given_back(uow, entry)
 
     def campaign(self, campaign_id: str) -> Campaign:
         """The campaign ``campaign_id`` as the newest program version that has it

@@ -33,14 +33,14 @@ from loyaltykit.domain.complaints import (
     SlaAlerts,
 )
 from loyaltykit.domain.customer import EARNING_STATUSES, Customer
-from loyaltykit.domain.ledger import Command, EntryKind
+from loyaltykit.domain.ledger import Command, Entry, EntryKind
 from loyaltykit.errors import (
     ComplaintAlreadyExists,
     ConcurrencyConflict,
     GoodwillBudgetExceeded,
     UnknownComplaint,
 )
-from loyaltykit.service.pipeline import Pipeline
+from loyaltykit.service.pipeline import Pipeline, clawed_back
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, frozen_metadata, identifier, points_amount
 
@@ -695,6 +695,28 @@ class ComplaintCommands(Pipeline):
             ),
         )
         return receipt.entries[-1].id
+
+    def _given_back(self, uow: UnitOfWork, entry: Entry) -> None:
+        """A reversal of goodwill (an entry whose metadata names its complaint) returns
+        the clawed-back points to the goodwill budget of the period they were granted in
+        and takes them off the complaint's granted goodwill, in the reversal's unit of
+        work (the complaint belongs to the customer, whose lock the reversal holds)."""
+        metadata = dict(entry.metadata)
+        complaint_id = metadata.get("complaint")
+        clawed = clawed_back(uow, entry)
+        if metadata.get("goodwill") is True and isinstance(complaint_id, str) and clawed > 0:
+            budget = self.complaint_policy(entry.occurred_at).goodwill
+            if budget is not None:
+                zone = self.versions.at(entry.occurred_at).zone
+                uow.counters.restore(budget.counter(entry.occurred_at.astimezone(zone)), clawed)
+            stored = uow.records.get(entry.customer_id, COMPLAINT, complaint_id, for_update=True)
+            if stored is not None:
+                complaint = complaint_from_record(stored.document)
+                taken = min(clawed, complaint.goodwill_points)
+                if taken:
+                    policy = self.complaint_policy(entry.occurred_at)
+                    self._save_complaint(uow, complaint.goodwill_taken_back(taken), policy)
+        super()._given_back(uow, entry)
 
     def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
         """Complaint events say what happened to the case, never what the customer wrote

@@ -40,7 +40,7 @@ from loyaltykit.policy.engine import (
 )
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Referral
-from loyaltykit.service.campaigns import fund_awards, give_back
+from loyaltykit.service.campaigns import fund_awards
 from loyaltykit.service.pipeline import (
     ACTIVITY,
     METRICS,
@@ -253,7 +253,6 @@ class EventCommands(PointCommands):
     ) -> None:
         """Take a refunded share of a purchase out of the metrics tiers qualify on, on the
         day of the purchase: a refunded purchase never counted."""
-        give_back(uow, entry)  # a campaign's clawed-back points return to its budget
         program = self.versions.at(entry.occurred_at)
         metadata = dict(entry.metadata)
         day = entry.occurred_at.astimezone(program.zone).date()

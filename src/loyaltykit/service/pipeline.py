@@ -62,6 +62,7 @@ from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.registry import open_storage
 from loyaltykit.values import (
     CustomerId,
+    Points,
     aware,
     frozen_metadata,
     identifier,
@@ -75,6 +76,7 @@ __all__ = [
     "POINTS",
     "TIER",
     "Pipeline",
+    "clawed_back",
     "existing",
 ]
 
@@ -100,6 +102,15 @@ def _text(what: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidArgument(f"{what}: {value!r} is not a string")
     return value
+
+
+def clawed_back(uow: UnitOfWork, entry: Entry) -> Points:
+    """The points the latest reversal of ``entry`` (a credit) took back, 0 if none."""
+    reversals = uow.ledger.reversals_of(entry.customer_id, entry.id)
+    if not reversals:
+        return 0
+    last = reversals[-1]
+    return max(0, -(last.amount + last.pending_delta))
 
 
 class Pipeline:
@@ -353,6 +364,12 @@ class Pipeline:
         )
         uow.records.put(customer_id, OUTBOX, f"{sequence:012d}", event_to_record(event), due_at=due)
         uow.state.put(customer_id, OUTBOX, {"next": sequence + 1, "last": due.isoformat()})
+
+    def _given_back(self, uow: UnitOfWork, entry: Entry) -> None:
+        """Hook run by every reversal right after it clawed back (part of) the credit
+        ``entry``, in the same unit of work: each area that paid the credit out of a
+        budget (campaigns, complaint goodwill) gives back what was clawed back here
+        (see :func:`clawed_back`), then calls ``super()``."""
 
     def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
         """Hook run by ``erase``: each area that keeps personal data in records redacts

@@ -339,6 +339,8 @@ class PointCommands(Pipeline):
             )
             self._save(uow, posting, written)
             accounts[code] = self._settled(uow, customer_id, code, command, written)
+            if how == "credit":
+                self._given_back(uow, entry)  # budgets that paid the credit get it back
             if undone is not None:
                 undone(uow, customer, entry, before, part, command.at)
         return self._receipt(name, command, customer_id, written, accounts.values())
