@@ -19,7 +19,6 @@ import attrs
 
 from loyaltykit.domain import tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
-from loyaltykit.domain.campaigns import period_key
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
@@ -529,9 +528,9 @@ def _referrer_reward(
     """The referrer's points for a qualifying referral, the trace's words, and the
     referrer's counter key when the rule caps rewards per referrer."""
     referrer = state.customer.referred_by
-    if rule.referrer_cap is None:
+    key = rule.cap_key(local)
+    if key is None or rule.referrer_cap is None:
         return rule.referrer_amount, f"; referrer {referrer} +{rule.referrer_amount}", None
-    key = f"referral:{rule.id}:{period_key(rule.referrer_cap_period, local)}"
     used = state.referrer_counters.get(key, 0)
     if used >= rule.referrer_cap:
         cap = f"{rule.referrer_cap} per {rule.referrer_cap_period}"

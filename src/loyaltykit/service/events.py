@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -18,9 +19,11 @@ from loyaltykit.domain.customer import (
 )
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind
 from loyaltykit.domain.records import (
+    instant_from_text,
     metrics_from_record,
     metrics_to_record,
 )
+from loyaltykit.domain.referrals import referral_claw_back
 from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
@@ -28,7 +31,7 @@ from loyaltykit.errors import (
     UnknownCustomer,
     UnknownEntry,
 )
-from loyaltykit.outcomes import Receipt
+from loyaltykit.outcomes import Balance, Receipt
 from loyaltykit.policy.engine import (
     CounterIncrement,
     CustomerState,
@@ -46,9 +49,11 @@ from loyaltykit.service.pipeline import (
     METRICS,
     _tier_status,
     _with,
+    clawed_back,
     existing,
 )
 from loyaltykit.service.points import PointCommands
+from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import (
     CustomerId,
@@ -177,6 +182,9 @@ class EventCommands(PointCommands):
                 if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
             ]
             unearned = None if entries else uow.records.get(customer_id, UNEARNED, purchase_key)
+            stored = uow.customers.get(customer_id)
+        # the referrer is fixed before the first purchase: lock them for the claw-back
+        referrer = None if stored is None else stored.referred_by
         spent = next(
             (dict(e.metadata) for e in entries if dict(e.metadata).get("event") == "purchase"),
             None if unearned is None else unearned.document,
@@ -204,7 +212,110 @@ class EventCommands(PointCommands):
             reason=reason,
             actor=actor,
             undone=self._unspend,
+            lock=None if referrer is None else (customer_id, referrer),
+            then=None
+            if referrer is None
+            else functools.partial(self._claw_back_referral, purchase_key=purchase_key),
         )
+
+    def _claw_back_referral(
+        self,
+        uow: UnitOfWork,
+        customers: dict[CustomerId, Customer],
+        command: Command,
+        receipt: Receipt,
+        *,
+        purchase_key: str,
+    ) -> Receipt:
+        """After a refund of a referred member's purchase, take the referrer's reward for
+        it back (:func:`~loyaltykit.domain.referrals.referral_claw_back`: in proportion,
+        whole once the referral no longer qualifies), in the refund's unit of work, under
+        the referrer's lock. The reward is the referrer's earn recorded under the
+        purchase's key, at the instant of the referral record, by referral rules only."""
+        customer_id = receipt.customer_id
+        referrer = customers[customer_id].referred_by
+        if referrer is None or referrer not in customers:
+            return receipt
+        found = uow.records.get(referrer, REFERRAL, customer_id, for_update=True)
+        if found is None or found.document.get("revoked"):
+            return receipt
+        referral = dict(found.document)
+        at = instant_from_text(referral["at"])
+        program = self.versions.at(at or command.at)
+        rule = next(
+            (r for r in program.rules if isinstance(r, Referral) and r.id == referral["rule"]),
+            None,
+        )
+        own = uow.ledger.entries_by_key(customer_id, purchase_key)
+        rewards = [
+            entry
+            for entry in uow.ledger.entries_by_key(referrer, purchase_key)
+            if entry.kind is EntryKind.EARN
+            and entry.occurred_at == at
+            and set(str(dict(entry.metadata).get("rules", "")).split(","))
+            <= {r.id for r in program.rules if isinstance(r, Referral)}
+        ]
+        if rule is None or not own or not rewards:
+            return receipt
+        primary = own[0]
+        metadata = dict(primary.metadata)
+        purchase = Money.of(str(metadata["purchase_amount"]), str(metadata["currency"]))
+        refunded = sum(
+            (r.portion or Fraction(0) for r in uow.ledger.reversals_of(customer_id, primary.id)),
+            Fraction(0),
+        )
+        written: list[Entry] = []
+        accounts: dict[str, Account] = {}
+        taken = 0
+        qualifies = True
+        for entry in rewards:
+            before = sum(
+                (r.portion or Fraction(0) for r in uow.ledger.reversals_of(referrer, entry.id)),
+                Fraction(0),
+            )
+            part, qualifies = referral_claw_back(
+                purchase=purchase, refunded=refunded, clawed=before, minimum=rule.minimum
+            )
+            if part == 0:
+                continue
+            account = self._settled(uow, referrer, entry.point_type, command, written)
+            posting = self._claw_back(
+                uow, account, entry, command, part, before, self.program.refund_policy
+            )
+            self._save(uow, posting, written)
+            accounts[entry.point_type] = self._settled(
+                uow, referrer, entry.point_type, command, written
+            )
+            self._given_back(uow, entry)
+            taken += clawed_back(uow, entry)
+        referral["points"] = max(0, int(referral["points"]) - taken)
+        if not qualifies:
+            referral["revoked"] = command.at.isoformat()
+            self._revoke_referral(uow, program, rule, referrer, at or command.at)
+        uow.records.put(referrer, REFERRAL, customer_id, referral)
+        return attrs.evolve(
+            receipt,
+            entries=(*receipt.entries, *written),
+            balances=(*receipt.balances, *(Balance.of(a) for a in accounts.values())),
+        )
+
+    @staticmethod
+    def _revoke_referral(
+        uow: UnitOfWork, program: Program, rule: Referral, referrer: CustomerId, at: datetime
+    ) -> None:
+        """A referral that no longer qualifies leaves the referrer's ``referrals`` metric
+        (on the day it counted) and gives back its slot under the rule's referrer cap."""
+        local = at.astimezone(program.zone)
+        history = metrics_from_record(uow.state.get(referrer, METRICS))
+        history = history.add("referrals", local.date(), Decimal(-1))
+        uow.state.put(referrer, METRICS, metrics_to_record(history))
+        key = rule.cap_key(local)
+        activity = dict(uow.state.get(referrer, ACTIVITY) or {})
+        counters: dict[str, int] = dict(activity.get("counters", {}))
+        if key is not None and counters.get(key, 0) > 0:
+            counters[key] -= 1
+            activity["counters"] = counters
+            uow.state.put(referrer, ACTIVITY, activity)
 
     def _refund_unearned(
         self, customer_id: CustomerId, purchase_key: str, share: Fraction | None, command: Command

@@ -282,22 +282,28 @@ class PointCommands(Pipeline):
         actor: str | None,
         undone: Callable[[UnitOfWork, Customer, Entry, Fraction, Fraction, datetime], None]
         | None = None,
+        lock: tuple[CustomerId, ...] | None = None,
+        then: Callable[[UnitOfWork, dict[CustomerId, Customer], Command, Receipt], Receipt]
+        | None = None,
     ) -> Receipt:
+        """Reverse ``original_key``; ``then`` (a refund's referral claw-back) continues in
+        the same unit of work, with the customers of ``lock`` locked."""
         command = self._command(at, idempotency_key, reason, actor)
         original_key = identifier("original_key", original_key)
         share = None if portion is None else _as_portion(portion)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            return self._reversal(
+            receipt = self._reversal(
                 uow, name, command, customers[customer_id], original_key, share, undone
             )
+            return receipt if then is None else then(uow, customers, command, receipt)
 
         arguments = {
             "customer": customer_id,
             "original": original_key,
             "portion": None if share is None else str(share),
         }
-        return self._ledger_command(name, command, customer_id, arguments, action)
+        return self._ledger_command(name, command, customer_id, arguments, action, lock=lock)
 
     def _reversal(
         self,

@@ -3,7 +3,8 @@
 The ``referral`` rule rewards a referrer on the referred member's first qualifying
 purchase (capped per referrer if the rule says so); each qualified referral is recorded
 under the referrer (kind ``referral``, id the referred member) for
-:meth:`ReferralWork.referral_leaderboard`.
+:meth:`ReferralWork.referral_leaderboard`. A refund of the referred purchase claws the
+reward back and, once the referral no longer qualifies, marks the record ``revoked``.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class ReferralWork(Pipeline):
                 after = (page[-1].owner, page[-1].id)
                 for record in page:
                     at = instant_from_text(record.document["at"])
+                    if record.document.get("revoked"):
+                        continue  # refunded below what qualifies: no longer a referral
                     if at is not None and start <= at < end:
                         counts = tally.setdefault(record.owner, [0, 0])
                         counts[0] += 1
@@ -121,7 +124,8 @@ class ReferralWork(Pipeline):
         )
 
     def referrals_of(self, referrer: CustomerId) -> dict[CustomerId, datetime]:
-        """The members whose referral by ``referrer`` qualified, and when."""
+        """The members whose referral by ``referrer`` qualified, and when (a referral
+        revoked by a refund no longer counts)."""
         with self._unit() as uow:
             existing(uow, identifier("referrer", referrer))
             found = uow.records.of_owner(referrer, REFERRAL)
@@ -129,4 +133,5 @@ class ReferralWork(Pipeline):
             record.id: at
             for record in found
             if (at := instant_from_text(record.document["at"])) is not None
+            and not record.document.get("revoked")
         }
