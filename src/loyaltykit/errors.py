@@ -374,3 +374,14 @@ class ReferralRefused(RuleViolation):
         self.customer_id = customer_id
         self.referrer = referrer
         self.reason = reason
+
+
+class NotAuthorized(LoyaltyError, PermissionError):
+    """The embedding service's authorizer refused the step: ``actor`` may not take
+    ``action`` in ``role`` (see ``Loyalty(authorize=...)``). Nothing was changed."""
+
+    def __init__(self, actor: str, role: str, action: str) -> None:
+        super().__init__(f"actor {actor!r} may not {action} in the role {role!r}")
+        self.actor = actor
+        self.role = role
+        self.action = action

@@ -39,7 +39,7 @@ customer. Everything here is pure: instants are passed in.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Protocol, runtime_checkable
@@ -47,7 +47,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from loyaltykit.domain.calendar import BusinessCalendar
-from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument
+from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument, NotAuthorized
 from loyaltykit.values import CustomerId, aware, identifier
 
 __all__ = [
@@ -74,6 +74,8 @@ __all__ = [
     "SlaPolicy",
     "Step",
     "Target",
+    "as_authorizer",
+    "check_authorized",
 ]
 
 ANONYMOUS = "complaint:anonymous"
@@ -143,6 +145,36 @@ class AllowAll:
 
 ALLOW_ALL = AllowAll()
 """The default :class:`Authorizer`."""
+
+
+@attrs.frozen
+class _CallableAuthorizer:
+    function: Callable[[str, Role, str], bool]
+
+    def allowed(self, actor: str, role: Role, action: str) -> bool:
+        return bool(self.function(actor, role, action))
+
+
+def as_authorizer(value: Authorizer | Callable[[str, Role, str], bool] | None) -> Authorizer:
+    """An :class:`Authorizer` from one, a plain ``(actor, role, action) -> bool``
+    callable, or ``None`` (:data:`ALLOW_ALL`)."""
+    if value is None:
+        return ALLOW_ALL
+    if isinstance(value, Authorizer):
+        return value
+    if callable(value):
+        return _CallableAuthorizer(value)
+    raise InvalidArgument(f"authorize: {value!r} is neither an Authorizer nor a callable")
+
+
+def check_authorized(authorizer: Authorizer, actor: str, role: Role | str, action: str) -> Role:
+    """The role, once ``authorizer`` allowed ``actor`` to take ``action`` in it; raises
+    :class:`~loyaltykit.errors.NotAuthorized` otherwise (and ``InvalidArgument`` for an
+    unknown role)."""
+    who = _role(role)
+    if not authorizer.allowed(actor, who, action):
+        raise NotAuthorized(actor, who.value, action)
+    return who
 
 
 class Severity(enum.Enum):

@@ -31,6 +31,7 @@ from loyaltykit.domain.complaints import (
     Role,
     Severity,
     SlaAlerts,
+    check_authorized,
 )
 from loyaltykit.domain.customer import EARNING_STATUSES, Customer
 from loyaltykit.domain.ledger import Command, Entry, EntryKind
@@ -87,6 +88,7 @@ class ComplaintCommands(Pipeline):
         to exist; an anonymous one needs a ``contact``."""
         when = aware("at", at)
         key = identifier("idempotency_key", idempotency_key)
+        check_authorized(self.authorizer, actor, role, "file")
         policy = self.complaint_policy(when)
         complaint = Complaint.file(
             complaint_id,
@@ -267,8 +269,18 @@ class ComplaintCommands(Pipeline):
         role: Role | str = Role.QUALITY_CONTROL,
         note: str = "",
     ) -> Complaint:
-        """Quality control approves the proposal."""
-        return self._simple("approve", complaint_id, at, idempotency_key, actor, role, note)
+        """Quality control approves the proposal; under the QC rule's ``four_eyes`` (the
+        default) the actor who proposed it may not."""
+        return self._complaint_step(
+            "approve",
+            complaint_id,
+            at,
+            idempotency_key,
+            {"actor": actor, "role": _value(role), "note": note},
+            lambda c, policy, when: c.approve(
+                actor=actor, role=role, at=when, note=note, policy=policy
+            ),
+        )
 
     def reject_resolution(
         self,
@@ -617,6 +629,8 @@ class ComplaintCommands(Pipeline):
         when = aware("at", at)
         key = identifier("idempotency_key", idempotency_key)
         complaint_id = identifier("complaint_id", complaint_id)
+        # every step names its actor and role: the embedding service's authorizer decides
+        check_authorized(self.authorizer, arguments["actor"], arguments["role"], transition)
         with self._unit() as uow:
             found = uow.records.find(COMPLAINT, complaint_id)
         if found is None:

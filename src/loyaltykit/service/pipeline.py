@@ -18,6 +18,7 @@ from typing import Any, Self, TypeVar
 import attrs
 
 from loyaltykit.domain import ledger
+from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import Account, Command, Entry, Posting
@@ -123,6 +124,7 @@ class Pipeline:
         storage: Storage | str | None = None,
         retries: int = 5,
         outbox: bool = False,
+        authorize: Authorizer | Callable[[str, Role, str], bool] | None = None,
     ) -> None:
         if program is None:
             program = Program()
@@ -139,6 +141,9 @@ class Pipeline:
             self.storage = storage
         self._retries = retries
         self.outbox = outbox
+        # who may act in which role (complaints): the embedding service knows its staff;
+        # without one every caller's word is taken (ALLOW_ALL), as before
+        self.authorizer: Authorizer = as_authorizer(authorize)
         # the unit of work of an open batch() in this context, if any
         self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
 
