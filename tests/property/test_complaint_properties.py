@@ -62,6 +62,12 @@ def check_history(c: Complaint) -> None:
         assert after.from_state == before.to_state
         assert after.at >= before.at
     assert c.history[-1].to_state == c.state
+    proposer = None
+    for step in c.history:  # four eyes: nobody approves what they proposed
+        if step.transition == "propose":
+            proposer = step.actor
+        if step.transition == "approve":
+            assert step.actor != proposer
     for name in ("acknowledge", "first_response", "resolution"):
         assert sum(1 for clock in c.clocks if clock.name == name and clock.running) <= 1
     if not c.state.is_open:
