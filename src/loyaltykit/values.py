@@ -7,21 +7,11 @@ Instants must be timezone-aware: the library never reads the clock, callers pass
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import (
-    ROUND_05UP,
-    ROUND_CEILING,
-    ROUND_DOWN,
-    ROUND_FLOOR,
-    ROUND_HALF_DOWN,
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    ROUND_UP,
-    Decimal,
-    InvalidOperation,
-)
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, TypeAlias
 
@@ -252,18 +242,8 @@ def points_for(spent: Money, *, per: Money, points: int = 1, rounding: str = ROU
     return rate_points(spent.amount, per=spent._same(per).amount, points=points, rounding=rounding)
 
 
-_ROUNDINGS = frozenset(
-    {
-        ROUND_05UP,
-        ROUND_CEILING,
-        ROUND_DOWN,
-        ROUND_FLOOR,
-        ROUND_HALF_DOWN,
-        ROUND_HALF_EVEN,
-        ROUND_HALF_UP,
-        ROUND_UP,
-    }
-)
+# every rounding mode the decimal module names (ROUND_DOWN, ROUND_HALF_EVEN...)
+_ROUNDINGS = frozenset(value for name, value in vars(decimal).items() if name.startswith("ROUND_"))
 
 
 def rate_points(spent: Decimal, *, per: Decimal, points: int, rounding: str) -> Points:

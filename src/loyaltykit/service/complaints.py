@@ -271,15 +271,8 @@ class ComplaintCommands(Pipeline):
     ) -> Complaint:
         """Quality control approves the proposal; under the QC rule's ``four_eyes`` (the
         default) the actor who proposed it may not."""
-        return self._complaint_step(
-            "approve",
-            complaint_id,
-            at,
-            idempotency_key,
-            {"actor": actor, "role": _value(role), "note": note},
-            lambda c, policy, when: c.approve(
-                actor=actor, role=role, at=when, note=note, policy=policy
-            ),
+        return self._simple(
+            "approve", complaint_id, at, idempotency_key, actor, role, note, with_policy=True
         )
 
     def reject_resolution(
@@ -597,10 +590,13 @@ class ComplaintCommands(Pipeline):
         actor: str,
         role: Role | str,
         note: str,
+        *,
+        with_policy: bool = False,
     ) -> Complaint:
-        def step(complaint: Complaint, _policy: ComplaintPolicy, when: datetime) -> Complaint:
+        def step(complaint: Complaint, policy: ComplaintPolicy, when: datetime) -> Complaint:
             method: Callable[..., Complaint] = getattr(complaint, transition)
-            return method(actor=actor, role=role, at=when, note=note)
+            extra = {"policy": policy} if with_policy else {}
+            return method(actor=actor, role=role, at=when, note=note, **extra)
 
         return self._complaint_step(
             transition,
