@@ -377,7 +377,8 @@ def test_the_arpu_divisor_is_the_months_begun_since_the_window_opened_or_one_joi
         )
 
     year = Window.calendar_year()
-    assert arpu(year, datetime(2026, 2, 14, tzinfo=UTC)) == 300  # one month since joining
+    # January and February count whole: the February bill is not in yet
+    assert arpu(year, datetime(2026, 2, 14, tzinfo=UTC)) == 150
     assert arpu(year, datetime(2026, 2, 15, tzinfo=UTC)) == 300  # 600 over two months
     assert arpu(year, datetime(2026, 3, 20, tzinfo=UTC)) == 200  # a third month began
     # a member of long standing: the calendar year's months so far

@@ -78,18 +78,18 @@ class Window:
         return joined, today
 
     def months_billed(self, at: datetime, *, enrolled_at: datetime, zone: tzinfo) -> int:
-        """The divisor of a per-month average (ARPU): the months from the window's first
-        day, or the member's enrolment day if later, to ``at``'s day, a begun month
-        counting whole; at least 1, at most the window's own months.
+        """The divisor of a per-month average (ARPU): the calendar months from the one
+        the window opened in, or the member joined in if later, to the month of ``at``,
+        both counted whole; at least 1, at most the window's own months.
 
-        A member billed 200 each month since joining in January has an ARPU of 200 from
-        the first bill on, in any window: the months they were not yet a member, and the
-        months of the window still to come, are not counted.
+        A member billed 200 each month since joining has an ARPU of 200 from the first
+        bill on, in any window: the months before they joined and the months of the
+        window still to come are not counted. Calendar months, not spans from the
+        joining day, so a bill that comes a day early never counts twice in a month.
         """
         first, last = self.bounds(at, enrolled_at=enrolled_at, zone=zone)
-        until = min(last, at.astimezone(zone).date()) + relativedelta(days=1)
-        span = relativedelta(until, first)
-        months = span.years * 12 + span.months + (1 if span.days else 0)
+        end = min(last, at.astimezone(zone).date())
+        months = (end.year - first.year) * 12 + end.month - first.month + 1
         most = {"rolling": self.months, "all_time": months}.get(self.kind, 12)
         return max(1, min(months, most))
 
