@@ -26,6 +26,7 @@ from loyaltykit.domain.campaigns import (
 )
 from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
 from loyaltykit.domain.complaints import (
+    Authorizer,
     Complaint,
     ComplaintPolicy,
     ComplaintState,
@@ -94,6 +95,7 @@ from loyaltykit.values import Money, Points, points_for
 __all__ = [
     "Account",
     "Audience",
+    "Authorizer",
     "Balance",
     "Bonus",
     "Budget",

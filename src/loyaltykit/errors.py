@@ -28,6 +28,7 @@ __all__ = [
     "LoyaltyError",
     "NaiveDatetime",
     "NotEligible",
+    "NotAuthorized",
     "NotFound",
     "NotReversible",
     "OffsetRefused",
@@ -547,3 +548,17 @@ class ReferralRefused(RuleViolation):
         self.customer_id = customer_id
         self.referrer = referrer
         self.reason = reason
+
+
+class NotAuthorized(LoyaltyError, PermissionError):
+    """The embedding service's authorizer refused the step: ``actor`` may not take
+    ``action`` in ``role`` (see ``Loyalty(authorize=...)``). Nothing was changed."""
+
+    code = "not_authorized"
+    http_status = 403
+
+    def __init__(self, actor: str, role: str, action: str) -> None:
+        super().__init__(f"actor {actor!r} may not {action} in the role {role!r}")
+        self.actor = actor
+        self.role = role
+        self.action = action

@@ -7,6 +7,7 @@ Instants must be timezone-aware: the library never reads the clock, callers pass
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -37,6 +38,7 @@ __all__ = [
     "points_amount",
     "points_for",
     "portion",
+    "rate_points",
 ]
 
 Points: TypeAlias = int
@@ -242,8 +244,46 @@ def points_for(spent: Money, *, per: Money, points: int = 1, rounding: str = ROU
 
     >>> points_for(Money.of("129.90", "CNY"), per=Money.of(10, "CNY"))
     12
+    >>> points_for(Money.of(100, "CNY"), per=Money.of(3, "CNY"), points=3)
+    100
+
+    A negative spend is refused with :class:`InvalidAmount` (a refund is not a purchase).
     """
-    if per.amount <= 0:
-        raise InvalidAmount("earning rate", per, "a positive amount of money per points")
-    units = (spent.amount / spent._same(per).amount) * points
-    return int(units.quantize(Decimal(1), rounding=rounding))
+    return rate_points(spent.amount, per=spent._same(per).amount, points=points, rounding=rounding)
+
+
+# every rounding mode the decimal module names (ROUND_DOWN, ROUND_HALF_EVEN...)
+_ROUNDINGS = frozenset(value for name, value in vars(decimal).items() if name.startswith("ROUND_"))
+
+
+def rate_points(spent: Decimal, *, per: Decimal, points: int, rounding: str) -> Points:
+    """The one rate arithmetic: ``spent * points / per`` computed exactly, then rounded to
+    an ``int`` with the named ``decimal`` rounding mode.
+
+    Every earning rate (:func:`points_for`, the ``base_rate`` rule) goes through here, so
+    they cannot disagree. The product comes before the quotient and the quotient is an
+    exact :class:`Fraction`: ``100 * 3 / 3`` is 100, never ``99.99...`` rounded down.
+
+    >>> rate_points(Decimal(100), per=Decimal(3), points=3, rounding=ROUND_DOWN)
+    100
+    """
+    if rounding not in _ROUNDINGS:
+        raise InvalidAmount("rounding", rounding, f"one of {sorted(_ROUNDINGS)}")
+    if spent < 0:
+        raise InvalidAmount("spent", spent, "an amount of zero or more")
+    if per <= 0:
+        raise InvalidAmount("per", per, "a positive amount of money per points")
+    exact = Fraction(spent) * points / Fraction(per)
+    whole, rest = divmod(exact.numerator, exact.denominator)
+    # the remainder only matters as below, at or above one half: stand it in by a
+    # quarter, a half or three quarters, which Decimal then rounds in the asked mode
+    twice = 2 * rest
+    if rest == 0:
+        tail = Decimal(0)
+    elif twice < exact.denominator:
+        tail = Decimal("0.25")
+    elif twice == exact.denominator:
+        tail = Decimal("0.5")
+    else:
+        tail = Decimal("0.75")
+    return int((Decimal(whole) + tail).quantize(Decimal(1), rounding=rounding))

@@ -100,4 +100,10 @@ def test_a_complaint_round_trip_on_sql(database: str) -> None:
     replay = reopened.respond_to_complaint("C-1", at=T0 + 5 * H, idempotency_key="x-1", actor="op")
     assert replay == first
     assert reopened.balance("ann").available == 200
+    # undoing the goodwill gives it back to the budget: C-2's 200 now fits
+    reopened.reverse("ann", "x-1", at=T0 + 6 * H, idempotency_key="undo-x-1")
+    assert reopened.complaint("C-1").goodwill_points == 0
+    second = reopened.respond_to_complaint("C-2", at=T0 + 6 * H, idempotency_key="x-2b", actor="op")
+    assert second.goodwill_points == 200
+    assert reopened.complaint_report(at=T0 + 7 * H).goodwill_granted == 200
     reopened.close()

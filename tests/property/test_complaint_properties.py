@@ -40,7 +40,8 @@ moves = st.lists(
 
 
 def apply(c: Complaint, name: str, role: Role, at: datetime, points: int) -> Complaint:
-    common: dict[str, Any] = {"actor": "someone", "role": role, "at": at}
+    # one person per role: the proposer (business department) is never the approver (QC)
+    common: dict[str, Any] = {"actor": f"{role.value}-1", "role": role, "at": at}
     if name == "assess":
         return c.assess(**common, severity="major", priority="high", policy=POLICY)
     if name == "propose":
@@ -61,6 +62,12 @@ def check_history(c: Complaint) -> None:
         assert after.from_state == before.to_state
         assert after.at >= before.at
     assert c.history[-1].to_state == c.state
+    proposer = None
+    for step in c.history:  # four eyes: nobody approves what they proposed
+        if step.transition == "propose":
+            proposer = step.actor
+        if step.transition == "approve":
+            assert step.actor != proposer
     for name in ("acknowledge", "first_response", "resolution"):
         assert sum(1 for clock in c.clocks if clock.name == name and clock.running) <= 1
     if not c.state.is_open:
@@ -156,7 +163,7 @@ def test_through_the_facade_a_refused_transition_changes_nothing(data: st.DataOb
         common: dict[str, Any] = {
             "at": at,
             "idempotency_key": f"k-{n}",
-            "actor": "someone",
+            "actor": data.draw(st.sampled_from([f"{role.value}-1", "someone"])),
             "role": role,
         }
         try:

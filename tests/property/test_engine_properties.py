@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+)
+from fractions import Fraction
 
-from hypothesis import given, settings
+import attrs
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from loyaltykit import Customer, Loyalty, Money
+from loyaltykit import Customer, Loyalty, Money, points_for
 from loyaltykit.domain.activity import Purchase
-from loyaltykit.policy.engine import CustomerState, PolicyEngine
+from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate, Cap, Multiplier, SpendThreshold
 from loyaltykit.testing.strategies import programs
@@ -81,3 +92,54 @@ def test_caps_are_never_exceeded_across_commands(
         )
     assert all(total <= limit for total in per_day.values()), per_day
     assert loyalty.balance("c").available == sum(per_day.values())
+
+
+ROUNDINGS = st.sampled_from(
+    [ROUND_DOWN, ROUND_UP, ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_HALF_DOWN, ROUND_CEILING]
+)
+
+
+@given(
+    amount=spend,
+    per=st.integers(1, 100_000).map(lambda cents: Money.of(f"{cents / 100:.2f}", "CNY")),
+    rate=st.integers(1, 50),
+    rounding=ROUNDINGS,
+)
+@example(amount=Money.of(100, "CNY"), per=Money.of(3, "CNY"), rate=3, rounding=ROUND_DOWN)
+def test_the_base_rate_and_points_for_agree_and_are_exact(
+    amount: Money, per: Money, rate: int, rounding: str
+) -> None:
+    rule = BaseRate(id="base", per=per, rate=rate, rounding=rounding)
+    program = Program(rules=(rule,))
+    earned = PolicyEngine().evaluate(program, STATE, Purchase(amount=amount), AT).points()
+    expected = points_for(amount, per=per, points=rate, rounding=rounding)
+    assert earned == expected
+    # exactly: the exact quotient lies within one point of the result, on the right side
+    exact = Fraction(amount.amount) * rate / Fraction(per.amount)
+    assert abs(exact - expected) < 1
+    if rounding == ROUND_DOWN:
+        assert expected == math.floor(exact)
+    if rounding == ROUND_UP:
+        assert expected == math.ceil(exact)
+
+
+@given(program=programs(), amount=spend)
+def test_upgrade_applies_changes_only_the_events_that_raise_the_tier(
+    program: Program, amount: Money
+) -> None:
+    if program.tiers is None:
+        return
+    engine = PolicyEngine()
+
+    def decide(applies: str) -> Decision:
+        ladder = attrs.evolve(program.tiers, upgrade_applies=applies)
+        return engine.evaluate(
+            attrs.evolve(program, tiers=ladder), STATE, Purchase(amount=amount), AT
+        )
+
+    later, now = decide("next_event"), decide("this_event")
+    if later.tier_update is None:
+        assert now == later
+    else:
+        assert now.tier_update is not None
+        assert any("applies to this event" in line.detail for line in now.trace) or (now == later)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyaltykit import Loyalty, Program
-from loyaltykit.domain.redemptions import RedemptionState
+from loyaltykit.domain.redemptions import RedemptionState, voucher_code
 from loyaltykit.domain.rewards import RedemptionLimit, Reward, RewardCatalog, VoucherTerms
 from loyaltykit.errors import (
     ConcurrencyConflict,
@@ -247,3 +247,23 @@ def test_voucher_codes_are_unique_and_valid_only_for_their_owner(
             check = loyalty.validate_voucher(customer, code, at=T0)
             assert check.valid == (customer == owner)
     assert sorted(v.code for c in CUSTOMERS for v in loyalty.vouchers(c)) == sorted(issued)
+
+
+@settings(max_examples=60)
+@given(
+    data=st.data(),
+    alphabet=st.sampled_from(["ABCDEFGHJKMNPQRS", "abcdefghjkmnpqrs2345"]),
+)
+def test_a_code_typed_in_any_case_with_separators_finds_its_voucher(
+    data: st.DataObject, alphabet: str
+) -> None:
+    terms = VoucherTerms(alphabet=alphabet, length=8)
+    loyalty = shop(Reward(id="prize", kind="coupon", price=1, voucher=terms))
+    (code,) = loyalty.redeem("a", "prize", at=T0, idempotency_key="r1").vouchers
+    assert voucher_code(code) == code  # issued in the form it is looked up in
+    typed = ""
+    for ch in code:
+        typed += data.draw(st.sampled_from([ch.lower(), ch.upper()]))
+        typed += data.draw(st.sampled_from(["", "", "-", " ", "\u2013"]))
+    check = loyalty.validate_voucher("a", typed, at=T0)
+    assert check.valid and check.code == code

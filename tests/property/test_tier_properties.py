@@ -10,6 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from loyaltykit.domain import tiers
+from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Override, Requirement, Tier, TierLadder, TierStatus
 from loyaltykit.domain.windows import Window
 
@@ -138,3 +139,27 @@ def test_grandfathered_statuses_are_never_cut_before_their_end(
     after, changes = tiers.requalify(LADDER, status, by(metrics), moment)
     raised, _ = tiers.upgrade(LADDER, after, by(metrics), moment)
     assert raised.tier == "t3" and changes == []
+
+
+@given(
+    joined_day=st.integers(1, 28),
+    joined_month=st.integers(0, 40),
+    billed_months=st.integers(1, 40),
+    bill=st.integers(1, 10_000),
+    months=st.integers(1, 24),
+    kind=st.sampled_from(["rolling", "calendar_year", "anniversary_year", "all_time"]),
+)
+def test_a_steady_monthly_bill_is_its_own_arpu_in_every_window(
+    joined_day: int, joined_month: int, billed_months: int, bill: int, months: int, kind: str
+) -> None:
+    enrolled = datetime(2022, 1, joined_day, 8, tzinfo=UTC) + relativedelta(months=joined_month)
+    window = Window(kind=kind, months=months)
+    history = MetricHistory()
+    for month in range(billed_months):
+        day = (enrolled + relativedelta(months=month)).date()
+        history = history.add("spend", day, Decimal(bill))
+    at = enrolled + relativedelta(months=billed_months - 1)  # measured on the last bill's day
+    divisor = window.months_billed(at, enrolled_at=enrolled, zone=UTC)
+    assert 1 <= divisor <= (months if kind == "rolling" else 12 if kind != "all_time" else 121)
+    arpu = history.measure("spend", window, at, enrolled_at=enrolled, zone=UTC, per_month=True)
+    assert arpu == bill

@@ -121,3 +121,15 @@ def test_an_sla_naming_an_unknown_calendar_is_refused() -> None:
     data["complaints"]["sla"][0]["acknowledge"] = {"working_days": 1, "calendar": "night"}
     with pytest.raises(ProgramError, match=r"acknowledge.calendar: 'night' is not declared"):
         Program.from_dict(data)
+
+
+def test_the_four_eyes_rule_loads_dumps_and_is_checked() -> None:
+    data = tomllib.loads(TOML)
+    assert Program.from_dict(data).complaints.qc.four_eyes  # asked for unless turned off
+    data["complaints"]["qc"]["four_eyes"] = False
+    program = Program.from_dict(data)
+    assert not program.complaints.qc.four_eyes
+    assert Program.from_dict(program.to_dict()) == program
+    data["complaints"]["qc"]["four_eyes"] = "no"
+    with pytest.raises(ProgramError, match="four_eyes"):
+        Program.from_dict(data)

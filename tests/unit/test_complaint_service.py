@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from loyaltykit import EntryKind, Loyalty, Program
@@ -25,6 +26,8 @@ from loyaltykit.errors import (
     GoodwillBudgetExceeded,
     IdempotencyConflict,
     IllegalTransition,
+    InvalidArgument,
+    NotAuthorized,
     UnknownComplaint,
     UnknownCustomer,
 )
@@ -170,6 +173,98 @@ def test_the_goodwill_budget_is_never_overspent_and_a_refusal_changes_nothing() 
     nextmonth = datetime(2026, 6, 1, 9, tzinfo=UTC)
     done = loyalty.respond_to_complaint("C-3", at=nextmonth, idempotency_key="r-3b", actor="op-1")
     assert done.goodwill_points == 450
+
+
+def test_reversing_goodwill_gives_it_back_to_the_budget_and_the_complaint() -> None:
+    loyalty = facade()
+    for complaint_id, customer in (("C-1", "ann"), ("C-2", "ben"), ("C-3", "ben")):
+        file(loyalty, complaint_id, customer)
+        to_proposal(loyalty, complaint_id, points=400)
+    loyalty.respond_to_complaint("C-1", at=T0 + 4 * H, idempotency_key="r-1", actor="op-1")
+    loyalty.respond_to_complaint("C-2", at=T0 + 4 * H, idempotency_key="r-2", actor="op-1")
+    counters = loyalty.storage.unit_of_work().counters
+    assert counters.value("goodwill:points:2026-05") == 800
+    # half of the grant undone, then the rest: the budget and the complaint follow
+    loyalty.reverse("ann", "r-1", at=T0 + 5 * H, idempotency_key="undo-1a", portion="1/2")
+    assert counters.value("goodwill:points:2026-05") == 600
+    assert loyalty.complaint("C-1").goodwill_points == 200
+    loyalty.reverse("ann", "r-1", at=T0 + 5 * H, idempotency_key="undo-1b")
+    assert counters.value("goodwill:points:2026-05") == 400
+    assert loyalty.complaint("C-1").goodwill_points == 0
+    assert loyalty.balance("ann").available == 0
+    # the next 400 fits again, and the report counts what was kept
+    done = loyalty.respond_to_complaint("C-3", at=T0 + 6 * H, idempotency_key="r-3", actor="op-1")
+    assert done.goodwill_points == 400
+    assert loyalty.complaint_report(at=T0 + 7 * H).goodwill_granted == 800
+    # a replayed reversal gives back nothing twice
+    loyalty.reverse("ann", "r-1", at=T0 + 5 * H, idempotency_key="undo-1b")
+    assert counters.value("goodwill:points:2026-05") == 800
+
+
+STAFF = {
+    "op-1": {Role.CUSTOMER_SERVICE},
+    "bd-1": {Role.BUSINESS_DEPARTMENT},
+    "qc-1": {Role.QUALITY_CONTROL},
+}
+
+
+class StaffDirectory:
+    """The embedding service's own answer to "who may act in which role"."""
+
+    def allowed(self, actor: str, role: Role, action: str) -> bool:
+        return role in STAFF.get(actor, set())
+
+
+def test_an_authorizer_decides_who_may_act_in_which_role() -> None:
+    loyalty = Loyalty(Program(complaints=POLICY), authorize=StaffDirectory())
+    for customer in ("ann", "ben"):
+        loyalty.enroll(customer, at=T0, idempotency_key=f"enroll-{customer}")
+    with pytest.raises(NotAuthorized, match="'mallory' may not file"):
+        loyalty.file_complaint(
+            "C-9",
+            channel="hotline",
+            category="service",
+            content="x",
+            at=T0,
+            idempotency_key="f-9",
+            actor="mallory",
+            customer_id="ann",
+        )
+    file(loyalty)
+    to_proposal(loyalty, points=500)
+    loyalty.submit_for_review("C-1", at=T0 + 4 * H, idempotency_key="qc", actor="bd-1")
+    before = loyalty.complaint("C-1")
+    # the business department cannot make itself quality control by saying so
+    with pytest.raises(NotAuthorized, match="'bd-1' may not approve in the role 'quality_control'"):
+        loyalty.approve_resolution("C-1", at=T0 + 5 * H, idempotency_key="self", actor="bd-1")
+    assert loyalty.complaint("C-1") == before
+    approved = loyalty.approve_resolution("C-1", at=T0 + 5 * H, idempotency_key="ok", actor="qc-1")
+    assert approved.proposal is not None and approved.proposal.approved
+    # a plain callable is an authorizer too
+    loyalty = Loyalty(Program(complaints=POLICY), authorize=lambda actor, role, action: False)
+    loyalty.enroll("ann", at=T0, idempotency_key="enroll-ann")
+    with pytest.raises(NotAuthorized):
+        file(loyalty)
+    with pytest.raises(InvalidArgument, match="authorize"):
+        Loyalty(Program(complaints=POLICY), authorize=42)  # type: ignore[arg-type]
+
+
+def test_the_proposer_may_not_approve_their_own_resolution_through_the_facade() -> None:
+    loyalty = facade()  # no authorizer: every role claimed is believed
+    file(loyalty)
+    to_proposal(loyalty, points=500)
+    loyalty.submit_for_review("C-1", at=T0 + 4 * H, idempotency_key="qc", actor="bd-1")
+    with pytest.raises(IllegalTransition, match="'bd-1' proposed it"):
+        loyalty.approve_resolution("C-1", at=T0 + 5 * H, idempotency_key="self", actor="bd-1")
+    # a programme where one person may hold both roles turns four_eyes off
+    relaxed = attrs.evolve(POLICY, qc=attrs.evolve(POLICY.qc, four_eyes=False))
+    shop = Loyalty(Program(complaints=relaxed))
+    shop.enroll("ann", at=T0, idempotency_key="enroll-ann")
+    file(shop)
+    to_proposal(shop, points=500)
+    shop.submit_for_review("C-1", at=T0 + 4 * H, idempotency_key="qc", actor="bd-1")
+    approved = shop.approve_resolution("C-1", at=T0 + 5 * H, idempotency_key="ok", actor="bd-1")
+    assert approved.proposal is not None and approved.proposal.approved
 
 
 def test_qc_review_gates_a_large_goodwill_grant() -> None:

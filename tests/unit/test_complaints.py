@@ -11,7 +11,9 @@ import pytest
 from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.domain.complaint_records import complaint_from_record, complaint_to_record
 from loyaltykit.domain.complaints import (
+    ALLOW_ALL,
     TRANSITIONS,
+    Authorizer,
     Complaint,
     ComplaintPolicy,
     ComplaintState,
@@ -435,3 +437,22 @@ def test_catalogue_rewards_are_kept_by_reference_when_the_answer_goes_out() -> N
         ).investigate(actor="b", role=BD, at=T0).propose(
             actor="b", role=BD, at=T0, resolution="r", rewards=("bad id",), policy=POLICY
         )
+
+
+def test_the_proposer_may_not_approve_their_own_resolution() -> None:
+    reviewed = proposed(points=500).submit_for_review(actor="bd-1", role=BD, at=T0 + 5 * H)
+    proposer = next(step.actor for step in reviewed.history if step.transition == "propose")
+    with pytest.raises(IllegalTransition, match=f"{proposer!r} proposed it"):
+        reviewed.approve(actor=proposer, role=QC, at=T0 + 6 * H, policy=POLICY)
+    with pytest.raises(IllegalTransition, match="a second person"):
+        reviewed.approve(actor=f"  {proposer} ", role=QC, at=T0 + 6 * H)  # the default rule
+    approved = reviewed.approve(actor="qc-1", role=QC, at=T0 + 6 * H, policy=POLICY)
+    assert approved.proposal is not None and approved.proposal.approved
+    # a programme may allow one person both roles (a small shop): four_eyes = False
+    relaxed = attrs.evolve(POLICY, qc=attrs.evolve(POLICY.qc, four_eyes=False))
+    assert reviewed.approve(actor=proposer, role=QC, at=T0 + 6 * H, policy=relaxed).proposal
+
+
+def test_an_authorizer_is_a_protocol_and_allow_all_allows_everything() -> None:
+    assert isinstance(ALLOW_ALL, Authorizer)
+    assert ALLOW_ALL.allowed("anyone", QC, "approve")

@@ -162,3 +162,40 @@ def test_run_due_releases_then_expires_and_can_run_again() -> None:
     later = facade.run_due(at=T0 + relativedelta(months=12, days=1))
     assert later.expired.expired == 100 and later.released.released == 0
     assert facade.run_due(at=T0 + relativedelta(months=13)).expired.entries == 0
+
+
+def test_a_purchase_that_earns_nothing_reports_the_programmes_balance() -> None:
+    facade = Loyalty(Program(rules=(BaseRate(id="base", per=cny("10")),)))
+    facade.enroll("ann", at=T0, idempotency_key="enroll-ann")
+    receipt = facade.record_purchase(
+        "ann", Purchase(amount=cny("5")), at=T0, idempotency_key="order-1"
+    )
+    assert receipt.entries == ()
+    assert receipt.balance.point_type == "points"
+    assert receipt.balance.customer_id == "ann"
+    assert receipt.balance.available == 0 and receipt.balance.pending == 0
+    refund = facade.refund("ann", "order-1", at=T0, idempotency_key="refund-1")
+    assert refund.balance.point_type == "points" and refund.balance.available == 0
+    # an account with points keeps them on the receipt of a purchase that earns nothing
+    facade.earn("ann", 40, at=T0, idempotency_key="gift")
+    small = facade.record_purchase(
+        "ann", Purchase(amount=cny("5")), at=T0, idempotency_key="order-2"
+    )
+    assert small.balance.available == 40
+    assert (
+        facade.record_purchase("ann", Purchase(amount=cny("5")), at=T0, idempotency_key="order-2")
+        == small
+    )
+
+
+def test_the_receipt_balance_is_of_the_programmes_own_point_type() -> None:
+    program = Program(
+        point_types=(PointType(code="miles"),),
+        rules=(BaseRate(id="base", per=cny("10"), point_type="miles"),),
+    )
+    facade = Loyalty(program)
+    facade.enroll("ann", at=T0, idempotency_key="enroll-ann")
+    receipt = facade.record_purchase(
+        "ann", Purchase(amount=cny("5")), at=T0, idempotency_key="order-1"
+    )
+    assert receipt.balance.point_type == "miles" and receipt.balance.available == 0

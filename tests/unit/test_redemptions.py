@@ -12,7 +12,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit import EntryKind, Loyalty, Money, Profile, Program
-from loyaltykit.domain.redemptions import RedemptionState, VoucherStatus
+from loyaltykit.domain.redemptions import RedemptionState, VoucherStatus, voucher_code
 from loyaltykit.domain.rewards import (
     CashOffset,
     Eligibility,
@@ -517,12 +517,49 @@ def test_use_voucher_is_idempotent_and_refusals_are_typed() -> None:
     assert loyalty.vouchers("ann") == (used,)
     with pytest.raises(VoucherNotValid, match="used"):
         loyalty.use_voucher("ann", code, at=day(2), idempotency_key="u2")
-    with pytest.raises(InvalidArgument):
-        loyalty.validate_voucher("ann", "not a code!", at=day(2))
+    assert loyalty.validate_voucher("ann", "not a code!", at=day(2)).status is VoucherStatus.UNKNOWN
+    with pytest.raises(InvalidArgument, match="None"):
+        loyalty.validate_voucher("ann", None, at=day(2))  # type: ignore[arg-type]
     with pytest.raises(VoucherNotValid, match="unknown"):
         loyalty.use_voucher("ann", "ABCDEFGHJKMN", at=day(2), idempotency_key="u9")
     with pytest.raises(UnknownReward):
         loyalty.stock_left("kettle", at=day(2))
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "-", "ABCD-EFGH", "AB CD", "x" * 200, "码"])
+def test_whatever_a_person_types_is_answered_unknown_or_found(typed: str) -> None:
+    loyalty = loyalty_with(COUPON)
+    check = loyalty.validate_voucher("ann", typed, at=day(2))
+    assert check.status is VoucherStatus.UNKNOWN and check.voucher is None
+    with pytest.raises(VoucherNotValid, match="unknown"):
+        loyalty.use_voucher("ann", typed, at=day(2), idempotency_key="u1")
+
+
+def test_a_code_is_found_however_it_is_typed() -> None:
+    loyalty = loyalty_with(COUPON)
+    loyalty.voucher_source = lambda _alphabet: "K"
+    (code,) = loyalty.redeem("ann", "coupon-20", at=day(1), idempotency_key="r1").vouchers
+    assert code == "K" * 12
+    full_width = "\uff2b" * 4 + "\uff0d"  # "KKKK-" as a Chinese keyboard types it
+    for typed in ("k" * 12, "KKKK-KKKK-KKKK", " kkkk kkkk kkkk ", full_width * 2 + "\uff2b" * 4):
+        check = loyalty.validate_voucher("ann", typed, at=day(2))
+        assert check.valid and check.code == code
+    used = loyalty.use_voucher("ann", "kkkk-kkkk-kkkk", at=day(2), idempotency_key="u1")
+    assert used.code == code
+    # the same use typed another way is the same command: a replay, not a second use
+    assert loyalty.use_voucher("ann", code, at=day(2), idempotency_key="u1") == used
+
+
+def test_codes_are_issued_in_the_form_they_are_checked_in() -> None:
+    terms = VoucherTerms(alphabet="abcdefghjkmnpqrs", length=8)
+    loyalty = loyalty_with(Reward(id="coupon", kind="coupon", price=10, voucher=terms))
+    loyalty.voucher_source = lambda alphabet: alphabet[0]
+    (code,) = loyalty.redeem("ann", "coupon", at=day(1), idempotency_key="r1").vouchers
+    assert code == "AAAAAAAA"
+    assert loyalty.validate_voucher("ann", "aaaa-aaaa", at=day(2)).valid
+    assert voucher_code(" ab-cd ef\u2010gh ") == "ABCDEFGH"
+    with pytest.raises(InvalidArgument, match="alphabet"):
+        VoucherTerms(alphabet="abcdefghABCDEFGH")  # 8 symbols once case is ignored
 
 
 def test_cancelling_a_coupon_cancels_its_codes_and_a_used_code_blocks_the_cancel() -> None:

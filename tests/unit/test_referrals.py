@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loyaltykit import Customer, Loyalty, MemoryStorage, Money, Profile, Program, Purchase
 from loyaltykit.domain.referrals import LeaderboardLine, referral_refusal
@@ -147,3 +150,98 @@ def test_late_links_that_are_refused(setup: str, reason: str) -> None:
     with pytest.raises(ReferralRefused) as refused:
         loyalty.link_referrer("b", referrer, at=T0, idempotency_key="link")
     assert refused.value.reason == reason
+
+
+def test_refunding_the_referred_purchase_claws_the_referrers_reward_back() -> None:
+    loyalty = Loyalty(program())
+    loyalty.enroll("boss", at=T0, idempotency_key="e-boss")
+    # the referrer's own purchase under the same key is none of the referral's business
+    loyalty.record_purchase(
+        "boss", Purchase(amount=Money.of(100, "CNY")), at=T0, idempotency_key="buy-r1"
+    )
+    refer(loyalty, "boss", "r1", "r2")
+    assert loyalty.balance("boss").available == 10 + 400
+    # no minimum: a partial refund claws back the same share of the reward
+    part = loyalty.refund(
+        "r1", "buy-r1", amount=Money.of(25, "CNY"), at=T0, idempotency_key="refund-1"
+    )
+    assert loyalty.balance("boss").available == 10 + 150 + 200
+    assert [(b.customer_id, b.available) for b in part.balances][-1] == ("boss", 360)
+    board = loyalty.referral_leaderboard(since=T0, until=T0 + timedelta(days=1))
+    assert board == (LeaderboardLine(referrer="boss", referrals=2, points=350),)
+    # refunded in full, the referral no longer counts at all
+    loyalty.refund("r1", "buy-r1", at=T0, idempotency_key="refund-2")
+    assert loyalty.balance("boss").available == 10 + 200
+    assert loyalty.balance("r1").available == 0
+    board = loyalty.referral_leaderboard(since=T0, until=T0 + timedelta(days=1))
+    assert board == (LeaderboardLine(referrer="boss", referrals=1, points=200),)
+    assert set(loyalty.referrals_of("boss")) == {"r2"}
+    # a replayed refund claws back nothing twice
+    loyalty.refund("r1", "buy-r1", at=T0, idempotency_key="refund-2")
+    assert loyalty.balance("boss").available == 10 + 200
+
+
+def test_a_referral_refunded_below_the_minimum_is_clawed_back_whole() -> None:
+    loyalty = Loyalty(program(minimum="80"))
+    loyalty.enroll("boss", at=T0, idempotency_key="e-boss")
+    refer(loyalty, "boss", "r1")
+    assert loyalty.balance("boss").available == 200
+    loyalty.refund("r1", "buy-r1", amount=Money.of(10, "CNY"), at=T0, idempotency_key="rf-1")
+    assert loyalty.balance("boss").available == 180  # 90 left still qualifies: 1/10 back
+    loyalty.refund("r1", "buy-r1", amount=Money.of(20, "CNY"), at=T0, idempotency_key="rf-2")
+    assert loyalty.balance("boss").available == 0  # 70 left is below 80: all of it back
+    assert loyalty.referrals_of("boss") == {}
+
+
+def test_a_revoked_referral_gives_back_the_referrers_cap_slot_and_referral_count() -> None:
+    ladder = {
+        "levels": [
+            {"code": "member", "rank": 0},
+            {
+                "code": "ambassador",
+                "rank": 1,
+                "requirements": [
+                    {"metric": "referrals", "at_least": "2", "window": {"kind": "all_time"}}
+                ],
+            },
+        ]
+    }
+    data = program(referrer_cap=1, referrer_cap_period="lifetime").to_dict()
+    loyalty = Loyalty(Program.from_dict({**data, "tiers": ladder}))
+    loyalty.enroll("boss", at=T0, idempotency_key="e-boss")
+    refer(loyalty, "boss", "r1")
+    assert loyalty.forecast("boss", at=T0).to_reach["referrals"] == 1
+    loyalty.refund("r1", "buy-r1", at=T0, idempotency_key="refund-r1")
+    assert loyalty.forecast("boss", at=T0).to_reach["referrals"] == 2
+    refer(loyalty, "boss", "r2")  # the lifetime cap of 1 is free again
+    assert loyalty.balance("boss").available == 200
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cents=st.lists(st.integers(1, 3000), min_size=1, max_size=5),
+    minimum=st.none() | st.integers(1, 100),
+)
+def test_the_referrers_reward_follows_the_refunds_and_never_goes_below_zero(
+    cents: list[int], minimum: int | None
+) -> None:
+    extra = {} if minimum is None else {"minimum": str(minimum)}
+    loyalty = Loyalty(program(**extra))
+    loyalty.enroll("boss", at=T0, idempotency_key="e-boss")
+    refer(loyalty, "boss", "r1")
+    refunded = Fraction(0)
+    for n, amount in enumerate(cents):
+        share = Fraction(amount, 10_000)  # of the 100 CNY purchase, in cents
+        if refunded + share > 1:
+            break
+        money = Money.of(f"{amount / 100:.2f}", "CNY")
+        loyalty.refund("r1", "buy-r1", amount=money, at=T0, idempotency_key=f"rf-{n}")
+        refunded += share
+        left = 100 * (1 - refunded)
+        kept = loyalty.balance("boss").available
+        if left == 0 or (minimum is not None and left < minimum):
+            assert kept == 0 and loyalty.referrals_of("boss") == {}
+            break
+        # proportional, with the ledger's cumulative rounding: within a point of exact
+        assert abs(kept - 200 * (1 - refunded)) < 1
+        assert set(loyalty.referrals_of("boss")) == {"r1"}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidAmount, InvalidArgument, OverReversal, UnknownEntry
@@ -182,16 +184,17 @@ def test_telecom_arpu_ladder_with_a_new_standard_and_grandfathering() -> None:
         )
     )
     loyalty = member(versions)
-    # 110 CNY a month for three months: silver under the old standard (100 <= ARPU < 150)
+    # 110 CNY a month: silver under the old standard (100 <= ARPU < 150) from the first
+    # bill on, since ARPU averages over the months billed so far
     for month in range(3):
         buy(loyalty, "110", T0 + relativedelta(months=month), f"bill-{month}")
     status = loyalty.tier("ann", at=T0 + relativedelta(months=2)).status
     assert (status.tier, status.granted_under) == ("silver", "2025")
     granted_until = status.valid_until
-    assert granted_until == T0 + relativedelta(months=8)
+    assert granted_until == T0 + relativedelta(months=6)
     # the new standard (120 <= ARPU < 180) takes effect; 110 a month no longer qualifies,
     # but the member keeps silver until the status granted under the old one ends
-    for month in range(3, 8):
+    for month in range(3, 6):
         buy(loyalty, "110", T0 + relativedelta(months=month), f"bill-{month}")
         loyalty.run_due(at=T0 + relativedelta(months=month))
     assert loyalty.tier("ann", at=granted_until - timedelta(days=1)).effective == "silver"
@@ -339,3 +342,89 @@ def test_a_purchase_that_earned_no_points_can_still_be_refunded() -> None:
     assert again.replayed
     with pytest.raises(UnknownEntry):
         loyalty.refund("ann", "no-such-order", at=T0, idempotency_key="r5")
+
+
+def test_arpu_averages_over_the_months_billed_not_the_windows_nominal_months() -> None:
+    arpu = Requirement(
+        metric="spend", at_least="150", window=Window.calendar_year(), per_month=True
+    )
+    program = Program(
+        tiers=TierLadder(
+            tiers=(
+                Tier(code="base", rank=0),
+                Tier(code="silver", rank=1, requirements=(arpu,)),
+            )
+        )
+    )
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    loyalty = Loyalty(program)
+    loyalty.enroll("ann", at=start, idempotency_key="enroll-ann")
+    for month in range(4):
+        at = start + relativedelta(months=month)
+        buy(loyalty, "200", at, f"bill-{month}")
+        # 200 a month is an ARPU of 200 from the first bill on (not 800 / 12 = 66.67)
+        assert loyalty.tier("ann", at=at).effective == "silver"
+
+
+def test_the_arpu_divisor_is_the_months_begun_since_the_window_opened_or_one_joined() -> None:
+    history = MetricHistory().add("spend", date(2026, 1, 15), Decimal(300))
+    history = history.add("spend", date(2026, 2, 15), Decimal(300))
+    joined = datetime(2026, 1, 15, tzinfo=UTC)
+
+    def arpu(window: Window, at: datetime, enrolled_at: datetime = joined) -> Decimal:
+        return history.measure(
+            "spend", window, at, enrolled_at=enrolled_at, zone=UTC, per_month=True
+        )
+
+    year = Window.calendar_year()
+    # January and February count whole: the February bill is not in yet
+    assert arpu(year, datetime(2026, 2, 14, tzinfo=UTC)) == 150
+    assert arpu(year, datetime(2026, 2, 15, tzinfo=UTC)) == 300  # 600 over two months
+    assert arpu(year, datetime(2026, 3, 20, tzinfo=UTC)) == 200  # a third month began
+    # a member of long standing: the calendar year's months so far
+    old = datetime(2020, 6, 1, tzinfo=UTC)
+    assert arpu(year, datetime(2026, 2, 20, tzinfo=UTC), old) == 300
+    assert arpu(year, datetime(2026, 12, 31, tzinfo=UTC), old) == 50
+    assert arpu(Window.rolling(3), datetime(2026, 2, 20, tzinfo=UTC), old) == 200
+    assert arpu(Window.all_time(), datetime(2026, 2, 20, tzinfo=UTC)) == 300
+    assert (
+        Window.rolling(3).months_billed(
+            datetime(2026, 2, 20, tzinfo=UTC), enrolled_at=old, zone=UTC
+        )
+        == 3
+    )
+
+
+def test_the_crossing_purchase_can_earn_at_the_new_tier() -> None:
+    ladder = ERPNEXT.tiers
+    assert ladder is not None and ladder.upgrade_applies == "next_event"  # the default
+    program = attrs.evolve(ERPNEXT, tiers=attrs.evolve(ladder, upgrade_applies="this_event"))
+    loyalty = member(program)
+    buy(loyalty, "15000", T0, "o1")  # silver
+    # 5000 more crosses gold (20000): the purchase itself is priced at gold, 5 x 2
+    explanation = buy(loyalty, "5000", T0 + timedelta(days=1), "o2")
+    assert "gold-x2: x2 -> 10" in explanation
+    assert "tiers: the upgrade to gold applies to this event (upgrade_applies = this_event)" in (
+        explanation
+    )
+    assert "tier silver -> gold: spend 20000 >= 20000 (rolling 12 months)" in explanation
+    assert loyalty.balance("ann").available + loyalty.balance("ann").pending == 15 + 10
+    assert loyalty.tier("ann", at=T0 + timedelta(days=1)).effective == "gold"
+    # by default (ERPNext's "next event" reading of today's behaviour) it earns at silver
+    old = member(ERPNEXT)
+    buy(old, "15000", T0, "o1")
+    assert "gold-x2: x2" not in buy(old, "5000", T0 + timedelta(days=1), "o2")
+    assert old.balance("ann").available == 15 + 5
+
+
+def test_upgrade_applies_is_a_checked_programme_setting_that_round_trips() -> None:
+    with pytest.raises(InvalidArgument, match="upgrade_applies"):
+        TierLadder(tiers=(Tier(code="base", rank=0),), upgrade_applies="sometimes")
+    ladder = TierLadder(tiers=(Tier(code="base", rank=0),), upgrade_applies="this_event")
+    program = Program(tiers=ladder)
+    data = program.to_dict()
+    assert data["tiers"]["upgrade_applies"] == "this_event"
+    assert Program.from_dict(data) == program
+    data["tiers"]["upgrade_applies"] = "later"
+    with pytest.raises(InvalidArgument, match="upgrade_applies"):
+        Program.from_dict(data)

@@ -1,7 +1,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_05UP,
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+)
 from fractions import Fraction
 
 import pytest
@@ -21,6 +31,7 @@ from loyaltykit.values import (
     points_amount,
     points_for,
     portion,
+    rate_points,
 )
 
 
@@ -109,3 +120,37 @@ def test_metadata_is_sorted_scalars() -> None:
     assert frozen_metadata({"b": 1, "a": "x"}) == (("a", "x"), ("b", 1))
     with pytest.raises(InvalidAmount, match="metadata"):
         frozen_metadata({"a": 1.5})
+
+
+def test_points_for_multiplies_before_dividing() -> None:
+    # 100 / 3 * 3 rounds the quotient first and gives 99
+    assert points_for(Money.of(100, "CNY"), per=Money.of(3, "CNY"), points=3) == 100
+    assert points_for(Money.of(10, "CNY"), per=Money.of(3, "CNY"), points=3) == 10
+    assert points_for(Money.of("0.3", "CNY"), per=Money.of("0.1", "CNY")) == 3
+
+
+def test_points_for_refuses_a_negative_spend() -> None:
+    with pytest.raises(InvalidAmount, match="-100"):
+        points_for(Money.of(-100, "CNY"), per=Money.of(10, "CNY"))
+
+
+def test_rate_points_is_exact_in_every_rounding_mode() -> None:
+    # Decimal division rounds at 28 digits: (3 - 1e-30) / 3 would come out as 1
+    spent = Decimal("2.999999999999999999999999999999")
+    assert rate_points(spent, per=Decimal(3), points=1, rounding=ROUND_DOWN) == 0
+    assert rate_points(Decimal(9), per=Decimal(10), points=1, rounding=ROUND_05UP) == 1
+    assert rate_points(Decimal(5), per=Decimal(2), points=1, rounding=ROUND_HALF_EVEN) == 2
+    assert rate_points(Decimal(7), per=Decimal(2), points=1, rounding=ROUND_HALF_EVEN) == 4
+    assert rate_points(Decimal(5), per=Decimal(2), points=1, rounding=ROUND_HALF_DOWN) == 2
+    assert rate_points(Decimal(5), per=Decimal(2), points=1, rounding=ROUND_HALF_UP) == 3
+    assert rate_points(Decimal(4), per=Decimal(3), points=1, rounding=ROUND_UP) == 2
+    assert rate_points(Decimal(4), per=Decimal(3), points=1, rounding=ROUND_CEILING) == 2
+    assert rate_points(Decimal(4), per=Decimal(3), points=1, rounding=ROUND_FLOOR) == 1
+    assert rate_points(Decimal(6), per=Decimal(3), points=1, rounding=ROUND_UP) == 2
+    assert rate_points(Decimal(0), per=Decimal(3), points=5, rounding=ROUND_UP) == 0
+    with pytest.raises(InvalidAmount, match="rounding"):
+        rate_points(Decimal(1), per=Decimal(1), points=1, rounding="sideways")
+    with pytest.raises(InvalidAmount, match="-1"):
+        rate_points(Decimal(-1), per=Decimal(1), points=1, rounding=ROUND_DOWN)
+    with pytest.raises(InvalidAmount, match="per"):
+        rate_points(Decimal(1), per=Decimal(0), points=1, rounding=ROUND_DOWN)

@@ -39,22 +39,25 @@ customer. Everything here is pure: instants are passed in.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from loyaltykit.domain.calendar import BusinessCalendar
-from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument
+from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument, NotAuthorized
 from loyaltykit.values import CustomerId, aware, frozen_texts, identifier
 
 __all__ = [
+    "ALLOW_ALL",
     "ANONYMOUS",
     "CHANNELS",
     "GOODWILL_PERIODS",
     "TRANSITIONS",
+    "AllowAll",
+    "Authorizer",
     "ClockStatus",
     "Complaint",
     "ComplaintPolicy",
@@ -71,6 +74,8 @@ __all__ = [
     "SlaPolicy",
     "Step",
     "Target",
+    "as_authorizer",
+    "check_authorized",
 ]
 
 ANONYMOUS = "complaint:anonymous"
@@ -112,6 +117,64 @@ class Role(enum.Enum):
     BUSINESS_DEPARTMENT = "business_department"
     QUALITY_CONTROL = "quality_control"
     SUPERVISOR = "supervisor"
+
+
+@runtime_checkable
+class Authorizer(Protocol):
+    """Who may act in which role: supplied by the embedding service, which knows its
+    staff (the library only knows the names it is given).
+
+    ``allowed(actor, role, action)`` answers for one step: ``action`` is the
+    transition (``"approve"``, ``"propose"``...) or ``"file"``.
+    """
+
+    def allowed(self, actor: str, role: Role, action: str) -> bool:
+        """Whether ``actor`` may take ``action`` in ``role``."""
+        ...
+
+
+@attrs.frozen
+class AllowAll:
+    """The default authorizer: every actor may act in every role (the caller's word is
+    taken, as before authorizers existed). Supply your own in production."""
+
+    def allowed(self, actor: str, role: Role, action: str) -> bool:
+        """Always ``True``."""
+        return True
+
+
+ALLOW_ALL = AllowAll()
+"""The default :class:`Authorizer`."""
+
+
+@attrs.frozen
+class _CallableAuthorizer:
+    function: Callable[[str, Role, str], bool]
+
+    def allowed(self, actor: str, role: Role, action: str) -> bool:
+        return bool(self.function(actor, role, action))
+
+
+def as_authorizer(value: Authorizer | Callable[[str, Role, str], bool] | None) -> Authorizer:
+    """An :class:`Authorizer` from one, a plain ``(actor, role, action) -> bool``
+    callable, or ``None`` (:data:`ALLOW_ALL`)."""
+    if value is None:
+        return ALLOW_ALL
+    if isinstance(value, Authorizer):
+        return value
+    if callable(value):
+        return _CallableAuthorizer(value)
+    raise InvalidArgument(f"authorize: {value!r} is neither an Authorizer nor a callable")
+
+
+def check_authorized(authorizer: Authorizer, actor: str, role: Role | str, action: str) -> Role:
+    """The role, once ``authorizer`` allowed ``actor`` to take ``action`` in it; raises
+    :class:`~loyaltykit.errors.NotAuthorized` otherwise (and ``InvalidArgument`` for an
+    unknown role)."""
+    who = _role(role)
+    if not authorizer.allowed(actor, who, action):
+        raise NotAuthorized(actor, who.value, action)
+    return who
 
 
 class Severity(enum.Enum):
@@ -186,6 +249,11 @@ def _actor(value: Any) -> str:
     if not actor.strip():
         raise InvalidArgument(f"actor: {value!r} is empty; every step names who took it")
     return actor
+
+
+def _same_person(first: str, second: str) -> bool:
+    # actor ids come from the embedding service; spacing and case do not make a new person
+    return first.strip().casefold() == second.strip().casefold()
 
 
 def _positive_duration(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -296,11 +364,21 @@ def _sla_policies(value: Iterable[SlaPolicy]) -> tuple[SlaPolicy, ...]:
 class QcRule:
     """Which proposals quality control reviews before the answer goes out: any
     complaint in ``categories``, of a severity in ``severities``, or granting at least
-    ``goodwill_from`` points (``None``: goodwill alone never requires it)."""
+    ``goodwill_from`` points (``None``: goodwill alone never requires it).
+
+    ``four_eyes`` (the default) asks for a second person: whoever proposed a resolution
+    may not approve it, whatever role they claim. Turn it off only where one person
+    holds both roles on purpose."""
 
     categories: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
     severities: frozenset[Severity] = attrs.field(default=frozenset(), converter=_severities)
     goodwill_from: int | None = None
+    four_eyes: bool = attrs.field(default=True)
+
+    @four_eyes.validator
+    def _check_four_eyes(self, _attribute: Any, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise InvalidArgument(f"qc.four_eyes: {value!r} must be true or false")
 
     def requires(self, complaint: Complaint) -> bool:
         """Whether ``complaint``'s current proposal needs QC approval."""
@@ -792,9 +870,30 @@ class Complaint:
         """Send the proposal to quality control."""
         return self._step("submit_for_review", actor, role, at, note)
 
-    def approve(self, *, actor: str, role: Role | str, at: datetime, note: str = "") -> Complaint:
-        """Quality control approves the proposal: customer service may now respond."""
+    def approve(
+        self,
+        *,
+        actor: str,
+        role: Role | str,
+        at: datetime,
+        note: str = "",
+        policy: ComplaintPolicy | None = None,
+    ) -> Complaint:
+        """Quality control approves the proposal: customer service may now respond.
+
+        Under the QC rule's ``four_eyes`` (the default, also without a ``policy``) the
+        actor who proposed the resolution may not approve it.
+        """
         stepped = self._step("approve", actor, role, at, note)
+        rule = QcRule() if policy is None else policy.qc
+        proposer = self.proposer
+        if rule.four_eyes and proposer is not None and _same_person(actor, proposer):
+            raise IllegalTransition(
+                self.id,
+                self.state.value,
+                "approve",
+                f"{proposer!r} proposed it; a second person must approve it",
+            )
         assert stepped.proposal is not None  # qc_review is entered from a proposal only
         return attrs.evolve(stepped, proposal=attrs.evolve(stepped.proposal, approved=True))
 
@@ -835,9 +934,30 @@ class Complaint:
             goodwill_rewards=(*self.goodwill_rewards, *proposal.rewards),
         )
 
+    @property
+    def proposer(self) -> str | None:
+        """Who proposed the current resolution (``None`` when there is none)."""
+        if self.proposal is None:
+            return None
+        return next(
+            (step.actor for step in reversed(self.history) if step.transition == "propose"),
+            None,
+        )
+
     def granted(self, entry_id: str) -> Complaint:
         """The complaint with the ledger entry that paid its goodwill recorded."""
         return attrs.evolve(self, goodwill_entry=entry_id)
+
+    def goodwill_taken_back(self, points: int) -> Complaint:
+        """The complaint after a reversal clawed back ``points`` of its goodwill: they no
+        longer count as granted (the report and the per-complaint limit see the rest)."""
+        if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+            raise InvalidAmount("points", points, "a positive int")
+        if points > self.goodwill_points:
+            raise InvalidAmount(
+                "points", points, f"at most the {self.goodwill_points} granted on {self.id}"
+            )
+        return attrs.evolve(self, goodwill_points=self.goodwill_points - points)
 
     def reinvestigate(
         self, *, actor: str, role: Role | str, at: datetime, note: str = ""

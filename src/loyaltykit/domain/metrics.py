@@ -64,7 +64,8 @@ class MetricHistory:
     ) -> Decimal:
         """The value of ``metric`` over ``window`` at ``at`` (a gauge's latest value).
 
-        ``per_month`` averages the window's total over its months (ARPU).
+        ``per_month`` averages the window's total over the months the member has been
+        billed in it (ARPU, see :meth:`Window.months_billed`).
         """
         if metric in self.gauges:
             return self.gauges[metric]
@@ -74,11 +75,4 @@ class MetricHistory:
         total = self.total(metric, first, min(last, at.astimezone(zone).date()))
         if not per_month:
             return total
-        if window.kind == "rolling":
-            months = window.months
-        elif window.kind == "all_time":
-            span = relativedelta(at.astimezone(zone).date(), first)
-            months = max(1, span.years * 12 + span.months + (1 if span.days else 0))
-        else:
-            months = 12
-        return total / months
+        return total / window.months_billed(at, enrolled_at=enrolled_at, zone=zone)

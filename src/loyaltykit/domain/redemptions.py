@@ -12,6 +12,7 @@ says whether a member may use it at an instant, and why not.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,34 @@ __all__ = [
     "Voucher",
     "VoucherCheck",
     "VoucherStatus",
+    "could_be_code",
+    "voucher_code",
 ]
+
+# what people put between groups of characters: spaces of every kind and dashes
+# (the ASCII hyphen and the Unicode dashes, which phones and word processors substitute)
+_SEPARATORS = frozenset(" -_\u00a0\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u3000")
+
+
+def voucher_code(text: str) -> str:
+    """A voucher code as people type it, in the one form codes are issued and looked up
+    in: Unicode NFKC (full-width letters and digits become ASCII), separators (spaces, dashes)
+    removed, upper case.
+
+    >>> voucher_code(" abcd-efgh 2345 ")
+    'ABCDEFGH2345'
+
+    Whatever is left that is not 1-64 ASCII letters and digits is no code at all; the
+    service answers ``unknown`` for it rather than an error.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if ch not in _SEPARATORS and not ch.isspace()).upper()
+
+
+def could_be_code(code: str) -> bool:
+    """Whether a normalised ``code`` has the shape of an issued one (1-64 ASCII letters
+    and digits): anything else is unknown without looking."""
+    return 0 < len(code) <= 64 and code.isascii() and code.isalnum()
 
 
 class RedemptionState(enum.Enum):

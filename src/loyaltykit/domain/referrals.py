@@ -3,18 +3,23 @@
 A member may not refer themselves: not under the same id, and not under a second
 account with the same phone or e-mail. A link may not close a cycle (A refers B refers
 A), which would let two accounts farm each other's rewards.
+
+A refund of the referred purchase takes the referrer's reward back
+(:func:`referral_claw_back`): in proportion while what is left of the purchase still
+qualifies, whole once it no longer does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 
 import attrs
 
 from loyaltykit.domain.customer import Customer
-from loyaltykit.values import CustomerId
+from loyaltykit.values import CustomerId, Money
 
-__all__ = ["LeaderboardLine", "referral_refusal"]
+__all__ = ["LeaderboardLine", "referral_claw_back", "referral_refusal"]
 
 
 def _same(first: str | None, second: str | None) -> bool:
@@ -50,3 +55,27 @@ class LeaderboardLine:
     referrer: CustomerId
     referrals: int
     points: int
+
+
+def referral_claw_back(
+    *, purchase: Money, refunded: Fraction, clawed: Fraction, minimum: Money | None
+) -> tuple[Fraction, bool]:
+    """The share of the referrer's reward a refund takes back now, and whether the
+    referral still qualifies.
+
+    ``refunded`` is the share of the referred ``purchase`` refunded so far (this refund
+    included), ``clawed`` the share of the reward already taken back. While what is left
+    of the purchase still meets the rule's ``minimum`` (any amount when there is none)
+    the reward follows the purchase in proportion; a purchase refunded in full, or below
+    the minimum, no longer qualifies and the rest of the reward goes back whole.
+
+    >>> referral_claw_back(
+    ...     purchase=Money.of(100, "CNY"), refunded=Fraction(1, 4), clawed=Fraction(0),
+    ...     minimum=None,
+    ... )
+    (Fraction(1, 4), True)
+    """
+    left = 1 - refunded
+    qualifies = left > 0 and (minimum is None or left >= minimum.ratio(purchase))
+    target = refunded if qualifies else Fraction(1)
+    return max(Fraction(0), target - clawed), qualifies

@@ -212,7 +212,10 @@ class VoucherTerms:
     the service injects (``secrets`` in production); ``uses`` is how many times one
     code may be used; a code is valid from its issue for ``valid_for`` (a
     ``relativedelta``), or until ``valid_until``, whichever ends first; ``value`` is
-    what the voucher is worth at the till, when it has a face value.
+    what the voucher is worth at the till, when it has a face value. Codes are issued
+    and looked up in upper case without separators
+    (:func:`~loyaltykit.domain.redemptions.voucher_code`), so ``abcd-efgh`` finds
+    ``ABCDEFGH``; the alphabet's symbols must stay distinct once case is ignored.
     """
 
     alphabet: str = attrs.field(default=DEFAULT_ALPHABET)
@@ -224,9 +227,13 @@ class VoucherTerms:
 
     @alphabet.validator
     def _check_alphabet(self, _attribute: Any, value: Any) -> None:
-        if not isinstance(value, str) or len(set(value)) < 16 or len(set(value)) != len(value):
+        # codes are compared in upper case (see redemptions.voucher_code): "a" and "A"
+        # are one symbol, so the alphabet must be distinct once case is ignored
+        folded = value.upper() if isinstance(value, str) else ""
+        if len(set(folded)) < 16 or len(set(folded)) != len(folded):
             raise InvalidArgument(
-                f"voucher alphabet: {value!r} must be at least 16 distinct characters"
+                f"voucher alphabet: {value!r} must be at least 16 distinct characters "
+                "(upper and lower case count as one)"
             )
         if not all(ch.isascii() and ch.isalnum() for ch in value):
             raise InvalidArgument(f"voucher alphabet: {value!r} must be ASCII letters and digits")

@@ -179,15 +179,30 @@ def _downgrade(_instance: Any, _attribute: Any, value: Any) -> None:
         raise InvalidArgument(f"downgrade: {value!r} must be 'qualify' or 'one_step'")
 
 
+UPGRADE_APPLIES = ("next_event", "this_event")
+
+
+def _upgrade_applies(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in UPGRADE_APPLIES:
+        raise InvalidArgument(f"upgrade_applies: {value!r} must be one of {list(UPGRADE_APPLIES)}")
+
+
 @attrs.frozen(kw_only=True)
 class TierLadder:
-    """The tiers of a programme and how statuses change between them."""
+    """The tiers of a programme and how statuses change between them.
+
+    ``upgrade_applies`` says which tier prices the event that crosses a threshold:
+    ``"next_event"`` (the default) earns it at the tier the member had, the new tier
+    counting from the next event; ``"this_event"`` (ERPNext's way) earns it at the tier
+    it reaches.
+    """
 
     tiers: tuple[Tier, ...] = attrs.field(converter=_tiers)
     version: str = "1"
     status_length: relativedelta = attrs.field(factory=lambda: relativedelta(months=12))
     grace: relativedelta | None = None
     downgrade: str = attrs.field(default="qualify", validator=_downgrade)
+    upgrade_applies: str = attrs.field(default="next_event", validator=_upgrade_applies)
 
     @property
     def base(self) -> Tier:

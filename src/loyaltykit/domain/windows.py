@@ -77,6 +77,22 @@ class Window:
             return start, joined + relativedelta(years=years + 1) - relativedelta(days=1)
         return joined, today
 
+    def months_billed(self, at: datetime, *, enrolled_at: datetime, zone: tzinfo) -> int:
+        """The divisor of a per-month average (ARPU): the calendar months from the one
+        the window opened in, or the member joined in if later, to the month of ``at``,
+        both counted whole; at least 1, at most the window's own months.
+
+        A member billed 200 each month since joining has an ARPU of 200 from the first
+        bill on, in any window: the months before they joined and the months of the
+        window still to come are not counted. Calendar months, not spans from the
+        joining day, so a bill that comes a day early never counts twice in a month.
+        """
+        first, last = self.bounds(at, enrolled_at=enrolled_at, zone=zone)
+        end = min(last, at.astimezone(zone).date())
+        months = (end.year - first.year) * 12 + end.month - first.month + 1
+        most = {"rolling": self.months, "all_time": months}.get(self.kind, 12)
+        return max(1, min(months, most))
+
     def closes(self, at: datetime, *, enrolled_at: datetime, zone: tzinfo) -> date | None:
         """The last day of a fixed window (calendar or anniversary year), else ``None``."""
         if self.kind in ("calendar_year", "anniversary_year"):

@@ -210,7 +210,7 @@ def complaint_policy_from_dict(data: Any, problems: list[str]) -> ComplaintPolic
         ]
     if "qc" in table:
         qc = found.table(table["qc"], "qc")
-        found.unknown(qc, "qc.", ("categories", "severities", "goodwill_from"))
+        found.unknown(qc, "qc.", ("categories", "severities", "goodwill_from", "four_eyes"))
         severities = [_enum(found, s, "qc.severities", Severity) for s in qc.get("severities", [])]
         arguments["qc"] = found.build(
             "qc",
@@ -218,6 +218,7 @@ def complaint_policy_from_dict(data: Any, problems: list[str]) -> ComplaintPolic
                 categories=qc.get("categories", []),
                 severities=severities,
                 goodwill_from=qc.get("goodwill_from"),
+                four_eyes=qc.get("four_eyes", True),
             ),
         )
     if "reopen_within" in table:
@@ -275,6 +276,7 @@ def complaint_policy_to_dict(policy: ComplaintPolicy) -> dict[str, Any]:
         "qc": {
             "categories": sorted(policy.qc.categories),
             "severities": sorted(s.value for s in policy.qc.severities),
+            "four_eyes": policy.qc.four_eyes,
         },
         "reopen_within": {"days": policy.reopen_within.days},
     }

@@ -19,7 +19,6 @@ import attrs
 
 from loyaltykit.domain import tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
-from loyaltykit.domain.campaigns import period_key
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
@@ -207,8 +206,37 @@ class PolicyEngine:
     def evaluate(
         self, program: Program, state: CustomerState, event: Event, at: datetime
     ) -> Decision:
-        """The decision for ``event`` happening at ``at`` to ``state.customer``."""
+        """The decision for ``event`` happening at ``at`` to ``state.customer``.
+
+        When the event raises the member's tier and the ladder says the upgrade applies
+        to this event (``upgrade_applies = "this_event"``), the rules are evaluated again
+        at the tier reached, and the trace says so: the crossing purchase earns at the
+        new tier. By default (``"next_event"``) it earns at the tier the member had.
+        """
         at = aware("at", at)
+        decision = self._decide(program, state, event, at)
+        ladder = program.tiers
+        update = decision.tier_update
+        if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
+            return decision
+        reached = update.status.effective(at, ladder)
+        if reached == state.tier:  # an override already lifts the member above it
+            return decision
+        # one repricing step: the tier reached with the old tier's prices prices the
+        # event; the upgrade is then decided again from what it earns at that tier
+        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at)
+        note = TraceLine(
+            rule="tiers",
+            matched=True,
+            detail=f"tiers: the upgrade to {reached} applies to this event "
+            "(upgrade_applies = this_event)",
+        )
+        return Decision(effects=repriced.effects, trace=(note, *repriced.trace))
+
+    def _decide(
+        self, program: Program, state: CustomerState, event: Event, at: datetime
+    ) -> Decision:
+        """The decision for ``event`` with the rules priced at ``state.tier``."""
         context = condition_context(program, state, event, at)
         facts = RuleState(
             purchases_before=state.purchases,
@@ -500,9 +528,9 @@ def _referrer_reward(
     """The referrer's points for a qualifying referral, the trace's words, and the
     referrer's counter key when the rule caps rewards per referrer."""
     referrer = state.customer.referred_by
-    if rule.referrer_cap is None:
+    key = rule.cap_key(local)
+    if key is None or rule.referrer_cap is None:
         return rule.referrer_amount, f"; referrer {referrer} +{rule.referrer_amount}", None
-    key = f"referral:{rule.id}:{period_key(rule.referrer_cap_period, local)}"
     used = state.referrer_counters.get(key, 0)
     if used >= rule.referrer_cap:
         cap = f"{rule.referrer_cap} per {rule.referrer_cap_period}"

@@ -324,7 +324,11 @@ def _ladder(reader: _Reader, data: Any, path: str) -> TierLadder | None:
         reader.problems.append(f"{path}: {data!r} is not a table")
         return None
     prefix = path + "."
-    reader.unknown(data, prefix, ("version", "status_length", "grace", "downgrade", "levels"))
+    reader.unknown(
+        data,
+        prefix,
+        ("version", "status_length", "grace", "downgrade", "upgrade_applies", "levels"),
+    )
     before = len(reader.problems)
     levels = [
         _tier(reader, item, f"{prefix}levels[{n}]")
@@ -334,6 +338,7 @@ def _ladder(reader: _Reader, data: Any, path: str) -> TierLadder | None:
         "tiers": tuple(level for level in levels if level is not None),
         "version": reader.field(data, prefix, "version", str, "1"),
         "downgrade": reader.field(data, prefix, "downgrade", str, "qualify"),
+        "upgrade_applies": reader.field(data, prefix, "upgrade_applies", str, "next_event"),
         "grace": _duration(reader, data.get("grace"), prefix + "grace"),
     }
     length = _duration(reader, data.get("status_length"), prefix + "status_length")
@@ -348,6 +353,7 @@ def _ladder_dict(ladder: TierLadder) -> dict[str, Any]:
     data: dict[str, Any] = {
         "version": ladder.version,
         "downgrade": ladder.downgrade,
+        "upgrade_applies": ladder.upgrade_applies,
         "status_length": _duration_dict(ladder.status_length),
         "levels": [],
     }

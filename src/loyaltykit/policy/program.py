@@ -185,6 +185,13 @@ class Program:
 
         return program_to_dict(self)
 
+    @property
+    def main_point_type(self) -> str:
+        """The point type a command reports when it touched no account: ``points`` when
+        the programme declares it (the facade's default), else the first declared."""
+        codes = [point_type.code for point_type in self.point_types]
+        return "points" if "points" in codes else codes[0]
+
     def rules_for(self, event_type: str) -> tuple[EarningRule, ...]:
         """The rules reacting to ``event_type``, in evaluation order (priority, then
         declaration order)."""

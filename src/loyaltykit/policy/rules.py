@@ -18,8 +18,9 @@ from typing import Any, ClassVar, Protocol
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.periods import period_key
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import Money, identifier
+from loyaltykit.values import Money, identifier, rate_points
 
 __all__ = [
     "BaseRate",
@@ -151,9 +152,12 @@ class BaseRate(EarningRule):
             raise InvalidArgument(
                 f"rule {self.id}: purchase in {event.amount.currency}, rate in {self.per.currency}"
             )
-        # multiply before dividing: an exact quotient stays exact, so rounding is right
-        exact = event.amount.amount * self.rate / self.per.amount
-        return exact.quantize(_ONE, rounding=self.rounding)
+        # the one rate arithmetic, shared with values.points_for
+        return Decimal(
+            rate_points(
+                event.amount.amount, per=self.per.amount, points=self.rate, rounding=self.rounding
+            )
+        )
 
     def explain(self, event: Event, points: Decimal) -> str:
         spent = event.amount if isinstance(event, Purchase) else "nothing"
@@ -258,6 +262,13 @@ class Referral(EarningRule):
     minimum: Money | None = None
     referrer_cap: int | None = attrs.field(default=None, validator=_optional_positive_int)
     referrer_cap_period: str = attrs.field(default="lifetime", validator=_cap_period)
+
+    def cap_key(self, local: datetime) -> str | None:
+        """The referrer's counter of rewarded referrals for the period of ``local`` (the
+        event's local time), or ``None`` when the rule has no ``referrer_cap``."""
+        if self.referrer_cap is None:
+            return None
+        return f"referral:{self.id}:{period_key(self.referrer_cap_period, local)}"
 
     def qualifies(self, event: Event, state: RuleState) -> bool:
         """True on the first purchase of a referred member that meets the minimum."""

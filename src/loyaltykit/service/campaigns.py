@@ -50,6 +50,7 @@ from loyaltykit.policy.engine import (
     traced_upgrade,
 )
 from loyaltykit.policy.program import Program
+from loyaltykit.service import postings
 from loyaltykit.service.commands import Draw
 from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.service.members import member_metrics
@@ -189,11 +190,7 @@ def give_back(uow: UnitOfWork, entry: Entry) -> None:
     if not rules.startswith("campaign:") or "," in rules:
         return
     campaign = rules.removeprefix("campaign:")
-    reversals = uow.ledger.reversals_of(entry.customer_id, entry.id)
-    if not reversals:  # pragma: no cover - called right after a reversal
-        return
-    last = reversals[-1]
-    clawed = -(last.amount + last.pending_delta)
+    clawed = postings.clawed_back(uow, entry)
     if clawed <= 0:
         return
     counter = Budget.counter(campaign)

@@ -36,6 +36,7 @@ from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
+from loyaltykit.domain.redemptions import voucher_code
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
@@ -163,6 +164,13 @@ def _adjustment(value: object) -> Points:
 
 def _portion(value: object) -> Fraction | None:
     return None if value is None else portion(value)
+
+
+def _voucher(value: object) -> str:
+    # a code typed in lower case, with dashes or spaces, is the same code: the same request
+    if not isinstance(value, str):
+        raise InvalidArgument(f"voucher code: {value!r} is not text")
+    return voucher_code(value)
 
 
 def _point_type(value: object) -> str:
@@ -506,7 +514,7 @@ class UseVoucher(_CustomerCommand):
     """Use a voucher."""
 
     kind: ClassVar[str] = "use_voucher"
-    code: str
+    code: str = attrs.field(converter=_voucher)
 
 
 @attrs.frozen(kw_only=True)

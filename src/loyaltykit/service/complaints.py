@@ -22,8 +22,10 @@ from loyaltykit.analytics.complaints import ComplaintReport, complaint_report
 from loyaltykit.domain import ledger
 from loyaltykit.domain.complaint_records import complaint_from_record, complaint_to_record
 from loyaltykit.domain.complaints import (
+    ALLOW_ALL,
     ANONYMOUS,
     TRANSITIONS,
+    Authorizer,
     ClockStatus,
     Complaint,
     ComplaintPolicy,
@@ -31,9 +33,10 @@ from loyaltykit.domain.complaints import (
     Role,
     Severity,
     SlaAlerts,
+    check_authorized,
 )
 from loyaltykit.domain.customer import EARNING_STATUSES, Customer
-from loyaltykit.domain.ledger import Command, EntryKind
+from loyaltykit.domain.ledger import Command, Entry, EntryKind
 from loyaltykit.errors import (
     ComplaintAlreadyExists,
     ConcurrencyConflict,
@@ -61,8 +64,11 @@ COMPLAINT_COMMANDS = frozenset(
 class ComplaintCommands:
     """Complaints (投诉处理): the lifecycle, SLA clocks, escalation and goodwill."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, authorizer: Authorizer = ALLOW_ALL) -> None:
         self.kernel = kernel
+        # who may act in which role: the embedding service knows its staff; without one
+        # every caller's word is taken (ALLOW_ALL)
+        self.authorizer = authorizer
 
     def complaint_policy(self, *, at: datetime) -> ComplaintPolicy:
         """The complaint policy of the program in force at ``at``."""
@@ -106,6 +112,7 @@ class ComplaintCommands:
             priority=priority,
         )
         when = value.at
+        check_authorized(self.authorizer, actor, role, "file")
         policy = self.complaint_policy(at=when)
         complaint = Complaint.file(
             complaint_id,
@@ -282,8 +289,11 @@ class ComplaintCommands:
         role: Role | str = Role.QUALITY_CONTROL,
         note: str = "",
     ) -> Complaint:
-        """Quality control approves the proposal."""
-        return self._simple("approve", complaint_id, at, idempotency_key, actor, role, note)
+        """Quality control approves the proposal; under the QC rule's ``four_eyes`` (the
+        default) the actor who proposed it may not."""
+        return self._simple(
+            "approve", complaint_id, at, idempotency_key, actor, role, note, with_policy=True
+        )
 
     def reject_resolution(
         self,
@@ -600,10 +610,13 @@ class ComplaintCommands:
         actor: str,
         role: Role | str,
         note: str,
+        *,
+        with_policy: bool = False,
     ) -> Complaint:
-        def step(complaint: Complaint, _policy: ComplaintPolicy, when: datetime) -> Complaint:
+        def step(complaint: Complaint, policy: ComplaintPolicy, when: datetime) -> Complaint:
             method: Callable[..., Complaint] = getattr(complaint, transition)
-            return method(actor=actor, role=role, at=when, note=note)
+            extra = {"policy": policy} if with_policy else {}
+            return method(actor=actor, role=role, at=when, note=note, **extra)
 
         return self._complaint_step(
             transition,
@@ -637,6 +650,8 @@ class ComplaintCommands:
             **arguments,
         )
         when, complaint_id = value.at, value.complaint_id
+        # every step names its actor and role: the embedding service's authorizer decides
+        check_authorized(self.authorizer, value.actor, value.role, transition)
         policy = self.complaint_policy(at=when)
         case: dict[str, str] = {}
 
@@ -718,6 +733,30 @@ class ComplaintCommands:
             ),
         )
         return receipt.entries[-1].id
+
+    def give_back_goodwill(self, uow: UnitOfWork, entry: Entry) -> None:
+        """A reversal of goodwill (an entry whose metadata names its complaint) returns
+        the clawed-back points to the goodwill budget of the period they were granted in
+        and takes them off the complaint's granted goodwill, in the reversal's unit of
+        work (the complaint belongs to the customer, whose lock the reversal holds)."""
+        metadata = dict(entry.metadata)
+        complaint_id = metadata.get("complaint")
+        if metadata.get("goodwill") is not True or not isinstance(complaint_id, str):
+            return
+        clawed = postings.clawed_back(uow, entry)
+        if clawed <= 0:
+            return
+        policy = self.complaint_policy(at=entry.occurred_at)
+        budget = policy.goodwill
+        if budget is not None:
+            zone = self.kernel.versions.at(entry.occurred_at).zone
+            uow.counters.restore(budget.counter(entry.occurred_at.astimezone(zone)), clawed)
+        stored = uow.records.get(entry.customer_id, COMPLAINT, complaint_id, for_update=True)
+        if stored is not None:
+            complaint = complaint_from_record(stored.document)
+            taken = min(clawed, complaint.goodwill_points)
+            if taken:
+                self._save_complaint(uow, complaint.goodwill_taken_back(taken), policy)
 
     @staticmethod
     def _save_complaint(uow: UnitOfWork, complaint: Complaint, policy: ComplaintPolicy) -> None:

@@ -18,13 +18,15 @@ from loyaltykit.domain.customer import (
 )
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind
 from loyaltykit.domain.member import MemberState
+from loyaltykit.domain.records import instant_from_text
+from loyaltykit.domain.referrals import referral_claw_back
 from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
     OverReversal,
     UnknownEntry,
 )
-from loyaltykit.outcomes import Receipt
+from loyaltykit.outcomes import Balance, Receipt
 from loyaltykit.policy.engine import (
     CampaignAward,
     CounterIncrement,
@@ -40,7 +42,8 @@ from loyaltykit.policy.engine import (
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Referral
 from loyaltykit.service import postings
-from loyaltykit.service.campaigns import fund_awards, give_back
+from loyaltykit.service.budgets import Budgets
+from loyaltykit.service.campaigns import fund_awards
 from loyaltykit.service.codecs import (
     existing,
     receipt_codec,
@@ -76,9 +79,10 @@ def _unearned(purchase: Purchase, command: Command) -> dict[str, Any]:
 class EventCommands:
     """Events through the policy engine: purchases, custom events, quotes, refunds."""
 
-    def __init__(self, kernel: Kernel, engine: PolicyEngine) -> None:
+    def __init__(self, kernel: Kernel, engine: PolicyEngine, budgets: Budgets) -> None:
         self.kernel = kernel
         self.engine = engine
+        self.budgets = budgets
 
     # --- events through the policy engine -------------------------------------------
 
@@ -192,7 +196,13 @@ class EventCommands:
             share = amount.ratio(total)
         if unearned is not None:
             return self._refund_unearned(work, purchase_key, unearned.document, share)
-        return postings.reverse(work, purchase_key, share, self._unspend)
+        receipt = postings.reverse(
+            work, purchase_key, share, self._unspend, given_back=self.budgets.give_back
+        )
+        referrer = work.customer(customer_id).referred_by  # fixed before the first purchase
+        if referrer is None:
+            return receipt
+        return self._claw_back_referral(work, receipt, work.lock(referrer), purchase_key)
 
     def _refund_unearned(
         self, work: Work, purchase_key: str, purchase: Mapping[str, Any], share: Fraction | None
@@ -217,8 +227,87 @@ class EventCommands:
         uow.records.put(
             customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
         )
-        accounts = uow.ledger.accounts(customer_id)
+        accounts = postings.reported(
+            uow, work.program, customer_id, uow.ledger.accounts(customer_id)
+        )
         return postings.receipt(command.name, command.context(), customer_id, [], accounts)
+
+    def _claw_back_referral(
+        self, work: Work, receipt: Receipt, referrer: Customer, purchase_key: str
+    ) -> Receipt:
+        """After a refund of a referred member's purchase, take the referrer's reward for
+        it back (:func:`~loyaltykit.domain.referrals.referral_claw_back`: in proportion,
+        whole once the referral no longer qualifies), in the refund's unit of work, under
+        the referrer's lock. The reward is the referrer's earn recorded under the
+        purchase's key, at the instant of the referral record, by referral rules only."""
+        uow, command, customer_id = work.uow, work.command, receipt.customer_id
+        found = uow.records.get(referrer.id, REFERRAL, customer_id, for_update=True)
+        if found is None or found.document.get("revoked"):
+            return receipt
+        referral = dict(found.document)
+        at = instant_from_text(referral["at"]) or command.at
+        program = self.kernel.versions.at(at)
+        referral_rules = {r.id: r for r in program.rules if isinstance(r, Referral)}
+        rule = referral_rules.get(referral["rule"])
+        own = uow.ledger.entries_by_key(customer_id, purchase_key)
+        rewards = [
+            entry
+            for entry in uow.ledger.entries_by_key(referrer.id, purchase_key)
+            if entry.kind is EntryKind.EARN
+            and entry.occurred_at == at
+            and set(str(dict(entry.metadata).get("rules", "")).split(",")) <= set(referral_rules)
+        ]
+        if rule is None or not own or not rewards:
+            return receipt
+        metadata = dict(own[0].metadata)
+        purchase = Money.of(str(metadata["purchase_amount"]), str(metadata["currency"]))
+        refunded = sum(
+            (r.portion or Fraction(0) for r in uow.ledger.reversals_of(customer_id, own[0].id)),
+            Fraction(0),
+        )
+        context = command.context()
+        written: list[Entry] = []
+        accounts: dict[str, Account] = {}
+        taken = 0
+        qualifies = True
+        for entry in rewards:
+            before = sum(
+                (r.portion or Fraction(0) for r in uow.ledger.reversals_of(referrer.id, entry.id)),
+                Fraction(0),
+            )
+            part, qualifies = referral_claw_back(
+                purchase=purchase, refunded=refunded, clawed=before, minimum=rule.minimum
+            )
+            if part == 0:
+                continue
+            account = postings.settled(uow, referrer.id, entry.point_type, context, written)
+            posting = postings.claw_back(
+                uow, account, entry, context, part, before, work.program.refund_policy
+            )
+            postings.save(uow, posting, written)
+            accounts[entry.point_type] = postings.settled(
+                uow, referrer.id, entry.point_type, context, written
+            )
+            self.budgets.give_back(uow, entry)
+            taken += postings.clawed_back(uow, entry)
+        referral["points"] = max(0, int(referral["points"]) - taken)
+        if not qualifies:
+            referral["revoked"] = command.at.isoformat()
+            # the referral leaves the referrer's metric (on the day it counted) and gives
+            # back its slot under the rule's referrer cap
+            local = at.astimezone(program.zone)
+            member = load_member(uow, referrer)
+            key = rule.cap_key(local)
+            after = member.measured([("referrals", Decimal(-1))], local.date())
+            if key is not None and member.counters.get(key, 0) > 0:
+                after = after.counted({key: -1})
+            save_member(uow, member, after)
+        uow.records.put(referrer.id, REFERRAL, customer_id, referral)
+        return attrs.evolve(
+            receipt,
+            entries=(*receipt.entries, *written),
+            balances=(*receipt.balances, *(Balance.of(a) for a in accounts.values())),
+        )
 
     def _unspend(
         self,
@@ -231,7 +320,6 @@ class EventCommands:
         """Take a refunded share of a purchase out of the metrics tiers qualify on, on the
         day of the purchase: a refunded purchase never counted."""
         uow = work.uow
-        give_back(uow, entry)  # a campaign's clawed-back points return to its budget
         # the metrics live on the purchase's day, as the programme then in force dated it
         program = self.kernel.versions.at(entry.occurred_at)
         metadata = dict(entry.metadata)
@@ -285,6 +373,7 @@ class EventCommands:
                 command.customer_id, UNEARNED, command.idempotency_key, _unearned(event, context)
             )
         own = [a for key, a in touched.items() if key[0] == command.customer_id]
+        own = postings.reported(uow, program, command.customer_id, own)
         others = [a for key, a in touched.items() if key[0] != command.customer_id]
         receipt = postings.receipt(
             command.name, context, command.customer_id, written, own + others

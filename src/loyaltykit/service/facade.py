@@ -16,10 +16,12 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
+from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
 from loyaltykit.service.batch import BatchWork
+from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
@@ -92,7 +94,10 @@ class Loyalty:
     :class:`~loyaltykit.ProgramVersions`; ``storage`` is a
     :class:`~loyaltykit.storage.base.Storage`, a URL such as ``"memory://"`` or
     ``"sqlite:///loyalty.db"``, or ``None`` for a new in-memory store. ``retries`` is how
-    often a command that lost a race is tried again; ``outbox`` records domain events.
+    often a command that lost a race is tried again; ``outbox`` records domain events;
+    ``authorize`` says who may act in which complaint role (an
+    :class:`~loyaltykit.Authorizer` or an ``(actor, role, action) -> bool`` callable;
+    without one every caller's word is taken).
 
     One ``Loyalty`` may be shared by any number of threads: every command runs in a unit
     of work of its own, and the storage serialises commands on the same member.
@@ -107,6 +112,7 @@ class Loyalty:
         storage: Storage | str | None = None,
         retries: int = 5,
         outbox: bool = False,
+        authorize: Authorizer | Callable[[str, Role, str], bool] | None = None,
     ) -> None:
         if program is None:
             program = Program()
@@ -124,16 +130,17 @@ class Loyalty:
         self.kernel = Kernel(program, self.storage, retries=retries, outbox=outbox)
         engine = PolicyEngine()
         kernel = self.kernel
-        events = EventCommands(kernel, engine)
+        complaints = ComplaintCommands(kernel, as_authorizer(authorize))
+        budgets = Budgets(complaints)
+        events = EventCommands(kernel, engine, budgets)
         tiers = TierCommands(kernel)
         care = CareWork(kernel)
-        complaints = ComplaintCommands(kernel)
-        self._rewards = rewards = RewardCommands(kernel)
+        self._rewards = rewards = RewardCommands(kernel, budgets)
         self._campaigns = CampaignWork(kernel)
         areas: list[object] = [
             CustomerCommands(kernel),
             ReferralWork(kernel),
-            PointCommands(kernel),
+            PointCommands(kernel, budgets),
             events,
             tiers,
             rewards,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -13,16 +13,14 @@ from loyaltykit.domain import ledger
 from loyaltykit.domain.customer import (
     EARNING_STATUSES,
     SPENDING_STATUSES,
-    Customer,
 )
-from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind, Lot, Posting
+from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, Posting
 from loyaltykit.errors import (
     InvalidArgument,
-    OverReversal,
-    UnknownEntry,
 )
 from loyaltykit.outcomes import Receipt
 from loyaltykit.service import postings
+from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.codecs import POINTS, receipt_codec
 from loyaltykit.service.commands import (
     AdjustPoints,
@@ -32,7 +30,6 @@ from loyaltykit.service.commands import (
     TransferPoints,
 )
 from loyaltykit.service.kernel import Kernel, Work
-from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Points
 
 __all__ = ["PointCommands"]
@@ -41,8 +38,9 @@ __all__ = ["PointCommands"]
 class PointCommands:
     """Ledger commands: earn, redeem, adjust, transfer, reverse."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, budgets: Budgets) -> None:
         self.kernel = kernel
+        self.budgets = budgets
 
     # --- the ledger -----------------------------------------------------------------
 
@@ -289,85 +287,9 @@ class PointCommands:
     def _reverse_points(self, work: Work) -> Receipt:
         command = work.command
         assert isinstance(command, ReversePoints)
-        return postings.reverse(work, command.original_key, command.portion)
-
-    def _reversal(
-        self,
-        work: Work,
-        original_key: str,
-        share: Fraction | None,
-        undone: Callable[[Work, Customer, Entry, Fraction, Fraction], None] | None = None,
-    ) -> Receipt:
-        """Undo ``share`` (everything left when ``None``) of the entries recorded under
-        ``original_key``, inside the command's unit of work, under the refund policy of
-        the programme in force at the command's instant."""
-        uow, command = work.uow, work.command
-        customer = work.customer(command.owner)
-        customer_id = customer.id
-        context = command.context()
-        policy = work.program.refund_policy
-        originals = [
-            entry
-            for entry in uow.ledger.entries_by_key(customer_id, original_key)
-            if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
-        ]
-        if not originals:
-            raise UnknownEntry(customer_id, original_key)
-        plan = [(entry, ledger.reversal_kind(entry)) for entry in originals]
-        written: list[Entry] = []
-        accounts: dict[str, Account] = {}
-        for entry, how in plan:
-            code = entry.point_type
-            account = postings.settled(uow, customer_id, code, context, written)
-            reversals = uow.ledger.reversals_of(customer_id, entry.id)
-            before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
-            part = 1 - before if share is None else share
-            if part == 0:
-                raise OverReversal(f"{original_key!r} was already reversed in full")
-            posting = (
-                self._claw_back(uow, account, entry, context, part, before, policy)
-                if how == "credit"
-                else self._restore(uow, account, entry, reversals, context, part, before)
-            )
-            postings.save(uow, posting, written)
-            accounts[code] = postings.settled(uow, customer_id, code, context, written)
-            if undone is not None:
-                undone(work, customer, entry, before, part)
-        return postings.receipt(command.name, context, customer_id, written, accounts.values())
-
-    def _claw_back(
-        self,
-        uow: UnitOfWork,
-        account: Account,
-        entry: Entry,
-        command: Command,
-        share: Fraction,
-        before: Fraction,
-        policy: ledger.RefundPolicy,
-    ) -> Posting:
-        (lot,) = uow.ledger.lots_by_id(entry.customer_id, [f"{entry.id}.0"])
-        others = uow.ledger.spendable_lots(entry.customer_id, entry.point_type, command.at)
-        return ledger.claw_back(
-            account, entry, lot, others, command, portion=share, before=before, policy=policy
+        return postings.reverse(
+            work, command.original_key, command.portion, given_back=self.budgets.give_back
         )
-
-    @staticmethod
-    def _restore(
-        uow: UnitOfWork,
-        account: Account,
-        entry: Entry,
-        reversals: list[Entry],
-        command: Command,
-        share: Fraction,
-        before: Fraction,
-    ) -> Posting:
-        lots = uow.ledger.lots_by_id(entry.customer_id, {c.lot_id for c in entry.lots})
-        restored: dict[str, Points] = {}
-        for reversal in reversals:
-            for change in reversal.lots:
-                if change.delta > 0:
-                    restored[change.lot_id] = restored.get(change.lot_id, 0) + change.delta
-        return ledger.restore(account, entry, lots, restored, command, portion=share, before=before)
 
 
 def _parts_by_expiry(entry: Entry, lots: tuple[Lot, ...]) -> list[tuple[Points, datetime | None]]:

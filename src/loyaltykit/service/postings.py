@@ -18,10 +18,14 @@ from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Metadata, Points, frozen_metadata
 
 __all__ = [
+    "GiveBack",
+    "claw_back",
+    "clawed_back",
     "expiry",
     "point_type",
     "post",
     "receipt",
+    "reported",
     "reverse",
     "save",
     "settled",
@@ -31,6 +35,9 @@ __all__ = [
 
 Undone = Callable[[Work, Customer, Entry, Fraction, Fraction], None]
 """Called after each entry is reversed (a refund takes the purchase out of metrics)."""
+
+GiveBack = Callable[[UnitOfWork, Entry], None]
+"""Called after a credit was clawed back (see :func:`clawed_back`)."""
 
 
 def _text(what: str, value: object) -> str:
@@ -116,10 +123,14 @@ def reverse(
     original_key: str,
     share: Fraction | None,
     undone: Undone | None = None,
+    *,
+    given_back: GiveBack | None = None,
 ) -> Receipt:
     """Undo ``share`` (everything left when ``None``) of the entries recorded under
     ``original_key``, inside the command's unit of work, under the refund policy of
-    the programme in force at the command's instant."""
+    the programme in force at the command's instant. ``given_back`` is told of every
+    credit clawed back, so that the budget that paid it (a campaign's, the goodwill
+    budget) gets back what was clawed back."""
     uow, command = work.uow, work.command
     customer = work.customer(command.owner)
     customer_id = customer.id
@@ -150,9 +161,50 @@ def reverse(
         )
         save(uow, posting, written)
         accounts[code] = settled(uow, customer_id, code, context, written)
+        if how == "credit" and given_back is not None:
+            given_back(uow, entry)
         if undone is not None:
             undone(work, customer, entry, before, part)
-    return receipt(command.name, context, customer_id, written, accounts.values())
+    shown = reported(uow, work.program, customer_id, accounts.values())
+    return receipt(command.name, context, customer_id, written, shown)
+
+
+def claw_back(
+    uow: UnitOfWork,
+    account: Account,
+    entry: Entry,
+    context: Command,
+    share: Fraction,
+    before: Fraction,
+    policy: ledger.RefundPolicy,
+) -> Posting:
+    """Claw back ``share`` of the credit ``entry`` (``before`` was clawed back already)."""
+    return _claw_back(uow, account, entry, context, share, before, policy)
+
+
+def clawed_back(uow: UnitOfWork, entry: Entry) -> Points:
+    """The points the latest reversal of ``entry`` (a credit) took back, 0 if none."""
+    reversals = uow.ledger.reversals_of(entry.customer_id, entry.id)
+    if not reversals:
+        return 0
+    last = reversals[-1]
+    return max(0, -(last.amount + last.pending_delta))
+
+
+def reported(
+    uow: UnitOfWork, program: Program, customer_id: CustomerId, accounts: Iterable[Account]
+) -> list[Account]:
+    """``accounts`` and then, when they do not include it, the customer's account of the
+    programme's main point type: a receipt always has a balance to show, even for a
+    purchase that earned nothing on a new account (a zero balance)."""
+    found = list(accounts)
+    main = program.main_point_type
+    if not any(a.customer_id == customer_id and a.point_type == main for a in found):
+        found.append(
+            uow.ledger.account(customer_id, main)
+            or Account(customer_id=customer_id, point_type=main)
+        )
+    return found
 
 
 def _claw_back(

@@ -109,6 +109,8 @@ class ReferralWork:
                     break
                 after = (page[-1].owner, page[-1].id)
                 for record in page:
+                    if record.document.get("revoked"):
+                        continue  # refunded below what qualifies: no longer a referral
                     at = instant_from_text(record.document["at"])
                     if at is not None and start <= at < end:
                         counts = tally.setdefault(record.owner, [0, 0])
@@ -121,7 +123,8 @@ class ReferralWork:
         )
 
     def referrals_of(self, referrer: CustomerId) -> dict[CustomerId, datetime]:
-        """The members whose referral by ``referrer`` qualified, and when."""
+        """The members whose referral by ``referrer`` qualified, and when (a referral
+        revoked by a refund no longer counts)."""
         with self.kernel.unit() as uow:
             existing(uow, identifier("referrer", referrer))
             found = uow.records.of_owner(referrer, REFERRAL)
@@ -129,4 +132,5 @@ class ReferralWork:
             record.id: at
             for record in found
             if (at := instant_from_text(record.document["at"])) is not None
+            and not record.document.get("revoked")
         }

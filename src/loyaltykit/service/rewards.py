@@ -42,6 +42,8 @@ from loyaltykit.domain.redemptions import (
     Voucher,
     VoucherCheck,
     VoucherStatus,
+    could_be_code,
+    voucher_code,
 )
 from loyaltykit.domain.rewards import Offer, Price, Reward, RewardKind, period_key
 from loyaltykit.errors import (
@@ -63,6 +65,7 @@ from loyaltykit.policy.eligibility import ineligibility
 from loyaltykit.policy.engine import CustomerState
 from loyaltykit.policy.program import Program
 from loyaltykit.service import postings
+from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import campaign_redemptions
 from loyaltykit.service.codecs import existing
 from loyaltykit.service.commands import (
@@ -92,8 +95,9 @@ KEPT_PERIODS = 16  # per reward and period kind, in a member's counts
 class RewardCommands:
     """Redemptions of catalogue rewards, vouchers and cash offsets."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, budgets: Budgets) -> None:
         self.kernel = kernel
+        self.budgets = budgets
 
     # Where voucher characters come from: the operating system's CSPRNG. Tests replace
     # it on an instance (``loyalty.voucher_source = random.Random(7).choice``).
@@ -309,7 +313,9 @@ class RewardCommands:
                 raise RedemptionClosed(redemption.id, "partly used (a voucher was used)", "cancel")
             restored: tuple[ledger.Entry, ...] = ()
             if redemption.points:
-                receipt = postings.reverse(work, redemption.id, None)
+                receipt = postings.reverse(
+                    work, redemption.id, None, given_back=self.budgets.give_back
+                )
                 restored = receipt.entries_of(EntryKind.REVERSE)
             for name, amount in redemption.taken:
                 uow.counters.restore(name, amount)
@@ -596,7 +602,7 @@ class RewardCommands:
         codes = []
         for _ in range(redemption.quantity):
             for _attempt in range(_CODE_ATTEMPTS):
-                code = terms.code(self.voucher_source)
+                code = voucher_code(terms.code(self.voucher_source))
                 if code not in codes and uow.records.find(VOUCHER, code) is None:
                     break
             else:  # a good source of randomness never gets here
@@ -791,15 +797,17 @@ def _put_voucher(uow: UnitOfWork, voucher: Voucher) -> None:
 
 
 def _code(value: object) -> str:
-    if not isinstance(value, str) or not value or len(value) > 64 or not value.isalnum():
-        raise InvalidArgument(f"voucher code: {value!r} is not a code of letters and digits")
-    return value
+    """What was typed, normalised as codes are issued (a code typed in lower case, with
+    dashes or spaces, is the same code)."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"voucher code: {value!r} is not text")
+    return voucher_code(value)
 
 
 def _check_voucher(
     uow: UnitOfWork, code: str, customer_id: CustomerId, at: datetime
 ) -> VoucherCheck:
-    found = uow.records.find(VOUCHER, code)
+    found = uow.records.find(VOUCHER, code) if could_be_code(code) else None
     if found is None:
         return VoucherCheck(code=code, status=VoucherStatus.UNKNOWN)
     voucher = voucher_from_record(found.document)

@@ -152,7 +152,7 @@ def tier_ladders(*, max_tiers: int = 4) -> st.SearchStrategy[TierLadder]:
         max_size=max_tiers - 1,
     )
     return st.builds(
-        lambda levels, grace, mode: TierLadder(
+        lambda levels, grace, mode, applies: TierLadder(
             tiers=(
                 Tier(code="base", rank=0),
                 *(
@@ -162,10 +162,12 @@ def tier_ladders(*, max_tiers: int = 4) -> st.SearchStrategy[TierLadder]:
             ),
             grace=grace,
             downgrade=mode,
+            upgrade_applies=applies,
         ),
         upper,
         st.none() | st.integers(1, 6).map(lambda months: relativedelta(months=months)),
         st.sampled_from(["qualify", "one_step"]),
+        st.sampled_from(["next_event", "this_event"]),
     )
 
 
