@@ -27,6 +27,7 @@ __all__ = [
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
+    "NoProgress",
     "NotEligible",
     "NotFound",
     "NotReversible",
@@ -374,3 +375,19 @@ class ReferralRefused(RuleViolation):
         self.customer_id = customer_id
         self.referrer = referrer
         self.reason = reason
+
+
+class NoProgress(StorageError):
+    """A batch loop was handed the same work again without it getting done: the backend
+    breaks its contract (an account reported due whose settlement does nothing, a bulk
+    chunk that does not move on). Raised instead of looping forever; ``loop`` names the
+    loop and ``key`` the work it was handed again."""
+
+    def __init__(self, loop: str, key: object) -> None:
+        super().__init__(
+            f"{loop} made no progress: the backend handed it {key!r} again, and doing it "
+            "changed nothing; the storage backend breaks its contract (see "
+            "loyaltykit.storage.base)"
+        )
+        self.loop = loop
+        self.key = key

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loyaltykit import Loyalty
-from loyaltykit.errors import UnknownStorage
+from loyaltykit.errors import StorageUnavailable, UnknownStorage
 from loyaltykit.storage.base import Storage
 from loyaltykit.storage.registry import backends, open_storage
 from loyaltykit.testing.conformance import StorageConformance
@@ -54,3 +54,31 @@ class TestPluginConformance(StorageConformance):
     @pytest.fixture
     def storage(self) -> Storage:
         return open_storage("dictstore://")
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path) -> Iterator[None]:
+    """A plugin distribution whose module cannot be imported (a dependency is missing)."""
+    info = tmp_path / "loyaltykit_brokenstore-0.2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: loyaltykit-brokenstore\nVersion: 0.2.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[loyaltykit.storage]\nbrokenstore = loyaltykit_brokenstore:Storage.from_url\n"
+    )
+    (tmp_path / "loyaltykit_brokenstore.py").write_text("import a_driver_nobody_installed\n")
+    sys.path.insert(0, str(tmp_path))
+    yield
+    sys.path.remove(str(tmp_path))
+    sys.modules.pop("loyaltykit_brokenstore", None)
+
+
+@pytest.mark.usefixtures("broken_plugin")
+def test_a_plugin_that_cannot_be_imported_names_its_own_package() -> None:
+    with pytest.raises(StorageUnavailable) as raised:
+        open_storage("brokenstore://x")
+    message = str(raised.value)
+    assert "'loyaltykit-brokenstore'" in message, message
+    assert "a_driver_nobody_installed" in message
+    assert "loyaltykit[" not in message, message  # no extra of ours provides it

@@ -19,7 +19,7 @@ from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
-from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
+from loyaltykit.storage.base import BatchProgress, BulkChunk, BulkExpiry, BulkRelease
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -107,10 +107,12 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         if work is None or self.outbox:
             return 0, 0, 0
         after = None
+        progress = BatchProgress(f"{work.__name__} loop")
         while True:
             chunk = work(at, accounts=batch_size, after=after)
             if chunk.last is None:
                 return accounts, entries, points
+            progress.step(chunk.last, changed=False)  # a chunk that does not move on
             accounts, entries = accounts + chunk.accounts, entries + chunk.entries
             points, after = points + chunk.points, chunk.last
 
@@ -118,6 +120,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         self._outside_batch(f"{work} batch")
         points_amount("batch_size", batch_size)
         accounts = entries = expired = released = 0
+        progress = BatchProgress(f"{work} settlement loop")
         while True:
             with self._unit() as uow:
                 due = uow.ledger.accounts_with_due_lots(at, limit=batch_size, work=work)
@@ -125,6 +128,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
                 break
             for customer_id, point_type in due:
                 posting = self._settle_one(customer_id, point_type, at, work)
+                progress.step((customer_id, point_type), changed=bool(posting))
                 accounts += 1
                 entries += len(posting)
                 for entry in posting:

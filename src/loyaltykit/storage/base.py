@@ -12,7 +12,7 @@ Every method is keyed by customer first, so a backend can shard by customer id.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -21,9 +21,11 @@ import attrs
 
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.errors import NoProgress
 from loyaltykit.values import CustomerId
 
 __all__ = [
+    "BatchProgress",
     "BulkChunk",
     "BulkExpiry",
     "BulkRelease",
@@ -350,6 +352,37 @@ class BulkChunk:
     entries: int = 0
     points: int = 0
     last: tuple[CustomerId, str] | None = None
+
+
+class BatchProgress:
+    """The guard of a batch loop that asks the backend for work until it has none.
+
+    Such a loop ends only if the backend keeps its contract: an account reported due is
+    settled by settling it, a bulk chunk's ``last`` moves on. A broken backend would make
+    it spin forever; call :meth:`step` for each piece of work handed out, and a piece
+    handed out again after doing it changed nothing raises
+    :class:`~loyaltykit.errors.NoProgress` instead. Work that changed something may come
+    back (new lots may fall due meanwhile); a cursor position (``changed=False``) may not.
+
+    >>> progress = BatchProgress("release_pending")
+    >>> progress.step(("c1", "points"), changed=True)
+    >>> progress.step(("c1", "points"), changed=False)
+    >>> progress.step(("c1", "points"), changed=False)
+    Traceback (most recent call last):
+    ...
+    loyaltykit.errors.NoProgress: release_pending made no progress: ...
+    """
+
+    def __init__(self, loop: str) -> None:
+        self.loop = loop
+        self._idle: set[Hashable] = set()
+
+    def step(self, key: Hashable, *, changed: bool) -> None:
+        """Record that ``key`` was handed out and whether doing it changed anything."""
+        if key in self._idle:
+            raise NoProgress(self.loop, key)
+        if not changed:
+            self._idle.add(key)
 
 
 @runtime_checkable
