@@ -11,6 +11,7 @@ import pytest
 from loyaltykit import Loyalty
 from loyaltykit.errors import StorageUnavailable, UnknownStorage
 from loyaltykit.storage.base import Storage
+from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.registry import backends, open_storage
 from loyaltykit.testing.conformance import StorageConformance
 
@@ -48,6 +49,28 @@ def test_the_registry_finds_the_plugin_by_scheme() -> None:
     assert type(loyalty.storage).__name__ == "DictStorage"
     with pytest.raises(UnknownStorage, match="nosuch"):
         open_storage("nosuch://x")
+
+
+def test_the_plugin_is_written_against_the_protocols_alone() -> None:
+    import ast
+
+    storage = open_storage("dictstore://")
+    assert isinstance(storage, Storage)
+    assert not isinstance(storage, MemoryStorage)
+    source = (PLUGIN / "loyaltykit_dictstore" / "__init__.py").read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    ours = {module for module in imported if module.startswith("loyaltykit.")}
+    assert ours == {
+        "loyaltykit.domain.customer",
+        "loyaltykit.domain.ledger",
+        "loyaltykit.domain.records",
+        "loyaltykit.errors",
+        "loyaltykit.storage.base",
+    }
 
 
 class TestPluginConformance(StorageConformance):
