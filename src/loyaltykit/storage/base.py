@@ -42,6 +42,7 @@ __all__ = [
     "StoredRecord",
     "UnitOfWork",
     "counter_take",
+    "lot_is_due",
 ]
 
 
@@ -280,6 +281,24 @@ def counter_take(current: int, amount: int, *, limit: int | None, partial: bool)
     decides with this one rule, under its own lock."""
     room = amount if limit is None else max(0, min(amount, limit - current))
     return room if partial or room == amount else 0
+
+
+def lot_is_due(lot: Lot, at: datetime, work: str) -> bool:
+    """Whether ``lot`` has ``work`` to do by ``at``, as
+    :meth:`LedgerRepository.accounts_with_due_lots` means it: ``"expire"`` (points left,
+    ``expires_at <= at``) or ``"release"`` (pending, points left, ``available_from <=
+    at`` and before the lot's expiry: a lot that expires first is expired while pending,
+    never released). A lot is in :meth:`LedgerRepository.due_lots` when either holds."""
+    if lot.remaining <= 0:
+        return False
+    if work == "expire":
+        return lot.expires_at is not None and lot.expires_at <= at
+    return (
+        lot.pending
+        and lot.available_from is not None
+        and lot.available_from <= at
+        and (lot.expires_at is None or lot.available_from < lot.expires_at)
+    )
 
 
 class Savepoint(Protocol):

@@ -41,7 +41,13 @@ from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
 )
-from loyaltykit.storage.base import Capabilities, IdempotencyRecord, StoredRecord, counter_take
+from loyaltykit.storage.base import (
+    Capabilities,
+    IdempotencyRecord,
+    StoredRecord,
+    counter_take,
+    lot_is_due,
+)
 
 __all__ = ["DictStorage"]
 
@@ -155,7 +161,7 @@ class Ledger(_Repository):
         return [
             lot
             for lot in self._lots(customer_id, point_type)
-            if _due(lot, at, "expire") or _due(lot, at, "release")
+            if lot_is_due(lot, at, "expire") or lot_is_due(lot, at, "release")
         ]
 
     def expiring(self, customer_id: str, point_type: str, after: datetime, until: datetime) -> int:
@@ -174,24 +180,9 @@ class Ledger(_Repository):
         found = set()
         for text in self._rows("lots").values():
             lot = lot_from_record(json.loads(text))
-            if _due(lot, at, work):
+            if lot_is_due(lot, at, work):
                 found.add((lot.customer_id, lot.point_type))
         return sorted(found)[:limit]
-
-
-def _due(lot: Lot, at: datetime, work: str) -> bool:
-    """Whether ``lot`` has ``work`` to do by ``at``: ``"expire"`` (points left, expiry
-    reached) or ``"release"`` (pending, available before it expires, time reached)."""
-    if lot.remaining <= 0:
-        return False
-    if work == "expire":
-        return lot.expires_at is not None and lot.expires_at <= at
-    return (
-        lot.pending
-        and lot.available_from is not None
-        and lot.available_from <= at
-        and (lot.expires_at is None or lot.available_from < lot.expires_at)
-    )
 
 
 class Idempotency(_Repository):
