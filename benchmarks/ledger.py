@@ -79,10 +79,10 @@ def run_facade(plan: list[Step], customers: int, expire_every: int) -> Run:
             except InsufficientPoints:
                 refused += 1
         if n % expire_every == expire_every - 1:
-            entries += loyalty.expire_due(at).entries
+            entries += loyalty.expire_due(at=at).entries
     seconds = time.perf_counter() - start
     last = plan[-1].at if plan else T0
-    entries += loyalty.expire_due(last).entries  # settle what fell due since the last run
+    entries += loyalty.expire_due(at=last).entries  # settle what fell due since the last run
     total = sum(loyalty.balance(f"c{c}").available for c in range(customers))
     return Run(seconds, refused, entries, total)
 

@@ -64,7 +64,7 @@ def run(url: str, customers: int) -> dict[str, float]:
             lambda n: loyalty.cancel_redemption(f"c{2 * n}", "r", at=at, idempotency_key="c"),
         ),
     }
-    assert loyalty.stock_left("gift", at) == customers // 2
+    assert loyalty.stock_left("gift", at=at) == customers // 2
     assert sum(loyalty.balance(f"c{n}").available for n in range(customers)) == (
         customers * 50 + customers // 2 * 50
     )

@@ -327,7 +327,7 @@ def expiry_rate(url: str, lots: int, per_account: int = 10) -> tuple[float, floa
         loyalty.earn("x0", 3, at=T0, idempotency_key=f"xl{n}", expires_at=T0 + timedelta(days=1))
     _replicate(loyalty.storage, "x0", [f"x{c}" for c in range(1, accounts)])
     start = time.perf_counter()
-    report = loyalty.expire_due(T0 + timedelta(days=2))
+    report = loyalty.expire_due(at=T0 + timedelta(days=2))
     elapsed = time.perf_counter() - start
     total = accounts * per_account
     assert (report.entries, report.expired) == (total, 3 * total), report

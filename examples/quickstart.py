@@ -99,8 +99,8 @@ def main(storage: str) -> None:
     for _ in range(2):
         loyalty.transfer("m-zhao", "m-chen", 50, at=when(4, 4), idempotency_key="gift-zhao-chen")
 
-    released = loyalty.release_pending(when(4, 8))
-    expired = loyalty.expire_due(when(3, 10, year=2027))
+    released = loyalty.release_pending(at=when(4, 8))
+    expired = loyalty.expire_due(at=when(3, 10, year=2027))
 
     print(f"{program.name}: released {released.released} pending points on 2026-04-08,")
     print(f"expired {expired.expired} points in {expired.accounts} accounts by 2027-03-10.\n")

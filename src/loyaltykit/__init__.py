@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
     from loyaltykit.analytics.liability import PointsLiability
     from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
+    from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
@@ -108,7 +109,6 @@ if TYPE_CHECKING:
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
-    from loyaltykit.service import Loyalty
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -152,7 +152,7 @@ _EXPORTS: dict[str, str] = {
     "Item": "loyaltykit.domain.activity",
     "Lot": "loyaltykit.domain.ledger",
     "LotChange": "loyaltykit.domain.ledger",
-    "Loyalty": "loyaltykit.service",
+    "Loyalty": "loyaltykit.bootstrap",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
     "Money": "loyaltykit.values",

@@ -62,8 +62,8 @@ def scenario(storage: Storage) -> tuple[object, ...]:
             for n in range(5)
         ]
         drawn = loyalty.draw("member-day", winners=2, seed="s", at=T0, idempotency_key="d")
-        care = loyalty.run_due(datetime(2026, 6, 20, tzinfo=SHANGHAI)).care
-        again = loyalty.run_due(datetime(2026, 6, 21, tzinfo=SHANGHAI)).care
+        care = loyalty.run_due(at=datetime(2026, 6, 20, tzinfo=SHANGHAI)).care
+        again = loyalty.run_due(at=datetime(2026, 6, 21, tzinfo=SHANGHAI)).care
         report = loyalty.campaign_report("member-day", at=T0 + timedelta(days=1))
         board = loyalty.referral_leaderboard(since=T0, until=T0 + timedelta(days=1))
         return (
@@ -74,7 +74,7 @@ def scenario(storage: Storage) -> tuple[object, ...]:
             loyalty.draws("member-day"),
             care,
             again,
-            loyalty.care_actions(datetime(2026, 6, 21, tzinfo=SHANGHAI)),
+            loyalty.care_actions(at=datetime(2026, 6, 21, tzinfo=SHANGHAI)),
             report,
             board,
             [loyalty.balance(member).available for member in ("boss", "m0", "m1", "m2")],

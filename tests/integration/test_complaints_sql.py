@@ -60,7 +60,7 @@ def test_a_complaint_round_trip_on_sql(database: str) -> None:
             actor="op",
             customer_id="ann",
         )
-    alerts = loyalty.run_due(T0 + 3 * H).complaints
+    alerts = loyalty.run_due(at=T0 + 3 * H).complaints
     assert alerts is not None
     assert sorted(alerts.escalated) == ["C-1", "C-2"]
     for cid in ("C-1", "C-2"):

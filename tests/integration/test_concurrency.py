@@ -66,7 +66,7 @@ def test_sixteen_processes_never_oversell_a_flash_redemption(database: str) -> N
     outcomes = _run_all(workers.grab, database)
     assert outcomes == ["ok"] * 3 + ["sold out"] * 13, outcomes
     with Loyalty(workers.flash_program(), storage=database) as loyalty:
-        assert loyalty.stock_left("flash", workers.T0) == 0
+        assert loyalty.stock_left("flash", at=workers.T0) == 0
         winners = [f"m{n}" for n in range(WORKERS) if loyalty.redemptions(f"m{n}")]
         assert len(winners) == 3
         for n in range(WORKERS):

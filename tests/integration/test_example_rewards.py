@@ -48,10 +48,10 @@ def test_retail_gift_coupon_and_partner_ticket() -> None:
 
     coupon = loyalty.redeem("li", "coupon-20", at=JUNE, idempotency_key="coupon-1")
     (code,) = coupon.vouchers
-    check = loyalty.validate_voucher(code, "li", JUNE + timedelta(days=29))
+    check = loyalty.validate_voucher("li", code, at=JUNE + timedelta(days=29))
     assert check.valid and check.voucher is not None
     assert check.voucher.value == Money.of("20", "CNY")
-    assert loyalty.validate_voucher(code, "li", JUNE + timedelta(days=30)).status is (
+    assert loyalty.validate_voucher("li", code, at=JUNE + timedelta(days=30)).status is (
         VoucherStatus.EXPIRED
     )
     ticket = loyalty.redeem("li", "cinema-ticket", 2, at=JUNE, idempotency_key="cinema-1")
@@ -90,7 +90,7 @@ def test_retail_flash_redemption_opens_at_eight_and_sells_five() -> None:
         except OutOfStock:
             pass
     assert won == customers[:5]
-    assert loyalty.stock_left("jade-bracelet", opening) == 0
+    assert loyalty.stock_left("jade-bracelet", at=opening) == 0
 
 
 def test_airline_ticket_upgrade_and_lounge() -> None:
@@ -129,8 +129,8 @@ def test_retail_birthday_care_action_is_granted_from_the_catalogue() -> None:
         profile=Profile(name="Mei", birthday=date(1991, 7, 4)),
     )
     birthday = datetime(2026, 7, 4, 9, tzinfo=SHANGHAI)
-    loyalty.run_due(birthday)
-    (action,) = [a for a in loyalty.care_actions(birthday) if a.customer_id == "mei"]
+    loyalty.run_due(at=birthday)
+    (action,) = [a for a in loyalty.care_actions(at=birthday) if a.customer_id == "mei"]
     assert (action.kind, action.gift) == ("birthday", "birthday-cake")
     assert action.gift is not None
     cake = loyalty.grant_reward(
@@ -142,8 +142,8 @@ def test_retail_birthday_care_action_is_granted_from_the_catalogue() -> None:
         birthday + timedelta(days=30),
     )
     # not picked up in a month: the cake goes back to stock
-    assert loyalty.release_unclaimed(birthday + timedelta(days=30)) == 1
-    assert loyalty.stock_left("birthday-cake", birthday) == 500
+    assert loyalty.release_unclaimed(at=birthday + timedelta(days=30)) == 1
+    assert loyalty.stock_left("birthday-cake", at=birthday) == 500
 
 
 def test_redemptions_attributed_to_a_campaign_show_in_its_report() -> None:

@@ -62,7 +62,7 @@ def test_threads_never_take_more_than_the_stock(storage: Storage) -> None:
         return "ok"
 
     assert _race(grab) == ["ok"] * 3 + ["sold out"] * 13
-    assert loyalty.stock_left("flash", workers.T0) == 0
+    assert loyalty.stock_left("flash", at=workers.T0) == 0
     spent = sum(100 - loyalty.balance(f"m{n}").available for n in range(THREADS))
     assert spent == 300
 
@@ -81,5 +81,5 @@ def test_one_member_racing_themselves_gets_the_member_limit_once(storage: Storag
 
     assert _race(grab) == ["limit"] * (THREADS - 1) + ["ok"]
     assert loyalty.balance("solo").available == 9_900
-    assert loyalty.stock_left("flash", workers.T0) == 2
+    assert loyalty.stock_left("flash", at=workers.T0) == 2
     assert ledger_violations(loyalty.storage, "solo", "points") == []

@@ -66,19 +66,19 @@ def test_the_redemption_lifecycle_on_sql(url: str) -> None:
         loyalty.fulfil_redemption("ann", "r1", at=T0, idempotency_key="f1", how="delivered")
 
         (code,) = loyalty.redeem("ben", "coupon", at=T0, idempotency_key="k1").vouchers
-        assert loyalty.validate_voucher(code, "ann", T0).status is VoucherStatus.NOT_YOURS
-        loyalty.use_voucher(code, "ben", at=T0, idempotency_key="u1")
-        loyalty.use_voucher(code, "ben", at=T0, idempotency_key="u1")  # a replay
-        assert loyalty.validate_voucher(code, "ben", T0).voucher.uses_left == 1  # type: ignore[union-attr]
-        loyalty.use_voucher(code, "ben", at=T0, idempotency_key="u2")
+        assert loyalty.validate_voucher("ann", code, at=T0).status is VoucherStatus.NOT_YOURS
+        loyalty.use_voucher("ben", code, at=T0, idempotency_key="u1")
+        loyalty.use_voucher("ben", code, at=T0, idempotency_key="u1")  # a replay
+        assert loyalty.validate_voucher("ben", code, at=T0).voucher.uses_left == 1  # type: ignore[union-attr]
+        loyalty.use_voucher("ben", code, at=T0, idempotency_key="u2")
         with pytest.raises(VoucherNotValid, match="used"):
-            loyalty.use_voucher(code, "ben", at=T0, idempotency_key="u3")
+            loyalty.use_voucher("ben", code, at=T0, idempotency_key="u3")
 
     with Loyalty(Program(catalog=CATALOG), storage=url) as again:
         states = [r.state for r in again.redemptions("ann")]
         assert states == [RedemptionState.FULFILLED, RedemptionState.RESERVED]
         assert again.redemption("ben", "k1").state is RedemptionState.FULFILLED
-        assert again.stock_left("mug", T0) == 0
+        assert again.stock_left("mug", at=T0) == 0
         assert (again.balance("ann").available, again.balance("ben").available) == (800, 950)
         offers = {o.reward.id: o.refusal for o in again.offers("ben", at=T0)}
         assert offers == {"coupon": None, "mug": "out of stock"}
@@ -97,8 +97,8 @@ def test_unclaimed_gifts_are_released_on_sql(url: str) -> None:
         loyalty.redeem("ann", "pickup", at=T0, idempotency_key="r1")
         with pytest.raises(OutOfStock):
             loyalty.redeem("ben", "pickup", at=T0, idempotency_key="r1")
-        assert loyalty.release_unclaimed(T0 + timedelta(days=2)) == 0
-        assert loyalty.release_unclaimed(T0 + timedelta(days=3)) == 1
+        assert loyalty.release_unclaimed(at=T0 + timedelta(days=2)) == 0
+        assert loyalty.release_unclaimed(at=T0 + timedelta(days=3)) == 1
         assert loyalty.balance("ann").available == 100
         loyalty.redeem("ben", "pickup", at=T0 + timedelta(days=3), idempotency_key="r2")
-        assert loyalty.release_unclaimed(T0 + timedelta(days=5)) == 0
+        assert loyalty.release_unclaimed(at=T0 + timedelta(days=5)) == 0

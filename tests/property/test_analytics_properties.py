@@ -96,7 +96,7 @@ def test_liability_is_what_the_accounts_and_lots_hold(steps: list[tuple[str, str
         else:
             expires = at + timedelta(days=40 + 20 * number) if kind == "earn-expiring" else None
             loyalty.earn(customer, points, at=at, idempotency_key=key, expires_at=expires)
-    report = loyalty.points_liability(start + timedelta(days=len(steps)), page=2)
+    report = loyalty.points_liability(at=start + timedelta(days=len(steps)), page=2)
     balances = [loyalty.balance(c) for c in ("ann", "bob", "cai")]
     assert report.available == sum(b.available for b in balances)
     assert report.pending == sum(b.pending for b in balances)

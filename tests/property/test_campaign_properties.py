@@ -238,8 +238,8 @@ def test_care_runs_never_produce_the_same_action_twice(offsets: list[int], birth
     loyalty.enroll("m", at=T0, idempotency_key="e", profile=Profile(birthday=birthday))
     seen: list[str] = []
     for offset in offsets:  # runs at any instants, in any order, repeated
-        seen += [action.id for action in loyalty.run_due(T0 + timedelta(days=offset)).care]
+        seen += [action.id for action in loyalty.run_due(at=T0 + timedelta(days=offset)).care]
     assert len(seen) == len(set(seen))
     birthdays = [action_id for action_id in seen if action_id.startswith("birthday:")]
     assert loyalty.balance("m").available == 10 * len(birthdays)
-    assert len(loyalty.care_actions(T0 + timedelta(days=1000))) == len(seen)
+    assert len(loyalty.care_actions(at=T0 + timedelta(days=1000))) == len(seen)

@@ -76,7 +76,7 @@ def test_points_never_appear_from_nowhere(
             spent += amount
         except InsufficientPoints:
             pass
-    report = loyalty.expire_due(T0 + timedelta(days=horizon))
+    report = loyalty.expire_due(at=T0 + timedelta(days=horizon))
     balance = loyalty.balance("c")
     assert balance.available == sum(a for a, _ in earns) - spent - report.expired
     assert balance.available >= 0

@@ -153,7 +153,7 @@ def redemption_machine(make_storage: Callable[[], Storage]) -> type[RuleBasedSta
 
         def _used(self, code: str) -> bool:
             customer, _ = self.codes[code]
-            check = self.loyalty.validate_voucher(code, customer, self.now)
+            check = self.loyalty.validate_voucher(customer, code, at=self.now)
             return check.voucher is not None and bool(check.voucher.used)
 
         @rule(index=st.integers(min_value=0, max_value=50))
@@ -182,7 +182,7 @@ def redemption_machine(make_storage: Callable[[], Storage]) -> type[RuleBasedSta
             fresh = not self._used(code)
             accepted = True
             try:
-                self.loyalty.use_voucher(code, presenter, at=self.now, idempotency_key=self._key())
+                self.loyalty.use_voucher(presenter, code, at=self.now, idempotency_key=self._key())
             except VoucherNotValid:
                 accepted = False
             assert accepted == (not other and state != "cancelled" and fresh)
@@ -203,7 +203,7 @@ def redemption_machine(make_storage: Callable[[], Storage]) -> type[RuleBasedSta
                 }
                 model = {k: v[2] for k, v in self.redemptions.items() if k[0] == customer}
                 assert stored == model
-            assert self.loyalty.stock_left("gift", self.now) == STOCK - self.taken
+            assert self.loyalty.stock_left("gift", at=self.now) == STOCK - self.taken
             assert all(0 <= n <= PER_DAY for n in self.day_counts.values())
 
     return RedemptionMachine

@@ -85,7 +85,7 @@ def test_stock_never_goes_below_zero_and_matches_what_is_held(
     loyalty = shop(Reward(id="prize", kind="gift", price=10, stock=stock))
     play(loyalty, script)
     held = sum(quantity for _, quantity, _ in live(loyalty))
-    left = loyalty.stock_left("prize", T0)
+    left = loyalty.stock_left("prize", at=T0)
     assert left is not None and 0 <= left == stock - held
 
 
@@ -106,7 +106,7 @@ def test_member_limits_are_never_exceeded_in_any_local_period(
     play(loyalty, script)
     days: dict[tuple[str, object], int] = {}
     weeks: dict[tuple[str, object], int] = {}
-    zone = loyalty.program.zone
+    zone = loyalty.versions.latest.zone
     for customer, quantity, at in live(loyalty):
         local = at.astimezone(zone)
         days[customer, local.date()] = days.get((customer, local.date()), 0) + quantity
@@ -154,7 +154,7 @@ def test_cancelling_restores_exactly_what_the_redemption_took(
     before = (
         lot_view(loyalty, "a"),
         loyalty.balance("a").available,
-        loyalty.stock_left("prize", T0),
+        loyalty.stock_left("prize", at=T0),
     )
     try:
         taken = loyalty.redeem("a", "prize", quantity, at=T0, idempotency_key="r")
@@ -166,7 +166,7 @@ def test_cancelling_restores_exactly_what_the_redemption_took(
     after = (
         lot_view(loyalty, "a"),
         loyalty.balance("a").available,
-        loyalty.stock_left("prize", T0),
+        loyalty.stock_left("prize", at=T0),
     )
     assert after == before
     debit, back = cancelled.entries
@@ -244,6 +244,6 @@ def test_voucher_codes_are_unique_and_valid_only_for_their_owner(
             issued[code] = customer
     for code, owner in issued.items():
         for customer in CUSTOMERS:
-            check = loyalty.validate_voucher(code, customer, T0)
+            check = loyalty.validate_voucher(customer, code, at=T0)
             assert check.valid == (customer == owner)
     assert sorted(v.code for c in CUSTOMERS for v in loyalty.vouchers(c)) == sorted(issued)

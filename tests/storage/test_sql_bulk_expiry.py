@@ -50,13 +50,13 @@ def test_bulk_expiry_matches_the_domain(
     bulk = Loyalty(Program(refund_policy=policy), storage=factory())
     play(bulk, steps)
     at = T0 + timedelta(days=later)
-    expected = reference.expire_due(at)
-    seen = bulk.expire_due(at)
+    expected = reference.expire_due(at=at)
+    seen = bulk.expire_due(at=at)
     assert (seen.entries, seen.expired) == (expected.entries, expected.expired)
     assert snapshot(bulk) == snapshot(reference)
     for customer in CUSTOMERS:
         assert ledger_violations(bulk.storage, customer, "points") == []
-    assert bulk.expire_due(at).entries == 0
+    assert bulk.expire_due(at=at).entries == 0
 
 
 def test_eligible_accounts_take_the_set_based_path(factory: Callable[[], SqlStorage]) -> None:
@@ -82,7 +82,7 @@ def test_eligible_accounts_take_the_set_based_path(factory: Callable[[], SqlStor
     assert second == BulkChunk(accounts=1, entries=3, points=33, last=("c", "points"))
     assert storage.expire_in_bulk(at, accounts=10, after=second.last) == BulkChunk()
     assert storage.expire_in_bulk(at, accounts=10) == BulkChunk()  # nothing left: idempotent
-    rest = loyalty.expire_due(at)
+    rest = loyalty.expire_due(at=at)
     assert (rest.accounts, rest.expired, rest.released) == (1, 33, 5)
     for customer in CUSTOMERS:
         assert ledger_violations(storage, customer, "points") == []

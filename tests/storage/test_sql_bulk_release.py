@@ -50,8 +50,8 @@ def test_bulk_release_matches_the_domain(
     bulk = Loyalty(Program(refund_policy=policy), storage=factory())
     play(bulk, steps)
     at = T0 + timedelta(days=later)
-    expected = reference.release_pending(at)
-    seen = bulk.release_pending(at)
+    expected = reference.release_pending(at=at)
+    seen = bulk.release_pending(at=at)
     assert (seen.accounts, seen.entries, seen.released, seen.expired) == (
         expected.accounts,
         expected.entries,
@@ -61,10 +61,10 @@ def test_bulk_release_matches_the_domain(
     assert snapshot(bulk) == snapshot(reference)
     for customer in CUSTOMERS:
         assert ledger_violations(bulk.storage, customer, "points") == []
-    assert bulk.release_pending(at).entries == 0  # idempotent
+    assert bulk.release_pending(at=at).entries == 0  # idempotent
     # and the whole periodic run later on, both set-based paths after each other
     then = at + timedelta(days=after)
-    assert bulk.run_due(then).released == reference.run_due(then).released
+    assert bulk.run_due(at=then).released == reference.run_due(at=then).released
     assert snapshot(bulk) == snapshot(reference)
 
 
@@ -101,7 +101,7 @@ def test_eligible_accounts_take_the_set_based_path(factory: Callable[[], SqlStor
     assert [line.entry.occurred_at for line in lines[-3:]] == [
         T0 + timedelta(days=n + 1) for n in range(3)
     ]
-    rest = loyalty.release_pending(at)
+    rest = loyalty.release_pending(at=at)
     assert (rest.accounts, rest.released, rest.expired) == (1, 33, 5)
     for customer in CUSTOMERS:
         assert ledger_violations(storage, customer, "points") == []
@@ -122,7 +122,7 @@ def test_an_account_with_a_deficit_is_settled_one_by_one(
     assert loyalty.balance("a").available == -40
     at = T0 + timedelta(days=2)
     assert storage.release_in_bulk(at, accounts=10) == BulkChunk()
-    report = loyalty.release_pending(at)
+    report = loyalty.release_pending(at=at)
     assert (report.accounts, report.released) == (1, 30)
     assert loyalty.balance("a").available == -10
     assert ledger_violations(storage, "a", "points") == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -53,13 +52,12 @@ def _funded(storage: MemoryStorage) -> Loyalty:
 
 
 @pytest.mark.parametrize(
-    ("work", "run"),
-    [("release", Loyalty.release_pending), ("expire", Loyalty.expire_due)],
+    ("work", "command"), [("release", "release_pending"), ("expire", "expire_due")]
 )
-def test_an_account_reported_due_forever_raises_no_progress(work: str, run: Any) -> None:
+def test_an_account_reported_due_forever_raises_no_progress(work: str, command: str) -> None:
     loyalty = _funded(StuckDueAccounts(work))
     with pytest.raises(NoProgress, match=f"{work} settlement loop") as raised:
-        run(loyalty, T0 + timedelta(days=3))
+        getattr(loyalty, command)(at=T0 + timedelta(days=3))
     assert raised.value.key == ("ann", "points")
     assert raised.value.loop == f"{work} settlement loop"
 
@@ -69,7 +67,7 @@ def test_the_due_work_was_done_before_the_guard_stopped_the_loop() -> None:
     # is what stops the run
     loyalty = _funded(StuckDueAccounts("release"))
     with pytest.raises(NoProgress):
-        loyalty.release_pending(T0 + timedelta(days=3))
+        loyalty.release_pending(at=T0 + timedelta(days=3))
     balance = loyalty.balance("ann")
     assert (balance.available, balance.pending, balance.lifetime_expired) == (50, 0, 20)
 
@@ -77,7 +75,7 @@ def test_the_due_work_was_done_before_the_guard_stopped_the_loop() -> None:
 def test_a_bulk_chunk_that_does_not_move_on_raises_no_progress() -> None:
     loyalty = _funded(StuckBulkRelease())
     with pytest.raises(NoProgress, match="release_in_bulk loop") as raised:
-        loyalty.release_pending(T0 + timedelta(days=3))
+        loyalty.release_pending(at=T0 + timedelta(days=3))
     assert raised.value.key == ("ann", "points")
 
 

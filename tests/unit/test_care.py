@@ -141,7 +141,7 @@ def test_run_due_records_each_action_once_and_credits_birthday_points_once() -> 
         idempotency_key="cat-buys",
     )
     at = datetime(2026, 6, 3, 9, tzinfo=SHANGHAI)
-    report = service.run_due(at)
+    report = service.run_due(at=at)
     assert [(a.customer_id, a.id) for a in report.care] == [
         ("ann", "birthday:2026"),
         ("bob", "birthday:2026"),
@@ -149,18 +149,18 @@ def test_run_due_records_each_action_once_and_credits_birthday_points_once() -> 
         ("bob", "inactive:2025-03-10"),
     ]
     assert service.balance("ann").available == 100
-    assert service.run_due(at).care == ()
-    assert service.run_due(at + timedelta(days=2)).care == ()
+    assert service.run_due(at=at).care == ()
+    assert service.run_due(at=at + timedelta(days=2)).care == ()
     assert service.balance("ann").available == 100
-    later = service.run_due(datetime(2026, 6, 25, tzinfo=SHANGHAI)).care
+    later = service.run_due(at=datetime(2026, 6, 25, tzinfo=SHANGHAI)).care
     assert [(a.customer_id, a.id) for a in later] == [("cat", "inactive:2026-05-20")]
 
 
 def test_the_worklist_shows_open_actions_in_order_until_completed() -> None:
     service = loyalty()
     at = datetime(2026, 6, 3, 9, tzinfo=SHANGHAI)
-    service.run_due(at)
-    worklist = service.care_actions(at)
+    service.run_due(at=at)
+    worklist = service.care_actions(at=at)
     assert [a.kind for a in worklist] == [
         "birthday",
         "birthday",
@@ -170,7 +170,7 @@ def test_the_worklist_shows_open_actions_in_order_until_completed() -> None:
     ]
     done = service.complete_care("ann", "birthday:2026", at=at, idempotency_key="call-ann")
     assert done.id == "birthday:2026"
-    first = service.care_actions(at)[0]
+    first = service.care_actions(at=at)[0]
     assert (first.customer_id, first.kind) == ("bob", "birthday")
     again = service.complete_care("ann", "birthday:2026", at=at, idempotency_key="call-ann")
     assert again == done
@@ -181,7 +181,7 @@ def test_the_worklist_shows_open_actions_in_order_until_completed() -> None:
 def test_a_program_without_care_produces_none() -> None:
     service = Loyalty()
     service.enroll("a", at=ENROLLED, idempotency_key="e")
-    assert service.run_due(datetime(2027, 1, 1, tzinfo=SHANGHAI)).care == ()
+    assert service.run_due(at=datetime(2027, 1, 1, tzinfo=SHANGHAI)).care == ()
 
 
 def tiered(**extra: object) -> Program:
@@ -213,13 +213,13 @@ def test_a_member_reaching_a_top_tier_is_welcomed_once() -> None:
         "vip", Purchase(amount=Money.of(1200, "CNY")), at=at, idempotency_key="big"
     )
     assert service.tier("vip", at=at).effective == "gold"
-    care = service.run_due(at + timedelta(days=1)).care
+    care = service.run_due(at=at + timedelta(days=1)).care
     assert [(a.id, a.gift, a.points) for a in care] == [
         ("welcome:gold:2026-04-02", "welcome-pack", 30)
     ]
     assert care[0].detail == "new gold member (from member)"
     assert service.balance("vip").available == 120 + 30
-    assert service.run_due(at + timedelta(days=2)).care == ()
+    assert service.run_due(at=at + timedelta(days=2)).care == ()
 
 
 def test_campaign_audiences_name_tiers_of_the_ladder() -> None:
@@ -247,11 +247,11 @@ def test_campaign_audiences_name_tiers_of_the_ladder() -> None:
 
 
 def test_care_actions_are_domain_events_when_the_outbox_is_on() -> None:
-    service = Loyalty(loyalty().program, outbox=True)
+    service = Loyalty(loyalty().versions, outbox=True)
     service.enroll(
         "ann", at=ENROLLED, idempotency_key="e", profile=Profile(birthday=date(1990, 6, 1))
     )
-    service.run_due(datetime(2026, 6, 2, tzinfo=SHANGHAI))
+    service.run_due(at=datetime(2026, 6, 2, tzinfo=SHANGHAI))
     events = [event for event in service.pending_events() if event.type == "care"]
     assert [(e.customer_id, [a["id"] for a in e.payload["actions"]]) for e in events] == [
         ("ann", ["birthday:2026", "inactive:2025-03-10"])

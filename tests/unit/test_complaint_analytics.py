@@ -86,7 +86,7 @@ def test_the_report_measures_what_it_says() -> None:
         actor="op",
         customer_id="ann",
     )
-    report = loyalty.complaint_report(T0 + timedelta(days=40))
+    report = loyalty.complaint_report(at=T0 + timedelta(days=40))
     assert report.complaints == 3
     assert report.open == 2  # C-2 reopened, C-3 never handled
     assert dict(report.by_category) == {"queue": 2, "staff": 1}
@@ -101,7 +101,7 @@ def test_the_report_measures_what_it_says() -> None:
     assert report.goodwill_granted == 150
     assert report.mean_satisfaction == Decimal("4.0")
     assert dict(report.top_categories) == {"2026-05": (("queue", 2),), "2026-06": (("staff", 1),)}
-    may = loyalty.complaint_report(T0 + timedelta(days=40), until=T0 + timedelta(days=30))
+    may = loyalty.complaint_report(at=T0 + timedelta(days=40), until=T0 + timedelta(days=30))
     assert may.complaints == 2
     assert may.sla_compliance["acknowledge"] == Decimal("50.0")
 

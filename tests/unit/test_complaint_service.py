@@ -113,7 +113,7 @@ def test_a_complaint_round_trip_grants_goodwill_as_an_adjustment_linked_to_it() 
     )
     assert closed.satisfaction == 5
     assert loyalty.complaint("C-1") == closed
-    assert loyalty.complaints_of("ann") == [closed]
+    assert loyalty.complaints_of("ann") == (closed,)
     assert loyalty.storage.unit_of_work().counters.value("goodwill:points:2026-05") == 200
 
 
@@ -262,11 +262,11 @@ def test_an_anonymous_complaint_is_kept_under_the_anonymous_partition() -> None:
 def test_the_sla_batch_warns_then_escalates_once_and_run_due_reports_it() -> None:
     loyalty = facade()
     file(loyalty)  # 2 hours to acknowledge on the 24-hour calendar
-    assert loyalty.complaints_due(T0 + H).warnings == ()
-    warned = loyalty.complaints_due(T0 + 100 * timedelta(minutes=1))
+    assert loyalty.complaints_due(at=T0 + H).warnings == ()
+    warned = loyalty.complaints_due(at=T0 + 100 * timedelta(minutes=1))
     assert [(w.complaint_id, w.clock) for w in warned.warnings] == [("C-1", "acknowledge")]
-    assert loyalty.complaints_due(T0 + 100 * timedelta(minutes=1)).warnings == ()
-    report = loyalty.run_due(T0 + 3 * H)
+    assert loyalty.complaints_due(at=T0 + 100 * timedelta(minutes=1)).warnings == ()
+    report = loyalty.run_due(at=T0 + 3 * H)
     assert report.complaints is not None
     assert [(b.complaint_id, b.clock) for b in report.complaints.breaches] == [
         ("C-1", "acknowledge")
@@ -275,7 +275,7 @@ def test_the_sla_batch_warns_then_escalates_once_and_run_due_reports_it() -> Non
     escalated = loyalty.complaint("C-1")
     assert (escalated.state, escalated.priority) == (S.ESCALATED, Priority.HIGH)
     assert escalated.history[-1].actor == "loyaltykit:sla"
-    rerun = loyalty.run_due(T0 + 3 * H).complaints
+    rerun = loyalty.run_due(at=T0 + 3 * H).complaints
     assert rerun is not None
     assert (rerun.breaches, rerun.escalated) == ((), ())
     assert loyalty.complaint("C-1") == escalated
@@ -286,7 +286,7 @@ def test_waiting_on_the_customer_keeps_a_complaint_out_of_the_sla_batch() -> Non
     file(loyalty)
     loyalty.acknowledge_complaint("C-1", at=T0 + H, idempotency_key="a", actor="op")
     loyalty.request_customer_info("C-1", at=T0 + H, idempotency_key="w", actor="op")
-    found = loyalty.complaints_due(T0 + timedelta(days=30))
+    found = loyalty.complaints_due(at=T0 + timedelta(days=30))
     assert (found.warnings, found.breaches) == ((), ())
 
 
@@ -351,7 +351,7 @@ def test_complaints_at_risk_lists_what_is_late_or_nearly_late_without_changing_i
     )
     file(loyalty, "C-3", None)
     at = T0 + 2 * H + timedelta(minutes=45)  # C-1 breached 45 minutes ago, C-2 has 15 left
-    risky = loyalty.complaints_at_risk(at)
+    risky = loyalty.complaints_at_risk(at=at)
     assert [(s.complaint_id, s.clock) for s in risky] == [
         ("C-1", "acknowledge"),
         ("C-3", "acknowledge"),

@@ -54,10 +54,10 @@ def test_a_purchase_earns_by_the_rules_with_pending_and_expiry() -> None:
     lot_entry = receipt.entries[0]
     assert dict(lot_entry.metadata)["rules"] == "base,welcome"
     assert "+ base: 1 per 10 CNY on 1299.00 CNY -> 129" in receipt.explanation
-    facade.release_pending(T0 + timedelta(days=7))
+    facade.release_pending(at=T0 + timedelta(days=7))
     assert facade.balance("ann").available == 179
     assert (
-        facade.expire_due(T0 + relativedelta(months=12, days=7)).expired == 179
+        facade.expire_due(at=T0 + relativedelta(months=12, days=7)).expired == 179
     )  # tier credits keep
 
 
@@ -151,14 +151,14 @@ def test_events_are_evaluated_under_the_version_in_force() -> None:
         "ann", Purchase(amount=cny("100")), at=T0 + timedelta(days=31), idempotency_key="after"
     )
     assert facade.balance("ann").available == 10 + 20
-    assert facade.program is double
+    assert facade.versions.latest is double
 
 
 def test_run_due_releases_then_expires_and_can_run_again() -> None:
     facade = loyalty()
     facade.record_purchase("ann", Purchase(amount=cny("500")), at=T0, idempotency_key="o1")
-    report = facade.run_due(T0 + timedelta(days=7))
+    report = facade.run_due(at=T0 + timedelta(days=7))
     assert (report.released.released, report.expired.expired) == (50 + 50 + 500, 0)
-    later = facade.run_due(T0 + relativedelta(months=12, days=1))
+    later = facade.run_due(at=T0 + relativedelta(months=12, days=1))
     assert later.expired.expired == 100 and later.released.released == 0
-    assert facade.run_due(T0 + relativedelta(months=13)).expired.entries == 0
+    assert facade.run_due(at=T0 + relativedelta(months=13)).expired.entries == 0

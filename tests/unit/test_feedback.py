@@ -173,7 +173,7 @@ def test_a_refused_response_stores_nothing_and_earns_nothing() -> None:
         )
     with pytest.raises(NotFound, match="no survey with id 'nope'"):
         loyalty.submit_survey_response("ann", "nope", {}, at=T0, idempotency_key="s-2")
-    assert loyalty.survey_responses(SURVEY.id) == []
+    assert loyalty.survey_responses(SURVEY.id) == ()
     assert loyalty.balance("ann").available == 0
 
 

@@ -54,7 +54,7 @@ def test_expiry_removes_exactly_what_is_left_of_a_lot() -> None:
     loyalty.earn("ann", 100, at=T0, idempotency_key="o1", expires_at=day(30))
     loyalty.earn("ann", 70, at=T0, idempotency_key="o2")
     loyalty.redeem_points("ann", 60, at=day(1), idempotency_key="r1")
-    report = loyalty.expire_due(day(31))
+    report = loyalty.expire_due(at=day(31))
     assert (report.expired, report.entries) == (40, 1)
     balance = loyalty.balance("ann")
     assert (balance.available, balance.lifetime_expired) == (70, 40)
@@ -62,7 +62,7 @@ def test_expiry_removes_exactly_what_is_left_of_a_lot() -> None:
         line.entry for line in loyalty.statement("ann").lines if line.entry.kind is EntryKind.EXPIRE
     ]
     assert expiry.occurred_at == day(30) and expiry.recorded_at == day(31)
-    assert loyalty.expire_due(day(40)).entries == 0, "expiry runs are idempotent"
+    assert loyalty.expire_due(at=day(40)).entries == 0, "expiry runs are idempotent"
 
 
 def test_a_command_after_expiry_settles_first_so_expired_points_are_never_spent() -> None:
@@ -81,7 +81,7 @@ def test_pending_points_are_not_available_until_released() -> None:
     assert (balance.available, balance.pending) == (0, 80)
     with pytest.raises(InsufficientPoints):
         loyalty.redeem_points("ann", 1, at=day(6), idempotency_key="r1")
-    report = loyalty.release_pending(day(7))
+    report = loyalty.release_pending(at=day(7))
     assert (report.released, report.accounts) == (80, 1)
     assert (loyalty.balance("ann").available, loyalty.balance("ann").pending) == (80, 0)
 
@@ -127,7 +127,7 @@ def test_refund_forgives_points_that_already_expired() -> None:
     loyalty = member(RefundPolicy.NEGATIVE_BALANCE)
     loyalty.earn("ann", 100, at=T0, idempotency_key="o1", expires_at=day(10))
     loyalty.earn("ann", 40, at=T0, idempotency_key="o2")
-    loyalty.expire_due(day(11))
+    loyalty.expire_due(at=day(11))
     receipt = loyalty.reverse("ann", "o1", at=day(12), idempotency_key="refund")
     assert receipt.balance.available == 40, "expired points are gone already: nothing more to take"
 
@@ -199,8 +199,8 @@ def test_point_type_default_expiry_uses_calendar_months() -> None:
     program_types = (PointType(code="points", expire_after=relativedelta(months=12)),)
     loyalty = member(point_types=program_types)
     loyalty.earn("ann", 100, at=datetime(2026, 1, 31, tzinfo=UTC), idempotency_key="o1")
-    assert loyalty.expire_due(datetime(2027, 1, 30, tzinfo=UTC)).expired == 0
-    assert loyalty.expire_due(datetime(2027, 1, 31, tzinfo=UTC)).expired == 100
+    assert loyalty.expire_due(at=datetime(2027, 1, 30, tzinfo=UTC)).expired == 0
+    assert loyalty.expire_due(at=datetime(2027, 1, 31, tzinfo=UTC)).expired == 100
 
 
 def test_bad_arguments_are_refused_before_anything_changes() -> None:
@@ -239,8 +239,8 @@ def test_batches_do_not_nest_and_refuse_batch_jobs() -> None:
         with pytest.raises(InvalidArgument, match="do not nest"), loyalty.batch():
             pass
         with pytest.raises(InvalidArgument, match="outside"):
-            loyalty.expire_due(T0)
-    assert loyalty.expire_due(T0).entries == 0
+            loyalty.expire_due(at=T0)
+    assert loyalty.expire_due(at=T0).entries == 0
 
 
 def test_the_points_ledger_is_pure_and_returns_postings() -> None:
@@ -264,7 +264,7 @@ def test_cancelling_a_redemption_never_rewrites_past_balances() -> None:
     loyalty.earn("ann", 100, at=T0, idempotency_key="o1", expires_at=day(10))
     loyalty.earn("ann", 50, at=T0, idempotency_key="o2", expires_at=day(100))
     loyalty.redeem_points("ann", 120, at=day(1), idempotency_key="gift")
-    loyalty.expire_due(day(11))
+    loyalty.expire_due(at=day(11))
     before = [loyalty.balance("ann", at=day(n)).available for n in (0, 1, 10, 15)]
     loyalty.reverse("ann", "gift", at=day(20), idempotency_key="cancel")
     after = [loyalty.balance("ann", at=day(n)).available for n in (0, 1, 10, 15)]

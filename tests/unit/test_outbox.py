@@ -84,7 +84,7 @@ def test_the_relay_publishes_at_least_once_and_marks_what_it_published() -> None
     assert seen == ["ann:1", "bob:1", "failed"]
     assert _types(loyalty.pending_events()) == [("cai", 1, "enroll")]
     assert loyalty.relay(flaky) == 1
-    assert loyalty.pending_events() == []
+    assert loyalty.pending_events() == ()
     assert loyalty.relay(flaky) == 0
     assert loyalty.mark_published([]) == 0
     with pytest.raises(InvalidAmount):
@@ -124,7 +124,7 @@ def test_batch_work_records_settlements_and_tier_changes(tmp_path: object) -> No
         "ann", Purchase(amount=Money.of(1200, "CNY")), at=T0, idempotency_key="p1"
     )
     loyalty.relay(lambda event: None)
-    report = loyalty.run_due(T0 + relativedelta(months=13))
+    report = loyalty.run_due(at=T0 + relativedelta(months=13))
     assert report.expired.expired == 40 and report.tier_changes == 1
     events = loyalty.pending_events()
     assert [(e.type, e.idempotency_key) for e in events] == [

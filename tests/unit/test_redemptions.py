@@ -84,7 +84,7 @@ def state_of(loyalty: Loyalty, *rewards: str) -> tuple[Any, ...]:
         loyalty.balance("ann"),
         loyalty.redemptions("ann"),
         loyalty.vouchers("ann"),
-        tuple(loyalty.stock_left(reward, day(0)) for reward in rewards),
+        tuple(loyalty.stock_left(reward, at=day(0)) for reward in rewards),
         loyalty.statement("ann"),
     )
 
@@ -114,7 +114,7 @@ def test_redeem_debits_points_takes_stock_and_records_a_reserved_redemption() ->
     (entry,) = redemption.entries
     assert (entry.kind, entry.amount) == (EntryKind.REDEEM, -200)
     assert loyalty.balance("ann").available == 800
-    assert loyalty.stock_left("mug", day(1)) == 1
+    assert loyalty.stock_left("mug", at=day(1)) == 1
     assert loyalty.redemption("ann", "r1") == redemption
     assert loyalty.redemptions("ann") == (redemption,)
 
@@ -420,9 +420,9 @@ def test_cancel_gives_back_points_to_their_lots_with_original_expiry_and_the_sto
         (c.lot_id, -c.delta) for c in debit.lots
     )
     assert loyalty.balance("ann").available == 200
-    assert loyalty.stock_left("gift", day(2)) == 2
+    assert loyalty.stock_left("gift", at=day(2)) == 2
     # the lots keep their expiry: the first lot still expires on day 20
-    assert loyalty.expire_due(day(21)).expired == 100
+    assert loyalty.expire_due(at=day(21)).expired == 100
     # the member limit and the global limit were given back too
     loyalty.earn("ann", 50, at=day(21), idempotency_key="c")
     loyalty.redeem("ann", "gift", at=day(22), idempotency_key="r2")
@@ -464,7 +464,7 @@ def test_a_coupon_issues_one_code_per_unit_from_the_injected_source() -> None:
     alphabet = COUPON.voucher.alphabet if COUPON.voucher else ""
     assert first == "".join(expected.choice(alphabet) for _ in range(12))
     assert first != second and len(second) == 12 and set(second) <= set(alphabet)
-    voucher = loyalty.validate_voucher(first, "ann", day(2)).voucher
+    voucher = loyalty.validate_voucher("ann", first, at=day(2)).voucher
     assert voucher is not None
     assert (voucher.expires_at, voucher.value, voucher.uses_left) == (day(31), cny("20"), 1)
 
@@ -486,19 +486,19 @@ def test_validate_voucher_says_why_a_code_is_not_valid() -> None:
     (code,) = loyalty.redeem("ann", "coupon", at=day(1), idempotency_key="r1").vouchers
 
     def status(customer: str, at: datetime, text: str = code) -> VoucherStatus:
-        return loyalty.validate_voucher(text, customer, at).status
+        return loyalty.validate_voucher(customer, text, at=at).status
 
     assert status("ann", day(2)) is VoucherStatus.VALID
     assert status("ann", day(0)) is VoucherStatus.NOT_YET_VALID
     assert status("ann", day(11)) is VoucherStatus.EXPIRED
     assert status("ben", day(2)) is VoucherStatus.NOT_YOURS
-    assert loyalty.validate_voucher(code, "ben", day(2)).voucher is None
+    assert loyalty.validate_voucher("ben", code, at=day(2)).voucher is None
     assert status("ann", day(2), "ZZZZZZZZZZZZ") is VoucherStatus.UNKNOWN
-    loyalty.use_voucher(code, "ann", at=day(2), idempotency_key="u1")
+    loyalty.use_voucher("ann", code, at=day(2), idempotency_key="u1")
     # the first use hands the reward over; the code stays valid for its second use
     assert loyalty.redemption("ann", "r1").fulfilment == "voucher_used"
     assert status("ann", day(3)) is VoucherStatus.VALID
-    assert loyalty.use_voucher(code, "ann", at=day(3), idempotency_key="u2").uses_left == 0
+    assert loyalty.use_voucher("ann", code, at=day(3), idempotency_key="u2").uses_left == 0
     assert status("ann", day(4)) is VoucherStatus.USED
 
 
@@ -508,30 +508,30 @@ def test_use_voucher_is_idempotent_and_refusals_are_typed() -> None:
     error = refused(
         loyalty,
         VoucherNotValid,
-        lambda: loyalty.use_voucher(code, "ben", at=day(2), idempotency_key="u0"),
+        lambda: loyalty.use_voucher("ben", code, at=day(2), idempotency_key="u0"),
     )
     assert isinstance(error, VoucherNotValid) and error.status == "not_yours"
-    used = loyalty.use_voucher(code, "ann", at=day(2), idempotency_key="u1")
-    assert loyalty.use_voucher(code, "ann", at=day(2), idempotency_key="u1") == used
+    used = loyalty.use_voucher("ann", code, at=day(2), idempotency_key="u1")
+    assert loyalty.use_voucher("ann", code, at=day(2), idempotency_key="u1") == used
     assert loyalty.vouchers("ann") == (used,)
     with pytest.raises(VoucherNotValid, match="used"):
-        loyalty.use_voucher(code, "ann", at=day(2), idempotency_key="u2")
+        loyalty.use_voucher("ann", code, at=day(2), idempotency_key="u2")
     with pytest.raises(InvalidArgument):
-        loyalty.validate_voucher("not a code!", "ann", day(2))
+        loyalty.validate_voucher("ann", "not a code!", at=day(2))
     with pytest.raises(VoucherNotValid, match="unknown"):
-        loyalty.use_voucher("ABCDEFGHJKMN", "ann", at=day(2), idempotency_key="u9")
+        loyalty.use_voucher("ann", "ABCDEFGHJKMN", at=day(2), idempotency_key="u9")
     with pytest.raises(UnknownReward):
-        loyalty.stock_left("kettle", day(2))
+        loyalty.stock_left("kettle", at=day(2))
 
 
 def test_cancelling_a_coupon_cancels_its_codes_and_a_used_code_blocks_the_cancel() -> None:
     loyalty = loyalty_with(COUPON)
     (code,) = loyalty.redeem("ann", "coupon-20", at=day(1), idempotency_key="r1").vouchers
     loyalty.cancel_redemption("ann", "r1", at=day(2), idempotency_key="c1")
-    assert loyalty.validate_voucher(code, "ann", day(3)).status is VoucherStatus.CANCELLED
+    assert loyalty.validate_voucher("ann", code, at=day(3)).status is VoucherStatus.CANCELLED
     assert loyalty.balance("ann").available == 1000
     (other,) = loyalty.redeem("ann", "coupon-20", at=day(3), idempotency_key="r2").vouchers
-    loyalty.use_voucher(other, "ann", at=day(3), idempotency_key="u1")
+    loyalty.use_voucher("ann", other, at=day(3), idempotency_key="u1")
     refused(
         loyalty,
         RedemptionClosed,
@@ -651,7 +651,7 @@ def test_inside_a_batch_a_refused_redemption_is_undone_alone() -> None:
         with pytest.raises(OutOfStock):
             loyalty.redeem("ben", "mug", 2, at=day(1), idempotency_key="r2")
         loyalty.redeem("ben", "mug", at=day(1), idempotency_key="r3")
-    assert loyalty.stock_left("mug", day(1)) == 0
+    assert loyalty.stock_left("mug", at=day(1)) == 0
     assert (loyalty.balance("ann").available, loyalty.balance("ben").available) == (800, 900)
 
 
@@ -671,20 +671,20 @@ def test_unclaimed_redemptions_are_released_after_their_claim_period() -> None:
     loyalty.redeem("ben", "pickup", at=day(2), idempotency_key="r1")
     loyalty.redeem("ann", "pickup", at=day(1), idempotency_key="r1")  # a replay, not a third
     loyalty.fulfil_redemption("ben", "r1", at=day(3), idempotency_key="f1")
-    assert loyalty.release_unclaimed(day(7)) == 0
-    assert loyalty.stock_left("pickup", day(7)) == 0
-    assert loyalty.run_due(day(8)).unclaimed == 1  # run_due releases them too
+    assert loyalty.release_unclaimed(at=day(7)) == 0
+    assert loyalty.stock_left("pickup", at=day(7)) == 0
+    assert loyalty.run_due(at=day(8)).unclaimed == 1  # run_due releases them too
     released = loyalty.redemption("ann", "r1")
     assert (released.state, released.reason) == (
         RedemptionState.CANCELLED,
         f"not claimed by {day(8).isoformat()}",
     )
     assert loyalty.balance("ann").available == 1000
-    assert loyalty.stock_left("pickup", day(8)) == 1
+    assert loyalty.stock_left("pickup", at=day(8)) == 1
     assert loyalty.redemption("ben", "r1").state is RedemptionState.FULFILLED
-    assert loyalty.release_unclaimed(day(30), batch_size=1) == 0
+    assert loyalty.release_unclaimed(at=day(30), batch_size=1) == 0
     with pytest.raises(InvalidArgument, match="batch"), loyalty.batch():
-        loyalty.release_unclaimed(day(30))
+        loyalty.release_unclaimed(at=day(30))
 
 
 def test_a_grant_gives_a_reward_free_but_within_its_stock_and_limits() -> None:

@@ -87,18 +87,18 @@ def test_downgrade_only_at_requalification_with_grace_and_soft_landing() -> None
     assert loyalty.tier("ann", at=T0).effective == "gold"
     # nothing bought for a year: at the end of the status, grace starts
     end = T0 + relativedelta(months=12)
-    assert loyalty.run_due(end - timedelta(seconds=1)).tier_changes == 0
-    assert loyalty.run_due(end).tier_changes == 1
+    assert loyalty.run_due(at=end - timedelta(seconds=1)).tier_changes == 0
+    assert loyalty.run_due(at=end).tier_changes == 1
     assert loyalty.tier("ann", at=end).effective == "gold"
     assert loyalty.tier("ann", at=end).history[-1].kind == "grace"
     # grace over: one step down (soft landing), not straight to bronze
-    loyalty.run_due(end + relativedelta(months=1))
+    loyalty.run_due(at=end + relativedelta(months=1))
     view = loyalty.tier("ann", at=end + relativedelta(months=1))
     assert view.effective == "silver"
     assert view.history[-1].kind == "downgrade"
     # and a year later, bronze
-    loyalty.run_due(end + relativedelta(months=13))
-    loyalty.run_due(end + relativedelta(months=14))
+    loyalty.run_due(at=end + relativedelta(months=13))
+    loyalty.run_due(at=end + relativedelta(months=14))
     assert loyalty.tier("ann", at=end + relativedelta(months=14)).effective == "bronze"
 
 
@@ -106,7 +106,7 @@ def test_requalifying_members_keep_their_tier() -> None:
     loyalty = member(ERPNEXT)
     buy(loyalty, "21000", T0, "o1")
     buy(loyalty, "21000", T0 + relativedelta(months=11), "o2")
-    loyalty.run_due(T0 + relativedelta(months=12))
+    loyalty.run_due(at=T0 + relativedelta(months=12))
     view = loyalty.tier("ann", at=T0 + relativedelta(months=12))
     assert view.effective == "gold"
     assert view.history[-1].kind == "renewal"
@@ -128,7 +128,7 @@ def test_overrides_expire_back_to_the_earned_tier_and_are_never_a_floor() -> Non
     )
     assert loyalty.tier("ann", at=T0 + timedelta(days=1)).effective == "gold"
     assert loyalty.tier("ann", at=until).effective == "silver"
-    loyalty.run_due(until)
+    loyalty.run_due(at=until)
     view = loyalty.tier("ann", at=until)
     assert (view.effective, view.status.override) == ("silver", None)
     assert view.history[-1].kind == "override_ended"
@@ -193,9 +193,9 @@ def test_telecom_arpu_ladder_with_a_new_standard_and_grandfathering() -> None:
     # but the member keeps silver until the status granted under the old one ends
     for month in range(3, 8):
         buy(loyalty, "110", T0 + relativedelta(months=month), f"bill-{month}")
-        loyalty.run_due(T0 + relativedelta(months=month))
+        loyalty.run_due(at=T0 + relativedelta(months=month))
     assert loyalty.tier("ann", at=granted_until - timedelta(days=1)).effective == "silver"
-    loyalty.run_due(granted_until)
+    loyalty.run_due(at=granted_until)
     view = loyalty.tier("ann", at=granted_until)
     assert view.effective == "regular"
     assert "re-qualification" in view.history[-1].reason
@@ -280,7 +280,7 @@ def test_relative_tiers_take_the_top_percent() -> None:
         customer = f"c{n:02d}"
         loyalty.enroll(customer, at=T0, idempotency_key=f"e{n}")
         buy(loyalty, str(100 * (n + 1)), T0, f"o{n}", customer=customer)
-    assert loyalty.rank_relative_tiers(T0) == 2  # ceil(5% of 40)
+    assert loyalty.rank_relative_tiers(at=T0) == 2  # ceil(5% of 40)
     assert [c for c in ("c39", "c38", "c37") if loyalty.tier(c, at=T0).effective == "gold"] == [
         "c39",
         "c38",
@@ -307,7 +307,7 @@ def test_a_refunded_purchase_stops_counting_towards_the_tier() -> None:
     assert loyalty.tier("ann", at=T0 + timedelta(days=3)).effective == "gold"
     forecast = loyalty.forecast("ann", at=T0 + timedelta(days=3))
     assert dict(forecast.to_keep) == {"spend": Decimal(14000)}
-    loyalty.run_due(T0 + relativedelta(months=12))
+    loyalty.run_due(at=T0 + relativedelta(months=12))
     assert loyalty.tier("ann", at=T0 + relativedelta(months=12)).effective == "bronze"
 
 

@@ -20,24 +20,29 @@ from loyaltykit.analytics.segments import (
 )
 from loyaltykit.domain.ledger import Account, Lot
 from loyaltykit.domain.metrics import MetricHistory
-from loyaltykit.domain.records import metrics_from_record
-from loyaltykit.service.pipeline import METRICS, POINTS, Pipeline
+from loyaltykit.service import postings
+from loyaltykit.service.codecs import POINTS
+from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.members import member_metrics
 from loyaltykit.values import CustomerId, Money, aware, points_amount
 
 __all__ = ["Insights"]
 
 
-class Insights(Pipeline):
+class Insights:
     """Reports over every member (read-only)."""
 
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+
     def segments(
-        self, at: datetime, *, policy: SegmentPolicy | None = None, page: int = 500
+        self, *, at: datetime, policy: SegmentPolicy | None = None, page: int = 500
     ) -> Segmentation:
         """Every member's value class (potential, churned, high-value, at risk, regular)
         and RFM score at ``at``; see :mod:`loyaltykit.analytics.segments`."""
         when = aware("at", at)
         chosen = policy or SegmentPolicy()
-        zone = self.versions.at(when).zone
+        zone = self.kernel.versions.at(when).zone
         activities: list[Activity] = [
             activity_of(customer_id, history, when, zone=zone, policy=chosen)
             for customer_id, history in self._histories(page)
@@ -45,24 +50,24 @@ class Insights(Pipeline):
         return segment(activities, when, policy=chosen)
 
     def churn_warnings(
-        self, at: datetime, *, policy: ChurnPolicy | None = None, page: int = 500
-    ) -> list[ChurnWarning]:
+        self, *, at: datetime, policy: ChurnPolicy | None = None, page: int = 500
+    ) -> tuple[ChurnWarning, ...]:
         """Members whose spending dropped (消费异动), biggest drop first."""
         when = aware("at", at)
         chosen = policy or ChurnPolicy()
-        zone = self.versions.at(when).zone
+        zone = self.kernel.versions.at(when).zone
         found = [
             warning
             for customer_id, history in self._histories(page)
             if (warning := spending_drop(customer_id, history, when, zone=zone, policy=chosen))
             is not None
         ]
-        return sorted(found, key=lambda w: (-w.drop, w.customer_id))
+        return tuple(sorted(found, key=lambda w: (-w.drop, w.customer_id)))
 
     def points_liability(
         self,
-        at: datetime,
         *,
+        at: datetime,
         point_type: str = POINTS,
         value_per_point: Money | None = None,
         page: int = 500,
@@ -71,13 +76,13 @@ class Insights(Pipeline):
         and their expiry month by month, as stored (run ``expire_due`` first to drop what
         has already expired)."""
         when = aware("at", at)
-        code = self._point_type(point_type).code
-        zone = self.versions.at(when).zone
+        code = postings.point_type(self.kernel.versions.at(when), point_type).code
+        zone = self.kernel.versions.at(when).zone
         parts: list[PointsLiability] = []
         for customer_ids in self._pages(page):
             accounts: list[Account] = []
             lots: list[Lot] = []
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 for customer_id in customer_ids:
                     account = uow.ledger.account(customer_id, code)
                     if account is not None:
@@ -91,7 +96,7 @@ class Insights(Pipeline):
         points_amount("page", page)
         after: CustomerId | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 ids = uow.customers.ids(after=after, limit=page)
             if not ids:
                 return
@@ -100,8 +105,6 @@ class Insights(Pipeline):
 
     def _histories(self, page: int) -> Iterator[tuple[CustomerId, MetricHistory]]:
         for customer_ids in self._pages(page):
-            with self._unit() as uow:
-                histories = [
-                    (c, metrics_from_record(uow.state.get(c, METRICS))) for c in customer_ids
-                ]
+            with self.kernel.unit() as uow:
+                histories = [(c, member_metrics(uow, c)) for c in customer_ids]
             yield from histories

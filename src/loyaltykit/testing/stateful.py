@@ -227,9 +227,9 @@ def ledger_machine(
             loyalty, model = self._ready()
             # a batch settles every account it finds whole; the view at ``now`` is checked
             if work in ("release", "both"):
-                loyalty.release_pending(self.now, batch_size=2)
+                loyalty.release_pending(at=self.now, batch_size=2)
             if work in ("expire", "both"):
-                loyalty.expire_due(self.now, batch_size=2)
+                loyalty.expire_due(at=self.now, batch_size=2)
             for customer in CUSTOMERS:
                 model.settle(customer, self.now)
 
