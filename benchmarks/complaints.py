@@ -63,9 +63,9 @@ def facade(url: str, cases: int) -> None:
             idempotency_key=f"g{n}", actor="op", customer_id=f"c{n}",
         )  # fmt: skip
     start = time.perf_counter()
-    alerts = loyalty.complaints_due(at=T0 + timedelta(days=2))
+    alerts = loyalty.escalate_overdue_complaints(at=T0 + timedelta(days=2))
     elapsed = time.perf_counter() - start
-    print(f"        complaints_due: {len(alerts.breaches)} breaches in {elapsed * 1000:.0f} ms")
+    print(f"        escalate_overdue_complaints: {len(alerts.breaches)} breaches in {elapsed * 1000:.0f} ms")
     start = time.perf_counter()
     report = loyalty.complaint_report(at=T0 + timedelta(days=2))
     elapsed = time.perf_counter() - start

@@ -212,11 +212,11 @@ def test_the_sla_batch_reports_each_warning_and_breach_once(
     breached: list[tuple[str, str]] = []
     for offset in sorted(offsets):
         at = T0 + offset
-        alerts = loyalty.complaints_due(at=at)
+        alerts = loyalty.escalate_overdue_complaints(at=at)
         warned += [(s.complaint_id, s.clock) for s in alerts.warnings]
         breached += [(s.complaint_id, s.clock) for s in alerts.breaches]
         assert all(s.breached for s in alerts.breaches)
-        rerun = loyalty.complaints_due(at=at)
+        rerun = loyalty.escalate_overdue_complaints(at=at)
         assert (rerun.warnings, rerun.breaches, rerun.escalated) == ((), (), ())
     assert len(set(warned)) == len(warned)
     assert len(set(breached)) == len(breached)

@@ -262,10 +262,10 @@ def test_an_anonymous_complaint_is_kept_under_the_anonymous_partition() -> None:
 def test_the_sla_batch_warns_then_escalates_once_and_run_due_reports_it() -> None:
     loyalty = facade()
     file(loyalty)  # 2 hours to acknowledge on the 24-hour calendar
-    assert loyalty.complaints_due(at=T0 + H).warnings == ()
-    warned = loyalty.complaints_due(at=T0 + 100 * timedelta(minutes=1))
+    assert loyalty.escalate_overdue_complaints(at=T0 + H).warnings == ()
+    warned = loyalty.escalate_overdue_complaints(at=T0 + 100 * timedelta(minutes=1))
     assert [(w.complaint_id, w.clock) for w in warned.warnings] == [("C-1", "acknowledge")]
-    assert loyalty.complaints_due(at=T0 + 100 * timedelta(minutes=1)).warnings == ()
+    assert loyalty.escalate_overdue_complaints(at=T0 + 100 * timedelta(minutes=1)).warnings == ()
     report = loyalty.run_due(at=T0 + 3 * H)
     assert report.complaints is not None
     assert [(b.complaint_id, b.clock) for b in report.complaints.breaches] == [
@@ -286,7 +286,7 @@ def test_waiting_on_the_customer_keeps_a_complaint_out_of_the_sla_batch() -> Non
     file(loyalty)
     loyalty.acknowledge_complaint("C-1", at=T0 + H, idempotency_key="a", actor="op")
     loyalty.request_customer_info("C-1", at=T0 + H, idempotency_key="w", actor="op")
-    found = loyalty.complaints_due(at=T0 + timedelta(days=30))
+    found = loyalty.escalate_overdue_complaints(at=T0 + timedelta(days=30))
     assert (found.warnings, found.breaches) == ((), ())
 
 

@@ -66,7 +66,7 @@ class BatchWork:
         expired = self.expire_due(at=when, batch_size=batch_size)
         changes = self.tiers.requalify_tiers(at=when, batch_size=batch_size)
         care = self.care.run_care(at=when, batch_size=batch_size)
-        complaints = self.complaints.complaints_due(at=when, batch_size=batch_size)
+        complaints = self.complaints.escalate_overdue_complaints(at=when, batch_size=batch_size)
         unclaimed = self.rewards.release_unclaimed(at=when, batch_size=batch_size)
         return DueReport(
             at=when,

@@ -536,14 +536,14 @@ class ComplaintCommands:
 
     # --- the SLA batch ----------------------------------------------------------------
 
-    def complaints_due(self, *, at: datetime, batch_size: int = 100) -> SlaAlerts:
+    def escalate_overdue_complaints(self, *, at: datetime, batch_size: int = 100) -> SlaAlerts:
         """Report the clocks about to breach and those that breached by ``at``, and
         escalate each breach to a supervisor (raising the priority), once.
 
         Each complaint is handled in a unit of work of its own; running again at the
         same ``at`` finds nothing new, so a crashed run can simply be repeated.
         """
-        self.kernel.outside_batch("complaints_due")
+        self.kernel.outside_batch("escalate_overdue_complaints")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
         warnings: list[ClockStatus] = []

@@ -304,7 +304,7 @@ class Loyalty:
     all_complaints = _area(ComplaintCommands.all_complaints)
     complaint_report = _area(ComplaintCommands.complaint_report)
     complaints_at_risk = _area(ComplaintCommands.complaints_at_risk)
-    complaints_due = _area(ComplaintCommands.complaints_due)
+    escalate_overdue_complaints = _area(ComplaintCommands.escalate_overdue_complaints)
 
     # --- surveys --------------------------------------------------------------
     publish_survey = _area(FeedbackCommands.publish_survey)
