@@ -65,7 +65,8 @@ def facade(url: str, cases: int) -> None:
     start = time.perf_counter()
     alerts = loyalty.escalate_overdue_complaints(at=T0 + timedelta(days=2))
     elapsed = time.perf_counter() - start
-    print(f"        escalate_overdue_complaints: {len(alerts.breaches)} breaches in {elapsed * 1000:.0f} ms")
+    breaches = len(alerts.breaches)
+    print(f"        escalate_overdue_complaints: {breaches} breaches in {elapsed * 1000:.0f} ms")
     start = time.perf_counter()
     report = loyalty.complaint_report(at=T0 + timedelta(days=2))
     elapsed = time.perf_counter() - start
