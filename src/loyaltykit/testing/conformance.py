@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from loyaltykit import Loyalty
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange, RefundPolicy
 from loyaltykit.errors import (
@@ -45,7 +46,6 @@ from loyaltykit.errors import (
 )
 from loyaltykit.outcomes import SettlementReport
 from loyaltykit.policy.program import Program
-from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import (
     BulkChunk,
     BulkExpiry,

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from loyaltykit import Loyalty
 from loyaltykit.errors import InsufficientPoints, OverReversal
-from loyaltykit.service import Loyalty
 
 __all__ = [
     "CUSTOMERS",
