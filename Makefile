@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck docs check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,postgres,mysql]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,docs,postgres,mysql]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,10 +30,15 @@ typecheck: $(STAMP)
 	# code written as the docs show it must pass mypy --strict too
 	$(BIN)/mypy --strict tests/typing
 
-check: test lint typecheck
+# the documentation site in site/; --strict: a warning (a broken link, a docstring that
+# does not render) fails the build
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+check: test lint typecheck docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site

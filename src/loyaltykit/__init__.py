@@ -3,94 +3,226 @@
 Customers and their profiles, a points ledger with lots, expiry, pending points and
 refunds, pluggable storage, and the :class:`Loyalty` facade other applications call.
 Everything importable from here is the public API; everything else may change.
+
+Names are imported on first use (PEP 562): ``import loyaltykit`` loads no area of the
+library, so a service that embeds it pays only for what it uses (and never for
+SQLAlchemy unless it opens a SQL store). Type checkers and IDEs read the imports under
+``TYPE_CHECKING``.
 """
 
-from loyaltykit import errors
-from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
-from loyaltykit.analytics.liability import PointsLiability
-from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
-from loyaltykit.bootstrap import Loyalty
-from loyaltykit.domain.activity import CustomEvent, Item, Purchase
-from loyaltykit.domain.calendar import BusinessCalendar
-from loyaltykit.domain.campaigns import (
-    Bonus,
-    Budget,
-    DrawEntries,
-    MemberLimit,
-    Multiply,
-    Participation,
-    RewardGrant,
-    Schedule,
-    SpendBonus,
-    TierCredits,
-)
-from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
-from loyaltykit.domain.complaints import (
-    Authorizer,
-    Complaint,
-    ComplaintPolicy,
-    ComplaintState,
-    ComplaintTaxonomy,
-    GoodwillBudget,
-    Priority,
-    QcRule,
-    Role,
-    Severity,
-    SlaPolicy,
-    Target,
-)
-from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
-from loyaltykit.domain.draws import DrawEntry, DrawResult
-from loyaltykit.domain.events import DomainEvent
-from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
-from loyaltykit.domain.ledger import (
-    Account,
-    Command,
-    Entry,
-    EntryKind,
-    Lot,
-    LotChange,
-    PointsLedger,
-    Posting,
-    RefundPolicy,
-)
-from loyaltykit.domain.redemptions import (
-    Redemption,
-    RedemptionState,
-    RedemptionSummary,
-    Voucher,
-    VoucherCheck,
-    VoucherStatus,
-)
-from loyaltykit.domain.rewards import (
-    CashOffset,
-    Eligibility,
-    Offer,
-    Price,
-    RedemptionLimit,
-    Reward,
-    RewardCatalog,
-    RewardKind,
-    VoucherTerms,
-)
-from loyaltykit.domain.tiers import Override, Requirement, Tier, TierChange, TierLadder, TierStatus
-from loyaltykit.domain.windows import Window
-from loyaltykit.outcomes import (
-    Balance,
-    DueReport,
-    Receipt,
-    SettlementReport,
-    Statement,
-    StatementLine,
-    TierView,
-)
-from loyaltykit.policy.campaigns import Audience, Campaign
-from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
-from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
-from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
-from loyaltykit.storage.memory import MemoryStorage
-from loyaltykit.storage.registry import open_storage
-from loyaltykit.values import Money, Points, points_for
+from __future__ import annotations
+
+from importlib import import_module
+
+# Not ``typing.TYPE_CHECKING``: importing typing would cost more than the rest of this
+# module. Type checkers treat any name ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
+
+# A public name is listed three times, kept equal by tests/unit/test_public_api.py: imported
+# here for type checkers, in _EXPORTS for the lazy import, and in __all__.
+if TYPE_CHECKING:
+    from loyaltykit import errors
+    from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
+    from loyaltykit.analytics.liability import PointsLiability
+    from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
+    from loyaltykit.bootstrap import Loyalty
+    from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+    from loyaltykit.domain.calendar import BusinessCalendar
+    from loyaltykit.domain.campaigns import (
+        Bonus,
+        Budget,
+        DrawEntries,
+        MemberLimit,
+        Multiply,
+        Participation,
+        RewardGrant,
+        Schedule,
+        SpendBonus,
+        TierCredits,
+    )
+    from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
+    from loyaltykit.domain.complaints import (
+        Authorizer,
+        Complaint,
+        ComplaintPolicy,
+        ComplaintState,
+        ComplaintTaxonomy,
+        GoodwillBudget,
+        Priority,
+        QcRule,
+        Role,
+        Severity,
+        SlaPolicy,
+        Target,
+    )
+    from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+    from loyaltykit.domain.draws import DrawEntry, DrawResult
+    from loyaltykit.domain.events import DomainEvent
+    from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
+    from loyaltykit.domain.ledger import (
+        Account,
+        Command,
+        Entry,
+        EntryKind,
+        Lot,
+        LotChange,
+        PointsLedger,
+        Posting,
+        RefundPolicy,
+    )
+    from loyaltykit.domain.redemptions import (
+        Redemption,
+        RedemptionState,
+        RedemptionSummary,
+        Voucher,
+        VoucherCheck,
+        VoucherStatus,
+    )
+    from loyaltykit.domain.rewards import (
+        CashOffset,
+        Eligibility,
+        Offer,
+        Price,
+        RedemptionLimit,
+        Reward,
+        RewardCatalog,
+        RewardKind,
+        VoucherTerms,
+    )
+    from loyaltykit.domain.tiers import (
+        Override,
+        Requirement,
+        Tier,
+        TierChange,
+        TierLadder,
+        TierStatus,
+    )
+    from loyaltykit.domain.windows import Window
+    from loyaltykit.outcomes import (
+        Balance,
+        DueReport,
+        JobFailure,
+        Receipt,
+        SettlementReport,
+        Statement,
+        StatementLine,
+        TierView,
+    )
+    from loyaltykit.policy.campaigns import Audience, Campaign
+    from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
+    from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
+    from loyaltykit.storage.memory import MemoryStorage
+    from loyaltykit.storage.registry import open_storage
+    from loyaltykit.values import Money, Points, points_for
+
+# Every public name and the module it is imported from: one name per line, sorted.
+_EXPORTS: dict[str, str] = {
+    "Account": "loyaltykit.domain.ledger",
+    "Audience": "loyaltykit.policy.campaigns",
+    "Authorizer": "loyaltykit.domain.complaints",
+    "Balance": "loyaltykit.outcomes",
+    "Bonus": "loyaltykit.domain.campaigns",
+    "Budget": "loyaltykit.domain.campaigns",
+    "BusinessCalendar": "loyaltykit.domain.calendar",
+    "Campaign": "loyaltykit.policy.campaigns",
+    "Capabilities": "loyaltykit.storage.base",
+    "CareAction": "loyaltykit.domain.care",
+    "CareConfig": "loyaltykit.domain.care",
+    "CareTrigger": "loyaltykit.domain.care",
+    "CashOffset": "loyaltykit.domain.rewards",
+    "ChurnPolicy": "loyaltykit.analytics.churn",
+    "ChurnWarning": "loyaltykit.analytics.churn",
+    "Command": "loyaltykit.domain.ledger",
+    "Complaint": "loyaltykit.domain.complaints",
+    "ComplaintPolicy": "loyaltykit.domain.complaints",
+    "ComplaintState": "loyaltykit.domain.complaints",
+    "ComplaintTaxonomy": "loyaltykit.domain.complaints",
+    "CustomEvent": "loyaltykit.domain.activity",
+    "Customer": "loyaltykit.domain.customer",
+    "CustomerState": "loyaltykit.policy.engine",
+    "CustomerStatus": "loyaltykit.domain.customer",
+    "Decision": "loyaltykit.policy.engine",
+    "DomainEvent": "loyaltykit.domain.events",
+    "DrawEntries": "loyaltykit.domain.campaigns",
+    "DrawEntry": "loyaltykit.domain.draws",
+    "DrawResult": "loyaltykit.domain.draws",
+    "DueReport": "loyaltykit.outcomes",
+    "Eligibility": "loyaltykit.domain.rewards",
+    "Entry": "loyaltykit.domain.ledger",
+    "EntryKind": "loyaltykit.domain.ledger",
+    "GoodwillBudget": "loyaltykit.domain.complaints",
+    "Item": "loyaltykit.domain.activity",
+    "JobFailure": "loyaltykit.outcomes",
+    "Lot": "loyaltykit.domain.ledger",
+    "LotChange": "loyaltykit.domain.ledger",
+    "Loyalty": "loyaltykit.bootstrap",
+    "MemberLimit": "loyaltykit.domain.campaigns",
+    "MemoryStorage": "loyaltykit.storage.memory",
+    "Money": "loyaltykit.values",
+    "Multiply": "loyaltykit.domain.campaigns",
+    "Offer": "loyaltykit.domain.rewards",
+    "Override": "loyaltykit.domain.tiers",
+    "Participation": "loyaltykit.domain.campaigns",
+    "PointType": "loyaltykit.policy.program",
+    "Points": "loyaltykit.values",
+    "PointsLedger": "loyaltykit.domain.ledger",
+    "PointsLiability": "loyaltykit.analytics.liability",
+    "PolicyEngine": "loyaltykit.policy.engine",
+    "Posting": "loyaltykit.domain.ledger",
+    "Price": "loyaltykit.domain.rewards",
+    "Priority": "loyaltykit.domain.complaints",
+    "Profile": "loyaltykit.domain.customer",
+    "Program": "loyaltykit.policy.program",
+    "ProgramVersion": "loyaltykit.policy.program",
+    "ProgramVersions": "loyaltykit.policy.program",
+    "Purchase": "loyaltykit.domain.activity",
+    "QcRule": "loyaltykit.domain.complaints",
+    "Question": "loyaltykit.domain.feedback",
+    "Receipt": "loyaltykit.outcomes",
+    "Redemption": "loyaltykit.domain.redemptions",
+    "RedemptionLimit": "loyaltykit.domain.rewards",
+    "RedemptionState": "loyaltykit.domain.redemptions",
+    "RedemptionSummary": "loyaltykit.domain.redemptions",
+    "RefundPolicy": "loyaltykit.domain.ledger",
+    "Requirement": "loyaltykit.domain.tiers",
+    "Reward": "loyaltykit.domain.rewards",
+    "RewardCatalog": "loyaltykit.domain.rewards",
+    "RewardGrant": "loyaltykit.domain.campaigns",
+    "RewardKind": "loyaltykit.domain.rewards",
+    "RfmScore": "loyaltykit.analytics.segments",
+    "Role": "loyaltykit.domain.complaints",
+    "Schedule": "loyaltykit.domain.campaigns",
+    "Scores": "loyaltykit.domain.feedback",
+    "SegmentPolicy": "loyaltykit.analytics.segments",
+    "Segmentation": "loyaltykit.analytics.segments",
+    "SettlementReport": "loyaltykit.outcomes",
+    "Severity": "loyaltykit.domain.complaints",
+    "SlaPolicy": "loyaltykit.domain.complaints",
+    "SpendBonus": "loyaltykit.domain.campaigns",
+    "Statement": "loyaltykit.outcomes",
+    "StatementLine": "loyaltykit.outcomes",
+    "Storage": "loyaltykit.storage.base",
+    "Survey": "loyaltykit.domain.feedback",
+    "SurveyResponse": "loyaltykit.domain.feedback",
+    "Target": "loyaltykit.domain.complaints",
+    "Tier": "loyaltykit.domain.tiers",
+    "TierChange": "loyaltykit.domain.tiers",
+    "TierCredits": "loyaltykit.domain.campaigns",
+    "TierLadder": "loyaltykit.domain.tiers",
+    "TierStatus": "loyaltykit.domain.tiers",
+    "TierView": "loyaltykit.outcomes",
+    "UnitOfWork": "loyaltykit.storage.base",
+    "ValueClass": "loyaltykit.analytics.segments",
+    "Voucher": "loyaltykit.domain.redemptions",
+    "VoucherCheck": "loyaltykit.domain.redemptions",
+    "VoucherStatus": "loyaltykit.domain.redemptions",
+    "VoucherTerms": "loyaltykit.domain.rewards",
+    "Window": "loyaltykit.domain.windows",
+    "errors": "loyaltykit.errors",
+    "open_storage": "loyaltykit.storage.registry",
+    "points_for": "loyaltykit.values",
+}
 
 __all__ = [
     "Account",
@@ -128,6 +260,7 @@ __all__ = [
     "EntryKind",
     "GoodwillBudget",
     "Item",
+    "JobFailure",
     "Lot",
     "LotChange",
     "Loyalty",
@@ -199,3 +332,24 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+# Hidden from type checkers: a visible module __getattr__ would make them accept any name
+# (``loyaltykit.Typo``) instead of only the ones imported above.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        """Import a public name on first use and keep it, so later lookups are plain."""
+        try:
+            module_name = _EXPORTS[name]
+        except KeyError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        module = import_module(module_name)
+        # a submodule (``errors``) is exported as itself, every other name from its module
+        value = module if module_name == f"{__name__}.{name}" else getattr(module, name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        """The public names too, before they are first used."""
+        return sorted(set(globals()) | set(_EXPORTS))

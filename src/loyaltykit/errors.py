@@ -27,6 +27,7 @@ __all__ = [
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
+    "NoProgress",
     "NotAuthorized",
     "NotEligible",
     "NotFound",
@@ -562,3 +563,22 @@ class NotAuthorized(LoyaltyError, PermissionError):
         self.actor = actor
         self.role = role
         self.action = action
+
+
+class NoProgress(StorageError):
+    """A batch loop was handed the same work again without it getting done: the backend
+    breaks its contract (an account reported due whose settlement does nothing, a bulk
+    chunk that does not move on). Raised instead of looping forever; ``loop`` names the
+    loop and ``key`` the work it was handed again."""
+
+    code = "no_progress"
+    http_status = 500
+
+    def __init__(self, loop: str, key: object) -> None:
+        super().__init__(
+            f"{loop} made no progress: the backend handed it {key!r} again, and doing it "
+            "changed nothing; the storage backend breaks its contract (see "
+            "loyaltykit.storage.base)"
+        )
+        self.loop = loop
+        self.key = key

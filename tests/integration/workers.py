@@ -15,21 +15,6 @@ from loyaltykit.errors import InsufficientPoints, OutOfStock
 T0 = datetime(2026, 4, 1, 9, tzinfo=UTC)
 
 
-def redeem(url: str, barrier: Any, number: int, results: Any) -> None:
-    """Wait for every worker, then try to redeem 10 points with this worker's own key."""
-    loyalty = Loyalty(storage=url)
-    barrier.wait()
-    try:
-        loyalty.redeem_points("shared", 10, at=T0, idempotency_key=f"redeem-{number}")
-        results.put("ok")
-    except InsufficientPoints:
-        results.put("refused")
-    except Exception as error:  # report, don't hang the parent
-        results.put(f"error: {error!r}")
-    finally:
-        loyalty.close()
-
-
 def flash_program() -> Program:
     """A flash redemption (抢兑): 3 units, opening at T0, one per member."""
     flash = Reward(

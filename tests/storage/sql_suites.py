@@ -28,6 +28,10 @@ class SqlConformance(StorageConformance):
     def storage(self, factory: Callable[[], SqlStorage]) -> SqlStorage:
         return factory()
 
+    @pytest.fixture
+    def storage_url(self, database_url: str) -> str:
+        return database_url
+
     def test_the_ledger_machine(self, factory: Callable[[], SqlStorage]) -> None:
         machine = ledger_machine(factory)
         run_state_machine_as_test(

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from loyaltykit import Loyalty
-from loyaltykit.errors import UnknownStorage
+from loyaltykit.errors import StorageUnavailable, UnknownStorage
 from loyaltykit.storage.base import Storage
+from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.registry import backends, open_storage
 from loyaltykit.testing.conformance import StorageConformance
 
@@ -50,7 +51,57 @@ def test_the_registry_finds_the_plugin_by_scheme() -> None:
         open_storage("nosuch://x")
 
 
+def test_the_plugin_is_written_against_the_protocols_alone() -> None:
+    import ast
+
+    storage = open_storage("dictstore://")
+    assert isinstance(storage, Storage)
+    assert not isinstance(storage, MemoryStorage)
+    source = (PLUGIN / "loyaltykit_dictstore" / "__init__.py").read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    ours = {module for module in imported if module.startswith("loyaltykit.")}
+    assert ours == {
+        "loyaltykit.domain.customer",
+        "loyaltykit.domain.ledger",
+        "loyaltykit.domain.records",
+        "loyaltykit.errors",
+        "loyaltykit.storage.base",
+    }
+
+
 class TestPluginConformance(StorageConformance):
     @pytest.fixture
     def storage(self) -> Storage:
         return open_storage("dictstore://")
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path) -> Iterator[None]:
+    """A plugin distribution whose module cannot be imported (a dependency is missing)."""
+    info = tmp_path / "loyaltykit_brokenstore-0.2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: loyaltykit-brokenstore\nVersion: 0.2.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[loyaltykit.storage]\nbrokenstore = loyaltykit_brokenstore:Storage.from_url\n"
+    )
+    (tmp_path / "loyaltykit_brokenstore.py").write_text("import a_driver_nobody_installed\n")
+    sys.path.insert(0, str(tmp_path))
+    yield
+    sys.path.remove(str(tmp_path))
+    sys.modules.pop("loyaltykit_brokenstore", None)
+
+
+@pytest.mark.usefixtures("broken_plugin")
+def test_a_plugin_that_cannot_be_imported_names_its_own_package() -> None:
+    with pytest.raises(StorageUnavailable) as raised:
+        open_storage("brokenstore://x")
+    message = str(raised.value)
+    assert "'loyaltykit-brokenstore'" in message, message
+    assert "a_driver_nobody_installed" in message
+    assert "loyaltykit[" not in message, message  # no extra of ours provides it

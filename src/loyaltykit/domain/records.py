@@ -12,13 +12,17 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import attrs
+
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.events import DomainEvent
-from loyaltykit.domain.ledger import Entry, EntryKind, LotChange
+from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Override, TierChange, TierStatus
 
 __all__ = [
+    "account_from_record",
+    "account_to_record",
     "customer_from_record",
     "customer_to_record",
     "entry_from_record",
@@ -26,6 +30,8 @@ __all__ = [
     "event_from_record",
     "event_to_record",
     "instant_from_text",
+    "lot_from_record",
+    "lot_to_record",
     "metrics_from_record",
     "metrics_to_record",
     "profile_from_record",
@@ -260,3 +266,53 @@ def event_from_record(record: Mapping[str, Any]) -> DomainEvent:
         idempotency_key=record["idempotency_key"],
         payload=record["payload"],
     )
+
+
+def lot_to_record(lot: Lot) -> dict[str, Any]:
+    """A lot as plain data (its ``id`` is derived, so it is not stored)."""
+    return {
+        "customer_id": lot.customer_id,
+        "point_type": lot.point_type,
+        "seq": lot.seq,
+        "index": lot.index,
+        "amount": lot.amount,
+        "remaining": lot.remaining,
+        "earned_at": lot.earned_at.isoformat(),
+        "expires_at": _text(lot.expires_at),
+        "available_from": _text(lot.available_from),
+        "pending": lot.pending,
+        "expired": lot.expired,
+        "withdrawn": lot.withdrawn,
+        "forgiven": lot.forgiven,
+        "shortfall": lot.shortfall,
+    }
+
+
+def lot_from_record(record: Mapping[str, Any]) -> Lot:
+    """The lot :func:`lot_to_record` wrote."""
+    return Lot(
+        customer_id=record["customer_id"],
+        point_type=record["point_type"],
+        seq=record["seq"],
+        index=record["index"],
+        amount=record["amount"],
+        remaining=record["remaining"],
+        earned_at=_instant(record["earned_at"]),
+        expires_at=instant_from_text(record["expires_at"]),
+        available_from=instant_from_text(record["available_from"]),
+        pending=record["pending"],
+        expired=record["expired"],
+        withdrawn=record["withdrawn"],
+        forgiven=record["forgiven"],
+        shortfall=record["shortfall"],
+    )
+
+
+def account_to_record(account: Account) -> dict[str, Any]:
+    """An account's cached balances as plain data."""
+    return attrs.asdict(account)
+
+
+def account_from_record(record: Mapping[str, Any]) -> Account:
+    """The account :func:`account_to_record` wrote."""
+    return Account(**record)

@@ -22,7 +22,7 @@ from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.kernel import Kernel, job_failure
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
-from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
+from loyaltykit.storage.base import BatchProgress, BulkChunk, BulkExpiry, BulkRelease
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -134,10 +134,12 @@ class BatchWork:
         if work is None or self.kernel.outbox:
             return 0, 0, 0
         after = None
+        progress = BatchProgress(f"{work.__name__} loop")
         while True:
             chunk = work(at, accounts=batch_size, after=after)
             if chunk.last is None:
                 return accounts, entries, points
+            progress.step(chunk.last, changed=False)  # a chunk that does not move on
             accounts, entries = accounts + chunk.accounts, entries + chunk.entries
             points, after = points + chunk.points, chunk.last
 
@@ -146,6 +148,7 @@ class BatchWork:
         points_amount("batch_size", batch_size)
         accounts = entries = expired = released = 0
         failures: dict[tuple[CustomerId, str], JobFailure] = {}
+        progress = BatchProgress(f"{work} settlement loop")
         while True:
             with self.kernel.unit() as uow:
                 due = uow.ledger.accounts_with_due_lots(at, limit=batch_size, work=work)
@@ -160,6 +163,7 @@ class BatchWork:
                         f"{work}_due", customer_id, point_type, error
                     )
                     continue
+                progress.step((customer_id, point_type), changed=bool(posting))
                 accounts += 1
                 entries += len(posting)
                 for entry in posting:

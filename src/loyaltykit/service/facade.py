@@ -158,7 +158,10 @@ class Loyalty:
     @classmethod
     def _open(cls, storage: Storage | str | None) -> Storage:
         if cls.opener is None:  # pragma: no cover - loyaltykit.bootstrap installs it
-            raise InvalidArgument("storage: no storage opener; import loyaltykit first")
+            raise InvalidArgument(
+                "storage: no storage opener; import Loyalty from loyaltykit (its composition "
+                "root, loyaltykit.bootstrap, opens URLs), or pass a Storage"
+            )
         return cls.opener(storage)
 
     @property

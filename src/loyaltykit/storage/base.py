@@ -12,7 +12,7 @@ Every method is keyed by customer first, so a backend can shard by customer id.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -21,9 +21,11 @@ import attrs
 
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.errors import NoProgress
 from loyaltykit.values import CustomerId
 
 __all__ = [
+    "BatchProgress",
     "BulkChunk",
     "BulkExpiry",
     "BulkRelease",
@@ -40,6 +42,7 @@ __all__ = [
     "StoredRecord",
     "UnitOfWork",
     "counter_take",
+    "lot_is_due",
 ]
 
 
@@ -280,6 +283,24 @@ def counter_take(current: int, amount: int, *, limit: int | None, partial: bool)
     return room if partial or room == amount else 0
 
 
+def lot_is_due(lot: Lot, at: datetime, work: str) -> bool:
+    """Whether ``lot`` has ``work`` to do by ``at``, as
+    :meth:`LedgerRepository.accounts_with_due_lots` means it: ``"expire"`` (points left,
+    ``expires_at <= at``) or ``"release"`` (pending, points left, ``available_from <=
+    at`` and before the lot's expiry: a lot that expires first is expired while pending,
+    never released). A lot is in :meth:`LedgerRepository.due_lots` when either holds."""
+    if lot.remaining <= 0:
+        return False
+    if work == "expire":
+        return lot.expires_at is not None and lot.expires_at <= at
+    return (
+        lot.pending
+        and lot.available_from is not None
+        and lot.available_from <= at
+        and (lot.expires_at is None or lot.available_from < lot.expires_at)
+    )
+
+
 class Savepoint(Protocol):
     """A point inside a unit of work to roll back to (one command of a batch)."""
 
@@ -350,6 +371,37 @@ class BulkChunk:
     entries: int = 0
     points: int = 0
     last: tuple[CustomerId, str] | None = None
+
+
+class BatchProgress:
+    """The guard of a batch loop that asks the backend for work until it has none.
+
+    Such a loop ends only if the backend keeps its contract: an account reported due is
+    settled by settling it, a bulk chunk's ``last`` moves on. A broken backend would make
+    it spin forever; call :meth:`step` for each piece of work handed out, and a piece
+    handed out again after doing it changed nothing raises
+    :class:`~loyaltykit.errors.NoProgress` instead. Work that changed something may come
+    back (new lots may fall due meanwhile); a cursor position (``changed=False``) may not.
+
+    >>> progress = BatchProgress("release_pending")
+    >>> progress.step(("c1", "points"), changed=True)
+    >>> progress.step(("c1", "points"), changed=False)
+    >>> progress.step(("c1", "points"), changed=False)
+    Traceback (most recent call last):
+    ...
+    loyaltykit.errors.NoProgress: release_pending made no progress: ...
+    """
+
+    def __init__(self, loop: str) -> None:
+        self.loop = loop
+        self._idle: set[Hashable] = set()
+
+    def step(self, key: Hashable, *, changed: bool) -> None:
+        """Record that ``key`` was handed out and whether doing it changed anything."""
+        if key in self._idle:
+            raise NoProgress(self.loop, key)
+        if not changed:
+            self._idle.add(key)
 
 
 @runtime_checkable

@@ -25,7 +25,13 @@ import attrs
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InvalidArgument
-from loyaltykit.storage.base import Capabilities, IdempotencyRecord, StoredRecord, counter_take
+from loyaltykit.storage.base import (
+    Capabilities,
+    IdempotencyRecord,
+    StoredRecord,
+    counter_take,
+    lot_is_due,
+)
 from loyaltykit.values import CustomerId, points_amount
 
 __all__ = ["MemoryStorage"]
@@ -221,7 +227,7 @@ class _Ledger:
             due.append(lot)
         for lot_id in self._state.pending.get(key, ()):
             lot = lots[lot_id]
-            if _is_due(lot, at, "expire") or _is_due(lot, at, "release"):
+            if lot_is_due(lot, at, "expire") or lot_is_due(lot, at, "release"):
                 due.append(lot)
         return due
 
@@ -255,28 +261,13 @@ class _Ledger:
             if kind != work:
                 skipped.append(hint)
             elif key not in found and any(
-                _is_due(lot, at, work) for lot in self.due_lots(customer_id, point_type, at)
+                lot_is_due(lot, at, work) for lot in self.due_lots(customer_id, point_type, at)
             ):
                 found[key] = None
                 kept.append(hint)
         for hint in kept + skipped:
             heapq.heappush(due, hint)
         return list(found)
-
-
-def _is_due(lot: Lot, at: datetime, work: str) -> bool:
-    """Whether ``lot`` has ``work`` ("expire" or "release") to do by ``at``."""
-    if lot.remaining <= 0:
-        return False
-    expired = lot.expires_at is not None and lot.expires_at <= at
-    if work == "expire":
-        return expired
-    return (
-        lot.pending
-        and lot.available_from is not None
-        and lot.available_from <= at
-        and (lot.expires_at is None or lot.available_from < lot.expires_at)
-    )
 
 
 class _Idempotency:

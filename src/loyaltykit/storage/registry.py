@@ -10,7 +10,7 @@ Entry points load lazily, so opening a memory store never imports SQLAlchemy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from loyaltykit.errors import InvalidArgument, StorageUnavailable, UnknownStorage
 from loyaltykit.storage.base import Storage
@@ -36,18 +36,33 @@ def _load(name: str) -> Callable[[str], Storage]:
     matches = [ep for ep in entry_points(group=GROUP) if ep.name == name]
     if not matches:
         raise UnknownStorage(name + "://", name, backends())
+    entry_point = matches[0]
     try:
-        factory: Callable[[str], Storage] = matches[0].load()
+        factory: Callable[[str], Storage] = entry_point.load()
     except ImportError as error:
         raise StorageUnavailable(
-            f"the {name!r} storage backend cannot be imported ({error}); "
-            f"install the extra it needs, e.g. pip install 'loyaltykit[{_extra(name)}]'"
+            f"the {name!r} storage backend ({entry_point.value}) cannot be imported "
+            f"({error}); {_remedy(name, entry_point)}"
         ) from error
     return factory
 
 
-def _extra(name: str) -> str:
-    return {"sqlite": "sql", "postgresql": "postgres", "mysql": "mysql"}.get(name, name)
+# the extra of each backend this distribution ships, for the "pip install" hint
+_OUR_EXTRAS = {"sqlite": "sql", "postgresql": "postgres", "mysql": "mysql"}
+
+
+def _remedy(name: str, entry_point: EntryPoint) -> str:
+    """What to install: an extra of ours for our backends, else the plugin's own package
+    (the distribution that declares the entry point), which only its author can fix."""
+    distribution = entry_point.dist.name if entry_point.dist is not None else None
+    if distribution == "loyaltykit" and name in _OUR_EXTRAS:
+        return f"install the extra it needs: pip install 'loyaltykit[{_OUR_EXTRAS[name]}]'"
+    if distribution is None:
+        return "the entry point belongs to no installed distribution"
+    return (
+        f"it is provided by the package {distribution!r}: reinstall it or install "
+        f"what it depends on (pip install --force-reinstall {distribution})"
+    )
 
 
 def open_storage(url: str) -> Storage:

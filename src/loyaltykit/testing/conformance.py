@@ -11,27 +11,51 @@ fixture that yields a fresh, empty backend::
             backend.close()
 
 Tests that need a capability (threads writing at once) are skipped unless the
-backend's :class:`~loyaltykit.storage.base.Capabilities` declare it.
+backend's :class:`~loyaltykit.storage.base.Capabilities` declare it. A backend that
+declares ``concurrent_processes`` must also give the suite a ``storage_url`` fixture: the
+URL that opens the same (empty) store in another process, through the registry::
+
+        @pytest.fixture
+        def storage_url(self):
+            return "mystore://localhost/test"
+
+Tests of the optional bulk protocols (:class:`~loyaltykit.storage.base.BulkExpiry`,
+:class:`~loyaltykit.storage.base.BulkRelease`) run only on a backend that offers them.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import random
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
+from loyaltykit import Loyalty
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
-from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
+from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange, RefundPolicy
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
     InsufficientPoints,
     InvalidAmount,
 )
-from loyaltykit.service import Loyalty
-from loyaltykit.storage.base import IdempotencyRecord, Storage, StoredRecord
+from loyaltykit.outcomes import SettlementReport
+from loyaltykit.policy.program import Program
+from loyaltykit.storage.base import (
+    BulkChunk,
+    BulkExpiry,
+    BulkRelease,
+    IdempotencyRecord,
+    Storage,
+    StoredRecord,
+)
+from loyaltykit.storage.memory import MemoryStorage
+from loyaltykit.testing import settlement
 from loyaltykit.testing.invariants import ledger_violations
 
 __all__ = ["StorageConformance"]
@@ -82,12 +106,82 @@ def _entry(seq: int, *, key: str | None = "k1", reverses: str | None = None) -> 
     )
 
 
+PROCESSES = 16
+
+
+def redeem_in_a_process(url: str, barrier: Any, number: int, results: Any) -> None:
+    """A worker of :meth:`StorageConformance.test_processes_never_spend_the_same_points_twice`
+    (importable, for the ``spawn`` start method): open the store from its URL, wait for
+    every worker, redeem 10 points under this worker's own key, report the outcome."""
+    try:
+        loyalty = Loyalty(storage=url)
+    except Exception as error:  # report, don't leave the others at the barrier
+        barrier.abort()
+        results.put(f"cannot open {url!r}: {error!r}")
+        return
+    try:
+        barrier.wait()
+        loyalty.redeem_points("shared", 10, at=T0, idempotency_key=f"redeem-{number}")
+        results.put("ok")
+    except InsufficientPoints:
+        results.put("refused")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")
+    finally:
+        loyalty.close()
+
+
+def _bulk_work(storage: Storage, work: str) -> Callable[..., BulkChunk]:
+    """The backend's bulk method for ``work``; skips the test if it offers none."""
+    if work == "expire" and isinstance(storage, BulkExpiry):
+        return storage.expire_in_bulk
+    if work == "release" and isinstance(storage, BulkRelease):
+        return storage.release_in_bulk
+    pytest.skip(f"backend does not offer {'BulkExpiry' if work == 'expire' else 'BulkRelease'}")
+
+
+def _drain(bulk: Callable[..., BulkChunk], at: datetime, *, accounts: int) -> BulkChunk:
+    """Every chunk until the backend finds nothing eligible, added up; each chunk must
+    take at most ``accounts`` accounts and start after the previous one stopped."""
+    total = BulkChunk()
+    after = None
+    for _ in range(10_000):  # more chunks than a test history has accounts: no progress
+        chunk = bulk(at, accounts=accounts, after=after)
+        if chunk.last is None:
+            assert chunk == BulkChunk(), f"a chunk that found nothing reports work: {chunk}"
+            return total
+        assert 0 < chunk.accounts <= accounts, f"chunk of {chunk.accounts} accounts"
+        assert after is None or chunk.last > after, f"chunk ended at {chunk.last}, after {after}"
+        total = BulkChunk(
+            accounts=total.accounts + chunk.accounts,
+            entries=total.entries + chunk.entries,
+            points=total.points + chunk.points,
+            last=chunk.last,
+        )
+        after = chunk.last
+    raise AssertionError(f"bulk chunks never ran out (last: {after})")
+
+
+def _settle(loyalty: Loyalty, work: str, at: datetime) -> SettlementReport:
+    return loyalty.expire_due(at=at) if work == "expire" else loyalty.release_pending(at=at)
+
+
+def _points(report: SettlementReport, work: str) -> int:
+    return report.expired if work == "expire" else report.released
+
+
 class StorageConformance:
     """What every backend must do. Subclasses provide the ``storage`` fixture."""
 
     @pytest.fixture
     def storage(self) -> Storage:  # pragma: no cover - subclasses override it
         raise NotImplementedError("define a `storage` fixture yielding a fresh backend")
+
+    @pytest.fixture
+    def storage_url(self) -> str | None:
+        """The URL that opens, in another process, the store ``storage`` yields; needed
+        by a backend that declares ``concurrent_processes``. ``None``: no such URL."""
+        return None
 
     @staticmethod
     def _customer(storage: Storage, customer_id: str = "c1") -> Customer:
@@ -613,3 +707,108 @@ class StorageConformance:
         assert sorted(outcomes) == ["ok"] * 5 + ["refused"] * 3
         assert loyalty.balance("ann").available == 0
         assert ledger_violations(storage, "ann", "points") == []
+
+    def test_processes_never_spend_the_same_points_twice(
+        self, storage: Storage, storage_url: str | None
+    ) -> None:
+        if not storage.capabilities.concurrent_processes:
+            pytest.skip("backend does not declare concurrent_processes")
+        if storage_url is None:
+            pytest.fail(
+                "the backend declares concurrent_processes: give the suite a `storage_url` "
+                "fixture naming the same store, so that other processes can open it"
+            )
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("shared", at=T0, idempotency_key="enroll-shared")
+        loyalty.earn("shared", 100, at=T0, idempotency_key="fund")
+        # spawn, not fork: each worker opens the store from its URL, as another host would
+        context = multiprocessing.get_context("spawn")
+        barrier = context.Barrier(PROCESSES)
+        results = context.Queue()
+        workers = [
+            context.Process(target=redeem_in_a_process, args=(storage_url, barrier, n, results))
+            for n in range(PROCESSES)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            outcomes = sorted(results.get(timeout=180) for _ in workers)
+        finally:
+            for worker in workers:
+                worker.join(timeout=60)
+        assert outcomes == ["ok"] * 10 + ["refused"] * (PROCESSES - 10), outcomes
+        assert loyalty.balance("shared").available == 0
+        redeemed = [line.entry for line in loyalty.statement("shared").lines][1:]
+        keys = {entry.idempotency_key for entry in redeemed}
+        assert len(redeemed) == len(keys) == 10, redeemed  # one entry per winner
+        assert keys <= {f"redeem-{n}" for n in range(PROCESSES)}
+        assert all(entry.amount == -10 for entry in redeemed)
+        assert ledger_violations(storage, "shared", "points") == []
+
+    # --- the optional bulk protocols --------------------------------------------------
+
+    @pytest.mark.parametrize("seed", range(8))
+    @pytest.mark.parametrize("work", ["expire", "release"])
+    def test_bulk_settlement_writes_what_per_account_settlement_writes(
+        self, storage: Storage, work: str, seed: int
+    ) -> None:
+        bulk = _bulk_work(storage, work)
+        rng = random.Random(f"{work}-{seed}")
+        program = Program(refund_policy=rng.choice(list(RefundPolicy)))
+        if work == "expire":
+            steps = settlement.random_history(rng, size=rng.randint(5, 25))
+        else:
+            steps = settlement.random_history(
+                rng,
+                size=rng.randint(5, 25),
+                actions=settlement.RELEASE_ACTIONS,
+                customers=settlement.CUSTOMERS[:2],
+                max_days=8,
+            )
+        reference = Loyalty(program, storage=MemoryStorage())
+        tested = Loyalty(program, storage=storage)
+        settlement.play(reference, steps)
+        settlement.play(tested, steps)
+        at = settlement.T0 + timedelta(days=rng.randint(1, 40 if work == "expire" else 12))
+        done = _drain(bulk, at, accounts=rng.randint(1, 3))
+        # what the bulk chunks left (accounts that need more than this one kind of work)
+        # is settled one by one; together they must write what the reference writes
+        expected, rest = _settle(reference, work, at), _settle(tested, work, at)
+        assert settlement.snapshot(tested) == settlement.snapshot(reference)
+        assert done.accounts + rest.accounts == expected.accounts
+        assert done.entries + rest.entries == expected.entries
+        assert done.points + _points(rest, work) == _points(expected, work)
+        assert bulk(at, accounts=10) == BulkChunk()  # nothing is left: idempotent
+        for customer in settlement.CUSTOMERS:
+            assert ledger_violations(storage, customer, "points") == []
+
+    @pytest.mark.parametrize("work", ["expire", "release"])
+    def test_bulk_settlement_takes_every_eligible_account(
+        self, storage: Storage, work: str
+    ) -> None:
+        # a bulk method that always answers "nothing eligible" passes the comparison above
+        # (per-account settlement does the work); here every account is eligible
+        bulk = _bulk_work(storage, work)
+        loyalty = Loyalty(storage=storage)
+        start = settlement.T0
+        for customer in settlement.CUSTOMERS:
+            loyalty.enroll(customer, at=start, idempotency_key=f"e-{customer}")
+            for n in range(3):
+                due = start + timedelta(days=n + 1)
+                loyalty.earn(
+                    customer,
+                    10 + n,
+                    at=start,
+                    idempotency_key=f"{customer}-{n}",
+                    expires_at=due if work == "expire" else None,
+                    available_from=due if work == "release" else None,
+                )
+        at = start + timedelta(days=10)
+        done = _drain(bulk, at, accounts=3)
+        took = (done.accounts, done.entries, done.points)
+        assert took == (4, 12, 4 * 33), f"bulk chunks took (accounts, entries, points) {took}"
+        assert _settle(loyalty, work, at).accounts == 0
+        for customer in settlement.CUSTOMERS:
+            balance = loyalty.balance(customer)
+            assert (balance.available, balance.pending) == ((0, 0) if work == "expire" else (33, 0))
+            assert ledger_violations(storage, customer, "points") == []

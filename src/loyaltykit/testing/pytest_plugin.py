@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from loyaltykit import Loyalty
 from loyaltykit.policy.program import Program
-from loyaltykit.service import Loyalty
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing.invariants import ledger_violations
 

@@ -20,6 +20,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from loyaltykit import Loyalty
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.errors import (
     IdempotencyConflict,
@@ -28,7 +29,6 @@ from loyaltykit.errors import (
     OverReversal,
 )
 from loyaltykit.policy.program import Program
-from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import Storage
 from loyaltykit.testing.invariants import ledger_violations
 from loyaltykit.testing.model import ModelError, ReferenceLedger
