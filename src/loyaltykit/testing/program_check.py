@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from hypothesis import HealthCheck, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
@@ -828,6 +828,9 @@ def check_program(
         database=None,
         verbosity=Verbosity.quiet,
         print_blob=False,
+        # the explain phase re-runs the shrunk example hundreds of times to annotate it;
+        # the report explains the example itself
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         suppress_health_check=list(HealthCheck),
     )
     results = tuple(_run(prop, ctx, options) for prop in battery)

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.policy.conditions import Condition
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import AttributeRate, BaseRate, PerUnit, SpendThreshold
 
@@ -173,12 +174,13 @@ def _merge(found: dict[str, Reading], name: str, kind: str, literals: tuple[Any,
 
 
 def _conditions(program: Program) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(condition source, the event types it is evaluated on) for rules and campaigns."""
+    """(condition source, the event types it is evaluated on) for rules and campaigns
+    whose condition is in the condition language (a Python callable cannot be read)."""
     for rule in program.rules:
-        if rule.condition is not None:
+        if isinstance(rule.condition, Condition):
             yield rule.condition.source, (rule.event,)
     for campaign in program.campaigns:
-        if campaign.audience.condition is not None:
+        if isinstance(campaign.audience.condition, Condition):
             yield campaign.audience.condition.source, campaign.events
 
 

@@ -156,7 +156,8 @@ def profiles(
         Profile,
         name=st.none() | text,
         birthday=st.none() | st.dates(min_value=date(1930, 1, 1), max_value=date(2015, 12, 31)),
-        email=st.none() | st.emails(),
+        # fixed addresses: st.emails() is slow to draw, and no rule reads the address
+        email=st.none() | st.sampled_from(["li@example.com", "wang.fang@example.cn"]),
         preferred_channel=st.none() | st.sampled_from(["sms", "email", "app", "wechat"]),
         tags=st.frozensets(st.sampled_from(words), max_size=3),
         attributes=_attributes(attributes or {}),
@@ -279,11 +280,25 @@ def items(
     skus: Sequence[str] = (),
     max_quantity: int = 5,
     max_unit_price: str = "500",
+    near: Sequence[Decimal] = (),
 ) -> st.SearchStrategy[Item]:
-    """Basket lines: a SKU, a category, a quantity and a unit price with two places."""
+    """Basket lines: a SKU, a category, a quantity and a unit price with two places,
+    often just below, at or above one of the amounts ``near`` (a rule's threshold)."""
     _check_bounds("items max_quantity", 1, max_quantity, at_least=1)
     kinds = _check_choices("items categories", categories)
     prices = money(currency=currency, min_value="0.01", max_value=max_unit_price)
+    edges = sorted(
+        {
+            edge
+            for amount in near
+            for edge in (amount - Decimal("0.01"), amount, amount / 2, amount + Decimal("0.01"))
+            if Decimal("0.01") <= edge <= Decimal(max_unit_price)
+        }
+    )
+    if edges:
+        prices = prices | st.sampled_from(
+            [Money.of(e.quantize(Decimal("0.01")), currency) for e in edges]
+        )
     named = st.sampled_from(tuple(skus)) if skus else st.nothing()
     return st.builds(
         lambda category, sku, quantity, price: Item(
@@ -308,6 +323,7 @@ def purchases(
     min_items: int = 1,
     max_items: int = 4,
     max_unit_price: str = "500",
+    near: Sequence[Decimal] = (),
     attributes: Mapping[str, st.SearchStrategy[Any]] | None = None,
 ) -> st.SearchStrategy[Purchase]:
     """Purchases whose amount is the sum of their items' totals, with a channel and the
@@ -560,6 +576,7 @@ class ProgramStrategies:
             channel_names=read.channels or CHANNELS,
             max_items=max_items,
             max_unit_price=str(spend),
+            near=read.amounts,
             attributes={
                 name: _reading(reading)
                 for name, reading in read.event_attributes.get("purchase", {}).items()
