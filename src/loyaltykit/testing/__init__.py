@@ -17,15 +17,21 @@ from loyaltykit.testing.program_check import (
     PropertyResult,
     check_program,
 )
+from loyaltykit.testing.redemption_machine import RedemptionMachine, redemption_machine
+from loyaltykit.testing.stateful import LedgerMachine, ledger_machine
 
 __all__ = [
     "Broken",
     "Counterexample",
     "History",
+    "LedgerMachine",
     "Outcome",
     "ProgramReport",
     "PropertyResult",
+    "RedemptionMachine",
     "Refund",
     "Step",
     "check_program",
+    "ledger_machine",
+    "redemption_machine",
 ]
