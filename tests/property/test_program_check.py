@@ -255,3 +255,30 @@ def test_unpromised_properties_are_skipped_with_the_reason() -> None:
 def test_bad_arguments_are_refused_up_front(arguments: dict[str, Any], problem: str) -> None:
     with pytest.raises(InvalidArgument, match=problem.replace("[", r"\[")):
         check_program(Program(), **arguments)
+
+
+def _level(code: str, rank: int, spend: int) -> dict[str, Any]:
+    window = {"kind": "rolling", "months": 12}
+    return {
+        "code": code,
+        "rank": rank,
+        "requirements": [{"metric": "spend", "at_least": str(spend), "window": window}],
+    }
+
+
+def test_a_one_step_ladder_is_reached_and_stepped_down_one_tier_at_a_time() -> None:
+    ladder = {
+        "status_length": {"months": 12},
+        "grace": {"months": 2},
+        "downgrade": "one_step",
+        "levels": [
+            {"code": "base", "rank": 0},
+            _level("silver", 1, 1000),
+            _level("gold", 2, 2000),
+            _level("platinum", 3, 3000),
+        ],
+    }
+    report = check_program(
+        _program(rules=[BASE], tiers=ladder), max_examples=5, only=["tiers_reachable_and_ordered"]
+    )
+    assert report.ok, str(report)

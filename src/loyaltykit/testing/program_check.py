@@ -68,11 +68,19 @@ raises ``AssertionError`` (or :class:`Broken`) when the programme misbehaves."""
 class Broken(AssertionError):
     """A property does not hold: what was expected, what happened, the trace lines."""
 
-    def __init__(self, expected: str, actual: str, trace: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        expected: str,
+        actual: str,
+        trace: Iterable[str] = (),
+        *,
+        history: History | None = None,
+    ) -> None:
         super().__init__(f"expected {expected}; got {actual}")
         self.expected = expected
         self.actual = actual
         self.trace = tuple(line for line in trace if line)
+        self.history = history
 
 
 @attrs.frozen(kw_only=True)
@@ -317,8 +325,10 @@ def _bigger(purchase: Purchase, extra: Item) -> Purchase:
     )
 
 
-def _monotone(ctx: _Context, case: tuple[History, Purchase, Item]) -> None:
-    history, purchase, extra = case
+def _monotone(ctx: _Context, case: tuple[History, Purchase, Item, int | None]) -> None:
+    history, purchase, extra, cross = case
+    if cross is not None:
+        extra = _crossing(ctx, purchase, extra, cross)
     loyalty, _ = ctx.run(history)
     at = history.end + timedelta(hours=1)
     more = _bigger(purchase, extra)
@@ -567,11 +577,13 @@ def _tiers(ctx: _Context, _: object) -> None:
 
 
 def _reach(ctx: _Context) -> None:
-    """Every tier reached on spend alone is reached by spending just its threshold."""
+    """Every tier reached on spend alone is reached by spending just its threshold; then,
+    as its status ends without more spend, a ``one_step`` ladder never drops two ranks
+    at once."""
     ladder = ctx.program.tiers
     assert ladder is not None
     enrolled = datetime(2026, 3, 2, 10, tzinfo=ctx.program.zone)
-    for tier in ladder.tiers:
+    for tier in sorted(ladder.tiers, key=lambda t: t.rank):
         spend = [r for r in tier.requirements if r.metric == "spend" and not r.per_month]
         if not spend or (tier.mode == "all" and len(spend) != len(tier.requirements)):
             continue
@@ -585,11 +597,40 @@ def _reach(ctx: _Context) -> None:
         )
         outcomes = replay(loyalty, history)
         reached = loyalty.tier(MEMBER, at=history.end).effective
+        trace = _trace(*(o.receipt for o in outcomes))
         if reached != tier.code:
             raise Broken(
                 f"spending {amount:f} (the threshold of {tier.code}) to reach {tier.code}",
                 f"tier {reached}",
-                _trace(*(o.receipt for o in outcomes)),
+                trace,
+                history=history,
+            )
+        if ladder.downgrade == "one_step":
+            _step_down(loyalty, history, trace)
+
+
+def _step_down(loyalty: Loyalty, history: History, trace: list[str]) -> None:
+    """Let every status end (grace included) and check each downgrade is one rank."""
+    ladder = loyalty.program.tiers
+    assert ladder is not None
+    for _ in range(2 * len(ladder.tiers) + 2):
+        due = loyalty.tier(MEMBER, at=history.end).status.due()
+        if due is None:
+            break
+        loyalty.requalify_tiers(due)
+        if loyalty.tier(MEMBER, at=due).status.due() == due:
+            break  # nothing more to do
+    changes = loyalty.tier(MEMBER, at=history.end).history
+    for change in changes:
+        if change.from_tier is None:
+            continue
+        drop = ladder.rank_of(change.from_tier) - ladder.rank_of(change.to_tier)
+        if drop > 1:
+            raise Broken(
+                "a one_step ladder to step down one tier at a time",
+                f"{change.from_tier} -> {change.to_tier} at {change.at:%Y-%m-%d}: {change.reason}",
+                [*trace, *(f"tier {c.from_tier} -> {c.to_tier}: {c.reason}" for c in changes)],
+                history=history,
             )
 
 
@@ -611,7 +652,24 @@ def _histories(ctx: _Context) -> st.SearchStrategy[History]:
 
 def _more(ctx: _Context) -> st.SearchStrategy[Any]:
     one_more = ctx.strategies.purchases(max_items=1).map(lambda p: p.items[0])
-    return st.tuples(ctx.strategies.histories(max_steps=3), ctx.strategies.purchases(), one_more)
+    return st.tuples(
+        ctx.strategies.histories(max_steps=3),
+        ctx.strategies.purchases(),
+        one_more,
+        st.none() | st.integers(0, 7),
+    )
+
+
+def _crossing(ctx: _Context, purchase: Purchase, extra: Item, which: int) -> Item:
+    """``extra`` priced to lift the basket exactly onto one of the amounts above it that
+    the programme compares with (a threshold, a condition's literal), where a promise
+    breaks if it does; ``extra`` itself when no such amount lies above the basket."""
+    above = [a for a in ctx.strategies.read.amounts if a > purchase.amount.amount]
+    if not above:
+        return extra
+    target = above[which % len(above)]
+    price = Money.of(target - purchase.amount.amount, purchase.amount.currency)
+    return attrs.evolve(extra, quantity=1, unit_price=price)
 
 
 def _split_cases(ctx: _Context) -> st.SearchStrategy[Any]:
@@ -756,7 +814,7 @@ def _run(prop: _Property, ctx: _Context, options: settings) -> PropertyResult:
         except Broken as broken:
             seen.append(
                 Counterexample(
-                    history=history,
+                    history=broken.history or history,
                     expected=broken.expected,
                     actual=broken.actual,
                     trace=broken.trace,
@@ -799,7 +857,7 @@ def check_program(
     program: Program,
     *,
     storage: Callable[[], Storage] | None = None,
-    max_examples: int = 60,
+    max_examples: int = 40,
     extra: Sequence[ExtraProperty] = (),
     only: Sequence[str] | None = None,
 ) -> ProgramReport:

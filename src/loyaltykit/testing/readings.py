@@ -234,6 +234,10 @@ def readings(program: Program) -> Readings:
             if root == "event":
                 for event_type in types:
                     builtin = event_type == "purchase" and field in PURCHASE_FIELDS
+                    if not builtin:
+                        if field != "type":  # an attribute the event must carry
+                            _merge(events.setdefault(event_type, {}), field, kind, literals)
+                        continue
                     if field == "categories":
                         categories += [v for v in literals if isinstance(v, str)]
                     elif field == "channel":
@@ -242,8 +246,6 @@ def readings(program: Program) -> Readings:
                         skus += [v for v in literals if isinstance(v, str)]
                     elif field == "amount":
                         amounts += [Decimal(str(v)) for v in literals if _kind_of([v]) == "number"]
-                    if not builtin and field != "type":
-                        _merge(events.setdefault(event_type, {}), field, kind, literals)
             elif root == "customer":
                 if field == "tags":
                     tags += [v for v in literals if isinstance(v, str)]

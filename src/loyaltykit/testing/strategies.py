@@ -27,9 +27,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.domain.campaigns import Bonus, Budget, MemberLimit, Multiply, Schedule
 from loyaltykit.domain.customer import Customer, Profile
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
+from loyaltykit.policy.campaigns import Campaign
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import (
     BaseRate,
@@ -48,6 +50,7 @@ from loyaltykit.values import Money, aware
 
 __all__ = [
     "ProgramStrategies",
+    "campaigns",
     "channels",
     "custom_events",
     "customer_ids",
@@ -226,10 +229,52 @@ def tier_ladders(*, max_tiers: int = 4) -> st.SearchStrategy[TierLadder]:
     )
 
 
-def programs(*, currency: str = "CNY", max_rules: int = 6) -> st.SearchStrategy[Program]:
-    """Valid programs (unique rule ids, declared point types), dumpable to dicts."""
+def campaigns(
+    *, start: datetime = datetime(2026, 1, 1, tzinfo=UTC), max_days: int = 120
+) -> st.SearchStrategy[Campaign]:
+    """Valid campaigns: a window from ``start``, sometimes weekends only, a multiplier or a
+    bonus, sometimes a member limit and a points budget."""
+    aware("start", start)
+    _check_bounds("campaigns max_days", 1, max_days, at_least=1)
+    schedules = st.builds(
+        lambda offset, days, weekends: Schedule(
+            start=start + timedelta(days=offset),
+            end=start + timedelta(days=offset + days),
+            recurrence="FREQ=WEEKLY;BYDAY=SA,SU" if weekends else None,
+        ),
+        st.integers(0, max_days),
+        st.integers(1, max_days),
+        st.booleans(),
+    )
+    effects = st.one_of(
+        st.sampled_from(["1.5", "2", "3"]).map(lambda factor: Multiply(factor=Decimal(factor))),
+        st.integers(1, 500).map(lambda points: Bonus(points=points)),
+    )
+    return st.builds(
+        Campaign,
+        id=st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8).map(lambda s: f"c-{s}"),
+        schedule=schedules,
+        effects=st.lists(effects, min_size=1, max_size=2),
+        member_limit=st.none()
+        | st.builds(
+            MemberLimit,
+            points=st.integers(1, 2000),
+            period=st.sampled_from(["day", "week", "month", "lifetime"]),
+        ),
+        budget=st.none() | st.builds(Budget, points=st.integers(100, 100_000)),
+        stacking=st.sampled_from(["stack", "exclusive"]),
+    )
+
+
+def programs(
+    *, currency: str = "CNY", max_rules: int = 6, max_campaigns: int = 2
+) -> st.SearchStrategy[Program]:
+    """Valid programs (unique rule ids, declared point types, tier ladders, caps and
+    campaigns), dumpable to dicts."""
     if max_rules < 0:
         raise InvalidArgument(f"programs needs max_rules >= 0, got {max_rules}")
+    if max_campaigns < 0:
+        raise InvalidArgument(f"programs needs max_campaigns >= 0, got {max_campaigns}")
     rules = st.lists(earning_rules(currency=currency), max_size=max_rules, unique_by=lambda r: r.id)
     caps = st.lists(
         st.builds(
@@ -250,6 +295,7 @@ def programs(*, currency: str = "CNY", max_rules: int = 6) -> st.SearchStrategy[
         rules=rules,
         caps=caps,
         tiers=st.none() | tier_ladders(),
+        campaigns=st.lists(campaigns(), max_size=max_campaigns, unique_by=lambda c: c.id),
     )
 
 
