@@ -17,7 +17,7 @@ from loyaltykit.testing.program_check import (
     PropertyResult,
     check_program,
 )
-from loyaltykit.testing.redemption_machine import RedemptionMachine, redemption_machine
+from loyaltykit.testing.redemption_machine import RedemptionMachine
 from loyaltykit.testing.stateful import LedgerMachine, ledger_machine
 
 __all__ = [
@@ -33,5 +33,4 @@ __all__ = [
     "Step",
     "check_program",
     "ledger_machine",
-    "redemption_machine",
 ]

@@ -162,28 +162,27 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         return Recorded("earn", customer, key, (points, expires_at, available_from))
 
-    def _refused_alike(self, attempt: Callable[[], Receipt], what: str) -> None:
-        """The model refused: the ledger must refuse with InsufficientPoints too."""
+    def _both(self, model_step: Callable[[], object], done: Recorded, what: str) -> Any:
+        """Run a command on the model and through the facade: both accept it (it joins
+        the bundle) or both refuse it (the ledger with InsufficientPoints)."""
         try:
-            attempt()
-        except InsufficientPoints:
-            return
-        raise AssertionError(f"the ledger allowed {what} the model refused")
+            model_step()
+        except ModelError:
+            try:
+                self._run(done)
+            except InsufficientPoints:
+                return multiple()
+            raise AssertionError(f"the ledger allowed {what} the model refused") from None
+        self._run(done)
+        return done
 
     @rule(target=commands, customer=st.sampled_from(CUSTOMERS), points=st.integers(1, 400))
     def redeem(self, customer: str, points: int) -> Any:
         key = self._key()
-
-        def attempt() -> Receipt:
-            return self.loyalty.redeem_points(customer, points, at=self.now, idempotency_key=key)
-
-        try:
-            self.model.debit(customer, points, self.now, key=key)
-        except ModelError:
-            self._refused_alike(attempt, "a redemption")
-            return multiple()
-        attempt()
-        return Recorded("redeem", customer, key, (points,))
+        done = Recorded("redeem", customer, key, (points,))
+        return self._both(
+            lambda: self.model.debit(customer, points, self.now, key=key), done, "a redemption"
+        )
 
     @rule(
         target=commands,
@@ -193,21 +192,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def adjust(self, customer: str, points: int) -> Any:
         key = self._key()
 
-        def attempt() -> Receipt:
-            return self.loyalty.adjust(
-                customer, points, at=self.now, idempotency_key=key, reason="test", actor="qa"
-            )
-
-        try:
+        def model_step() -> object:
             if points > 0:
-                self.model.credit(customer, points, self.now, key=key)
-            else:
-                self.model.debit(customer, -points, self.now, key=key)
-        except ModelError:
-            self._refused_alike(attempt, "an adjustment")
-            return multiple()
-        attempt()
-        return Recorded("adjust", customer, key, (points,))
+                return self.model.credit(customer, points, self.now, key=key)
+            return self.model.debit(customer, -points, self.now, key=key)
+
+        return self._both(model_step, Recorded("adjust", customer, key, (points,)), "an adjustment")
 
     @rule(
         target=commands,
@@ -217,18 +207,10 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def transfer(self, sender: str, receiver: str, points: int) -> Any:
         assume(sender != receiver)
-        key = self._key()
-
-        def attempt() -> Receipt:
-            return self.loyalty.transfer(sender, receiver, points, at=self.now, idempotency_key=key)
-
-        try:
-            self.model.transfer(sender, receiver, points, self.now)
-        except ModelError:
-            self._refused_alike(attempt, "a transfer")
-            return multiple()
-        attempt()
-        return Recorded("transfer", sender, key, (receiver, points))
+        done = Recorded("transfer", sender, self._key(), (receiver, points))
+        return self._both(
+            lambda: self.model.transfer(sender, receiver, points, self.now), done, "a transfer"
+        )
 
     @rule(original=commands, share=st.sampled_from(PORTIONS))
     def reverse(self, original: Recorded, share: Fraction) -> None:
