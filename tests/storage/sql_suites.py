@@ -1,4 +1,5 @@
-"""The conformance suite and the ledger machine, bound to one SQL database URL."""
+"""The conformance suite and the ledger and redemption machines, bound to one SQL
+database URL."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from loyaltykit.storage.sql import SqlStorage
 from loyaltykit.testing.conformance import StorageConformance
+from loyaltykit.testing.redemption_machine import redemption_machine
 from loyaltykit.testing.stateful import ledger_machine
 from tests.databases import storage_factory
 
@@ -44,4 +46,16 @@ class SqlConformance(StorageConformance):
             ),
         )
 
+    def test_the_redemption_machine(self, factory: Callable[[], SqlStorage]) -> None:
+        run_state_machine_as_test(
+            redemption_machine(factory),
+            settings=settings(
+                max_examples=self.redemption_examples,
+                stateful_step_count=25,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )
+
     machine_examples = 30
+    redemption_examples = 8

@@ -9,6 +9,7 @@ from tests.storage.sql_suites import SqlConformance
 
 class TestPostgresConformance(SqlConformance):
     machine_examples = 25
+    redemption_examples = 5
 
     @pytest.fixture(scope="class")
     @classmethod

@@ -30,6 +30,7 @@ from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, LoyaltyError
 from loyaltykit.policy.complaints import complaint_policy_from_dict, complaint_policy_to_dict
 from loyaltykit.policy.program import PointType, Program
+from loyaltykit.policy.promises import Promises, promises_from_data, promises_to_data
 from loyaltykit.policy.rules import RULE_KINDS, Cap, EarningRule, Multiplier, PythonCheck
 from loyaltykit.values import Money
 
@@ -403,6 +404,7 @@ _TOP = (
     "care",
     "complaints",
     "rewards",
+    "promises",
 )
 
 
@@ -459,6 +461,10 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         from loyaltykit.policy.catalog_loading import catalog_from_dicts
 
         arguments["catalog"] = catalog_from_dicts(reader, data["rewards"], currency)
+    if "promises" in data:
+        promises = promises_from_data(data["promises"], reader.problems)
+        if promises is not None:
+            arguments["promises"] = promises
     if reader.problems:
         raise ProgramError(str(name), reader.problems)
     program = reader.build("program", lambda: Program(**arguments))
@@ -555,6 +561,8 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         from loyaltykit.policy.catalog_loading import catalog_to_dicts
 
         data["rewards"] = catalog_to_dicts(program.catalog)
+    if program.promises != Promises():
+        data["promises"] = promises_to_data(program.promises)
     return data
 
 

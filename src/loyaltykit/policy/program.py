@@ -27,6 +27,7 @@ from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.campaigns import Campaign, checked_campaigns
+from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.values import aware
 
@@ -88,7 +89,7 @@ def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
 
 @attrs.frozen(kw_only=True)
 class Program:
-    """A loyalty programme's rules.
+    """A loyalty programme's rules, and the :class:`Promises` it makes about them.
 
     >>> program = Program(name="retail")
     >>> [point_type.code for point_type in program.point_types]
@@ -117,6 +118,7 @@ class Program:
     care: CareConfig | None = None
     complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
     catalog: RewardCatalog = attrs.field(factory=RewardCatalog)
+    promises: Promises = attrs.field(factory=Promises)
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator
@@ -147,6 +149,9 @@ class Program:
                         f"{kind}[{index}].point_type: {point_type!r} is not declared "
                         f"(point types: {sorted(codes)})"
                     )
+        unknown = self.promises.unknown_rules(rule.id for rule in self.rules)
+        if unknown:
+            raise InvalidArgument(f"promises.exclusive: rules {unknown} are not in the program")
         ladder = None if self.tiers is None else [tier.code for tier in self.tiers.tiers]
         checked_campaigns(self.campaigns, codes, ladder)
         self.catalog.check_references(point_types=codes, tiers=ladder)

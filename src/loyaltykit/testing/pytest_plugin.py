@@ -5,14 +5,21 @@ Enable them in a ``conftest.py``::
     pytest_plugins = ["loyaltykit.testing.pytest_plugin"]
 
 Fixtures: ``loyalty_program`` (override it to test your own program), ``loyalty`` (a
-facade on a fresh in-memory store), ``loyalty_at`` (a fixed, aware instant) and
-``assert_ledger_sound`` (checks every ledger invariant of a customer).
+facade on a fresh in-memory store), ``loyalty_at`` (a fixed, aware instant),
+``assert_ledger_sound`` (checks every ledger invariant of a customer),
+``storage_url`` (one test per backend named with ``--loyaltykit-backend URL``, the
+option repeatable; ``memory://`` when none is named) and ``loyalty_program_check``
+(runs :func:`~loyaltykit.testing.check_program` on ``loyalty_program`` and fails the
+test with the report when a property fails)::
+
+    pytest --loyaltykit-backend memory:// --loyaltykit-backend sqlite:///tmp/lk.db
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -20,6 +27,35 @@ from loyaltykit import Loyalty
 from loyaltykit.policy.program import Program
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing.invariants import ledger_violations
+from loyaltykit.testing.program_check import ProgramReport, check_program
+
+OPTION = "--loyaltykit-backend"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--loyaltykit-backend URL``: a storage URL the ``storage_url`` fixture runs on."""
+    parser.addoption(
+        OPTION,
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a loyaltykit storage URL for the storage_url fixture (repeatable), "
+        "e.g. sqlite:///tmp/lk.db or postgresql+psycopg://user@host/db",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``storage_url`` over the backends named on the command line."""
+    if "storage_url" in metafunc.fixturenames:
+        urls = metafunc.config.getoption(OPTION) or ["memory://"]
+        metafunc.parametrize("storage_url", urls, ids=[url.split(":", 1)[0] for url in urls])
+
+
+@pytest.fixture
+def storage_url(request: pytest.FixtureRequest) -> str:
+    """A storage URL, one test per ``--loyaltykit-backend`` given (``memory://`` without)."""
+    url: str = request.param
+    return url
 
 
 @pytest.fixture
@@ -51,3 +87,18 @@ def assert_ledger_sound(loyalty: Loyalty) -> Callable[..., None]:
         assert not problems, "\n".join(problems)
 
     return check
+
+
+@pytest.fixture
+def loyalty_program_check(loyalty_program: Program) -> Callable[..., ProgramReport]:
+    """``loyalty_program_check(**options)`` runs the battery on ``loyalty_program`` (or
+    ``program=``), fails the test with the report if a property fails, and returns the
+    report; the options are :func:`~loyaltykit.testing.check_program`'s."""
+
+    def run(program: Program | None = None, **options: Any) -> ProgramReport:
+        report = check_program(program or loyalty_program, **options)
+        if not report.ok:
+            pytest.fail(str(report), pytrace=False)
+        return report
+
+    return run
