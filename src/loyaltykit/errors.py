@@ -8,6 +8,7 @@ A command that raises has changed nothing.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidCurrency",
     "InvalidIdentifier",
+    "InvalidText",
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
@@ -55,6 +57,30 @@ class LoyaltyError(Exception):
     """The root of every error loyaltykit raises on purpose."""
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for a message, shortened when long: a hostile value (a megabyte of
+    text, a 5000-digit int, a list nested 10,000 deep) must not make the error itself fail
+    or fill a log."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # ints past sys.get_int_max_str_digits, deep nesting
+        text = ""
+    if text and len(text) <= 200:
+        return text
+    try:
+        short = _SHORT.repr(value)
+    except (ValueError, RecursionError):
+        short = f"<{type(value).__name__}>"
+    if isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+        short += f" ({len(value)} long)"
+    return short
+
+
 # --- bad input -------------------------------------------------------------------------
 
 
@@ -66,7 +92,7 @@ class InvalidAmount(InvalidArgument):
     """A points or money amount is not acceptable (zero, negative, a float, a bool...)."""
 
     def __init__(self, what: str, value: Any, expected: str) -> None:
-        super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
+        super().__init__(f"{what}: {shown(value)} is not valid, expected {expected}")
         self.what = what
         self.value = value
 
@@ -75,9 +101,9 @@ class NaiveDatetime(InvalidArgument):
     """A datetime without a time zone was passed where an instant is needed."""
 
     def __init__(self, what: str, value: Any) -> None:
-        shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+        text = value.isoformat() if hasattr(value, "isoformat") else shown(value)
         super().__init__(
-            f"{what}: {shown} has no time zone; pass an aware datetime "
+            f"{what}: {text} has no time zone; pass an aware datetime "
             "(for example datetime(2026, 5, 1, tzinfo=ZoneInfo('Asia/Shanghai')))"
         )
         self.what = what
@@ -88,7 +114,7 @@ class InvalidCurrency(InvalidArgument):
     """A currency code is not a three-letter ISO 4217 code."""
 
     def __init__(self, value: Any) -> None:
-        super().__init__(f"currency {value!r} is not an ISO 4217 code like 'CNY' or 'EUR'")
+        super().__init__(f"currency {shown(value)} is not an ISO 4217 code like 'CNY' or 'EUR'")
         self.value = value
 
 
@@ -105,7 +131,7 @@ class InvalidIdentifier(InvalidArgument):
     """An identifier (customer id, idempotency key, point type code) is malformed."""
 
     def __init__(self, what: str, value: Any, expected: str) -> None:
-        super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
+        super().__init__(f"{what}: {shown(value)} is not valid, expected {expected}")
         self.what = what
         self.value = value
 
@@ -374,3 +400,14 @@ class ReferralRefused(RuleViolation):
         self.customer_id = customer_id
         self.referrer = referrer
         self.reason = reason
+
+
+class InvalidText(InvalidArgument):
+    """A text field is too long, not a string, or holds characters no backend can store
+    alike (NUL, control characters, lone surrogates); a long value is shortened in the
+    message."""
+
+    def __init__(self, what: str, value: Any, expected: str) -> None:
+        super().__init__(f"{what}: {shown(value)} is not valid, expected {expected}")
+        self.what = what
+        self.value = value
