@@ -12,17 +12,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, DecimalException
 from fractions import Fraction
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
 from loyaltykit.errors import (
     CurrencyMismatch,
     InvalidAmount,
+    InvalidArgument,
     InvalidCurrency,
     InvalidIdentifier,
     InvalidText,
     NaiveDatetime,
+    shown,
 )
 
 __all__ = [
@@ -43,8 +45,11 @@ __all__ = [
     "Points",
     "aware",
     "bounded_decimal",
+    "count",
     "frozen_metadata",
     "identifier",
+    "identifiers",
+    "instance_of",
     "instant",
     "label",
     "points_amount",
@@ -52,6 +57,8 @@ __all__ = [
     "portion",
     "text",
 ]
+
+T = TypeVar("T")
 
 Points: TypeAlias = int
 """A number of points. Always an ``int``: points are counted, never measured."""
@@ -108,6 +115,16 @@ def identifier(what: str, value: object) -> str:
     return value
 
 
+def identifiers(what: str, value: object, *, max_items: int = 100) -> tuple[str, ...]:
+    """Return ``value`` (a list, tuple or set of identifiers) as a tuple, else raise
+    :class:`InvalidIdentifier`; a single string is refused, not read letter by letter."""
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise InvalidIdentifier(what, value, "a list of identifiers")
+    if len(value) > max_items:
+        raise InvalidIdentifier(what, value, f"at most {max_items} identifiers")
+    return tuple(identifier(what, item) for item in value)
+
+
 def text(what: str, value: object, *, max_len: int, multiline: bool = True) -> str:
     """Return ``value`` if it is a string every backend stores unchanged, else raise
     :class:`InvalidText` naming the field.
@@ -131,6 +148,22 @@ def text(what: str, value: object, *, max_len: int, multiline: bool = True) -> s
     surrogate = _SURROGATE.search(value)
     if surrogate is not None:
         raise InvalidText(what, value, f"valid Unicode (a lone surrogate at {surrogate.start()})")
+    return value
+
+
+def count(what: str, value: object, *, minimum: int = 1, maximum: int = 100_000) -> int:
+    """Return ``value`` if it is an ``int`` from ``minimum`` to ``maximum`` (a batch size,
+    a page, a limit, a number of winners), else raise :class:`InvalidAmount`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidAmount(what, value, f"an int from {minimum} to {maximum}")
+    return value
+
+
+def instance_of(what: str, value: object, kind: type[T]) -> T:
+    """Return ``value`` if it is a ``kind``, else raise :class:`InvalidArgument` naming
+    the field and the type expected (a policy object, a programme, an event)."""
+    if not isinstance(value, kind):
+        raise InvalidArgument(f"{what}: {shown(value)} is not a {kind.__name__}")
     return value
 
 

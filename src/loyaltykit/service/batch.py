@@ -23,7 +23,7 @@ from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
 from loyaltykit.values import (
     CustomerId,
     aware,
-    points_amount,
+    count,
 )
 
 __all__ = ["BatchWork"]
@@ -70,7 +70,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         """
         self._outside_batch("expire_due")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         bulk = self.storage.expire_in_bulk if isinstance(self.storage, BulkExpiry) else None
         done = self._in_bulk(bulk, when, batch_size)
         rest = self._settle_all(when, "expire", batch_size)
@@ -86,7 +86,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         (settling the account whole, like :meth:`expire_due`)."""
         self._outside_batch("release_pending")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         bulk = self.storage.release_in_bulk if isinstance(self.storage, BulkRelease) else None
         done = self._in_bulk(bulk, when, batch_size)
         rest = self._settle_all(when, "release", batch_size)
@@ -116,7 +116,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
 
     def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
         self._outside_batch(f"{work} batch")
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         accounts = entries = expired = released = 0
         while True:
             with self._unit() as uow:

@@ -28,7 +28,7 @@ from loyaltykit.errors import ConcurrencyConflict, InvalidArgument, NotFound
 from loyaltykit.policy.program import Program
 from loyaltykit.service.pipeline import ACTIVITY, POINTS, TIER, Pipeline
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, aware, count, identifier
 
 __all__ = ["CARE", "CareWork"]
 
@@ -44,7 +44,7 @@ class CareWork(Pipeline):
         follow-ups). Idempotent: a second run returns only what is new."""
         self._outside_batch("run_care")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         program = self.versions.at(when)
         config = program.care
         if config is None:
@@ -129,7 +129,7 @@ class CareWork(Pipeline):
         """The open care actions due by ``at`` (not completed yet), in care order:
         birthdays first, then churn warnings, then routine follow-ups."""
         when = aware("at", at)
-        points_amount("limit", limit)
+        count("limit", limit)
         with self._unit() as uow:
             found = uow.records.due(CARE, when, limit=limit)
         actions = [care_from_record(record.document) for record in found]

@@ -42,7 +42,14 @@ from loyaltykit.errors import (
 )
 from loyaltykit.service.pipeline import Pipeline
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, frozen_metadata, identifier, points_amount
+from loyaltykit.values import (
+    CustomerId,
+    aware,
+    count,
+    frozen_metadata,
+    identifier,
+    identifiers,
+)
 
 __all__ = ["COMPLAINT", "COMPLAINT_COMMANDS", "SLA_ACTOR", "ComplaintCommands"]
 
@@ -217,6 +224,7 @@ class ComplaintCommands(Pipeline):
         (granted only when customer service responds), and catalogue rewards by
         reference (``complaint.goodwill_rewards`` lists them once responded, for the
         catalogue to issue)."""
+        rewards = identifiers("rewards", rewards)  # hostile-input fix, issue 12
         return self._complaint_step(
             "propose",
             complaint_id,
@@ -470,7 +478,7 @@ class ComplaintCommands(Pipeline):
 
     def all_complaints(self, *, page: int = 500) -> list[Complaint]:
         """Every complaint, read page by page (for reports)."""
-        points_amount("page", page)
+        count("page", page)  # hostile-input fix, issue 12: bounded, fits every backend
         found: list[Complaint] = []
         after: tuple[str, str] | None = None
         while True:
@@ -530,7 +538,7 @@ class ComplaintCommands(Pipeline):
         """
         self._outside_batch("complaints_due")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         warnings: list[ClockStatus] = []
         breaches: list[ClockStatus] = []
         escalated: list[str] = []

@@ -34,7 +34,7 @@ from loyaltykit.errors import InvalidArgument, NotFound
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.pipeline import _tier_status
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, aware, count, identifier
 
 __all__ = ["SURVEY", "SURVEYS", "SURVEY_RESPONSE", "FeedbackCommands"]
 
@@ -200,7 +200,7 @@ class FeedbackCommands(EventCommands):
         identifier("survey_id", survey_id)
         start = None if since is None else aware("since", since)
         end = None if until is None else aware("until", until)
-        points_amount("page", page)
+        count("page", page)
         found: list[SurveyResponse] = []
         after: tuple[str, str] | None = None
         while True:

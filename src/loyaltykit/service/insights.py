@@ -22,7 +22,7 @@ from loyaltykit.domain.ledger import Account, Lot
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.records import metrics_from_record
 from loyaltykit.service.pipeline import METRICS, POINTS, Pipeline
-from loyaltykit.values import CustomerId, Money, aware, points_amount
+from loyaltykit.values import CustomerId, Money, aware, count, instance_of
 
 __all__ = ["Insights"]
 
@@ -36,7 +36,8 @@ class Insights(Pipeline):
         """Every member's value class (potential, churned, high-value, at risk, regular)
         and RFM score at ``at``; see :mod:`loyaltykit.analytics.segments`."""
         when = aware("at", at)
-        chosen = policy or SegmentPolicy()
+        # hostile-input fix, issue 12
+        chosen = SegmentPolicy() if policy is None else instance_of("policy", policy, SegmentPolicy)
         zone = self.versions.at(when).zone
         activities: list[Activity] = [
             activity_of(customer_id, history, when, zone=zone, policy=chosen)
@@ -49,7 +50,8 @@ class Insights(Pipeline):
     ) -> list[ChurnWarning]:
         """Members whose spending dropped (消费异动), biggest drop first."""
         when = aware("at", at)
-        chosen = policy or ChurnPolicy()
+        # hostile-input fix, issue 12
+        chosen = ChurnPolicy() if policy is None else instance_of("policy", policy, ChurnPolicy)
         zone = self.versions.at(when).zone
         found = [
             warning
@@ -71,6 +73,8 @@ class Insights(Pipeline):
         and their expiry month by month, as stored (run ``expire_due`` first to drop what
         has already expired)."""
         when = aware("at", at)
+        if value_per_point is not None:  # hostile-input fix, issue 12
+            instance_of("value_per_point", value_per_point, Money)
         code = self._point_type(point_type).code
         zone = self.versions.at(when).zone
         parts: list[PointsLiability] = []
@@ -88,7 +92,7 @@ class Insights(Pipeline):
         return combined([empty, *parts], value_per_point=value_per_point) or empty
 
     def _pages(self, page: int) -> Iterator[list[CustomerId]]:
-        points_amount("page", page)
+        count("page", page)  # hostile-input fix, issue 12: bounded, fits every backend
         after: CustomerId | None = None
         while True:
             with self._unit() as uow:

@@ -16,7 +16,7 @@ from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.records import event_from_record
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.service.pipeline import OUTBOX, Pipeline
-from loyaltykit.values import points_amount
+from loyaltykit.values import count
 
 __all__ = ["Outbox"]
 
@@ -31,7 +31,7 @@ class Outbox(Pipeline):
         """Up to ``limit`` events not yet marked published, oldest first (each customer's
         in sequence order)."""
         self._outbox_on()
-        points_amount("limit", limit)
+        count("limit", limit)
         with self._unit() as uow:
             stored = uow.records.due(OUTBOX, _END_OF_TIME, limit=limit)
         return [event_from_record(record.document) for record in stored]

@@ -221,6 +221,9 @@ class Pipeline:
         at: datetime,
         lock: Iterable[CustomerId] = (),
     ) -> T:
+        # hostile-input fix, issue 12: ids are checked before they become storage keys
+        identifier("customer_id", customer_id)
+        lock = [identifier("customer_id", locked) for locked in lock]
         fingerprint = _fingerprint(name, arguments)
         in_batch = self._batch.get() is not None
         for attempt in range(self._retries + 1):
@@ -472,7 +475,7 @@ def _tier_status(uow: UnitOfWork, customer_id: CustomerId) -> TierStatus | None:
 
 def existing(uow: UnitOfWork, customer_id: CustomerId) -> Customer:
     """The stored customer; raises :class:`~loyaltykit.errors.UnknownCustomer`."""
-    found = uow.customers.get(customer_id)
+    found = uow.customers.get(identifier("customer_id", customer_id))
     if found is None:
         raise UnknownCustomer(customer_id)
     return found

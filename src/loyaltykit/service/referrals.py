@@ -18,7 +18,7 @@ from loyaltykit.domain.referrals import LeaderboardLine, referral_refusal
 from loyaltykit.errors import InvalidArgument, ReferralRefused, UnknownCustomer
 from loyaltykit.service.pipeline import ACTIVITY, Pipeline, existing
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, aware, count, identifier
 
 __all__ = ["REFERRAL", "ReferralWork", "check_referral"]
 
@@ -99,7 +99,7 @@ class ReferralWork(Pipeline):
             raise InvalidArgument(
                 f"until: {end.isoformat()} is not after since {start.isoformat()}"
             )
-        points_amount("top", top)
+        count("top", top)
         tally: dict[CustomerId, list[int]] = {}
         after: tuple[str, str] | None = None
         with self._unit() as uow:

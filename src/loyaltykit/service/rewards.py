@@ -65,7 +65,7 @@ from loyaltykit.service.events import EventCommands
 from loyaltykit.service.pipeline import existing
 from loyaltykit.service.points import PointCommands
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, Money, Points, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, Money, Points, aware, count, identifier, points_amount
 
 __all__ = ["REDEMPTION", "REWARD_COUNTS", "VOUCHER", "RewardCommands"]
 
@@ -333,6 +333,7 @@ class RewardCommands(PointCommands):
         :meth:`cancel_redemption`. A batch job, safe to run as often as you like (each
         cancellation has its own idempotency key); returns how many it cancelled."""
         when = aware("at", at)
+        count("batch_size", batch_size)  # hostile-input fix, issue 12
         self._outside_batch("release_unclaimed")
         cancelled = 0
         while True:
@@ -418,6 +419,7 @@ class RewardCommands(PointCommands):
         ones, and the number cancelled. Reads every redemption, a page at a time."""
         low = None if start is None else aware("start", start)
         high = None if end is None else aware("end", end)
+        count("page", page)  # hostile-input fix, issue 12
         totals: dict[str, RedemptionSummary] = {}
         after: tuple[str, str] | None = None
         while True:
@@ -723,6 +725,7 @@ def _take(
 def _stored_redemption(
     uow: UnitOfWork, customer_id: CustomerId, redemption_id: str, *, lock: bool = False
 ) -> Redemption:
+    identifier("redemption_id", redemption_id)  # hostile-input fix, issue 12
     found = uow.records.get(customer_id, REDEMPTION, redemption_id, for_update=lock)
     if found is None:
         raise UnknownRedemption(customer_id, redemption_id)

@@ -38,8 +38,8 @@ from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import (
     CustomerId,
     aware,
+    count,
     identifier,
-    points_amount,
 )
 
 __all__ = ["TierCommands"]
@@ -62,7 +62,7 @@ class TierCommands(Pipeline):
         renew, start grace, downgrade, end overrides. Returns the number of changes."""
         self._outside_batch("requalify_tiers")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         done: set[CustomerId] = set()
         changes = 0
         while True:

@@ -36,7 +36,12 @@ from loyaltykit.domain.records import (
     profile_from_record,
     profile_to_record,
 )
-from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, StorageError
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    CustomerAlreadyExists,
+    StorageError,
+    StorageUnavailable,
+)
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
 from loyaltykit.storage.sql.prepared import Cursor, prepared
@@ -47,6 +52,9 @@ __all__ = ["Counters", "Records", "Session"]
 # drivers' codes for lost races: deadlocks, lock wait timeouts, serialization failures
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
 _RETRYABLE_MYSQL = {1205, 1213}
+# the server cannot be reached or dropped the connection: SQLSTATE class 08, and the
+# MySQL client's "can't connect", "server has gone away", "lost connection" codes
+_UNREACHABLE_MYSQL = {2002, 2003, 2005, 2006, 2013}
 
 
 def translate(error: DBAPIError) -> Exception:
@@ -64,7 +72,23 @@ def translate(error: DBAPIError) -> Exception:
         return ConcurrencyConflict(f"another writer won a race: {original}")
     if isinstance(error, IntegrityError):
         return ConcurrencyConflict(f"a row was written by another writer first: {original}")
+    if (
+        error.connection_invalidated
+        or (isinstance(state, str) and state.startswith("08"))
+        or code in _UNREACHABLE_MYSQL
+        or _is_unreachable(original)
+    ):
+        return StorageUnavailable(f"the database cannot be reached: {original}")
     return StorageError(f"the database refused a statement: {original}")
+
+
+def _is_unreachable(original: BaseException | None) -> bool:
+    # psycopg raises a bare OperationalError (no SQLSTATE) when it cannot connect
+    return (
+        type(original).__name__ == "OperationalError"
+        and getattr(original, "sqlstate", "") is None
+        and type(original).__module__.startswith("psycopg")
+    )
 
 
 class Session:
