@@ -55,6 +55,7 @@ __all__ = [
     "points_amount",
     "points_for",
     "portion",
+    "sequence_of",
     "text",
 ]
 
@@ -123,6 +124,22 @@ def identifiers(what: str, value: object, *, max_items: int = 100) -> tuple[str,
     if len(value) > max_items:
         raise InvalidIdentifier(what, value, f"at most {max_items} identifiers")
     return tuple(identifier(what, item) for item in value)
+
+
+def sequence_of(what: str, value: object, kind: type[T], *, max_items: int = 1000) -> tuple[T, ...]:
+    """Return ``value`` (a list, tuple, set or other finite collection of ``kind``) as a
+    tuple, else raise :class:`InvalidArgument` naming the field: ``None``, a string, a
+    mapping, or a member of another type is refused, not iterated into a ``TypeError``."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(
+        value, list | tuple | set | frozenset
+    ):
+        raise InvalidArgument(f"{what}: {shown(value)} is not a list of {kind.__name__}")
+    if len(value) > max_items:
+        raise InvalidArgument(f"{what}: {len(value)} items, at most {max_items} are allowed")
+    for item in value:
+        if not isinstance(item, kind):
+            raise InvalidArgument(f"{what}: {shown(item)} is not a {kind.__name__}")
+    return tuple(value)
 
 
 def text(what: str, value: object, *, max_len: int, multiline: bool = True) -> str:

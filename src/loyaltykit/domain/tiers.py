@@ -31,7 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import aware, identifier
+from loyaltykit.values import aware, identifier, label, sequence_of
 
 __all__ = [
     "Forecast",
@@ -110,6 +110,14 @@ def _mode(_instance: Any, _attribute: Any, value: Any) -> None:
         raise InvalidArgument(f"tier mode: {value!r} must be 'all' or 'any'")
 
 
+def _requirements(value: object) -> tuple[Requirement, ...]:
+    return sequence_of("requirements", value, Requirement)
+
+
+def _perks(value: object) -> frozenset[str]:
+    return frozenset(label("perk", perk) for perk in sequence_of("perks", value, str))
+
+
 @attrs.frozen(kw_only=True)
 class Tier:
     """A rung of the ladder.
@@ -122,11 +130,11 @@ class Tier:
     code: str = attrs.field(validator=lambda _i, _a, v: identifier("tier code", v))
     rank: int = attrs.field(validator=_rank)
     name: str = ""
-    requirements: tuple[Requirement, ...] = attrs.field(default=(), converter=tuple)
+    requirements: tuple[Requirement, ...] = attrs.field(default=(), converter=_requirements)
     mode: str = attrs.field(default="all", validator=_mode)
     top_percent: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     rank_by: str | None = None
-    perks: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    perks: frozenset[str] = attrs.field(default=frozenset(), converter=_perks)
 
     def __attrs_post_init__(self) -> None:
         if self.top_percent is not None and (

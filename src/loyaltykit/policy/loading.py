@@ -634,6 +634,8 @@ def program_from_toml(path: str | Path) -> Program:
 
 def program_from_json(text: str) -> Program:
     """A program from a JSON document."""
+    if not isinstance(text, str | bytes | bytearray):
+        raise ProgramError("?", [f"json: {shown(text)} is not a JSON text"])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
