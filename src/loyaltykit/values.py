@@ -176,11 +176,14 @@ def count(what: str, value: object, *, minimum: int = 1, maximum: int = 100_000)
     return value
 
 
-def instance_of(what: str, value: object, kind: type[T]) -> T:
-    """Return ``value`` if it is a ``kind``, else raise :class:`InvalidArgument` naming
-    the field and the type expected (a policy object, a programme, an event)."""
+def instance_of(what: str, value: object, kind: type[T] | tuple[type[T], ...]) -> T:
+    """Return ``value`` if it is a ``kind`` (or one of several), else raise
+    :class:`InvalidArgument` naming the field and the types expected (a policy object, a
+    programme, an event)."""
     if not isinstance(value, kind):
-        raise InvalidArgument(f"{what}: {shown(value)} is not a {kind.__name__}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        names = " or ".join(k.__name__ for k in kinds)
+        raise InvalidArgument(f"{what}: {shown(value)} is not a {names}")
     return value
 
 

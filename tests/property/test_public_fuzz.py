@@ -174,6 +174,7 @@ BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     "profile": st.builds(Profile, name=KEYS, tags=st.frozensets(KEYS, max_size=3)),
     "event": st.builds(CustomEvent, type=KEYS),
     "bill": AMOUNTS,
+    "unit_price": st.none() | AMOUNTS,
     "amount": AMOUNTS,
     "value_per_point": AMOUNTS,
     "portion": st.fractions(min_value=0, max_value=1),
@@ -207,22 +208,46 @@ def _parameters(function: Callable[..., Any]) -> list[tuple[inspect.Parameter, A
     ]
 
 
-def _argument(parameter: inspect.Parameter, hint: Any) -> st.SearchStrategy[Any]:
+def _plausible(parameter: inspect.Parameter, hint: Any) -> st.SearchStrategy[Any] | None:
     plausible = BY_NAME.get(parameter.name)
     if plausible is None and hint is not None:
         plausible = _hint_strategy(hint)
-    if plausible is None:
-        return HOSTILE
-    return st.one_of(plausible, plausible, HOSTILE)
+    return plausible
 
 
 def _arguments(function: Callable[..., Any]) -> st.SearchStrategy[dict[str, Any]]:
-    required: dict[str, st.SearchStrategy[Any]] = {}
-    optional: dict[str, st.SearchStrategy[Any]] = {}
-    for parameter, hint in _parameters(function):
-        target = required if parameter.default is parameter.empty else optional
-        target[parameter.name] = _argument(parameter, hint)
-    return st.fixed_dictionaries(required, optional=optional)
+    """Mostly one hostile argument among plausible ones (so that the hostile value gets
+    past the checks of the others), sometimes any mix of both."""
+    parameters = [
+        (parameter.name, parameter.default is parameter.empty, _plausible(parameter, hint))
+        for parameter, hint in _parameters(function)
+    ]
+    names = [name for name, _, _ in parameters]
+
+    @st.composite
+    def one_hostile(draw: st.DrawFn) -> dict[str, Any]:
+        hostile = draw(st.sampled_from([*names, None])) if names else None
+        arguments: dict[str, Any] = {}
+        for name, required, plausible in parameters:
+            if name == hostile:
+                arguments[name] = draw(HOSTILE)
+            elif plausible is None:
+                if required:
+                    arguments[name] = draw(HOSTILE)
+            elif required or draw(st.booleans()):
+                arguments[name] = draw(plausible)
+        return arguments
+
+    def either(plausible: st.SearchStrategy[Any] | None) -> st.SearchStrategy[Any]:
+        return HOSTILE if plausible is None else st.one_of(plausible, HOSTILE)
+
+    mixed = st.fixed_dictionaries(
+        {name: either(plausible) for name, required, plausible in parameters if required},
+        optional={
+            name: either(plausible) for name, required, plausible in parameters if not required
+        },
+    )
+    return st.one_of(one_hostile(), one_hostile(), mixed)
 
 
 # --- the facade, on each backend ---------------------------------------------------------

@@ -29,6 +29,7 @@ from loyaltykit.values import (
     CustomerId,
     aware,
     identifier,
+    instance_of,
 )
 
 __all__ = ["CustomerCommands"]
@@ -58,7 +59,8 @@ class CustomerCommands(Pipeline):
         customer = Customer(
             id=identifier("customer id", customer_id),
             enrolled_at=command.at,
-            profile=Profile() if profile is None else profile,
+            # hostile-input fix, issue 12
+            profile=Profile() if profile is None else instance_of("profile", profile, Profile),
             referred_by=referred_by,
         )
 

@@ -55,6 +55,7 @@ from loyaltykit.values import (
     Money,
     aware,
     identifier,
+    instance_of,
 )
 
 __all__ = ["EventCommands"]
@@ -146,6 +147,7 @@ class EventCommands(PointCommands):
     ) -> Decision:
         """What an event would earn now, with the trace; nothing is stored."""
         when = aware("at", at)
+        instance_of("purchase", purchase, (Purchase, CustomEvent))  # hostile-input fix, issue 12
         with self._unit() as uow:
             customer = existing(uow, customer_id)
             program = self.versions.at(when)

@@ -63,8 +63,10 @@ from loyaltykit.storage.registry import open_storage
 from loyaltykit.values import (
     CustomerId,
     aware,
+    count,
     frozen_metadata,
     identifier,
+    instance_of,
 )
 
 __all__ = [
@@ -113,8 +115,14 @@ class Pipeline:
         retries: int = 5,
         outbox: bool = False,
     ) -> None:
+        # hostile-input fix, issue 12: the facade's own arguments are checked first
         if program is None:
             program = Program()
+        instance_of("program", program, (Program, ProgramVersions))
+        if storage is not None and not isinstance(storage, str):
+            instance_of("storage", storage, Storage)
+        retries = count("retries", retries, minimum=0, maximum=100)
+        instance_of("outbox", outbox, bool)
         if isinstance(program, Program):
             program = ProgramVersions((ProgramVersion(valid_from=_EPOCH, program=program),))
         self.versions: ProgramVersions = program
