@@ -289,6 +289,18 @@ def facade(
     loyalty.close()
 
 
+def _fuzzing(examples: int) -> settings:
+    """Deterministic runs (the same examples every time), no example database, no deadline:
+    a call may be slow on a loaded machine without being wrong."""
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 def _check_call(loyalty: Loyalty, name: str, arguments: dict[str, Any]) -> None:
     before = _snapshot(loyalty)
     try:
@@ -301,13 +313,7 @@ def _check_call(loyalty: Loyalty, name: str, arguments: dict[str, Any]) -> None:
 def test_every_facade_method_returns_or_refuses_cleanly(facade: Loyalty, name: str) -> None:
     method = getattr(Loyalty, name)
 
-    @settings(
-        max_examples=FACADE_EXAMPLES[facade.backend],  # type: ignore[attr-defined]
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @_fuzzing(FACADE_EXAMPLES[facade.backend])  # type: ignore[attr-defined]
     @given(arguments=_arguments(method))
     def run(arguments: dict[str, Any]) -> None:
         _check_call(facade, name, arguments)
@@ -365,13 +371,7 @@ CONSTRUCTORS = _constructors()
 def test_every_public_constructor_builds_or_refuses_cleanly(
     name: str, constructor: Callable[..., Any]
 ) -> None:
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @_fuzzing(EXAMPLES)
     @given(arguments=_arguments(constructor))
     def run(arguments: dict[str, Any]) -> None:
         with contextlib.suppress(LoyaltyError):
