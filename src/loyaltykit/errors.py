@@ -8,6 +8,7 @@ A command that raises has changed nothing.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any, ClassVar
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidCurrency",
     "InvalidIdentifier",
+    "InvalidText",
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
@@ -88,6 +90,30 @@ class LoyaltyError(Exception):
         return document
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for a message, shortened when long: a hostile value (a megabyte of
+    text, a 5000-digit int, a list nested 10,000 deep) must not make the error itself fail
+    or fill a log."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # ints past sys.get_int_max_str_digits, deep nesting
+        text = ""
+    if text and len(text) <= 200:
+        return text
+    try:
+        short = _SHORT.repr(value)
+    except (ValueError, RecursionError):
+        short = f"<{type(value).__name__}>"
+    if isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+        short += f" ({len(value)} long)"
+    return short
+
+
 # --- bad input -------------------------------------------------------------------------
 
 
@@ -105,7 +131,7 @@ class InvalidAmount(InvalidArgument):
     http_status: ClassVar[int] = 422
 
     def __init__(self, what: str, value: Any, expected: str) -> None:
-        super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
+        super().__init__(f"{what}: {shown(value)} is not valid, expected {expected}")
         self.what = what
         self.value = value
 
@@ -117,9 +143,9 @@ class NaiveDatetime(InvalidArgument):
     http_status: ClassVar[int] = 422
 
     def __init__(self, what: str, value: Any) -> None:
-        shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+        text = value.isoformat() if hasattr(value, "isoformat") else shown(value)
         super().__init__(
-            f"{what}: {shown} has no time zone; pass an aware datetime "
+            f"{what}: {text} has no time zone; pass an aware datetime "
             "(for example datetime(2026, 5, 1, tzinfo=ZoneInfo('Asia/Shanghai')))"
         )
         self.what = what
@@ -133,7 +159,7 @@ class InvalidCurrency(InvalidArgument):
     http_status: ClassVar[int] = 422
 
     def __init__(self, value: Any) -> None:
-        super().__init__(f"currency {value!r} is not an ISO 4217 code like 'CNY' or 'EUR'")
+        super().__init__(f"currency {shown(value)} is not an ISO 4217 code like 'CNY' or 'EUR'")
         self.value = value
 
 
@@ -156,7 +182,7 @@ class InvalidIdentifier(InvalidArgument):
     http_status: ClassVar[int] = 422
 
     def __init__(self, what: str, value: Any, expected: str) -> None:
-        super().__init__(f"{what}: {value!r} is not valid, expected {expected}")
+        super().__init__(f"{what}: {shown(value)} is not valid, expected {expected}")
         self.what = what
         self.value = value
 
@@ -582,3 +608,17 @@ class NoProgress(StorageError):
         )
         self.loop = loop
         self.key = key
+
+
+class InvalidText(InvalidArgument):
+    """A text field is too long, not a string, or holds characters no backend can store
+    alike (NUL, control characters, lone surrogates); a long value is shortened in the
+    message."""
+
+    code = "invalid_text"
+    http_status = 422
+
+    def __init__(self, what: str, value: Any, expected: str) -> None:
+        super().__init__(f"{what}: {shown(value)} is not valid, expected {expected}")
+        self.what = what
+        self.value = value

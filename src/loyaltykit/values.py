@@ -10,36 +10,59 @@ from __future__ import annotations
 import decimal
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal, DecimalException
 from fractions import Fraction
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
 from loyaltykit.errors import (
     CurrencyMismatch,
     InvalidAmount,
+    InvalidArgument,
     InvalidCurrency,
     InvalidIdentifier,
+    InvalidText,
     NaiveDatetime,
+    shown,
 )
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_ACTOR_LENGTH",
+    "MAX_IDENTIFIER_LENGTH",
+    "MAX_LABEL_LENGTH",
+    "MAX_METADATA_ITEMS",
+    "MAX_METADATA_KEY_LENGTH",
+    "MAX_METADATA_VALUE_LENGTH",
+    "MAX_TAGS",
+    "MAX_TEXT_LENGTH",
     "CustomerId",
     "JSONScalar",
     "Metadata",
     "Money",
     "Points",
     "aware",
+    "bounded_decimal",
+    "count",
     "frozen_metadata",
     "frozen_texts",
     "identifier",
+    "identifiers",
+    "instance_of",
+    "instant",
+    "label",
     "points_amount",
     "points_for",
     "portion",
     "rate_points",
+    "sequence_of",
+    "text",
 ]
+
+T = TypeVar("T")
 
 Points: TypeAlias = int
 """A number of points. Always an ``int``: points are counted, never measured."""
@@ -50,23 +73,189 @@ JSONScalar: TypeAlias = str | int | bool | None
 Metadata: TypeAlias = tuple[tuple[str, JSONScalar], ...]
 """Free metadata kept as sorted ``(key, value)`` pairs so that values stay hashable."""
 
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,127}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_IDENTIFIER_LENGTH = 128
+"""Ids and keys: every SQL backend stores them in ``VARCHAR(128)`` columns."""
+MAX_ACTOR_LENGTH = 128
+"""Who did it (``actor``): a ``VARCHAR(128)`` column."""
+MAX_LABEL_LENGTH = 200
+"""One-line texts: profile fields, tags, channels, descriptions."""
+MAX_TEXT_LENGTH = 2000
+"""Free text (a reason, a note, a complaint's content): at most 8 KB of UTF-8, so a
+document holding several of them stays inside MariaDB's 64 KB ``TEXT``."""
+MAX_TAGS = 32
+MAX_METADATA_ITEMS = 20
+MAX_METADATA_KEY_LENGTH = 64
+MAX_METADATA_VALUE_LENGTH = 200
+# a JSON integer every reader keeps exact (JavaScript's Number.MAX_SAFE_INTEGER)
+_MAX_JSON_INT = 2**53 - 1
+# Instants are stored as naive UTC; these bounds keep the UTC form, and a few centuries of
+# durations added to it, inside every backend's range (MariaDB DATETIME ends in 9999).
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+_IDENTIFIER = re.compile(f"[A-Za-z0-9][A-Za-z0-9_.:@/+-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 # Minor units of the common currencies; every other valid code uses 2 (ISO 4217's default).
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3}
+# C0 and C1 controls and DEL; tab, newline and carriage return are allowed in free text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def identifier(what: str, value: object) -> str:
     """Return ``value`` if it is a valid identifier, else raise :class:`InvalidIdentifier`.
 
     Identifiers are 1-128 characters of letters, digits and ``_ . : @ / + -``, starting
-    with a letter or digit, so they are safe in URLs, logs and every SQL backend.
+    with a letter or digit, so they are safe in URLs, logs and every SQL backend. The
+    whole text must match: ``"c-1\\n"`` is refused, not a second customer.
     """
-    if not isinstance(value, str) or not _IDENTIFIER.match(value):
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
         raise InvalidIdentifier(
-            what, value, "1-128 characters of letters, digits and _.:@/+- (no spaces)"
+            what,
+            value,
+            f"1-{MAX_IDENTIFIER_LENGTH} characters of letters, digits and _.:@/+- (no spaces)",
         )
     return value
+
+
+def identifiers(what: str, value: object, *, max_items: int = 100) -> tuple[str, ...]:
+    """Return ``value`` (a list, tuple or set of identifiers) as a tuple, else raise
+    :class:`InvalidIdentifier`; a single string is refused, not read letter by letter."""
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise InvalidIdentifier(what, value, "a list of identifiers")
+    if len(value) > max_items:
+        raise InvalidIdentifier(what, value, f"at most {max_items} identifiers")
+    return tuple(identifier(what, item) for item in value)
+
+
+def sequence_of(what: str, value: object, kind: type[T], *, max_items: int = 1000) -> tuple[T, ...]:
+    """Return ``value`` (a list, tuple, set or other finite collection of ``kind``) as a
+    tuple, else raise :class:`InvalidArgument` naming the field: ``None``, a string, a
+    mapping, or a member of another type is refused, not iterated into a ``TypeError``."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(
+        value, list | tuple | set | frozenset
+    ):
+        raise InvalidArgument(f"{what}: {shown(value)} is not a list of {kind.__name__}")
+    if len(value) > max_items:
+        raise InvalidArgument(f"{what}: {len(value)} items, at most {max_items} are allowed")
+    for item in value:
+        if not isinstance(item, kind):
+            raise InvalidArgument(f"{what}: {shown(item)} is not a {kind.__name__}")
+    return tuple(value)
+
+
+def text(what: str, value: object, *, max_len: int, multiline: bool = True) -> str:
+    """Return ``value`` if it is a string every backend stores unchanged, else raise
+    :class:`InvalidText` naming the field.
+
+    At most ``max_len`` characters; no NUL or other control characters (tab, newline and
+    carriage return are allowed when ``multiline``); no lone surrogates, which cannot be
+    encoded as UTF-8. The empty string is allowed.
+
+    >>> text("reason", "goodwill for order 42", max_len=MAX_TEXT_LENGTH)
+    'goodwill for order 42'
+    """
+    if not isinstance(value, str):
+        raise InvalidText(what, value, "a string")
+    if len(value) > max_len:
+        raise InvalidText(what, value, f"at most {max_len} characters")
+    control = (_CONTROL if multiline else _LINE_CONTROL).search(value)
+    if control is not None:
+        raise InvalidText(
+            what, value, f"no control characters ({control.group()!r} at {control.start()})"
+        )
+    surrogate = _SURROGATE.search(value)
+    if surrogate is not None:
+        raise InvalidText(what, value, f"valid Unicode (a lone surrogate at {surrogate.start()})")
+    return value
+
+
+def count(what: str, value: object, *, minimum: int = 1, maximum: int = 100_000) -> int:
+    """Return ``value`` if it is an ``int`` from ``minimum`` to ``maximum`` (a batch size,
+    a page, a limit, a number of winners), else raise :class:`InvalidAmount`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidAmount(what, value, f"an int from {minimum} to {maximum}")
+    return value
+
+
+def instance_of(what: str, value: object, kind: type[T] | tuple[type[T], ...]) -> T:
+    """Return ``value`` if it is a ``kind`` (or one of several), else raise
+    :class:`InvalidArgument` naming the field and the types expected (a policy object, a
+    programme, an event)."""
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        names = " or ".join(k.__name__ for k in kinds)
+        raise InvalidArgument(f"{what}: {shown(value)} is not a {names}")
+    return value
+
+
+def label(what: str, value: object, *, max_len: int = MAX_LABEL_LENGTH) -> str:
+    """A one-line :func:`text` (no newline) of at most ``max_len`` characters."""
+    return text(what, value, max_len=max_len, multiline=False)
+
+
+def instant(what: str, value: object) -> datetime:
+    """Return ``value`` if it is an aware datetime whose UTC form lies between
+    :data:`EARLIEST` and :data:`LATEST`, else raise a typed error.
+
+    Year 1 at +08:00 is before year 1 in UTC and year 9999 at -08:00 after 9999: such
+    values pass :func:`aware` and then fail in one backend and not in another.
+    """
+    if not isinstance(value, datetime):
+        raise InvalidAmount(what, value, "a timezone-aware datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(what, value)
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise InvalidAmount(
+            what, value, f"an instant from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} UTC"
+        )
+    return value
+
+
+def bounded_decimal(
+    what: str, value: object, *, max_digits: int = 15, max_places: int = 12
+) -> Decimal:
+    """Return ``value`` as an exact :class:`Decimal` below ``10**max_digits`` with at most
+    ``max_places`` decimal places, else raise :class:`InvalidAmount`.
+
+    Accepts a ``Decimal``, an ``int`` or a numeric string (never a float or a bool). The
+    bounds are checked on the exponent before any arithmetic, so ``"1e-999999999"`` is
+    refused at once instead of making a later ``quantize`` or ``Fraction`` run for minutes.
+    """
+    expected = (
+        f"a Decimal, int or numeric string below 1e{max_digits} "
+        f"with at most {max_places} decimal places (no floats)"
+    )
+    if isinstance(value, bool | float):
+        raise InvalidAmount(what, value, expected)
+    try:
+        if isinstance(value, str):
+            # the text's length bounds the parse; digits past the bound cannot be valid
+            if len(value) > max_digits + max_places + 8:
+                raise InvalidAmount(what, value, expected)
+            number = Decimal(value.strip())
+        elif isinstance(value, int):
+            if value.bit_length() > 4 * max_digits:
+                raise InvalidAmount(what, value, expected)
+            number = Decimal(value)
+        elif isinstance(value, Decimal):
+            number = value
+        else:
+            raise InvalidAmount(what, value, expected)
+    except (DecimalException, ValueError):
+        raise InvalidAmount(what, value, expected) from None
+    if not number.is_finite():
+        raise InvalidAmount(what, value, expected)
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite, so not 'n', 'N' or 'F'
+    if exponent < -max_places or (number and number.adjusted() >= max_digits):
+        raise InvalidAmount(what, value, expected)
+    return number
 
 
 def aware(what: str, value: object) -> datetime:
@@ -91,39 +280,80 @@ def portion(value: object) -> Fraction:
     """Return a portion in ``(0, 1]`` as an exact :class:`Fraction`.
 
     Accepts a ``Fraction``, a ``Decimal``, an ``int`` (only 1) or a string such as
-    ``"1/3"`` or ``"0.25"``; floats are refused because they are not exact.
+    ``"1/3"`` or ``"0.25"``; floats are refused because they are not exact. Numerators and
+    denominators are bounded (below 10**38, a decimal at most 38 places), so a
+    hostile ``"1e-10000000"`` is refused at once.
     """
+    expected = "an exact Fraction, Decimal or string in (0, 1] of at most 38 digits"
     if isinstance(value, bool | float):
-        raise InvalidAmount("portion", value, "an exact Fraction, Decimal or string in (0, 1]")
-    try:
-        if isinstance(value, Fraction | Decimal | int):
-            result = Fraction(value)
-        elif isinstance(value, str):
-            result = Fraction(value.strip())
-        else:
-            raise TypeError
-    except (TypeError, ValueError, ZeroDivisionError, InvalidOperation):
-        raise InvalidAmount(
-            "portion", value, "an exact Fraction, Decimal or string in (0, 1]"
-        ) from None
+        raise InvalidAmount("portion", value, expected)
+    result: Fraction | None = None
+    if isinstance(value, Fraction):
+        result = value
+    elif isinstance(value, int):
+        result = Fraction(value) if value.bit_length() <= 64 else None
+    elif isinstance(value, Decimal) or (isinstance(value, str) and "/" not in value):
+        number = _portion_decimal(value)
+        result = None if number is None else Fraction(number)
+    elif isinstance(value, str) and len(value) <= 80:
+        numerator, _, denominator = value.strip().partition("/")
+        try:
+            result = Fraction(int(numerator), int(denominator))
+        except (ValueError, ZeroDivisionError):
+            result = None
+    if result is None or max(abs(result.numerator), result.denominator) >= _PORTION_BOUND:
+        raise InvalidAmount("portion", value, expected)
     if not 0 < result <= 1:
         raise InvalidAmount("portion", value, "a portion greater than 0 and at most 1")
     return result
 
 
+_PORTION_BOUND = 10**38
+
+
+def _portion_decimal(value: Decimal | str) -> Decimal | None:
+    try:
+        return bounded_decimal("portion", value, max_digits=1, max_places=38)
+    except InvalidAmount:
+        return None
+
+
 def frozen_metadata(value: Mapping[str, Any] | Metadata | None) -> Metadata:
-    """Normalise free metadata to sorted ``(key, value)`` pairs of JSON scalars."""
+    """Normalise free metadata to sorted ``(key, value)`` pairs of JSON scalars.
+
+    At most :data:`MAX_METADATA_ITEMS` pairs; keys are one-line texts of at most
+    :data:`MAX_METADATA_KEY_LENGTH` characters, string values at most
+    :data:`MAX_METADATA_VALUE_LENGTH`, integers within JavaScript's safe range.
+    """
     if value is None:
         return ()
-    items = value.items() if isinstance(value, Mapping) else value
+    if isinstance(value, Mapping):
+        items: list[Any] = list(value.items())
+    elif isinstance(value, tuple | list):
+        items = list(value)
+    else:
+        raise InvalidAmount("metadata", value, "a mapping of str to str, int, bool or None")
+    if len(items) > MAX_METADATA_ITEMS:
+        raise InvalidAmount("metadata", value, f"at most {MAX_METADATA_ITEMS} keys")
     pairs: list[tuple[str, JSONScalar]] = []
-    for key, item in items:
+    for pair in items:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise InvalidAmount("metadata", pair, "(key, value) pairs")
+        key, item = pair
         if not isinstance(key, str) or not key:
             raise InvalidIdentifier("metadata key", key, "a non-empty string")
+        label("metadata key", key, max_len=MAX_METADATA_KEY_LENGTH)
         if item is not None and not isinstance(item, str | int | bool):
             raise InvalidAmount(f"metadata[{key!r}]", item, "a str, int, bool or None")
+        if isinstance(item, str):
+            label(f"metadata[{key!r}]", item, max_len=MAX_METADATA_VALUE_LENGTH)
+        elif isinstance(item, int) and not -_MAX_JSON_INT <= item <= _MAX_JSON_INT:
+            raise InvalidAmount(f"metadata[{key!r}]", item, f"an int within ±{_MAX_JSON_INT}")
         pairs.append((key, item))
     pairs.sort(key=lambda pair: pair[0])
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise InvalidAmount("metadata", value, "each key once")
     return tuple(pairs)
 
 
@@ -137,19 +367,11 @@ def frozen_texts(value: Iterable[str]) -> frozenset[str]:
 
 
 def _decimal(value: object) -> Decimal:
-    if isinstance(value, bool | float):
-        raise InvalidAmount("money amount", value, "a Decimal, int or numeric string (no floats)")
-    try:
-        result = Decimal(value) if isinstance(value, Decimal | int | str) else None
-    except InvalidOperation:
-        result = None
-    if result is None or not result.is_finite():
-        raise InvalidAmount("money amount", value, "a Decimal, int or numeric string (no floats)")
-    return result
+    return bounded_decimal("money amount", value)
 
 
 def _currency(value: object) -> str:
-    if not isinstance(value, str) or not _CURRENCY.match(value):
+    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
         raise InvalidCurrency(value)
     return value
 
@@ -186,10 +408,13 @@ class Money:
     def quantize(self, rounding: str = ROUND_DOWN, places: int | None = None) -> Money:
         """Round to the currency's minor unit (or ``places``) with a named rounding mode."""
         digits = self.minor_units if places is None else places
-        exponent = Decimal(1).scaleb(-digits)
-        return Money(
-            amount=self.amount.quantize(exponent, rounding=rounding), currency=self.currency
-        )
+        if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 12:
+            raise InvalidAmount("places", places, "an int from 0 to 12")
+        try:
+            amount = self.amount.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
+        except (DecimalException, TypeError):
+            raise InvalidAmount("rounding", rounding, "a decimal rounding mode") from None
+        return Money(amount=amount, currency=self.currency)
 
     def _same(self, other: object) -> Money:
         if not isinstance(other, Money):
@@ -209,7 +434,11 @@ class Money:
             raise TypeError("money times money has no meaning; multiply by a Decimal or int")
         if isinstance(factor, bool) or not isinstance(factor, Decimal | int):
             raise InvalidAmount("money factor", factor, "a Decimal or int (no floats)")
-        return Money(amount=self.amount * factor, currency=self.currency)
+        try:
+            amount = self.amount * bounded_decimal("money factor", factor, max_digits=15)
+        except DecimalException:
+            raise InvalidAmount("money factor", factor, "a finite Decimal or int") from None
+        return Money(amount=amount, currency=self.currency)
 
     __rmul__ = __mul__
 

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import InvalidAmount, InvalidArgument
-from loyaltykit.values import Metadata, Money, frozen_metadata, identifier
+from loyaltykit.values import Metadata, Money, frozen_metadata, identifier, sequence_of
 
 __all__ = ["CustomEvent", "Item", "Purchase"]
 
@@ -38,11 +38,7 @@ class Item:
 
 
 def _items(value: Any) -> tuple[Item, ...]:
-    items = tuple(value)
-    for item in items:
-        if not isinstance(item, Item):
-            raise InvalidArgument(f"items: {item!r} is not a loyaltykit Item")
-    return items
+    return sequence_of("items", value, Item)
 
 
 def _amount(_instance: Any, _attribute: Any, value: Any) -> None:

@@ -48,7 +48,17 @@ import attrs
 
 from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument, NotAuthorized
-from loyaltykit.values import CustomerId, aware, frozen_texts, identifier
+from loyaltykit.values import (
+    MAX_ACTOR_LENGTH,
+    MAX_LABEL_LENGTH,
+    MAX_TEXT_LENGTH,
+    CustomerId,
+    aware,
+    frozen_texts,
+    identifier,
+    label,
+    text,
+)
 
 __all__ = [
     "ALLOW_ALL",
@@ -238,14 +248,12 @@ TRANSITIONS: dict[str, tuple[frozenset[ComplaintState], ComplaintState | None, f
 """The transition table the module docs show."""
 
 
-def _text(what: str, value: Any, *, limit: int = 10_000) -> str:
-    if not isinstance(value, str) or len(value) > limit:
-        raise InvalidArgument(f"{what}: {value!r} is not a string of at most {limit} characters")
-    return value
+def _text(what: str, value: Any) -> str:
+    return text(what, value, max_len=MAX_TEXT_LENGTH)
 
 
 def _actor(value: Any) -> str:
-    actor = _text("actor", value, limit=128)
+    actor = label("actor", value, max_len=MAX_ACTOR_LENGTH)
     if not actor.strip():
         raise InvalidArgument(f"actor: {value!r} is empty; every step names who took it")
     return actor
@@ -754,7 +762,9 @@ class Complaint:
         return cls(
             id=complaint_id,
             customer_id=customer_id,
-            contact=None if contact is None else _text("contact", contact, limit=256),
+            contact=None
+            if contact is None
+            else label("contact", contact, max_len=MAX_LABEL_LENGTH),
             channel=channel,
             received_at=at,
             category=category,

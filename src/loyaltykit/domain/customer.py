@@ -16,7 +16,15 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import AccountNotActive, InvalidArgument
-from loyaltykit.values import CustomerId, Metadata, aware, frozen_metadata, identifier
+from loyaltykit.values import (
+    MAX_TAGS,
+    CustomerId,
+    Metadata,
+    aware,
+    frozen_metadata,
+    identifier,
+    label,
+)
 
 __all__ = ["Customer", "CustomerStatus", "Profile"]
 
@@ -37,16 +45,29 @@ class CustomerStatus(enum.Enum):
 def _tags(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
         raise InvalidArgument(f"tags: {value!r} is a string; pass a set of tags like {{'vip'}}")
-    tags = frozenset(value)
+    if not isinstance(value, Iterable):
+        raise InvalidArgument(f"tags: {value!r} is not a set of tags like {{'vip'}}")
+    try:
+        tags = frozenset(value)
+    except TypeError:  # an unhashable member
+        raise InvalidArgument(f"tags: {value!r} holds something that is not a tag") from None
+    if len(tags) > MAX_TAGS:
+        raise InvalidArgument(f"tags: {len(tags)} tags, at most {MAX_TAGS} are allowed")
     for tag in tags:
         if not isinstance(tag, str) or not tag.strip():
             raise InvalidArgument(f"tags: {tag!r} is not a non-empty string")
+        label("tag", tag, max_len=_TAG_LENGTH)
     return tags
+
+
+_TAG_LENGTH = 64
 
 
 def _optional_text(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and not isinstance(value, str):
         raise InvalidArgument(f"profile.{attribute.name}: {value!r} is not a string")
+    if value is not None:
+        label(f"profile.{attribute.name}", value)
 
 
 def _birthday(_instance: Any, _attribute: Any, value: Any) -> None:

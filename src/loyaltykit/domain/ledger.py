@@ -32,7 +32,17 @@ from math import floor
 import attrs
 
 from loyaltykit.errors import InsufficientPoints, InvalidArgument, NotReversible, OverReversal
-from loyaltykit.values import CustomerId, Metadata, Points
+from loyaltykit.values import (
+    MAX_ACTOR_LENGTH,
+    MAX_TEXT_LENGTH,
+    CustomerId,
+    Metadata,
+    Points,
+    frozen_metadata,
+    instant,
+    label,
+    text,
+)
 
 __all__ = [
     "Account",
@@ -187,15 +197,27 @@ class Posting:
     lots: tuple[Lot, ...]
 
 
+def _reason(value: object) -> str:
+    return text("reason", value, max_len=MAX_TEXT_LENGTH)
+
+
+def _actor(value: object) -> str | None:
+    return None if value is None else label("actor", value, max_len=MAX_ACTOR_LENGTH)
+
+
 @attrs.frozen(kw_only=True)
 class Command:
-    """The context every entry of one command shares."""
+    """The context every entry of one command shares.
 
-    at: datetime
+    Its texts are checked here, before any backend sees them, so every backend stores
+    the same ones (see ``docs/reference/limits.md``).
+    """
+
+    at: datetime = attrs.field(validator=lambda _i, _a, v: instant("at", v))
     idempotency_key: str | None
-    reason: str = ""
-    actor: str | None = None
-    metadata: Metadata = ()
+    reason: str = attrs.field(default="", converter=_reason)
+    actor: str | None = attrs.field(default=None, converter=_actor)
+    metadata: Metadata = attrs.field(default=(), converter=frozen_metadata)
 
 
 class _Builder:

@@ -19,8 +19,9 @@ optional time-limited :class:`Override` (a status match, a gift). The rules:
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,7 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import aware, frozen_texts, identifier
+from loyaltykit.values import aware, identifier, label, sequence_of
 
 __all__ = [
     "Forecast",
@@ -109,9 +110,12 @@ def _mode(_instance: Any, _attribute: Any, value: Any) -> None:
         raise InvalidArgument(f"tier mode: {value!r} must be 'all' or 'any'")
 
 
-def _requirements(value: Iterable[Requirement]) -> tuple[Requirement, ...]:
-    # typed, so mypy sees Tier(requirements=...) take any iterable of requirements
-    return tuple(value)
+def _requirements(value: object) -> tuple[Requirement, ...]:
+    return sequence_of("requirements", value, Requirement)
+
+
+def _perks(value: object) -> frozenset[str]:
+    return frozenset(label("perk", perk) for perk in sequence_of("perks", value, str))
 
 
 @attrs.frozen(kw_only=True)
@@ -130,7 +134,7 @@ class Tier:
     mode: str = attrs.field(default="all", validator=_mode)
     top_percent: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     rank_by: str | None = None
-    perks: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
+    perks: frozenset[str] = attrs.field(default=frozenset(), converter=_perks)
 
     def __attrs_post_init__(self) -> None:
         if self.top_percent is not None and (
@@ -171,7 +175,40 @@ def _tiers(value: Any) -> tuple[Tier, ...]:
         raise InvalidArgument(
             f"tiers: relative tiers must rank by one metric, not {sorted(ranked_by)}"
         )
+    for lower, higher in itertools.combinations(tiers[1:], 2):
+        easier = _easier_everywhere(higher, lower)
+        if easier:
+            raise InvalidArgument(
+                f"tiers: {higher.code!r} (rank {higher.rank}) is easier than "
+                f"{lower.code!r} (rank {lower.rank}) on every requirement ({easier}): "
+                f"every member who reaches {lower.code!r} is already {higher.code!r}"
+            )
     return tiers
+
+
+def _easier_everywhere(higher: Tier, lower: Tier) -> str:
+    """How ``higher`` is strictly easier than ``lower`` on every requirement, or ``""``
+    when the two are not comparable that way (other metrics, modes, upper bounds)."""
+    if higher.mode != "all" or lower.mode != "all" or not higher.requirements:
+        return ""
+    if higher.top_percent is not None or lower.top_percent is not None:
+        return ""
+
+    def keyed(tier: Tier) -> dict[tuple[str, Window, bool], Requirement]:
+        return {(r.metric, r.window, r.per_month): r for r in tier.requirements}
+
+    ours, theirs = keyed(higher), keyed(lower)
+    if ours.keys() != theirs.keys() or len(ours) != len(higher.requirements):
+        return ""
+    shown = []
+    for key, requirement in ours.items():
+        other = theirs[key]
+        if requirement.below is not None or other.below is not None:
+            return ""
+        if not requirement.at_least < other.at_least:
+            return ""
+        shown.append(f"{key[0]} >= {_show(requirement.at_least)} < {_show(other.at_least)}")
+    return ", ".join(shown)
 
 
 def _downgrade(_instance: Any, _attribute: Any, value: Any) -> None:

@@ -32,11 +32,15 @@ import attrs
 
 from loyaltykit.errors import InvalidArgument
 
-__all__ = ["FUNCTIONS", "Condition", "ConditionError", "ConditionEvaluationError"]
+__all__ = ["FUNCTIONS", "ROOTS", "Condition", "ConditionError", "ConditionEvaluationError"]
 
 Compiled = Callable[[Mapping[str, Any]], Any]
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
+ROOTS = frozenset({"event", "customer", "counters", "at"})
+"""The variable roots a programme's conditions read (see ``condition_context``)."""
+MAX_PRODUCT_DIGITS = 400
+"""The largest int a multiplication may produce, in decimal digits."""
 
 
 class ConditionError(InvalidArgument):
@@ -134,6 +138,35 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
+}
+
+
+def _no_sequence(value: Any) -> bool:
+    return not isinstance(value, str | bytes | list | tuple | set | frozenset | Mapping)
+
+
+def _multiply(left: Any, right: Any) -> Any:
+    # ``'x' * 2000000000`` would build gigabytes: the language multiplies numbers only,
+    # and bounds the size of an int product before computing it
+    if not (_no_sequence(left) and _no_sequence(right)):
+        raise TypeError("'*' multiplies numbers; repeating text or lists is not supported")
+    if isinstance(left, int) and isinstance(right, int):
+        bits = abs(left).bit_length() + abs(right).bit_length()
+        if bits > MAX_PRODUCT_DIGITS * 10 // 3:
+            raise ArithmeticError(f"the product has more than {MAX_PRODUCT_DIGITS} digits")
+    return left * right
+
+
+def _modulo(left: Any, right: Any) -> Any:
+    # ``'%*d' % (1500000000, 1)`` pads to gigabytes: '%' is the remainder of numbers only
+    if isinstance(left, str | bytes):
+        raise TypeError("'%' is a remainder of numbers; text formatting is not supported")
+    return left % right
+
+
+_GUARDED: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Mult: _multiply,
+    ast.Mod: _modulo,
 }
 _ORDERING: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Lt: operator.lt,
@@ -235,9 +268,29 @@ class _Compiler:
     def _BinOp(self, node: ast.BinOp, depth: int) -> ast.expr:
         if type(node.op) not in _BINARY:
             raise self.fail(node, f"operator {type(node.op).__name__} is not supported")
-        return ast.BinOp(
-            left=self.compile(node.left, depth), op=node.op, right=self.compile(node.right, depth)
-        )
+        left, right = self.compile(node.left, depth), self.compile(node.right, depth)
+        guarded = _GUARDED.get(type(node.op))
+        if guarded is None:
+            return ast.BinOp(left=left, op=node.op, right=right)
+        for operand in (left, right) if isinstance(node.op, ast.Mult) else (left,):
+            literal = self._literal(operand)
+            if not _no_sequence(literal):
+                raise self.fail(node, f"{self.source_of(node)!r} repeats or formats text or a list")
+        return ast.Call(func=self._hoist(guarded), args=[left, right], keywords=[])
+
+    def _literal(self, node: ast.expr) -> Any:
+        """The value of a literal operand (a constant or a hoisted list), else ``None``."""
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.List | ast.Set):
+            return []
+        if _is_hoisted(node):
+            assert isinstance(node, ast.Name)
+            return self.namespace[node.id]
+        return None
+
+    def source_of(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source, node) or type(node).__name__
 
     def _Compare(self, node: ast.Compare, depth: int) -> ast.expr:
         for op in node.ops:
@@ -436,6 +489,8 @@ class Condition:
             return self._compiled(context)  # type: ignore[no-any-return]
         except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
             raise ConditionEvaluationError(self.source, str(error)) from None
+        except (MemoryError, RecursionError):  # a last guard: the language bounds both
+            raise ConditionEvaluationError(self.source, "too large to evaluate") from None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Condition) and other.source == self.source

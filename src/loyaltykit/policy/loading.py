@@ -27,15 +27,16 @@ from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
-from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.errors import InvalidArgument, LoyaltyError, shown
 from loyaltykit.policy.complaints import complaint_policy_from_dict, complaint_policy_to_dict
 from loyaltykit.policy.program import PointType, Program
 from loyaltykit.policy.promises import Promises, promises_from_data, promises_to_data
 from loyaltykit.policy.rules import RULE_KINDS, Cap, EarningRule, Multiplier, PythonCheck
-from loyaltykit.values import Money
+from loyaltykit.values import Money, bounded_decimal
 
 __all__ = [
     "ProgramError",
+    "document_problems",
     "program_from_dict",
     "program_from_json",
     "program_from_toml",
@@ -43,6 +44,18 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+MAX_NESTING = 32
+"""How deeply a programme document may nest tables and lists."""
+MAX_INT = 2**53 - 1
+"""The largest integer a programme document may hold (JavaScript's safe integers)."""
+MAX_STRING = 10_000
+"""The longest string a programme document may hold, in characters."""
+MAX_NODES = 100_000
+"""The most values (tables, lists, scalars) a programme document may hold."""
+MAX_YEARS = 100
+"""The longest duration (an expiry, a status length, a grace period), in years."""
+MAX_FACTOR = Decimal(1000)
+"""The largest multiplier factor; a factor has at most 6 decimal places."""
 _MONEY_FIELDS = {"per", "threshold", "minimum"}
 _RULE_COMMON = (
     "id",
@@ -130,6 +143,11 @@ def _duration(reader: _Reader, value: Any, path: str) -> relativedelta | None:
     if any(part < 0 for part in parts.values()) or not any(parts.values()):
         reader.problems.append(f"{path}: {dict(value)!r} must be a positive duration")
         return None
+    # a duration is added to instants; past a century it only overflows the calendar
+    days = parts["years"] * 366 + parts["months"] * 31 + parts["days"]
+    if days > MAX_YEARS * 366:
+        reader.problems.append(f"{path}: {dict(value)!r} is longer than {MAX_YEARS} years")
+        return None
     return relativedelta(**parts)
 
 
@@ -138,13 +156,24 @@ def _money(reader: _Reader, value: Any, path: str, currency: str) -> Money | Non
         reader.problems.append(f'{path}: {value!r} is not an amount such as "10" or "99.50"')
         return None
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount <= 0:
+        amount = bounded_decimal(path, str(value) if isinstance(value, int) else value)
+    except LoyaltyError as error:
+        reader.problems.append(str(error))
+        return None
+    if amount <= 0:
         reader.problems.append(f"{path}: {value!r} must be a positive amount")
         return None
-    return Money.of(amount, currency)
+    money = reader.build(path, lambda: Money.of(amount, currency))
+    if money is None:
+        return None
+    smallest = Decimal(1).scaleb(-money.minor_units)
+    if amount < smallest:
+        # a rate per a fraction of the smallest coin earns points no ledger can hold
+        reader.problems.append(
+            f"{path}: {value!r} is less than the smallest amount of {currency} ({smallest})"
+        )
+        return None
+    return money
 
 
 def _point_type(reader: _Reader, data: Any, path: str) -> PointType | None:
@@ -211,16 +240,17 @@ def _rule(reader: _Reader, data: Any, path: str, currency: str) -> EarningRule |
 
 
 def _factor(reader: _Reader, value: Any, path: str) -> Decimal | None:
+    expected = f"must be a positive number up to {MAX_FACTOR} written as a string"
     try:
         factor = (
-            Decimal(str(value))
+            bounded_decimal(path, value, max_digits=4, max_places=6)
             if isinstance(value, str | int) and not isinstance(value, bool)
             else None
         )
-    except InvalidOperation:
+    except LoyaltyError:
         factor = None
-    if factor is None or not factor.is_finite() or factor <= 0:
-        reader.problems.append(f"{path}: {value!r} must be a positive number written as a string")
+    if factor is None or factor <= 0 or factor > MAX_FACTOR:
+        reader.problems.append(f"{path}: {value!r} {expected}")
         return None
     return factor
 
@@ -408,10 +438,50 @@ _TOP = (
 )
 
 
+def document_problems(data: Any) -> list[str]:
+    """What makes ``data`` too big to read safely, each with its path: nesting deeper than
+    :data:`MAX_NESTING`, an integer beyond :data:`MAX_INT`, a string longer than
+    :data:`MAX_STRING`, more than :data:`MAX_NODES` values. Walked without recursion, so
+    a document nested 100,000 deep is refused, not a ``RecursionError``."""
+    problems: list[str] = []
+    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    seen = 0
+    while stack and len(problems) < 10:
+        path, value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            problems.append(f"program: more than {MAX_NODES} values")
+            break
+        where = path or "program"
+        if isinstance(value, Mapping | list | tuple):
+            if depth >= MAX_NESTING:
+                problems.append(f"{where}: nested more than {MAX_NESTING} levels deep")
+                continue
+            if isinstance(value, Mapping):
+                for key, item in value.items():
+                    if not isinstance(key, str) or len(key) > 100:
+                        problems.append(f"{where}: a key is not a short string")
+                        continue
+                    stack.append((f"{path}.{key}" if path else key, item, depth + 1))
+            else:
+                for index, item in enumerate(value):
+                    stack.append((f"{path}[{index}]", item, depth + 1))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not -MAX_INT <= value <= MAX_INT:
+                problems.append(f"{where}: an integer beyond ±{MAX_INT}")
+        elif isinstance(value, str) and len(value) > MAX_STRING:
+            problems.append(f"{where}: a string of {len(value)} characters (at most {MAX_STRING})")
+    return problems
+
+
 def program_from_dict(data: Mapping[str, Any]) -> Program:
     """A program from its dict form; raises :class:`ProgramError` listing every problem."""
     if not isinstance(data, Mapping):
-        raise ProgramError("?", [f"program: {data!r} is not a table"])
+        raise ProgramError("?", [f"program: {shown(data)} is not a table"])
+    too_big = document_problems(data)
+    if too_big:
+        name = data.get("name")
+        raise ProgramError(name if isinstance(name, str) and len(name) < 100 else "?", too_big)
     reader = _Reader()
     reader.unknown(data, "", _TOP)
     name = reader.field(data, "", "name", str, "default")
@@ -573,13 +643,19 @@ def program_from_toml(path: str | Path) -> Program:
             data = tomllib.load(file)
         except tomllib.TOMLDecodeError as error:
             raise ProgramError(str(path), [f"{path}: {error}"]) from None
+        except (RecursionError, ValueError):  # nesting, or an int past Python's digit limit
+            raise ProgramError(str(path), [f"{path}: too deeply nested or too large"]) from None
     return program_from_dict(data)
 
 
 def program_from_json(text: str) -> Program:
     """A program from a JSON document."""
+    if not isinstance(text, str | bytes | bytearray):
+        raise ProgramError("?", [f"json: {shown(text)} is not a JSON text"])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ProgramError("?", [f"json: {error}"]) from None
+    except (RecursionError, ValueError):  # nesting, or an int past Python's digit limit
+        raise ProgramError("?", ["json: too deeply nested or too large"]) from None
     return program_from_dict(data)

@@ -65,13 +65,17 @@ class PythonCheck:
 
 
 def check(value: object) -> Check | None:
-    """A condition from a string of the condition language, a callable, or ``None``."""
+    """A condition from a string of the condition language, a callable, or ``None``.
+
+    A string may read only the roots a rule's context has (``event``, ``customer``,
+    ``counters``, ``at``): a misspelt ``custmer.tags`` is refused here, not false forever.
+    """
     if value is None:
         return None
     if isinstance(value, str):
-        from loyaltykit.policy.conditions import Condition
+        from loyaltykit.policy.conditions import ROOTS, Condition
 
-        return Condition.parse(value)
+        return Condition.parse(value, names=ROOTS)
     if hasattr(value, "evaluate") and hasattr(value, "source"):
         return value
     if callable(value):

@@ -26,7 +26,7 @@ from loyaltykit.storage.base import BatchProgress, BulkChunk, BulkExpiry, BulkRe
 from loyaltykit.values import (
     CustomerId,
     aware,
-    points_amount,
+    count,
 )
 
 __all__ = ["BatchWork"]
@@ -89,7 +89,7 @@ class BatchWork:
         """
         self.kernel.outside_batch("expire_due")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         bulk = (
             self.kernel.storage.expire_in_bulk
             if isinstance(self.kernel.storage, BulkExpiry)
@@ -109,7 +109,7 @@ class BatchWork:
         (settling the account whole, like :meth:`expire_due`)."""
         self.kernel.outside_batch("release_pending")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         bulk = (
             self.kernel.storage.release_in_bulk
             if isinstance(self.kernel.storage, BulkRelease)
@@ -145,7 +145,7 @@ class BatchWork:
 
     def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
         self.kernel.outside_batch(f"{work} batch")
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         accounts = entries = expired = released = 0
         failures: dict[tuple[CustomerId, str], JobFailure] = {}
         progress = BatchProgress(f"{work} settlement loop")

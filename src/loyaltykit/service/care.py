@@ -30,7 +30,7 @@ from loyaltykit.service.commands import CompleteCare
 from loyaltykit.service.kernel import Codec, Kernel
 from loyaltykit.service.members import load_member, tier_history
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, points_amount
+from loyaltykit.values import CustomerId, aware, count
 
 __all__ = ["CARE", "CareWork"]
 
@@ -49,7 +49,7 @@ class CareWork:
         follow-ups). Idempotent: a second run returns only what is new."""
         self.kernel.outside_batch("run_care")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         program = self.kernel.versions.at(when)
         config = program.care
         if config is None:
@@ -132,7 +132,7 @@ class CareWork:
         """The open care actions due by ``at`` (not completed yet), in care order:
         birthdays first, then churn warnings, then routine follow-ups."""
         when = aware("at", at)
-        points_amount("limit", limit)
+        count("limit", limit)
         with self.kernel.unit() as uow:
             found = uow.records.due(CARE, when, limit=limit)
         actions = [care_from_record(record.document) for record in found]

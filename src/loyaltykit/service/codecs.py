@@ -15,7 +15,7 @@ from loyaltykit.formats.member import ACTIVITY, METRICS, TIER
 from loyaltykit.outcomes import Receipt, receipt_from_record, receipt_to_record
 from loyaltykit.service.kernel import OUTBOX, Codec
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId
+from loyaltykit.values import CustomerId, identifier
 
 __all__ = [
     "ACTIVITY",
@@ -54,7 +54,7 @@ def customer_codec(customer_id: CustomerId) -> Codec[Customer]:
 
 def existing(uow: UnitOfWork, customer_id: CustomerId) -> Customer:
     """The stored customer; raises :class:`~loyaltykit.errors.UnknownCustomer`."""
-    found = uow.customers.get(customer_id)
+    found = uow.customers.get(identifier("customer_id", customer_id))
     if found is None:
         raise UnknownCustomer(customer_id)
     return found

@@ -47,6 +47,7 @@ from loyaltykit.values import (
     aware,
     frozen_metadata,
     identifier,
+    identifiers,
     points_amount,
     portion,
 )
@@ -218,9 +219,7 @@ def _entries(value: object) -> tuple[DrawEntry, ...] | None:
 
 
 def _names(value: object) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"rewards: {value!r} is not a collection of reward ids")
-    return tuple(value)
+    return identifiers("rewards", value)
 
 
 def _answers(value: object) -> Mapping[str, object]:

@@ -47,7 +47,14 @@ from loyaltykit.service import postings
 from loyaltykit.service.commands import ComplaintStep, FileComplaint
 from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, frozen_metadata, identifier, points_amount
+from loyaltykit.values import (
+    CustomerId,
+    aware,
+    count,
+    frozen_metadata,
+    identifier,
+    identifiers,
+)
 
 __all__ = ["COMPLAINT", "COMPLAINT_COMMANDS", "SLA_ACTOR", "ComplaintCommands"]
 
@@ -239,6 +246,7 @@ class ComplaintCommands:
         (granted only when customer service responds), and catalogue rewards by
         reference (``complaint.goodwill_rewards`` lists them once responded, for the
         catalogue to issue)."""
+        rewards = identifiers("rewards", rewards)  # hostile-input fix, issue 12
         return self._complaint_step(
             "propose",
             complaint_id,
@@ -495,7 +503,7 @@ class ComplaintCommands:
 
     def all_complaints(self, *, page: int = 500) -> tuple[Complaint, ...]:
         """Every complaint, read page by page (for reports)."""
-        points_amount("page", page)
+        count("page", page)  # hostile-input fix, issue 12: bounded, fits every backend
         found: list[Complaint] = []
         after: tuple[str, str] | None = None
         while True:
@@ -555,7 +563,7 @@ class ComplaintCommands:
         """
         self.kernel.outside_batch("escalate_overdue_complaints")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         warnings: list[ClockStatus] = []
         breaches: list[ClockStatus] = []
         escalated: list[str] = []

@@ -33,7 +33,7 @@ from loyaltykit.service.events import EventCommands
 from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.service.members import member_tier
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, aware, count, identifier
 
 __all__ = ["SURVEY", "SURVEYS", "SURVEY_RESPONSE", "FeedbackCommands"]
 
@@ -171,7 +171,7 @@ class FeedbackCommands:
         identifier("survey_id", survey_id)
         start = None if since is None else aware("since", since)
         end = None if until is None else aware("until", until)
-        points_amount("page", page)
+        count("page", page)
         found: list[SurveyResponse] = []
         after: tuple[str, str] | None = None
         while True:

@@ -24,7 +24,7 @@ from loyaltykit.service import postings
 from loyaltykit.service.codecs import POINTS
 from loyaltykit.service.kernel import Kernel
 from loyaltykit.service.members import member_metrics
-from loyaltykit.values import CustomerId, Money, aware, points_amount
+from loyaltykit.values import CustomerId, Money, aware, count, instance_of
 
 __all__ = ["Insights"]
 
@@ -41,7 +41,7 @@ class Insights:
         """Every member's value class (potential, churned, high-value, at risk, regular)
         and RFM score at ``at``; see :mod:`loyaltykit.analytics.segments`."""
         when = aware("at", at)
-        chosen = policy or SegmentPolicy()
+        chosen = SegmentPolicy() if policy is None else instance_of("policy", policy, SegmentPolicy)
         zone = self.kernel.versions.at(when).zone
         activities: list[Activity] = [
             activity_of(customer_id, history, when, zone=zone, policy=chosen)
@@ -54,7 +54,7 @@ class Insights:
     ) -> tuple[ChurnWarning, ...]:
         """Members whose spending dropped (消费异动), biggest drop first."""
         when = aware("at", at)
-        chosen = policy or ChurnPolicy()
+        chosen = ChurnPolicy() if policy is None else instance_of("policy", policy, ChurnPolicy)
         zone = self.kernel.versions.at(when).zone
         found = [
             warning
@@ -75,6 +75,8 @@ class Insights:
         """Outstanding points of ``point_type``, their money value at ``value_per_point``
         and their expiry month by month, as stored (run ``expire_due`` first to drop what
         has already expired)."""
+        if value_per_point is not None:
+            instance_of("value_per_point", value_per_point, Money)
         when = aware("at", at)
         code = postings.point_type(self.kernel.versions.at(when), point_type).code
         zone = self.kernel.versions.at(when).zone
@@ -93,7 +95,7 @@ class Insights:
         return combined([empty, *parts], value_per_point=value_per_point) or empty
 
     def _pages(self, page: int) -> Iterator[list[CustomerId]]:
-        points_amount("page", page)
+        count("page", page)
         after: CustomerId | None = None
         while True:
             with self.kernel.unit() as uow:

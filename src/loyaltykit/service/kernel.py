@@ -52,7 +52,7 @@ from loyaltykit.storage.base import (
     Storage,
     UnitOfWork,
 )
-from loyaltykit.values import CustomerId
+from loyaltykit.values import CustomerId, count
 
 __all__ = ["OUTBOX", "Codec", "Kernel", "Work", "job_failure"]
 
@@ -128,8 +128,7 @@ class Kernel:
         outbox: bool = False,
         personal: PersonalData | None = None,
     ) -> None:
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise InvalidArgument(f"retries: {retries!r} is not a whole number of retries >= 0")
+        retries = count("retries", retries, minimum=0, maximum=100)
         self.versions = versions
         self.storage = storage
         self.retries = retries

@@ -17,7 +17,7 @@ from loyaltykit.domain.records import event_from_record
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.service.codecs import OUTBOX
 from loyaltykit.service.kernel import Kernel
-from loyaltykit.values import points_amount
+from loyaltykit.values import count
 
 __all__ = ["Outbox"]
 
@@ -35,7 +35,7 @@ class Outbox:
         """Up to ``limit`` events not yet marked published, oldest first (each customer's
         in sequence order)."""
         self._outbox_on()
-        points_amount("limit", limit)
+        count("limit", limit)
         with self.kernel.unit() as uow:
             stored = uow.records.due(OUTBOX, _END_OF_TIME, limit=limit)
         return tuple(event_from_record(record.document) for record in stored)

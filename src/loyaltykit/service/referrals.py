@@ -21,7 +21,7 @@ from loyaltykit.service.commands import LinkReferrer
 from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.service.members import load_member
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, aware, count, identifier
 
 __all__ = ["REFERRAL", "ReferralWork", "check_referral"]
 
@@ -99,7 +99,7 @@ class ReferralWork:
             raise InvalidArgument(
                 f"until: {end.isoformat()} is not after since {start.isoformat()}"
             )
-        points_amount("top", top)
+        count("top", top)
         tally: dict[CustomerId, list[int]] = {}
         after: tuple[str, str] | None = None
         with self.kernel.unit() as uow:

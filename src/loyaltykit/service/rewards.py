@@ -80,7 +80,7 @@ from loyaltykit.service.commands import (
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.kernel import Codec, Kernel, Work, job_failure
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, Money, Points, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, Money, Points, aware, count, identifier, points_amount
 
 __all__ = ["REDEMPTION", "REWARD_COUNTS", "VOUCHER", "RewardCommands"]
 
@@ -379,6 +379,7 @@ class RewardCommands:
         self, when: datetime, batch_size: int
     ) -> tuple[int, tuple[JobFailure, ...]]:
         self.kernel.outside_batch("release_unclaimed")
+        count("batch_size", batch_size)
         cancelled = 0
         failures: dict[tuple[str, str], JobFailure] = {}
         while True:
@@ -469,6 +470,7 @@ class RewardCommands:
         """Per reward, the redemptions made in ``[start, end)`` (every one by default):
         units, points and cost of those not cancelled, the cost still owed for reserved
         ones, and the number cancelled. Reads every redemption, a page at a time."""
+        count("page", page)
         low = None if start is None else aware("start", start)
         high = None if end is None else aware("end", end)
         totals: dict[str, RedemptionSummary] = {}
@@ -766,6 +768,7 @@ def _take(
 def _stored_redemption(
     uow: UnitOfWork, customer_id: CustomerId, redemption_id: str, *, lock: bool = False
 ) -> Redemption:
+    identifier("redemption_id", redemption_id)
     found = uow.records.get(customer_id, REDEMPTION, redemption_id, for_update=lock)
     if found is None:
         raise UnknownRedemption(customer_id, redemption_id)

@@ -39,8 +39,8 @@ from loyaltykit.service.members import (
 from loyaltykit.values import (
     CustomerId,
     aware,
+    count,
     identifier,
-    points_amount,
 )
 
 __all__ = ["TierCommands"]
@@ -66,7 +66,7 @@ class TierCommands:
         renew, start grace, downgrade, end overrides. Returns the number of changes."""
         self.kernel.outside_batch("requalify_tiers")
         when = aware("at", at)
-        points_amount("batch_size", batch_size)
+        count("batch_size", batch_size)
         done: set[CustomerId] = set()
         changes = 0
         while True:

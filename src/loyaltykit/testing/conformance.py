@@ -43,6 +43,7 @@ from loyaltykit.errors import (
     CustomerAlreadyExists,
     InsufficientPoints,
     InvalidAmount,
+    InvalidArgument,
 )
 from loyaltykit.outcomes import SettlementReport
 from loyaltykit.policy.program import Program
@@ -57,6 +58,16 @@ from loyaltykit.storage.base import (
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing import settlement
 from loyaltykit.testing.invariants import ledger_violations
+from loyaltykit.values import (
+    MAX_ACTOR_LENGTH,
+    MAX_IDENTIFIER_LENGTH,
+    MAX_LABEL_LENGTH,
+    MAX_METADATA_ITEMS,
+    MAX_METADATA_KEY_LENGTH,
+    MAX_METADATA_VALUE_LENGTH,
+    MAX_TAGS,
+    MAX_TEXT_LENGTH,
+)
 
 __all__ = ["StorageConformance"]
 
@@ -498,6 +509,86 @@ class StorageConformance:
             loyalty.redeem_points("ann", 1, at=T0 + timedelta(days=2), idempotency_key="r1")
         assert loyalty.statement("ann") == before
         assert loyalty.balance("ann").available == 100
+
+    def test_texts_at_their_limits_are_stored_unchanged(self, storage: Storage) -> None:
+        # the widest characters (4 bytes of UTF-8) at every limit: what one backend
+        # stores, every backend stores, and reads back equal (docs/reference/limits.md)
+        wide = "\U0001f600"
+        loyalty = Loyalty(storage=storage)
+        customer = "c" * MAX_IDENTIFIER_LENGTH
+        profile = Profile(
+            name=wide * MAX_LABEL_LENGTH,
+            email="e" * MAX_LABEL_LENGTH,
+            tags={f"{n:02}" + wide * 62 for n in range(MAX_TAGS)},
+            attributes={
+                f"{n:02}" + "k" * (MAX_METADATA_KEY_LENGTH - 2): wide * MAX_METADATA_VALUE_LENGTH
+                for n in range(MAX_METADATA_ITEMS)
+            },
+        )
+        loyalty.enroll(customer, at=T0, idempotency_key="k" * 128, profile=profile)
+        reason = ("\u4f60\u597d\n\t" + wide) * (MAX_TEXT_LENGTH // 5)
+        actor = wide * MAX_ACTOR_LENGTH
+        metadata = {f"{n:02}": wide * MAX_METADATA_VALUE_LENGTH for n in range(MAX_METADATA_ITEMS)}
+        loyalty.earn(
+            customer,
+            10,
+            at=T0,
+            idempotency_key="earn-1",
+            reason=reason,
+            actor=actor,
+            metadata=metadata,
+        )
+        assert loyalty.customer(customer).profile == profile
+        (line,) = loyalty.statement(customer).lines
+        assert (line.entry.reason, line.entry.actor) == (reason, actor)
+        assert dict(line.entry.metadata) == metadata
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("actor", "a" * (MAX_ACTOR_LENGTH + 1)),
+            ("actor", "a" * 300),
+            ("actor", "agent\n7"),
+            ("reason", "x" * (MAX_TEXT_LENGTH + 1)),
+            ("reason", "x" * 1_000_000),
+            ("reason", "nul \x00 inside"),
+            ("reason", "a lone \ud800 surrogate"),
+            ("reason", "bell \x07"),
+            ("metadata", {"k": "\ud800"}),
+            ("metadata", {"k": "v" * (MAX_METADATA_VALUE_LENGTH + 1)}),
+            ("metadata", {f"k{n}": n for n in range(MAX_METADATA_ITEMS + 1)}),
+            ("metadata", {"k": 2**63}),
+            ("idempotency_key", "earn-1\n"),
+            ("idempotency_key", "k" * (MAX_IDENTIFIER_LENGTH + 1)),
+            ("at", datetime(1, 1, 1, tzinfo=SHANGHAI)),
+            ("at", datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-8)))),
+        ],
+        ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None,
+    )
+    def test_texts_past_their_limits_are_refused_before_storage(
+        self, storage: Storage, field: str, value: object
+    ) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="enroll-ann")
+        before = (loyalty.statement("ann"), loyalty.balance("ann"))
+        arguments: dict[str, object] = {"at": T0, "idempotency_key": "earn-1", field: value}
+        with pytest.raises(InvalidArgument):
+            loyalty.earn("ann", 10, **arguments)  # type: ignore[arg-type]
+        assert (loyalty.statement("ann"), loyalty.balance("ann")) == before
+
+    @pytest.mark.parametrize(
+        "customer_id", ["ann\n", "a" * (MAX_IDENTIFIER_LENGTH + 1), "ann\x00", "\ud800"]
+    )
+    def test_identifiers_past_their_limits_are_refused_before_storage(
+        self, storage: Storage, customer_id: str
+    ) -> None:
+        loyalty = Loyalty(storage=storage)
+        with pytest.raises(InvalidArgument):
+            loyalty.enroll(customer_id, at=T0, idempotency_key="enroll-1")
+        with pytest.raises(InvalidArgument):
+            loyalty.enroll("ann", at=T0, idempotency_key="enroll-1", profile=Profile(name="\x00"))
+        loyalty.enroll("ann", at=T0, idempotency_key="enroll-2")
+        assert loyalty.customer("ann").profile == Profile()
 
     def test_a_batch_keeps_all_or_nothing_and_undoes_a_failed_command_alone(
         self, storage: Storage

@@ -95,6 +95,10 @@ GAPS = tuple(
 )
 RETURN_WINDOW = timedelta(days=30)
 
+# what a person types into a name or a tag: no control characters, no lone surrogates
+# (loyaltykit.values.text refuses them before they reach a backend)
+_PRINTABLE = st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn"))
+
 
 def customer_ids() -> st.SearchStrategy[str]:
     """Valid customer ids such as ``"c-7x"``."""
@@ -153,7 +157,7 @@ def profiles(
 ) -> st.SearchStrategy[Profile]:
     """Customer profiles with some of their fields filled in: a name, a birthday, the
     ``tags`` given, and each of the free ``attributes`` (drawn from its strategy) or not."""
-    text = st.text(min_size=1, max_size=20)
+    text = st.text(_PRINTABLE, min_size=1, max_size=20)
     words = _check_choices("profiles tags", tags)
     return st.builds(
         Profile,
@@ -596,7 +600,7 @@ def _reading(reading: Reading) -> st.SearchStrategy[Any]:
         words = [v for v in literals if isinstance(v, str)]
         if not words and literals:
             return st.sampled_from(literals)
-        pool = st.sampled_from(words) if words else st.text(min_size=1, max_size=6)
+        pool = st.sampled_from(words) if words else st.text(_PRINTABLE, min_size=1, max_size=6)
         return st.frozensets(pool, max_size=3)
     if reading.kind == "time":
         return instants()

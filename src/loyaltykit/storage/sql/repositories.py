@@ -42,6 +42,7 @@ from loyaltykit.errors import (
     StorageDataError,
     StorageError,
     StorageIntegrityError,
+    StorageUnavailable,
 )
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
@@ -63,6 +64,9 @@ _INTEGRITY_MYSQL = {1048, 1364, 1451, 1452}
 # values the database cannot hold
 _DATA_SQLSTATES_CLASS = "22"
 _DATA_MYSQL = {1264, 1265, 1366, 1406, 1690}
+# the server cannot be reached or dropped the connection: SQLSTATE class 08, and the
+# MySQL client's "can't connect", "server has gone away", "lost connection" codes
+_UNREACHABLE_MYSQL = {2002, 2003, 2005, 2006, 2013}
 
 
 def translate(error: DBAPIError) -> Exception:
@@ -87,7 +91,23 @@ def translate(error: DBAPIError) -> Exception:
         return StorageIntegrityError(f"the database refused an inconsistent row: {original}")
     if (state or "").startswith(_DATA_SQLSTATES_CLASS) or mysql in _DATA_MYSQL:
         return StorageDataError(f"the database cannot hold a value: {original}")
+    if (
+        error.connection_invalidated
+        or (isinstance(state, str) and state.startswith("08"))
+        or mysql in _UNREACHABLE_MYSQL
+        or _is_unreachable(original)
+    ):
+        return StorageUnavailable(f"the database cannot be reached: {original}")
     return StorageError(f"the database refused a statement: {original}")
+
+
+def _is_unreachable(original: BaseException | None) -> bool:
+    # psycopg raises a bare OperationalError (no SQLSTATE) when it cannot connect
+    return (
+        type(original).__name__ == "OperationalError"
+        and getattr(original, "sqlstate", "") is None
+        and type(original).__module__.startswith("psycopg")
+    )
 
 
 class Session:

@@ -170,6 +170,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         try:
             self._connection = self._engine.connect()
+        except DBAPIError as error:
+            # no connection at all: the server is down, unreachable or refuses us
+            raise StorageUnavailable(f"the database cannot be reached: {error.orig}") from error
+        try:
             self._transaction = self._connection.begin()
         except DBAPIError as error:
             if self._connection is not None:
