@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, TypeAlias
@@ -25,6 +25,7 @@ from loyaltykit.errors import (
 )
 
 __all__ = [
+    "MAX_POINTS",
     "CustomerId",
     "JSONScalar",
     "Metadata",
@@ -35,11 +36,21 @@ __all__ = [
     "identifier",
     "points_amount",
     "points_for",
+    "points_within_bounds",
     "portion",
 ]
 
 Points: TypeAlias = int
 """A number of points. Always an ``int``: points are counted, never measured."""
+
+MAX_POINTS: Points = 2**53 - 1
+"""The largest number of points an amount or a balance may hold: 9,007,199,254,740,991.
+
+Every reader of JSON keeps integers up to this exact (it is JavaScript's
+``Number.MAX_SAFE_INTEGER``: outbox payloads and receipts go to such readers), and it is
+far inside the 64-bit ``BIGINT`` every SQL backend stores, so a sum of a thousand maximal
+balances still fits there. Bigger amounts are refused with :class:`InvalidAmount`.
+"""
 
 CustomerId: TypeAlias = str
 
@@ -67,20 +78,38 @@ def identifier(what: str, value: object) -> str:
 
 
 def aware(what: str, value: object) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime, else raise a typed error."""
+    """Return ``value`` as the same instant in UTC, if it is a timezone-aware datetime,
+    else raise a typed error.
+
+    Every instant entering the library passes here, so everything inside compares and
+    stores UTC: within one ``ZoneInfo`` Python compares wall clocks and ignores ``fold``
+    (01:30 EDT equals 01:30 EST on a fall-back night), and across zones it calls an
+    ambiguous wall time unequal to every instant.
+    """
     if not isinstance(value, datetime):
         raise InvalidAmount(what, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(what, value)
-    return value
+    return value.astimezone(UTC)
 
 
 def points_amount(what: str, value: object, *, allow_zero: bool = False) -> Points:
-    """Return ``value`` if it is a positive ``int`` (or zero when allowed)."""
+    """Return ``value`` if it is a positive ``int`` (or zero when allowed) of at most
+    :data:`MAX_POINTS`."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidAmount(what, value, "an int number of points")
     if value < 0 or (value == 0 and not allow_zero):
         raise InvalidAmount(what, value, "a positive number of points")
+    if value > MAX_POINTS:
+        raise InvalidAmount(what, value, f"at most {MAX_POINTS} points")
+    return value
+
+
+def points_within_bounds(what: str, value: int) -> int:
+    """Return ``value`` if its magnitude is at most :data:`MAX_POINTS` (a signed amount
+    or a balance), else raise :class:`InvalidAmount` naming it."""
+    if not -MAX_POINTS <= value <= MAX_POINTS:
+        raise InvalidAmount(what, value, f"between -{MAX_POINTS} and {MAX_POINTS} points")
     return value
 
 

@@ -32,7 +32,7 @@ from math import floor
 import attrs
 
 from loyaltykit.errors import InsufficientPoints, InvalidArgument, NotReversible, OverReversal
-from loyaltykit.values import CustomerId, Metadata, Points
+from loyaltykit.values import CustomerId, Metadata, Points, points_amount, points_within_bounds
 
 __all__ = [
     "Account",
@@ -251,18 +251,19 @@ class _Builder:
         self.entries.append(entry)
         self.account = attrs.evolve(
             self.account,
-            available=self.account.available + amount,
-            pending=self.account.pending + pending_delta,
-            deficit=self.account.deficit + deficit_delta,
+            available=_bounded("available balance", self.account.available + amount),
+            pending=_bounded("pending balance", self.account.pending + pending_delta),
+            deficit=_bounded("deficit", self.account.deficit + deficit_delta),
             last_seq=seq,
         )
         return entry
 
     def bump(self, **counters: int) -> None:
-        self.account = attrs.evolve(
-            self.account,
-            **{name: getattr(self.account, name) + value for name, value in counters.items()},
-        )
+        changed: dict[str, int] = {
+            name: _bounded(name, getattr(self.account, name) + value)
+            for name, value in counters.items()
+        }
+        self.account = attrs.evolve(self.account, **changed)  # type: ignore[arg-type]
 
     def repay_from(self, lot: Lot) -> int:
         """Repay the deficit from a released lot; return the points used."""
@@ -275,6 +276,12 @@ class _Builder:
         return Posting(
             account=self.account, entries=tuple(self.entries), lots=tuple(self.lots.values())
         )
+
+
+def _bounded(what: str, value: Points) -> Points:
+    # a balance past MAX_POINTS would overflow a BIGINT or a JSON reader sooner or later:
+    # refuse the command that would make it, before anything is saved
+    return points_within_bounds(what, value)
 
 
 def settle(account: Account, due: Iterable[Lot], command: Command) -> Posting:
@@ -369,8 +376,7 @@ def credit_lots(
     if available_from is not None and available_from <= at:
         available_from = None
     for points, expires_at in parts:
-        if points <= 0:
-            raise InvalidArgument(f"points: {points!r} must be positive for a credit")
+        points_amount("points", points)
         if expires_at is not None and expires_at <= at:
             raise InvalidArgument(
                 f"expires_at: {expires_at.isoformat()} is not after at={at.isoformat()}"
@@ -429,6 +435,7 @@ def debit(
     ordering with an index); the account's cached balance is checked first, so an
     insufficient balance costs O(1).
     """
+    points_amount("points", points)
     if points > account.available:
         raise InsufficientPoints(account.customer_id, account.point_type, points, account.available)
     book = _Builder(account, command)

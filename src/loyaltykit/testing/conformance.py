@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,11 +34,15 @@ from loyaltykit.errors import (
 from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import IdempotencyRecord, Storage, StoredRecord
 from loyaltykit.testing.invariants import ledger_violations
+from loyaltykit.values import MAX_POINTS
 
 __all__ = ["StorageConformance"]
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
+NEW_YORK = ZoneInfo("America/New_York")
+# 01:30 happens twice in New York on 2026-11-01: in EDT (05:30 UTC), then in EST (06:30 UTC)
+FALL_BACK = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)
 
 
 def _lot(
@@ -613,3 +618,46 @@ class StorageConformance:
         assert sorted(outcomes) == ["ok"] * 5 + ["refused"] * 3
         assert loyalty.balance("ann").available == 0
         assert ledger_violations(storage, "ann", "points") == []
+
+    # --- instants and amounts at their edges ------------------------------------------
+
+    def test_instants_across_a_dst_fall_back_compare_in_utc(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        first, second = FALL_BACK, FALL_BACK.replace(fold=1)
+        loyalty.enroll("ann", at=first - timedelta(hours=1), idempotency_key="e-ann")
+        # expires an hour later, although the wall clock shows the same time
+        loyalty.earn("ann", 10, at=first, idempotency_key="o1", expires_at=second)
+        # 01:45 EST expires after 01:50 EDT: the lot is still spendable then
+        later = datetime(2026, 11, 1, 1, 45, fold=1, tzinfo=NEW_YORK)
+        loyalty.earn("ann", 20, at=first, idempotency_key="o2", expires_at=later)
+        spent = loyalty.redeem_points(
+            "ann", 25, at=datetime(2026, 11, 1, 1, 50, tzinfo=NEW_YORK), idempotency_key="r1"
+        )
+        assert spent.balance.available == 5
+        assert loyalty.balance("ann", at=datetime(2026, 11, 1, 6, 29, tzinfo=UTC)).available == 5
+        assert loyalty.balance("ann", at=second).available == 5
+        assert loyalty.balance("ann", at=later).available == 0
+        assert loyalty.expire_due(datetime(2026, 11, 1, 6, 44, tzinfo=UTC)).expired == 0
+        assert loyalty.expire_due(datetime(2026, 11, 1, 6, 45, tzinfo=UTC)).expired == 5
+        assert loyalty.balance("ann").available == 0
+        assert ledger_violations(storage, "ann", "points") == []
+
+    def test_amounts_beyond_the_maximum_are_refused_up_front(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        for huge in (MAX_POINTS + 1, 2**63, 10**30):
+            with pytest.raises(InvalidAmount, match=str(huge)):
+                loyalty.earn("ann", huge, at=T0, idempotency_key=f"o-{huge}")
+            with pytest.raises(InvalidAmount, match=str(huge)):
+                loyalty.adjust(
+                    "ann", huge, at=T0, idempotency_key=f"a-{huge}", reason="x", actor="y"
+                )
+        loyalty.earn("ann", MAX_POINTS, at=T0, idempotency_key="o-max")
+        # a balance that would pass the maximum is refused too, and changes nothing
+        with pytest.raises(InvalidAmount, match="available"):
+            loyalty.earn("ann", 1, at=T0, idempotency_key="o-one")
+        assert loyalty.balance("ann").available == MAX_POINTS
+        assert [line.entry.idempotency_key for line in loyalty.statement("ann").lines] == ["o-max"]
+        with storage.unit_of_work() as uow:
+            account = uow.ledger.account("ann", "points")
+        assert account is not None and account.lifetime_earned == MAX_POINTS

@@ -6,8 +6,9 @@ checked up front (``hypothesis.errors.InvalidArgument``).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from hypothesis import strategies as st
@@ -58,28 +59,55 @@ def points(*, min_value: int = 1, max_value: int = 100_000) -> st.SearchStrategy
     return st.integers(min_value=min_value, max_value=max_value)
 
 
+# a zone with a fall-back night: its repeated hour is where wall-clock comparison goes wrong
+_FALL_BACK_ZONE = ZoneInfo("America/New_York")
+
+
+def _fall_back_hours(start: datetime, end: datetime) -> list[datetime]:
+    """The UTC start of each New York repeated hour (01:00-02:00 local, twice: 05:00-07:00
+    UTC on the first Sunday of November) that lies between ``start`` and ``end``."""
+    found = []
+    for year in range(start.year, end.year + 1):
+        first = date(year, 11, 1)
+        sunday = first + timedelta(days=(6 - first.weekday()) % 7)
+        hour = datetime(sunday.year, sunday.month, sunday.day, 5, tzinfo=UTC)
+        if start <= hour and hour + timedelta(hours=2) <= end:
+            found.append(hour)
+    return found
+
+
 def instants(
     *,
     min_value: datetime = datetime(2020, 1, 1, tzinfo=UTC),
     max_value: datetime = datetime(2035, 1, 1, tzinfo=UTC),
 ) -> st.SearchStrategy[datetime]:
-    """Timezone-aware instants (UTC and a few fixed offsets) between the bounds."""
+    """Timezone-aware instants between the bounds, in UTC, fixed offsets and
+    ``America/New_York``, often inside a fall-back night's repeated hour, where the same
+    wall time happens twice (``fold=0`` in EDT, then ``fold=1`` in EST)."""
     if min_value.tzinfo is None or max_value.tzinfo is None:
         raise InvalidArgument("instants needs timezone-aware bounds")
     if max_value < min_value:
         raise InvalidArgument(
             f"instants needs min_value <= max_value, got {min_value}, {max_value}"
         )
-    from datetime import timezone
-
-    zones = st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))])
-    naive_min = min_value.astimezone(UTC).replace(tzinfo=None)
-    naive_max = max_value.astimezone(UTC).replace(tzinfo=None)
-    return st.builds(
-        lambda moment, zone: moment.replace(tzinfo=UTC).astimezone(zone),
-        st.datetimes(min_value=naive_min, max_value=naive_max),
-        zones,
+    zones = st.sampled_from(
+        [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)), _FALL_BACK_ZONE]
     )
+    low, high = min_value.astimezone(UTC), max_value.astimezone(UTC)
+    anywhere = st.datetimes(
+        min_value=low.replace(tzinfo=None), max_value=high.replace(tzinfo=None)
+    ).map(lambda moment: moment.replace(tzinfo=UTC))
+    moments = anywhere
+    folds = _fall_back_hours(low, high)
+    if folds:
+        in_fold = st.builds(
+            lambda hour, minutes: hour + timedelta(minutes=minutes),
+            st.sampled_from(folds),
+            st.integers(0, 119),
+        )
+        moments = st.one_of(anywhere, in_fold)
+    # astimezone picks the fold of the instant: the second 01:30 in New York gets fold=1
+    return st.builds(lambda moment, zone: moment.astimezone(zone), moments, zones)
 
 
 def money(
