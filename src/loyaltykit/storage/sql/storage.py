@@ -8,6 +8,9 @@ two commands on one customer run one after the other, on any number of processes
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -16,6 +19,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
 
 from loyaltykit.errors import InvalidArgument, StorageError, StorageUnavailable
 from loyaltykit.storage.base import BulkChunk, Capabilities
@@ -45,6 +49,11 @@ def _engine(url: str) -> Engine:
     options: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if _in_memory(parsed.database):
+            # an in-memory database lives and dies with its connection: one connection
+            # for every thread (SqlStorage serialises them), or each thread would get
+            # a database of its own, without tables
+            options["poolclass"] = StaticPool
     else:
         options["isolation_level"] = "READ COMMITTED"
         if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
@@ -59,6 +68,11 @@ def _engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         _sqlite(engine)
     return engine
+
+
+def _in_memory(database: str | None) -> bool:
+    """Whether a SQLite URL's database is in memory (``sqlite://``, ``sqlite:///:memory:``)."""
+    return database in (None, "", ":memory:")
 
 
 def _sqlite(engine: Engine) -> None:
@@ -160,21 +174,32 @@ def revision(target: str | Engine) -> str | None:
 
 
 class SqlUnitOfWork:
-    """One database transaction on one connection."""
+    """One database transaction on one connection.
 
-    def __init__(self, engine: Engine) -> None:
+    ``shared`` is the lock of a connection every thread shares (in-memory SQLite): held
+    from entry to exit, it keeps one thread's transaction from mixing with another's.
+    """
+
+    def __init__(self, engine: Engine, shared: threading.RLock | None = None) -> None:
         self._engine = engine
+        self._shared = shared
         self._connection: Connection | None = None
         self._committed = False
 
     def __enter__(self) -> Self:
+        if self._shared is not None:
+            self._shared.acquire()
         try:
             self._connection = self._engine.connect()
             self._transaction = self._connection.begin()
         except DBAPIError as error:
             if self._connection is not None:
                 self._connection.close()
+            self._release()
             raise translate(error) from error
+        except BaseException:
+            self._release()
+            raise
         session = self._session = Session(self._connection)
         self._savepoints = 0
         self.customers = Customers(session)
@@ -196,7 +221,14 @@ class SqlUnitOfWork:
             if not self._committed and self._transaction.is_active:
                 self._transaction.rollback()
         finally:
-            self._connection.close()
+            try:
+                self._connection.close()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._shared is not None:
+            self._shared.release()
 
     def commit(self) -> None:
         try:
@@ -240,7 +272,9 @@ class SqlStorage:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        durable = engine.url.database not in (None, "", ":memory:")
+        durable = not (engine.dialect.name == "sqlite" and _in_memory(engine.url.database))
+        # in-memory SQLite is one connection (StaticPool) that threads take turns on
+        self._shared = None if durable else threading.RLock()
         self.capabilities = Capabilities(
             concurrent_threads=True,
             concurrent_processes=durable,
@@ -257,27 +291,33 @@ class SqlStorage:
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; use it in a ``with`` block."""
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self._shared)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction of its own, for batch work."""
+        with contextlib.ExitStack() as stack:
+            if self._shared is not None:
+                stack.enter_context(self._shared)
+            try:
+                with self.engine.connect() as connection, connection.begin():
+                    yield connection
+            except DBAPIError as error:
+                raise translate(error) from error
 
     def expire_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
     ) -> BulkChunk:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
-        try:
-            with self.engine.connect() as connection, connection.begin():
-                return expire_chunk(connection, at, limit=accounts, after=after)
-        except DBAPIError as error:
-            raise translate(error) from error
+        with self._transaction() as connection:
+            return expire_chunk(connection, at, limit=accounts, after=after)
 
     def release_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
     ) -> BulkChunk:
         """Release one chunk of accounts' pending lots with set-based statements."""
-        try:
-            with self.engine.connect() as connection, connection.begin():
-                return release_chunk(connection, at, limit=accounts, after=after)
-        except DBAPIError as error:
-            raise translate(error) from error
+        with self._transaction() as connection:
+            return release_chunk(connection, at, limit=accounts, after=after)
 
     def close(self) -> None:
         """Close every pooled connection."""
