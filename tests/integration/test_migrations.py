@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import Purchase
@@ -15,6 +15,24 @@ from loyaltykit.storage.sql import SqlStorage, upgrade
 from tests.databases import emptied
 
 T0 = datetime(2026, 2, 1, 10, tzinfo=UTC)
+TABLES = (
+    "lk_counters",
+    "lk_records",
+    "lk_customer_state",
+    "lk_idempotency",
+    "lk_lots",
+    "lk_entries",
+    "lk_accounts",
+    "lk_customers",
+    "lk_alembic_version",
+)
+
+
+def dropped(engine: Engine) -> None:
+    """Drop loyaltykit's tables, so that a test can build the schema from an old revision."""
+    with engine.begin() as connection:
+        for table in TABLES:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
@@ -23,19 +41,7 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
 ) -> None:
     url: str = request.getfixturevalue(f"{kind}_url")
     engine = create_engine(url)
-    with engine.begin() as connection:
-        for table in (
-            "lk_counters",
-            "lk_records",
-            "lk_customer_state",
-            "lk_idempotency",
-            "lk_lots",
-            "lk_entries",
-            "lk_accounts",
-            "lk_customers",
-            "lk_alembic_version",
-        ):
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    dropped(engine)
     upgrade(url, "0001")
     assert "lk_customer_state" not in inspect(engine).get_table_names()
 
@@ -57,5 +63,39 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
     )
     assert receipt.balance.available == 105
     new.close()
+    emptied(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_upgrading_an_existing_database_makes_identifiers_compare_exactly(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    url: str = request.getfixturevalue(f"{kind}_url")
+    engine = create_engine(url)
+    dropped(engine)
+    upgrade(url, "0004")
+    with engine.begin() as connection:  # a customer enrolled before the upgrade
+        connection.execute(
+            text(
+                "INSERT INTO lk_customers (id, enrolled_at, status, profile) "
+                "VALUES ('ALICE', :at, 'active', '{}')"
+            ),
+            {"at": T0.replace(tzinfo=None)},
+        )
+        connection.execute(text("INSERT INTO lk_counters (name, value) VALUES ('stock:café', 3)"))
+    upgrade(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO lk_customers (id, enrolled_at, status, profile) "
+                "VALUES ('alice', :at, 'active', '{}')"
+            ),
+            {"at": T0.replace(tzinfo=None)},
+        )
+        found = connection.execute(text("SELECT id FROM lk_customers WHERE id = 'alice'"))
+        assert [row[0] for row in found] == ["alice"]
+        counted = connection.execute(text("SELECT name FROM lk_counters WHERE name = 'stock:cafe'"))
+        assert list(counted) == []
     emptied(engine)
     engine.dispose()

@@ -661,3 +661,47 @@ class StorageConformance:
         with storage.unit_of_work() as uow:
             account = uow.ledger.account("ann", "points")
         assert account is not None and account.lifetime_earned == MAX_POINTS
+
+    # --- identifiers and keys compare exactly -------------------------------------------
+
+    # Case, accents, composed and decomposed forms, trailing spaces: every backend tells
+    # them apart (MariaDB's default collation folds case and accents and pads spaces).
+    DISTINCT_TEXTS = ("café", "cafe", "CAFÉ", "cafe\u0301", "cafe ", "Cafe")
+
+    def test_customers_and_idempotency_keys_differ_by_case(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ALICE", at=T0, idempotency_key="e-1")
+        loyalty.enroll("alice", at=T0, idempotency_key="e-1")  # another customer's key
+        loyalty.earn("ALICE", 10, at=T0, idempotency_key="ORDER-1")
+        second = loyalty.earn("ALICE", 20, at=T0, idempotency_key="order-1")
+        assert not second.replayed
+        loyalty.earn("alice", 5, at=T0, idempotency_key="ORDER-1")
+        assert loyalty.balance("ALICE").available == 30
+        assert loyalty.balance("alice").available == 5
+        with storage.unit_of_work() as uow:
+            assert uow.customers.ids(limit=5) == ["ALICE", "alice"]
+            assert uow.customers.ids(after="ALICE", limit=5) == ["alice"]
+            assert [e.amount for e in uow.ledger.entries_by_key("ALICE", "order-1")] == [20]
+            assert uow.idempotency.get("ALICE", "Order-1") is None
+
+    def test_records_counters_and_state_differ_by_case_and_accent(self, storage: Storage) -> None:
+        texts = self.DISTINCT_TEXTS
+        with storage.unit_of_work() as uow:
+            for n, text in enumerate(texts):
+                uow.records.put("c1", "voucher", text, {"n": n}, lookup=text)
+                uow.records.put(text, "note", "r-1", {"n": n})
+                uow.counters.take(f"stock:{text}", n + 1)
+                uow.state.put("c1", text, {"n": n})
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            for n, text in enumerate(texts):
+                found = uow.records.find("voucher", text)
+                assert found is not None and found.document == {"n": n}, text
+                record = uow.records.get("c1", "voucher", text)
+                assert record is not None and record.document == {"n": n}, text
+                assert [r.document for r in uow.records.of_owner(text, "note")] == [{"n": n}]
+                assert uow.counters.value(f"stock:{text}") == n + 1, text
+                assert uow.state.get("c1", text) == {"n": n}, text
+            assert uow.records.find("voucher", "CAFE") is None
+            scanned = [r.id for r in uow.records.scan("voucher", limit=10)]
+            assert scanned == sorted(texts)  # code point order, as Python sorts
