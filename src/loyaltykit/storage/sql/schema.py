@@ -1,10 +1,10 @@
 """The SQL schema, in SQLAlchemy Core. Every table is keyed by customer first.
 
 Times are stored as naive UTC (``DATETIME(6)`` / ``TIMESTAMP``) and come back aware in
-UTC; points are ``BIGINT``; every string column compares exactly, byte for byte, on every
-backend (:func:`exact`: ``ORDER-1`` is not ``order-1``, ``café`` is not ``cafe``); free-form data (profiles, entry lot changes, metadata,
-outcomes, state documents) is JSON text, so one schema serves SQLite, PostgreSQL and
-MariaDB alike.
+UTC; points are ``BIGINT``; every string column compares exactly, by code point, on
+every backend (:func:`exact`: ``ORDER-1`` is not ``order-1``, ``café`` is not ``cafe``);
+free-form data (profiles, entry lot changes, metadata, outcomes, state documents) is
+JSON text, so one schema serves SQLite, PostgreSQL and MariaDB alike.
 """
 
 from __future__ import annotations
