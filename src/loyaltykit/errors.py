@@ -8,6 +8,7 @@ A command that raises has changed nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "NotFound",
     "NotReversible",
     "OffsetRefused",
+    "OutOfOrder",
     "OutOfStock",
     "OverReversal",
     "RedemptionClosed",
@@ -374,3 +376,18 @@ class ReferralRefused(RuleViolation):
         self.customer_id = customer_id
         self.referrer = referrer
         self.reason = reason
+
+
+class OutOfOrder(RuleViolation):
+    """A command is dated before something it must come after: the latest entry of the
+    account it posts to (beyond the programme's clock-skew tolerance), or the customer's
+    enrolment. ``at`` is the command's instant, ``latest`` the one it came before;
+    ``subject`` says what happened at ``latest``."""
+
+    def __init__(self, subject: str, at: datetime, latest: datetime) -> None:
+        super().__init__(
+            f"a command dated {at.isoformat()} comes before {subject} at {latest.isoformat()}"
+        )
+        self.subject = subject
+        self.at = at
+        self.latest = latest

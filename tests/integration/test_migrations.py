@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, insert, inspect, text
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import Purchase
+from loyaltykit.errors import OutOfOrder
+from loyaltykit.outcomes import Statement
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate
-from loyaltykit.storage.sql import SqlStorage, upgrade
+from loyaltykit.storage.sql import schema, upgrade
+from loyaltykit.storage.sql.repositories import Customers, Ledger, Session
 from tests.databases import emptied
 
 T0 = datetime(2026, 2, 1, 10, tzinfo=UTC)
@@ -28,11 +31,47 @@ TABLES = (
 )
 
 
+ACCOUNT_0001 = (
+    "customer_id",
+    "point_type",
+    "available",
+    "pending",
+    "deficit",
+    "lifetime_earned",
+    "lifetime_redeemed",
+    "lifetime_expired",
+    "last_seq",
+)
+
+
 def dropped(engine: Engine) -> None:
     """Drop loyaltykit's tables, so that a test can build the schema from an old revision."""
     with engine.begin() as connection:
         for table in TABLES:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+
+
+def written_as_at_0001(engine: Engine) -> Statement:
+    """ann enrolled, earned and redeemed, in the tables of revision 0001 (the same rows
+    today's repositories write, without the columns later revisions added)."""
+    reference = Loyalty()
+    reference.enroll("ann", at=T0, idempotency_key="enroll-ann")
+    reference.earn("ann", 120, at=T0, idempotency_key="o1", expires_at=T0 + timedelta(days=30))
+    reference.redeem_points("ann", 20, at=T0, idempotency_key="r1")
+    with reference.storage.unit_of_work() as uow:
+        customer = uow.customers.get("ann")
+        account = uow.ledger.account("ann", "points")
+        entries = uow.ledger.entries("ann", "points")
+        lots = uow.ledger.lots("ann", "points")
+    assert customer is not None and account is not None
+    with engine.begin() as connection:
+        session = Session(connection)
+        Customers(session).add(customer)
+        Ledger(session).add_entries(entries)
+        Ledger(session).save_lots(lots)
+        counts = {name: getattr(account, name) for name in ACCOUNT_0001}
+        connection.execute(insert(schema.accounts).values(**counts))
+    return reference.statement("ann")
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
@@ -45,12 +84,7 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
     upgrade(url, "0001")
     assert "lk_customer_state" not in inspect(engine).get_table_names()
 
-    old = Loyalty(storage=SqlStorage(SqlStorage.from_url(url, migrate=False).engine))
-    old.enroll("ann", at=T0, idempotency_key="enroll-ann")
-    old.earn("ann", 120, at=T0, idempotency_key="o1", expires_at=T0 + timedelta(days=30))
-    old.redeem_points("ann", 20, at=T0, idempotency_key="r1")
-    before = old.statement("ann")
-    old.close()
+    before = written_as_at_0001(engine)
 
     upgrade(url)  # to head
     assert "lk_customer_state" in inspect(engine).get_table_names()
@@ -58,6 +92,9 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
     new = Loyalty(program, storage=url)
     assert new.statement("ann") == before
     assert new.balance("ann").available == 100
+    # 0006 backfilled when the account's latest entry took effect
+    with pytest.raises(OutOfOrder):
+        new.earn("ann", 1, at=T0 - timedelta(hours=1), idempotency_key="backdated")
     receipt = new.record_purchase(
         "ann", Purchase(amount=Money.of(50, "CNY")), at=T0, idempotency_key="p1"
     )

@@ -23,6 +23,7 @@ from loyaltykit.domain.campaigns import period_key
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
+from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import EarningRule, Multiplier, Referral, RuleState
@@ -207,8 +208,15 @@ class PolicyEngine:
     def evaluate(
         self, program: Program, state: CustomerState, event: Event, at: datetime
     ) -> Decision:
-        """The decision for ``event`` happening at ``at`` to ``state.customer``."""
+        """The decision for ``event`` happening at ``at`` to ``state.customer``.
+
+        An event dated before the customer's enrolment is refused with
+        :class:`~loyaltykit.errors.OutOfOrder`: nobody earns as a member before joining.
+        """
         at = aware("at", at)
+        joined = state.customer.enrolled_at
+        if at < joined:
+            raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
         context = condition_context(program, state, event, at)
         facts = RuleState(
             purchases_before=state.purchases,

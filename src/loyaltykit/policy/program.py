@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,11 @@ def _point_types(value: tuple[PointType, ...]) -> tuple[PointType, ...]:
     return value
 
 
+def _clock_skew(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidArgument(f"clock_skew: {value!r} is not a timedelta of zero or more")
+
+
 @attrs.frozen(kw_only=True)
 class Program:
     """A loyalty programme's rules.
@@ -95,6 +100,10 @@ class Program:
         converter=_point_types,
     )
     refund_policy: RefundPolicy = RefundPolicy.TAKE_AVAILABLE
+    clock_skew: timedelta = attrs.field(default=timedelta(0), validator=_clock_skew)
+    """How far before an account's latest entry a command may be dated and still be
+    accepted (it then takes effect at that entry's instant); further back it is refused
+    with ``OutOfOrder``. Zero by default: see ``docs/concepts/ledger.md``."""
     pending_for: relativedelta | None = None
     rules: tuple[EarningRule, ...] = attrs.field(default=(), converter=tuple)
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=tuple)

@@ -424,20 +424,23 @@ class Pipeline:
             balances=tuple(Balance.of(account) for account in accounts),
         )
 
-    @staticmethod
     def _command(
+        self,
         at: object,
         idempotency_key: object,
         reason: object = "",
         actor: object = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Command:
+        instant = aware("at", at)
         return Command(
-            at=aware("at", at),
+            at=instant,
             idempotency_key=identifier("idempotency_key", idempotency_key),
             reason=_text("reason", reason),
             actor=None if actor is None else _text("actor", actor),
             metadata=frozen_metadata(metadata),
+            # the ledger refuses commands dated before an account's latest entry beyond it
+            clock_skew=self.versions.at(instant).clock_skew,
         )
 
     def _expiry(self, point_type: PointType, at: datetime, expires_at: object) -> datetime | None:

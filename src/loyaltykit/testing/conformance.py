@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from loyaltykit.domain.activity import Purchase
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
 from loyaltykit.errors import (
@@ -30,11 +31,13 @@ from loyaltykit.errors import (
     CustomerAlreadyExists,
     InsufficientPoints,
     InvalidAmount,
+    OutOfOrder,
 )
+from loyaltykit.policy.program import Program
 from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import IdempotencyRecord, Storage, StoredRecord
 from loyaltykit.testing.invariants import ledger_violations
-from loyaltykit.values import MAX_POINTS
+from loyaltykit.values import MAX_POINTS, Money
 
 __all__ = ["StorageConformance"]
 
@@ -308,6 +311,7 @@ class StorageConformance:
             lifetime_redeemed=3,
             lifetime_expired=4,
             last_seq=9,
+            last_at=T0.astimezone(SHANGHAI),
         )
         other = Account(customer_id="c1", point_type="miles")
         with storage.unit_of_work() as uow:
@@ -586,7 +590,7 @@ class StorageConformance:
             loyalty.enroll(name, at=T0, idempotency_key=f"enroll-{name}")
         loyalty.earn("ann", 50, at=T0 + timedelta(hours=1), idempotency_key="o1")
         with pytest.raises(InsufficientPoints):
-            loyalty.redeem_points("ann", 80, at=T0, idempotency_key="r1")
+            loyalty.redeem_points("ann", 80, at=T0 + timedelta(hours=1), idempotency_key="r1")
         loyalty.redeem_points("ann", 20, at=T0 + timedelta(hours=2), idempotency_key="r2")
         events = loyalty.pending_events(limit=3)
         assert [e.id for e in events] == ["ann:1", "bob:1", "ann:2"]
@@ -705,3 +709,79 @@ class StorageConformance:
             assert uow.records.find("voucher", "CAFE") is None
             scanned = [r.id for r in uow.records.scan("voucher", limit=10)]
             assert scanned == sorted(texts)  # code point order, as Python sorts
+
+    # --- commands come in order ---------------------------------------------------------
+
+    def test_a_command_dated_before_the_latest_entry_is_refused(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        earned_at, backdated = T0 + timedelta(hours=2), T0 + timedelta(hours=1)
+        loyalty.earn("ann", 100, at=earned_at, idempotency_key="o1")
+        before = loyalty.statement("ann")
+        # a redemption dated before the earn that funds it would make the past negative
+        with pytest.raises(OutOfOrder) as refused:
+            loyalty.redeem_points("ann", 60, at=backdated, idempotency_key="r1")
+        assert (refused.value.at, refused.value.latest) == (backdated, earned_at)
+        assert backdated.isoformat() in str(refused.value)
+        assert earned_at.isoformat() in str(refused.value)
+        with pytest.raises(OutOfOrder):
+            loyalty.earn("ann", 5, at=backdated, idempotency_key="o2")
+        assert loyalty.statement("ann") == before
+        # nothing was kept under the key: the command may be sent again, dated now
+        loyalty.redeem_points("ann", 60, at=earned_at, idempotency_key="r1")
+        assert loyalty.balance("ann", at=backdated).available == 0
+        assert [line.available for line in loyalty.statement("ann").lines] == [100, 40]
+        with storage.unit_of_work() as uow:
+            account = uow.ledger.account("ann", "points")
+        assert account is not None and account.last_at == earned_at
+        assert ledger_violations(storage, "ann", "points") == []
+
+    def test_a_command_within_the_clock_skew_takes_effect_at_the_latest_entry(
+        self, storage: Storage
+    ) -> None:
+        loyalty = Loyalty(Program(clock_skew=timedelta(minutes=5)), storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        latest = T0 + timedelta(hours=1)
+        loyalty.earn("ann", 100, at=latest, idempotency_key="o1")
+        late_till = latest - timedelta(minutes=3)
+        spent = loyalty.redeem_points("ann", 60, at=late_till, idempotency_key="r1")
+        (entry,) = spent.entries
+        assert (entry.occurred_at, entry.recorded_at) == (latest, late_till)
+        assert loyalty.balance("ann", at=latest - timedelta(minutes=1)).available == 0
+        assert loyalty.balance("ann", at=latest).available == 40
+        with pytest.raises(OutOfOrder):
+            loyalty.redeem_points("ann", 1, at=latest - timedelta(minutes=6), idempotency_key="r2")
+        assert ledger_violations(storage, "ann", "points") == []
+
+    def test_batch_settlement_moves_the_latest_entry_forward(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        expiry = T0 + timedelta(days=1)
+        loyalty.earn("ann", 30, at=T0, idempotency_key="o1", expires_at=expiry)
+        assert loyalty.expire_due(T0 + timedelta(days=2)).expired == 30
+        with storage.unit_of_work() as uow:
+            account = uow.ledger.account("ann", "points")
+        assert account is not None and account.last_at == expiry
+        with pytest.raises(OutOfOrder):
+            loyalty.earn("ann", 5, at=T0 + timedelta(hours=12), idempotency_key="o2")
+        loyalty.earn("ann", 5, at=expiry, idempotency_key="o2")
+        assert loyalty.balance("ann").available == 5
+
+    def test_a_purchase_dated_before_enrolment_earns_nothing(self, storage: Storage) -> None:
+        program = Program.from_dict({"rules": [{"id": "base", "kind": "base_rate", "per": "10"}]})
+        loyalty = Loyalty(program, storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        before_joining = T0 - timedelta(days=1)
+        with pytest.raises(OutOfOrder, match="enrolment") as refused:
+            loyalty.record_purchase(
+                "ann",
+                Purchase(amount=Money.of(500, "CNY")),
+                at=before_joining,
+                idempotency_key="p1",
+            )
+        assert (refused.value.at, refused.value.latest) == (before_joining, T0)
+        assert loyalty.statement("ann").lines == ()
+        receipt = loyalty.record_purchase(
+            "ann", Purchase(amount=Money.of(500, "CNY")), at=T0, idempotency_key="p1"
+        )
+        assert receipt.balance.available == 50

@@ -2,10 +2,12 @@
 
 ``ledger_machine(storage_factory)`` returns a ``RuleBasedStateMachine`` class. It runs
 random sequences of earn (with expiry and pending periods), redeem, reverse (whole or
-partial), adjust, transfer, time passing, batch expiry and release, idempotent replays
-and key reuse, against the :class:`~loyaltykit.Loyalty` facade on the given backend
-and against :class:`~loyaltykit.testing.model.ReferenceLedger`; after every step it
-compares balances and checks every ledger invariant::
+partial), adjust, transfer, time passing, batch expiry and release, idempotent replays,
+key reuse and commands dated before an account's latest entry (refused), against the
+:class:`~loyaltykit.Loyalty` facade on the given backend and against
+:class:`~loyaltykit.testing.model.ReferenceLedger`; after every step it compares
+balances, checks every ledger invariant, and checks that every past balance the
+statements show is one the refund policy allows::
 
     TestLedger = ledger_machine(MemoryStorage).TestCase
 """
@@ -25,6 +27,7 @@ from loyaltykit.errors import (
     IdempotencyConflict,
     InsufficientPoints,
     NotReversible,
+    OutOfOrder,
     OverReversal,
 )
 from loyaltykit.policy.program import Program
@@ -58,6 +61,7 @@ def ledger_machine(
             self.model: ReferenceLedger | None = None
             self.now = START
             self.serial = 0
+            self.negative = False
             self.history: list[tuple[str, str, str, tuple[Any, ...]]] = []
 
         def teardown(self) -> None:
@@ -75,6 +79,7 @@ def ledger_machine(
         @precondition(lambda self: self.loyalty is None)
         def start(self, negative: bool) -> None:
             policy = RefundPolicy.NEGATIVE_BALANCE if negative else RefundPolicy.TAKE_AVAILABLE
+            self.negative = negative
             self.loyalty = Loyalty(Program(refund_policy=policy), storage=self.storage)
             self.model = ReferenceLedger(negative_balance=negative)
             for customer in CUSTOMERS:
@@ -277,6 +282,37 @@ def ledger_machine(
                 raise AssertionError("reusing a key with other arguments was accepted")
             assert self._snapshot() == before
 
+        @rule(
+            customer=st.sampled_from(CUSTOMERS),
+            minutes=st.integers(1, 60 * 24 * 10),
+            command=st.sampled_from(["earn", "redeem", "adjust"]),
+        )
+        @precondition(lambda self: self.loyalty is not None)
+        def backdated(self, customer: str, minutes: int, command: str) -> None:
+            loyalty, _ = self._ready()
+            lines = loyalty.statement(customer).lines
+            if not lines:
+                return
+            latest = max(line.entry.occurred_at for line in lines)
+            at = latest - timedelta(minutes=minutes)
+            before = self._snapshot()
+            key = self._key()
+            refused: OutOfOrder | None = None
+            try:
+                if command == "earn":
+                    loyalty.earn(customer, 10, at=at, idempotency_key=key)
+                elif command == "redeem":
+                    loyalty.redeem_points(customer, 1, at=at, idempotency_key=key)
+                else:
+                    loyalty.adjust(
+                        customer, -1, at=at, idempotency_key=key, reason="test", actor="qa"
+                    )
+            except OutOfOrder as error:
+                refused = error
+            assert refused is not None, f"a {command} dated {at}, before {latest}, was accepted"
+            assert (refused.at, refused.latest) == (at, latest)
+            assert self._snapshot() == before, "a refused backdated command changed the ledger"
+
         def _snapshot(self) -> list[tuple[int, int, int]]:
             loyalty, _ = self._ready()
             return [
@@ -305,6 +341,25 @@ def ledger_machine(
             view = copy.deepcopy(self.model)
             view.settle(customer, self.now)
             return view.available(customer), view.pending(customer)
+
+        @invariant()
+        def every_past_balance_is_allowed(self) -> None:
+            """Walking each statement in the order entries took effect, the balance never
+            shows what the policy forbids: points spent before they were there."""
+            if self.loyalty is None:
+                return
+            for customer in CUSTOMERS:
+                deficit = 0
+                for line in self.loyalty.statement(customer).lines:
+                    deficit += line.entry.deficit_delta
+                    shown = (line.entry.occurred_at, line.available, line.pending, deficit)
+                    assert line.pending >= 0, (customer, shown)
+                    # only a refund under negative_balance may leave a deficit
+                    assert line.available + deficit >= 0, (customer, shown)
+                    assert self.negative or (deficit == 0 and line.available >= 0), (
+                        customer,
+                        shown,
+                    )
 
         @invariant()
         def ledger_is_sound(self) -> None:

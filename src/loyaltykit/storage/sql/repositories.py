@@ -256,6 +256,7 @@ _ACCOUNT_COUNTS = (
     "lifetime_redeemed",
     "lifetime_expired",
     "last_seq",
+    "last_at",
 )
 
 

@@ -123,6 +123,8 @@ accounts = Table(
     Column("lifetime_redeemed", BigInteger, nullable=False),
     Column("lifetime_expired", BigInteger, nullable=False),
     Column("last_seq", BigInteger, nullable=False),
+    # when the latest entry took effect: commands dated earlier are refused (0006)
+    Column("last_at", UtcDateTime, nullable=True),
 )
 
 entries = Table(
