@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, insert, inspect, text
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import Purchase
+from loyaltykit.domain.ledger import Entry, EntryKind
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.outcomes import Statement
 from loyaltykit.policy.program import Program
@@ -134,5 +135,46 @@ def test_upgrading_an_existing_database_makes_identifiers_compare_exactly(
         assert [row[0] for row in found] == ["alice"]
         counted = connection.execute(text("SELECT name FROM lk_counters WHERE name = 'stock:cafe'"))
         assert list(counted) == []
+    emptied(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_upgrading_takes_birthdays_out_of_care_reasons(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    url: str = request.getfixturevalue(f"{kind}_url")
+    engine = create_engine(url)
+    dropped(engine)
+    upgrade(url, "0006")
+
+    def care_entry(seq: int, reason: str) -> Entry:
+        return Entry(
+            customer_id="ann",
+            point_type="points",
+            seq=seq,
+            kind=EntryKind.EARN,
+            amount=100,
+            occurred_at=T0,
+            recorded_at=T0,
+            idempotency_key=f"care:birthday:{2024 + seq}",
+            reason=reason,
+        )
+
+    with engine.begin() as connection:
+        Ledger(Session(connection)).add_entries(
+            [
+                care_entry(1, "care birthday: birthday on 2025-11-23"),
+                care_entry(2, "a caller's own reason: birthday on 2026-11-23"),
+            ]
+        )
+    upgrade(url)
+    with engine.begin() as connection:
+        stored = Ledger(Session(connection)).entries("ann", "points")
+    assert [entry.reason for entry in stored] == [
+        "care birthday: 2025 birthday",
+        "a caller's own reason: birthday on 2026-11-23",  # not ours to rewrite
+    ]
+    assert [entry.amount for entry in stored] == [100, 100]
     emptied(engine)
     engine.dispose()

@@ -18,8 +18,10 @@ from loyaltykit.domain.care import (
     CareAction,
     CareConfig,
     care_from_record,
+    care_to_event,
     care_to_record,
     due_care,
+    erased_care,
 )
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Command, Entry
@@ -101,7 +103,7 @@ class CareWork(Pipeline):
                         record = care_to_record(action)
                         uow.records.put(customer_id, CARE, action.id, record, due_at=action.due_at)
                     if actions:  # one domain event per member and run, when the outbox is on
-                        payload = {"actions": [care_to_record(action) for action in actions]}
+                        payload = {"actions": [care_to_event(action) for action in actions]}
                         self._emit(uow, customer_id, "care", at, None, payload)
                     uow.commit()
                     return actions
@@ -124,6 +126,14 @@ class CareWork(Pipeline):
             account, action.points, command, expires_at=self._expiry(kind, at, None)
         )
         self._save(uow, posting, written)
+
+    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
+        """Keep an erased member's care actions without their days (a birthday) and
+        take them off the worklist."""
+        for stored in uow.records.of_owner(customer_id, CARE):
+            erased = care_to_record(erased_care(care_from_record(stored.document)))
+            uow.records.put(customer_id, CARE, stored.id, {**stored.document, **erased})
+        super()._erase_records(uow, customer_id)
 
     def care_actions(self, at: datetime, *, limit: int = 1000) -> tuple[CareAction, ...]:
         """The open care actions due by ``at`` (not completed yet), in care order:

@@ -24,7 +24,7 @@ from loyaltykit.service.pipeline import (
     Pipeline,
 )
 from loyaltykit.service.referrals import check_referral
-from loyaltykit.storage.base import UnitOfWork
+from loyaltykit.storage.base import Scrubbing, UnitOfWork
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -156,7 +156,7 @@ class CustomerCommands(Pipeline):
         them afterwards returns the customer as they are now.
         """
         when = aware("at", at)
-        return self._change_customer(
+        erased = self._change_customer(
             "erase",
             customer_id,
             lambda customer: customer.erased(when),
@@ -164,3 +164,8 @@ class CustomerCommands(Pipeline):
             at=at,
             idempotency_key=idempotency_key,
         )
+        # the replaced profile must not stay readable in the backend's files (SQLite's
+        # WAL); inside a batch nothing is committed yet, so the next erase scrubs it
+        if self._batch.get() is None and isinstance(self.storage, Scrubbing):
+            self.storage.scrub()
+        return erased

@@ -172,7 +172,8 @@ class FeedbackCommands(EventCommands):
         return {name: outcome.get(name) for name in keep}
 
     def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
-        """Drop the free-text answers of the customer's survey responses."""
+        """Drop the free-text answers of the customer's survey responses, and the profile
+        tags copied into them (the responses then count as untagged)."""
         for stored in uow.records.of_owner(customer_id, SURVEY_RESPONSE):
             response = response_from_record(stored.document)
             choices = _choices(uow, response.survey_id)
@@ -183,7 +184,7 @@ class FeedbackCommands(EventCommands):
                 customer_id,
                 SURVEY_RESPONSE,
                 stored.id,
-                response_to_record(attrs.evolve(response, answers=kept)),
+                response_to_record(attrs.evolve(response, answers=kept, tags=frozenset())),
             )
         uow.idempotency.redact(customer_id, {"submit_survey_response"})
         super()._erase_records(uow, customer_id)

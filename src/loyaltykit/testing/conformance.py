@@ -16,8 +16,9 @@ backend's :class:`~loyaltykit.storage.base.Capabilities` declare it.
 
 from __future__ import annotations
 
+import json
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ import pytest
 
 from loyaltykit.domain.activity import Purchase
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.feedback import Question, Survey
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
 from loyaltykit.errors import (
     ConcurrencyConflict,
@@ -42,6 +44,31 @@ from loyaltykit.values import MAX_POINTS, Money
 __all__ = ["StorageConformance"]
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+# a member with every kind of personal datum, and the values to look for after erasure
+PERSONAL = Profile(
+    name="Zhao Xiaoming 赵小明",
+    email="zhao.xm@example.com",
+    phone="+86 138 0013 8000",
+    gender="male",
+    birthday=date(1987, 11, 23),
+    tags={"health-minded-zx", "family-zx"},
+    attributes={"city": "Qingdao-zx"},
+)
+PERSONAL_VALUES = (
+    "Zhao Xiaoming",
+    "赵小明",
+    "zhao.xm@example.com",
+    "138 0013 8000",
+    "1987-11-23",
+    "11-23",
+    "11/23",
+    "23/11",
+    "19871123",
+    "1987",
+    "health-minded-zx",
+    "family-zx",
+    "Qingdao-zx",
+)
 SHANGHAI = timezone(timedelta(hours=8))
 NEW_YORK = ZoneInfo("America/New_York")
 # 01:30 happens twice in New York on 2026-11-01: in EDT (05:30 UTC), then in EST (06:30 UTC)
@@ -785,3 +812,65 @@ class StorageConformance:
             "ann", Purchase(amount=Money.of(500, "CNY")), at=T0, idempotency_key="p1"
         )
         assert receipt.balance.available == 50
+
+    # --- erasure ------------------------------------------------------------------------
+
+    @staticmethod
+    def personal_lifecycle(
+        loyalty: Loyalty, customer_id: str = "zx", *, erase: bool = True
+    ) -> list[str]:
+        """Enrol a member with a full profile, take a survey with their tags, give the
+        birthday care (points, a care record, an outbox event), erase them. Returns the
+        idempotency keys used for the member."""
+        shanghai = timezone(timedelta(hours=8))
+        loyalty.enroll(customer_id, at=T0, idempotency_key="e-zx", profile=PERSONAL)
+        survey = Survey(
+            id="nps",
+            title="Would you recommend us?",
+            questions=(Question.nps("nps", "How likely are you to recommend us?"),),
+        )
+        loyalty.publish_survey(survey, at=T0, idempotency_key="publish-nps")
+        loyalty.submit_survey_response(
+            customer_id, "nps", {"nps": 9}, at=T0, idempotency_key="s-zx"
+        )
+        report = loyalty.run_due(datetime(2026, 11, 25, 10, tzinfo=shanghai))
+        assert [action.kind for action in report.care] == ["birthday"]
+        if erase:
+            loyalty.erase(
+                customer_id, at=datetime(2026, 11, 26, tzinfo=UTC), idempotency_key="x-zx"
+            )
+        return ["e-zx", "s-zx", "x-zx"]
+
+    @staticmethod
+    def stored_text(storage: Storage, customer_id: str, keys: list[str]) -> str:
+        """Everything the storage keeps about ``customer_id``, as one text."""
+        found: list[object] = []
+        with storage.unit_of_work() as uow:
+            found.append(repr(uow.customers.get(customer_id)))
+            for account in uow.ledger.accounts(customer_id):
+                for entry in uow.ledger.entries(customer_id, account.point_type):
+                    found.append((entry.reason, entry.metadata, entry.actor))
+            for kind in ("care", "outbox", "survey_response", "complaint", "redemption"):
+                after: tuple[str, str] | None = None
+                while page := uow.records.scan(kind, after=after, limit=50):
+                    found.extend((r.owner, r.id, r.document, r.lookup, r.due_at) for r in page)
+                    after = (page[-1].owner, page[-1].id)
+            for name in ("activity", "tier", "metrics", "outbox", "referrals"):
+                found.append(uow.state.get(customer_id, name))
+            for key in keys:
+                record = uow.idempotency.get(customer_id, key)
+                found.append(None if record is None else record.outcome)
+        return json.dumps(found, default=str, ensure_ascii=False)
+
+    def test_erasure_leaves_no_personal_value_in_storage(self, storage: Storage) -> None:
+        program = Program.from_dict(
+            {"timezone": "Asia/Shanghai", "care": {"birthday": {"points": 100, "gift": "cake"}}}
+        )
+        loyalty = Loyalty(program, storage=storage, outbox=True)
+        keys = self.personal_lifecycle(loyalty)
+        text = self.stored_text(storage, "zx", keys)
+        left = [value for value in PERSONAL_VALUES if value in text]
+        assert left == [], f"personal data left after erasure: {left}"
+        # the member's care points stay in the ledger, with a reason that names no date
+        assert loyalty.balance("zx").available == 100
+        assert "care birthday" in text

@@ -84,6 +84,9 @@ def _sqlite(engine: Engine) -> None:
         connection.isolation_level = None
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # deleted and overwritten content is zeroed in the pages, not left readable
+        # (an erased member's profile); scrub() then checkpoints the WAL
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -318,6 +321,25 @@ class SqlStorage:
         """Release one chunk of accounts' pending lots with set-based statements."""
         with self._transaction() as connection:
             return release_chunk(connection, at, limit=accounts, after=after)
+
+    def scrub(self) -> None:
+        """Make what commits overwrote unreadable in the database's files: on a SQLite
+        file, copy the write-ahead log into the database and truncate it (the old pages
+        in it would still show an erased profile). PostgreSQL and MariaDB: nothing here
+        (their own storage reclaims old row versions; see docs/concepts/storage.md)."""
+        if self.engine.dialect.name != "sqlite" or not self.capabilities.durable:
+            return
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            # the connection is in autocommit mode (no open transaction), as a
+            # checkpoint needs; TRUNCATE waits for readers through the busy timeout
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        except Exception as error:  # the driver's error, translated like every other
+            raise StorageError(f"cannot checkpoint the SQLite write-ahead log: {error}") from None
+        finally:
+            connection.close()
 
     def close(self) -> None:
         """Close every pooled connection."""
