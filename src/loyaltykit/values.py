@@ -38,6 +38,7 @@ __all__ = [
     "points_for",
     "points_within_bounds",
     "portion",
+    "utc",
 ]
 
 Points: TypeAlias = int
@@ -91,6 +92,18 @@ def aware(what: str, value: object) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(what, value)
     return value.astimezone(UTC)
+
+
+def utc(value: Any) -> Any:
+    """``value`` in UTC if it is an aware datetime, anything else unchanged.
+
+    The converter of every instant field of the domain's values (``attrs.field(
+    converter=utc, validator=...)``): the field's validator then refuses what is not an
+    aware instant, naming the field; what passes is stored and compared in UTC.
+    """
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value.astimezone(UTC)
+    return value
 
 
 def points_amount(what: str, value: object, *, allow_zero: bool = False) -> Points:

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from loyaltykit import Loyalty
-from loyaltykit.errors import InvalidAmount
+from loyaltykit import Customer, Loyalty
+from loyaltykit.domain.tiers import Override
+from loyaltykit.errors import InvalidAmount, NaiveDatetime
 from loyaltykit.values import MAX_POINTS, aware, points_amount
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -39,3 +40,14 @@ def test_the_largest_amount_is_accepted_and_one_more_refused() -> None:
     assert points_amount("points", MAX_POINTS) == MAX_POINTS
     with pytest.raises(InvalidAmount, match=str(MAX_POINTS + 1)):
         points_amount("points", MAX_POINTS + 1)
+
+
+def test_domain_values_keep_their_instants_in_utc() -> None:
+    customer = Customer(id="ann", enrolled_at=SECOND)
+    assert customer.enrolled_at == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    assert customer.enrolled_at.tzinfo is UTC
+    assert customer.erased(FIRST).erased_at == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    override = Override(tier="gold", until=SECOND, reason="status match", actor="cs")
+    assert override.until.tzinfo is UTC and override.until > aware("at", FIRST)
+    with pytest.raises(NaiveDatetime, match="enrolled_at"):
+        Customer(id="ann", enrolled_at=datetime(2026, 1, 1))

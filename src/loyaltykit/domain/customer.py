@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import AccountNotActive, InvalidArgument
-from loyaltykit.values import CustomerId, Metadata, aware, frozen_metadata, identifier
+from loyaltykit.values import CustomerId, Metadata, aware, frozen_metadata, identifier, utc
 
 __all__ = ["Customer", "CustomerStatus", "Profile"]
 
@@ -94,11 +94,11 @@ class Customer:
     """
 
     id: CustomerId = attrs.field(validator=_customer_id)
-    enrolled_at: datetime = attrs.field(validator=_aware)
+    enrolled_at: datetime = attrs.field(converter=utc, validator=_aware)
     status: CustomerStatus = CustomerStatus.ACTIVE
     profile: Profile = attrs.field(factory=Profile)
     referred_by: CustomerId | None = attrs.field(default=None)
-    erased_at: datetime | None = attrs.field(default=None, validator=_aware)
+    erased_at: datetime | None = attrs.field(default=None, converter=utc, validator=_aware)
 
     @referred_by.validator
     def _check_referrer(self, _attribute: Any, value: Any) -> None:

@@ -28,7 +28,7 @@ from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.campaigns import Campaign, checked_campaigns
 from loyaltykit.policy.rules import Cap, EarningRule
-from loyaltykit.values import aware
+from loyaltykit.values import aware, utc
 
 __all__ = ["PointType", "Program", "ProgramVersion", "ProgramVersions", "RefundPolicy"]
 
@@ -198,7 +198,9 @@ class Program:
 class ProgramVersion:
     """A program and the instant from which it is in force."""
 
-    valid_from: datetime = attrs.field(validator=lambda _i, _a, v: aware("valid_from", v))
+    valid_from: datetime = attrs.field(
+        converter=utc, validator=lambda _i, _a, v: aware("valid_from", v)
+    )
     program: Program
 
 
