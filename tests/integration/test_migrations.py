@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, insert, inspect, text
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import Purchase
@@ -32,17 +32,8 @@ TABLES = (
 )
 
 
-ACCOUNT_0001 = (
-    "customer_id",
-    "point_type",
-    "available",
-    "pending",
-    "deficit",
-    "lifetime_earned",
-    "lifetime_redeemed",
-    "lifetime_expired",
-    "last_seq",
-)
+# the account columns of revision 0001: today's, without the one 0006 added
+ACCOUNT_0001 = tuple(column.name for column in schema.accounts.columns if column.name != "last_at")
 
 
 def dropped(engine: Engine) -> None:
@@ -50,6 +41,26 @@ def dropped(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in TABLES:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+
+
+def at_revision(kind: str, request: pytest.FixtureRequest, revision: str) -> tuple[str, Engine]:
+    """The URL and an engine of the ``kind`` database, emptied and built up to ``revision``."""
+    url: str = request.getfixturevalue(f"{kind}_url")
+    engine = create_engine(url)
+    dropped(engine)
+    upgrade(url, revision)
+    return url, engine
+
+
+def enrolled_raw(connection: Connection, customer_id: str) -> None:
+    """A customer row written with plain SQL (valid at every revision)."""
+    connection.execute(
+        text(
+            "INSERT INTO lk_customers (id, enrolled_at, status, profile) "
+            "VALUES (:id, :at, 'active', '{}')"
+        ),
+        {"id": customer_id, "at": T0.replace(tzinfo=None)},
+    )
 
 
 def written_as_at_0001(engine: Engine) -> Statement:
@@ -79,10 +90,7 @@ def written_as_at_0001(engine: Engine) -> Statement:
 def test_upgrading_from_the_first_revision_keeps_the_data(
     kind: str, request: pytest.FixtureRequest
 ) -> None:
-    url: str = request.getfixturevalue(f"{kind}_url")
-    engine = create_engine(url)
-    dropped(engine)
-    upgrade(url, "0001")
+    url, engine = at_revision(kind, request, "0001")
     assert "lk_customer_state" not in inspect(engine).get_table_names()
 
     before = written_as_at_0001(engine)
@@ -109,28 +117,13 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
 def test_upgrading_an_existing_database_makes_identifiers_compare_exactly(
     kind: str, request: pytest.FixtureRequest
 ) -> None:
-    url: str = request.getfixturevalue(f"{kind}_url")
-    engine = create_engine(url)
-    dropped(engine)
-    upgrade(url, "0004")
+    url, engine = at_revision(kind, request, "0004")
     with engine.begin() as connection:  # a customer enrolled before the upgrade
-        connection.execute(
-            text(
-                "INSERT INTO lk_customers (id, enrolled_at, status, profile) "
-                "VALUES ('ALICE', :at, 'active', '{}')"
-            ),
-            {"at": T0.replace(tzinfo=None)},
-        )
+        enrolled_raw(connection, "ALICE")
         connection.execute(text("INSERT INTO lk_counters (name, value) VALUES ('stock:café', 3)"))
     upgrade(url)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO lk_customers (id, enrolled_at, status, profile) "
-                "VALUES ('alice', :at, 'active', '{}')"
-            ),
-            {"at": T0.replace(tzinfo=None)},
-        )
+        enrolled_raw(connection, "alice")
         found = connection.execute(text("SELECT id FROM lk_customers WHERE id = 'alice'"))
         assert [row[0] for row in found] == ["alice"]
         counted = connection.execute(text("SELECT name FROM lk_counters WHERE name = 'stock:cafe'"))
@@ -143,10 +136,7 @@ def test_upgrading_an_existing_database_makes_identifiers_compare_exactly(
 def test_upgrading_takes_birthdays_out_of_care_reasons(
     kind: str, request: pytest.FixtureRequest
 ) -> None:
-    url: str = request.getfixturevalue(f"{kind}_url")
-    engine = create_engine(url)
-    dropped(engine)
-    upgrade(url, "0006")
+    url, engine = at_revision(kind, request, "0006")
 
     def care_entry(seq: int, reason: str) -> Entry:
         return Entry(
