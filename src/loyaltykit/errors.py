@@ -9,6 +9,7 @@ A command that raises has changed nothing.
 from __future__ import annotations
 
 import reprlib
+from datetime import datetime
 from typing import Any, ClassVar
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "NotFound",
     "NotReversible",
     "OffsetRefused",
+    "OutOfOrder",
     "OutOfStock",
     "OverReversal",
     "RedemptionClosed",
@@ -622,3 +624,21 @@ class InvalidText(InvalidArgument):
         super().__init__(f"{what}: {shown(value)} is not valid, expected {expected}")
         self.what = what
         self.value = value
+
+
+class OutOfOrder(RuleViolation):
+    """A command is dated before something it must come after: the latest entry of the
+    account it posts to (beyond the programme's clock-skew tolerance), or the customer's
+    enrolment. ``at`` is the command's instant, ``latest`` the one it came before;
+    ``subject`` says what happened at ``latest``."""
+
+    code = "out_of_order"
+    http_status = 409
+
+    def __init__(self, subject: str, at: datetime, latest: datetime) -> None:
+        super().__init__(
+            f"a command dated {at.isoformat()} comes before {subject} at {latest.isoformat()}"
+        )
+        self.subject = subject
+        self.at = at
+        self.latest = latest

@@ -37,6 +37,7 @@ __all__ = [
     "MAX_METADATA_ITEMS",
     "MAX_METADATA_KEY_LENGTH",
     "MAX_METADATA_VALUE_LENGTH",
+    "MAX_POINTS",
     "MAX_TAGS",
     "MAX_TEXT_LENGTH",
     "CustomerId",
@@ -56,16 +57,27 @@ __all__ = [
     "label",
     "points_amount",
     "points_for",
+    "points_within_bounds",
     "portion",
     "rate_points",
     "sequence_of",
     "text",
+    "utc",
 ]
 
 T = TypeVar("T")
 
 Points: TypeAlias = int
 """A number of points. Always an ``int``: points are counted, never measured."""
+
+MAX_POINTS: Points = 2**53 - 1
+"""The largest number of points an amount or a balance may hold: 9,007,199,254,740,991.
+
+Every reader of JSON keeps integers up to this exact (it is JavaScript's
+``Number.MAX_SAFE_INTEGER``: outbox payloads and receipts go to such readers), and it is
+far inside the 64-bit ``BIGINT`` every SQL backend stores, so a sum of a thousand maximal
+balances still fits there. Bigger amounts are refused with :class:`InvalidAmount`.
+"""
 
 CustomerId: TypeAlias = str
 
@@ -259,20 +271,50 @@ def bounded_decimal(
 
 
 def aware(what: str, value: object) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime, else raise a typed error."""
-    if not isinstance(value, datetime):
-        raise InvalidAmount(what, value, "a timezone-aware datetime")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise NaiveDatetime(what, value)
+    """Return ``value`` as the same instant in UTC, if it is a timezone-aware datetime,
+    else raise a typed error.
+
+    Every instant entering the library passes here, so everything inside compares and
+    stores UTC: within one ``ZoneInfo`` Python compares wall clocks and ignores ``fold``
+    (01:30 EDT equals 01:30 EST on a fall-back night), and across zones it calls an
+    ambiguous wall time unequal to every instant.
+    """
+    # within the range every backend stores, checked before the conversion can overflow
+    return instant(what, value).astimezone(UTC)
+
+
+def utc(value: Any) -> Any:
+    """``value`` in UTC if it is an aware datetime, anything else unchanged.
+
+    The converter of every instant field of the domain's values (``attrs.field(
+    converter=utc, validator=...)``): the field's validator then refuses what is not an
+    aware instant, naming the field; what passes is stored and compared in UTC.
+    """
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        try:
+            return value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            return value  # out of range: the field's validator refuses it, naming the field
     return value
 
 
 def points_amount(what: str, value: object, *, allow_zero: bool = False) -> Points:
-    """Return ``value`` if it is a positive ``int`` (or zero when allowed)."""
+    """Return ``value`` if it is a positive ``int`` (or zero when allowed) of at most
+    :data:`MAX_POINTS`."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidAmount(what, value, "an int number of points")
     if value < 0 or (value == 0 and not allow_zero):
         raise InvalidAmount(what, value, "a positive number of points")
+    if value > MAX_POINTS:
+        raise InvalidAmount(what, value, f"at most {MAX_POINTS} points")
+    return value
+
+
+def points_within_bounds(what: str, value: int) -> int:
+    """Return ``value`` if its magnitude is at most :data:`MAX_POINTS` (a signed amount
+    or a balance), else raise :class:`InvalidAmount` naming it."""
+    if not -MAX_POINTS <= value <= MAX_POINTS:
+        raise InvalidAmount(what, value, f"between -{MAX_POINTS} and {MAX_POINTS} points")
     return value
 
 

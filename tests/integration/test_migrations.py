@@ -5,46 +5,95 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Connection, Engine, create_engine, insert, inspect, text
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import Purchase
+from loyaltykit.domain.ledger import Entry, EntryKind
+from loyaltykit.errors import OutOfOrder
+from loyaltykit.outcomes import Statement
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate
-from loyaltykit.storage.sql import SqlStorage, upgrade
+from loyaltykit.storage.sql import schema, upgrade
+from loyaltykit.storage.sql.repositories import Customers, Ledger, Session
 from tests.databases import emptied
 
 T0 = datetime(2026, 2, 1, 10, tzinfo=UTC)
+TABLES = (
+    "lk_counters",
+    "lk_records",
+    "lk_customer_state",
+    "lk_idempotency",
+    "lk_lots",
+    "lk_entries",
+    "lk_accounts",
+    "lk_customers",
+    "lk_alembic_version",
+)
+
+
+# the account columns of revision 0001: today's, without the one 0006 added
+ACCOUNT_0001 = tuple(column.name for column in schema.accounts.columns if column.name != "last_at")
+
+
+def dropped(engine: Engine) -> None:
+    """Drop loyaltykit's tables, so that a test can build the schema from an old revision."""
+    with engine.begin() as connection:
+        for table in TABLES:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+
+
+def at_revision(kind: str, request: pytest.FixtureRequest, revision: str) -> tuple[str, Engine]:
+    """The URL and an engine of the ``kind`` database, emptied and built up to ``revision``."""
+    url: str = request.getfixturevalue(f"{kind}_url")
+    engine = create_engine(url)
+    dropped(engine)
+    upgrade(url, revision)
+    return url, engine
+
+
+def enrolled_raw(connection: Connection, customer_id: str) -> None:
+    """A customer row written with plain SQL (valid at every revision)."""
+    connection.execute(
+        text(
+            "INSERT INTO lk_customers (id, enrolled_at, status, profile) "
+            "VALUES (:id, :at, 'active', '{}')"
+        ),
+        {"id": customer_id, "at": T0.replace(tzinfo=None)},
+    )
+
+
+def written_as_at_0001(engine: Engine) -> Statement:
+    """ann enrolled, earned and redeemed, in the tables of revision 0001 (the same rows
+    today's repositories write, without the columns later revisions added)."""
+    reference = Loyalty()
+    reference.enroll("ann", at=T0, idempotency_key="enroll-ann")
+    reference.earn("ann", 120, at=T0, idempotency_key="o1", expires_at=T0 + timedelta(days=30))
+    reference.redeem_points("ann", 20, at=T0, idempotency_key="r1")
+    with reference.storage.unit_of_work() as uow:
+        customer = uow.customers.get("ann")
+        account = uow.ledger.account("ann", "points")
+        entries = uow.ledger.entries("ann", "points")
+        lots = uow.ledger.lots("ann", "points")
+    assert customer is not None and account is not None
+    with engine.begin() as connection:
+        session = Session(connection)
+        Customers(session).add(customer)
+        Ledger(session).add_entries(entries)
+        Ledger(session).save_lots(lots)
+        counts = {name: getattr(account, name) for name in ACCOUNT_0001}
+        connection.execute(insert(schema.accounts).values(**counts))
+    return reference.statement("ann")
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
 def test_upgrading_from_the_first_revision_keeps_the_data(
     kind: str, request: pytest.FixtureRequest
 ) -> None:
-    url: str = request.getfixturevalue(f"{kind}_url")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for table in (
-            "lk_counters",
-            "lk_records",
-            "lk_customer_state",
-            "lk_idempotency",
-            "lk_lots",
-            "lk_entries",
-            "lk_accounts",
-            "lk_customers",
-            "lk_alembic_version",
-        ):
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
-    upgrade(url, "0001")
+    url, engine = at_revision(kind, request, "0001")
     assert "lk_customer_state" not in inspect(engine).get_table_names()
 
-    old = Loyalty(storage=SqlStorage(SqlStorage.from_url(url, migrate=False).engine))
-    old.enroll("ann", at=T0, idempotency_key="enroll-ann")
-    old.earn("ann", 120, at=T0, idempotency_key="o1", expires_at=T0 + timedelta(days=30))
-    old.redeem_points("ann", 20, at=T0, idempotency_key="r1")
-    before = old.statement("ann")
-    old.close()
+    before = written_as_at_0001(engine)
 
     upgrade(url)  # to head
     assert "lk_customer_state" in inspect(engine).get_table_names()
@@ -52,10 +101,70 @@ def test_upgrading_from_the_first_revision_keeps_the_data(
     new = Loyalty(program, storage=url)
     assert new.statement("ann") == before
     assert new.balance("ann").available == 100
+    # 0006 backfilled when the account's latest entry took effect
+    with pytest.raises(OutOfOrder):
+        new.earn("ann", 1, at=T0 - timedelta(hours=1), idempotency_key="backdated")
     receipt = new.record_purchase(
         "ann", Purchase(amount=Money.of(50, "CNY")), at=T0, idempotency_key="p1"
     )
     assert receipt.balance.available == 105
     new.close()
+    emptied(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_upgrading_an_existing_database_makes_identifiers_compare_exactly(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    url, engine = at_revision(kind, request, "0004")
+    with engine.begin() as connection:  # a customer enrolled before the upgrade
+        enrolled_raw(connection, "ALICE")
+        connection.execute(text("INSERT INTO lk_counters (name, value) VALUES ('stock:café', 3)"))
+    upgrade(url)
+    with engine.begin() as connection:
+        enrolled_raw(connection, "alice")
+        found = connection.execute(text("SELECT id FROM lk_customers WHERE id = 'alice'"))
+        assert [row[0] for row in found] == ["alice"]
+        counted = connection.execute(text("SELECT name FROM lk_counters WHERE name = 'stock:cafe'"))
+        assert list(counted) == []
+    emptied(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_upgrading_takes_birthdays_out_of_care_reasons(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    url, engine = at_revision(kind, request, "0006")
+
+    def care_entry(seq: int, reason: str) -> Entry:
+        return Entry(
+            customer_id="ann",
+            point_type="points",
+            seq=seq,
+            kind=EntryKind.EARN,
+            amount=100,
+            occurred_at=T0,
+            recorded_at=T0,
+            idempotency_key=f"care:birthday:{2024 + seq}",
+            reason=reason,
+        )
+
+    with engine.begin() as connection:
+        Ledger(Session(connection)).add_entries(
+            [
+                care_entry(1, "care birthday: birthday on 2025-11-23"),
+                care_entry(2, "a caller's own reason: birthday on 2026-11-23"),
+            ]
+        )
+    upgrade(url)
+    with engine.begin() as connection:
+        stored = Ledger(Session(connection)).entries("ann", "points")
+    assert [entry.reason for entry in stored] == [
+        "care birthday: 2025 birthday",
+        "a caller's own reason: birthday on 2026-11-23",  # not ours to rewrite
+    ]
+    assert [entry.amount for entry in stored] == [100, 100]
     emptied(engine)
     engine.dispose()

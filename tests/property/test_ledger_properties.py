@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyaltykit import Loyalty, Program, RefundPolicy
-from loyaltykit.errors import InsufficientPoints
+from loyaltykit.errors import InsufficientPoints, InvalidArgument, OutOfOrder, OverReversal
 from loyaltykit.testing.invariants import ledger_violations
 from loyaltykit.testing.strategies import points
 
@@ -80,4 +80,63 @@ def test_points_never_appear_from_nowhere(
     balance = loyalty.balance("c")
     assert balance.available == sum(a for a, _ in earns) - spent - report.expired
     assert balance.available >= 0
+    assert ledger_violations(loyalty.storage, "c", "points") == []
+
+
+commands_in_any_order = st.lists(
+    st.tuples(
+        st.sampled_from(["earn", "earn_expiring", "redeem", "refund"]),
+        st.integers(1, 200),  # points
+        st.integers(0, 72),  # hours after T0, in any order
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@given(
+    history=commands_in_any_order,
+    policy=st.sampled_from(RefundPolicy),
+    skew=st.sampled_from([timedelta(0), timedelta(minutes=30), timedelta(hours=6)]),
+)
+def test_every_past_balance_the_statement_shows_is_allowed(
+    history: list[tuple[str, int, int]], policy: RefundPolicy, skew: timedelta
+) -> None:
+    """Commands sent in any order: each is refused as out of order or applied so that
+    every balance of the past, as the statement and balance(at=...) show it, is one the
+    refund policy allows."""
+    loyalty = Loyalty(Program(refund_policy=policy, clock_skew=skew))
+    loyalty.enroll("c", at=T0, idempotency_key="e")
+    earned: list[str] = []
+    out_of_order: list[timedelta] = []
+    expired_on_arrival: list[tuple[str, bool]] = []
+    for n, (command, amount, hours) in enumerate(history):
+        at, key = T0 + timedelta(hours=hours), f"k{n}"
+        try:
+            if command.startswith("earn"):
+                expires = at + timedelta(hours=5) if command == "earn_expiring" else None
+                loyalty.earn("c", amount, at=at, idempotency_key=key, expires_at=expires)
+                earned.append(key)
+            elif command == "redeem":
+                loyalty.redeem_points("c", amount, at=at, idempotency_key=key)
+            elif earned:
+                loyalty.reverse("c", earned[amount % len(earned)], at=at, idempotency_key=key)
+        except OutOfOrder as error:
+            out_of_order.append(error.latest - error.at)
+        except (InsufficientPoints, OverReversal):
+            pass
+        except InvalidArgument as error:
+            # taking effect at the latest entry (within the skew), the lot expired on arrival
+            expired_on_arrival.append((command, "is not after" in str(error)))
+    assert all(gap > skew for gap in out_of_order)
+    assert all(refusal == ("earn_expiring", True) for refusal in expired_on_arrival)
+    deficit = 0
+    for line in loyalty.statement("c").lines:
+        deficit += line.entry.deficit_delta
+        assert line.available + deficit >= 0
+        if policy is RefundPolicy.TAKE_AVAILABLE:
+            assert line.available >= 0 and deficit == 0
+        past = loyalty.balance("c", at=line.entry.occurred_at)
+        assert past.pending >= 0
+        assert policy is RefundPolicy.NEGATIVE_BALANCE or past.available >= 0
     assert ledger_violations(loyalty.storage, "c", "points") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from hypothesis import given
@@ -21,6 +22,13 @@ from loyaltykit.domain.records import (
 )
 from loyaltykit.testing.strategies import customer_ids, instants, profiles
 
+
+def _utc_instants() -> st.SearchStrategy[datetime]:
+    # what the domain holds: every instant is normalised to UTC at the boundary
+    # (values.aware), and an ambiguous wall time never equals its UTC form
+    return instants().map(lambda at: at.astimezone(UTC))
+
+
 amounts = st.integers(min_value=0, max_value=2**40)
 signed = st.integers(min_value=-(2**40), max_value=2**40)
 point_types = st.sampled_from(["points", "miles", "tier"])
@@ -33,9 +41,9 @@ lots = st.builds(
     index=st.integers(0, 9),
     amount=amounts,
     remaining=amounts,
-    earned_at=instants(),
-    expires_at=st.none() | instants(),
-    available_from=st.none() | instants(),
+    earned_at=_utc_instants(),
+    expires_at=st.none() | _utc_instants(),
+    available_from=st.none() | _utc_instants(),
     pending=st.booleans(),
     expired=amounts,
     withdrawn=amounts,
@@ -63,8 +71,8 @@ entries = st.builds(
     amount=signed,
     pending_delta=signed,
     deficit_delta=signed,
-    occurred_at=instants(),
-    recorded_at=instants(),
+    occurred_at=_utc_instants(),
+    recorded_at=_utc_instants(),
     idempotency_key=st.none() | st.text(min_size=1, max_size=20),
     reason=st.text(max_size=20),
     actor=st.none() | st.text(min_size=1, max_size=10),
@@ -74,7 +82,13 @@ entries = st.builds(
     lots=st.lists(st.builds(LotChange, lot_id=st.just("c1:points:1.0"), delta=signed)).map(tuple),
     metadata=st.lists(st.tuples(st.text(min_size=1, max_size=5), st.integers())).map(tuple),
 )
-customers = st.builds(Customer, id=customer_ids(), enrolled_at=instants(), profile=profiles())
+customers = st.builds(Customer, id=customer_ids(), enrolled_at=_utc_instants(), profile=profiles())
+
+
+def _utc_instants() -> st.SearchStrategy[datetime]:
+    # what the domain holds: every instant is normalised to UTC at the boundary
+    # (values.aware), and an ambiguous wall time never equals its UTC form
+    return instants().map(lambda at: at.astimezone(UTC))
 
 
 def _through_json(record: dict[str, object]) -> dict[str, object]:

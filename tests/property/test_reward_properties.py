@@ -27,7 +27,12 @@ CUSTOMERS = ("a", "b", "c")
 
 
 def shop(reward: Reward, *, balance: int = 10_000) -> Loyalty:
-    loyalty = Loyalty(Program(catalog=RewardCatalog.of(reward), timezone="Asia/Shanghai"))
+    # scripts send commands in any order over six days: a clock-skew tolerance of a week
+    # lets the ledger take them (at its latest instant) and the limits count them as dated
+    program = Program(
+        catalog=RewardCatalog.of(reward), timezone="Asia/Shanghai", clock_skew=timedelta(days=7)
+    )
+    loyalty = Loyalty(program)
     for customer in CUSTOMERS:
         loyalty.enroll(customer, at=T0, idempotency_key=f"enroll-{customer}")
         if balance:

@@ -29,8 +29,10 @@ __all__ = [
     "CareConfig",
     "CareTrigger",
     "care_from_record",
+    "care_to_event",
     "care_to_record",
     "due_care",
+    "erased_care",
 ]
 
 # the order service managers call in: birthdays, churn warnings, routine follow-ups
@@ -104,6 +106,9 @@ class CareAction:
 
     ``id`` is unique per member and occasion (``birthday:2026``, ``inactive:2026-01-31``)
     so the service records it once. ``due_at`` is local midnight of the day it fell due.
+    ``detail`` explains it without personal data (``"2026 birthday"``, never the date:
+    it is copied into the reason of the ledger entry that credits the care points,
+    which erasure cannot edit).
     """
 
     customer_id: CustomerId
@@ -176,7 +181,8 @@ def due_care(
     if birthday is not None and customer.profile.birthday is not None:
         for year in (today.year - 1, today.year):
             day = _on(year, customer.profile.birthday)
-            dated("birthday", str(year), day, f"birthday on {day.isoformat()}", birthday)
+            # the day is the member's birthday: personal data, kept out of the detail
+            dated("birthday", str(year), day, f"{year} birthday", birthday)
     anniversary = config.trigger("anniversary")
     if anniversary is not None:
         for year in (today.year - 1, today.year):
@@ -226,6 +232,26 @@ def care_to_record(action: CareAction) -> dict[str, Any]:
         "gift": action.gift,
         "detail": action.detail,
     }
+
+
+def care_to_event(action: CareAction) -> dict[str, Any]:
+    """What a care action's outbox event carries: what to do, not when it fell due (a
+    birthday's day is personal data, and published events cannot be erased)."""
+    return {
+        "customer_id": action.customer_id,
+        "kind": action.kind,
+        "id": action.id,
+        "points": action.points,
+        "gift": action.gift,
+    }
+
+
+def erased_care(action: CareAction) -> CareAction:
+    """The care action of an erased member: its kind, occasion and points stay (the
+    ledger refers to them), the day shrinks to the first of its year and the detail goes.
+    """
+    due = action.due_at
+    return attrs.evolve(action, due_at=datetime(due.year, 1, 1, tzinfo=due.tzinfo), detail="")
 
 
 def care_from_record(record: Mapping[str, Any]) -> CareAction:

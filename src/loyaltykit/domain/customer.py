@@ -24,6 +24,7 @@ from loyaltykit.values import (
     frozen_metadata,
     identifier,
     label,
+    utc,
 )
 
 __all__ = ["Customer", "CustomerStatus", "Profile"]
@@ -115,11 +116,11 @@ class Customer:
     """
 
     id: CustomerId = attrs.field(validator=_customer_id)
-    enrolled_at: datetime = attrs.field(validator=_aware)
+    enrolled_at: datetime = attrs.field(converter=utc, validator=_aware)
     status: CustomerStatus = CustomerStatus.ACTIVE
     profile: Profile = attrs.field(factory=Profile)
     referred_by: CustomerId | None = attrs.field(default=None)
-    erased_at: datetime | None = attrs.field(default=None, validator=_aware)
+    erased_at: datetime | None = attrs.field(default=None, converter=utc, validator=_aware)
 
     @referred_by.validator
     def _check_referrer(self, _attribute: Any, value: Any) -> None:

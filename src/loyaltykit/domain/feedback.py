@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, aware, identifier
+from loyaltykit.values import CustomerId, aware, identifier, utc
 
 __all__ = [
     "BREAKDOWNS",
@@ -238,7 +238,7 @@ class SurveyResponse:
     id: str
     survey_id: str
     customer_id: CustomerId
-    at: datetime = attrs.field(validator=lambda _i, _a, v: aware("at", v))
+    at: datetime = attrs.field(converter=utc, validator=lambda _i, _a, v: aware("at", v))
     answers: tuple[tuple[str, Answer], ...]
     channel: str = ""
     complaint_id: str | None = None

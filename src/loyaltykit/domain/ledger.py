@@ -15,6 +15,11 @@ The model, in brief (``docs/concepts/ledger.md`` has the long form):
   change of every lot it touched. Corrections are new entries, never edits.
 * A **deficit** is the negative part of the available balance, which only a refund
   under the ``negative_balance`` policy can create; later credits repay it first.
+* Commands come **in order**: one dated before the account's latest entry
+  (``Account.last_at``) by more than its ``clock_skew`` is refused with
+  :class:`~loyaltykit.errors.OutOfOrder`; one dated within the tolerance takes effect at
+  that latest instant. So every balance a statement shows at a past instant is one the
+  account really had, and that the policy allowed.
 
 Invariants (each checked by a property test): ``available == sum(remaining of released
 lots) - deficit``; ``pending == sum(remaining of pending lots)``; every lot's remaining is
@@ -25,13 +30,19 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from math import floor
 
 import attrs
 
-from loyaltykit.errors import InsufficientPoints, InvalidArgument, NotReversible, OverReversal
+from loyaltykit.errors import (
+    InsufficientPoints,
+    InvalidArgument,
+    NotReversible,
+    OutOfOrder,
+    OverReversal,
+)
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
     MAX_TEXT_LENGTH,
@@ -41,6 +52,8 @@ from loyaltykit.values import (
     frozen_metadata,
     instant,
     label,
+    points_amount,
+    points_within_bounds,
     text,
 )
 
@@ -54,6 +67,7 @@ __all__ = [
     "PointsLedger",
     "Posting",
     "RefundPolicy",
+    "effective_at",
 ]
 
 
@@ -181,6 +195,9 @@ class Account:
     lifetime_redeemed: Points = 0
     lifetime_expired: Points = 0
     last_seq: int = 0
+    last_at: datetime | None = None
+    """When the latest entry took effect (the greatest ``occurred_at``); ``None`` before
+    the first. No command may take effect before it (see :class:`Command`)."""
 
     @property
     def key(self) -> tuple[CustomerId, str]:
@@ -205,9 +222,18 @@ def _actor(value: object) -> str | None:
     return None if value is None else label("actor", value, max_len=MAX_ACTOR_LENGTH)
 
 
+def _tolerance(_instance: object, _attribute: object, value: object) -> None:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidArgument(f"clock_skew: {value!r} is not a timedelta of zero or more")
+
+
 @attrs.frozen(kw_only=True)
 class Command:
     """The context every entry of one command shares.
+
+    ``clock_skew`` is how far before an account's latest entry the command may be dated
+    and still be accepted (the clocks of several tills never agree exactly); such a
+    command takes effect at that latest instant. Further back, it is refused.
 
     Its texts are checked here, before any backend sees them, so every backend stores
     the same ones (see ``docs/reference/limits.md``).
@@ -218,14 +244,39 @@ class Command:
     reason: str = attrs.field(default="", converter=_reason)
     actor: str | None = attrs.field(default=None, converter=_actor)
     metadata: Metadata = attrs.field(default=(), converter=frozen_metadata)
+    clock_skew: timedelta = attrs.field(default=timedelta(0), validator=_tolerance)
+
+
+def effective_at(account: Account, command: Command) -> datetime:
+    """The instant ``command`` takes effect on ``account``: its own, or the account's latest
+    entry's if it is dated before that within ``command.clock_skew``.
+
+    Raises :class:`~loyaltykit.errors.OutOfOrder` (naming both instants) if it is dated
+    further back: applying it there would change balances the account already showed.
+    """
+    latest = account.last_at
+    if latest is None or command.at >= latest:
+        return command.at
+    if latest - command.at > command.clock_skew:
+        raise OutOfOrder(
+            f"the latest entry of account {account.customer_id!r}/{account.point_type!r}",
+            command.at,
+            latest,
+        )
+    return latest
 
 
 class _Builder:
-    """Accumulates entries and lot changes against one account."""
+    """Accumulates entries and lot changes against one account.
 
-    def __init__(self, account: Account, command: Command) -> None:
+    ``at`` is when the command takes effect (:func:`effective_at`); a settlement, whose
+    entries are dated by the lots themselves, passes ``in_order=False``.
+    """
+
+    def __init__(self, account: Account, command: Command, *, in_order: bool = True) -> None:
         self.account = account
         self.command = command
+        self.at = effective_at(account, command) if in_order else command.at
         self.entries: list[Entry] = []
         self.lots: dict[str, Lot] = {}
 
@@ -259,7 +310,7 @@ class _Builder:
             amount=amount,
             pending_delta=pending_delta,
             deficit_delta=deficit_delta,
-            occurred_at=command.at if occurred_at is None else occurred_at,
+            occurred_at=self.at if occurred_at is None else occurred_at,
             recorded_at=command.at,
             idempotency_key=None if system else command.idempotency_key,
             reason="" if system else command.reason,
@@ -271,20 +322,23 @@ class _Builder:
             metadata=() if system else command.metadata,
         )
         self.entries.append(entry)
+        latest = self.account.last_at
         self.account = attrs.evolve(
             self.account,
-            available=self.account.available + amount,
-            pending=self.account.pending + pending_delta,
-            deficit=self.account.deficit + deficit_delta,
+            last_at=entry.occurred_at if latest is None or entry.occurred_at > latest else latest,
+            available=_bounded("available balance", self.account.available + amount),
+            pending=_bounded("pending balance", self.account.pending + pending_delta),
+            deficit=_bounded("deficit", self.account.deficit + deficit_delta),
             last_seq=seq,
         )
         return entry
 
     def bump(self, **counters: int) -> None:
-        self.account = attrs.evolve(
-            self.account,
-            **{name: getattr(self.account, name) + value for name, value in counters.items()},
-        )
+        changed: dict[str, int] = {
+            name: _bounded(name, getattr(self.account, name) + value)
+            for name, value in counters.items()
+        }
+        self.account = attrs.evolve(self.account, **changed)  # type: ignore[arg-type]
 
     def repay_from(self, lot: Lot) -> int:
         """Repay the deficit from a released lot; return the points used."""
@@ -299,6 +353,12 @@ class _Builder:
         )
 
 
+def _bounded(what: str, value: Points) -> Points:
+    # a balance past MAX_POINTS would overflow a BIGINT or a JSON reader sooner or later:
+    # refuse the command that would make it, before anything is saved
+    return points_within_bounds(what, value)
+
+
 def settle(account: Account, due: Iterable[Lot], command: Command) -> Posting:
     """Release pending lots and expire lots whose time has come by ``command.at``.
 
@@ -307,7 +367,7 @@ def settle(account: Account, due: Iterable[Lot], command: Command) -> Posting:
     Both kinds are always done together: a release that falls before an expiry must
     happen first (it may repay a deficit), so settling only one kind would rewrite history.
     """
-    book = _Builder(account, command)
+    book = _Builder(account, command, in_order=False)
     at = command.at
     events: list[tuple[datetime, int, Lot]] = []
     for lot in due:
@@ -387,12 +447,12 @@ def credit_lots(
 
     Transfers use several parts so that points keep the expiry they had at the sender.
     """
-    at = command.at
+    book = _Builder(account, command)
+    at = book.at
     if available_from is not None and available_from <= at:
         available_from = None
     for points, expires_at in parts:
-        if points <= 0:
-            raise InvalidArgument(f"points: {points!r} must be positive for a credit")
+        points_amount("points", points)
         if expires_at is not None and expires_at <= at:
             raise InvalidArgument(
                 f"expires_at: {expires_at.isoformat()} is not after at={at.isoformat()}"
@@ -402,7 +462,6 @@ def credit_lots(
                 f"expires_at: {expires_at.isoformat()} is not after "
                 f"available_from={available_from.isoformat()}"
             )
-    book = _Builder(account, command)
     seq = account.last_seq + 1
     pending = available_from is not None
     deficit = account.deficit
@@ -451,10 +510,11 @@ def debit(
     ordering with an index); the account's cached balance is checked first, so an
     insufficient balance costs O(1).
     """
+    points_amount("points", points)
+    book = _Builder(account, command)  # a command out of order is refused as such first
     if points > account.available:
         raise InsufficientPoints(account.customer_id, account.point_type, points, account.available)
-    book = _Builder(account, command)
-    changes, taken = _consume(book, points, lots, command.at)
+    changes, taken = _consume(book, points, lots, book.at)
     if taken != points:  # the cache says enough, the lots disagree: refuse rather than guess
         raise InsufficientPoints(account.customer_id, account.point_type, points, taken)
     book.append(kind, amount=-points, changes=changes)
@@ -526,7 +586,7 @@ def claw_back(
     shortfall = 0
     if charge:
         other_changes, taken = _consume(
-            book, charge, (o for o in others if o.id != lot.id), command.at
+            book, charge, (o for o in others if o.id != lot.id), book.at
         )
         changes.extend(other_changes)
         amount -= taken
@@ -597,7 +657,7 @@ def restore(
     for change in sorted(changes, key=lambda c: by_id[c.lot_id].consumption_key):
         lot = book.lot(by_id[change.lot_id])
         payment = min(account.deficit - deficit_paid, lot.remaining)
-        if payment and lot.is_spendable(command.at):
+        if payment and lot.is_spendable(book.at):
             book.put(attrs.evolve(lot, remaining=lot.remaining - payment))
             changes.append(LotChange(lot_id=lot.id, delta=-payment))
             deficit_paid += payment
@@ -614,8 +674,8 @@ def restore(
     # expiry at the lot's old expiry instant would rewrite balances in the past
     for lot_id in dict.fromkeys(change.lot_id for change in changes):
         lot = book.lot(by_id[lot_id])
-        if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= command.at:
-            _expire(book, lot, command.at)
+        if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= book.at:
+            _expire(book, lot, book.at)
     return book.posting()
 
 

@@ -21,7 +21,7 @@ import attrs
 from loyaltykit.domain.ledger import Entry
 from loyaltykit.domain.rewards import RewardKind
 from loyaltykit.errors import InvalidAmount, RedemptionClosed
-from loyaltykit.values import CustomerId, Money, Points, aware, identifier
+from loyaltykit.values import CustomerId, Money, Points, aware, identifier, utc
 
 __all__ = [
     "Redemption",
@@ -101,9 +101,9 @@ class Redemption:
     points: Points
     point_type: str
     state: RedemptionState = RedemptionState.RESERVED
-    created_at: datetime = attrs.field(validator=_aware)
-    closed_at: datetime | None = attrs.field(default=None, validator=_aware)
-    claim_by: datetime | None = attrs.field(default=None, validator=_aware)
+    created_at: datetime = attrs.field(converter=utc, validator=_aware)
+    closed_at: datetime | None = attrs.field(default=None, converter=utc, validator=_aware)
+    claim_by: datetime | None = attrs.field(default=None, converter=utc, validator=_aware)
     money: Money | None = None
     offset: Money | None = None
     cost: Money | None = None
@@ -166,12 +166,12 @@ class Voucher:
     customer_id: CustomerId
     reward_id: str
     redemption_id: str
-    issued_at: datetime = attrs.field(validator=_aware)
-    expires_at: datetime | None = attrs.field(default=None, validator=_aware)
+    issued_at: datetime = attrs.field(converter=utc, validator=_aware)
+    expires_at: datetime | None = attrs.field(default=None, converter=utc, validator=_aware)
     uses: int = attrs.field(default=1, validator=_positive)
     used: tuple[tuple[str, datetime], ...] = ()
     value: Money | None = None
-    cancelled_at: datetime | None = attrs.field(default=None, validator=_aware)
+    cancelled_at: datetime | None = attrs.field(default=None, converter=utc, validator=_aware)
 
     @property
     def uses_left(self) -> int:

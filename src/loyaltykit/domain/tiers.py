@@ -31,7 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import aware, identifier, label, sequence_of
+from loyaltykit.values import aware, identifier, label, sequence_of, utc
 
 __all__ = [
     "Forecast",
@@ -278,7 +278,7 @@ class Override:
     """A time-limited tier above the earned one (status match, a gift of gold)."""
 
     tier: str
-    until: datetime = attrs.field(validator=lambda _i, _a, v: aware("until", v))
+    until: datetime = attrs.field(converter=utc, validator=lambda _i, _a, v: aware("until", v))
     reason: str
     actor: str
 

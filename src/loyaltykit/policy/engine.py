@@ -22,6 +22,7 @@ from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
+from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import EarningRule, Multiplier, Referral, RuleState
@@ -212,8 +213,14 @@ class PolicyEngine:
         to this event (``upgrade_applies = "this_event"``), the rules are evaluated again
         at the tier reached, and the trace says so: the crossing purchase earns at the
         new tier. By default (``"next_event"``) it earns at the tier the member had.
+
+        An event dated before the customer's enrolment is refused with
+        :class:`~loyaltykit.errors.OutOfOrder`: nobody earns as a member before joining.
         """
         at = aware("at", at)
+        joined = state.customer.enrolled_at
+        if at < joined:
+            raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
         decision = self._decide(program, state, event, at)
         ladder = program.tiers
         update = decision.tier_update

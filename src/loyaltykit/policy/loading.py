@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -149,6 +150,24 @@ def _duration(reader: _Reader, value: Any, path: str) -> relativedelta | None:
         reader.problems.append(f"{path}: {dict(value)!r} is longer than {MAX_YEARS} years")
         return None
     return relativedelta(**parts)
+
+
+_SKEW_UNITS = ("hours", "minutes", "seconds")
+
+
+def _clock_skew(reader: _Reader, value: Any) -> timedelta | None:
+    """``clock_skew = {minutes = 5}``: a tolerance of hours, minutes and seconds."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        reader.problems.append(f"clock_skew: {value!r} is not a table of hours, minutes, seconds")
+        return None
+    reader.unknown(value, "clock_skew.", _SKEW_UNITS)
+    parts = {unit: reader.field(value, "clock_skew.", unit, int, 0) for unit in _SKEW_UNITS}
+    if any(part < 0 for part in parts.values()):
+        reader.problems.append(f"clock_skew: {dict(value)!r} must not be negative")
+        return None
+    return timedelta(**parts)
 
 
 def _money(reader: _Reader, value: Any, path: str, currency: str) -> Money | None:
@@ -424,6 +443,7 @@ _TOP = (
     "currency",
     "rounding",
     "refund_policy",
+    "clock_skew",
     "pending_for",
     "point_types",
     "rules",
@@ -499,6 +519,9 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
             options = [p.value for p in RefundPolicy]
             reader.problems.append(f"refund_policy: {policy!r} is not one of {options}")
     arguments["pending_for"] = _duration(reader, data.get("pending_for"), "pending_for")
+    skew = _clock_skew(reader, data.get("clock_skew"))
+    if skew is not None:
+        arguments["clock_skew"] = skew
     if "point_types" in data:
         types = [
             _point_type(reader, item, f"point_types[{n}]")
@@ -615,6 +638,8 @@ def program_to_dict(program: Program) -> dict[str, Any]:
     pending = _duration_dict(program.pending_for)
     if pending is not None:
         data["pending_for"] = pending
+    if program.clock_skew:
+        data["clock_skew"] = {"seconds": int(program.clock_skew.total_seconds())}
     if program.tiers is not None:
         data["tiers"] = _ladder_dict(program.tiers)
     if program.qualifying_points != "tier":

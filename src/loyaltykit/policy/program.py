@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.campaigns import Campaign, checked_campaigns
 from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rules import Cap, EarningRule
-from loyaltykit.values import aware
+from loyaltykit.values import aware, utc
 
 __all__ = ["PointType", "Program", "ProgramVersion", "ProgramVersions", "RefundPolicy"]
 
@@ -87,6 +87,11 @@ def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
     return tuple(value)
 
 
+def _clock_skew(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise InvalidArgument(f"clock_skew: {value!r} is not a timedelta of zero or more")
+
+
 @attrs.frozen(kw_only=True)
 class Program:
     """A loyalty programme's rules, and the :class:`Promises` it makes about them.
@@ -109,6 +114,10 @@ class Program:
         converter=_point_types,
     )
     refund_policy: RefundPolicy = RefundPolicy.TAKE_AVAILABLE
+    clock_skew: timedelta = attrs.field(default=timedelta(0), validator=_clock_skew)
+    """How far before an account's latest entry a command may be dated and still be
+    accepted (it then takes effect at that entry's instant); further back it is refused
+    with ``OutOfOrder``. Zero by default: see ``docs/concepts/ledger.md``."""
     pending_for: relativedelta | None = None
     rules: tuple[EarningRule, ...] = attrs.field(default=(), converter=_rules)
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=_caps)
@@ -214,7 +223,9 @@ class Program:
 class ProgramVersion:
     """A program and the instant from which it is in force."""
 
-    valid_from: datetime = attrs.field(validator=lambda _i, _a, v: aware("valid_from", v))
+    valid_from: datetime = attrs.field(
+        converter=utc, validator=lambda _i, _a, v: aware("valid_from", v)
+    )
     program: Program
 
 

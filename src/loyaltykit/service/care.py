@@ -18,6 +18,7 @@ from loyaltykit.domain.care import (
     CareAction,
     CareConfig,
     care_from_record,
+    care_to_event,
     care_to_record,
     due_care,
 )
@@ -104,7 +105,7 @@ class CareWork:
                         record = care_to_record(action)
                         uow.records.put(customer_id, CARE, action.id, record, due_at=action.due_at)
                     if actions:  # one domain event per member and run, when the outbox is on
-                        payload = {"actions": [care_to_record(action) for action in actions]}
+                        payload = {"actions": [care_to_event(action) for action in actions]}
                         self.kernel.emit(uow, customer_id, "care", at, None, payload)
                     uow.commit()
                     return actions

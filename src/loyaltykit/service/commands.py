@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import ClassVar
@@ -93,6 +93,7 @@ FINGERPRINT_SCHEME = "2"
 SHA-256 of some of the arguments) cannot be recomputed: they are matched by command name."""
 
 _UNFINGERPRINTED = "loyaltykit.unfingerprinted"
+_NO_SKEW = timedelta(0)
 _DIGESTS = 14  # per-field digests that fit the 64-character column beside the hash
 
 
@@ -261,8 +262,10 @@ class CommandValue:
         """Customers to lock before the command runs, in no particular order."""
         return (self.owner,)
 
-    def context(self, **metadata: str) -> Command:
-        """What every ledger entry the command writes carries (its audit trail)."""
+    def context(self, clock_skew: timedelta = _NO_SKEW, **metadata: str) -> Command:
+        """What every ledger entry the command writes carries (its audit trail), and how
+        far before an account's latest entry it may be dated (the programme's
+        ``clock_skew``)."""
         kept: Metadata = getattr(self, "metadata", ())
         return Command(
             at=self.at,
@@ -270,6 +273,7 @@ class CommandValue:
             reason=getattr(self, "reason", ""),
             actor=getattr(self, "actor", None),
             metadata=frozen_metadata({**dict(kept), **metadata}) if metadata else kept,
+            clock_skew=clock_skew,
         )
 
 

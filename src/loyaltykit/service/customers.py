@@ -19,6 +19,7 @@ from loyaltykit.service.commands import (
 )
 from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.service.referrals import check_referral
+from loyaltykit.storage.base import Scrubbing
 from loyaltykit.values import CustomerId
 
 __all__ = ["CustomerCommands"]
@@ -126,4 +127,10 @@ class CustomerCommands:
         some; replaying one of them afterwards returns the customer as they are now.
         """
         command = Erase(customer_id=customer_id, at=at, idempotency_key=idempotency_key)
-        return self._change_customer(command, lambda customer: customer.erased(command.at))
+        erased = self._change_customer(command, lambda customer: customer.erased(command.at))
+        # the replaced profile must not stay readable in the backend's files (SQLite's
+        # WAL); inside a batch nothing is committed yet, so the next erase scrubs it
+        storage = self.kernel.storage
+        if not self.kernel.in_batch and isinstance(storage, Scrubbing):
+            storage.scrub()
+        return erased

@@ -230,7 +230,7 @@ class EventCommands:
         accounts = postings.reported(
             uow, work.program, customer_id, uow.ledger.accounts(customer_id)
         )
-        return postings.receipt(command.name, command.context(), customer_id, [], accounts)
+        return postings.receipt(command.name, work.context(), customer_id, [], accounts)
 
     def _claw_back_referral(
         self, work: Work, receipt: Receipt, referrer: Customer, purchase_key: str
@@ -265,7 +265,7 @@ class EventCommands:
             (r.portion or Fraction(0) for r in uow.ledger.reversals_of(customer_id, own[0].id)),
             Fraction(0),
         )
-        context = command.context()
+        context = work.context()
         written: list[Entry] = []
         accounts: dict[str, Account] = {}
         taken = 0
@@ -359,7 +359,7 @@ class EventCommands:
         decision = fund_awards(
             uow, decision, command.customer_id, command.at, program=program, state=state
         )
-        context = command.context(**_event_metadata(event))
+        context = work.context(**_event_metadata(event))
         loaded = dict(members)
         written, touched = self._apply(work, decision, event, context, members)
         for member_id, member in members.items():

@@ -28,6 +28,7 @@ import attrs
 
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.events import DomainEvent
+from loyaltykit.domain.ledger import Command
 from loyaltykit.domain.records import event_to_record, instant_from_text
 from loyaltykit.errors import (
     ConcurrencyConflict,
@@ -93,6 +94,11 @@ class Work:
     def at(self) -> datetime:
         """The command's instant."""
         return self.command.at
+
+    def context(self, **metadata: str) -> Command:
+        """The ledger context of the command under the programme in force (its
+        ``clock_skew``), with ``metadata`` added."""
+        return self.command.context(self.program.clock_skew, **metadata)
 
     def customer(self, customer_id: CustomerId) -> Customer:
         """A customer this command holds locked; raises ``UnknownCustomer``."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.domain.care import care_from_record, care_to_record, erased_care
 from loyaltykit.domain.complaint_records import complaint_from_record, complaint_to_record
 from loyaltykit.domain.complaints import TRANSITIONS, Complaint
 from loyaltykit.domain.feedback import QuestionKind
@@ -94,16 +95,25 @@ def _redact_response(uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]
         }
     )
     kept = tuple((q, a) for q, a in response.answers if not isinstance(a, str) or q in choices)
-    return response_to_record(attrs.evolve(response, answers=kept))
+    # the profile tags copied into it go too: the response then counts as untagged
+    return response_to_record(attrs.evolve(response, answers=kept, tags=frozenset()))
+
+
+def _redact_care(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
+    """Kind, occasion and points stay (the ledger refers to them); the day shrinks to its
+    year and the detail goes."""
+    return {**stored.document, **care_to_record(erased_care(care_from_record(stored.document)))}
 
 
 @attrs.frozen(kw_only=True)
 class RecordKind:
     """A kind of stored record: ``redact`` is how erasure takes the member's personal
-    data out of one, or ``None`` when the kind holds none."""
+    data out of one, or ``None`` when the kind holds none; ``retire`` takes a redacted
+    record off its worklist (its ``due_at`` is cleared)."""
 
     kind: str
     redact: Redaction | None = None
+    retire: bool = False
 
 
 _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
@@ -147,7 +157,7 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="complaint", redact=_redact_complaint),
     RecordKind(kind="survey_response", redact=_redact_response),
     RecordKind(kind="survey"),
-    RecordKind(kind="care"),  # trigger kinds and due dates: the birthday itself is not kept
+    RecordKind(kind="care", redact=_redact_care, retire=True),  # a birthday's day
     RecordKind(kind="redemption"),
     RecordKind(kind="voucher"),
     RecordKind(kind="participant"),
@@ -206,7 +216,7 @@ class PersonalData:
                     stored.kind,
                     stored.id,
                     kind.redact(uow, stored),
-                    due_at=stored.due_at,
+                    due_at=None if kind.retire else stored.due_at,
                     lookup=stored.lookup,
                 )
         uow.idempotency.redact(customer_id, self.private_commands())

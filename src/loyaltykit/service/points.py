@@ -83,7 +83,7 @@ class PointCommands:
         kind = postings.point_type(work.program, command.point_type)
         work.customer(command.customer_id).require("earn", allowed=EARNING_STATUSES)
         expiry = postings.expiry(kind, command.at, command.expires_at)
-        context = command.context()
+        context = work.context()
         return postings.post(
             work.uow,
             command.name,
@@ -132,7 +132,7 @@ class PointCommands:
             raise InvalidArgument(f"point_type: {kind.code!r} points cannot be redeemed")
         work.customer(command.customer_id).require("redeem", allowed=SPENDING_STATUSES)
         lots = work.uow.ledger.spendable_lots  # read after settlement, inside _post
-        context = command.context()
+        context = work.context()
         return postings.post(
             work.uow,
             command.name,
@@ -177,7 +177,7 @@ class PointCommands:
         assert isinstance(command, AdjustPoints)
         kind = postings.point_type(work.program, command.point_type)
         work.customer(command.customer_id)
-        context = command.context()
+        context = work.context()
         points = command.points
 
         def post(account: Account) -> Posting:
@@ -231,14 +231,14 @@ class PointCommands:
         work.customer(receiver_id).require("receive a transfer", allowed=SPENDING_STATUSES)
         uow = work.uow
         written: list[Entry] = []
-        context = command.context()
+        context = work.context()
         sender = postings.settled(uow, sender_id, kind.code, context, written)
         receiver = postings.settled(uow, receiver_id, kind.code, context, written)
         out = ledger.debit(
             sender,
             command.points,
             uow.ledger.spendable_lots(sender_id, kind.code, command.at),
-            command.context(to=receiver_id),
+            work.context(to=receiver_id),
             kind=EntryKind.TRANSFER_OUT,
         )
         sender = postings.save(uow, out, written)
@@ -246,7 +246,7 @@ class PointCommands:
         # the key is the sender's: the receiver's entry names it in its metadata only, so
         # it never shadows one of the receiver's own keys
         received = attrs.evolve(
-            command.context(**{"from": sender_id, "transfer": command.idempotency_key}),
+            work.context(**{"from": sender_id, "transfer": command.idempotency_key}),
             idempotency_key=None,
         )
         incoming = ledger.credit_lots(receiver, parts, received, kind=EntryKind.TRANSFER_IN)

@@ -134,7 +134,7 @@ def reverse(
     uow, command = work.uow, work.command
     customer = work.customer(command.owner)
     customer_id = customer.id
-    context = command.context()
+    context = work.context()
     policy = work.program.refund_policy
     originals = [
         entry

@@ -144,7 +144,7 @@ class RewardCommands:
             metadata=metadata,
             campaign=campaign,
         )
-        command = value.context()
+        command = value.context(self.kernel.versions.at(value.at).clock_skew)
         reward_id = identifier("reward_id", reward_id)
         quantity = points_amount("quantity", quantity)
         campaign = self._declared_campaign(campaign)
@@ -187,7 +187,7 @@ class RewardCommands:
             actor=actor,
             campaign=campaign,
         )
-        command = value.context()
+        command = value.context(self.kernel.versions.at(value.at).clock_skew)
         if not command.reason.strip():
             raise InvalidArgument(f"grant_reward needs a reason (got {reason!r})")
         reward_id = identifier("reward_id", reward_id)
@@ -238,7 +238,7 @@ class RewardCommands:
             reason=reason,
             actor=actor,
         )
-        command = value.context()
+        command = value.context(self.kernel.versions.at(value.at).clock_skew)
         reward_id = identifier("reward_id", reward_id)
         points = points_amount("points", points)
 
@@ -266,7 +266,7 @@ class RewardCommands:
             idempotency_key=idempotency_key,
             how=how,
         )
-        command = value.context()
+        command = value.context(self.kernel.versions.at(value.at).clock_skew)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
             redemption = _stored_redemption(uow, customer_id, redemption_id, lock=True)
@@ -301,7 +301,7 @@ class RewardCommands:
             reason=reason,
             actor=actor,
         )
-        command = value.context()
+        command = value.context(self.kernel.versions.at(value.at).clock_skew)
 
         def action(work: Work) -> Redemption:
             uow = work.uow
@@ -343,7 +343,7 @@ class RewardCommands:
         value = UseVoucher(
             customer_id=customer_id, code=code, at=at, idempotency_key=idempotency_key
         )
-        command = value.context()
+        command = value.context(self.kernel.versions.at(value.at).clock_skew)
         code = _code(code)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Voucher:

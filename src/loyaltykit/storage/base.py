@@ -38,6 +38,7 @@ __all__ = [
     "LedgerRepository",
     "RecordRepository",
     "Savepoint",
+    "Scrubbing",
     "Storage",
     "StoredRecord",
     "UnitOfWork",
@@ -435,6 +436,18 @@ class BulkRelease(Protocol):
     def release_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[CustomerId, str] | None = None
     ) -> BulkChunk: ...
+
+
+@runtime_checkable
+class Scrubbing(Protocol):
+    """Optional: a backend whose files can keep data that a commit replaced readable for
+    a while (SQLite's write-ahead log keeps old page images until a checkpoint).
+
+    ``scrub`` makes what committed units of work overwrote unreadable in the files; the
+    service calls it after ``erase``. A backend without such files need not offer it.
+    """
+
+    def scrub(self) -> None: ...
 
 
 @runtime_checkable

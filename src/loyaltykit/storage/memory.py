@@ -32,7 +32,7 @@ from loyaltykit.storage.base import (
     counter_take,
     lot_is_due,
 )
-from loyaltykit.values import CustomerId, points_amount
+from loyaltykit.values import CustomerId, points_amount, utc
 
 __all__ = ["MemoryStorage"]
 
@@ -320,6 +320,7 @@ class _CustomerState:
         documents = self._state.state
         slot = (customer_id, name)
         previous = documents.get(slot)
+        due_at = utc(due_at)  # kept in UTC, as SQL keeps it: due hints compare instants
         documents[slot] = (json.dumps(document), due_at)
         if due_at is not None:
             # a hint, validated when read: stale hints are harmless
@@ -382,7 +383,7 @@ class _Records:
                     f"lookup {lookup!r} of kind {kind!r} is taken by record {holder[1]!r}"
                 )
         previous = self._state.records[kind][owner].get(record_id)
-        self._place(kind, key, (json.dumps(document), due_at, lookup))
+        self._place(kind, key, (json.dumps(document), utc(due_at), lookup))
         self._log.append(partial(self._place, kind, key, previous))
 
     def _place(self, kind: str, key: tuple[str, str], stored: _Slot | None) -> None:

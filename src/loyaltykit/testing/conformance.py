@@ -25,18 +25,22 @@ Tests of the optional bulk protocols (:class:`~loyaltykit.storage.base.BulkExpir
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import random
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from loyaltykit import Loyalty
+from loyaltykit.domain.activity import Purchase
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
+from loyaltykit.domain.feedback import Question, Survey
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange, RefundPolicy
 from loyaltykit.errors import (
     ConcurrencyConflict,
@@ -44,6 +48,7 @@ from loyaltykit.errors import (
     InsufficientPoints,
     InvalidAmount,
     InvalidArgument,
+    OutOfOrder,
 )
 from loyaltykit.outcomes import SettlementReport
 from loyaltykit.policy.program import Program
@@ -65,14 +70,44 @@ from loyaltykit.values import (
     MAX_METADATA_ITEMS,
     MAX_METADATA_KEY_LENGTH,
     MAX_METADATA_VALUE_LENGTH,
+    MAX_POINTS,
     MAX_TAGS,
     MAX_TEXT_LENGTH,
+    Money,
 )
 
 __all__ = ["StorageConformance"]
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+# a member with every kind of personal datum, and the values to look for after erasure
+PERSONAL = Profile(
+    name="Zhao Xiaoming 赵小明",
+    email="zhao.xm@example.com",
+    phone="+86 138 0013 8000",
+    gender="male",
+    birthday=date(1987, 11, 23),
+    tags={"health-minded-zx", "family-zx"},
+    attributes={"city": "Qingdao-zx"},
+)
+PERSONAL_VALUES = (
+    "Zhao Xiaoming",
+    "赵小明",
+    "zhao.xm@example.com",
+    "138 0013 8000",
+    "1987-11-23",
+    "11-23",
+    "11/23",
+    "23/11",
+    "19871123",
+    "1987",
+    "health-minded-zx",
+    "family-zx",
+    "Qingdao-zx",
+)
 SHANGHAI = timezone(timedelta(hours=8))
+NEW_YORK = ZoneInfo("America/New_York")
+# 01:30 happens twice in New York on 2026-11-01: in EDT (05:30 UTC), then in EST (06:30 UTC)
+FALL_BACK = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)
 
 
 def _lot(
@@ -408,6 +443,7 @@ class StorageConformance:
             lifetime_redeemed=3,
             lifetime_expired=4,
             last_seq=9,
+            last_at=T0.astimezone(SHANGHAI),
         )
         other = Account(customer_id="c1", point_type="miles")
         with storage.unit_of_work() as uow:
@@ -766,7 +802,7 @@ class StorageConformance:
             loyalty.enroll(name, at=T0, idempotency_key=f"enroll-{name}")
         loyalty.earn("ann", 50, at=T0 + timedelta(hours=1), idempotency_key="o1")
         with pytest.raises(InsufficientPoints):
-            loyalty.redeem_points("ann", 80, at=T0, idempotency_key="r1")
+            loyalty.redeem_points("ann", 80, at=T0 + timedelta(hours=1), idempotency_key="r1")
         loyalty.redeem_points("ann", 20, at=T0 + timedelta(hours=2), idempotency_key="r2")
         events = loyalty.pending_events(limit=3)
         assert [e.id for e in events] == ["ann:1", "bob:1", "ann:2"]
@@ -903,3 +939,228 @@ class StorageConformance:
             balance = loyalty.balance(customer)
             assert (balance.available, balance.pending) == ((0, 0) if work == "expire" else (33, 0))
             assert ledger_violations(storage, customer, "points") == []
+
+    # --- instants and amounts at their edges ------------------------------------------
+
+    def test_instants_across_a_dst_fall_back_compare_in_utc(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        first, second = FALL_BACK, FALL_BACK.replace(fold=1)
+        loyalty.enroll("ann", at=first - timedelta(hours=1), idempotency_key="e-ann")
+        # expires an hour later, although the wall clock shows the same time
+        loyalty.earn("ann", 10, at=first, idempotency_key="o1", expires_at=second)
+        # 01:45 EST expires after 01:50 EDT: the lot is still spendable then
+        later = datetime(2026, 11, 1, 1, 45, fold=1, tzinfo=NEW_YORK)
+        loyalty.earn("ann", 20, at=first, idempotency_key="o2", expires_at=later)
+        spent = loyalty.redeem_points(
+            "ann", 25, at=datetime(2026, 11, 1, 1, 50, tzinfo=NEW_YORK), idempotency_key="r1"
+        )
+        assert spent.balance.available == 5
+        assert loyalty.balance("ann", at=datetime(2026, 11, 1, 6, 29, tzinfo=UTC)).available == 5
+        assert loyalty.balance("ann", at=second).available == 5
+        assert loyalty.balance("ann", at=later).available == 0
+        assert loyalty.expire_due(at=datetime(2026, 11, 1, 6, 44, tzinfo=UTC)).expired == 0
+        assert loyalty.expire_due(at=datetime(2026, 11, 1, 6, 45, tzinfo=UTC)).expired == 5
+        assert loyalty.balance("ann").available == 0
+        assert ledger_violations(storage, "ann", "points") == []
+
+    def test_amounts_beyond_the_maximum_are_refused_up_front(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        for huge in (MAX_POINTS + 1, 2**63, 10**30):
+            with pytest.raises(InvalidAmount, match=str(huge)):
+                loyalty.earn("ann", huge, at=T0, idempotency_key=f"o-{huge}")
+            with pytest.raises(InvalidAmount, match=str(huge)):
+                loyalty.adjust(
+                    "ann", huge, at=T0, idempotency_key=f"a-{huge}", reason="x", actor="y"
+                )
+        loyalty.earn("ann", MAX_POINTS, at=T0, idempotency_key="o-max")
+        # a balance that would pass the maximum is refused too, and changes nothing
+        with pytest.raises(InvalidAmount, match="available"):
+            loyalty.earn("ann", 1, at=T0, idempotency_key="o-one")
+        assert loyalty.balance("ann").available == MAX_POINTS
+        assert [line.entry.idempotency_key for line in loyalty.statement("ann").lines] == ["o-max"]
+        with storage.unit_of_work() as uow:
+            account = uow.ledger.account("ann", "points")
+        assert account is not None and account.lifetime_earned == MAX_POINTS
+
+    # --- identifiers and keys compare exactly -------------------------------------------
+
+    # Case, accents, composed and decomposed forms, trailing spaces: every backend tells
+    # them apart (MariaDB's default collation folds case and accents and pads spaces).
+    DISTINCT_TEXTS = ("café", "cafe", "CAFÉ", "cafe\u0301", "cafe ", "Cafe")
+
+    def test_customers_and_idempotency_keys_differ_by_case(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ALICE", at=T0, idempotency_key="e-1")
+        loyalty.enroll("alice", at=T0, idempotency_key="e-1")  # another customer's key
+        loyalty.earn("ALICE", 10, at=T0, idempotency_key="ORDER-1")
+        second = loyalty.earn("ALICE", 20, at=T0, idempotency_key="order-1")
+        assert not second.replayed
+        loyalty.earn("alice", 5, at=T0, idempotency_key="ORDER-1")
+        assert loyalty.balance("ALICE").available == 30
+        assert loyalty.balance("alice").available == 5
+        with storage.unit_of_work() as uow:
+            assert uow.customers.ids(limit=5) == ["ALICE", "alice"]
+            assert uow.customers.ids(after="ALICE", limit=5) == ["alice"]
+            assert [e.amount for e in uow.ledger.entries_by_key("ALICE", "order-1")] == [20]
+            assert uow.idempotency.get("ALICE", "Order-1") is None
+
+    def test_records_counters_and_state_differ_by_case_and_accent(self, storage: Storage) -> None:
+        texts = self.DISTINCT_TEXTS
+        with storage.unit_of_work() as uow:
+            for n, text in enumerate(texts):
+                uow.records.put("c1", "voucher", text, {"n": n}, lookup=text)
+                uow.records.put(text, "note", "r-1", {"n": n})
+                uow.counters.take(f"stock:{text}", n + 1)
+                uow.state.put("c1", text, {"n": n})
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            for n, text in enumerate(texts):
+                found = uow.records.find("voucher", text)
+                assert found is not None and found.document == {"n": n}, text
+                record = uow.records.get("c1", "voucher", text)
+                assert record is not None and record.document == {"n": n}, text
+                assert [r.document for r in uow.records.of_owner(text, "note")] == [{"n": n}]
+                assert uow.counters.value(f"stock:{text}") == n + 1, text
+                assert uow.state.get("c1", text) == {"n": n}, text
+            assert uow.records.find("voucher", "CAFE") is None
+            scanned = [r.id for r in uow.records.scan("voucher", limit=10)]
+            assert scanned == sorted(texts)  # code point order, as Python sorts
+
+    # --- commands come in order ---------------------------------------------------------
+
+    def test_a_command_dated_before_the_latest_entry_is_refused(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        earned_at, backdated = T0 + timedelta(hours=2), T0 + timedelta(hours=1)
+        loyalty.earn("ann", 100, at=earned_at, idempotency_key="o1")
+        before = loyalty.statement("ann")
+        # a redemption dated before the earn that funds it would make the past negative
+        with pytest.raises(OutOfOrder) as refused:
+            loyalty.redeem_points("ann", 60, at=backdated, idempotency_key="r1")
+        assert (refused.value.at, refused.value.latest) == (backdated, earned_at)
+        assert backdated.isoformat() in str(refused.value)
+        assert earned_at.isoformat() in str(refused.value)
+        with pytest.raises(OutOfOrder):
+            loyalty.earn("ann", 5, at=backdated, idempotency_key="o2")
+        assert loyalty.statement("ann") == before
+        # nothing was kept under the key: the command may be sent again, dated now
+        loyalty.redeem_points("ann", 60, at=earned_at, idempotency_key="r1")
+        assert loyalty.balance("ann", at=backdated).available == 0
+        assert [line.available for line in loyalty.statement("ann").lines] == [100, 40]
+        with storage.unit_of_work() as uow:
+            account = uow.ledger.account("ann", "points")
+        assert account is not None and account.last_at == earned_at
+        assert ledger_violations(storage, "ann", "points") == []
+
+    def test_a_command_within_the_clock_skew_takes_effect_at_the_latest_entry(
+        self, storage: Storage
+    ) -> None:
+        loyalty = Loyalty(Program(clock_skew=timedelta(minutes=5)), storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        latest = T0 + timedelta(hours=1)
+        loyalty.earn("ann", 100, at=latest, idempotency_key="o1")
+        late_till = latest - timedelta(minutes=3)
+        spent = loyalty.redeem_points("ann", 60, at=late_till, idempotency_key="r1")
+        (entry,) = spent.entries
+        assert (entry.occurred_at, entry.recorded_at) == (latest, late_till)
+        assert loyalty.balance("ann", at=latest - timedelta(minutes=1)).available == 0
+        assert loyalty.balance("ann", at=latest).available == 40
+        with pytest.raises(OutOfOrder):
+            loyalty.redeem_points("ann", 1, at=latest - timedelta(minutes=6), idempotency_key="r2")
+        assert ledger_violations(storage, "ann", "points") == []
+
+    def test_batch_settlement_moves_the_latest_entry_forward(self, storage: Storage) -> None:
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        expiry = T0 + timedelta(days=1)
+        loyalty.earn("ann", 30, at=T0, idempotency_key="o1", expires_at=expiry)
+        assert loyalty.expire_due(at=T0 + timedelta(days=2)).expired == 30
+        with storage.unit_of_work() as uow:
+            account = uow.ledger.account("ann", "points")
+        assert account is not None and account.last_at == expiry
+        with pytest.raises(OutOfOrder):
+            loyalty.earn("ann", 5, at=T0 + timedelta(hours=12), idempotency_key="o2")
+        loyalty.earn("ann", 5, at=expiry, idempotency_key="o2")
+        assert loyalty.balance("ann").available == 5
+
+    def test_a_purchase_dated_before_enrolment_earns_nothing(self, storage: Storage) -> None:
+        program = Program.from_dict({"rules": [{"id": "base", "kind": "base_rate", "per": "10"}]})
+        loyalty = Loyalty(program, storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+        before_joining = T0 - timedelta(days=1)
+        with pytest.raises(OutOfOrder, match="enrolment") as refused:
+            loyalty.record_purchase(
+                "ann",
+                Purchase(amount=Money.of(500, "CNY")),
+                at=before_joining,
+                idempotency_key="p1",
+            )
+        assert (refused.value.at, refused.value.latest) == (before_joining, T0)
+        assert loyalty.statement("ann").lines == ()
+        receipt = loyalty.record_purchase(
+            "ann", Purchase(amount=Money.of(500, "CNY")), at=T0, idempotency_key="p1"
+        )
+        assert receipt.balance.available == 50
+
+    # --- erasure ------------------------------------------------------------------------
+
+    @staticmethod
+    def personal_lifecycle(
+        loyalty: Loyalty, customer_id: str = "zx", *, erase: bool = True
+    ) -> list[str]:
+        """Enrol a member with a full profile, take a survey with their tags, give the
+        birthday care (points, a care record, an outbox event), erase them. Returns the
+        idempotency keys used for the member."""
+        shanghai = timezone(timedelta(hours=8))
+        loyalty.enroll(customer_id, at=T0, idempotency_key="e-zx", profile=PERSONAL)
+        survey = Survey(
+            id="nps",
+            title="Would you recommend us?",
+            questions=(Question.nps("nps", "How likely are you to recommend us?"),),
+        )
+        loyalty.publish_survey(survey, at=T0, idempotency_key="publish-nps")
+        loyalty.submit_survey_response(
+            customer_id, "nps", {"nps": 9}, at=T0, idempotency_key="s-zx"
+        )
+        report = loyalty.run_due(at=datetime(2026, 11, 25, 10, tzinfo=shanghai))
+        assert [action.kind for action in report.care] == ["birthday"]
+        if erase:
+            loyalty.erase(
+                customer_id, at=datetime(2026, 11, 26, tzinfo=UTC), idempotency_key="x-zx"
+            )
+        return ["e-zx", "s-zx", "x-zx"]
+
+    @staticmethod
+    def stored_text(storage: Storage, customer_id: str, keys: list[str]) -> str:
+        """Everything the storage keeps about ``customer_id``, as one text."""
+        found: list[object] = []
+        with storage.unit_of_work() as uow:
+            found.append(repr(uow.customers.get(customer_id)))
+            for account in uow.ledger.accounts(customer_id):
+                for entry in uow.ledger.entries(customer_id, account.point_type):
+                    found.append((entry.reason, entry.metadata, entry.actor))
+            for kind in ("care", "outbox", "survey_response", "complaint", "redemption"):
+                after: tuple[str, str] | None = None
+                while page := uow.records.scan(kind, after=after, limit=50):
+                    found.extend((r.owner, r.id, r.document, r.lookup, r.due_at) for r in page)
+                    after = (page[-1].owner, page[-1].id)
+            for name in ("activity", "tier", "metrics", "outbox", "referrals"):
+                found.append(uow.state.get(customer_id, name))
+            for key in keys:
+                record = uow.idempotency.get(customer_id, key)
+                found.append(None if record is None else record.outcome)
+        return json.dumps(found, default=str, ensure_ascii=False)
+
+    def test_erasure_leaves_no_personal_value_in_storage(self, storage: Storage) -> None:
+        program = Program.from_dict(
+            {"timezone": "Asia/Shanghai", "care": {"birthday": {"points": 100, "gift": "cake"}}}
+        )
+        loyalty = Loyalty(program, storage=storage, outbox=True)
+        keys = self.personal_lifecycle(loyalty)
+        text = self.stored_text(storage, "zx", keys)
+        left = [value for value in PERSONAL_VALUES if value in text]
+        assert left == [], f"personal data left after erasure: {left}"
+        # the member's care points stay in the ledger, with a reason that names no date
+        assert loyalty.balance("zx").available == 100
+        assert "care birthday" in text

@@ -45,17 +45,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrise ``storage_url`` over the backends named on the command line."""
-    if "storage_url" in metafunc.fixturenames:
-        urls = metafunc.config.getoption(OPTION) or ["memory://"]
-        metafunc.parametrize("storage_url", urls, ids=[url.split(":", 1)[0] for url in urls])
+    """Parametrise ``storage_url`` over the backends named on the command line, unless a
+    test module or class defines its own ``storage_url`` (a conformance suite bound to
+    one database keeps it)."""
+    if "storage_url" not in metafunc.fixturenames:
+        return
+    # the fixture definitions pytest resolved for this test, closest last
+    definitions = getattr(metafunc, "_arg2fixturedefs", {}).get("storage_url", ())
+    if definitions and definitions[-1].func is not _storage_url:
+        return
+    urls = metafunc.config.getoption(OPTION) or ["memory://"]
+    metafunc.parametrize("storage_url", urls, ids=[url.split(":", 1)[0] for url in urls])
 
 
-@pytest.fixture
-def storage_url(request: pytest.FixtureRequest) -> str:
+def _storage_url(request: pytest.FixtureRequest) -> str:
     """A storage URL, one test per ``--loyaltykit-backend`` given (``memory://`` without)."""
     url: str = request.param
     return url
+
+
+storage_url = pytest.fixture(_storage_url, name="storage_url")
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from loyaltykit.errors import (
     IdempotencyConflict,
     InsufficientPoints,
     NotReversible,
+    OutOfOrder,
     OverReversal,
 )
 from loyaltykit.outcomes import Receipt
@@ -88,6 +89,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.storage = self.make_storage()
         self.now = START
         self.serial = 0
+        self.negative = False
         self._loyalty: Loyalty | None = None
         self._model: ReferenceLedger | None = None
 
@@ -123,6 +125,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.refund_policy is not None:
             negative = self.refund_policy is RefundPolicy.NEGATIVE_BALANCE
         policy = RefundPolicy.NEGATIVE_BALANCE if negative else RefundPolicy.TAKE_AVAILABLE
+        self.negative = negative
         self._loyalty = Loyalty(self.make_program(policy), storage=self.storage)
         self._model = ReferenceLedger(negative_balance=negative)
         for customer in CUSTOMERS:
@@ -288,6 +291,51 @@ class LedgerMachine(RuleBasedStateMachine):
             for c in CUSTOMERS
             for b in [self.loyalty.balance(c)]
         ]
+
+    @rule(
+        customer=st.sampled_from(CUSTOMERS),
+        minutes=st.integers(1, 60 * 24 * 10),
+        command=st.sampled_from(["earn", "redeem", "adjust"]),
+    )
+    def backdated(self, customer: str, minutes: int, command: str) -> None:
+        """A command dated before the account's latest entry is refused, naming both
+        instants, and changes nothing."""
+        loyalty = self.loyalty
+        lines = loyalty.statement(customer).lines
+        assume(lines)
+        latest = max(line.entry.occurred_at for line in lines)
+        at = latest - timedelta(minutes=minutes)
+        before = self._snapshot()
+        key = self._key()
+        refused: OutOfOrder | None = None
+        try:
+            if command == "earn":
+                loyalty.earn(customer, 10, at=at, idempotency_key=key)
+            elif command == "redeem":
+                loyalty.redeem_points(customer, 1, at=at, idempotency_key=key)
+            else:
+                loyalty.adjust(customer, -1, at=at, idempotency_key=key, reason="test", actor="qa")
+        except OutOfOrder as error:
+            refused = error
+        assert refused is not None, f"a {command} dated {at}, before {latest}, was accepted"
+        assert (refused.at, refused.latest) == (at, latest)
+        assert self._snapshot() == before, "a refused backdated command changed the ledger"
+
+    @invariant()
+    def every_past_balance_is_allowed(self) -> None:
+        """Walking each statement in the order entries took effect, the balance never
+        shows what the policy forbids: points spent before they were there."""
+        if self._loyalty is None:
+            return
+        for customer in CUSTOMERS:
+            deficit = 0
+            for line in self.loyalty.statement(customer).lines:
+                deficit += line.entry.deficit_delta
+                shown = (line.entry.occurred_at, line.available, line.pending, deficit)
+                assert line.pending >= 0, (customer, shown)
+                # only a refund under negative_balance may leave a deficit
+                assert line.available + deficit >= 0, (customer, shown)
+                assert self.negative or (deficit == 0 and line.available >= 0), (customer, shown)
 
     @invariant()
     def balances_match_the_model(self) -> None:

@@ -17,9 +17,10 @@ its conditions look at)::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -114,28 +115,55 @@ def points(*, min_value: int = 1, max_value: int = 100_000) -> st.SearchStrategy
     return st.integers(min_value=min_value, max_value=max_value)
 
 
+# a zone with a fall-back night: its repeated hour is where wall-clock comparison goes wrong
+_FALL_BACK_ZONE = ZoneInfo("America/New_York")
+
+
+def _fall_back_hours(start: datetime, end: datetime) -> list[datetime]:
+    """The UTC start of each New York repeated hour (01:00-02:00 local, twice: 05:00-07:00
+    UTC on the first Sunday of November) that lies between ``start`` and ``end``."""
+    found = []
+    for year in range(start.year, end.year + 1):
+        first = date(year, 11, 1)
+        sunday = first + timedelta(days=(6 - first.weekday()) % 7)
+        hour = datetime(sunday.year, sunday.month, sunday.day, 5, tzinfo=UTC)
+        if start <= hour and hour + timedelta(hours=2) <= end:
+            found.append(hour)
+    return found
+
+
 def instants(
     *,
     min_value: datetime = datetime(2020, 1, 1, tzinfo=UTC),
     max_value: datetime = datetime(2035, 1, 1, tzinfo=UTC),
 ) -> st.SearchStrategy[datetime]:
-    """Timezone-aware instants (UTC and a few fixed offsets) between the bounds."""
+    """Timezone-aware instants between the bounds, in UTC, fixed offsets and
+    ``America/New_York``, often inside a fall-back night's repeated hour, where the same
+    wall time happens twice (``fold=0`` in EDT, then ``fold=1`` in EST)."""
     if min_value.tzinfo is None or max_value.tzinfo is None:
         raise InvalidArgument("instants needs timezone-aware bounds")
     if max_value < min_value:
         raise InvalidArgument(
             f"instants needs min_value <= max_value, got {min_value}, {max_value}"
         )
-    from datetime import timezone
-
-    zones = st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))])
-    naive_min = min_value.astimezone(UTC).replace(tzinfo=None)
-    naive_max = max_value.astimezone(UTC).replace(tzinfo=None)
-    return st.builds(
-        lambda moment, zone: moment.replace(tzinfo=UTC).astimezone(zone),
-        st.datetimes(min_value=naive_min, max_value=naive_max),
-        zones,
+    zones = st.sampled_from(
+        [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)), _FALL_BACK_ZONE]
     )
+    low, high = min_value.astimezone(UTC), max_value.astimezone(UTC)
+    anywhere = st.datetimes(
+        min_value=low.replace(tzinfo=None), max_value=high.replace(tzinfo=None)
+    ).map(lambda moment: moment.replace(tzinfo=UTC))
+    moments = anywhere
+    folds = _fall_back_hours(low, high)
+    if folds:
+        in_fold = st.builds(
+            lambda hour, minutes: hour + timedelta(minutes=minutes),
+            st.sampled_from(folds),
+            st.integers(0, 119),
+        )
+        moments = st.one_of(anywhere, in_fold)
+    # astimezone picks the fold of the instant: the second 01:30 in New York gets fold=1
+    return st.builds(lambda moment, zone: moment.astimezone(zone), moments, zones)
 
 
 def money(
@@ -220,7 +248,12 @@ def tier_ladders(*, max_tiers: int = 4) -> st.SearchStrategy[TierLadder]:
             tiers=(
                 Tier(code="base", rank=0),
                 *(
-                    Tier(code=f"t{n + 1}", rank=n + 1, requirements=tuple(reqs), mode=combine)
+                    Tier(
+                        code=f"t{n + 1}",
+                        rank=n + 1,
+                        requirements=_lifted(reqs, n),
+                        mode=combine,
+                    )
                     for n, (reqs, combine) in enumerate(levels)
                 ),
             ),
@@ -232,6 +265,15 @@ def tier_ladders(*, max_tiers: int = 4) -> st.SearchStrategy[TierLadder]:
         st.none() | st.integers(1, 6).map(lambda months: relativedelta(months=months)),
         st.sampled_from(["qualify", "one_step"]),
         st.sampled_from(["next_event", "this_event"]),
+    )
+
+
+def _lifted(requirements: Sequence[Requirement], level: int) -> tuple[Requirement, ...]:
+    # each tier asks more than every tier below it on any requirement they share: a
+    # higher tier that is easier everywhere is no valid ladder (loading refuses it)
+    return tuple(
+        attrs.evolve(requirement, at_least=requirement.at_least + level * 100_001)
+        for requirement in requirements
     )
 
 

@@ -223,6 +223,7 @@ def expire_chunk(
         )
 
     count = select(func.count()).where(mine).scalar_subquery()
+    latest = select(func.max(lots.c.expires_at)).where(mine).scalar_subquery()
     account_chunk = _among(accounts, chunk)
     connection.execute(
         update(accounts)
@@ -232,6 +233,7 @@ def expire_chunk(
             pending=accounts.c.pending - total(lots.c.pending.is_(True)),
             lifetime_expired=accounts.c.lifetime_expired + total(),
             last_seq=accounts.c.last_seq + count,
+            last_at=_later(latest),
         )
     )
     # ordered: MySQL assigns left to right with the new values, so ``expired`` first
@@ -244,6 +246,15 @@ def expire_chunk(
         )
     )
     return BulkChunk(accounts=len(chunk), entries=int(written), points=int(expired), last=last)
+
+
+def _later(latest: ScalarSelect[Any]) -> ColumnElement[Any]:
+    """The account's ``last_at`` after entries dated up to ``latest`` (as the domain's
+    ledger keeps it: the greatest ``occurred_at``)."""
+    return case(
+        (or_(accounts.c.last_at.is_(None), accounts.c.last_at < latest), latest),
+        else_=accounts.c.last_at,
+    )
 
 
 def release_chunk(
@@ -295,6 +306,7 @@ def release_chunk(
     mine = and_(_in_account(), _due_release(at))
     total = select(func.coalesce(func.sum(lots.c.remaining), 0)).where(mine).scalar_subquery()
     count = select(func.count()).where(mine).scalar_subquery()
+    latest = select(func.max(lots.c.available_from)).where(mine).scalar_subquery()
     connection.execute(
         update(accounts)
         .where(_among(accounts, chunk))
@@ -302,6 +314,7 @@ def release_chunk(
             available=accounts.c.available + total,
             pending=accounts.c.pending - total,
             last_seq=accounts.c.last_seq + count,
+            last_at=_later(latest),
         )
     )
     connection.execute(update(lots).where(due).values(pending=False))

@@ -302,6 +302,7 @@ _ACCOUNT_COUNTS = (
     "lifetime_redeemed",
     "lifetime_expired",
     "last_seq",
+    "last_at",
 )
 
 

@@ -1,9 +1,10 @@
 """The SQL schema, in SQLAlchemy Core. Every table is keyed by customer first.
 
 Times are stored as naive UTC (``DATETIME(6)`` / ``TIMESTAMP``) and come back aware in
-UTC; points are ``BIGINT``; free-form data (profiles, entry lot changes, metadata,
-outcomes, state documents) is JSON text, so one schema serves SQLite, PostgreSQL and
-MariaDB alike.
+UTC; points are ``BIGINT``; every string column compares exactly, by code point, on
+every backend (:func:`exact`: ``ORDER-1`` is not ``order-1``, ``café`` is not ``cafe``);
+free-form data (profiles, entry lot changes, metadata, outcomes, state documents) is
+JSON text, so one schema serves SQLite, PostgreSQL and MariaDB alike.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
     "accounts",
@@ -33,6 +35,7 @@ __all__ = [
     "customer_state",
     "customers",
     "entries",
+    "exact",
     "idempotency",
     "lots",
     "metadata",
@@ -78,16 +81,31 @@ def _has_partial_indexes(
     return dialect.name != "mysql"
 
 
+# MariaDB's default collations fold case and accents and pad trailing spaces; its
+# nopad_bin collation compares code points, as SQLite's BINARY and PostgreSQL's "C" do
+# (and as Python sorts, so every backend also orders ids as the memory backend does)
+MARIADB_COLLATION = "utf8mb4_nopad_bin"
+
+
+def exact(length: int) -> TypeEngine[str]:
+    """A ``VARCHAR(length)`` that compares and sorts by code point on every backend."""
+    return (
+        String(length)
+        .with_variant(String(length, collation="C"), "postgresql")
+        .with_variant(mysql.VARCHAR(length, collation=MARIADB_COLLATION), "mysql", "mariadb")
+    )
+
+
 metadata = MetaData()
-ID = String(128)
-POINT_TYPE = String(32)
+ID = exact(128)
+POINT_TYPE = exact(32)
 
 customers = Table(
     "lk_customers",
     metadata,
     Column("id", ID, primary_key=True),
     Column("enrolled_at", UtcDateTime, nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", exact(16), nullable=False),
     Column("profile", Text, nullable=False),
     Column("referred_by", ID, nullable=True),
     Column("erased_at", UtcDateTime, nullable=True),
@@ -105,6 +123,8 @@ accounts = Table(
     Column("lifetime_redeemed", BigInteger, nullable=False),
     Column("lifetime_expired", BigInteger, nullable=False),
     Column("last_seq", BigInteger, nullable=False),
+    # when the latest entry took effect: commands dated earlier are refused (0006)
+    Column("last_at", UtcDateTime, nullable=True),
 )
 
 entries = Table(
@@ -113,17 +133,17 @@ entries = Table(
     Column("customer_id", ID, primary_key=True),
     Column("point_type", POINT_TYPE, primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),
+    Column("kind", exact(16), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("pending_delta", BigInteger, nullable=False),
     Column("deficit_delta", BigInteger, nullable=False),
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
-    Column("idempotency_key", String(128), nullable=True),
+    Column("idempotency_key", exact(128), nullable=True),
     Column("reason", Text, nullable=False),
-    Column("actor", String(128), nullable=True),
-    Column("reverses", String(200), nullable=True),
-    Column("reversed_portion", String(64), nullable=True),
+    Column("actor", exact(128), nullable=True),
+    Column("reverses", exact(200), nullable=True),
+    Column("reversed_portion", exact(64), nullable=True),
     Column("shortfall", BigInteger, nullable=False),
     Column("lots", Text, nullable=False),
     Column("metadata", Text, nullable=False),
@@ -171,9 +191,9 @@ idempotency = Table(
     "lk_idempotency",
     metadata,
     Column("customer_id", ID, primary_key=True),
-    Column("key", String(128), primary_key=True),
-    Column("command", String(64), nullable=False),
-    Column("fingerprint", String(64), nullable=False),
+    Column("key", exact(128), primary_key=True),
+    Column("command", exact(64), nullable=False),
+    Column("fingerprint", exact(64), nullable=False),
     Column("outcome", Text, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
 )
@@ -182,7 +202,7 @@ customer_state = Table(
     "lk_customer_state",
     metadata,
     Column("customer_id", ID, primary_key=True),
-    Column("name", String(32), primary_key=True),
+    Column("name", exact(32), primary_key=True),
     Column("document", Text, nullable=False),
     Column("due_at", UtcDateTime, nullable=True),
     Index("lk_customer_state_due", "name", "due_at"),
@@ -192,11 +212,11 @@ records = Table(
     "lk_records",
     metadata,
     Column("owner", ID, primary_key=True),
-    Column("kind", String(32), primary_key=True),
+    Column("kind", exact(32), primary_key=True),
     Column("id", ID, primary_key=True),
     Column("document", Text, nullable=False),
     Column("due_at", UtcDateTime, nullable=True),
-    Column("lookup", String(128), nullable=True),
+    Column("lookup", exact(128), nullable=True),
     Index("lk_records_lookup", "kind", "lookup", unique=True),
     Index("lk_records_due", "kind", "due_at"),
 )
@@ -206,6 +226,6 @@ records = Table(
 counters = Table(
     "lk_counters",
     metadata,
-    Column("name", String(200), primary_key=True),
+    Column("name", exact(200), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )

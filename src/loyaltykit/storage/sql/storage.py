@@ -8,6 +8,9 @@ two commands on one customer run one after the other, on any number of processes
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -16,6 +19,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
 
 from loyaltykit.errors import InvalidArgument, StorageError, StorageUnavailable
 from loyaltykit.storage.base import BulkChunk, Capabilities
@@ -45,6 +49,11 @@ def _engine(url: str) -> Engine:
     options: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if _in_memory(parsed.database):
+            # an in-memory database lives and dies with its connection: one connection
+            # for every thread (SqlStorage serialises them), or each thread would get
+            # a database of its own, without tables
+            options["poolclass"] = StaticPool
     else:
         options["isolation_level"] = "READ COMMITTED"
         if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
@@ -61,6 +70,11 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def _in_memory(database: str | None) -> bool:
+    """Whether a SQLite URL's database is in memory (``sqlite://``, ``sqlite:///:memory:``)."""
+    return database in (None, "", ":memory:")
+
+
 def _sqlite(engine: Engine) -> None:
     """WAL, foreign keys, a busy timeout, and transactions that take the write lock at
     once: pysqlite's own transaction handling is switched off (the SQLAlchemy recipe)."""
@@ -70,6 +84,9 @@ def _sqlite(engine: Engine) -> None:
         connection.isolation_level = None
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # deleted and overwritten content is zeroed in the pages, not left readable
+        # (an erased member's profile); scrub() then checkpoints the WAL
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -160,14 +177,21 @@ def revision(target: str | Engine) -> str | None:
 
 
 class SqlUnitOfWork:
-    """One database transaction on one connection."""
+    """One database transaction on one connection.
 
-    def __init__(self, engine: Engine) -> None:
+    ``shared`` is the lock of a connection every thread shares (in-memory SQLite): held
+    from entry to exit, it keeps one thread's transaction from mixing with another's.
+    """
+
+    def __init__(self, engine: Engine, shared: threading.RLock | None = None) -> None:
         self._engine = engine
+        self._shared = shared
         self._connection: Connection | None = None
         self._committed = False
 
     def __enter__(self) -> Self:
+        if self._shared is not None:
+            self._shared.acquire()
         try:
             self._connection = self._engine.connect()
         except DBAPIError as error:
@@ -178,7 +202,11 @@ class SqlUnitOfWork:
         except DBAPIError as error:
             if self._connection is not None:
                 self._connection.close()
+            self._release()
             raise translate(error) from error
+        except BaseException:
+            self._release()
+            raise
         session = self._session = Session(self._connection)
         self._savepoints = 0
         self.customers = Customers(session)
@@ -200,7 +228,14 @@ class SqlUnitOfWork:
             if not self._committed and self._transaction.is_active:
                 self._transaction.rollback()
         finally:
-            self._connection.close()
+            try:
+                self._connection.close()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._shared is not None:
+            self._shared.release()
 
     def commit(self) -> None:
         try:
@@ -244,7 +279,9 @@ class SqlStorage:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        durable = engine.url.database not in (None, "", ":memory:")
+        durable = not (engine.dialect.name == "sqlite" and _in_memory(engine.url.database))
+        # in-memory SQLite is one connection (StaticPool) that threads take turns on
+        self._shared = None if durable else threading.RLock()
         self.capabilities = Capabilities(
             concurrent_threads=True,
             concurrent_processes=durable,
@@ -261,27 +298,52 @@ class SqlStorage:
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; use it in a ``with`` block."""
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self._shared)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction of its own, for batch work."""
+        with contextlib.ExitStack() as stack:
+            if self._shared is not None:
+                stack.enter_context(self._shared)
+            try:
+                with self.engine.connect() as connection, connection.begin():
+                    yield connection
+            except DBAPIError as error:
+                raise translate(error) from error
 
     def expire_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
     ) -> BulkChunk:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
-        try:
-            with self.engine.connect() as connection, connection.begin():
-                return expire_chunk(connection, at, limit=accounts, after=after)
-        except DBAPIError as error:
-            raise translate(error) from error
+        with self._transaction() as connection:
+            return expire_chunk(connection, at, limit=accounts, after=after)
 
     def release_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
     ) -> BulkChunk:
         """Release one chunk of accounts' pending lots with set-based statements."""
+        with self._transaction() as connection:
+            return release_chunk(connection, at, limit=accounts, after=after)
+
+    def scrub(self) -> None:
+        """Make what commits overwrote unreadable in the database's files: on a SQLite
+        file, copy the write-ahead log into the database and truncate it (the old pages
+        in it would still show an erased profile). PostgreSQL and MariaDB: nothing here
+        (their own storage reclaims old row versions; see docs/concepts/storage.md)."""
+        if self.engine.dialect.name != "sqlite" or not self.capabilities.durable:
+            return
+        connection = self.engine.raw_connection()
         try:
-            with self.engine.connect() as connection, connection.begin():
-                return release_chunk(connection, at, limit=accounts, after=after)
-        except DBAPIError as error:
-            raise translate(error) from error
+            cursor = connection.cursor()
+            # the connection is in autocommit mode (no open transaction), as a
+            # checkpoint needs; TRUNCATE waits for readers through the busy timeout
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        except Exception as error:  # the driver's error, translated like every other
+            raise StorageError(f"cannot checkpoint the SQLite write-ahead log: {error}") from None
+        finally:
+            connection.close()
 
     def close(self) -> None:
         """Close every pooled connection."""
