@@ -37,6 +37,7 @@ __all__ = [
     "ReferralRefused",
     "RewardUnavailable",
     "RuleViolation",
+    "SchemaNotReady",
     "StorageError",
     "StorageUnavailable",
     "UnknownCampaign",
@@ -374,3 +375,20 @@ class ReferralRefused(RuleViolation):
         self.customer_id = customer_id
         self.referrer = referrer
         self.reason = reason
+
+
+class SchemaNotReady(StorageError):
+    """A database's schema is missing or older than this version of loyaltykit needs.
+
+    Nothing was changed: migrating is an explicit step. ``command`` is the one to run.
+    """
+
+    def __init__(self, url: str, current: str | None, required: str, command: str) -> None:
+        state = "has no loyaltykit schema" if current is None else f"is at revision {current}"
+        super().__init__(
+            f"database {url} {state}; this loyaltykit needs revision {required}: run {command}"
+        )
+        self.url = url
+        self.current = current
+        self.required = required
+        self.command = command
