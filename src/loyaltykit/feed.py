@@ -224,7 +224,9 @@ def apply_row(loyalty: Loyalty, row: FeedRow) -> bool:
             loyalty.redeem(row.customer, str(row.fields.get("reward")), quantity, **common)
         case "gift":
             reason = str(row.fields.get("reason", "gift"))
-            loyalty.grant_reward(row.customer, str(row.fields.get("reward")), reason=reason, **common)
+            loyalty.grant_reward(
+                row.customer, str(row.fields.get("reward")), reason=reason, **common
+            )
         case "pay_with_points":
             loyalty.pay_with_points(
                 row.customer,

@@ -84,6 +84,8 @@ def year_of_events(members: int, *, seed: int = 2026) -> list[dict[str, Any]]:
     ]
     for number in range(1, members + 1):
         rows.extend(_member_year(rng, number, joined))
+    # a return or a review after the year's end belongs to next year's file
+    rows = [row for row in rows if row["at"] < YEAR_END]
     rows.sort(key=lambda row: (row["at"], row["key"]))
     for row in rows:
         row["at"] = row["at"].isoformat()
@@ -148,7 +150,7 @@ def _member_year(
                 "type": "review_written",
                 "attributes": {"text": rng.choice(_REVIEWS)},
             }
-        if balance >= 500 and rng.random() < 0.3:
+        if balance >= 500 and rng.random() < 0.5:
             reward = "coupon-20" if balance >= 1000 else "jade-mug"
             yield {
                 "kind": "redeem",
@@ -158,7 +160,7 @@ def _member_year(
                 "reward": reward,
             }
             balance -= 1000 if reward == "coupon-20" else 500
-        elif balance >= 300 and rng.random() < 0.15:
+        elif balance >= 300 and rng.random() < 0.25:
             yield {
                 "kind": "pay_with_points",
                 "customer": customer,
@@ -195,17 +197,23 @@ class Call:
     closed_after: timedelta
 
 
-def complaints_of_year(members: int, *, count: int = 40, seed: int = 2026) -> list[Call]:
-    """``count`` complaints over the year; about one in five handled too late."""
+def complaints_of_year(
+    rows: list[dict[str, Any]], *, count: int = 40, seed: int = 2026
+) -> list[Call]:
+    """``count`` complaints over the second half of the year from members of ``rows``
+    (:func:`year_of_events`) who had joined by then; about one in five handled late."""
     rng = random.Random(seed + 1)
+    joined = [(row["at"], row["customer"]) for row in rows if row["kind"] == "enrol"]
     calls = []
     for number in range(1, count + 1):
         late = rng.random() < 0.2
+        at = _instant(rng, YEAR_START + timedelta(days=200), YEAR_END - timedelta(days=20))
+        members = [customer for enrolled, customer in joined if enrolled < at.isoformat()]
         calls.append(
             Call(
                 complaint_id=f"cp-{number:03d}",
-                customer_id=f"m-{rng.randrange(1, members + 1):05d}",
-                at=_instant(rng, YEAR_START + timedelta(days=200), YEAR_END - timedelta(days=20)),
+                customer_id=rng.choice(members),
+                at=at,
                 category=rng.choice(("service", "product", "points")),
                 acknowledged_after=timedelta(hours=rng.choice((5, 8)) if late else 1),
                 responded_after=timedelta(days=4 if late else 1),
