@@ -11,11 +11,11 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,postgres,mysql]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,postgres,mysql,reports]'
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/loyaltykit demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 check: test lint typecheck
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -59,7 +59,8 @@ def show_customer(
     def show(_: object) -> None:
         out = console()
         out.print(
-            f"[bold]{member.id}[/bold]  {member.status.value}, enrolled {member.enrolled_at:%Y-%m-%d}"
+            f"[bold]{member.id}[/bold]  {member.status.value}, "
+            f"enrolled {member.enrolled_at:%Y-%m-%d}"
         )
         if member.profile.tags:
             out.print(f"tags: {', '.join(sorted(member.profile.tags))}")
@@ -156,7 +157,8 @@ def explain(customer_id: str, key: str, url: str, as_json: bool) -> None:
     def show(_: object) -> None:
         out = console()
         out.print(
-            f"[bold]{record.command}[/bold] {key} for {customer_id} at {record.recorded_at.isoformat()}"
+            f"[bold]{record.command}[/bold] {key} for {customer_id} "
+            f"at {record.recorded_at.isoformat()}"
         )
         explanation = str(data["explanation"])
         for line in explanation.splitlines() or ["(no trace: this command applies no rules)"]:

@@ -165,13 +165,15 @@ def programme_report(
         with loyalty.storage.unit_of_work() as uow:
             ledgers = [
                 (
-                    customer_id,
+                    uow.customers.get(customer_id),
                     uow.ledger.account(customer_id, code),
                     uow.ledger.entries(customer_id, code),
                 )
                 for customer_id in ids
             ]
-        for customer_id, account, entries in ledgers:
+        for member, account, entries in ledgers:
+            assert member is not None  # listed by the same repository a moment ago
+            customer_id = member.id
             members += 1
             tier = "-"
             if with_tiers:

@@ -38,7 +38,8 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; mar
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 .muted { color: #666; } .figures { display: flex; flex-wrap: wrap; gap: 1rem; }
 .figure { border: 1px solid #ddd; border-radius: 6px; padding: 0.7rem 1rem; min-width: 12rem; }
-.figure b { display: block; font-size: 1.4rem; } table { border-collapse: collapse; margin: 0.5rem 0; }
+.figure b { display: block; font-size: 1.4rem; }
+table { border-collapse: collapse; margin: 0.5rem 0; }
 td, th { border-bottom: 1px solid #eee; padding: 0.25rem 0.8rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; } figure { margin: 1rem 0; }
 figure svg { max-width: 100%; height: auto; } .ok { color: #2e7d32; } .bad { color: #c62828; }
@@ -263,8 +264,8 @@ def render_html(report: ProgrammeReport, *, title: str = "Loyalty programme repo
                         f"{c.participants:,}",
                         f"{c.points_issued:,}",
                         _money(c.cost),
-                        f"{_rate(c.participants_before.rate)} -> {_rate(c.participants_during.rate)}",
-                        f"{_rate(c.others_before.rate)} -> {_rate(c.others_during.rate)}",
+                        _change(c.participants_before.rate, c.participants_during.rate),
+                        _change(c.others_before.rate, c.others_during.rate),
                     )
                     for c in report.campaigns
                 ],
@@ -272,7 +273,8 @@ def render_html(report: ProgrammeReport, *, title: str = "Loyalty programme repo
         )
     for survey_id, groups in report.surveys.items():
         parts.append(
-            f'<h2 id="survey-{html.escape(survey_id)}">Survey {html.escape(survey_id)} by segment</h2>'
+            f'<h2 id="survey-{html.escape(survey_id)}">'
+            f"Survey {html.escape(survey_id)} by segment</h2>"
         )
         parts.append(
             _table(
@@ -295,3 +297,7 @@ def render_html(report: ProgrammeReport, *, title: str = "Loyalty programme repo
 
 def _rate(value: Decimal | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _change(before: Decimal | None, during: Decimal | None) -> str:
+    return f"{_rate(before)} -> {_rate(during)}"
