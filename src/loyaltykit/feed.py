@@ -40,7 +40,16 @@ from loyaltykit.errors import InvalidArgument, LoyaltyError
 from loyaltykit.service import Loyalty
 from loyaltykit.values import Money
 
-__all__ = ["KINDS", "BadRow", "FeedReport", "FeedRow", "apply_feed", "read_feed"]
+__all__ = [
+    "KINDS",
+    "BadRow",
+    "FeedReport",
+    "FeedRow",
+    "apply_feed",
+    "apply_row",
+    "event_of",
+    "read_feed",
+]
 
 log = logging.getLogger("loyaltykit.feed")
 
@@ -161,7 +170,7 @@ def _money(row: FeedRow, name: str) -> Money:
 
 def _items(row: FeedRow) -> tuple[Item, ...]:
     currency = str(row.fields.get("currency", "CNY"))
-    items = row.fields.get("items", ())
+    items = row.fields.get("items", [])
     if not isinstance(items, list):
         raise InvalidArgument(f"items: {items!r} is not a list")
     return tuple(
@@ -189,36 +198,45 @@ def _profile(row: FeedRow) -> Profile:
     )
 
 
-def apply_row(loyalty: Loyalty, row: FeedRow) -> bool:
-    """Run one row as its command; ``True`` when it was a replay of its key."""
+def event_of(row: FeedRow) -> Purchase | CustomEvent:
+    """The purchase or custom event a ``purchase`` or ``event`` row holds."""
+    if row.kind == "purchase":
+        return Purchase(
+            amount=_money(row, "amount"),
+            items=_items(row),
+            channel=str(row.fields.get("channel", "")),
+        )
+    if row.kind == "event":
+        attributes = row.fields.get("attributes", {})
+        if not isinstance(attributes, dict):
+            raise InvalidArgument(f"attributes: {attributes!r} is not an object")
+        return CustomEvent(type=str(row.fields.get("type", "")), attributes=attributes)
+    raise InvalidArgument(f"a {row.kind!r} row holds no purchase or event")
+
+
+def apply_row(loyalty: Loyalty, row: FeedRow) -> None:
+    """Run one row as its command (a replay of its key when it was applied before)."""
     common: dict[str, Any] = {"at": row.at, "idempotency_key": row.key}
     match row.kind:
         case "enrol":
-            before = _known(loyalty, row.customer)
             loyalty.enroll(
                 row.customer,
                 profile=_profile(row),
                 referred_by=row.fields.get("referred_by"),
                 **common,
             )
-            return before
         case "purchase":
-            purchase = Purchase(
-                amount=_money(row, "amount"),
-                items=_items(row),
-                channel=str(row.fields.get("channel", "")),
-            )
-            return loyalty.record_purchase(row.customer, purchase, **common).replayed
+            purchase = event_of(row)
+            assert isinstance(purchase, Purchase)
+            loyalty.record_purchase(row.customer, purchase, **common)
         case "refund":
             amount = _money(row, "amount") if "amount" in row.fields else None
             purchase_key = str(row.fields.get("purchase", ""))
-            return loyalty.refund(row.customer, purchase_key, amount=amount, **common).replayed
+            loyalty.refund(row.customer, purchase_key, amount=amount, **common)
         case "event":
-            attributes = row.fields.get("attributes", {})
-            if not isinstance(attributes, dict):
-                raise InvalidArgument(f"attributes: {attributes!r} is not an object")
-            event = CustomEvent(type=str(row.fields.get("type", "")), attributes=attributes)
-            return loyalty.record_event(row.customer, event, **common).replayed
+            event = event_of(row)
+            assert isinstance(event, CustomEvent)
+            loyalty.record_event(row.customer, event, **common)
         case "redeem":
             quantity = int(row.fields.get("quantity", 1))
             loyalty.redeem(row.customer, str(row.fields.get("reward")), quantity, **common)
@@ -235,15 +253,16 @@ def apply_row(loyalty: Loyalty, row: FeedRow) -> bool:
                 bill=_money(row, "bill"),
                 **common,
             )
-    return False
 
 
-def _known(loyalty: Loyalty, customer_id: str) -> bool:
-    try:
-        loyalty.customer(customer_id)
-    except LoyaltyError:
-        return False
-    return True
+def _applied_before(loyalty: Loyalty, rows: list[FeedRow | BadRow]) -> set[tuple[str, str]]:
+    """The rows whose key already holds an outcome: a re-run replays them."""
+    with loyalty.storage.unit_of_work() as uow:
+        return {
+            (row.customer, row.key)
+            for row in rows
+            if isinstance(row, FeedRow) and uow.idempotency.get(row.customer, row.key) is not None
+        }
 
 
 def apply_feed(
@@ -263,13 +282,14 @@ def apply_feed(
 
     def flush() -> None:
         nonlocal applied, replayed
+        seen = _applied_before(loyalty, pending)
         with loyalty.batch():
             for row in pending:
                 if isinstance(row, BadRow):
                     bad.append(row)
                     continue
                 try:
-                    replayed += apply_row(loyalty, row)
+                    apply_row(loyalty, row)
                 except (LoyaltyError, KeyError, ValueError, TypeError) as error:
                     reason = " ".join(str(error).split())
                     if isinstance(error, KeyError):
@@ -277,6 +297,7 @@ def apply_feed(
                     bad.append(BadRow(line=row.line, reason=reason))
                 else:
                     applied += 1
+                    replayed += (row.customer, row.key) in seen
         if progress is not None:
             progress(len(pending))
         log.debug("feed: %d rows applied, %d refused so far", applied, len(bad))

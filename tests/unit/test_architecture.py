@@ -21,7 +21,14 @@ ALLOWED = {
     "storage": {"storage", "domain", "values", "errors"},
     "outcomes": {"domain", "values", "errors"},
     "service": {"policy", "analytics", "domain", "storage", "outcomes", "values", "errors"},
-    "cli": {"service", "storage", "policy", "values", "errors"},
+    # the shell around the library: feeds, reports, the demo and the command
+    "feed": {"service", "domain", "values", "errors"},
+    "reports": {"service", "analytics", "domain", "values", "errors"},
+    "demo": {"feed", "reports", "service", "policy", "values", "errors"},
+    "cli": {
+        "cli", "demo", "feed", "reports", "service", "storage", "policy", "domain",
+        "outcomes", "values", "errors",
+    },
 }
 
 

@@ -112,4 +112,5 @@ def events(file: Path, url: str, program_file: Path | None, chunk: int, as_json:
 
     emit(as_json, report, show)
     if report.bad:
-        raise Failure(f"{file}: {len(report.bad)} rows refused", PARTLY)
+        count = len(report.bad)
+        raise Failure(f"{file}: {count} row{'s' * (count != 1)} refused", PARTLY)

@@ -13,9 +13,8 @@ from rich.table import Table
 
 from loyaltykit.cli.console import Failure, console, emit
 from loyaltykit.cli.options import json_option, load_program
-from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import Customer
-from loyaltykit.feed import BadRow, FeedRow, read_feed
+from loyaltykit.feed import BadRow, FeedRow, event_of, read_feed
 from loyaltykit.policy.replay import HistoricEvent, ReplayReport, replay
 from loyaltykit.values import Money
 
@@ -35,13 +34,8 @@ def history_of(rows: Iterable[FeedRow | BadRow]) -> tuple[list[Customer], list[H
             customers.append(
                 Customer(id=row.customer, enrolled_at=row.at, referred_by=fields.get("referred_by"))
             )
-        elif row.kind == "purchase":
-            amount = Money.of(str(fields["amount"]), str(fields.get("currency", "CNY")))
-            event: Purchase | CustomEvent = Purchase(amount=amount)
-            history.append(HistoricEvent(customer_id=row.customer, event=event, at=row.at))
-        elif row.kind == "event":
-            event = CustomEvent(type=str(fields["type"]), attributes=fields.get("attributes", {}))
-            history.append(HistoricEvent(customer_id=row.customer, event=event, at=row.at))
+        elif row.kind in ("purchase", "event"):
+            history.append(HistoricEvent(customer_id=row.customer, event=event_of(row), at=row.at))
     return customers, history
 
 
