@@ -231,7 +231,7 @@ def apply_row(loyalty: Loyalty, row: FeedRow) -> None:
             loyalty.record_purchase(row.customer, purchase, **common)
         case "refund":
             amount = _money(row, "amount") if "amount" in row.fields else None
-            purchase_key = str(row.fields.get("purchase", ""))
+            purchase_key = str(row.fields["purchase"])
             loyalty.refund(row.customer, purchase_key, amount=amount, **common)
         case "event":
             event = event_of(row)

@@ -34,7 +34,10 @@ def test_version_comes_from_the_package_metadata() -> None:
     assert result.stdout == f"loyaltykit {version('loyaltykit')}\n"
     assert package.__version__ == version("loyaltykit")
     as_module = subprocess.run(
-        [sys.executable, "-m", "loyaltykit", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "loyaltykit", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert (as_module.returncode, as_module.stdout) == (0, result.stdout)
 

@@ -26,8 +26,17 @@ ALLOWED = {
     "reports": {"service", "analytics", "domain", "values", "errors"},
     "demo": {"feed", "reports", "service", "policy", "values", "errors"},
     "cli": {
-        "cli", "demo", "feed", "reports", "service", "storage", "policy", "domain",
-        "outcomes", "values", "errors",
+        "cli",
+        "demo",
+        "feed",
+        "reports",
+        "service",
+        "storage",
+        "policy",
+        "domain",
+        "outcomes",
+        "values",
+        "errors",
     },
 }
 
