@@ -104,3 +104,18 @@ def _die_before_the_next_commit(loyalty: Loyalty) -> None:
 
 if __name__ == "__main__":  # pragma: no cover - run as a script by the crash test
     batch(sys.argv[1], int(sys.argv[2]), None if sys.argv[3] == "none" else int(sys.argv[3]))
+
+
+def initialise(url: str, barrier: Any, number: int, results: Any) -> None:
+    """Wait for every worker, then run ``loyaltykit init`` and open the database, as a
+    service starting on several machines at once would."""
+    from loyaltykit.storage.sql import upgrade
+
+    barrier.wait()
+    try:
+        upgrade(url)
+        with Loyalty(storage=url) as loyalty:
+            loyalty.enroll(f"c-{number}", at=T0, idempotency_key=f"enroll-{number}")
+        results.put("ok")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")

@@ -23,7 +23,7 @@ ALLOWED = {
     "service": {"policy", "analytics", "domain", "storage", "outcomes", "values", "errors"},
     # the shell around the library: feeds, reports, the demo and the command
     "feed": {"service", "domain", "values", "errors"},
-    "reports": {"service", "analytics", "domain", "values", "errors"},
+    "reports": {"service", "storage", "analytics", "domain", "values", "errors"},
     "demo": {"feed", "reports", "service", "policy", "values", "errors"},
     "cli": {
         "cli",

@@ -31,6 +31,7 @@ from loyaltykit.domain.feedback import Scores
 from loyaltykit.domain.ledger import EntryKind
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.service import Loyalty
+from loyaltykit.storage.base import LedgerTotals, LedgerTotalsRow
 from loyaltykit.values import CustomerId, Money, aware
 
 __all__ = ["Discrepancy", "ProgrammeReport", "programme_report"]
@@ -128,6 +129,35 @@ def _ids(loyalty: Loyalty, page: int) -> Iterator[list[CustomerId]]:
         after = ids[-1]
 
 
+def _totals_one_by_one(loyalty: Loyalty, code: str, page: int) -> list[LedgerTotalsRow]:
+    """What :class:`LedgerTotals` reads at once, account by account (any backend)."""
+    found = []
+    for ids in _ids(loyalty, page):
+        with loyalty.storage.unit_of_work() as uow:
+            for customer_id in ids:
+                account = uow.ledger.account(customer_id, code)
+                if account is None:
+                    continue
+                sums: Counter[str] = Counter()
+                pending = 0
+                for entry in uow.ledger.entries(customer_id, code):
+                    sums[entry.kind.value] += entry.amount
+                    pending += entry.pending_delta
+                found.append(
+                    LedgerTotalsRow(
+                        customer_id=customer_id,
+                        point_type=code,
+                        available=account.available,
+                        pending=account.pending,
+                        lifetime_redeemed=account.lifetime_redeemed,
+                        lifetime_expired=account.lifetime_expired,
+                        entries=dict(sums),
+                        pending_entries=pending,
+                    )
+                )
+    return found
+
+
 def programme_report(
     loyalty: Loyalty,
     at: datetime,
@@ -151,63 +181,59 @@ def programme_report(
     program = loyalty.program
     code = program.point_type(point_type).code
     zone = program.zone
-    with_tiers = program.tiers is not None
-    members = 0
-    by_tier: Counter[str] = Counter()
+    tier_of: dict[CustomerId, str] = {}
     tiers: Counter[str] = Counter()
-    totals: Counter[str] = Counter()
-    pending = redeemed = expired = 0
     movements: dict[str, Counter[str]] = {}
     held: dict[str, Counter[str]] = {}
     months = _months(loyalty, when)
-    discrepancies: list[Discrepancy] = []
+    members = 0
     for ids in _ids(loyalty, page):
+        members += len(ids)
+        if program.tiers is None:
+            continue
+        base = program.tiers.base.code
         with loyalty.storage.unit_of_work() as uow:
-            ledgers = [
-                (
-                    uow.customers.get(customer_id),
-                    uow.ledger.account(customer_id, code),
-                    uow.ledger.entries(customer_id, code),
+            joined = {c: customer.enrolled_at for c in ids if (customer := uow.customers.get(c))}
+        # one transaction for the page's reads instead of one per member
+        with loyalty.batch():
+            views = [loyalty.tier(customer_id, at=when) for customer_id in ids]
+        for view in views:
+            tier_of[view.customer_id] = view.effective
+            tiers[view.effective] += 1
+            for change in view.history:
+                month = f"{change.at.astimezone(zone):%Y-%m}"
+                movements.setdefault(month, Counter())[change.kind] += 1
+            for month, end in months:
+                if joined[view.customer_id] >= end:
+                    continue
+                standing = [c.to_tier for c in view.history if c.at < end] or [base]
+                held.setdefault(month, Counter())[standing[-1]] += 1
+    storage = loyalty.storage
+    rows = (
+        storage.ledger_totals(code)
+        if isinstance(storage, LedgerTotals)
+        else _totals_one_by_one(loyalty, code, page)
+    )
+    by_tier: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    pending = redeemed = expired = 0
+    discrepancies: list[Discrepancy] = []
+    for row in rows:
+        by_tier[tier_of.get(row.customer_id, "-")] += row.available + row.pending
+        redeemed += row.lifetime_redeemed
+        expired += row.lifetime_expired
+        totals.update(row.entries)
+        pending += row.pending_entries
+        summed = sum(row.entries.values())
+        if summed != row.available or row.pending_entries != row.pending:
+            discrepancies.append(
+                Discrepancy(
+                    customer_id=row.customer_id,
+                    point_type=code,
+                    statement=summed,
+                    balance=row.available,
                 )
-                for customer_id in ids
-            ]
-        for member, account, entries in ledgers:
-            assert member is not None  # listed by the same repository a moment ago
-            customer_id = member.id
-            members += 1
-            tier = "-"
-            if with_tiers:
-                view = loyalty.tier(customer_id, at=when)
-                tier = view.effective
-                tiers[tier] += 1
-                for change in view.history:
-                    month = f"{change.at.astimezone(zone):%Y-%m}"
-                    movements.setdefault(month, Counter())[change.kind] += 1
-                base = program.tiers.base.code if program.tiers is not None else tier
-                for month, end in months:
-                    if member.enrolled_at >= end:
-                        continue
-                    standing = [c.to_tier for c in view.history if c.at < end] or [base]
-                    held.setdefault(month, Counter())[standing[-1]] += 1
-            if account is None:
-                continue
-            by_tier[tier] += account.available + account.pending
-            redeemed += account.lifetime_redeemed
-            expired += account.lifetime_expired
-            summed = 0
-            for entry in entries:
-                totals[entry.kind.value] += entry.amount
-                summed += entry.amount
-                pending += entry.pending_delta
-            if summed != account.available:
-                discrepancies.append(
-                    Discrepancy(
-                        customer_id=customer_id,
-                        point_type=code,
-                        statement=summed,
-                        balance=account.available,
-                    )
-                )
+            )
     gone = redeemed + expired
     rate = (Decimal(expired) / gone).quantize(Decimal("0.0001")) if gone else Decimal(0)
     liability = loyalty.points_liability(when, point_type=code, value_per_point=cost_per_point)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from loyaltykit.errors import InvalidArgument, SchemaNotReady, StorageError, StorageUnavailable
-from loyaltykit.storage.base import BulkChunk, Capabilities
+from loyaltykit.storage.base import BulkChunk, Capabilities, LedgerTotalsRow
 from loyaltykit.storage.sql.bulk import expire_chunk, release_chunk
 from loyaltykit.storage.sql.repositories import (
     Counters,
@@ -34,6 +34,7 @@ from loyaltykit.storage.sql.repositories import (
     Session,
     translate,
 )
+from loyaltykit.storage.sql.totals import ledger_totals
 
 __all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "shown", "upgrade"]
 
@@ -376,6 +377,14 @@ class SqlStorage:
         try:
             with self.engine.connect() as connection, connection.begin():
                 return release_chunk(connection, at, limit=accounts, after=after)
+        except DBAPIError as error:
+            raise translate(error) from error
+
+    def ledger_totals(self, point_type: str) -> list[LedgerTotalsRow]:
+        """Every account of ``point_type`` with its entries summed (two set-based reads)."""
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                return ledger_totals(connection, point_type)
         except DBAPIError as error:
             raise translate(error) from error
 
