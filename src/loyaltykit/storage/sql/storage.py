@@ -366,9 +366,11 @@ class SqlStorage:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
         try:
             with self.engine.connect() as connection, connection.begin():
-                return expire_chunk(connection, at, limit=accounts, after=after)
+                chunk = expire_chunk(connection, at, limit=accounts, after=after)
         except DBAPIError as error:
             raise translate(error) from error
+        log.debug("bulk expiry: %d points from %d accounts", chunk.points, chunk.accounts)
+        return chunk
 
     def release_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
@@ -376,9 +378,11 @@ class SqlStorage:
         """Release one chunk of accounts' pending lots with set-based statements."""
         try:
             with self.engine.connect() as connection, connection.begin():
-                return release_chunk(connection, at, limit=accounts, after=after)
+                chunk = release_chunk(connection, at, limit=accounts, after=after)
         except DBAPIError as error:
             raise translate(error) from error
+        log.debug("bulk release: %d points in %d accounts", chunk.points, chunk.accounts)
+        return chunk
 
     def ledger_totals(self, point_type: str) -> list[LedgerTotalsRow]:
         """Every account of ``point_type`` with its entries summed (two set-based reads)."""
