@@ -67,7 +67,7 @@ def _visits(rng: random.Random) -> int:
     """How often a member shops in the year: a few heavy shoppers, many occasional."""
     roll = rng.random()
     if roll < 0.08:
-        return rng.randrange(12, 21)
+        return rng.randrange(10, 18)
     if roll < 0.5:
         return rng.randrange(2, 6)
     return rng.randrange(0, 2)
@@ -150,8 +150,9 @@ def _member_year(
                 "type": "review_written",
                 "attributes": {"text": rng.choice(_REVIEWS)},
             }
-        if balance >= 500 and rng.random() < 0.5:
-            reward = "coupon-20" if balance >= 1000 else "jade-mug"
+        # a margin over the price: returns and expiry take points this count ignores
+        if balance >= 800 and rng.random() < 0.5:
+            reward = "coupon-20" if balance >= 1500 else "jade-mug"
             yield {
                 "kind": "redeem",
                 "customer": customer,
@@ -160,7 +161,7 @@ def _member_year(
                 "reward": reward,
             }
             balance -= 1000 if reward == "coupon-20" else 500
-        elif balance >= 300 and rng.random() < 0.25:
+        elif balance >= 500 and rng.random() < 0.25:
             yield {
                 "kind": "pay_with_points",
                 "customer": customer,
@@ -173,7 +174,7 @@ def _member_year(
             }
             balance -= 200
     cake = datetime(2026, birthday.month, birthday.day, 11, tzinfo=SHANGHAI)
-    if cake > enrolled and rng.random() < 0.5:  # half of them come for the cake
+    if cake > enrolled and rng.random() < 0.3:  # some of them come for the cake
         yield {
             "kind": "gift",
             "customer": customer,
