@@ -26,27 +26,60 @@ HERE = Path(__file__).parent
 
 # benchmark -> its options at the small default size
 SMALL: dict[str, list[str]] = {
-    "ledger": ["--events", "20000", "--customers", "2000", "--expire-every", "5000"]
-    + ["--big-account", "2000"],
+    "ledger": [
+        *("--events", "20000", "--customers", "2000"),
+        *("--expire-every", "5000", "--big-account", "2000"),
+    ],
     "engine": ["--events", "20000", "--facade-events", "2000", "--customers", "2000"],
-    "storage": ["--commands", "2000", "--customers", "200", "--big-account", "2000"]
-    + ["--expire-lots", "2000"],
+    "storage": [
+        *("--commands", "2000", "--customers", "200"),
+        *("--big-account", "2000", "--expire-lots", "2000"),
+    ],
     "aging": ["--bands", "3", "--band", "1000"],
     "campaigns": ["--events", "1000"],
     "rewards": ["--customers", "300"],
     "complaints": ["--cases", "60"],
 }
-# "label   figure" or "label: figure", the figure holding a digit
-ROW = re.compile(r"^\s*(?P<label>[^\d\s].*?)(?::\s+|\s{2,})(?P<figure>[^\s].*\d.*?)\s*$")
+COLUMNS = re.compile(r"\s{2,}")
+
+
+def _row(line: str) -> tuple[str, str] | None:
+    """``label: figure`` or ``label   figure``, the label with a letter, the figure a digit."""
+    text = line.strip()
+    if ": " in text:
+        label, figure = text.rsplit(": ", 1)
+    else:
+        parts = COLUMNS.split(text, maxsplit=1)
+        if len(parts) != 2:
+            return None
+        label, figure = parts
+    label = " ".join(label.split())
+    if not re.search(r"[a-zA-Z]", label) or not re.search(r"\d", figure):
+        return None
+    return label, figure.strip()
 
 
 def rows_of(output: str) -> list[tuple[str, str]]:
-    """The (measure, figure) rows a benchmark printed; headers and rules are skipped."""
+    """The (measure, figure) rows a benchmark printed. A table with a header of names
+    (``backend  redeem  points``) gives one row per cell; rules are skipped."""
     found = []
+    header: list[str] = []
     for line in output.splitlines():
-        match = ROW.match(line)
-        if match and not set(match["figure"]) <= set("- "):
-            found.append((match["label"].strip(), match["figure"].strip()))
+        cells = line.split()
+        if len(cells) > 2 and not re.search(r"\d", line):
+            header = cells
+            continue
+        numbers = all(re.search(r"\d", cell) for cell in cells[1:])
+        if header and len(cells) == len(header) and numbers and not re.search(r"\d", cells[0]):
+            found.extend(
+                (f"{cells[0]} {name}", cell)
+                for name, cell in zip(header[1:], cells[1:], strict=True)
+            )
+            continue
+        header = []
+        row = _row(line)
+        if row is not None:
+            found.append(row)
     return found
 
 
