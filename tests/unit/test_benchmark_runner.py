@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 
-from run import SMALL, rows_of  # noqa: E402
+from run import SMALL, rows_of
 
 
 def test_every_benchmark_has_a_small_size() -> None:
