@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,18 +48,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 def test_eight_workers_initialising_an_empty_database_at_once_all_succeed(
     empty_database: str,
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results = context.Queue()
-    processes = [
-        context.Process(target=workers.initialise, args=(empty_database, barrier, n, results))
-        for n in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=240) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
+    outcomes = workers.run_all(workers.initialise, empty_database, WORKERS, timeout=240)
     assert outcomes == ["ok"] * WORKERS
     assert revision(empty_database) == head()
 

@@ -15,6 +15,26 @@ from loyaltykit.errors import InsufficientPoints, OutOfStock
 T0 = datetime(2026, 4, 1, 9, tzinfo=UTC)
 
 
+def run_all(target: Any, url: str, count: int, *, timeout: float = 120) -> list[str]:
+    """Start ``count`` processes of ``target(url, barrier, number, results)`` at once
+    (spawned), wait for each one's outcome and exit; the outcomes, sorted."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count)
+    results = context.Queue()
+    processes = [
+        context.Process(target=target, args=(url, barrier, n, results)) for n in range(count)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=timeout) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    return sorted(outcomes)
+
+
 def redeem(url: str, barrier: Any, number: int, results: Any) -> None:
     """Wait for every worker, then try to redeem 10 points with this worker's own key."""
     loyalty = Loyalty(storage=url)
