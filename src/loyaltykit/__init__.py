@@ -9,6 +9,7 @@ from loyaltykit import errors
 from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
 from loyaltykit.analytics.liability import PointsLiability
 from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
+from loyaltykit.bootstrap import Loyalty
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.domain.campaigns import (
@@ -85,7 +86,6 @@ from loyaltykit.outcomes import (
 from loyaltykit.policy.campaigns import Audience, Campaign
 from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
 from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
-from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.registry import open_storage

@@ -38,7 +38,9 @@ __all__ = [
     "RewardUnavailable",
     "RuleViolation",
     "SchemaNotReady",
+    "StorageDataError",
     "StorageError",
+    "StorageIntegrityError",
     "StorageUnavailable",
     "UnknownCampaign",
     "UnknownComplaint",
@@ -160,12 +162,20 @@ class UnknownStorage(NotFound):
 class IdempotencyConflict(LoyaltyError):
     """An idempotency key was reused with different arguments."""
 
-    def __init__(self, key: str, command: str, first_command: str) -> None:
-        super().__init__(
-            f"idempotency key {key!r} was first used for {first_command} with other "
-            f"arguments; this call is {command}. Use a new key for a new command"
-        )
+    def __init__(
+        self, key: str, command: str, first_command: str, *, differs: tuple[str, ...] = ()
+    ) -> None:
+        if first_command != command:
+            what = f"was first used for {first_command}; this call is {command}"
+        elif differs:
+            what = f"was first used for {command} with another {', '.join(differs)}"
+        else:
+            what = f"was first used for {command} with other arguments"
+        super().__init__(f"idempotency key {key!r} {what}. Use a new key for a new command")
         self.key = key
+        self.command = command
+        self.first_command = first_command
+        self.differs = differs
 
 
 class CustomerAlreadyExists(LoyaltyError):
@@ -354,7 +364,19 @@ class StorageUnavailable(StorageError):
 
 
 class ConcurrencyConflict(StorageError):
-    """Another writer changed the same rows; the command was rolled back and may be retried."""
+    """Another writer won a race (a serialization failure, a deadlock, a lock timeout, or
+    the same new row inserted first); the command was rolled back and may be retried."""
+
+
+class StorageIntegrityError(StorageError):
+    """The database refused a row as inconsistent (a missing value, a broken reference):
+    a bug in the caller or a backend, never a race, so it is not retried (PEP 249's
+    ``IntegrityError``)."""
+
+
+class StorageDataError(StorageError):
+    """The database refused a value it cannot hold (too long, out of range: PEP 249's
+    ``DataError``)."""
 
 
 class UnknownCampaign(NotFound):

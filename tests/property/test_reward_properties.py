@@ -106,7 +106,7 @@ def test_member_limits_are_never_exceeded_in_any_local_period(
     play(loyalty, script)
     days: dict[tuple[str, object], int] = {}
     weeks: dict[tuple[str, object], int] = {}
-    zone = loyalty.program.zone
+    zone = loyalty.versions.latest.zone
     for customer, quantity, at in live(loyalty):
         local = at.astimezone(zone)
         days[customer, local.date()] = days.get((customer, local.date()), 0) + quantity

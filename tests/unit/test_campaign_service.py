@@ -133,7 +133,7 @@ def test_draw_entries_accumulate_and_the_draw_is_recorded_and_reproducible() -> 
 
 def test_a_draw_without_a_seed_takes_one_from_the_seed_source_and_records_it() -> None:
     loyalty = loyalty_with("a")
-    loyalty.seed_source = lambda: "from-the-edge"  # type: ignore[method-assign]
+    loyalty.seed_source = lambda: "from-the-edge"
     given = [DrawEntry(holder="x", weight=2), DrawEntry(holder="y")]
     at = datetime(2026, 6, 1, tzinfo=SHANGHAI)
     result = loyalty.draw("member-day", winners=5, entries=given, at=at, idempotency_key="d")

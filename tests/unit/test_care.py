@@ -247,7 +247,7 @@ def test_campaign_audiences_name_tiers_of_the_ladder() -> None:
 
 
 def test_care_actions_are_domain_events_when_the_outbox_is_on() -> None:
-    service = Loyalty(loyalty().program, outbox=True)
+    service = Loyalty(loyalty().versions, outbox=True)
     service.enroll(
         "ann", at=ENROLLED, idempotency_key="e", profile=Profile(birthday=date(1990, 6, 1))
     )

@@ -7,6 +7,7 @@ import pytest
 from loyaltykit import CustomerStatus, Loyalty, Profile
 from loyaltykit.errors import (
     AccountNotActive,
+    CustomerAlreadyExists,
     IdempotencyConflict,
     InvalidArgument,
     InvalidIdentifier,
@@ -28,7 +29,7 @@ def test_enrolment_is_idempotent_and_keeps_the_profile() -> None:
     assert first.profile.birthday == date(1990, 5, 8)
     with pytest.raises(IdempotencyConflict, match="enroll-1"):
         loyalty.enroll("c-1", at=AT, idempotency_key="enroll-1", profile=Profile(name="other"))
-    with pytest.raises(InvalidArgument, match="already enrolled"):
+    with pytest.raises(CustomerAlreadyExists, match="already enrolled"):
         loyalty.enroll("c-1", at=AT, idempotency_key="enroll-2")
 
 

@@ -151,7 +151,7 @@ def test_events_are_evaluated_under_the_version_in_force() -> None:
         "ann", Purchase(amount=cny("100")), at=T0 + timedelta(days=31), idempotency_key="after"
     )
     assert facade.balance("ann").available == 10 + 20
-    assert facade.program is double
+    assert facade.versions.latest is double
 
 
 def test_run_due_releases_then_expires_and_can_run_again() -> None:

@@ -36,13 +36,13 @@ def show_customer(
         member = loyalty.customer(customer_id)
         balances = [
             loyalty.balance(customer_id, point_type=kind.code, at=at)
-            for kind in loyalty.program.point_types
+            for kind in loyalty.versions.at(at).point_types
         ]
-        tier = loyalty.tier(customer_id, at=at) if loyalty.program.tiers is not None else None
+        tier = loyalty.tier(customer_id, at=at) if loyalty.versions.at(at).tiers is not None else None
         with loyalty.storage.unit_of_work() as uow:
             lots = [
                 lot
-                for kind in loyalty.program.point_types
+                for kind in loyalty.versions.at(at).point_types
                 for lot in uow.ledger.lots(customer_id, kind.code)
                 if lot.remaining > 0
             ]

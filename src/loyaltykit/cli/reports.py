@@ -68,7 +68,7 @@ def report(
     at = instant(at_text)
     loyalty = open_loyalty(url, program_file)
     try:
-        cost = Money.of(cost_per_point, currency or loyalty.program.currency)
+        cost = Money.of(cost_per_point, currency or loyalty.versions.at(at).currency)
         done = programme_report(loyalty, at, cost_per_point=cost, surveys=surveys)
     finally:
         loyalty.close()

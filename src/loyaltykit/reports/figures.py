@@ -178,7 +178,7 @@ def programme_report(
     when = aware("at", at)
     if cost_per_point.amount < 0:
         raise InvalidArgument(f"cost_per_point: {cost_per_point.amount} is negative")
-    program = loyalty.program
+    program = loyalty.versions.at(when)
     code = program.point_type(point_type).code
     zone = program.zone
     tier_of: dict[CustomerId, str] = {}
@@ -272,7 +272,7 @@ def programme_report(
 
 def _months(loyalty: Loyalty, at: datetime) -> list[tuple[str, datetime]]:
     """The twelve local months up to ``at``, each with the instant it ends."""
-    zone = loyalty.program.zone
+    zone = loyalty.versions.at(at).zone
     # the month holding the last instant before ``at``: a report at midnight on the
     # first of a month covers the months before it
     local = (at - timedelta(microseconds=1)).astimezone(zone)

@@ -15,8 +15,10 @@ from loyaltykit.outcomes import (
     DueReport,
     SettlementReport,
 )
+from loyaltykit.service import postings
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
+from loyaltykit.service.kernel import Kernel
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BulkChunk, BulkExpiry, BulkRelease
@@ -29,9 +31,24 @@ from loyaltykit.values import (
 __all__ = ["BatchWork"]
 
 
-class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
+class BatchWork:
     """Periodic work: pending release, expiry, tier re-qualification, care, complaint SLA
     clocks, unclaimed redemptions."""
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        *,
+        tiers: TierCommands,
+        care: CareWork,
+        complaints: ComplaintCommands,
+        rewards: RewardCommands,
+    ) -> None:
+        self.kernel = kernel
+        self.tiers = tiers
+        self.care = care
+        self.complaints = complaints
+        self.rewards = rewards
 
     # --- batch work -----------------------------------------------------------------
 
@@ -47,10 +64,10 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         when = aware("at", at)
         released = self.release_pending(when, batch_size=batch_size)
         expired = self.expire_due(when, batch_size=batch_size)
-        changes = self.requalify_tiers(when, batch_size=batch_size)
-        care = self.run_care(when, batch_size=batch_size)
-        complaints = self.complaints_due(when, batch_size=batch_size)
-        unclaimed = self.release_unclaimed(when, batch_size=batch_size)
+        changes = self.tiers.requalify_tiers(when, batch_size=batch_size)
+        care = self.care.run_care(when, batch_size=batch_size)
+        complaints = self.complaints.complaints_due(when, batch_size=batch_size)
+        unclaimed = self.rewards.release_unclaimed(when, batch_size=batch_size)
         return DueReport(
             at=when,
             released=released,
@@ -68,10 +85,14 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         a lot is expired once, whatever happens (积分清理). An account is settled whole:
         pending points whose release fell before an expiry are released first.
         """
-        self._outside_batch("expire_due")
+        self.kernel.outside_batch("expire_due")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
-        bulk = self.storage.expire_in_bulk if isinstance(self.storage, BulkExpiry) else None
+        bulk = (
+            self.kernel.storage.expire_in_bulk
+            if isinstance(self.kernel.storage, BulkExpiry)
+            else None
+        )
         done = self._in_bulk(bulk, when, batch_size)
         rest = self._settle_all(when, "expire", batch_size)
         return attrs.evolve(
@@ -84,10 +105,14 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
     def release_pending(self, at: datetime, *, batch_size: int = 500) -> SettlementReport:
         """Make available every pending lot whose ``available_from`` is at or before ``at``
         (settling the account whole, like :meth:`expire_due`)."""
-        self._outside_batch("release_pending")
+        self.kernel.outside_batch("release_pending")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
-        bulk = self.storage.release_in_bulk if isinstance(self.storage, BulkRelease) else None
+        bulk = (
+            self.kernel.storage.release_in_bulk
+            if isinstance(self.kernel.storage, BulkRelease)
+            else None
+        )
         done = self._in_bulk(bulk, when, batch_size)
         rest = self._settle_all(when, "release", batch_size)
         return attrs.evolve(
@@ -104,7 +129,7 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
         entries, points)``. They write no domain events: with the outbox on, the
         accounts are settled one by one."""
         accounts = entries = points = 0
-        if work is None or self.outbox:
+        if work is None or self.kernel.outbox:
             return 0, 0, 0
         after = None
         while True:
@@ -115,11 +140,11 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
             points, after = points + chunk.points, chunk.last
 
     def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
-        self._outside_batch(f"{work} batch")
+        self.kernel.outside_batch(f"{work} batch")
         points_amount("batch_size", batch_size)
         accounts = entries = expired = released = 0
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 due = uow.ledger.accounts_with_due_lots(at, limit=batch_size, work=work)
             if not due:
                 break
@@ -139,9 +164,9 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
     def _settle_one(
         self, customer_id: CustomerId, point_type: str, at: datetime, work: str
     ) -> tuple[Entry, ...]:
-        for attempt in range(self._retries + 1):
+        for attempt in range(self.kernel.retries + 1):
             try:
-                with self._unit() as uow:
+                with self.kernel.unit() as uow:
                     uow.customers.get(customer_id, for_update=True)
                     account = uow.ledger.account(customer_id, point_type)
                     due = uow.ledger.due_lots(customer_id, point_type, at)
@@ -151,16 +176,16 @@ class BatchWork(TierCommands, CareWork, ComplaintCommands, RewardCommands):
                     # the account is settled whole, in time order: a release due before an
                     # expiry must come first, whichever batch found the account
                     posting = ledger.settle(account, due, command)
-                    self._save(uow, posting, [])
+                    postings.save(uow, posting, [])
                     if posting.entries:
                         payload = {
                             "point_type": point_type,
                             "entries": [entry_to_record(e) for e in posting.entries],
                         }
-                        self._emit(uow, customer_id, "settle", at, None, payload)
+                        self.kernel.emit(uow, customer_id, "settle", at, None, payload)
                     uow.commit()
                     return posting.entries
             except ConcurrencyConflict:
-                if attempt == self._retries:
+                if attempt == self.kernel.retries:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover

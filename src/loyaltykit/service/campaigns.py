@@ -24,7 +24,6 @@ from loyaltykit.domain.campaigns import (
     Participation,
     RepeatRate,
 )
-from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.draws import (
     ALGORITHM,
     DrawEntry,
@@ -47,16 +46,16 @@ from loyaltykit.policy.engine import (
     Earn,
     Effect,
     MetricSample,
-    ReferralReward,
     TierUpdate,
     TraceLine,
     traced_upgrade,
 )
 from loyaltykit.policy.program import Program
-from loyaltykit.service.pipeline import METRICS, Pipeline
-from loyaltykit.service.referrals import REFERRAL
+from loyaltykit.service.codecs import METRICS
+from loyaltykit.service.commands import Draw
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, Money, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, Money, aware, points_amount
 
 __all__ = [
     "PARTICIPANT",
@@ -104,7 +103,7 @@ def fund_awards(
 ) -> Decision:
     """The decision with every campaign award paid from its budget: plain ``Earn`` and
     ``CounterIncrement`` effects, cut to what the budget has left (the trace says so),
-    the participation recorded. Referral rewards are recorded for the leaderboard.
+    the participation recorded.
 
     With the ``program`` and the member's ``state``, tier credits a budget cut are taken
     out of the qualifying metric and the tier upgrade is decided again without them.
@@ -113,13 +112,6 @@ def fund_awards(
     trace = list(decision.trace)
     short = 0  # qualifying points the budgets cut
     for effect in decision.effects:
-        if isinstance(effect, ReferralReward):
-            uow.records.put(
-                effect.referrer,
-                REFERRAL,
-                effect.referred,
-                {"rule": effect.rule, "points": effect.points, "at": at.isoformat()},
-            )
         if not isinstance(effect, CampaignAward):
             effects.append(effect)
             continue
@@ -250,8 +242,11 @@ def _window_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, da
     return start.astimezone(zone).date(), last
 
 
-class CampaignWork(Pipeline):
+class CampaignWork:
     """Campaign queries and commands: budgets, draws, effectiveness."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     #: where seeds come from when ``draw`` is not given one (the service edge; replace
     #: it in tests, or pass ``seed=`` to draw with a seed published in advance)
@@ -261,7 +256,7 @@ class CampaignWork(Pipeline):
         """The campaign ``campaign_id`` as the newest program version that has it
         declares it (a campaign dropped from the program can still be reported on)."""
         known: list[str] = []
-        for version in reversed(self.versions.versions):
+        for version in reversed(self.kernel.versions.versions):
             for campaign in version.program.campaigns:
                 if campaign.id == campaign_id:
                     return campaign
@@ -276,7 +271,7 @@ class CampaignWork(Pipeline):
         if budget is None:  # nothing counted centrally: add up the participants
             spent = sum(p.points for p in self.participants(campaign.id).values())
             return BudgetView(campaign=campaign.id, limit=None, spent=spent, left=None)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             spent = uow.counters.value(Budget.counter(campaign.id))
         return BudgetView(
             campaign=campaign.id,
@@ -289,7 +284,7 @@ class CampaignWork(Pipeline):
     def participants(self, campaign_id: str) -> dict[CustomerId, Participation]:
         """Each participant's part in the campaign, by member id."""
         campaign = self.campaign(campaign_id)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             found = uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)
         return {
             record.id: Participation.from_record(record.id, record.document) for record in found
@@ -322,24 +317,26 @@ class CampaignWork(Pipeline):
         ``exclude_previous_winners`` leaves out the winners of the campaign's earlier
         draws (a second prize round after the first); the recorded entries are the pool
         actually drawn from, so the draw still reproduces from its record alone."""
+        value = Draw(
+            campaign_id=campaign_id,
+            winners=winners,
+            at=at,
+            idempotency_key=idempotency_key,
+            seed=seed,
+            entries=entries,
+            exclude_previous_winners=exclude_previous_winners,
+        )
         campaign = self.campaign(campaign_id)
-        key = identifier("idempotency_key", idempotency_key)
-        when = aware("at", at)
+        key, when = value.idempotency_key, value.at
         points_amount("winners", winners)
         given = None if entries is None else canonical_entries(entries)
         chosen_seed = seed if seed is not None else self.seed_source()
         if not isinstance(chosen_seed, str) or not chosen_seed:
             raise InvalidArgument(f"seed: {chosen_seed!r} must be a non-empty string")
         owner = campaign_owner(campaign.id)
-        arguments = {
-            "campaign": campaign.id,
-            "winners": winners,
-            "seed": seed,
-            "entries": None if given is None else [[e.holder, e.weight] for e in given],
-            "exclude_previous_winners": exclude_previous_winners,
-        }
 
-        def action(uow: UnitOfWork, _: dict[CustomerId, Customer]) -> DrawResult:
+        def action(work: Work) -> DrawResult:
+            uow = work.uow
             pool = given
             if pool is None:
                 pool = canonical_entries(
@@ -367,21 +364,14 @@ class CampaignWork(Pipeline):
             uow.records.put(owner, DRAW, key, draw_to_record(result))
             return result
 
-        return self._run(
-            "draw",
-            owner,
-            key,
-            arguments,
-            action,
-            draw_to_record,
-            lambda _uow, record: draw_from_record(record),
-            at=when,
+        return self.kernel.execute(
+            value, action, Codec(draw_to_record, lambda _uow, record: draw_from_record(record))
         )
 
     def draws(self, campaign_id: str) -> tuple[DrawResult, ...]:
         """Every recorded draw of the campaign, by id."""
         campaign = self.campaign(campaign_id)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             found = uow.records.of_owner(campaign_owner(campaign.id), DRAW)
         return tuple(draw_from_record(record.document) for record in found)
 
@@ -399,11 +389,11 @@ class CampaignWork(Pipeline):
                 f"({start.isoformat()})"
             )
         before = (start - (end - start), start)
-        zone = self.program.zone
+        zone = self.kernel.versions.latest.zone
         during_days = _window_days(start, end, zone)
         before_days = _window_days(*before, zone)
         counts = {key: [0, 0, 0] for key in ("p-before", "p-during", "o-before", "o-during")}
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             people = {
                 record.id: record.document
                 for record in uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)

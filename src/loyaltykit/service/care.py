@@ -21,38 +21,43 @@ from loyaltykit.domain.care import (
     care_to_record,
     due_care,
 )
-from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Command, Entry
 from loyaltykit.domain.records import instant_from_text, tier_change_from_record
-from loyaltykit.errors import ConcurrencyConflict, InvalidArgument, NotFound
+from loyaltykit.errors import ConcurrencyConflict, NotFound
 from loyaltykit.policy.program import Program
-from loyaltykit.service.pipeline import ACTIVITY, POINTS, TIER, Pipeline
+from loyaltykit.service import postings
+from loyaltykit.service.codecs import ACTIVITY, POINTS, TIER
+from loyaltykit.service.commands import CompleteCare
+from loyaltykit.service.kernel import Codec, Kernel
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, identifier, points_amount
+from loyaltykit.values import CustomerId, aware, points_amount
 
 __all__ = ["CARE", "CareWork"]
 
 CARE = "care"
 
 
-class CareWork(Pipeline):
+class CareWork:
     """Care actions (birthdays, churn warnings, anniversaries, welcomes) as data."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     def run_care(self, at: datetime, *, batch_size: int = 500) -> tuple[CareAction, ...]:
         """Record the care actions due at ``at`` that were not recorded before, credit
         their points, and return them in care order (birthdays, churn warnings, routine
         follow-ups). Idempotent: a second run returns only what is new."""
-        self._outside_batch("run_care")
+        self.kernel.outside_batch("run_care")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
-        program = self.versions.at(when)
+        program = self.kernel.versions.at(when)
         config = program.care
         if config is None:
             return ()
         found: list[CareAction] = []
         after: CustomerId | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 ids = uow.customers.ids(after=after, limit=batch_size)
                 pending = {
                     customer_id: self._new_care(uow, customer_id, program, config, when)
@@ -88,9 +93,9 @@ class CareWork(Pipeline):
     def _record_care(
         self, customer_id: CustomerId, program: Program, config: CareConfig, at: datetime
     ) -> list[CareAction]:
-        for attempt in range(self._retries + 1):
+        for attempt in range(self.kernel.retries + 1):
             try:
-                with self._unit() as uow:
+                with self.kernel.unit() as uow:
                     if uow.customers.get(customer_id, for_update=True) is None:
                         return []  # pragma: no cover - customers are never deleted
                     # computed again under the lock: another run may have recorded some
@@ -102,11 +107,11 @@ class CareWork(Pipeline):
                         uow.records.put(customer_id, CARE, action.id, record, due_at=action.due_at)
                     if actions:  # one domain event per member and run, when the outbox is on
                         payload = {"actions": [care_to_record(action) for action in actions]}
-                        self._emit(uow, customer_id, "care", at, None, payload)
+                        self.kernel.emit(uow, customer_id, "care", at, None, payload)
                     uow.commit()
                     return actions
             except ConcurrencyConflict:
-                if attempt == self._retries:
+                if attempt == self.kernel.retries:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -117,20 +122,20 @@ class CareWork(Pipeline):
             reason=f"care {action.kind}: {action.detail}",
             metadata=(("care", action.kind),),
         )
-        kind = self.program.point_type(POINTS)
+        kind = self.kernel.versions.at(at).point_type(POINTS)
         written: list[Entry] = []
-        account = self._settled(uow, action.customer_id, POINTS, command, written)
+        account = postings.settled(uow, action.customer_id, POINTS, command, written)
         posting = ledger.credit(
-            account, action.points, command, expires_at=self._expiry(kind, at, None)
+            account, action.points, command, expires_at=postings.expiry(kind, at, None)
         )
-        self._save(uow, posting, written)
+        postings.save(uow, posting, written)
 
     def care_actions(self, at: datetime, *, limit: int = 1000) -> tuple[CareAction, ...]:
         """The open care actions due by ``at`` (not completed yet), in care order:
         birthdays first, then churn warnings, then routine follow-ups."""
         when = aware("at", at)
         points_amount("limit", limit)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             found = uow.records.due(CARE, when, limit=limit)
         actions = [care_from_record(record.document) for record in found]
         return tuple(sorted(actions, key=lambda action: action.order))
@@ -145,12 +150,16 @@ class CareWork(Pipeline):
         note: str = "",
     ) -> CareAction:
         """Mark a care action done (called, sent, handed over); it leaves the worklist."""
-        when = aware("at", at)
-        key = identifier("idempotency_key", idempotency_key)
-        if not isinstance(note, str):
-            raise InvalidArgument(f"note: {note!r} is not a string")
+        value = CompleteCare(
+            customer_id=customer_id,
+            action_id=action_id,
+            at=at,
+            idempotency_key=idempotency_key,
+            note=note,
+        )
+        when = value.at
 
-        def action(uow: UnitOfWork, _: dict[CustomerId, Customer]) -> CareAction:
+        def action(uow: UnitOfWork) -> CareAction:
             found = uow.records.get(customer_id, CARE, action_id, for_update=True)
             if found is None:
                 raise NotFound(f"customer {customer_id!r} has no care action {action_id!r}")
@@ -158,14 +167,8 @@ class CareWork(Pipeline):
             uow.records.put(customer_id, CARE, action_id, document, due_at=None)
             return care_from_record(document)
 
-        return self._run(
-            "complete_care",
-            customer_id,
-            key,
-            {"action": action_id, "note": note},
-            action,
-            care_to_record,
-            lambda _uow, record: care_from_record(record),
-            at=when,
-            lock=(customer_id,),
+        return self.kernel.execute(
+            value,
+            lambda work: action(work.uow),
+            Codec(care_to_record, lambda _uow, record: care_from_record(record)),
         )

@@ -40,7 +40,9 @@ from loyaltykit.errors import (
     GoodwillBudgetExceeded,
     UnknownComplaint,
 )
-from loyaltykit.service.pipeline import Pipeline
+from loyaltykit.service import postings
+from loyaltykit.service.commands import ComplaintStep, FileComplaint
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, frozen_metadata, identifier, points_amount
 
@@ -56,12 +58,15 @@ COMPLAINT_COMMANDS = frozenset(
 )
 
 
-class ComplaintCommands(Pipeline):
+class ComplaintCommands:
     """Complaints (投诉处理): the lifecycle, SLA clocks, escalation and goodwill."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     def complaint_policy(self, at: datetime) -> ComplaintPolicy:
         """The complaint policy of the program in force at ``at``."""
-        return self.versions.at(aware("at", at)).complaints
+        return self.kernel.versions.at(aware("at", at)).complaints
 
     # --- intake ---------------------------------------------------------------------
 
@@ -85,8 +90,22 @@ class ComplaintCommands(Pipeline):
         """Register a complaint received at ``at`` through ``channel`` (state
         ``received``, SLA clocks started). A customer's complaint needs the customer
         to exist; an anonymous one needs a ``contact``."""
-        when = aware("at", at)
-        key = identifier("idempotency_key", idempotency_key)
+        value = FileComplaint(
+            complaint_id=complaint_id,
+            channel=channel,
+            category=category,
+            content=content,
+            at=at,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            role=role,
+            customer_id=customer_id,
+            contact=contact,
+            subcategory=subcategory,
+            remedy_requested=remedy_requested,
+            priority=priority,
+        )
+        when = value.at
         policy = self.complaint_policy(when)
         complaint = Complaint.file(
             complaint_id,
@@ -104,23 +123,19 @@ class ComplaintCommands(Pipeline):
             priority=priority,
         )
 
-        def action(uow: UnitOfWork, _customers: dict[CustomerId, Customer]) -> Complaint:
-            if uow.records.find(COMPLAINT, complaint.id) is not None:
+        def action(work: Work) -> Complaint:
+            if work.uow.records.find(COMPLAINT, complaint.id) is not None:
                 raise ComplaintAlreadyExists(complaint.id)
-            self._save_complaint(uow, complaint, policy)
+            self._save_complaint(work.uow, complaint, policy)
             return complaint
 
-        arguments = complaint_to_record(complaint)
-        return self._run(
-            "file_complaint",
-            complaint.owner,
-            key,
-            arguments,
+        return self.kernel.execute(
+            value,
             action,
-            complaint_to_record,
-            lambda uow, record: _decoded(uow, complaint.owner, complaint.id, record),
-            at=when,
-            lock=() if customer_id is None else (customer_id,),
+            Codec(
+                complaint_to_record,
+                lambda uow, record: _decoded(uow, complaint.owner, complaint.id, record),
+            ),
         )
 
     # --- the lifecycle --------------------------------------------------------------
@@ -456,7 +471,7 @@ class ComplaintCommands(Pipeline):
 
     def complaint(self, complaint_id: str) -> Complaint:
         """The complaint as stored; raises :class:`~loyaltykit.errors.UnknownComplaint`."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             found = uow.records.find(COMPLAINT, identifier("complaint_id", complaint_id))
         if found is None:
             raise UnknownComplaint(complaint_id)
@@ -464,7 +479,7 @@ class ComplaintCommands(Pipeline):
 
     def complaints_of(self, customer_id: CustomerId) -> list[Complaint]:
         """A customer's complaints, by id."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             stored = uow.records.of_owner(identifier("customer_id", customer_id), COMPLAINT)
         return [complaint_from_record(record.document) for record in stored]
 
@@ -474,7 +489,7 @@ class ComplaintCommands(Pipeline):
         found: list[Complaint] = []
         after: tuple[str, str] | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 stored = uow.records.scan(COMPLAINT, after=after, limit=page)
             if not stored:
                 return found
@@ -497,7 +512,7 @@ class ComplaintCommands(Pipeline):
             self.all_complaints(),
             when,
             policy=self.complaint_policy(when),
-            zone=self.versions.at(when).zone,
+            zone=self.kernel.versions.at(when).zone,
             since=since,
             until=until,
             top=top,
@@ -528,7 +543,7 @@ class ComplaintCommands(Pipeline):
         Each complaint is handled in a unit of work of its own; running again at the
         same ``at`` finds nothing new, so a crashed run can simply be repeated.
         """
-        self._outside_batch("complaints_due")
+        self.kernel.outside_batch("complaints_due")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
         warnings: list[ClockStatus] = []
@@ -536,7 +551,7 @@ class ComplaintCommands(Pipeline):
         escalated: list[str] = []
         seen: set[tuple[str, str]] = set()
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 due = uow.records.due(COMPLAINT, when, limit=batch_size)
             fresh = [
                 (record.owner, record.id) for record in due if (record.owner, record.id) not in seen
@@ -554,9 +569,9 @@ class ComplaintCommands(Pipeline):
         )
 
     def _sla_one(self, owner: str, complaint_id: str, at: datetime) -> SlaAlerts:
-        for attempt in range(self._retries + 1):
+        for attempt in range(self.kernel.retries + 1):
             try:
-                with self._unit() as uow:
+                with self.kernel.unit() as uow:
                     if owner != ANONYMOUS:  # the record lock suffices for anonymous ones
                         uow.customers.get(owner, for_update=True)
                     stored = uow.records.get(owner, COMPLAINT, complaint_id, for_update=True)
@@ -570,7 +585,7 @@ class ComplaintCommands(Pipeline):
                     uow.commit()
                     return alerts
             except ConcurrencyConflict:
-                if attempt == self._retries:
+                if attempt == self.kernel.retries:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -614,40 +629,48 @@ class ComplaintCommands(Pipeline):
         ]
         | None = None,
     ) -> Complaint:
-        when = aware("at", at)
-        key = identifier("idempotency_key", idempotency_key)
-        complaint_id = identifier("complaint_id", complaint_id)
-        with self._unit() as uow:
-            found = uow.records.find(COMPLAINT, complaint_id)
-        if found is None:
-            raise UnknownComplaint(complaint_id)
-        owner = found.owner
-        customer_id = found.document["customer_id"]
+        value = ComplaintStep(
+            complaint_id=identifier("complaint_id", complaint_id),
+            transition=transition,
+            at=at,
+            idempotency_key=idempotency_key,
+            **arguments,
+        )
+        when, complaint_id = value.at, value.complaint_id
         policy = self.complaint_policy(when)
+        case: dict[str, str] = {}
 
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Complaint:
-            stored = uow.records.get(owner, COMPLAINT, complaint_id, for_update=True)
+        def locate(uow: UnitOfWork) -> tuple[str, tuple[CustomerId, ...]]:
+            # a case's owner and customer never change: an unlocked read finds them
+            found = uow.records.find(COMPLAINT, complaint_id)
+            if found is None:
+                raise UnknownComplaint(complaint_id)
+            case["owner"] = found.owner
+            customer_id = found.document["customer_id"]
+            return found.owner, () if customer_id is None else (customer_id,)
+
+        def action(work: Work) -> Complaint:
+            uow = work.uow
+            stored = uow.records.get(case["owner"], COMPLAINT, complaint_id, for_update=True)
             if stored is None:  # pragma: no cover - records are never deleted
                 raise UnknownComplaint(complaint_id)
             complaint = complaint_from_record(stored.document)
             if full is not None:
-                changed = full(uow, customers, complaint, policy, when)
+                changed = full(uow, work.customers, complaint, policy, when)
             else:
                 assert step is not None
                 changed = step(complaint, policy, when)
             self._save_complaint(uow, changed, policy)
             return changed
 
-        return self._run(
-            f"complaint.{transition}",
-            owner,
-            key,
-            {"complaint": complaint_id, **arguments},
+        return self.kernel.execute(
+            value,
             action,
-            complaint_to_record,
-            lambda uow, record: _decoded(uow, owner, complaint_id, record),
-            at=when,
-            lock=() if customer_id is None else (customer_id,),
+            Codec(
+                complaint_to_record,
+                lambda uow, record: _decoded(uow, case["owner"], complaint_id, record),
+            ),
+            locate=locate,
         )
 
     def _grant_goodwill(
@@ -669,7 +692,7 @@ class ComplaintCommands(Pipeline):
         assert budget is not None
         assert customer_id is not None
         customers[customer_id].require("receive goodwill", allowed=EARNING_STATUSES)
-        program = self.versions.at(at)
+        program = self.kernel.versions.at(at)
         counter = budget.counter(at.astimezone(program.zone))
         if uow.counters.take(counter, points, limit=budget.points) == 0:
             raise GoodwillBudgetExceeded(
@@ -683,8 +706,8 @@ class ComplaintCommands(Pipeline):
             actor=actor,
             metadata=frozen_metadata({"complaint": complaint.id, "goodwill": True}),
         )
-        expiry = self._expiry(kind, at, None)
-        receipt = self._post(
+        expiry = postings.expiry(kind, at, None)
+        receipt = postings.post(
             uow,
             "adjust",
             command,
@@ -695,25 +718,6 @@ class ComplaintCommands(Pipeline):
             ),
         )
         return receipt.entries[-1].id
-
-    def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Complaint events say what happened to the case, never what the customer wrote
-        or how to reach them."""
-        if command not in COMPLAINT_COMMANDS:
-            return super()._event_payload(command, outcome)
-        keep = ("id", "customer_id", "channel", "category", "subcategory", "severity")
-        return {
-            **{name: outcome.get(name) for name in keep},
-            **{name: outcome.get(name) for name in ("priority", "state", "goodwill_points")},
-        }
-
-    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
-        """Redact the customer's complaints and the stored outcomes of complaint commands."""
-        policy = self.program.complaints
-        for stored in uow.records.of_owner(customer_id, COMPLAINT):
-            self._save_complaint(uow, complaint_from_record(stored.document).redacted(), policy)
-        uow.idempotency.redact(customer_id, COMPLAINT_COMMANDS)
-        super()._erase_records(uow, customer_id)
 
     @staticmethod
     def _save_complaint(uow: UnitOfWork, complaint: Complaint, policy: ComplaintPolicy) -> None:

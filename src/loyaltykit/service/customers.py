@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-import attrs
-
-from loyaltykit.domain.customer import (
-    Customer,
-    Profile,
+from loyaltykit.domain.customer import Customer, Profile
+from loyaltykit.errors import CustomerAlreadyExists
+from loyaltykit.service.codecs import customer_codec, existing
+from loyaltykit.service.commands import (
+    CloseAccount,
+    CommandValue,
+    Enroll,
+    Erase,
+    Reactivate,
+    Suspend,
+    UpdateProfile,
 )
-from loyaltykit.domain.records import (
-    customer_to_record,
-    profile_to_record,
-)
-from loyaltykit.errors import (
-    InvalidArgument,
-)
-from loyaltykit.service.pipeline import (
-    CUSTOMER_COMMANDS,
-    Pipeline,
-)
+from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.service.referrals import check_referral
-from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import (
-    CustomerId,
-    aware,
-    identifier,
-)
+from loyaltykit.values import CustomerId
 
 __all__ = ["CustomerCommands"]
 
 
-class CustomerCommands(Pipeline):
+class CustomerCommands:
     """Customer commands: enrolment, profile, status, erasure."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # --- customers ------------------------------------------------------------------
 
@@ -52,115 +45,85 @@ class CustomerCommands(Pipeline):
 
         A referral link is refused with :class:`~loyaltykit.errors.ReferralRefused` when
         the referrer is the same person (same id, phone or e-mail) or was referred,
-        directly or not, by this member (a cycle).
+        directly or not, by this member (a cycle). An id already enrolled under another
+        key is :class:`~loyaltykit.errors.CustomerAlreadyExists`.
         """
-        command = self._command(at, idempotency_key)
-        customer = Customer(
-            id=identifier("customer id", customer_id),
-            enrolled_at=command.at,
-            profile=Profile() if profile is None else profile,
+        command = Enroll(
+            customer_id=customer_id,
+            at=at,
+            idempotency_key=idempotency_key,
+            profile=profile,
             referred_by=referred_by,
         )
+        return self.kernel.execute(command, self._enroll, customer_codec(command.owner))
 
-        def action(uow: UnitOfWork, _: dict[CustomerId, Customer]) -> Customer:
-            if uow.customers.get(customer.id) is not None:
-                raise InvalidArgument(
-                    f"customer {customer.id!r} is already enrolled; enrolling again needs "
-                    f"the first enrolment's idempotency key, not {idempotency_key!r}"
-                )
-            if referred_by is not None:
-                check_referral(uow, customer, referred_by)  # unknown, self, cycle
-            uow.customers.add(customer)
-            return customer
-
-        arguments = {"customer": customer_to_record(attrs.evolve(customer, enrolled_at=command.at))}
-        del arguments["customer"]["enrolled_at"]
-        return self._customer_command(
-            "enroll", customer.id, idempotency_key, arguments, action, at=command.at, lock=False
+    def _enroll(self, work: Work) -> Customer:
+        command = work.command
+        assert isinstance(command, Enroll)
+        customer = Customer(
+            id=command.customer_id,
+            enrolled_at=command.at,
+            profile=command.profile,
+            referred_by=command.referred_by,
         )
+        if work.uow.customers.get(customer.id) is not None:
+            raise CustomerAlreadyExists(customer.id)
+        if command.referred_by is not None:
+            check_referral(work.uow, customer, command.referred_by)  # unknown, self, cycle
+        work.uow.customers.add(customer)
+        return customer
 
     def customer(self, customer_id: CustomerId) -> Customer:
         """The customer with this id; raises :class:`~loyaltykit.errors.UnknownCustomer`."""
-        return self._stored_customer(customer_id)
+        with self.kernel.unit() as uow:
+            return existing(uow, customer_id)
 
     def _change_customer(
-        self,
-        name: str,
-        customer_id: CustomerId,
-        change: Callable[[Customer], Customer],
-        arguments: Mapping[str, Any],
-        *,
-        at: datetime,
-        idempotency_key: str,
+        self, command: CommandValue, change: Callable[[Customer], Customer]
     ) -> Customer:
-        command = self._command(at, idempotency_key)
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Customer:
-            changed = change(customers[customer_id])
-            uow.customers.update(changed)
-            if name == "erase":
-                uow.idempotency.redact(customer_id, CUSTOMER_COMMANDS)
-                self._erase_records(uow, customer_id)
+        def handler(work: Work) -> Customer:
+            changed = change(work.customer(command.owner))
+            work.uow.customers.update(changed)
+            if isinstance(command, Erase):
+                self.kernel.personal.erase(work.uow, command.owner)
             return changed
 
-        return self._customer_command(
-            name, customer_id, idempotency_key, arguments, action, at=command.at
-        )
+        return self.kernel.execute(command, handler, customer_codec(command.owner))
 
     def update_profile(
         self, customer_id: CustomerId, profile: Profile, *, at: datetime, idempotency_key: str
     ) -> Customer:
         """Replace the customer's profile (keep data current, 定期更新)."""
-        if not isinstance(profile, Profile):
-            raise InvalidArgument(f"profile: {profile!r} is not a loyaltykit.Profile")
-        return self._change_customer(
-            "update_profile",
-            customer_id,
-            lambda customer: customer.with_profile(profile),
-            {"profile": profile_to_record(profile)},
-            at=at,
-            idempotency_key=idempotency_key,
+        command = UpdateProfile(
+            customer_id=customer_id, profile=profile, at=at, idempotency_key=idempotency_key
         )
+        return self._change_customer(command, lambda c: c.with_profile(command.profile))
 
     def suspend(self, customer_id: CustomerId, *, at: datetime, idempotency_key: str) -> Customer:
         """Put the customer on hold: earning continues, redeeming and transfers stop."""
-        return self._change_customer(
-            "suspend", customer_id, Customer.suspended, {}, at=at, idempotency_key=idempotency_key
-        )
+        command = Suspend(customer_id=customer_id, at=at, idempotency_key=idempotency_key)
+        return self._change_customer(command, Customer.suspended)
 
     def reactivate(
         self, customer_id: CustomerId, *, at: datetime, idempotency_key: str
     ) -> Customer:
         """Lift a suspension."""
-        return self._change_customer(
-            "reactivate",
-            customer_id,
-            Customer.reactivated,
-            {},
-            at=at,
-            idempotency_key=idempotency_key,
-        )
+        command = Reactivate(customer_id=customer_id, at=at, idempotency_key=idempotency_key)
+        return self._change_customer(command, Customer.reactivated)
 
     def close_account(
         self, customer_id: CustomerId, *, at: datetime, idempotency_key: str
     ) -> Customer:
         """Close the membership; the ledger is kept and can still be corrected."""
-        return self._change_customer(
-            "close", customer_id, Customer.closed, {}, at=at, idempotency_key=idempotency_key
-        )
+        command = CloseAccount(customer_id=customer_id, at=at, idempotency_key=idempotency_key)
+        return self._change_customer(command, Customer.closed)
 
     def erase(self, customer_id: CustomerId, *, at: datetime, idempotency_key: str) -> Customer:
         """Remove the customer's personal data (right to erasure); the ledger stays whole.
 
-        Stored outcomes of earlier customer commands are redacted too; replaying one of
-        them afterwards returns the customer as they are now.
+        Every record kind the personal-data registry lists as holding personal data is
+        redacted, and so are the stored outcomes of the commands whose outcomes hold
+        some; replaying one of them afterwards returns the customer as they are now.
         """
-        when = aware("at", at)
-        return self._change_customer(
-            "erase",
-            customer_id,
-            lambda customer: customer.erased(when),
-            {},
-            at=at,
-            idempotency_key=idempotency_key,
-        )
+        command = Erase(customer_id=customer_id, at=at, idempotency_key=idempotency_key)
+        return self._change_customer(command, lambda customer: customer.erased(command.at))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, assert_never
 
 import attrs
 
@@ -17,6 +17,7 @@ from loyaltykit.domain.customer import (
     Customer,
 )
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind
+from loyaltykit.domain.member import MemberState
 from loyaltykit.domain.records import (
     metrics_from_record,
     metrics_to_record,
@@ -25,36 +26,40 @@ from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
     OverReversal,
-    UnknownCustomer,
     UnknownEntry,
 )
 from loyaltykit.outcomes import Receipt
 from loyaltykit.policy.engine import (
+    CampaignAward,
     CounterIncrement,
     CustomerState,
     Decision,
     Earn,
     MetricSample,
+    PolicyEngine,
+    ReferralReward,
+    TierUpdate,
     measure_with,
-    with_samples,
 )
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Referral
+from loyaltykit.service import postings
 from loyaltykit.service.campaigns import fund_awards, give_back
-from loyaltykit.service.pipeline import (
-    ACTIVITY,
+from loyaltykit.service.codecs import (
     METRICS,
-    _tier_status,
-    _with,
     existing,
+    receipt_codec,
 )
-from loyaltykit.service.points import PointCommands
+from loyaltykit.service.commands import RecordEvent, RecordPurchase, Refund
+from loyaltykit.service.kernel import Kernel, Work
+from loyaltykit.service.members import load_member, save_member
+from loyaltykit.service.postings import with_metadata
+from loyaltykit.service.referrals import REFERRAL
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import (
     CustomerId,
     Money,
     aware,
-    identifier,
 )
 
 __all__ = ["EventCommands"]
@@ -73,8 +78,12 @@ def _unearned(purchase: Purchase, command: Command) -> dict[str, Any]:
     }
 
 
-class EventCommands(PointCommands):
+class EventCommands:
     """Events through the policy engine: purchases, custom events, quotes, refunds."""
+
+    def __init__(self, kernel: Kernel, engine: PolicyEngine) -> None:
+        self.kernel = kernel
+        self.engine = engine
 
     # --- events through the policy engine -------------------------------------------
 
@@ -92,30 +101,14 @@ class EventCommands(PointCommands):
 
         The receipt's ``explanation`` says why each rule did or did not apply.
         """
-        if not isinstance(purchase, Purchase):
-            raise InvalidArgument(f"purchase: {purchase!r} is not a loyaltykit Purchase")
-        metadata = {
-            "event": "purchase",
-            "purchase_amount": str(purchase.amount.amount),
-            "currency": purchase.amount.currency,
-        }
-        arguments = {
-            "customer": customer_id,
-            "amount": str(purchase.amount),
-            "items": [(i.sku, i.category, i.quantity, str(i.unit_price)) for i in purchase.items],
-            "channel": purchase.channel,
-            "attributes": purchase.attributes,
-        }
-        return self._record(
-            "record_purchase",
-            customer_id,
-            purchase,
-            arguments,
-            metadata,
+        command = RecordPurchase(
+            customer_id=customer_id,
+            purchase=purchase,
             at=at,
             idempotency_key=idempotency_key,
             actor=actor,
         )
+        return self.kernel.execute(command, self._record, receipt_codec())
 
     def record_event(
         self,
@@ -127,28 +120,25 @@ class EventCommands(PointCommands):
         actor: str | None = None,
     ) -> Receipt:
         """Record a custom event (survey completed, review, check-in) for the rules to reward."""
-        if not isinstance(event, CustomEvent):
-            raise InvalidArgument(f"event: {event!r} is not a loyaltykit CustomEvent")
-        arguments = {"customer": customer_id, "type": event.type, "attributes": event.attributes}
-        return self._record(
-            "record_event",
-            customer_id,
-            event,
-            arguments,
-            {"event": event.type},
+        command = RecordEvent(
+            customer_id=customer_id,
+            event=event,
             at=at,
             idempotency_key=idempotency_key,
             actor=actor,
         )
+        return self.kernel.execute(command, self._record, receipt_codec())
 
     def quote(
         self, customer_id: CustomerId, purchase: Purchase | CustomEvent, *, at: datetime
     ) -> Decision:
         """What an event would earn now, with the trace; nothing is stored."""
         when = aware("at", at)
-        with self._unit() as uow:
+        if not isinstance(purchase, Purchase | CustomEvent):
+            raise InvalidArgument(f"purchase: {purchase!r} is not a Purchase or a CustomEvent")
+        with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
-            program = self.versions.at(when)
+            program = self.kernel.versions.at(when)
             state = self._customer_state(uow, customer, program, when)
         return self.engine.evaluate(program, state, purchase, when)
 
@@ -168,93 +158,87 @@ class EventCommands(PointCommands):
         The points the purchase earned are clawed back in proportion, lot by lot, under
         the program's refund policy; the refunded shares add up and never exceed the whole.
         """
-        share: Fraction | None = None
-        purchase_key = identifier("purchase_key", purchase_key)
-        with self._unit() as uow:
-            entries = [
-                entry
-                for entry in uow.ledger.entries_by_key(customer_id, purchase_key)
-                if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
-            ]
-            unearned = None if entries else uow.records.get(customer_id, UNEARNED, purchase_key)
+        command = Refund(
+            customer_id=customer_id,
+            purchase_key=purchase_key,
+            at=at,
+            idempotency_key=idempotency_key,
+            amount=amount,
+            reason=reason,
+            actor=actor,
+        )
+        return self.kernel.execute(command, self._refund, receipt_codec())
+
+    def _refund(self, work: Work) -> Receipt:
+        command = work.command
+        assert isinstance(command, Refund)
+        uow, customer_id, purchase_key = work.uow, command.customer_id, command.purchase_key
+        work.customer(customer_id)
+        entries = [
+            entry
+            for entry in uow.ledger.entries_by_key(customer_id, purchase_key)
+            if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
+        ]
+        unearned = None if entries else uow.records.get(customer_id, UNEARNED, purchase_key)
         spent = next(
             (dict(e.metadata) for e in entries if dict(e.metadata).get("event") == "purchase"),
             None if unearned is None else unearned.document,
         )
-        if amount is not None:
+        share: Fraction | None = None
+        if command.amount is not None:
             if spent is None:
                 raise UnknownEntry(customer_id, purchase_key)
             total = Money.of(str(spent["purchase_amount"]), str(spent["currency"]))
+            amount = command.amount
             if not isinstance(amount, Money) or not Money.zero(total.currency) < amount <= total:
                 raise InvalidAmount(
                     "refund amount", amount, f"Money above zero and at most {total}"
                 )
             share = amount.ratio(total)
         if unearned is not None:
-            return self._refund_unearned(
-                customer_id, purchase_key, share, self._command(at, idempotency_key, reason, actor)
-            )
-        return self._reverse(
-            "refund",
-            customer_id,
-            purchase_key,
-            at=at,
-            idempotency_key=idempotency_key,
-            portion=share,
-            reason=reason,
-            actor=actor,
-            undone=self._unspend,
-        )
+            return self._refund_unearned(work, purchase_key, unearned.document, share)
+        return postings.reverse(work, purchase_key, share, self._unspend)
 
     def _refund_unearned(
-        self, customer_id: CustomerId, purchase_key: str, share: Fraction | None, command: Command
+        self, work: Work, purchase_key: str, purchase: Mapping[str, Any], share: Fraction | None
     ) -> Receipt:
         """Refund a purchase that earned its customer no points: nothing to claw back, but
         the refunded share leaves the spend metric, and shares never add up past the whole."""
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            stored = uow.records.get(customer_id, UNEARNED, purchase_key)
-            assert stored is not None  # records are never deleted
-            purchase = stored.document
-            before = Fraction(str(purchase["refunded"]))
-            part = 1 - before if share is None else share
-            if part == 0 or before + part > 1:
-                raise OverReversal(
-                    f"refunding {part} more of purchase {purchase_key!r}, already refunded by "
-                    f"{before}, would exceed the whole"
-                )
-            program = self.versions.at(datetime.fromisoformat(purchase["at"]))
-            day = datetime.fromisoformat(purchase["at"]).astimezone(program.zone).date()
-            spent = Decimal(str(purchase["purchase_amount"]))
-            history = metrics_from_record(uow.state.get(customer_id, METRICS))
-            history = history.add("spend", day, -(spent * part.numerator / part.denominator))
-            uow.state.put(customer_id, METRICS, metrics_to_record(history))
-            uow.records.put(
-                customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
+        uow, command = work.uow, work.command
+        customer_id = command.owner
+        before = Fraction(str(purchase["refunded"]))
+        part = 1 - before if share is None else share
+        if part == 0 or before + part > 1:
+            raise OverReversal(
+                f"refunding {part} more of purchase {purchase_key!r}, already refunded by "
+                f"{before}, would exceed the whole"
             )
-            accounts = uow.ledger.accounts(customer_id)
-            return self._receipt("refund", command, customer_id, [], accounts)
-
-        arguments = {
-            "customer": customer_id,
-            "original": purchase_key,
-            "portion": None if share is None else str(share),
-        }
-        return self._ledger_command("refund", command, customer_id, arguments, action)
+        bought = datetime.fromisoformat(purchase["at"])
+        day = bought.astimezone(self.kernel.versions.at(bought).zone).date()
+        spent = Decimal(str(purchase["purchase_amount"]))
+        history = metrics_from_record(uow.state.get(customer_id, METRICS))
+        history = history.add("spend", day, -(spent * part.numerator / part.denominator))
+        uow.state.put(customer_id, METRICS, metrics_to_record(history))
+        uow.records.put(
+            customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
+        )
+        accounts = uow.ledger.accounts(customer_id)
+        return postings.receipt(command.name, command.context(), customer_id, [], accounts)
 
     def _unspend(
         self,
-        uow: UnitOfWork,
+        work: Work,
         customer: Customer,
         entry: Entry,
         before: Fraction,
         part: Fraction,
-        at: datetime,
     ) -> None:
         """Take a refunded share of a purchase out of the metrics tiers qualify on, on the
         day of the purchase: a refunded purchase never counted."""
+        uow = work.uow
         give_back(uow, entry)  # a campaign's clawed-back points return to its budget
-        program = self.versions.at(entry.occurred_at)
+        # the metrics live on the purchase's day, as the programme then in force dated it
+        program = self.kernel.versions.at(entry.occurred_at)
         metadata = dict(entry.metadata)
         day = entry.occurred_at.astimezone(program.zone).date()
         samples: list[tuple[str, Decimal]] = []
@@ -272,161 +256,154 @@ class EventCommands(PointCommands):
             history = history.add(metric, day, value)
         uow.state.put(customer.id, METRICS, metrics_to_record(history))
 
-    def _record(
-        self,
-        name: str,
-        customer_id: CustomerId,
-        event: Purchase | CustomEvent,
-        arguments: Mapping[str, Any],
-        metadata: Mapping[str, Any],
-        *,
-        at: datetime,
-        idempotency_key: str,
-        actor: str | None,
-    ) -> Receipt:
-        command = self._command(at, idempotency_key, "", actor, metadata)
-        program = self.versions.at(command.at)
-        lock = [customer_id]
-        if any(isinstance(rule, Referral) for rule in program.rules_for(event.type)):
-            referrer = self._stored_customer(customer_id).referred_by  # fixed at enrolment
-            if referrer is not None:
-                lock.append(referrer)
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            customer = customers[customer_id]
-            customer.require(name, allowed=EARNING_STATUSES)
-            state = self._customer_state(uow, customer, program, command.at)
-            referrer = customer.referred_by
-            if referrer is not None and referrer in customers:
-                activity = uow.state.get(referrer, ACTIVITY) or {}
-                state = attrs.evolve(state, referrer_counters=activity.get("counters", {}))
-            decision = self.engine.evaluate(program, state, event, command.at)
-            decision = fund_awards(
-                uow, decision, customer_id, command.at, program=program, state=state
+    def _record(self, work: Work) -> Receipt:
+        """A purchase or a custom event through the engine: load the member, evaluate,
+        apply the decision's effects, save."""
+        command = work.command
+        assert isinstance(command, RecordPurchase | RecordEvent)
+        event: Purchase | CustomEvent = (
+            command.purchase if isinstance(command, RecordPurchase) else command.event
+        )
+        uow, program = work.uow, work.program
+        customer = work.customer(command.customer_id)
+        customer.require(command.name, allowed=EARNING_STATUSES)
+        members = {customer.id: load_member(uow, customer)}
+        state = self._engine_state(members[customer.id], program, command.at)
+        referrer = customer.referred_by  # read under the member's lock
+        if referrer is not None and any(
+            isinstance(rule, Referral) for rule in program.rules_for(event.type)
+        ):
+            members[referrer] = load_member(uow, work.lock(referrer))
+            state = attrs.evolve(state, referrer_counters=members[referrer].counters)
+        decision = self.engine.evaluate(program, state, event, command.at)
+        decision = fund_awards(
+            uow, decision, command.customer_id, command.at, program=program, state=state
+        )
+        context = command.context(**_event_metadata(event))
+        loaded = dict(members)
+        written, touched = self._apply(work, decision, event, context, members)
+        for member_id, member in members.items():
+            save_member(uow, loaded[member_id], member)
+        if isinstance(event, Purchase) and not any(
+            e.customer_id == command.customer_id and e.kind is EntryKind.EARN for e in written
+        ):
+            # nothing in the ledger finds this purchase again: keep it, so a refund
+            # can still take its spend out of the tier metrics
+            uow.records.put(
+                command.customer_id, UNEARNED, command.idempotency_key, _unearned(event, context)
             )
-            written: list[Entry] = []
-            touched: dict[tuple[CustomerId, str], Account] = {}
-            for effect in decision.effects:
-                if isinstance(effect, Earn):
-                    rules = ",".join(effect.rules)
-                    earn_command = attrs.evolve(
-                        command, metadata=_with(command.metadata, "rules", rules)
+        own = [a for key, a in touched.items() if key[0] == command.customer_id]
+        others = [a for key, a in touched.items() if key[0] != command.customer_id]
+        receipt = postings.receipt(
+            command.name, context, command.customer_id, written, own + others
+        )
+        return attrs.evolve(receipt, explanation=decision.explain())
+
+    def _apply(
+        self,
+        work: Work,
+        decision: Decision,
+        event: Purchase | CustomEvent,
+        context: Command,
+        members: dict[CustomerId, MemberState],
+    ) -> tuple[list[Entry], dict[tuple[CustomerId, str], Account]]:
+        """Apply every effect of a (funded) decision, in one place: ledger entries are
+        saved, the members' new states are left in ``members`` for the caller to save.
+        A new kind of effect fails the type check here until it is handled."""
+        uow, program, acting = work.uow, work.program, work.command.owner
+        day = work.at.astimezone(program.zone).date()
+        written: list[Entry] = []
+        touched: dict[tuple[CustomerId, str], Account] = {}
+        counted: dict[CustomerId, dict[str, int]] = {}
+        samples: dict[CustomerId, list[tuple[str, Decimal]]] = {}
+        for effect in decision.effects:
+            match effect:
+                case Earn():
+                    earn_context = attrs.evolve(
+                        context,
+                        metadata=with_metadata(context.metadata, "rules", ",".join(effect.rules)),
                     )
-                    account = self._settled(
-                        uow, effect.customer_id, effect.point_type, earn_command, written
+                    account = postings.settled(
+                        uow, effect.customer_id, effect.point_type, earn_context, written
                     )
                     posting = ledger.credit(
                         account,
                         effect.points,
-                        earn_command,
+                        earn_context,
                         expires_at=effect.expires_at,
                         available_from=effect.available_from,
                     )
-                    touched[(effect.customer_id, effect.point_type)] = self._save(
+                    touched[(effect.customer_id, effect.point_type)] = postings.save(
                         uow, posting, written
                     )
-            self._save_activity(uow, customer_id, event, decision, command.at)
-            self._save_metrics(uow, program, decision, command.at, acting=customer_id)
-            update = decision.tier_update
-            if update is not None:
-                self._save_tier(uow, customer_id, update.status, update.changes)
-            if isinstance(event, Purchase) and not any(
-                e.customer_id == customer_id and e.kind is EntryKind.EARN for e in written
-            ):
-                # nothing in the ledger finds this purchase again: keep it, so a refund
-                # can still take its spend out of the tier metrics
-                uow.records.put(
-                    customer_id, UNEARNED, command.idempotency_key or "", _unearned(event, command)
-                )
-            own = [a for key, a in touched.items() if key[0] == customer_id]
-            others = [a for key, a in touched.items() if key[0] != customer_id]
-            receipt = self._receipt(name, command, customer_id, written, own + others)
-            return attrs.evolve(receipt, explanation=decision.explain())
-
-        return self._ledger_command(name, command, customer_id, arguments, action, lock=lock)
+                case CounterIncrement():
+                    mine = counted.setdefault(effect.customer_id or acting, {})
+                    mine[effect.key] = mine.get(effect.key, 0) + effect.amount
+                case MetricSample():
+                    samples.setdefault(effect.customer_id, []).append((effect.metric, effect.value))
+                case TierUpdate():
+                    members[acting] = members[acting].rated(effect.status, effect.changes)
+                case ReferralReward():
+                    uow.records.put(
+                        effect.referrer,
+                        REFERRAL,
+                        effect.referred,
+                        {"rule": effect.rule, "points": effect.points, "at": work.at.isoformat()},
+                    )
+                case CampaignAward():  # pragma: no cover - fund_awards turned it into earns
+                    raise AssertionError("a campaign award must be funded before it is applied")
+                case _:  # pragma: no cover
+                    assert_never(effect)
+        for owner in sorted({*counted, *samples}):
+            if owner not in members:  # pragma: no cover - effects only name locked members
+                members[owner] = load_member(uow, work.customer(owner))
+        for owner, increments in counted.items():
+            members[owner] = members[owner].counted(increments)
+        if isinstance(event, Purchase):
+            members[acting] = members[acting].bought(work.at)
+        for owner, values in samples.items():
+            members[owner] = members[owner].measured(values, day)
+            if owner != acting and program.tiers is not None:
+                # the engine decided the acting member's tier; another member (a referrer)
+                # whose new referral qualifies them for a higher tier is upgraded here
+                other = members[owner]
+                status = other.tier or program.tiers.start(other.customer.enrolled_at)
+                measure = measure_with(other.metrics, other.customer, work.at, program.zone)
+                raised, change = tiers.upgrade(program.tiers, status, measure, work.at)
+                if change is not None:
+                    members[owner] = other.rated(raised, (change,))
+        return written, touched
 
     @staticmethod
-    def _customer_state(
-        uow: UnitOfWork, customer: Customer, program: Program, at: datetime
-    ) -> CustomerState:
-        activity = uow.state.get(customer.id, ACTIVITY) or {}
-        status = _tier_status(uow, customer.id)
+    def _engine_state(member: MemberState, program: Program, at: datetime) -> CustomerState:
+        """What the engine may know of a member at ``at``."""
+        status = member.tier
         effective = None
         if program.tiers is not None:
-            status = status or program.tiers.start(customer.enrolled_at)
+            status = status or program.tiers.start(member.customer.enrolled_at)
             effective = status.effective(at, program.tiers)
         return CustomerState(
-            customer=customer,
+            customer=member.customer,
             tier=effective,
-            counters=activity.get("counters", {}),
-            purchases=activity.get("purchases", 0),
+            counters=member.counters,
+            purchases=member.purchases,
             tier_status=status,
-            metrics=metrics_from_record(uow.state.get(customer.id, METRICS)),
+            metrics=member.metrics,
         )
 
-    def _save_metrics(
-        self,
-        uow: UnitOfWork,
-        program: Program,
-        decision: Decision,
-        at: datetime,
-        *,
-        acting: CustomerId,
-    ) -> None:
-        """Add the decision's metric samples. The engine already decided the acting
-        customer's tier; another customer (a referrer) whose new referral qualifies them
-        for a higher tier is upgraded here, in the same unit of work."""
-        day = at.astimezone(program.zone).date()
-        by_customer: dict[CustomerId, list[MetricSample]] = {}
-        for effect in decision.effects:
-            if isinstance(effect, MetricSample):
-                by_customer.setdefault(effect.customer_id, []).append(effect)
-        for owner, samples in by_customer.items():
-            history = with_samples(metrics_from_record(uow.state.get(owner, METRICS)), samples, day)
-            uow.state.put(owner, METRICS, metrics_to_record(history))
-            if program.tiers is None or owner == acting:
-                continue
-            customer = uow.customers.get(owner)
-            if customer is None:  # pragma: no cover - effects only name locked customers
-                raise UnknownCustomer(owner)
-            status = _tier_status(uow, owner) or program.tiers.start(customer.enrolled_at)
-            raised, change = tiers.upgrade(
-                program.tiers, status, measure_with(history, customer, at, program.zone), at
-            )
-            if change is not None:
-                self._save_tier(uow, owner, raised, (change,))
+    @classmethod
+    def _customer_state(
+        cls, uow: UnitOfWork, customer: Customer, program: Program, at: datetime
+    ) -> CustomerState:
+        return cls._engine_state(load_member(uow, customer), program, at)
 
-    @staticmethod
-    def _save_activity(
-        uow: UnitOfWork,
-        customer_id: CustomerId,
-        event: Purchase | CustomEvent,
-        decision: Decision,
-        at: datetime,
-    ) -> None:
-        owners = {customer_id} | {
-            e.customer_id
-            for e in decision.effects
-            if isinstance(e, CounterIncrement) and e.customer_id is not None
+
+def _event_metadata(event: Purchase | CustomEvent) -> dict[str, str]:
+    """What a recorded event's entries carry about it (a refund finds the amount here)."""
+    if isinstance(event, Purchase):
+        return {
+            "event": event.type,
+            "purchase_amount": str(event.amount.amount),
+            "currency": event.amount.currency,
         }
-        for owner in sorted(owners):
-            activity = uow.state.get(owner, ACTIVITY) or {}
-            counters: dict[str, int] = dict(activity.get("counters", {}))
-            for effect in decision.effects:
-                if not isinstance(effect, CounterIncrement):
-                    continue
-                if (effect.customer_id or customer_id) != owner:
-                    continue
-                counters[effect.key] = counters.get(effect.key, 0) + effect.amount
-                # a cap or limit reads the period of its event: keep the latest periods
-                # (period keys sort by time), so a late event still finds its own
-                prefix = effect.key.rsplit(":", 1)[0] + ":"
-                periods = sorted(k for k in counters if k.startswith(prefix))
-                for key in periods[:-_KEPT_PERIODS]:
-                    del counters[key]
-            activity["counters"] = counters
-            if owner == customer_id and isinstance(event, Purchase):
-                activity["purchases"] = activity.get("purchases", 0) + 1
-                # care's "we miss you" counts days from the last purchase
-                activity["last_purchase_at"] = at.isoformat()
-            uow.state.put(owner, ACTIVITY, activity)
+    return {"event": event.type}

@@ -12,12 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import attrs
-
 from loyaltykit.domain.activity import CustomEvent
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.feedback import (
-    QuestionKind,
     Scores,
     Survey,
     SurveyResponse,
@@ -30,9 +27,11 @@ from loyaltykit.domain.feedback_records import (
     survey_from_record,
     survey_to_record,
 )
-from loyaltykit.errors import InvalidArgument, NotFound
+from loyaltykit.errors import NotFound
+from loyaltykit.service import postings
+from loyaltykit.service.commands import PublishSurvey, SubmitSurveyResponse
 from loyaltykit.service.events import EventCommands
-from loyaltykit.service.pipeline import _tier_status
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, identifier, points_amount
 
@@ -44,35 +43,31 @@ SURVEYS = "survey:catalog"
 """The partition that owns the published surveys."""
 
 
-class FeedbackCommands(EventCommands):
+class FeedbackCommands:
     """Surveys and their scores (CSAT, NPS, CES)."""
+
+    def __init__(self, kernel: Kernel, events: EventCommands) -> None:
+        self.kernel = kernel
+        self.events = events
 
     def publish_survey(self, survey: Survey, *, at: datetime, idempotency_key: str) -> Survey:
         """Store ``survey`` so that responses can be checked and scored against it.
         Publishing another survey under the same id replaces it (a new version)."""
-        if not isinstance(survey, Survey):
-            raise InvalidArgument(f"survey: {survey!r} is not a loyaltykit Survey")
-        when = aware("at", at)
-        record = survey_to_record(survey)
+        command = PublishSurvey(survey=survey, at=at, idempotency_key=idempotency_key)
 
-        def action(uow: UnitOfWork, _customers: dict[CustomerId, Customer]) -> Survey:
-            uow.records.put(SURVEYS, SURVEY, survey.id, record)
-            return survey
+        def action(work: Work) -> Survey:
+            work.uow.records.put(SURVEYS, SURVEY, command.survey.id, survey_to_record(survey))
+            return command.survey
 
-        return self._run(
-            "publish_survey",
-            SURVEYS,
-            identifier("idempotency_key", idempotency_key),
-            record,
+        return self.kernel.execute(
+            command,
             action,
-            survey_to_record,
-            lambda _uow, stored: survey_from_record(stored),
-            at=when,
+            Codec(survey_to_record, lambda _uow, stored: survey_from_record(stored)),
         )
 
     def survey(self, survey_id: str) -> Survey:
         """A published survey; raises :class:`~loyaltykit.errors.NotFound`."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             stored = uow.records.get(SURVEYS, SURVEY, identifier("survey_id", survey_id))
         if stored is None:
             raise NotFound(f"no survey with id {survey_id!r}")
@@ -93,24 +88,34 @@ class FeedbackCommands(EventCommands):
     ) -> SurveyResponse:
         """Record a customer's answers (checked against the survey), with their tier and
         tags as they are now, and let the programme's rules reward the survey's event."""
-        when = aware("at", at)
-        key = identifier("idempotency_key", idempotency_key)
+        value = SubmitSurveyResponse(
+            customer_id=customer_id,
+            survey_id=survey_id,
+            answers=answers,
+            at=at,
+            idempotency_key=idempotency_key,
+            channel=channel,
+            complaint_id=complaint_id,
+            purchase_key=purchase_key,
+            campaign=campaign,
+        )
+        when, key = value.at, value.idempotency_key
         survey = self.survey(survey_id)
         checked = survey.answers(answers)
-        for what, value in (
+        for what, reference in (
             ("complaint_id", complaint_id),
             ("purchase_key", purchase_key),
             ("campaign", campaign),
         ):
-            if value is not None:
-                identifier(what, value)
+            if reference is not None:
+                identifier(what, reference)
         if channel:
             identifier("channel", channel)
-        program = self.versions.at(when)
+        program = self.kernel.versions.at(when)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> SurveyResponse:
             customer = customers[customer_id]
-            status = _tier_status(uow, customer_id)
+            status = postings.tier_status(uow, customer_id)
             tier = None
             if program.tiers is not None:
                 status = status or program.tiers.start(customer.enrolled_at)
@@ -131,62 +136,28 @@ class FeedbackCommands(EventCommands):
             uow.records.put(customer_id, SURVEY_RESPONSE, key, response_to_record(response))
             return response
 
-        arguments: dict[str, Any] = {
-            "survey": survey.id,
-            "answers": [list(pair) for pair in checked],
-            "channel": channel,
-            "complaint": complaint_id,
-            "purchase": purchase_key,
-            "campaign": campaign,
-        }
-
         def submit() -> SurveyResponse:
-            response = self._run(
-                "submit_survey_response",
-                customer_id,
-                key,
-                arguments,
-                action,
-                response_to_record,
-                lambda uow, stored: _decoded(uow, customer_id, key, stored),
-                at=when,
-                lock=(customer_id,),
+            response = self.kernel.execute(
+                value,
+                lambda work: action(work.uow, work.customers),
+                Codec(
+                    response_to_record,
+                    lambda uow, stored: _decoded(uow, customer_id, key, stored),
+                ),
             )
             if survey.event is not None and program.rules_for(survey.event):
                 event = CustomEvent(
                     type=survey.event, attributes={"survey": survey.id, "channel": channel}
                 )
-                self.record_event(customer_id, event, at=when, idempotency_key=f"{key}:event")
+                self.events.record_event(
+                    customer_id, event, at=when, idempotency_key=f"{key}:event"
+                )
             return response
 
-        if self._batch.get() is not None:
+        if self.kernel.in_batch:
             return submit()
-        with self.batch():  # the answers and the points they earn: both, or neither
+        with self.kernel.batch():  # the answers and the points they earn: both, or neither
             return submit()
-
-    def _event_payload(self, command: str, outcome: Mapping[str, Any]) -> Mapping[str, Any]:
-        """A survey response event names the response, never its answers."""
-        if command != "submit_survey_response":
-            return super()._event_payload(command, outcome)
-        keep = ("id", "survey_id", "customer_id", "at", "channel", "complaint_id", "campaign")
-        return {name: outcome.get(name) for name in keep}
-
-    def _erase_records(self, uow: UnitOfWork, customer_id: CustomerId) -> None:
-        """Drop the free-text answers of the customer's survey responses."""
-        for stored in uow.records.of_owner(customer_id, SURVEY_RESPONSE):
-            response = response_from_record(stored.document)
-            choices = _choices(uow, response.survey_id)
-            kept = tuple(
-                (q, a) for q, a in response.answers if not isinstance(a, str) or q in choices
-            )
-            uow.records.put(
-                customer_id,
-                SURVEY_RESPONSE,
-                stored.id,
-                response_to_record(attrs.evolve(response, answers=kept)),
-            )
-        uow.idempotency.redact(customer_id, {"submit_survey_response"})
-        super()._erase_records(uow, customer_id)
 
     def survey_responses(
         self,
@@ -204,7 +175,7 @@ class FeedbackCommands(EventCommands):
         found: list[SurveyResponse] = []
         after: tuple[str, str] | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 stored = uow.records.scan(SURVEY_RESPONSE, after=after, limit=page)
             if not stored:
                 return found
@@ -230,16 +201,7 @@ class FeedbackCommands(EventCommands):
         responses = self.survey_responses(survey_id, since=since, until=until)
         if by is None:
             return scores(survey, responses)
-        return breakdown(survey, responses, by=by, zone=self.program.zone)
-
-
-def _choices(uow: UnitOfWork, survey_id: str) -> set[str]:
-    """The ids of a survey's choice questions (their answers are not free text)."""
-    stored = uow.records.get(SURVEYS, SURVEY, survey_id)
-    if stored is None:
-        return set()
-    survey = survey_from_record(stored.document)
-    return {q.id for q in survey.questions if q.kind is QuestionKind.CHOICE}
+        return breakdown(survey, responses, by=by, zone=self.kernel.versions.latest.zone)
 
 
 def _decoded(

@@ -21,14 +21,19 @@ from loyaltykit.analytics.segments import (
 from loyaltykit.domain.ledger import Account, Lot
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.records import metrics_from_record
-from loyaltykit.service.pipeline import METRICS, POINTS, Pipeline
+from loyaltykit.service import postings
+from loyaltykit.service.codecs import METRICS, POINTS
+from loyaltykit.service.kernel import Kernel
 from loyaltykit.values import CustomerId, Money, aware, points_amount
 
 __all__ = ["Insights"]
 
 
-class Insights(Pipeline):
+class Insights:
     """Reports over every member (read-only)."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     def segments(
         self, at: datetime, *, policy: SegmentPolicy | None = None, page: int = 500
@@ -37,7 +42,7 @@ class Insights(Pipeline):
         and RFM score at ``at``; see :mod:`loyaltykit.analytics.segments`."""
         when = aware("at", at)
         chosen = policy or SegmentPolicy()
-        zone = self.versions.at(when).zone
+        zone = self.kernel.versions.at(when).zone
         activities: list[Activity] = [
             activity_of(customer_id, history, when, zone=zone, policy=chosen)
             for customer_id, history in self._histories(page)
@@ -50,7 +55,7 @@ class Insights(Pipeline):
         """Members whose spending dropped (消费异动), biggest drop first."""
         when = aware("at", at)
         chosen = policy or ChurnPolicy()
-        zone = self.versions.at(when).zone
+        zone = self.kernel.versions.at(when).zone
         found = [
             warning
             for customer_id, history in self._histories(page)
@@ -71,13 +76,13 @@ class Insights(Pipeline):
         and their expiry month by month, as stored (run ``expire_due`` first to drop what
         has already expired)."""
         when = aware("at", at)
-        code = self._point_type(point_type).code
-        zone = self.versions.at(when).zone
+        code = postings.point_type(self.kernel.versions.at(when), point_type).code
+        zone = self.kernel.versions.at(when).zone
         parts: list[PointsLiability] = []
         for customer_ids in self._pages(page):
             accounts: list[Account] = []
             lots: list[Lot] = []
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 for customer_id in customer_ids:
                     account = uow.ledger.account(customer_id, code)
                     if account is not None:
@@ -91,7 +96,7 @@ class Insights(Pipeline):
         points_amount("page", page)
         after: CustomerId | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 ids = uow.customers.ids(after=after, limit=page)
             if not ids:
                 return
@@ -100,7 +105,7 @@ class Insights(Pipeline):
 
     def _histories(self, page: int) -> Iterator[tuple[CustomerId, MetricHistory]]:
         for customer_ids in self._pages(page):
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 histories = [
                     (c, metrics_from_record(uow.state.get(c, METRICS))) for c in customer_ids
                 ]

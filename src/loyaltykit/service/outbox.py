@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.records import event_from_record
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.service.pipeline import OUTBOX, Pipeline
+from loyaltykit.service.codecs import OUTBOX
+from loyaltykit.service.kernel import Kernel
 from loyaltykit.values import points_amount
 
 __all__ = ["Outbox"]
@@ -24,15 +25,18 @@ __all__ = ["Outbox"]
 _END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-class Outbox(Pipeline):
+class Outbox:
     """Reading the outbox: pending events, marking them published, a relay loop."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     def pending_events(self, *, limit: int = 100) -> list[DomainEvent]:
         """Up to ``limit`` events not yet marked published, oldest first (each customer's
         in sequence order)."""
         self._outbox_on()
         points_amount("limit", limit)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             stored = uow.records.due(OUTBOX, _END_OF_TIME, limit=limit)
         return [event_from_record(record.document) for record in stored]
 
@@ -41,7 +45,7 @@ class Outbox(Pipeline):
         pending (marking an event twice is harmless)."""
         self._outbox_on()
         marked = 0
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             for event in events:
                 record_id = f"{event.sequence:012d}"
                 stored = uow.records.get(event.customer_id, OUTBOX, record_id, for_update=True)
@@ -70,5 +74,5 @@ class Outbox(Pipeline):
         return len(published)
 
     def _outbox_on(self) -> None:
-        if not self.outbox:
+        if not self.kernel.outbox:
             raise InvalidArgument("the outbox is off: create the facade with Loyalty(outbox=True)")

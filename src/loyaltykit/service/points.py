@@ -7,8 +7,6 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-import attrs
-
 from loyaltykit.domain import ledger
 from loyaltykit.domain.customer import (
     EARNING_STATUSES,
@@ -17,34 +15,32 @@ from loyaltykit.domain.customer import (
 )
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind, Lot, Posting
 from loyaltykit.errors import (
-    InvalidAmount,
     InvalidArgument,
     OverReversal,
     UnknownEntry,
 )
 from loyaltykit.outcomes import Receipt
-from loyaltykit.service.pipeline import (
-    POINTS,
-    Pipeline,
-    _with,
+from loyaltykit.service import postings
+from loyaltykit.service.codecs import POINTS, receipt_codec
+from loyaltykit.service.commands import (
+    AdjustPoints,
+    EarnPoints,
+    RedeemPoints,
+    ReversePoints,
+    TransferPoints,
 )
+from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import (
-    CustomerId,
-    Points,
-    aware,
-    identifier,
-    points_amount,
-)
-from loyaltykit.values import (
-    portion as _as_portion,
-)
+from loyaltykit.values import CustomerId, Points
 
 __all__ = ["PointCommands"]
 
 
-class PointCommands(Pipeline):
+class PointCommands:
     """Ledger commands: earn, redeem, adjust, transfer, reverse."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # --- the ledger -----------------------------------------------------------------
 
@@ -67,33 +63,41 @@ class PointCommands(Pipeline):
         ``expires_at`` defaults to the point type's ``expire_after``; a lot with an
         ``available_from`` in the future is pending until then (a return window).
         """
-        command = self._command(at, idempotency_key, reason, actor, metadata)
-        kind = self._point_type(point_type)
-        points = points_amount("points", points)
-        expiry = self._expiry(kind, command.at, expires_at)
-        start = None if available_from is None else aware("available_from", available_from)
+        command = EarnPoints(
+            customer_id=customer_id,
+            points=points,
+            at=at,
+            idempotency_key=idempotency_key,
+            point_type=point_type,
+            expires_at=expires_at,
+            available_from=available_from,
+            reason=reason,
+            actor=actor,
+            metadata=metadata,
+        )
+        return self.kernel.execute(command, self._earn, receipt_codec())
 
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            customers[customer_id].require("earn", allowed=EARNING_STATUSES)
-            return self._post(
-                uow,
-                "earn",
-                command,
-                customer_id,
-                kind.code,
-                lambda account: ledger.credit(
-                    account, points, command, expires_at=expiry, available_from=start
-                ),
-            )
-
-        arguments = {
-            "customer": customer_id,
-            "points": points,
-            "point_type": kind.code,
-            "expires_at": expiry,
-            "available_from": start,
-        }
-        return self._ledger_command("earn", command, customer_id, arguments, action)
+    def _earn(self, work: Work) -> Receipt:
+        command = work.command
+        assert isinstance(command, EarnPoints)
+        kind = postings.point_type(work.program, command.point_type)
+        work.customer(command.customer_id).require("earn", allowed=EARNING_STATUSES)
+        expiry = postings.expiry(kind, command.at, command.expires_at)
+        context = command.context()
+        return postings.post(
+            work.uow,
+            command.name,
+            context,
+            command.customer_id,
+            kind.code,
+            lambda account: ledger.credit(
+                account,
+                command.points,
+                context,
+                expires_at=expiry,
+                available_from=command.available_from,
+            ),
+        )
 
     def redeem_points(
         self,
@@ -108,32 +112,37 @@ class PointCommands(Pipeline):
         metadata: Mapping[str, Any] | None = None,
     ) -> Receipt:
         """Spend ``points``, taking the soonest-expiring lots first."""
-        command = self._command(at, idempotency_key, reason, actor, metadata)
-        kind = self._point_type(point_type)
-        points = points_amount("points", points)
+        command = RedeemPoints(
+            customer_id=customer_id,
+            points=points,
+            at=at,
+            idempotency_key=idempotency_key,
+            point_type=point_type,
+            reason=reason,
+            actor=actor,
+            metadata=metadata,
+        )
+        return self.kernel.execute(command, self._redeem_points, receipt_codec())
+
+    def _redeem_points(self, work: Work) -> Receipt:
+        command = work.command
+        assert isinstance(command, RedeemPoints)
+        kind = postings.point_type(work.program, command.point_type)
         if not kind.redeemable:
             raise InvalidArgument(f"point_type: {kind.code!r} points cannot be redeemed")
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            customers[customer_id].require("redeem", allowed=SPENDING_STATUSES)
-            lots = uow.ledger.spendable_lots  # read after settlement, inside _post
-            return self._post(
-                uow,
-                "redeem_points",
-                command,
-                customer_id,
-                kind.code,
-                lambda account: ledger.debit(
-                    account, points, lots(customer_id, kind.code, command.at), command
-                ),
-            )
-
-        arguments = {
-            "customer": customer_id,
-            "points": points,
-            "point_type": kind.code,
-        }
-        return self._ledger_command("redeem_points", command, customer_id, arguments, action)
+        work.customer(command.customer_id).require("redeem", allowed=SPENDING_STATUSES)
+        lots = work.uow.ledger.spendable_lots  # read after settlement, inside _post
+        context = command.context()
+        return postings.post(
+            work.uow,
+            command.name,
+            context,
+            command.customer_id,
+            kind.code,
+            lambda account: ledger.debit(
+                account, command.points, lots(command.customer_id, kind.code, command.at), context
+            ),
+        )
 
     def adjust(
         self,
@@ -150,34 +159,37 @@ class PointCommands(Pipeline):
     ) -> Receipt:
         """A manual correction: positive ``points`` add a lot, negative ones take points
         in spending order. ``reason`` and ``actor`` are required: adjustments are audited."""
-        command = self._command(at, idempotency_key, reason, actor, metadata)
-        if not command.reason.strip() or not (command.actor or "").strip():
-            raise InvalidArgument(
-                f"adjust needs a reason and an actor (got reason={reason!r}, actor={actor!r})"
-            )
-        kind = self._point_type(point_type)
-        if isinstance(points, bool) or not isinstance(points, int) or points == 0:
-            raise InvalidAmount("points", points, "a non-zero int (negative to take points)")
-        expiry = self._expiry(kind, command.at, expires_at) if points > 0 else None
+        command = AdjustPoints(
+            customer_id=customer_id,
+            points=points,
+            at=at,
+            idempotency_key=idempotency_key,
+            point_type=point_type,
+            expires_at=expires_at,
+            reason=reason,
+            actor=actor,
+            metadata=metadata,
+        )
+        return self.kernel.execute(command, self._adjust, receipt_codec())
 
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            def post(account: Account) -> Posting:
-                if points > 0:
-                    return ledger.credit(
-                        account, points, command, kind=EntryKind.ADJUST, expires_at=expiry
-                    )
-                lots = uow.ledger.spendable_lots(customer_id, kind.code, command.at)
-                return ledger.debit(account, -points, lots, command, kind=EntryKind.ADJUST)
+    def _adjust(self, work: Work) -> Receipt:
+        command = work.command
+        assert isinstance(command, AdjustPoints)
+        kind = postings.point_type(work.program, command.point_type)
+        work.customer(command.customer_id)
+        context = command.context()
+        points = command.points
 
-            return self._post(uow, "adjust", command, customer_id, kind.code, post)
+        def post(account: Account) -> Posting:
+            if points > 0:
+                expiry = postings.expiry(kind, command.at, command.expires_at)
+                return ledger.credit(
+                    account, points, context, kind=EntryKind.ADJUST, expires_at=expiry
+                )
+            lots = work.uow.ledger.spendable_lots(command.customer_id, kind.code, command.at)
+            return ledger.debit(account, -points, lots, context, kind=EntryKind.ADJUST)
 
-        arguments = {
-            "customer": customer_id,
-            "points": points,
-            "point_type": kind.code,
-            "expires_at": expiry,
-        }
-        return self._ledger_command("adjust", command, customer_id, arguments, action)
+        return postings.post(work.uow, command.name, context, command.customer_id, kind.code, post)
 
     def transfer(
         self,
@@ -196,47 +208,46 @@ class PointCommands(Pipeline):
         The receiver's lots keep the expiry the points had at the sender, so a
         transfer can never extend the life of points. The key belongs to the sender.
         """
-        command = self._command(at, idempotency_key, reason, actor)
-        kind = self._point_type(point_type)
-        points = points_amount("points", points)
+        command = TransferPoints(
+            from_customer=from_customer,
+            to_customer=to_customer,
+            points=points,
+            at=at,
+            idempotency_key=idempotency_key,
+            point_type=point_type,
+            reason=reason,
+            actor=actor,
+        )
+        return self.kernel.execute(command, self._transfer, receipt_codec())
+
+    def _transfer(self, work: Work) -> Receipt:
+        command = work.command
+        assert isinstance(command, TransferPoints)
+        kind = postings.point_type(work.program, command.point_type)
         if not kind.transferable:
             raise InvalidArgument(f"point_type: {kind.code!r} points cannot be transferred")
-        if from_customer == to_customer:
-            raise InvalidArgument(f"transfer: {from_customer!r} cannot transfer to themselves")
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            customers[from_customer].require("transfer", allowed=SPENDING_STATUSES)
-            customers[to_customer].require("receive a transfer", allowed=SPENDING_STATUSES)
-            written: list[Entry] = []
-            sender = self._settled(uow, from_customer, kind.code, command, written)
-            receiver = self._settled(uow, to_customer, kind.code, command, written)
-            out = ledger.debit(
-                sender,
-                points,
-                uow.ledger.spendable_lots(from_customer, kind.code, command.at),
-                attrs.evolve(command, metadata=_with(command.metadata, "to", to_customer)),
-                kind=EntryKind.TRANSFER_OUT,
-            )
-            sender = self._save(uow, out, written)
-            parts = _parts_by_expiry(out.entries[-1], out.lots)
-            incoming = ledger.credit_lots(
-                receiver,
-                parts,
-                attrs.evolve(command, metadata=_with(command.metadata, "from", from_customer)),
-                kind=EntryKind.TRANSFER_IN,
-            )
-            receiver = self._save(uow, incoming, written)
-            return self._receipt("transfer", command, from_customer, written, [sender, receiver])
-
-        arguments = {
-            "from": from_customer,
-            "to": to_customer,
-            "points": points,
-            "point_type": kind.code,
-        }
-        return self._ledger_command(
-            "transfer", command, from_customer, arguments, action, lock=(from_customer, to_customer)
+        sender_id, receiver_id = command.from_customer, command.to_customer
+        work.customer(sender_id).require("transfer", allowed=SPENDING_STATUSES)
+        work.customer(receiver_id).require("receive a transfer", allowed=SPENDING_STATUSES)
+        uow = work.uow
+        written: list[Entry] = []
+        context = command.context()
+        sender = postings.settled(uow, sender_id, kind.code, context, written)
+        receiver = postings.settled(uow, receiver_id, kind.code, context, written)
+        out = ledger.debit(
+            sender,
+            command.points,
+            uow.ledger.spendable_lots(sender_id, kind.code, command.at),
+            command.context(to=receiver_id),
+            kind=EntryKind.TRANSFER_OUT,
         )
+        sender = postings.save(uow, out, written)
+        parts = _parts_by_expiry(out.entries[-1], out.lots)
+        incoming = ledger.credit_lots(
+            receiver, parts, command.context(**{"from": sender_id}), kind=EntryKind.TRANSFER_IN
+        )
+        receiver = postings.save(uow, incoming, written)
+        return postings.receipt(command.name, context, sender_id, written, [sender, receiver])
 
     def reverse(
         self,
@@ -258,62 +269,37 @@ class PointCommands(Pipeline):
         points back to the lots they came from, with their original expiry. Portions
         add up: reversing 1/2 twice reverses everything, and never more.
         """
-        return self._reverse(
-            "reverse",
-            customer_id,
-            original_key,
+        command = ReversePoints(
+            customer_id=customer_id,
+            original_key=original_key,
             at=at,
             idempotency_key=idempotency_key,
             portion=portion,
             reason=reason,
             actor=actor,
         )
+        return self.kernel.execute(command, self._reverse_points, receipt_codec())
 
-    def _reverse(
-        self,
-        name: str,
-        customer_id: CustomerId,
-        original_key: str,
-        *,
-        at: datetime,
-        idempotency_key: str,
-        portion: Fraction | str | int | None,
-        reason: str,
-        actor: str | None,
-        undone: Callable[[UnitOfWork, Customer, Entry, Fraction, Fraction, datetime], None]
-        | None = None,
-    ) -> Receipt:
-        command = self._command(at, idempotency_key, reason, actor)
-        original_key = identifier("original_key", original_key)
-        share = None if portion is None else _as_portion(portion)
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Receipt:
-            return self._reversal(
-                uow, name, command, customers[customer_id], original_key, share, undone
-            )
-
-        arguments = {
-            "customer": customer_id,
-            "original": original_key,
-            "portion": None if share is None else str(share),
-        }
-        return self._ledger_command(name, command, customer_id, arguments, action)
+    def _reverse_points(self, work: Work) -> Receipt:
+        command = work.command
+        assert isinstance(command, ReversePoints)
+        return postings.reverse(work, command.original_key, command.portion)
 
     def _reversal(
         self,
-        uow: UnitOfWork,
-        name: str,
-        command: Command,
-        customer: Customer,
+        work: Work,
         original_key: str,
         share: Fraction | None,
-        undone: Callable[[UnitOfWork, Customer, Entry, Fraction, Fraction, datetime], None]
-        | None = None,
+        undone: Callable[[Work, Customer, Entry, Fraction, Fraction], None] | None = None,
     ) -> Receipt:
         """Undo ``share`` (everything left when ``None``) of the entries recorded under
-        ``original_key``, inside the caller's unit of work."""
+        ``original_key``, inside the command's unit of work, under the refund policy of
+        the programme in force at the command's instant."""
+        uow, command = work.uow, work.command
+        customer = work.customer(command.owner)
         customer_id = customer.id
-        policy = self.program.refund_policy
+        context = command.context()
+        policy = work.program.refund_policy
         originals = [
             entry
             for entry in uow.ledger.entries_by_key(customer_id, original_key)
@@ -326,22 +312,22 @@ class PointCommands(Pipeline):
         accounts: dict[str, Account] = {}
         for entry, how in plan:
             code = entry.point_type
-            account = self._settled(uow, customer_id, code, command, written)
+            account = postings.settled(uow, customer_id, code, context, written)
             reversals = uow.ledger.reversals_of(customer_id, entry.id)
             before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
             part = 1 - before if share is None else share
             if part == 0:
                 raise OverReversal(f"{original_key!r} was already reversed in full")
             posting = (
-                self._claw_back(uow, account, entry, command, part, before, policy)
+                self._claw_back(uow, account, entry, context, part, before, policy)
                 if how == "credit"
-                else self._restore(uow, account, entry, reversals, command, part, before)
+                else self._restore(uow, account, entry, reversals, context, part, before)
             )
-            self._save(uow, posting, written)
-            accounts[code] = self._settled(uow, customer_id, code, command, written)
+            postings.save(uow, posting, written)
+            accounts[code] = postings.settled(uow, customer_id, code, context, written)
             if undone is not None:
-                undone(uow, customer, entry, before, part, command.at)
-        return self._receipt(name, command, customer_id, written, accounts.values())
+                undone(work, customer, entry, before, part)
+        return postings.receipt(command.name, context, customer_id, written, accounts.values())
 
     def _claw_back(
         self,

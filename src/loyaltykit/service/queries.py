@@ -16,11 +16,12 @@ from loyaltykit.outcomes import (
     Statement,
     StatementLine,
 )
-from loyaltykit.service.pipeline import (
+from loyaltykit.service import postings
+from loyaltykit.service.codecs import (
     POINTS,
-    Pipeline,
     existing,
 )
+from loyaltykit.service.kernel import Kernel
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -29,8 +30,11 @@ from loyaltykit.values import (
 __all__ = ["Queries"]
 
 
-class Queries(Pipeline):
+class Queries:
     """Read-only queries: balances and statements."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # --- queries --------------------------------------------------------------------
 
@@ -48,11 +52,12 @@ class Queries(Pipeline):
         instant, derived from the entries (lots that fell due by then count as settled).
         ``expiring_within`` (needs ``at``) adds the points that expire in that window.
         """
-        code = self._point_type(point_type).code
         when = None if at is None else aware("at", at)
+        program = self.kernel.versions.latest if when is None else self.kernel.versions.at(when)
+        code = postings.point_type(program, point_type).code
         if expiring_within is not None and when is None:
             raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             account = uow.ledger.account(customer_id, code) or Account(
                 customer_id=customer_id, point_type=code
@@ -83,10 +88,10 @@ class Queries(Pipeline):
         until: datetime | None = None,
     ) -> Statement:
         """The account's entries in the order they took effect, with running balances."""
-        code = self._point_type(point_type).code
+        code = postings.point_type(self.kernel.versions.latest, point_type).code
         start = None if since is None else aware("since", since)
         end = None if until is None else aware("until", until)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             entries = sorted(
                 uow.ledger.entries(customer_id, code), key=lambda e: (e.occurred_at, e.seq)

@@ -16,7 +16,9 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.records import instant_from_text
 from loyaltykit.domain.referrals import LeaderboardLine, referral_refusal
 from loyaltykit.errors import InvalidArgument, ReferralRefused, UnknownCustomer
-from loyaltykit.service.pipeline import ACTIVITY, Pipeline, existing
+from loyaltykit.service.codecs import ACTIVITY, customer_codec, existing
+from loyaltykit.service.commands import LinkReferrer
+from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, aware, identifier, points_amount
 
@@ -44,8 +46,11 @@ def check_referral(uow: UnitOfWork, customer: Customer, referrer_id: CustomerId)
         raise ReferralRefused(customer.id, referrer_id, reason, detail)
 
 
-class ReferralWork(Pipeline):
+class ReferralWork:
     """Referral links made after enrolment, and the leaderboard."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     def link_referrer(
         self, customer_id: CustomerId, referrer: CustomerId, *, at: datetime, idempotency_key: str
@@ -55,39 +60,33 @@ class ReferralWork(Pipeline):
         has a referrer or has already bought (the reward is for the first purchase),
         for the same person, and for a link that would close a cycle (A refers B refers
         A)."""
-        when = aware("at", at)
-        referrer = identifier("referrer", referrer)
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Customer:
-            customer = customers[customer_id]
-            if customer.referred_by is not None:
-                raise ReferralRefused(
-                    customer_id,
-                    referrer,
-                    "already_referred",
-                    f"they were already referred by {customer.referred_by!r}",
-                )
-            if (uow.state.get(customer_id, ACTIVITY) or {}).get("purchases", 0):
-                raise ReferralRefused(
-                    customer_id, referrer, "too_late", "they have already made a purchase"
-                )
-            if referrer == customer_id:
-                raise ReferralRefused(
-                    customer_id, referrer, "self", "a member cannot refer themselves"
-                )
-            check_referral(uow, customer, referrer)
-            linked = attrs.evolve(customer, referred_by=referrer)
-            uow.customers.update(linked)
-            return linked
-
-        return self._customer_command(
-            "link_referrer",
-            customer_id,
-            identifier("idempotency_key", idempotency_key),
-            {"referrer": referrer},
-            action,
-            at=when,
+        command = LinkReferrer(
+            customer_id=customer_id, referrer=referrer, at=at, idempotency_key=idempotency_key
         )
+        return self.kernel.execute(command, self._link, customer_codec(command.owner))
+
+    def _link(self, work: Work) -> Customer:
+        command = work.command
+        assert isinstance(command, LinkReferrer)
+        customer_id, referrer = command.customer_id, command.referrer
+        customer = work.customer(customer_id)
+        if customer.referred_by is not None:
+            raise ReferralRefused(
+                customer_id,
+                referrer,
+                "already_referred",
+                f"they were already referred by {customer.referred_by!r}",
+            )
+        if (work.uow.state.get(customer_id, ACTIVITY) or {}).get("purchases", 0):
+            raise ReferralRefused(
+                customer_id, referrer, "too_late", "they have already made a purchase"
+            )
+        if referrer == customer_id:
+            raise ReferralRefused(customer_id, referrer, "self", "a member cannot refer themselves")
+        check_referral(work.uow, customer, referrer)
+        linked = attrs.evolve(customer, referred_by=referrer)
+        work.uow.customers.update(linked)
+        return linked
 
     def referral_leaderboard(
         self, *, since: datetime, until: datetime, top: int = 10
@@ -102,7 +101,7 @@ class ReferralWork(Pipeline):
         points_amount("top", top)
         tally: dict[CustomerId, list[int]] = {}
         after: tuple[str, str] | None = None
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             while True:
                 page = uow.records.scan(REFERRAL, after=after, limit=1000)
                 if not page:
@@ -122,7 +121,7 @@ class ReferralWork(Pipeline):
 
     def referrals_of(self, referrer: CustomerId) -> dict[CustomerId, datetime]:
         """The members whose referral by ``referrer`` qualified, and when."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, identifier("referrer", referrer))
             found = uow.records.of_owner(referrer, REFERRAL)
         return {

@@ -60,10 +60,20 @@ from loyaltykit.errors import (
 from loyaltykit.policy.eligibility import ineligibility
 from loyaltykit.policy.engine import CustomerState
 from loyaltykit.policy.program import Program
+from loyaltykit.service import postings
 from loyaltykit.service.campaigns import campaign_redemptions
+from loyaltykit.service.codecs import existing
+from loyaltykit.service.commands import (
+    CancelRedemption,
+    CommandValue,
+    FulfilRedemption,
+    GrantReward,
+    PayWithPoints,
+    Redeem,
+    UseVoucher,
+)
 from loyaltykit.service.events import EventCommands
-from loyaltykit.service.pipeline import existing
-from loyaltykit.service.points import PointCommands
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, Points, aware, identifier, points_amount
 
@@ -71,13 +81,17 @@ __all__ = ["REDEMPTION", "REWARD_COUNTS", "VOUCHER", "RewardCommands"]
 
 REDEMPTION = "redemption"
 VOUCHER = "voucher"
+_REDEMPTION = Codec(redemption_to_record, lambda _uow, record: redemption_from_record(record))
 REWARD_COUNTS = "reward_counts"  # the member's per-period counts, in uow.state
 _CODE_ATTEMPTS = 8
 KEPT_PERIODS = 16  # per reward and period kind, in a member's counts
 
 
-class RewardCommands(PointCommands):
+class RewardCommands:
     """Redemptions of catalogue rewards, vouchers and cash offsets."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # Where voucher characters come from: the operating system's CSPRNG. Tests replace
     # it on an instance (``loyalty.voucher_source = random.Random(7).choice``).
@@ -113,7 +127,18 @@ class RewardCommands(PointCommands):
         issues one voucher per unit (``Redemption.vouchers``). ``campaign`` attributes
         the redemption to a campaign of the program (its ``campaign_report`` counts it).
         """
-        command = self._command(at, idempotency_key, reason, actor, metadata)
+        value = Redeem(
+            customer_id=customer_id,
+            reward_id=reward_id,
+            quantity=quantity,
+            at=at,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            actor=actor,
+            metadata=metadata,
+            campaign=campaign,
+        )
+        command = value.context()
         reward_id = identifier("reward_id", reward_id)
         quantity = points_amount("quantity", quantity)
         campaign = self._declared_campaign(campaign)
@@ -123,13 +148,7 @@ class RewardCommands(PointCommands):
                 uow, customers[customer_id], reward_id, quantity, command, campaign=campaign
             )
 
-        arguments = {
-            "customer": customer_id,
-            "reward": reward_id,
-            "quantity": quantity,
-            "campaign": campaign,
-        }
-        return self._redemption_command("redeem", customer_id, command, arguments, action)
+        return self._redemption_command(value, action)
 
     def grant_reward(
         self,
@@ -152,7 +171,17 @@ class RewardCommands(PointCommands):
         follows the same lifecycle; ``reason`` is required (grants are audited).
         ``campaign`` attributes it to the granting campaign, as for :meth:`redeem`.
         """
-        command = self._command(at, idempotency_key, reason, actor)
+        value = GrantReward(
+            customer_id=customer_id,
+            reward_id=reward_id,
+            quantity=quantity,
+            at=at,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            actor=actor,
+            campaign=campaign,
+        )
+        command = value.context()
         if not command.reason.strip():
             raise InvalidArgument(f"grant_reward needs a reason (got {reason!r})")
         reward_id = identifier("reward_id", reward_id)
@@ -170,13 +199,7 @@ class RewardCommands(PointCommands):
                 campaign=campaign,
             )
 
-        arguments = {
-            "customer": customer_id,
-            "reward": reward_id,
-            "quantity": quantity,
-            "campaign": campaign,
-        }
-        return self._redemption_command("grant_reward", customer_id, command, arguments, action)
+        return self._redemption_command(value, action)
 
     def pay_with_points(
         self,
@@ -197,24 +220,28 @@ class RewardCommands(PointCommands):
         worth more than the bill or than the reward's maximum share of it; every check
         of :meth:`redeem` applies too.
         """
-        command = self._command(at, idempotency_key, reason, actor)
-        reward_id = identifier("reward_id", reward_id)
-        points = points_amount("points", points)
         if not isinstance(bill, Money) or bill.amount <= 0:
             raise InvalidAmount("bill", bill, "a positive Money amount")
+        value = PayWithPoints(
+            customer_id=customer_id,
+            reward_id=reward_id,
+            points=points,
+            bill=bill,
+            at=at,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            actor=actor,
+        )
+        command = value.context()
+        reward_id = identifier("reward_id", reward_id)
+        points = points_amount("points", points)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
             return self._redeem(
                 uow, customers[customer_id], reward_id, 1, command, offset=(points, bill)
             )
 
-        arguments = {
-            "customer": customer_id,
-            "reward": reward_id,
-            "points": points,
-            "bill": [str(bill.amount), bill.currency],
-        }
-        return self._redemption_command("pay_with_points", customer_id, command, arguments, action)
+        return self._redemption_command(value, action)
 
     def fulfil_redemption(
         self,
@@ -226,7 +253,14 @@ class RewardCommands(PointCommands):
         how: str = "delivered",
     ) -> Redemption:
         """Mark a reserved redemption handed over (``how``: delivered, picked_up...)."""
-        command = self._command(at, idempotency_key)
+        value = FulfilRedemption(
+            customer_id=customer_id,
+            redemption_id=redemption_id,
+            at=at,
+            idempotency_key=idempotency_key,
+            how=how,
+        )
+        command = value.context()
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
             redemption = _stored_redemption(uow, customer_id, redemption_id, lock=True)
@@ -234,10 +268,7 @@ class RewardCommands(PointCommands):
             _put_redemption(uow, done)
             return done
 
-        arguments = {"customer": customer_id, "redemption": redemption_id, "how": how}
-        return self._redemption_command(
-            "fulfil_redemption", customer_id, command, arguments, action
-        )
+        return self._redemption_command(value, action)
 
     def cancel_redemption(
         self,
@@ -256,9 +287,18 @@ class RewardCommands(PointCommands):
         Refused with :class:`~loyaltykit.errors.RedemptionClosed` once the redemption
         is fulfilled or cancelled, or when one of its vouchers has been used.
         """
-        command = self._command(at, idempotency_key, reason, actor)
+        value = CancelRedemption(
+            customer_id=customer_id,
+            redemption_id=redemption_id,
+            at=at,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            actor=actor,
+        )
+        command = value.context()
 
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Redemption:
+        def action(work: Work) -> Redemption:
+            uow = work.uow
             redemption = _stored_redemption(uow, customer_id, redemption_id, lock=True)
             if redemption.state is not RedemptionState.RESERVED:
                 raise RedemptionClosed(redemption.id, redemption.state.value, "cancel")
@@ -267,9 +307,7 @@ class RewardCommands(PointCommands):
                 raise RedemptionClosed(redemption.id, "partly used (a voucher was used)", "cancel")
             restored: tuple[ledger.Entry, ...] = ()
             if redemption.points:
-                receipt = self._reversal(
-                    uow, "cancel_redemption", command, customers[customer_id], redemption.id, None
-                )
+                receipt = postings.reverse(work, redemption.id, None)
                 restored = receipt.entries_of(EntryKind.REVERSE)
             for name, amount in redemption.taken:
                 uow.counters.restore(name, amount)
@@ -280,10 +318,7 @@ class RewardCommands(PointCommands):
             _put_redemption(uow, cancelled)
             return cancelled
 
-        arguments = {"customer": customer_id, "redemption": redemption_id}
-        return self._redemption_command(
-            "cancel_redemption", customer_id, command, arguments, action
-        )
+        return self.kernel.execute(value, action, _REDEMPTION)
 
     def use_voucher(
         self,
@@ -297,7 +332,10 @@ class RewardCommands(PointCommands):
         (its ``status`` says why). Replaying the key returns the first outcome without
         using the code again. When every voucher of a redemption has been used, the
         redemption is fulfilled (``how="voucher_used"``)."""
-        command = self._command(at, idempotency_key)
+        value = UseVoucher(
+            customer_id=customer_id, code=code, at=at, idempotency_key=idempotency_key
+        )
+        command = value.context()
         code = _code(code)
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Voucher:
@@ -314,17 +352,10 @@ class RewardCommands(PointCommands):
                 _put_redemption(uow, redemption.fulfilled(command.at, "voucher_used"))
             return used
 
-        assert command.idempotency_key is not None
-        return self._run(
-            "use_voucher",
-            customer_id,
-            command.idempotency_key,
-            {"customer": customer_id, "code": code},
-            action,
-            voucher_to_record,
-            lambda _uow, record: voucher_from_record(record),
-            at=command.at,
-            lock=(customer_id,),
+        return self.kernel.execute(
+            value,
+            lambda work: action(work.uow, work.customers),
+            Codec(voucher_to_record, lambda _uow, record: voucher_from_record(record)),
         )
 
     def release_unclaimed(self, at: datetime, *, batch_size: int = 100) -> int:
@@ -333,10 +364,10 @@ class RewardCommands(PointCommands):
         :meth:`cancel_redemption`. A batch job, safe to run as often as you like (each
         cancellation has its own idempotency key); returns how many it cancelled."""
         when = aware("at", at)
-        self._outside_batch("release_unclaimed")
+        self.kernel.outside_batch("release_unclaimed")
         cancelled = 0
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 due = uow.records.due(REDEMPTION, when, limit=batch_size)
             progress = 0
             for record in due:
@@ -362,18 +393,18 @@ class RewardCommands(PointCommands):
         not yet valid, expired, used, not yours, cancelled. Changes nothing."""
         when = aware("at", at)
         code = _code(code)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             return _check_voucher(uow, code, customer_id, when)
 
     def redemption(self, customer_id: CustomerId, redemption_id: str) -> Redemption:
         """One redemption of the customer; raises :class:`~loyaltykit.errors.UnknownRedemption`."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             return _stored_redemption(uow, customer_id, redemption_id)
 
     def redemptions(self, customer_id: CustomerId) -> tuple[Redemption, ...]:
         """Every redemption of the customer, oldest first."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, REDEMPTION)
         found = [redemption_from_record(record.document) for record in stored]
@@ -381,7 +412,7 @@ class RewardCommands(PointCommands):
 
     def vouchers(self, customer_id: CustomerId) -> tuple[Voucher, ...]:
         """Every voucher issued to the customer, by issue time."""
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, VOUCHER)
         found = [voucher_from_record(record.document) for record in stored]
@@ -389,10 +420,10 @@ class RewardCommands(PointCommands):
 
     def stock_left(self, reward_id: str, at: datetime) -> int | None:
         """Units of ``reward_id`` left at ``at`` (``None``: unlimited stock)."""
-        reward = self.versions.at(aware("at", at)).catalog.get(reward_id, at)
+        reward = self.kernel.versions.at(aware("at", at)).catalog.get(reward_id, at)
         if reward.stock is None:
             return None
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             return max(0, reward.stock - uow.counters.value(_stock(reward.id)))
 
     def offers(self, customer_id: CustomerId, *, at: datetime) -> tuple[Offer, ...]:
@@ -401,8 +432,8 @@ class RewardCommands(PointCommands):
         fail now (availability, status, eligibility, limits, stock, balance), in the
         order :meth:`redeem` checks them. Changes nothing."""
         when = aware("at", at)
-        program = self.versions.at(when)
-        with self._unit() as uow:
+        program = self.kernel.versions.at(when)
+        with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
             state = EventCommands._customer_state(uow, customer, program, when)
             return tuple(
@@ -421,7 +452,7 @@ class RewardCommands(PointCommands):
         totals: dict[str, RedemptionSummary] = {}
         after: tuple[str, str] | None = None
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 stored = uow.records.scan(REDEMPTION, after=after, limit=page)
             for record in stored:
                 redemption = redemption_from_record(record.document)
@@ -443,30 +474,20 @@ class RewardCommands(PointCommands):
         """``campaign`` if some program version declares it; ``UnknownCampaign`` if not."""
         if campaign is None:
             return None
-        known = {c.id for version in self.versions.versions for c in version.program.campaigns}
+        known = {
+            c.id for version in self.kernel.versions.versions for c in version.program.campaigns
+        }
         if campaign not in known:
             raise UnknownCampaign(str(campaign), tuple(sorted(known)))
         return campaign
 
     def _redemption_command(
         self,
-        name: str,
-        customer_id: CustomerId,
-        command: Command,
-        arguments: Mapping[str, Any],
+        value: CommandValue,
         action: Callable[[UnitOfWork, dict[CustomerId, Customer]], Redemption],
     ) -> Redemption:
-        assert command.idempotency_key is not None
-        return self._run(
-            name,
-            customer_id,
-            command.idempotency_key,
-            arguments,
-            action,
-            redemption_to_record,
-            lambda _uow, record: redemption_from_record(record),
-            at=command.at,
-            lock=(customer_id,),
+        return self.kernel.execute(
+            value, lambda work: action(work.uow, work.customers), _REDEMPTION
         )
 
     def _redeem(
@@ -482,7 +503,7 @@ class RewardCommands(PointCommands):
         campaign: str | None = None,
     ) -> Redemption:
         at = command.at
-        program = self.versions.at(at)
+        program = self.kernel.versions.at(at)
         reward = program.catalog.get(reward_id, at)
         closed = reward.unavailable(at)
         if closed is not None:
@@ -515,7 +536,7 @@ class RewardCommands(PointCommands):
         entries: tuple[ledger.Entry, ...] = ()
         if points:
             lots = uow.ledger.spendable_lots  # read after settlement, inside _post
-            receipt = self._post(
+            receipt = postings.post(
                 uow,
                 "redeem",
                 command,

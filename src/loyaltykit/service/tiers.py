@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from loyaltykit.domain import tiers
 from loyaltykit.domain.customer import (
-    Customer,
     CustomerStatus,
 )
 from loyaltykit.domain.records import (
@@ -27,14 +26,14 @@ from loyaltykit.errors import (
 from loyaltykit.outcomes import TierView
 from loyaltykit.policy.engine import measure_with
 from loyaltykit.policy.program import Program
-from loyaltykit.service.pipeline import (
+from loyaltykit.service import postings
+from loyaltykit.service.codecs import (
     METRICS,
     TIER,
-    Pipeline,
-    _tier_status,
     existing,
 )
-from loyaltykit.storage.base import UnitOfWork
+from loyaltykit.service.commands import GrantTier, SetMetric
+from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -45,14 +44,17 @@ from loyaltykit.values import (
 __all__ = ["TierCommands"]
 
 
-class TierCommands(Pipeline):
+class TierCommands:
     """Tier commands and queries: status, forecast, overrides, metrics, re-qualification."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
 
     # --- tiers ----------------------------------------------------------------------
 
     def _ladder(self, at: datetime) -> tuple[Program, TierLadder]:
         """The program in force at ``at`` and its tier ladder (refused if it has none)."""
-        program = self.versions.at(at)
+        program = self.kernel.versions.at(at)
         if program.tiers is None:
             raise InvalidArgument(f"program {program.name!r} has no tiers")
         return program, program.tiers
@@ -60,13 +62,13 @@ class TierCommands(Pipeline):
     def requalify_tiers(self, at: datetime, *, batch_size: int = 500) -> int:
         """Re-qualify every status that ends (or whose grace or override ends) by ``at``:
         renew, start grace, downgrade, end overrides. Returns the number of changes."""
-        self._outside_batch("requalify_tiers")
+        self.kernel.outside_batch("requalify_tiers")
         when = aware("at", at)
         points_amount("batch_size", batch_size)
         done: set[CustomerId] = set()
         changes = 0
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 due = [c for c in uow.state.due(TIER, when, limit=batch_size) if c not in done]
             if not due:
                 return changes
@@ -76,18 +78,18 @@ class TierCommands(Pipeline):
 
     def _requalify_one(self, customer_id: CustomerId, at: datetime) -> int:
         program, ladder = self._ladder(at)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             customer = uow.customers.get(customer_id, for_update=True)
-            status = _tier_status(uow, customer_id)
+            status = postings.tier_status(uow, customer_id)
             if customer is None or status is None:
                 return 0
             history = metrics_from_record(uow.state.get(customer_id, METRICS))
             measure = measure_with(history, customer, at, program.zone)
             status, changes = tiers.requalify(ladder, status, measure, at)
-            self._save_tier(uow, customer_id, status, changes)
+            postings.save_tier(uow, customer_id, status, changes)
             if changes:
                 payload = {"changes": [tier_change_to_record(c) for c in changes]}
-                self._emit(uow, customer_id, "requalify", at, None, payload)
+                self.kernel.emit(uow, customer_id, "requalify", at, None, payload)
             uow.commit()
         return len(changes)
 
@@ -95,7 +97,7 @@ class TierCommands(Pipeline):
         """The member's tier at ``at``: effective (with overrides), earned, and history."""
         when = aware("at", at)
         _, ladder = self._ladder(when)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
             document = uow.state.get(customer_id, TIER) or {}
         status = (
@@ -114,9 +116,9 @@ class TierCommands(Pipeline):
         """What the member needs for the next tier, and to keep the current one."""
         when = aware("at", at)
         program, ladder = self._ladder(when)
-        with self._unit() as uow:
+        with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
-            status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
+            status = postings.tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
             history = metrics_from_record(uow.state.get(customer_id, METRICS))
         measure = measure_with(history, customer, when, program.zone)
         return tiers.forecast(ladder, status, measure)
@@ -134,42 +136,46 @@ class TierCommands(Pipeline):
     ) -> TierStatus:
         """A time-limited override (status match, a gift of gold for 3 months). When it
         ends the earned tier applies again: an override is never a floor."""
-        command = self._command(at, idempotency_key, reason, actor)
-        _, ladder = self._ladder(command.at)
-        if ladder.tier(tier) is None:
+        command = GrantTier(
+            customer_id=customer_id,
+            tier=tier,
+            until=until,
+            at=at,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            actor=actor,
+        )
+        return self.kernel.execute(
+            command,
+            self._grant_tier,
+            Codec(tier_status_to_record, lambda _uow, record: tier_status_from_record(record)),
+        )
+
+    def _grant_tier(self, work: Work) -> TierStatus:
+        command = work.command
+        assert isinstance(command, GrantTier)
+        ladder = work.program.tiers
+        if ladder is None:
+            raise InvalidArgument(f"program {work.program.name!r} has no tiers")
+        if ladder.tier(command.tier) is None:
             raise InvalidArgument(
-                f"tier: {tier!r} is not on the ladder {[t.code for t in ladder.tiers]}"
+                f"tier: {command.tier!r} is not on the ladder {[t.code for t in ladder.tiers]}"
             )
-        if not command.reason.strip() or not (command.actor or "").strip():
+        if not command.reason.strip() or not command.actor.strip():
             raise InvalidArgument("grant_tier needs a reason and an actor")
-        end = aware("until", until)
+        end = aware("until", command.until)
         if end <= command.at:
             raise InvalidArgument(
                 f"until: {end.isoformat()} is not after at={command.at.isoformat()}"
             )
         override = tiers.Override(
-            tier=tier, until=end, reason=command.reason, actor=command.actor or ""
+            tier=command.tier, until=end, reason=command.reason, actor=command.actor
         )
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> TierStatus:
-            customer = customers[customer_id]
-            status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
-            status, change = tiers.grant_override(status, override, command.at)
-            self._save_tier(uow, customer_id, status, (change,))
-            return status
-
-        arguments = {"customer": customer_id, "tier": tier, "until": end, "reason": command.reason}
-        return self._run(
-            "grant_tier",
-            customer_id,
-            idempotency_key,
-            arguments,
-            action,
-            tier_status_to_record,
-            lambda _uow, record: tier_status_from_record(record),
-            at=command.at,
-            lock=(customer_id,),
-        )
+        customer = work.customer(command.customer_id)
+        status = postings.tier_status(work.uow, customer.id) or ladder.start(customer.enrolled_at)
+        status, change = tiers.grant_override(status, override, command.at)
+        postings.save_tier(work.uow, customer.id, status, (change,))
+        return status
 
     def set_metric(
         self,
@@ -182,44 +188,51 @@ class TierCommands(Pipeline):
     ) -> TierStatus | None:
         """Record a value the caller measures (an asset balance for a bank's tiers). The
         member is upgraded at once if it qualifies them; returns the tier status."""
-        command = self._command(at, idempotency_key)
-        name = identifier("metric", metric)
+        command = SetMetric(
+            customer_id=customer_id,
+            metric=metric,
+            value=value,
+            at=at,
+            idempotency_key=idempotency_key,
+        )
+        return self.kernel.execute(
+            command,
+            self._set_metric,
+            Codec(
+                lambda status: {
+                    "status": None if status is None else tier_status_to_record(status)
+                },
+                lambda _uow, record: (
+                    None if record["status"] is None else tier_status_from_record(record["status"])
+                ),
+            ),
+        )
+
+    def _set_metric(self, work: Work) -> TierStatus | None:
+        command = work.command
+        assert isinstance(command, SetMetric)
+        name = identifier("metric", command.metric)
+        value = command.value
         try:
             amount = Decimal(str(value)) if not isinstance(value, bool | float) else None
         except ArithmeticError:
             amount = None
         if amount is None or not amount.is_finite():
             raise InvalidAmount("metric value", value, "a Decimal, int or numeric string")
-        program = self.versions.at(command.at)
+        uow, program = work.uow, work.program
+        customer = work.customer(command.customer_id)
+        history = metrics_from_record(uow.state.get(customer.id, METRICS))
+        history = history.set_gauge(name, amount)
+        uow.state.put(customer.id, METRICS, metrics_to_record(history))
         ladder = program.tiers
-
-        def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> TierStatus | None:
-            customer = customers[customer_id]
-            history = metrics_from_record(uow.state.get(customer_id, METRICS))
-            history = history.set_gauge(name, amount)
-            uow.state.put(customer_id, METRICS, metrics_to_record(history))
-            if ladder is None:
-                return None
-            status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
-            measure = measure_with(history, customer, command.at, program.zone)
-            raised, change = tiers.upgrade(ladder, status, measure, command.at)
-            if change is not None:
-                self._save_tier(uow, customer_id, raised, (change,))
-            return raised
-
-        return self._run(
-            "set_metric",
-            customer_id,
-            idempotency_key,
-            {"customer": customer_id, "metric": name, "value": str(amount)},
-            action,
-            lambda status: {"status": None if status is None else tier_status_to_record(status)},
-            lambda _uow, record: (
-                None if record["status"] is None else tier_status_from_record(record["status"])
-            ),
-            at=command.at,
-            lock=(customer_id,),
-        )
+        if ladder is None:
+            return None
+        status = postings.tier_status(uow, customer.id) or ladder.start(customer.enrolled_at)
+        measure = measure_with(history, customer, command.at, program.zone)
+        raised, change = tiers.upgrade(ladder, status, measure, command.at)
+        if change is not None:
+            postings.save_tier(uow, customer.id, raised, (change,))
+        return raised
 
     def rank_relative_tiers(self, at: datetime, *, batch_size: int = 1000) -> int:
         """Place the top N percent of members into relative tiers (the batch ranking).
@@ -227,7 +240,7 @@ class TierCommands(Pipeline):
         Members ranked into a relative tier are upgraded at once; members who fall out
         keep their status until it ends, then re-qualify like everyone else.
         """
-        self._outside_batch("rank_relative_tiers")
+        self.kernel.outside_batch("rank_relative_tiers")
         when = aware("at", at)
         program, ladder = self._ladder(when)
         relative = [t for t in ladder.tiers if t.top_percent is not None and t.rank_by]
@@ -237,7 +250,7 @@ class TierCommands(Pipeline):
         after: CustomerId | None = None
         window = Window.rolling()
         while True:
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 page = uow.customers.ids(after=after, limit=batch_size)
                 for customer_id in page:
                     customer = uow.customers.get(customer_id)
@@ -254,15 +267,17 @@ class TierCommands(Pipeline):
         placed = tiers.relative_ranking(ladder, values)
         changes = 0
         for customer_id, code in sorted(placed.items()):
-            with self._unit() as uow:
+            with self.kernel.unit() as uow:
                 customer = uow.customers.get(customer_id, for_update=True)
                 assert customer is not None
-                status = _tier_status(uow, customer_id) or ladder.start(customer.enrolled_at)
+                status = postings.tier_status(uow, customer_id) or ladder.start(
+                    customer.enrolled_at
+                )
                 history = metrics_from_record(uow.state.get(customer_id, METRICS))
                 measure = measure_with(history, customer, when, program.zone)
                 raised, change = tiers.upgrade(ladder, status, measure, when, relative=code)
                 if change is not None:
-                    self._save_tier(uow, customer_id, raised, (change,))
+                    postings.save_tier(uow, customer_id, raised, (change,))
                     changes += 1
                 uow.commit()
         return changes

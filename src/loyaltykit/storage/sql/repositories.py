@@ -36,7 +36,13 @@ from loyaltykit.domain.records import (
     profile_from_record,
     profile_to_record,
 )
-from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, StorageError
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    CustomerAlreadyExists,
+    StorageDataError,
+    StorageError,
+    StorageIntegrityError,
+)
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
 from loyaltykit.storage.sql.prepared import Cursor, prepared
@@ -44,26 +50,43 @@ from loyaltykit.values import CustomerId, points_amount
 
 __all__ = ["Counters", "Records", "Session"]
 
-# drivers' codes for lost races: deadlocks, lock wait timeouts, serialization failures
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}
-_RETRYABLE_MYSQL = {1205, 1213}
+# drivers' codes for lost races: serialization failures, deadlocks, lock timeouts
+_RACE_SQLSTATES = {"40001", "40P01", "55P03"}
+_RACE_MYSQL = {1205, 1213, 3572}
+_RACE_SQLITE = {5, 6, 261, 262, 517}  # SQLITE_BUSY, _LOCKED and their extended codes
+# a new row with a key another writer inserted first: a lost race for an insert
+_DUPLICATE_SQLSTATES = {"23505"}
+_DUPLICATE_MYSQL = {1062}
+_SQLITE_CONSTRAINT_UNIQUE = {1555, 2067}  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+# MariaDB reports some inconsistent rows as general errors: a missing value, a broken reference
+_INTEGRITY_MYSQL = {1048, 1364, 1451, 1452}
+# values the database cannot hold
+_DATA_SQLSTATES_CLASS = "22"
+_DATA_MYSQL = {1264, 1265, 1366, 1406, 1690}
 
 
 def translate(error: DBAPIError) -> Exception:
-    """The loyaltykit error for a driver's error."""
+    """The loyaltykit error for a driver's error, by the driver's own codes (never by
+    words in a message, which may quote a column or a value)."""
     original = error.orig
     state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    code = original.args[0] if original is not None and original.args else None
-    text = str(original).lower()
-    if (
-        state in _RETRYABLE_SQLSTATES
-        or code in _RETRYABLE_MYSQL
-        or "database is locked" in text
-        or "deadlock" in text
-    ):
+    sqlite = getattr(original, "sqlite_errorcode", None)
+    mysql = original.args[0] if original is not None and original.args else None
+    if not isinstance(mysql, int) or isinstance(mysql, bool):  # only MySQL's codes are ints
+        mysql = None
+    if state in _RACE_SQLSTATES or mysql in _RACE_MYSQL or sqlite in _RACE_SQLITE:
         return ConcurrencyConflict(f"another writer won a race: {original}")
-    if isinstance(error, IntegrityError):
-        return ConcurrencyConflict(f"a row was written by another writer first: {original}")
+    if isinstance(error, IntegrityError) or mysql in _INTEGRITY_MYSQL:
+        duplicate = (
+            state in _DUPLICATE_SQLSTATES
+            or mysql in _DUPLICATE_MYSQL
+            or sqlite in _SQLITE_CONSTRAINT_UNIQUE
+        )
+        if duplicate:
+            return ConcurrencyConflict(f"a row was written by another writer first: {original}")
+        return StorageIntegrityError(f"the database refused an inconsistent row: {original}")
+    if (state or "").startswith(_DATA_SQLSTATES_CLASS) or mysql in _DATA_MYSQL:
+        return StorageDataError(f"the database cannot hold a value: {original}")
     return StorageError(f"the database refused a statement: {original}")
 
 
@@ -201,7 +224,10 @@ class Customers:
         try:
             self._session.connection.execute(_INSERT["lk_customers"], _customer_row(customer))
         except IntegrityError as error:
-            raise CustomerAlreadyExists(customer.id) from error
+            translated = translate(error)
+            if isinstance(translated, ConcurrencyConflict):  # the id is taken
+                raise CustomerAlreadyExists(customer.id) from error
+            raise translated from error
         except DBAPIError as error:
             raise translate(error) from error
 
@@ -552,9 +578,12 @@ class Idempotency:
         try:
             self._session.cursor.write(statement, row)
         except IntegrityError as error:
-            raise ConcurrencyConflict(
-                f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
-            ) from error
+            translated = translate(error)
+            if isinstance(translated, ConcurrencyConflict):
+                raise ConcurrencyConflict(
+                    f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
+                ) from error
+            raise translated from error
         except DBAPIError as error:
             raise translate(error) from error
 

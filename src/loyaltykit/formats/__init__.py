@@ -1,0 +1,1 @@
+"""Serialisation, apart from the model: canonical forms, document mappings, JSON forms."""

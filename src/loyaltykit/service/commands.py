@@ -1,0 +1,667 @@
+"""Every mutating command as a frozen value.
+
+A command value holds everything the caller sent, checked once as it is built (a bad
+argument is a typed :mod:`loyaltykit.errors` exception naming the field, before any
+storage is touched). Its idempotency fingerprint is computed from the whole value, so a
+key reused with any different argument is an
+:class:`~loyaltykit.errors.IdempotencyConflict`; only ``at`` stays out of it, because a
+retry of the same request is sent later than the first attempt.
+
+The facade's methods build them and hand them to the kernel.
+
+>>> from datetime import datetime, timezone
+>>> command = EarnPoints(
+...     customer_id="c-1", points=10, at=datetime(2026, 5, 1, tzinfo=timezone.utc),
+...     idempotency_key="order-1",
+... )
+>>> command.name, command.owner, command.locks()
+('earn', 'c-1', ('c-1',))
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import attrs
+
+from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
+from loyaltykit.domain.customer import Profile
+from loyaltykit.domain.draws import DrawEntry
+from loyaltykit.domain.feedback import Survey
+from loyaltykit.domain.ledger import Command
+from loyaltykit.errors import InvalidAmount, InvalidArgument
+from loyaltykit.formats.canonical import canonical, canonical_json
+from loyaltykit.values import (
+    CustomerId,
+    Metadata,
+    Money,
+    Points,
+    aware,
+    frozen_metadata,
+    identifier,
+    points_amount,
+    portion,
+)
+
+__all__ = [
+    "FINGERPRINT_SCHEME",
+    "AdjustPoints",
+    "CancelRedemption",
+    "CloseAccount",
+    "CommandValue",
+    "ComplaintStep",
+    "CompleteCare",
+    "Draw",
+    "EarnPoints",
+    "Enroll",
+    "Erase",
+    "FileComplaint",
+    "FulfilRedemption",
+    "GrantReward",
+    "GrantTier",
+    "LinkReferrer",
+    "PayWithPoints",
+    "PublishSurvey",
+    "Reactivate",
+    "RecordEvent",
+    "RecordPurchase",
+    "Redeem",
+    "RedeemPoints",
+    "Refund",
+    "ReversePoints",
+    "SetMetric",
+    "SubmitSurveyResponse",
+    "Suspend",
+    "TransferPoints",
+    "UpdateProfile",
+    "UseVoucher",
+    "differing_fields",
+    "fingerprint",
+]
+
+FINGERPRINT_SCHEME = "2"
+"""Stored in front of every fingerprint (``"2:..."``). Records written before it (a bare
+SHA-256 of some of the arguments) cannot be recomputed: they are matched by command name."""
+
+_UNFINGERPRINTED = "loyaltykit.unfingerprinted"
+_DIGESTS = 14  # per-field digests that fit the 64-character column beside the hash
+
+
+# --- converters: each names the field it checks ---------------------------------------
+
+
+def _at(value: object) -> datetime:
+    return aware("at", value)
+
+
+def _key(value: object) -> str:
+    return identifier("idempotency_key", value)
+
+
+def _customer(value: object) -> CustomerId:
+    return identifier("customer id", value)
+
+
+def _optional_customer(value: object) -> CustomerId | None:
+    return None if value is None else identifier("customer id", value)
+
+
+def _text(what: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{what}: {value!r} is not a string")
+    return value
+
+
+def _reason(value: object) -> str:
+    return _text("reason", value)
+
+
+def _note(value: object) -> str:
+    return _text("note", value)
+
+
+def _actor(value: object) -> str | None:
+    return None if value is None else _text("actor", value)
+
+
+def _metadata(value: object) -> Metadata:
+    if value is None or isinstance(value, tuple):
+        return frozen_metadata(value)
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"metadata: {value!r} is not a mapping of names to values")
+    return frozen_metadata(value)
+
+
+def _optional_instant_named(what: str, value: object) -> datetime | None:
+    return None if value is None else aware(what, value)
+
+
+def _expires_at(value: object) -> datetime | None:
+    return _optional_instant_named("expires_at", value)
+
+
+def _available_from(value: object) -> datetime | None:
+    return _optional_instant_named("available_from", value)
+
+
+def _points(value: object) -> Points:
+    return points_amount("points", value)
+
+
+def _adjustment(value: object) -> Points:
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        raise InvalidAmount("points", value, "a non-zero int (negative to take points)")
+    return value
+
+
+def _portion(value: object) -> Fraction | None:
+    return None if value is None else portion(value)
+
+
+def _point_type(value: object) -> str:
+    return _text("point_type", value)
+
+
+def _profile(value: object) -> Profile:
+    if value is None:
+        return Profile()
+    if not isinstance(value, Profile):
+        raise InvalidArgument(f"profile: {value!r} is not a loyaltykit Profile")
+    return value
+
+
+def _required_profile(value: object) -> Profile:
+    if not isinstance(value, Profile):
+        raise InvalidArgument(f"profile: {value!r} is not a loyaltykit Profile")
+    return value
+
+
+def _purchase(value: object) -> Purchase:
+    if not isinstance(value, Purchase):
+        raise InvalidArgument(f"purchase: {value!r} is not a loyaltykit Purchase")
+    return value
+
+
+def _event(value: object) -> CustomEvent:
+    if not isinstance(value, CustomEvent):
+        raise InvalidArgument(f"event: {value!r} is not a loyaltykit CustomEvent")
+    return value
+
+
+def _survey(value: object) -> Survey:
+    if not isinstance(value, Survey):
+        raise InvalidArgument(f"survey: {value!r} is not a loyaltykit Survey")
+    return value
+
+
+def _entries(value: object) -> tuple[DrawEntry, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"entries: {value!r} is not a collection of DrawEntry")
+    return tuple(value)
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"rewards: {value!r} is not a collection of reward ids")
+    return tuple(value)
+
+
+def _answers(value: object) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"answers: {value!r} is not a mapping of question ids to answers")
+    return dict(value)
+
+
+# --- the values ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CommandValue:
+    """What every command carries: when it was sent and its idempotency key.
+
+    ``kind`` is the command's stored name; :attr:`owner` is the customer (or shared
+    space) whose idempotency keys the command's key belongs to; :meth:`locks` are the
+    customers the kernel locks before running it (a handler may find more inside the
+    transaction, and the kernel then starts again with the whole sorted set).
+    """
+
+    kind: ClassVar[str]
+
+    # a retry is sent later than the first attempt: the instant stays out of the key
+    at: datetime = attrs.field(converter=_at, metadata={_UNFINGERPRINTED: True})
+    idempotency_key: str = attrs.field(converter=_key)
+
+    @property
+    def name(self) -> str:
+        """The command's name, as stored with its outcome and in the outbox."""
+        return self.kind
+
+    @property
+    def owner(self) -> str:
+        """Whose idempotency space the key lives in."""
+        return str(getattr(self, "customer_id"))  # noqa: B009 - every subclass has one or overrides
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        """Customers to lock before the command runs, in no particular order."""
+        return (self.owner,)
+
+    def context(self, **metadata: str) -> Command:
+        """What every ledger entry the command writes carries (its audit trail)."""
+        kept: Metadata = getattr(self, "metadata", ())
+        return Command(
+            at=self.at,
+            idempotency_key=self.idempotency_key,
+            reason=getattr(self, "reason", ""),
+            actor=getattr(self, "actor", None),
+            metadata=frozen_metadata({**dict(kept), **metadata}) if metadata else kept,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class _CustomerCommand(CommandValue):
+    customer_id: CustomerId = attrs.field(converter=_customer)
+
+
+@attrs.frozen(kw_only=True)
+class Enroll(_CustomerCommand):
+    """Enrol a new member."""
+
+    kind: ClassVar[str] = "enroll"
+    profile: Profile = attrs.field(default=None, converter=_profile)
+    referred_by: CustomerId | None = attrs.field(default=None, converter=_optional_customer)
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()  # the member does not exist yet: the insert itself decides a race
+
+
+@attrs.frozen(kw_only=True)
+class UpdateProfile(_CustomerCommand):
+    """Replace a member's profile."""
+
+    kind: ClassVar[str] = "update_profile"
+    profile: Profile = attrs.field(converter=_required_profile)
+
+
+@attrs.frozen(kw_only=True)
+class Suspend(_CustomerCommand):
+    """Put a member on hold."""
+
+    kind: ClassVar[str] = "suspend"
+
+
+@attrs.frozen(kw_only=True)
+class Reactivate(_CustomerCommand):
+    """Lift a suspension."""
+
+    kind: ClassVar[str] = "reactivate"
+
+
+@attrs.frozen(kw_only=True)
+class CloseAccount(_CustomerCommand):
+    """Close a membership."""
+
+    kind: ClassVar[str] = "close"
+
+
+@attrs.frozen(kw_only=True)
+class Erase(_CustomerCommand):
+    """Remove a member's personal data."""
+
+    kind: ClassVar[str] = "erase"
+
+
+@attrs.frozen(kw_only=True)
+class LinkReferrer(_CustomerCommand):
+    """Record who referred a member, after enrolment."""
+
+    kind: ClassVar[str] = "link_referrer"
+    referrer: CustomerId = attrs.field(converter=_customer)
+
+
+@attrs.frozen(kw_only=True)
+class _Audited(_CustomerCommand):
+    reason: str = attrs.field(default="", converter=_reason)
+    actor: str | None = attrs.field(default=None, converter=_actor)
+
+
+@attrs.frozen(kw_only=True)
+class EarnPoints(_Audited):
+    """Grant points as a new lot."""
+
+    kind: ClassVar[str] = "earn"
+    points: Points = attrs.field(converter=_points)
+    point_type: str = attrs.field(default="points", converter=_point_type)
+    expires_at: datetime | None = attrs.field(default=None, converter=_expires_at)
+    available_from: datetime | None = attrs.field(default=None, converter=_available_from)
+    metadata: Metadata = attrs.field(default=(), converter=_metadata)
+
+
+@attrs.frozen(kw_only=True)
+class RedeemPoints(_Audited):
+    """Spend points, soonest-expiring lots first."""
+
+    kind: ClassVar[str] = "redeem_points"
+    points: Points = attrs.field(converter=_points)
+    point_type: str = attrs.field(default="points", converter=_point_type)
+    metadata: Metadata = attrs.field(default=(), converter=_metadata)
+
+
+@attrs.frozen(kw_only=True)
+class AdjustPoints(_Audited):
+    """A manual, audited correction."""
+
+    kind: ClassVar[str] = "adjust"
+    points: Points = attrs.field(converter=_adjustment)
+    point_type: str = attrs.field(default="points", converter=_point_type)
+    expires_at: datetime | None = attrs.field(default=None, converter=_expires_at)
+    metadata: Metadata = attrs.field(default=(), converter=_metadata)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.reason.strip() or not (self.actor or "").strip():
+            raise InvalidArgument(
+                f"adjust needs a reason and an actor (got reason={self.reason!r}, "
+                f"actor={self.actor!r})"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class TransferPoints(CommandValue):
+    """Move points between two members; the key belongs to the sender."""
+
+    kind: ClassVar[str] = "transfer"
+    from_customer: CustomerId = attrs.field(converter=_customer)
+    to_customer: CustomerId = attrs.field(converter=_customer)
+    points: Points = attrs.field(converter=_points)
+    point_type: str = attrs.field(default="points", converter=_point_type)
+    reason: str = attrs.field(default="", converter=_reason)
+    actor: str | None = attrs.field(default=None, converter=_actor)
+
+    @property
+    def owner(self) -> str:
+        return self.from_customer
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return (self.from_customer, self.to_customer)
+
+    def __attrs_post_init__(self) -> None:
+        if self.from_customer == self.to_customer:
+            raise InvalidArgument(f"transfer: {self.from_customer!r} cannot transfer to themselves")
+
+
+@attrs.frozen(kw_only=True)
+class ReversePoints(_Audited):
+    """Undo (a portion of) an earlier command."""
+
+    kind: ClassVar[str] = "reverse"
+    original_key: str = attrs.field(converter=_key)
+    portion: Fraction | None = attrs.field(default=None, converter=_portion)
+
+
+@attrs.frozen(kw_only=True)
+class Refund(_Audited):
+    """Refund a recorded purchase, whole or in part."""
+
+    kind: ClassVar[str] = "refund"
+    purchase_key: str = attrs.field(converter=_key)
+    amount: Money | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RecordPurchase(_CustomerCommand):
+    """A purchase for the programme's rules to reward."""
+
+    kind: ClassVar[str] = "record_purchase"
+    purchase: Purchase = attrs.field(converter=_purchase)
+    actor: str | None = attrs.field(default=None, converter=_actor)
+
+
+@attrs.frozen(kw_only=True)
+class RecordEvent(_CustomerCommand):
+    """A custom event for the programme's rules to reward."""
+
+    kind: ClassVar[str] = "record_event"
+    event: CustomEvent = attrs.field(converter=_event)
+    actor: str | None = attrs.field(default=None, converter=_actor)
+
+
+@attrs.frozen(kw_only=True)
+class GrantTier(_CustomerCommand):
+    """A tier granted by a person until a date."""
+
+    kind: ClassVar[str] = "grant_tier"
+    tier: str
+    until: datetime
+    reason: str = attrs.field(converter=_reason)
+    actor: str = attrs.field(converter=_reason)
+
+
+@attrs.frozen(kw_only=True)
+class SetMetric(_CustomerCommand):
+    """Set a tier metric's value from outside (ARPU, asset size)."""
+
+    kind: ClassVar[str] = "set_metric"
+    metric: str
+    value: Decimal | int | str
+
+
+@attrs.frozen(kw_only=True)
+class Redeem(_Audited):
+    """Redeem a catalogue reward for points."""
+
+    kind: ClassVar[str] = "redeem"
+    reward_id: str
+    quantity: int = 1
+    metadata: Metadata = attrs.field(default=(), converter=_metadata)
+    campaign: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GrantReward(_Audited):
+    """Give a catalogue reward for free."""
+
+    kind: ClassVar[str] = "grant_reward"
+    reward_id: str
+    quantity: int = 1
+    campaign: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PayWithPoints(_Audited):
+    """Pay part of a bill with points (cash offset)."""
+
+    kind: ClassVar[str] = "pay_with_points"
+    reward_id: str
+    points: Points
+    bill: Money
+
+
+@attrs.frozen(kw_only=True)
+class CancelRedemption(_Audited):
+    """Cancel a reserved redemption."""
+
+    kind: ClassVar[str] = "cancel_redemption"
+    redemption_id: str
+
+
+@attrs.frozen(kw_only=True)
+class FulfilRedemption(_CustomerCommand):
+    """Mark a redemption delivered or picked up."""
+
+    kind: ClassVar[str] = "fulfil_redemption"
+    redemption_id: str
+    how: str = "delivered"
+
+
+@attrs.frozen(kw_only=True)
+class UseVoucher(_CustomerCommand):
+    """Use a voucher."""
+
+    kind: ClassVar[str] = "use_voucher"
+    code: str
+
+
+@attrs.frozen(kw_only=True)
+class CompleteCare(_CustomerCommand):
+    """Record the outcome of a care action."""
+
+    kind: ClassVar[str] = "complete_care"
+    action_id: str
+    note: str = attrs.field(default="", converter=_note)
+
+
+@attrs.frozen(kw_only=True)
+class Draw(CommandValue):
+    """A seeded draw among a campaign's entries."""
+
+    kind: ClassVar[str] = "draw"
+    campaign_id: str
+    winners: int
+    seed: str | None = None
+    entries: tuple[DrawEntry, ...] | None = attrs.field(default=None, converter=_entries)
+    exclude_previous_winners: bool = False
+
+    @property
+    def owner(self) -> str:
+        return f"campaign:{self.campaign_id}"
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class PublishSurvey(CommandValue):
+    """Publish a survey."""
+
+    kind: ClassVar[str] = "publish_survey"
+    survey: Survey = attrs.field(converter=_survey)
+
+    @property
+    def owner(self) -> str:
+        return "survey:catalog"
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class SubmitSurveyResponse(_CustomerCommand):
+    """A member's answers to a survey."""
+
+    kind: ClassVar[str] = "submit_survey_response"
+    survey_id: str
+    answers: Mapping[str, object] = attrs.field(converter=_answers)
+    channel: str = ""
+    complaint_id: str | None = None
+    purchase_key: str | None = None
+    campaign: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FileComplaint(CommandValue):
+    """Register a complaint."""
+
+    kind: ClassVar[str] = "file_complaint"
+    complaint_id: str
+    channel: str
+    category: str
+    content: str
+    actor: str
+    role: Role | str = Role.CUSTOMER_SERVICE
+    customer_id: CustomerId | None = attrs.field(default=None, converter=_optional_customer)
+    contact: str | None = None
+    subcategory: str = ""
+    remedy_requested: str = ""
+    priority: Priority | str = Priority.NORMAL
+
+    @property
+    def owner(self) -> str:
+        return self.customer_id if self.customer_id is not None else ANONYMOUS
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return () if self.customer_id is None else (self.customer_id,)
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintStep(CommandValue):
+    """One step of a complaint's lifecycle (``transition`` names it)."""
+
+    kind: ClassVar[str] = "complaint"
+    complaint_id: str
+    transition: str
+    actor: str
+    role: Role | str
+    note: str = attrs.field(default="", converter=_note)
+    severity: Severity | str | None = None
+    priority: Priority | str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    resolution: str | None = None
+    goodwill_points: int = 0
+    rewards: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    satisfaction: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"complaint.{self.transition}"
+
+    @property
+    def owner(self) -> str:
+        raise AttributeError("a complaint step's owner is the case's, found in the transaction")
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+# --- fingerprints ------------------------------------------------------------------------
+
+
+def _fingerprinted(command: CommandValue) -> list[tuple[str, Any]]:
+    return [
+        (field.name, canonical(getattr(command, field.name)))
+        for field in attrs.fields(type(command))
+        if not field.metadata.get(_UNFINGERPRINTED)
+    ]
+
+
+def fingerprint(command: CommandValue) -> str:
+    """``"2:"``, a hash of the command's name and every field but ``at``, then one short
+    digest per field, so that a conflict can say which field differs.
+
+    >>> from datetime import datetime, timezone
+    >>> at = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    >>> one = EarnPoints(customer_id="c-1", points=10, at=at, idempotency_key="k")
+    >>> fingerprint(one) == fingerprint(attrs.evolve(one, at=at.replace(hour=9)))
+    True
+    >>> fingerprint(one) == fingerprint(attrs.evolve(one, reason="other"))
+    False
+    """
+    fields = _fingerprinted(command)
+    whole = hashlib.sha256(canonical_json([command.name, fields]).encode()).hexdigest()[:32]
+    digests = "".join(
+        hashlib.sha256(canonical_json(value).encode()).hexdigest()[:2]
+        for _, value in fields[:_DIGESTS]
+    )
+    return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
+
+
+def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
+    """The fields of ``command`` whose digest differs from a stored fingerprint's (empty
+    when the stored one is of an older scheme, or no digest tells)."""
+    if not stored.startswith(f"{FINGERPRINT_SCHEME}:"):
+        return ()
+    digests = stored[len(FINGERPRINT_SCHEME) + 1 + 32 :]
+    mine = fingerprint(command)[len(FINGERPRINT_SCHEME) + 1 + 32 :]
+    names = [name for name, _ in _fingerprinted(command)][:_DIGESTS]
+    return tuple(
+        name
+        for n, name in enumerate(names)
+        if digests[2 * n : 2 * n + 2] != mine[2 * n : 2 * n + 2]
+    )

@@ -1,0 +1,333 @@
+"""The :class:`Loyalty` facade: one flat surface over the service's areas.
+
+Each area (customers, the ledger, events through the engine, tiers, rewards, campaigns,
+care, complaints, surveys, queries, analytics, the outbox, batch jobs) is a plain class
+given the command kernel and the areas it needs. :class:`Loyalty` builds them once and
+exposes every public method of every area as its own, with the area's signature and
+docstring, so ``loyalty.earn(...)`` is ``PointCommands.earn`` on the facade's ledger
+area, checked by mypy like any method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+
+from loyaltykit.errors import InvalidArgument
+from loyaltykit.policy.engine import PolicyEngine
+from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
+from loyaltykit.service.batch import BatchWork
+from loyaltykit.service.campaigns import CampaignWork
+from loyaltykit.service.care import CareWork
+from loyaltykit.service.complaints import ComplaintCommands
+from loyaltykit.service.customers import CustomerCommands
+from loyaltykit.service.events import EventCommands
+from loyaltykit.service.feedback import FeedbackCommands
+from loyaltykit.service.insights import Insights
+from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.outbox import Outbox
+from loyaltykit.service.points import PointCommands
+from loyaltykit.service.queries import Queries
+from loyaltykit.service.referrals import ReferralWork
+from loyaltykit.service.rewards import RewardCommands
+from loyaltykit.service.tiers import TierCommands
+from loyaltykit.storage.base import Storage
+
+__all__ = ["Loyalty", "StorageOpener"]
+
+A = TypeVar("A")
+P = ParamSpec("P")
+R = TypeVar("R")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+StorageOpener = Callable[["Storage | str | None"], Storage]
+"""Turns what the caller passed as ``storage=`` into a backend (the composition root in
+:mod:`loyaltykit.bootstrap` installs the one that knows URLs and plugins)."""
+
+
+class _Area(Generic[A, P, R]):
+    """A method of an area, seen as a method of the facade."""
+
+    def __init__(self, function: Callable[Concatenate[A, P], R]) -> None:
+        self._function = function
+        self._area = function.__qualname__.split(".")[0]
+        self.__doc__ = function.__doc__
+        self.__wrapped__ = function
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, instance: Loyalty, owner: type[Any]) -> Callable[P, R]: ...
+
+    def __get__(self, instance: Loyalty | None, owner: type[Any]) -> Self | Callable[P, R]:
+        if instance is None:
+            return self
+        area = instance._areas[self._area]
+        bound: Callable[P, R] = self._function.__get__(area, type(area))
+        return bound
+
+
+def _area(function: Callable[Concatenate[A, P], R]) -> _Area[A, P, R]:
+    return _Area(function)
+
+
+class Loyalty:
+    """The loyalty programme as a service other applications call.
+
+    >>> from datetime import datetime, timezone
+    >>> loyalty = Loyalty()  # the default program, in memory
+    >>> at = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
+    >>> _ = loyalty.enroll("c-1", at=at, idempotency_key="enroll-c-1")
+    >>> loyalty.earn("c-1", 120, at=at, idempotency_key="order-1").balance.available
+    120
+
+    ``program`` is a :class:`~loyaltykit.Program` or effective-dated
+    :class:`~loyaltykit.ProgramVersions`; ``storage`` is a
+    :class:`~loyaltykit.storage.base.Storage`, a URL such as ``"memory://"`` or
+    ``"sqlite:///loyalty.db"``, or ``None`` for a new in-memory store. ``retries`` is how
+    often a command that lost a race is tried again; ``outbox`` records domain events.
+
+    One ``Loyalty`` may be shared by any number of threads: every command runs in a unit
+    of work of its own, and the storage serialises commands on the same member.
+    """
+
+    opener: ClassVar[StorageOpener | None] = None
+
+    def __init__(
+        self,
+        program: Program | ProgramVersions | None = None,
+        *,
+        storage: Storage | str | None = None,
+        retries: int = 5,
+        outbox: bool = False,
+    ) -> None:
+        if program is None:
+            program = Program()
+        if isinstance(program, Program):
+            program = ProgramVersions((ProgramVersion(valid_from=_EPOCH, program=program),))
+        if not isinstance(program, ProgramVersions):
+            raise InvalidArgument(
+                f"program: {program!r} is not a Program or ProgramVersions "
+                "(load one with Program.from_toml or Program.from_dict)"
+            )
+        if not isinstance(outbox, bool):
+            raise InvalidArgument(f"outbox: {outbox!r} is not True or False")
+        self.versions: ProgramVersions = program
+        self.storage: Storage = self._open(storage)
+        self.kernel = Kernel(program, self.storage, retries=retries, outbox=outbox)
+        engine = PolicyEngine()
+        kernel = self.kernel
+        events = EventCommands(kernel, engine)
+        tiers = TierCommands(kernel)
+        care = CareWork(kernel)
+        complaints = ComplaintCommands(kernel)
+        self._rewards = rewards = RewardCommands(kernel)
+        self._campaigns = CampaignWork(kernel)
+        areas: list[object] = [
+            CustomerCommands(kernel),
+            ReferralWork(kernel),
+            PointCommands(kernel),
+            events,
+            tiers,
+            rewards,
+            self._campaigns,
+            care,
+            complaints,
+            FeedbackCommands(kernel, events),
+            Queries(kernel),
+            Insights(kernel),
+            Outbox(kernel),
+            BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
+        ]
+        self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
+
+    @classmethod
+    def _open(cls, storage: Storage | str | None) -> Storage:
+        if cls.opener is None:  # pragma: no cover - loyaltykit.bootstrap installs it
+            raise InvalidArgument("storage: no storage opener; import loyaltykit first")
+        return cls.opener(storage)
+
+    @property
+    def seed_source(self) -> Callable[[], str]:
+        """Where draw seeds come from when ``draw`` is given none (a fresh random one)."""
+        return self._campaigns.seed_source
+
+    @seed_source.setter
+    def seed_source(self, source: Callable[[], str]) -> None:
+        self._campaigns.seed_source = source
+
+    @property
+    def voucher_source(self) -> Callable[[Sequence[str]], str]:
+        """Picks each character of a new voucher code (``secrets.choice``; a seeded
+        ``random.Random(7).choice`` in tests)."""
+        return self._rewards.voucher_source
+
+    @voucher_source.setter
+    def voucher_source(self, source: Callable[[Sequence[str]], str]) -> None:
+        self._rewards.voucher_source = source
+
+    @property
+    def outbox(self) -> bool:
+        """Whether domain events are recorded in the outbox."""
+        return self.kernel.outbox
+
+    def close(self) -> None:
+        """Release the storage's connections."""
+        self.storage.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[Self]:
+        """Run several commands in one transaction: all of them are kept, or none.
+
+        Inside the block every command works as usual (locks, idempotency, typed
+        errors); a command that raises is undone alone (a savepoint), so the caller may
+        catch its error and go on. The block commits when it ends and rolls everything
+        back if an exception leaves it. Locks are held until then: keep batches short.
+        Batch jobs (``expire_due``, ``run_due``...) run outside a batch.
+
+        >>> from datetime import datetime, timezone
+        >>> loyalty = Loyalty()
+        >>> at = datetime(2026, 5, 1, tzinfo=timezone.utc)
+        >>> with loyalty.batch():
+        ...     _ = loyalty.enroll("c-1", at=at, idempotency_key="e-1")
+        ...     _ = loyalty.earn("c-1", 10, at=at, idempotency_key="o-1")
+        >>> loyalty.balance("c-1").available
+        10
+        """
+        with self.kernel.batch():
+            yield self
+
+    # --- customers and their profiles -----------------------------------------
+    enroll = _area(CustomerCommands.enroll)
+    customer = _area(CustomerCommands.customer)
+    update_profile = _area(CustomerCommands.update_profile)
+    suspend = _area(CustomerCommands.suspend)
+    reactivate = _area(CustomerCommands.reactivate)
+    close_account = _area(CustomerCommands.close_account)
+    erase = _area(CustomerCommands.erase)
+
+    # --- referrals ------------------------------------------------------------
+    link_referrer = _area(ReferralWork.link_referrer)
+    referral_leaderboard = _area(ReferralWork.referral_leaderboard)
+    referrals_of = _area(ReferralWork.referrals_of)
+
+    # --- the points ledger ----------------------------------------------------
+    earn = _area(PointCommands.earn)
+    redeem_points = _area(PointCommands.redeem_points)
+    adjust = _area(PointCommands.adjust)
+    transfer = _area(PointCommands.transfer)
+    reverse = _area(PointCommands.reverse)
+
+    # --- events through the policy engine -------------------------------------
+    record_purchase = _area(EventCommands.record_purchase)
+    record_event = _area(EventCommands.record_event)
+    quote = _area(EventCommands.quote)
+    refund = _area(EventCommands.refund)
+
+    # --- tiers ----------------------------------------------------------------
+    requalify_tiers = _area(TierCommands.requalify_tiers)
+    tier = _area(TierCommands.tier)
+    forecast = _area(TierCommands.forecast)
+    grant_tier = _area(TierCommands.grant_tier)
+    set_metric = _area(TierCommands.set_metric)
+    rank_relative_tiers = _area(TierCommands.rank_relative_tiers)
+
+    # --- the reward catalogue -------------------------------------------------
+    redeem = _area(RewardCommands.redeem)
+    grant_reward = _area(RewardCommands.grant_reward)
+    pay_with_points = _area(RewardCommands.pay_with_points)
+    fulfil_redemption = _area(RewardCommands.fulfil_redemption)
+    cancel_redemption = _area(RewardCommands.cancel_redemption)
+    use_voucher = _area(RewardCommands.use_voucher)
+    release_unclaimed = _area(RewardCommands.release_unclaimed)
+    validate_voucher = _area(RewardCommands.validate_voucher)
+    redemption = _area(RewardCommands.redemption)
+    redemptions = _area(RewardCommands.redemptions)
+    vouchers = _area(RewardCommands.vouchers)
+    stock_left = _area(RewardCommands.stock_left)
+    offers = _area(RewardCommands.offers)
+    redemption_summary = _area(RewardCommands.redemption_summary)
+
+    # --- campaigns ------------------------------------------------------------
+    campaign = _area(CampaignWork.campaign)
+    campaign_budget = _area(CampaignWork.campaign_budget)
+    participants = _area(CampaignWork.participants)
+    draw_entries = _area(CampaignWork.draw_entries)
+    draw = _area(CampaignWork.draw)
+    draws = _area(CampaignWork.draws)
+    campaign_report = _area(CampaignWork.campaign_report)
+
+    # --- care and retention ---------------------------------------------------
+    run_care = _area(CareWork.run_care)
+    care_actions = _area(CareWork.care_actions)
+    complete_care = _area(CareWork.complete_care)
+
+    # --- complaints -----------------------------------------------------------
+    complaint_policy = _area(ComplaintCommands.complaint_policy)
+    file_complaint = _area(ComplaintCommands.file_complaint)
+    acknowledge_complaint = _area(ComplaintCommands.acknowledge_complaint)
+    assess_complaint = _area(ComplaintCommands.assess_complaint)
+    investigate_complaint = _area(ComplaintCommands.investigate_complaint)
+    propose_resolution = _area(ComplaintCommands.propose_resolution)
+    submit_for_review = _area(ComplaintCommands.submit_for_review)
+    approve_resolution = _area(ComplaintCommands.approve_resolution)
+    reject_resolution = _area(ComplaintCommands.reject_resolution)
+    respond_to_complaint = _area(ComplaintCommands.respond_to_complaint)
+    reinvestigate_complaint = _area(ComplaintCommands.reinvestigate_complaint)
+    close_complaint = _area(ComplaintCommands.close_complaint)
+    request_customer_info = _area(ComplaintCommands.request_customer_info)
+    customer_replied = _area(ComplaintCommands.customer_replied)
+    escalate_complaint = _area(ComplaintCommands.escalate_complaint)
+    resume_complaint = _area(ComplaintCommands.resume_complaint)
+    reopen_complaint = _area(ComplaintCommands.reopen_complaint)
+    withdraw_complaint = _area(ComplaintCommands.withdraw_complaint)
+    complaint = _area(ComplaintCommands.complaint)
+    complaints_of = _area(ComplaintCommands.complaints_of)
+    all_complaints = _area(ComplaintCommands.all_complaints)
+    complaint_report = _area(ComplaintCommands.complaint_report)
+    complaints_at_risk = _area(ComplaintCommands.complaints_at_risk)
+    complaints_due = _area(ComplaintCommands.complaints_due)
+
+    # --- surveys --------------------------------------------------------------
+    publish_survey = _area(FeedbackCommands.publish_survey)
+    survey = _area(FeedbackCommands.survey)
+    submit_survey_response = _area(FeedbackCommands.submit_survey_response)
+    survey_responses = _area(FeedbackCommands.survey_responses)
+    survey_scores = _area(FeedbackCommands.survey_scores)
+
+    # --- balances and statements ----------------------------------------------
+    balance = _area(Queries.balance)
+    statement = _area(Queries.statement)
+
+    # --- analytics ------------------------------------------------------------
+    segments = _area(Insights.segments)
+    churn_warnings = _area(Insights.churn_warnings)
+    points_liability = _area(Insights.points_liability)
+
+    # --- the outbox -----------------------------------------------------------
+    pending_events = _area(Outbox.pending_events)
+    mark_published = _area(Outbox.mark_published)
+    relay = _area(Outbox.relay)
+
+    # --- batch jobs -----------------------------------------------------------
+    run_due = _area(BatchWork.run_due)
+    expire_due = _area(BatchWork.expire_due)
+    release_pending = _area(BatchWork.release_pending)

@@ -1,0 +1,407 @@
+"""The command kernel: every mutating command runs here, the same way.
+
+One unit of work per command (the open batch's, behind a savepoint, or a new one):
+
+1. the programme version in force at the command's ``at`` is resolved, once;
+2. the command's customers are locked in one global order (sorted ids: no deadlocks);
+3. its idempotency key is checked: a replay returns the first outcome, a key reused with
+   other arguments is an :class:`~loyaltykit.errors.IdempotencyConflict` naming them;
+4. the handler runs with a :class:`Work`; when it finds, under those locks, another
+   customer it must lock (a referrer), the kernel locks it at once if that keeps the
+   order, and otherwise starts again with the whole sorted set;
+5. the outcome is recorded under the key, the outbox event written, and it commits.
+
+Only a lost race (:class:`~loyaltykit.errors.ConcurrencyConflict`) is retried, a few
+times; any other error leaves the unit of work rolled back and reaches the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Any, Generic, Self, TypeVar
+
+import attrs
+
+from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.events import DomainEvent
+from loyaltykit.domain.records import event_to_record, instant_from_text
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    CustomerAlreadyExists,
+    IdempotencyConflict,
+    InvalidArgument,
+    UnknownCustomer,
+)
+from loyaltykit.policy.program import Program, ProgramVersions
+from loyaltykit.service.commands import CommandValue, differing_fields, fingerprint
+from loyaltykit.service.personal import PersonalData
+from loyaltykit.storage.base import (
+    CounterRepository,
+    CustomerRepository,
+    CustomerStateRepository,
+    IdempotencyRecord,
+    IdempotencyRepository,
+    LedgerRepository,
+    RecordRepository,
+    Savepoint,
+    Storage,
+    UnitOfWork,
+)
+from loyaltykit.values import CustomerId
+
+__all__ = ["OUTBOX", "Codec", "Kernel", "Work"]
+
+T = TypeVar("T")
+C = TypeVar("C", bound=CommandValue)
+OUTBOX = "outbox"
+_log = logging.getLogger("loyaltykit.kernel")
+_MOST_LOCKS = 256  # a guard: a handler that keeps finding customers to lock is a bug
+
+
+@attrs.frozen
+class Codec(Generic[T]):
+    """How a command's outcome is stored under its key, and read back on a replay."""
+
+    encode: Callable[[T], Mapping[str, Any]]
+    decode: Callable[[UnitOfWork, Mapping[str, Any]], T]
+
+
+class _MoreLocks(Exception):
+    """Raised inside an attempt: these customers must be locked too, before the rest."""
+
+    def __init__(self, customer_ids: Iterable[CustomerId]) -> None:
+        super().__init__(sorted(customer_ids))
+        self.customer_ids = frozenset(customer_ids)
+
+
+class Work:
+    """What a handler is given: the unit of work, the programme version in force at the
+    command's instant, and the customers it holds locked."""
+
+    def __init__(self, uow: UnitOfWork, program: Program, command: CommandValue) -> None:
+        self.uow = uow
+        self.program = program
+        self.command = command
+        self.customers: dict[CustomerId, Customer] = {}
+
+    @property
+    def at(self) -> datetime:
+        """The command's instant."""
+        return self.command.at
+
+    def customer(self, customer_id: CustomerId) -> Customer:
+        """A customer this command holds locked; raises ``UnknownCustomer``."""
+        found = self.customers.get(customer_id)
+        if found is None:
+            return self.lock(customer_id)
+        return found
+
+    def lock(self, customer_id: CustomerId) -> Customer:
+        """Lock one more customer for the rest of the command. Locks are taken in id
+        order; a customer that sorts before one already held makes the kernel start the
+        command again with the whole set, so no two commands can deadlock."""
+        if customer_id in self.customers:
+            return self.customers[customer_id]
+        if self.customers and customer_id < max(self.customers):
+            raise _MoreLocks({customer_id})
+        found = self.uow.customers.get(customer_id, for_update=True)
+        if found is None:
+            raise UnknownCustomer(customer_id)
+        self.customers[customer_id] = found
+        return found
+
+
+class Kernel:
+    """Runs commands: one unit of work each, locks, idempotency, retries, the outbox."""
+
+    def __init__(
+        self,
+        versions: ProgramVersions,
+        storage: Storage,
+        *,
+        retries: int = 5,
+        outbox: bool = False,
+        personal: PersonalData | None = None,
+    ) -> None:
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidArgument(f"retries: {retries!r} is not a whole number of retries >= 0")
+        self.versions = versions
+        self.storage = storage
+        self.retries = retries
+        self.outbox = outbox
+        self.personal = personal if personal is not None else PersonalData()
+        # the unit of work of an open batch() in this context, if any
+        self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
+
+    # --- units of work -------------------------------------------------------------------
+
+    @property
+    def in_batch(self) -> bool:
+        """Whether a batch is open in this context."""
+        return self._batch.get() is not None
+
+    @contextmanager
+    def batch(self) -> Iterator[UnitOfWork]:
+        """One transaction for every command run inside the block."""
+        if self._batch.get() is not None:
+            raise InvalidArgument("batch(): a batch is already open; batches do not nest")
+        with self.storage.unit_of_work() as raw:
+            uow = _Guarded(raw, self.personal)
+            token = self._batch.set(uow)
+            try:
+                yield uow
+                uow.commit()
+            finally:
+                self._batch.reset(token)
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """A unit of work: the open batch's (behind a savepoint), or a new one."""
+        outer = self._batch.get()
+        if outer is None:
+            with self.storage.unit_of_work() as uow:
+                yield _Guarded(uow, self.personal)
+            return
+        savepoint = outer.savepoint()
+        nested = _Nested(outer)
+        try:
+            yield nested
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if nested.committed:
+            savepoint.release()
+        else:
+            savepoint.rollback()
+
+    def outside_batch(self, job: str) -> None:
+        """Refuse to run a batch job inside ``batch()``."""
+        if self._batch.get() is not None:
+            raise InvalidArgument(f"{job}: batch jobs run outside loyalty.batch()")
+
+    # --- commands ------------------------------------------------------------------------
+
+    def execute(
+        self,
+        command: C,
+        handler: Callable[[Work], T],
+        codec: Codec[T],
+        *,
+        locate: Callable[[UnitOfWork], tuple[str, tuple[CustomerId, ...]]] | None = None,
+    ) -> T:
+        """Run ``handler`` for ``command`` in one unit of work (see the module's text).
+
+        ``locate`` finds, inside the transaction, whose key space the command belongs to
+        and whom to lock, for commands that name a record rather than a customer."""
+        program = self.versions.at(command.at)
+        print_ = fingerprint(command)
+        extra: frozenset[CustomerId] = frozenset()
+        attempt = 0
+        while True:
+            try:
+                with self.unit() as uow:
+                    if locate is None:
+                        owner, locks = command.owner, command.locks()
+                    else:
+                        owner, locks = locate(uow)
+                    work = Work(uow, program, command)
+                    for customer_id in sorted({*locks, *extra}):
+                        work.lock(customer_id)
+                    record = uow.idempotency.get(owner, command.idempotency_key)
+                    if record is not None:
+                        return self._replay(command, print_, record, codec, uow)
+                    outcome = handler(work)
+                    encoded = codec.encode(outcome)
+                    self.emit(
+                        uow,
+                        owner,
+                        command.name,
+                        command.at,
+                        command.idempotency_key,
+                        self.personal.outbox_view(type(command), encoded),
+                    )
+                    uow.idempotency.add(
+                        IdempotencyRecord(
+                            customer_id=owner,
+                            key=command.idempotency_key,
+                            command=command.name,
+                            fingerprint=print_,
+                            outcome=encoded,
+                            recorded_at=command.at,
+                        )
+                    )
+                    uow.commit()
+                    return outcome
+            except _MoreLocks as more:
+                extra = extra | more.customer_ids | frozenset(work.customers)
+                if len(extra) > _MOST_LOCKS:  # pragma: no cover - a guard against a bug
+                    raise InvalidArgument(f"{command.name}: too many customers to lock") from more
+            except ConcurrencyConflict:
+                # Inside a batch a lost lock may have aborted the whole transaction: the
+                # batch must fail. Alone, try again (a replay if the winner used our key).
+                if attempt >= self.retries or self.in_batch:
+                    raise
+                attempt += 1
+                _log.info("%s: lost a race, attempt %d of %d", command.name, attempt, self.retries)
+            except CustomerAlreadyExists:
+                # the same enrolment sent twice at once: the loser's second look finds the
+                # winner's outcome under the key (a replay), or the key differs (an error)
+                if attempt >= min(1, self.retries) or self.in_batch:
+                    raise
+                attempt += 1
+
+    @staticmethod
+    def _replay(
+        command: CommandValue,
+        print_: str,
+        record: IdempotencyRecord,
+        codec: Codec[T],
+        uow: UnitOfWork,
+    ) -> T:
+        legacy = ":" not in record.fingerprint  # before fingerprint scheme 2: by name only
+        if record.command != command.name or not (legacy or record.fingerprint == print_):
+            differs = (
+                ()
+                if record.command != command.name
+                else differing_fields(command, record.fingerprint)
+            )
+            raise IdempotencyConflict(
+                command.idempotency_key, command.name, record.command, differs=differs
+            )
+        return codec.decode(uow, record.outcome)
+
+    def emit(
+        self,
+        uow: UnitOfWork,
+        customer_id: CustomerId,
+        kind: str,
+        at: datetime,
+        key: str | None,
+        payload: Mapping[str, Any],
+    ) -> None:
+        """Record a domain event in the outbox, in the command's unit of work (under the
+        customer's lock, so a customer's sequence numbers follow commit order)."""
+        if not self.outbox:
+            return
+        counter = uow.state.get(customer_id, OUTBOX) or {"next": 1, "last": None}
+        sequence = int(counter["next"])
+        # pending events are read in due order: never let a customer's later event
+        # (a command sent with an earlier ``at``) overtake an earlier one
+        last = instant_from_text(counter["last"])
+        due = at if last is None or at >= last else last
+        event = DomainEvent(
+            customer_id=customer_id,
+            sequence=sequence,
+            type=kind,
+            at=at,
+            idempotency_key=key,
+            payload=payload,
+        )
+        uow.records.put(customer_id, OUTBOX, f"{sequence:012d}", event_to_record(event), due_at=due)
+        uow.state.put(customer_id, OUTBOX, {"next": sequence + 1, "last": due.isoformat()})
+
+
+class _CheckedRecords:
+    """The record repository, refusing to write a kind the personal-data registry does
+    not know (so a new kind cannot escape erasure unnoticed)."""
+
+    def __init__(self, inner: RecordRepository, personal: PersonalData) -> None:
+        self._inner = inner
+        self._personal = personal
+        self.get = inner.get
+        self.find = inner.find
+        self.of_owner = inner.of_owner
+        self.due = inner.due
+        self.scan = inner.scan
+
+    def put(
+        self,
+        owner: str,
+        kind: str,
+        record_id: str,
+        document: Mapping[str, Any],
+        *,
+        due_at: datetime | None = None,
+        lookup: str | None = None,
+    ) -> None:
+        self._personal.check_kind(kind)
+        self._inner.put(owner, kind, record_id, document, due_at=due_at, lookup=lookup)
+
+
+class _Guarded:
+    """A backend's unit of work as the service sees it: records are checked."""
+
+    def __init__(self, inner: UnitOfWork, personal: PersonalData) -> None:
+        self._inner = inner
+        self.records: RecordRepository = _CheckedRecords(inner.records, personal)
+        self.customers: CustomerRepository = inner.customers
+        self.ledger: LedgerRepository = inner.ledger
+        self.idempotency: IdempotencyRepository = inner.idempotency
+        self.state: CustomerStateRepository = inner.state
+        self.counters: CounterRepository = inner.counters
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        self._inner.commit()
+
+    def rollback(self) -> None:
+        self._inner.rollback()
+
+    def savepoint(self) -> Savepoint:
+        return self._inner.savepoint()
+
+
+class _Nested:
+    """A batch's unit of work seen by one command: ``commit`` keeps that command only."""
+
+    def __init__(self, outer: UnitOfWork) -> None:
+        self._outer = outer
+        self.committed = False
+
+    @property
+    def customers(self) -> CustomerRepository:
+        return self._outer.customers
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        return self._outer.ledger
+
+    @property
+    def idempotency(self) -> IdempotencyRepository:
+        return self._outer.idempotency
+
+    @property
+    def state(self) -> CustomerStateRepository:
+        return self._outer.state
+
+    @property
+    def records(self) -> RecordRepository:
+        return self._outer.records
+
+    @property
+    def counters(self) -> CounterRepository:
+        return self._outer.counters
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        self.committed = True
+
+    def rollback(self) -> None:
+        self.committed = False
+
+    def savepoint(self) -> Savepoint:
+        return self._outer.savepoint()

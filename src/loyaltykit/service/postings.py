@@ -1,0 +1,223 @@
+"""The ledger steps every area shares, inside a command's unit of work: settle an
+account, post to it, save the posting, make the receipt, undo an earlier command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from fractions import Fraction
+
+from loyaltykit.domain import ledger
+from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind, Posting
+from loyaltykit.domain.records import (
+    tier_change_to_record,
+    tier_status_from_record,
+    tier_status_to_record,
+)
+from loyaltykit.domain.tiers import TierChange, TierStatus
+from loyaltykit.errors import InvalidArgument, OverReversal, UnknownEntry
+from loyaltykit.formats.member import TIER
+from loyaltykit.outcomes import Balance, Receipt
+from loyaltykit.policy.program import PointType, Program
+from loyaltykit.service.kernel import Work
+from loyaltykit.storage.base import UnitOfWork
+from loyaltykit.values import CustomerId, Metadata, Points, frozen_metadata
+
+__all__ = [
+    "TIER",
+    "expiry",
+    "point_type",
+    "post",
+    "receipt",
+    "reverse",
+    "save",
+    "save_tier",
+    "settled",
+    "tier_status",
+    "with_metadata",
+]
+
+
+Undone = Callable[[Work, Customer, Entry, Fraction, Fraction], None]
+"""Called after each entry is reversed (a refund takes the purchase out of metrics)."""
+
+
+def _text(what: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{what}: {value!r} is not a string")
+    return value
+
+
+def point_type(program: Program, code: object) -> PointType:
+    return program.point_type(_text("point_type", code))
+
+
+def save(uow: UnitOfWork, posting: Posting, written: list[Entry]) -> Account:
+    uow.ledger.add_entries(posting.entries)
+    uow.ledger.save_lots(posting.lots)
+    uow.ledger.save_account(posting.account)
+    written.extend(posting.entries)
+    return posting.account
+
+
+def settled(
+    uow: UnitOfWork,
+    customer_id: CustomerId,
+    point_type: str,
+    command: Command,
+    written: list[Entry],
+) -> Account:
+    """The account with every lot that fell due by ``command.at`` settled."""
+    account = uow.ledger.account(customer_id, point_type) or Account(
+        customer_id=customer_id, point_type=point_type
+    )
+    due = uow.ledger.due_lots(customer_id, point_type, command.at)
+    if not due:
+        return account
+    return save(uow, ledger.settle(account, due, command), written)
+
+
+def post(
+    uow: UnitOfWork,
+    name: str,
+    command: Command,
+    customer_id: CustomerId,
+    point_type: str,
+    post: Callable[[Account], Posting],
+) -> Receipt:
+    """Settle one account, apply ``post`` to it, save, and make the receipt."""
+    written: list[Entry] = []
+    account = settled(uow, customer_id, point_type, command, written)
+    account = save(uow, post(account), written)
+    return receipt(name, command, customer_id, written, [account])
+
+
+def receipt(
+    name: str,
+    command: Command,
+    customer_id: CustomerId,
+    written: list[Entry],
+    accounts: Iterable[Account],
+) -> Receipt:
+    assert command.idempotency_key is not None
+    return Receipt(
+        command=name,
+        idempotency_key=command.idempotency_key,
+        customer_id=customer_id,
+        at=command.at,
+        entries=tuple(written),
+        balances=tuple(Balance.of(account) for account in accounts),
+    )
+
+
+def expiry(point_type: PointType, at: datetime, expires_at: datetime | None) -> datetime | None:
+    """The lot's expiry: the one the caller sent, else the point type's rule (derived
+    here, inside the command, so that it never joins the fingerprint)."""
+    if expires_at is not None:
+        return expires_at
+    if point_type.expire_after is None:
+        return None
+    return at + point_type.expire_after
+
+
+def save_tier(
+    uow: UnitOfWork, customer_id: CustomerId, status: TierStatus, changes: Iterable[TierChange]
+) -> None:
+    document = uow.state.get(customer_id, TIER) or {"history": []}
+    history = list(document.get("history", [])) + [tier_change_to_record(c) for c in changes]
+    uow.state.put(
+        customer_id,
+        TIER,
+        {"status": tier_status_to_record(status), "history": history},
+        due_at=status.due(),
+    )
+
+
+def reverse(
+    work: Work,
+    original_key: str,
+    share: Fraction | None,
+    undone: Undone | None = None,
+) -> Receipt:
+    """Undo ``share`` (everything left when ``None``) of the entries recorded under
+    ``original_key``, inside the command's unit of work, under the refund policy of
+    the programme in force at the command's instant."""
+    uow, command = work.uow, work.command
+    customer = work.customer(command.owner)
+    customer_id = customer.id
+    context = command.context()
+    policy = work.program.refund_policy
+    originals = [
+        entry
+        for entry in uow.ledger.entries_by_key(customer_id, original_key)
+        if entry.kind not in (EntryKind.EXPIRE, EntryKind.RELEASE)
+    ]
+    if not originals:
+        raise UnknownEntry(customer_id, original_key)
+    plan = [(entry, ledger.reversal_kind(entry)) for entry in originals]
+    written: list[Entry] = []
+    accounts: dict[str, Account] = {}
+    for entry, how in plan:
+        code = entry.point_type
+        account = settled(uow, customer_id, code, context, written)
+        reversals = uow.ledger.reversals_of(customer_id, entry.id)
+        before = sum((r.portion or Fraction(0) for r in reversals), Fraction(0))
+        part = 1 - before if share is None else share
+        if part == 0:
+            raise OverReversal(f"{original_key!r} was already reversed in full")
+        posting = (
+            _claw_back(uow, account, entry, context, part, before, policy)
+            if how == "credit"
+            else _restore(uow, account, entry, reversals, context, part, before)
+        )
+        save(uow, posting, written)
+        accounts[code] = settled(uow, customer_id, code, context, written)
+        if undone is not None:
+            undone(work, customer, entry, before, part)
+    return receipt(command.name, context, customer_id, written, accounts.values())
+
+
+def _claw_back(
+    uow: UnitOfWork,
+    account: Account,
+    entry: Entry,
+    command: Command,
+    share: Fraction,
+    before: Fraction,
+    policy: ledger.RefundPolicy,
+) -> Posting:
+    (lot,) = uow.ledger.lots_by_id(entry.customer_id, [f"{entry.id}.0"])
+    others = uow.ledger.spendable_lots(entry.customer_id, entry.point_type, command.at)
+    return ledger.claw_back(
+        account, entry, lot, others, command, portion=share, before=before, policy=policy
+    )
+
+
+def _restore(
+    uow: UnitOfWork,
+    account: Account,
+    entry: Entry,
+    reversals: list[Entry],
+    command: Command,
+    share: Fraction,
+    before: Fraction,
+) -> Posting:
+    lots = uow.ledger.lots_by_id(entry.customer_id, {c.lot_id for c in entry.lots})
+    restored: dict[str, Points] = {}
+    for reversal in reversals:
+        for change in reversal.lots:
+            if change.delta > 0:
+                restored[change.lot_id] = restored.get(change.lot_id, 0) + change.delta
+    return ledger.restore(account, entry, lots, restored, command, portion=share, before=before)
+
+
+def tier_status(uow: UnitOfWork, customer_id: CustomerId) -> TierStatus | None:
+    """The member's stored tier status, if any."""
+    document = uow.state.get(customer_id, TIER)
+    return None if document is None else tier_status_from_record(document["status"])
+
+
+def with_metadata(metadata: Metadata, key: str, value: str) -> Metadata:
+    """``metadata`` with one more (or a replaced) entry."""
+    return frozen_metadata({**dict(metadata), key: value})
