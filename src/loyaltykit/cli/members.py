@@ -34,15 +34,15 @@ def show_customer(
     loyalty = open_loyalty(url, program_file)
     try:
         member = loyalty.customer(customer_id)
+        rules = loyalty.versions.at(at)  # the programme in force at --at
         balances = [
-            loyalty.balance(customer_id, point_type=kind.code, at=at)
-            for kind in loyalty.versions.at(at).point_types
+            loyalty.balance(customer_id, point_type=kind.code, at=at) for kind in rules.point_types
         ]
-        tier = loyalty.tier(customer_id, at=at) if loyalty.versions.at(at).tiers is not None else None
+        tier = loyalty.tier(customer_id, at=at) if rules.tiers is not None else None
         with loyalty.storage.unit_of_work() as uow:
             lots = [
                 lot
-                for kind in loyalty.versions.at(at).point_types
+                for kind in rules.point_types
                 for lot in uow.ledger.lots(customer_id, kind.code)
                 if lot.remaining > 0
             ]
