@@ -164,3 +164,15 @@ def test_opening_a_database_without_the_schema_says_what_to_run(
     status, _, err = run(capsys, "statement", "m-li", "--db", old)
     assert status == 3
     assert f"run loyaltykit db upgrade '{old}'" in err
+
+
+def test_a_file_that_cannot_be_written_is_one_line(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "report.html"
+    status, _, err = run(
+        capsys, "report", "--at", "2026-06-01T00:00:00+08:00", "--html", str(target)
+    )
+    assert status == 1
+    assert err.startswith("loyaltykit: error: ") and "No such file or directory" in err
+    assert err.count("\n") == 1

@@ -36,11 +36,14 @@ def test_the_demo_year_reconciles_and_writes_its_report(tmp_path: Path) -> None:
     kinds = {kind for kind, points in report.entry_totals.items() if points}
     assert {"earn", "redeem", "expire", "reverse"} <= kinds
     assert report.complaints.complaints == 6 and report.complaints.open == 0
+    by_tier = report.surveys["after-complaint"]
+    assert sum(scores.responses for scores in by_tier.values()) == 6
     assert set(report.tiers) <= {"member", "silver", "gold"} and report.tiers["member"] > 0
     page = result.html.read_text(encoding="utf-8")
     for chart, _title in CHARTS:
         assert re.search(rf'<figure data-chart="{chart}"><svg', page), chart
     assert f"{report.outstanding:,}" in page
+    assert "Survey after-complaint by segment" in page
 
 
 def test_the_demo_is_the_same_year_every_time(tmp_path: Path) -> None:

@@ -145,4 +145,7 @@ def report_error(error: BaseException) -> int:
         message = error.format_message() if isinstance(error, click.ClickException) else error
         print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
         return status_of(error)
+    if isinstance(error, OSError):  # a file that cannot be read or written
+        print(f"{PROG}: error: {one_line(error)}", file=sys.stderr)
+        return REFUSED
     raise error

@@ -22,10 +22,12 @@ import attrs
 from loyaltykit.demo.year import (
     SHANGHAI,
     YEAR_END,
+    YEAR_START,
     Call,
     complaints_of_year,
     year_of_events,
 )
+from loyaltykit.domain.feedback import Question, Survey
 from loyaltykit.feed import BadRow, FeedReport, FeedRow, read_feed
 from loyaltykit.policy.program import Program
 from loyaltykit.reports import ProgrammeReport, programme_report, render_html
@@ -38,6 +40,16 @@ log = logging.getLogger("loyaltykit.demo")
 
 PROGRAMME = Path(__file__).with_name("programme.toml")
 COST_PER_POINT = Money.of("0.01", "CNY")
+
+# asked after every complaint is closed; the report breaks its scores down by tier
+SURVEY = Survey(
+    id="after-complaint",
+    title="How did we handle your complaint?",
+    questions=(
+        Question.scale("satisfied", "How satisfied are you with the handling?", measures="csat"),
+        Question.nps("recommend", "How likely are you to recommend us to a friend?"),
+    ),
+)
 
 # what imports one month of rows: the facade, the rows, how many, a label
 Importer = Callable[[Loyalty, Iterable[FeedRow | BadRow], int, str], FeedReport]
@@ -112,12 +124,23 @@ def _handle(loyalty: Loyalty, call: Call) -> None:
     loyalty.respond_to_complaint(
         cid, at=at + call.responded_after, idempotency_key=f"{cid}-respond", actor="cs-wang"
     )
+    closed = at + call.closed_after
     loyalty.close_complaint(
         cid,
         satisfaction=2 if late else 4,
-        at=at + call.closed_after,
+        at=closed,
         idempotency_key=f"{cid}-close",
         actor="cs-wang",
+    )
+    answers = {"satisfied": 2, "recommend": 3} if late else {"satisfied": 5, "recommend": 9}
+    loyalty.submit_survey_response(
+        call.customer_id,
+        SURVEY.id,
+        answers,
+        at=closed + timedelta(hours=2),
+        idempotency_key=f"{cid}-survey",
+        channel="app",
+        complaint_id=cid,
     )
 
 
@@ -154,6 +177,7 @@ def run_demo(
     loyalty = Loyalty(Program.from_toml(PROGRAMME), storage=f"sqlite:///{database}")
     applied = 0
     refused: list[BadRow] = []
+    loyalty.publish_survey(SURVEY, at=YEAR_START, idempotency_key="publish-after-complaint")
     try:
         counts = {month: sum(1 for _ in group) for month, group in _months(read_feed(feed))}
         for month, group in _months(read_feed(feed)):
@@ -165,7 +189,9 @@ def run_demo(
                 if end - timedelta(days=31) <= call.at < end:
                     _handle(loyalty, call)
             loyalty.run_due(min(end, YEAR_END))
-        report = programme_report(loyalty, YEAR_END, cost_per_point=COST_PER_POINT)
+        report = programme_report(
+            loyalty, YEAR_END, cost_per_point=COST_PER_POINT, surveys=(SURVEY.id,)
+        )
     finally:
         loyalty.close()
     if not report.reconciles:
