@@ -21,6 +21,10 @@ def test_migrations_feeds_and_bulk_work_log_without_personal_data(
     import loyaltykit.cli  # noqa: F401  (importing the command installs nothing either)
 
     assert logging.getLogger("loyaltykit").handlers == []
+    # another tool run in this process (import-linter, in test_architecture) may have
+    # configured logging with disable_existing_loggers: undo that for our loggers
+    for name in ("loyaltykit", "loyaltykit.storage.sql", "loyaltykit.feed"):
+        logging.getLogger(name).disabled = False
     url = f"sqlite:///{tmp_path / 'loyalty.db'}"
     with caplog.at_level(logging.DEBUG, logger="loyaltykit"):
         upgrade(url)
