@@ -11,11 +11,11 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,docs,postgres,mysql]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,docs,postgres,mysql,reports]'
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/loyaltykit demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -38,7 +38,7 @@ docs: $(STAMP)
 check: test lint typecheck docs
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loyaltykit import Loyalty
+from loyaltykit.storage.sql import upgrade
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--band", type=int, default=5_000, help="earns per band")
     args = parser.parse_args()
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'aging.db'}"
+    upgrade(url)  # opening never migrates: a server database needs its tables first
     loyalty = Loyalty(storage=url)
     loyalty.enroll("big", at=T0, idempotency_key="enroll-big")
     rates = []

@@ -19,7 +19,7 @@ def emptied(engine: Engine) -> None:
 
 def storage_factory(url: str) -> Callable[[], SqlStorage]:
     """Fresh, empty storages on one migrated database (rows deleted between uses)."""
-    probe = SqlStorage.from_url(url)
+    probe = SqlStorage.from_url(url, migrate=True)
     engine = probe.engine
 
     def make() -> SqlStorage:

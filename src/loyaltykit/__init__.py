@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 
 # A public name is listed three times, kept equal by tests/unit/test_public_api.py: imported
 # here for type checkers, in _EXPORTS for the lazy import, and in __all__.
+__version__: str  # read from the installed package's metadata on first use
+
 if TYPE_CHECKING:
     from loyaltykit import errors
     from loyaltykit.analytics.churn import ChurnPolicy, ChurnWarning
@@ -331,8 +333,6 @@ __all__ = [
     "points_for",
 ]
 
-__version__ = "0.1.0"
-
 
 # Hidden from type checkers: a visible module __getattr__ would make them accept any name
 # (``loyaltykit.Typo``) instead of only the ones imported above.
@@ -340,6 +340,9 @@ if not TYPE_CHECKING:
 
     def __getattr__(name: str) -> object:
         """Import a public name on first use and keep it, so later lookups are plain."""
+        if name == "__version__":  # from the installed package's metadata, when asked
+            globals()[name] = _installed_version()
+            return globals()[name]
         try:
             module_name = _EXPORTS[name]
         except KeyError:
@@ -353,3 +356,12 @@ if not TYPE_CHECKING:
     def __dir__() -> list[str]:
         """The public names too, before they are first used."""
         return sorted(set(globals()) | set(_EXPORTS))
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("loyaltykit")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"

@@ -27,9 +27,9 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
+from loyaltykit.bootstrap import Loyalty
 from loyaltykit.errors import InvalidAmount
 from loyaltykit.policy.program import Program, ProgramVersions
-from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import Storage
 
 try:

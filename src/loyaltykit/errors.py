@@ -43,6 +43,7 @@ __all__ = [
     "ReferralRefused",
     "RewardUnavailable",
     "RuleViolation",
+    "SchemaNotReady",
     "StorageDataError",
     "StorageError",
     "StorageIntegrityError",
@@ -642,3 +643,23 @@ class OutOfOrder(RuleViolation):
         self.subject = subject
         self.at = at
         self.latest = latest
+
+
+class SchemaNotReady(StorageError):
+    """A database's schema is missing or older than this version of loyaltykit needs.
+
+    Nothing was changed: migrating is an explicit step. ``command`` is the one to run.
+    """
+
+    code = "schema_not_ready"
+    http_status = 503
+
+    def __init__(self, url: str, current: str | None, required: str, command: str) -> None:
+        state = "has no loyaltykit schema" if current is None else f"is at revision {current}"
+        super().__init__(
+            f"database {url} {state}; this loyaltykit needs revision {required}: run {command}"
+        )
+        self.url = url
+        self.current = current
+        self.required = required
+        self.command = command

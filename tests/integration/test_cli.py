@@ -24,6 +24,37 @@ def loyaltykit(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    import loyaltykit as package
+
+    result = loyaltykit("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"loyaltykit {version('loyaltykit')}\n"
+    assert package.__version__ == version("loyaltykit")
+    as_module = subprocess.run(
+        [sys.executable, "-m", "loyaltykit", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (as_module.returncode, as_module.stdout) == (0, result.stdout)
+
+
+def test_init_creates_the_schema_and_opening_needs_it(tmp_path: Path) -> None:
+    from loyaltykit.errors import SchemaNotReady
+
+    url = f"sqlite:///{tmp_path / 'loyalty.db'}"
+    assert loyaltykit("db", "upgrade", url, "--revision", "0003").returncode == 0
+    with pytest.raises(SchemaNotReady, match=r"is at revision 0003.*run loyaltykit db upgrade"):
+        Loyalty(storage=url)
+    done = loyaltykit("init", "--db", url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{url} is at schema revision {head()} (head)"
+    Loyalty(storage=url).close()
+
+
 def test_upgrade_creates_the_schema_and_current_reports_it(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'loyalty.db'}"
     created = loyaltykit("db", "upgrade", url)
@@ -69,14 +100,16 @@ def test_current_of_an_empty_database_is_none(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "status", "message"),
     [
-        (("db", "current", "sqlite:///{missing}"), 1, "no SQLite database file at"),
+        (("db", "current", "sqlite:///{missing}"), 3, "no SQLite database file at"),
         (("db", "upgrade", "sqlite:///{db}", "--revision", "9999"), 1, "'9999' is unknown"),
         (("db", "upgrade", "not a url"), 1, "'not a url' is not a database URL"),
-        (("db", "upgrade", "sqlite:///{tmp}/no/such/dir/x.db"), 1, "unable to open database"),
-        (("db", "upgrade", "nosuchdb://host/x"), 1, "no driver for 'nosuchdb'"),
-        (("db", "upgrade"), 2, "the following arguments are required: URL"),
-        (("db", "downgrade", "sqlite:///{db}"), 2, "invalid choice: 'downgrade'"),
-        ((), 2, "the following arguments are required: COMMAND"),
+        (("db", "upgrade", "sqlite:///{tmp}/no/such/dir/x.db"), 3, "unable to open database"),
+        (("db", "upgrade", "nosuchdb://host/x"), 3, "no driver for 'nosuchdb'"),
+        (("db", "upgrade"), 2, "Missing argument 'URL'"),
+        (("db", "downgrade", "sqlite:///{db}"), 2, "No such command 'downgrade'"),
+        ((), 2, "a command is needed"),
+        (("init",), 2, "Missing option '--db'"),
+        (("run-due", "--db", "sqlite:///{db}", "--at", "2026-05-01"), 2, "has no UTC offset"),
     ],
 )
 def test_errors_are_one_line_and_a_non_zero_status(
@@ -95,6 +128,6 @@ def test_errors_are_one_line_and_a_non_zero_status(
 def test_passwords_are_not_printed(tmp_path: Path) -> None:
     # an unreachable server: the message names the host, never the password
     result = loyaltykit("db", "current", "postgresql+psycopg://user:s3cret@127.0.0.1:1/db")
-    assert result.returncode == 1
+    assert result.returncode == 3  # storage
     assert "s3cret" not in result.stderr + result.stdout
     assert result.stderr.count("\n") == 1

@@ -7,7 +7,6 @@ backend that declares ``concurrent_processes``.
 
 from __future__ import annotations
 
-import multiprocessing
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,19 +32,7 @@ def database(request: pytest.FixtureRequest) -> str:
 
 
 def _run_all(target: Callable[..., None], url: str) -> list[str]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results = context.Queue()
-    processes = [
-        context.Process(target=target, args=(url, barrier, n, results)) for n in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
-    return sorted(outcomes)
+    return workers.run_all(target, url, WORKERS)
 
 
 def test_sixteen_processes_replaying_one_key_make_one_entry(database: str) -> None:

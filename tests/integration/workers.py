@@ -15,6 +15,41 @@ from loyaltykit.errors import InsufficientPoints, OutOfStock
 T0 = datetime(2026, 4, 1, 9, tzinfo=UTC)
 
 
+def run_all(target: Any, url: str, count: int, *, timeout: float = 120) -> list[str]:
+    """Start ``count`` processes of ``target(url, barrier, number, results)`` at once
+    (spawned), wait for each one's outcome and exit; the outcomes, sorted."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count)
+    results = context.Queue()
+    processes = [
+        context.Process(target=target, args=(url, barrier, n, results)) for n in range(count)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=timeout) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    return sorted(outcomes)
+
+
+def redeem(url: str, barrier: Any, number: int, results: Any) -> None:
+    """Wait for every worker, then try to redeem 10 points with this worker's own key."""
+    loyalty = Loyalty(storage=url)
+    barrier.wait()
+    try:
+        loyalty.redeem_points("shared", 10, at=T0, idempotency_key=f"redeem-{number}")
+        results.put("ok")
+    except InsufficientPoints:
+        results.put("refused")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")
+    finally:
+        loyalty.close()
+
+
 def flash_program() -> Program:
     """A flash redemption (抢兑): 3 units, opening at T0, one per member."""
     flash = Reward(
@@ -102,3 +137,18 @@ def enroll(url: str, barrier: Any, number: int, results: Any) -> None:
         results.put(f"error: {error!r}")
     finally:
         loyalty.close()
+
+
+def initialise(url: str, barrier: Any, number: int, results: Any) -> None:
+    """Wait for every worker, then run ``loyaltykit init`` and open the database, as a
+    service starting on several machines at once would."""
+    from loyaltykit.storage.sql import upgrade
+
+    barrier.wait()
+    try:
+        upgrade(url)
+        with Loyalty(storage=url) as loyalty:
+            loyalty.enroll(f"c-{number}", at=T0, idempotency_key=f"enroll-{number}")
+        results.put("ok")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")

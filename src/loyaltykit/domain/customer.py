@@ -80,15 +80,18 @@ def _birthday(_instance: Any, _attribute: Any, value: Any) -> None:
 class Profile:
     """Personal data and preferences of a customer (客户画像).
 
+    The personal fields (name, gender, birthday, e-mail, phone) are left out of ``repr``,
+    so a log line or a traceback that shows a profile never shows them.
+
     >>> Profile(name="Li Wei", tags={"family", "likes-fashion"}).tags == {"family", "likes-fashion"}
     True
     """
 
-    name: str | None = attrs.field(default=None, validator=_optional_text)
-    gender: str | None = attrs.field(default=None, validator=_optional_text)
-    birthday: date | None = attrs.field(default=None, validator=_birthday)
-    email: str | None = attrs.field(default=None, validator=_optional_text)
-    phone: str | None = attrs.field(default=None, validator=_optional_text)
+    name: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    gender: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    birthday: date | None = attrs.field(default=None, validator=_birthday, repr=False)
+    email: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
+    phone: str | None = attrs.field(default=None, validator=_optional_text, repr=False)
     preferred_channel: str | None = attrs.field(default=None, validator=_optional_text)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
     attributes: Metadata = attrs.field(default=(), converter=frozen_metadata)

@@ -36,6 +36,8 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyRepository",
     "LedgerRepository",
+    "LedgerTotals",
+    "LedgerTotalsRow",
     "RecordRepository",
     "Savepoint",
     "Scrubbing",
@@ -419,6 +421,32 @@ class BulkExpiry(Protocol):
     def expire_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[CustomerId, str] | None = None
     ) -> BulkChunk: ...
+
+
+@attrs.frozen(kw_only=True)
+class LedgerTotalsRow:
+    """One account of a point type: its stored balances and the sums of its entries
+    (``entries`` by kind of their change of the available balance, ``pending_entries``
+    of their change of the pending balance)."""
+
+    customer_id: CustomerId
+    point_type: str
+    available: int
+    pending: int
+    lifetime_redeemed: int
+    lifetime_expired: int
+    entries: Mapping[str, int]
+    pending_entries: int
+
+
+@runtime_checkable
+class LedgerTotals(Protocol):
+    """Optional: a backend that sums every account's entries with set-based reads, for
+    reports and reconciliation over all members (one read instead of one per member)."""
+
+    def ledger_totals(self, point_type: str) -> list[LedgerTotalsRow]:
+        """Every account of ``point_type`` with its entries summed, in customer order."""
+        ...
 
 
 @runtime_checkable

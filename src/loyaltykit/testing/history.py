@@ -18,10 +18,10 @@ from datetime import datetime
 
 import attrs
 
+from loyaltykit.bootstrap import Loyalty
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import Profile
 from loyaltykit.outcomes import Receipt
-from loyaltykit.service import Loyalty
 from loyaltykit.values import Money
 
 __all__ = ["MEMBER", "REFERRER", "History", "Outcome", "Refund", "Step", "replay"]

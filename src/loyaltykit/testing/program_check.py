@@ -28,6 +28,7 @@ import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
+from loyaltykit.bootstrap import Loyalty
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Entry, EntryKind
@@ -36,7 +37,6 @@ from loyaltykit.errors import InvalidArgument, LoyaltyError
 from loyaltykit.outcomes import Receipt
 from loyaltykit.policy.engine import CustomerState, condition_context
 from loyaltykit.policy.program import Program
-from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import Storage
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing.history import (

@@ -33,6 +33,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from loyaltykit.bootstrap import Loyalty
 from loyaltykit.domain.rewards import RedemptionLimit, Reward, RewardCatalog, VoucherTerms
 from loyaltykit.errors import (
     InsufficientPoints,
@@ -42,7 +43,6 @@ from loyaltykit.errors import (
     VoucherNotValid,
 )
 from loyaltykit.policy.program import Program
-from loyaltykit.service import Loyalty
 from loyaltykit.storage.base import Storage
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing.invariants import ledger_violations

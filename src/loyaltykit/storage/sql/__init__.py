@@ -15,6 +15,13 @@ except ModuleNotFoundError as error:  # pragma: no cover - exercised without the
         "the SQL backend needs SQLAlchemy: pip install 'loyaltykit[sql]'"
     ) from error
 
-from loyaltykit.storage.sql.storage import SqlStorage, SqlUnitOfWork, head, revision, upgrade
+from loyaltykit.storage.sql.storage import (
+    SqlStorage,
+    SqlUnitOfWork,
+    head,
+    revision,
+    shown,
+    upgrade,
+)
 
-__all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "upgrade"]
+__all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "shown", "upgrade"]

@@ -9,8 +9,11 @@ two commands on one customer run one after the other, on any number of processes
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -21,8 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from loyaltykit.errors import InvalidArgument, StorageError, StorageUnavailable
-from loyaltykit.storage.base import BulkChunk, Capabilities
+from loyaltykit.errors import InvalidArgument, SchemaNotReady, StorageError, StorageUnavailable
+from loyaltykit.storage.base import BulkChunk, Capabilities, LedgerTotalsRow
 from loyaltykit.storage.sql.bulk import expire_chunk, release_chunk
 from loyaltykit.storage.sql.repositories import (
     Counters,
@@ -34,18 +37,32 @@ from loyaltykit.storage.sql.repositories import (
     Session,
     translate,
 )
+from loyaltykit.storage.sql.totals import ledger_totals
 
-__all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "upgrade"]
+__all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "shown", "upgrade"]
+
+log = logging.getLogger("loyaltykit.storage.sql")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "lk_alembic_version"
+# the name of the lock every migrating process takes first (one name per database)
+MIGRATION_LOCK = "loyaltykit-migrate"
+_POSTGRES_LOCK_KEY = 0x6C6B_6D69  # "lkmi": pg_advisory_lock takes a 64-bit number
 
 
-def _engine(url: str) -> Engine:
+def shown(url: object) -> str:
+    """A database URL fit for a message or a log line: its password replaced by ``***``."""
+    try:
+        return make_url(str(url)).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy reads: still hide what looks like a login
+        return re.sub(r"//[^/@]*@", "//***@", str(url))
+
+
+def _engine(url: str, **settings: Any) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise InvalidArgument(f"storage URL {url!r} is not a database URL") from None
+        raise InvalidArgument(f"storage URL {shown(url)!r} is not a database URL") from None
     options: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
@@ -58,8 +75,11 @@ def _engine(url: str) -> Engine:
         options["isolation_level"] = "READ COMMITTED"
         if parsed.get_backend_name() == "mysql" and "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    options.update(settings)
     try:
         engine = create_engine(parsed, **options)
+    except TypeError as error:  # an engine setting SQLAlchemy does not know
+        raise InvalidArgument(f"engine settings {sorted(settings)}: {error}") from None
     except (NoSuchModuleError, ModuleNotFoundError) as error:
         extra = {"postgresql": "postgres", "mysql": "mysql"}.get(parsed.get_backend_name(), "sql")
         raise StorageUnavailable(
@@ -134,9 +154,14 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
         ) from None
     engine = _engine(target) if isinstance(target, str) else target
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with engine.connect() as connection, _migration_lock(connection):
+            with connection.begin():
+                before = _current(connection)
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                after = _current(connection)
+            if before != after:
+                log.info("schema of %s upgraded: %s -> %s", shown(engine.url), before, after)
     except DBAPIError as error:
         raise translate(error) from error
     except CommandError as error:  # e.g. the database is at a revision we do not ship
@@ -144,6 +169,41 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+@contextmanager
+def _migration_lock(connection: Connection) -> Iterator[None]:
+    """Hold the database's migration lock: one process migrates, the others wait for it
+    and then find nothing left to do. SQLite needs none: the migration's transaction
+    begins with ``BEGIN IMMEDIATE``, which takes the database's write lock."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({_POSTGRES_LOCK_KEY})")
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_POSTGRES_LOCK_KEY})")
+            connection.commit()
+    elif dialect in ("mysql", "mariadb"):
+        got = connection.exec_driver_sql(f"SELECT GET_LOCK('{MIGRATION_LOCK}', 300)").scalar()
+        connection.commit()
+        if got != 1:
+            raise StorageError(f"timed out waiting for the migration lock {MIGRATION_LOCK!r}")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"SELECT RELEASE_LOCK('{MIGRATION_LOCK}')")
+            connection.commit()
+    else:
+        yield
+
+
+def _current(connection: Connection) -> str | None:
+    from alembic.migration import MigrationContext
+
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
 
 
 def _revisions() -> list[str]:
@@ -156,8 +216,6 @@ def _revisions() -> list[str]:
 def revision(target: str | Engine) -> str | None:
     """The schema revision of the database ``target`` names, ``None`` if it has no
     loyaltykit schema. A SQLite file that does not exist is an error, not created."""
-    from alembic.migration import MigrationContext
-
     engine = _engine(target) if isinstance(target, str) else target
     database = engine.url.database
     in_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
@@ -167,13 +225,38 @@ def revision(target: str | Engine) -> str | None:
         raise StorageUnavailable(f"no SQLite database file at {database!r}")
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-            return context.get_current_revision()
+            return _current(connection)
     except DBAPIError as error:
         raise translate(error) from error
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+def _brand_new(engine: Engine) -> bool:
+    """A SQLite database with nothing in it: the embedded default, created on first use."""
+    if engine.dialect.name != "sqlite":
+        return False
+    database = engine.url.database
+    if database in (None, "", ":memory:") or not Path(str(database)).exists():
+        return True
+    try:
+        with engine.connect() as connection:
+            tables = connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+    except DBAPIError as error:
+        raise translate(error) from error
+    return tables == 0
+
+
+def _require_head(engine: Engine) -> None:
+    now = revision(engine)
+    latest = head()
+    if now == latest:
+        return
+    url = shown(engine.url)
+    if now is None:
+        raise SchemaNotReady(url, None, latest, f"loyaltykit init --db '{url}'")
+    raise SchemaNotReady(url, now, latest, f"loyaltykit db upgrade '{url}'")
 
 
 class SqlUnitOfWork:
@@ -273,8 +356,12 @@ class _Savepoint:
 class SqlStorage:
     """A SQL database as loyaltykit's storage.
 
-    ``SqlStorage.from_url("sqlite:///loyalty.db")`` creates or upgrades the schema and
-    opens it; pass ``migrate=False`` to refuse a database that is not up to date.
+    Opening never changes a schema behind your back: a database whose schema is missing
+    or older than this version of loyaltykit raises :class:`~loyaltykit.errors.SchemaNotReady`
+    naming the command that fixes it (``loyaltykit init --db URL``, or :func:`upgrade`).
+    The one exception is the embedded default: a brand-new SQLite database (a file that
+    does not exist yet or holds no tables at all, or ``sqlite://`` in memory) is created
+    at the latest schema, since there is nothing in it to migrate.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -289,11 +376,24 @@ class SqlStorage:
         )
 
     @classmethod
-    def from_url(cls, url: str, *, migrate: bool = True) -> SqlStorage:
-        """Open the database ``url`` names, creating or upgrading its schema."""
-        engine = _engine(url)
-        if migrate:
-            upgrade(engine)
+    def from_url(cls, url: str, *, migrate: bool = False, **engine_settings: Any) -> SqlStorage:
+        """Open the database ``url`` names, checking its schema is at the latest revision.
+
+        ``migrate=True`` upgrades it first (under the migration lock), as
+        ``loyaltykit db upgrade`` would. ``engine_settings`` go to SQLAlchemy's
+        ``create_engine`` (``pool_size``, ``max_overflow``, ``pool_timeout``,
+        ``pool_recycle``, ``connect_args``...); to bring an engine of your own, use
+        ``SqlStorage(engine)`` after :func:`upgrade` ``(engine)``.
+        """
+        engine = _engine(url, **engine_settings)
+        try:
+            if migrate or _brand_new(engine):
+                upgrade(engine)
+            else:
+                _require_head(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine)
 
     def unit_of_work(self) -> SqlUnitOfWork:
@@ -317,14 +417,23 @@ class SqlStorage:
     ) -> BulkChunk:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
         with self._transaction() as connection:
-            return expire_chunk(connection, at, limit=accounts, after=after)
+            chunk = expire_chunk(connection, at, limit=accounts, after=after)
+        log.debug("bulk expiry: %d points from %d accounts", chunk.points, chunk.accounts)
+        return chunk
 
     def release_in_bulk(
         self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
     ) -> BulkChunk:
         """Release one chunk of accounts' pending lots with set-based statements."""
         with self._transaction() as connection:
-            return release_chunk(connection, at, limit=accounts, after=after)
+            chunk = release_chunk(connection, at, limit=accounts, after=after)
+        log.debug("bulk release: %d points in %d accounts", chunk.points, chunk.accounts)
+        return chunk
+
+    def ledger_totals(self, point_type: str) -> list[LedgerTotalsRow]:
+        """Every account of ``point_type`` with its entries summed (two set-based reads)."""
+        with self._transaction() as connection:
+            return ledger_totals(connection, point_type)
 
     def scrub(self) -> None:
         """Make what commits overwrote unreadable in the database's files: on a SQLite

@@ -1,0 +1,130 @@
+"""``loyaltykit replay``: what-if, a feed's history under another programme."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from loyaltykit.cli.console import Failure, console, emit
+from loyaltykit.cli.options import json_option, load_program
+from loyaltykit.domain.customer import Customer
+from loyaltykit.feed import BadRow, FeedRow, event_of, read_feed
+from loyaltykit.policy.replay import HistoricEvent, ReplayReport, replay
+from loyaltykit.values import Money
+
+__all__ = ["history_of", "replay_command", "what_if"]
+
+
+def history_of(rows: Iterable[FeedRow | BadRow]) -> tuple[list[Customer], list[HistoricEvent]]:
+    """The members (enrolment rows) and the events (purchases, custom events) of a feed.
+    Refunds, redemptions and gifts earn nothing, so a what-if leaves them out."""
+    customers: list[Customer] = []
+    history: list[HistoricEvent] = []
+    for row in rows:
+        if isinstance(row, BadRow):
+            raise Failure(f"line {row.line}: {row.reason}")
+        fields = row.fields
+        if row.kind == "enrol":
+            customers.append(
+                Customer(id=row.customer, enrolled_at=row.at, referred_by=fields.get("referred_by"))
+            )
+        elif row.kind in ("purchase", "event"):
+            history.append(HistoricEvent(customer_id=row.customer, event=event_of(row), at=row.at))
+    return customers, history
+
+
+def what_if(report: ReplayReport, *, cost_per_point: Money, top: int = 20) -> dict[str, Any]:
+    """The replay's differences in total, per tier move and for the biggest changes."""
+    current, proposed = report.total()
+    moves = Counter(f"{row.current} -> {row.proposed}" for row in report.tier_changes())
+    biggest = sorted(report.changed(), key=lambda row: (-abs(row.delta), row.customer_id))
+
+    def money(points: int) -> Money:
+        return Money.of(cost_per_point.amount * points, cost_per_point.currency)
+
+    return {
+        "points": {"current": current, "proposed": proposed, "delta": proposed - current},
+        "liability": {
+            "current": money(current),
+            "proposed": money(proposed),
+            "delta": money(proposed - current),
+        },
+        "customers_changed": len({row.customer_id for row in report.changed()}),
+        "tier_moves": dict(moves.most_common()),
+        "biggest_changes": [
+            {
+                "customer_id": r.customer_id,
+                "point_type": r.point_type,
+                "current": r.current,
+                "proposed": r.proposed,
+                "delta": r.delta,
+            }
+            for r in biggest[:top]
+        ],
+    }
+
+
+@click.command("replay")
+@click.argument("events", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--program",
+    "proposed_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the proposed programme",
+)
+@click.option(
+    "--current",
+    "current_file",
+    envvar="LOYALTYKIT_PROGRAM",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the programme in force (or $LOYALTYKIT_PROGRAM; default: the default programme)",
+)
+@click.option("--cost-per-point", default="0.01", show_default=True)
+@click.option("--top", default=20, show_default=True, help="customers to list")
+@json_option
+def replay_command(
+    events: Path,
+    proposed_file: Path,
+    current_file: Path | None,
+    cost_per_point: str,
+    top: int,
+    as_json: bool,
+) -> None:
+    """What-if: the points and tiers a feed's history would have earned under another
+    programme, per customer and in total, and the liability difference."""
+    current = load_program(current_file)
+    proposed = load_program(proposed_file)
+    customers, history = history_of(read_feed(events))
+    done = replay(history, customers=customers, current=current, proposed=proposed)
+    data = what_if(done, cost_per_point=Money.of(cost_per_point, current.currency), top=top)
+
+    def show(result: dict[str, Any]) -> None:
+        out = console()
+        points, liability = result["points"], result["liability"]
+        out.print(
+            f"points: {points['current']:,} -> {points['proposed']:,} ({points['delta']:+,}); "
+            f"liability {liability['current'].amount:,.2f} -> {liability['proposed'].amount:,.2f} "
+            f"{liability['delta'].currency} ({Decimal(liability['delta'].amount):+,.2f}); "
+            f"{result['customers_changed']:,} customers change"
+        )
+        for move, count in result["tier_moves"].items():
+            out.print(f"  tier {move}: {count:,} members")
+        table = Table("customer", "type", "current", "proposed", "delta", title="biggest changes")
+        for row in result["biggest_changes"]:
+            table.add_row(
+                row["customer_id"],
+                row["point_type"],
+                str(row["current"]),
+                str(row["proposed"]),
+                f"{row['delta']:+d}",
+            )
+        out.print(table)
+
+    emit(as_json, data, show)
