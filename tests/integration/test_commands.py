@@ -154,6 +154,24 @@ def test_program_check_lists_every_problem_with_its_path(
     assert err.count("\n") == 1
 
 
+def test_program_test_runs_the_battery_and_fails_on_a_broken_programme(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = Path(__file__).parents[2] / "examples" / "programs" / "telecom.toml"
+    result = as_json(capsys, "program", "test", str(good), "--examples", "5")
+    assert isinstance(result, dict) and result["ok"] is True
+    assert {p["name"] for p in result["properties"]} >= {"no_negative_earn", "round_trips"}
+    broken = tmp_path / "rounding.toml"
+    broken.write_text(
+        'name = "rounds-up"\n'
+        '[[rules]]\nid = "base"\nkind = "base_rate"\nper = "10"\nrounding = "ROUND_UP"\n',
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "program", "test", str(broken), "--examples", "20")
+    assert status == 1, out
+    assert "split_never_earns_more" in out and "split_never_earns_more" in err
+
+
 def test_opening_a_database_without_the_schema_says_what_to_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

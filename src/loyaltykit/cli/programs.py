@@ -1,4 +1,4 @@
-"""``loyaltykit program``: check a programme file before it goes live."""
+"""``loyaltykit program``: check a programme file, and test it, before it goes live."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ __all__ = ["program"]
 
 @click.group()
 def program() -> None:
-    """Check programme files."""
+    """Check and test programme files."""
 
 
 @program.command()
@@ -53,3 +53,47 @@ def check(file: Path, as_json: bool) -> None:
             out.print(f"  {name}: {', '.join(items) if items else '-'}")
 
     emit(as_json, summary, show)
+
+
+@program.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--examples",
+    type=click.IntRange(1, 10_000),
+    default=40,
+    show_default=True,
+    help="Cases each property tries.",
+)
+@json_option
+def test(file: Path, examples: int, as_json: bool) -> None:
+    """Run the property battery (check_program) against a programme: each property by
+    name, and for a failure the shrunk history, what was expected and the trace."""
+    from loyaltykit.testing.program_check import check_program  # hypothesis: only here
+
+    try:
+        loaded = load_program(file)
+    except ProgramError as error:
+        raise Failure(
+            f"{file}: {len(error.problems)} problems; run loyaltykit program check"
+        ) from None
+    report = check_program(loaded, max_examples=examples)
+    summary = {
+        "file": str(file),
+        "program": report.program,
+        "ok": report.ok,
+        "properties": [
+            {
+                "name": result.name,
+                "passed": result.passed,
+                "skipped": result.skipped,
+                "counterexample": None
+                if result.counterexample is None
+                else str(result.counterexample),
+            }
+            for result in report.results
+        ],
+    }
+    emit(as_json, summary, lambda _data: print(report))
+    if not report.ok:
+        names = ", ".join(result.name for result in report.failures)
+        raise Failure(f"{file}: the battery failed: {names}")
