@@ -309,10 +309,15 @@ def lot_from_record(record: Mapping[str, Any]) -> Lot:
 
 
 def account_to_record(account: Account) -> dict[str, Any]:
-    """An account's cached balances as plain data."""
-    return attrs.asdict(account)
+    """An account's cached balances as plain data (the latest entry's instant in ISO 8601)."""
+    record = attrs.asdict(account)
+    record["last_at"] = None if account.last_at is None else account.last_at.isoformat()
+    return record
 
 
 def account_from_record(record: Mapping[str, Any]) -> Account:
-    """The account :func:`account_to_record` wrote."""
-    return Account(**record)
+    """The account :func:`account_to_record` wrote (one written before ``last_at`` existed
+    has none: no entry to order commands against yet)."""
+    fields = dict(record)
+    fields["last_at"] = instant_from_text(fields.get("last_at"))
+    return Account(**fields)
