@@ -8,6 +8,7 @@ Instants must be timezone-aware: the library never reads the clock, callers pass
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -369,6 +370,21 @@ def frozen_metadata(value: Mapping[str, Any] | Metadata | None) -> Metadata:
     """
     if value is None:
         return ()
+    if type(value) is tuple:
+        # the pairs every entry of a command carries again: checked once, then remembered
+        try:
+            return _frozen_pairs(value)
+        except TypeError:  # unhashable: not pairs of scalars, refused below
+            pass
+    return _frozen(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _frozen_pairs(value: Metadata) -> Metadata:
+    return _frozen(value)
+
+
+def _frozen(value: Mapping[str, Any] | Metadata) -> Metadata:
     if isinstance(value, Mapping):
         items: list[Any] = list(value.items())
     elif isinstance(value, tuple | list):
