@@ -12,6 +12,7 @@ import contextlib
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,7 +25,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from loyaltykit.errors import InvalidArgument, SchemaNotReady, StorageError, StorageUnavailable
+from loyaltykit.errors import (
+    ConcurrencyConflict,
+    InvalidArgument,
+    SchemaNotReady,
+    StorageError,
+    StorageUnavailable,
+)
 from loyaltykit.storage.base import BulkChunk, Capabilities, LedgerTotalsRow
 from loyaltykit.storage.sql.bulk import expire_chunk, release_chunk
 from loyaltykit.storage.sql.repositories import (
@@ -154,21 +161,39 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
         ) from None
     engine = _engine(target) if isinstance(target, str) else target
     try:
-        with engine.connect() as connection, _migration_lock(connection):
-            with connection.begin():
-                before = _current(connection)
-                config.attributes["connection"] = connection
-                command.upgrade(config, revision)
-                after = _current(connection)
-            if before != after:
-                log.info("schema of %s upgraded: %s -> %s", shown(engine.url), before, after)
-    except DBAPIError as error:
-        raise translate(error) from error
+        for attempt in range(_MIGRATION_ATTEMPTS):
+            try:
+                _upgrade_once(engine, config, revision, command)
+                break
+            except DBAPIError as error:
+                translated = translate(error)
+                # SQLite answers "database is locked" at once, whatever its busy timeout,
+                # while another process switches a new file to WAL: wait and try again
+                if not isinstance(translated, ConcurrencyConflict):
+                    raise translated from error
+                if attempt == _MIGRATION_ATTEMPTS - 1:
+                    raise translated from error
+                log.info("schema upgrade of %s waits for another process", shown(engine.url))
+                time.sleep(0.05 * (attempt + 1))
     except CommandError as error:  # e.g. the database is at a revision we do not ship
         raise StorageError(f"cannot upgrade the schema: {error}") from None
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+_MIGRATION_ATTEMPTS = 20
+
+
+def _upgrade_once(engine: Engine, config: Any, revision: str, command: Any) -> None:
+    with engine.connect() as connection, _migration_lock(connection):
+        with connection.begin():
+            before = _current(connection)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            after = _current(connection)
+        if before != after:
+            log.info("schema of %s upgraded: %s -> %s", shown(engine.url), before, after)
 
 
 @contextmanager
