@@ -52,6 +52,7 @@ from loyaltykit.storage.base import (
     Savepoint,
     Storage,
     UnitOfWork,
+    read_unit_of_work,
 )
 from loyaltykit.values import CustomerId, count
 
@@ -183,6 +184,18 @@ class Kernel:
             savepoint.release()
         else:
             savepoint.rollback()
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A unit of work for a query that only reads: the open batch's (a query inside
+        ``batch()`` sees what the batch wrote), or the backend's read-only one, which
+        takes no write lock (see :class:`~loyaltykit.storage.base.ReadOnlyUnits`)."""
+        outer = self._batch.get()
+        if outer is not None:
+            yield _Nested(outer)
+            return
+        with read_unit_of_work(self.storage) as uow:
+            yield uow
 
     def outside_batch(self, job: str) -> None:
         """Refuse to run a batch job inside ``batch()``."""

@@ -57,7 +57,7 @@ class Queries:
         code = postings.point_type(program, point_type).code
         if expiring_within is not None and when is None:
             raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             account = uow.ledger.account(customer_id, code) or Account(
                 customer_id=customer_id, point_type=code
@@ -91,7 +91,7 @@ class Queries:
         code = postings.point_type(self.kernel.versions.latest, point_type).code
         start = None if since is None else aware("since", since)
         end = None if until is None else aware("until", until)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             entries = sorted(
                 uow.ledger.entries(customer_id, code), key=lambda e: (e.occurred_at, e.seq)

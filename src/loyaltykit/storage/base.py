@@ -38,6 +38,7 @@ __all__ = [
     "LedgerRepository",
     "LedgerTotals",
     "LedgerTotalsRow",
+    "ReadOnlyUnits",
     "RecordRepository",
     "Savepoint",
     "Scrubbing",
@@ -46,6 +47,7 @@ __all__ = [
     "UnitOfWork",
     "counter_take",
     "lot_is_due",
+    "read_unit_of_work",
 ]
 
 
@@ -476,6 +478,29 @@ class Scrubbing(Protocol):
     """
 
     def scrub(self) -> None: ...
+
+
+@runtime_checkable
+class ReadOnlyUnits(Protocol):
+    """Optional: a backend that can open units of work for reading only.
+
+    A query (a balance, a statement) needs no lock and writes nothing, so it need not
+    pay for a writer's transaction, nor make writers wait: ``read_unit_of_work`` opens a
+    unit of work whose repositories are only read (a write in it may be refused), that
+    sees one consistent state of the data where the backend can give one, and that
+    takes no write lock. The service opens it through :func:`read_unit_of_work`, which
+    falls back to :meth:`Storage.unit_of_work` for a backend without it.
+    """
+
+    def read_unit_of_work(self) -> UnitOfWork: ...
+
+
+def read_unit_of_work(storage: Storage) -> UnitOfWork:
+    """A unit of work to read in: the backend's read-only one (:class:`ReadOnlyUnits`)
+    if it has one, else a full :meth:`~Storage.unit_of_work` (always correct, only
+    dearer)."""
+    reader = getattr(storage, "read_unit_of_work", None)
+    return storage.unit_of_work() if reader is None else reader()
 
 
 @runtime_checkable

@@ -35,6 +35,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from loyaltykit import Loyalty
@@ -59,6 +60,7 @@ from loyaltykit.storage.base import (
     IdempotencyRecord,
     Storage,
     StoredRecord,
+    read_unit_of_work,
 )
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing import settlement
@@ -478,6 +480,59 @@ class StorageConformance:
             )
             assert sorted(lot.id for lot in found) == ["c1:points:4.1", "c1:points:7.0"]
             assert uow.ledger.expiring("c1", "points", at, at + timedelta(days=20)) == 200
+
+    def test_spendable_lots_of_a_big_account_come_in_order_and_stop_early(
+        self, storage: Storage
+    ) -> None:
+        # more lots than a backend reads at once, with ties on expiry and on earning
+        # instant, spent, pending and expired lots among them, and never-expiring ones
+        self._customer(storage)
+        lots = []
+        for seq in range(1, 301):
+            lot = _lot(
+                seq,
+                expires=None if seq % 7 == 0 else 3 + seq % 11,
+                remaining=0 if seq % 13 == 0 else 100,
+                pending_until=1 if seq % 17 == 0 else None,
+                index=seq % 2,
+            )
+            if seq % 5 == 0:  # the same earning instant as its neighbour
+                lot = attrs.evolve(lot, earned_at=T0 + timedelta(minutes=seq - 1))
+            lots.append(lot)
+        lots.append(_lot(301, expires=1))  # expired by the time of the reads
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_lots(lots)
+            uow.commit()
+        at = T0 + timedelta(days=2)
+        expected = sorted(
+            (lot for lot in lots if lot.is_spendable(at)), key=lambda lot: lot.consumption_key
+        )
+        with storage.unit_of_work() as uow:
+            assert list(uow.ledger.spendable_lots("c1", "points", at)) == expected
+            first = iter(uow.ledger.spendable_lots("c1", "points", at))
+            assert [next(first) for _ in range(3)] == expected[:3]
+            # the unit of work goes on while the iterator is left where it stopped
+            spent = attrs.evolve(expected[0], remaining=0)
+            uow.ledger.save_lots([spent])
+            assert list(uow.ledger.spendable_lots("c1", "points", at)) == expected[1:]
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.ledger.lots_by_id("c1", [spent.id]) == [spent]
+
+    def test_a_read_unit_of_work_sees_what_was_committed(self, storage: Storage) -> None:
+        customer = self._customer(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_account(
+                Account(customer_id="c1", point_type="points", available=100, last_seq=1)
+            )
+            uow.ledger.add_entries([_entry(1)])
+            uow.commit()
+        with read_unit_of_work(storage) as uow:
+            assert uow.customers.get("c1") == customer
+            account = uow.ledger.account("c1", "points")
+            assert account is not None and account.available == 100
+            assert uow.ledger.entries("c1", "points") == [_entry(1)]
+        assert Loyalty(storage=storage).balance("c1").available == 100
 
     def test_due_lots_and_accounts_with_due_work(self, storage: Storage) -> None:
         self._customer(storage)
