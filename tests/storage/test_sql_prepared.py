@@ -12,7 +12,7 @@ from loyaltykit.errors import ConcurrencyConflict, InsufficientPoints
 from loyaltykit.storage.base import IdempotencyRecord
 from loyaltykit.storage.sql import SqlStorage
 from loyaltykit.storage.sql.prepared import Cursor, prepared
-from loyaltykit.storage.sql.repositories import _DUE, _SPENDABLE
+from loyaltykit.storage.sql.repositories import _DUE, _SPENDABLE_PAGES
 from tests.databases import storage_factory
 
 T0 = datetime(2026, 4, 1, 8, tzinfo=UTC)
@@ -40,18 +40,22 @@ def test_rows_equal_what_core_returns(factory: Callable[[], SqlStorage]) -> None
         )
     # an instant in another zone is the same instant: bound as UTC, like Core binds it
     at = (T0 + timedelta(days=2)).astimezone(timezone(timedelta(hours=8)))
-    values = {"customer_id": "c", "point_type": "points", "at": at}
+    values = {"customer_id": "c", "point_type": "points", "at": at, "page": 8}
+    after = {"after_expires": at, "after_earned": T0, "after_seq": 0, "after_idx": 0}
+    statements = [_DUE, *_SPENDABLE_PAGES.values()]
     with storage.engine.connect() as connection:
         cursor = Cursor(connection.connection.dbapi_connection, connection.dialect)
-        for statement in (_SPENDABLE, _DUE):
-            core = [tuple(row) for row in connection.execute(statement, values)]
-            fast = cursor.rows(prepared(statement, connection.dialect, statement), values)
+        for statement in statements:
+            bound = {**values, **after}
+            core = [tuple(row) for row in connection.execute(statement, bound)]
+            fast = cursor.rows(prepared(statement, connection.dialect, statement), bound)
             assert fast == core
             assert all(value.tzinfo is UTC for row in fast for value in row[6:9] if value)
-        spendable = cursor.rows(prepared(_SPENDABLE, connection.dialect, _SPENDABLE), values)
+    with storage.unit_of_work() as uow:
+        spendable = list(uow.ledger.spendable_lots("c", "points", at))
     # spending order: soonest expiry first, never-expiring last; the pending lot is due
-    assert [row[5] for row in spendable] == [7, 5, 8]
-    assert all(isinstance(row[9], bool) for row in spendable)
+    assert [lot.remaining for lot in spendable] == [7, 5, 8]
+    assert all(isinstance(lot.pending, bool) for lot in spendable)
 
 
 def test_a_duplicate_key_is_a_concurrency_conflict(factory: Callable[[], SqlStorage]) -> None:

@@ -14,15 +14,18 @@ from sqlalchemy import (
     CursorResult,
     Dialect,
     Executable,
+    Integer,
     Table,
     and_,
     bindparam,
-    case,
+    false,
     func,
     insert,
     literal_column,
     or_,
     select,
+    true,
+    tuple_,
     union_all,
     update,
 )
@@ -184,31 +187,56 @@ _IN_ACCOUNT = and_(
 # ``remaining > 0`` is written out, not bound: the planner must see it to use the partial
 # index of live lots (lk_lots_live)
 _LIVE = _lots.c.remaining > literal_column("0")
-_SPENDABLE = (
-    select(_lots)
-    .where(
-        _IN_ACCOUNT,
-        _lots.c.pending.is_(False),
-        _LIVE,
-        or_(_lots.c.expires_at.is_(None), _lots.c.expires_at > bindparam("at")),
-    )
-    .order_by(
-        case((_lots.c.expires_at.is_(None), 1), else_=0),
-        _lots.c.expires_at,
-        _lots.c.earned_at,
-        _lots.c.seq,
-        _lots.c.idx,
-    )
+# A debit's lots in spending order, a page at a time: lots that expire (soonest first,
+# then oldest), then lots that never do (oldest first). Each part is a range of the index
+# lk_lots_spendable, which holds that whole order, so a page costs the same however many
+# live lots the account has; a later page starts after the last lot of the one before
+# (keyset paging), not at an offset.
+_RELEASED = and_(_IN_ACCOUNT, _lots.c.pending == false(), _LIVE)
+_EXPIRING = and_(_RELEASED, _lots.c.expires_at > bindparam("at"))
+_FOREVER = and_(_RELEASED, _lots.c.expires_at.is_(None))
+_AFTER = tuple_(_lots.c.earned_at, _lots.c.seq, _lots.c.idx) > tuple_(
+    # typed as their columns: an untyped instant would be bound in another text form
+    bindparam("after_earned", type_=_lots.c.earned_at.type),
+    bindparam("after_seq", type_=_lots.c.seq.type),
+    bindparam("after_idx", type_=_lots.c.idx.type),
 )
+_PAGE = bindparam("page", type_=Integer)
+_BY_EXPIRY = (_lots.c.expires_at, _lots.c.earned_at, _lots.c.seq, _lots.c.idx)
+_BY_AGE = (_lots.c.earned_at, _lots.c.seq, _lots.c.idx)
+_SPENDABLE_PAGES = {
+    "spendable expiring": select(_lots).where(_EXPIRING).order_by(*_BY_EXPIRY).limit(_PAGE),
+    "spendable expiring after": select(_lots)
+    .where(
+        _EXPIRING,
+        _lots.c.expires_at >= bindparam("after_expires", type_=_lots.c.expires_at.type),
+        # (expires_at, earned_at, seq, idx) after the last lot's: the >= above is the
+        # index range, this drops the lots up to that one
+        or_(_lots.c.expires_at > bindparam("after_expires", type_=_lots.c.expires_at.type), _AFTER),
+    )
+    .order_by(*_BY_EXPIRY)
+    .limit(_PAGE),
+    "spendable forever": select(_lots).where(_FOREVER).order_by(*_BY_AGE).limit(_PAGE),
+    "spendable forever after": select(_lots)
+    .where(_FOREVER, _AFTER)
+    .order_by(*_BY_AGE)
+    .limit(_PAGE),
+}
+# the first page holds what most debits take (one or two lots, and the one after);
+# pages grow so that a debit of many lots still needs few statements
+_FIRST_PAGE, _LAST_PAGE = 8, 512
 # two index ranges rather than one OR, which would read every live lot of the account:
 # released lots that expired, and pending lots that are due either way
+# (``pending = false``, not ``IS false``: an index serves only the first). MariaDB has no
+# partial index and its planner prefers the primary key, which walks every expired lot:
+# it is told to take lk_lots_due, whose ``remaining > 0`` range skips them (0008)
 _DUE = union_all(
-    select(_lots).where(
-        _IN_ACCOUNT, _lots.c.pending.is_(False), _LIVE, _lots.c.expires_at <= bindparam("at")
-    ),
+    select(_lots)
+    .with_hint(_lots, "FORCE INDEX (lk_lots_due)", dialect_name="mysql")
+    .where(_IN_ACCOUNT, _lots.c.pending == false(), _LIVE, _lots.c.expires_at <= bindparam("at")),
     select(_lots).where(
         _IN_ACCOUNT,
-        _lots.c.pending.is_(True),
+        _lots.c.pending == true(),
         _LIVE,
         or_(_lots.c.available_from <= bindparam("at"), _lots.c.expires_at <= bindparam("at")),
     ),
@@ -404,9 +432,31 @@ class Ledger:
     def spendable_lots(
         self, customer_id: CustomerId, point_type: str, at: datetime
     ) -> Iterator[Lot]:
-        parameters = {"customer_id": customer_id, "point_type": point_type, "at": at}
-        # materialised: the caller saves lots in the same transaction afterwards
-        return iter([_lot_of(row) for row in self._session.rows("spendable", parameters)])
+        # a page at a time, each read at once (fetchall): the caller may run other
+        # statements on this connection between pages, and stops when it has enough
+        parameters: dict[str, Any] = {
+            "customer_id": customer_id,
+            "point_type": point_type,
+            "at": at,
+        }
+        page = _FIRST_PAGE
+        for part in ("spendable expiring", "spendable forever"):
+            query = part
+            while True:
+                rows = self._session.rows(query, {**parameters, "page": page})
+                for row in rows:
+                    yield _lot_of(row)
+                if len(rows) < page:
+                    break
+                last = rows[-1]  # columns by position: expires_at 7, earned_at 6, seq 2, idx 3
+                parameters.update(
+                    after_expires=last[7],
+                    after_earned=last[6],
+                    after_seq=last[2],
+                    after_idx=last[3],
+                )
+                query = f"{part} after"
+                page = min(page * 4, _LAST_PAGE)
 
     def due_lots(self, customer_id: CustomerId, point_type: str, at: datetime) -> list[Lot]:
         parameters = {"customer_id": customer_id, "point_type": point_type, "at": at}
@@ -488,7 +538,7 @@ _PREPARED: dict[str, ClauseElement | Callable[[Dialect], ClauseElement]] = {
     "upsert account": _upsert(schema.accounts, ("customer_id", "point_type")),
     "insert entry": _INSERT["lk_entries"],
     "upsert lot": _upsert(schema.lots, _LOT_KEY_COLUMNS),
-    "spendable": _SPENDABLE,
+    **_SPENDABLE_PAGES,
     "due": _DUE,
     "idempotency": _IDEMPOTENCY,
     "state": _STATE,

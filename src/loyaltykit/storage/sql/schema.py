@@ -67,20 +67,6 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def _has_partial_indexes(
-    ddl: Any,
-    target: Any,
-    bind: Any,
-    tables: Any = None,
-    state: Any = None,
-    *,
-    dialect: Dialect,
-    compiler: Any = None,
-    checkfirst: bool,
-) -> bool:
-    return dialect.name != "mysql"
-
-
 # MariaDB's default collations fold case and accents and pad trailing spaces; its
 # nopad_bin collation compares code points, as SQLite's BINARY and PostgreSQL's "C" do
 # (and as Python sorts, so every backend also orders ids as the memory backend does)
@@ -171,16 +157,21 @@ lots = Table(
     # spending order within an account, and the batch scans by due instant
     # only the lots with points left, so a command's reads cost the same in an account
     # with ten years of spent and expired lots; MariaDB has no partial indexes
+    # (0008) the whole spending order, so a page of a debit's lots is an index range
     Index(
-        "lk_lots_live",
+        "lk_lots_spendable",
         "customer_id",
         "point_type",
         "pending",
         "expires_at",
+        "earned_at",
+        "seq",
+        "idx",
         sqlite_where=text("remaining > 0"),
         postgresql_where=text("remaining > 0"),
-    ).ddl_if(callable_=_has_partial_indexes),
-    Index("lk_lots_spending", "customer_id", "point_type", "pending", "expires_at").ddl_if(
+    ),
+    # (0008) MariaDB: settlement's range of lots with points left skips expired ones
+    Index("lk_lots_due", "customer_id", "point_type", "pending", "remaining", "expires_at").ddl_if(
         dialect="mysql"
     ),
     Index("lk_lots_expiring", "expires_at"),
