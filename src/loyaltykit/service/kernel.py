@@ -67,10 +67,20 @@ _MOST_LOCKS = 256  # a guard: a handler that keeps finding customers to lock is 
 
 @attrs.frozen
 class Codec(Generic[T]):
-    """How a command's outcome is stored under its key, and read back on a replay."""
+    """How a command's outcome is stored under its key, and read back on a replay.
+
+    ``encode`` gives the outcome's record form (what the outbox event is chosen from);
+    ``store``, when given, the compact form kept under the key instead (only what a
+    replay needs to rebuild the outcome), built once per command. ``decode`` reads what
+    was stored, in every form this codec ever stored."""
 
     encode: Callable[[T], Mapping[str, Any]]
     decode: Callable[[UnitOfWork, Mapping[str, Any]], T]
+    store: Callable[[T], Mapping[str, Any]] | None = None
+
+    def stored(self, outcome: T) -> Mapping[str, Any]:
+        """What is kept under the key for ``outcome``."""
+        return self.encode(outcome) if self.store is None else self.store(outcome)
 
 
 class _MoreLocks(Exception):
@@ -234,22 +244,25 @@ class Kernel:
                     if record is not None:
                         return self._replay(command, print_, record, codec, uow)
                     outcome = handler(work)
-                    encoded = codec.encode(outcome)
-                    self.emit(
-                        uow,
-                        owner,
-                        command.name,
-                        command.at,
-                        command.idempotency_key,
-                        self.personal.outbox_view(type(command), encoded),
-                    )
+                    if type(command) not in self.personal.views:
+                        # unregistered: refused, outbox or not (the registry says why)
+                        self.personal.outbox_view(type(command), {})
+                    if self.outbox:  # the record form only when an event carries it
+                        self.emit(
+                            uow,
+                            owner,
+                            command.name,
+                            command.at,
+                            command.idempotency_key,
+                            self.personal.outbox_view(type(command), codec.encode(outcome)),
+                        )
                     uow.idempotency.add(
                         IdempotencyRecord(
                             customer_id=owner,
                             key=command.idempotency_key,
                             command=command.name,
                             fingerprint=print_,
-                            outcome=encoded,
+                            outcome=codec.stored(outcome),
                             recorded_at=command.at,
                         )
                     )

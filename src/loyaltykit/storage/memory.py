@@ -39,6 +39,7 @@ __all__ = ["MemoryStorage"]
 AccountKey = tuple[CustomerId, str]
 _Slot = tuple[str, datetime | None, str | None]  # a record: JSON text, due_at, lookup
 Undo = Callable[[], object]
+_Kept = tuple[str, str, datetime, str]  # an idempotency record, as _State keeps it
 
 
 class _State:
@@ -56,9 +57,10 @@ class _State:
         self.pending: dict[AccountKey, set[str]] = defaultdict(set)
         # hints (due instant, account): validated when read, so stale ones are harmless
         self.due: list[tuple[datetime, str, CustomerId, str]] = []
-        # outcomes are kept as JSON text, as a durable backend would keep them: this proves
-        # every outcome serialisable, and one string costs far less memory than a dict tree
-        self.idempotency: dict[tuple[CustomerId, str], tuple[IdempotencyRecord, str]] = {}
+        # (command, fingerprint, recorded_at, outcome as compact JSON text): the outcome is
+        # kept as text, as a durable backend keeps it (encoded once, and proven
+        # serialisable by that), in a tuple rather than a record object (less memory)
+        self.idempotency: dict[tuple[CustomerId, str], _Kept] = {}
         self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
         # records by kind, owner and id: (document as JSON text, due_at, lookup)
@@ -279,8 +281,15 @@ class _Idempotency:
         stored = self._state.idempotency.get((customer_id, key))
         if stored is None:
             return None
-        record, outcome = stored
-        return attrs.evolve(record, outcome=json.loads(outcome))
+        command, fingerprint, recorded_at, outcome = stored
+        return IdempotencyRecord(
+            customer_id=customer_id,
+            key=key,
+            command=command,
+            fingerprint=fingerprint,
+            outcome=json.loads(outcome),
+            recorded_at=recorded_at,
+        )
 
     def add(self, record: IdempotencyRecord) -> None:
         records = self._state.idempotency
@@ -289,14 +298,15 @@ class _Idempotency:
             raise ConcurrencyConflict(
                 f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
             )
-        records[slot] = (attrs.evolve(record, outcome={}), json.dumps(record.outcome))
+        text = json.dumps(record.outcome, separators=(",", ":"), ensure_ascii=False)
+        records[slot] = (record.command, record.fingerprint, record.recorded_at, text)
         self._log.append(lambda: records.pop(slot))
 
     def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
         records = self._state.idempotency
         for slot, stored in list(records.items()):
-            if slot[0] == customer_id and stored[0].command in commands:
-                records[slot] = (stored[0], json.dumps({"redacted": True}))
+            if slot[0] == customer_id and stored[0] in commands:
+                records[slot] = (*stored[:3], json.dumps({"redacted": True}))
                 self._log.append(partial(records.__setitem__, slot, stored))
 
 
