@@ -36,6 +36,7 @@ SMALL: dict[str, list[str]] = {
         *("--big-account", "2000", "--expire-lots", "2000"),
     ],
     "aging": ["--bands", "3", "--band", "1000"],
+    "lots": ["--lots", "2000", "--commands", "50", "--repeat", "2"],
     "campaigns": ["--events", "1000"],
     "rewards": ["--customers", "300"],
     "complaints": ["--cases", "60"],

@@ -20,8 +20,6 @@ from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
-import attrs
-
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InvalidArgument
