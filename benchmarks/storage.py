@@ -46,19 +46,23 @@ def workload(commands: int, customers: int) -> list[tuple[str, int, int, datetim
 
 
 def run_facade(
-    url: str, plan: list[tuple[str, int, int, datetime]], customers: int, batch: int = 1
+    url: str,
+    plan: list[tuple[str, int, int, datetime]],
+    customers: int,
+    batch: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> float:
     loyalty = Loyalty(storage=url)
     for c in range(customers):
         loyalty.enroll(f"c{c}", at=T0, idempotency_key=f"e{c}")
-    start = time.perf_counter()
+    start = clock()
     for first in range(0, len(plan), batch):
         if batch == 1:
             _facade_commands(loyalty, plan, first, first + 1)
         else:
             with loyalty.batch():
                 _facade_commands(loyalty, plan, first, first + batch)
-    elapsed = time.perf_counter() - start
+    elapsed = clock() - start
     loyalty.close()
     return elapsed
 
