@@ -259,3 +259,8 @@ class AsyncLoyalty:
     run_due = _awaitable(Loyalty.run_due)
     expire_due = _awaitable(Loyalty.expire_due)
     release_pending = _awaitable(Loyalty.release_pending)
+    # notices (issue 17)
+    notices = _awaitable(Loyalty.notices)
+    deliver_notices = _awaitable(Loyalty.deliver_notices)
+    remind_expiring_points = _awaitable(Loyalty.remind_expiring_points)
+    remind_tiers_at_risk = _awaitable(Loyalty.remind_tiers_at_risk)

@@ -23,6 +23,7 @@ from dateutil.relativedelta import relativedelta
 from loyaltykit.domain.care import CareConfig
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.notices import NoticeRules
 from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
@@ -128,6 +129,9 @@ class Program:
     complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
     catalog: RewardCatalog = attrs.field(factory=RewardCatalog)
     promises: Promises = attrs.field(factory=Promises)
+    notices: NoticeRules = attrs.field(factory=NoticeRules)
+    """The notices the programme gives members (milestones, tiers): see
+    ``docs/concepts/notices.md``."""
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator
@@ -164,8 +168,19 @@ class Program:
         ladder = None if self.tiers is None else [tier.code for tier in self.tiers.tiers]
         checked_campaigns(self.campaigns, codes, ladder)
         self.catalog.check_references(point_types=codes, tiers=ladder)
+        self._check_notices(codes, ladder)
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
+
+    def _check_notices(self, codes: set[str], ladder: list[str] | None) -> None:
+        milestones = self.notices.milestones
+        if milestones is not None and milestones.point_type not in (None, *codes):
+            raise InvalidArgument(
+                f"notices.milestones.point_type: {milestones.point_type!r} is not declared "
+                f"(point types: {sorted(codes)})"
+            )
+        if self.notices.tier_reached and ladder is None:
+            raise InvalidArgument("notices.tier_reached: the programme has no tiers")
 
     @property
     def zone(self) -> ZoneInfo:

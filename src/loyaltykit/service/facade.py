@@ -30,6 +30,7 @@ from loyaltykit.service.events import EventCommands
 from loyaltykit.service.feedback import FeedbackCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
 from loyaltykit.service.queries import Queries
@@ -151,6 +152,7 @@ class Loyalty:
             Queries(kernel),
             Insights(kernel),
             Outbox(kernel),
+            NoticeWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
         ]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
@@ -336,6 +338,12 @@ class Loyalty:
     pending_events = _area(Outbox.pending_events)
     mark_published = _area(Outbox.mark_published)
     relay = _area(Outbox.relay)
+
+    # --- notices --------------------------------------------------------------
+    notices = _area(NoticeWork.notices)
+    deliver_notices = _area(NoticeWork.deliver_notices)
+    remind_expiring_points = _area(NoticeWork.remind_expiring_points)
+    remind_tiers_at_risk = _area(NoticeWork.remind_tiers_at_risk)
 
     # --- batch jobs -----------------------------------------------------------
     run_due = _area(BatchWork.run_due)

@@ -18,17 +18,17 @@ times; any other error leaves the unit of work rolled back and reaches the calle
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.events import DomainEvent
-from loyaltykit.domain.ledger import Command
+from loyaltykit.domain.ledger import Command, Entry
 from loyaltykit.domain.records import event_to_record, instant_from_text
 from loyaltykit.errors import (
     ConcurrencyConflict,
@@ -55,7 +55,7 @@ from loyaltykit.storage.base import (
 )
 from loyaltykit.values import CustomerId, count
 
-__all__ = ["OUTBOX", "Codec", "Kernel", "Work", "job_failure"]
+__all__ = ["OUTBOX", "Aftermath", "Codec", "Follower", "Kernel", "Work", "job_failure"]
 
 T = TypeVar("T")
 C = TypeVar("C", bound=CommandValue)
@@ -70,6 +70,34 @@ class Codec(Generic[T]):
 
     encode: Callable[[T], Mapping[str, Any]]
     decode: Callable[[UnitOfWork, Mapping[str, Any]], T]
+
+
+@attrs.frozen(kw_only=True)
+class Aftermath:
+    """What one command (or one batch job's step) did, for the areas that follow
+    commands (notices): its name, instant and key, the customers it held locked, and
+    the ledger entries it wrote, in order."""
+
+    command: str
+    at: datetime
+    idempotency_key: str | None
+    customers: tuple[CustomerId, ...]
+    entries: tuple[Entry, ...] = ()
+
+
+class Follower(Protocol):
+    """An area that follows commands (notices): told inside a command's unit of work,
+    once the command has done its work and before it commits, so that what follows from
+    it joins the same transaction."""
+
+    def watches(self, program: Program) -> bool:
+        """Whether commands under ``program`` need following at all (when no follower
+        does, the kernel does not watch the command)."""
+        ...
+
+    def follow(self, uow: UnitOfWork, program: Program, aftermath: Aftermath) -> None:
+        """Add what follows from ``aftermath`` to the unit of work."""
+        ...
 
 
 class _MoreLocks(Exception):
@@ -140,6 +168,7 @@ class Kernel:
         self.retries = retries
         self.outbox = outbox
         self.personal = personal if personal is not None else PersonalData()
+        self.followers: list[Follower] = []
         # the unit of work of an open batch() in this context, if any
         self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
 
@@ -204,12 +233,15 @@ class Kernel:
         ``locate`` finds, inside the transaction, whose key space the command belongs to
         and whom to lock, for commands that name a record rather than a customer."""
         program = self.versions.at(command.at)
+        watched = self.watches(program)
         print_ = fingerprint(command)
         extra: frozenset[CustomerId] = frozenset()
         attempt = 0
         while True:
             try:
-                with self.unit() as uow:
+                with self.unit() as outer:
+                    written: list[Entry] = []
+                    uow = _Watched(outer, written) if watched else outer
                     if locate is None:
                         owner, locks = command.owner, command.locks()
                     else:
@@ -230,6 +262,18 @@ class Kernel:
                         command.idempotency_key,
                         self.personal.outbox_view(type(command), encoded),
                     )
+                    if watched:
+                        self.follow(
+                            uow,
+                            program,
+                            Aftermath(
+                                command=command.name,
+                                at=command.at,
+                                idempotency_key=command.idempotency_key,
+                                customers=tuple(sorted(work.customers)),
+                                entries=tuple(written),
+                            ),
+                        )
                     uow.idempotency.add(
                         IdempotencyRecord(
                             customer_id=owner,
@@ -279,6 +323,17 @@ class Kernel:
                 command.idempotency_key, command.name, record.command, differs=differs
             )
         return codec.decode(uow, record.outcome)
+
+    def watches(self, program: Program) -> bool:
+        """Whether any follower follows commands under ``program``."""
+        return any(follower.watches(program) for follower in self.followers)
+
+    def follow(self, uow: UnitOfWork, program: Program, aftermath: Aftermath) -> None:
+        """Let every follower that watches ``program`` add what follows from
+        ``aftermath`` to the unit of work."""
+        for follower in self.followers:
+            if follower.watches(program):
+                follower.follow(uow, program, aftermath)
 
     def emit(
         self,
@@ -354,6 +409,59 @@ class _Guarded:
         self.records: RecordRepository = _CheckedRecords(inner.records, personal)
         self.customers: CustomerRepository = inner.customers
         self.ledger: LedgerRepository = inner.ledger
+        self.idempotency: IdempotencyRepository = inner.idempotency
+        self.state: CustomerStateRepository = inner.state
+        self.counters: CounterRepository = inner.counters
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        self._inner.commit()
+
+    def rollback(self) -> None:
+        self._inner.rollback()
+
+    def savepoint(self) -> Savepoint:
+        return self._inner.savepoint()
+
+
+class _WrittenLedger:
+    """The ledger repository, keeping the entries a command adds (for its followers)."""
+
+    def __init__(self, inner: LedgerRepository, written: list[Entry]) -> None:
+        self._inner = inner
+        self._written = written
+        self.account = inner.account
+        self.accounts = inner.accounts
+        self.save_account = inner.save_account
+        self.save_lots = inner.save_lots
+        self.entries = inner.entries
+        self.entries_by_key = inner.entries_by_key
+        self.reversals_of = inner.reversals_of
+        self.lots = inner.lots
+        self.lots_by_id = inner.lots_by_id
+        self.spendable_lots = inner.spendable_lots
+        self.due_lots = inner.due_lots
+        self.expiring = inner.expiring
+        self.accounts_with_due_lots = inner.accounts_with_due_lots
+
+    def add_entries(self, entries: Sequence[Entry]) -> None:
+        self._inner.add_entries(entries)
+        self._written.extend(entries)
+
+
+class _Watched:
+    """A command's unit of work while followers watch it: the entries it writes are kept."""
+
+    def __init__(self, inner: UnitOfWork, written: list[Entry]) -> None:
+        self._inner = inner
+        self.ledger: LedgerRepository = _WrittenLedger(inner.ledger, written)
+        self.records: RecordRepository = inner.records
+        self.customers: CustomerRepository = inner.customers
         self.idempotency: IdempotencyRepository = inner.idempotency
         self.state: CustomerStateRepository = inner.state
         self.counters: CounterRepository = inner.counters

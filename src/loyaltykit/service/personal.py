@@ -165,6 +165,7 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="referral"),
     RecordKind(kind="unearned_purchase"),
     RecordKind(kind="outbox"),  # payloads are outbox views: ids and states
+    RecordKind(kind="notice"),  # template keys, points, tiers and instants
 )
 
 

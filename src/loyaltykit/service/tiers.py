@@ -28,7 +28,7 @@ from loyaltykit.service.codecs import (
     existing,
 )
 from loyaltykit.service.commands import GrantTier, SetMetric
-from loyaltykit.service.kernel import Codec, Kernel, Work
+from loyaltykit.service.kernel import Aftermath, Codec, Kernel, Work
 from loyaltykit.service.members import (
     load_member,
     member_metrics,
@@ -93,6 +93,11 @@ class TierCommands:
             if changes:
                 payload = {"changes": [tier_change_to_record(c) for c in changes]}
                 self.kernel.emit(uow, customer_id, "requalify", at, None, payload)
+                if self.kernel.watches(program):
+                    aftermath = Aftermath(
+                        command="requalify", at=at, idempotency_key=None, customers=(customer_id,)
+                    )
+                    self.kernel.follow(uow, program, aftermath)
             uow.commit()
         return len(changes)
 

@@ -1,0 +1,42 @@
+"""Notices as the docs show them, type-checked by ``mypy --strict tests/typing``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from loyaltykit import (
+    DeliveryReport,
+    Loyalty,
+    Milestones,
+    Notice,
+    NoticeRules,
+    NoticeSender,
+    Program,
+    Reminders,
+)
+from loyaltykit.testing import RecordingSender
+
+AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
+
+
+class SmsSender:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def send(self, notice: Notice) -> None:
+        self.texts.append(f"{notice.customer_id}: {notice.template}")
+
+
+def test_notices_as_documented() -> None:
+    rules = NoticeRules(milestones=Milestones(thresholds=[1000], notify="each"), channel="sms")
+    loyalty = Loyalty(Program(notices=rules))
+    loyalty.enroll("c-1", at=AT, idempotency_key="e-1")
+    loyalty.earn("c-1", 1200, at=AT, idempotency_key="o-1", expires_at=AT + timedelta(days=9))
+    sender: NoticeSender = SmsSender()
+    report: DeliveryReport = loyalty.deliver_notices(sender, at=AT)
+    run: Reminders = loyalty.remind_expiring_points(at=AT, idempotency_key="r-1")
+    recorder = RecordingSender()
+    loyalty.deliver_notices(recorder, at=AT)
+    notices: tuple[Notice, ...] = loyalty.notices("c-1")
+    assert report.delivered == 1 and run.recorded == 1
+    assert recorder.templates() == ["points.expiring"] and len(notices) == 2
