@@ -43,6 +43,10 @@ if TYPE_CHECKING:
         TierCredits,
     )
     from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
+    from loyaltykit.domain.care_messages import (
+        CareMessage,
+        ContentRules,
+    )
     from loyaltykit.domain.complaints import (
         Authorizer,
         Complaint,
@@ -56,6 +60,10 @@ if TYPE_CHECKING:
         Severity,
         SlaPolicy,
         Target,
+    )
+    from loyaltykit.domain.consent import (
+        Consent,
+        ConsentState,
     )
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
@@ -141,6 +149,7 @@ _EXPORTS: dict[str, str] = {
     "Capabilities": "loyaltykit.storage.base",
     "CareAction": "loyaltykit.domain.care",
     "CareConfig": "loyaltykit.domain.care",
+    "CareMessage": "loyaltykit.domain.care_messages",
     "CareTrigger": "loyaltykit.domain.care",
     "CashOffset": "loyaltykit.domain.rewards",
     "ChurnPolicy": "loyaltykit.analytics.churn",
@@ -150,6 +159,9 @@ _EXPORTS: dict[str, str] = {
     "ComplaintPolicy": "loyaltykit.domain.complaints",
     "ComplaintState": "loyaltykit.domain.complaints",
     "ComplaintTaxonomy": "loyaltykit.domain.complaints",
+    "Consent": "loyaltykit.domain.consent",
+    "ConsentState": "loyaltykit.domain.consent",
+    "ContentRules": "loyaltykit.domain.care_messages",
     "CustomEvent": "loyaltykit.domain.activity",
     "Customer": "loyaltykit.domain.customer",
     "CustomerState": "loyaltykit.policy.engine",
@@ -256,6 +268,7 @@ __all__ = [
     "Capabilities",
     "CareAction",
     "CareConfig",
+    "CareMessage",
     "CareTrigger",
     "CashOffset",
     "ChurnPolicy",
@@ -265,6 +278,9 @@ __all__ = [
     "ComplaintPolicy",
     "ComplaintState",
     "ComplaintTaxonomy",
+    "Consent",
+    "ConsentState",
+    "ContentRules",
     "CustomEvent",
     "Customer",
     "CustomerState",

@@ -16,6 +16,7 @@ __all__ = [
     "AccountNotActive",
     "ComplaintAlreadyExists",
     "ConcurrencyConflict",
+    "ContentRuleBroken",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
     "GoodwillBudgetExceeded",
@@ -663,3 +664,17 @@ class SchemaNotReady(StorageError):
         self.current = current
         self.required = required
         self.command = command
+
+
+class ContentRuleBroken(InvalidArgument):
+    """A care message breaks the programme's content rules (a greeting carrying
+    advertising, a greeting not signed with the store and the associate's name).
+    ``problems`` lists every rule broken; nothing was recorded."""
+
+    code = "content_rule_broken"
+    http_status = 422
+
+    def __init__(self, action_id: str, problems: tuple[str, ...]) -> None:
+        super().__init__(f"care message for {action_id!r}: " + "; ".join(problems))
+        self.action_id = action_id
+        self.problems = problems

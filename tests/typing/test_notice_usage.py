@@ -31,6 +31,7 @@ def test_notices_as_documented() -> None:
     rules = NoticeRules(milestones=Milestones(thresholds=[1000], notify="each"), channel="sms")
     loyalty = Loyalty(Program(notices=rules))
     loyalty.enroll("c-1", at=AT, idempotency_key="e-1")
+    loyalty.opt_in("c-1", "sms", at=AT, idempotency_key="c-1")
     loyalty.earn("c-1", 1200, at=AT, idempotency_key="o-1", expires_at=AT + timedelta(days=9))
     sender: NoticeSender = SmsSender()
     report: DeliveryReport = loyalty.deliver_notices(sender, at=AT)
@@ -40,3 +41,24 @@ def test_notices_as_documented() -> None:
     notices: tuple[Notice, ...] = loyalty.notices("c-1")
     assert report.delivered == 1 and run.recorded == 1
     assert recorder.templates() == ["points.expiring"] and len(notices) == 2
+
+
+def test_consent_and_care_messages_as_documented() -> None:
+    from loyaltykit import CareConfig, CareTrigger, Consent, ContentRules, Profile, errors
+
+    rules = NoticeRules(content=ContentRules(advertising=["sale"]))
+    care = CareConfig(triggers=(CareTrigger(kind="birthday"),))
+    loyalty = Loyalty(Program(notices=rules, care=care))
+    profile = Profile(birthday=AT.date())
+    loyalty.enroll("c-1", at=AT, idempotency_key="e-1", profile=profile)
+    consent: Consent = loyalty.opt_in("c-1", "sms", at=AT, idempotency_key="c-1")
+    (action,) = loyalty.run_care(at=AT)
+    try:
+        loyalty.send_care_message("c-1", action.id, "sale!", at=AT, idempotency_key="m-1")
+    except errors.ContentRuleBroken as broken:
+        problems: tuple[str, ...] = broken.problems
+        assert problems
+    notice: Notice = loyalty.send_care_message(
+        "c-1", action.id, "Happy birthday", at=AT, idempotency_key="m-1", store="s", associate="a"
+    )
+    assert consent.granted and notice.template == "care.message"

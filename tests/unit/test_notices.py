@@ -45,6 +45,7 @@ def _members(program: Program, storage: Storage | None = None, *ids: str) -> Loy
     loyalty = Loyalty(program, storage=storage, outbox=True)
     for member in ids or ("ann",):
         loyalty.enroll(member, at=T0, idempotency_key=f"e-{member}")
+        loyalty.opt_in(member, "push", at=T0, idempotency_key=f"push-{member}")
     return loyalty
 
 

@@ -20,10 +20,12 @@ from typing import Any, Protocol
 
 import attrs
 
+from loyaltykit.domain.care_messages import ContentRules
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.values import CustomerId, identifier
 
 __all__ = [
+    "CARE_MESSAGE",
     "MILESTONE",
     "POINTS_EXPIRING",
     "TIER_AT_RISK",
@@ -46,6 +48,9 @@ TIER_REACHED = "tier.reached"
 """The template key of a tier reached (data: ``tier``, ``from_tier``)."""
 TIER_AT_RISK = "tier.at_risk"
 """The template key of a tier about to be lost (data: ``tier``, ``until``, ``to_keep``)."""
+CARE_MESSAGE = "care.message"
+"""The template key of a care message (data: ``action_id``, ``kind``, ``text``,
+``store``, ``associate``, ``offers``)."""
 POINTS_EXPIRING = "points.expiring"
 """The template key of points about to expire (data: ``points``, ``point_type``,
 ``until``)."""
@@ -121,7 +126,8 @@ class NoticeRules:
 
     ``channel`` is the default channel (``"push"``); ``channels`` maps a template key to
     another one (``{"points.expiring": "sms"}``). ``milestones`` are the balance
-    milestones; ``tier_reached`` tells a member who reaches a higher tier.
+    milestones; ``tier_reached`` tells a member who reaches a higher tier; ``content``
+    the rules care messages keep.
 
     >>> rules = NoticeRules(
     ...     milestones=Milestones(thresholds=[1000]), channels={"tier.reached": "sms"}
@@ -134,6 +140,8 @@ class NoticeRules:
     channels: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_channels)
     milestones: Milestones | None = None
     tier_reached: bool = False
+    content: ContentRules = attrs.field(factory=ContentRules)
+    """The content rules care messages are checked against (``send_care_message``)."""
 
     @property
     def watching(self) -> bool:

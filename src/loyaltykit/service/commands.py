@@ -32,6 +32,7 @@ import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
+from loyaltykit.domain.consent import ConsentState
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
@@ -56,6 +57,7 @@ __all__ = [
     "FINGERPRINT_SCHEME",
     "AdjustPoints",
     "CancelRedemption",
+    "ChangeConsent",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
@@ -78,6 +80,7 @@ __all__ = [
     "RedeemPoints",
     "Refund",
     "ReversePoints",
+    "SendCareMessage",
     "SetMetric",
     "SubmitSurveyResponse",
     "Suspend",
@@ -630,6 +633,70 @@ class ComplaintStep(CommandValue):
 
     def locks(self) -> tuple[CustomerId, ...]:
         return ()
+
+
+# --- member life (issue 17): consent, care messages ---------------------------------------
+
+
+def _consent_state(value: object) -> ConsentState:
+    if not isinstance(value, ConsentState):
+        raise InvalidArgument(f"state: {value!r} is not a loyaltykit ConsentState")
+    return value
+
+
+def _channel(value: object) -> str:
+    return identifier("channel", value)
+
+
+def _optional_channel(value: object) -> str | None:
+    return None if value is None else identifier("channel", value)
+
+
+def _offers(value: object) -> tuple[str, ...]:
+    return identifiers("offers", value)
+
+
+def _action_id(value: object) -> str:
+    return identifier("action_id", value)
+
+
+def _body(value: object) -> str:
+    return _text("body", value)
+
+
+def _source(value: object) -> str:
+    return _text("source", value)
+
+
+def _store(value: object) -> str:
+    return _text("store", value)
+
+
+def _associate(value: object) -> str:
+    return _text("associate", value)
+
+
+@attrs.frozen(kw_only=True)
+class ChangeConsent(_CustomerCommand):
+    """Opt a member in to, or out of, a channel (or record their unsubscribing)."""
+
+    kind: ClassVar[str] = "consent"
+    channel: str = attrs.field(converter=_channel)
+    state: ConsentState = attrs.field(converter=_consent_state)
+    source: str = attrs.field(default="", converter=_source)
+
+
+@attrs.frozen(kw_only=True)
+class SendCareMessage(_CustomerCommand):
+    """A care message an associate wrote for a care action, to go out as a notice."""
+
+    kind: ClassVar[str] = "send_care_message"
+    action_id: str = attrs.field(converter=_action_id)
+    body: str = attrs.field(converter=_body)
+    store: str = attrs.field(default="", converter=_store)
+    associate: str = attrs.field(default="", converter=_associate)
+    offers: tuple[str, ...] = attrs.field(default=(), converter=_offers)
+    channel: str | None = attrs.field(default=None, converter=_optional_channel)
 
 
 # --- fingerprints ------------------------------------------------------------------------

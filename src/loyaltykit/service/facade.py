@@ -24,7 +24,9 @@ from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.care import CareWork
+from loyaltykit.service.care_messages import CareMessages
 from loyaltykit.service.complaints import ComplaintCommands
+from loyaltykit.service.consent import ConsentWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.feedback import FeedbackCommands
@@ -138,6 +140,7 @@ class Loyalty:
         care = CareWork(kernel)
         self._rewards = rewards = RewardCommands(kernel, budgets)
         self._campaigns = CampaignWork(kernel)
+        notices = NoticeWork(kernel)
         areas: list[object] = [
             CustomerCommands(kernel),
             ReferralWork(kernel),
@@ -152,7 +155,9 @@ class Loyalty:
             Queries(kernel),
             Insights(kernel),
             Outbox(kernel),
-            NoticeWork(kernel),
+            notices,
+            ConsentWork(kernel, notices),
+            CareMessages(kernel, notices),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
         ]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
@@ -344,6 +349,13 @@ class Loyalty:
     deliver_notices = _area(NoticeWork.deliver_notices)
     remind_expiring_points = _area(NoticeWork.remind_expiring_points)
     remind_tiers_at_risk = _area(NoticeWork.remind_tiers_at_risk)
+
+    # --- consent and care messages --------------------------------------------
+    opt_in = _area(ConsentWork.opt_in)
+    opt_out = _area(ConsentWork.opt_out)
+    unsubscribe = _area(ConsentWork.unsubscribe)
+    consents = _area(ConsentWork.consents)
+    send_care_message = _area(CareMessages.send_care_message)
 
     # --- batch jobs -----------------------------------------------------------
     run_due = _area(BatchWork.run_due)

@@ -138,6 +138,7 @@ class NoticeWork:
         key: str | None,
         *,
         notice_id: str | None = None,
+        channel: str | None = None,
     ) -> Notice:
         if notice_id is None:
             notice_id = f"{state.next:010d}"
@@ -146,13 +147,34 @@ class NoticeWork:
             customer_id=customer_id,
             id=notice_id,
             template=template,
-            channel=program.notices.channel_of(template),
+            channel=channel or program.notices.channel_of(template),
             at=at,
             data=data,
         )
         uow.records.put(customer_id, NOTICE, notice.id, notice_to_record(notice), due_at=at)
         payload = {"id": notice.id, "template": template, "channel": notice.channel, "data": data}
         self.kernel.emit(uow, customer_id, NOTICE, at, key, payload)
+        return notice
+
+    def record(
+        self,
+        uow: UnitOfWork,
+        program: Program,
+        customer_id: CustomerId,
+        template: str,
+        data: dict[str, Any],
+        at: datetime,
+        key: str | None,
+        *,
+        channel: str | None = None,
+    ) -> Notice:
+        """Record one notice for a member held locked, in the unit of work of the command
+        that caused it (a care message); ``channel`` defaults to the programme's."""
+        state = notice_state_from_document(uow.state.get(customer_id, NOTICE_STATE))
+        notice = self._record(
+            uow, program, customer_id, state, template, data, at, key, channel=channel
+        )
+        uow.state.put(customer_id, NOTICE_STATE, notice_state_document(state))
         return notice
 
     # --- reminder runs ----------------------------------------------------------------

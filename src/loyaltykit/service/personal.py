@@ -105,6 +105,16 @@ def _redact_care(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
     return {**stored.document, **care_to_record(erased_care(care_from_record(stored.document)))}
 
 
+def _redact_notice(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
+    """Template keys, points, tiers and instants stay; a care message's text and
+    signature go (an associate's words may name the member)."""
+    data = dict(stored.document.get("data") or {})
+    for name in ("text", "store", "associate"):
+        if name in data:
+            data[name] = ""
+    return {**stored.document, "data": data}
+
+
 @attrs.frozen(kw_only=True)
 class RecordKind:
     """A kind of stored record: ``redact`` is how erasure takes the member's personal
@@ -146,6 +156,9 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     # campaigns and care
     c.Draw: PUBLIC,
     c.CompleteCare: PUBLIC,  # trigger kinds, due dates and the call's outcome
+    # consent and care messages (what an associate wrote may name the member)
+    c.ChangeConsent: PUBLIC,  # a channel, its state, when and where
+    c.SendCareMessage: _keep("id", "customer_id", "template", "channel", "status"),
     # feedback and complaints: what the member wrote never leaves
     c.PublishSurvey: PUBLIC,
     c.SubmitSurveyResponse: _response_view,
@@ -165,7 +178,7 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="referral"),
     RecordKind(kind="unearned_purchase"),
     RecordKind(kind="outbox"),  # payloads are outbox views: ids and states
-    RecordKind(kind="notice"),  # template keys, points, tiers and instants
+    RecordKind(kind="notice", redact=_redact_notice),  # a care message's text
 )
 
 
