@@ -270,3 +270,4 @@ class AsyncLoyalty:
     unsubscribe = _awaitable(Loyalty.unsubscribe)
     consents = _awaitable(Loyalty.consents)
     send_care_message = _awaitable(Loyalty.send_care_message)
+    export_member = _awaitable(Loyalty.export_member)

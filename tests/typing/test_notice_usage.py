@@ -62,3 +62,13 @@ def test_consent_and_care_messages_as_documented() -> None:
         "c-1", action.id, "Happy birthday", at=AT, idempotency_key="m-1", store="s", associate="a"
     )
     assert consent.granted and notice.template == "care.message"
+
+
+def test_the_export_as_documented() -> None:
+    import json
+    from typing import Any
+
+    loyalty = Loyalty()
+    loyalty.enroll("c-1", at=AT, idempotency_key="e-1")
+    document: dict[str, Any] = loyalty.export_member("c-1", at=AT)
+    assert json.loads(json.dumps(document))["customer_id"] == "c-1"

@@ -29,6 +29,7 @@ from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.consent import ConsentWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
+from loyaltykit.service.exports import Exports
 from loyaltykit.service.feedback import FeedbackCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
@@ -158,6 +159,7 @@ class Loyalty:
             notices,
             ConsentWork(kernel, notices),
             CareMessages(kernel, notices),
+            Exports(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
         ]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
@@ -356,6 +358,9 @@ class Loyalty:
     unsubscribe = _area(ConsentWork.unsubscribe)
     consents = _area(ConsentWork.consents)
     send_care_message = _area(CareMessages.send_care_message)
+
+    # --- the subject-access export --------------------------------------------
+    export_member = _area(Exports.export_member)
 
     # --- batch jobs -----------------------------------------------------------
     run_due = _area(BatchWork.run_due)

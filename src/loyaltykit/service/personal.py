@@ -29,11 +29,15 @@ from loyaltykit.storage.base import StoredRecord, UnitOfWork
 from loyaltykit.values import CustomerId
 
 __all__ = [
+    "NOTHING",
     "PUBLIC",
+    "ExportView",
     "OutboxView",
     "PersonalData",
     "RecordKind",
     "Redaction",
+    "Subject",
+    "owned",
 ]
 
 OutboxView = Callable[[Mapping[str, Any]], Mapping[str, Any]]
@@ -41,6 +45,71 @@ OutboxView = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 Redaction = Callable[[UnitOfWork, StoredRecord], Mapping[str, Any]]
 """A stored record's document with the member's personal data taken out."""
+
+
+@attrs.frozen(kw_only=True)
+class Subject:
+    """Whose records a subject-access export gathers: the member, inside one unit of
+    work, and every campaign id any programme version declares (campaign records are
+    partitioned by campaign)."""
+
+    uow: UnitOfWork
+    customer_id: CustomerId
+    campaigns: tuple[str, ...] = ()
+
+
+ExportView = Callable[[Subject], list[dict[str, Any]]]
+"""The member's records of one kind, as the subject-access export shows them."""
+
+
+def owned(kind: str) -> ExportView:
+    """The export view of a kind whose records the member owns: every one, with its id."""
+
+    def view(subject: Subject) -> list[dict[str, Any]]:
+        return [
+            {"id": stored.id, "record": stored.document}
+            for stored in subject.uow.records.of_owner(subject.customer_id, kind)
+        ]
+
+    return view
+
+
+def NOTHING(_subject: Subject) -> list[dict[str, Any]]:
+    """The export view of a kind that holds nothing about any member (the survey
+    catalogue)."""
+    return []
+
+
+def _participations(subject: Subject) -> list[dict[str, Any]]:
+    found = []
+    for campaign in subject.campaigns:
+        stored = subject.uow.records.get(f"campaign:{campaign}", "participant", subject.customer_id)
+        if stored is not None:
+            found.append({"id": campaign, "record": stored.document})
+    return found
+
+
+def _draws(subject: Subject) -> list[dict[str, Any]]:
+    member = subject.customer_id
+    found = []
+    for campaign in subject.campaigns:
+        for stored in subject.uow.records.of_owner(f"campaign:{campaign}", "draw"):
+            weights = [w for holder, w in stored.document.get("entries", ()) if holder == member]
+            won = member in stored.document.get("winners", ())
+            if weights or won:
+                found.append(
+                    {
+                        "id": f"{campaign}:{stored.id}",
+                        "record": {
+                            "campaign": campaign,
+                            "draw_id": stored.id,
+                            "at": stored.document.get("at"),
+                            "entries": sum(weights),
+                            "won": won,
+                        },
+                    }
+                )
+    return found
 
 
 def PUBLIC(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -119,11 +188,14 @@ def _redact_notice(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
 class RecordKind:
     """A kind of stored record: ``redact`` is how erasure takes the member's personal
     data out of one, or ``None`` when the kind holds none; ``retire`` takes a redacted
-    record off its worklist (its ``due_at`` is cleared)."""
+    record off its worklist (its ``due_at`` is cleared); ``export`` finds the member's
+    records of the kind for the subject-access export (``None``: not declared, and the
+    export refuses to run without it)."""
 
     kind: str
     redact: Redaction | None = None
     retire: bool = False
+    export: ExportView | None = None
 
 
 _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
@@ -167,18 +239,18 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
 }
 
 _RECORD_KINDS: tuple[RecordKind, ...] = (
-    RecordKind(kind="complaint", redact=_redact_complaint),
-    RecordKind(kind="survey_response", redact=_redact_response),
-    RecordKind(kind="survey"),
-    RecordKind(kind="care", redact=_redact_care, retire=True),  # a birthday's day
-    RecordKind(kind="redemption"),
-    RecordKind(kind="voucher"),
-    RecordKind(kind="participant"),
-    RecordKind(kind="draw"),
-    RecordKind(kind="referral"),
-    RecordKind(kind="unearned_purchase"),
-    RecordKind(kind="outbox"),  # payloads are outbox views: ids and states
-    RecordKind(kind="notice", redact=_redact_notice),  # a care message's text
+    RecordKind(kind="complaint", redact=_redact_complaint, export=owned("complaint")),
+    RecordKind(kind="survey_response", redact=_redact_response, export=owned("survey_response")),
+    RecordKind(kind="survey", export=NOTHING),  # the catalogue: questions, no answers
+    RecordKind(kind="care", redact=_redact_care, retire=True, export=owned("care")),
+    RecordKind(kind="redemption", export=owned("redemption")),
+    RecordKind(kind="voucher", export=owned("voucher")),
+    RecordKind(kind="participant", export=_participations),
+    RecordKind(kind="draw", export=_draws),
+    RecordKind(kind="referral", export=owned("referral")),  # the members they referred
+    RecordKind(kind="unearned_purchase", export=owned("unearned_purchase")),
+    RecordKind(kind="outbox", export=owned("outbox")),  # payloads are outbox views
+    RecordKind(kind="notice", redact=_redact_notice, export=owned("notice")),
 )
 
 
@@ -212,6 +284,21 @@ class PersonalData:
                 f"record kind {kind!r} is not in the personal-data registry "
                 "(loyaltykit.service.personal): say whether it holds personal data"
             )
+
+    def export(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
+        """The member's records of every registered kind, by kind; refuses to run when a
+        kind declares no export view (so a new kind cannot be left out unnoticed)."""
+        missing = sorted(kind.kind for kind in self.kinds.values() if kind.export is None)
+        if missing:
+            raise LookupError(
+                f"record kinds {missing} have no export view in the personal-data registry "
+                "(loyaltykit.service.personal): say how a member's records of them are found"
+            )
+        return {
+            name: kind.export(subject)
+            for name, kind in sorted(self.kinds.items())
+            if kind.export is not None
+        }
 
     def private_commands(self) -> frozenset[str]:
         """The names of the commands whose stored outcomes hold personal data."""
