@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+    from loyaltykit.domain.approvals import (
+        AdjustmentRequest,
+        Approvals,
+        ApprovalState,
+    )
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -131,6 +136,11 @@ if TYPE_CHECKING:
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.velocity import (
+        Flag,
+        Velocity,
+        VelocityRule,
+    )
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -139,6 +149,9 @@ if TYPE_CHECKING:
 # Every public name and the module it is imported from: one name per line, sorted.
 _EXPORTS: dict[str, str] = {
     "Account": "loyaltykit.domain.ledger",
+    "AdjustmentRequest": "loyaltykit.domain.approvals",
+    "ApprovalState": "loyaltykit.domain.approvals",
+    "Approvals": "loyaltykit.domain.approvals",
     "Audience": "loyaltykit.policy.campaigns",
     "Authorizer": "loyaltykit.domain.complaints",
     "Balance": "loyaltykit.outcomes",
@@ -176,6 +189,7 @@ _EXPORTS: dict[str, str] = {
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "Flag": "loyaltykit.policy.velocity",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
@@ -246,6 +260,8 @@ _EXPORTS: dict[str, str] = {
     "TierView": "loyaltykit.outcomes",
     "UnitOfWork": "loyaltykit.storage.base",
     "ValueClass": "loyaltykit.analytics.segments",
+    "Velocity": "loyaltykit.policy.velocity",
+    "VelocityRule": "loyaltykit.policy.velocity",
     "Voucher": "loyaltykit.domain.redemptions",
     "VoucherCheck": "loyaltykit.domain.redemptions",
     "VoucherStatus": "loyaltykit.domain.redemptions",
@@ -258,6 +274,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Account",
+    "AdjustmentRequest",
+    "ApprovalState",
+    "Approvals",
     "Audience",
     "Authorizer",
     "Balance",
@@ -295,6 +314,7 @@ __all__ = [
     "Eligibility",
     "Entry",
     "EntryKind",
+    "Flag",
     "GoodwillBudget",
     "Item",
     "JobFailure",
@@ -365,6 +385,8 @@ __all__ = [
     "TierView",
     "UnitOfWork",
     "ValueClass",
+    "Velocity",
+    "VelocityRule",
     "Voucher",
     "VoucherCheck",
     "VoucherStatus",

@@ -72,3 +72,20 @@ def test_the_export_as_documented() -> None:
     loyalty.enroll("c-1", at=AT, idempotency_key="e-1")
     document: dict[str, Any] = loyalty.export_member("c-1", at=AT)
     assert json.loads(json.dumps(document))["customer_id"] == "c-1"
+
+
+def test_abuse_limits_as_documented() -> None:
+    from loyaltykit import AdjustmentRequest, Approvals, Flag, Receipt, Velocity, VelocityRule
+
+    rule = VelocityRule(id="t", commands="transfer", per="hour", at_most=1, action="flag")
+    program = Program(velocity=Velocity(rules=[rule]), approvals=Approvals(adjust_above=10))
+    loyalty = Loyalty(program)
+    loyalty.enroll("c-1", at=AT, idempotency_key="e-1")
+    request: AdjustmentRequest = loyalty.request_adjustment(
+        "c-1", "r-1", 50, at=AT, idempotency_key="q-1", reason="why", actor="li"
+    )
+    receipt: Receipt = loyalty.approve_adjustment(
+        "c-1", request.id, at=AT, idempotency_key="ok-1", actor="wang"
+    )
+    flags: tuple[Flag, ...] = loyalty.flags("c-1")
+    assert receipt.balance.available == 50 and flags == ()

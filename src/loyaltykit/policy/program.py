@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.approvals import Approvals
 from loyaltykit.domain.care import CareConfig
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
@@ -30,6 +31,7 @@ from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.campaigns import Campaign, checked_campaigns
 from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rules import Cap, EarningRule
+from loyaltykit.policy.velocity import Velocity
 from loyaltykit.values import aware, utc
 
 __all__ = ["PointType", "Program", "ProgramVersion", "ProgramVersions", "RefundPolicy"]
@@ -132,6 +134,10 @@ class Program:
     notices: NoticeRules = attrs.field(factory=NoticeRules)
     """The notices the programme gives members (milestones, tiers): see
     ``docs/concepts/notices.md``."""
+    velocity: Velocity = attrs.field(factory=Velocity)
+    """Abuse limits: earns, transfers, redemptions per member per hour or day."""
+    approvals: Approvals = attrs.field(factory=Approvals)
+    """Which manual adjustments need a second person's approval."""
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator

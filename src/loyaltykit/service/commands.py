@@ -62,6 +62,7 @@ __all__ = [
     "CommandValue",
     "ComplaintStep",
     "CompleteCare",
+    "DecideAdjustment",
     "Draw",
     "EarnPoints",
     "Enroll",
@@ -79,6 +80,7 @@ __all__ = [
     "Redeem",
     "RedeemPoints",
     "Refund",
+    "RequestAdjustment",
     "ReversePoints",
     "SendCareMessage",
     "SetMetric",
@@ -697,6 +699,49 @@ class SendCareMessage(_CustomerCommand):
     associate: str = attrs.field(default="", converter=_associate)
     offers: tuple[str, ...] = attrs.field(default=(), converter=_offers)
     channel: str | None = attrs.field(default=None, converter=_optional_channel)
+
+
+def _request_id(value: object) -> str:
+    return identifier("request_id", value)
+
+
+def _required_actor(value: object) -> str:
+    found = _text("actor", value)
+    if not found.strip():
+        raise InvalidArgument("actor: an approval needs the name of who acts")
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class RequestAdjustment(_Audited):
+    """Ask for a manual adjustment that a second person must approve."""
+
+    kind: ClassVar[str] = "request_adjustment"
+    request_id: str = attrs.field(converter=_request_id)
+    points: Points = attrs.field(converter=_adjustment)
+    point_type: str = attrs.field(default="points", converter=_point_type)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.reason.strip() or not (self.actor or "").strip():
+            raise InvalidArgument(
+                f"request_adjustment needs a reason and an actor (got reason={self.reason!r}, "
+                f"actor={self.actor!r})"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class DecideAdjustment(_CustomerCommand):
+    """Approve (and post) or reject a requested adjustment."""
+
+    kind: ClassVar[str] = "decide_adjustment"
+    request_id: str = attrs.field(converter=_request_id)
+    approve: bool
+    actor: str = attrs.field(converter=_required_actor)
+    note: str = attrs.field(default="", converter=_note)
+
+    @property
+    def name(self) -> str:
+        return "approve_adjustment" if self.approve else "reject_adjustment"
 
 
 # --- fingerprints ------------------------------------------------------------------------

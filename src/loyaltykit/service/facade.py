@@ -20,6 +20,7 @@ from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
+from loyaltykit.service.approvals import ApprovalWork
 from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import CampaignWork
@@ -40,6 +41,7 @@ from loyaltykit.service.queries import Queries
 from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
+from loyaltykit.service.velocity import VelocityGuard
 from loyaltykit.storage.base import Storage
 
 __all__ = ["Loyalty", "StorageOpener"]
@@ -160,6 +162,8 @@ class Loyalty:
             ConsentWork(kernel, notices),
             CareMessages(kernel, notices),
             Exports(kernel),
+            VelocityGuard(kernel),
+            ApprovalWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
         ]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
@@ -361,6 +365,14 @@ class Loyalty:
 
     # --- the subject-access export --------------------------------------------
     export_member = _area(Exports.export_member)
+
+    # --- abuse limits and approvals -------------------------------------------
+    flags = _area(VelocityGuard.flags)
+    request_adjustment = _area(ApprovalWork.request_adjustment)
+    approve_adjustment = _area(ApprovalWork.approve_adjustment)
+    reject_adjustment = _area(ApprovalWork.reject_adjustment)
+    adjustment_requests = _area(ApprovalWork.adjustment_requests)
+    pending_adjustment_requests = _area(ApprovalWork.pending_adjustment_requests)
 
     # --- batch jobs -----------------------------------------------------------
     run_due = _area(BatchWork.run_due)

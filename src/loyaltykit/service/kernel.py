@@ -35,6 +35,7 @@ from loyaltykit.errors import (
     CustomerAlreadyExists,
     IdempotencyConflict,
     InvalidArgument,
+    LoyaltyError,
     UnknownCustomer,
 )
 from loyaltykit.outcomes import JobFailure
@@ -55,7 +56,17 @@ from loyaltykit.storage.base import (
 )
 from loyaltykit.values import CustomerId, count
 
-__all__ = ["OUTBOX", "Aftermath", "Codec", "Follower", "Kernel", "Work", "job_failure"]
+__all__ = [
+    "OUTBOX",
+    "Aftermath",
+    "Codec",
+    "Follower",
+    "Guard",
+    "Kernel",
+    "Refused",
+    "Work",
+    "job_failure",
+]
 
 T = TypeVar("T")
 C = TypeVar("C", bound=CommandValue)
@@ -98,6 +109,32 @@ class Follower(Protocol):
     def follow(self, uow: UnitOfWork, program: Program, aftermath: Aftermath) -> None:
         """Add what follows from ``aftermath`` to the unit of work."""
         ...
+
+
+class Guard(Protocol):
+    """An area that may refuse a command before its handler runs (velocity rules,
+    approvals), inside its unit of work, under its locks, after the idempotency check
+    (a replay is never refused)."""
+
+    def guards(self, program: Program) -> bool:
+        """Whether commands under ``program`` need guarding at all."""
+        ...
+
+    def check(self, work: Work) -> None:
+        """Raise a :class:`~loyaltykit.errors.LoyaltyError` (or :class:`Refused`) to refuse
+        the command."""
+        ...
+
+
+class Refused(Exception):
+    """Raised by a guard: the command is refused with ``error`` and changes nothing, but
+    ``trace`` is kept: the kernel runs it in a unit of work of its own once the
+    command's is rolled back (a flag, a suspension), then raises ``error``."""
+
+    def __init__(self, error: LoyaltyError, trace: Callable[[UnitOfWork], None]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.trace = trace
 
 
 class _MoreLocks(Exception):
@@ -169,6 +206,7 @@ class Kernel:
         self.outbox = outbox
         self.personal = personal if personal is not None else PersonalData()
         self.followers: list[Follower] = []
+        self.guards: list[Guard] = []
         # the unit of work of an open batch() in this context, if any
         self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
 
@@ -252,6 +290,9 @@ class Kernel:
                     record = uow.idempotency.get(owner, command.idempotency_key)
                     if record is not None:
                         return self._replay(command, print_, record, codec, uow)
+                    for guard in self.guards:
+                        if guard.guards(program):
+                            guard.check(work)
                     outcome = handler(work)
                     encoded = codec.encode(outcome)
                     self.emit(
@@ -286,6 +327,11 @@ class Kernel:
                     )
                     uow.commit()
                     return outcome
+            except Refused as refused:
+                with self.unit() as uow:
+                    refused.trace(uow)
+                    uow.commit()
+                raise refused.error from None
             except _MoreLocks as more:
                 extra = extra | more.customer_ids | frozenset(work.customers)
                 if len(extra) > _MOST_LOCKS:  # pragma: no cover - a guard against a bug

@@ -231,6 +231,9 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     # consent and care messages (what an associate wrote may name the member)
     c.ChangeConsent: PUBLIC,  # a channel, its state, when and where
     c.SendCareMessage: _keep("id", "customer_id", "template", "channel", "status"),
+    # abuse limits and approvals: points, names of staff, reasons (like adjust)
+    c.RequestAdjustment: PUBLIC,
+    c.DecideAdjustment: PUBLIC,
     # feedback and complaints: what the member wrote never leaves
     c.PublishSurvey: PUBLIC,
     c.SubmitSurveyResponse: _response_view,
@@ -251,6 +254,8 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="unearned_purchase", export=owned("unearned_purchase")),
     RecordKind(kind="outbox", export=owned("outbox")),  # payloads are outbox views
     RecordKind(kind="notice", redact=_redact_notice, export=owned("notice")),
+    RecordKind(kind="flag", export=owned("flag")),  # velocity rule, counts, command
+    RecordKind(kind="adjustment_request", export=owned("adjustment_request")),
 )
 
 
