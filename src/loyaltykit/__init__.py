@@ -74,6 +74,9 @@ if TYPE_CHECKING:
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
+    from loyaltykit.domain.households import (
+        Household,
+    )
     from loyaltykit.domain.ledger import (
         Account,
         Command,
@@ -191,6 +194,7 @@ _EXPORTS: dict[str, str] = {
     "EntryKind": "loyaltykit.domain.ledger",
     "Flag": "loyaltykit.policy.velocity",
     "GoodwillBudget": "loyaltykit.domain.complaints",
+    "Household": "loyaltykit.domain.households",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
@@ -316,6 +320,7 @@ __all__ = [
     "EntryKind",
     "Flag",
     "GoodwillBudget",
+    "Household",
     "Item",
     "JobFailure",
     "Lot",

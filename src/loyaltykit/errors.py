@@ -22,6 +22,7 @@ __all__ = [
     "CurrencyMismatch",
     "CustomerAlreadyExists",
     "GoodwillBudgetExceeded",
+    "HouseholdRefused",
     "IdempotencyConflict",
     "IllegalTransition",
     "InsufficientPoints",
@@ -740,3 +741,17 @@ class UnknownApproval(NotFound):
         super().__init__(f"customer {customer_id!r} has no adjustment request {request_id!r}")
         self.customer_id = customer_id
         self.request_id = request_id
+
+
+class HouseholdRefused(RuleViolation):
+    """A household command its rules forbid: a member joining a second household or a
+    full one, someone but the head redeeming, more points than the pool holds, the head
+    leaving while others remain, a closed household."""
+
+    code = "household_refused"
+    http_status = 409
+
+    def __init__(self, household_id: str, reason: str) -> None:
+        super().__init__(f"household {household_id!r}: {reason}")
+        self.household_id = household_id
+        self.reason = reason

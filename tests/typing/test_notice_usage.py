@@ -89,3 +89,15 @@ def test_abuse_limits_as_documented() -> None:
     )
     flags: tuple[Flag, ...] = loyalty.flags("c-1")
     assert receipt.balance.available == 50 and flags == ()
+
+
+def test_households_as_documented() -> None:
+    from loyaltykit import Household
+
+    loyalty = Loyalty()
+    loyalty.enroll("mum", at=AT, idempotency_key="e-1")
+    loyalty.earn("mum", 100, at=AT, idempotency_key="o-1")
+    loyalty.create_household("mum", "wang", at=AT, idempotency_key="h-1", on_leave="keep")
+    household: Household = loyalty.pool_points("mum", "wang", 60, at=AT, idempotency_key="p-1")
+    household = loyalty.redeem_household_points("mum", "wang", 10, at=AT, idempotency_key="r-1")
+    assert household.balance == 50 and loyalty.household("wang").redeemed == 10

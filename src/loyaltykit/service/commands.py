@@ -62,6 +62,7 @@ __all__ = [
     "CommandValue",
     "ComplaintStep",
     "CompleteCare",
+    "CreateHousehold",
     "DecideAdjustment",
     "Draw",
     "EarnPoints",
@@ -71,13 +72,17 @@ __all__ = [
     "FulfilRedemption",
     "GrantReward",
     "GrantTier",
+    "JoinHousehold",
+    "LeaveHousehold",
     "LinkReferrer",
     "PayWithPoints",
+    "PoolPoints",
     "PublishSurvey",
     "Reactivate",
     "RecordEvent",
     "RecordPurchase",
     "Redeem",
+    "RedeemHouseholdPoints",
     "RedeemPoints",
     "Refund",
     "RequestAdjustment",
@@ -742,6 +747,55 @@ class DecideAdjustment(_CustomerCommand):
     @property
     def name(self) -> str:
         return "approve_adjustment" if self.approve else "reject_adjustment"
+
+
+def _household_id(value: object) -> str:
+    return identifier("household_id", value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateHousehold(_CustomerCommand):
+    """Create a household with the member as its head."""
+
+    kind: ClassVar[str] = "create_household"
+    household_id: str = attrs.field(converter=_household_id)
+    on_leave: str = "return"
+    max_members: int = 6
+
+
+@attrs.frozen(kw_only=True)
+class JoinHousehold(_CustomerCommand):
+    """A member joins a household."""
+
+    kind: ClassVar[str] = "join_household"
+    household_id: str = attrs.field(converter=_household_id)
+
+
+@attrs.frozen(kw_only=True)
+class LeaveHousehold(_CustomerCommand):
+    """A member leaves their household."""
+
+    kind: ClassVar[str] = "leave_household"
+    household_id: str = attrs.field(converter=_household_id)
+
+
+@attrs.frozen(kw_only=True)
+class PoolPoints(_CustomerCommand):
+    """A member moves points from their account into the household's pool."""
+
+    kind: ClassVar[str] = "pool_points"
+    household_id: str = attrs.field(converter=_household_id)
+    points: Points = attrs.field(converter=_points)
+
+
+@attrs.frozen(kw_only=True)
+class RedeemHouseholdPoints(_CustomerCommand):
+    """The head redeems points from the household's pool."""
+
+    kind: ClassVar[str] = "redeem_household_points"
+    household_id: str = attrs.field(converter=_household_id)
+    points: Points = attrs.field(converter=_points)
+    reason: str = attrs.field(default="", converter=_reason)
 
 
 # --- fingerprints ------------------------------------------------------------------------

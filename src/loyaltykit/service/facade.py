@@ -32,6 +32,7 @@ from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.exports import Exports
 from loyaltykit.service.feedback import FeedbackCommands
+from loyaltykit.service.households import HouseholdWork
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
 from loyaltykit.service.notices import NoticeWork
@@ -164,6 +165,7 @@ class Loyalty:
             Exports(kernel),
             VelocityGuard(kernel),
             ApprovalWork(kernel),
+            HouseholdWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
         ]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
@@ -373,6 +375,14 @@ class Loyalty:
     reject_adjustment = _area(ApprovalWork.reject_adjustment)
     adjustment_requests = _area(ApprovalWork.adjustment_requests)
     pending_adjustment_requests = _area(ApprovalWork.pending_adjustment_requests)
+
+    # --- households -----------------------------------------------------------
+    create_household = _area(HouseholdWork.create_household)
+    join_household = _area(HouseholdWork.join_household)
+    pool_points = _area(HouseholdWork.pool_points)
+    redeem_household_points = _area(HouseholdWork.redeem_household_points)
+    leave_household = _area(HouseholdWork.leave_household)
+    household = _area(HouseholdWork.household)
 
     # --- batch jobs -----------------------------------------------------------
     run_due = _area(BatchWork.run_due)

@@ -112,6 +112,17 @@ def _draws(subject: Subject) -> list[dict[str, Any]]:
     return found
 
 
+def _household(subject: Subject) -> list[dict[str, Any]]:
+    membership = subject.uow.state.get(subject.customer_id, "household") or {}
+    ids = [*membership.get("past", ()), membership.get("household")]
+    found = []
+    for household in dict.fromkeys(i for i in ids if i is not None):
+        stored = subject.uow.records.get(f"household:{household}", "household", household)
+        if stored is not None:
+            found.append({"id": stored.id, "record": stored.document})
+    return found
+
+
 def PUBLIC(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
     """The view of an outcome that holds no personal data: all of it."""
     return outcome
@@ -234,6 +245,12 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     # abuse limits and approvals: points, names of staff, reasons (like adjust)
     c.RequestAdjustment: PUBLIC,
     c.DecideAdjustment: PUBLIC,
+    # households: ids, points, instants
+    c.CreateHousehold: PUBLIC,
+    c.JoinHousehold: PUBLIC,
+    c.LeaveHousehold: PUBLIC,
+    c.PoolPoints: PUBLIC,
+    c.RedeemHouseholdPoints: PUBLIC,
     # feedback and complaints: what the member wrote never leaves
     c.PublishSurvey: PUBLIC,
     c.SubmitSurveyResponse: _response_view,
@@ -256,6 +273,7 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="notice", redact=_redact_notice, export=owned("notice")),
     RecordKind(kind="flag", export=owned("flag")),  # velocity rule, counts, command
     RecordKind(kind="adjustment_request", export=owned("adjustment_request")),
+    RecordKind(kind="household", export=_household),  # member ids and points
 )
 
 
