@@ -139,6 +139,9 @@ if TYPE_CHECKING:
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.rating import (
+        RatingExclusions,
+    )
     from loyaltykit.policy.velocity import (
         Flag,
         Velocity,
@@ -227,6 +230,7 @@ _EXPORTS: dict[str, str] = {
     "Purchase": "loyaltykit.domain.activity",
     "QcRule": "loyaltykit.domain.complaints",
     "Question": "loyaltykit.domain.feedback",
+    "RatingExclusions": "loyaltykit.policy.rating",
     "Receipt": "loyaltykit.outcomes",
     "Redemption": "loyaltykit.domain.redemptions",
     "RedemptionLimit": "loyaltykit.domain.rewards",
@@ -353,6 +357,7 @@ __all__ = [
     "Purchase",
     "QcRule",
     "Question",
+    "RatingExclusions",
     "Receipt",
     "Redemption",
     "RedemptionLimit",

@@ -30,6 +30,7 @@ from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.campaigns import Campaign, checked_campaigns
 from loyaltykit.policy.promises import Promises
+from loyaltykit.policy.rating import RatingExclusions
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.policy.velocity import Velocity
 from loyaltykit.values import aware, utc
@@ -138,6 +139,8 @@ class Program:
     """Abuse limits: earns, transfers, redemptions per member per hour or day."""
     approvals: Approvals = attrs.field(factory=Approvals)
     """Which manual adjustments need a second person's approval."""
+    rating_exclusions: RatingExclusions = attrs.field(factory=RatingExclusions)
+    """Accounts that take no part in tier rating (staff cards, test lines)."""
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator

@@ -230,6 +230,9 @@ class TierCommands:
         if ladder is None:
             save_member(uow, member, after)
             return None
+        if program.rating_exclusions.excludes(customer) is not None:
+            save_member(uow, member, after)  # measured, never rated
+            return member.tier
         status = member.tier or ladder.start(customer.enrolled_at)
         measure = measure_with(after.metrics, customer, command.at, program.zone)
         raised, change = tiers.upgrade(ladder, status, measure, command.at)
@@ -260,6 +263,8 @@ class TierCommands:
                     customer = uow.customers.get(customer_id)
                     if customer is None or customer.status is not CustomerStatus.ACTIVE:
                         continue
+                    if program.rating_exclusions.excludes(customer) is not None:
+                        continue  # takes no place in the top percent
                     history = member_metrics(uow, customer_id)
                     metric = relative[0].rank_by or ""
                     values[customer_id] = history.measure(
