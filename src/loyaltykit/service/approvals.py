@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from loyaltykit.domain import ledger
 from loyaltykit.domain.approvals import AdjustmentRequest, ApprovalState
-from loyaltykit.domain.ledger import Account, EntryKind, Posting
 from loyaltykit.errors import ApprovalRequired, InvalidArgument, UnknownApproval
 from loyaltykit.formats.member_life import (
     ADJUSTMENT_REQUEST,
@@ -127,15 +125,7 @@ class ApprovalWork:
         approver must not be the requester; a request already decided is refused
         (:class:`~loyaltykit.errors.ApprovalRefused`), so an approval never posts twice.
         The entries carry the requester as actor and the approver in their metadata."""
-        command = DecideAdjustment(
-            customer_id=customer_id,
-            request_id=request_id,
-            approve=True,
-            actor=actor,
-            note=note,
-            at=at,
-            idempotency_key=idempotency_key,
-        )
+        command = _decision(customer_id, request_id, True, actor, note, at, idempotency_key)
         return self.kernel.execute(command, self._approve, receipt_codec())
 
     def _approve(self, work: Work) -> Receipt:
@@ -148,17 +138,7 @@ class ApprovalWork:
             reason=request.reason,
             actor=request.requested_by,
         )
-        points = request.points
-
-        def post(account: Account) -> Posting:
-            if points > 0:
-                expiry = postings.expiry(kind, command.at, None)
-                return ledger.credit(
-                    account, points, context, kind=EntryKind.ADJUST, expires_at=expiry
-                )
-            lots = work.uow.ledger.spendable_lots(request.customer_id, kind.code, command.at)
-            return ledger.debit(account, -points, lots, context, kind=EntryKind.ADJUST)
-
+        post = postings.adjustment(work.uow, kind, context, request.customer_id, request.points)
         return postings.post(work.uow, command.name, context, request.customer_id, kind.code, post)
 
     def reject_adjustment(
@@ -173,15 +153,7 @@ class ApprovalWork:
     ) -> AdjustmentRequest:
         """Reject a pending request (by someone other than the requester); nothing
         posts."""
-        command = DecideAdjustment(
-            customer_id=customer_id,
-            request_id=request_id,
-            approve=False,
-            actor=actor,
-            note=note,
-            at=at,
-            idempotency_key=idempotency_key,
-        )
+        command = _decision(customer_id, request_id, False, actor, note, at, idempotency_key)
         return self.kernel.execute(command, self._reject, _REQUEST)
 
     def _reject(self, work: Work) -> AdjustmentRequest:
@@ -221,3 +193,23 @@ class ApprovalWork:
         with self.kernel.unit() as uow:
             stored = uow.records.due(ADJUSTMENT_REQUEST, _END_OF_TIME, limit=limit)
         return tuple(request_from_record(record.document) for record in stored)
+
+
+def _decision(
+    customer_id: CustomerId,
+    request_id: str,
+    approve: bool,
+    actor: str,
+    note: str,
+    at: datetime,
+    key: str,
+) -> DecideAdjustment:
+    return DecideAdjustment(
+        customer_id=customer_id,
+        request_id=request_id,
+        approve=approve,
+        actor=actor,
+        note=note,
+        at=at,
+        idempotency_key=key,
+    )

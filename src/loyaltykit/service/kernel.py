@@ -279,7 +279,7 @@ class Kernel:
             try:
                 with self.unit() as outer:
                     written: list[Entry] = []
-                    uow = _Watched(outer, written) if watched else outer
+                    uow = _Guarded(outer, written=written) if watched else outer
                     if locate is None:
                         owner, locks = command.owner, command.locks()
                     else:
@@ -448,13 +448,25 @@ class _CheckedRecords:
 
 
 class _Guarded:
-    """A backend's unit of work as the service sees it: records are checked."""
+    """A backend's unit of work as the service sees it: records are checked against the
+    personal-data registry (when given one); with ``written``, the entries a command
+    adds are kept there too (while followers watch the command)."""
 
-    def __init__(self, inner: UnitOfWork, personal: PersonalData) -> None:
+    def __init__(
+        self,
+        inner: UnitOfWork,
+        personal: PersonalData | None = None,
+        *,
+        written: list[Entry] | None = None,
+    ) -> None:
         self._inner = inner
-        self.records: RecordRepository = _CheckedRecords(inner.records, personal)
+        self.records: RecordRepository = (
+            inner.records if personal is None else _CheckedRecords(inner.records, personal)
+        )
         self.customers: CustomerRepository = inner.customers
-        self.ledger: LedgerRepository = inner.ledger
+        self.ledger: LedgerRepository = (
+            inner.ledger if written is None else _WrittenLedger(inner.ledger, written)
+        )
         self.idempotency: IdempotencyRepository = inner.idempotency
         self.state: CustomerStateRepository = inner.state
         self.counters: CounterRepository = inner.counters
@@ -498,34 +510,6 @@ class _WrittenLedger:
     def add_entries(self, entries: Sequence[Entry]) -> None:
         self._inner.add_entries(entries)
         self._written.extend(entries)
-
-
-class _Watched:
-    """A command's unit of work while followers watch it: the entries it writes are kept."""
-
-    def __init__(self, inner: UnitOfWork, written: list[Entry]) -> None:
-        self._inner = inner
-        self.ledger: LedgerRepository = _WrittenLedger(inner.ledger, written)
-        self.records: RecordRepository = inner.records
-        self.customers: CustomerRepository = inner.customers
-        self.idempotency: IdempotencyRepository = inner.idempotency
-        self.state: CustomerStateRepository = inner.state
-        self.counters: CounterRepository = inner.counters
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def commit(self) -> None:
-        self._inner.commit()
-
-    def rollback(self) -> None:
-        self._inner.rollback()
-
-    def savepoint(self) -> Savepoint:
-        return self._inner.savepoint()
 
 
 class _Nested:
