@@ -232,3 +232,9 @@ def test_notice_rules_are_checked_when_the_programme_is_built() -> None:
         Program(notices=NoticeRules(tier_reached=True))
     with pytest.raises(InvalidIdentifier):
         NoticeRules(channel="two words")
+
+
+def test_a_programme_with_notices_refuses_a_dict_form_that_would_drop_them() -> None:
+    with pytest.raises(InvalidArgument, match="no dict, TOML or JSON form yet"):
+        Program(notices=MILESTONES).to_dict()
+    assert Program().to_dict() == Program.from_dict(Program().to_dict()).to_dict()
