@@ -100,6 +100,7 @@ if TYPE_CHECKING:
         TierStatus,
     )
     from loyaltykit.domain.windows import Window
+    from loyaltykit.formats.programs import Program
     from loyaltykit.outcomes import (
         Balance,
         DueReport,
@@ -112,7 +113,7 @@ if TYPE_CHECKING:
     )
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
-    from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -175,7 +176,8 @@ _EXPORTS: dict[str, str] = {
     "Price": "loyaltykit.domain.rewards",
     "Priority": "loyaltykit.domain.complaints",
     "Profile": "loyaltykit.domain.customer",
-    "Program": "loyaltykit.policy.program",
+    # from its loader, which installs itself as Program's format when imported
+    "Program": "loyaltykit.formats.programs",
     "ProgramVersion": "loyaltykit.policy.program",
     "ProgramVersions": "loyaltykit.policy.program",
     "Purchase": "loyaltykit.domain.activity",
