@@ -113,6 +113,7 @@ if TYPE_CHECKING:
     )
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
+    from loyaltykit.policy.funding import BudgetState
     from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
@@ -127,6 +128,7 @@ _EXPORTS: dict[str, str] = {
     "Balance": "loyaltykit.outcomes",
     "Bonus": "loyaltykit.domain.campaigns",
     "Budget": "loyaltykit.domain.campaigns",
+    "BudgetState": "loyaltykit.policy.funding",
     "BusinessCalendar": "loyaltykit.domain.calendar",
     "Campaign": "loyaltykit.policy.campaigns",
     "Capabilities": "loyaltykit.storage.base",
@@ -235,6 +237,7 @@ __all__ = [
     "Balance",
     "Bonus",
     "Budget",
+    "BudgetState",
     "BusinessCalendar",
     "Campaign",
     "Capabilities",
