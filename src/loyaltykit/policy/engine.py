@@ -103,9 +103,10 @@ class TierUpdate:
 
 @attrs.frozen(kw_only=True)
 class CampaignAward:
-    """What a campaign gives for the event, before its budget is taken: the service
-    takes ``award.wanted`` from the campaign's budget counter in the same unit of work,
-    cuts the ``earns`` to what is left and says so in the trace."""
+    """What a campaign gives for the event, before its budget is taken: a decision
+    evaluated with ``budgets`` holds the funded effects instead
+    (:func:`loyaltykit.policy.funding.fund` cuts the ``earns`` to what the budget has
+    left and says so in the trace)."""
 
     award: Award
     earns: tuple[Earn, ...]
@@ -174,7 +175,8 @@ class Decision:
 
     def points(self, point_type: str = "points", customer_id: CustomerId | None = None) -> int:
         """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
-        campaign points included (before their budgets are taken)."""
+        campaign points included (as funded when the decision was evaluated with
+        ``budgets``, as wanted otherwise)."""
         return sum(
             effect.points
             for effect in self.earns
