@@ -6,7 +6,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from loyaltykit import Loyalty, Money, Program, Purchase
+from loyaltykit.errors import ConcurrencyConflict
+from loyaltykit.policy.engine import BudgetConsumption
+from loyaltykit.service.campaigns import take_budget
+from loyaltykit.storage.memory import MemoryStorage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 5, 8, 12, tzinfo=SHANGHAI)
@@ -77,3 +83,14 @@ def test_an_upgrade_the_budget_funds_prices_the_event() -> None:
     assert loyalty.balance("a", point_type="tier").available == 120
     assert "the upgrade to gold applies to this event" in explanation
     assert loyalty.campaign_budget("double-credits").spent == 60
+
+
+def test_a_budget_spent_since_it_was_read_is_a_lost_race() -> None:
+    storage = MemoryStorage()
+    with storage.unit_of_work() as uow:
+        assert uow.counters.take("budget:x", 45, limit=50) == 45
+        # funded on a read of 40 spent: 9 fitted then, 5 fit now
+        with pytest.raises(ConcurrencyConflict, match="budget:x"):
+            take_budget(uow, BudgetConsumption(counter="budget:x", points=9, limit=50))
+        take_budget(uow, BudgetConsumption(counter="budget:x", points=5, limit=50))
+        assert uow.counters.value("budget:x") == 50
