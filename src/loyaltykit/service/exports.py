@@ -22,7 +22,9 @@ from loyaltykit.domain.records import (
     lot_to_record,
 )
 from loyaltykit.formats.consent import CONSENT, consents_document, consents_from_document
+from loyaltykit.formats.households import MEMBERSHIP
 from loyaltykit.formats.member import ACTIVITY, METRICS, TIER
+from loyaltykit.formats.member_life import VELOCITY
 from loyaltykit.formats.notices import NOTICE_STATE
 from loyaltykit.service.codecs import existing
 from loyaltykit.service.kernel import Kernel
@@ -91,6 +93,8 @@ class Exports:
                 "metrics": uow.state.get(customer_id, METRICS),
                 "consents": consents_document(consents)["history"],
                 "notice_state": uow.state.get(customer_id, NOTICE_STATE),
+                "velocity": uow.state.get(customer_id, VELOCITY),
+                "household_membership": uow.state.get(customer_id, MEMBERSHIP),
                 "records": self.kernel.personal.export(
                     Subject(uow=uow, customer_id=customer_id, campaigns=campaigns)
                 ),
