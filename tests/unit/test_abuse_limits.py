@@ -26,19 +26,13 @@ from loyaltykit.errors import (
     VelocityExceeded,
 )
 from loyaltykit.storage.base import Storage
-from loyaltykit.storage.memory import MemoryStorage
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Storage:
-    if request.param == "memory":
-        return MemoryStorage()
-    from tests.databases import storage_factory
-
-    path = tmp_path_factory.mktemp("abuse") / "loyalty.db"
-    return storage_factory(f"sqlite:///{path}")()
+@pytest.fixture
+def storage(memory_or_sqlite: Storage) -> Storage:
+    return memory_or_sqlite
 
 
 def _members(program: Program, storage: Storage | None = None) -> Loyalty:

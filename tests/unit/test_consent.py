@@ -21,7 +21,6 @@ from loyaltykit import (
 )
 from loyaltykit.errors import ContentRuleBroken, InvalidArgument, NotFound
 from loyaltykit.storage.base import Storage
-from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing import RecordingSender
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -31,14 +30,9 @@ PROGRAM = Program(
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Storage:
-    if request.param == "memory":
-        return MemoryStorage()
-    from tests.databases import storage_factory
-
-    path = tmp_path_factory.mktemp("consent") / "loyalty.db"
-    return storage_factory(f"sqlite:///{path}")()
+@pytest.fixture
+def storage(memory_or_sqlite: Storage) -> Storage:
+    return memory_or_sqlite
 
 
 def _member(storage: Storage, *ids: str) -> Loyalty:

@@ -28,7 +28,6 @@ from loyaltykit.errors import UnknownCustomer
 from loyaltykit.policy.rules import BaseRate
 from loyaltykit.service.personal import PersonalData, RecordKind
 from loyaltykit.storage.base import Storage
-from loyaltykit.storage.memory import MemoryStorage
 
 T0 = datetime(2026, 5, 4, 9, tzinfo=UTC)
 PROGRAM = Program(
@@ -58,14 +57,9 @@ SURVEY = Survey(
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Storage:
-    if request.param == "memory":
-        return MemoryStorage()
-    from tests.databases import storage_factory
-
-    path = tmp_path_factory.mktemp("exports") / "loyalty.db"
-    return storage_factory(f"sqlite:///{path}")()
+@pytest.fixture
+def storage(memory_or_sqlite: Storage) -> Storage:
+    return memory_or_sqlite
 
 
 def _member(storage: Storage) -> Loyalty:

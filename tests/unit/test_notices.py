@@ -24,21 +24,15 @@ from loyaltykit import (
 from loyaltykit.errors import InsufficientPoints, InvalidArgument, InvalidIdentifier
 from loyaltykit.policy.rules import BaseRate
 from loyaltykit.storage.base import Storage
-from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing import RecordingSender
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 MILESTONES = NoticeRules(milestones=Milestones(thresholds=[1000, 2000, 5000]))
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Storage:
-    if request.param == "memory":
-        return MemoryStorage()
-    from tests.databases import storage_factory
-
-    path = tmp_path_factory.mktemp("notices") / "loyalty.db"
-    return storage_factory(f"sqlite:///{path}")()
+@pytest.fixture
+def storage(memory_or_sqlite: Storage) -> Storage:
+    return memory_or_sqlite
 
 
 def _members(program: Program, storage: Storage | None = None, *ids: str) -> Loyalty:

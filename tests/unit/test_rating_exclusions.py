@@ -22,19 +22,13 @@ from loyaltykit import (
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.rules import BaseRate
 from loyaltykit.storage.base import Storage
-from loyaltykit.storage.memory import MemoryStorage
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Storage:
-    if request.param == "memory":
-        return MemoryStorage()
-    from tests.databases import storage_factory
-
-    path = tmp_path_factory.mktemp("rating") / "loyalty.db"
-    return storage_factory(f"sqlite:///{path}")()
+@pytest.fixture
+def storage(memory_or_sqlite: Storage) -> Storage:
+    return memory_or_sqlite
 
 
 def _ladder(*extra: Tier) -> TierLadder:
