@@ -86,3 +86,26 @@ def _member_life(loyalty: Loyalty) -> None:
     assert '["approved_by", "wang"]' in text
     assert [r["id"] for r in document["records"]["household"]] == ["wang"]
     assert [r["record"]["state"] for r in document["records"]["adjustment_request"]] == ["approved"]
+
+
+def test_a_velocity_limit_holds_under_concurrent_transfers(database: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rule = VelocityRule(id="transfers", commands="transfer", per="hour", at_most=5)
+    with Loyalty(Program(velocity=Velocity(rules=[rule])), storage=database) as loyalty:
+        for member in ("ann", "bob"):
+            loyalty.enroll(member, at=T0, idempotency_key=f"e-{member}")
+        loyalty.earn("ann", 100_000, at=T0, idempotency_key="stock")
+
+        def send(n: int) -> bool:
+            try:
+                loyalty.transfer("ann", "bob", 1000, at=T0, idempotency_key=f"t-{n}")
+            except VelocityExceeded:
+                return False
+            return True
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            accepted = sum(pool.map(send, range(24)))
+        assert accepted == 5
+        assert loyalty.balance("bob").available == 5000
+        assert len(loyalty.flags("ann")) == 19
