@@ -23,8 +23,8 @@ from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
 from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.budgets import Budgets
-from loyaltykit.service.cards import CardCommands
 from loyaltykit.service.campaigns import CampaignWork
+from loyaltykit.service.cards import CardCommands
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.customers import CustomerCommands
