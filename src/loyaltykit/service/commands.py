@@ -25,8 +25,9 @@ import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from fractions import Fraction
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import attrs
 
@@ -98,6 +99,8 @@ __all__ = [
     "fingerprint",
     "stored_value_owner",
 ]
+
+E = TypeVar("E", bound=Enum)
 
 FINGERPRINT_SCHEME = "2"
 """Stored in front of every fingerprint (``"2:..."``). Records written before it (a bare
@@ -665,22 +668,21 @@ def _money(value: object) -> Money:
     return value
 
 
-def _funding(value: object) -> Funding:
+def _one_of(kind: type[E], what: str, value: object) -> E:
     try:
-        return Funding(value)
+        return kind(value)
     except ValueError:
         raise InvalidArgument(
-            f"funding: {value!r} is not one of {[f.value for f in Funding]}"
+            f"{what}: {value!r} is not one of {[k.value for k in kind]}"
         ) from None
+
+
+def _funding(value: object) -> Funding:
+    return _one_of(Funding, "funding", value)
 
 
 def _stored_value_kind(value: object) -> StoredValueKind:
-    try:
-        return StoredValueKind(value)
-    except ValueError:
-        raise InvalidArgument(
-            f"kind: {value!r} is not one of {[k.value for k in StoredValueKind]}"
-        ) from None
+    return _one_of(StoredValueKind, "kind", value)
 
 
 def _reference(value: object) -> str | None:
@@ -698,12 +700,7 @@ def _number(value: object) -> str:
 
 
 def _block_reason(value: object) -> BlockReason:
-    try:
-        return BlockReason(value)
-    except ValueError:
-        raise InvalidArgument(
-            f"reason: {value!r} is not one of {[r.value for r in BlockReason]}"
-        ) from None
+    return _one_of(BlockReason, "reason", value)
 
 
 @attrs.frozen(kw_only=True)
