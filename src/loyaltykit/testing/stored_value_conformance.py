@@ -17,6 +17,7 @@ import pytest
 
 from loyaltykit import Loyalty
 from loyaltykit.domain.cards import BlockReason, CardStatus, MemberCard
+from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.stored_value import (
     Funding,
     StoredValueAccount,
@@ -439,3 +440,26 @@ class StoredValueConformance:
         loyalty.code_source = random.Random(11).choice
         third = loyalty.issue_card("ben", at=later, idempotency_key="card-ben")
         assert third.number not in {first.number, new.number}
+
+    def test_erasure_keeps_money_and_numbers_and_they_hold_no_profile(
+        self, storage: Storage
+    ) -> None:
+        loyalty = self._loyalty(storage, seed=13, outbox=True)
+        profile = Profile(name="Qian Duoduo 钱多多", email="qdd@example.com", phone="+86 139 1234")
+        loyalty.enroll("qdd", at=T0, idempotency_key="enroll-qdd", profile=profile)
+        wallet = loyalty.issue_stored_value(
+            "wallet", _cny("0"), holder="qdd", at=T0, idempotency_key="wallet"
+        )
+        loyalty.top_up(wallet.code, _cny("66"), at=T0, idempotency_key="top-up")
+        card = loyalty.issue_card("qdd", at=T0, idempotency_key="card")
+        loyalty.erase("qdd", at=T0 + timedelta(days=1), idempotency_key="erase")
+        with storage.unit_of_work() as uow:
+            kept = [
+                uow.stored_value.of_holder("qdd"),
+                uow.stored_value.entries(wallet.code),
+                uow.cards.of_customer("qdd"),
+            ]
+        text = repr(kept) + repr(loyalty.pending_events(limit=50))
+        assert not [value for value in ("Qian", "钱多多", "qdd@example", "1234") if value in text]
+        assert loyalty.stored_value_balance(wallet.code, at=T0).balance == _cny("66.00")
+        assert [c.number for c in loyalty.cards_of("qdd")] == [card.number]

@@ -109,30 +109,38 @@ class StoredValue:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        # each card's places, as read or written in this unit of work (they never change)
+        self._places: dict[str, int] = {}
 
     def get(self, code: str, *, for_update: bool = False) -> StoredValueAccount | None:
         query = _CARD_FOR_UPDATE if for_update else _CARD
         row = self._session.run(query, {"code": code}).mappings().first()
-        return None if row is None else _account(row)
+        if row is None:
+            return None
+        self._places[code] = row["places"]
+        return _account(row)
 
     def add(self, account: StoredValueAccount) -> None:
-        row = _account_row(account, _places(account.currency))
-        self._session.run(insert(_sv), {"code": account.code, **row})
+        places = _places(account.currency)
+        self._session.run(insert(_sv), {"code": account.code, **_account_row(account, places)})
+        self._places[account.code] = places
 
     def update(self, account: StoredValueAccount) -> None:
         # the card keeps the places it was issued with
-        places = self._session.run(
-            select(_sv.c.places).where(_sv.c.code == account.code)
-        ).scalar_one()
-        row = _account_row(account, places)
+        row = _account_row(account, self._places_of([account.code])[account.code])
         self._session.run(update(_sv).where(_sv.c.code == account.code).values(**row))
+
+    def _places_of(self, codes: Sequence[str]) -> dict[str, int]:
+        missing = sorted(set(codes) - set(self._places))
+        if missing:
+            query = select(_sv.c.code, _sv.c.places).where(_sv.c.code.in_(missing))
+            self._places.update({row.code: row.places for row in self._session.run(query)})
+        return self._places
 
     def add_entries(self, entries: Sequence[StoredValueEntry]) -> None:
         if not entries:
             return
-        codes = sorted({entry.code for entry in entries})
-        query = select(_sv.c.code, _sv.c.places).where(_sv.c.code.in_(codes))
-        places: dict[str, int] = {row.code: row.places for row in self._session.run(query)}
+        places = self._places_of([entry.code for entry in entries])
         rows = [
             {
                 "code": entry.code,
