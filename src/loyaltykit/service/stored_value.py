@@ -284,7 +284,8 @@ class StoredValueCommands:
         idempotency key and instant, and a ``pay_with_stored_value`` event is written to
         the card's outbox partition. An error leaves the whole command to roll back.
         Refund it later with ``refund_to_stored_value(payment=<the command's key>)`` or
-        :meth:`refund_in`."""
+        :meth:`refund_in`. A command paying with several cards pays them in code order,
+        so that two such commands lock the cards in one order."""
         receipt = self._pay(
             work.uow,
             stored_value_code(code),

@@ -527,10 +527,14 @@ class _StoredValue:
         self._hint(account)
 
     def update(self, account: StoredValueAccount) -> None:
-        accounts = self._state.stored_value
-        previous = accounts[account.code]
-        accounts[account.code] = account
-        self._log.append(partial(accounts.__setitem__, account.code, previous))
+        previous = self._state.stored_value[account.code]
+        self._place(account)
+        # undone through _place too: a card due again gets a fresh hint (due() drops the
+        # hints of cards it finds expired, which a rollback may make active again)
+        self._log.append(partial(self._place, previous))
+
+    def _place(self, account: StoredValueAccount) -> None:
+        self._state.stored_value[account.code] = account
         self._hint(account)
 
     def _hint(self, account: StoredValueAccount) -> None:

@@ -13,6 +13,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from loyaltykit import Loyalty
@@ -463,3 +464,16 @@ class StoredValueConformance:
         assert not [value for value in ("Qian", "钱多多", "qdd@example", "1234") if value in text]
         assert loyalty.stored_value_balance(wallet.code, at=T0).balance == _cny("66.00")
         assert [c.number for c in loyalty.cards_of("qdd")] == [card.number]
+
+    def test_a_card_whose_expiry_is_rolled_back_is_due_again(self, storage: Storage) -> None:
+        code = new_code(random.Random(6).choice)
+        ends = T0 + timedelta(days=1)
+        due = _account(code, balance="5", expires_at=ends)
+        with storage.unit_of_work() as uow:
+            uow.stored_value.add(due)
+            uow.commit()
+        with storage.unit_of_work() as uow:  # expired, looked for, then rolled back
+            uow.stored_value.update(attrs.evolve(due, status=StoredValueStatus.EXPIRED))
+            assert uow.stored_value.due(ends, limit=5) == []
+        with storage.unit_of_work() as uow:
+            assert uow.stored_value.due(ends, limit=5) == [code]
