@@ -46,8 +46,8 @@ from loyaltykit.values import Money
 __all__ = ["StoredValueConformance", "pay_in_a_process"]
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
-CARD_PROCESSES = 3
-CARD_FUNDS = 20  # two payments of 10 fit: one of three processes must be refused
+CARD_PROCESSES = 2
+CARD_FUNDS = 10  # one payment of 10 fits: one of the two processes must be refused
 
 
 def _cny(amount: str) -> Money:
