@@ -102,6 +102,19 @@ def test_the_export_holds_everything_stored_about_the_member(storage: Storage) -
         loyalty.export_member("nobody", at=T0)
 
 
+def test_the_export_holds_the_members_cards_and_stored_value(storage: Storage) -> None:
+    loyalty = _member(storage)
+    card = loyalty.issue_card("ann", at=T0, idempotency_key="card-1")
+    loyalty.issue_stored_value(
+        "wallet", Money.of("50", "CNY"), holder="ann", at=T0, idempotency_key="w-1"
+    )
+    document = loyalty.export_member("ann", at=T0)
+    json.dumps(document)
+    assert [c["number"] for c in document["cards"]] == [card.number]
+    (wallet,) = document["stored_value"]
+    assert wallet["account"]["holder"] == "ann" and len(wallet["entries"]) == 1
+
+
 def test_after_erasure_the_export_shows_what_is_left(storage: Storage) -> None:
     loyalty = _member(storage)
     loyalty.erase("ann", at=T0, idempotency_key="x-1")

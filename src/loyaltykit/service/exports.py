@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from loyaltykit.domain import stored_value
+from loyaltykit.domain.cards import card_to_record
 from loyaltykit.domain.records import (
     account_to_record,
     customer_to_record,
@@ -95,6 +97,17 @@ class Exports:
                 "notice_state": uow.state.get(customer_id, NOTICE_STATE),
                 "velocity": uow.state.get(customer_id, VELOCITY),
                 "household_membership": uow.state.get(customer_id, MEMBERSHIP),
+                "cards": [card_to_record(card) for card in uow.cards.of_customer(customer_id)],
+                "stored_value": [
+                    {
+                        "account": stored_value.account_to_record(account),
+                        "entries": [
+                            stored_value.entry_to_record(entry)
+                            for entry in uow.stored_value.entries(account.code)
+                        ],
+                    }
+                    for account in uow.stored_value.of_holder(customer_id)
+                ],
                 "records": self.kernel.personal.export(
                     Subject(uow=uow, customer_id=customer_id, campaigns=campaigns)
                 ),
