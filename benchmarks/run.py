@@ -37,6 +37,7 @@ SMALL: dict[str, list[str]] = {
     ],
     "aging": ["--bands", "3", "--band", "1000"],
     "lots": ["--lots", "2000", "--commands", "50", "--repeat", "2"],
+    "baselines": ["--commands", "1000", "--customers", "100", "--repeat", "1"],
     "campaigns": ["--events", "1000"],
     "rewards": ["--customers", "300"],
     "complaints": ["--cases", "60"],
