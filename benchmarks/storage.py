@@ -378,6 +378,54 @@ def _replicate(storage: Any, template: str, customers: list[str]) -> None:
                 connection.execute(table.insert(), copies)
 
 
+def unit_costs(folder: Path, units: int = 20_000) -> list[tuple[str, str]]:
+    """CPU time of an empty unit of work (enter, commit, exit) on a SQLite file against
+    the raw driver's ``BEGIN IMMEDIATE`` / ``COMMIT``, and of a read-only one against
+    ``BEGIN`` / ``COMMIT``; each side's best of three."""
+    from loyaltykit.storage.sql import SqlStorage
+
+    storage = SqlStorage.from_url(f"sqlite:///{folder / 'units.db'}")
+    db = sqlite3.connect(folder / "units-raw.db", isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+        db.execute(f"PRAGMA {pragma}")
+
+    def timed(body: Callable[[], None]) -> float:
+        times = []
+        for _ in range(3):
+            start = time.process_time()
+            for _ in range(units):
+                body()
+            times.append((time.process_time() - start) / units)
+        return min(times)
+
+    def unit(opened: Callable[[], Any]) -> Callable[[], None]:
+        def body() -> None:
+            with opened() as uow:
+                uow.commit()
+
+        return body
+
+    def raw(begin: str) -> Callable[[], None]:
+        def body() -> None:
+            db.execute(begin)
+            db.execute("COMMIT")
+
+        return body
+
+    write, read = timed(unit(storage.unit_of_work)), timed(unit(storage.read_unit_of_work))
+    raw_write, raw_read = timed(raw("BEGIN IMMEDIATE")), timed(raw("BEGIN"))
+    storage.close()
+    db.close()
+    return [
+        ("empty unit of work (CPU)", f"{write * 1e6:.1f} us"),
+        ("raw BEGIN IMMEDIATE / COMMIT (CPU)", f"{raw_write * 1e6:.1f} us"),
+        ("  ratio unit of work / raw", f"{write / raw_write:.1f}x"),
+        ("empty read-only unit of work (CPU)", f"{read * 1e6:.1f} us"),
+        ("raw BEGIN / COMMIT (CPU)", f"{raw_read * 1e6:.1f} us"),
+        ("  ratio read-only unit of work / raw", f"{read / raw_read:.1f}x"),
+    ]
+
+
 def report(name: str, rows: list[tuple[str, str]]) -> None:
     print(f"{name}:")
     for label, value in rows:
@@ -429,7 +477,7 @@ def other_rows(
 
 BATCH = 100
 MODES = (("one command per transaction", 1), (f"batched, {BATCH} commands per transaction", BATCH))
-PARTS = ("commands", "balance", "expiry")
+PARTS = ("commands", "balance", "expiry", "units")
 
 
 def main() -> None:
@@ -474,6 +522,8 @@ def main() -> None:
             def sqlite_file(name: str) -> tuple[str, Callable[[], None]]:
                 return f"sqlite:///{base / f'{name}.db'}", lambda: None
 
+            if "units" in args.only:
+                rows += unit_costs(base)
             report("SQLite file", rows + other_rows(sqlite_file, args))
     if args.postgres:
         rows = []

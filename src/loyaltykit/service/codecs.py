@@ -56,6 +56,8 @@ def _replayed(_uow: UnitOfWork, record: Mapping[str, Any]) -> Receipt:
 
 _STORED_VERSION = 2
 _DEFAULT_POINT_TYPE = "points"
+# the stored form's own list, not outcomes' (which names the same counts today): rows of
+# version 2 hold these counts in this order, whatever a later Balance adds
 _BALANCE_COUNTS = (
     "available",
     "pending",
