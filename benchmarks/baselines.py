@@ -216,15 +216,12 @@ def _state_of(path: Path) -> State:
 def facade_state(url: str, customers: int) -> State:
     """The same, from the facade's store."""
     loyalty = Loyalty(storage=url)
+    held = {f"c{c}": loyalty.balance(f"c{c}").available for c in range(customers)}
     state: State = {}
     with loyalty.storage.unit_of_work() as uow:
-        for c in range(customers):
-            cid = f"c{c}"
-            held = sorted(uow.ledger.lots(cid, "points"), key=lambda lot: lot.consumption_key)
-            state[cid] = (
-                loyalty.balance(cid).available,
-                [(lot.remaining, lot.expires_at) for lot in held],
-            )
+        for cid, available in held.items():
+            found = sorted(uow.ledger.lots(cid, "points"), key=lambda lot: lot.consumption_key)
+            state[cid] = (available, [(lot.remaining, lot.expires_at) for lot in found])
     loyalty.close()
     return state
 
