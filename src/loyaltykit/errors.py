@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccountNotActive",
+    "CareSampleDrawn",
     "ComplaintAlreadyExists",
     "ConcurrencyConflict",
     "CurrencyMismatch",
@@ -677,3 +678,14 @@ class ProgramError(InvalidArgument):
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(f"{count} in program {name!r}:\n  " + "\n  ".join(problems))
         self.problems = tuple(problems)
+
+
+class CareSampleDrawn(RuleViolation):
+    """Quality control's sample of a month's care calls was drawn already (one a month)."""
+
+    code: ClassVar[str] = "care_sample_drawn"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, month: str) -> None:
+        super().__init__(f"the care-call sample of {month} is drawn already")
+        self.month = month

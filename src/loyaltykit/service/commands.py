@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import ClassVar
@@ -31,6 +31,8 @@ from typing import ClassVar
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.care import CALL_OUTCOMES
+from loyaltykit.domain.care_quality import month_bounds
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
@@ -56,6 +58,7 @@ __all__ = [
     "FINGERPRINT_SCHEME",
     "AdjustPoints",
     "CancelRedemption",
+    "CheckCareCall",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
@@ -72,12 +75,14 @@ __all__ = [
     "PayWithPoints",
     "PublishSurvey",
     "Reactivate",
+    "RecordCareCall",
     "RecordEvent",
     "RecordPurchase",
     "Redeem",
     "RedeemPoints",
     "Refund",
     "ReversePoints",
+    "SampleCareCalls",
     "SetMetric",
     "SubmitSurveyResponse",
     "Suspend",
@@ -527,6 +532,96 @@ class CompleteCare(_CustomerCommand):
     kind: ClassVar[str] = "complete_care"
     action_id: str
     note: str = attrs.field(default="", converter=_note)
+
+
+# --- care calls and their quality control ------------------------------------------
+
+CARE_QUALITY = "care-quality"
+"""The shared key space of the quality-control commands (no member owns a sample)."""
+
+
+def _action_id(value: object) -> str:
+    return identifier("care action id", value)
+
+
+def _outcome(value: object) -> str:
+    if value not in CALL_OUTCOMES:
+        raise InvalidArgument(f"outcome: {value!r} is not one of {list(CALL_OUTCOMES)}")
+    return str(value)
+
+
+def _offer(value: object) -> str | None:
+    return None if value is None else identifier("offer", value)
+
+
+def _passed(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"passed: {value!r} must be a bool")
+    return value
+
+
+def _size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise InvalidArgument(f"size: {value!r} must be an int from 1 to 10000")
+    return value
+
+
+def _month(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"month: {value!r} is not a YYYY-MM month")
+    month_bounds(value, UTC)  # checks the form
+    return value
+
+
+def _seed(value: object) -> str:
+    return identifier("seed", value)
+
+
+@attrs.frozen(kw_only=True)
+class RecordCareCall(_CustomerCommand):
+    """Record how a care call went: its outcome, the caller's note, and optionally the
+    follow-up offer (二次营销, a reward id) it leads to."""
+
+    kind: ClassVar[str] = "record_care_call"
+    action_id: str = attrs.field(converter=_action_id)
+    outcome: str = attrs.field(converter=_outcome)
+    note: str = attrs.field(default="", converter=_note)
+    offer: str | None = attrs.field(default=None, converter=_offer)
+
+
+@attrs.frozen(kw_only=True)
+class SampleCareCalls(CommandValue):
+    """Draw a month's quality-control sample of completed care calls."""
+
+    kind: ClassVar[str] = "sample_care_calls"
+    month: str = attrs.field(converter=_month)
+    size: int = attrs.field(converter=_size)
+    seed: str = attrs.field(converter=_seed)
+
+    @property
+    def owner(self) -> str:
+        return CARE_QUALITY
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class CheckCareCall(_CustomerCommand):
+    """Record quality control's verdict on one sampled call."""
+
+    kind: ClassVar[str] = "check_care_call"
+    month: str = attrs.field(converter=_month)
+    action_id: str = attrs.field(converter=_action_id)
+    passed: bool = attrs.field(converter=_passed)
+    note: str = attrs.field(default="", converter=_note)
+
+    @property
+    def owner(self) -> str:
+        return CARE_QUALITY
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return (self.customer_id,)  # the verdict's note goes on the member's care record
 
 
 @attrs.frozen(kw_only=True)

@@ -289,6 +289,12 @@ class Loyalty:
     run_care = _area(CareWork.run_care)
     care_actions = _area(CareWork.care_actions)
     complete_care = _area(CareWork.complete_care)
+    record_care_call = _area(CareWork.record_care_call)
+    care_action = _area(CareWork.care_action)
+    care_history = _area(CareWork.care_history)
+    sample_care_calls = _area(CareWork.sample_care_calls)
+    check_care_call = _area(CareWork.check_care_call)
+    care_sample = _area(CareWork.care_sample)
 
     # --- complaints -----------------------------------------------------------
     complaint_policy = _area(ComplaintCommands.complaint_policy)

@@ -72,6 +72,24 @@ _response_view = _keep(
 )
 
 
+# a care call's outcome without its due day (a birthday) or the notes of the caller and QC
+_care_call_view = _keep(
+    "customer_id",
+    "kind",
+    "id",
+    "points",
+    "gift",
+    "team",
+    "assignee",
+    "done_at",
+    "outcome",
+    "follows",
+    "checked",
+)
+# a sample's month and size (the calls name members: they stay in the store)
+_care_sample_view = _keep("month", "population")
+
+
 def _customer_event(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"customer_id": outcome.get("id"), "status": outcome.get("status")}
 
@@ -145,7 +163,10 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.UseVoucher: PUBLIC,
     # campaigns and care
     c.Draw: PUBLIC,
-    c.CompleteCare: PUBLIC,  # trigger kinds, due dates and the call's outcome
+    c.CompleteCare: _care_call_view,  # trigger kinds, due dates and the call's outcome
+    c.RecordCareCall: _care_call_view,
+    c.SampleCareCalls: _care_sample_view,
+    c.CheckCareCall: _care_sample_view,
     # feedback and complaints: what the member wrote never leaves
     c.PublishSurvey: PUBLIC,
     c.SubmitSurveyResponse: _response_view,
@@ -157,7 +178,8 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="complaint", redact=_redact_complaint),
     RecordKind(kind="survey_response", redact=_redact_response),
     RecordKind(kind="survey"),
-    RecordKind(kind="care", redact=_redact_care, retire=True),  # a birthday's day
+    RecordKind(kind="care", redact=_redact_care, retire=True),  # a birthday's day, notes
+    RecordKind(kind="care_sample"),  # member ids and verdicts; the notes are on "care"
     RecordKind(kind="redemption"),
     RecordKind(kind="voucher"),
     RecordKind(kind="participant"),
