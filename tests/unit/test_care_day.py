@@ -371,5 +371,6 @@ def test_a_calls_outbox_event_carries_neither_the_birthday_nor_the_notes() -> No
     ]
     assert [e.payload["outcome"] for e in events] == ["done", "reached"]
     text = repr([dict(e.payload) for e in events])
-    for secret in ("06-01", "Li Wei", "138 0000"):
+    assert all("due_at" not in e.payload for e in events)  # midnight of the birthday
+    for secret in ("06-01", "05-31T16", "Li Wei", "138 0000"):
         assert secret not in text
