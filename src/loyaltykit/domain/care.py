@@ -378,19 +378,22 @@ def due_care(
     enrolled = customer.enrolled_at.astimezone(zone).date()
     found: list[CareAction] = []
 
+    def add(kind: str, occasion: str, day: date, detail: str, trigger: CareTrigger) -> None:
+        found.append(
+            CareAction(
+                customer_id=customer.id,
+                kind=kind,
+                id=f"{kind}:{occasion}",
+                due_at=_midnight(day, zone),
+                points=trigger.points,
+                gift=trigger.gift,
+                detail=detail,
+            )
+        )
+
     def dated(kind: str, occasion: str, day: date, detail: str, trigger: CareTrigger) -> None:
         if day <= today <= day + grace and day >= enrolled:
-            found.append(
-                CareAction(
-                    customer_id=customer.id,
-                    kind=kind,
-                    id=f"{kind}:{occasion}",
-                    due_at=_midnight(day, zone),
-                    points=trigger.points,
-                    gift=trigger.gift,
-                    detail=detail,
-                )
-            )
+            add(kind, occasion, day, detail, trigger)
 
     birthday = config.trigger("birthday")
     if birthday is not None and customer.profile.birthday is not None:
@@ -410,31 +413,12 @@ def due_care(
         seen = (last_purchase or customer.enrolled_at).astimezone(zone).date()
         due = seen + timedelta(days=inactive.days)
         if due <= today:
-            found.append(
-                CareAction(
-                    customer_id=customer.id,
-                    kind="inactive",
-                    id=f"inactive:{seen.isoformat()}",
-                    due_at=_midnight(due, zone),
-                    points=inactive.points,
-                    gift=inactive.gift,
-                    detail=f"no purchase since {seen.isoformat()} ({inactive.days} days)",
-                )
-            )
+            detail = f"no purchase since {seen.isoformat()} ({inactive.days} days)"
+            add("inactive", seen.isoformat(), due, detail, inactive)
     churn = config.trigger("churn")
     if churn is not None and spending_drop is not None:
         month = f"{today.year:04d}-{today.month:02d}"
-        found.append(
-            CareAction(
-                customer_id=customer.id,
-                kind="churn",
-                id=f"churn:{month}",
-                due_at=_midnight(today, zone),
-                points=churn.points,
-                gift=churn.gift,
-                detail=f"spending fell {spending_drop:.0%} ({month})",
-            )
-        )
+        add("churn", month, today, f"spending fell {spending_drop:.0%} ({month})", churn)
     holiday = config.trigger("holiday")
     if holiday is not None:
         for greeting in holiday.holidays:
