@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         SpendBonus,
         TierCredits,
     )
+    from loyaltykit.domain.cards import BlockReason, CardFormat, CardStatus, MemberCard
     from loyaltykit.domain.care import (
         CareAction,
         CareAssignment,
@@ -99,6 +100,16 @@ if TYPE_CHECKING:
         RewardKind,
         VoucherTerms,
     )
+    from loyaltykit.domain.stored_value import (
+        Funding,
+        StoredValueAccount,
+        StoredValueBalance,
+        StoredValueEntry,
+        StoredValueEntryKind,
+        StoredValueKind,
+        StoredValueReceipt,
+        StoredValueStatus,
+    )
     from loyaltykit.domain.tiers import (
         Override,
         Requirement,
@@ -123,6 +134,7 @@ if TYPE_CHECKING:
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.funding import BudgetState
     from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
+    from loyaltykit.service.stored_value import StoredValueExpiry
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -134,12 +146,15 @@ _EXPORTS: dict[str, str] = {
     "Audience": "loyaltykit.policy.campaigns",
     "Authorizer": "loyaltykit.domain.complaints",
     "Balance": "loyaltykit.outcomes",
+    "BlockReason": "loyaltykit.domain.cards",
     "Bonus": "loyaltykit.domain.campaigns",
     "Budget": "loyaltykit.domain.campaigns",
     "BudgetState": "loyaltykit.policy.funding",
     "BusinessCalendar": "loyaltykit.domain.calendar",
     "Campaign": "loyaltykit.policy.campaigns",
     "Capabilities": "loyaltykit.storage.base",
+    "CardFormat": "loyaltykit.domain.cards",
+    "CardStatus": "loyaltykit.domain.cards",
     "CareAction": "loyaltykit.domain.care",
     "CareAssignment": "loyaltykit.domain.care",
     "CareConfig": "loyaltykit.domain.care",
@@ -167,6 +182,7 @@ _EXPORTS: dict[str, str] = {
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Holiday": "loyaltykit.domain.care",
     "Item": "loyaltykit.domain.activity",
@@ -174,6 +190,7 @@ _EXPORTS: dict[str, str] = {
     "Lot": "loyaltykit.domain.ledger",
     "LotChange": "loyaltykit.domain.ledger",
     "Loyalty": "loyaltykit.bootstrap",
+    "MemberCard": "loyaltykit.domain.cards",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
     "Money": "loyaltykit.values",
@@ -222,6 +239,14 @@ _EXPORTS: dict[str, str] = {
     "Statement": "loyaltykit.outcomes",
     "StatementLine": "loyaltykit.outcomes",
     "Storage": "loyaltykit.storage.base",
+    "StoredValueAccount": "loyaltykit.domain.stored_value",
+    "StoredValueBalance": "loyaltykit.domain.stored_value",
+    "StoredValueEntry": "loyaltykit.domain.stored_value",
+    "StoredValueEntryKind": "loyaltykit.domain.stored_value",
+    "StoredValueExpiry": "loyaltykit.service.stored_value",
+    "StoredValueKind": "loyaltykit.domain.stored_value",
+    "StoredValueReceipt": "loyaltykit.domain.stored_value",
+    "StoredValueStatus": "loyaltykit.domain.stored_value",
     "Survey": "loyaltykit.domain.feedback",
     "SurveyResponse": "loyaltykit.domain.feedback",
     "Target": "loyaltykit.domain.complaints",
@@ -248,12 +273,15 @@ __all__ = [
     "Audience",
     "Authorizer",
     "Balance",
+    "BlockReason",
     "Bonus",
     "Budget",
     "BudgetState",
     "BusinessCalendar",
     "Campaign",
     "Capabilities",
+    "CardFormat",
+    "CardStatus",
     "CareAction",
     "CareAssignment",
     "CareConfig",
@@ -281,6 +309,7 @@ __all__ = [
     "Eligibility",
     "Entry",
     "EntryKind",
+    "Funding",
     "GoodwillBudget",
     "Holiday",
     "Item",
@@ -288,6 +317,7 @@ __all__ = [
     "Lot",
     "LotChange",
     "Loyalty",
+    "MemberCard",
     "MemberLimit",
     "MemoryStorage",
     "Money",
@@ -335,6 +365,14 @@ __all__ = [
     "Statement",
     "StatementLine",
     "Storage",
+    "StoredValueAccount",
+    "StoredValueBalance",
+    "StoredValueEntry",
+    "StoredValueEntryKind",
+    "StoredValueExpiry",
+    "StoredValueKind",
+    "StoredValueReceipt",
+    "StoredValueStatus",
     "Survey",
     "SurveyResponse",
     "Target",
