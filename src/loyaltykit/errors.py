@@ -28,6 +28,7 @@ __all__ = [
     "InvalidCurrency",
     "InvalidIdentifier",
     "InvalidText",
+    "InvitationClosed",
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
@@ -809,3 +810,15 @@ class CareSampleDrawn(RuleViolation):
     def __init__(self, month: str) -> None:
         super().__init__(f"the care-call sample of {month} is drawn already")
         self.month = month
+
+
+class InvitationClosed(RuleViolation):
+    """A survey invitation is answered already, or its response window has passed."""
+
+    code: ClassVar[str] = "invitation_closed"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, invitation_id: str, state: str) -> None:
+        super().__init__(f"survey invitation {invitation_id!r} is {state}")
+        self.invitation_id = invitation_id
+        self.state = state

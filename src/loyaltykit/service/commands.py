@@ -42,6 +42,7 @@ from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
 from loyaltykit.domain.redemptions import voucher_code
 from loyaltykit.domain.stored_value import Funding, StoredValueKind, stored_value_code
+from loyaltykit.domain.survey_invitations import SurveyTrigger
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
@@ -61,6 +62,8 @@ __all__ = [
     "FINGERPRINT_SCHEME",
     "STORED_VALUE",
     "AdjustPoints",
+    "AnswerInquiry",
+    "AnswerSurveyInvitation",
     "BlockCard",
     "CancelRedemption",
     "CheckCareCall",
@@ -76,6 +79,7 @@ __all__ = [
     "FulfilRedemption",
     "GrantReward",
     "GrantTier",
+    "InviteToSurveys",
     "IssueCard",
     "IssueStoredValue",
     "LinkReferrer",
@@ -94,8 +98,10 @@ __all__ = [
     "ReversePoints",
     "SampleCareCalls",
     "SetMetric",
+    "SetSurveyTrigger",
     "SubmitSurveyResponse",
     "Suspend",
+    "TakeInquiry",
     "TopUpStoredValue",
     "TransferPoints",
     "UpdateProfile",
@@ -683,6 +689,119 @@ class SubmitSurveyResponse(_CustomerCommand):
     complaint_id: str | None = None
     purchase_key: str | None = None
     campaign: str | None = None
+
+
+# --- feedback beyond complaints: survey invitations, inquiries and suggestions --------
+
+INQUIRIES = "inquiries"
+"""The key space of inquiries and suggestions from no known member."""
+
+
+def _trigger(value: object) -> SurveyTrigger:
+    if not isinstance(value, SurveyTrigger):
+        raise InvalidArgument(f"trigger: {value!r} is not a loyaltykit SurveyTrigger")
+    return value
+
+
+def _trigger_event(value: object) -> str:
+    return identifier("event", value)
+
+
+def _occasion(value: object) -> str:
+    return identifier("reference", value)
+
+
+def _invitation_id(value: object) -> str:
+    return identifier("invitation id", value)
+
+
+def _inquiry_id(value: object) -> str:
+    return identifier("inquiry id", value)
+
+
+def _channel(value: object) -> str:
+    return identifier("channel", value)
+
+
+def _topic(value: object) -> str:
+    return identifier("topic", value)
+
+
+def _answer_text(value: object) -> str:
+    text = _text("answer", value)
+    if not text.strip() or len(text) > 5000:
+        raise InvalidArgument("answer: a non-empty text of at most 5000 characters is needed")
+    return text
+
+
+@attrs.frozen(kw_only=True)
+class SetSurveyTrigger(CommandValue):
+    """Say which events invite members to a survey, and for how long."""
+
+    kind: ClassVar[str] = "set_survey_trigger"
+    trigger: SurveyTrigger = attrs.field(converter=_trigger)
+
+    @property
+    def owner(self) -> str:
+        return "survey:catalog"
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class InviteToSurveys(_CustomerCommand):
+    """Invite a member to the surveys an event (``stay``, ``complaint_closed``) asks for."""
+
+    kind: ClassVar[str] = "invite_to_surveys"
+    event: str = attrs.field(converter=_trigger_event)
+    reference: str = attrs.field(converter=_occasion)
+
+
+@attrs.frozen(kw_only=True)
+class AnswerSurveyInvitation(_CustomerCommand):
+    """Answer a survey invitation within its window."""
+
+    kind: ClassVar[str] = "answer_survey_invitation"
+    invitation_id: str = attrs.field(converter=_invitation_id)
+    answers: Mapping[str, object] = attrs.field(converter=_answers)
+    channel: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class TakeInquiry(CommandValue):
+    """Register an inquiry or a suggestion (apart from complaints)."""
+
+    kind: ClassVar[str] = "take_inquiry"
+    inquiry_id: str = attrs.field(converter=_inquiry_id)
+    inquiry_kind: str
+    channel: str = attrs.field(converter=_channel)
+    topic: str = attrs.field(converter=_topic)
+    content: str
+    customer_id: CustomerId | None = attrs.field(default=None, converter=_optional_customer)
+
+    @property
+    def owner(self) -> str:
+        return self.customer_id if self.customer_id is not None else INQUIRIES
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return () if self.customer_id is None else (self.customer_id,)
+
+
+@attrs.frozen(kw_only=True)
+class AnswerInquiry(CommandValue):
+    """Answer an inquiry or a suggestion."""
+
+    kind: ClassVar[str] = "answer_inquiry"
+    inquiry_id: str = attrs.field(converter=_inquiry_id)
+    answer: str = attrs.field(converter=_answer_text)
+
+    @property
+    def owner(self) -> str:
+        raise AttributeError("an inquiry's owner is found in the transaction")
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
 
 
 @attrs.frozen(kw_only=True)

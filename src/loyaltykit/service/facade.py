@@ -30,6 +30,7 @@ from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
 from loyaltykit.service.feedback import FeedbackCommands
+from loyaltykit.service.inquiries import InquiryCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
 from loyaltykit.service.outbox import Outbox
@@ -160,6 +161,7 @@ class Loyalty:
         self._stored_value = StoredValueCommands(kernel)
         self._cards = CardCommands(kernel)
         areas += [self._stored_value, self._cards]
+        areas.append(InquiryCommands(kernel))
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod
@@ -358,6 +360,19 @@ class Loyalty:
     submit_survey_response = _area(FeedbackCommands.submit_survey_response)
     survey_responses = _area(FeedbackCommands.survey_responses)
     survey_scores = _area(FeedbackCommands.survey_scores)
+    question_scores = _area(FeedbackCommands.question_scores)
+    satisfaction_drivers = _area(FeedbackCommands.satisfaction_drivers)
+    set_survey_trigger = _area(FeedbackCommands.set_survey_trigger)
+    invite_to_surveys = _area(FeedbackCommands.invite_to_surveys)
+    survey_invitations = _area(FeedbackCommands.survey_invitations)
+    answer_survey_invitation = _area(FeedbackCommands.answer_survey_invitation)
+
+    # --- inquiries and suggestions (apart from complaints) -----------------------------
+    take_inquiry = _area(InquiryCommands.take_inquiry)
+    answer_inquiry = _area(InquiryCommands.answer_inquiry)
+    inquiry = _area(InquiryCommands.inquiry)
+    inquiries = _area(InquiryCommands.inquiries)
+    intake_counts = _area(InquiryCommands.intake_counts)
 
     # --- balances and statements ----------------------------------------------
     balance = _area(Queries.balance)

@@ -24,6 +24,7 @@ from loyaltykit.domain.feedback_records import (
     response_to_record,
     survey_from_record,
 )
+from loyaltykit.domain.inquiries import erased_inquiry, inquiry_from_record, inquiry_to_record
 from loyaltykit.service import commands as c
 from loyaltykit.storage.base import StoredRecord, UnitOfWork
 from loyaltykit.values import CustomerId
@@ -72,6 +73,7 @@ _response_view = _keep(
 )
 
 
+_inquiry_view = _keep("id", "kind", "channel", "topic", "customer_id", "at", "answered_at")
 # a care call's outcome without its due day (a birthday) or the notes of the caller and QC
 _care_call_view = _keep(
     "customer_id",
@@ -115,6 +117,11 @@ def _redact_response(uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]
     kept = tuple((q, a) for q, a in response.answers if not isinstance(a, str) or q in choices)
     # the profile tags copied into it go too: the response then counts as untagged
     return response_to_record(attrs.evolve(response, answers=kept, tags=frozenset()))
+
+
+def _redact_inquiry(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
+    """Kind, channel, topic and times stay (they are counted); the text goes."""
+    return inquiry_to_record(erased_inquiry(inquiry_from_record(stored.document)))
 
 
 def _redact_care(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
@@ -171,6 +178,12 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.PublishSurvey: PUBLIC,
     c.SubmitSurveyResponse: _response_view,
     c.FileComplaint: _complaint_view,
+    # invitations carry ids and instants; inquiries never their text
+    c.SetSurveyTrigger: PUBLIC,
+    c.InviteToSurveys: PUBLIC,
+    c.AnswerSurveyInvitation: PUBLIC,
+    c.TakeInquiry: _inquiry_view,
+    c.AnswerInquiry: _inquiry_view,
     c.ComplaintStep: _complaint_view,
     # stored value and member cards: codes, numbers, amounts, ids and instants only. A
     # gift card code is a bearer secret the consumer must send to the buyer, like a
@@ -191,6 +204,9 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="survey_response", redact=_redact_response),
     RecordKind(kind="survey"),
     RecordKind(kind="care", redact=_redact_care, retire=True),  # a birthday's day, notes
+    RecordKind(kind="survey_trigger"),
+    RecordKind(kind="survey_invitation"),  # ids and instants
+    RecordKind(kind="inquiry", redact=_redact_inquiry),
     RecordKind(kind="care_sample"),  # member ids and verdicts; the notes are on "care"
     RecordKind(kind="redemption"),
     RecordKind(kind="voucher"),
