@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
+    from loyaltykit.domain.inquiries import Inquiry, IntakeCounts
     from loyaltykit.domain.ledger import (
         Account,
         Command,
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
         RewardKind,
         VoucherTerms,
     )
+    from loyaltykit.domain.satisfaction import Driver, QuestionScore
     from loyaltykit.domain.stored_value import (
         Funding,
         StoredValueAccount,
@@ -110,6 +112,7 @@ if TYPE_CHECKING:
         StoredValueReceipt,
         StoredValueStatus,
     )
+    from loyaltykit.domain.survey_invitations import SurveyInvitation, SurveyTrigger
     from loyaltykit.domain.tiers import (
         Override,
         Requirement,
@@ -178,6 +181,7 @@ _EXPORTS: dict[str, str] = {
     "DrawEntries": "loyaltykit.domain.campaigns",
     "DrawEntry": "loyaltykit.domain.draws",
     "DrawResult": "loyaltykit.domain.draws",
+    "Driver": "loyaltykit.domain.satisfaction",
     "DueReport": "loyaltykit.outcomes",
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
@@ -185,6 +189,8 @@ _EXPORTS: dict[str, str] = {
     "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Holiday": "loyaltykit.domain.care",
+    "Inquiry": "loyaltykit.domain.inquiries",
+    "IntakeCounts": "loyaltykit.domain.inquiries",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
@@ -214,6 +220,7 @@ _EXPORTS: dict[str, str] = {
     "Purchase": "loyaltykit.domain.activity",
     "QcRule": "loyaltykit.domain.complaints",
     "Question": "loyaltykit.domain.feedback",
+    "QuestionScore": "loyaltykit.domain.satisfaction",
     "Receipt": "loyaltykit.outcomes",
     "Redemption": "loyaltykit.domain.redemptions",
     "RedemptionLimit": "loyaltykit.domain.rewards",
@@ -248,7 +255,9 @@ _EXPORTS: dict[str, str] = {
     "StoredValueReceipt": "loyaltykit.domain.stored_value",
     "StoredValueStatus": "loyaltykit.domain.stored_value",
     "Survey": "loyaltykit.domain.feedback",
+    "SurveyInvitation": "loyaltykit.domain.survey_invitations",
     "SurveyResponse": "loyaltykit.domain.feedback",
+    "SurveyTrigger": "loyaltykit.domain.survey_invitations",
     "Target": "loyaltykit.domain.complaints",
     "Tier": "loyaltykit.domain.tiers",
     "TierChange": "loyaltykit.domain.tiers",
@@ -305,6 +314,7 @@ __all__ = [
     "DrawEntries",
     "DrawEntry",
     "DrawResult",
+    "Driver",
     "DueReport",
     "Eligibility",
     "Entry",
@@ -312,6 +322,8 @@ __all__ = [
     "Funding",
     "GoodwillBudget",
     "Holiday",
+    "Inquiry",
+    "IntakeCounts",
     "Item",
     "JobFailure",
     "Lot",
@@ -340,6 +352,7 @@ __all__ = [
     "Purchase",
     "QcRule",
     "Question",
+    "QuestionScore",
     "Receipt",
     "Redemption",
     "RedemptionLimit",
@@ -374,7 +387,9 @@ __all__ = [
     "StoredValueReceipt",
     "StoredValueStatus",
     "Survey",
+    "SurveyInvitation",
     "SurveyResponse",
+    "SurveyTrigger",
     "Target",
     "Tier",
     "TierChange",

@@ -7,8 +7,10 @@ environment, service, taste, drive satisfaction), by a simple, documented method
 
 * for each other rated question, the **Pearson correlation** of its rating with the
   overall rating, over the responses that answered both (``statistics.correlation``);
-* the questions are listed strongest first; a correlation is ``None`` when fewer than
-  :data:`MIN_PAIRS` responses answered both, or when either rating never varied.
+* the questions are listed highest correlation first (a negative one, a rating that
+  goes against the overall one, comes after every positive one); a correlation is
+  ``None`` when fewer than :data:`MIN_PAIRS` responses answered both, or when either
+  rating never varied.
 
 Its limits, to read the result by: a correlation is an association, not a cause; it
 measures only a straight-line relation; questions that move together (service and
@@ -111,7 +113,7 @@ def drivers(
     survey: Survey, responses: Iterable[SurveyResponse], *, overall: str
 ) -> tuple[Driver, ...]:
     """The other rated questions by how strongly their rating goes with the ``overall``
-    question's (see the module's text for the method and its limits); strongest first,
+    question's (see the module's text for the method and its limits); highest first,
     those without a correlation last."""
     question = survey.question(overall)
     if question.kind not in _RATED:

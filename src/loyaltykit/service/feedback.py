@@ -255,7 +255,7 @@ class FeedbackCommands:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> tuple[Driver, ...]:
-        """Which rated questions go with the ``overall`` question's rating, strongest
+        """Which rated questions go with the ``overall`` question's rating, highest
         first (Pearson correlation over the responses; see
         :mod:`loyaltykit.domain.satisfaction` for the method and its limits)."""
         survey = self.survey(survey_id)
