@@ -247,3 +247,56 @@ def test_erasure_removes_what_a_member_wrote_but_keeps_the_counts(storage: Stora
     kept = service.inquiry("Q-9")
     assert "138" not in kept.content and (kept.kind, kept.topic) == ("inquiry", "account")
     assert service.intake_counts(since=T0, until=T0 + timedelta(days=2)).inquiries == 1
+
+
+# --- invitations that follow events by themselves --------------------------------
+
+
+def test_a_stay_recorded_as_an_event_invites_by_itself_once(storage: Storage) -> None:
+    from loyaltykit import CustomEvent
+
+    service = loyalty(storage)
+    stay = CustomEvent(type="stay", attributes={"nights": 2})
+    service.record_event("ann", stay, at=T0, idempotency_key="stay-b-1")
+    service.record_event("ann", stay, at=T0, idempotency_key="stay-b-1")  # a replay
+    service.record_event("ann", CustomEvent(type="visit"), at=T0, idempotency_key="visit-1")
+    (invitation,) = service.survey_invitations("ann")
+    assert (invitation.id, invitation.trigger, invitation.reference) == (
+        "after-stay:stay-b-1",
+        "stay",
+        "stay-b-1",
+    )
+
+
+def test_a_closed_complaint_invites_its_member_by_itself(storage: Storage) -> None:
+    service = loyalty(storage)
+    service.file_complaint(
+        "K-2",
+        customer_id="bo",
+        channel="hotline",
+        content="Room was cold",
+        category="service",
+        at=T0,
+        idempotency_key="k2",
+        actor="op",
+    )
+    H = timedelta(hours=1)
+    service.acknowledge_complaint("K-2", at=T0 + H, idempotency_key="a", actor="op")
+    service.assess_complaint(
+        "K-2", severity="minor", priority="low", at=T0 + H, idempotency_key="s", actor="op"
+    )
+    service.investigate_complaint("K-2", at=T0 + H, idempotency_key="i", actor="bd")
+    service.propose_resolution("K-2", resolution="r", at=T0 + H, idempotency_key="p", actor="bd")
+    service.respond_to_complaint("K-2", at=T0 + 2 * H, idempotency_key="r", actor="op")
+    assert service.survey_invitations("bo") == ()
+    service.close_complaint("K-2", at=T0 + 3 * H, idempotency_key="c", actor="op")
+    (invitation,) = service.survey_invitations("bo")
+    assert (invitation.trigger, invitation.reference) == ("complaint_closed", "K-2")
+    given = service.answer_survey_invitation(
+        "bo",
+        invitation.id,
+        {"overall": 3, "room": 2, "staff": 4},
+        at=T0 + 4 * H,
+        idempotency_key="answer",
+    )
+    assert given.complaint_id == "K-2"

@@ -151,7 +151,7 @@ class Loyalty:
             self._campaigns,
             care,
             complaints,
-            FeedbackCommands(kernel, events),
+            feedback := FeedbackCommands(kernel, events),
             Queries(kernel),
             Insights(kernel),
             Outbox(kernel),
@@ -162,6 +162,9 @@ class Loyalty:
         self._cards = CardCommands(kernel)
         areas += [self._stored_value, self._cards]
         areas.append(InquiryCommands(kernel))
+        # survey invitations follow the events that ask for them (issue 17)
+        events.after_event = feedback.invite_after_event
+        complaints.after_close = feedback.invite_after_close
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod

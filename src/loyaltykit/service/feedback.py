@@ -1,9 +1,12 @@
 """Surveys through the facade: publish a survey, record answers, score them.
 
 Invitations: :meth:`FeedbackCommands.set_survey_trigger` says which events invite
-members to a survey (a ``survey_trigger`` record); :meth:`FeedbackCommands.invite_to_surveys`
-is called with the event (``stay``, ``complaint_closed``) and records one invitation per
-survey it asks for (kind ``survey_invitation``, due at its expiry), once per occasion;
+members to a survey (a ``survey_trigger`` record); the facade has every recorded custom
+event and every closed complaint followed by :meth:`FeedbackCommands.invite_after_event`
+and :meth:`FeedbackCommands.invite_after_close`, and
+:meth:`FeedbackCommands.invite_to_surveys` takes an event from elsewhere: each records
+one invitation per survey the event asks for (kind ``survey_invitation``, due at its
+expiry), once per occasion;
 :meth:`FeedbackCommands.answer_survey_invitation` records the answers and closes the
 invitation in one transaction, within its window. :meth:`FeedbackCommands.question_scores`
 and :meth:`FeedbackCommands.satisfaction_drivers` read per-question scores and which
@@ -340,6 +343,40 @@ class FeedbackCommands:
                     invitation_from_record(i) for i in stored["invitations"]
                 ),
             ),
+        )
+
+    def invite_after_event(
+        self, customer_id: CustomerId, event: str, event_key: str, at: datetime
+    ) -> tuple[SurveyInvitation, ...]:
+        """What follows a recorded custom event (``record_event``): the invitations its
+        type asks for, the event's key as the occasion. Nothing runs, and nothing is
+        written, when no survey is sent on it."""
+        return self._invite_after(customer_id, event, event_key, f"{event_key}:invite", at)
+
+    def invite_after_close(
+        self, customer_id: CustomerId, complaint_id: str, step_key: str, at: datetime
+    ) -> tuple[SurveyInvitation, ...]:
+        """What follows a closed complaint: the ``complaint_closed`` invitations, the
+        case as the occasion."""
+        return self._invite_after(
+            customer_id, "complaint_closed", complaint_id, f"{step_key}:invite", at
+        )
+
+    def _invite_after(
+        self, customer_id: CustomerId, event: str, reference: str, key: str, at: datetime
+    ) -> tuple[SurveyInvitation, ...]:
+        # a read first, so an event no survey is sent on costs no command; the invitation
+        # runs in its own unit of work after the event, keyed from it: a retry of the
+        # event (its replay) sends what a crash in between did not
+        with self.kernel.unit() as uow:
+            asked = any(
+                event in record.document["on"]
+                for record in uow.records.of_owner(SURVEYS, SURVEY_TRIGGER)
+            )
+        if not asked:
+            return ()
+        return self.invite_to_surveys(
+            customer_id, event, reference=reference, at=at, idempotency_key=key
         )
 
     def survey_invitations(self, customer_id: CustomerId) -> tuple[SurveyInvitation, ...]:
