@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+    from loyaltykit.domain.approvals import (
+        AdjustmentRequest,
+        Approvals,
+        ApprovalState,
+    )
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -51,6 +56,10 @@ if TYPE_CHECKING:
         CareTrigger,
         Holiday,
     )
+    from loyaltykit.domain.care_messages import (
+        CareMessage,
+        ContentRules,
+    )
     from loyaltykit.domain.care_quality import CareSample, SampledCall
     from loyaltykit.domain.complaints import (
         Authorizer,
@@ -66,10 +75,17 @@ if TYPE_CHECKING:
         SlaPolicy,
         Target,
     )
+    from loyaltykit.domain.consent import (
+        Consent,
+        ConsentState,
+    )
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
+    from loyaltykit.domain.households import (
+        Household,
+    )
     from loyaltykit.domain.inquiries import Inquiry, IntakeCounts
     from loyaltykit.domain.ledger import (
         Account,
@@ -81,6 +97,16 @@ if TYPE_CHECKING:
         PointsLedger,
         Posting,
         RefundPolicy,
+    )
+    from loyaltykit.domain.notices import (
+        DeliveryReport,
+        Milestones,
+        Notice,
+        NoticeRules,
+        NoticeSender,
+        NoticeStatus,
+        ReminderLine,
+        Reminders,
     )
     from loyaltykit.domain.redemptions import (
         Redemption,
@@ -137,6 +163,14 @@ if TYPE_CHECKING:
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.funding import BudgetState
     from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.rating import (
+        RatingExclusions,
+    )
+    from loyaltykit.policy.velocity import (
+        Flag,
+        Velocity,
+        VelocityRule,
+    )
     from loyaltykit.service.stored_value import StoredValueExpiry
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
@@ -146,6 +180,9 @@ if TYPE_CHECKING:
 # Every public name and the module it is imported from: one name per line, sorted.
 _EXPORTS: dict[str, str] = {
     "Account": "loyaltykit.domain.ledger",
+    "AdjustmentRequest": "loyaltykit.domain.approvals",
+    "ApprovalState": "loyaltykit.domain.approvals",
+    "Approvals": "loyaltykit.domain.approvals",
     "Audience": "loyaltykit.policy.campaigns",
     "Authorizer": "loyaltykit.domain.complaints",
     "Balance": "loyaltykit.outcomes",
@@ -161,6 +198,7 @@ _EXPORTS: dict[str, str] = {
     "CareAction": "loyaltykit.domain.care",
     "CareAssignment": "loyaltykit.domain.care",
     "CareConfig": "loyaltykit.domain.care",
+    "CareMessage": "loyaltykit.domain.care_messages",
     "CareRoute": "loyaltykit.domain.care",
     "CareSample": "loyaltykit.domain.care_quality",
     "CareTrigger": "loyaltykit.domain.care",
@@ -172,11 +210,15 @@ _EXPORTS: dict[str, str] = {
     "ComplaintPolicy": "loyaltykit.domain.complaints",
     "ComplaintState": "loyaltykit.domain.complaints",
     "ComplaintTaxonomy": "loyaltykit.domain.complaints",
+    "Consent": "loyaltykit.domain.consent",
+    "ConsentState": "loyaltykit.domain.consent",
+    "ContentRules": "loyaltykit.domain.care_messages",
     "CustomEvent": "loyaltykit.domain.activity",
     "Customer": "loyaltykit.domain.customer",
     "CustomerState": "loyaltykit.policy.engine",
     "CustomerStatus": "loyaltykit.domain.customer",
     "Decision": "loyaltykit.policy.engine",
+    "DeliveryReport": "loyaltykit.domain.notices",
     "DomainEvent": "loyaltykit.domain.events",
     "DrawEntries": "loyaltykit.domain.campaigns",
     "DrawEntry": "loyaltykit.domain.draws",
@@ -186,9 +228,11 @@ _EXPORTS: dict[str, str] = {
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "Flag": "loyaltykit.policy.velocity",
     "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Holiday": "loyaltykit.domain.care",
+    "Household": "loyaltykit.domain.households",
     "Inquiry": "loyaltykit.domain.inquiries",
     "IntakeCounts": "loyaltykit.domain.inquiries",
     "Item": "loyaltykit.domain.activity",
@@ -199,8 +243,13 @@ _EXPORTS: dict[str, str] = {
     "MemberCard": "loyaltykit.domain.cards",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
+    "Milestones": "loyaltykit.domain.notices",
     "Money": "loyaltykit.values",
     "Multiply": "loyaltykit.domain.campaigns",
+    "Notice": "loyaltykit.domain.notices",
+    "NoticeRules": "loyaltykit.domain.notices",
+    "NoticeSender": "loyaltykit.domain.notices",
+    "NoticeStatus": "loyaltykit.domain.notices",
     "Offer": "loyaltykit.domain.rewards",
     "Override": "loyaltykit.domain.tiers",
     "Participation": "loyaltykit.domain.campaigns",
@@ -221,12 +270,15 @@ _EXPORTS: dict[str, str] = {
     "QcRule": "loyaltykit.domain.complaints",
     "Question": "loyaltykit.domain.feedback",
     "QuestionScore": "loyaltykit.domain.satisfaction",
+    "RatingExclusions": "loyaltykit.policy.rating",
     "Receipt": "loyaltykit.outcomes",
     "Redemption": "loyaltykit.domain.redemptions",
     "RedemptionLimit": "loyaltykit.domain.rewards",
     "RedemptionState": "loyaltykit.domain.redemptions",
     "RedemptionSummary": "loyaltykit.domain.redemptions",
     "RefundPolicy": "loyaltykit.domain.ledger",
+    "ReminderLine": "loyaltykit.domain.notices",
+    "Reminders": "loyaltykit.domain.notices",
     "Requirement": "loyaltykit.domain.tiers",
     "Reward": "loyaltykit.domain.rewards",
     "RewardCatalog": "loyaltykit.domain.rewards",
@@ -267,6 +319,8 @@ _EXPORTS: dict[str, str] = {
     "TierView": "loyaltykit.outcomes",
     "UnitOfWork": "loyaltykit.storage.base",
     "ValueClass": "loyaltykit.analytics.segments",
+    "Velocity": "loyaltykit.policy.velocity",
+    "VelocityRule": "loyaltykit.policy.velocity",
     "Voucher": "loyaltykit.domain.redemptions",
     "VoucherCheck": "loyaltykit.domain.redemptions",
     "VoucherStatus": "loyaltykit.domain.redemptions",
@@ -279,6 +333,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Account",
+    "AdjustmentRequest",
+    "ApprovalState",
+    "Approvals",
     "Audience",
     "Authorizer",
     "Balance",
@@ -294,6 +351,7 @@ __all__ = [
     "CareAction",
     "CareAssignment",
     "CareConfig",
+    "CareMessage",
     "CareRoute",
     "CareSample",
     "CareTrigger",
@@ -305,11 +363,15 @@ __all__ = [
     "ComplaintPolicy",
     "ComplaintState",
     "ComplaintTaxonomy",
+    "Consent",
+    "ConsentState",
+    "ContentRules",
     "CustomEvent",
     "Customer",
     "CustomerState",
     "CustomerStatus",
     "Decision",
+    "DeliveryReport",
     "DomainEvent",
     "DrawEntries",
     "DrawEntry",
@@ -319,9 +381,11 @@ __all__ = [
     "Eligibility",
     "Entry",
     "EntryKind",
+    "Flag",
     "Funding",
     "GoodwillBudget",
     "Holiday",
+    "Household",
     "Inquiry",
     "IntakeCounts",
     "Item",
@@ -332,8 +396,13 @@ __all__ = [
     "MemberCard",
     "MemberLimit",
     "MemoryStorage",
+    "Milestones",
     "Money",
     "Multiply",
+    "Notice",
+    "NoticeRules",
+    "NoticeSender",
+    "NoticeStatus",
     "Offer",
     "Override",
     "Participation",
@@ -353,12 +422,15 @@ __all__ = [
     "QcRule",
     "Question",
     "QuestionScore",
+    "RatingExclusions",
     "Receipt",
     "Redemption",
     "RedemptionLimit",
     "RedemptionState",
     "RedemptionSummary",
     "RefundPolicy",
+    "ReminderLine",
+    "Reminders",
     "Requirement",
     "Reward",
     "RewardCatalog",
@@ -399,6 +471,8 @@ __all__ = [
     "TierView",
     "UnitOfWork",
     "ValueClass",
+    "Velocity",
+    "VelocityRule",
     "Voucher",
     "VoucherCheck",
     "VoucherStatus",
