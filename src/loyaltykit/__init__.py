@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         ContentRules,
     )
     from loyaltykit.domain.care_quality import CareSample, SampledCall
+    from loyaltykit.domain.clubs import Club
     from loyaltykit.domain.complaints import (
         Authorizer,
         Complaint,
@@ -98,6 +99,7 @@ if TYPE_CHECKING:
         Posting,
         RefundPolicy,
     )
+    from loyaltykit.domain.member_events import EventRoster, MemberEvent
     from loyaltykit.domain.notices import (
         DeliveryReport,
         Milestones,
@@ -205,6 +207,7 @@ _EXPORTS: dict[str, str] = {
     "CashOffset": "loyaltykit.domain.rewards",
     "ChurnPolicy": "loyaltykit.analytics.churn",
     "ChurnWarning": "loyaltykit.analytics.churn",
+    "Club": "loyaltykit.domain.clubs",
     "Command": "loyaltykit.domain.ledger",
     "Complaint": "loyaltykit.domain.complaints",
     "ComplaintPolicy": "loyaltykit.domain.complaints",
@@ -228,6 +231,7 @@ _EXPORTS: dict[str, str] = {
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "EventRoster": "loyaltykit.domain.member_events",
     "Flag": "loyaltykit.policy.velocity",
     "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
@@ -241,6 +245,7 @@ _EXPORTS: dict[str, str] = {
     "LotChange": "loyaltykit.domain.ledger",
     "Loyalty": "loyaltykit.bootstrap",
     "MemberCard": "loyaltykit.domain.cards",
+    "MemberEvent": "loyaltykit.domain.member_events",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
     "Milestones": "loyaltykit.domain.notices",
@@ -358,6 +363,7 @@ __all__ = [
     "CashOffset",
     "ChurnPolicy",
     "ChurnWarning",
+    "Club",
     "Command",
     "Complaint",
     "ComplaintPolicy",
@@ -381,6 +387,7 @@ __all__ = [
     "Eligibility",
     "Entry",
     "EntryKind",
+    "EventRoster",
     "Flag",
     "Funding",
     "GoodwillBudget",
@@ -394,6 +401,7 @@ __all__ = [
     "LotChange",
     "Loyalty",
     "MemberCard",
+    "MemberEvent",
     "MemberLimit",
     "MemoryStorage",
     "Milestones",

@@ -22,6 +22,7 @@ __all__ = [
     "ContentRuleBroken",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
+    "EventRefused",
     "GoodwillBudgetExceeded",
     "HouseholdRefused",
     "IdempotencyConflict",
@@ -914,3 +915,17 @@ class InvitationClosed(RuleViolation):
         super().__init__(f"survey invitation {invitation_id!r} is {state}")
         self.invitation_id = invitation_id
         self.state = state
+
+
+class EventRefused(RuleViolation):
+    """A member event step is not allowed: not invited (tier, club), already booked,
+    no seat to check in with, or checked in already."""
+
+    code: ClassVar[str] = "event_refused"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, customer_id: str, event_id: str, reason: str) -> None:
+        super().__init__(f"customer {customer_id!r}, event {event_id!r}: {reason}")
+        self.customer_id = customer_id
+        self.event_id = event_id
+        self.reason = reason

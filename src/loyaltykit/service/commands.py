@@ -35,12 +35,14 @@ from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.cards import BlockReason, card_number
 from loyaltykit.domain.care import CALL_OUTCOMES
 from loyaltykit.domain.care_quality import month_bounds
+from loyaltykit.domain.clubs import Club
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
 from loyaltykit.domain.consent import ConsentState
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
+from loyaltykit.domain.member_events import MemberEvent
 from loyaltykit.domain.redemptions import voucher_code
 from loyaltykit.domain.stored_value import Funding, StoredValueKind, stored_value_code
 from loyaltykit.domain.survey_invitations import SurveyTrigger
@@ -66,14 +68,19 @@ __all__ = [
     "AnswerInquiry",
     "AnswerSurveyInvitation",
     "BlockCard",
+    "BookEvent",
+    "CancelBooking",
     "CancelRedemption",
     "ChangeConsent",
     "CheckCareCall",
+    "CheckInToEvent",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
     "CompleteCare",
+    "CreateClub",
     "CreateHousehold",
+    "CreateMemberEvent",
     "DecideAdjustment",
     "Draw",
     "EarnPoints",
@@ -86,7 +93,9 @@ __all__ = [
     "InviteToSurveys",
     "IssueCard",
     "IssueStoredValue",
+    "JoinClub",
     "JoinHousehold",
+    "LeaveClub",
     "LeaveHousehold",
     "LinkReferrer",
     "PayWithPoints",
@@ -699,6 +708,102 @@ class SubmitSurveyResponse(_CustomerCommand):
     complaint_id: str | None = None
     purchase_key: str | None = None
     campaign: str | None = None
+
+
+# --- clubs and member events -------------------------------------------------------
+
+CLUBS = "clubs"
+"""The key space of the club catalogue."""
+
+
+def _club(value: object) -> Club:
+    if not isinstance(value, Club):
+        raise InvalidArgument(f"club: {value!r} is not a loyaltykit Club")
+    return value
+
+
+def _member_event(value: object) -> MemberEvent:
+    if not isinstance(value, MemberEvent):
+        raise InvalidArgument(f"event: {value!r} is not a loyaltykit MemberEvent")
+    return value
+
+
+def _club_id(value: object) -> str:
+    return identifier("club id", value)
+
+
+def _event_id(value: object) -> str:
+    return identifier("event id", value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateClub(CommandValue):
+    """Open an interest club (again: rename it)."""
+
+    kind: ClassVar[str] = "create_club"
+    club: Club = attrs.field(converter=_club)
+
+    @property
+    def owner(self) -> str:
+        return CLUBS
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class JoinClub(_CustomerCommand):
+    """A member joins a club."""
+
+    kind: ClassVar[str] = "join_club"
+    club_id: str = attrs.field(converter=_club_id)
+
+
+@attrs.frozen(kw_only=True)
+class LeaveClub(_CustomerCommand):
+    """A member leaves a club."""
+
+    kind: ClassVar[str] = "leave_club"
+    club_id: str = attrs.field(converter=_club_id)
+
+
+@attrs.frozen(kw_only=True)
+class CreateMemberEvent(CommandValue):
+    """Announce a member event (its capacity, who is invited, what checking in earns)."""
+
+    kind: ClassVar[str] = "create_member_event"
+    event: MemberEvent = attrs.field(converter=_member_event)
+
+    @property
+    def owner(self) -> str:
+        return f"event:{self.event.id}"
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class BookEvent(_CustomerCommand):
+    """Book a seat at a member event, or a place on its waiting list."""
+
+    kind: ClassVar[str] = "book_event"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+@attrs.frozen(kw_only=True)
+class CancelBooking(_CustomerCommand):
+    """Give up a seat (the first who waits gets it) or a place on the waiting list."""
+
+    kind: ClassVar[str] = "cancel_booking"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+@attrs.frozen(kw_only=True)
+class CheckInToEvent(_CustomerCommand):
+    """A booked member arrives: their participation counts, and check-in points post."""
+
+    kind: ClassVar[str] = "check_in_to_event"
+    event_id: str = attrs.field(converter=_event_id)
 
 
 # --- feedback beyond complaints: survey invitations, inquiries and suggestions --------

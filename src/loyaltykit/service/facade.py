@@ -38,6 +38,7 @@ from loyaltykit.service.households import HouseholdWork
 from loyaltykit.service.inquiries import InquiryCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.member_events import EventWork
 from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
@@ -177,6 +178,7 @@ class Loyalty:
         self._cards = CardCommands(kernel)
         areas += [self._stored_value, self._cards]
         areas.append(InquiryCommands(kernel))
+        areas.append(EventWork(kernel))
         # survey invitations follow the events that ask for them (issue 17)
         events.after_event = feedback.invite_after_event
         complaints.after_close = feedback.invite_after_close
@@ -391,6 +393,17 @@ class Loyalty:
     inquiry = _area(InquiryCommands.inquiry)
     inquiries = _area(InquiryCommands.inquiries)
     intake_counts = _area(InquiryCommands.intake_counts)
+
+    # --- clubs and member events ------------------------------------------------------
+    create_club = _area(EventWork.create_club)
+    join_club = _area(EventWork.join_club)
+    leave_club = _area(EventWork.leave_club)
+    club_members = _area(EventWork.club_members)
+    create_member_event = _area(EventWork.create_member_event)
+    event_roster = _area(EventWork.event_roster)
+    book_event = _area(EventWork.book_event)
+    cancel_booking = _area(EventWork.cancel_booking)
+    check_in = _area(EventWork.check_in)
 
     # --- balances and statements ----------------------------------------------
     balance = _area(Queries.balance)

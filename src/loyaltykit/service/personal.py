@@ -135,6 +135,29 @@ def _care_samples(subject: Subject) -> list[dict[str, Any]]:
     return found
 
 
+def _club_memberships(subject: Subject) -> list[dict[str, Any]]:
+    found = []
+    for club in subject.uow.records.of_owner("clubs", "club"):
+        stored = subject.uow.records.get(f"club:{club.id}", "club_member", subject.customer_id)
+        if stored is not None:
+            found.append({"id": club.id, "record": stored.document})
+    return found
+
+
+def _event_places(subject: Subject) -> list[dict[str, Any]]:
+    member, found = subject.customer_id, []
+    after: tuple[str, str] | None = None
+    while batch := subject.uow.records.scan("member_event", after=after, limit=500):
+        after = (batch[-1].owner, batch[-1].id)
+        for stored in batch:
+            places = [
+                p for p in ("booked", "waiting", "checked_in") if member in stored.document[p]
+            ]
+            if places:
+                found.append({"id": stored.id, "record": {"event": stored.id, "places": places}})
+    return found
+
+
 def PUBLIC(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
     """The view of an outcome that holds no personal data: all of it."""
     return outcome
@@ -296,6 +319,14 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.FileComplaint: _complaint_view,
     # invitations carry ids and instants; inquiries never their text
     c.SetSurveyTrigger: PUBLIC,
+    # clubs and member events: ids, capacities, rosters of member ids
+    c.CreateClub: PUBLIC,
+    c.JoinClub: PUBLIC,
+    c.LeaveClub: PUBLIC,
+    c.CreateMemberEvent: PUBLIC,
+    c.BookEvent: PUBLIC,
+    c.CancelBooking: PUBLIC,
+    c.CheckInToEvent: PUBLIC,
     c.InviteToSurveys: PUBLIC,
     c.AnswerSurveyInvitation: PUBLIC,
     c.TakeInquiry: _inquiry_view,
@@ -336,6 +367,9 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="inquiry", redact=_redact_inquiry, export=owned("inquiry")),
     # member ids and verdicts; the notes are on "care"
     RecordKind(kind="care_sample", export=_care_samples),
+    RecordKind(kind="club", export=NOTHING),  # the catalogue of clubs
+    RecordKind(kind="club_member", export=_club_memberships),  # member id, joined, left
+    RecordKind(kind="member_event", export=_event_places),  # rosters of member ids
 )
 
 
