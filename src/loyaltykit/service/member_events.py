@@ -173,16 +173,16 @@ class EventWork:
         )
 
         def action(work: Work) -> tuple[EventRoster, str]:
-            work.customer(customer_id)
+            customer = work.customer(customer_id)
             uow = work.uow
             roster = _roster(uow, value.event_id)
             event = roster.event
             if event.tiers:
-                status = member_tier(uow, customer_id)
                 ladder = work.program.tiers
-                tier = (
-                    None if status is None or ladder is None else status.effective(value.at, ladder)
-                )
+                tier = None
+                if ladder is not None:  # a member never rated holds the ladder's first tier
+                    status = member_tier(uow, customer_id) or ladder.start(customer.enrolled_at)
+                    tier = status.effective(value.at, ladder)
                 if tier not in event.tiers:
                     raise EventRefused(customer_id, event.id, f"tier {tier} is not invited")
             if event.club is not None:
