@@ -57,3 +57,48 @@ def test_the_care_day_is_typed() -> None:
     )
     result: str = summary.result
     assert result == "passed"
+
+
+def test_feedback_and_events_are_typed() -> None:
+    from datetime import timedelta
+
+    from loyaltykit import (
+        Club,
+        Driver,
+        EventRoster,
+        Inquiry,
+        IntakeCounts,
+        MemberEvent,
+        QuestionScore,
+        SurveyInvitation,
+        SurveyTrigger,
+    )
+    from loyaltykit.domain.feedback import Question, Survey
+
+    loyalty = Loyalty()
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    loyalty.enroll("m-1", at=at, idempotency_key="e")
+    survey = Survey(id="s", title="S", questions=(Question.scale("q", "Q?"),), event=None)
+    loyalty.publish_survey(survey, at=at, idempotency_key="p")
+    loyalty.set_survey_trigger(
+        SurveyTrigger(survey_id="s", on={"stay"}, respond_within=timedelta(days=2)),
+        at=at,
+        idempotency_key="t",
+    )
+    sent: tuple[SurveyInvitation, ...] = loyalty.invite_to_surveys(
+        "m-1", "stay", reference="b-1", at=at, idempotency_key="i"
+    )
+    loyalty.answer_survey_invitation("m-1", sent[0].id, {"q": 4}, at=at, idempotency_key="a")
+    scores: tuple[QuestionScore, ...] = loyalty.question_scores("s")
+    ranked: tuple[Driver, ...] = loyalty.satisfaction_drivers("s", overall="q")
+    taken: Inquiry = loyalty.take_inquiry(
+        "Q-1", kind="inquiry", channel="app", topic="t", content="?", at=at, idempotency_key="q"
+    )
+    counts: IntakeCounts = loyalty.intake_counts(since=at, until=at + timedelta(days=1))
+    loyalty.create_club(Club(id="c", name="C"), at=at, idempotency_key="c")
+    event = MemberEvent(id="ev", name="Ev", starts_at=at, capacity=1)
+    loyalty.create_member_event(event, at=at, idempotency_key="ev")
+    roster, place = loyalty.book_event("m-1", "ev", at=at, idempotency_key="b")
+    checked: EventRoster = loyalty.check_in("m-1", "ev", at=at, idempotency_key="in")
+    assert scores and ranked == () and taken.state == "open" and counts.inquiries == 1
+    assert place == "booked" and roster.booked == checked.booked
