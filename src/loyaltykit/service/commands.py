@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import ClassVar
+from operator import attrgetter
+from typing import Any, ClassVar
 
 import attrs
 
@@ -635,21 +636,32 @@ class ComplaintStep(CommandValue):
 # --- fingerprints ------------------------------------------------------------------------
 
 
-_FIELDS: dict[type[CommandValue], tuple[str, ...]] = {}
+_FIELDS: dict[type[CommandValue], tuple[tuple[str, ...], Callable[[CommandValue], Any]]] = {}
+_PLAIN = frozenset({str, int, bool, type(None)})  # canonical as they are: their text is repr
 
 
-def _fingerprinted_fields(kind: type[CommandValue]) -> tuple[str, ...]:
+def _fingerprinted_fields(
+    kind: type[CommandValue],
+) -> tuple[tuple[str, ...], Callable[[CommandValue], Any]]:
+    """The fingerprinted fields of ``kind``, and a getter of their values as one tuple."""
     found = _FIELDS.get(kind)
     if found is None:
-        found = _FIELDS[kind] = tuple(
+        names = tuple(
             field.name for field in attrs.fields(kind) if not field.metadata.get(_UNFINGERPRINTED)
         )
+        several = attrgetter(*names)
+        getter = several if len(names) > 1 else lambda command: (several(command),)
+        found = _FIELDS[kind] = (names, getter)
     return found
 
 
 def _texts(command: CommandValue) -> tuple[tuple[str, ...], list[str]]:
-    names = _fingerprinted_fields(type(command))
-    return names, [canonical_text(getattr(command, name)) for name in names]
+    names, values = _fingerprinted_fields(type(command))
+    plain = _PLAIN
+    return names, [
+        repr(value) if type(value) in plain else canonical_text(value)
+        for value in values(command)
+    ]
 
 
 def fingerprint(command: CommandValue) -> str:
@@ -666,13 +678,13 @@ def fingerprint(command: CommandValue) -> str:
     """
     names, texts = _texts(command)
     whole = hashlib.sha256(repr((command.name, names, texts)).encode()).hexdigest()[:32]
-    digests = "".join(_digest(text) for text in texts[:_DIGESTS])
+    digests = "".join([_digest(text) for text in texts[:_DIGESTS]])
     return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
 
 
-def _digest(text: str) -> str:
+def _digest(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> str:
     # a byte of a checksum: enough to name the field that differs, cheap on every command
-    return f"{zlib.crc32(text.encode()) & 0xFF:02x}"
+    return "%02x" % (crc32(text.encode()) & 0xFF)
 
 
 def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
