@@ -74,8 +74,9 @@ RETAIL = Program.from_dict(
 )
 
 
-def events(count: int, customers: int) -> list[tuple[int, Purchase, datetime]]:
-    baskets = [
+def baskets() -> list[Purchase]:
+    """The three baskets the workload cycles through."""
+    return [
         Purchase(
             amount=Money.of("59.90", "CNY"),
             items=(Item(sku="latte", category="coffee", quantity=2),),
@@ -86,7 +87,11 @@ def events(count: int, customers: int) -> list[tuple[int, Purchase, datetime]]:
             items=(Item(sku="tee", category="clothes", quantity=3),),
         ),
     ]
-    return [(n % customers, baskets[n % 3], T0 + timedelta(minutes=7 * n)) for n in range(count)]
+
+
+def events(count: int, customers: int) -> list[tuple[int, Purchase, datetime]]:
+    kinds = baskets()
+    return [(n % customers, kinds[n % 3], T0 + timedelta(minutes=7 * n)) for n in range(count)]
 
 
 def hand_written(

@@ -659,8 +659,7 @@ def _texts(command: CommandValue) -> tuple[tuple[str, ...], list[str]]:
     names, values = _fingerprinted_fields(type(command))
     plain = _PLAIN
     return names, [
-        repr(value) if type(value) in plain else canonical_text(value)
-        for value in values(command)
+        repr(value) if type(value) in plain else canonical_text(value) for value in values(command)
     ]
 
 
