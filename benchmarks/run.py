@@ -37,7 +37,7 @@ SMALL: dict[str, list[str]] = {
         *("--events", "20000", "--customers", "2000"),
         *("--expire-every", "5000", "--big-account", "2000"),
     ],
-    "engine": ["--events", "20000", "--facade-events", "2000", "--customers", "2000"],
+    "engine": ["--events", "20000", "--facade-events", "2000", "--customers", "100"],
     "storage": [
         *("--commands", "2000", "--customers", "200"),
         *("--big-account", "2000", "--expire-lots", "2000"),
@@ -48,6 +48,7 @@ SMALL: dict[str, list[str]] = {
     "complaints": ["--cases", "60"],
     "import_time": ["--runs", "5"],
     "kernel": ["--commands", "2000", "--rounds", "3"],
+    "replay": ["--events", "20000", "--customers", "2000"],
 }
 COLUMNS = re.compile(r"\s{2,}")
 
