@@ -93,6 +93,12 @@ FIGURES: tuple[Figure, ...] = (
         "<= 3x",
     ),
     Figure(
+        "PolicyEngine.evaluate(explain=False) vs hand-written function",
+        "engine",
+        r"^ratio fast path / hand-written time",
+        "<= 3x",
+    ),
+    Figure(
         "record_purchase on memory vs hand-written, per event",
         "engine",
         r"^ratio facade / hand-written time",
