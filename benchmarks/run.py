@@ -42,7 +42,7 @@ SMALL: dict[str, list[str]] = {
         *("--commands", "2000", "--customers", "200"),
         *("--big-account", "2000", "--expire-lots", "2000"),
     ],
-    "aging": ["--bands", "3", "--band", "1000"],
+    "aging": ["--bands", "3", "--band", "1000", "--days", "600", "--purchase-band", "50"],
     "campaigns": ["--events", "1000"],
     "rewards": ["--customers", "300"],
     "complaints": ["--cases", "60"],
