@@ -225,8 +225,9 @@ def replay_stream(
     >>> at = datetime(2026, 2, 1, tzinfo=timezone.utc)
     >>> ann = Customer(id="ann", enrolled_at=at)
     >>> buy = HistoricEvent(customer_id="ann", event=Purchase(amount=Money.of(100, "CNY")), at=at)
+    >>> single = Program(rules=(BaseRate(id="base", per=Money.of(10, "CNY")),))
     >>> double = Program(rules=(BaseRate(id="base", per=Money.of(10, "CNY"), rate=2),))
-    >>> replay_stream([ann, buy], current=Program(), proposed=double).total()
+    >>> replay_stream([ann, buy], current=single, proposed=double).total()
     (10, 20)
     """
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
