@@ -16,6 +16,7 @@ from loyaltykit import (
     CareConfig,
     CareTrigger,
     ComplaintPolicy,
+    Customer,
     Loyalty,
     Money,
     Program,
@@ -34,6 +35,8 @@ from loyaltykit import (
 from loyaltykit.aio import AsyncLoyalty
 from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.formats.json import from_json_dict, json_schema, to_json_dict
+from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
+from loyaltykit.policy.replay import HistoricEvent, ReplayReport, replay_stream
 from loyaltykit.policy.rules import BaseRate, Cap, Multiplier
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -114,7 +117,24 @@ async def run_async() -> int:
         return receipt.balance.available
 
 
+def what_if() -> tuple[Decision, ReplayReport]:
+    """The engine's fast path and a streamed replay, as docs/concepts/programs.md shows."""
+    member = Customer(id="c-1", enrolled_at=AT)
+    purchase = Purchase(amount=Money.of(300, "CNY"))
+    state = CustomerState(customer=member)
+    fast: Decision = PolicyEngine().evaluate(program(), state, purchase, AT, explain=False)
+    events: list[Customer | HistoricEvent] = [
+        member,
+        HistoricEvent(customer_id="c-1", event=purchase, at=AT),
+    ]
+    seen: list[int] = []
+    report = replay_stream(events, current=program(), proposed=program(), progress=seen.append)
+    return fast, report
+
+
 def test_the_documented_usage_runs() -> None:
+    fast, report = what_if()
+    assert fast.trace == () and report.total()[0] == report.total()[1] > 0
     receipt, available = run_commands()
     assert receipt.balance.available == available == 12
     assert anyio.run(run_async) == 10

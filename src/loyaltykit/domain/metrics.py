@@ -107,7 +107,7 @@ class MetricHistory:
 
 
 def _made(
-    days: dict[str, dict[date, Decimal]],
+    days: Mapping[str, Mapping[date, Decimal]],
     totals: Mapping[str, Decimal],
     gauges: Mapping[str, Decimal],
 ) -> MetricHistory:
