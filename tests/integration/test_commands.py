@@ -130,6 +130,12 @@ def test_replay_streams_with_a_progress_bar_and_refuses_a_feed_out_of_order(
     feed = FEEDS / "events.jsonl"
     status, _, errors = run(capsys, "replay", str(feed), "--program", str(PROGRAMME), "--progress")
     assert status == 0 and "replay" in errors  # the bar, on stderr
+    proposed = tmp_path / "proposed.toml"
+    text = PROGRAMME.read_text(encoding="utf-8")
+    proposed.write_text(text.replace('threshold = "500"', 'threshold = "250"'), encoding="utf-8")
+    one = as_json(capsys, "replay", str(feed), "--program", str(proposed))
+    two = as_json(capsys, "replay", str(feed), "--program", str(proposed), "--jobs", "2")
+    assert one == two  # each programme in a process of its own: the same report
     lines = feed.read_text(encoding="utf-8").splitlines()
     purchases = [n for n, line in enumerate(lines) if '"purchase"' in line]
     first, second = purchases[0], purchases[1]

@@ -16,7 +16,7 @@ under both programmes as it is read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 import attrs
@@ -38,7 +38,17 @@ from loyaltykit.policy.engine import (
 from loyaltykit.policy.program import Program, ProgramVersions
 from loyaltykit.values import CustomerId, aware
 
-__all__ = ["HistoricEvent", "ReplayReport", "ReplayRow", "TierRow", "replay", "replay_stream"]
+__all__ = [
+    "HistoricEvent",
+    "Outcome",
+    "ReplayReport",
+    "ReplayRow",
+    "TierRow",
+    "compare",
+    "replay",
+    "replay_one",
+    "replay_stream",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -110,8 +120,9 @@ class _Side:
         self.earned: dict[tuple[CustomerId, str], int] = {}
         self.spent: dict[str, int] = {}  # campaign budgets, shared by every customer
 
-    def tiers(self) -> dict[CustomerId, str]:
-        return {customer_id: status.tier for customer_id, status in self.statuses.items()}
+    def outcome(self) -> Outcome:
+        tiers = {customer_id: status.tier for customer_id, status in self.statuses.items()}
+        return Outcome(earned=dict(self.earned), tiers=tiers)
 
     def step(self, item: HistoricEvent, customer: Customer) -> None:
         """Evaluate one event and apply its effects to this side's state."""
@@ -230,10 +241,44 @@ def replay_stream(
     >>> replay_stream([ann, buy], current=single, proposed=double).total()
     (10, 20)
     """
+    before, after = _Side(current), _Side(proposed)
+    _stream(history, (before, after), progress, every)
+    return compare(before.outcome(), after.outcome())
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What one programme granted over a history: points per customer and point type,
+    and the tier each member ends in (members of programmes without tiers have none)."""
+
+    earned: Mapping[tuple[CustomerId, str], int]
+    tiers: Mapping[CustomerId, str]
+
+
+def replay_one(
+    history: Iterable[Customer | HistoricEvent],
+    program: Program | ProgramVersions,
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = 10_000,
+) -> Outcome:
+    """One programme's side of :func:`replay_stream`, alone: the two sides of a what-if
+    can run in two processes, each reading the history (``loyaltykit replay --jobs 2``),
+    and :func:`compare` makes the report."""
+    side = _Side(program)
+    _stream(history, (side,), progress, every)
+    return side.outcome()
+
+
+def _stream(
+    history: Iterable[Customer | HistoricEvent],
+    sides: tuple[_Side, ...],
+    progress: Callable[[int], None] | None,
+    every: int,
+) -> None:
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise InvalidArgument(f"every: {every!r} is not a whole number of 1 or more")
     known: dict[CustomerId, Customer] = {}
-    before, after = _Side(current), _Side(proposed)
     done = 0
     latest: datetime | None = None
     for item in history:
@@ -250,31 +295,30 @@ def replay_stream(
                 "order (sort it, or use replay())"
             )
         latest = item.at
-        before.step(item, customer)
-        after.step(item, customer)
+        for side in sides:
+            side.step(item, customer)
         done += 1
         if progress is not None and done % every == 0:
             progress(done)
     if progress is not None:
         progress(done)
-    return _report(before, after)
 
 
-def _report(before: _Side, after: _Side) -> ReplayReport:
-    tiers_before, tiers_after = before.tiers(), after.tiers()
-    keys = sorted(set(before.earned) | set(after.earned))
-    members = sorted(set(tiers_before) | set(tiers_after))
+def compare(current: Outcome, proposed: Outcome) -> ReplayReport:
+    """The report of two programmes' outcomes over the same history."""
+    keys = sorted(set(current.earned) | set(proposed.earned))
+    members = sorted(set(current.tiers) | set(proposed.tiers))
     return ReplayReport(
         tiers=tuple(
-            TierRow(customer_id=c, current=tiers_before.get(c), proposed=tiers_after.get(c))
+            TierRow(customer_id=c, current=current.tiers.get(c), proposed=proposed.tiers.get(c))
             for c in members
         ),
         rows=tuple(
             ReplayRow(
                 customer_id=customer_id,
                 point_type=point_type,
-                current=before.earned.get((customer_id, point_type), 0),
-                proposed=after.earned.get((customer_id, point_type), 0),
+                current=current.earned.get((customer_id, point_type), 0),
+                proposed=proposed.earned.get((customer_id, point_type), 0),
             )
             for customer_id, point_type in keys
         ),
