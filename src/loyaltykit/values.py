@@ -25,6 +25,7 @@ from loyaltykit.errors import (
     InvalidCurrency,
     InvalidIdentifier,
     InvalidText,
+    LoyaltyError,
     NaiveDatetime,
     shown,
 )
@@ -375,6 +376,14 @@ def frozen_metadata(value: Mapping[str, Any] | Metadata | None) -> Metadata:
         try:
             return _frozen_pairs(value)
         except TypeError:  # unhashable: not pairs of scalars, refused below
+            pass
+    elif type(value) is dict and len(value) <= MAX_METADATA_ITEMS:
+        # a command's metadata with its event's or rules' pairs added, built again for
+        # every command: the same pairs, sorted, are checked once and remembered too
+        try:
+            pairs = tuple(sorted(value.items()))
+            return _frozen_pairs(pairs)
+        except (TypeError, LoyaltyError):  # refused below, naming the mapping as sent
             pass
     return _frozen(value)
 
