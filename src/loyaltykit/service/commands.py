@@ -20,6 +20,7 @@ The facade's methods build them and hand them to the kernel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -676,14 +677,29 @@ def fingerprint(command: CommandValue) -> str:
     False
     """
     names, texts = _texts(command)
-    whole = hashlib.sha256(repr((command.name, names, texts)).encode()).hexdigest()[:32]
+    # repr((name, names, texts)) written out: the same text, the names' part made once
+    hashed = f"({command.name!r}, {_names_text(names)}, [{', '.join(map(repr, texts))}])"
+    whole = hashlib.sha256(hashed.encode()).hexdigest()[:32]
     digests = "".join([_digest(text) for text in texts[:_DIGESTS]])
     return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
 
 
+@functools.lru_cache(maxsize=256)
+def _names_text(names: tuple[str, ...]) -> str:
+    return repr(names)
+
+
+_DIGESTED: dict[str, str] = {}  # the digests of short texts most commands repeat ('None')
+
+
 def _digest(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> str:
     # a byte of a checksum: enough to name the field that differs, cheap on every command
-    return "%02x" % (crc32(text.encode()) & 0xFF)
+    found = _DIGESTED.get(text)
+    if found is None:
+        found = "%02x" % (crc32(text.encode()) & 0xFF)
+        if len(text) <= 16 and len(_DIGESTED) < 4096:
+            _DIGESTED[text] = found
+    return found
 
 
 def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
