@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from loyaltykit import Customer
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.policy.engine import CustomerState, PolicyEngine
+from loyaltykit.policy.funding import BudgetState
 from loyaltykit.policy.program import Program
 from loyaltykit.testing.strategies import custom_events, profiles, programs, purchases
 
@@ -28,6 +29,7 @@ ENGINE = PolicyEngine()
     counters=st.dictionaries(st.sampled_from(["cap:daily:2026-03-02", "x"]), st.integers(0, 50)),
     days=st.integers(0, 400),
     tier=st.none() | st.sampled_from(["silver", "gold", "platinum"]),
+    funded=st.booleans(),
 )
 def test_the_fast_path_gives_the_traced_decision(
     program: Program,
@@ -37,6 +39,7 @@ def test_the_fast_path_gives_the_traced_decision(
     counters: dict[str, int],
     days: int,
     tier: str | None,
+    funded: bool,
 ) -> None:
     state = CustomerState(
         customer=Customer(id="c", enrolled_at=JOINED, profile=profile),  # type: ignore[arg-type]
@@ -45,8 +48,10 @@ def test_the_fast_path_gives_the_traced_decision(
         purchases=purchases_before,
     )
     at = JOINED + timedelta(days=days, hours=3)
-    traced = ENGINE.evaluate(program, state, event, at)
-    fast = ENGINE.evaluate(program, state, event, at, explain=False)
+    # with budgets, campaign awards are paid from them (as the service and replay do)
+    budgets = BudgetState(spent={}) if funded else None
+    traced = ENGINE.evaluate(program, state, event, at, budgets=budgets)
+    fast = ENGINE.evaluate(program, state, event, at, budgets=budgets, explain=False)
     assert fast.effects == traced.effects
     assert fast.trace == ()
     assert traced.trace or not program.rules_for(event.type)

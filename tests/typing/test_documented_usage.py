@@ -13,12 +13,16 @@ import anyio
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit import (
+    Budget,
+    BudgetState,
     CareConfig,
     CareTrigger,
     ComplaintPolicy,
     Customer,
+    CustomerState,
     Loyalty,
     Money,
+    PolicyEngine,
     Program,
     Purchase,
     QcRule,
@@ -35,7 +39,7 @@ from loyaltykit import (
 from loyaltykit.aio import AsyncLoyalty
 from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.formats.json import from_json_dict, json_schema, to_json_dict
-from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
+from loyaltykit.policy.engine import Decision
 from loyaltykit.policy.replay import HistoricEvent, ReplayReport, replay_stream
 from loyaltykit.policy.rules import BaseRate, Cap, Multiplier
 
@@ -110,6 +114,22 @@ def run_commands() -> tuple[Receipt, int]:
     return receipt, available
 
 
+def funded_points() -> int:
+    """docs/concepts/campaigns.md: the engine funds campaign awards from ``budgets``."""
+    loyalty = Loyalty(program())
+    loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
+    spent = BudgetState(spent={Budget.counter("member-day"): 20})
+    decision = PolicyEngine().evaluate(
+        program(),
+        CustomerState(customer=loyalty.customer("c-1")),
+        Purchase(amount=Money.of(120, "CNY")),
+        AT,
+        budgets=spent,
+    )
+    points: int = decision.points()
+    return points
+
+
 async def run_async() -> int:
     async with AsyncLoyalty(program(), max_threads=4) as loyalty:
         await loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
@@ -138,3 +158,4 @@ def test_the_documented_usage_runs() -> None:
     receipt, available = run_commands()
     assert receipt.balance.available == available == 12
     assert anyio.run(run_async) == 10
+    assert funded_points() == 12

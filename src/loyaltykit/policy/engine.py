@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -29,8 +29,13 @@ from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Multiplier, Referral, RuleState
 from loyaltykit.values import CustomerId, aware
 
+if TYPE_CHECKING:  # funding builds the effects below; the engine only passes it on
+    from loyaltykit.policy.funding import BudgetState
+
 __all__ = [
+    "BudgetConsumption",
     "CampaignAward",
+    "CampaignEntry",
     "CounterIncrement",
     "CustomerState",
     "Decision",
@@ -99,9 +104,10 @@ class TierUpdate:
 
 @attrs.frozen(kw_only=True)
 class CampaignAward:
-    """What a campaign gives for the event, before its budget is taken: the service
-    takes ``award.wanted`` from the campaign's budget counter in the same unit of work,
-    cuts the ``earns`` to what is left and says so in the trace."""
+    """What a campaign gives for the event, before its budget is taken: a decision
+    evaluated with ``budgets`` holds the funded effects instead
+    (:func:`loyaltykit.policy.funding.fund` cuts the ``earns`` to what the budget has
+    left and says so in the trace)."""
 
     award: Award
     earns: tuple[Earn, ...]
@@ -118,7 +124,38 @@ class ReferralReward:
     points: int
 
 
-Effect = Earn | CounterIncrement | MetricSample | TierUpdate | CampaignAward | ReferralReward
+@attrs.frozen(kw_only=True)
+class BudgetConsumption:
+    """Points a funded award takes from a campaign budget's shared counter (which may
+    not pass ``limit``; ``None`` for a budget that only counts)."""
+
+    counter: str
+    points: int
+    limit: int | None
+
+
+@attrs.frozen(kw_only=True)
+class CampaignEntry:
+    """A member's participation in a campaign through a funded award: the points granted,
+    the draw entries and the rewards given, for the campaign's report and its draw."""
+
+    campaign: str
+    customer_id: CustomerId
+    points: int
+    entries: int = 0
+    rewards: tuple[tuple[str, int], ...] = ()
+
+
+Effect = (
+    Earn
+    | CounterIncrement
+    | MetricSample
+    | TierUpdate
+    | CampaignAward
+    | ReferralReward
+    | BudgetConsumption
+    | CampaignEntry
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -139,7 +176,8 @@ class Decision:
 
     def points(self, point_type: str = "points", customer_id: CustomerId | None = None) -> int:
         """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
-        campaign points included (before their budgets are taken)."""
+        campaign points included (as funded when the decision was evaluated with
+        ``budgets``, as wanted otherwise)."""
         return sum(
             effect.points
             for effect in self.earns
@@ -212,9 +250,15 @@ class PolicyEngine:
         event: Event,
         at: datetime,
         *,
+        budgets: BudgetState | None = None,
         explain: bool = True,
     ) -> Decision:
         """The decision for ``event`` happening at ``at`` to ``state.customer``.
+
+        With ``budgets`` (what each campaign budget has spent), campaign awards are paid
+        from their budgets (:func:`loyaltykit.policy.funding.fund`) before qualifying
+        points are counted, so the tier is decided on what was granted; without, they
+        stay :class:`CampaignAward` effects, as a what-if shows them.
 
         ``explain=False`` is the fast path for callers that only apply the effects (a
         what-if replay): the same effects, and an empty trace, none of its lines built.
@@ -233,7 +277,7 @@ class PolicyEngine:
         joined = state.customer.enrolled_at
         if at < joined:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
-        decision = self._decide(program, state, event, at, explain)
+        decision = self._decide(program, state, event, at, budgets, explain)
         ladder = program.tiers
         update = decision.tier_update
         if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
@@ -243,7 +287,9 @@ class PolicyEngine:
             return decision
         # one repricing step: the tier reached with the old tier's prices prices the
         # event; the upgrade is then decided again from what it earns at that tier
-        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at, explain)
+        repriced = self._decide(
+            program, attrs.evolve(state, tier=reached), event, at, budgets, explain
+        )
         if not explain:
             return repriced
         note = TraceLine(
@@ -255,7 +301,13 @@ class PolicyEngine:
         return Decision(effects=repriced.effects, trace=(note, *repriced.trace))
 
     def _decide(
-        self, program: Program, state: CustomerState, event: Event, at: datetime, explain: bool
+        self,
+        program: Program,
+        state: CustomerState,
+        event: Event,
+        at: datetime,
+        budgets: BudgetState | None = None,
+        explain: bool = True,
     ) -> Decision:
         """The decision for ``event`` with the rules priced at ``state.tier`` (its trace
         only if ``explain``: else no line of it is built)."""
@@ -339,9 +391,14 @@ class PolicyEngine:
                     )
                 )
         if program.campaigns:
-            effects.extend(
-                self._campaigns(program, state, event, at, context, kept, additive, trace)
-            )
+            awards = self._campaigns(program, state, event, at, context, kept, additive, trace)
+            if budgets is None:
+                effects.extend(awards)
+            else:
+                funded = budgets.fund(awards)
+                effects.extend(funded.effects)
+                if trace is not None:
+                    trace.extend(funded.trace)
         referrer = state.customer.referred_by
         for rule_id, given, key in referrals:
             assert referrer is not None
