@@ -19,11 +19,10 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
-from loyaltykit import Customer, Loyalty, Money, Profile
+from loyaltykit import Customer, Loyalty, Money, Profile, Program
 from loyaltykit.domain.activity import Item, Purchase
 from loyaltykit.policy.conditions import Condition
 from loyaltykit.policy.engine import CounterIncrement, CustomerState, PolicyEngine
-from loyaltykit.policy.program import Program
 
 T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
 # the programme of every side (and of benchmarks/kernel.py): 8 rules, 4 with conditions,

@@ -33,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from engine import RETAIL, baskets
 
-from loyaltykit import Customer
-from loyaltykit.policy.program import Program
+from loyaltykit import Customer, Program
 from loyaltykit.policy.replay import HistoricEvent, Outcome, compare, replay_one, replay_stream
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
