@@ -125,19 +125,19 @@ FIGURES: tuple[Figure, ...] = (
     ),
     # a member's history
     Figure(
-        "record_purchase, 3,000 purchase days vs first days, memory",
+        "record_purchase, aged member (--days), last vs first days, memory",
         "aging",
         r"^memory ratio last / first",
         "<= 1.5x",
     ),
     Figure(
-        "record_purchase, 3,000 purchase days vs first days, SQLite",
+        "record_purchase, aged member (--days), last vs first days, SQLite",
         "aging",
         r"^SQLite ratio last / first",
         "<= 1.5x",
     ),
     Figure(
-        "record_purchase, 3,000 purchase days vs first days, PostgreSQL",
+        "record_purchase, aged member (--days), last vs first days, PostgreSQL",
         "aging",
         r"^PostgreSQL ratio last / first",
         "<= 1.5x",
