@@ -662,6 +662,36 @@ _SAVE_RECORD = (
         document=bindparam("v_document"), due_at=bindparam("v_due_at"), lookup=bindparam("v_lookup")
     )
 )
+_lookups = schema.lookups
+_LOOKUP_KEY = and_(
+    _lookups.c.kind == bindparam("key_kind"), _lookups.c.lookup == bindparam("key_lookup")
+)
+_LOOKUP = select(_lookups.c.owner, _lookups.c.id).where(_LOOKUP_KEY)
+_LOOKUP_FOR_UPDATE = _LOOKUP.with_for_update()
+_MOVE_LOOKUP = (
+    update(_lookups)
+    .where(
+        _LOOKUP_KEY,
+        _lookups.c.owner == bindparam("old_owner"),
+        _lookups.c.id == bindparam("old_id"),
+    )
+    .values(owner=bindparam("v_owner"), id=bindparam("v_id"))
+)
+
+
+def _insert_lookup(dialect: str) -> Executable:
+    """An INSERT of a lookup that does nothing when a racer inserted it first."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(_lookups).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(_lookups).on_conflict_do_nothing()
+    return insert(_lookups).prefix_with("IGNORE")
+
+
 _COUNTER = select(_counters.c.value).where(_counters.c.name == bindparam("key_name"))
 _COUNTER_FOR_UPDATE = _COUNTER.with_for_update()
 _SET_COUNTER = (
@@ -704,16 +734,45 @@ class Records:
     ) -> None:
         values = {"document": _json(dict(document)), "due_at": due_at, "lookup": lookup}
         key = {"key_owner": owner, "key_kind": kind, "key_id": record_id}
+        if lookup is not None:
+            self._claim(kind, lookup, owner, record_id)
         if self._session.run(_SAVE_RECORD, {**key, **_bound(values)}).rowcount:
             return
         self._session.run(
             _INSERT["lk_records"], {"owner": owner, "kind": kind, "id": record_id, **values}
         )
 
+    def _claim(self, kind: str, lookup: str, owner: str, record_id: str) -> None:
+        """Make ``lookup`` point at this record, or raise ConcurrencyConflict when another
+        record holds it. Each statement names one lookup (one shard of ``lk_lookups``) or
+        one record (its owner's shard): no statement spans owners."""
+        session, key = self._session, {"key_kind": kind, "key_lookup": lookup}
+        holder = session.run(_LOOKUP_FOR_UPDATE, key).first()
+        if holder is None:
+            row = {"kind": kind, "lookup": lookup, "owner": owner, "id": record_id}
+            if session.run(_insert_lookup(session.connection.dialect.name), row).rowcount:
+                return
+            holder = session.run(_LOOKUP_FOR_UPDATE, key).one()  # inserted by a racer
+        if (holder[0], holder[1]) == (owner, record_id):
+            return
+        held = self.get(holder[0], kind, holder[1], for_update=True)
+        if held is not None and held.lookup == lookup:
+            raise ConcurrencyConflict(
+                f"lookup {lookup!r} of kind {kind!r} is taken by record {holder[1]!r}"
+            )
+        # a lookup its record no longer has: taken over, unless a racer took it first
+        old = {"old_owner": holder[0], "old_id": holder[1]}
+        moved = session.run(_MOVE_LOOKUP, {**key, **old, "v_owner": owner, "v_id": record_id})
+        if not moved.rowcount:
+            raise ConcurrencyConflict(f"lookup {lookup!r} of kind {kind!r} was taken meanwhile")
+
     def find(self, kind: str, lookup: str) -> StoredRecord | None:
-        query = select(_records).where(_records.c.kind == kind, _records.c.lookup == lookup)
-        row = self._session.run(query).mappings().first()
-        return None if row is None else _stored(row)
+        holder = self._session.run(_LOOKUP, {"key_kind": kind, "key_lookup": lookup}).first()
+        if holder is None:
+            return None
+        found = self.get(holder[0], kind, holder[1])
+        # the record's own lookup is the current one: a row of a changed lookup is stale
+        return found if found is not None and found.lookup == lookup else None
 
     def of_owner(self, owner: str, kind: str) -> list[StoredRecord]:
         query = (
