@@ -131,7 +131,7 @@ def rule_breaches(metadata: MetaData = schema.metadata) -> list[str]:
             continue
         if placed.placement is Placement.REFERENCE:
             continue
-        if placed.column not in table.columns:
+        if placed.column is None or placed.column not in table.columns:
             problems.append(f"{table.name}: no distribution column {placed.column!r}")
             continue
         for name, columns in _unique_keys(table):

@@ -36,6 +36,7 @@ from loyaltykit.domain.records import (
     profile_from_record,
     profile_to_record,
 )
+from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
@@ -47,6 +48,7 @@ from loyaltykit.errors import (
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
 from loyaltykit.storage.sql.prepared import Cursor, prepared
+from loyaltykit.storage.sql.shards import in_shard, prepare
 from loyaltykit.values import CustomerId, points_amount
 
 __all__ = ["Counters", "Records", "Session"]
@@ -426,7 +428,7 @@ class Ledger:
         return int(self._session.run(query).scalar_one())
 
     def accounts_with_due_lots(
-        self, at: datetime, *, limit: int, work: str
+        self, at: datetime, *, limit: int, work: str, shard: Shard | None = None
     ) -> list[tuple[CustomerId, str]]:
         table = schema.lots
         if work == "expire":
@@ -445,6 +447,9 @@ class Ledger:
             .order_by(table.c.customer_id, table.c.point_type)
             .limit(limit)
         )
+        if shard is not None:
+            prepare(self._session.connection)
+            query = query.where(in_shard(table.c.customer_id, shard))
         return [(str(row.customer_id), str(row.point_type)) for row in self._session.run(query)]
 
 
@@ -636,7 +641,9 @@ class CustomerState:
         values = {"document": _json(dict(document)), "due_at": due_at}
         self._session.write("upsert state", {"customer_id": customer_id, "name": name, **values})
 
-    def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
+    def due(
+        self, name: str, at: datetime, *, limit: int, shard: Shard | None = None
+    ) -> list[CustomerId]:
         table = schema.customer_state
         query = (
             select(table.c.customer_id)
@@ -644,6 +651,9 @@ class CustomerState:
             .order_by(table.c.due_at, table.c.customer_id)
             .limit(limit)
         )
+        if shard is not None:
+            prepare(self._session.connection)
+            query = query.where(in_shard(table.c.customer_id, shard))
         return list(self._session.run(query).scalars())
 
 
@@ -747,12 +757,14 @@ class Records:
         record holds it. Each statement names one lookup (one shard of ``lk_lookups``) or
         one record (its owner's shard): no statement spans owners."""
         session, key = self._session, {"key_kind": kind, "key_lookup": lookup}
-        holder = session.run(_LOOKUP_FOR_UPDATE, key).first()
+        found = session.run(_LOOKUP_FOR_UPDATE, key).mappings().first()
+        holder = None if found is None else (str(found["owner"]), str(found["id"]))
         if holder is None:
             row = {"kind": kind, "lookup": lookup, "owner": owner, "id": record_id}
             if session.run(_insert_lookup(session.connection.dialect.name), row).rowcount:
                 return
-            holder = session.run(_LOOKUP_FOR_UPDATE, key).one()  # inserted by a racer
+            raced = session.run(_LOOKUP_FOR_UPDATE, key).mappings().one()  # a racer's
+            holder = (str(raced["owner"]), str(raced["id"]))
         if (holder[0], holder[1]) == (owner, record_id):
             return
         held = self.get(holder[0], kind, holder[1], for_update=True)
@@ -767,10 +779,11 @@ class Records:
             raise ConcurrencyConflict(f"lookup {lookup!r} of kind {kind!r} was taken meanwhile")
 
     def find(self, kind: str, lookup: str) -> StoredRecord | None:
-        holder = self._session.run(_LOOKUP, {"key_kind": kind, "key_lookup": lookup}).first()
+        key = {"key_kind": kind, "key_lookup": lookup}
+        holder = self._session.run(_LOOKUP, key).mappings().first()
         if holder is None:
             return None
-        found = self.get(holder[0], kind, holder[1])
+        found = self.get(str(holder["owner"]), kind, str(holder["id"]))
         # the record's own lookup is the current one: a row of a changed lookup is stale
         return found if found is not None and found.lookup == lookup else None
 
