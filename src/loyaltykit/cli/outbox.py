@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from loyaltykit.bootstrap import Loyalty
 from loyaltykit.cli.console import console
 from loyaltykit.cli.options import database, program
-from loyaltykit.bootstrap import Loyalty
 
 __all__ = ["outbox"]
 
