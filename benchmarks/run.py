@@ -40,6 +40,10 @@ SMALL: dict[str, list[str]] = {
     "rewards": ["--customers", "300"],
     "complaints": ["--cases", "60"],
     "import_time": ["--runs", "5"],
+    "scale": [
+        *("--customers", "2000", "--commands", "30"),
+        *("--processes", "1", "2", "--relay-events", "100"),
+    ],
 }
 COLUMNS = re.compile(r"\s{2,}")
 

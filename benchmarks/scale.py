@@ -176,7 +176,8 @@ def main() -> None:
     parser.add_argument("--rabbitmq", default=os.environ.get("LOYALTYKIT_TEST_RABBITMQ_URL"))
     options = parser.parse_args()
     if not options.postgres:
-        parser.error("give --postgres URL (or LOYALTYKIT_TEST_POSTGRES_URL)")
+        print("no PostgreSQL given (--postgres URL or LOYALTYKIT_TEST_POSTGRES_URL): skipped")
+        return
     url, drop = postgres_schema(options.postgres)
     try:
         seed(url, options.customers)

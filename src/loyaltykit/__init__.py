@@ -91,6 +91,7 @@ if TYPE_CHECKING:
         RewardKind,
         VoucherTerms,
     )
+    from loyaltykit.domain.shards import Shard
     from loyaltykit.domain.tiers import (
         Override,
         Requirement,
