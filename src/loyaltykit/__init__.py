@@ -101,6 +101,7 @@ if TYPE_CHECKING:
         TierStatus,
     )
     from loyaltykit.domain.windows import Window
+    from loyaltykit.formats.programs import Program
     from loyaltykit.outcomes import (
         Balance,
         DueReport,
@@ -113,7 +114,8 @@ if TYPE_CHECKING:
     )
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
-    from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.funding import BudgetState
+    from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -127,6 +129,7 @@ _EXPORTS: dict[str, str] = {
     "Balance": "loyaltykit.outcomes",
     "Bonus": "loyaltykit.domain.campaigns",
     "Budget": "loyaltykit.domain.campaigns",
+    "BudgetState": "loyaltykit.policy.funding",
     "BusinessCalendar": "loyaltykit.domain.calendar",
     "Campaign": "loyaltykit.policy.campaigns",
     "Capabilities": "loyaltykit.storage.base",
@@ -176,7 +179,8 @@ _EXPORTS: dict[str, str] = {
     "Price": "loyaltykit.domain.rewards",
     "Priority": "loyaltykit.domain.complaints",
     "Profile": "loyaltykit.domain.customer",
-    "Program": "loyaltykit.policy.program",
+    # from its loader, which installs itself as Program's format when imported
+    "Program": "loyaltykit.formats.programs",
     "ProgramVersion": "loyaltykit.policy.program",
     "ProgramVersions": "loyaltykit.policy.program",
     "Purchase": "loyaltykit.domain.activity",
@@ -235,6 +239,7 @@ __all__ = [
     "Balance",
     "Bonus",
     "Budget",
+    "BudgetState",
     "BusinessCalendar",
     "Campaign",
     "Capabilities",
