@@ -689,19 +689,6 @@ _MOVE_LOOKUP = (
 )
 
 
-def _insert_lookup(dialect: str) -> Executable:
-    """An INSERT of a lookup that does nothing when a racer inserted it first."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(_lookups).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.insert(_lookups).on_conflict_do_nothing()
-    return insert(_lookups).prefix_with("IGNORE")
-
-
 _COUNTER = select(_counters.c.value).where(_counters.c.name == bindparam("key_name"))
 _COUNTER_FOR_UPDATE = _COUNTER.with_for_update()
 _SET_COUNTER = (
@@ -761,7 +748,9 @@ class Records:
         holder = None if found is None else (str(found["owner"]), str(found["id"]))
         if holder is None:
             row = {"kind": kind, "lookup": lookup, "owner": owner, "id": record_id}
-            if session.run(_insert_lookup(session.connection.dialect.name), row).rowcount:
+            if session.run(
+                _insert_missing(_lookups, session.connection.dialect.name), row
+            ).rowcount:
                 return
             raced = session.run(_LOOKUP_FOR_UPDATE, key).mappings().one()  # a racer's
             holder = (str(raced["owner"]), str(raced["id"]))
@@ -854,18 +843,21 @@ class Counters:
         found = session.run(_COUNTER_FOR_UPDATE, {"key_name": name}).scalar_one_or_none()
         if found is not None:
             return int(found)
-        session.run(_insert_missing(session.connection.dialect.name), {"name": name, "value": 0})
+        session.run(
+            _insert_missing(_counters, session.connection.dialect.name), {"name": name, "value": 0}
+        )
         return int(session.run(_COUNTER_FOR_UPDATE, {"key_name": name}).scalar_one())
 
 
-def _insert_missing(dialect: str) -> Executable:
-    """An INSERT of a counter row that does nothing when the row exists."""
+def _insert_missing(table: Table, dialect: str) -> Executable:
+    """An INSERT of a row that does nothing when a row with its key exists (a counter
+    created at 0, a lookup a racer inserted first)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return postgresql.insert(_counters).on_conflict_do_nothing()
+        return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        return sqlite.insert(_counters).on_conflict_do_nothing()
-    return insert(_counters).prefix_with("IGNORE")
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table).prefix_with("IGNORE")
