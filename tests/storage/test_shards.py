@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import literal, select
@@ -65,3 +66,36 @@ def test_shards_split_the_memory_backends_expiry_between_workers() -> None:
     assert done == [sum(Shard(k, 3).holds(c) for c in customers) for k in range(3)]
     assert sum(done) == len(customers)
     assert loyalty.expire_due(at=at).accounts == 0
+
+
+def test_a_shard_is_refused_by_a_backend_that_cannot_scan_by_one() -> None:
+    import attrs
+
+    from loyaltykit import Capabilities
+
+    class Unsharded(MemoryStorage):
+        capabilities = attrs.evolve(MemoryStorage.capabilities, shards=False)
+
+    loyalty = Loyalty(storage=Unsharded())
+    assert Unsharded.capabilities == Capabilities(shards=False)
+    for job in (loyalty.run_due, loyalty.expire_due, loyalty.release_pending):
+        with pytest.raises(InvalidArgument, match="cannot split batch work by shard"):
+            job(at=T0, shard=Shard(0, 2))
+    with pytest.raises(InvalidArgument, match="shard"):
+        loyalty.requalify_tiers(at=T0, shard=Shard(1, 2))
+    assert loyalty.expire_due(at=T0).accounts == 0  # without a shard it runs whole
+
+
+def test_run_due_on_the_command_line_refuses_a_bad_shard(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from loyaltykit.cli import cli
+
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--db", db]).exit_code == 0
+    at = "2026-05-01T00:00:00+00:00"
+    refused = runner.invoke(cli, ["run-due", "--db", db, "--at", at, "--shard", "4/4"])
+    assert refused.exit_code == 2 and "--shard" in refused.output, refused.output
+    done = runner.invoke(cli, ["run-due", "--db", db, "--at", at, "--shard", "1/4", "--json"])
+    assert done.exit_code == 0, done.output
