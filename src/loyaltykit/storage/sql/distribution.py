@@ -96,6 +96,27 @@ DISTRIBUTION: dict[str, TableDistribution] = {
             "code alone, so distributed by the code, then the record by its owner"
         ),
     ),
+    "lk_stored_value": TableDistribution(
+        placement=Placement.SEPARATE,
+        column="code",
+        reason=(
+            "a gift card may have no holder and is found by its code: distributed by "
+            "the code, its entries co-located with it"
+        ),
+    ),
+    "lk_stored_value_entries": TableDistribution(
+        placement=Placement.SEPARATE,
+        column="code",
+        reason="a card's ledger, co-located with its card (the same distribution column)",
+    ),
+    "lk_member_cards": TableDistribution(
+        placement=Placement.SEPARATE,
+        column="number",
+        reason=(
+            "a card number is unique across members and found by the number alone "
+            "(member_by_card): distributed by the number"
+        ),
+    ),
     "lk_counters": TableDistribution(
         placement=Placement.SEPARATE,
         column="name",

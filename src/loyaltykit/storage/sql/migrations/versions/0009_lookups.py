@@ -7,7 +7,7 @@ keyed by ``(kind, lookup)`` and pointing at their record. The records keep their
 ``lookup`` column: it says which lookup is current. Every existing lookup is copied.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0011 (0007 as issued; re-chained after 0011 once main had it)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 from loyaltykit.storage.sql.schema import exact
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
