@@ -14,6 +14,7 @@ import attrs
 import pytest
 from sqlalchemy import Column, Index, MetaData, String, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from loyaltykit import Loyalty, Money, Program, Purchase
 from loyaltykit.storage.sql import SqlStorage
@@ -54,7 +55,7 @@ def test_postgresql_refuses_a_partitioned_table_whose_unique_key_lacks_the_custo
     Index("lk_by_type", tables.tables["lk_accounts"].c.point_type, unique=True)
     engine = create_engine(postgres_url)
     try:
-        with engine.connect() as connection, pytest.raises(Exception, match="partition"):
+        with engine.connect() as connection, pytest.raises(DBAPIError, match="partition"):
             tables.tables["lk_accounts"].create(connection)
     finally:
         engine.dispose()
