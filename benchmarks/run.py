@@ -49,6 +49,10 @@ SMALL: dict[str, list[str]] = {
     "import_time": ["--runs", "5"],
     "kernel": ["--commands", "2000", "--rounds", "3"],
     "replay": ["--events", "20000", "--customers", "2000"],
+    "scale": [
+        *("--customers", "2000", "--commands", "30"),
+        *("--processes", "1", "2", "--relay-events", "100"),
+    ],
 }
 COLUMNS = re.compile(r"\s{2,}")
 

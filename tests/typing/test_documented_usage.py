@@ -159,3 +159,23 @@ def test_the_documented_usage_runs() -> None:
     assert receipt.balance.available == available == 12
     assert anyio.run(run_async) == 10
     assert funded_points() == 12
+
+
+def run_sharded_jobs() -> int:
+    """Batch work split between workers, and a relay built from a broker URL
+    (docs/concepts/scaling.md)."""
+    from loyaltykit import Shard
+    from loyaltykit.outcomes import DueReport
+    from loyaltykit.relays import BrokerRelay, relay_for
+
+    loyalty = Loyalty(program())
+    loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
+    shards: list[Shard] = [Shard(k, 2) for k in range(2)] + [Shard.parse("0/1")]
+    reports: list[DueReport] = [loyalty.run_due(at=AT, shard=shard) for shard in shards]
+    relay: BrokerRelay = relay_for("nats://127.0.0.1:4222", stream="S", subject="s.events")
+    assert isinstance(relay, BrokerRelay)
+    return sum(report.expired.accounts for report in reports)
+
+
+def test_sharded_jobs_type_check_and_run() -> None:
+    assert run_sharded_jobs() == 0
