@@ -130,6 +130,7 @@ if TYPE_CHECKING:
         VoucherTerms,
     )
     from loyaltykit.domain.satisfaction import Driver, QuestionScore
+    from loyaltykit.domain.shards import Shard
     from loyaltykit.domain.stored_value import (
         Funding,
         StoredValueAccount,
@@ -298,6 +299,7 @@ _EXPORTS: dict[str, str] = {
     "Segmentation": "loyaltykit.analytics.segments",
     "SettlementReport": "loyaltykit.outcomes",
     "Severity": "loyaltykit.domain.complaints",
+    "Shard": "loyaltykit.domain.shards",
     "SlaPolicy": "loyaltykit.domain.complaints",
     "SpendBonus": "loyaltykit.domain.campaigns",
     "Statement": "loyaltykit.outcomes",
@@ -453,6 +455,7 @@ __all__ = [
     "Segmentation",
     "SettlementReport",
     "Severity",
+    "Shard",
     "SlaPolicy",
     "SpendBonus",
     "Statement",
