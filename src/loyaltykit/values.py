@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ __all__ = [
     "aware",
     "bounded_decimal",
     "count",
+    "derived_identifier",
     "frozen_metadata",
     "frozen_texts",
     "identifier",
@@ -132,6 +134,24 @@ def identifier(what: str, value: object) -> str:
             f"1-{MAX_IDENTIFIER_LENGTH} characters of letters, digits and _.:@/+- (no spaces)",
         )
     return value
+
+
+def derived_identifier(*parts: str) -> str:
+    """The identifier the library derives from others (``"offer:" + an action id``, a
+    survey id and an occasion): the parts joined with ``:``, or, when that would pass
+    :data:`MAX_IDENTIFIER_LENGTH`, its start and a digest of the whole, so two different
+    sources never share one.
+
+    >>> derived_identifier("offer", "birthday:2026")
+    'offer:birthday:2026'
+    >>> len(derived_identifier("offer", "x" * 128))
+    128
+    """
+    text = ":".join(parts)
+    if len(text) <= MAX_IDENTIFIER_LENGTH:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"{text[: MAX_IDENTIFIER_LENGTH - 33]}:{digest}"
 
 
 def identifiers(what: str, value: object, *, max_items: int = 100) -> tuple[str, ...]:

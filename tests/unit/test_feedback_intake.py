@@ -300,3 +300,21 @@ def test_a_closed_complaint_invites_its_member_by_itself(storage: Storage) -> No
         idempotency_key="answer",
     )
     assert given.complaint_id == "K-2"
+
+
+def test_long_keys_and_references_still_give_identifiers_that_fit(storage: Storage) -> None:
+    from loyaltykit import CustomEvent
+
+    service = loyalty(storage)
+    key = "stay-" + "x" * 123  # 128 characters: the longest key there is
+    service.record_event("ann", CustomEvent(type="stay"), at=T0, idempotency_key=key)
+    (invitation,) = service.survey_invitations("ann")
+    assert len(invitation.id) <= 128 and invitation.reference == key
+    given = service.answer_survey_invitation(
+        "ann",
+        invitation.id,
+        {"overall": 4, "room": 4, "staff": 4},
+        at=T0,
+        idempotency_key="answer-" + "y" * 121,
+    )
+    assert len(given.id) <= 128

@@ -28,7 +28,7 @@ import attrs
 from loyaltykit.domain.customer import Customer, CustomerStatus
 from loyaltykit.domain.tiers import TierChange
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, frozen_texts, identifier
+from loyaltykit.values import CustomerId, derived_identifier, frozen_texts, identifier
 
 __all__ = [
     "CALL_OUTCOMES",
@@ -383,7 +383,7 @@ def due_care(
             CareAction(
                 customer_id=customer.id,
                 kind=kind,
-                id=f"{kind}:{occasion}",
+                id=derived_identifier(kind, occasion),
                 due_at=_midnight(day, zone),
                 points=trigger.points,
                 gift=trigger.gift,

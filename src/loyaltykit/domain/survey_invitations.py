@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, aware, frozen_texts, identifier
+from loyaltykit.values import CustomerId, aware, derived_identifier, frozen_texts, identifier
 
 __all__ = [
     "SurveyInvitation",
@@ -93,7 +93,7 @@ def invite(
         raise InvalidArgument(f"survey {trigger.survey_id!r} is not sent on {event!r}")
     when = aware("at", at)
     return SurveyInvitation(
-        id=f"{trigger.survey_id}:{identifier('reference', reference)}",
+        id=derived_identifier(trigger.survey_id, identifier("reference", reference)),
         customer_id=customer_id,
         survey_id=trigger.survey_id,
         trigger=event,

@@ -57,7 +57,7 @@ from loyaltykit.service.commands import (
 from loyaltykit.service.kernel import Codec, Kernel
 from loyaltykit.service.members import load_member, tier_history
 from loyaltykit.storage.base import StoredRecord, UnitOfWork
-from loyaltykit.values import CustomerId, aware, count, identifier
+from loyaltykit.values import CustomerId, aware, count, derived_identifier, identifier
 
 __all__ = ["CARE", "CARE_SAMPLE", "CareWork"]
 
@@ -374,7 +374,7 @@ def _done(
         follow = CareAction(
             customer_id=customer_id,
             kind="offer",
-            id=f"offer:{action_id}",
+            id=derived_identifier("offer", action_id),
             due_at=at,
             gift=offer,
             detail=f"follow-up offer after {action.kind}",

@@ -56,6 +56,7 @@ from loyaltykit.values import (
     Money,
     Points,
     aware,
+    derived_identifier,
     frozen_metadata,
     identifier,
     identifiers,
@@ -778,7 +779,7 @@ class CreateMemberEvent(CommandValue):
 
     @property
     def owner(self) -> str:
-        return f"event:{self.event.id}"
+        return derived_identifier("event", self.event.id)
 
     def locks(self) -> tuple[CustomerId, ...]:
         return ()

@@ -63,7 +63,7 @@ from loyaltykit.service.events import EventCommands
 from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.service.members import member_tier
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, aware, count, identifier
+from loyaltykit.values import CustomerId, aware, count, derived_identifier, identifier
 
 __all__ = [
     "SURVEY",
@@ -351,7 +351,8 @@ class FeedbackCommands:
         """What follows a recorded custom event (``record_event``): the invitations its
         type asks for, the event's key as the occasion. Nothing runs, and nothing is
         written, when no survey is sent on it."""
-        return self._invite_after(customer_id, event, event_key, f"{event_key}:invite", at)
+        key = derived_identifier(event_key, "invite")
+        return self._invite_after(customer_id, event, event_key, key, at)
 
     def invite_after_close(
         self, customer_id: CustomerId, complaint_id: str, step_key: str, at: datetime
@@ -359,7 +360,11 @@ class FeedbackCommands:
         """What follows a closed complaint: the ``complaint_closed`` invitations, the
         case as the occasion."""
         return self._invite_after(
-            customer_id, "complaint_closed", complaint_id, f"{step_key}:invite", at
+            customer_id,
+            "complaint_closed",
+            complaint_id,
+            derived_identifier(step_key, "invite"),
+            at,
         )
 
     def _invite_after(
@@ -408,7 +413,7 @@ class FeedbackCommands:
             at=at,
             idempotency_key=idempotency_key,
         )
-        response_key = f"{value.idempotency_key}:response"
+        response_key = derived_identifier(value.idempotency_key, "response")
 
         def close(work: Work) -> SurveyInvitation:
             uow = work.uow

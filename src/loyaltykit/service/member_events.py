@@ -41,7 +41,7 @@ from loyaltykit.service.commands import (
 from loyaltykit.service.kernel import Codec, Kernel, Work
 from loyaltykit.service.members import load_member, member_tier, save_member
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, identifier
+from loyaltykit.values import CustomerId, derived_identifier, identifier
 
 __all__ = ["CLUB", "CLUB_MEMBER", "MEMBER_EVENT", "PARTICIPATION", "EventWork"]
 
@@ -96,7 +96,7 @@ class EventWork:
         def action(work: Work) -> Club:
             work.customer(customer_id)
             club = _club(work.uow, value.club_id)
-            partition = f"club:{club.id}"
+            partition = _club_owner(club.id)
             if work.uow.records.get(partition, CLUB_MEMBER, customer_id) is None:
                 record = {"customer_id": customer_id, "joined_at": value.at.isoformat()}
                 work.uow.records.put(partition, CLUB_MEMBER, customer_id, record)
@@ -114,7 +114,7 @@ class EventWork:
 
         def action(work: Work) -> Club:
             club = _club(work.uow, value.club_id)
-            partition = f"club:{club.id}"
+            partition = _club_owner(club.id)
             stored = work.uow.records.get(partition, CLUB_MEMBER, customer_id, for_update=True)
             if stored is None or stored.document.get("left_at") is not None:
                 raise NotFound(f"customer {customer_id!r} is not in club {club.id!r}")
@@ -129,7 +129,7 @@ class EventWork:
         identifier("club id", club_id)
         with self.kernel.unit() as uow:
             _club(uow, club_id)
-            found = uow.records.of_owner(f"club:{club_id}", CLUB_MEMBER)
+            found = uow.records.of_owner(_club_owner(club_id), CLUB_MEMBER)
         return tuple(r.id for r in found if r.document.get("left_at") is None)
 
     # --- events --------------------------------------------------------------------------
@@ -144,7 +144,7 @@ class EventWork:
             chosen = value.event
             if chosen.club is not None:
                 _club(work.uow, chosen.club)
-            partition = f"event:{chosen.id}"
+            partition = _event_owner(chosen.id)
             if work.uow.records.get(partition, MEMBER_EVENT, chosen.id) is not None:
                 raise EventRefused("-", chosen.id, "an event with this id exists already")
             roster = EventRoster(event=chosen)
@@ -157,7 +157,7 @@ class EventWork:
         """The event with who booked, who waits and who checked in."""
         identifier("event id", event_id)
         with self.kernel.unit() as uow:
-            stored = uow.records.get(f"event:{event_id}", MEMBER_EVENT, event_id)
+            stored = uow.records.get(_event_owner(event_id), MEMBER_EVENT, event_id)
         if stored is None:
             raise NotFound(f"no member event {event_id!r}")
         return roster_from_record(stored.document)
@@ -186,7 +186,7 @@ class EventWork:
                 if tier not in event.tiers:
                     raise EventRefused(customer_id, event.id, f"tier {tier} is not invited")
             if event.club is not None:
-                member = uow.records.get(f"club:{event.club}", CLUB_MEMBER, customer_id)
+                member = uow.records.get(_club_owner(event.club), CLUB_MEMBER, customer_id)
                 if member is None or member.document.get("left_at") is not None:
                     raise EventRefused(customer_id, event.id, f"not in club {event.club}")
             changed, place = roster.book(customer_id)
@@ -243,6 +243,14 @@ class EventWork:
         return self.kernel.execute(value, action, _ROSTER_CODEC)
 
 
+def _club_owner(club_id: str) -> str:
+    return derived_identifier("club", club_id)
+
+
+def _event_owner(event_id: str) -> str:
+    return derived_identifier("event", event_id)
+
+
 def _club(uow: UnitOfWork, club_id: str) -> Club:
     stored = uow.records.get(CLUBS, CLUB, club_id)
     if stored is None:
@@ -252,7 +260,7 @@ def _club(uow: UnitOfWork, club_id: str) -> Club:
 
 def _roster(uow: UnitOfWork, event_id: str) -> EventRoster:
     # locked: every step of one event's roster runs after the other
-    stored = uow.records.get(f"event:{event_id}", MEMBER_EVENT, event_id, for_update=True)
+    stored = uow.records.get(_event_owner(event_id), MEMBER_EVENT, event_id, for_update=True)
     if stored is None:
         raise NotFound(f"no member event {event_id!r}")
     return roster_from_record(stored.document)
@@ -260,4 +268,4 @@ def _roster(uow: UnitOfWork, event_id: str) -> EventRoster:
 
 def _save(uow: UnitOfWork, roster: EventRoster) -> None:
     event_id = roster.event.id
-    uow.records.put(f"event:{event_id}", MEMBER_EVENT, event_id, roster_to_record(roster))
+    uow.records.put(_event_owner(event_id), MEMBER_EVENT, event_id, roster_to_record(roster))

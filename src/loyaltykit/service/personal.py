@@ -27,7 +27,7 @@ from loyaltykit.domain.feedback_records import (
 from loyaltykit.domain.inquiries import erased_inquiry, inquiry_from_record, inquiry_to_record
 from loyaltykit.service import commands as c
 from loyaltykit.storage.base import StoredRecord, UnitOfWork
-from loyaltykit.values import CustomerId
+from loyaltykit.values import CustomerId, derived_identifier
 
 __all__ = [
     "NOTHING",
@@ -138,7 +138,8 @@ def _care_samples(subject: Subject) -> list[dict[str, Any]]:
 def _club_memberships(subject: Subject) -> list[dict[str, Any]]:
     found = []
     for club in subject.uow.records.of_owner("clubs", "club"):
-        stored = subject.uow.records.get(f"club:{club.id}", "club_member", subject.customer_id)
+        partition = derived_identifier("club", club.id)
+        stored = subject.uow.records.get(partition, "club_member", subject.customer_id)
         if stored is not None:
             found.append({"id": club.id, "record": stored.document})
     return found
