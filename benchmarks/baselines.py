@@ -240,6 +240,7 @@ def main() -> None:
             ("one command per transaction", 1),
             ("batched, 100 per transaction", 100),
         ):
+            short = "one per transaction" if batch == 1 else "batched"
             best: dict[str, float] = {}
             runs: dict[str, Callable[[Path, Plan, int, int], tuple[float, State]]] = {
                 "SQLAlchemy Core": run_core,
@@ -261,7 +262,10 @@ def main() -> None:
             for name in runs:
                 rows += [
                     (f"{name}, {mode}", f"{args.commands / best[name]:,.0f} commands/s"),
-                    (f"  ratio facade / {name}", f"{best['facade'] / best[name]:.2f}x"),
+                    (
+                        f"  ratio facade / {name}, {short}",
+                        f"{best['facade'] / best[name]:.2f}x",
+                    ),
                 ]
     print("SQLite file, end states checked equal:")
     for label, figure in rows:

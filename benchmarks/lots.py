@@ -13,12 +13,14 @@ measured in the same run (only ratios mean much on a shared machine):
     .venv/bin/python benchmarks/lots.py --url mysql+pymysql://root@127.0.0.1:3306/test
     .venv/bin/python benchmarks/lots.py --url postgresql+psycopg://postgres@127.0.0.1/test
 
-A server URL is used for a throwaway schema or database of its own.
+A server URL is used for a throwaway schema or database of its own. Without ``--url``,
+MariaDB runs too when LOYALTYKIT_TEST_MARIADB_URL names a server.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -69,7 +71,7 @@ def earn(loyalty: Loyalty, name: str, n: int) -> object:
     return loyalty.earn(name, 1, at=at, idempotency_key=f"{name}-x{n}")
 
 
-def measure(url: str, lots: int, commands: int, repeat: int) -> list[tuple[str, str]]:
+def measure(url: str, lots: int, commands: int, repeat: int, backend: str) -> list[tuple[str, str]]:
     loyalty = Loyalty(storage=url)
     rows: list[tuple[str, str]] = []
     for label, run, expired in (("redeem", redeem, False), ("earn", earn, True)):
@@ -86,7 +88,7 @@ def measure(url: str, lots: int, commands: int, repeat: int) -> list[tuple[str, 
             (f"{label}, {SMALL} {kind} lots", f"{times[small] * 1e6:,.0f} us"),
             (f"{label}, {lots:,} {kind} lots", f"{times[big] * 1e6:,.0f} us"),
             (
-                f"  ratio {label} {lots:,} / {SMALL} {kind} lots",
+                f"  {backend} ratio {label} {lots:,} / {SMALL} {kind} lots",
                 f"{times[big] / times[small]:.2f}x",
             ),
         ]
@@ -101,21 +103,25 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=100, help="timed commands per side")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    if args.url is None:
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'lots.db'}"
-            rows = measure(url, args.lots, args.commands, args.repeat)
-        backend = "SQLite file"
-    else:
-        url, drop = server_database(args.url)
-        try:
-            rows = measure(url, args.lots, args.commands, args.repeat)
-        finally:
-            drop()
-        backend = url.split(":", 1)[0]
-    print(f"{backend}:")
-    for label, figure in rows:
-        print(f"  {label:<45} {figure:>12}")
+    runs: list[tuple[str, str | None]] = [("SQLite", None)] if args.url is None else []
+    if args.url is not None:
+        runs.append(("PostgreSQL" if "postgres" in args.url else "MariaDB", args.url))
+    elif os.environ.get("LOYALTYKIT_TEST_MARIADB_URL"):  # as benchmarks/run.py passes it
+        runs.append(("MariaDB", os.environ["LOYALTYKIT_TEST_MARIADB_URL"]))
+    for backend, server in runs:
+        if server is None:
+            with tempfile.TemporaryDirectory() as folder:
+                url = f"sqlite:///{Path(folder) / 'lots.db'}"
+                rows = measure(url, args.lots, args.commands, args.repeat, backend)
+        else:
+            url, drop = server_database(server)
+            try:
+                rows = measure(url, args.lots, args.commands, args.repeat, backend)
+            finally:
+                drop()
+        print(f"{backend}:")
+        for label, figure in rows:
+            print(f"  {label:<45} {figure:>12}")
 
 
 if __name__ == "__main__":

@@ -426,6 +426,31 @@ def unit_costs(folder: Path, units: int = 20_000) -> list[tuple[str, str]]:
     ]
 
 
+def disk_bytes(folder: Path, entries: int = 4_000, customers: int = 200) -> list[tuple[str, str]]:
+    """Bytes of a SQLite file per ledger entry: ``entries`` earns with an expiry in one
+    batch, the file checkpointed and vacuumed, divided by the entries."""
+    path = folder / "disk.db"
+    loyalty = Loyalty(storage=f"sqlite:///{path}")
+    for c in range(customers):
+        loyalty.enroll(f"c{c}", at=T0, idempotency_key=f"e{c}")
+    with loyalty.batch():
+        for n in range(entries):
+            at = T0 + timedelta(seconds=n)
+            loyalty.earn(
+                f"c{n % customers}",
+                10,
+                at=at,
+                idempotency_key=f"k{n}",
+                expires_at=at + timedelta(days=30),
+            )
+    loyalty.close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("VACUUM")
+    db.close()
+    return [("bytes on disk per entry", f"{path.stat().st_size / entries:,.0f} B")]
+
+
 def report(name: str, rows: list[tuple[str, str]]) -> None:
     print(f"{name}:")
     for label, value in rows:
@@ -477,7 +502,7 @@ def other_rows(
 
 BATCH = 100
 MODES = (("one command per transaction", 1), (f"batched, {BATCH} commands per transaction", BATCH))
-PARTS = ("commands", "balance", "expiry", "units")
+PARTS = ("commands", "balance", "expiry", "units", "disk")
 
 
 def main() -> None:
@@ -524,6 +549,8 @@ def main() -> None:
 
             if "units" in args.only:
                 rows += unit_costs(base)
+            if "disk" in args.only:
+                rows += disk_bytes(base)
             report("SQLite file", rows + other_rows(sqlite_file, args))
     if args.postgres:
         rows = []

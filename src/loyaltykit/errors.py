@@ -16,11 +16,13 @@ __all__ = [
     "AccountNotActive",
     "ApprovalRefused",
     "ApprovalRequired",
+    "CareSampleDrawn",
     "ComplaintAlreadyExists",
     "ConcurrencyConflict",
     "ContentRuleBroken",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
+    "EventRefused",
     "GoodwillBudgetExceeded",
     "HouseholdRefused",
     "IdempotencyConflict",
@@ -31,6 +33,7 @@ __all__ = [
     "InvalidCurrency",
     "InvalidIdentifier",
     "InvalidText",
+    "InvitationClosed",
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
@@ -888,4 +891,41 @@ class HouseholdRefused(RuleViolation):
     def __init__(self, household_id: str, reason: str) -> None:
         super().__init__(f"household {household_id!r}: {reason}")
         self.household_id = household_id
+        self.reason = reason
+
+
+class CareSampleDrawn(RuleViolation):
+    """Quality control's sample of a month's care calls was drawn already (one a month)."""
+
+    code: ClassVar[str] = "care_sample_drawn"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, month: str) -> None:
+        super().__init__(f"the care-call sample of {month} is drawn already")
+        self.month = month
+
+
+class InvitationClosed(RuleViolation):
+    """A survey invitation is answered already, or its response window has passed."""
+
+    code: ClassVar[str] = "invitation_closed"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, invitation_id: str, state: str) -> None:
+        super().__init__(f"survey invitation {invitation_id!r} is {state}")
+        self.invitation_id = invitation_id
+        self.state = state
+
+
+class EventRefused(RuleViolation):
+    """A member event step is not allowed: not invited (tier, club), already booked,
+    no seat to check in with, or checked in already."""
+
+    code: ClassVar[str] = "event_refused"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, customer_id: str, event_id: str, reason: str) -> None:
+        super().__init__(f"customer {customer_id!r}, event {event_id!r}: {reason}")
+        self.customer_id = customer_id
+        self.event_id = event_id
         self.reason = reason

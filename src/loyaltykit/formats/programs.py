@@ -28,6 +28,7 @@ from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, ProgramError, shown
 from loyaltykit.formats import campaigns as campaign_forms
+from loyaltykit.formats import care as care_forms
 from loyaltykit.formats import catalogues
 from loyaltykit.formats.complaints import complaint_policy_from_dict, complaint_policy_to_dict
 from loyaltykit.formats.member_life_programs import (
@@ -370,7 +371,7 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
     arguments["campaigns"] = campaign_forms.campaigns_from_data(
         reader, data.get("campaigns", []), currency
     )
-    arguments["care"] = campaign_forms.care_from_data(reader, data.get("care"))
+    arguments["care"] = care_forms.care_from_data(reader, data.get("care"))
     if "complaints" in data:
         complaints = complaint_policy_from_dict(reader, data["complaints"], "complaints")
         if complaints is not None:
@@ -483,7 +484,7 @@ def program_to_dict(program: Program) -> dict[str, Any]:
     if program.campaigns:
         data["campaigns"] = campaign_forms.campaigns_to_data(program.campaigns)
     if program.care is not None:
-        data["care"] = campaign_forms.care_to_data(program.care)
+        data["care"] = care_forms.care_to_data(program.care)
     if program.complaints != ComplaintPolicy():
         data["complaints"] = complaint_policy_to_dict(program.complaints)
     if program.catalog.entries:

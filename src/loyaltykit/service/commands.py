@@ -20,27 +20,34 @@ The facade's methods build them and hand them to the kernel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import ClassVar, TypeVar
+from operator import attrgetter
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.cards import BlockReason, card_number
+from loyaltykit.domain.care import CALL_OUTCOMES
+from loyaltykit.domain.care_quality import month_bounds
+from loyaltykit.domain.clubs import Club
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
 from loyaltykit.domain.consent import ConsentState
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
+from loyaltykit.domain.member_events import MemberEvent
 from loyaltykit.domain.redemptions import voucher_code
 from loyaltykit.domain.stored_value import Funding, StoredValueKind, stored_value_code
+from loyaltykit.domain.survey_invitations import SurveyTrigger
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
@@ -49,6 +56,7 @@ from loyaltykit.values import (
     Money,
     Points,
     aware,
+    derived_identifier,
     frozen_metadata,
     identifier,
     identifiers,
@@ -60,14 +68,22 @@ __all__ = [
     "FINGERPRINT_SCHEME",
     "STORED_VALUE",
     "AdjustPoints",
+    "AnswerInquiry",
+    "AnswerSurveyInvitation",
     "BlockCard",
+    "BookEvent",
+    "CancelBooking",
     "CancelRedemption",
     "ChangeConsent",
+    "CheckCareCall",
+    "CheckInToEvent",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
     "CompleteCare",
+    "CreateClub",
     "CreateHousehold",
+    "CreateMemberEvent",
     "DecideAdjustment",
     "Draw",
     "EarnPoints",
@@ -77,9 +93,12 @@ __all__ = [
     "FulfilRedemption",
     "GrantReward",
     "GrantTier",
+    "InviteToSurveys",
     "IssueCard",
     "IssueStoredValue",
+    "JoinClub",
     "JoinHousehold",
+    "LeaveClub",
     "LeaveHousehold",
     "LinkReferrer",
     "PayWithPoints",
@@ -87,6 +106,7 @@ __all__ = [
     "PoolPoints",
     "PublishSurvey",
     "Reactivate",
+    "RecordCareCall",
     "RecordEvent",
     "RecordPurchase",
     "Redeem",
@@ -97,10 +117,13 @@ __all__ = [
     "ReplaceCard",
     "RequestAdjustment",
     "ReversePoints",
+    "SampleCareCalls",
     "SendCareMessage",
     "SetMetric",
+    "SetSurveyTrigger",
     "SubmitSurveyResponse",
     "Suspend",
+    "TakeInquiry",
     "TopUpStoredValue",
     "TransferPoints",
     "UpdateProfile",
@@ -553,6 +576,96 @@ class CompleteCare(_CustomerCommand):
     note: str = attrs.field(default="", converter=_note)
 
 
+# --- care calls and their quality control ------------------------------------------
+
+CARE_QUALITY = "care-quality"
+"""The shared key space of the quality-control commands (no member owns a sample)."""
+
+
+def _care_action_id(value: object) -> str:
+    return identifier("care action id", value)
+
+
+def _outcome(value: object) -> str:
+    if value not in CALL_OUTCOMES:
+        raise InvalidArgument(f"outcome: {value!r} is not one of {list(CALL_OUTCOMES)}")
+    return str(value)
+
+
+def _offer(value: object) -> str | None:
+    return None if value is None else identifier("offer", value)
+
+
+def _passed(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"passed: {value!r} must be a bool")
+    return value
+
+
+def _size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise InvalidArgument(f"size: {value!r} must be an int from 1 to 10000")
+    return value
+
+
+def _month(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"month: {value!r} is not a YYYY-MM month")
+    month_bounds(value, UTC)  # checks the form
+    return value
+
+
+def _seed(value: object) -> str:
+    return identifier("seed", value)
+
+
+@attrs.frozen(kw_only=True)
+class RecordCareCall(_CustomerCommand):
+    """Record how a care call went: its outcome, the caller's note, and optionally the
+    follow-up offer (二次营销, a reward id) it leads to."""
+
+    kind: ClassVar[str] = "record_care_call"
+    action_id: str = attrs.field(converter=_care_action_id)
+    outcome: str = attrs.field(converter=_outcome)
+    note: str = attrs.field(default="", converter=_note)
+    offer: str | None = attrs.field(default=None, converter=_offer)
+
+
+@attrs.frozen(kw_only=True)
+class SampleCareCalls(CommandValue):
+    """Draw a month's quality-control sample of completed care calls."""
+
+    kind: ClassVar[str] = "sample_care_calls"
+    month: str = attrs.field(converter=_month)
+    size: int = attrs.field(converter=_size)
+    seed: str = attrs.field(converter=_seed)
+
+    @property
+    def owner(self) -> str:
+        return CARE_QUALITY
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class CheckCareCall(_CustomerCommand):
+    """Record quality control's verdict on one sampled call."""
+
+    kind: ClassVar[str] = "check_care_call"
+    month: str = attrs.field(converter=_month)
+    action_id: str = attrs.field(converter=_care_action_id)
+    passed: bool = attrs.field(converter=_passed)
+    note: str = attrs.field(default="", converter=_note)
+
+    @property
+    def owner(self) -> str:
+        return CARE_QUALITY
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return (self.customer_id,)  # the verdict's note goes on the member's care record
+
+
 @attrs.frozen(kw_only=True)
 class Draw(CommandValue):
     """A seeded draw among a campaign's entries."""
@@ -598,6 +711,215 @@ class SubmitSurveyResponse(_CustomerCommand):
     complaint_id: str | None = None
     purchase_key: str | None = None
     campaign: str | None = None
+
+
+# --- clubs and member events -------------------------------------------------------
+
+CLUBS = "clubs"
+"""The key space of the club catalogue."""
+
+
+def _club(value: object) -> Club:
+    if not isinstance(value, Club):
+        raise InvalidArgument(f"club: {value!r} is not a loyaltykit Club")
+    return value
+
+
+def _member_event(value: object) -> MemberEvent:
+    if not isinstance(value, MemberEvent):
+        raise InvalidArgument(f"event: {value!r} is not a loyaltykit MemberEvent")
+    return value
+
+
+def _club_id(value: object) -> str:
+    return identifier("club id", value)
+
+
+def _event_id(value: object) -> str:
+    return identifier("event id", value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateClub(CommandValue):
+    """Open an interest club (again: rename it)."""
+
+    kind: ClassVar[str] = "create_club"
+    club: Club = attrs.field(converter=_club)
+
+    @property
+    def owner(self) -> str:
+        return CLUBS
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class JoinClub(_CustomerCommand):
+    """A member joins a club."""
+
+    kind: ClassVar[str] = "join_club"
+    club_id: str = attrs.field(converter=_club_id)
+
+
+@attrs.frozen(kw_only=True)
+class LeaveClub(_CustomerCommand):
+    """A member leaves a club."""
+
+    kind: ClassVar[str] = "leave_club"
+    club_id: str = attrs.field(converter=_club_id)
+
+
+@attrs.frozen(kw_only=True)
+class CreateMemberEvent(CommandValue):
+    """Announce a member event (its capacity, who is invited, what checking in earns)."""
+
+    kind: ClassVar[str] = "create_member_event"
+    event: MemberEvent = attrs.field(converter=_member_event)
+
+    @property
+    def owner(self) -> str:
+        return derived_identifier("event", self.event.id)
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class BookEvent(_CustomerCommand):
+    """Book a seat at a member event, or a place on its waiting list."""
+
+    kind: ClassVar[str] = "book_event"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+@attrs.frozen(kw_only=True)
+class CancelBooking(_CustomerCommand):
+    """Give up a seat (the first who waits gets it) or a place on the waiting list."""
+
+    kind: ClassVar[str] = "cancel_booking"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+@attrs.frozen(kw_only=True)
+class CheckInToEvent(_CustomerCommand):
+    """A booked member arrives: their participation counts, and check-in points post."""
+
+    kind: ClassVar[str] = "check_in_to_event"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+# --- feedback beyond complaints: survey invitations, inquiries and suggestions --------
+
+INQUIRIES = "inquiries"
+"""The key space of inquiries and suggestions from no known member."""
+
+
+def _trigger(value: object) -> SurveyTrigger:
+    if not isinstance(value, SurveyTrigger):
+        raise InvalidArgument(f"trigger: {value!r} is not a loyaltykit SurveyTrigger")
+    return value
+
+
+def _trigger_event(value: object) -> str:
+    return identifier("event", value)
+
+
+def _occasion(value: object) -> str:
+    return identifier("reference", value)
+
+
+def _invitation_id(value: object) -> str:
+    return identifier("invitation id", value)
+
+
+def _inquiry_id(value: object) -> str:
+    return identifier("inquiry id", value)
+
+
+def _intake_channel(value: object) -> str:
+    return identifier("channel", value)
+
+
+def _topic(value: object) -> str:
+    return identifier("topic", value)
+
+
+def _answer_text(value: object) -> str:
+    text = _text("answer", value)
+    if not text.strip() or len(text) > 5000:
+        raise InvalidArgument("answer: a non-empty text of at most 5000 characters is needed")
+    return text
+
+
+@attrs.frozen(kw_only=True)
+class SetSurveyTrigger(CommandValue):
+    """Say which events invite members to a survey, and for how long."""
+
+    kind: ClassVar[str] = "set_survey_trigger"
+    trigger: SurveyTrigger = attrs.field(converter=_trigger)
+
+    @property
+    def owner(self) -> str:
+        return "survey:catalog"
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class InviteToSurveys(_CustomerCommand):
+    """Invite a member to the surveys an event (``stay``, ``complaint_closed``) asks for."""
+
+    kind: ClassVar[str] = "invite_to_surveys"
+    event: str = attrs.field(converter=_trigger_event)
+    reference: str = attrs.field(converter=_occasion)
+
+
+@attrs.frozen(kw_only=True)
+class AnswerSurveyInvitation(_CustomerCommand):
+    """Answer a survey invitation within its window."""
+
+    kind: ClassVar[str] = "answer_survey_invitation"
+    invitation_id: str = attrs.field(converter=_invitation_id)
+    answers: Mapping[str, object] = attrs.field(converter=_answers)
+    channel: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class TakeInquiry(CommandValue):
+    """Register an inquiry or a suggestion (apart from complaints)."""
+
+    kind: ClassVar[str] = "take_inquiry"
+    inquiry_id: str = attrs.field(converter=_inquiry_id)
+    inquiry_kind: str
+    channel: str = attrs.field(converter=_intake_channel)
+    topic: str = attrs.field(converter=_topic)
+    content: str
+    customer_id: CustomerId | None = attrs.field(default=None, converter=_optional_customer)
+
+    @property
+    def owner(self) -> str:
+        return self.customer_id if self.customer_id is not None else INQUIRIES
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return () if self.customer_id is None else (self.customer_id,)
+
+
+@attrs.frozen(kw_only=True)
+class AnswerInquiry(CommandValue):
+    """Answer an inquiry or a suggestion."""
+
+    kind: ClassVar[str] = "answer_inquiry"
+    inquiry_id: str = attrs.field(converter=_inquiry_id)
+    answer: str = attrs.field(converter=_answer_text)
+
+    @property
+    def owner(self) -> str:
+        raise AttributeError("an inquiry's owner is found in the transaction")
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
 
 
 @attrs.frozen(kw_only=True)
@@ -969,21 +1291,31 @@ class ReplaceCard(_NumberedCardCommand):
 # --- fingerprints ------------------------------------------------------------------------
 
 
-_FIELDS: dict[type[CommandValue], tuple[str, ...]] = {}
+_FIELDS: dict[type[CommandValue], tuple[tuple[str, ...], Callable[[CommandValue], Any]]] = {}
+_PLAIN = frozenset({str, int, bool, type(None)})  # canonical as they are: their text is repr
 
 
-def _fingerprinted_fields(kind: type[CommandValue]) -> tuple[str, ...]:
+def _fingerprinted_fields(
+    kind: type[CommandValue],
+) -> tuple[tuple[str, ...], Callable[[CommandValue], Any]]:
+    """The fingerprinted fields of ``kind``, and a getter of their values as one tuple."""
     found = _FIELDS.get(kind)
     if found is None:
-        found = _FIELDS[kind] = tuple(
+        names = tuple(
             field.name for field in attrs.fields(kind) if not field.metadata.get(_UNFINGERPRINTED)
         )
+        several = attrgetter(*names)
+        getter = several if len(names) > 1 else lambda command: (several(command),)
+        found = _FIELDS[kind] = (names, getter)
     return found
 
 
 def _texts(command: CommandValue) -> tuple[tuple[str, ...], list[str]]:
-    names = _fingerprinted_fields(type(command))
-    return names, [canonical_text(getattr(command, name)) for name in names]
+    names, values = _fingerprinted_fields(type(command))
+    plain = _PLAIN
+    return names, [
+        repr(value) if type(value) in plain else canonical_text(value) for value in values(command)
+    ]
 
 
 def fingerprint(command: CommandValue) -> str:
@@ -999,14 +1331,29 @@ def fingerprint(command: CommandValue) -> str:
     False
     """
     names, texts = _texts(command)
-    whole = hashlib.sha256(repr((command.name, names, texts)).encode()).hexdigest()[:32]
-    digests = "".join(_digest(text) for text in texts[:_DIGESTS])
+    # repr((name, names, texts)) written out: the same text, the names' part made once
+    hashed = f"({command.name!r}, {_names_text(names)}, [{', '.join(map(repr, texts))}])"
+    whole = hashlib.sha256(hashed.encode()).hexdigest()[:32]
+    digests = "".join([_digest(text) for text in texts[:_DIGESTS]])
     return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
 
 
-def _digest(text: str) -> str:
+@functools.lru_cache(maxsize=256)
+def _names_text(names: tuple[str, ...]) -> str:
+    return repr(names)
+
+
+_DIGESTED: dict[str, str] = {}  # the digests of short texts most commands repeat ('None')
+
+
+def _digest(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> str:
     # a byte of a checksum: enough to name the field that differs, cheap on every command
-    return f"{zlib.crc32(text.encode()) & 0xFF:02x}"
+    found = _DIGESTED.get(text)
+    if found is None:
+        found = "%02x" % (crc32(text.encode()) & 0xFF)
+        if len(text) <= 16 and len(_DIGESTED) < 4096:
+            _DIGESTED[text] = found
+    return found
 
 
 def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:

@@ -76,6 +76,9 @@ class ComplaintCommands:
         # who may act in which role: the embedding service knows its staff; without one
         # every caller's word is taken (ALLOW_ALL)
         self.authorizer = authorizer
+        # what follows a closed case (the facade sends survey invitations): called with
+        # the member, the case id, the closing step's key and its instant
+        self.after_close: Callable[[CustomerId, str, str, datetime], object] | None = None
 
     def complaint_policy(self, *, at: datetime) -> ComplaintPolicy:
         """The complaint policy of the program in force at ``at``."""
@@ -385,7 +388,7 @@ class ComplaintCommands:
         note: str = "",
     ) -> Complaint:
         """Close the case, with the customer's satisfaction (1 to 5) when they gave it."""
-        return self._complaint_step(
+        closed = self._complaint_step(
             "close",
             complaint_id,
             at,
@@ -395,6 +398,9 @@ class ComplaintCommands:
                 actor=actor, role=role, at=when, satisfaction=satisfaction, note=note
             ),
         )
+        if self.after_close is not None and closed.customer_id is not None:
+            self.after_close(closed.customer_id, closed.id, idempotency_key, aware("at", at))
+        return closed
 
     def request_customer_info(
         self,

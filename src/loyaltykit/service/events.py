@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -84,6 +84,9 @@ class EventCommands:
         self.kernel = kernel
         self.engine = engine
         self.budgets = budgets
+        # what follows a recorded custom event (the facade sends survey invitations):
+        # called with the member, the event type, the event's key and its instant
+        self.after_event: Callable[[CustomerId, str, str, datetime], object] | None = None
 
     # --- events through the policy engine -------------------------------------------
 
@@ -127,7 +130,10 @@ class EventCommands:
             idempotency_key=idempotency_key,
             actor=actor,
         )
-        return self.kernel.execute(command, self._record, receipt_codec())
+        receipt = self.kernel.execute(command, self._record, receipt_codec())
+        if self.after_event is not None:
+            self.after_event(command.customer_id, event.type, command.idempotency_key, command.at)
+        return receipt
 
     def quote(
         self, customer_id: CustomerId, purchase: Purchase | CustomEvent, *, at: datetime

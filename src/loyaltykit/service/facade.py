@@ -35,8 +35,10 @@ from loyaltykit.service.events import EventCommands
 from loyaltykit.service.exports import Exports
 from loyaltykit.service.feedback import FeedbackCommands
 from loyaltykit.service.households import HouseholdWork
+from loyaltykit.service.inquiries import InquiryCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.member_events import EventWork
 from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
@@ -158,7 +160,7 @@ class Loyalty:
             self._campaigns,
             care,
             complaints,
-            FeedbackCommands(kernel, events),
+            feedback := FeedbackCommands(kernel, events),
             Queries(kernel),
             Insights(kernel),
             Outbox(kernel),
@@ -175,6 +177,11 @@ class Loyalty:
         self._stored_value = StoredValueCommands(kernel)
         self._cards = CardCommands(kernel)
         areas += [self._stored_value, self._cards]
+        areas.append(InquiryCommands(kernel))
+        areas.append(EventWork(kernel))
+        # survey invitations follow the events that ask for them (issue 17)
+        events.after_event = feedback.invite_after_event
+        complaints.after_close = feedback.invite_after_close
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod
@@ -334,6 +341,12 @@ class Loyalty:
     run_care = _area(CareWork.run_care)
     care_actions = _area(CareWork.care_actions)
     complete_care = _area(CareWork.complete_care)
+    record_care_call = _area(CareWork.record_care_call)
+    care_action = _area(CareWork.care_action)
+    care_history = _area(CareWork.care_history)
+    sample_care_calls = _area(CareWork.sample_care_calls)
+    check_care_call = _area(CareWork.check_care_call)
+    care_sample = _area(CareWork.care_sample)
 
     # --- complaints -----------------------------------------------------------
     complaint_policy = _area(ComplaintCommands.complaint_policy)
@@ -367,6 +380,30 @@ class Loyalty:
     submit_survey_response = _area(FeedbackCommands.submit_survey_response)
     survey_responses = _area(FeedbackCommands.survey_responses)
     survey_scores = _area(FeedbackCommands.survey_scores)
+    question_scores = _area(FeedbackCommands.question_scores)
+    satisfaction_drivers = _area(FeedbackCommands.satisfaction_drivers)
+    set_survey_trigger = _area(FeedbackCommands.set_survey_trigger)
+    invite_to_surveys = _area(FeedbackCommands.invite_to_surveys)
+    survey_invitations = _area(FeedbackCommands.survey_invitations)
+    answer_survey_invitation = _area(FeedbackCommands.answer_survey_invitation)
+
+    # --- inquiries and suggestions (apart from complaints) -----------------------------
+    take_inquiry = _area(InquiryCommands.take_inquiry)
+    answer_inquiry = _area(InquiryCommands.answer_inquiry)
+    inquiry = _area(InquiryCommands.inquiry)
+    inquiries = _area(InquiryCommands.inquiries)
+    intake_counts = _area(InquiryCommands.intake_counts)
+
+    # --- clubs and member events ------------------------------------------------------
+    create_club = _area(EventWork.create_club)
+    join_club = _area(EventWork.join_club)
+    leave_club = _area(EventWork.leave_club)
+    club_members = _area(EventWork.club_members)
+    create_member_event = _area(EventWork.create_member_event)
+    event_roster = _area(EventWork.event_roster)
+    book_event = _area(EventWork.book_event)
+    cancel_booking = _area(EventWork.cancel_booking)
+    check_in = _area(EventWork.check_in)
 
     # --- balances and statements ----------------------------------------------
     balance = _area(Queries.balance)

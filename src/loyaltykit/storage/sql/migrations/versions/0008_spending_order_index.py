@@ -12,7 +12,7 @@ points left). MariaDB, which has no partial indexes, gets the same order in
 account with years of expired lots settles as fast as a new one.
 
 Revision ID: 0008
-Revises: 0011 (0007 before the merge of main; the lead re-chains)
+Revises: 0009 (0007 as the task gave it; chained after main's 0011 and 0009 at the merge of main)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0011"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
