@@ -84,9 +84,9 @@ class EventCommands:
         self.kernel = kernel
         self.engine = engine
         self.budgets = budgets
-        # what follows a recorded custom event (the facade sends survey invitations):
-        # called with the member, the event type, the event's key and its instant
-        self.after_event: Callable[[CustomerId, str, str, datetime], object] | None = None
+        # what follows a recorded custom event in its unit of work (the facade sends
+        # survey invitations): called with the work, the member, the event type and key
+        self.after_event: Callable[[Work, CustomerId, str, str], object] | None = None
 
     # --- events through the policy engine -------------------------------------------
 
@@ -130,10 +130,14 @@ class EventCommands:
             idempotency_key=idempotency_key,
             actor=actor,
         )
-        receipt = self.kernel.execute(command, self._record, receipt_codec())
-        if self.after_event is not None:
-            self.after_event(command.customer_id, event.type, command.idempotency_key, command.at)
-        return receipt
+
+        def record(work: Work) -> Receipt:
+            receipt = self._record(work)
+            if self.after_event is not None:
+                self.after_event(work, command.customer_id, event.type, command.idempotency_key)
+            return receipt
+
+        return self.kernel.execute(command, record, receipt_codec())
 
     def quote(
         self, customer_id: CustomerId, purchase: Purchase | CustomEvent, *, at: datetime
