@@ -13,19 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import attrs
 
 from loyaltykit.domain import tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.basket import line_labels
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.program import Program
-from loyaltykit.policy.rules import EarningRule, Multiplier, Referral, RuleState
+from loyaltykit.policy.rules import Cap, EarningRule, Multiplier, Referral, RuleState, Shares
 from loyaltykit.values import CustomerId, aware
 
 __all__ = [
@@ -122,11 +124,13 @@ Effect = Earn | CounterIncrement | MetricSample | TierUpdate | CampaignAward | R
 
 @attrs.frozen(kw_only=True)
 class TraceLine:
-    """Why a rule did or did not contribute."""
+    """Why a rule did or did not contribute; for a rule scoped to lines of the basket,
+    ``lines`` names the lines that counted (their SKUs, ``sku#n`` for a SKU on several)."""
 
     rule: str
     matched: bool
     detail: str
+    lines: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -258,6 +262,9 @@ class PolicyEngine:
         referral_rules: list[str] = []
         referrals: list[tuple[str, int, str | None]] = []
         excluded_by: str | None = None
+        # which lines earned the running totals: only kept for a basket with lines
+        lined = isinstance(event, Purchase) and bool(event.items)
+        shares: dict[str, Shares] = {}
         for rule in program.rules_for(event.type):
             if excluded_by is not None:
                 trace.append(
@@ -271,7 +278,16 @@ class PolicyEngine:
                 trace.append(TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}"))
                 continue
             total = running.get(rule.point_type, Decimal(0))
-            if isinstance(rule, Multiplier):
+            lines: tuple[str, ...] = ()
+            if isinstance(rule, Multiplier) and rule.scope is not None:
+                found = _scoped_multiplier(
+                    rule, event, total, shares.setdefault(rule.point_type, {}), program.rounding
+                )
+                if isinstance(found, str):
+                    trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
+                    continue
+                running[rule.point_type], detail, lines = found
+            elif isinstance(rule, Multiplier):
                 if total == 0:
                     trace.append(
                         TraceLine(
@@ -281,6 +297,11 @@ class PolicyEngine:
                     continue
                 scaled = (total * rule.factor).quantize(Decimal(1), rounding=program.rounding)
                 running[rule.point_type] = scaled
+                if lined:
+                    ratio = Fraction(scaled) / Fraction(total)
+                    mine = shares.setdefault(rule.point_type, {})
+                    for place in mine:
+                        mine[place] *= ratio
                 detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
             else:
                 earned = rule.points(event, facts)
@@ -294,6 +315,14 @@ class PolicyEngine:
                 running[rule.point_type] = total + earned
                 additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
                 detail = rule.explain(event, earned)
+                if lined:
+                    assert isinstance(event, Purchase)
+                    mine = shares.setdefault(rule.point_type, {})
+                    given = rule.shares(event, earned)
+                    for place, share in given.items():
+                        mine[place] = mine.get(place, Fraction(0)) + share
+                    if rule.rule_scope is not None:
+                        lines = _labels(given, event)
                 if isinstance(rule, Referral) and rule.qualifies(event, facts):
                     given, note, key = _referrer_reward(rule, state, context["at"])
                     referrer_points += given
@@ -301,7 +330,9 @@ class PolicyEngine:
                     detail += note
                     referrals.append((rule.id, given, key))
             fired.setdefault(rule.point_type, []).append(rule.id)
-            trace.append(TraceLine(rule=rule.id, matched=True, detail=detail))
+            if lines:
+                detail += f" [lines {', '.join(lines)}]"
+            trace.append(TraceLine(rule=rule.id, matched=True, detail=detail, lines=lines))
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
@@ -309,7 +340,16 @@ class PolicyEngine:
         kept: dict[str, int] = {}
         for point_type, total in running.items():
             points = int(total)
-            points = self._capped(program, state, point_type, points, local, trace, effects)
+            points = self._capped(
+                program,
+                state,
+                point_type,
+                points,
+                local,
+                trace,
+                effects,
+                (event, shares.get(point_type, {})) if lined else None,
+            )
             kept[point_type] = points
             if points > 0:
                 effects.append(
@@ -414,11 +454,33 @@ class PolicyEngine:
         local: datetime,
         trace: list[TraceLine],
         effects: list[Effect],
+        basket: tuple[Purchase, Shares] | None = None,
     ) -> int:
+        """``points`` clipped by the point type's caps, in the programme's order; a cap
+        scoped to lines clips only the points those lines earned (and counts only them)."""
         caps = [(cap, cap.counter(local)) for cap in program.caps if cap.point_type == point_type]
+        counted: dict[str, int] = {}
         for cap, key in caps:
             used = 0 if key is None else state.counters.get(key, 0)
             room = max(0, cap.limit - used)
+            if cap.scope is not None:
+                scoped, labels = _scoped_points(cap, basket)
+                if scoped > room:
+                    trace.append(
+                        TraceLine(
+                            rule=cap.id,
+                            matched=True,
+                            detail=f"{cap.id}: {cap.period} cap {cap.limit} on "
+                            f"{cap.scope.describe()}, {used} used -> {room} of {scoped} "
+                            f"[lines {', '.join(labels)}]",
+                            lines=labels,
+                        )
+                    )
+                    points -= scoped - room
+                    scoped = room
+                if key is not None:
+                    counted[key] = scoped
+                continue
             if points > room:
                 trace.append(
                     TraceLine(
@@ -428,9 +490,12 @@ class PolicyEngine:
                     )
                 )
                 points = room
-        for _, key in caps:
-            if key is not None and points > 0:
-                effects.append(CounterIncrement(key=key, amount=points))
+        for cap, key in caps:
+            if key is None:
+                continue
+            amount = points if cap.scope is None else min(counted.get(key, 0), points)
+            if amount > 0:
+                effects.append(CounterIncrement(key=key, amount=amount))
         return points
 
     @staticmethod
@@ -562,6 +627,55 @@ def traced_upgrade(
         )
         for change in update.changes
     ]
+
+
+def _labels(shares: Shares, event: Purchase) -> tuple[str, ...]:
+    return line_labels((n for n, share in shares.items() if n is not None and share), event.items)
+
+
+def _scoped_multiplier(
+    rule: Multiplier, event: Event, total: Decimal, shares: Shares, rounding: str
+) -> tuple[Decimal, str, tuple[str, ...]] | str:
+    """A multiplier scoped to lines: the running total with only the share of the lines in
+    scope scaled, the trace's words and the lines; or why it changes nothing."""
+    assert rule.scope is not None
+    places = rule.scope.positions(event.items) if isinstance(event, Purchase) else ()
+    share = sum((shares.get(n, Fraction(0)) for n in places), Fraction(0))
+    if share == 0:
+        return f"{rule.id}: no points earned on {rule.scope.describe()}"
+    assert isinstance(event, Purchase)
+    extra = share * (Fraction(rule.factor) - 1)
+    exact = Fraction(total) + extra
+    scaled = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        Decimal(1), rounding=rounding
+    )
+    # the lines in scope now hold what the multiplier made of their share
+    ratio = (share + Fraction(scaled) - Fraction(total)) / share
+    for n in places:
+        if n in shares:
+            shares[n] *= ratio
+    lines = line_labels((n for n in places if shares.get(n)), event.items)
+    detail = (
+        f"{rule.id}: x{rule.factor.normalize():f} on {rule.scope.describe()} "
+        f"(their share {_shown(share)} of {total:f}) -> {scaled:f}"
+    )
+    return scaled, detail, lines
+
+
+def _scoped_points(cap: Cap, basket: tuple[Purchase, Shares] | None) -> tuple[int, tuple[str, ...]]:
+    """The points the lines in a scoped cap's scope earned (rounded down), and the lines."""
+    if basket is None or cap.scope is None:
+        return 0, ()
+    event, shares = basket
+    places = [n for n in cap.scope.positions(event.items) if shares.get(n)]
+    points = sum((shares[n] for n in places), Fraction(0))
+    return int(points), line_labels(places, event.items)
+
+
+def _shown(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{Decimal(value.numerator) / Decimal(value.denominator):.2f}"
 
 
 def _refusal(rule: EarningRule, context: Mapping[str, Any]) -> str | None:

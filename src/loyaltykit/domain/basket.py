@@ -1,0 +1,199 @@
+"""Lines of a basket and the scopes that pick some of them.
+
+A :class:`~loyaltykit.domain.activity.Purchase` may carry its lines (SKU, category,
+brand, tags, quantity, unit price or line amount). A :class:`Scope` names the lines a
+rule, a multiplier, a threshold, a cap or a money-off reward applies to: lines whose
+SKU, category or brand is listed, or that carry one of the listed tags (any one of
+them is enough), less the lines that match its ``exclude`` part. A scope that lists
+nothing to include takes every line, so ``Scope(exclude=Scope(categories={"tobacco"}))``
+is "everything but tobacco".
+
+>>> from loyaltykit.domain.activity import Item, Purchase
+>>> from loyaltykit.values import Money
+>>> basket = Purchase(
+...     amount=Money.of("400", "CNY"),
+...     items=[
+...         Item(sku="run-1", category="shoes", unit_price=Money.of("300", "CNY")),
+...         Item(sku="cig-1", category="tobacco", unit_price=Money.of("100", "CNY")),
+...     ],
+... )
+>>> everything_but_tobacco = Scope(exclude=Scope(categories={"tobacco"}))
+>>> str(eligible_amount(everything_but_tobacco, basket).amount)
+'300'
+>>> line_labels(everything_but_tobacco.positions(basket.items), basket.items)
+('run-1',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from loyaltykit.errors import InvalidArgument
+from loyaltykit.values import Money
+
+if TYPE_CHECKING:
+    from loyaltykit.domain.activity import Item, Purchase
+
+__all__ = ["Scope", "eligible_amount", "line_amount", "line_labels", "scope_of"]
+
+_LISTS = ("skus", "categories", "brands", "tags")
+
+
+def _names(what: str) -> Any:
+    def convert(value: object) -> frozenset[str]:
+        if value is None:
+            return frozenset()
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise InvalidArgument(f"scope {what}: {value!r} is not a list of names")
+        names = frozenset(value)
+        for name in names:
+            if not isinstance(name, str) or not name:
+                raise InvalidArgument(f"scope {what}: {name!r} is not a non-empty string")
+        return names
+
+    return convert
+
+
+def _exclude(value: object) -> Scope | None:
+    if value is None:
+        return None
+    found = scope_of(value)
+    if found is not None and found.exclude is not None:
+        raise InvalidArgument("scope exclude: an exclusion has no exclusion of its own")
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class Scope:
+    """The lines of a basket something applies to.
+
+    A line is in scope when its SKU, category or brand is listed, or it carries one of
+    the listed tags (nothing listed: every line), and it matches nothing in ``exclude``.
+    """
+
+    skus: frozenset[str] = attrs.field(factory=frozenset, converter=_names("skus"))
+    categories: frozenset[str] = attrs.field(factory=frozenset, converter=_names("categories"))
+    brands: frozenset[str] = attrs.field(factory=frozenset, converter=_names("brands"))
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=_names("tags"))
+    exclude: Scope | None = attrs.field(default=None, converter=_exclude)
+
+    def __attrs_post_init__(self) -> None:
+        if self.exclude is None and not self.lists_any:
+            raise InvalidArgument(
+                "scope: names no SKU, category, brand or tag to include or exclude"
+            )
+
+    @property
+    def lists_any(self) -> bool:
+        """True when the scope lists lines to include (otherwise it includes every line)."""
+        return bool(self.skus or self.categories or self.brands or self.tags)
+
+    def matches(self, line: Item) -> bool:
+        """True when ``line`` is listed (ignoring ``exclude``)."""
+        return (
+            line.sku in self.skus
+            or line.category in self.categories
+            or line.brand in self.brands
+            or bool(line.tags & self.tags)
+        )
+
+    def includes(self, line: Item) -> bool:
+        """True when ``line`` is in scope."""
+        if self.lists_any and not self.matches(line):
+            return False
+        return self.exclude is None or not self.exclude.matches(line)
+
+    def lines(self, lines: Iterable[Item]) -> tuple[Item, ...]:
+        """The lines in scope, in basket order."""
+        return tuple(line for line in lines if self.includes(line))
+
+    def positions(self, lines: Iterable[Item]) -> tuple[int, ...]:
+        """Where the lines in scope are in ``lines`` (from 0)."""
+        return tuple(n for n, line in enumerate(lines) if self.includes(line))
+
+    def describe(self) -> str:
+        """The scope in words, for traces: ``"categories shoes, except brands acme"``."""
+        parts = [
+            f"{name} {', '.join(sorted(getattr(self, name)))}"
+            for name in _LISTS
+            if getattr(self, name)
+        ]
+        text = "; ".join(parts) if parts else "every line"
+        if self.exclude is not None:
+            text += f", except {self.exclude.describe()}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict (TOML) form: the lists given, and ``exclude`` as a nested table."""
+        data: dict[str, Any] = {name: sorted(getattr(self, name)) for name in _LISTS}
+        data = {name: names for name, names in data.items() if names}
+        if self.exclude is not None:
+            data["exclude"] = self.exclude.to_dict()
+        return data
+
+
+def scope_of(value: object) -> Scope | None:
+    """A :class:`Scope` from itself, its dict form (``{"categories": ["shoes"], "exclude":
+    {"brands": ["acme"]}}``) or ``None``; anything else is an
+    :class:`~loyaltykit.errors.InvalidArgument` naming what was wrong."""
+    if value is None or isinstance(value, Scope):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"scope: {value!r} is not a table of skus, categories, brands, tags")
+    unknown = sorted(set(value) - {*_LISTS, "exclude"})
+    if unknown:
+        raise InvalidArgument(
+            f"scope: unknown field {unknown[0]!r} (known: {', '.join((*_LISTS, 'exclude'))})"
+        )
+    return Scope(**{str(key): item for key, item in value.items()})
+
+
+def line_amount(line: Item, currency: str, *, what: str) -> Money:
+    """What ``line`` costs: its ``amount``, else ``unit_price * quantity``. A line without
+    either, or in another currency, is an :class:`~loyaltykit.errors.InvalidArgument`
+    naming ``what`` needed it."""
+    found = line.line_amount
+    if found is None:
+        raise InvalidArgument(
+            f"{what}: line {line.sku!r} has neither an amount nor a unit_price; "
+            "a scope on amounts needs the price of every line"
+        )
+    if found.currency != currency:
+        raise InvalidArgument(
+            f"{what}: line {line.sku!r} is in {found.currency}, the purchase in {currency}"
+        )
+    return found
+
+
+def eligible_amount(scope: Scope, purchase: Purchase, *, what: str = "scope") -> Money:
+    """The part of ``purchase.amount`` in scope.
+
+    A scope that lists lines counts what those lines cost; a scope that only excludes
+    counts the whole purchase less what the excluded lines cost (so a delivery fee that
+    is on no line still counts). Never below zero.
+    """
+    currency = purchase.amount.currency
+    zero = Money.zero(currency)
+    if scope.lists_any:
+        total = sum(
+            (line_amount(line, currency, what=what) for line in scope.lines(purchase.items)),
+            zero,
+        )
+    else:
+        left_out = [line for line in purchase.items if not scope.includes(line)]
+        total = purchase.amount - sum(
+            (line_amount(line, currency, what=what) for line in left_out), zero
+        )
+    return max(total, zero)
+
+
+def line_labels(positions: Iterable[int], basket: Iterable[Item]) -> tuple[str, ...]:
+    """How a trace names the lines at ``positions`` of ``basket``: the SKU, with ``#n``
+    (its place in the basket, from 1) when the basket has the SKU on more than one line."""
+    skus = [line.sku for line in basket]
+    return tuple(
+        skus[n] if skus.count(skus[n]) == 1 else f"{skus[n]}#{n + 1}" for n in sorted(positions)
+    )
