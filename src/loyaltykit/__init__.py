@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+    from loyaltykit.domain.basket import Scope
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -155,6 +156,7 @@ _EXPORTS: dict[str, str] = {
     "EntryKind": "loyaltykit.domain.ledger",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Item": "loyaltykit.domain.activity",
+    "Scope": "loyaltykit.domain.basket",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
     "LotChange": "loyaltykit.domain.ledger",
@@ -302,6 +304,7 @@ __all__ = [
     "RfmScore",
     "Role",
     "Schedule",
+    "Scope",
     "Scores",
     "SegmentPolicy",
     "Segmentation",

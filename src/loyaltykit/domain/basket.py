@@ -42,19 +42,32 @@ __all__ = ["Scope", "eligible_amount", "line_amount", "line_labels", "scope_of"]
 _LISTS = ("skus", "categories", "brands", "tags")
 
 
-def _names(what: str) -> Any:
-    def convert(value: object) -> frozenset[str]:
-        if value is None:
-            return frozenset()
-        if isinstance(value, str) or not isinstance(value, Iterable):
-            raise InvalidArgument(f"scope {what}: {value!r} is not a list of names")
-        names = frozenset(value)
-        for name in names:
-            if not isinstance(name, str) or not name:
-                raise InvalidArgument(f"scope {what}: {name!r} is not a non-empty string")
-        return names
+def _names(what: str, value: object) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"scope {what}: {value!r} is not a list of names")
+    names = frozenset(value)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise InvalidArgument(f"scope {what}: {name!r} is not a non-empty string")
+    return names
 
-    return convert
+
+def _skus(value: object) -> frozenset[str]:
+    return _names("skus", value)
+
+
+def _categories(value: object) -> frozenset[str]:
+    return _names("categories", value)
+
+
+def _brands(value: object) -> frozenset[str]:
+    return _names("brands", value)
+
+
+def _tags(value: object) -> frozenset[str]:
+    return _names("tags", value)
 
 
 def _exclude(value: object) -> Scope | None:
@@ -74,10 +87,10 @@ class Scope:
     the listed tags (nothing listed: every line), and it matches nothing in ``exclude``.
     """
 
-    skus: frozenset[str] = attrs.field(factory=frozenset, converter=_names("skus"))
-    categories: frozenset[str] = attrs.field(factory=frozenset, converter=_names("categories"))
-    brands: frozenset[str] = attrs.field(factory=frozenset, converter=_names("brands"))
-    tags: frozenset[str] = attrs.field(factory=frozenset, converter=_names("tags"))
+    skus: frozenset[str] = attrs.field(factory=frozenset, converter=_skus)
+    categories: frozenset[str] = attrs.field(factory=frozenset, converter=_categories)
+    brands: frozenset[str] = attrs.field(factory=frozenset, converter=_brands)
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=_tags)
     exclude: Scope | None = attrs.field(default=None, converter=_exclude)
 
     def __attrs_post_init__(self) -> None:

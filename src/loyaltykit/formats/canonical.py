@@ -99,9 +99,9 @@ def _attrs_fields(kind: type) -> tuple[tuple[str, Any], ...]:
 
 
 def _default(field: attrs.Attribute[Any]) -> Any:
-    default = field.default
+    default: Any = field.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return default.factory()  # type: ignore[attr-defined]
+        return default.factory()
     return default
 
 

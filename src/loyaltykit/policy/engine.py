@@ -278,7 +278,7 @@ class PolicyEngine:
                 trace.append(TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}"))
                 continue
             total = running.get(rule.point_type, Decimal(0))
-            lines: tuple[str, ...] = ()
+            counted_lines: tuple[str, ...] = ()
             if isinstance(rule, Multiplier) and rule.scope is not None:
                 found = _scoped_multiplier(
                     rule, event, total, shares.setdefault(rule.point_type, {}), program.rounding
@@ -286,7 +286,7 @@ class PolicyEngine:
                 if isinstance(found, str):
                     trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
                     continue
-                running[rule.point_type], detail, lines = found
+                running[rule.point_type], detail, counted_lines = found
             elif isinstance(rule, Multiplier):
                 if total == 0:
                     trace.append(
@@ -318,11 +318,11 @@ class PolicyEngine:
                 if lined:
                     assert isinstance(event, Purchase)
                     mine = shares.setdefault(rule.point_type, {})
-                    given = rule.shares(event, earned)
-                    for place, share in given.items():
+                    earned_by = rule.shares(event, earned)
+                    for place, share in earned_by.items():
                         mine[place] = mine.get(place, Fraction(0)) + share
                     if rule.rule_scope is not None:
-                        lines = _labels(given, event)
+                        counted_lines = _labels(earned_by, event)
                 if isinstance(rule, Referral) and rule.qualifies(event, facts):
                     given, note, key = _referrer_reward(rule, state, context["at"])
                     referrer_points += given
@@ -330,9 +330,9 @@ class PolicyEngine:
                     detail += note
                     referrals.append((rule.id, given, key))
             fired.setdefault(rule.point_type, []).append(rule.id)
-            if lines:
-                detail += f" [lines {', '.join(lines)}]"
-            trace.append(TraceLine(rule=rule.id, matched=True, detail=detail, lines=lines))
+            if counted_lines:
+                detail += f" [lines {', '.join(counted_lines)}]"
+            trace.append(TraceLine(rule=rule.id, matched=True, detail=detail, lines=counted_lines))
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
@@ -348,7 +348,7 @@ class PolicyEngine:
                 local,
                 trace,
                 effects,
-                (event, shares.get(point_type, {})) if lined else None,
+                (event, shares.get(point_type, {})) if isinstance(event, Purchase) else None,
             )
             kept[point_type] = points
             if points > 0:

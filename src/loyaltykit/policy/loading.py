@@ -24,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.basket import Scope
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
@@ -279,7 +280,7 @@ def _cap(reader: _Reader, data: Any, path: str) -> Cap | None:
         reader.problems.append(f"{path}: {data!r} is not a table")
         return None
     prefix = path + "."
-    reader.unknown(data, prefix, ("id", "limit", "period", "point_type"))
+    reader.unknown(data, prefix, ("id", "limit", "period", "point_type", "scope"))
     before = len(reader.problems)
     arguments = {
         "id": reader.field(data, prefix, "id", str, required=True),
@@ -287,6 +288,8 @@ def _cap(reader: _Reader, data: Any, path: str) -> Cap | None:
         "period": reader.field(data, prefix, "period", str, required=True),
         "point_type": reader.field(data, prefix, "point_type", str, "points"),
     }
+    if "scope" in data:  # checked by the Scope it becomes
+        arguments["scope"] = data["scope"]
     if len(reader.problems) > before:
         return None
     return reader.build(path, lambda: Cap(**arguments))
@@ -600,10 +603,24 @@ def _rule_dict(rule: EarningRule) -> dict[str, Any]:
             continue
         if isinstance(value, Money):
             value = str(value.amount)
+        elif isinstance(value, Scope):
+            value = value.to_dict()
         elif isinstance(value, Decimal):
             value = str(value.normalize()) if isinstance(rule, Multiplier) else str(value)
         result[name] = value
     return result
+
+
+def _cap_dict(cap: Cap) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": cap.id,
+        "limit": cap.limit,
+        "period": cap.period,
+        "point_type": cap.point_type,
+    }
+    if cap.scope is not None:
+        data["scope"] = cap.scope.to_dict()
+    return data
 
 
 def program_to_dict(program: Program) -> dict[str, Any]:
@@ -630,10 +647,7 @@ def program_to_dict(program: Program) -> dict[str, Any]:
             for point_type in program.point_types
         ],
         "rules": [_rule_dict(rule) for rule in program.rules],
-        "caps": [
-            {"id": cap.id, "limit": cap.limit, "period": cap.period, "point_type": cap.point_type}
-            for cap in program.caps
-        ],
+        "caps": [_cap_dict(cap) for cap in program.caps],
     }
     pending = _duration_dict(program.pending_for)
     if pending is not None:

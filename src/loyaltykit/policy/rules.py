@@ -453,9 +453,7 @@ def _by_amount(event: Purchase, scope: Scope | None, points: Fraction, *, what: 
     if points == 0:
         return {}
     currency = event.amount.currency
-    positions = (
-        range(len(event.items)) if scope is None else scope.positions(event.items)
-    )
+    positions = range(len(event.items)) if scope is None else scope.positions(event.items)
     if scope is None and any(
         (cost := line.line_amount) is None or cost.currency != currency for line in event.items
     ):
