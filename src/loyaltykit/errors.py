@@ -18,6 +18,7 @@ __all__ = [
     "ConcurrencyConflict",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
+    "DiscountRefused",
     "GoodwillBudgetExceeded",
     "IdempotencyConflict",
     "IllegalTransition",
@@ -485,6 +486,19 @@ class OffsetRefused(RuleViolation):
 
     code: ClassVar[str] = "offset_refused"
     http_status: ClassVar[int] = 422
+
+
+class DiscountRefused(RuleViolation):
+    """A discount the member asked for at checkout takes nothing off the basket (its
+    minimum spend is not met, no line is in its scope)."""
+
+    code: ClassVar[str] = "discount_refused"
+    http_status: ClassVar[int] = 422
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: takes nothing off this basket ({reason})")
+        self.source = source
+        self.reason = reason
 
 
 class RedemptionClosed(RuleViolation):

@@ -26,18 +26,28 @@ is "everything but tobacco".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from loyaltykit.errors import InvalidArgument
+from loyaltykit.errors import CurrencyMismatch, InvalidAmount, InvalidArgument
 from loyaltykit.values import Money
 
 if TYPE_CHECKING:
     from loyaltykit.domain.activity import Item, Purchase
 
-__all__ = ["Scope", "eligible_amount", "line_amount", "line_labels", "scope_of"]
+__all__ = [
+    "MoneyOff",
+    "Scope",
+    "allocate",
+    "eligible_amount",
+    "line_amount",
+    "line_labels",
+    "scope_of",
+]
 
 _LISTS = ("skus", "categories", "brands", "tags")
 
@@ -210,3 +220,108 @@ def line_labels(positions: Iterable[int], basket: Iterable[Item]) -> tuple[str, 
     return tuple(
         skus[n] if skus.count(skus[n]) == 1 else f"{skus[n]}#{n + 1}" for n in sorted(positions)
     )
+
+
+def _percent(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
+        raise InvalidAmount("money off percent", value, "a Decimal or string such as '10'")
+    try:
+        percent = Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidAmount("money off percent", value, "a number such as '10'") from None
+    if not percent.is_finite() or not 0 < percent <= 100:
+        raise InvalidAmount("money off percent", value, "more than 0 and at most 100")
+    return percent
+
+
+def _positive_money(what: str) -> Any:
+    def check(_instance: Any, _attribute: Any, value: Any) -> None:
+        if value is not None and (not isinstance(value, Money) or value.amount <= 0):
+            raise InvalidAmount(f"money off {what}", value, "a positive Money amount")
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class MoneyOff:
+    """Money taken off a basket: ``amount`` or ``percent`` of what the lines in ``scope``
+    cost (the whole basket without a scope), once they cost at least ``minimum``, never
+    more than ``maximum``, never more than they cost.
+
+    >>> off = MoneyOff(percent="10", scope={"categories": ["shoes"]}, maximum=Money.of(25, "CNY"))
+    >>> off.discount(Money.of(300, "CNY"))
+    Money(amount=Decimal('25'), currency='CNY')
+    """
+
+    amount: Money | None = attrs.field(default=None, validator=_positive_money("amount"))
+    percent: Decimal | None = attrs.field(default=None, converter=_percent)
+    scope: Scope | None = attrs.field(default=None, converter=scope_of)
+    minimum: Money | None = attrs.field(default=None, validator=_positive_money("minimum"))
+    maximum: Money | None = attrs.field(default=None, validator=_positive_money("maximum"))
+
+    def __attrs_post_init__(self) -> None:
+        if (self.amount is None) == (self.percent is None):
+            raise InvalidArgument("money off: give exactly one of amount and percent")
+
+    def refusal(self, eligible: Money) -> str | None:
+        """Why nothing comes off ``eligible`` (what the lines in scope cost), or ``None``."""
+        if eligible.amount <= 0:
+            where = "the basket" if self.scope is None else self.scope.describe()
+            return f"nothing in {where}"
+        if self.minimum is not None and eligible < self.minimum:
+            return f"a minimum spend of {self.minimum}, {eligible} spent"
+        return None
+
+    def discount(self, eligible: Money) -> Money:
+        """What comes off ``eligible`` (exact: quantized when it is allocated to lines)."""
+        if self.refusal(eligible) is not None:
+            return Money.zero(eligible.currency)
+        if self.amount is not None:
+            if self.amount.currency != eligible.currency:
+                raise CurrencyMismatch(self.amount.currency, eligible.currency)
+            off = self.amount
+        else:
+            assert self.percent is not None
+            off = Money.of(eligible.amount * self.percent / 100, eligible.currency)
+        if self.maximum is not None:
+            if self.maximum.currency != eligible.currency:
+                raise CurrencyMismatch(self.maximum.currency, eligible.currency)
+            off = min(off, self.maximum)
+        return min(off, eligible)
+
+
+def allocate(total: Money, weights: Sequence[Money], *, rounding: str) -> tuple[Money, ...]:
+    """``total`` shared among ``weights`` in proportion, in the currency's minor units,
+    summing to ``total`` quantized with ``rounding`` exactly: each share is rounded down,
+    then the units left go one each to the largest remainders (the earlier line first
+    on a tie), never past a line's own weight.
+
+    >>> lines = [Money.of(10, "CNY")] * 3
+    >>> shares = allocate(Money.of(10, "CNY"), lines, rounding="ROUND_HALF_EVEN")
+    >>> [str(part.amount) for part in shares]
+    ['3.34', '3.33', '3.33']
+    """
+    currency = total.currency
+    whole = total.quantize(rounding)
+    unit = Fraction(1, 10**whole.minor_units)
+    cents = int(Fraction(whole.amount) / unit)
+    sizes = [int(Fraction(weight.amount) / unit) for weight in weights]
+    spread = sum(sizes)
+    if cents > spread:
+        raise InvalidAmount("allocated amount", total, f"at most what the lines cost ({spread})")
+    if spread == 0:
+        return tuple(Money.zero(currency) for _ in weights)
+    exact = [Fraction(cents * size, spread) for size in sizes]
+    shares = [int(part) for part in exact]
+    order = sorted(range(len(sizes)), key=lambda n: (-(exact[n] - shares[n]), n))
+    left = cents - sum(shares)
+    for n in order:
+        if left == 0:
+            break
+        if shares[n] < sizes[n]:
+            shares[n] += 1
+            left -= 1
+    places = Decimal(1).scaleb(-whole.minor_units)
+    return tuple(Money.of(Decimal(share) * places, currency) for share in shares)

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.basket import MoneyOff
 from loyaltykit.domain.periods import PERIODS, period_key
 from loyaltykit.errors import (
     CurrencyMismatch,
@@ -212,7 +213,11 @@ class VoucherTerms:
     the service injects (``secrets`` in production); ``uses`` is how many times one
     code may be used; a code is valid from its issue for ``valid_for`` (a
     ``relativedelta``), or until ``valid_until``, whichever ends first; ``value`` is
-    what the voucher is worth at the till, when it has a face value. Codes are issued
+    what the voucher is worth at the till, when it has a face value; ``money_off``
+    (a :class:`~loyaltykit.domain.basket.MoneyOff`: an amount or a percent, a scope of
+    lines, a minimum spend, a maximum) is what it takes off a basket at
+    :meth:`~loyaltykit.Loyalty.checkout` (a voucher with a ``value`` and no ``money_off``
+    takes its value off the whole basket). Codes are issued
     and looked up in upper case without separators
     (:func:`~loyaltykit.domain.redemptions.voucher_code`), so ``abcd-efgh`` finds
     ``ABCDEFGH``; the alphabet's symbols must stay distinct once case is ignored.
@@ -224,6 +229,18 @@ class VoucherTerms:
     valid_for: relativedelta | None = attrs.field(default=None)
     valid_until: datetime | None = attrs.field(default=None, validator=_aware_or_none)
     value: Money | None = None
+    money_off: MoneyOff | None = attrs.field(default=None)
+
+    @money_off.validator
+    def _check_money_off(self, _attribute: Any, value: Any) -> None:
+        if value is not None and not isinstance(value, MoneyOff):
+            raise InvalidArgument(f"voucher money_off: {value!r} is not a MoneyOff")
+
+    def discount(self) -> MoneyOff | None:
+        """What a voucher of these terms takes off a basket, if anything."""
+        if self.money_off is not None:
+            return self.money_off
+        return None if self.value is None else MoneyOff(amount=self.value)
 
     @alphabet.validator
     def _check_alphabet(self, _attribute: Any, value: Any) -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "FINGERPRINT_SCHEME",
     "AdjustPoints",
     "CancelRedemption",
+    "Checkout",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
@@ -77,6 +78,7 @@ __all__ = [
     "Redeem",
     "RedeemPoints",
     "Refund",
+    "RefundOrder",
     "ReversePoints",
     "SetMetric",
     "SubmitSurveyResponse",
@@ -93,6 +95,17 @@ FINGERPRINT_SCHEME = "2"
 SHA-256 of some of the arguments) cannot be recomputed: they are matched by command name."""
 
 _UNFINGERPRINTED = "loyaltykit.unfingerprinted"
+_MONEY_ROUNDINGS = frozenset(
+    {
+        "ROUND_CEILING",
+        "ROUND_DOWN",
+        "ROUND_FLOOR",
+        "ROUND_HALF_DOWN",
+        "ROUND_HALF_EVEN",
+        "ROUND_HALF_UP",
+        "ROUND_UP",
+    }
+)
 _NO_SKEW = timedelta(0)
 _DIGESTS = 14  # per-field digests that fit the 64-character column beside the hash
 
@@ -518,6 +531,74 @@ class UseVoucher(_CustomerCommand):
 
     kind: ClassVar[str] = "use_voucher"
     code: str = attrs.field(converter=_voucher)
+
+
+def _codes(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"vouchers: {value!r} is not a list of voucher codes")
+    codes = tuple(_voucher(code) for code in value)
+    if len(set(codes)) != len(codes):
+        raise InvalidArgument(f"vouchers: {list(codes)} names a voucher twice")
+    return codes
+
+
+def _paid_points(value: object) -> Points:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidAmount("points", value, "an int of zero or more")
+    return value
+
+
+def _optional_reward(value: object) -> str | None:
+    return None if value is None else identifier("offset_reward", value)
+
+
+def _rounding(value: object) -> str:
+    if value not in _MONEY_ROUNDINGS:
+        raise InvalidAmount("rounding", value, f"one of {sorted(_MONEY_ROUNDINGS)}")
+    assert isinstance(value, str)
+    return value
+
+
+def _lines(value: object) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"lines: {value!r} is not a list of line numbers")
+    lines = tuple(value)
+    if (
+        not lines
+        or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in lines)
+        or len(set(lines)) != len(lines)
+    ):
+        raise InvalidArgument(f"lines: {value!r} must be distinct line numbers from 0")
+    return tuple(sorted(lines))
+
+
+@attrs.frozen(kw_only=True)
+class Checkout(_Audited):
+    """Price a basket with the member's vouchers and points, and record the purchase."""
+
+    kind: ClassVar[str] = "checkout"
+    purchase: Purchase = attrs.field(converter=_purchase)
+    vouchers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    points: Points = attrs.field(default=0, converter=_paid_points)
+    offset_reward: str | None = attrs.field(default=None, converter=_optional_reward)
+    rounding: str = attrs.field(default="ROUND_HALF_EVEN", converter=_rounding)
+
+    def __attrs_post_init__(self) -> None:
+        if self.points and self.offset_reward is None:
+            raise InvalidArgument(
+                "checkout: points pay through a cash-offset reward: name it as offset_reward"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class RefundOrder(_Audited):
+    """Refund a checkout, whole or some of its lines."""
+
+    kind: ClassVar[str] = "refund_order"
+    order_key: str = attrs.field(converter=_key)
+    lines: tuple[int, ...] | None = attrs.field(default=None, converter=_lines)
 
 
 @attrs.frozen(kw_only=True)

@@ -24,6 +24,7 @@ from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.care import CareWork
+from loyaltykit.service.checkout import CheckoutCommands
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
@@ -152,6 +153,7 @@ class Loyalty:
             Insights(kernel),
             Outbox(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
+            CheckoutCommands(kernel, events, budgets),
         ]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
@@ -275,6 +277,10 @@ class Loyalty:
     stock_left = _area(RewardCommands.stock_left)
     offers = _area(RewardCommands.offers)
     redemption_summary = _area(RewardCommands.redemption_summary)
+
+    # --- checkout -------------------------------------------------------------
+    checkout = _area(CheckoutCommands.checkout)
+    refund_order = _area(CheckoutCommands.refund_order)
 
     # --- campaigns ------------------------------------------------------------
     campaign = _area(CampaignWork.campaign)

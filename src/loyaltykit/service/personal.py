@@ -143,6 +143,9 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.CancelRedemption: PUBLIC,
     c.FulfilRedemption: PUBLIC,
     c.UseVoucher: PUBLIC,
+    # checkout: a priced basket, voucher codes and points
+    c.Checkout: PUBLIC,
+    c.RefundOrder: PUBLIC,
     # campaigns and care
     c.Draw: PUBLIC,
     c.CompleteCare: PUBLIC,  # trigger kinds, due dates and the call's outcome
@@ -164,6 +167,7 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="draw"),
     RecordKind(kind="referral"),
     RecordKind(kind="unearned_purchase"),
+    RecordKind(kind="order"),  # a checkout's priced basket: no personal data
     RecordKind(kind="outbox"),  # payloads are outbox views: ids and states
 )
 
