@@ -57,7 +57,8 @@ class PricedLine:
     @property
     def discount(self) -> Money:
         """Everything that came off the line."""
-        return sum((amount for _, amount in self.discounts), Money.zero(self.price.currency))
+        zero = Money.zero(self.price.currency).quantize()
+        return sum((amount for _, amount in self.discounts), zero)
 
     @property
     def net(self) -> Money:
