@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
-    from loyaltykit.domain.basket import Scope
+    from loyaltykit.domain.basket import MoneyOff, Scope
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -113,7 +113,9 @@ if TYPE_CHECKING:
     )
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
+    from loyaltykit.policy.pricing import PricedBasket, PricedLine
     from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.service.checkout import Order
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -156,7 +158,6 @@ _EXPORTS: dict[str, str] = {
     "EntryKind": "loyaltykit.domain.ledger",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Item": "loyaltykit.domain.activity",
-    "Scope": "loyaltykit.domain.basket",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
     "LotChange": "loyaltykit.domain.ledger",
@@ -164,8 +165,10 @@ _EXPORTS: dict[str, str] = {
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
     "Money": "loyaltykit.values",
+    "MoneyOff": "loyaltykit.domain.basket",
     "Multiply": "loyaltykit.domain.campaigns",
     "Offer": "loyaltykit.domain.rewards",
+    "Order": "loyaltykit.service.checkout",
     "Override": "loyaltykit.domain.tiers",
     "Participation": "loyaltykit.domain.campaigns",
     "PointType": "loyaltykit.policy.program",
@@ -175,6 +178,8 @@ _EXPORTS: dict[str, str] = {
     "PolicyEngine": "loyaltykit.policy.engine",
     "Posting": "loyaltykit.domain.ledger",
     "Price": "loyaltykit.domain.rewards",
+    "PricedBasket": "loyaltykit.policy.pricing",
+    "PricedLine": "loyaltykit.policy.pricing",
     "Priority": "loyaltykit.domain.complaints",
     "Profile": "loyaltykit.domain.customer",
     "Program": "loyaltykit.policy.program",
@@ -197,6 +202,7 @@ _EXPORTS: dict[str, str] = {
     "RfmScore": "loyaltykit.analytics.segments",
     "Role": "loyaltykit.domain.complaints",
     "Schedule": "loyaltykit.domain.campaigns",
+    "Scope": "loyaltykit.domain.basket",
     "Scores": "loyaltykit.domain.feedback",
     "SegmentPolicy": "loyaltykit.analytics.segments",
     "Segmentation": "loyaltykit.analytics.segments",
@@ -271,8 +277,10 @@ __all__ = [
     "MemberLimit",
     "MemoryStorage",
     "Money",
+    "MoneyOff",
     "Multiply",
     "Offer",
+    "Order",
     "Override",
     "Participation",
     "PointType",
@@ -282,6 +290,8 @@ __all__ = [
     "PolicyEngine",
     "Posting",
     "Price",
+    "PricedBasket",
+    "PricedLine",
     "Priority",
     "Profile",
     "Program",

@@ -201,6 +201,8 @@ class AsyncLoyalty:
     fulfil_redemption = _awaitable(Loyalty.fulfil_redemption)
     cancel_redemption = _awaitable(Loyalty.cancel_redemption)
     use_voucher = _awaitable(Loyalty.use_voucher)
+    checkout = _awaitable(Loyalty.checkout)
+    refund_order = _awaitable(Loyalty.refund_order)
     release_unclaimed = _awaitable(Loyalty.release_unclaimed)
     validate_voucher = _awaitable(Loyalty.validate_voucher)
     redemption = _awaitable(Loyalty.redemption)
