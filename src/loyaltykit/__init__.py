@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
     from loyaltykit.domain.basket import MoneyOff, Scope
+    from loyaltykit.domain.points_sale import PointsSale
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -175,6 +176,7 @@ _EXPORTS: dict[str, str] = {
     "Points": "loyaltykit.values",
     "PointsLedger": "loyaltykit.domain.ledger",
     "PointsLiability": "loyaltykit.analytics.liability",
+    "PointsSale": "loyaltykit.domain.points_sale",
     "PolicyEngine": "loyaltykit.policy.engine",
     "Posting": "loyaltykit.domain.ledger",
     "Price": "loyaltykit.domain.rewards",
@@ -287,6 +289,7 @@ __all__ = [
     "Points",
     "PointsLedger",
     "PointsLiability",
+    "PointsSale",
     "PolicyEngine",
     "Posting",
     "Price",

@@ -203,6 +203,8 @@ class AsyncLoyalty:
     use_voucher = _awaitable(Loyalty.use_voucher)
     checkout = _awaitable(Loyalty.checkout)
     refund_order = _awaitable(Loyalty.refund_order)
+    buy_points = _awaitable(Loyalty.buy_points)
+    refund_bought_points = _awaitable(Loyalty.refund_bought_points)
     release_unclaimed = _awaitable(Loyalty.release_unclaimed)
     validate_voucher = _awaitable(Loyalty.validate_voucher)
     redemption = _awaitable(Loyalty.redemption)

@@ -23,6 +23,7 @@ from dateutil.relativedelta import relativedelta
 from loyaltykit.domain.care import CareConfig
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.points_sale import PointsSale
 from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
@@ -128,6 +129,8 @@ class Program:
     complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
     catalog: RewardCatalog = attrs.field(factory=RewardCatalog)
     promises: Promises = attrs.field(factory=Promises)
+    points_sale: PointsSale | None = None
+    """Members may buy points at this price (``Loyalty.buy_points``); ``None``: they may not."""
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator

@@ -55,6 +55,7 @@ from loyaltykit.values import (
 __all__ = [
     "FINGERPRINT_SCHEME",
     "AdjustPoints",
+    "BuyPoints",
     "CancelRedemption",
     "Checkout",
     "CloseAccount",
@@ -78,6 +79,7 @@ __all__ = [
     "Redeem",
     "RedeemPoints",
     "Refund",
+    "RefundBoughtPoints",
     "RefundOrder",
     "ReversePoints",
     "SetMetric",
@@ -590,6 +592,29 @@ class Checkout(_Audited):
             raise InvalidArgument(
                 "checkout: points pay through a cash-offset reward: name it as offset_reward"
             )
+
+
+def _optional_price(value: object) -> Money | None:
+    if value is not None and (not isinstance(value, Money) or value.amount <= 0):
+        raise InvalidAmount("price", value, "a positive Money amount, or None")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class BuyPoints(_Audited):
+    """A member buys points at the programme's price."""
+
+    kind: ClassVar[str] = "buy_points"
+    points: Points = attrs.field(converter=_points)
+    price: Money | None = attrs.field(default=None, converter=_optional_price)
+
+
+@attrs.frozen(kw_only=True)
+class RefundBoughtPoints(_Audited):
+    """Give back the money of points bought, and take the points back."""
+
+    kind: ClassVar[str] = "refund_bought_points"
+    purchase_key: str = attrs.field(converter=_key)
 
 
 @attrs.frozen(kw_only=True)

@@ -33,6 +33,7 @@ from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
+from loyaltykit.service.points_sales import PointSales
 from loyaltykit.service.queries import Queries
 from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
@@ -154,6 +155,7 @@ class Loyalty:
             Outbox(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
             CheckoutCommands(kernel, events, budgets),
+            PointSales(kernel),
         ]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
@@ -281,6 +283,10 @@ class Loyalty:
     # --- checkout -------------------------------------------------------------
     checkout = _area(CheckoutCommands.checkout)
     refund_order = _area(CheckoutCommands.refund_order)
+
+    # --- points sold for money --------------------------------------------------
+    buy_points = _area(PointSales.buy_points)
+    refund_bought_points = _area(PointSales.refund_bought_points)
 
     # --- campaigns ------------------------------------------------------------
     campaign = _area(CampaignWork.campaign)

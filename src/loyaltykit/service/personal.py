@@ -146,6 +146,8 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     # checkout: a priced basket, voucher codes and points
     c.Checkout: PUBLIC,
     c.RefundOrder: PUBLIC,
+    c.BuyPoints: PUBLIC,
+    c.RefundBoughtPoints: PUBLIC,
     # campaigns and care
     c.Draw: PUBLIC,
     c.CompleteCare: PUBLIC,  # trigger kinds, due dates and the call's outcome
