@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
     from loyaltykit.domain.basket import MoneyOff, Scope
-    from loyaltykit.domain.points_sale import PointsSale
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
+    from loyaltykit.domain.exchange import ExchangeRate, ExchangeRates
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
     from loyaltykit.domain.ledger import (
         Account,
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
         Posting,
         RefundPolicy,
     )
+    from loyaltykit.domain.points_sale import PointsSale
     from loyaltykit.domain.redemptions import (
         Redemption,
         RedemptionState,
@@ -157,6 +158,8 @@ _EXPORTS: dict[str, str] = {
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "ExchangeRate": "loyaltykit.domain.exchange",
+    "ExchangeRates": "loyaltykit.domain.exchange",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
@@ -270,6 +273,8 @@ __all__ = [
     "Eligibility",
     "Entry",
     "EntryKind",
+    "ExchangeRate",
+    "ExchangeRates",
     "GoodwillBudget",
     "Item",
     "JobFailure",

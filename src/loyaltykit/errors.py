@@ -31,6 +31,7 @@ __all__ = [
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
+    "NoExchangeRate",
     "NoProgress",
     "NotAuthorized",
     "NotEligible",
@@ -177,6 +178,22 @@ class CurrencyMismatch(InvalidArgument):
         super().__init__(f"cannot combine {left} with {right}: currencies differ")
         self.left = left
         self.right = right
+
+
+class NoExchangeRate(InvalidArgument):
+    """A purchase in a currency the programme does not earn in, and no rate to convert it
+    in force at its instant (or no rate table at all)."""
+
+    code: ClassVar[str] = "no_exchange_rate"
+
+    def __init__(self, currency: str, to: str, at: datetime) -> None:
+        super().__init__(
+            f"a purchase in {currency}: no rate of {currency} in {to} in force at "
+            f"{at.isoformat()} (give Loyalty(..., rates=ExchangeRates(...)))"
+        )
+        self.currency = currency
+        self.to = to
+        self.at = at
 
 
 class InvalidIdentifier(InvalidArgument):

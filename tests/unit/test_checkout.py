@@ -232,7 +232,7 @@ def test_a_priced_basket_sums_exactly_and_never_goes_below_zero(
     )
     purchase = Purchase(
         amount=sum((item.unit_price for item in items if item.unit_price), cny(0)), items=items
-    )  # noqa: E501
+    )
     basket = price_basket(
         purchase, [(f"d{n}", off) for n, off in enumerate(offs)], rounding=rounding
     )

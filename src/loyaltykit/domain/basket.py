@@ -292,11 +292,14 @@ class MoneyOff:
         return min(off, eligible)
 
 
-def allocate(total: Money, weights: Sequence[Money], *, rounding: str) -> tuple[Money, ...]:
+def allocate(
+    total: Money, weights: Sequence[Money], *, rounding: str, capped: bool = True
+) -> tuple[Money, ...]:
     """``total`` shared among ``weights`` in proportion, in the currency's minor units,
     summing to ``total`` quantized with ``rounding`` exactly: each share is rounded down,
     then the units left go one each to the largest remainders (the earlier line first
-    on a tie), never past a line's own weight.
+    on a tie). With ``capped`` (a discount) no share goes past its own weight; without it
+    (a conversion to another currency) the weights are only proportions.
 
     >>> lines = [Money.of(10, "CNY")] * 3
     >>> shares = allocate(Money.of(10, "CNY"), lines, rounding="ROUND_HALF_EVEN")
@@ -307,21 +310,25 @@ def allocate(total: Money, weights: Sequence[Money], *, rounding: str) -> tuple[
     whole = total.quantize(rounding)
     unit = Fraction(1, 10**whole.minor_units)
     cents = int(Fraction(whole.amount) / unit)
-    sizes = [int(Fraction(weight.amount) / unit) for weight in weights]
-    spread = sum(sizes)
-    if cents > spread:
-        raise InvalidAmount("allocated amount", total, f"at most what the lines cost ({spread})")
+    exact_weights = [Fraction(weight.amount) for weight in weights]
+    spread = sum(exact_weights, Fraction(0))
+    caps = [int(weight / unit) for weight in exact_weights]
+    if capped and cents > sum(caps):
+        raise InvalidAmount("allocated amount", total, "at most what the lines cost")
     if spread == 0:
-        return tuple(Money.zero(currency) for _ in weights)
-    exact = [Fraction(cents * size, spread) for size in sizes]
+        if cents:
+            raise InvalidAmount("allocated amount", total, "zero: the lines cost nothing")
+        return tuple(Money.zero(currency).quantize(rounding) for _ in weights)
+    exact = [cents * weight / spread for weight in exact_weights]
     shares = [int(part) for part in exact]
-    order = sorted(range(len(sizes)), key=lambda n: (-(exact[n] - shares[n]), n))
+    order = sorted(range(len(exact)), key=lambda n: (-(exact[n] - shares[n]), n))
     left = cents - sum(shares)
-    for n in order:
-        if left == 0:
-            break
-        if shares[n] < sizes[n]:
-            shares[n] += 1
-            left -= 1
+    while left:
+        for n in order:
+            if left == 0:
+                break
+            if not capped or shares[n] < caps[n]:
+                shares[n] += 1
+                left -= 1
     places = Decimal(1).scaleb(-whole.minor_units)
     return tuple(Money.of(Decimal(share) * places, currency) for share in shares)

@@ -22,6 +22,7 @@ from loyaltykit.domain import tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.basket import line_labels
 from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.exchange import ExchangeRates, converted_purchase
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
 from loyaltykit.errors import OutOfOrder
@@ -206,7 +207,28 @@ def condition_context(
 
 
 class PolicyEngine:
-    """Evaluates a program's earning rules and caps for one event. Stateless and pure."""
+    """Evaluates a program's earning rules and caps for one event. Stateless and pure.
+
+    ``rates`` (an :class:`~loyaltykit.domain.exchange.ExchangeRates`) converts a purchase
+    in another currency than the programme's at the rate in force at its instant, and the
+    trace says so; without it a purchase is evaluated in its own currency, as always.
+    """
+
+    def __init__(self, rates: ExchangeRates | None = None) -> None:
+        self.rates = rates
+
+    def converted(
+        self, program: Program, event: Event, at: datetime
+    ) -> tuple[Event, TraceLine | None]:
+        """``event`` in the programme's currency (a purchase in another, with ``rates``),
+        and the trace line that says at which rate; ``(event, None)`` when unchanged."""
+        if self.rates is None or not isinstance(event, Purchase):
+            return event, None
+        found, rate = converted_purchase(event, program.currency, self.rates, at)
+        if rate is None:
+            return event, None
+        detail = f"currency: {event.amount} at {rate.describe()} -> {found.amount}"
+        return found, TraceLine(rule="currency", matched=True, detail=detail)
 
     def evaluate(
         self, program: Program, state: CustomerState, event: Event, at: datetime
@@ -225,6 +247,15 @@ class PolicyEngine:
         joined = state.customer.enrolled_at
         if at < joined:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
+        event, conversion = self.converted(program, event, at)
+        if conversion is not None:
+            decided = self._evaluate(program, state, event, at)
+            return Decision(effects=decided.effects, trace=(conversion, *decided.trace))
+        return self._evaluate(program, state, event, at)
+
+    def _evaluate(
+        self, program: Program, state: CustomerState, event: Event, at: datetime
+    ) -> Decision:
         decision = self._decide(program, state, event, at)
         ladder = program.tiers
         update = decision.tier_update

@@ -369,18 +369,26 @@ class EventCommands:
             state = attrs.evolve(state, referrer_counters=members[referrer].counters)
         decision = self.engine.evaluate(program, state, event, command.at)
         decision = fund_awards(uow, decision, customer.id, command.at, program=program, state=state)
-        context = work.context(**_event_metadata(event))
+        # the entries carry the purchase as the programme counted it (in its currency)
+        counted, conversion = self.engine.converted(program, event, command.at)
+        metadata = _event_metadata(counted)
+        if conversion is not None and isinstance(event, Purchase):
+            metadata |= {
+                "paid_amount": str(event.amount.amount),
+                "paid_currency": event.amount.currency,
+            }
+        context = work.context(**metadata)
         loaded = dict(members)
-        written, touched = self._apply(work, decision, event, context, members)
+        written, touched = self._apply(work, decision, counted, context, members)
         for member_id, member in members.items():
             save_member(uow, loaded[member_id], member)
-        if isinstance(event, Purchase) and not any(
+        if isinstance(counted, Purchase) and not any(
             e.customer_id == customer.id and e.kind is EntryKind.EARN for e in written
         ):
             # nothing in the ledger finds this purchase again: keep it, so a refund
             # can still take its spend out of the tier metrics
             uow.records.put(
-                customer.id, UNEARNED, command.idempotency_key, _unearned(event, context)
+                customer.id, UNEARNED, command.idempotency_key, _unearned(counted, context)
             )
         own = [a for key, a in touched.items() if key[0] == customer.id]
         own = postings.reported(uow, program, customer.id, own)

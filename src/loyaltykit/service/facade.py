@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
+from loyaltykit.domain.exchange import ExchangeRates
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
@@ -99,7 +100,9 @@ class Loyalty:
     often a command that lost a race is tried again; ``outbox`` records domain events;
     ``authorize`` says who may act in which complaint role (an
     :class:`~loyaltykit.Authorizer` or an ``(actor, role, action) -> bool`` callable;
-    without one every caller's word is taken).
+    without one every caller's word is taken). ``rates`` (an
+    :class:`~loyaltykit.ExchangeRates` table) converts purchases in another currency than
+    the programme's at the rate in force at their instant.
 
     One ``Loyalty`` may be shared by any number of threads: every command runs in a unit
     of work of its own, and the storage serialises commands on the same member.
@@ -115,6 +118,7 @@ class Loyalty:
         retries: int = 5,
         outbox: bool = False,
         authorize: Authorizer | Callable[[str, Role, str], bool] | None = None,
+        rates: ExchangeRates | None = None,
     ) -> None:
         if program is None:
             program = Program()
@@ -130,7 +134,9 @@ class Loyalty:
         self.versions: ProgramVersions = program
         self.storage: Storage = self._open(storage)
         self.kernel = Kernel(program, self.storage, retries=retries, outbox=outbox)
-        engine = PolicyEngine()
+        if rates is not None and not isinstance(rates, ExchangeRates):
+            raise InvalidArgument(f"rates: {rates!r} is not an ExchangeRates table")
+        engine = PolicyEngine(rates)
         kernel = self.kernel
         complaints = ComplaintCommands(kernel, as_authorizer(authorize))
         budgets = Budgets(complaints)
