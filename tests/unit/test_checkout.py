@@ -3,6 +3,7 @@ is paid, one unit of work; refunds of the order undo it in proportion."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -70,7 +71,22 @@ BASKET = Purchase(
 @pytest.fixture(params=["memory", "sqlite"])
 def loyalty(request: pytest.FixtureRequest, tmp_path: Path) -> Loyalty:
     storage = None if request.param == "memory" else f"sqlite:///{tmp_path}/checkout.db"
-    loyalty = Loyalty(PROGRAM, storage=storage)
+    return _seeded(Loyalty(PROGRAM, storage=storage))
+
+
+@pytest.fixture(params=["postgres", "mariadb"])
+def server(request: pytest.FixtureRequest) -> Iterator[Loyalty]:
+    """PostgreSQL or MariaDB, when their test URLs are set (skipped otherwise)."""
+    from tests.databases import storage_factory
+
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    storage = storage_factory(url)()
+    yield _seeded(Loyalty(PROGRAM, storage=storage))
+    storage.close()
+    storage.engine.dispose()
+
+
+def _seeded(loyalty: Loyalty) -> Loyalty:
     loyalty.enroll("c-1", at=AT, idempotency_key="enroll")
     loyalty.earn("c-1", 5000, at=AT, idempotency_key="seed")
     return loyalty
@@ -157,6 +173,10 @@ def test_a_percent_off_the_order_stops_at_its_maximum(loyalty: Loyalty) -> None:
     assert order.basket.discount == cny("25.00")  # 10% is 30, at most 25
     assert [line.discount for line in order.basket.lines] == [cny("16.67"), cny("8.33")]
     assert order.receipt.balance.available == 5000 - 50 + 275
+
+
+def test_refunds_undo_the_order_on_the_database_servers(server: Loyalty) -> None:
+    test_refunds_undo_the_order_in_proportion_and_in_full(server)
 
 
 def test_refunds_undo_the_order_in_proportion_and_in_full(loyalty: Loyalty) -> None:
