@@ -103,6 +103,7 @@ if TYPE_CHECKING:
         TierStatus,
     )
     from loyaltykit.domain.windows import Window
+    from loyaltykit.formats.programs import Program
     from loyaltykit.outcomes import (
         Balance,
         DueReport,
@@ -115,8 +116,9 @@ if TYPE_CHECKING:
     )
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
+    from loyaltykit.policy.funding import BudgetState
     from loyaltykit.policy.pricing import PricedBasket, PricedLine
-    from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
     from loyaltykit.service.checkout import Order
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
@@ -131,6 +133,7 @@ _EXPORTS: dict[str, str] = {
     "Balance": "loyaltykit.outcomes",
     "Bonus": "loyaltykit.domain.campaigns",
     "Budget": "loyaltykit.domain.campaigns",
+    "BudgetState": "loyaltykit.policy.funding",
     "BusinessCalendar": "loyaltykit.domain.calendar",
     "Campaign": "loyaltykit.policy.campaigns",
     "Capabilities": "loyaltykit.storage.base",
@@ -187,7 +190,8 @@ _EXPORTS: dict[str, str] = {
     "PricedLine": "loyaltykit.policy.pricing",
     "Priority": "loyaltykit.domain.complaints",
     "Profile": "loyaltykit.domain.customer",
-    "Program": "loyaltykit.policy.program",
+    # from its loader, which installs itself as Program's format when imported
+    "Program": "loyaltykit.formats.programs",
     "ProgramVersion": "loyaltykit.policy.program",
     "ProgramVersions": "loyaltykit.policy.program",
     "Purchase": "loyaltykit.domain.activity",
@@ -246,6 +250,7 @@ __all__ = [
     "Balance",
     "Bonus",
     "Budget",
+    "BudgetState",
     "BusinessCalendar",
     "Campaign",
     "Capabilities",

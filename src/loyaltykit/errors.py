@@ -41,6 +41,7 @@ __all__ = [
     "OutOfOrder",
     "OutOfStock",
     "OverReversal",
+    "ProgramError",
     "RedemptionClosed",
     "ReferralRefused",
     "RewardUnavailable",
@@ -694,3 +695,16 @@ class SchemaNotReady(StorageError):
         self.current = current
         self.required = required
         self.command = command
+
+
+class ProgramError(InvalidArgument):
+    """A programme document could not be loaded; ``problems`` lists every problem found
+    (each with its path), all at once."""
+
+    code = "invalid_program"
+    http_status = 422
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{count} in program {name!r}:\n  " + "\n  ".join(problems))
+        self.problems = tuple(problems)

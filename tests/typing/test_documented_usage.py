@@ -13,10 +13,13 @@ import anyio
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit import (
+    Budget,
+    BudgetState,
     CareConfig,
     CareTrigger,
     CashOffset,
     ComplaintPolicy,
+    CustomerState,
     ExchangeRates,
     Item,
     Loyalty,
@@ -24,6 +27,7 @@ from loyaltykit import (
     MoneyOff,
     Order,
     PointsSale,
+    PolicyEngine,
     PricedBasket,
     Program,
     Purchase,
@@ -118,6 +122,22 @@ def run_commands() -> tuple[Receipt, int]:
     return receipt, available
 
 
+def funded_points() -> int:
+    """docs/concepts/campaigns.md: the engine funds campaign awards from ``budgets``."""
+    loyalty = Loyalty(program())
+    loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
+    spent = BudgetState(spent={Budget.counter("member-day"): 20})
+    decision = PolicyEngine().evaluate(
+        program(),
+        CustomerState(customer=loyalty.customer("c-1")),
+        Purchase(amount=Money.of(120, "CNY")),
+        AT,
+        budgets=spent,
+    )
+    points: int = decision.points()
+    return points
+
+
 async def run_async() -> int:
     async with AsyncLoyalty(program(), max_threads=4) as loyalty:
         await loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
@@ -129,6 +149,7 @@ def test_the_documented_usage_runs() -> None:
     receipt, available = run_commands()
     assert receipt.balance.available == available == 12
     assert anyio.run(run_async) == 10
+    assert funded_points() == 12
 
 
 def run_checkout() -> tuple[Order, Receipt, Receipt]:

@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from loyaltykit import Customer, Loyalty, Money
 from loyaltykit.domain.activity import Item, Purchase
 from loyaltykit.domain.basket import Scope, eligible_amount, scope_of
-from loyaltykit.errors import InvalidArgument
+from loyaltykit.errors import InvalidArgument, ProgramError
 from loyaltykit.formats.canonical import canonical
 from loyaltykit.policy.engine import CounterIncrement, CustomerState, PolicyEngine
-from loyaltykit.policy.loading import ProgramError
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate, Cap, Multiplier, PerUnit, SpendThreshold
 

@@ -7,7 +7,7 @@ fractions as ``"p/q"`` strings and enums by value (as :mod:`loyaltykit.domain.re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -21,16 +21,9 @@ from loyaltykit.domain.complaints import (
     SlaClock,
     Step,
 )
+from loyaltykit.domain.records import instant_from_record, instant_from_text
 
 __all__ = ["complaint_from_record", "complaint_to_record"]
-
-
-def _instant(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _required(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def _micros(value: timedelta) -> int:
@@ -57,10 +50,13 @@ def _clock_from_record(record: Mapping[str, Any]) -> SlaClock:
         name=record["name"],
         target=timedelta(microseconds=record["target_us"]),
         calendar=record["calendar"],
-        started_at=_required(record["started_at"]),
-        stopped_at=_instant(record["stopped_at"]),
-        pauses=tuple((_required(start), _required(end)) for start, end in record["pauses"]),
-        paused_since=_instant(record["paused_since"]),
+        started_at=instant_from_record(record["started_at"]),
+        stopped_at=instant_from_text(record["stopped_at"]),
+        pauses=tuple(
+            (instant_from_record(start), instant_from_record(end))
+            for start, end in record["pauses"]
+        ),
+        paused_since=instant_from_text(record["paused_since"]),
         warn_share=Fraction(record["warn_share"]),
         warned=record["warned"],
         escalated=record["escalated"],
@@ -86,7 +82,7 @@ def _step_from_record(record: Mapping[str, Any]) -> Step:
         to_state=ComplaintState(record["to"]),
         actor=record["actor"],
         role=Role(record["role"]),
-        at=_required(record["at"]),
+        at=instant_from_record(record["at"]),
         note=record["note"],
     )
 
@@ -136,7 +132,7 @@ def complaint_from_record(record: Mapping[str, Any]) -> Complaint:
         customer_id=record["customer_id"],
         contact=record["contact"],
         channel=record["channel"],
-        received_at=_required(record["received_at"]),
+        received_at=instant_from_record(record["received_at"]),
         category=record["category"],
         subcategory=record["subcategory"],
         content=record["content"],
@@ -162,6 +158,6 @@ def complaint_from_record(record: Mapping[str, Any]) -> Complaint:
         goodwill_rewards=tuple(record["goodwill_rewards"]),
         goodwill_entry=record["goodwill_entry"],
         satisfaction=record["satisfaction"],
-        closed_at=_instant(record["closed_at"]),
+        closed_at=instant_from_text(record["closed_at"]),
         reopened=record["reopened"],
     )

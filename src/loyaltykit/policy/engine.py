@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -31,8 +31,13 @@ from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Cap, EarningRule, Multiplier, Referral, RuleState, Shares
 from loyaltykit.values import CustomerId, aware
 
+if TYPE_CHECKING:  # funding builds the effects below; the engine only passes it on
+    from loyaltykit.policy.funding import BudgetState
+
 __all__ = [
+    "BudgetConsumption",
     "CampaignAward",
+    "CampaignEntry",
     "CounterIncrement",
     "CustomerState",
     "Decision",
@@ -101,9 +106,10 @@ class TierUpdate:
 
 @attrs.frozen(kw_only=True)
 class CampaignAward:
-    """What a campaign gives for the event, before its budget is taken: the service
-    takes ``award.wanted`` from the campaign's budget counter in the same unit of work,
-    cuts the ``earns`` to what is left and says so in the trace."""
+    """What a campaign gives for the event, before its budget is taken: a decision
+    evaluated with ``budgets`` holds the funded effects instead
+    (:func:`loyaltykit.policy.funding.fund` cuts the ``earns`` to what the budget has
+    left and says so in the trace)."""
 
     award: Award
     earns: tuple[Earn, ...]
@@ -120,7 +126,38 @@ class ReferralReward:
     points: int
 
 
-Effect = Earn | CounterIncrement | MetricSample | TierUpdate | CampaignAward | ReferralReward
+@attrs.frozen(kw_only=True)
+class BudgetConsumption:
+    """Points a funded award takes from a campaign budget's shared counter (which may
+    not pass ``limit``; ``None`` for a budget that only counts)."""
+
+    counter: str
+    points: int
+    limit: int | None
+
+
+@attrs.frozen(kw_only=True)
+class CampaignEntry:
+    """A member's participation in a campaign through a funded award: the points granted,
+    the draw entries and the rewards given, for the campaign's report and its draw."""
+
+    campaign: str
+    customer_id: CustomerId
+    points: int
+    entries: int = 0
+    rewards: tuple[tuple[str, int], ...] = ()
+
+
+Effect = (
+    Earn
+    | CounterIncrement
+    | MetricSample
+    | TierUpdate
+    | CampaignAward
+    | ReferralReward
+    | BudgetConsumption
+    | CampaignEntry
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -143,7 +180,8 @@ class Decision:
 
     def points(self, point_type: str = "points", customer_id: CustomerId | None = None) -> int:
         """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
-        campaign points included (before their budgets are taken)."""
+        campaign points included (as funded when the decision was evaluated with
+        ``budgets``, as wanted otherwise)."""
         return sum(
             effect.points
             for effect in self.earns
@@ -231,9 +269,20 @@ class PolicyEngine:
         return found, TraceLine(rule="currency", matched=True, detail=detail)
 
     def evaluate(
-        self, program: Program, state: CustomerState, event: Event, at: datetime
+        self,
+        program: Program,
+        state: CustomerState,
+        event: Event,
+        at: datetime,
+        *,
+        budgets: BudgetState | None = None,
     ) -> Decision:
         """The decision for ``event`` happening at ``at`` to ``state.customer``.
+
+        With ``budgets`` (what each campaign budget has spent), campaign awards are paid
+        from their budgets (:func:`loyaltykit.policy.funding.fund`) before qualifying
+        points are counted, so the tier is decided on what was granted; without, they
+        stay :class:`CampaignAward` effects, as a what-if shows them.
 
         When the event raises the member's tier and the ladder says the upgrade applies
         to this event (``upgrade_applies = "this_event"``), the rules are evaluated again
@@ -249,14 +298,19 @@ class PolicyEngine:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
         event, conversion = self.converted(program, event, at)
         if conversion is not None:
-            decided = self._evaluate(program, state, event, at)
+            decided = self._evaluate(program, state, event, at, budgets)
             return Decision(effects=decided.effects, trace=(conversion, *decided.trace))
-        return self._evaluate(program, state, event, at)
+        return self._evaluate(program, state, event, at, budgets)
 
     def _evaluate(
-        self, program: Program, state: CustomerState, event: Event, at: datetime
+        self,
+        program: Program,
+        state: CustomerState,
+        event: Event,
+        at: datetime,
+        budgets: BudgetState | None,
     ) -> Decision:
-        decision = self._decide(program, state, event, at)
+        decision = self._decide(program, state, event, at, budgets)
         ladder = program.tiers
         update = decision.tier_update
         if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
@@ -266,7 +320,7 @@ class PolicyEngine:
             return decision
         # one repricing step: the tier reached with the old tier's prices prices the
         # event; the upgrade is then decided again from what it earns at that tier
-        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at)
+        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at, budgets)
         note = TraceLine(
             rule="tiers",
             matched=True,
@@ -276,7 +330,12 @@ class PolicyEngine:
         return Decision(effects=repriced.effects, trace=(note, *repriced.trace))
 
     def _decide(
-        self, program: Program, state: CustomerState, event: Event, at: datetime
+        self,
+        program: Program,
+        state: CustomerState,
+        event: Event,
+        at: datetime,
+        budgets: BudgetState | None = None,
     ) -> Decision:
         """The decision for ``event`` with the rules priced at ``state.tier``."""
         context = condition_context(program, state, event, at)
@@ -389,9 +448,13 @@ class PolicyEngine:
                     )
                 )
         if program.campaigns:
-            effects.extend(
-                self._campaigns(program, state, event, at, context, kept, additive, trace)
-            )
+            awards = self._campaigns(program, state, event, at, context, kept, additive, trace)
+            if budgets is None:
+                effects.extend(awards)
+            else:
+                funded = budgets.fund(awards)
+                effects.extend(funded.effects)
+                trace.extend(funded.trace)
         referrer = state.customer.referred_by
         for rule_id, given, key in referrals:
             assert referrer is not None

@@ -50,8 +50,8 @@ from loyaltykit.errors import (
     InvalidArgument,
     OutOfOrder,
 )
+from loyaltykit.formats.programs import Program
 from loyaltykit.outcomes import SettlementReport
-from loyaltykit.policy.program import Program
 from loyaltykit.storage.base import (
     BulkChunk,
     BulkExpiry,
