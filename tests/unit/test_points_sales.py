@@ -10,7 +10,13 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit import Loyalty, Money, PointsSale, Reward, RewardCatalog
 from loyaltykit.domain.rewards import Price
-from loyaltykit.errors import IdempotencyConflict, InvalidAmount, InvalidArgument, NotReversible
+from loyaltykit.errors import (
+    IdempotencyConflict,
+    InvalidAmount,
+    InvalidArgument,
+    NotReversible,
+    ProgramError,
+)
 from loyaltykit.policy.program import Program
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -87,3 +93,49 @@ def test_a_reward_priced_as_points_plus_money(loyalty: Loyalty) -> None:
     redemption = loyalty.redeem("c-1", "lamp", at=AT, idempotency_key="lamp-1")
     assert (redemption.points, redemption.money) == (2000, Money.of("99", "CNY"))
     assert loyalty.balance("c-1", at=AT).available == 0
+
+
+def test_the_sale_and_coupon_money_off_load_from_a_programme_dict_and_back() -> None:
+    data = {
+        "points_sale": {"rate": "0.05", "step": 100, "refundable_for": {"days": 14}},
+        "rewards": [
+            {
+                "id": "shoes-10",
+                "kind": "coupon",
+                "points": 100,
+                "voucher": {
+                    "money_off": {
+                        "percent": "10",
+                        "maximum": "25",
+                        "minimum": "100",
+                        "scope": {"categories": ["shoes"]},
+                    }
+                },
+            }
+        ],
+    }
+    program = Program.from_dict(data)
+    assert program.points_sale == PointsSale(
+        rate=Money.of("0.05", "CNY"), step=100, refundable_for=relativedelta(days=14)
+    )
+    assert Program.from_dict(program.to_dict()) == program
+    bad = {
+        "points_sale": {"rate": "0", "stepp": 1},
+        "rewards": [
+            {
+                "id": "c",
+                "kind": "coupon",
+                "voucher": {"money_off": {"percent": "10", "amount": "3"}},
+            }
+        ],
+    }
+    with pytest.raises(ProgramError) as error:
+        Program.from_dict(bad)
+    assert sorted(error.value.problems) == sorted(
+        [
+            "points_sale.stepp: unknown field (known: rate, point_type, minimum, maximum, step, "
+            "refundable_for, rounding)",
+            "points_sale.rate: '0' must be a positive amount",
+            "rewards[0].voucher.money_off: money off: give exactly one of amount and percent",
+        ]
+    )

@@ -25,6 +25,7 @@ import attrs
 from loyaltykit.domain.basket import Scope
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.points_sale import PointsSale
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, ProgramError, shown
@@ -309,6 +310,7 @@ _TOP = (
     "rules",
     "caps",
     "tiers",
+    "points_sale",
     "qualifying_points",
     "campaigns",
     "care",
@@ -374,6 +376,8 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
             arguments["complaints"] = complaints
     if "rewards" in data:
         arguments["catalog"] = catalogues.catalog_from_dicts(reader, data["rewards"], currency)
+    if "points_sale" in data:
+        arguments["points_sale"] = _points_sale(reader, data["points_sale"], currency)
     if "promises" in data:
         promises = _promises(reader, data["promises"])
         if promises is not None:
@@ -383,6 +387,45 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
     if program is None:
         reader.fail(str(name))
     return program
+
+
+_SALE = ("rate", "point_type", "minimum", "maximum", "step", "refundable_for", "rounding")
+
+
+def _points_sale(reader: Problems, data: Any, currency: str) -> PointsSale | None:
+    """``points_sale = { rate = "0.05", step = 100, refundable_for = { days = 14 } }``."""
+    table = reader.table(data, "points_sale")
+    if table is None:
+        return None
+    prefix = "points_sale."
+    reader.unknown(table, prefix, _SALE)
+    arguments: dict[str, Any] = {
+        "rate": money(reader, table.get("rate"), prefix + "rate", currency),
+        "refundable_for": duration(reader, table.get("refundable_for"), prefix + "refundable_for"),
+    }
+    for key, kind in (("point_type", str), ("minimum", int), ("maximum", int), ("step", int)):
+        found = reader.field(table, prefix, key, kind)
+        if found is not None:
+            arguments[key] = found
+    rounding = reader.field(table, prefix, "rounding", str)
+    if rounding is not None:
+        arguments["rounding"] = rounding
+    if arguments["rate"] is None:  # its problem is already listed
+        return None
+    return reader.build("points_sale", lambda: PointsSale(**arguments))
+
+
+def _points_sale_dict(sale: PointsSale) -> dict[str, Any]:
+    found = {
+        "rate": str(sale.rate.amount),
+        "point_type": sale.point_type,
+        "minimum": sale.minimum,
+        "maximum": sale.maximum,
+        "step": sale.step,
+        "refundable_for": duration_dict(sale.refundable_for),
+        "rounding": sale.rounding,
+    }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def _promises(reader: Problems, data: Any) -> Promises | None:
@@ -497,6 +540,8 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["rewards"] = catalogues.catalog_to_dicts(program.catalog)
     if program.promises != Promises():
         data["promises"] = _promises_dict(program.promises)
+    if program.points_sale is not None:
+        data["points_sale"] = _points_sale_dict(program.points_sale)
     return data
 
 
