@@ -93,7 +93,7 @@ def test_without_a_rate_table_a_purchase_is_evaluated_as_before() -> None:
     [
         (("USD", "USD", JAN, "1"), "to itself"),
         (("USD", "CNY", JAN, "-1"), "a positive number"),
-        (("USD", "CNY", JAN, 7.1), "a Decimal or a string"),
+        (("USD", "CNY", JAN, 7.1), "no floats"),
         (("XXX1", "CNY", JAN, "1"), "XXX1"),
     ],
 )

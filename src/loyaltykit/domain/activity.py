@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.domain.basket import name_set
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.values import (
     OMITTED_AT_DEFAULT,
@@ -38,13 +39,7 @@ def _text(what: str) -> Any:
 
 
 def _tags(value: object) -> frozenset[str]:
-    if isinstance(value, str) or not isinstance(value, tuple | list | set | frozenset):
-        raise InvalidArgument(f"item tags: {value!r} is not a set of strings")
-    tags = frozenset(value)
-    for tag in tags:
-        if not isinstance(tag, str) or not tag:
-            raise InvalidArgument(f"item tags: {tag!r} is not a non-empty string")
-    return tags
+    return name_set("item tags", value)
 
 
 def _line_amount(_instance: Any, _attribute: Any, value: Any) -> None:

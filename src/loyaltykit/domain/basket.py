@@ -9,7 +9,7 @@ nothing to include takes every line, so ``Scope(exclude=Scope(categories={"tobac
 is "everything but tobacco".
 
 >>> from loyaltykit.domain.activity import Item, Purchase
->>> from loyaltykit.values import Money
+>>> from loyaltykit.values import Money, bounded_decimal
 >>> basket = Purchase(
 ...     amount=Money.of("400", "CNY"),
 ...     items=[
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from loyaltykit.errors import CurrencyMismatch, InvalidAmount, InvalidArgument
-from loyaltykit.values import Money
+from loyaltykit.values import Money, bounded_decimal
 
 if TYPE_CHECKING:
     from loyaltykit.domain.activity import Item, Purchase
@@ -46,38 +46,41 @@ __all__ = [
     "eligible_amount",
     "line_amount",
     "line_labels",
+    "name_set",
     "scope_of",
 ]
 
 _LISTS = ("skus", "categories", "brands", "tags")
 
 
-def _names(what: str, value: object) -> frozenset[str]:
+def name_set(what: str, value: object) -> frozenset[str]:
+    """``value`` (a list or set of non-empty strings, or ``None``) as a frozenset; else an
+    :class:`~loyaltykit.errors.InvalidArgument` naming ``what``."""
     if value is None:
         return frozenset()
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"scope {what}: {value!r} is not a list of names")
+        raise InvalidArgument(f"{what}: {value!r} is not a list of names")
     names = frozenset(value)
     for name in names:
         if not isinstance(name, str) or not name:
-            raise InvalidArgument(f"scope {what}: {name!r} is not a non-empty string")
+            raise InvalidArgument(f"{what}: {name!r} is not a non-empty string")
     return names
 
 
 def _skus(value: object) -> frozenset[str]:
-    return _names("skus", value)
+    return name_set("scope skus", value)
 
 
 def _categories(value: object) -> frozenset[str]:
-    return _names("categories", value)
+    return name_set("scope categories", value)
 
 
 def _brands(value: object) -> frozenset[str]:
-    return _names("brands", value)
+    return name_set("scope brands", value)
 
 
 def _tags(value: object) -> frozenset[str]:
-    return _names("tags", value)
+    return name_set("scope tags", value)
 
 
 def _exclude(value: object) -> Scope | None:
@@ -225,13 +228,8 @@ def line_labels(positions: Iterable[int], basket: Iterable[Item]) -> tuple[str, 
 def _percent(value: object) -> Decimal | None:
     if value is None:
         return None
-    if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
-        raise InvalidAmount("money off percent", value, "a Decimal or string such as '10'")
-    try:
-        percent = Decimal(str(value))
-    except ArithmeticError:
-        raise InvalidAmount("money off percent", value, "a number such as '10'") from None
-    if not percent.is_finite() or not 0 < percent <= 100:
+    percent = bounded_decimal("money off percent", value, max_digits=3, max_places=6)
+    if not 0 < percent <= 100:
         raise InvalidAmount("money off percent", value, "more than 0 and at most 100")
     return percent
 

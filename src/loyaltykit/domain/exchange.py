@@ -28,7 +28,7 @@ import attrs
 
 from loyaltykit.domain.basket import allocate
 from loyaltykit.errors import InvalidAmount, InvalidArgument, NoExchangeRate
-from loyaltykit.values import Money, aware, utc
+from loyaltykit.values import Money, aware, bounded_decimal, utc
 
 if TYPE_CHECKING:
     from loyaltykit.domain.activity import Purchase
@@ -37,13 +37,8 @@ __all__ = ["ExchangeRate", "ExchangeRates", "converted_purchase"]
 
 
 def _rate(value: object) -> Decimal:
-    if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
-        raise InvalidAmount("exchange rate", value, "a Decimal or a string such as '7.10'")
-    try:
-        rate = Decimal(str(value))
-    except ArithmeticError:
-        raise InvalidAmount("exchange rate", value, "a number such as '7.10'") from None
-    if not rate.is_finite() or rate <= 0:
+    rate = bounded_decimal("exchange rate", value, max_digits=12, max_places=12)
+    if rate <= 0:
         raise InvalidAmount("exchange rate", value, "a positive number")
     return rate
 
