@@ -296,10 +296,11 @@ class PolicyEngine:
         joined = state.customer.enrolled_at
         if at < joined:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
-        event, conversion = self.converted(program, event, at)
-        if conversion is not None:
-            decided = self._evaluate(program, state, event, at, budgets)
-            return Decision(effects=decided.effects, trace=(conversion, *decided.trace))
+        if self.rates is not None:
+            event, conversion = self.converted(program, event, at)
+            if conversion is not None:
+                decided = self._evaluate(program, state, event, at, budgets)
+                return Decision(effects=decided.effects, trace=(conversion, *decided.trace))
         return self._evaluate(program, state, event, at, budgets)
 
     def _evaluate(
@@ -352,8 +353,10 @@ class PolicyEngine:
         referral_rules: list[str] = []
         referrals: list[tuple[str, int, str | None]] = []
         excluded_by: str | None = None
-        # which lines earned the running totals: only kept for a basket with lines
-        lined = isinstance(event, Purchase) and bool(event.items)
+        # which lines earned the running totals: only kept for a basket with lines, under
+        # a programme whose scoped multipliers or caps read them
+        has_lines = isinstance(event, Purchase) and bool(event.items)
+        lined = has_lines and _reads_shares(program)
         shares: dict[str, Shares] = {}
         for rule in program.rules_for(event.type):
             if excluded_by is not None:
@@ -405,12 +408,13 @@ class PolicyEngine:
                 running[rule.point_type] = total + earned
                 additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
                 detail = rule.explain(event, earned)
-                if lined:
+                if lined or (has_lines and rule.rule_scope is not None):
                     assert isinstance(event, Purchase)
-                    mine = shares.setdefault(rule.point_type, {})
                     earned_by = rule.shares(event, earned)
-                    for place, share in earned_by.items():
-                        mine[place] = mine.get(place, Fraction(0)) + share
+                    if lined:
+                        mine = shares.setdefault(rule.point_type, {})
+                        for place, share in earned_by.items():
+                            mine[place] = mine.get(place, Fraction(0)) + share
                     if rule.rule_scope is not None:
                         counted_lines = _labels(earned_by, event)
                 if isinstance(rule, Referral) and rule.qualifies(event, facts):
@@ -438,7 +442,9 @@ class PolicyEngine:
                 local,
                 trace,
                 effects,
-                (event, shares.get(point_type, {})) if isinstance(event, Purchase) else None,
+                (event, shares.get(point_type, {}))
+                if lined and isinstance(event, Purchase)
+                else None,
             )
             kept[point_type] = points
             if points > 0:
@@ -721,6 +727,24 @@ def traced_upgrade(
         )
         for change in update.changes
     ]
+
+
+_READS_SHARES: dict[int, tuple[Program, bool]] = {}
+
+
+def _reads_shares(program: Program) -> bool:
+    """True when a multiplier or a cap of ``program`` is scoped to lines (remembered for
+    the few programmes a process evaluates under)."""
+    found = _READS_SHARES.get(id(program))
+    if found is not None and found[0] is program:
+        return found[1]
+    reads = any(cap.scope is not None for cap in program.caps) or any(
+        isinstance(rule, Multiplier) and rule.scope is not None for rule in program.rules
+    )
+    if len(_READS_SHARES) >= 64:
+        _READS_SHARES.clear()
+    _READS_SHARES[id(program)] = (program, reads)
+    return reads
 
 
 def _labels(shares: Shares, event: Purchase) -> tuple[str, ...]:
