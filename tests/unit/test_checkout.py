@@ -21,6 +21,7 @@ from loyaltykit.errors import (
     IdempotencyConflict,
     InvalidArgument,
     OffsetRefused,
+    OutOfStock,
     OverReversal,
     VoucherNotValid,
 )
@@ -55,6 +56,13 @@ PROGRAM = Program(
             voucher=VoucherTerms(money_off=MoneyOff(percent="10", maximum=cny(25))),
         ),
         Reward(id="mug", kind="gift", price=10),
+        Reward(
+            id="member-15",
+            kind="discount",
+            price=200,
+            stock=1,
+            money_off=MoneyOff(percent="15", scope={"categories": ["shirts"]}),
+        ),
         Reward(id="cash", kind="cash_offset", offset=CashOffset(rate=cny("0.01"), max_share="0.5")),
     ),
 )
@@ -134,6 +142,20 @@ def test_a_checkout_with_a_coupon_and_points_in_one_receipt(loyalty: Loyalty) ->
             "c-1", BASKET, vouchers=[code], points=500, offset_reward="cash", at=AT,
             idempotency_key="order-1",
         )  # fmt: skip
+
+
+def test_a_discount_reward_is_redeemed_in_the_checkout_itself(loyalty: Loyalty) -> None:
+    order = loyalty.checkout("c-1", BASKET, rewards=["member-15"], at=AT, idempotency_key="order-1")
+    assert order.rewards == ("member-15",)
+    assert [line.discount for line in order.basket.lines] == [cny("0.00"), cny("15.00")]
+    kinds = [(entry.kind, entry.amount) for entry in order.receipt.entries]
+    assert kinds == [(EntryKind.REDEEM, -200), (EntryKind.EARN, 285)]
+    with pytest.raises(OutOfStock):  # the one unit of stock went with the first order
+        loyalty.checkout("c-1", BASKET, rewards=["member-15"], at=AT, idempotency_key="o-2")
+    with pytest.raises(DiscountRefused, match="not a discount with money off"):
+        loyalty.checkout("c-1", BASKET, rewards=["mug"], at=AT, idempotency_key="order-3")
+    whole = loyalty.refund_order("c-1", "order-1", at=AT, idempotency_key="refund-1")
+    assert whole.balance.available == 5000
 
 
 def test_a_used_voucher_cannot_be_used_on_another_order(loyalty: Loyalty) -> None:
@@ -314,3 +336,24 @@ def test_a_full_refund_restores_the_balance_exactly(
         loyalty.refund_order("c-1", "order", lines=some, at=AT, idempotency_key="part")
     loyalty.refund_order("c-1", "order", at=AT, idempotency_key="rest")
     assert loyalty.balance("c-1", at=AT).available == before
+
+
+def test_a_discount_reward_s_money_off_loads_from_a_programme_dict_and_back() -> None:
+    data = {
+        "rewards": [
+            {
+                "id": "member-15",
+                "kind": "discount",
+                "points": 200,
+                "money_off": {"percent": "15", "scope": {"exclude": {"categories": ["tobacco"]}}},
+            }
+        ]
+    }
+    program = Program.from_dict(data)
+    reward = program.catalog.get("member-15", AT)
+    assert reward.money_off == MoneyOff(
+        percent="15", scope={"exclude": {"categories": ["tobacco"]}}
+    )
+    assert Program.from_dict(program.to_dict()) == program
+    with pytest.raises(InvalidArgument, match="only a discount takes money off"):
+        Reward(id="mug", kind="gift", money_off=MoneyOff(amount=cny(1)))

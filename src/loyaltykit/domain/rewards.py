@@ -60,7 +60,7 @@ class RewardKind(enum.Enum):
 
     GIFT = "gift"  # a physical gift, delivered or picked up
     COUPON = "coupon"  # a coupon or voucher code
-    DISCOUNT = "discount"  # a discount applied by the caller's till
+    DISCOUNT = "discount"  # money off a basket: its money_off, at checkout
     CASH_OFFSET = "cash_offset"  # points as payment (积分抵扣现金)
     PRIVILEGE = "privilege"  # a service: lounge visit, upgrade, priority purchase
     TICKET = "ticket"  # an event ticket
@@ -382,9 +382,10 @@ class Reward:
     redemption's start instant) until before ``available_until``. ``cost`` is what one
     unit costs the company (for liability and budget reports), ``partner`` the merchant
     who supplies it. ``voucher`` (coupons) says how codes are issued; ``offset`` (cash
-    offsets) how points pay a bill. ``claim_within`` (a ``relativedelta``) is how long a
-    reserved redemption waits to be picked up or delivered before
-    :meth:`~loyaltykit.Loyalty.release_unclaimed` cancels it.
+    offsets) how points pay a bill; ``money_off`` (discounts) what the reward takes off a
+    basket when the member uses it at :meth:`~loyaltykit.Loyalty.checkout`.
+    ``claim_within`` (a ``relativedelta``) is how long a reserved redemption waits to be
+    picked up or delivered before :meth:`~loyaltykit.Loyalty.release_unclaimed` cancels it.
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: identifier("reward id", v))
@@ -405,6 +406,7 @@ class Reward:
     voucher: VoucherTerms | None = None
     offset: CashOffset | None = None
     claim_within: relativedelta | None = attrs.field(default=None)
+    money_off: MoneyOff | None = attrs.field(default=None)
 
     @claim_within.validator
     def _check_claim_within(self, _attribute: Any, value: Any) -> None:
@@ -437,6 +439,13 @@ class Reward:
             raise InvalidArgument(
                 f"reward {self.id}: a cash offset needs offset terms and only a cash offset "
                 f"has them (kind {self.kind.value!r})"
+            )
+        if self.money_off is not None and (
+            self.kind is not RewardKind.DISCOUNT or not isinstance(self.money_off, MoneyOff)
+        ):
+            raise InvalidArgument(
+                f"reward {self.id}: only a discount takes money off a basket "
+                f"(kind {self.kind.value!r}, money_off {self.money_off!r})"
             )
         codes = [code for code, _ in self.tier_prices]
         if len(set(codes)) != len(codes):

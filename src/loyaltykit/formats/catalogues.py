@@ -69,6 +69,7 @@ _FIELDS = (
     "voucher",
     "offset",
     "claim_within",
+    "money_off",
     "from",
     "withdrawn",
 )
@@ -239,6 +240,10 @@ def _entry(reader: Problems, data: Any, path: str, currency: str) -> CatalogEntr
         "offset": _offset(reader, data.get("offset"), prefix + "offset", currency),
         "claim_within": duration(reader, data.get("claim_within"), prefix + "claim_within"),
     }
+    if "money_off" in data:
+        arguments["money_off"] = _money_off(
+            reader, data["money_off"], prefix + "money_off", currency
+        )
     for key in ("name", "description", "point_type", "partner"):
         found = reader.field(data, prefix, key, str)
         if found is not None:
@@ -352,6 +357,7 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
             "step": offset.step,
         },
         "claim_within": duration_dict(reward.claim_within),
+        "money_off": _money_off_dict(reward.money_off),
     }
     return {key: value for key, value in data.items() if value is not None}
 

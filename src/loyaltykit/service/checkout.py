@@ -26,17 +26,21 @@ import attrs
 
 from loyaltykit.domain import ledger
 from loyaltykit.domain.activity import Purchase
+from loyaltykit.domain.basket import MoneyOff
 from loyaltykit.domain.customer import EARNING_STATUSES, SPENDING_STATUSES, Customer
 from loyaltykit.domain.ledger import Entry, EntryKind
+from loyaltykit.domain.rewards import Reward, RewardKind
 from loyaltykit.errors import (
     DiscountRefused,
     InvalidArgument,
+    NotEligible,
     OverReversal,
     RewardUnavailable,
     UnknownEntry,
 )
 from loyaltykit.formats.baskets import basket_from_document, basket_to_document
 from loyaltykit.outcomes import Balance, Receipt, receipt_from_record, receipt_to_record
+from loyaltykit.policy.eligibility import ineligibility
 from loyaltykit.policy.pricing import MONEY_ROUNDING, PricedBasket, price_basket
 from loyaltykit.service import postings
 from loyaltykit.service.budgets import Budgets
@@ -44,7 +48,13 @@ from loyaltykit.service.codecs import receipt_codec
 from loyaltykit.service.commands import Checkout, RefundOrder
 from loyaltykit.service.events import UNEARNED, EventCommands
 from loyaltykit.service.kernel import Codec, Kernel, Work
-from loyaltykit.service.rewards import return_voucher_use, usable_voucher, use_voucher_code
+from loyaltykit.service.rewards import (
+    count_limits,
+    return_voucher_use,
+    take_limits,
+    usable_voucher,
+    use_voucher_code,
+)
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, Points
 
@@ -65,6 +75,7 @@ class Order:
     vouchers: tuple[str, ...]
     points: Points
     receipt: Receipt
+    rewards: tuple[str, ...] = ()
 
 
 def _order_to_record(order: Order) -> dict[str, Any]:
@@ -73,6 +84,7 @@ def _order_to_record(order: Order) -> dict[str, Any]:
         "customer_id": order.customer_id,
         "basket": basket_to_document(order.basket),
         "vouchers": list(order.vouchers),
+        "rewards": list(order.rewards),
         "points": order.points,
         "receipt": receipt_to_record(order.receipt),
     }
@@ -84,6 +96,7 @@ def _order_from_record(_uow: UnitOfWork, record: Mapping[str, Any]) -> Order:
         customer_id=str(record["customer_id"]),
         basket=basket_from_document(record["basket"]),
         vouchers=tuple(record["vouchers"]),
+        rewards=tuple(record.get("rewards", ())),
         points=int(record["points"]),
         receipt=attrs.evolve(receipt_from_record(record["receipt"]), replayed=True),
     )
@@ -108,15 +121,17 @@ class CheckoutCommands:
         at: datetime,
         idempotency_key: str,
         vouchers: Iterable[str] = (),
+        rewards: Iterable[str] = (),
         points: Points = 0,
         offset_reward: str | None = None,
         rounding: str = MONEY_ROUNDING,
         reason: str = "",
         actor: str | None = None,
     ) -> Order:
-        """Price ``purchase`` with the member's ``vouchers`` (in the order given) and
-        ``points`` (paid through the cash-offset reward ``offset_reward``), and record
-        what is left to pay as the purchase the programme earns on.
+        """Price ``purchase`` with the discount ``rewards`` the member redeems now (their
+        points are taken in this command), then the member's ``vouchers``, in the order
+        given, and ``points`` (paid through the cash-offset reward ``offset_reward``), and
+        record what is left to pay as the purchase the programme earns on.
 
         Money is allocated to lines in the currency's minor units with ``rounding`` (a
         :mod:`decimal` rounding mode's name). A voucher that takes nothing off the basket
@@ -128,7 +143,8 @@ class CheckoutCommands:
         command = Checkout(
             customer_id=customer_id,
             purchase=purchase,
-            vouchers=vouchers,
+            vouchers=vouchers if isinstance(vouchers, str) else tuple(vouchers),
+            rewards=rewards if isinstance(rewards, str) else list(rewards),
             points=points,
             offset_reward=offset_reward,
             rounding=rounding,
@@ -177,7 +193,8 @@ class CheckoutCommands:
         uow, at, key = work.uow, command.at, command.idempotency_key
         customer = work.customer(command.customer_id)
         customer.require(command.name, allowed=EARNING_STATUSES)
-        offs = []
+        discounts = [self._discount(work, customer, reward_id) for reward_id in command.rewards]
+        offs = [(f"reward:{reward.id}", off) for reward, off, _ in discounts]
         for code in command.vouchers:
             voucher = usable_voucher(uow, customer.id, code, at)
             # a voucher takes off what its terms said when it was issued
@@ -197,6 +214,8 @@ class CheckoutCommands:
             use_voucher_code(uow, customer.id, code, key, at)
         paid: list[Entry] = []
         accounts: dict[str, ledger.Account] = {}
+        for reward, _, cost in discounts:
+            self._redeem_discount(work, customer, reward, cost, paid, accounts)
         if command.points:
             basket = self._pay_with_points(work, customer, basket, paid, accounts)
         receipt = self.events.recorded(work, basket.paid_purchase(command.purchase))
@@ -212,6 +231,7 @@ class CheckoutCommands:
             customer_id=customer.id,
             basket=basket,
             vouchers=command.vouchers,
+            rewards=command.rewards,
             points=command.points,
             receipt=receipt,
         )
@@ -226,6 +246,53 @@ class CheckoutCommands:
             },
         )
         return order
+
+    def _discount(
+        self, work: Work, customer: Customer, reward_id: str
+    ) -> tuple[Reward, MoneyOff, Points]:
+        """A discount reward the member may redeem now, what it takes off, its points."""
+        uow, program, at = work.uow, work.program, work.command.at
+        reward = program.catalog.get(reward_id, at)
+        closed = reward.unavailable(at)
+        if closed is not None:
+            raise RewardUnavailable(reward.id, closed)
+        off = reward.money_off
+        if reward.kind is not RewardKind.DISCOUNT or off is None:
+            raise DiscountRefused(f"reward:{reward.id}", "it is not a discount with money off")
+        customer.require("redeem", allowed=SPENDING_STATUSES)
+        state = EventCommands._customer_state(uow, customer, program, at)
+        why = ineligibility(program, reward, state, 1, at)
+        if why is not None:
+            raise NotEligible(customer.id, reward.id, why)
+        price = reward.price_for(state.tier)
+        if price.money is not None:
+            raise InvalidArgument(
+                f"rewards: {reward.id!r} costs money as well as points; redeem it apart"
+            )
+        return reward, off, price.points
+
+    def _redeem_discount(
+        self,
+        work: Work,
+        customer: Customer,
+        reward: Reward,
+        points: Points,
+        written: list[Entry],
+        accounts: dict[str, ledger.Account],
+    ) -> None:
+        """Count the discount's limits and stock, and take its points, under the order."""
+        uow, program, at = work.uow, work.program, work.command.at
+        count_limits(uow, customer.id, reward, 1, program, at)
+        take_limits(uow, reward, 1, program, at)
+        if not points:
+            return
+        code = program.point_type(reward.point_type).code
+        if not program.point_type(code).redeemable:
+            raise InvalidArgument(f"reward {reward.id!r}: {code!r} points cannot be redeemed")
+        context = work.context(reward=reward.id)
+        account = postings.settled(uow, customer.id, code, context, written)
+        lots = uow.ledger.spendable_lots(customer.id, code, at)
+        accounts[code] = postings.save(uow, ledger.debit(account, points, lots, context), written)
 
     def _pay_with_points(
         self,

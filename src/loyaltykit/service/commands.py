@@ -583,6 +583,7 @@ class Checkout(_Audited):
     kind: ClassVar[str] = "checkout"
     purchase: Purchase = attrs.field(converter=_purchase)
     vouchers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    rewards: tuple[str, ...] = attrs.field(default=(), converter=_names)
     points: Points = attrs.field(default=0, converter=_paid_points)
     offset_reward: str | None = attrs.field(default=None, converter=_optional_reward)
     rounding: str = attrs.field(default="ROUND_HALF_EVEN", converter=_rounding)

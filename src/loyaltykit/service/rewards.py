@@ -87,7 +87,9 @@ __all__ = [
     "REWARD_COUNTS",
     "VOUCHER",
     "RewardCommands",
+    "count_limits",
     "return_voucher_use",
+    "take_limits",
     "usable_voucher",
     "use_voucher_code",
 ]
@@ -550,8 +552,8 @@ class RewardCommands:
         code = program.point_type(reward.point_type).code
         if points and not program.point_type(code).redeemable:
             raise InvalidArgument(f"reward {reward.id!r}: {code!r} points cannot be redeemed")
-        counted = _count(uow, customer.id, reward, quantity, program, at)
-        taken = _take(uow, reward, quantity, program, at)
+        counted = count_limits(uow, customer.id, reward, quantity, program, at)
+        taken = take_limits(uow, reward, quantity, program, at)
         if campaign is not None:  # counted for campaign_report, given back on cancel
             uow.counters.take(campaign_redemptions(campaign), 1)
             taken = (*taken, (campaign_redemptions(campaign), 1))
@@ -716,7 +718,7 @@ def _offer(
     return Offer(reward=reward, price=price, stock_left=left, refusal=refusal())
 
 
-def _count(
+def count_limits(
     uow: UnitOfWork,
     customer_id: CustomerId,
     reward: Reward,
@@ -775,7 +777,7 @@ def _uncount(uow: UnitOfWork, customer_id: CustomerId, redemption: Redemption) -
     uow.state.put(customer_id, REWARD_COUNTS, {**document, "counts": counts})
 
 
-def _take(
+def take_limits(
     uow: UnitOfWork, reward: Reward, quantity: int, program: Program, at: datetime
 ) -> tuple[tuple[str, int], ...]:
     """Take the global limits of the period, then the stock; the counters taken."""
