@@ -296,39 +296,30 @@ class PolicyEngine:
         joined = state.customer.enrolled_at
         if at < joined:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
+        conversion = None
         if self.rates is not None:
             event, conversion = self.converted(program, event, at)
-            if conversion is not None:
-                decided = self._evaluate(program, state, event, at, budgets)
-                return Decision(effects=decided.effects, trace=(conversion, *decided.trace))
-        return self._evaluate(program, state, event, at, budgets)
-
-    def _evaluate(
-        self,
-        program: Program,
-        state: CustomerState,
-        event: Event,
-        at: datetime,
-        budgets: BudgetState | None,
-    ) -> Decision:
         decision = self._decide(program, state, event, at, budgets)
         ladder = program.tiers
         update = decision.tier_update
-        if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
-            return decision
-        reached = update.status.effective(at, ladder)
-        if reached == state.tier:  # an override already lifts the member above it
-            return decision
-        # one repricing step: the tier reached with the old tier's prices prices the
-        # event; the upgrade is then decided again from what it earns at that tier
-        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at, budgets)
-        note = TraceLine(
-            rule="tiers",
-            matched=True,
-            detail=f"tiers: the upgrade to {reached} applies to this event "
-            "(upgrade_applies = this_event)",
-        )
-        return Decision(effects=repriced.effects, trace=(note, *repriced.trace))
+        if ladder is not None and ladder.upgrade_applies == "this_event" and update is not None:
+            reached = update.status.effective(at, ladder)
+            if reached != state.tier:  # else an override already lifts the member above it
+                # one repricing step: the tier reached with the old tier's prices prices the
+                # event; the upgrade is then decided again from what it earns at that tier
+                repriced = self._decide(
+                    program, attrs.evolve(state, tier=reached), event, at, budgets
+                )
+                note = TraceLine(
+                    rule="tiers",
+                    matched=True,
+                    detail=f"tiers: the upgrade to {reached} applies to this event "
+                    "(upgrade_applies = this_event)",
+                )
+                decision = Decision(effects=repriced.effects, trace=(note, *repriced.trace))
+        if conversion is not None:
+            decision = Decision(effects=decision.effects, trace=(conversion, *decision.trace))
+        return decision
 
     def _decide(
         self,
