@@ -382,10 +382,10 @@ class PolicyEngine:
                 scaled = (total * rule.factor).quantize(Decimal(1), rounding=program.rounding)
                 running[rule.point_type] = scaled
                 if lined:
-                    ratio = Fraction(scaled) / Fraction(total)
                     mine = shares.setdefault(rule.point_type, {})
+                    factor = Fraction(rule.factor)
                     for place in mine:
-                        mine[place] *= ratio
+                        mine[place] *= factor
                 detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
             else:
                 earned = rule.points(event, facts)
@@ -556,6 +556,7 @@ class PolicyEngine:
             room = max(0, cap.limit - used)
             if cap.scope is not None:
                 scoped, labels = _scoped_points(cap, basket)
+                scoped = min(scoped, points)  # exact shares may pass the rounded total
                 if scoped > room:
                     trace.append(
                         TraceLine(
@@ -753,16 +754,15 @@ def _scoped_multiplier(
     if share == 0:
         return f"{rule.id}: no points earned on {rule.scope.describe()}"
     assert isinstance(event, Purchase)
-    extra = share * (Fraction(rule.factor) - 1)
-    exact = Fraction(total) + extra
+    factor = Fraction(rule.factor)
+    exact = Fraction(total) + share * (factor - 1)
     scaled = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
         Decimal(1), rounding=rounding
     )
-    # the lines in scope now hold what the multiplier made of their share
-    ratio = (share + Fraction(scaled) - Fraction(total)) / share
+    # the lines in scope now hold what the multiplier made of their (exact) share
     for n in places:
         if n in shares:
-            shares[n] *= ratio
+            shares[n] *= factor
     lines = line_labels((n for n in places if shares.get(n)), event.items)
     detail = (
         f"{rule.id}: x{rule.factor.normalize():f} on {rule.scope.describe()} "

@@ -16,7 +16,7 @@ total, a scoped cap clips only the points they earned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
@@ -201,9 +201,31 @@ class BaseRate(EarningRule):
         return f"{self.id}: {self.rate} per {self.per} on {spent}{scope} -> {points:f}"
 
     def shares(self, event: Event, points: Decimal) -> Shares:
+        """Each line's exact, unrounded points (``rate`` per ``per`` of what it cost), so a
+        line's share never shrinks when another line joins the basket; the rest of the
+        rounded points (a delivery fee's) is nobody's."""
         if not isinstance(event, Purchase):
             return {None: Fraction(points)}
-        return _by_amount(event, self.scope, Fraction(points), what=f"rule {self.id}")
+        currency = event.amount.currency
+        if self.scope is None:
+            if any(
+                (cost := line.line_amount) is None or cost.currency != currency
+                for line in event.items
+            ):
+                return {None: Fraction(points)}  # an unscoped rate never needs line prices
+            places: Sequence[int] = range(len(event.items))
+        else:
+            places = self.scope.positions(event.items)
+        per = Fraction(self.per.amount) / self.rate
+        what = f"rule {self.id}"
+        exact: Shares = {
+            n: Fraction(line_amount(event.items[n], currency, what=what).amount) / per
+            for n in places
+        }
+        rest = Fraction(points) - sum(exact.values(), Fraction(0))
+        if rest > 0:
+            exact[None] = rest
+        return exact
 
 
 @attrs.frozen(kw_only=True)
@@ -446,31 +468,15 @@ class Cap:
         return f"cap:{self.id}:{key}"
 
 
-def _by_amount(event: Purchase, scope: Scope | None, points: Fraction, *, what: str) -> Shares:
-    """``points`` shared among the lines in ``scope`` by what each cost; the part of a
-    whole purchase that no line accounts for (a delivery fee) stays with ``None``.
-    Lines without a price share nothing (an unscoped rate then stays with ``None``)."""
+def _by_amount(event: Purchase, scope: Scope, points: Fraction, *, what: str) -> Shares:
+    """``points`` (a scoped threshold's bonus) shared among the lines in ``scope`` by what
+    each cost."""
     if points == 0:
         return {}
     currency = event.amount.currency
-    positions = range(len(event.items)) if scope is None else scope.positions(event.items)
-    if scope is None and any(
-        (cost := line.line_amount) is None or cost.currency != currency for line in event.items
-    ):
-        # an unscoped rule never refuses a basket: its lines just share nothing
-        return {None: points}
+    positions = scope.positions(event.items)
     costs = {n: line_amount(event.items[n], currency, what=what).amount for n in positions}
-    if scope is not None and scope.lists_any:
-        spent = sum(costs.values(), Decimal(0))
-    else:
-        left_out = [
-            line_amount(line, currency, what=what).amount
-            for line in event.items
-            if scope is not None and not scope.includes(line)
-        ]
-        spent = max(event.amount.amount - sum(left_out, Decimal(0)), Decimal(0))
-    # lines that cost more than the purchase (a discount on the whole order) share it all
-    spent = max(spent, sum(costs.values(), Decimal(0)))
+    spent = sum(costs.values(), Decimal(0))
     if spent <= 0:
         return {None: points}
     shares: Shares = {n: points * Fraction(cost) / Fraction(spent) for n, cost in costs.items()}
