@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+    from loyaltykit.domain.approvals import (
+        AdjustmentRequest,
+        Approvals,
+        ApprovalState,
+    )
     from loyaltykit.domain.basket import MoneyOff, Scope
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
@@ -43,7 +48,12 @@ if TYPE_CHECKING:
         SpendBonus,
         TierCredits,
     )
+    from loyaltykit.domain.cards import BlockReason, CardFormat, CardStatus, MemberCard
     from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
+    from loyaltykit.domain.care_messages import (
+        CareMessage,
+        ContentRules,
+    )
     from loyaltykit.domain.complaints import (
         Authorizer,
         Complaint,
@@ -58,11 +68,18 @@ if TYPE_CHECKING:
         SlaPolicy,
         Target,
     )
+    from loyaltykit.domain.consent import (
+        Consent,
+        ConsentState,
+    )
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
     from loyaltykit.domain.exchange import ExchangeRate, ExchangeRates
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
+    from loyaltykit.domain.households import (
+        Household,
+    )
     from loyaltykit.domain.ledger import (
         Account,
         Command,
@@ -73,6 +90,16 @@ if TYPE_CHECKING:
         PointsLedger,
         Posting,
         RefundPolicy,
+    )
+    from loyaltykit.domain.notices import (
+        DeliveryReport,
+        Milestones,
+        Notice,
+        NoticeRules,
+        NoticeSender,
+        NoticeStatus,
+        ReminderLine,
+        Reminders,
     )
     from loyaltykit.domain.points_sale import PointsSale
     from loyaltykit.domain.redemptions import (
@@ -93,6 +120,16 @@ if TYPE_CHECKING:
         RewardCatalog,
         RewardKind,
         VoucherTerms,
+    )
+    from loyaltykit.domain.stored_value import (
+        Funding,
+        StoredValueAccount,
+        StoredValueBalance,
+        StoredValueEntry,
+        StoredValueEntryKind,
+        StoredValueKind,
+        StoredValueReceipt,
+        StoredValueStatus,
     )
     from loyaltykit.domain.tiers import (
         Override,
@@ -119,7 +156,16 @@ if TYPE_CHECKING:
     from loyaltykit.policy.funding import BudgetState
     from loyaltykit.policy.pricing import PricedBasket, PricedLine
     from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.rating import (
+        RatingExclusions,
+    )
+    from loyaltykit.policy.velocity import (
+        Flag,
+        Velocity,
+        VelocityRule,
+    )
     from loyaltykit.service.checkout import Order
+    from loyaltykit.service.stored_value import StoredValueExpiry
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -128,17 +174,24 @@ if TYPE_CHECKING:
 # Every public name and the module it is imported from: one name per line, sorted.
 _EXPORTS: dict[str, str] = {
     "Account": "loyaltykit.domain.ledger",
+    "AdjustmentRequest": "loyaltykit.domain.approvals",
+    "ApprovalState": "loyaltykit.domain.approvals",
+    "Approvals": "loyaltykit.domain.approvals",
     "Audience": "loyaltykit.policy.campaigns",
     "Authorizer": "loyaltykit.domain.complaints",
     "Balance": "loyaltykit.outcomes",
+    "BlockReason": "loyaltykit.domain.cards",
     "Bonus": "loyaltykit.domain.campaigns",
     "Budget": "loyaltykit.domain.campaigns",
     "BudgetState": "loyaltykit.policy.funding",
     "BusinessCalendar": "loyaltykit.domain.calendar",
     "Campaign": "loyaltykit.policy.campaigns",
     "Capabilities": "loyaltykit.storage.base",
+    "CardFormat": "loyaltykit.domain.cards",
+    "CardStatus": "loyaltykit.domain.cards",
     "CareAction": "loyaltykit.domain.care",
     "CareConfig": "loyaltykit.domain.care",
+    "CareMessage": "loyaltykit.domain.care_messages",
     "CareTrigger": "loyaltykit.domain.care",
     "CashOffset": "loyaltykit.domain.rewards",
     "ChurnPolicy": "loyaltykit.analytics.churn",
@@ -148,11 +201,15 @@ _EXPORTS: dict[str, str] = {
     "ComplaintPolicy": "loyaltykit.domain.complaints",
     "ComplaintState": "loyaltykit.domain.complaints",
     "ComplaintTaxonomy": "loyaltykit.domain.complaints",
+    "Consent": "loyaltykit.domain.consent",
+    "ConsentState": "loyaltykit.domain.consent",
+    "ContentRules": "loyaltykit.domain.care_messages",
     "CustomEvent": "loyaltykit.domain.activity",
     "Customer": "loyaltykit.domain.customer",
     "CustomerState": "loyaltykit.policy.engine",
     "CustomerStatus": "loyaltykit.domain.customer",
     "Decision": "loyaltykit.policy.engine",
+    "DeliveryReport": "loyaltykit.domain.notices",
     "DomainEvent": "loyaltykit.domain.events",
     "DrawEntries": "loyaltykit.domain.campaigns",
     "DrawEntry": "loyaltykit.domain.draws",
@@ -163,17 +220,26 @@ _EXPORTS: dict[str, str] = {
     "EntryKind": "loyaltykit.domain.ledger",
     "ExchangeRate": "loyaltykit.domain.exchange",
     "ExchangeRates": "loyaltykit.domain.exchange",
+    "Flag": "loyaltykit.policy.velocity",
+    "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
+    "Household": "loyaltykit.domain.households",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
     "LotChange": "loyaltykit.domain.ledger",
     "Loyalty": "loyaltykit.bootstrap",
+    "MemberCard": "loyaltykit.domain.cards",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
+    "Milestones": "loyaltykit.domain.notices",
     "Money": "loyaltykit.values",
     "MoneyOff": "loyaltykit.domain.basket",
     "Multiply": "loyaltykit.domain.campaigns",
+    "Notice": "loyaltykit.domain.notices",
+    "NoticeRules": "loyaltykit.domain.notices",
+    "NoticeSender": "loyaltykit.domain.notices",
+    "NoticeStatus": "loyaltykit.domain.notices",
     "Offer": "loyaltykit.domain.rewards",
     "Order": "loyaltykit.service.checkout",
     "Override": "loyaltykit.domain.tiers",
@@ -197,12 +263,15 @@ _EXPORTS: dict[str, str] = {
     "Purchase": "loyaltykit.domain.activity",
     "QcRule": "loyaltykit.domain.complaints",
     "Question": "loyaltykit.domain.feedback",
+    "RatingExclusions": "loyaltykit.policy.rating",
     "Receipt": "loyaltykit.outcomes",
     "Redemption": "loyaltykit.domain.redemptions",
     "RedemptionLimit": "loyaltykit.domain.rewards",
     "RedemptionState": "loyaltykit.domain.redemptions",
     "RedemptionSummary": "loyaltykit.domain.redemptions",
     "RefundPolicy": "loyaltykit.domain.ledger",
+    "ReminderLine": "loyaltykit.domain.notices",
+    "Reminders": "loyaltykit.domain.notices",
     "Requirement": "loyaltykit.domain.tiers",
     "Reward": "loyaltykit.domain.rewards",
     "RewardCatalog": "loyaltykit.domain.rewards",
@@ -222,6 +291,14 @@ _EXPORTS: dict[str, str] = {
     "Statement": "loyaltykit.outcomes",
     "StatementLine": "loyaltykit.outcomes",
     "Storage": "loyaltykit.storage.base",
+    "StoredValueAccount": "loyaltykit.domain.stored_value",
+    "StoredValueBalance": "loyaltykit.domain.stored_value",
+    "StoredValueEntry": "loyaltykit.domain.stored_value",
+    "StoredValueEntryKind": "loyaltykit.domain.stored_value",
+    "StoredValueExpiry": "loyaltykit.service.stored_value",
+    "StoredValueKind": "loyaltykit.domain.stored_value",
+    "StoredValueReceipt": "loyaltykit.domain.stored_value",
+    "StoredValueStatus": "loyaltykit.domain.stored_value",
     "Survey": "loyaltykit.domain.feedback",
     "SurveyResponse": "loyaltykit.domain.feedback",
     "Target": "loyaltykit.domain.complaints",
@@ -233,6 +310,8 @@ _EXPORTS: dict[str, str] = {
     "TierView": "loyaltykit.outcomes",
     "UnitOfWork": "loyaltykit.storage.base",
     "ValueClass": "loyaltykit.analytics.segments",
+    "Velocity": "loyaltykit.policy.velocity",
+    "VelocityRule": "loyaltykit.policy.velocity",
     "Voucher": "loyaltykit.domain.redemptions",
     "VoucherCheck": "loyaltykit.domain.redemptions",
     "VoucherStatus": "loyaltykit.domain.redemptions",
@@ -245,17 +324,24 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Account",
+    "AdjustmentRequest",
+    "ApprovalState",
+    "Approvals",
     "Audience",
     "Authorizer",
     "Balance",
+    "BlockReason",
     "Bonus",
     "Budget",
     "BudgetState",
     "BusinessCalendar",
     "Campaign",
     "Capabilities",
+    "CardFormat",
+    "CardStatus",
     "CareAction",
     "CareConfig",
+    "CareMessage",
     "CareTrigger",
     "CashOffset",
     "ChurnPolicy",
@@ -265,11 +351,15 @@ __all__ = [
     "ComplaintPolicy",
     "ComplaintState",
     "ComplaintTaxonomy",
+    "Consent",
+    "ConsentState",
+    "ContentRules",
     "CustomEvent",
     "Customer",
     "CustomerState",
     "CustomerStatus",
     "Decision",
+    "DeliveryReport",
     "DomainEvent",
     "DrawEntries",
     "DrawEntry",
@@ -280,17 +370,26 @@ __all__ = [
     "EntryKind",
     "ExchangeRate",
     "ExchangeRates",
+    "Flag",
+    "Funding",
     "GoodwillBudget",
+    "Household",
     "Item",
     "JobFailure",
     "Lot",
     "LotChange",
     "Loyalty",
+    "MemberCard",
     "MemberLimit",
     "MemoryStorage",
+    "Milestones",
     "Money",
     "MoneyOff",
     "Multiply",
+    "Notice",
+    "NoticeRules",
+    "NoticeSender",
+    "NoticeStatus",
     "Offer",
     "Order",
     "Override",
@@ -313,12 +412,15 @@ __all__ = [
     "Purchase",
     "QcRule",
     "Question",
+    "RatingExclusions",
     "Receipt",
     "Redemption",
     "RedemptionLimit",
     "RedemptionState",
     "RedemptionSummary",
     "RefundPolicy",
+    "ReminderLine",
+    "Reminders",
     "Requirement",
     "Reward",
     "RewardCatalog",
@@ -338,6 +440,14 @@ __all__ = [
     "Statement",
     "StatementLine",
     "Storage",
+    "StoredValueAccount",
+    "StoredValueBalance",
+    "StoredValueEntry",
+    "StoredValueEntryKind",
+    "StoredValueExpiry",
+    "StoredValueKind",
+    "StoredValueReceipt",
+    "StoredValueStatus",
     "Survey",
     "SurveyResponse",
     "Target",
@@ -349,6 +459,8 @@ __all__ = [
     "TierView",
     "UnitOfWork",
     "ValueClass",
+    "Velocity",
+    "VelocityRule",
     "Voucher",
     "VoucherCheck",
     "VoucherStatus",

@@ -14,12 +14,16 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccountNotActive",
+    "ApprovalRefused",
+    "ApprovalRequired",
     "ComplaintAlreadyExists",
     "ConcurrencyConflict",
+    "ContentRuleBroken",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
     "DiscountRefused",
     "GoodwillBudgetExceeded",
+    "HouseholdRefused",
     "IdempotencyConflict",
     "IllegalTransition",
     "InsufficientPoints",
@@ -51,6 +55,7 @@ __all__ = [
     "StorageError",
     "StorageIntegrityError",
     "StorageUnavailable",
+    "UnknownApproval",
     "UnknownCampaign",
     "UnknownComplaint",
     "UnknownCustomer",
@@ -59,6 +64,7 @@ __all__ = [
     "UnknownRedemption",
     "UnknownReward",
     "UnknownStorage",
+    "VelocityExceeded",
     "VoucherNotValid",
 ]
 
@@ -708,3 +714,209 @@ class ProgramError(InvalidArgument):
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__(f"{count} in program {name!r}:\n  " + "\n  ".join(problems))
         self.problems = tuple(problems)
+
+
+# --- stored value (gift cards, e-wallets) and member cards ------------------------------
+
+__all__ += [  # the stored-value and member-card errors, kept in their own block
+    "CardAlreadyIssued",
+    "CardBlocked",
+    "InsufficientStoredValue",
+    "InvalidCode",
+    "RefundExceedsPayment",
+    "StoredValueExpired",
+    "UnknownCard",
+    "UnknownStoredValue",
+]
+
+
+class InvalidCode(InvalidArgument):
+    """A gift card code or member card number that cannot be one: a wrong length, a
+    character outside its alphabet, or a check character that does not match (a typo)."""
+
+    code = "invalid_code"
+    http_status = 422
+
+    def __init__(self, what: str, value: Any, reason: str) -> None:
+        super().__init__(f"{what}: {shown(value)} is not valid: {reason}")
+        self.what = what
+        self.value = value
+        self.reason = reason
+
+
+class UnknownStoredValue(NotFound):
+    """No gift card or wallet has this code."""
+
+    code = "unknown_stored_value"
+    http_status = 404
+
+    def __init__(self, stored_value: str) -> None:
+        super().__init__(f"no gift card or wallet with code {stored_value!r}")
+        self.stored_value = stored_value
+
+
+class InsufficientStoredValue(RuleViolation):
+    """A payment asks for more money than the card or wallet holds (it never goes
+    negative). ``requested`` and ``balance`` are amounts as text (``"30.00 CNY"``)."""
+
+    code = "insufficient_stored_value"
+    http_status = 409
+
+    def __init__(self, stored_value: str, requested: str, balance: str) -> None:
+        super().__init__(
+            f"stored value {stored_value!r} holds {balance}, a payment of {requested} was asked"
+        )
+        self.stored_value = stored_value
+        self.requested = requested
+        self.balance = balance
+
+
+class StoredValueExpired(RuleViolation):
+    """A payment, top-up or refund on a gift card or wallet past its expiry."""
+
+    code = "stored_value_expired"
+    http_status = 409
+
+    def __init__(self, stored_value: str, expires_at: datetime) -> None:
+        super().__init__(f"stored value {stored_value!r} expired at {expires_at.isoformat()}")
+        self.stored_value = stored_value
+        self.expires_at = expires_at
+
+
+class RefundExceedsPayment(RuleViolation):
+    """A refund to stored value of more than is left unrefunded of the payment it names,
+    or naming a payment the card never made. ``refundable`` is an amount as text."""
+
+    code = "refund_exceeds_payment"
+    http_status = 409
+
+    def __init__(self, stored_value: str, payment: str, refundable: str) -> None:
+        super().__init__(
+            f"stored value {stored_value!r}: payment {payment!r} has {refundable} left to refund"
+        )
+        self.stored_value = stored_value
+        self.payment = payment
+        self.refundable = refundable
+
+
+class UnknownCard(NotFound):
+    """No member card has this number."""
+
+    code = "unknown_card"
+    http_status = 404
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no member card with number {number!r}")
+        self.number = number
+
+
+class CardBlocked(RuleViolation):
+    """A member card that was blocked (lost, stolen, replaced, its member erased) was
+    presented, or asked to be blocked or replaced again."""
+
+    code = "card_blocked"
+    http_status = 409
+
+    def __init__(self, number: str, reason: str) -> None:
+        super().__init__(f"member card {number!r} is blocked ({reason})")
+        self.number = number
+        self.reason = reason
+
+
+class CardAlreadyIssued(RuleViolation):
+    """``issue_card`` for a member who already holds an active card (replace it, or
+    block it first)."""
+
+    code = "card_already_issued"
+    http_status = 409
+
+    def __init__(self, customer_id: str, number: str) -> None:
+        super().__init__(f"customer {customer_id!r} already holds active card {number!r}")
+        self.customer_id = customer_id
+        self.number = number
+
+
+class ContentRuleBroken(InvalidArgument):
+    """A care message breaks the programme's content rules (a greeting carrying
+    advertising, a greeting not signed with the store and the associate's name).
+    ``problems`` lists every rule broken; nothing was recorded."""
+
+    code = "content_rule_broken"
+    http_status = 422
+
+    def __init__(self, action_id: str, problems: tuple[str, ...]) -> None:
+        super().__init__(f"care message for {action_id!r}: " + "; ".join(problems))
+        self.action_id = action_id
+        self.problems = problems
+
+
+class VelocityExceeded(RuleViolation):
+    """A member goes beyond one of the programme's velocity rules (too many earns,
+    transfers or redemptions in the hour or the day). The command changed nothing; the
+    member was flagged (and suspended, by a ``suspend`` rule) with this reason."""
+
+    code = "velocity_exceeded"
+    http_status = 429
+
+    def __init__(self, customer_id: str, rule: str, reason: str, *, suspended: bool) -> None:
+        then = "; the member is suspended" if suspended else ""
+        super().__init__(f"customer {customer_id!r}: {reason}{then}")
+        self.customer_id = customer_id
+        self.rule = rule
+        self.suspended = suspended
+
+
+class ApprovalRequired(RuleViolation):
+    """A manual adjustment above the programme's approval threshold was sent to
+    ``adjust``: request it with ``request_adjustment`` for a second person to approve."""
+
+    code = "approval_required"
+    http_status = 409
+
+    def __init__(self, customer_id: str, points: int, threshold: int) -> None:
+        super().__init__(
+            f"customer {customer_id!r}: an adjustment of {points} points is above "
+            f"{threshold} and needs a second person's approval (request_adjustment)"
+        )
+        self.customer_id = customer_id
+        self.points = points
+        self.threshold = threshold
+
+
+class ApprovalRefused(RuleViolation):
+    """An approval or rejection that cannot be given: the approver is the requester, or
+    the request was already decided."""
+
+    code = "approval_refused"
+    http_status = 409
+
+    def __init__(self, request_id: str, reason: str) -> None:
+        super().__init__(f"adjustment request {request_id!r}: {reason}")
+        self.request_id = request_id
+        self.reason = reason
+
+
+class UnknownApproval(NotFound):
+    """No adjustment request with this id for this member."""
+
+    code = "unknown_approval"
+    http_status = 404
+
+    def __init__(self, customer_id: str, request_id: str) -> None:
+        super().__init__(f"customer {customer_id!r} has no adjustment request {request_id!r}")
+        self.customer_id = customer_id
+        self.request_id = request_id
+
+
+class HouseholdRefused(RuleViolation):
+    """A household command its rules forbid: a member joining a second household or a
+    full one, someone but the head redeeming, more points than the pool holds, the head
+    leaving while others remain, a closed household."""
+
+    code = "household_refused"
+    http_status = 409
+
+    def __init__(self, household_id: str, reason: str) -> None:
+        super().__init__(f"household {household_id!r}: {reason}")
+        self.household_id = household_id
+        self.reason = reason

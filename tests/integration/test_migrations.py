@@ -20,6 +20,9 @@ from tests.databases import emptied
 
 T0 = datetime(2026, 2, 1, 10, tzinfo=UTC)
 TABLES = (
+    "lk_member_cards",
+    "lk_stored_value_entries",
+    "lk_stored_value",
     "lk_counters",
     "lk_records",
     "lk_customer_state",

@@ -25,18 +25,22 @@ import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from fractions import Fraction
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.cards import BlockReason, card_number
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
+from loyaltykit.domain.consent import ConsentState
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
 from loyaltykit.domain.redemptions import voucher_code
+from loyaltykit.domain.stored_value import Funding, StoredValueKind, stored_value_code
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
@@ -54,14 +58,19 @@ from loyaltykit.values import (
 
 __all__ = [
     "FINGERPRINT_SCHEME",
+    "STORED_VALUE",
     "AdjustPoints",
+    "BlockCard",
     "BuyPoints",
     "CancelRedemption",
+    "ChangeConsent",
     "Checkout",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
     "CompleteCare",
+    "CreateHousehold",
+    "DecideAdjustment",
     "Draw",
     "EarnPoints",
     "Enroll",
@@ -70,27 +79,42 @@ __all__ = [
     "FulfilRedemption",
     "GrantReward",
     "GrantTier",
+    "IssueCard",
+    "IssueStoredValue",
+    "JoinHousehold",
+    "LeaveHousehold",
     "LinkReferrer",
     "PayWithPoints",
+    "PayWithStoredValue",
+    "PoolPoints",
     "PublishSurvey",
     "Reactivate",
     "RecordEvent",
     "RecordPurchase",
     "Redeem",
+    "RedeemHouseholdPoints",
     "RedeemPoints",
     "Refund",
     "RefundBoughtPoints",
     "RefundOrder",
+    "RefundToStoredValue",
+    "ReplaceCard",
+    "RequestAdjustment",
     "ReversePoints",
+    "SendCareMessage",
     "SetMetric",
     "SubmitSurveyResponse",
     "Suspend",
+    "TopUpStoredValue",
     "TransferPoints",
     "UpdateProfile",
     "UseVoucher",
     "differing_fields",
     "fingerprint",
+    "stored_value_owner",
 ]
+
+E = TypeVar("E", bound=Enum)
 
 FINGERPRINT_SCHEME = "2"
 """Stored in front of every fingerprint (``"2:..."``). Records written before it (a bare
@@ -737,6 +761,316 @@ class ComplaintStep(CommandValue):
 
     def locks(self) -> tuple[CustomerId, ...]:
         return ()
+
+
+# --- member life (issue 17): consent, care messages ---------------------------------------
+
+
+def _consent_state(value: object) -> ConsentState:
+    if not isinstance(value, ConsentState):
+        raise InvalidArgument(f"state: {value!r} is not a loyaltykit ConsentState")
+    return value
+
+
+def _channel(value: object) -> str:
+    return identifier("channel", value)
+
+
+def _optional_channel(value: object) -> str | None:
+    return None if value is None else identifier("channel", value)
+
+
+def _offers(value: object) -> tuple[str, ...]:
+    return identifiers("offers", value)
+
+
+def _action_id(value: object) -> str:
+    return identifier("action_id", value)
+
+
+def _body(value: object) -> str:
+    return _text("body", value)
+
+
+def _source(value: object) -> str:
+    return _text("source", value)
+
+
+def _store(value: object) -> str:
+    return _text("store", value)
+
+
+def _associate(value: object) -> str:
+    return _text("associate", value)
+
+
+@attrs.frozen(kw_only=True)
+class ChangeConsent(_CustomerCommand):
+    """Opt a member in to, or out of, a channel (or record their unsubscribing)."""
+
+    kind: ClassVar[str] = "consent"
+    channel: str = attrs.field(converter=_channel)
+    state: ConsentState = attrs.field(converter=_consent_state)
+    source: str = attrs.field(default="", converter=_source)
+
+
+@attrs.frozen(kw_only=True)
+class SendCareMessage(_CustomerCommand):
+    """A care message an associate wrote for a care action, to go out as a notice."""
+
+    kind: ClassVar[str] = "send_care_message"
+    action_id: str = attrs.field(converter=_action_id)
+    body: str = attrs.field(converter=_body)
+    store: str = attrs.field(default="", converter=_store)
+    associate: str = attrs.field(default="", converter=_associate)
+    offers: tuple[str, ...] = attrs.field(default=(), converter=_offers)
+    channel: str | None = attrs.field(default=None, converter=_optional_channel)
+
+
+def _request_id(value: object) -> str:
+    return identifier("request_id", value)
+
+
+def _required_actor(value: object) -> str:
+    found = _text("actor", value)
+    if not found.strip():
+        raise InvalidArgument("actor: an approval needs the name of who acts")
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class RequestAdjustment(_Audited):
+    """Ask for a manual adjustment that a second person must approve."""
+
+    kind: ClassVar[str] = "request_adjustment"
+    request_id: str = attrs.field(converter=_request_id)
+    points: Points = attrs.field(converter=_adjustment)
+    point_type: str = attrs.field(default="points", converter=_point_type)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.reason.strip() or not (self.actor or "").strip():
+            raise InvalidArgument(
+                f"request_adjustment needs a reason and an actor (got reason={self.reason!r}, "
+                f"actor={self.actor!r})"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class DecideAdjustment(_CustomerCommand):
+    """Approve (and post) or reject a requested adjustment."""
+
+    kind: ClassVar[str] = "decide_adjustment"
+    request_id: str = attrs.field(converter=_request_id)
+    approve: bool
+    actor: str = attrs.field(converter=_required_actor)
+    note: str = attrs.field(default="", converter=_note)
+
+    @property
+    def name(self) -> str:
+        return "approve_adjustment" if self.approve else "reject_adjustment"
+
+
+def _household_id(value: object) -> str:
+    return identifier("household_id", value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateHousehold(_CustomerCommand):
+    """Create a household with the member as its head."""
+
+    kind: ClassVar[str] = "create_household"
+    household_id: str = attrs.field(converter=_household_id)
+    on_leave: str = "return"
+    max_members: int = 6
+
+
+@attrs.frozen(kw_only=True)
+class JoinHousehold(_CustomerCommand):
+    """A member joins a household."""
+
+    kind: ClassVar[str] = "join_household"
+    household_id: str = attrs.field(converter=_household_id)
+
+
+@attrs.frozen(kw_only=True)
+class LeaveHousehold(_CustomerCommand):
+    """A member leaves their household."""
+
+    kind: ClassVar[str] = "leave_household"
+    household_id: str = attrs.field(converter=_household_id)
+
+
+@attrs.frozen(kw_only=True)
+class PoolPoints(_CustomerCommand):
+    """A member moves points from their account into the household's pool."""
+
+    kind: ClassVar[str] = "pool_points"
+    household_id: str = attrs.field(converter=_household_id)
+    points: Points = attrs.field(converter=_points)
+
+
+@attrs.frozen(kw_only=True)
+class RedeemHouseholdPoints(_CustomerCommand):
+    """The head redeems points from the household's pool."""
+
+    kind: ClassVar[str] = "redeem_household_points"
+    household_id: str = attrs.field(converter=_household_id)
+    points: Points = attrs.field(converter=_points)
+    reason: str = attrs.field(default="", converter=_reason)
+
+
+# --- stored value (gift cards, e-wallets) and member cards -----------------------------
+
+STORED_VALUE = "stored-value"
+"""The key space of gift cards issued to no member."""
+
+
+def stored_value_owner(code: str) -> str:
+    """The key space (and outbox partition) of one card's top-ups, payments, refunds."""
+    return f"{STORED_VALUE}:{code}"
+
+
+def _code(value: object) -> str:
+    # a code typed in lower case, with dashes, O for 0: the same code, the same request
+    return stored_value_code(value)
+
+
+def _money(value: object) -> Money:
+    if not isinstance(value, Money):
+        raise InvalidAmount("amount", value, "Money (Money.of('50.00', 'CNY'))")
+    return value
+
+
+def _one_of(kind: type[E], what: str, value: object) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidArgument(
+            f"{what}: {value!r} is not one of {[k.value for k in kind]}"
+        ) from None
+
+
+def _funding(value: object) -> Funding:
+    return _one_of(Funding, "funding", value)
+
+
+def _stored_value_kind(value: object) -> StoredValueKind:
+    return _one_of(StoredValueKind, "kind", value)
+
+
+def _reference(value: object) -> str | None:
+    return None if value is None else identifier("reference", value)
+
+
+def _partial(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"partial: {value!r} is not True or False")
+    return value
+
+
+def _number(value: object) -> str:
+    return card_number(value)
+
+
+def _block_reason(value: object) -> BlockReason:
+    return _one_of(BlockReason, "reason", value)
+
+
+@attrs.frozen(kw_only=True)
+class IssueStoredValue(CommandValue):
+    """Issue a gift card or open a wallet; the key belongs to the holder, or to the
+    shared stored-value space for a card issued to no member."""
+
+    kind: ClassVar[str] = "issue_stored_value"
+    card_kind: StoredValueKind = attrs.field(converter=_stored_value_kind)
+    amount: Money = attrs.field(converter=_money)
+    funding: Funding = attrs.field(default=Funding.SOLD, converter=_funding)
+    holder: CustomerId | None = attrs.field(default=None, converter=_optional_customer)
+    expires_at: datetime | None = attrs.field(default=None, converter=_expires_at)
+
+    @property
+    def owner(self) -> str:
+        return self.holder if self.holder is not None else STORED_VALUE
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return () if self.holder is None else (self.holder,)
+
+    def __attrs_post_init__(self) -> None:
+        if self.card_kind is StoredValueKind.WALLET and self.holder is None:
+            raise InvalidArgument("a wallet belongs to a member: give its holder")
+
+
+@attrs.frozen(kw_only=True)
+class _CardCommand(CommandValue):
+    code: str = attrs.field(converter=_code)
+    amount: Money = attrs.field(converter=_money)
+
+    @property
+    def owner(self) -> str:
+        return stored_value_owner(self.code)
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()  # the card's own lock serialises its commands
+
+
+@attrs.frozen(kw_only=True)
+class TopUpStoredValue(_CardCommand):
+    """Put money on a gift card or wallet."""
+
+    kind: ClassVar[str] = "top_up"
+    funding: Funding = attrs.field(default=Funding.SOLD, converter=_funding)
+    reference: str | None = attrs.field(default=None, converter=_reference)
+
+
+@attrs.frozen(kw_only=True)
+class PayWithStoredValue(_CardCommand):
+    """Pay with a gift card or wallet."""
+
+    kind: ClassVar[str] = "pay_with_stored_value"
+    reference: str | None = attrs.field(default=None, converter=_reference)
+    partial: bool = attrs.field(default=False, converter=_partial)
+
+
+@attrs.frozen(kw_only=True)
+class RefundToStoredValue(_CardCommand):
+    """Give money back to a gift card or wallet (a payment's, when ``payment`` names it)."""
+
+    kind: ClassVar[str] = "refund_to_stored_value"
+    payment: str | None = attrs.field(default=None, converter=_reference)
+
+
+@attrs.frozen(kw_only=True)
+class IssueCard(_CustomerCommand):
+    """Issue a member card."""
+
+    kind: ClassVar[str] = "issue_card"
+
+
+@attrs.frozen(kw_only=True)
+class _NumberedCardCommand(CommandValue):
+    number: str = attrs.field(converter=_number)
+    reason: BlockReason = attrs.field(converter=_block_reason)
+
+    @property
+    def owner(self) -> str:
+        raise AttributeError("a card's owner is its member's, found in the transaction")
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class BlockCard(_NumberedCardCommand):
+    """Block a member card (lost, stolen...)."""
+
+    kind: ClassVar[str] = "block_card"
+
+
+@attrs.frozen(kw_only=True)
+class ReplaceCard(_NumberedCardCommand):
+    """Block a member card and issue its member a new number."""
+
+    kind: ClassVar[str] = "replace_card"
 
 
 # --- fingerprints ------------------------------------------------------------------------

@@ -16,29 +16,39 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
+from loyaltykit.domain.cards import CardFormat
 from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
 from loyaltykit.domain.exchange import ExchangeRates
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
+from loyaltykit.service.approvals import ApprovalWork
 from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import CampaignWork
+from loyaltykit.service.cards import CardCommands
 from loyaltykit.service.care import CareWork
+from loyaltykit.service.care_messages import CareMessages
 from loyaltykit.service.checkout import CheckoutCommands
 from loyaltykit.service.complaints import ComplaintCommands
+from loyaltykit.service.consent import ConsentWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
+from loyaltykit.service.exports import Exports
 from loyaltykit.service.feedback import FeedbackCommands
+from loyaltykit.service.households import HouseholdWork
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
 from loyaltykit.service.points_sales import PointSales
 from loyaltykit.service.queries import Queries
 from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
+from loyaltykit.service.stored_value import StoredValueCommands
 from loyaltykit.service.tiers import TierCommands
+from loyaltykit.service.velocity import VelocityGuard
 from loyaltykit.storage.base import Storage
 
 __all__ = ["Loyalty", "StorageOpener"]
@@ -145,6 +155,7 @@ class Loyalty:
         care = CareWork(kernel)
         self._rewards = rewards = RewardCommands(kernel, budgets)
         self._campaigns = CampaignWork(kernel)
+        notices = NoticeWork(kernel)
         areas: list[object] = [
             CustomerCommands(kernel),
             ReferralWork(kernel),
@@ -159,10 +170,21 @@ class Loyalty:
             Queries(kernel),
             Insights(kernel),
             Outbox(kernel),
+            notices,
+            ConsentWork(kernel, notices),
+            CareMessages(kernel, notices),
+            Exports(kernel),
+            VelocityGuard(kernel),
+            ApprovalWork(kernel),
+            HouseholdWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
             CheckoutCommands(kernel, events, budgets),
             PointSales(kernel),
         ]
+        # stored value and member cards
+        self._stored_value = StoredValueCommands(kernel)
+        self._cards = CardCommands(kernel)
+        areas += [self._stored_value, self._cards]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod
@@ -192,6 +214,29 @@ class Loyalty:
     @voucher_source.setter
     def voucher_source(self, source: Callable[[Sequence[str]], str]) -> None:
         self._rewards.voucher_source = source
+
+    @property
+    def code_source(self) -> Callable[[Sequence[str]], str]:
+        """Picks each character of a new gift card or wallet code and each digit of a new
+        member card number (``secrets.choice``; a seeded ``random.Random(7).choice`` in
+        tests)."""
+        return self._stored_value.code_source
+
+    @code_source.setter
+    def code_source(self, source: Callable[[Sequence[str]], str]) -> None:
+        self._stored_value.code_source = source
+        self._cards.code_source = source
+
+    @property
+    def card_format(self) -> CardFormat:
+        """How new member card numbers look (``CardFormat(prefix="", length=16)``)."""
+        return self._cards.card_format
+
+    @card_format.setter
+    def card_format(self, card_format: CardFormat) -> None:
+        if not isinstance(card_format, CardFormat):
+            raise InvalidArgument(f"card_format: {card_format!r} is not a CardFormat")
+        self._cards.card_format = card_format
 
     @property
     def outbox(self) -> bool:
@@ -355,7 +400,58 @@ class Loyalty:
     mark_published = _area(Outbox.mark_published)
     relay = _area(Outbox.relay)
 
+    # --- notices --------------------------------------------------------------
+    notices = _area(NoticeWork.notices)
+    deliver_notices = _area(NoticeWork.deliver_notices)
+    remind_expiring_points = _area(NoticeWork.remind_expiring_points)
+    remind_tiers_at_risk = _area(NoticeWork.remind_tiers_at_risk)
+
+    # --- consent and care messages --------------------------------------------
+    opt_in = _area(ConsentWork.opt_in)
+    opt_out = _area(ConsentWork.opt_out)
+    unsubscribe = _area(ConsentWork.unsubscribe)
+    consents = _area(ConsentWork.consents)
+    send_care_message = _area(CareMessages.send_care_message)
+
+    # --- the subject-access export --------------------------------------------
+    export_member = _area(Exports.export_member)
+
+    # --- abuse limits and approvals -------------------------------------------
+    flags = _area(VelocityGuard.flags)
+    request_adjustment = _area(ApprovalWork.request_adjustment)
+    approve_adjustment = _area(ApprovalWork.approve_adjustment)
+    reject_adjustment = _area(ApprovalWork.reject_adjustment)
+    adjustment_requests = _area(ApprovalWork.adjustment_requests)
+    pending_adjustment_requests = _area(ApprovalWork.pending_adjustment_requests)
+
+    # --- households -----------------------------------------------------------
+    create_household = _area(HouseholdWork.create_household)
+    join_household = _area(HouseholdWork.join_household)
+    pool_points = _area(HouseholdWork.pool_points)
+    redeem_household_points = _area(HouseholdWork.redeem_household_points)
+    leave_household = _area(HouseholdWork.leave_household)
+    household = _area(HouseholdWork.household)
+
     # --- batch jobs -----------------------------------------------------------
     run_due = _area(BatchWork.run_due)
     expire_due = _area(BatchWork.expire_due)
     release_pending = _area(BatchWork.release_pending)
+
+    # --- stored value: gift cards and e-wallets -------------------------------
+    issue_stored_value = _area(StoredValueCommands.issue_stored_value)
+    top_up = _area(StoredValueCommands.top_up)
+    pay_with_stored_value = _area(StoredValueCommands.pay_with_stored_value)
+    refund_to_stored_value = _area(StoredValueCommands.refund_to_stored_value)
+    expire_stored_value = _area(StoredValueCommands.expire_stored_value)
+    stored_value = _area(StoredValueCommands.stored_value)
+    stored_value_balance = _area(StoredValueCommands.stored_value_balance)
+    stored_value_entries = _area(StoredValueCommands.stored_value_entries)
+    stored_value_of = _area(StoredValueCommands.stored_value_of)
+
+    # --- member cards ---------------------------------------------------------
+    issue_card = _area(CardCommands.issue_card)
+    block_card = _area(CardCommands.block_card)
+    replace_card = _area(CardCommands.replace_card)
+    card = _area(CardCommands.card)
+    member_by_card = _area(CardCommands.member_by_card)
+    cards_of = _area(CardCommands.cards_of)
