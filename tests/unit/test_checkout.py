@@ -158,6 +158,44 @@ def test_a_discount_reward_is_redeemed_in_the_checkout_itself(loyalty: Loyalty) 
     assert whole.balance.available == 5000
 
 
+def test_a_gift_card_pays_the_rest_in_the_same_command_and_is_refunded(
+    loyalty: Loyalty,
+) -> None:
+    card = loyalty.issue_stored_value("gift_card", cny("100"), at=AT, idempotency_key="card")
+    code = coupon(loyalty)
+    order = loyalty.checkout(
+        "c-1",
+        BASKET,
+        vouchers=[code],
+        points=1000,
+        offset_reward="cash",
+        stored_value=[card.code],
+        at=AT,
+        idempotency_key="order-1",
+    )
+    assert order.tenders == ((card.code, cny("100.00")),)
+    assert order.cash == cny("170.00")
+    # the card's money is money paid: the order earns on all 270
+    assert order.receipt.entries[-1].amount == 270
+    assert loyalty.stored_value_balance(card.code, at=AT).balance == cny("0.00")
+    loyalty.refund_order("c-1", "order-1", lines=[1], at=AT, idempotency_key="refund-1")
+    # the shirts were 5/14 of the order: 35.71 of the card's 100 back, rounded down
+    assert loyalty.stored_value_balance(card.code, at=AT).balance == cny("35.71")
+    loyalty.refund_order("c-1", "order-1", at=AT, idempotency_key="refund-2")
+    assert loyalty.stored_value_balance(card.code, at=AT).balance == cny("100.00")
+    again = loyalty.checkout(
+        "c-1",
+        BASKET,
+        vouchers=[code],
+        points=1000,
+        offset_reward="cash",
+        stored_value=[card.code],
+        at=AT,
+        idempotency_key="order-1",
+    )
+    assert again.receipt.replayed and again.tenders == order.tenders
+
+
 def test_a_used_voucher_cannot_be_used_on_another_order(loyalty: Loyalty) -> None:
     code = coupon(loyalty)
     loyalty.checkout("c-1", BASKET, vouchers=[code], at=AT, idempotency_key="order-1")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -55,6 +56,7 @@ from loyaltykit.service.rewards import (
     usable_voucher,
     use_voucher_code,
 )
+from loyaltykit.service.stored_value import StoredValueCommands
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, Points
 
@@ -76,6 +78,14 @@ class Order:
     points: Points
     receipt: Receipt
     rewards: tuple[str, ...] = ()
+    tenders: tuple[tuple[str, Money], ...] = ()
+    """What each stored-value card paid, by code."""
+
+    @property
+    def cash(self) -> Money:
+        """What is left to pay in money at the till, after points and cards."""
+        paid = sum((amount for _, amount in self.tenders), Money.zero(self.basket.currency))
+        return self.basket.to_pay - paid
 
 
 def _order_to_record(order: Order) -> dict[str, Any]:
@@ -85,6 +95,7 @@ def _order_to_record(order: Order) -> dict[str, Any]:
         "basket": basket_to_document(order.basket),
         "vouchers": list(order.vouchers),
         "rewards": list(order.rewards),
+        "tenders": [[card, str(amount.amount), amount.currency] for card, amount in order.tenders],
         "points": order.points,
         "receipt": receipt_to_record(order.receipt),
     }
@@ -97,6 +108,10 @@ def _order_from_record(_uow: UnitOfWork, record: Mapping[str, Any]) -> Order:
         basket=basket_from_document(record["basket"]),
         vouchers=tuple(record["vouchers"]),
         rewards=tuple(record.get("rewards", ())),
+        tenders=tuple(
+            (str(card), Money.of(str(amount), str(currency)))
+            for card, amount, currency in record.get("tenders", ())
+        ),
         points=int(record["points"]),
         receipt=attrs.evolve(receipt_from_record(record["receipt"]), replayed=True),
     )
@@ -108,10 +123,17 @@ _ORDER_CODEC = Codec(_order_to_record, _order_from_record)
 class CheckoutCommands:
     """Checkout and the refund of an order."""
 
-    def __init__(self, kernel: Kernel, events: EventCommands, budgets: Budgets) -> None:
+    def __init__(
+        self,
+        kernel: Kernel,
+        events: EventCommands,
+        budgets: Budgets,
+        stored_value: StoredValueCommands,
+    ) -> None:
         self.kernel = kernel
         self.events = events
         self.budgets = budgets
+        self.stored_value = stored_value
 
     def checkout(
         self,
@@ -124,6 +146,7 @@ class CheckoutCommands:
         rewards: Iterable[str] = (),
         points: Points = 0,
         offset_reward: str | None = None,
+        stored_value: Iterable[str] = (),
         rounding: str = MONEY_ROUNDING,
         reason: str = "",
         actor: str | None = None,
@@ -138,7 +161,9 @@ class CheckoutCommands:
         is refused with :class:`~loyaltykit.errors.DiscountRefused`, one that is not
         valid with :class:`~loyaltykit.errors.VoucherNotValid`, points worth more than
         the reward allows with :class:`~loyaltykit.errors.OffsetRefused`; any refusal
-        changes nothing.
+        changes nothing. ``stored_value`` cards (gift cards, wallets) then pay what is left,
+        in code order, each as much as it holds (``Order.tenders``); the rest is
+        ``Order.cash``. Money paid by card is money paid: it earns.
         """
         command = Checkout(
             customer_id=customer_id,
@@ -147,6 +172,7 @@ class CheckoutCommands:
             rewards=rewards if isinstance(rewards, str) else list(rewards),
             points=points,
             offset_reward=offset_reward,
+            stored_value=stored_value if isinstance(stored_value, str) else tuple(stored_value),
             rounding=rounding,
             at=at,
             idempotency_key=idempotency_key,
@@ -218,6 +244,16 @@ class CheckoutCommands:
             self._redeem_discount(work, customer, reward, cost, paid, accounts)
         if command.points:
             basket = self._pay_with_points(work, customer, basket, paid, accounts)
+        tenders = []
+        left = basket.to_pay
+        for card in command.stored_value:
+            if left.amount <= 0:
+                break
+            taken = self.stored_value.pay_in(work, card, left, reference=key, partial=True)
+            spent = Money.zero(left.currency) - taken.entry.amount
+            if spent.amount > 0:
+                tenders.append((card, spent))
+                left = left - spent
         receipt = self.events.recorded(work, basket.paid_purchase(command.purchase))
         shown = {balance.point_type for balance in receipt.balances}
         extra = [Balance.of(account) for code, account in accounts.items() if code not in shown]
@@ -234,6 +270,7 @@ class CheckoutCommands:
             rewards=command.rewards,
             points=command.points,
             receipt=receipt,
+            tenders=tuple(tenders),
         )
         uow.records.put(
             customer.id,
@@ -243,6 +280,9 @@ class CheckoutCommands:
                 "basket": basket_to_document(basket),
                 "vouchers": list(command.vouchers),
                 "refunded": [],
+                "tenders": [
+                    [card, str(spent.amount), "0", spent.currency] for card, spent in tenders
+                ],
             },
         )
         return order
@@ -354,12 +394,33 @@ class CheckoutCommands:
         last = set(lines) == set(left)
         share = None if last else _share(basket, lines)
         receipt = self._undo(work, customer, key, share)
+        order["tenders"] = self._refund_cards(work, key, order.get("tenders", []), share)
         if last:
             for code in order["vouchers"]:
                 return_voucher_use(uow, customer_id, code, key)
         order["refunded"] = sorted(refunded | set(lines))
         uow.records.put(customer_id, ORDER, key, order)
         return receipt
+
+    def _refund_cards(
+        self, work: Work, key: str, tenders: list[list[str]], share: Fraction | None
+    ) -> list[list[str]]:
+        """Give each card that paid the order its ``share`` of what it paid, rounded down
+        to the minor unit (what is left of it when ``share`` is ``None``: the last refund
+        gives back exactly the rest). The tenders, with what each has had back."""
+        kept = []
+        for card, paid_text, back_text, currency in tenders:
+            paid, back = Money.of(paid_text, currency), Money.of(back_text, currency)
+            amount = paid - back
+            if share is not None:
+                exact = paid.amount * share.numerator / share.denominator
+                places = Decimal(1).scaleb(-paid.minor_units)
+                part = Money.of(exact.quantize(places, rounding=ROUND_DOWN), currency)
+                amount = min(amount, part)
+            if amount.amount > 0:
+                self.stored_value.refund_in(work, card, amount, payment=key)
+            kept.append([card, paid_text, str((back + amount).amount), currency])
+        return kept
 
     def _undo(self, work: Work, customer: Customer, key: str, share: Fraction | None) -> Receipt:
         """The ledger side of a refund: ``share`` of every entry under the order's key."""

@@ -568,6 +568,15 @@ def _codes(value: object) -> tuple[str, ...]:
     return codes
 
 
+def _cards(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"stored_value: {value!r} is not a list of card codes")
+    codes = tuple(sorted(stored_value_code(code) for code in value))  # paid in code order
+    if len(set(codes)) != len(codes):
+        raise InvalidArgument(f"stored_value: {list(codes)} names a card twice")
+    return codes
+
+
 def _paid_points(value: object) -> Points:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidAmount("points", value, "an int of zero or more")
@@ -609,6 +618,7 @@ class Checkout(_Audited):
     vouchers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
     rewards: tuple[str, ...] = attrs.field(default=(), converter=_names)
     points: Points = attrs.field(default=0, converter=_paid_points)
+    stored_value: tuple[str, ...] = attrs.field(default=(), converter=_cards)
     offset_reward: str | None = attrs.field(default=None, converter=_optional_reward)
     rounding: str = attrs.field(default="ROUND_HALF_EVEN", converter=_rounding)
 

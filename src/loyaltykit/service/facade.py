@@ -178,13 +178,13 @@ class Loyalty:
             ApprovalWork(kernel),
             HouseholdWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
-            CheckoutCommands(kernel, events, budgets),
             PointSales(kernel),
         ]
         # stored value and member cards
         self._stored_value = StoredValueCommands(kernel)
         self._cards = CardCommands(kernel)
         areas += [self._stored_value, self._cards]
+        areas.append(CheckoutCommands(kernel, events, budgets, self._stored_value))
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod
