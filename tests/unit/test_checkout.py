@@ -239,6 +239,10 @@ def test_refunds_undo_the_order_on_the_database_servers(server: Loyalty) -> None
     test_refunds_undo_the_order_in_proportion_and_in_full(server)
 
 
+def test_a_gift_card_pays_at_checkout_on_the_database_servers(server: Loyalty) -> None:
+    test_a_gift_card_pays_the_rest_in_the_same_command_and_is_refunded(server)
+
+
 def test_refunds_undo_the_order_in_proportion_and_in_full(loyalty: Loyalty) -> None:
     code = coupon(loyalty)
     before = loyalty.balance("c-1", at=AT).available
