@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyaltykit import Item, Loyalty, Money, Purchase
+from loyaltykit import Item, Loyalty, Money, Order, Purchase
 from loyaltykit.domain.basket import MoneyOff, allocate
 from loyaltykit.domain.ledger import EntryKind
 from loyaltykit.domain.rewards import CashOffset, Reward, RewardCatalog, VoucherTerms
@@ -163,16 +163,20 @@ def test_a_gift_card_pays_the_rest_in_the_same_command_and_is_refunded(
 ) -> None:
     card = loyalty.issue_stored_value("gift_card", cny("100"), at=AT, idempotency_key="card")
     code = coupon(loyalty)
-    order = loyalty.checkout(
-        "c-1",
-        BASKET,
-        vouchers=[code],
-        points=1000,
-        offset_reward="cash",
-        stored_value=[card.code],
-        at=AT,
-        idempotency_key="order-1",
-    )
+
+    def pay() -> Order:
+        return loyalty.checkout(
+            "c-1",
+            BASKET,
+            vouchers=[code],
+            points=1000,
+            offset_reward="cash",
+            stored_value=[card.code],
+            at=AT,
+            idempotency_key="order-1",
+        )
+
+    order = pay()
     assert order.tenders == ((card.code, cny("100.00")),)
     assert order.cash == cny("170.00")
     # the card's money is money paid: the order earns on all 270
@@ -183,16 +187,7 @@ def test_a_gift_card_pays_the_rest_in_the_same_command_and_is_refunded(
     assert loyalty.stored_value_balance(card.code, at=AT).balance == cny("35.71")
     loyalty.refund_order("c-1", "order-1", at=AT, idempotency_key="refund-2")
     assert loyalty.stored_value_balance(card.code, at=AT).balance == cny("100.00")
-    again = loyalty.checkout(
-        "c-1",
-        BASKET,
-        vouchers=[code],
-        points=1000,
-        offset_reward="cash",
-        stored_value=[card.code],
-        at=AT,
-        idempotency_key="order-1",
-    )
+    again = pay()
     assert again.receipt.replayed and again.tenders == order.tenders
 
 
