@@ -27,8 +27,9 @@ from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
+from loyaltykit.policy.plan import Plan, plan_of
 from loyaltykit.policy.program import Program
-from loyaltykit.policy.rules import Cap, EarningRule, Multiplier, Referral, RuleState, Shares
+from loyaltykit.policy.rules import Cap, Multiplier, Referral, RuleState, Shares
 from loyaltykit.values import CustomerId, aware
 
 if TYPE_CHECKING:  # funding builds the effects below; the engine only passes it on
@@ -276,6 +277,7 @@ class PolicyEngine:
         at: datetime,
         *,
         budgets: BudgetState | None = None,
+        explain: bool = True,
     ) -> Decision:
         """The decision for ``event`` happening at ``at`` to ``state.customer``.
 
@@ -283,6 +285,11 @@ class PolicyEngine:
         from their budgets (:func:`loyaltykit.policy.funding.fund`) before qualifying
         points are counted, so the tier is decided on what was granted; without, they
         stay :class:`CampaignAward` effects, as a what-if shows them.
+
+        ``explain=False`` is the fast path for callers that only apply the effects (a
+        what-if replay): the same effects, and an empty trace, none of its lines built.
+        The rules are walked in the programme's :class:`~loyaltykit.policy.plan.Plan`,
+        compiled once per programme.
 
         When the event raises the member's tier and the ladder says the upgrade applies
         to this event (``upgrade_applies = "this_event"``), the rules are evaluated again
@@ -299,7 +306,7 @@ class PolicyEngine:
         conversion = None
         if self.rates is not None:
             event, conversion = self.converted(program, event, at)
-        decision = self._decide(program, state, event, at, budgets)
+        decision = self._decide(program, state, event, at, budgets, explain)
         ladder = program.tiers
         update = decision.tier_update
         if ladder is not None and ladder.upgrade_applies == "this_event" and update is not None:
@@ -307,17 +314,18 @@ class PolicyEngine:
             if reached != state.tier:  # else an override already lifts the member above it
                 # one repricing step: the tier reached with the old tier's prices prices the
                 # event; the upgrade is then decided again from what it earns at that tier
-                repriced = self._decide(
-                    program, attrs.evolve(state, tier=reached), event, at, budgets
+                decision = self._decide(
+                    program, attrs.evolve(state, tier=reached), event, at, budgets, explain
                 )
-                note = TraceLine(
-                    rule="tiers",
-                    matched=True,
-                    detail=f"tiers: the upgrade to {reached} applies to this event "
-                    "(upgrade_applies = this_event)",
-                )
-                decision = Decision(effects=repriced.effects, trace=(note, *repriced.trace))
-        if conversion is not None:
+                if explain:
+                    note = TraceLine(
+                        rule="tiers",
+                        matched=True,
+                        detail=f"tiers: the upgrade to {reached} applies to this event "
+                        "(upgrade_applies = this_event)",
+                    )
+                    decision = Decision(effects=decision.effects, trace=(note, *decision.trace))
+        if conversion is not None and explain:
             decision = Decision(effects=decision.effects, trace=(conversion, *decision.trace))
         return decision
 
@@ -328,8 +336,11 @@ class PolicyEngine:
         event: Event,
         at: datetime,
         budgets: BudgetState | None = None,
+        explain: bool = True,
     ) -> Decision:
-        """The decision for ``event`` with the rules priced at ``state.tier``."""
+        """The decision for ``event`` with the rules priced at ``state.tier`` (its trace
+        only if ``explain``: else no line of it is built)."""
+        plan = plan_of(program)
         context = condition_context(program, state, event, at)
         facts = RuleState(
             purchases_before=state.purchases,
@@ -339,7 +350,7 @@ class PolicyEngine:
         running: dict[str, Decimal] = {}
         additive: dict[str, Decimal] = {}
         fired: dict[str, list[str]] = {}
-        trace: list[TraceLine] = []
+        trace: list[TraceLine] | None = [] if explain else None
         referrer_points = 0
         referral_rules: list[str] = []
         referrals: list[tuple[str, int, str | None]] = []
@@ -347,37 +358,41 @@ class PolicyEngine:
         # which lines earned the running totals: only kept for a basket with lines, under
         # a programme whose scoped multipliers or caps read them
         has_lines = isinstance(event, Purchase) and bool(event.items)
-        lined = has_lines and _reads_shares(program)
+        lined = has_lines and plan.reads_shares
         shares: dict[str, Shares] = {}
-        for rule in program.rules_for(event.type):
+        for step in plan.steps_for(event.type):
+            rule = step.rule
             if excluded_by is not None:
-                trace.append(
-                    TraceLine(
-                        rule=rule.id, matched=False, detail=f"{rule.id}: excluded by {excluded_by}"
-                    )
-                )
+                if trace is not None:
+                    detail = f"{rule.id}: excluded by {excluded_by}"
+                    trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                 continue
-            refusal = _refusal(rule, context)
-            if refusal is not None:
-                trace.append(TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}"))
+            if step.test is not None and not step.test(context):
+                if trace is not None:
+                    refusal = f"condition not met: {rule.condition.source}"  # type: ignore[union-attr]
+                    trace.append(
+                        TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}")
+                    )
                 continue
             total = running.get(rule.point_type, Decimal(0))
+            detail = ""
             counted_lines: tuple[str, ...] = ()
-            if isinstance(rule, Multiplier) and rule.scope is not None:
+            if step.multiplier and step.scoped:
+                assert isinstance(rule, Multiplier)
                 found = _scoped_multiplier(
                     rule, event, total, shares.setdefault(rule.point_type, {}), program.rounding
                 )
                 if isinstance(found, str):
-                    trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
+                    if trace is not None:
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
                     continue
                 running[rule.point_type], detail, counted_lines = found
-            elif isinstance(rule, Multiplier):
+            elif step.multiplier:
+                assert isinstance(rule, Multiplier)
                 if total == 0:
-                    trace.append(
-                        TraceLine(
-                            rule=rule.id, matched=False, detail=f"{rule.id}: nothing to multiply"
-                        )
-                    )
+                    if trace is not None:
+                        detail = f"{rule.id}: nothing to multiply"
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
                 scaled = (total * rule.factor).quantize(Decimal(1), rounding=program.rounding)
                 running[rule.point_type] = scaled
@@ -386,38 +401,43 @@ class PolicyEngine:
                     factor = Fraction(rule.factor)
                     for place in mine:
                         mine[place] *= factor
-                detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
+                if trace is not None:
+                    detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
             else:
                 earned = rule.points(event, facts)
                 if earned <= 0:
-                    trace.append(
-                        TraceLine(
-                            rule=rule.id, matched=False, detail=f"{rule.id}: earns nothing here"
-                        )
-                    )
+                    if trace is not None:
+                        detail = f"{rule.id}: earns nothing here"
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
                 running[rule.point_type] = total + earned
                 additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
-                detail = rule.explain(event, earned)
-                if lined or (has_lines and rule.rule_scope is not None):
+                if trace is not None:
+                    detail = rule.explain(event, earned)
+                if lined or (has_lines and step.scoped and trace is not None):
                     assert isinstance(event, Purchase)
                     earned_by = rule.shares(event, earned)
                     if lined:
                         mine = shares.setdefault(rule.point_type, {})
                         for place, share in earned_by.items():
                             mine[place] = mine.get(place, Fraction(0)) + share
-                    if rule.rule_scope is not None:
+                    if step.scoped:
                         counted_lines = _labels(earned_by, event)
-                if isinstance(rule, Referral) and rule.qualifies(event, facts):
-                    given, note, key = _referrer_reward(rule, state, context["at"])
-                    referrer_points += given
-                    referral_rules.append(rule.id)
-                    detail += note
-                    referrals.append((rule.id, given, key))
+                if step.referral:
+                    assert isinstance(rule, Referral)
+                    if rule.qualifies(event, facts):
+                        given, note, key = _referrer_reward(rule, state, context["at"])
+                        referrer_points += given
+                        referral_rules.append(rule.id)
+                        detail += note
+                        referrals.append((rule.id, given, key))
             fired.setdefault(rule.point_type, []).append(rule.id)
-            if counted_lines:
-                detail += f" [lines {', '.join(counted_lines)}]"
-            trace.append(TraceLine(rule=rule.id, matched=True, detail=detail, lines=counted_lines))
+            if trace is not None:
+                if counted_lines:
+                    detail += f" [lines {', '.join(counted_lines)}]"
+                trace.append(
+                    TraceLine(rule=rule.id, matched=True, detail=detail, lines=counted_lines)
+                )
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
@@ -426,7 +446,7 @@ class PolicyEngine:
         for point_type, total in running.items():
             points = int(total)
             points = self._capped(
-                program,
+                plan,
                 state,
                 point_type,
                 points,
@@ -451,7 +471,8 @@ class PolicyEngine:
             else:
                 funded = budgets.fund(awards)
                 effects.extend(funded.effects)
-                trace.extend(funded.trace)
+                if trace is not None:
+                    trace.extend(funded.trace)
         referrer = state.customer.referred_by
         for rule_id, given, key in referrals:
             assert referrer is not None
@@ -484,8 +505,9 @@ class PolicyEngine:
         update, lines = traced_upgrade(program, state, samples, at)
         if update is not None:
             effects.append(update)
-        trace.extend(lines)  # an upgrade, or why the member is not rated
-        return Decision(effects=tuple(effects), trace=tuple(trace))
+        if trace is not None:
+            trace.extend(lines)  # an upgrade, or why the member is not rated
+        return Decision(effects=tuple(effects), trace=() if trace is None else tuple(trace))
 
     def _campaigns(
         self,
@@ -496,7 +518,7 @@ class PolicyEngine:
         context: Mapping[str, Any],
         earned: Mapping[str, int],
         additive: Mapping[str, Decimal],
-        trace: list[TraceLine],
+        trace: list[TraceLine] | None,
     ) -> list[CampaignAward]:
         """The campaigns' awards after the base rules, and a trace line per campaign."""
         base = {
@@ -513,10 +535,11 @@ class PolicyEngine:
             base=base,
             rounding=program.rounding,
         )
-        trace.extend(
-            TraceLine(rule=f"campaign:{name}", matched=matched, detail=detail)
-            for name, matched, detail in notes
-        )
+        if trace is not None:
+            trace.extend(
+                TraceLine(rule=f"campaign:{name}", matched=matched, detail=detail)
+                for name, matched, detail in notes
+            )
         return [
             CampaignAward(
                 award=award,
@@ -538,18 +561,18 @@ class PolicyEngine:
 
     @staticmethod
     def _capped(
-        program: Program,
+        plan: Plan,
         state: CustomerState,
         point_type: str,
         points: int,
         local: datetime,
-        trace: list[TraceLine],
+        trace: list[TraceLine] | None,
         effects: list[Effect],
         basket: tuple[Purchase, Shares] | None = None,
     ) -> int:
         """``points`` clipped by the point type's caps, in the programme's order; a cap
         scoped to lines clips only the points those lines earned (and counts only them)."""
-        caps = [(cap, cap.counter(local)) for cap in program.caps if cap.point_type == point_type]
+        caps = [(cap, cap.counter(local)) for cap in plan.caps_for(point_type)]
         counted: dict[str, int] = {}
         for cap, key in caps:
             used = 0 if key is None else state.counters.get(key, 0)
@@ -558,29 +581,26 @@ class PolicyEngine:
                 scoped, labels = _scoped_points(cap, basket)
                 scoped = min(scoped, points)  # exact shares may pass the rounded total
                 if scoped > room:
-                    trace.append(
-                        TraceLine(
-                            rule=cap.id,
-                            matched=True,
-                            detail=f"{cap.id}: {cap.period} cap {cap.limit} on "
-                            f"{cap.scope.describe()}, {used} used -> {room} of {scoped} "
-                            f"[lines {', '.join(labels)}]",
-                            lines=labels,
+                    if trace is not None:
+                        trace.append(
+                            TraceLine(
+                                rule=cap.id,
+                                matched=True,
+                                detail=f"{cap.id}: {cap.period} cap {cap.limit} on "
+                                f"{cap.scope.describe()}, {used} used -> {room} of {scoped} "
+                                f"[lines {', '.join(labels)}]",
+                                lines=labels,
+                            )
                         )
-                    )
                     points -= scoped - room
                     scoped = room
                 if key is not None:
                     counted[key] = scoped
                 continue
             if points > room:
-                trace.append(
-                    TraceLine(
-                        rule=cap.id,
-                        matched=True,
-                        detail=f"{cap.id}: {cap.period} cap {cap.limit}, {used} used -> {room}",
-                    )
-                )
+                if trace is not None:
+                    detail = f"{cap.id}: {cap.period} cap {cap.limit}, {used} used -> {room}"
+                    trace.append(TraceLine(rule=cap.id, matched=True, detail=detail))
                 points = room
         for cap, key in caps:
             if key is None:
@@ -724,24 +744,6 @@ def traced_upgrade(
     ]
 
 
-_READS_SHARES: dict[int, tuple[Program, bool]] = {}
-
-
-def _reads_shares(program: Program) -> bool:
-    """True when a multiplier or a cap of ``program`` is scoped to lines (remembered for
-    the few programmes a process evaluates under)."""
-    found = _READS_SHARES.get(id(program))
-    if found is not None and found[0] is program:
-        return found[1]
-    reads = any(cap.scope is not None for cap in program.caps) or any(
-        isinstance(rule, Multiplier) and rule.scope is not None for rule in program.rules
-    )
-    if len(_READS_SHARES) >= 64:
-        _READS_SHARES.clear()
-    _READS_SHARES[id(program)] = (program, reads)
-    return reads
-
-
 def _labels(shares: Shares, event: Purchase) -> tuple[str, ...]:
     return line_labels((n for n, share in shares.items() if n is not None and share), event.items)
 
@@ -788,12 +790,3 @@ def _shown(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return f"{Decimal(value.numerator) / Decimal(value.denominator):.2f}"
-
-
-def _refusal(rule: EarningRule, context: Mapping[str, Any]) -> str | None:
-    """Why ``rule`` does not apply, or ``None`` when it does."""
-    if rule.condition is None:
-        return None
-    if rule.condition.evaluate(context):
-        return None
-    return f"condition not met: {rule.condition.source}"
