@@ -257,3 +257,17 @@ def test_a_scope_and_its_exclusion_share_the_basket_exactly(
     inside = eligible_amount(SHOES, basket)
     outside = eligible_amount(Scope(exclude=SHOES), basket)
     assert inside + outside == basket.amount
+
+
+def test_the_fast_path_decides_a_scoped_basket_as_the_explained_one() -> None:
+    program = Program(
+        rules=(
+            BaseRate(id="base", per=Money.of(10, CNY), scope=NO_TOBACCO),
+            Multiplier(id="shoes-x2", factor="2", scope=SHOES),
+        ),
+        caps=(Cap(id="shoes-day", limit=10, period="day", scope=SHOES),),
+    )
+    explained = PolicyEngine().evaluate(program, state(), BASKET, AT)
+    fast = PolicyEngine().evaluate(program, state(), BASKET, AT, explain=False)
+    assert fast.effects == explained.effects
+    assert fast.trace == ()
