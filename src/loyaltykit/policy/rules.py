@@ -196,9 +196,14 @@ class BaseRate(EarningRule):
         )
 
     def explain(self, event: Event, points: Decimal) -> str:
+        if self.scope is None:
+            spent = event.amount if isinstance(event, Purchase) else "nothing"
+            return f"{self.id}: {self.rate} per {self.per} on {spent} -> {points:f}"
         spent = self.spent(event) if isinstance(event, Purchase) else "nothing"
-        scope = "" if self.scope is None else f" ({self.scope.describe()})"
-        return f"{self.id}: {self.rate} per {self.per} on {spent}{scope} -> {points:f}"
+        return (
+            f"{self.id}: {self.rate} per {self.per} on {spent} "
+            f"({self.scope.describe()}) -> {points:f}"
+        )
 
     def shares(self, event: Event, points: Decimal) -> Shares:
         """Each line's exact, unrounded points (``rate`` per ``per`` of what it cost), so a
@@ -250,7 +255,13 @@ class PerUnit(EarningRule):
     def points(self, event: Event, state: RuleState) -> Decimal:
         if not isinstance(event, Purchase):
             return Decimal(0)
-        units = sum(event.items[n].quantity for n in self.counted(event))
+        scope, category = self.scope, self.category
+        units = sum(
+            item.quantity
+            for item in event.items
+            if (category is None or item.category == category)
+            and (scope is None or scope.includes(item))
+        )
         return Decimal(units * self.rate)
 
     def explain(self, event: Event, points: Decimal) -> str:
