@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         Approvals,
         ApprovalState,
     )
+    from loyaltykit.domain.basket import MoneyOff, Scope
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
+    from loyaltykit.domain.exchange import ExchangeRate, ExchangeRates
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
     from loyaltykit.domain.households import (
         Household,
@@ -110,6 +112,7 @@ if TYPE_CHECKING:
         ReminderLine,
         Reminders,
     )
+    from loyaltykit.domain.points_sale import PointsSale
     from loyaltykit.domain.redemptions import (
         Redemption,
         RedemptionState,
@@ -165,6 +168,7 @@ if TYPE_CHECKING:
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.funding import BudgetState
+    from loyaltykit.policy.pricing import PricedBasket, PricedLine
     from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
     from loyaltykit.policy.rating import (
         RatingExclusions,
@@ -174,6 +178,7 @@ if TYPE_CHECKING:
         Velocity,
         VelocityRule,
     )
+    from loyaltykit.service.checkout import Order
     from loyaltykit.service.stored_value import StoredValueExpiry
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
@@ -233,6 +238,8 @@ _EXPORTS: dict[str, str] = {
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
     "EventRoster": "loyaltykit.domain.member_events",
+    "ExchangeRate": "loyaltykit.domain.exchange",
+    "ExchangeRates": "loyaltykit.domain.exchange",
     "Flag": "loyaltykit.policy.velocity",
     "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
@@ -251,21 +258,26 @@ _EXPORTS: dict[str, str] = {
     "MemoryStorage": "loyaltykit.storage.memory",
     "Milestones": "loyaltykit.domain.notices",
     "Money": "loyaltykit.values",
+    "MoneyOff": "loyaltykit.domain.basket",
     "Multiply": "loyaltykit.domain.campaigns",
     "Notice": "loyaltykit.domain.notices",
     "NoticeRules": "loyaltykit.domain.notices",
     "NoticeSender": "loyaltykit.domain.notices",
     "NoticeStatus": "loyaltykit.domain.notices",
     "Offer": "loyaltykit.domain.rewards",
+    "Order": "loyaltykit.service.checkout",
     "Override": "loyaltykit.domain.tiers",
     "Participation": "loyaltykit.domain.campaigns",
     "PointType": "loyaltykit.policy.program",
     "Points": "loyaltykit.values",
     "PointsLedger": "loyaltykit.domain.ledger",
     "PointsLiability": "loyaltykit.analytics.liability",
+    "PointsSale": "loyaltykit.domain.points_sale",
     "PolicyEngine": "loyaltykit.policy.engine",
     "Posting": "loyaltykit.domain.ledger",
     "Price": "loyaltykit.domain.rewards",
+    "PricedBasket": "loyaltykit.policy.pricing",
+    "PricedLine": "loyaltykit.policy.pricing",
     "Priority": "loyaltykit.domain.complaints",
     "Profile": "loyaltykit.domain.customer",
     # from its loader, which installs itself as Program's format when imported
@@ -294,6 +306,7 @@ _EXPORTS: dict[str, str] = {
     "Role": "loyaltykit.domain.complaints",
     "SampledCall": "loyaltykit.domain.care_quality",
     "Schedule": "loyaltykit.domain.campaigns",
+    "Scope": "loyaltykit.domain.basket",
     "Scores": "loyaltykit.domain.feedback",
     "SegmentPolicy": "loyaltykit.analytics.segments",
     "Segmentation": "loyaltykit.analytics.segments",
@@ -390,6 +403,8 @@ __all__ = [
     "Entry",
     "EntryKind",
     "EventRoster",
+    "ExchangeRate",
+    "ExchangeRates",
     "Flag",
     "Funding",
     "GoodwillBudget",
@@ -408,21 +423,26 @@ __all__ = [
     "MemoryStorage",
     "Milestones",
     "Money",
+    "MoneyOff",
     "Multiply",
     "Notice",
     "NoticeRules",
     "NoticeSender",
     "NoticeStatus",
     "Offer",
+    "Order",
     "Override",
     "Participation",
     "PointType",
     "Points",
     "PointsLedger",
     "PointsLiability",
+    "PointsSale",
     "PolicyEngine",
     "Posting",
     "Price",
+    "PricedBasket",
+    "PricedLine",
     "Priority",
     "Profile",
     "Program",
@@ -450,6 +470,7 @@ __all__ = [
     "Role",
     "SampledCall",
     "Schedule",
+    "Scope",
     "Scores",
     "SegmentPolicy",
     "Segmentation",

@@ -22,6 +22,7 @@ __all__ = [
     "ContentRuleBroken",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
+    "DiscountRefused",
     "EventRefused",
     "GoodwillBudgetExceeded",
     "HouseholdRefused",
@@ -37,6 +38,7 @@ __all__ = [
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
+    "NoExchangeRate",
     "NoProgress",
     "NotAuthorized",
     "NotEligible",
@@ -186,6 +188,22 @@ class CurrencyMismatch(InvalidArgument):
         super().__init__(f"cannot combine {left} with {right}: currencies differ")
         self.left = left
         self.right = right
+
+
+class NoExchangeRate(InvalidArgument):
+    """A purchase in a currency the programme does not earn in, and no rate to convert it
+    in force at its instant (or no rate table at all)."""
+
+    code: ClassVar[str] = "no_exchange_rate"
+
+    def __init__(self, currency: str, to: str, at: datetime) -> None:
+        super().__init__(
+            f"a purchase in {currency}: no rate of {currency} in {to} in force at "
+            f"{at.isoformat()} (give Loyalty(..., rates=ExchangeRates(...)))"
+        )
+        self.currency = currency
+        self.to = to
+        self.at = at
 
 
 class InvalidIdentifier(InvalidArgument):
@@ -495,6 +513,19 @@ class OffsetRefused(RuleViolation):
 
     code: ClassVar[str] = "offset_refused"
     http_status: ClassVar[int] = 422
+
+
+class DiscountRefused(RuleViolation):
+    """A discount the member asked for at checkout takes nothing off the basket (its
+    minimum spend is not met, no line is in its scope)."""
+
+    code: ClassVar[str] = "discount_refused"
+    http_status: ClassVar[int] = 422
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: takes nothing off this basket ({reason})")
+        self.source = source
+        self.reason = reason
 
 
 class RedemptionClosed(RuleViolation):

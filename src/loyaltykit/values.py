@@ -43,6 +43,7 @@ __all__ = [
     "MAX_POINTS",
     "MAX_TAGS",
     "MAX_TEXT_LENGTH",
+    "OMITTED_AT_DEFAULT",
     "CustomerId",
     "JSONScalar",
     "Metadata",
@@ -71,6 +72,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+OMITTED_AT_DEFAULT = "loyaltykit.omitted_at_default"
+"""attrs field metadata: the field stays out of a value's canonical form (and so of an
+idempotency fingerprint) while it holds its default. Fields added to a value that
+commands carry are marked so, and a request recorded before them replays unchanged."""
 
 Points: TypeAlias = int
 """A number of points. Always an ``int``: points are counted, never measured."""

@@ -72,11 +72,13 @@ __all__ = [
     "AnswerSurveyInvitation",
     "BlockCard",
     "BookEvent",
+    "BuyPoints",
     "CancelBooking",
     "CancelRedemption",
     "ChangeConsent",
     "CheckCareCall",
     "CheckInToEvent",
+    "Checkout",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
@@ -113,6 +115,8 @@ __all__ = [
     "RedeemHouseholdPoints",
     "RedeemPoints",
     "Refund",
+    "RefundBoughtPoints",
+    "RefundOrder",
     "RefundToStoredValue",
     "ReplaceCard",
     "RequestAdjustment",
@@ -140,6 +144,17 @@ FINGERPRINT_SCHEME = "2"
 SHA-256 of some of the arguments) cannot be recomputed: they are matched by command name."""
 
 _UNFINGERPRINTED = "loyaltykit.unfingerprinted"
+_MONEY_ROUNDINGS = frozenset(
+    {
+        "ROUND_CEILING",
+        "ROUND_DOWN",
+        "ROUND_FLOOR",
+        "ROUND_HALF_DOWN",
+        "ROUND_HALF_EVEN",
+        "ROUND_HALF_UP",
+        "ROUND_UP",
+    }
+)
 _NO_SKEW = timedelta(0)
 _DIGESTS = 14  # per-field digests that fit the 64-character column beside the hash
 
@@ -565,6 +580,108 @@ class UseVoucher(_CustomerCommand):
 
     kind: ClassVar[str] = "use_voucher"
     code: str = attrs.field(converter=_voucher)
+
+
+def _codes(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"vouchers: {value!r} is not a list of voucher codes")
+    codes = tuple(_voucher(code) for code in value)
+    if len(set(codes)) != len(codes):
+        raise InvalidArgument(f"vouchers: {list(codes)} names a voucher twice")
+    return codes
+
+
+def _cards(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"stored_value: {value!r} is not a list of card codes")
+    codes = tuple(sorted(stored_value_code(code) for code in value))  # paid in code order
+    if len(set(codes)) != len(codes):
+        raise InvalidArgument(f"stored_value: {list(codes)} names a card twice")
+    return codes
+
+
+def _paid_points(value: object) -> Points:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidAmount("points", value, "an int of zero or more")
+    return value
+
+
+def _optional_reward(value: object) -> str | None:
+    return None if value is None else identifier("offset_reward", value)
+
+
+def _rounding(value: object) -> str:
+    if value not in _MONEY_ROUNDINGS:
+        raise InvalidAmount("rounding", value, f"one of {sorted(_MONEY_ROUNDINGS)}")
+    assert isinstance(value, str)
+    return value
+
+
+def _lines(value: object) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"lines: {value!r} is not a list of line numbers")
+    lines = tuple(value)
+    if (
+        not lines
+        or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in lines)
+        or len(set(lines)) != len(lines)
+    ):
+        raise InvalidArgument(f"lines: {value!r} must be distinct line numbers from 0")
+    return tuple(sorted(lines))
+
+
+@attrs.frozen(kw_only=True)
+class Checkout(_Audited):
+    """Price a basket with the member's vouchers and points, and record the purchase."""
+
+    kind: ClassVar[str] = "checkout"
+    purchase: Purchase = attrs.field(converter=_purchase)
+    vouchers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    rewards: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    points: Points = attrs.field(default=0, converter=_paid_points)
+    stored_value: tuple[str, ...] = attrs.field(default=(), converter=_cards)
+    offset_reward: str | None = attrs.field(default=None, converter=_optional_reward)
+    rounding: str = attrs.field(default="ROUND_HALF_EVEN", converter=_rounding)
+
+    def __attrs_post_init__(self) -> None:
+        if self.points and self.offset_reward is None:
+            raise InvalidArgument(
+                "checkout: points pay through a cash-offset reward: name it as offset_reward"
+            )
+
+
+def _optional_price(value: object) -> Money | None:
+    if value is not None and (not isinstance(value, Money) or value.amount <= 0):
+        raise InvalidAmount("price", value, "a positive Money amount, or None")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class BuyPoints(_Audited):
+    """A member buys points at the programme's price."""
+
+    kind: ClassVar[str] = "buy_points"
+    points: Points = attrs.field(converter=_points)
+    price: Money | None = attrs.field(default=None, converter=_optional_price)
+
+
+@attrs.frozen(kw_only=True)
+class RefundBoughtPoints(_Audited):
+    """Give back the money of points bought, and take the points back."""
+
+    kind: ClassVar[str] = "refund_bought_points"
+    purchase_key: str = attrs.field(converter=_key)
+
+
+@attrs.frozen(kw_only=True)
+class RefundOrder(_Audited):
+    """Refund a checkout, whole or some of its lines."""
+
+    kind: ClassVar[str] = "refund_order"
+    order_key: str = attrs.field(converter=_key)
+    lines: tuple[int, ...] | None = attrs.field(default=None, converter=_lines)
 
 
 @attrs.frozen(kw_only=True)

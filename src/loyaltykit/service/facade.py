@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 from loyaltykit.domain.cards import CardFormat
 from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
+from loyaltykit.domain.exchange import ExchangeRates
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
@@ -28,6 +29,7 @@ from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.cards import CardCommands
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.care_messages import CareMessages
+from loyaltykit.service.checkout import CheckoutCommands
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.consent import ConsentWork
 from loyaltykit.service.customers import CustomerCommands
@@ -42,6 +44,7 @@ from loyaltykit.service.member_events import EventWork
 from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
+from loyaltykit.service.points_sales import PointSales
 from loyaltykit.service.queries import Queries
 from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
@@ -109,7 +112,9 @@ class Loyalty:
     often a command that lost a race is tried again; ``outbox`` records domain events;
     ``authorize`` says who may act in which complaint role (an
     :class:`~loyaltykit.Authorizer` or an ``(actor, role, action) -> bool`` callable;
-    without one every caller's word is taken).
+    without one every caller's word is taken). ``rates`` (an
+    :class:`~loyaltykit.ExchangeRates` table) converts purchases in another currency than
+    the programme's at the rate in force at their instant.
 
     One ``Loyalty`` may be shared by any number of threads: every command runs in a unit
     of work of its own, and the storage serialises commands on the same member.
@@ -125,6 +130,7 @@ class Loyalty:
         retries: int = 5,
         outbox: bool = False,
         authorize: Authorizer | Callable[[str, Role, str], bool] | None = None,
+        rates: ExchangeRates | None = None,
     ) -> None:
         if program is None:
             program = Program()
@@ -140,7 +146,9 @@ class Loyalty:
         self.versions: ProgramVersions = program
         self.storage: Storage = self._open(storage)
         self.kernel = Kernel(program, self.storage, retries=retries, outbox=outbox)
-        engine = PolicyEngine()
+        if rates is not None and not isinstance(rates, ExchangeRates):
+            raise InvalidArgument(f"rates: {rates!r} is not an ExchangeRates table")
+        engine = PolicyEngine(rates)
         kernel = self.kernel
         complaints = ComplaintCommands(kernel, as_authorizer(authorize))
         budgets = Budgets(complaints)
@@ -172,6 +180,7 @@ class Loyalty:
             ApprovalWork(kernel),
             HouseholdWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
+            PointSales(kernel),
         ]
         # stored value and member cards
         self._stored_value = StoredValueCommands(kernel)
@@ -182,6 +191,7 @@ class Loyalty:
         # survey invitations follow the events that ask for them (issue 17)
         events.after_event = feedback.invite_after_event
         complaints.after_close = feedback.invite_after_close
+        areas.append(CheckoutCommands(kernel, events, budgets, self._stored_value))
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod
@@ -327,6 +337,14 @@ class Loyalty:
     stock_left = _area(RewardCommands.stock_left)
     offers = _area(RewardCommands.offers)
     redemption_summary = _area(RewardCommands.redemption_summary)
+
+    # --- checkout -------------------------------------------------------------
+    checkout = _area(CheckoutCommands.checkout)
+    refund_order = _area(CheckoutCommands.refund_order)
+
+    # --- points sold for money --------------------------------------------------
+    buy_points = _area(PointSales.buy_points)
+    refund_bought_points = _area(PointSales.refund_bought_points)
 
     # --- campaigns ------------------------------------------------------------
     campaign = _area(CampaignWork.campaign)

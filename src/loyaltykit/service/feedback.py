@@ -3,7 +3,7 @@
 Invitations: :meth:`FeedbackCommands.set_survey_trigger` says which events invite
 members to a survey (a ``survey_trigger`` record); the facade has every recorded custom
 event and every closed complaint followed by :meth:`FeedbackCommands.invite_after_event`
-and :meth:`FeedbackCommands.invite_after_close`, and
+and :meth:`FeedbackCommands.invite_after_close` in the same unit of work, and
 :meth:`FeedbackCommands.invite_to_surveys` takes an event from elsewhere: each records
 one invitation per survey the event asks for (kind ``survey_invitation``, due at its
 expiry), once per occasion;
@@ -310,29 +310,8 @@ class FeedbackCommands:
         )
 
         def action(work: Work) -> tuple[SurveyInvitation, ...]:
-            uow = work.uow
             work.customer(customer_id)
-            sent: list[SurveyInvitation] = []
-            after: tuple[str, str] | None = None
-            while batch := uow.records.scan(SURVEY_TRIGGER, after=after, limit=200):
-                after = (batch[-1].owner, batch[-1].id)
-                for stored in batch:
-                    trigger = trigger_from_record(stored.document)
-                    if value.event not in trigger.on:
-                        continue
-                    invitation = invite(
-                        trigger, customer_id, value.event, reference=value.reference, at=value.at
-                    )
-                    if uow.records.get(customer_id, SURVEY_INVITATION, invitation.id) is None:
-                        uow.records.put(
-                            customer_id,
-                            SURVEY_INVITATION,
-                            invitation.id,
-                            invitation_to_record(invitation),
-                            due_at=invitation.expires_at,
-                        )
-                        sent.append(invitation)
-            return tuple(sent)
+            return self._invite(work, customer_id, value.event, value.reference)
 
         return self.kernel.execute(
             value,
@@ -346,43 +325,43 @@ class FeedbackCommands:
         )
 
     def invite_after_event(
-        self, customer_id: CustomerId, event: str, event_key: str, at: datetime
+        self, work: Work, customer_id: CustomerId, event: str, event_key: str
     ) -> tuple[SurveyInvitation, ...]:
-        """What follows a recorded custom event (``record_event``): the invitations its
-        type asks for, the event's key as the occasion. Nothing runs, and nothing is
-        written, when no survey is sent on it."""
-        key = derived_identifier(event_key, "invite")
-        return self._invite_after(customer_id, event, event_key, key, at)
+        """What follows a recorded custom event (``record_event``), inside its unit of
+        work: the invitations its type asks for, the event's key as the occasion."""
+        return self._invite(work, customer_id, event, event_key)
 
     def invite_after_close(
-        self, customer_id: CustomerId, complaint_id: str, step_key: str, at: datetime
+        self, work: Work, customer_id: CustomerId, complaint_id: str
     ) -> tuple[SurveyInvitation, ...]:
-        """What follows a closed complaint: the ``complaint_closed`` invitations, the
-        case as the occasion."""
-        return self._invite_after(
-            customer_id,
-            "complaint_closed",
-            complaint_id,
-            derived_identifier(step_key, "invite"),
-            at,
-        )
+        """What follows a closed complaint, inside the closing step's unit of work: the
+        ``complaint_closed`` invitations, the case as the occasion."""
+        return self._invite(work, customer_id, "complaint_closed", complaint_id)
 
-    def _invite_after(
-        self, customer_id: CustomerId, event: str, reference: str, key: str, at: datetime
+    def _invite(
+        self, work: Work, customer_id: CustomerId, event: str, reference: str
     ) -> tuple[SurveyInvitation, ...]:
-        # a read first, so an event no survey is sent on costs no command; the invitation
-        # runs in its own unit of work after the event, keyed from it: a retry of the
-        # event (its replay) sends what a crash in between did not
-        with self.kernel.unit() as uow:
-            asked = any(
-                event in record.document["on"]
-                for record in uow.records.of_owner(SURVEYS, SURVEY_TRIGGER)
-            )
-        if not asked:
-            return ()
-        return self.invite_to_surveys(
-            customer_id, event, reference=reference, at=at, idempotency_key=key
-        )
+        # the member is locked by the command this runs in; an occasion invites once
+        uow = work.uow
+        sent: list[SurveyInvitation] = []
+        after: tuple[str, str] | None = None
+        while batch := uow.records.scan(SURVEY_TRIGGER, after=after, limit=200):
+            after = (batch[-1].owner, batch[-1].id)
+            for stored in batch:
+                trigger = trigger_from_record(stored.document)
+                if event not in trigger.on:
+                    continue
+                invitation = invite(trigger, customer_id, event, reference=reference, at=work.at)
+                if uow.records.get(customer_id, SURVEY_INVITATION, invitation.id) is None:
+                    uow.records.put(
+                        customer_id,
+                        SURVEY_INVITATION,
+                        invitation.id,
+                        invitation_to_record(invitation),
+                        due_at=invitation.expires_at,
+                    )
+                    sent.append(invitation)
+        return tuple(sent)
 
     def survey_invitations(self, customer_id: CustomerId) -> tuple[SurveyInvitation, ...]:
         """The member's survey invitations, by id (see :meth:`SurveyInvitation.state`)."""

@@ -296,6 +296,11 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.CancelRedemption: PUBLIC,
     c.FulfilRedemption: PUBLIC,
     c.UseVoucher: PUBLIC,
+    # checkout: a priced basket, voucher codes and points
+    c.Checkout: PUBLIC,
+    c.RefundOrder: PUBLIC,
+    c.BuyPoints: PUBLIC,
+    c.RefundBoughtPoints: PUBLIC,
     # campaigns and care
     c.Draw: PUBLIC,
     c.CompleteCare: _care_call_view,  # trigger kinds, who worked it, the call's outcome
@@ -359,6 +364,7 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="referral", export=owned("referral")),  # the members they referred
     RecordKind(kind="unearned_purchase", export=owned("unearned_purchase")),
     RecordKind(kind="outbox", export=owned("outbox")),  # payloads are outbox views
+    RecordKind(kind="order", export=owned("order")),  # a checkout's priced basket
     RecordKind(kind="notice", redact=_redact_notice, export=owned("notice")),
     RecordKind(kind="flag", export=owned("flag")),  # velocity rule, counts, command
     RecordKind(kind="adjustment_request", export=owned("adjustment_request")),
