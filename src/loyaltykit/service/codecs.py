@@ -17,7 +17,7 @@ from loyaltykit.formats.member import ACTIVITY, METRICS, TIER
 from loyaltykit.outcomes import Balance, Receipt, receipt_from_record, receipt_to_record
 from loyaltykit.service.kernel import OUTBOX, Codec
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, identifier
+from loyaltykit.values import CustomerId, Money, identifier
 
 __all__ = [
     "ACTIVITY",
@@ -88,6 +88,8 @@ def receipt_to_stored(receipt: Receipt) -> dict[str, Any]:
     }
     if receipt.explanation:
         stored["x"] = receipt.explanation
+    if receipt.revenue is not None:
+        stored["r"] = [str(receipt.revenue.amount), receipt.revenue.currency]
     return stored
 
 
@@ -119,6 +121,7 @@ def receipt_from_stored(stored: Mapping[str, Any]) -> Receipt:
             for row in stored["b"]
         ),
         explanation=stored.get("x", ""),
+        revenue=None if stored.get("r") is None else Money.of(stored["r"][0], stored["r"][1]),
     )
 
 
