@@ -28,7 +28,7 @@ import attrs
 from dateutil.rrule import DAILY, rrule, rruleset
 
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import aware
+from loyaltykit.values import aware, sequence_of
 
 __all__ = ["WEEKDAYS", "BusinessCalendar"]
 
@@ -44,14 +44,14 @@ def _zone(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 def _weekdays(value: Any) -> frozenset[int]:
-    days = frozenset(value)
+    days = frozenset(sequence_of("working weekdays", value, int))
     if any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days):
         raise InvalidArgument(f"working weekdays: {sorted(days, key=str)!r} must be ints 0 (Mon)-6")
     return days
 
 
 def _dates(value: Any) -> frozenset[date]:
-    days = frozenset(value)
+    days = frozenset(sequence_of("calendar dates", value, date))
     for day in days:
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidArgument(f"calendar dates: {day!r} is not a date")

@@ -21,7 +21,7 @@ import attrs
 from loyaltykit.domain.customer import Customer, CustomerStatus
 from loyaltykit.domain.tiers import TierChange
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, frozen_texts, identifier
+from loyaltykit.values import CustomerId, codes, identifier, sequence_of
 
 __all__ = [
     "CARE_KINDS",
@@ -54,6 +54,10 @@ def _kind(_instance: Any, _attribute: Any, value: Any) -> None:
         raise InvalidArgument(f"care trigger kind: {value!r} is not one of {sorted(CARE_KINDS)}")
 
 
+def _trigger_tiers(value: Iterable[str]) -> frozenset[str]:
+    return codes("care trigger tiers", value)
+
+
 @attrs.frozen(kw_only=True)
 class CareTrigger:
     """One care trigger: ``kind`` (``birthday``, ``anniversary``, ``inactive``,
@@ -68,7 +72,7 @@ class CareTrigger:
     points: int = attrs.field(default=0, validator=_natural)
     gift: str | None = attrs.field(default=None, validator=_gift)
     days: int = attrs.field(default=0, validator=_natural)
-    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
+    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=_trigger_tiers)
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "inactive" and self.days == 0:
@@ -78,7 +82,7 @@ class CareTrigger:
 
 
 def _triggers(value: Iterable[CareTrigger]) -> tuple[CareTrigger, ...]:
-    triggers = tuple(value)
+    triggers = sequence_of("care triggers", value, CareTrigger)
     kinds = [trigger.kind for trigger in triggers]
     twice = sorted({kind for kind in kinds if kinds.count(kind) > 1})
     if twice:

@@ -54,7 +54,9 @@ from loyaltykit.values import (
     MAX_TEXT_LENGTH,
     CustomerId,
     aware,
-    frozen_texts,
+    codes,
+    mapping_of,
+    sequence_of,
     identifier,
     label,
     text,
@@ -273,7 +275,11 @@ def _positive_duration(_instance: Any, attribute: attrs.Attribute[Any], value: A
 
 
 def _categories(value: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    return {category: frozenset(subs) for category, subs in dict(value).items()}
+    found = mapping_of("taxonomy categories", value, (list, tuple, set, frozenset))
+    return {
+        label("taxonomy category", category): codes(f"taxonomy categories[{category!r}]", subs)
+        for category, subs in found.items()
+    }
 
 
 @attrs.frozen(kw_only=True)
@@ -361,11 +367,15 @@ class SlaPolicy:
 
 # typed converters (not converter=tuple/frozenset), so mypy sees what __init__ takes
 def _severities(value: Iterable[Severity]) -> frozenset[Severity]:
-    return frozenset(value)
+    return frozenset(sequence_of("qc severities", value, Severity))
+
+
+def _qc_categories(value: Iterable[str]) -> frozenset[str]:
+    return codes("qc categories", value)
 
 
 def _sla_policies(value: Iterable[SlaPolicy]) -> tuple[SlaPolicy, ...]:
-    return tuple(value)
+    return sequence_of("complaint sla", value, SlaPolicy)
 
 
 @attrs.frozen(kw_only=True)
@@ -378,7 +388,7 @@ class QcRule:
     may not approve it, whatever role they claim. Turn it off only where one person
     holds both roles on purpose."""
 
-    categories: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
+    categories: frozenset[str] = attrs.field(default=frozenset(), converter=_qc_categories)
     severities: frozenset[Severity] = attrs.field(default=frozenset(), converter=_severities)
     goodwill_from: int | None = None
     four_eyes: bool = attrs.field(default=True)
@@ -454,7 +464,7 @@ def _default_sla() -> tuple[SlaPolicy, ...]:
 
 
 def _calendars(value: Mapping[str, BusinessCalendar]) -> dict[str, BusinessCalendar]:
-    calendars = dict(value)
+    calendars = mapping_of("calendars", value, BusinessCalendar)
     calendars.setdefault("default", BusinessCalendar())
     for name, calendar in calendars.items():
         if not isinstance(calendar, BusinessCalendar):

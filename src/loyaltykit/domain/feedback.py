@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, aware, identifier, utc
+from loyaltykit.values import CustomerId, aware, codes, identifier, sequence_of, utc
 
 __all__ = [
     "BREAKDOWNS",
@@ -58,7 +58,7 @@ def _id(what: str) -> Any:
 
 
 def _options(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    return sequence_of("question options", value, str)
 
 
 @attrs.frozen(kw_only=True)
@@ -139,7 +139,7 @@ class Question:
     ) -> Question:
         """One of ``options``."""
         return cls(
-            id=id, text=text, kind=QuestionKind.CHOICE, options=tuple(options), required=required
+            id=id, text=text, kind=QuestionKind.CHOICE, options=_options(options), required=required
         )
 
     @classmethod
@@ -169,7 +169,7 @@ class Question:
 
 
 def _questions(value: Iterable[Question]) -> tuple[Question, ...]:
-    questions = tuple(value)
+    questions = sequence_of("questions", value, Question)
     for question in questions:
         if not isinstance(question, Question):
             raise InvalidArgument(f"questions: {question!r} is not a loyaltykit Question")
@@ -177,7 +177,7 @@ def _questions(value: Iterable[Question]) -> tuple[Question, ...]:
 
 
 def _tags(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    return codes("response tags", value)
 
 
 @attrs.frozen(kw_only=True)
