@@ -167,7 +167,9 @@ def sequence_of(
         raise InvalidArgument(f"{what}: {shown(value)} is not a list of {names}")
     items = tuple(itertools.islice(value, max_items + 1))
     if len(items) > max_items:
-        raise InvalidArgument(f"{what}: more than {max_items} items, at most {max_items} are allowed")
+        raise InvalidArgument(
+            f"{what}: more than {max_items} items, at most {max_items} are allowed"
+        )
     for item in items:
         if not isinstance(item, kinds):
             raise InvalidArgument(f"{what}: {shown(item)} is not a {names}")

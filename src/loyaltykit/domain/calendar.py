@@ -39,7 +39,7 @@ _ZERO = timedelta(0)
 def _zone(_instance: Any, _attribute: Any, value: Any) -> None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a long name
         raise InvalidArgument(f"calendar timezone: {value!r} is not an IANA time zone") from None
 
 

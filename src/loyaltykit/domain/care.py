@@ -50,7 +50,7 @@ def _gift(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 def _kind(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value not in CARE_KINDS:
+    if not isinstance(value, str) or value not in CARE_KINDS:
         raise InvalidArgument(f"care trigger kind: {value!r} is not one of {sorted(CARE_KINDS)}")
 
 

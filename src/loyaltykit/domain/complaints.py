@@ -47,7 +47,13 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from loyaltykit.domain.calendar import BusinessCalendar
-from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument, NotAuthorized
+from loyaltykit.errors import (
+    ComplaintFull,
+    IllegalTransition,
+    InvalidAmount,
+    InvalidArgument,
+    NotAuthorized,
+)
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
     MAX_LABEL_LENGTH,
@@ -55,10 +61,10 @@ from loyaltykit.values import (
     CustomerId,
     aware,
     codes,
-    mapping_of,
-    sequence_of,
     identifier,
     label,
+    mapping_of,
+    sequence_of,
     text,
 )
 
@@ -67,6 +73,7 @@ __all__ = [
     "ANONYMOUS",
     "CHANNELS",
     "GOODWILL_PERIODS",
+    "MAX_COMPLAINT_STEPS",
     "TRANSITIONS",
     "AllowAll",
     "Authorizer",
@@ -319,6 +326,11 @@ class Target:
 
 
 _CLOCKS = ("acknowledge", "first_response", "resolution")
+
+MAX_COMPLAINT_STEPS = 100
+"""The most steps a complaint's history holds (filing included): a complaint is stored
+as one document, so its history is bounded; one that needs more is closed and followed
+by a new complaint. The stored size is bounded too (``MAX_COMPLAINT_BYTES``)."""
 
 
 def _share(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -1238,6 +1250,8 @@ class Complaint:
                 transition,
                 f"role {who.value!r} may not; allowed: {sorted(r.value for r in roles)}",
             )
+        if len(self.history) >= MAX_COMPLAINT_STEPS:
+            raise ComplaintFull(self.id, transition, f"at most {MAX_COMPLAINT_STEPS} steps")
         last = self.history[-1].at
         if when < last:
             raise InvalidArgument(

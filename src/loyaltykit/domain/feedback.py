@@ -25,7 +25,18 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, aware, codes, identifier, sequence_of, utc
+from loyaltykit.values import (
+    MAX_TEXT_LENGTH,
+    CustomerId,
+    aware,
+    codes,
+    count,
+    identifier,
+    instance_of,
+    sequence_of,
+    text,
+    utc,
+)
 
 __all__ = [
     "BREAKDOWNS",
@@ -67,10 +78,18 @@ class Question:
     or :meth:`free_text`."""
 
     id: str = attrs.field(validator=_id("question id"))
-    text: str
-    kind: QuestionKind
-    low: int = 1
-    high: int = 5
+    text: str = attrs.field(
+        validator=lambda _i, _a, value: text("question text", value, max_len=MAX_TEXT_LENGTH)
+    )
+    kind: QuestionKind = attrs.field(
+        validator=lambda _i, _a, value: instance_of("question kind", value, QuestionKind)
+    )
+    low: int = attrs.field(
+        default=1, validator=lambda _i, _a, value: count("low", value, minimum=-1000, maximum=1000)
+    )
+    high: int = attrs.field(
+        default=5, validator=lambda _i, _a, value: count("high", value, minimum=-1000, maximum=1000)
+    )
     options: tuple[str, ...] = attrs.field(default=(), converter=_options)
     measures: str | None = None
     required: bool = True

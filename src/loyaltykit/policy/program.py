@@ -160,7 +160,7 @@ class Program:
     def _check_timezone(self, _attribute: Any, value: Any) -> None:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a long name
             raise InvalidArgument(f"timezone: {value!r} is not an IANA time zone") from None
 
     @rounding.validator
