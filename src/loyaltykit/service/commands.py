@@ -45,6 +45,7 @@ from loyaltykit.values import (
     Money,
     Points,
     aware,
+    bounded_decimal,
     frozen_metadata,
     identifier,
     identifiers,
@@ -449,8 +450,8 @@ class GrantTier(_CustomerCommand):
     """A tier granted by a person until a date."""
 
     kind: ClassVar[str] = "grant_tier"
-    tier: str
-    until: datetime
+    tier: str = attrs.field(validator=lambda _i, _a, value: identifier("tier", value))
+    until: datetime = attrs.field(validator=lambda _i, _a, value: aware("until", value))
     reason: str = attrs.field(converter=_reason)
     actor: str = attrs.field(converter=_reason)
 
@@ -460,8 +461,11 @@ class SetMetric(_CustomerCommand):
     """Set a tier metric's value from outside (ARPU, asset size)."""
 
     kind: ClassVar[str] = "set_metric"
-    metric: str
-    value: Decimal | int | str
+    metric: str = attrs.field(validator=lambda _i, _a, value: identifier("metric", value))
+    # checked, not converted: the fingerprint keeps what the caller sent ("10", not 10)
+    value: Decimal | int | str = attrs.field(
+        validator=lambda _i, _a, value: bounded_decimal("metric value", value, max_places=12)
+    )
 
 
 @attrs.frozen(kw_only=True)
