@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
@@ -49,6 +49,7 @@ from loyaltykit.values import (
     frozen_metadata,
     identifier,
     identifiers,
+    label,
     points_amount,
     portion,
 )
@@ -121,6 +122,25 @@ def _text(what: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidArgument(f"{what}: {value!r} is not a string")
     return value
+
+
+def _id(what: str) -> Any:  # an attrs validator
+    def checked(_instance: object, _attribute: object, value: object) -> None:
+        identifier(what, value)
+
+    return checked
+
+
+def _optional_id(what: str) -> Any:  # an attrs validator
+    def checked(_instance: object, _attribute: object, value: object) -> None:
+        if value is not None:
+            identifier(what, value)
+
+    return checked
+
+
+def _how(_instance: object, _attribute: object, value: object) -> None:
+    label("how", value)
 
 
 def _reason(value: object) -> str:
@@ -473,10 +493,10 @@ class Redeem(_Audited):
     """Redeem a catalogue reward for points."""
 
     kind: ClassVar[str] = "redeem"
-    reward_id: str
+    reward_id: str = attrs.field(validator=_id("reward_id"))
     quantity: int = 1
     metadata: Metadata = attrs.field(default=(), converter=_metadata)
-    campaign: str | None = None
+    campaign: str | None = attrs.field(default=None, validator=_optional_id("campaign"))
 
 
 @attrs.frozen(kw_only=True)
@@ -484,9 +504,9 @@ class GrantReward(_Audited):
     """Give a catalogue reward for free."""
 
     kind: ClassVar[str] = "grant_reward"
-    reward_id: str
+    reward_id: str = attrs.field(validator=_id("reward_id"))
     quantity: int = 1
-    campaign: str | None = None
+    campaign: str | None = attrs.field(default=None, validator=_optional_id("campaign"))
 
 
 @attrs.frozen(kw_only=True)
@@ -494,7 +514,7 @@ class PayWithPoints(_Audited):
     """Pay part of a bill with points (cash offset)."""
 
     kind: ClassVar[str] = "pay_with_points"
-    reward_id: str
+    reward_id: str = attrs.field(validator=_id("reward_id"))
     points: Points
     bill: Money
 
@@ -504,7 +524,7 @@ class CancelRedemption(_Audited):
     """Cancel a reserved redemption."""
 
     kind: ClassVar[str] = "cancel_redemption"
-    redemption_id: str
+    redemption_id: str = attrs.field(validator=_id("redemption_id"))
 
 
 @attrs.frozen(kw_only=True)
@@ -512,8 +532,8 @@ class FulfilRedemption(_CustomerCommand):
     """Mark a redemption delivered or picked up."""
 
     kind: ClassVar[str] = "fulfil_redemption"
-    redemption_id: str
-    how: str = "delivered"
+    redemption_id: str = attrs.field(validator=_id("redemption_id"))
+    how: str = attrs.field(default="delivered", validator=_how)
 
 
 @attrs.frozen(kw_only=True)
@@ -529,7 +549,7 @@ class CompleteCare(_CustomerCommand):
     """Record the outcome of a care action."""
 
     kind: ClassVar[str] = "complete_care"
-    action_id: str
+    action_id: str = attrs.field(validator=_id("action_id"))
     note: str = attrs.field(default="", converter=_note)
 
 
@@ -538,7 +558,7 @@ class Draw(CommandValue):
     """A seeded draw among a campaign's entries."""
 
     kind: ClassVar[str] = "draw"
-    campaign_id: str
+    campaign_id: str = attrs.field(validator=_id("campaign_id"))
     winners: int
     seed: str | None = None
     entries: tuple[DrawEntry, ...] | None = attrs.field(default=None, converter=_entries)
@@ -572,12 +592,12 @@ class SubmitSurveyResponse(_CustomerCommand):
     """A member's answers to a survey."""
 
     kind: ClassVar[str] = "submit_survey_response"
-    survey_id: str
+    survey_id: str = attrs.field(validator=_id("survey_id"))
     answers: Mapping[str, object] = attrs.field(converter=_answers)
     channel: str = ""
-    complaint_id: str | None = None
-    purchase_key: str | None = None
-    campaign: str | None = None
+    complaint_id: str | None = attrs.field(default=None, validator=_optional_id("complaint_id"))
+    purchase_key: str | None = attrs.field(default=None, validator=_optional_id("purchase_key"))
+    campaign: str | None = attrs.field(default=None, validator=_optional_id("campaign"))
 
 
 @attrs.frozen(kw_only=True)
@@ -585,7 +605,7 @@ class FileComplaint(CommandValue):
     """Register a complaint."""
 
     kind: ClassVar[str] = "file_complaint"
-    complaint_id: str
+    complaint_id: str = attrs.field(validator=_id("complaint_id"))
     channel: str
     category: str
     content: str
@@ -610,7 +630,7 @@ class ComplaintStep(CommandValue):
     """One step of a complaint's lifecycle (``transition`` names it)."""
 
     kind: ClassVar[str] = "complaint"
-    complaint_id: str
+    complaint_id: str = attrs.field(validator=_id("complaint_id"))
     transition: str
     actor: str
     role: Role | str
