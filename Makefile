@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/loyaltykit demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         SpendBonus,
         TierCredits,
     )
+    from loyaltykit.domain.cards import BlockReason, CardFormat, CardStatus, MemberCard
     from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
     from loyaltykit.domain.complaints import (
         Authorizer,
@@ -91,6 +92,16 @@ if TYPE_CHECKING:
         RewardKind,
         VoucherTerms,
     )
+    from loyaltykit.domain.stored_value import (
+        Funding,
+        StoredValueAccount,
+        StoredValueBalance,
+        StoredValueEntry,
+        StoredValueEntryKind,
+        StoredValueKind,
+        StoredValueReceipt,
+        StoredValueStatus,
+    )
     from loyaltykit.domain.tiers import (
         Override,
         Requirement,
@@ -100,6 +111,7 @@ if TYPE_CHECKING:
         TierStatus,
     )
     from loyaltykit.domain.windows import Window
+    from loyaltykit.formats.programs import Program
     from loyaltykit.outcomes import (
         Balance,
         DueReport,
@@ -112,7 +124,9 @@ if TYPE_CHECKING:
     )
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
-    from loyaltykit.policy.program import PointType, Program, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.funding import BudgetState
+    from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
+    from loyaltykit.service.stored_value import StoredValueExpiry
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
@@ -124,11 +138,15 @@ _EXPORTS: dict[str, str] = {
     "Audience": "loyaltykit.policy.campaigns",
     "Authorizer": "loyaltykit.domain.complaints",
     "Balance": "loyaltykit.outcomes",
+    "BlockReason": "loyaltykit.domain.cards",
     "Bonus": "loyaltykit.domain.campaigns",
     "Budget": "loyaltykit.domain.campaigns",
+    "BudgetState": "loyaltykit.policy.funding",
     "BusinessCalendar": "loyaltykit.domain.calendar",
     "Campaign": "loyaltykit.policy.campaigns",
     "Capabilities": "loyaltykit.storage.base",
+    "CardFormat": "loyaltykit.domain.cards",
+    "CardStatus": "loyaltykit.domain.cards",
     "CareAction": "loyaltykit.domain.care",
     "CareConfig": "loyaltykit.domain.care",
     "CareTrigger": "loyaltykit.domain.care",
@@ -153,12 +171,14 @@ _EXPORTS: dict[str, str] = {
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
     "LotChange": "loyaltykit.domain.ledger",
     "Loyalty": "loyaltykit.bootstrap",
+    "MemberCard": "loyaltykit.domain.cards",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
     "Money": "loyaltykit.values",
@@ -175,7 +195,8 @@ _EXPORTS: dict[str, str] = {
     "Price": "loyaltykit.domain.rewards",
     "Priority": "loyaltykit.domain.complaints",
     "Profile": "loyaltykit.domain.customer",
-    "Program": "loyaltykit.policy.program",
+    # from its loader, which installs itself as Program's format when imported
+    "Program": "loyaltykit.formats.programs",
     "ProgramVersion": "loyaltykit.policy.program",
     "ProgramVersions": "loyaltykit.policy.program",
     "Purchase": "loyaltykit.domain.activity",
@@ -205,6 +226,14 @@ _EXPORTS: dict[str, str] = {
     "Statement": "loyaltykit.outcomes",
     "StatementLine": "loyaltykit.outcomes",
     "Storage": "loyaltykit.storage.base",
+    "StoredValueAccount": "loyaltykit.domain.stored_value",
+    "StoredValueBalance": "loyaltykit.domain.stored_value",
+    "StoredValueEntry": "loyaltykit.domain.stored_value",
+    "StoredValueEntryKind": "loyaltykit.domain.stored_value",
+    "StoredValueExpiry": "loyaltykit.service.stored_value",
+    "StoredValueKind": "loyaltykit.domain.stored_value",
+    "StoredValueReceipt": "loyaltykit.domain.stored_value",
+    "StoredValueStatus": "loyaltykit.domain.stored_value",
     "Survey": "loyaltykit.domain.feedback",
     "SurveyResponse": "loyaltykit.domain.feedback",
     "Target": "loyaltykit.domain.complaints",
@@ -231,11 +260,15 @@ __all__ = [
     "Audience",
     "Authorizer",
     "Balance",
+    "BlockReason",
     "Bonus",
     "Budget",
+    "BudgetState",
     "BusinessCalendar",
     "Campaign",
     "Capabilities",
+    "CardFormat",
+    "CardStatus",
     "CareAction",
     "CareConfig",
     "CareTrigger",
@@ -260,12 +293,14 @@ __all__ = [
     "Eligibility",
     "Entry",
     "EntryKind",
+    "Funding",
     "GoodwillBudget",
     "Item",
     "JobFailure",
     "Lot",
     "LotChange",
     "Loyalty",
+    "MemberCard",
     "MemberLimit",
     "MemoryStorage",
     "Money",
@@ -312,6 +347,14 @@ __all__ = [
     "Statement",
     "StatementLine",
     "Storage",
+    "StoredValueAccount",
+    "StoredValueBalance",
+    "StoredValueEntry",
+    "StoredValueEntryKind",
+    "StoredValueExpiry",
+    "StoredValueKind",
+    "StoredValueReceipt",
+    "StoredValueStatus",
     "Survey",
     "SurveyResponse",
     "Target",

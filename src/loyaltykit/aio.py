@@ -259,3 +259,22 @@ class AsyncLoyalty:
     run_due = _awaitable(Loyalty.run_due)
     expire_due = _awaitable(Loyalty.expire_due)
     release_pending = _awaitable(Loyalty.release_pending)
+
+    # stored value: gift cards and e-wallets
+    issue_stored_value = _awaitable(Loyalty.issue_stored_value)
+    top_up = _awaitable(Loyalty.top_up)
+    pay_with_stored_value = _awaitable(Loyalty.pay_with_stored_value)
+    refund_to_stored_value = _awaitable(Loyalty.refund_to_stored_value)
+    expire_stored_value = _awaitable(Loyalty.expire_stored_value)
+    stored_value = _awaitable(Loyalty.stored_value)
+    stored_value_balance = _awaitable(Loyalty.stored_value_balance)
+    stored_value_entries = _awaitable(Loyalty.stored_value_entries)
+    stored_value_of = _awaitable(Loyalty.stored_value_of)
+
+    # member cards
+    issue_card = _awaitable(Loyalty.issue_card)
+    block_card = _awaitable(Loyalty.block_card)
+    replace_card = _awaitable(Loyalty.replace_card)
+    card = _awaitable(Loyalty.card)
+    member_by_card = _awaitable(Loyalty.member_by_card)
+    cards_of = _awaitable(Loyalty.cards_of)

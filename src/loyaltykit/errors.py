@@ -40,6 +40,7 @@ __all__ = [
     "OutOfOrder",
     "OutOfStock",
     "OverReversal",
+    "ProgramError",
     "RedemptionClosed",
     "ReferralRefused",
     "RewardUnavailable",
@@ -683,3 +684,136 @@ class ComplaintFull(RuleViolation):
         self.complaint_id = complaint_id
         self.transition = transition
         self.limit = limit
+
+
+class ProgramError(InvalidArgument):
+    """A programme document could not be loaded; ``problems`` lists every problem found
+    (each with its path), all at once."""
+
+    code = "invalid_program"
+    http_status = 422
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{count} in program {name!r}:\n  " + "\n  ".join(problems))
+        self.problems = tuple(problems)
+
+
+# --- stored value (gift cards, e-wallets) and member cards ------------------------------
+
+__all__ += [  # the stored-value and member-card errors, kept in their own block
+    "CardAlreadyIssued",
+    "CardBlocked",
+    "InsufficientStoredValue",
+    "InvalidCode",
+    "RefundExceedsPayment",
+    "StoredValueExpired",
+    "UnknownCard",
+    "UnknownStoredValue",
+]
+
+
+class InvalidCode(InvalidArgument):
+    """A gift card code or member card number that cannot be one: a wrong length, a
+    character outside its alphabet, or a check character that does not match (a typo)."""
+
+    code = "invalid_code"
+    http_status = 422
+
+    def __init__(self, what: str, value: Any, reason: str) -> None:
+        super().__init__(f"{what}: {shown(value)} is not valid: {reason}")
+        self.what = what
+        self.value = value
+        self.reason = reason
+
+
+class UnknownStoredValue(NotFound):
+    """No gift card or wallet has this code."""
+
+    code = "unknown_stored_value"
+    http_status = 404
+
+    def __init__(self, stored_value: str) -> None:
+        super().__init__(f"no gift card or wallet with code {stored_value!r}")
+        self.stored_value = stored_value
+
+
+class InsufficientStoredValue(RuleViolation):
+    """A payment asks for more money than the card or wallet holds (it never goes
+    negative). ``requested`` and ``balance`` are amounts as text (``"30.00 CNY"``)."""
+
+    code = "insufficient_stored_value"
+    http_status = 409
+
+    def __init__(self, stored_value: str, requested: str, balance: str) -> None:
+        super().__init__(
+            f"stored value {stored_value!r} holds {balance}, a payment of {requested} was asked"
+        )
+        self.stored_value = stored_value
+        self.requested = requested
+        self.balance = balance
+
+
+class StoredValueExpired(RuleViolation):
+    """A payment, top-up or refund on a gift card or wallet past its expiry."""
+
+    code = "stored_value_expired"
+    http_status = 409
+
+    def __init__(self, stored_value: str, expires_at: datetime) -> None:
+        super().__init__(f"stored value {stored_value!r} expired at {expires_at.isoformat()}")
+        self.stored_value = stored_value
+        self.expires_at = expires_at
+
+
+class RefundExceedsPayment(RuleViolation):
+    """A refund to stored value of more than is left unrefunded of the payment it names,
+    or naming a payment the card never made. ``refundable`` is an amount as text."""
+
+    code = "refund_exceeds_payment"
+    http_status = 409
+
+    def __init__(self, stored_value: str, payment: str, refundable: str) -> None:
+        super().__init__(
+            f"stored value {stored_value!r}: payment {payment!r} has {refundable} left to refund"
+        )
+        self.stored_value = stored_value
+        self.payment = payment
+        self.refundable = refundable
+
+
+class UnknownCard(NotFound):
+    """No member card has this number."""
+
+    code = "unknown_card"
+    http_status = 404
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no member card with number {number!r}")
+        self.number = number
+
+
+class CardBlocked(RuleViolation):
+    """A member card that was blocked (lost, stolen, replaced, its member erased) was
+    presented, or asked to be blocked or replaced again."""
+
+    code = "card_blocked"
+    http_status = 409
+
+    def __init__(self, number: str, reason: str) -> None:
+        super().__init__(f"member card {number!r} is blocked ({reason})")
+        self.number = number
+        self.reason = reason
+
+
+class CardAlreadyIssued(RuleViolation):
+    """``issue_card`` for a member who already holds an active card (replace it, or
+    block it first)."""
+
+    code = "card_already_issued"
+    http_status = 409
+
+    def __init__(self, customer_id: str, number: str) -> None:
+        super().__init__(f"customer {customer_id!r} already holds active card {number!r}")
+        self.customer_id = customer_id
+        self.number = number

@@ -38,7 +38,7 @@ from loyaltykit.bootstrap import Loyalty
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.customer import Profile
 from loyaltykit.errors import InvalidArgument, LoyaltyError
-from loyaltykit.values import Money
+from loyaltykit.values import Money, parse_instant
 
 __all__ = [
     "KINDS",
@@ -86,16 +86,6 @@ class FeedReport:
     bad: tuple[BadRow, ...]
 
 
-def _instant(value: Any) -> datetime:
-    try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidArgument(f"at: {value!r} is not an ISO 8601 instant") from None
-    if at.tzinfo is None:
-        raise InvalidArgument(f"at: {value!r} has no UTC offset")
-    return at
-
-
 def _row(line: int, data: Mapping[str, Any]) -> FeedRow:
     fields = {name: value for name, value in data.items() if value not in (None, "")}
     for name in ("kind", "customer", "key", "at"):
@@ -109,7 +99,7 @@ def _row(line: int, data: Mapping[str, Any]) -> FeedRow:
         kind=kind,
         customer=str(fields.pop("customer")),
         key=str(fields.pop("key")),
-        at=_instant(fields.pop("at")),
+        at=parse_instant("at", fields.pop("at")),
         fields=fields,
     )
 

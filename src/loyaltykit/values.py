@@ -59,6 +59,7 @@ __all__ = [
     "instant",
     "label",
     "mapping_of",
+    "parse_instant",
     "points_amount",
     "points_for",
     "points_within_bounds",
@@ -328,6 +329,34 @@ def aware(what: str, value: object) -> datetime:
     """
     # within the range every backend stores, checked before the conversion can overflow
     return instant(what, value).astimezone(UTC)
+
+
+_INSTANT_EXAMPLE = "e.g. 2026-05-01T00:00:00+08:00"
+
+
+def parse_instant(what: str, value: object) -> datetime:
+    """``value`` (an aware datetime, or ISO 8601 text with a UTC offset) as the same
+    instant in UTC, within :data:`EARLIEST` and :data:`LATEST`; else a typed error
+    naming ``what``.
+
+    How every document a user writes (a programme's dates, an import feed's ``at``)
+    gives an instant; a time without an offset is refused, never guessed.
+    """
+    found = value
+    if isinstance(value, str):
+        try:
+            found = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidArgument(
+                f"{what}: {shown(value)} is not an ISO 8601 instant, {_INSTANT_EXAMPLE}"
+            ) from None
+    if not isinstance(found, datetime):
+        raise InvalidArgument(
+            f"{what}: {shown(value)} is not an instant with a UTC offset, {_INSTANT_EXAMPLE}"
+        )
+    if found.utcoffset() is None:
+        raise InvalidArgument(f"{what}: {shown(value)} has no UTC offset, {_INSTANT_EXAMPLE}")
+    return aware(what, found)
 
 
 def utc(value: Any) -> Any:

@@ -10,7 +10,7 @@ import pytest
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
-from loyaltykit.policy.program import Program
+from loyaltykit.formats.programs import Program
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "examples" / "programs"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -20,7 +20,7 @@ from loyaltykit.errors import (
     RewardUnavailable,
     UnknownCampaign,
 )
-from loyaltykit.policy.program import Program
+from loyaltykit.formats.programs import Program
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "examples" / "programs"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

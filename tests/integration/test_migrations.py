@@ -11,8 +11,8 @@ from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import Purchase
 from loyaltykit.domain.ledger import Entry, EntryKind
 from loyaltykit.errors import OutOfOrder
+from loyaltykit.formats.programs import Program
 from loyaltykit.outcomes import Statement
-from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate
 from loyaltykit.storage.sql import schema, upgrade
 from loyaltykit.storage.sql.repositories import Customers, Ledger, Session
@@ -20,6 +20,9 @@ from tests.databases import emptied
 
 T0 = datetime(2026, 2, 1, 10, tzinfo=UTC)
 TABLES = (
+    "lk_member_cards",
+    "lk_stored_value_entries",
+    "lk_stored_value",
     "lk_counters",
     "lk_records",
     "lk_customer_state",

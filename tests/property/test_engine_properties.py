@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from loyaltykit import Customer, Loyalty, Money, points_for
 from loyaltykit.domain.activity import Purchase
+from loyaltykit.formats.programs import Program
 from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
-from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate, Cap, Multiplier, SpendThreshold
 from loyaltykit.testing.strategies import programs
 

@@ -13,6 +13,7 @@ from loyaltykit.storage.sql import SqlStorage
 from loyaltykit.testing.conformance import StorageConformance
 from loyaltykit.testing.redemption_machine import redemption_machine
 from loyaltykit.testing.stateful import ledger_machine
+from loyaltykit.testing.stored_value_machine import stored_value_machine
 from tests.databases import storage_factory
 
 
@@ -57,5 +58,17 @@ class SqlConformance(StorageConformance):
             ),
         )
 
+    def test_the_stored_value_machine(self, factory: Callable[[], SqlStorage]) -> None:
+        run_state_machine_as_test(
+            stored_value_machine(factory),
+            settings=settings(
+                max_examples=self.stored_value_examples,
+                stateful_step_count=20,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )
+
     machine_examples = 30
     redemption_examples = 8
+    stored_value_examples = 5

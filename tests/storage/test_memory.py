@@ -11,6 +11,7 @@ from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing import RedemptionMachine
 from loyaltykit.testing.conformance import StorageConformance
 from loyaltykit.testing.stateful import ledger_machine
+from loyaltykit.testing.stored_value_machine import StoredValueMachine
 
 
 class TestMemoryConformance(StorageConformance):
@@ -30,4 +31,9 @@ TestMemoryRedemptionMachine.settings = settings(
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+)
+
+TestMemoryStoredValueMachine = StoredValueMachine.TestCase
+TestMemoryStoredValueMachine.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None
 )

@@ -65,9 +65,11 @@ def test_the_plugin_is_written_against_the_protocols_alone() -> None:
     }
     ours = {module for module in imported if module.startswith("loyaltykit.")}
     assert ours == {
+        "loyaltykit.domain.cards",
         "loyaltykit.domain.customer",
         "loyaltykit.domain.ledger",
         "loyaltykit.domain.records",
+        "loyaltykit.domain.stored_value",
         "loyaltykit.errors",
         "loyaltykit.storage.base",
     }

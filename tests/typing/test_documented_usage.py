@@ -13,11 +13,15 @@ import anyio
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit import (
+    Budget,
+    BudgetState,
     CareConfig,
     CareTrigger,
     ComplaintPolicy,
+    CustomerState,
     Loyalty,
     Money,
+    PolicyEngine,
     Program,
     Purchase,
     QcRule,
@@ -107,6 +111,22 @@ def run_commands() -> tuple[Receipt, int]:
     return receipt, available
 
 
+def funded_points() -> int:
+    """docs/concepts/campaigns.md: the engine funds campaign awards from ``budgets``."""
+    loyalty = Loyalty(program())
+    loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
+    spent = BudgetState(spent={Budget.counter("member-day"): 20})
+    decision = PolicyEngine().evaluate(
+        program(),
+        CustomerState(customer=loyalty.customer("c-1")),
+        Purchase(amount=Money.of(120, "CNY")),
+        AT,
+        budgets=spent,
+    )
+    points: int = decision.points()
+    return points
+
+
 async def run_async() -> int:
     async with AsyncLoyalty(program(), max_threads=4) as loyalty:
         await loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
@@ -118,3 +138,4 @@ def test_the_documented_usage_runs() -> None:
     receipt, available = run_commands()
     assert receipt.balance.available == available == 12
     assert anyio.run(run_async) == 10
+    assert funded_points() == 12

@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from loyaltykit import Money, Program
-from loyaltykit.errors import InvalidAmount, LoyaltyError
+from loyaltykit.errors import InvalidAmount, LoyaltyError, ProgramError
 from loyaltykit.policy.conditions import Condition, ConditionError, ConditionEvaluationError
-from loyaltykit.policy.loading import ProgramError
 from loyaltykit.values import portion
 
 SECONDS = 1.0

@@ -23,11 +23,10 @@ from loyaltykit.domain.campaigns import (
     TierCredits,
     period_key,
 )
-from loyaltykit.errors import InvalidArgument
+from loyaltykit.errors import InvalidArgument, ProgramError
+from loyaltykit.formats.programs import Program
 from loyaltykit.policy.campaigns import Audience, Campaign
 from loyaltykit.policy.engine import CampaignAward, CustomerState, PolicyEngine
-from loyaltykit.policy.loading import ProgramError
-from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import BaseRate, Multiplier
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -456,7 +455,7 @@ def test_loading_reports_every_campaign_problem_with_its_path() -> None:
         Program.from_dict(bad)
     problems = "\n".join(raised.value.problems)
     for expected in (
-        "campaigns[0].schedule.start: '2026-01-01T00:00:00' needs a date, a time and an offset",
+        "campaigns[0].schedule.start: '2026-01-01T00:00:00' has no UTC offset",
         "campaigns[0].effects[0].kind: 'nope' is not one of",
         "campaigns[0].effects[1].factor: '-2' must be a positive number",
         "campaigns[0].budget.points: 'lots' is not an integer",

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 
 from loyaltykit import Program
-from loyaltykit.errors import InvalidArgument
-from loyaltykit.policy.loading import ProgramError
+from loyaltykit.errors import InvalidArgument, ProgramError
 
 
 def test_the_default_tolerance_is_zero() -> None:
@@ -23,7 +22,11 @@ def test_a_tolerance_loads_and_round_trips() -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [({"minutes": -1}, "must not be negative"), ("5m", "is not a table"), ({"days": 1}, "days")],
+    [
+        ({"minutes": -1}, "minutes: -1 is not a whole number of zero or more"),
+        ("5m", "is not a table"),
+        ({"days": 1}, "days"),
+    ],
 )
 def test_a_bad_tolerance_is_refused_naming_it(value: object, message: str) -> None:
     with pytest.raises(ProgramError, match=message):

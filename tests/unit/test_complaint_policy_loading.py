@@ -10,7 +10,7 @@ import pytest
 
 from loyaltykit import Program
 from loyaltykit.domain.complaints import ComplaintPolicy, Priority, Severity
-from loyaltykit.policy.loading import ProgramError
+from loyaltykit.errors import ProgramError
 
 TOML = """
 name = "hotline-demo"

@@ -9,8 +9,8 @@ import pytest
 
 from loyaltykit import Customer, Money
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.formats.programs import Program
 from loyaltykit.policy.engine import CounterIncrement, CustomerState, PolicyEngine
-from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import (
     BaseRate,
     Cap,

@@ -12,7 +12,7 @@ from loyaltykit import errors
 from loyaltykit.errors import CustomerAlreadyExists, InsufficientPoints, LoyaltyError
 
 # importing these modules defines the errors that live beside their concept
-from loyaltykit.policy import conditions, loading  # noqa: F401
+from loyaltykit.policy import conditions  # noqa: F401
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "errors.md"
 

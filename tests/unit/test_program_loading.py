@@ -9,9 +9,8 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from loyaltykit import Money
-from loyaltykit.errors import InvalidArgument
-from loyaltykit.policy.loading import ProgramError
-from loyaltykit.policy.program import Program
+from loyaltykit.errors import InvalidArgument, ProgramError
+from loyaltykit.formats.programs import Program
 from loyaltykit.policy.rules import BaseRate, Cap
 
 RETAIL = {

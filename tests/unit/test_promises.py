@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loyaltykit import Program
-from loyaltykit.errors import InvalidArgument
-from loyaltykit.policy.loading import ProgramError
+from loyaltykit.errors import InvalidArgument, ProgramError
 from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rules import FirstPurchase, FixedPoints
 

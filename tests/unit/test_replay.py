@@ -8,7 +8,7 @@ import pytest
 from loyaltykit import Customer, Loyalty, Money
 from loyaltykit.domain.activity import Purchase
 from loyaltykit.errors import UnknownCustomer
-from loyaltykit.policy.program import Program
+from loyaltykit.formats.programs import Program
 from loyaltykit.policy.replay import HistoricEvent, replay
 from loyaltykit.policy.rules import BaseRate, Cap
 

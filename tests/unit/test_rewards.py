@@ -28,10 +28,10 @@ from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
     OffsetRefused,
+    ProgramError,
     RewardUnavailable,
     UnknownReward,
 )
-from loyaltykit.policy.loading import ProgramError
 from loyaltykit.policy.rules import check
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -364,7 +364,7 @@ def test_malformed_catalogue_tables_are_reported_too() -> None:
         "rewards[5].offset.rate: '-1' must be a positive amount",
         "rewards[5].offset.colour: unknown field",
         "rewards[6].member_limits[0]: 'daily' is not a table",
-        "rewards[6].from: '2026-09-01' is not an instant with a UTC offset",
+        "rewards[6].from: '2026-09-01' has no UTC offset",
         "rewards[7].claim_within",
     ):
         assert expected in problems, expected

@@ -15,7 +15,8 @@ from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidAmount, InvalidArgument, OverReversal, UnknownEntry
-from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
+from loyaltykit.formats.programs import Program
+from loyaltykit.policy.program import ProgramVersion, ProgramVersions
 from loyaltykit.policy.rules import BaseRate, Multiplier
 
 T0 = datetime(2026, 1, 10, 12, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from loyaltykit.bootstrap import Loyalty
-from loyaltykit.policy.program import Program
+from loyaltykit.formats.programs import Program
 
 __all__ = ["at_option", "database", "json_option", "load_program", "open_loyalty", "program"]
 

@@ -8,7 +8,7 @@ import click
 
 from loyaltykit.cli.console import Failure, console, emit
 from loyaltykit.cli.options import json_option, load_program
-from loyaltykit.policy.loading import ProgramError
+from loyaltykit.errors import ProgramError
 
 __all__ = ["program"]
 

@@ -31,7 +31,7 @@ from loyaltykit.demo.year import (
 from loyaltykit.domain.complaints import ComplaintState
 from loyaltykit.domain.feedback import Question, Survey
 from loyaltykit.feed import BadRow, FeedReport, FeedRow, read_feed
-from loyaltykit.policy.program import Program
+from loyaltykit.formats.programs import Program
 from loyaltykit.reports import ProgrammeReport, programme_report, render_html
 from loyaltykit.values import Money
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +22,7 @@ from loyaltykit.domain.complaints import (
     SlaClock,
     Step,
 )
+from loyaltykit.domain.records import instant_from_record, instant_from_text
 from loyaltykit.errors import ComplaintFull
 
 __all__ = [
@@ -36,14 +37,6 @@ MAX_COMPLAINT_BYTES = 60_000
 compact UTF-8 JSON, at most 60,000 bytes, inside MariaDB's 64 KB ``TEXT`` (the column of
 every record and of the idempotency outcome that repeats it) with room to spare. Checked
 by the service before storage, so every backend refuses the same step."""
-
-
-def _instant(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _required(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def _micros(value: timedelta) -> int:
@@ -70,10 +63,13 @@ def _clock_from_record(record: Mapping[str, Any]) -> SlaClock:
         name=record["name"],
         target=timedelta(microseconds=record["target_us"]),
         calendar=record["calendar"],
-        started_at=_required(record["started_at"]),
-        stopped_at=_instant(record["stopped_at"]),
-        pauses=tuple((_required(start), _required(end)) for start, end in record["pauses"]),
-        paused_since=_instant(record["paused_since"]),
+        started_at=instant_from_record(record["started_at"]),
+        stopped_at=instant_from_text(record["stopped_at"]),
+        pauses=tuple(
+            (instant_from_record(start), instant_from_record(end))
+            for start, end in record["pauses"]
+        ),
+        paused_since=instant_from_text(record["paused_since"]),
         warn_share=Fraction(record["warn_share"]),
         warned=record["warned"],
         escalated=record["escalated"],
@@ -99,7 +95,7 @@ def _step_from_record(record: Mapping[str, Any]) -> Step:
         to_state=ComplaintState(record["to"]),
         actor=record["actor"],
         role=Role(record["role"]),
-        at=_required(record["at"]),
+        at=instant_from_record(record["at"]),
         note=record["note"],
     )
 
@@ -149,7 +145,7 @@ def complaint_from_record(record: Mapping[str, Any]) -> Complaint:
         customer_id=record["customer_id"],
         contact=record["contact"],
         channel=record["channel"],
-        received_at=_required(record["received_at"]),
+        received_at=instant_from_record(record["received_at"]),
         category=record["category"],
         subcategory=record["subcategory"],
         content=record["content"],
@@ -175,7 +171,7 @@ def complaint_from_record(record: Mapping[str, Any]) -> Complaint:
         goodwill_rewards=tuple(record["goodwill_rewards"]),
         goodwill_entry=record["goodwill_entry"],
         satisfaction=record["satisfaction"],
-        closed_at=_instant(record["closed_at"]),
+        closed_at=instant_from_text(record["closed_at"]),
         reopened=record["reopened"],
     )
 

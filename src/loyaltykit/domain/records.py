@@ -29,6 +29,7 @@ __all__ = [
     "entry_to_record",
     "event_from_record",
     "event_to_record",
+    "instant_from_record",
     "instant_from_text",
     "lot_from_record",
     "lot_to_record",
@@ -47,14 +48,20 @@ def _text(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def instant_from_text(value: str | None) -> datetime | None:
-    """Parse an ISO 8601 instant written by this module (always with an offset)."""
-    return None if value is None else datetime.fromisoformat(value)
+def instant_from_record(value: str | datetime) -> datetime:
+    """An instant as the stored records hold it: ISO 8601 text with its offset, as this
+    module writes it, or a datetime a backend's row already holds.
 
-
-def _instant(value: str | datetime) -> datetime:
-    # storage rows may already hold datetimes; records written here hold ISO text
+    The one reader of stored instants (``complaint_records`` and ``redemption_records``
+    read with it too). It does not bound the instant as input is bounded: a stored one
+    may be an input plus a duration (an expiry), beyond what a caller may pass.
+    """
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def instant_from_text(value: str | datetime | None) -> datetime | None:
+    """:func:`instant_from_record` of an optional instant (``None`` stays ``None``)."""
+    return None if value is None else instant_from_record(value)
 
 
 def entry_to_record(entry: Entry) -> dict[str, Any]:
@@ -90,8 +97,8 @@ def entry_from_record(record: dict[str, Any]) -> Entry:
         amount=record["amount"],
         pending_delta=record["pending_delta"],
         deficit_delta=record["deficit_delta"],
-        occurred_at=_instant(record["occurred_at"]),
-        recorded_at=_instant(record["recorded_at"]),
+        occurred_at=instant_from_record(record["occurred_at"]),
+        recorded_at=instant_from_record(record["recorded_at"]),
         idempotency_key=record["idempotency_key"],
         reason=record["reason"],
         actor=record["actor"],
@@ -148,7 +155,7 @@ def customer_from_record(record: dict[str, Any]) -> Customer:
     """The customer :func:`customer_to_record` wrote."""
     return Customer(
         id=record["id"],
-        enrolled_at=_instant(record["enrolled_at"]),
+        enrolled_at=instant_from_record(record["enrolled_at"]),
         status=CustomerStatus(record["status"]),
         profile=profile_from_record(record["profile"]),
         referred_by=record["referred_by"],
@@ -207,7 +214,7 @@ def tier_status_from_record(record: Mapping[str, Any]) -> TierStatus:
     override = record.get("override")
     return TierStatus(
         tier=record["tier"],
-        since=_instant(record["since"]),
+        since=instant_from_record(record["since"]),
         valid_until=instant_from_text(record.get("valid_until")),
         granted_under=record["granted_under"],
         grace_until=instant_from_text(record.get("grace_until")),
@@ -215,7 +222,7 @@ def tier_status_from_record(record: Mapping[str, Any]) -> TierStatus:
         if override is None
         else Override(
             tier=override["tier"],
-            until=_instant(override["until"]),
+            until=instant_from_record(override["until"]),
             reason=override["reason"],
             actor=override["actor"],
         ),
@@ -236,7 +243,7 @@ def tier_change_to_record(change: TierChange) -> dict[str, Any]:
 def tier_change_from_record(record: Mapping[str, Any]) -> TierChange:
     """The history line :func:`tier_change_to_record` wrote."""
     return TierChange(
-        at=_instant(record["at"]),
+        at=instant_from_record(record["at"]),
         from_tier=record["from"],
         to_tier=record["to"],
         kind=record["kind"],
@@ -262,7 +269,7 @@ def event_from_record(record: Mapping[str, Any]) -> DomainEvent:
         customer_id=record["customer_id"],
         sequence=record["sequence"],
         type=record["type"],
-        at=_instant(record["at"]),
+        at=instant_from_record(record["at"]),
         idempotency_key=record["idempotency_key"],
         payload=record["payload"],
     )
@@ -297,7 +304,7 @@ def lot_from_record(record: Mapping[str, Any]) -> Lot:
         index=record["index"],
         amount=record["amount"],
         remaining=record["remaining"],
-        earned_at=_instant(record["earned_at"]),
+        earned_at=instant_from_record(record["earned_at"]),
         expires_at=instant_from_text(record["expires_at"]),
         available_from=instant_from_text(record["available_from"]),
         pending=record["pending"],

@@ -10,7 +10,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from loyaltykit.domain.records import entry_from_record, entry_to_record, instant_from_text
+from loyaltykit.domain.records import (
+    entry_from_record,
+    entry_to_record,
+    instant_from_record,
+    instant_from_text,
+)
 from loyaltykit.domain.redemptions import Redemption, RedemptionState, Voucher
 from loyaltykit.domain.rewards import RewardKind
 from loyaltykit.values import Money
@@ -37,12 +42,6 @@ def money_from_record(value: Any) -> Money | None:
 
 def _text(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _instant(value: str) -> datetime:
-    found = instant_from_text(value)
-    assert found is not None
-    return found
 
 
 def redemption_to_record(redemption: Redemption) -> dict[str, Any]:
@@ -85,7 +84,7 @@ def redemption_from_record(record: Mapping[str, Any]) -> Redemption:
         points=record["points"],
         point_type=record["point_type"],
         state=RedemptionState(record["state"]),
-        created_at=_instant(record["created_at"]),
+        created_at=instant_from_record(record["created_at"]),
         closed_at=instant_from_text(record["closed_at"]),
         claim_by=instant_from_text(record.get("claim_by")),
         money=money_from_record(record["money"]),
@@ -126,10 +125,10 @@ def voucher_from_record(record: Mapping[str, Any]) -> Voucher:
         customer_id=record["customer_id"],
         reward_id=record["reward_id"],
         redemption_id=record["redemption_id"],
-        issued_at=_instant(record["issued_at"]),
+        issued_at=instant_from_record(record["issued_at"]),
         expires_at=instant_from_text(record["expires_at"]),
         uses=record["uses"],
-        used=tuple((key, _instant(at)) for key, at in record["used"]),
+        used=tuple((key, instant_from_record(at)) for key, at in record["used"]),
         value=money_from_record(record["value"]),
         cancelled_at=instant_from_text(record["cancelled_at"]),
     )

@@ -174,9 +174,10 @@ def checked_campaigns(
 class Award:
     """What a campaign gives one member for one event, before the budget is taken.
 
-    ``points`` pairs point types with the points wanted; the service takes them from the
-    budget counter (``budget_counter`` up to ``budget_limit``) and cuts them to what is
-    left. ``times_key`` and ``points_key`` are the member's counters to increase.
+    ``points`` pairs point types with the points wanted; the funding step
+    (:mod:`loyaltykit.policy.funding`) takes them from the budget counter
+    (``budget_counter`` up to ``budget_limit``) and cuts them to what is left.
+    ``times_key`` and ``points_key`` are the member's counters to increase.
     """
 
     campaign: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -28,8 +28,13 @@ from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import EarningRule, Multiplier, Referral, RuleState
 from loyaltykit.values import CustomerId, aware
 
+if TYPE_CHECKING:  # funding builds the effects below; the engine only passes it on
+    from loyaltykit.policy.funding import BudgetState
+
 __all__ = [
+    "BudgetConsumption",
     "CampaignAward",
+    "CampaignEntry",
     "CounterIncrement",
     "CustomerState",
     "Decision",
@@ -98,9 +103,10 @@ class TierUpdate:
 
 @attrs.frozen(kw_only=True)
 class CampaignAward:
-    """What a campaign gives for the event, before its budget is taken: the service
-    takes ``award.wanted`` from the campaign's budget counter in the same unit of work,
-    cuts the ``earns`` to what is left and says so in the trace."""
+    """What a campaign gives for the event, before its budget is taken: a decision
+    evaluated with ``budgets`` holds the funded effects instead
+    (:func:`loyaltykit.policy.funding.fund` cuts the ``earns`` to what the budget has
+    left and says so in the trace)."""
 
     award: Award
     earns: tuple[Earn, ...]
@@ -117,7 +123,38 @@ class ReferralReward:
     points: int
 
 
-Effect = Earn | CounterIncrement | MetricSample | TierUpdate | CampaignAward | ReferralReward
+@attrs.frozen(kw_only=True)
+class BudgetConsumption:
+    """Points a funded award takes from a campaign budget's shared counter (which may
+    not pass ``limit``; ``None`` for a budget that only counts)."""
+
+    counter: str
+    points: int
+    limit: int | None
+
+
+@attrs.frozen(kw_only=True)
+class CampaignEntry:
+    """A member's participation in a campaign through a funded award: the points granted,
+    the draw entries and the rewards given, for the campaign's report and its draw."""
+
+    campaign: str
+    customer_id: CustomerId
+    points: int
+    entries: int = 0
+    rewards: tuple[tuple[str, int], ...] = ()
+
+
+Effect = (
+    Earn
+    | CounterIncrement
+    | MetricSample
+    | TierUpdate
+    | CampaignAward
+    | ReferralReward
+    | BudgetConsumption
+    | CampaignEntry
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -138,7 +175,8 @@ class Decision:
 
     def points(self, point_type: str = "points", customer_id: CustomerId | None = None) -> int:
         """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
-        campaign points included (before their budgets are taken)."""
+        campaign points included (as funded when the decision was evaluated with
+        ``budgets``, as wanted otherwise)."""
         return sum(
             effect.points
             for effect in self.earns
@@ -205,9 +243,20 @@ class PolicyEngine:
     """Evaluates a program's earning rules and caps for one event. Stateless and pure."""
 
     def evaluate(
-        self, program: Program, state: CustomerState, event: Event, at: datetime
+        self,
+        program: Program,
+        state: CustomerState,
+        event: Event,
+        at: datetime,
+        *,
+        budgets: BudgetState | None = None,
     ) -> Decision:
         """The decision for ``event`` happening at ``at`` to ``state.customer``.
+
+        With ``budgets`` (what each campaign budget has spent), campaign awards are paid
+        from their budgets (:func:`loyaltykit.policy.funding.fund`) before qualifying
+        points are counted, so the tier is decided on what was granted; without, they
+        stay :class:`CampaignAward` effects, as a what-if shows them.
 
         When the event raises the member's tier and the ladder says the upgrade applies
         to this event (``upgrade_applies = "this_event"``), the rules are evaluated again
@@ -221,7 +270,7 @@ class PolicyEngine:
         joined = state.customer.enrolled_at
         if at < joined:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
-        decision = self._decide(program, state, event, at)
+        decision = self._decide(program, state, event, at, budgets)
         ladder = program.tiers
         update = decision.tier_update
         if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
@@ -231,7 +280,7 @@ class PolicyEngine:
             return decision
         # one repricing step: the tier reached with the old tier's prices prices the
         # event; the upgrade is then decided again from what it earns at that tier
-        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at)
+        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at, budgets)
         note = TraceLine(
             rule="tiers",
             matched=True,
@@ -241,7 +290,12 @@ class PolicyEngine:
         return Decision(effects=repriced.effects, trace=(note, *repriced.trace))
 
     def _decide(
-        self, program: Program, state: CustomerState, event: Event, at: datetime
+        self,
+        program: Program,
+        state: CustomerState,
+        event: Event,
+        at: datetime,
+        budgets: BudgetState | None = None,
     ) -> Decision:
         """The decision for ``event`` with the rules priced at ``state.tier``."""
         context = condition_context(program, state, event, at)
@@ -318,9 +372,13 @@ class PolicyEngine:
                     )
                 )
         if program.campaigns:
-            effects.extend(
-                self._campaigns(program, state, event, at, context, kept, additive, trace)
-            )
+            awards = self._campaigns(program, state, event, at, context, kept, additive, trace)
+            if budgets is None:
+                effects.extend(awards)
+            else:
+                funded = budgets.fund(awards)
+                effects.extend(funded.effects)
+                trace.extend(funded.trace)
         referrer = state.customer.referred_by
         for rule_id, given, key in referrals:
             assert referrer is not None

@@ -2,7 +2,7 @@
 
 A :class:`Program` declares point types, earning rules, caps, the refund policy, the
 rounding and the time zone. Build one in Python or load it from TOML, JSON or a dict
-(:mod:`loyaltykit.policy.loading`). Programs change over time: :class:`ProgramVersions`
+(:mod:`loyaltykit.formats.programs`). Programs change over time: :class:`ProgramVersions`
 holds effective-dated versions, and each event is evaluated under the version in force
 at its instant.
 """
@@ -10,7 +10,7 @@ at its instant.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP
 from pathlib import Path
@@ -31,7 +31,15 @@ from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.values import Money, aware, instance_of, label, sequence_of, utc
 
-__all__ = ["PointType", "Program", "ProgramVersion", "ProgramVersions", "RefundPolicy"]
+__all__ = [
+    "PointType",
+    "Program",
+    "ProgramFormat",
+    "ProgramVersion",
+    "ProgramVersions",
+    "RefundPolicy",
+    "install_format",
+]
 
 ROUNDINGS = (ROUND_DOWN, ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_UP, ROUND_FLOOR, ROUND_CEILING)
 
@@ -201,29 +209,21 @@ class Program:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Program:
         """Load a program from its dict form, reporting every problem at once."""
-        from loyaltykit.policy.loading import program_from_dict
-
-        return program_from_dict(data)
+        return _installed().from_dict(data)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Program:
         """Load a program from a TOML file."""
-        from loyaltykit.policy.loading import program_from_toml
-
-        return program_from_toml(path)
+        return _installed().from_toml(path)
 
     @classmethod
     def from_json(cls, text: str) -> Program:
         """Load a program from a JSON document."""
-        from loyaltykit.policy.loading import program_from_json
-
-        return program_from_json(text)
+        return _installed().from_json(text)
 
     def to_dict(self) -> dict[str, Any]:
         """The dict form (TOML/JSON-ready) that :meth:`from_dict` reads back equal."""
-        from loyaltykit.policy.loading import program_to_dict
-
-        return program_to_dict(self)
+        return _installed().to_dict(self)
 
     @property
     def main_point_type(self) -> str:
@@ -243,6 +243,40 @@ class Program:
             if point_type.code == code:
                 return point_type
         raise UnknownPointType(code, tuple(p.code for p in self.point_types))
+
+
+@attrs.frozen(kw_only=True)
+class ProgramFormat:
+    """How programs are read from and written to documents: the seam through which
+    :meth:`Program.from_dict` and the other named constructors reach the loader.
+
+    The loader lives above the policy layer (:mod:`loyaltykit.formats.programs`, which
+    builds programs and so must import this module); it installs itself here when it is
+    imported, and ``loyaltykit.Program`` is exported from it, so the public name always
+    has it installed.
+    """
+
+    from_dict: Callable[[Mapping[str, Any]], Program]
+    from_toml: Callable[[str | Path], Program]
+    from_json: Callable[[str], Program]
+    to_dict: Callable[[Program], dict[str, Any]]
+
+
+_FORMATS: list[ProgramFormat] = []
+
+
+def install_format(program_format: ProgramFormat) -> None:
+    """Make ``program_format`` the one :class:`Program`'s named constructors use."""
+    _FORMATS[:] = [program_format]
+
+
+def _installed() -> ProgramFormat:
+    if not _FORMATS:
+        raise RuntimeError(
+            "no programme format is installed: use loyaltykit.Program, or import "
+            "loyaltykit.formats.programs, before loading a program"
+        )
+    return _FORMATS[0]
 
 
 @attrs.frozen(kw_only=True)

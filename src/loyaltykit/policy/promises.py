@@ -77,33 +77,3 @@ class Promises:
 
 
 PROMISE_KEYS = ("monotone", "split_safe", "exclusive")
-
-
-def promises_from_data(data: Any, problems: list[str]) -> Promises | None:
-    """The promises from their dict form, adding every problem (with its path) to
-    ``problems``; ``None`` when there is one."""
-    if not isinstance(data, dict):
-        problems.append(f"promises: {data!r} is not a table")
-        return None
-    found = len(problems)
-    for key in data:
-        if key not in PROMISE_KEYS:
-            problems.append(f"promises.{key}: unknown field (known: {', '.join(PROMISE_KEYS)})")
-    if len(problems) > found:
-        return None
-    try:
-        return Promises(**data)
-    except InvalidArgument as error:
-        problems.append(str(error))
-    except TypeError as error:
-        problems.append(f"promises: {error}")
-    return None
-
-
-def promises_to_data(promises: Promises) -> dict[str, Any]:
-    """The dict form :func:`promises_from_data` reads back equal."""
-    return {
-        "monotone": promises.monotone,
-        "split_safe": promises.split_safe,
-        "exclusive": [list(group) for group in promises.exclusive],
-    }

@@ -18,12 +18,13 @@ from datetime import datetime
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.campaigns import Budget
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import TierStatus
 from loyaltykit.errors import UnknownCustomer
 from loyaltykit.policy.engine import (
-    CampaignAward,
+    BudgetConsumption,
     CounterIncrement,
     CustomerState,
     Earn,
@@ -31,6 +32,7 @@ from loyaltykit.policy.engine import (
     PolicyEngine,
     TierUpdate,
 )
+from loyaltykit.policy.funding import BudgetState
 from loyaltykit.policy.program import Program, ProgramVersions
 from loyaltykit.values import CustomerId, aware
 
@@ -123,8 +125,16 @@ def _run(
             metrics=metrics.get(item.customer_id, MetricHistory()),
             referrer_counters=counters.get(customer.referred_by or "", {}),
         )
-        decision = engine.evaluate(rules, state, item.event, item.at)
-        mine = counters.setdefault(item.customer_id, {})
+        # the budgets are funded as the service funds them (one counter per campaign)
+        budgets = BudgetState(
+            spent={
+                counter: spent.get(counter, 0)
+                for counter in (
+                    Budget.counter(c.id) for c in rules.campaigns if c.budget is not None
+                )
+            }
+        )
+        decision = engine.evaluate(rules, state, item.event, item.at, budgets=budgets)
         day = item.at.astimezone(rules.zone).date()
         for effect in decision.effects:
             if isinstance(effect, Earn):
@@ -133,18 +143,8 @@ def _run(
             elif isinstance(effect, CounterIncrement):
                 owner_counters = counters.setdefault(effect.customer_id or item.customer_id, {})
                 owner_counters[effect.key] = owner_counters.get(effect.key, 0) + effect.amount
-            elif isinstance(effect, CampaignAward):
-                granted = _funded(effect, spent)
-                for earn, points in zip(effect.earns, granted, strict=True):
-                    key = (earn.customer_id, earn.point_type)
-                    earned[key] = earned.get(key, 0) + points
-                award = effect.award
-                if award.times_key is not None and (
-                    sum(granted) > 0 or award.entries or award.rewards
-                ):
-                    mine[award.times_key] = mine.get(award.times_key, 0) + 1
-                if award.points_key is not None:
-                    mine[award.points_key] = mine.get(award.points_key, 0) + sum(granted)
+            elif isinstance(effect, BudgetConsumption):
+                spent[effect.counter] = spent.get(effect.counter, 0) + effect.points
             elif isinstance(effect, MetricSample):
                 owner = metrics.get(effect.customer_id, MetricHistory())
                 metrics[effect.customer_id] = owner.add(effect.metric, day, effect.value)
@@ -153,23 +153,6 @@ def _run(
         if isinstance(item.event, Purchase):
             purchases[item.customer_id] = purchases.get(item.customer_id, 0) + 1
     return earned, {customer_id: status.tier for customer_id, status in statuses.items()}
-
-
-def _funded(effect: CampaignAward, spent: dict[str, int]) -> list[int]:
-    """The points of each of the award's earns after its campaign's budget, as the
-    service would take them."""
-    award = effect.award
-    room = None
-    if award.budget_limit is not None:
-        room = max(0, award.budget_limit - spent.get(award.campaign, 0))
-    granted = []
-    for earn in effect.earns:
-        points = earn.points if room is None else min(earn.points, room)
-        if room is not None:
-            room -= points
-        granted.append(points)
-    spent[award.campaign] = spent.get(award.campaign, 0) + sum(granted)
-    return granted
 
 
 def replay(

@@ -1,11 +1,13 @@
 """Campaigns in the service: budgets, participation, draws and effectiveness.
 
-The engine decides what each campaign would give (:class:`CampaignAward`); here, in the
-event's unit of work, :func:`fund_awards` takes those points from the campaign's shared
-budget counter (``uow.counters``, locked until the unit of work ends, so no two
-processes spend the same last points), cuts the award to what is left and says so in
-the trace, then records the member's participation (owner ``campaign:<id>``, kind
-``participant``) for the effectiveness report and the draw.
+The engine funds each campaign's award from its budget, a pure step
+(:mod:`loyaltykit.policy.funding`), given what the budgets have spent: here, in the
+event's unit of work, :func:`budget_state` reads that, :func:`take_budget` takes what the
+funded decision says from the campaign's shared budget counter (``uow.counters``, locked
+until the unit of work ends, so no two processes spend the same last points; a budget
+another process spent meanwhile is a lost race, and the command runs again on what is
+left), and :func:`participate` records the member's participation (owner
+``campaign:<id>``, kind ``participant``) for the effectiveness report and the draw.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
-
-import attrs
 
 from loyaltykit.domain.campaigns import (
     Budget,
@@ -35,20 +35,10 @@ from loyaltykit.domain.draws import (
     entries_digest,
 )
 from loyaltykit.domain.ledger import Entry
-from loyaltykit.errors import InvalidArgument, UnknownCampaign
+from loyaltykit.errors import ConcurrencyConflict, InvalidArgument, UnknownCampaign
 from loyaltykit.policy.campaigns import Campaign
-from loyaltykit.policy.engine import (
-    CampaignAward,
-    CounterIncrement,
-    CustomerState,
-    Decision,
-    Earn,
-    Effect,
-    MetricSample,
-    TierUpdate,
-    TraceLine,
-    traced_upgrade,
-)
+from loyaltykit.policy.engine import BudgetConsumption, CampaignEntry
+from loyaltykit.policy.funding import BudgetState
 from loyaltykit.policy.program import Program
 from loyaltykit.service import postings
 from loyaltykit.service.commands import Draw
@@ -60,10 +50,12 @@ from loyaltykit.values import CustomerId, Money, aware, points_amount
 __all__ = [
     "PARTICIPANT",
     "CampaignWork",
+    "budget_state",
     "campaign_owner",
     "campaign_redemptions",
-    "fund_awards",
     "give_back",
+    "participate",
+    "take_budget",
 ]
 
 PARTICIPANT = "participant"
@@ -82,103 +74,38 @@ def campaign_redemptions(campaign_id: str) -> str:
     return f"redemptions:campaign:{campaign_id}"
 
 
-def _cut(earns: Iterable[Earn], granted: int) -> list[Earn]:
-    kept: list[Earn] = []
-    for earn in earns:
-        points = min(earn.points, granted)
-        granted -= points
-        if points:
-            kept.append(attrs.evolve(earn, points=points))
-    return kept
+def budget_state(uow: UnitOfWork, program: Program, event_type: str, at: datetime) -> BudgetState:
+    """What the budgets of the campaigns that may give for an event of ``event_type`` at
+    ``at`` have spent (a budget's counter counts the points it paid)."""
+    spent = {
+        Budget.counter(campaign.id): uow.counters.value(Budget.counter(campaign.id))
+        for campaign in program.campaigns
+        if campaign.budget is not None
+        and event_type in campaign.events
+        and campaign.schedule.start <= at
+        and (campaign.schedule.end is None or at < campaign.schedule.end)
+    }
+    return BudgetState(spent=spent)
 
 
-def fund_awards(
-    uow: UnitOfWork,
-    decision: Decision,
-    customer_id: CustomerId,
-    at: datetime,
-    *,
-    program: Program | None = None,
-    state: CustomerState | None = None,
-) -> Decision:
-    """The decision with every campaign award paid from its budget: plain ``Earn`` and
-    ``CounterIncrement`` effects, cut to what the budget has left (the trace says so),
-    the participation recorded.
+def take_budget(uow: UnitOfWork, consumption: BudgetConsumption) -> None:
+    """Take a funded award's points from its budget's counter, under the counter's lock.
 
-    With the ``program`` and the member's ``state``, tier credits a budget cut are taken
-    out of the qualifying metric and the tier upgrade is decided again without them.
-    """
-    effects: list[Effect] = []
-    trace = list(decision.trace)
-    short = 0  # qualifying points the budgets cut
-    for effect in decision.effects:
-        if not isinstance(effect, CampaignAward):
-            effects.append(effect)
-            continue
-        award = effect.award
-        wanted = award.wanted
-        granted = wanted
-        if award.budget_counter is not None and wanted > 0:
-            granted = uow.counters.take(
-                award.budget_counter, wanted, limit=award.budget_limit, partial=True
-            )
-            if granted < wanted:
-                left = "spent" if granted == 0 else f"has {granted} left"
-                trace.append(
-                    TraceLine(
-                        rule=f"campaign:{award.campaign}",
-                        matched=granted > 0,
-                        detail=f"{award.campaign}: budget of {award.budget_limit} {left} -> "
-                        f"cut from {wanted} to {granted}",
-                    )
-                )
-        earns = _cut(effect.earns, granted)
-        if program is not None:
-            qualifying = program.qualifying_points
-            short += sum(e.points for e in effect.earns if e.point_type == qualifying)
-            short -= sum(e.points for e in earns if e.point_type == qualifying)
-        if not earns and not award.rewards and not award.entries:
-            continue
-        effects.extend(earns)
-        if award.times_key is not None:
-            effects.append(CounterIncrement(key=award.times_key, amount=1))
-        if award.points_key is not None and granted:
-            effects.append(CounterIncrement(key=award.points_key, amount=granted))
-        _participate(uow, award.campaign, customer_id, granted, award.entries, award.rewards, at)
-    if short and program is not None and state is not None:
-        effects, trace = _requalified(program, state, customer_id, at, effects, trace, short)
-    return attrs.evolve(decision, effects=tuple(effects), trace=tuple(trace))
+    The award was funded on the budget as :func:`budget_state` read it; if another unit
+    of work spent so much since that these points no longer fit, this one lost the race
+    and is run again on what is left."""
+    taken = uow.counters.take(consumption.counter, consumption.points, limit=consumption.limit)
+    if taken < consumption.points:
+        raise ConcurrencyConflict(
+            f"{consumption.counter}: spent by another command since it was read"
+        )
 
 
-def _requalified(
-    program: Program,
-    state: CustomerState,
-    customer_id: CustomerId,
-    at: datetime,
-    effects: list[Effect],
-    trace: list[TraceLine],
-    short: int,
-) -> tuple[list[Effect], list[TraceLine]]:
-    """The effects and trace with ``short`` qualifying points taken out of the metric
-    sample, and the tier upgrade decided again on what was really granted."""
-    kept: list[Effect] = []
-    samples: list[MetricSample] = []
-    for effect in effects:
-        if isinstance(effect, TierUpdate):
-            continue
-        if isinstance(effect, MetricSample) and effect.customer_id == customer_id:
-            if effect.metric == "qualifying_points":
-                effect = attrs.evolve(effect, value=effect.value - short)
-                if effect.value <= 0:
-                    continue
-            samples.append(effect)
-        kept.append(effect)
-    lines = [line for line in trace if line.rule != "tiers"]
-    update, upgraded = traced_upgrade(program, state, samples, at)
-    if update is not None:
-        kept.append(update)
-        lines.extend(upgraded)
-    return kept, lines
+def participate(uow: UnitOfWork, entry: CampaignEntry, at: datetime) -> None:
+    """Record (or add to) the member's participation in the campaign."""
+    _participate(
+        uow, entry.campaign, entry.customer_id, entry.points, entry.entries, entry.rewards, at
+    )
 
 
 def give_back(uow: UnitOfWork, entry: Entry) -> None:

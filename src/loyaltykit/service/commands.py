@@ -25,18 +25,21 @@ import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.cards import BlockReason, card_number
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
 from loyaltykit.domain.redemptions import voucher_code
+from loyaltykit.domain.stored_value import Funding, StoredValueKind, stored_value_code
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
@@ -56,7 +59,9 @@ from loyaltykit.values import (
 
 __all__ = [
     "FINGERPRINT_SCHEME",
+    "STORED_VALUE",
     "AdjustPoints",
+    "BlockCard",
     "CancelRedemption",
     "CloseAccount",
     "CommandValue",
@@ -70,8 +75,11 @@ __all__ = [
     "FulfilRedemption",
     "GrantReward",
     "GrantTier",
+    "IssueCard",
+    "IssueStoredValue",
     "LinkReferrer",
     "PayWithPoints",
+    "PayWithStoredValue",
     "PublishSurvey",
     "Reactivate",
     "RecordEvent",
@@ -79,16 +87,22 @@ __all__ = [
     "Redeem",
     "RedeemPoints",
     "Refund",
+    "RefundToStoredValue",
+    "ReplaceCard",
     "ReversePoints",
     "SetMetric",
     "SubmitSurveyResponse",
     "Suspend",
+    "TopUpStoredValue",
     "TransferPoints",
     "UpdateProfile",
     "UseVoucher",
     "differing_fields",
     "fingerprint",
+    "stored_value_owner",
 ]
+
+E = TypeVar("E", bound=Enum)
 
 FINGERPRINT_SCHEME = "2"
 """Stored in front of every fingerprint (``"2:..."``). Records written before it (a bare
@@ -654,6 +668,160 @@ class ComplaintStep(CommandValue):
 
     def locks(self) -> tuple[CustomerId, ...]:
         return ()
+
+
+# --- stored value (gift cards, e-wallets) and member cards -----------------------------
+
+STORED_VALUE = "stored-value"
+"""The key space of gift cards issued to no member."""
+
+
+def stored_value_owner(code: str) -> str:
+    """The key space (and outbox partition) of one card's top-ups, payments, refunds."""
+    return f"{STORED_VALUE}:{code}"
+
+
+def _code(value: object) -> str:
+    # a code typed in lower case, with dashes, O for 0: the same code, the same request
+    return stored_value_code(value)
+
+
+def _money(value: object) -> Money:
+    if not isinstance(value, Money):
+        raise InvalidAmount("amount", value, "Money (Money.of('50.00', 'CNY'))")
+    return value
+
+
+def _one_of(kind: type[E], what: str, value: object) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidArgument(
+            f"{what}: {value!r} is not one of {[k.value for k in kind]}"
+        ) from None
+
+
+def _funding(value: object) -> Funding:
+    return _one_of(Funding, "funding", value)
+
+
+def _stored_value_kind(value: object) -> StoredValueKind:
+    return _one_of(StoredValueKind, "kind", value)
+
+
+def _reference(value: object) -> str | None:
+    return None if value is None else identifier("reference", value)
+
+
+def _partial(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"partial: {value!r} is not True or False")
+    return value
+
+
+def _number(value: object) -> str:
+    return card_number(value)
+
+
+def _block_reason(value: object) -> BlockReason:
+    return _one_of(BlockReason, "reason", value)
+
+
+@attrs.frozen(kw_only=True)
+class IssueStoredValue(CommandValue):
+    """Issue a gift card or open a wallet; the key belongs to the holder, or to the
+    shared stored-value space for a card issued to no member."""
+
+    kind: ClassVar[str] = "issue_stored_value"
+    card_kind: StoredValueKind = attrs.field(converter=_stored_value_kind)
+    amount: Money = attrs.field(converter=_money)
+    funding: Funding = attrs.field(default=Funding.SOLD, converter=_funding)
+    holder: CustomerId | None = attrs.field(default=None, converter=_optional_customer)
+    expires_at: datetime | None = attrs.field(default=None, converter=_expires_at)
+
+    @property
+    def owner(self) -> str:
+        return self.holder if self.holder is not None else STORED_VALUE
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return () if self.holder is None else (self.holder,)
+
+    def __attrs_post_init__(self) -> None:
+        if self.card_kind is StoredValueKind.WALLET and self.holder is None:
+            raise InvalidArgument("a wallet belongs to a member: give its holder")
+
+
+@attrs.frozen(kw_only=True)
+class _CardCommand(CommandValue):
+    code: str = attrs.field(converter=_code)
+    amount: Money = attrs.field(converter=_money)
+
+    @property
+    def owner(self) -> str:
+        return stored_value_owner(self.code)
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()  # the card's own lock serialises its commands
+
+
+@attrs.frozen(kw_only=True)
+class TopUpStoredValue(_CardCommand):
+    """Put money on a gift card or wallet."""
+
+    kind: ClassVar[str] = "top_up"
+    funding: Funding = attrs.field(default=Funding.SOLD, converter=_funding)
+    reference: str | None = attrs.field(default=None, converter=_reference)
+
+
+@attrs.frozen(kw_only=True)
+class PayWithStoredValue(_CardCommand):
+    """Pay with a gift card or wallet."""
+
+    kind: ClassVar[str] = "pay_with_stored_value"
+    reference: str | None = attrs.field(default=None, converter=_reference)
+    partial: bool = attrs.field(default=False, converter=_partial)
+
+
+@attrs.frozen(kw_only=True)
+class RefundToStoredValue(_CardCommand):
+    """Give money back to a gift card or wallet (a payment's, when ``payment`` names it)."""
+
+    kind: ClassVar[str] = "refund_to_stored_value"
+    payment: str | None = attrs.field(default=None, converter=_reference)
+
+
+@attrs.frozen(kw_only=True)
+class IssueCard(_CustomerCommand):
+    """Issue a member card."""
+
+    kind: ClassVar[str] = "issue_card"
+
+
+@attrs.frozen(kw_only=True)
+class _NumberedCardCommand(CommandValue):
+    number: str = attrs.field(converter=_number)
+    reason: BlockReason = attrs.field(converter=_block_reason)
+
+    @property
+    def owner(self) -> str:
+        raise AttributeError("a card's owner is its member's, found in the transaction")
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class BlockCard(_NumberedCardCommand):
+    """Block a member card (lost, stolen...)."""
+
+    kind: ClassVar[str] = "block_card"
+
+
+@attrs.frozen(kw_only=True)
+class ReplaceCard(_NumberedCardCommand):
+    """Block a member card and issue its member a new number."""
+
+    kind: ClassVar[str] = "replace_card"
 
 
 # --- fingerprints ------------------------------------------------------------------------

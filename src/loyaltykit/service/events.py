@@ -28,7 +28,9 @@ from loyaltykit.errors import (
 )
 from loyaltykit.outcomes import Balance, Receipt
 from loyaltykit.policy.engine import (
+    BudgetConsumption,
     CampaignAward,
+    CampaignEntry,
     CounterIncrement,
     CustomerState,
     Decision,
@@ -41,9 +43,8 @@ from loyaltykit.policy.engine import (
 )
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Referral
-from loyaltykit.service import postings
+from loyaltykit.service import campaigns, postings
 from loyaltykit.service.budgets import Budgets
-from loyaltykit.service.campaigns import fund_awards
 from loyaltykit.service.codecs import (
     existing,
     receipt_codec,
@@ -355,10 +356,8 @@ class EventCommands:
         ):
             members[referrer] = load_member(uow, work.lock(referrer))
             state = attrs.evolve(state, referrer_counters=members[referrer].counters)
-        decision = self.engine.evaluate(program, state, event, command.at)
-        decision = fund_awards(
-            uow, decision, command.customer_id, command.at, program=program, state=state
-        )
+        budgets = campaigns.budget_state(uow, program, event.type, command.at)
+        decision = self.engine.evaluate(program, state, event, command.at, budgets=budgets)
         context = work.context(**_event_metadata(event))
         loaded = dict(members)
         written, touched = self._apply(work, decision, event, context, members)
@@ -431,7 +430,11 @@ class EventCommands:
                         effect.referred,
                         {"rule": effect.rule, "points": effect.points, "at": work.at.isoformat()},
                     )
-                case CampaignAward():  # pragma: no cover - fund_awards turned it into earns
+                case BudgetConsumption():
+                    campaigns.take_budget(uow, effect)
+                case CampaignEntry():
+                    campaigns.participate(uow, effect, work.at)
+                case CampaignAward():  # pragma: no cover - the engine funded it (budgets=)
                     raise AssertionError("a campaign award must be funded before it is applied")
                 case _:  # pragma: no cover
                     assert_never(effect)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
+from loyaltykit.domain.cards import CardFormat
 from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
@@ -23,6 +24,7 @@ from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
 from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import CampaignWork
+from loyaltykit.service.cards import CardCommands
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.customers import CustomerCommands
@@ -35,6 +37,7 @@ from loyaltykit.service.points import PointCommands
 from loyaltykit.service.queries import Queries
 from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
+from loyaltykit.service.stored_value import StoredValueCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import Storage
 
@@ -153,6 +156,10 @@ class Loyalty:
             Outbox(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
         ]
+        # stored value and member cards
+        self._stored_value = StoredValueCommands(kernel)
+        self._cards = CardCommands(kernel)
+        areas += [self._stored_value, self._cards]
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod
@@ -182,6 +189,29 @@ class Loyalty:
     @voucher_source.setter
     def voucher_source(self, source: Callable[[Sequence[str]], str]) -> None:
         self._rewards.voucher_source = source
+
+    @property
+    def code_source(self) -> Callable[[Sequence[str]], str]:
+        """Picks each character of a new gift card or wallet code and each digit of a new
+        member card number (``secrets.choice``; a seeded ``random.Random(7).choice`` in
+        tests)."""
+        return self._stored_value.code_source
+
+    @code_source.setter
+    def code_source(self, source: Callable[[Sequence[str]], str]) -> None:
+        self._stored_value.code_source = source
+        self._cards.code_source = source
+
+    @property
+    def card_format(self) -> CardFormat:
+        """How new member card numbers look (``CardFormat(prefix="", length=16)``)."""
+        return self._cards.card_format
+
+    @card_format.setter
+    def card_format(self, card_format: CardFormat) -> None:
+        if not isinstance(card_format, CardFormat):
+            raise InvalidArgument(f"card_format: {card_format!r} is not a CardFormat")
+        self._cards.card_format = card_format
 
     @property
     def outbox(self) -> bool:
@@ -341,3 +371,22 @@ class Loyalty:
     run_due = _area(BatchWork.run_due)
     expire_due = _area(BatchWork.expire_due)
     release_pending = _area(BatchWork.release_pending)
+
+    # --- stored value: gift cards and e-wallets -------------------------------
+    issue_stored_value = _area(StoredValueCommands.issue_stored_value)
+    top_up = _area(StoredValueCommands.top_up)
+    pay_with_stored_value = _area(StoredValueCommands.pay_with_stored_value)
+    refund_to_stored_value = _area(StoredValueCommands.refund_to_stored_value)
+    expire_stored_value = _area(StoredValueCommands.expire_stored_value)
+    stored_value = _area(StoredValueCommands.stored_value)
+    stored_value_balance = _area(StoredValueCommands.stored_value_balance)
+    stored_value_entries = _area(StoredValueCommands.stored_value_entries)
+    stored_value_of = _area(StoredValueCommands.stored_value_of)
+
+    # --- member cards ---------------------------------------------------------
+    issue_card = _area(CardCommands.issue_card)
+    block_card = _area(CardCommands.block_card)
+    replace_card = _area(CardCommands.replace_card)
+    card = _area(CardCommands.card)
+    member_by_card = _area(CardCommands.member_by_card)
+    cards_of = _area(CardCommands.cards_of)

@@ -42,6 +42,7 @@ from loyaltykit.policy.program import Program, ProgramVersions
 from loyaltykit.service.commands import CommandValue, differing_fields, fingerprint
 from loyaltykit.service.personal import PersonalData
 from loyaltykit.storage.base import (
+    CardRepository,
     CounterRepository,
     CustomerRepository,
     CustomerStateRepository,
@@ -51,6 +52,7 @@ from loyaltykit.storage.base import (
     RecordRepository,
     Savepoint,
     Storage,
+    StoredValueRepository,
     UnitOfWork,
 )
 from loyaltykit.values import CustomerId, count
@@ -357,6 +359,8 @@ class _Guarded:
         self.idempotency: IdempotencyRepository = inner.idempotency
         self.state: CustomerStateRepository = inner.state
         self.counters: CounterRepository = inner.counters
+        self.stored_value: StoredValueRepository = inner.stored_value
+        self.cards: CardRepository = inner.cards
 
     def __enter__(self) -> Self:
         return self
@@ -404,6 +408,14 @@ class _Nested:
     @property
     def counters(self) -> CounterRepository:
         return self._outer.counters
+
+    @property
+    def stored_value(self) -> StoredValueRepository:
+        return self._outer.stored_value
+
+    @property
+    def cards(self) -> CardRepository:
+        return self._outer.cards
 
     def __enter__(self) -> Self:
         return self

@@ -151,6 +151,18 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.SubmitSurveyResponse: _response_view,
     c.FileComplaint: _complaint_view,
     c.ComplaintStep: _complaint_view,
+    # stored value and member cards: codes, numbers, amounts, ids and instants only. A
+    # gift card code is a bearer secret the consumer must send to the buyer, like a
+    # voucher code. Erasure keeps balances (money owed, kept under the pseudonymous
+    # holder id like the points ledger) and card rows (a number is never reused): see
+    # docs/concepts/stored-value.md and docs/concepts/member-cards.md
+    c.IssueStoredValue: PUBLIC,
+    c.TopUpStoredValue: PUBLIC,
+    c.PayWithStoredValue: PUBLIC,
+    c.RefundToStoredValue: PUBLIC,
+    c.IssueCard: PUBLIC,
+    c.BlockCard: PUBLIC,
+    c.ReplaceCard: PUBLIC,
 }
 
 _RECORD_KINDS: tuple[RecordKind, ...] = (

@@ -19,8 +19,10 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
+from loyaltykit.domain.cards import MemberCard
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.domain.stored_value import StoredValueAccount, StoredValueEntry
 from loyaltykit.errors import NoProgress
 from loyaltykit.values import CustomerId
 
@@ -30,6 +32,7 @@ __all__ = [
     "BulkExpiry",
     "BulkRelease",
     "Capabilities",
+    "CardRepository",
     "CounterRepository",
     "CustomerRepository",
     "CustomerStateRepository",
@@ -43,6 +46,7 @@ __all__ = [
     "Scrubbing",
     "Storage",
     "StoredRecord",
+    "StoredValueRepository",
     "UnitOfWork",
     "counter_take",
     "lot_is_due",
@@ -279,6 +283,69 @@ class CounterRepository(Protocol):
         refunded)."""
 
 
+# --- stored value and member cards ---------------------------------------------------------
+
+
+class StoredValueRepository(Protocol):
+    """Gift cards and wallets (:class:`~loyaltykit.domain.stored_value.StoredValueAccount`)
+    by code, and their entries, numbered from 1 per card.
+
+    The account row caches the balance its entries add up to, written in the same unit of
+    work as them; entries are never updated. Amounts come back in the card's currency
+    with its minor units' exponent (``50.00 CNY``), whatever the backend keeps.
+    """
+
+    def get(self, code: str, *, for_update: bool = False) -> StoredValueAccount | None:
+        """The card, or ``None``. ``for_update`` locks it until the unit of work ends:
+        every command that moves its money takes this lock first."""
+
+    def add(self, account: StoredValueAccount) -> None:
+        """Insert a new card; raises ``ConcurrencyConflict`` when the code is taken."""
+
+    def update(self, account: StoredValueAccount) -> None:
+        """Replace a stored card (its balance, latest entry, status)."""
+
+    def add_entries(self, entries: Sequence[StoredValueEntry]) -> None:
+        """Append entries (never updated afterwards)."""
+
+    def entries(self, code: str) -> list[StoredValueEntry]:
+        """Every entry of a card, in ``seq`` order."""
+
+    def entries_by_key(self, code: str, idempotency_key: str) -> list[StoredValueEntry]:
+        """The entries a command with this key wrote on the card, in ``seq`` order."""
+
+    def refunds_of(self, code: str, payment_key: str) -> list[StoredValueEntry]:
+        """The refund entries giving back the payment made under ``payment_key`` (their
+        ``reference``), in ``seq`` order."""
+
+    def of_holder(self, customer_id: CustomerId) -> list[StoredValueAccount]:
+        """Every card held by a member, by code."""
+
+    def due(self, at: datetime, *, limit: int) -> list[str]:
+        """Up to ``limit`` codes of active cards whose ``expires_at`` is at or before
+        ``at``, soonest first, then by code. The expiry job calls it until it returns
+        nothing, so an expired card must not come back."""
+
+
+class CardRepository(Protocol):
+    """Member cards (:class:`~loyaltykit.domain.cards.MemberCard`) by number. A number is
+    a unique key for ever: a blocked card keeps its row, and a row is never deleted."""
+
+    def get(self, number: str, *, for_update: bool = False) -> MemberCard | None:
+        """The card, or ``None``; ``for_update`` locks it until the unit of work ends."""
+
+    def add(self, card: MemberCard) -> None:
+        """Insert a new card; raises ``ConcurrencyConflict`` when the number was ever
+        issued (to anyone)."""
+
+    def update(self, card: MemberCard) -> None:
+        """Replace a stored card (blocked, replaced)."""
+
+    def of_customer(self, customer_id: CustomerId) -> list[MemberCard]:
+        """Every card issued to a member, blocked ones too, oldest first (then by
+        number)."""
+
+
 def counter_take(current: int, amount: int, *, limit: int | None, partial: bool) -> int:
     """What :meth:`CounterRepository.take` adds to a counter at ``current``: every backend
     decides with this one rule, under its own lock."""
@@ -341,6 +408,14 @@ class UnitOfWork(Protocol):
     @property
     def counters(self) -> CounterRepository:
         """Shared counters (stock, budgets) of this transaction."""
+
+    @property
+    def stored_value(self) -> StoredValueRepository:
+        """Gift cards, wallets and their entries of this transaction."""
+
+    @property
+    def cards(self) -> CardRepository:
+        """Member cards of this transaction."""
 
     def __enter__(self) -> Self: ...
 

@@ -22,8 +22,15 @@ from typing import Any, Self
 
 import attrs
 
+from loyaltykit.domain.cards import MemberCard
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.domain.stored_value import (
+    StoredValueAccount,
+    StoredValueEntry,
+    StoredValueEntryKind,
+    StoredValueStatus,
+)
 from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, InvalidArgument
 from loyaltykit.storage.base import (
     Capabilities,
@@ -69,6 +76,13 @@ class _State:
         # hints (due_at, kind, owner, id), validated when read like the lots' due hints
         self.record_due: list[tuple[datetime, str, str, str]] = []
         self.counters: dict[str, int] = {}
+        # stored value and member cards
+        self.stored_value: dict[str, StoredValueAccount] = {}
+        self.stored_value_entries: dict[str, list[StoredValueEntry]] = defaultdict(list)
+        self.stored_value_held: dict[CustomerId, set[str]] = defaultdict(set)
+        self.stored_value_due: list[tuple[datetime, str]] = []
+        self.cards: dict[str, MemberCard] = {}
+        self.cards_held: dict[CustomerId, list[str]] = defaultdict(list)
 
 
 def _order(lot: Lot) -> tuple[Any, str]:
@@ -489,6 +503,119 @@ class _Counters:
             self._log.append(partial(counters.__setitem__, name, previous))
 
 
+# --- stored value and member cards ---------------------------------------------------------
+
+
+class _StoredValue:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def get(self, code: str, *, for_update: bool = False) -> StoredValueAccount | None:
+        return self._state.stored_value.get(code)
+
+    def add(self, account: StoredValueAccount) -> None:
+        accounts = self._state.stored_value
+        if account.code in accounts:
+            raise ConcurrencyConflict(f"stored value code {account.code!r} is taken")
+        accounts[account.code] = account
+        self._log.append(lambda: accounts.pop(account.code))
+        if account.holder is not None:
+            held = self._state.stored_value_held[account.holder]
+            held.add(account.code)
+            self._log.append(partial(held.discard, account.code))
+        self._hint(account)
+
+    def update(self, account: StoredValueAccount) -> None:
+        previous = self._state.stored_value[account.code]
+        self._place(account)
+        # undone through _place too: a card due again gets a fresh hint (due() drops the
+        # hints of cards it finds expired, which a rollback may make active again)
+        self._log.append(partial(self._place, previous))
+
+    def _place(self, account: StoredValueAccount) -> None:
+        self._state.stored_value[account.code] = account
+        self._hint(account)
+
+    def _hint(self, account: StoredValueAccount) -> None:
+        if account.expires_at is not None and account.status is StoredValueStatus.ACTIVE:
+            heapq.heappush(self._state.stored_value_due, (account.expires_at, account.code))
+
+    def add_entries(self, entries: Sequence[StoredValueEntry]) -> None:
+        for entry in entries:
+            target = self._state.stored_value_entries[entry.code]
+            if target and target[-1].seq >= entry.seq:
+                raise ConcurrencyConflict(f"entry {entry.seq} of {entry.code!r} exists")
+            target.append(entry)
+            self._log.append(target.pop)
+
+    def entries(self, code: str) -> list[StoredValueEntry]:
+        return list(self._state.stored_value_entries.get(code, ()))
+
+    def entries_by_key(self, code: str, idempotency_key: str) -> list[StoredValueEntry]:
+        return [e for e in self.entries(code) if e.idempotency_key == idempotency_key]
+
+    def refunds_of(self, code: str, payment_key: str) -> list[StoredValueEntry]:
+        return [
+            e
+            for e in self.entries(code)
+            if e.kind is StoredValueEntryKind.REFUND and e.reference == payment_key
+        ]
+
+    def of_holder(self, customer_id: CustomerId) -> list[StoredValueAccount]:
+        codes = self._state.stored_value_held.get(customer_id, set())
+        return [self._state.stored_value[code] for code in sorted(codes)]
+
+    def due(self, at: datetime, *, limit: int) -> list[str]:
+        # hints, validated when read (a stale one, of a card expired since, is dropped)
+        hints = self._state.stored_value_due
+        found: list[str] = []
+        kept: list[tuple[datetime, str]] = []
+        while hints and hints[0][0] <= at and len(found) < limit:
+            hint = heapq.heappop(hints)
+            account = self._state.stored_value.get(hint[1])
+            if (
+                account is not None
+                and account.status is StoredValueStatus.ACTIVE
+                and account.expires_at == hint[0]
+                and hint[1] not in found
+            ):
+                found.append(hint[1])
+                kept.append(hint)
+        for hint in kept:
+            heapq.heappush(hints, hint)
+        return found
+
+
+class _Cards:
+    def __init__(self, state: _State, log: list[Undo]) -> None:
+        self._state = state
+        self._log = log
+
+    def get(self, number: str, *, for_update: bool = False) -> MemberCard | None:
+        return self._state.cards.get(number)
+
+    def add(self, card: MemberCard) -> None:
+        cards = self._state.cards
+        if card.number in cards:
+            raise ConcurrencyConflict(f"card number {card.number!r} was issued before")
+        cards[card.number] = card
+        self._log.append(lambda: cards.pop(card.number))
+        held = self._state.cards_held[card.customer_id]
+        held.append(card.number)
+        self._log.append(held.pop)
+
+    def update(self, card: MemberCard) -> None:
+        cards = self._state.cards
+        previous = cards[card.number]
+        cards[card.number] = card
+        self._log.append(partial(cards.__setitem__, card.number, previous))
+
+    def of_customer(self, customer_id: CustomerId) -> list[MemberCard]:
+        found = [self._state.cards[n] for n in self._state.cards_held.get(customer_id, ())]
+        return sorted(found, key=lambda card: (card.issued_at, card.number))
+
+
 class _Savepoint:
     """A position in the undo log."""
 
@@ -517,6 +644,8 @@ class MemoryUnitOfWork:
         self.state = _CustomerState(state, self._log)
         self.records = _Records(state, self._log)
         self.counters = _Counters(state, self._log)
+        self.stored_value = _StoredValue(state, self._log)
+        self.cards = _Cards(state, self._log)
         self._open = False
 
     def __enter__(self) -> Self:

@@ -54,8 +54,8 @@ from loyaltykit.errors import (
     InvalidArgument,
     OutOfOrder,
 )
+from loyaltykit.formats.programs import Program
 from loyaltykit.outcomes import SettlementReport
-from loyaltykit.policy.program import Program
 from loyaltykit.storage.base import (
     BulkChunk,
     BulkExpiry,
@@ -67,6 +67,7 @@ from loyaltykit.storage.base import (
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing import settlement
 from loyaltykit.testing.invariants import ledger_violations
+from loyaltykit.testing.stored_value_conformance import StoredValueConformance
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
     MAX_IDENTIFIER_LENGTH,
@@ -221,8 +222,11 @@ def _points(report: SettlementReport, work: str) -> int:
     return report.expired if work == "expire" else report.released
 
 
-class StorageConformance:
-    """What every backend must do. Subclasses provide the ``storage`` fixture."""
+class StorageConformance(StoredValueConformance):
+    """What every backend must do. Subclasses provide the ``storage`` fixture.
+
+    Gift cards, wallets and member cards come from
+    :class:`~loyaltykit.testing.stored_value_conformance.StoredValueConformance`."""
 
     @pytest.fixture
     def storage(self) -> Storage:  # pragma: no cover - subclasses override it

@@ -34,9 +34,9 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Entry, EntryKind
 from loyaltykit.domain.periods import period_key
 from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.formats.programs import Program
 from loyaltykit.outcomes import Receipt
 from loyaltykit.policy.engine import CustomerState, condition_context
-from loyaltykit.policy.program import Program
 from loyaltykit.storage.base import Storage
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing.history import (

@@ -23,8 +23,8 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.formats.programs import Program
 from loyaltykit.policy.conditions import Condition
-from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import AttributeRate, BaseRate, PerUnit, SpendThreshold
 
 __all__ = ["Reading", "Readings", "readings"]

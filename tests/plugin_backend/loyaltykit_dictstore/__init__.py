@@ -22,6 +22,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from loyaltykit.domain.cards import MemberCard, card_from_record, card_to_record
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.domain.records import (
@@ -35,6 +36,11 @@ from loyaltykit.domain.records import (
     lot_from_record,
     lot_to_record,
 )
+from loyaltykit.domain.stored_value import StoredValueAccount, StoredValueEntry
+from loyaltykit.domain.stored_value import account_from_record as stored_value_from_record
+from loyaltykit.domain.stored_value import account_to_record as stored_value_to_record
+from loyaltykit.domain.stored_value import entry_from_record as stored_value_entry_from_record
+from loyaltykit.domain.stored_value import entry_to_record as stored_value_entry_to_record
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
@@ -52,7 +58,18 @@ from loyaltykit.storage.base import (
 __all__ = ["DictStorage"]
 
 Tables = dict[str, dict[Any, str]]
-TABLES = ("customers", "accounts", "entries", "lots", "idempotency", "state", "records")
+TABLES = (
+    "customers",
+    "accounts",
+    "entries",
+    "lots",
+    "idempotency",
+    "state",
+    "records",
+    "stored_value",
+    "stored_value_entries",
+    "cards",
+)
 
 
 def _text(value: datetime | None) -> str | None:
@@ -329,6 +346,79 @@ class Counters(_Repository):
         self._rows("counters")[name] = str(max(0, self.value(name) - amount))
 
 
+class StoredValue(_Repository):
+    """:class:`~loyaltykit.storage.base.StoredValueRepository`: cards by code, entries by
+    ``(code, seq)``, as the records of :mod:`loyaltykit.domain.stored_value` write them."""
+
+    def get(self, code: str, *, for_update: bool = False) -> StoredValueAccount | None:
+        found = self._read("stored_value", code)
+        return None if found is None else stored_value_from_record(found)
+
+    def add(self, account: StoredValueAccount) -> None:
+        if account.code in self._rows("stored_value"):
+            raise ConcurrencyConflict(f"stored value code {account.code!r} is taken")
+        self._write("stored_value", account.code, stored_value_to_record(account))
+
+    def update(self, account: StoredValueAccount) -> None:
+        self._write("stored_value", account.code, stored_value_to_record(account))
+
+    def add_entries(self, entries: Sequence[StoredValueEntry]) -> None:
+        for entry in entries:
+            key = (entry.code, entry.seq)
+            if key in self._rows("stored_value_entries"):
+                raise ConcurrencyConflict(f"entry {entry.seq} of {entry.code!r} exists")
+            self._write("stored_value_entries", key, stored_value_entry_to_record(entry))
+
+    def entries(self, code: str) -> list[StoredValueEntry]:
+        rows = self._rows("stored_value_entries")
+        keys = sorted(key for key in rows if key[0] == code)
+        return [stored_value_entry_from_record(json.loads(rows[key])) for key in keys]
+
+    def entries_by_key(self, code: str, idempotency_key: str) -> list[StoredValueEntry]:
+        return [e for e in self.entries(code) if e.idempotency_key == idempotency_key]
+
+    def refunds_of(self, code: str, payment_key: str) -> list[StoredValueEntry]:
+        return [
+            e for e in self.entries(code) if e.kind.value == "refund" and e.reference == payment_key
+        ]
+
+    def of_holder(self, customer_id: str) -> list[StoredValueAccount]:
+        rows = self._rows("stored_value")
+        found = [stored_value_from_record(json.loads(rows[code])) for code in sorted(rows)]
+        return [account for account in found if account.holder == customer_id]
+
+    def due(self, at: datetime, *, limit: int) -> list[str]:
+        rows = self._rows("stored_value")
+        found = [stored_value_from_record(json.loads(text)) for text in rows.values()]
+        due = [
+            (a.expires_at, a.code)
+            for a in found
+            if a.status.value == "active" and a.expires_at is not None and a.expires_at <= at
+        ]
+        return [code for _, code in sorted(due)[:limit]]
+
+
+class Cards(_Repository):
+    """:class:`~loyaltykit.storage.base.CardRepository`: cards by number."""
+
+    def get(self, number: str, *, for_update: bool = False) -> MemberCard | None:
+        found = self._read("cards", number)
+        return None if found is None else card_from_record(found)
+
+    def add(self, card: MemberCard) -> None:
+        if card.number in self._rows("cards"):
+            raise ConcurrencyConflict(f"card number {card.number!r} was issued before")
+        self._write("cards", card.number, card_to_record(card))
+
+    def update(self, card: MemberCard) -> None:
+        self._write("cards", card.number, card_to_record(card))
+
+    def of_customer(self, customer_id: str) -> list[MemberCard]:
+        cards = [card_from_record(json.loads(text)) for text in self._rows("cards").values()]
+        mine = [card for card in cards if card.customer_id == customer_id]
+        return sorted(mine, key=lambda card: (card.issued_at, card.number))
+
+
 def _positive(name: str, amount: int) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidAmount(name, amount, "a whole number above 0")
@@ -372,6 +462,8 @@ class DictUnitOfWork:
         self.state = State(tables)
         self.records = Records(tables)
         self.counters = Counters(tables)
+        self.stored_value = StoredValue(tables)
+        self.cards = Cards(tables)
 
     def __enter__(self) -> Self:
         self._storage.lock.acquire()

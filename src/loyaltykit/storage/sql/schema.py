@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Dialect,
@@ -229,3 +230,63 @@ counters = Table(
     Column("name", exact(200), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# --- stored value (gift cards, e-wallets) and member cards (0011) ---------------------
+# Amounts are whole minor units (BIGINT), counted in the card's ``places`` (the currency's
+# minor unit when it was issued), so no backend rounds money and a later change of a
+# currency's minor unit cannot reinterpret a stored balance. Keyed by the card's code
+# (a gift card may have no holder); ``holder`` is indexed for a member's cards.
+STORED_VALUE_CODE = exact(32)
+CARD_NUMBER = exact(32)
+
+stored_value = Table(
+    "lk_stored_value",
+    metadata,
+    Column("code", STORED_VALUE_CODE, primary_key=True),
+    Column("kind", exact(16), nullable=False),
+    Column("currency", exact(3), nullable=False),
+    Column("places", Integer, nullable=False),
+    Column("holder", ID, nullable=True),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("balance", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Column("status", exact(16), nullable=False),
+    CheckConstraint("balance >= 0", name="lk_stored_value_never_negative"),
+    Index("lk_stored_value_holder", "holder"),
+    Index("lk_stored_value_due", "status", "expires_at"),
+)
+
+stored_value_entries = Table(
+    "lk_stored_value_entries",
+    metadata,
+    Column("code", STORED_VALUE_CODE, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", exact(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("idempotency_key", exact(128), nullable=True),
+    Column("funding", exact(16), nullable=True),
+    Column("reference", exact(128), nullable=True),
+    Index("lk_stored_value_entries_by_key", "code", "idempotency_key"),
+    Index("lk_stored_value_entries_by_reference", "code", "reference"),
+)
+
+# every number ever issued keeps its row: the primary key is what stops a reuse
+member_cards = Table(
+    "lk_member_cards",
+    metadata,
+    Column("number", CARD_NUMBER, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("status", exact(16), nullable=False),
+    Column("blocked_at", UtcDateTime, nullable=True),
+    Column("reason", exact(16), nullable=True),
+    Column("replaces", CARD_NUMBER, nullable=True),
+    Column("replaced_by", CARD_NUMBER, nullable=True),
+    Index("lk_member_cards_customer", "customer_id"),
+)
+
+__all__ += ["member_cards", "stored_value", "stored_value_entries"]

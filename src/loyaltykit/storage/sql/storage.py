@@ -44,6 +44,7 @@ from loyaltykit.storage.sql.repositories import (
     Session,
     translate,
 )
+from loyaltykit.storage.sql.stored_value import MemberCards, StoredValue
 from loyaltykit.storage.sql.totals import ledger_totals
 
 __all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "shown", "upgrade"]
@@ -323,6 +324,8 @@ class SqlUnitOfWork:
         self.state = CustomerState(session)
         self.records = Records(session)
         self.counters = Counters(session)
+        self.stored_value = StoredValue(session)
+        self.cards = MemberCards(session)
         return self
 
     def __exit__(

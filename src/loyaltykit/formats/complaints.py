@@ -1,6 +1,6 @@
 """The ``[complaints]`` table of a program: taxonomy, calendars, SLA, QC rule, goodwill.
 
-Read by :func:`loyaltykit.policy.loading.program_from_dict`; every problem is reported
+Read by :func:`loyaltykit.formats.programs.program_from_dict`; every problem is reported
 with its path, all at once. A duration is a table of ``days``, ``hours``, ``minutes``
 or ``working_days`` (whole opening days of its calendar), plus the ``calendar`` its
 business time is counted on::
@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, time, timedelta
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 from loyaltykit.domain.calendar import WEEKDAYS, BusinessCalendar
@@ -35,45 +36,24 @@ from loyaltykit.domain.complaints import (
     SlaPolicy,
     Target,
 )
-from loyaltykit.errors import LoyaltyError
+from loyaltykit.formats.problems import Problems
+from loyaltykit.formats.scalars import choice, duration_parts
 
 __all__ = ["complaint_policy_from_dict", "complaint_policy_to_dict"]
 
 _TOP = ("taxonomy", "calendars", "sla", "qc", "reopen_within", "goodwill")
 _CALENDAR = ("timezone", "weekdays", "opens", "closes", "holidays", "workdays", "always_open")
 _SLA = ("id", "category", "channel", "priority", "acknowledge", "first_response", "resolution")
-_DURATION = ("days", "hours", "minutes", "working_days", "calendar")
+_TARGET_UNITS = ("days", "hours", "minutes", "working_days")
 
 
-class _Problems:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.found: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.found.append(f"{self.path}.{where}: {message}")
-
-    def unknown(self, data: Mapping[str, Any], where: str, known: tuple[str, ...]) -> None:
-        for key in data:
-            if key not in known:
-                self.add(f"{where}{key}", f"unknown field (known: {', '.join(known)})")
-
-    def table(self, value: Any, where: str) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            self.add(where, f"{value!r} is not a table")
-            return {}
-        return value
-
-    def build(self, where: str, make: Any) -> Any:
-        try:
-            return make()
-        except (LoyaltyError, TypeError, ValueError) as error:
-            self.add(where, str(error))
-            return None
+def _table(problems: Problems, value: Any, where: str) -> Mapping[str, Any]:
+    found = problems.table(value, where)
+    return {} if found is None else found
 
 
-def _calendar(problems: _Problems, data: Any, where: str) -> BusinessCalendar | None:
-    table = problems.table(data, where)
+def _calendar(problems: Problems, data: Any, where: str) -> BusinessCalendar | None:
+    table = _table(problems, data, where)
     problems.unknown(table, f"{where}.", _CALENDAR)
     arguments: dict[str, Any] = {}
     for key in ("timezone", "always_open"):
@@ -83,7 +63,7 @@ def _calendar(problems: _Problems, data: Any, where: str) -> BusinessCalendar | 
         if key in table:
             value = table[key]
             parsed = (
-                problems.build(f"{where}.{key}", lambda v=value: time.fromisoformat(v))
+                problems.build(f"{where}.{key}", partial(time.fromisoformat, value))
                 if isinstance(value, str)
                 else None
             )
@@ -113,54 +93,42 @@ def _calendar(problems: _Problems, data: Any, where: str) -> BusinessCalendar | 
         arguments[key] = parsed_days
     if any(value is None for value in arguments.values()):
         return None
-    built: BusinessCalendar | None = problems.build(where, lambda: BusinessCalendar(**arguments))
-    return built
+    return problems.build(where, lambda: BusinessCalendar(**arguments))
 
 
 def _target(
-    problems: _Problems, data: Any, where: str, calendars: Mapping[str, BusinessCalendar]
+    problems: Problems, data: Any, where: str, calendars: Mapping[str, BusinessCalendar]
 ) -> Target | None:
-    table = problems.table(data, where)
-    problems.unknown(table, f"{where}.", _DURATION)
-    name = table.get("calendar", "default")
-    total = timedelta(0)
-    for key, unit in (("days", timedelta(days=1)), ("hours", timedelta(hours=1))):
-        amount = table.get(key, 0)
-        if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0:
-            problems.add(f"{where}.{key}", f"{amount!r} is not a number of zero or more")
-            return None
-        total += unit * amount
-    minutes = table.get("minutes", 0)
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
-        problems.add(f"{where}.minutes", f"{minutes!r} is not a whole number of zero or more")
+    parts = duration_parts(
+        problems,
+        data,
+        where,
+        _TARGET_UNITS,
+        fractional=("days", "hours", "working_days"),
+        also=("calendar",),
+    )
+    if parts is None:
         return None
-    total += timedelta(minutes=minutes)
-    working = table.get("working_days", 0)
-    if isinstance(working, bool) or not isinstance(working, int | float) or working < 0:
-        problems.add(f"{where}.working_days", f"{working!r} is not a number of zero or more")
-        return None
+    name = data.get("calendar", "default")
+    total = (
+        timedelta(days=parts["days"])
+        + timedelta(hours=parts["hours"])
+        + timedelta(minutes=parts["minutes"])
+    )
+    working = parts["working_days"]
     if working:
         calendar = calendars.get(name) or (BusinessCalendar() if name == "default" else None)
         if calendar is None:
             problems.add(f"{where}.calendar", f"{name!r} is not declared")
             return None
         total += calendar.day_length * working
-    built: Target | None = problems.build(where, lambda: Target(within=total, calendar=name))
-    return built
-
-
-def _enum(problems: _Problems, value: Any, where: str, kind: Any) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        problems.add(where, f"{value!r} is not one of {[m.value for m in kind]}")
-        return None
+    return problems.build(where, lambda: Target(within=total, calendar=name))
 
 
 def _sla(
-    problems: _Problems, data: Any, where: str, calendars: Mapping[str, BusinessCalendar]
+    problems: Problems, data: Any, where: str, calendars: Mapping[str, BusinessCalendar]
 ) -> SlaPolicy | None:
-    table = problems.table(data, where)
+    table = _table(problems, data, where)
     problems.unknown(table, f"{where}.", (*_SLA, "warn_share"))
     arguments: dict[str, Any] = {
         "id": table.get("id"),
@@ -168,7 +136,7 @@ def _sla(
         "channel": table.get("channel"),
     }
     if "priority" in table:
-        arguments["priority"] = _enum(problems, table["priority"], f"{where}.priority", Priority)
+        arguments["priority"] = choice(problems, table["priority"], f"{where}.priority", Priority)
     for clock in ("acknowledge", "first_response", "resolution"):
         if clock not in table:
             problems.add(f"{where}.{clock}", "is required")
@@ -180,40 +148,47 @@ def _sla(
         )
     if any(arguments.get(k) is None for k in ("acknowledge", "first_response", "resolution")):
         return None
-    built: SlaPolicy | None = problems.build(where, lambda: SlaPolicy(**arguments))
-    return built
+    return problems.build(where, lambda: SlaPolicy(**arguments))
 
 
-def complaint_policy_from_dict(data: Any, problems: list[str]) -> ComplaintPolicy | None:
-    """The complaint policy of a program's ``complaints`` table; problems (with their
-    paths) are appended to ``problems`` and ``None`` is returned when there are any."""
-    found = _Problems("complaints")
-    table = found.table(data, "")
-    found.unknown(table, "", _TOP)
+def complaint_policy_from_dict(
+    problems: Problems, data: Any, path: str = "complaints"
+) -> ComplaintPolicy | None:
+    """The complaint policy of a program's ``complaints`` table at ``path``; every
+    problem goes to ``problems`` (with its path), and ``None`` is returned when any
+    was found."""
+    before = len(problems.problems)
+    table = _table(problems, data, path)
+    problems.unknown(table, f"{path}.", _TOP)
     arguments: dict[str, Any] = {}
-    taxonomy = found.table(table.get("taxonomy", {}), "taxonomy")
-    arguments["taxonomy"] = found.build(
-        "taxonomy", lambda: ComplaintTaxonomy(categories=dict(taxonomy))
+    taxonomy = _table(problems, table.get("taxonomy", {}), f"{path}.taxonomy")
+    arguments["taxonomy"] = problems.build(
+        f"{path}.taxonomy", lambda: ComplaintTaxonomy(categories=dict(taxonomy))
     )
     calendars: dict[str, BusinessCalendar] = {}
-    for name, item in found.table(table.get("calendars", {}), "calendars").items():
-        calendar = _calendar(found, item, f"calendars.{name}")
+    for name, item in _table(problems, table.get("calendars", {}), f"{path}.calendars").items():
+        calendar = _calendar(problems, item, f"{path}.calendars.{name}")
         if calendar is not None:
             calendars[name] = calendar
     arguments["calendars"] = calendars
     if "sla" in table:
         items = table["sla"] if isinstance(table["sla"], list) else []
         if not isinstance(table["sla"], list):
-            found.add("sla", f"{table['sla']!r} is not a list of tables")
+            problems.add(f"{path}.sla", f"{table['sla']!r} is not a list of tables")
         arguments["sla"] = [
-            _sla(found, item, f"sla[{n}]", calendars) for n, item in enumerate(items)
+            _sla(problems, item, f"{path}.sla[{n}]", calendars) for n, item in enumerate(items)
         ]
     if "qc" in table:
-        qc = found.table(table["qc"], "qc")
-        found.unknown(qc, "qc.", ("categories", "severities", "goodwill_from", "four_eyes"))
-        severities = [_enum(found, s, "qc.severities", Severity) for s in qc.get("severities", [])]
-        arguments["qc"] = found.build(
-            "qc",
+        qc = _table(problems, table["qc"], f"{path}.qc")
+        problems.unknown(
+            qc, f"{path}.qc.", ("categories", "severities", "goodwill_from", "four_eyes")
+        )
+        chosen = [
+            choice(problems, s, f"{path}.qc.severities", Severity) for s in qc.get("severities", [])
+        ]
+        severities = [severity for severity in chosen if severity is not None]
+        arguments["qc"] = problems.build(
+            f"{path}.qc",
             lambda: QcRule(
                 categories=qc.get("categories", []),
                 severities=severities,
@@ -222,22 +197,20 @@ def complaint_policy_from_dict(data: Any, problems: list[str]) -> ComplaintPolic
             ),
         )
     if "reopen_within" in table:
-        days = table["reopen_within"]
-        window = found.table(days, "reopen_within")
-        found.unknown(window, "reopen_within.", ("days",))
-        arguments["reopen_within"] = found.build(
-            "reopen_within", lambda: timedelta(days=window.get("days", 0))
-        )
+        parts = duration_parts(problems, table["reopen_within"], f"{path}.reopen_within", ("days",))
+        if parts is not None:
+            arguments["reopen_within"] = timedelta(days=parts["days"])
     if "goodwill" in table:
-        goodwill = found.table(table["goodwill"], "goodwill")
-        found.unknown(goodwill, "goodwill.", ("points", "period", "per_complaint", "point_type"))
-        arguments["goodwill"] = found.build("goodwill", lambda: GoodwillBudget(**goodwill))
-    if found.found:
-        problems.extend(found.found)
+        goodwill = _table(problems, table["goodwill"], f"{path}.goodwill")
+        problems.unknown(
+            goodwill, f"{path}.goodwill.", ("points", "period", "per_complaint", "point_type")
+        )
+        arguments["goodwill"] = problems.build(
+            f"{path}.goodwill", lambda: GoodwillBudget(**goodwill)
+        )
+    if len(problems.problems) > before:
         return None
-    policy: ComplaintPolicy | None = found.build("", lambda: ComplaintPolicy(**arguments))
-    problems.extend(found.found)
-    return policy
+    return problems.build(path, lambda: ComplaintPolicy(**arguments))
 
 
 def _duration_dict(target: Target) -> dict[str, Any]:

@@ -24,7 +24,6 @@ datetimes with an offset or ISO 8601 strings; conditions use the condition langu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -40,9 +39,10 @@ from loyaltykit.domain.rewards import (
     VoucherTerms,
 )
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.policy.loading import _duration, _duration_dict, _list, _money, _Reader
+from loyaltykit.formats.problems import Problems
+from loyaltykit.formats.scalars import duration, duration_dict, instant, instant_text, money
 from loyaltykit.policy.rules import PythonCheck, check
-from loyaltykit.values import Money, aware
+from loyaltykit.values import Money
 
 __all__ = ["catalog_from_dicts", "catalog_to_dicts"]
 
@@ -75,31 +75,15 @@ _VOUCHER = ("alphabet", "length", "uses", "valid_for", "valid_until", "value")
 _OFFSET = ("rate", "max_share", "minimum", "step")
 
 
-def _instant(reader: _Reader, value: Any, path: str) -> datetime | None:
-    if value is None:
-        return None
-    instant = value
-    if isinstance(value, str):
-        try:
-            instant = datetime.fromisoformat(value)
-        except ValueError:
-            reader.problems.append(f"{path}: {value!r} is not an ISO 8601 instant")
-            return None
-    if not isinstance(instant, datetime) or instant.tzinfo is None:
-        reader.problems.append(f"{path}: {value!r} is not an instant with a UTC offset")
-        return None
-    return instant
-
-
-def _price(reader: _Reader, data: Mapping[str, Any], path: str, currency: str) -> Price | None:
+def _price(reader: Problems, data: Mapping[str, Any], path: str, currency: str) -> Price | None:
     points = reader.field(data, path, "points", int, 0)
-    money = None
+    amount = None
     if "money" in data:
-        money = _money(reader, data["money"], path + "money", currency)
-    return reader.build(path.rstrip("."), lambda: Price(points=points, money=money))
+        amount = money(reader, data["money"], path + "money", currency)
+    return reader.build(path.rstrip("."), lambda: Price(points=points, money=amount))
 
 
-def _tier_prices(reader: _Reader, value: Any, path: str, currency: str) -> dict[str, Price]:
+def _tier_prices(reader: Problems, value: Any, path: str, currency: str) -> dict[str, Price]:
     if not isinstance(value, Mapping):
         reader.problems.append(f"{path}: {value!r} is not a table of tier = points")
         return {}
@@ -116,12 +100,12 @@ def _tier_prices(reader: _Reader, value: Any, path: str, currency: str) -> dict[
     return prices
 
 
-def _limits(reader: _Reader, value: Any, path: str) -> tuple[RedemptionLimit, ...]:
+def _limits(reader: Problems, value: Any, path: str) -> tuple[RedemptionLimit, ...]:
     limits = []
-    for n, item in enumerate(_list(reader, value, path)):
+    for n, item in enumerate(reader.items(value, path)):
         where = f"{path}[{n}]"
-        if not isinstance(item, Mapping):
-            reader.problems.append(f"{where}: {item!r} is not a table")
+        item = reader.table(item, where)
+        if item is None:
             continue
         reader.unknown(item, where + ".", ("count", "period"))
         count = reader.field(item, where + ".", "count", int, required=True)
@@ -133,11 +117,11 @@ def _limits(reader: _Reader, value: Any, path: str) -> tuple[RedemptionLimit, ..
     return tuple(limits)
 
 
-def _voucher(reader: _Reader, value: Any, path: str, currency: str) -> VoucherTerms | None:
+def _voucher(reader: Problems, value: Any, path: str, currency: str) -> VoucherTerms | None:
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        reader.problems.append(f"{path}: {value!r} is not a table")
+    value = reader.table(value, path)
+    if value is None:
         return None
     prefix = path + "."
     reader.unknown(value, prefix, _VOUCHER)
@@ -146,22 +130,22 @@ def _voucher(reader: _Reader, value: Any, path: str, currency: str) -> VoucherTe
         found = reader.field(value, prefix, key, kind)
         if found is not None:
             arguments[key] = found
-    arguments["valid_for"] = _duration(reader, value.get("valid_for"), prefix + "valid_for")
-    arguments["valid_until"] = _instant(reader, value.get("valid_until"), prefix + "valid_until")
+    arguments["valid_for"] = duration(reader, value.get("valid_for"), prefix + "valid_for")
+    arguments["valid_until"] = instant(reader, value.get("valid_until"), prefix + "valid_until")
     if "value" in value:
-        arguments["value"] = _money(reader, value["value"], prefix + "value", currency)
+        arguments["value"] = money(reader, value["value"], prefix + "value", currency)
     return reader.build(path, lambda: VoucherTerms(**arguments))
 
 
-def _offset(reader: _Reader, value: Any, path: str, currency: str) -> CashOffset | None:
+def _offset(reader: Problems, value: Any, path: str, currency: str) -> CashOffset | None:
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        reader.problems.append(f"{path}: {value!r} is not a table")
+    value = reader.table(value, path)
+    if value is None:
         return None
     prefix = path + "."
     reader.unknown(value, prefix, _OFFSET)
-    rate = _money(reader, value.get("rate"), prefix + "rate", currency)
+    rate = money(reader, value.get("rate"), prefix + "rate", currency)
     arguments: dict[str, Any] = {"rate": rate}
     share = reader.field(value, prefix, "max_share", str)
     if share is not None:
@@ -175,23 +159,23 @@ def _offset(reader: _Reader, value: Any, path: str, currency: str) -> CashOffset
     return reader.build(path, lambda: CashOffset(**arguments))
 
 
-def _strings(reader: _Reader, value: Any, path: str) -> frozenset[str]:
-    items = _list(reader, value, path)
+def _strings(reader: Problems, value: Any, path: str) -> frozenset[str]:
+    items = reader.items(value, path)
     for item in items:
         if not isinstance(item, str):
             reader.problems.append(f"{path}: {item!r} is not a string")
     return frozenset(item for item in items if isinstance(item, str))
 
 
-def _entry(reader: _Reader, data: Any, path: str, currency: str) -> CatalogEntry | None:
-    if not isinstance(data, Mapping):
-        reader.problems.append(f"{path}: {data!r} is not a table")
+def _entry(reader: Problems, data: Any, path: str, currency: str) -> CatalogEntry | None:
+    data = reader.table(data, path)
+    if data is None:
         return None
     prefix = path + "."
     reader.unknown(data, prefix, _FIELDS)
     before = len(reader.problems)
     reward_id = reader.field(data, prefix, "id", str, required=True)
-    valid_from = _instant(reader, data.get("from"), prefix + "from")
+    valid_from = instant(reader, data.get("from"), prefix + "from")
     if reader.field(data, prefix, "withdrawn", bool, False):
         extra = sorted(set(data) - {"id", "from", "withdrawn"})
         if extra:
@@ -212,13 +196,11 @@ def _entry(reader: _Reader, data: Any, path: str, currency: str) -> CatalogEntry
         "price": _price(reader, data, prefix, currency),
         "member_limits": _limits(reader, data.get("member_limits", []), prefix + "member_limits"),
         "global_limits": _limits(reader, data.get("global_limits", []), prefix + "global_limits"),
-        "available_from": _instant(reader, data.get("available_from"), prefix + "available_from"),
-        "available_until": _instant(
-            reader, data.get("available_until"), prefix + "available_until"
-        ),
+        "available_from": instant(reader, data.get("available_from"), prefix + "available_from"),
+        "available_until": instant(reader, data.get("available_until"), prefix + "available_until"),
         "voucher": _voucher(reader, data.get("voucher"), prefix + "voucher", currency),
         "offset": _offset(reader, data.get("offset"), prefix + "offset", currency),
-        "claim_within": _duration(reader, data.get("claim_within"), prefix + "claim_within"),
+        "claim_within": duration(reader, data.get("claim_within"), prefix + "claim_within"),
     }
     for key in ("name", "description", "point_type", "partner"):
         found = reader.field(data, prefix, key, str)
@@ -232,7 +214,7 @@ def _entry(reader: _Reader, data: Any, path: str, currency: str) -> CatalogEntry
             reader, data["tier_prices"], prefix + "tier_prices", currency
         )
     if "cost" in data:
-        arguments["cost"] = _money(reader, data["cost"], prefix + "cost", currency)
+        arguments["cost"] = money(reader, data["cost"], prefix + "cost", currency)
     condition_text = reader.field(data, prefix, "condition", str)
     condition = None
     if condition_text is not None:
@@ -256,11 +238,11 @@ def _entry(reader: _Reader, data: Any, path: str, currency: str) -> CatalogEntry
     )
 
 
-def catalog_from_dicts(reader: _Reader, value: Any, currency: str) -> RewardCatalog:
+def catalog_from_dicts(reader: Problems, value: Any, currency: str) -> RewardCatalog:
     """The catalogue from a list of ``[[rewards]]`` tables; problems go to ``reader``."""
     entries = [
         _entry(reader, item, f"rewards[{n}]", currency)
-        for n, item in enumerate(_list(reader, value, "rewards"))
+        for n, item in enumerate(reader.items(value, "rewards"))
     ]
     found = [entry for entry in entries if entry is not None]
     catalog = reader.build("rewards", lambda: RewardCatalog(tuple(found)))
@@ -269,10 +251,6 @@ def catalog_from_dicts(reader: _Reader, value: Any, currency: str) -> RewardCata
 
 def _amount(money: Money | None) -> str | None:
     return None if money is None else str(money.amount)
-
-
-def _text(value: datetime | None) -> str | None:
-    return None if value is None else aware("instant", value).isoformat()
 
 
 def _price_dict(price: Price) -> dict[str, Any]:
@@ -306,8 +284,8 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
         "stock": reward.stock,
         "member_limits": _limit_dicts(reward.member_limits) or None,
         "global_limits": _limit_dicts(reward.global_limits) or None,
-        "available_from": _text(reward.available_from),
-        "available_until": _text(reward.available_until),
+        "available_from": instant_text(reward.available_from),
+        "available_until": instant_text(reward.available_until),
         "tiers": sorted(reward.eligibility.tiers) or None,
         "tags": sorted(reward.eligibility.tags) or None,
         "condition": None if condition is None else condition.source,
@@ -321,8 +299,8 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
                 "alphabet": voucher.alphabet,
                 "length": voucher.length,
                 "uses": voucher.uses,
-                "valid_for": _duration_dict(voucher.valid_for),
-                "valid_until": _text(voucher.valid_until),
+                "valid_for": duration_dict(voucher.valid_for),
+                "valid_until": instant_text(voucher.valid_until),
                 "value": _amount(voucher.value),
             }.items()
             if value is not None
@@ -335,7 +313,7 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
             "minimum": offset.minimum,
             "step": offset.step,
         },
-        "claim_within": _duration_dict(reward.claim_within),
+        "claim_within": duration_dict(reward.claim_within),
     }
     return {key: value for key, value in data.items() if value is not None}
 
@@ -349,6 +327,6 @@ def catalog_to_dicts(catalog: RewardCatalog) -> list[dict[str, Any]]:
         else:
             table = _reward_dict(entry.reward)
         if entry.valid_from is not None:
-            table["from"] = entry.valid_from.isoformat()
+            table["from"] = instant_text(entry.valid_from)
         tables.append(table)
     return tables

@@ -1,6 +1,6 @@
 """Campaigns and care as data: the ``[[campaigns]]`` and ``[care]`` tables of a program.
 
-Read by :func:`loyaltykit.policy.loading.program_from_dict` (every problem reported with
+Read by :func:`loyaltykit.formats.programs.program_from_dict` (every problem reported with
 its path, like the rest of a program) and written back by ``program_to_dict``::
 
     [[campaigns]]
@@ -23,7 +23,6 @@ strings in the program's currency; durations are tables of ``days`` and ``hours`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -39,9 +38,10 @@ from loyaltykit.domain.campaigns import (
 )
 from loyaltykit.domain.care import CARE_KINDS, CareConfig, CareTrigger
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.policy import loading
+from loyaltykit.formats.problems import Problems
+from loyaltykit.formats.scalars import factor, instant, instant_text, money, span
 from loyaltykit.policy.campaigns import Audience, Campaign
-from loyaltykit.policy.rules import PythonCheck
+from loyaltykit.policy.rules import PythonCheck, check
 from loyaltykit.values import Money
 
 __all__ = ["campaigns_from_data", "campaigns_to_data", "care_from_data", "care_to_data"]
@@ -64,76 +64,34 @@ _CAMPAIGN = (
 _MONEY = ("threshold", "per", "money", "point_cost")
 
 
-def _table(reader: loading._Reader, value: Any, path: str) -> Mapping[str, Any] | None:
-    if not isinstance(value, Mapping):
-        reader.problems.append(f"{path}: {value!r} is not a table")
-        return None
-    return value
-
-
-def _instant(reader: loading._Reader, value: Any, path: str) -> datetime | None:
-    if value is None:
-        return None
-    found = value
-    if isinstance(value, str):
-        try:
-            found = datetime.fromisoformat(value)
-        except ValueError:
-            reader.problems.append(f"{path}: {value!r} is not an ISO 8601 instant")
-            return None
-    if not isinstance(found, datetime) or found.utcoffset() is None:
-        reader.problems.append(
-            f"{path}: {value!r} needs a date, a time and an offset, e.g. 2026-05-01T00:00:00+08:00"
-        )
-        return None
-    return found
-
-
-def _span(reader: loading._Reader, value: Any, path: str) -> relativedelta | None:
-    data = _table(reader, value, path)
-    if data is None:
-        return None
-    reader.unknown(data, path + ".", ("days", "hours"))
-    days = reader.field(data, path + ".", "days", int, 0)
-    hours = reader.field(data, path + ".", "hours", int, 0)
-    return relativedelta(days=days, hours=hours)
-
-
-def _schedule(reader: loading._Reader, value: Any, path: str) -> Schedule | None:
-    data = _table(reader, value, path)
+def _schedule(reader: Problems, value: Any, path: str) -> Schedule | None:
+    data = reader.table(value, path)
     if data is None:
         return None
     prefix = path + "."
     reader.unknown(data, prefix, ("start", "end", "recurrence", "duration"))
     before = len(reader.problems)
-    start = _instant(reader, data.get("start"), prefix + "start")
+    start = instant(reader, data.get("start"), prefix + "start")
     if "start" not in data:
         reader.problems.append(f"{prefix}start: is required")
     arguments: dict[str, Any] = {
         "start": start,
-        "end": _instant(reader, data.get("end"), prefix + "end"),
+        "end": instant(reader, data.get("end"), prefix + "end"),
         "recurrence": reader.field(data, prefix, "recurrence", str),
     }
     if "duration" in data:
-        arguments["duration"] = _span(reader, data["duration"], prefix + "duration")
+        arguments["duration"] = span(reader, data["duration"], prefix + "duration")
     if len(reader.problems) > before:
         return None
     return reader.build(path, lambda: Schedule(**arguments))
 
 
-def _amount(reader: loading._Reader, value: Any, path: str, currency: str) -> Money | None:
-    return loading._money(reader, value, path, currency)
-
-
-def _effect(reader: loading._Reader, value: Any, path: str, currency: str) -> Any:
-    data = _table(reader, value, path)
+def _effect(reader: Problems, value: Any, path: str, currency: str) -> Any:
+    data = reader.table(value, path)
     if data is None:
         return None
     prefix = path + "."
-    kind = reader.field(data, prefix, "kind", str, required=True)
-    cls = EFFECT_KINDS.get(kind) if kind is not None else None
-    if kind is not None and cls is None:
-        reader.problems.append(f"{prefix}kind: {kind!r} is not one of {sorted(EFFECT_KINDS)}")
+    cls = reader.kind(data, prefix, EFFECT_KINDS)
     if cls is None:
         return None
     names = tuple(field.name for field in attrs.fields(cls))
@@ -144,9 +102,9 @@ def _effect(reader: loading._Reader, value: Any, path: str, currency: str) -> An
         if name not in data:
             continue
         if name in _MONEY:
-            arguments[name] = _amount(reader, data[name], prefix + name, currency)
+            arguments[name] = money(reader, data[name], prefix + name, currency)
         elif name == "factor":
-            arguments[name] = loading._factor(reader, data[name], prefix + name)
+            arguments[name] = factor(reader, data[name], prefix + name)
         else:
             arguments[name] = data[name]
     if len(reader.problems) > before:
@@ -154,18 +112,16 @@ def _effect(reader: loading._Reader, value: Any, path: str, currency: str) -> An
     return reader.build(path, lambda: cls(**arguments))
 
 
-def _optional(
-    reader: loading._Reader, data: Mapping[str, Any], key: str, path: str, make: Any
-) -> Any:
+def _optional(reader: Problems, data: Mapping[str, Any], key: str, path: str, make: Any) -> Any:
     if key not in data:
         return None
-    table = _table(reader, data[key], path + key)
+    table = reader.table(data[key], path + key)
     if table is None:
         return None
     return make(table, path + key)
 
 
-def _member_limit(reader: loading._Reader, data: Mapping[str, Any], path: str) -> Any:
+def _member_limit(reader: Problems, data: Mapping[str, Any], path: str) -> Any:
     reader.unknown(data, path + ".", ("times", "points", "period"))
     arguments = {
         "times": reader.field(data, path + ".", "times", int),
@@ -175,31 +131,33 @@ def _member_limit(reader: loading._Reader, data: Mapping[str, Any], path: str) -
     return reader.build(path, lambda: MemberLimit(**arguments))
 
 
-def _budget(reader: loading._Reader, data: Mapping[str, Any], path: str, currency: str) -> Any:
+def _budget(reader: Problems, data: Mapping[str, Any], path: str, currency: str) -> Any:
     reader.unknown(data, path + ".", ("points", "money", "point_cost"))
     before = len(reader.problems)
     arguments: dict[str, Any] = {"points": reader.field(data, path + ".", "points", int)}
     for key in ("money", "point_cost"):
         if key in data:
-            arguments[key] = _amount(reader, data[key], f"{path}.{key}", currency)
+            arguments[key] = money(reader, data[key], f"{path}.{key}", currency)
     if len(reader.problems) > before:
         return None
     return reader.build(path, lambda: Budget(**arguments))
 
 
-def _audience(reader: loading._Reader, data: Mapping[str, Any], path: str) -> Any:
+def _audience(reader: Problems, data: Mapping[str, Any], path: str) -> Any:
     prefix = path + "."
     reader.unknown(data, prefix, ("tiers", "tags", "segments", "condition"))
     arguments: dict[str, Any] = {
-        key: loading._list(reader, data.get(key, []), prefix + key)
-        for key in ("tiers", "tags", "segments")
+        key: reader.items(data.get(key, []), prefix + key) for key in ("tiers", "tags", "segments")
     }
-    arguments["condition"] = reader.field(data, prefix, "condition", str)
+    condition = reader.field(data, prefix, "condition", str)
+    if condition is not None:
+        # parsed here, so a bad condition is reported at its own path
+        arguments["condition"] = reader.build(prefix + "condition", lambda: check(condition))
     return reader.build(path, lambda: Audience(**arguments))
 
 
-def _campaign(reader: loading._Reader, value: Any, path: str, currency: str) -> Campaign | None:
-    data = _table(reader, value, path)
+def _campaign(reader: Problems, value: Any, path: str, currency: str) -> Campaign | None:
+    data = reader.table(value, path)
     if data is None:
         return None
     prefix = path + "."
@@ -214,14 +172,14 @@ def _campaign(reader: loading._Reader, value: Any, path: str, currency: str) -> 
     if priority is not None:
         arguments["priority"] = priority
     if "events" in data:
-        arguments["events"] = tuple(loading._list(reader, data["events"], prefix + "events"))
+        arguments["events"] = tuple(reader.items(data["events"], prefix + "events"))
     if "schedule" not in data:
         reader.problems.append(f"{prefix}schedule: is required")
     else:
         arguments["schedule"] = _schedule(reader, data["schedule"], prefix + "schedule")
     effects = [
         _effect(reader, item, f"{prefix}effects[{n}]", currency)
-        for n, item in enumerate(loading._list(reader, data.get("effects", []), prefix + "effects"))
+        for n, item in enumerate(reader.items(data.get("effects", []), prefix + "effects"))
     ]
     arguments["effects"] = tuple(effects)
     audience = _optional(reader, data, "audience", prefix, lambda t, p: _audience(reader, t, p))
@@ -238,20 +196,20 @@ def _campaign(reader: loading._Reader, value: Any, path: str, currency: str) -> 
     return reader.build(path, lambda: Campaign(**arguments))
 
 
-def campaigns_from_data(reader: loading._Reader, value: Any, currency: str) -> tuple[Campaign, ...]:
+def campaigns_from_data(reader: Problems, value: Any, currency: str) -> tuple[Campaign, ...]:
     """The ``campaigns`` list of a program's dict form; problems go to ``reader``."""
     campaigns = [
         _campaign(reader, item, f"campaigns[{n}]", currency)
-        for n, item in enumerate(loading._list(reader, value, "campaigns"))
+        for n, item in enumerate(reader.items(value, "campaigns"))
     ]
     return tuple(campaign for campaign in campaigns if campaign is not None)
 
 
-def care_from_data(reader: loading._Reader, value: Any) -> CareConfig | None:
+def care_from_data(reader: Problems, value: Any) -> CareConfig | None:
     """The ``care`` table of a program's dict form; problems go to ``reader``."""
     if value is None:
         return None
-    data = _table(reader, value, "care")
+    data = reader.table(value, "care")
     if data is None:
         return None
     reader.unknown(data, "care.", ("grace_days", *CARE_KINDS))
@@ -261,7 +219,7 @@ def care_from_data(reader: loading._Reader, value: Any) -> CareConfig | None:
         if kind not in data:
             continue
         path = f"care.{kind}"
-        table = _table(reader, data[kind], path)
+        table = reader.table(data[kind], path)
         if table is None:
             continue
         reader.unknown(table, path + ".", ("points", "gift", "days", "tiers"))
@@ -271,7 +229,7 @@ def care_from_data(reader: loading._Reader, value: Any) -> CareConfig | None:
             if found is not None:
                 arguments[key] = found
         if "tiers" in table:
-            arguments["tiers"] = loading._list(reader, table["tiers"], path + ".tiers")
+            arguments["tiers"] = reader.items(table["tiers"], path + ".tiers")
         trigger = reader.build(path, partial(CareTrigger, **arguments))
         if trigger is not None:
             triggers.append(trigger)
@@ -309,9 +267,9 @@ def _campaign_data(campaign: Campaign) -> dict[str, Any]:
     data["stacking"] = campaign.stacking
     data["basis"] = campaign.basis
     data["events"] = list(campaign.events)
-    when: dict[str, Any] = {"start": schedule.start.isoformat()}
+    when: dict[str, Any] = {"start": instant_text(schedule.start)}
     if schedule.end is not None:
-        when["end"] = schedule.end.isoformat()
+        when["end"] = instant_text(schedule.end)
     if schedule.recurrence is not None:
         when["recurrence"] = schedule.recurrence
     if schedule.duration != relativedelta(days=1):
