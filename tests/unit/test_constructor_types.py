@@ -53,3 +53,10 @@ def test_a_wrong_type_is_refused_naming_the_field(call: Callable[[], Any], expec
     with pytest.raises(InvalidArgument) as raised:
         call()
     assert expected in str(raised.value).lower()
+
+
+@pytest.mark.parametrize("path", [None, 0, 52502, True, b"x"])
+def test_a_programme_file_is_a_path_not_a_file_descriptor(path: object) -> None:
+    # open(0) would read standard input, open(52502) a descriptor of the process
+    with pytest.raises(InvalidArgument, match="path"):
+        lk.Program.from_toml(path)  # type: ignore[arg-type]
