@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from loyaltykit.analytics.segments import RfmScore, Segmentation, SegmentPolicy, ValueClass
     from loyaltykit.bootstrap import Loyalty
     from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+    from loyaltykit.domain.approvals import (
+        AdjustmentRequest,
+        Approvals,
+        ApprovalState,
+    )
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -44,6 +49,10 @@ if TYPE_CHECKING:
     )
     from loyaltykit.domain.cards import BlockReason, CardFormat, CardStatus, MemberCard
     from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
+    from loyaltykit.domain.care_messages import (
+        CareMessage,
+        ContentRules,
+    )
     from loyaltykit.domain.complaints import (
         Authorizer,
         Complaint,
@@ -58,10 +67,17 @@ if TYPE_CHECKING:
         SlaPolicy,
         Target,
     )
+    from loyaltykit.domain.consent import (
+        Consent,
+        ConsentState,
+    )
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
+    from loyaltykit.domain.households import (
+        Household,
+    )
     from loyaltykit.domain.ledger import (
         Account,
         Command,
@@ -72,6 +88,16 @@ if TYPE_CHECKING:
         PointsLedger,
         Posting,
         RefundPolicy,
+    )
+    from loyaltykit.domain.notices import (
+        DeliveryReport,
+        Milestones,
+        Notice,
+        NoticeRules,
+        NoticeSender,
+        NoticeStatus,
+        ReminderLine,
+        Reminders,
     )
     from loyaltykit.domain.redemptions import (
         Redemption,
@@ -126,6 +152,14 @@ if TYPE_CHECKING:
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.funding import BudgetState
     from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
+    from loyaltykit.policy.rating import (
+        RatingExclusions,
+    )
+    from loyaltykit.policy.velocity import (
+        Flag,
+        Velocity,
+        VelocityRule,
+    )
     from loyaltykit.service.stored_value import StoredValueExpiry
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
@@ -135,6 +169,9 @@ if TYPE_CHECKING:
 # Every public name and the module it is imported from: one name per line, sorted.
 _EXPORTS: dict[str, str] = {
     "Account": "loyaltykit.domain.ledger",
+    "AdjustmentRequest": "loyaltykit.domain.approvals",
+    "ApprovalState": "loyaltykit.domain.approvals",
+    "Approvals": "loyaltykit.domain.approvals",
     "Audience": "loyaltykit.policy.campaigns",
     "Authorizer": "loyaltykit.domain.complaints",
     "Balance": "loyaltykit.outcomes",
@@ -149,6 +186,7 @@ _EXPORTS: dict[str, str] = {
     "CardStatus": "loyaltykit.domain.cards",
     "CareAction": "loyaltykit.domain.care",
     "CareConfig": "loyaltykit.domain.care",
+    "CareMessage": "loyaltykit.domain.care_messages",
     "CareTrigger": "loyaltykit.domain.care",
     "CashOffset": "loyaltykit.domain.rewards",
     "ChurnPolicy": "loyaltykit.analytics.churn",
@@ -158,11 +196,15 @@ _EXPORTS: dict[str, str] = {
     "ComplaintPolicy": "loyaltykit.domain.complaints",
     "ComplaintState": "loyaltykit.domain.complaints",
     "ComplaintTaxonomy": "loyaltykit.domain.complaints",
+    "Consent": "loyaltykit.domain.consent",
+    "ConsentState": "loyaltykit.domain.consent",
+    "ContentRules": "loyaltykit.domain.care_messages",
     "CustomEvent": "loyaltykit.domain.activity",
     "Customer": "loyaltykit.domain.customer",
     "CustomerState": "loyaltykit.policy.engine",
     "CustomerStatus": "loyaltykit.domain.customer",
     "Decision": "loyaltykit.policy.engine",
+    "DeliveryReport": "loyaltykit.domain.notices",
     "DomainEvent": "loyaltykit.domain.events",
     "DrawEntries": "loyaltykit.domain.campaigns",
     "DrawEntry": "loyaltykit.domain.draws",
@@ -171,8 +213,10 @@ _EXPORTS: dict[str, str] = {
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "Flag": "loyaltykit.policy.velocity",
     "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
+    "Household": "loyaltykit.domain.households",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
@@ -181,8 +225,13 @@ _EXPORTS: dict[str, str] = {
     "MemberCard": "loyaltykit.domain.cards",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
+    "Milestones": "loyaltykit.domain.notices",
     "Money": "loyaltykit.values",
     "Multiply": "loyaltykit.domain.campaigns",
+    "Notice": "loyaltykit.domain.notices",
+    "NoticeRules": "loyaltykit.domain.notices",
+    "NoticeSender": "loyaltykit.domain.notices",
+    "NoticeStatus": "loyaltykit.domain.notices",
     "Offer": "loyaltykit.domain.rewards",
     "Override": "loyaltykit.domain.tiers",
     "Participation": "loyaltykit.domain.campaigns",
@@ -202,12 +251,15 @@ _EXPORTS: dict[str, str] = {
     "Purchase": "loyaltykit.domain.activity",
     "QcRule": "loyaltykit.domain.complaints",
     "Question": "loyaltykit.domain.feedback",
+    "RatingExclusions": "loyaltykit.policy.rating",
     "Receipt": "loyaltykit.outcomes",
     "Redemption": "loyaltykit.domain.redemptions",
     "RedemptionLimit": "loyaltykit.domain.rewards",
     "RedemptionState": "loyaltykit.domain.redemptions",
     "RedemptionSummary": "loyaltykit.domain.redemptions",
     "RefundPolicy": "loyaltykit.domain.ledger",
+    "ReminderLine": "loyaltykit.domain.notices",
+    "Reminders": "loyaltykit.domain.notices",
     "Requirement": "loyaltykit.domain.tiers",
     "Reward": "loyaltykit.domain.rewards",
     "RewardCatalog": "loyaltykit.domain.rewards",
@@ -245,6 +297,8 @@ _EXPORTS: dict[str, str] = {
     "TierView": "loyaltykit.outcomes",
     "UnitOfWork": "loyaltykit.storage.base",
     "ValueClass": "loyaltykit.analytics.segments",
+    "Velocity": "loyaltykit.policy.velocity",
+    "VelocityRule": "loyaltykit.policy.velocity",
     "Voucher": "loyaltykit.domain.redemptions",
     "VoucherCheck": "loyaltykit.domain.redemptions",
     "VoucherStatus": "loyaltykit.domain.redemptions",
@@ -257,6 +311,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Account",
+    "AdjustmentRequest",
+    "ApprovalState",
+    "Approvals",
     "Audience",
     "Authorizer",
     "Balance",
@@ -271,6 +328,7 @@ __all__ = [
     "CardStatus",
     "CareAction",
     "CareConfig",
+    "CareMessage",
     "CareTrigger",
     "CashOffset",
     "ChurnPolicy",
@@ -280,11 +338,15 @@ __all__ = [
     "ComplaintPolicy",
     "ComplaintState",
     "ComplaintTaxonomy",
+    "Consent",
+    "ConsentState",
+    "ContentRules",
     "CustomEvent",
     "Customer",
     "CustomerState",
     "CustomerStatus",
     "Decision",
+    "DeliveryReport",
     "DomainEvent",
     "DrawEntries",
     "DrawEntry",
@@ -293,8 +355,10 @@ __all__ = [
     "Eligibility",
     "Entry",
     "EntryKind",
+    "Flag",
     "Funding",
     "GoodwillBudget",
+    "Household",
     "Item",
     "JobFailure",
     "Lot",
@@ -303,8 +367,13 @@ __all__ = [
     "MemberCard",
     "MemberLimit",
     "MemoryStorage",
+    "Milestones",
     "Money",
     "Multiply",
+    "Notice",
+    "NoticeRules",
+    "NoticeSender",
+    "NoticeStatus",
     "Offer",
     "Override",
     "Participation",
@@ -323,12 +392,15 @@ __all__ = [
     "Purchase",
     "QcRule",
     "Question",
+    "RatingExclusions",
     "Receipt",
     "Redemption",
     "RedemptionLimit",
     "RedemptionState",
     "RedemptionSummary",
     "RefundPolicy",
+    "ReminderLine",
+    "Reminders",
     "Requirement",
     "Reward",
     "RewardCatalog",
@@ -366,6 +438,8 @@ __all__ = [
     "TierView",
     "UnitOfWork",
     "ValueClass",
+    "Velocity",
+    "VelocityRule",
     "Voucher",
     "VoucherCheck",
     "VoucherStatus",

@@ -14,12 +14,16 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccountNotActive",
+    "ApprovalRefused",
+    "ApprovalRequired",
     "ComplaintAlreadyExists",
     "ComplaintFull",
     "ConcurrencyConflict",
+    "ContentRuleBroken",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
     "GoodwillBudgetExceeded",
+    "HouseholdRefused",
     "IdempotencyConflict",
     "IllegalTransition",
     "InsufficientPoints",
@@ -50,6 +54,7 @@ __all__ = [
     "StorageError",
     "StorageIntegrityError",
     "StorageUnavailable",
+    "UnknownApproval",
     "UnknownCampaign",
     "UnknownComplaint",
     "UnknownCustomer",
@@ -58,6 +63,7 @@ __all__ = [
     "UnknownRedemption",
     "UnknownReward",
     "UnknownStorage",
+    "VelocityExceeded",
     "VoucherNotValid",
 ]
 
@@ -817,3 +823,89 @@ class CardAlreadyIssued(RuleViolation):
         super().__init__(f"customer {customer_id!r} already holds active card {number!r}")
         self.customer_id = customer_id
         self.number = number
+
+
+class ContentRuleBroken(InvalidArgument):
+    """A care message breaks the programme's content rules (a greeting carrying
+    advertising, a greeting not signed with the store and the associate's name).
+    ``problems`` lists every rule broken; nothing was recorded."""
+
+    code = "content_rule_broken"
+    http_status = 422
+
+    def __init__(self, action_id: str, problems: tuple[str, ...]) -> None:
+        super().__init__(f"care message for {action_id!r}: " + "; ".join(problems))
+        self.action_id = action_id
+        self.problems = problems
+
+
+class VelocityExceeded(RuleViolation):
+    """A member goes beyond one of the programme's velocity rules (too many earns,
+    transfers or redemptions in the hour or the day). The command changed nothing; the
+    member was flagged (and suspended, by a ``suspend`` rule) with this reason."""
+
+    code = "velocity_exceeded"
+    http_status = 429
+
+    def __init__(self, customer_id: str, rule: str, reason: str, *, suspended: bool) -> None:
+        then = "; the member is suspended" if suspended else ""
+        super().__init__(f"customer {customer_id!r}: {reason}{then}")
+        self.customer_id = customer_id
+        self.rule = rule
+        self.suspended = suspended
+
+
+class ApprovalRequired(RuleViolation):
+    """A manual adjustment above the programme's approval threshold was sent to
+    ``adjust``: request it with ``request_adjustment`` for a second person to approve."""
+
+    code = "approval_required"
+    http_status = 409
+
+    def __init__(self, customer_id: str, points: int, threshold: int) -> None:
+        super().__init__(
+            f"customer {customer_id!r}: an adjustment of {points} points is above "
+            f"{threshold} and needs a second person's approval (request_adjustment)"
+        )
+        self.customer_id = customer_id
+        self.points = points
+        self.threshold = threshold
+
+
+class ApprovalRefused(RuleViolation):
+    """An approval or rejection that cannot be given: the approver is the requester, or
+    the request was already decided."""
+
+    code = "approval_refused"
+    http_status = 409
+
+    def __init__(self, request_id: str, reason: str) -> None:
+        super().__init__(f"adjustment request {request_id!r}: {reason}")
+        self.request_id = request_id
+        self.reason = reason
+
+
+class UnknownApproval(NotFound):
+    """No adjustment request with this id for this member."""
+
+    code = "unknown_approval"
+    http_status = 404
+
+    def __init__(self, customer_id: str, request_id: str) -> None:
+        super().__init__(f"customer {customer_id!r} has no adjustment request {request_id!r}")
+        self.customer_id = customer_id
+        self.request_id = request_id
+
+
+class HouseholdRefused(RuleViolation):
+    """A household command its rules forbid: a member joining a second household or a
+    full one, someone but the head redeeming, more points than the pool holds, the head
+    leaving while others remain, a closed household."""
+
+    code = "household_refused"
+    http_status = 409
+
+    def __init__(self, household_id: str, reason: str) -> None:
+        super().__init__(f"household {household_id!r}: {reason}")
+        self.household_id = household_id
+        self.reason = reason

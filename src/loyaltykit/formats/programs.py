@@ -31,6 +31,11 @@ from loyaltykit.errors import InvalidArgument, ProgramError, shown
 from loyaltykit.formats import campaigns as campaign_forms
 from loyaltykit.formats import catalogues
 from loyaltykit.formats.complaints import complaint_policy_from_dict, complaint_policy_to_dict
+from loyaltykit.formats.member_life_programs import (
+    MEMBER_LIFE_KEYS,
+    member_life_from_dict,
+    member_life_to_dict,
+)
 from loyaltykit.formats.problems import Problems, document_problems
 from loyaltykit.formats.scalars import (
     choice,
@@ -313,6 +318,7 @@ _TOP = (
     "complaints",
     "rewards",
     "promises",
+    *MEMBER_LIFE_KEYS,
 )
 
 
@@ -376,6 +382,7 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         promises = _promises(reader, data["promises"])
         if promises is not None:
             arguments["promises"] = promises
+    arguments.update(member_life_from_dict(reader, data))
     reader.raise_if_any(str(name))
     program = reader.build("program", lambda: Program(**arguments))
     if program is None:
@@ -484,6 +491,7 @@ def program_to_dict(program: Program) -> dict[str, Any]:
         data["rewards"] = catalogues.catalog_to_dicts(program.catalog)
     if program.promises != Promises():
         data["promises"] = _promises_dict(program.promises)
+    data.update(member_life_to_dict(program))
     return data
 
 

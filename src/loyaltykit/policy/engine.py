@@ -411,7 +411,7 @@ class PolicyEngine:
         update, lines = traced_upgrade(program, state, samples, at)
         if update is not None:
             effects.append(update)
-            trace.extend(lines)
+        trace.extend(lines)  # an upgrade, or why the member is not rated
         return Decision(effects=tuple(effects), trace=tuple(trace))
 
     def _campaigns(
@@ -609,6 +609,9 @@ def traced_upgrade(
     """The tier change an event causes (none without a ladder) and its trace lines."""
     if program.tiers is None:
         return None, []
+    excluded = program.rating_exclusions.excludes(state.customer)
+    if excluded is not None:
+        return None, [TraceLine(rule="tiers", matched=False, detail=f"no rating: {excluded}")]
     update = tier_upgrade(program, state, samples, at)
     if update is None:
         return None, []

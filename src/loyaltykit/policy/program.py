@@ -20,15 +20,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.approvals import Approvals
 from loyaltykit.domain.care import CareConfig
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.notices import NoticeRules
 from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
 from loyaltykit.policy.campaigns import Campaign, checked_campaigns
 from loyaltykit.policy.promises import Promises
+from loyaltykit.policy.rating import RatingExclusions
 from loyaltykit.policy.rules import Cap, EarningRule
+from loyaltykit.policy.velocity import Velocity
 from loyaltykit.values import Money, aware, instance_of, label, sequence_of, utc
 
 __all__ = [
@@ -162,6 +166,17 @@ class Program:
         factory=RewardCatalog, validator=_of("catalog", RewardCatalog)
     )
     promises: Promises = attrs.field(factory=Promises, validator=_of("promises", Promises))
+    notices: NoticeRules = attrs.field(factory=NoticeRules, validator=_of("notices", NoticeRules))
+    """The notices the programme gives members (milestones, tiers): see
+    ``docs/concepts/notices.md``."""
+    velocity: Velocity = attrs.field(factory=Velocity, validator=_of("velocity", Velocity))
+    """Abuse limits: earns, transfers, redemptions per member per hour or day."""
+    approvals: Approvals = attrs.field(factory=Approvals, validator=_of("approvals", Approvals))
+    """Which manual adjustments need a second person's approval."""
+    rating_exclusions: RatingExclusions = attrs.field(
+        factory=RatingExclusions, validator=_of("rating_exclusions", RatingExclusions)
+    )
+    """Accounts that take no part in tier rating (staff cards, test lines)."""
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator
@@ -198,8 +213,19 @@ class Program:
         ladder = None if self.tiers is None else [tier.code for tier in self.tiers.tiers]
         checked_campaigns(self.campaigns, codes, ladder)
         self.catalog.check_references(point_types=codes, tiers=ladder)
+        self._check_notices(codes, ladder)
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
+
+    def _check_notices(self, codes: set[str], ladder: list[str] | None) -> None:
+        milestones = self.notices.milestones
+        if milestones is not None and milestones.point_type not in (None, *codes):
+            raise InvalidArgument(
+                f"notices.milestones.point_type: {milestones.point_type!r} is not declared "
+                f"(point types: {sorted(codes)})"
+            )
+        if self.notices.tier_reached and ladder is None:
+            raise InvalidArgument("notices.tier_reached: the programme has no tiers")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -19,7 +19,7 @@ from loyaltykit.outcomes import (
 from loyaltykit.service import postings
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
-from loyaltykit.service.kernel import Kernel, job_failure
+from loyaltykit.service.kernel import Aftermath, Kernel, job_failure
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BatchProgress, BulkChunk, BulkExpiry, BulkRelease
@@ -128,10 +128,10 @@ class BatchWork:
         self, work: Callable[..., BulkChunk] | None, at: datetime, batch_size: int
     ) -> tuple[int, int, int]:
         """Set-based chunks while the backend finds eligible accounts: ``(accounts,
-        entries, points)``. They write no domain events: with the outbox on, the
-        accounts are settled one by one."""
+        entries, points)``. They write no domain events and give no notices: with the
+        outbox on, or notices that follow balances, the accounts are settled one by one."""
         accounts = entries = points = 0
-        if work is None or self.kernel.outbox:
+        if work is None or self.kernel.outbox or self.kernel.watches(self.kernel.versions.at(at)):
             return 0, 0, 0
         after = None
         progress = BatchProgress(f"{work.__name__} loop")
@@ -202,6 +202,16 @@ class BatchWork:
                             "entries": [entry_to_record(e) for e in posting.entries],
                         }
                         self.kernel.emit(uow, customer_id, "settle", at, None, payload)
+                        program = self.kernel.versions.at(at)
+                        if self.kernel.watches(program):
+                            aftermath = Aftermath(
+                                command="settle",
+                                at=at,
+                                idempotency_key=None,
+                                customers=(customer_id,),
+                                entries=posting.entries,
+                            )
+                            self.kernel.follow(uow, program, aftermath)
                     uow.commit()
                     return posting.entries
             except ConcurrencyConflict:

@@ -34,6 +34,7 @@ import attrs
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.cards import BlockReason, card_number
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
+from loyaltykit.domain.consent import ConsentState
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
@@ -63,10 +64,13 @@ __all__ = [
     "AdjustPoints",
     "BlockCard",
     "CancelRedemption",
+    "ChangeConsent",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
     "CompleteCare",
+    "CreateHousehold",
+    "DecideAdjustment",
     "Draw",
     "EarnPoints",
     "Enroll",
@@ -77,19 +81,25 @@ __all__ = [
     "GrantTier",
     "IssueCard",
     "IssueStoredValue",
+    "JoinHousehold",
+    "LeaveHousehold",
     "LinkReferrer",
     "PayWithPoints",
     "PayWithStoredValue",
+    "PoolPoints",
     "PublishSurvey",
     "Reactivate",
     "RecordEvent",
     "RecordPurchase",
     "Redeem",
+    "RedeemHouseholdPoints",
     "RedeemPoints",
     "Refund",
     "RefundToStoredValue",
     "ReplaceCard",
+    "RequestAdjustment",
     "ReversePoints",
+    "SendCareMessage",
     "SetMetric",
     "SubmitSurveyResponse",
     "Suspend",
@@ -668,6 +678,162 @@ class ComplaintStep(CommandValue):
 
     def locks(self) -> tuple[CustomerId, ...]:
         return ()
+
+
+# --- member life (issue 17): consent, care messages ---------------------------------------
+
+
+def _consent_state(value: object) -> ConsentState:
+    if not isinstance(value, ConsentState):
+        raise InvalidArgument(f"state: {value!r} is not a loyaltykit ConsentState")
+    return value
+
+
+def _channel(value: object) -> str:
+    return identifier("channel", value)
+
+
+def _optional_channel(value: object) -> str | None:
+    return None if value is None else identifier("channel", value)
+
+
+def _offers(value: object) -> tuple[str, ...]:
+    return identifiers("offers", value)
+
+
+def _action_id(value: object) -> str:
+    return identifier("action_id", value)
+
+
+def _body(value: object) -> str:
+    return _text("body", value)
+
+
+def _source(value: object) -> str:
+    return _text("source", value)
+
+
+def _store(value: object) -> str:
+    return _text("store", value)
+
+
+def _associate(value: object) -> str:
+    return _text("associate", value)
+
+
+@attrs.frozen(kw_only=True)
+class ChangeConsent(_CustomerCommand):
+    """Opt a member in to, or out of, a channel (or record their unsubscribing)."""
+
+    kind: ClassVar[str] = "consent"
+    channel: str = attrs.field(converter=_channel)
+    state: ConsentState = attrs.field(converter=_consent_state)
+    source: str = attrs.field(default="", converter=_source)
+
+
+@attrs.frozen(kw_only=True)
+class SendCareMessage(_CustomerCommand):
+    """A care message an associate wrote for a care action, to go out as a notice."""
+
+    kind: ClassVar[str] = "send_care_message"
+    action_id: str = attrs.field(converter=_action_id)
+    body: str = attrs.field(converter=_body)
+    store: str = attrs.field(default="", converter=_store)
+    associate: str = attrs.field(default="", converter=_associate)
+    offers: tuple[str, ...] = attrs.field(default=(), converter=_offers)
+    channel: str | None = attrs.field(default=None, converter=_optional_channel)
+
+
+def _request_id(value: object) -> str:
+    return identifier("request_id", value)
+
+
+def _required_actor(value: object) -> str:
+    found = _text("actor", value)
+    if not found.strip():
+        raise InvalidArgument("actor: an approval needs the name of who acts")
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class RequestAdjustment(_Audited):
+    """Ask for a manual adjustment that a second person must approve."""
+
+    kind: ClassVar[str] = "request_adjustment"
+    request_id: str = attrs.field(converter=_request_id)
+    points: Points = attrs.field(converter=_adjustment)
+    point_type: str = attrs.field(default="points", converter=_point_type)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.reason.strip() or not (self.actor or "").strip():
+            raise InvalidArgument(
+                f"request_adjustment needs a reason and an actor (got reason={self.reason!r}, "
+                f"actor={self.actor!r})"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class DecideAdjustment(_CustomerCommand):
+    """Approve (and post) or reject a requested adjustment."""
+
+    kind: ClassVar[str] = "decide_adjustment"
+    request_id: str = attrs.field(converter=_request_id)
+    approve: bool
+    actor: str = attrs.field(converter=_required_actor)
+    note: str = attrs.field(default="", converter=_note)
+
+    @property
+    def name(self) -> str:
+        return "approve_adjustment" if self.approve else "reject_adjustment"
+
+
+def _household_id(value: object) -> str:
+    return identifier("household_id", value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateHousehold(_CustomerCommand):
+    """Create a household with the member as its head."""
+
+    kind: ClassVar[str] = "create_household"
+    household_id: str = attrs.field(converter=_household_id)
+    on_leave: str = "return"
+    max_members: int = 6
+
+
+@attrs.frozen(kw_only=True)
+class JoinHousehold(_CustomerCommand):
+    """A member joins a household."""
+
+    kind: ClassVar[str] = "join_household"
+    household_id: str = attrs.field(converter=_household_id)
+
+
+@attrs.frozen(kw_only=True)
+class LeaveHousehold(_CustomerCommand):
+    """A member leaves their household."""
+
+    kind: ClassVar[str] = "leave_household"
+    household_id: str = attrs.field(converter=_household_id)
+
+
+@attrs.frozen(kw_only=True)
+class PoolPoints(_CustomerCommand):
+    """A member moves points from their account into the household's pool."""
+
+    kind: ClassVar[str] = "pool_points"
+    household_id: str = attrs.field(converter=_household_id)
+    points: Points = attrs.field(converter=_points)
+
+
+@attrs.frozen(kw_only=True)
+class RedeemHouseholdPoints(_CustomerCommand):
+    """The head redeems points from the household's pool."""
+
+    kind: ClassVar[str] = "redeem_household_points"
+    household_id: str = attrs.field(converter=_household_id)
+    points: Points = attrs.field(converter=_points)
+    reason: str = attrs.field(default="", converter=_reason)
 
 
 # --- stored value (gift cards, e-wallets) and member cards -----------------------------

@@ -447,7 +447,11 @@ class EventCommands:
             members[acting] = members[acting].bought(work.at)
         for owner, values in samples.items():
             members[owner] = members[owner].measured(values, day)
-            if owner != acting and program.tiers is not None:
+            if (
+                owner != acting
+                and program.tiers is not None
+                and program.rating_exclusions.excludes(members[owner].customer) is None
+            ):
                 # the engine decided the acting member's tier; another member (a referrer)
                 # whose new referral qualifies them for a higher tier is upgraded here
                 other = members[owner]

@@ -21,17 +21,23 @@ from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
+from loyaltykit.service.approvals import ApprovalWork
 from loyaltykit.service.batch import BatchWork
 from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.cards import CardCommands
 from loyaltykit.service.care import CareWork
+from loyaltykit.service.care_messages import CareMessages
 from loyaltykit.service.complaints import ComplaintCommands
+from loyaltykit.service.consent import ConsentWork
 from loyaltykit.service.customers import CustomerCommands
 from loyaltykit.service.events import EventCommands
+from loyaltykit.service.exports import Exports
 from loyaltykit.service.feedback import FeedbackCommands
+from loyaltykit.service.households import HouseholdWork
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
 from loyaltykit.service.queries import Queries
@@ -39,6 +45,7 @@ from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.stored_value import StoredValueCommands
 from loyaltykit.service.tiers import TierCommands
+from loyaltykit.service.velocity import VelocityGuard
 from loyaltykit.storage.base import Storage
 
 __all__ = ["Loyalty", "StorageOpener"]
@@ -140,6 +147,7 @@ class Loyalty:
         care = CareWork(kernel)
         self._rewards = rewards = RewardCommands(kernel, budgets)
         self._campaigns = CampaignWork(kernel)
+        notices = NoticeWork(kernel)
         areas: list[object] = [
             CustomerCommands(kernel),
             ReferralWork(kernel),
@@ -154,6 +162,13 @@ class Loyalty:
             Queries(kernel),
             Insights(kernel),
             Outbox(kernel),
+            notices,
+            ConsentWork(kernel, notices),
+            CareMessages(kernel, notices),
+            Exports(kernel),
+            VelocityGuard(kernel),
+            ApprovalWork(kernel),
+            HouseholdWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
         ]
         # stored value and member cards
@@ -366,6 +381,38 @@ class Loyalty:
     pending_events = _area(Outbox.pending_events)
     mark_published = _area(Outbox.mark_published)
     relay = _area(Outbox.relay)
+
+    # --- notices --------------------------------------------------------------
+    notices = _area(NoticeWork.notices)
+    deliver_notices = _area(NoticeWork.deliver_notices)
+    remind_expiring_points = _area(NoticeWork.remind_expiring_points)
+    remind_tiers_at_risk = _area(NoticeWork.remind_tiers_at_risk)
+
+    # --- consent and care messages --------------------------------------------
+    opt_in = _area(ConsentWork.opt_in)
+    opt_out = _area(ConsentWork.opt_out)
+    unsubscribe = _area(ConsentWork.unsubscribe)
+    consents = _area(ConsentWork.consents)
+    send_care_message = _area(CareMessages.send_care_message)
+
+    # --- the subject-access export --------------------------------------------
+    export_member = _area(Exports.export_member)
+
+    # --- abuse limits and approvals -------------------------------------------
+    flags = _area(VelocityGuard.flags)
+    request_adjustment = _area(ApprovalWork.request_adjustment)
+    approve_adjustment = _area(ApprovalWork.approve_adjustment)
+    reject_adjustment = _area(ApprovalWork.reject_adjustment)
+    adjustment_requests = _area(ApprovalWork.adjustment_requests)
+    pending_adjustment_requests = _area(ApprovalWork.pending_adjustment_requests)
+
+    # --- households -----------------------------------------------------------
+    create_household = _area(HouseholdWork.create_household)
+    join_household = _area(HouseholdWork.join_household)
+    pool_points = _area(HouseholdWork.pool_points)
+    redeem_household_points = _area(HouseholdWork.redeem_household_points)
+    leave_household = _area(HouseholdWork.leave_household)
+    household = _area(HouseholdWork.household)
 
     # --- batch jobs -----------------------------------------------------------
     run_due = _area(BatchWork.run_due)

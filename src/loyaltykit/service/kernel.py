@@ -18,23 +18,24 @@ times; any other error leaves the unit of work rolled back and reaches the calle
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.events import DomainEvent
-from loyaltykit.domain.ledger import Command
+from loyaltykit.domain.ledger import Command, Entry
 from loyaltykit.domain.records import event_to_record, instant_from_text
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
     IdempotencyConflict,
     InvalidArgument,
+    LoyaltyError,
     UnknownCustomer,
 )
 from loyaltykit.outcomes import JobFailure
@@ -57,7 +58,17 @@ from loyaltykit.storage.base import (
 )
 from loyaltykit.values import CustomerId, count
 
-__all__ = ["OUTBOX", "Codec", "Kernel", "Work", "job_failure"]
+__all__ = [
+    "OUTBOX",
+    "Aftermath",
+    "Codec",
+    "Follower",
+    "Guard",
+    "Kernel",
+    "Refused",
+    "Work",
+    "job_failure",
+]
 
 T = TypeVar("T")
 C = TypeVar("C", bound=CommandValue)
@@ -72,6 +83,60 @@ class Codec(Generic[T]):
 
     encode: Callable[[T], Mapping[str, Any]]
     decode: Callable[[UnitOfWork, Mapping[str, Any]], T]
+
+
+@attrs.frozen(kw_only=True)
+class Aftermath:
+    """What one command (or one batch job's step) did, for the areas that follow
+    commands (notices): its name, instant and key, the customers it held locked, and
+    the ledger entries it wrote, in order."""
+
+    command: str
+    at: datetime
+    idempotency_key: str | None
+    customers: tuple[CustomerId, ...]
+    entries: tuple[Entry, ...] = ()
+
+
+class Follower(Protocol):
+    """An area that follows commands (notices): told inside a command's unit of work,
+    once the command has done its work and before it commits, so that what follows from
+    it joins the same transaction."""
+
+    def watches(self, program: Program) -> bool:
+        """Whether commands under ``program`` need following at all (when no follower
+        does, the kernel does not watch the command)."""
+        ...
+
+    def follow(self, uow: UnitOfWork, program: Program, aftermath: Aftermath) -> None:
+        """Add what follows from ``aftermath`` to the unit of work."""
+        ...
+
+
+class Guard(Protocol):
+    """An area that may refuse a command before its handler runs (velocity rules,
+    approvals), inside its unit of work, under its locks, after the idempotency check
+    (a replay is never refused)."""
+
+    def guards(self, program: Program) -> bool:
+        """Whether commands under ``program`` need guarding at all."""
+        ...
+
+    def check(self, work: Work) -> None:
+        """Raise a :class:`~loyaltykit.errors.LoyaltyError` (or :class:`Refused`) to refuse
+        the command."""
+        ...
+
+
+class Refused(Exception):
+    """Raised by a guard: the command is refused with ``error`` and changes nothing, but
+    ``trace`` is kept: the kernel runs it in a unit of work of its own once the
+    command's is rolled back (a flag, a suspension), then raises ``error``."""
+
+    def __init__(self, error: LoyaltyError, trace: Callable[[UnitOfWork], None]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.trace = trace
 
 
 class _MoreLocks(Exception):
@@ -142,6 +207,8 @@ class Kernel:
         self.retries = retries
         self.outbox = outbox
         self.personal = personal if personal is not None else PersonalData()
+        self.followers: list[Follower] = []
+        self.guards: list[Guard] = []
         # the unit of work of an open batch() in this context, if any
         self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
 
@@ -206,12 +273,15 @@ class Kernel:
         ``locate`` finds, inside the transaction, whose key space the command belongs to
         and whom to lock, for commands that name a record rather than a customer."""
         program = self.versions.at(command.at)
+        watched = self.watches(program)
         print_ = fingerprint(command)
         extra: frozenset[CustomerId] = frozenset()
         attempt = 0
         while True:
             try:
-                with self.unit() as uow:
+                with self.unit() as outer:
+                    written: list[Entry] = []
+                    uow = _Guarded(outer, written=written) if watched else outer
                     if locate is None:
                         owner, locks = command.owner, command.locks()
                     else:
@@ -222,6 +292,9 @@ class Kernel:
                     record = uow.idempotency.get(owner, command.idempotency_key)
                     if record is not None:
                         return self._replay(command, print_, record, codec, uow)
+                    for guard in self.guards:
+                        if guard.guards(program):
+                            guard.check(work)
                     outcome = handler(work)
                     encoded = codec.encode(outcome)
                     self.emit(
@@ -232,6 +305,18 @@ class Kernel:
                         command.idempotency_key,
                         self.personal.outbox_view(type(command), encoded),
                     )
+                    if watched:
+                        self.follow(
+                            uow,
+                            program,
+                            Aftermath(
+                                command=command.name,
+                                at=command.at,
+                                idempotency_key=command.idempotency_key,
+                                customers=tuple(sorted(work.customers)),
+                                entries=tuple(written),
+                            ),
+                        )
                     uow.idempotency.add(
                         IdempotencyRecord(
                             customer_id=owner,
@@ -244,6 +329,11 @@ class Kernel:
                     )
                     uow.commit()
                     return outcome
+            except Refused as refused:
+                with self.unit() as uow:
+                    refused.trace(uow)
+                    uow.commit()
+                raise refused.error from None
             except _MoreLocks as more:
                 extra = extra | more.customer_ids | frozenset(work.customers)
                 if len(extra) > _MOST_LOCKS:  # pragma: no cover - a guard against a bug
@@ -281,6 +371,17 @@ class Kernel:
                 command.idempotency_key, command.name, record.command, differs=differs
             )
         return codec.decode(uow, record.outcome)
+
+    def watches(self, program: Program) -> bool:
+        """Whether any follower follows commands under ``program``."""
+        return any(follower.watches(program) for follower in self.followers)
+
+    def follow(self, uow: UnitOfWork, program: Program, aftermath: Aftermath) -> None:
+        """Let every follower that watches ``program`` add what follows from
+        ``aftermath`` to the unit of work."""
+        for follower in self.followers:
+            if follower.watches(program):
+                follower.follow(uow, program, aftermath)
 
     def emit(
         self,
@@ -349,13 +450,25 @@ class _CheckedRecords:
 
 
 class _Guarded:
-    """A backend's unit of work as the service sees it: records are checked."""
+    """A backend's unit of work as the service sees it: records are checked against the
+    personal-data registry (when given one); with ``written``, the entries a command
+    adds are kept there too (while followers watch the command)."""
 
-    def __init__(self, inner: UnitOfWork, personal: PersonalData) -> None:
+    def __init__(
+        self,
+        inner: UnitOfWork,
+        personal: PersonalData | None = None,
+        *,
+        written: list[Entry] | None = None,
+    ) -> None:
         self._inner = inner
-        self.records: RecordRepository = _CheckedRecords(inner.records, personal)
+        self.records: RecordRepository = (
+            inner.records if personal is None else _CheckedRecords(inner.records, personal)
+        )
         self.customers: CustomerRepository = inner.customers
-        self.ledger: LedgerRepository = inner.ledger
+        self.ledger: LedgerRepository = (
+            inner.ledger if written is None else _WrittenLedger(inner.ledger, written)
+        )
         self.idempotency: IdempotencyRepository = inner.idempotency
         self.state: CustomerStateRepository = inner.state
         self.counters: CounterRepository = inner.counters
@@ -376,6 +489,31 @@ class _Guarded:
 
     def savepoint(self) -> Savepoint:
         return self._inner.savepoint()
+
+
+class _WrittenLedger:
+    """The ledger repository, keeping the entries a command adds (for its followers)."""
+
+    def __init__(self, inner: LedgerRepository, written: list[Entry]) -> None:
+        self._inner = inner
+        self._written = written
+        self.account = inner.account
+        self.accounts = inner.accounts
+        self.save_account = inner.save_account
+        self.save_lots = inner.save_lots
+        self.entries = inner.entries
+        self.entries_by_key = inner.entries_by_key
+        self.reversals_of = inner.reversals_of
+        self.lots = inner.lots
+        self.lots_by_id = inner.lots_by_id
+        self.spendable_lots = inner.spendable_lots
+        self.due_lots = inner.due_lots
+        self.expiring = inner.expiring
+        self.accounts_with_due_lots = inner.accounts_with_due_lots
+
+    def add_entries(self, entries: Sequence[Entry]) -> None:
+        self._inner.add_entries(entries)
+        self._written.extend(entries)
 
 
 class _Nested:

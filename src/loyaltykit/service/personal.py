@@ -29,11 +29,15 @@ from loyaltykit.storage.base import StoredRecord, UnitOfWork
 from loyaltykit.values import CustomerId
 
 __all__ = [
+    "NOTHING",
     "PUBLIC",
+    "ExportView",
     "OutboxView",
     "PersonalData",
     "RecordKind",
     "Redaction",
+    "Subject",
+    "owned",
 ]
 
 OutboxView = Callable[[Mapping[str, Any]], Mapping[str, Any]]
@@ -41,6 +45,82 @@ OutboxView = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 Redaction = Callable[[UnitOfWork, StoredRecord], Mapping[str, Any]]
 """A stored record's document with the member's personal data taken out."""
+
+
+@attrs.frozen(kw_only=True)
+class Subject:
+    """Whose records a subject-access export gathers: the member, inside one unit of
+    work, and every campaign id any programme version declares (campaign records are
+    partitioned by campaign)."""
+
+    uow: UnitOfWork
+    customer_id: CustomerId
+    campaigns: tuple[str, ...] = ()
+
+
+ExportView = Callable[[Subject], list[dict[str, Any]]]
+"""The member's records of one kind, as the subject-access export shows them."""
+
+
+def owned(kind: str) -> ExportView:
+    """The export view of a kind whose records the member owns: every one, with its id."""
+
+    def view(subject: Subject) -> list[dict[str, Any]]:
+        return [
+            {"id": stored.id, "record": stored.document}
+            for stored in subject.uow.records.of_owner(subject.customer_id, kind)
+        ]
+
+    return view
+
+
+def NOTHING(_subject: Subject) -> list[dict[str, Any]]:
+    """The export view of a kind that holds nothing about any member (the survey
+    catalogue)."""
+    return []
+
+
+def _participations(subject: Subject) -> list[dict[str, Any]]:
+    found = []
+    for campaign in subject.campaigns:
+        stored = subject.uow.records.get(f"campaign:{campaign}", "participant", subject.customer_id)
+        if stored is not None:
+            found.append({"id": campaign, "record": stored.document})
+    return found
+
+
+def _draws(subject: Subject) -> list[dict[str, Any]]:
+    member = subject.customer_id
+    found = []
+    for campaign in subject.campaigns:
+        for stored in subject.uow.records.of_owner(f"campaign:{campaign}", "draw"):
+            weights = [w for holder, w in stored.document.get("entries", ()) if holder == member]
+            won = member in stored.document.get("winners", ())
+            if weights or won:
+                found.append(
+                    {
+                        "id": f"{campaign}:{stored.id}",
+                        "record": {
+                            "campaign": campaign,
+                            "draw_id": stored.id,
+                            "at": stored.document.get("at"),
+                            "entries": sum(weights),
+                            "won": won,
+                        },
+                    }
+                )
+    return found
+
+
+def _household(subject: Subject) -> list[dict[str, Any]]:
+    membership = subject.uow.state.get(subject.customer_id, "household") or {}
+    ids = [*membership.get("past", ()), membership.get("household")]
+    found = []
+    for household in dict.fromkeys(i for i in ids if i is not None):
+        stored = subject.uow.records.get(f"household:{household}", "household", household)
+        if stored is not None:
+            found.append({"id": stored.id, "record": stored.document})
+    return found
 
 
 def PUBLIC(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -105,15 +185,28 @@ def _redact_care(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
     return {**stored.document, **care_to_record(erased_care(care_from_record(stored.document)))}
 
 
+def _redact_notice(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
+    """Template keys, points, tiers and instants stay; a care message's text and
+    signature go (an associate's words may name the member)."""
+    data = dict(stored.document.get("data") or {})
+    for name in ("text", "store", "associate"):
+        if name in data:
+            data[name] = ""
+    return {**stored.document, "data": data}
+
+
 @attrs.frozen(kw_only=True)
 class RecordKind:
     """A kind of stored record: ``redact`` is how erasure takes the member's personal
     data out of one, or ``None`` when the kind holds none; ``retire`` takes a redacted
-    record off its worklist (its ``due_at`` is cleared)."""
+    record off its worklist (its ``due_at`` is cleared); ``export`` finds the member's
+    records of the kind for the subject-access export (``None``: not declared, and the
+    export refuses to run without it)."""
 
     kind: str
     redact: Redaction | None = None
     retire: bool = False
+    export: ExportView | None = None
 
 
 _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
@@ -146,6 +239,18 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     # campaigns and care
     c.Draw: PUBLIC,
     c.CompleteCare: PUBLIC,  # trigger kinds, due dates and the call's outcome
+    # consent and care messages (what an associate wrote may name the member)
+    c.ChangeConsent: PUBLIC,  # a channel, its state, when and where
+    c.SendCareMessage: _keep("id", "customer_id", "template", "channel", "status"),
+    # abuse limits and approvals: points, names of staff, reasons (like adjust)
+    c.RequestAdjustment: PUBLIC,
+    c.DecideAdjustment: PUBLIC,
+    # households: ids, points, instants
+    c.CreateHousehold: PUBLIC,
+    c.JoinHousehold: PUBLIC,
+    c.LeaveHousehold: PUBLIC,
+    c.PoolPoints: PUBLIC,
+    c.RedeemHouseholdPoints: PUBLIC,
     # feedback and complaints: what the member wrote never leaves
     c.PublishSurvey: PUBLIC,
     c.SubmitSurveyResponse: _response_view,
@@ -166,17 +271,21 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
 }
 
 _RECORD_KINDS: tuple[RecordKind, ...] = (
-    RecordKind(kind="complaint", redact=_redact_complaint),
-    RecordKind(kind="survey_response", redact=_redact_response),
-    RecordKind(kind="survey"),
-    RecordKind(kind="care", redact=_redact_care, retire=True),  # a birthday's day
-    RecordKind(kind="redemption"),
-    RecordKind(kind="voucher"),
-    RecordKind(kind="participant"),
-    RecordKind(kind="draw"),
-    RecordKind(kind="referral"),
-    RecordKind(kind="unearned_purchase"),
-    RecordKind(kind="outbox"),  # payloads are outbox views: ids and states
+    RecordKind(kind="complaint", redact=_redact_complaint, export=owned("complaint")),
+    RecordKind(kind="survey_response", redact=_redact_response, export=owned("survey_response")),
+    RecordKind(kind="survey", export=NOTHING),  # the catalogue: questions, no answers
+    RecordKind(kind="care", redact=_redact_care, retire=True, export=owned("care")),
+    RecordKind(kind="redemption", export=owned("redemption")),
+    RecordKind(kind="voucher", export=owned("voucher")),
+    RecordKind(kind="participant", export=_participations),
+    RecordKind(kind="draw", export=_draws),
+    RecordKind(kind="referral", export=owned("referral")),  # the members they referred
+    RecordKind(kind="unearned_purchase", export=owned("unearned_purchase")),
+    RecordKind(kind="outbox", export=owned("outbox")),  # payloads are outbox views
+    RecordKind(kind="notice", redact=_redact_notice, export=owned("notice")),
+    RecordKind(kind="flag", export=owned("flag")),  # velocity rule, counts, command
+    RecordKind(kind="adjustment_request", export=owned("adjustment_request")),
+    RecordKind(kind="household", export=_household),  # member ids and points
 )
 
 
@@ -210,6 +319,21 @@ class PersonalData:
                 f"record kind {kind!r} is not in the personal-data registry "
                 "(loyaltykit.service.personal): say whether it holds personal data"
             )
+
+    def export(self, subject: Subject) -> dict[str, list[dict[str, Any]]]:
+        """The member's records of every registered kind, by kind; refuses to run when a
+        kind declares no export view (so a new kind cannot be left out unnoticed)."""
+        missing = sorted(kind.kind for kind in self.kinds.values() if kind.export is None)
+        if missing:
+            raise LookupError(
+                f"record kinds {missing} have no export view in the personal-data registry "
+                "(loyaltykit.service.personal): say how a member's records of them are found"
+            )
+        return {
+            name: kind.export(subject)
+            for name, kind in sorted(self.kinds.items())
+            if kind.export is not None
+        }
 
     def private_commands(self) -> frozenset[str]:
         """The names of the commands whose stored outcomes hold personal data."""

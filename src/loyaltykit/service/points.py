@@ -14,7 +14,7 @@ from loyaltykit.domain.customer import (
     EARNING_STATUSES,
     SPENDING_STATUSES,
 )
-from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, Posting
+from loyaltykit.domain.ledger import Entry, EntryKind, Lot
 from loyaltykit.errors import (
     InvalidArgument,
 )
@@ -178,17 +178,9 @@ class PointCommands:
         kind = postings.point_type(work.program, command.point_type)
         work.customer(command.customer_id)
         context = work.context()
-        points = command.points
-
-        def post(account: Account) -> Posting:
-            if points > 0:
-                expiry = postings.expiry(kind, command.at, command.expires_at)
-                return ledger.credit(
-                    account, points, context, kind=EntryKind.ADJUST, expires_at=expiry
-                )
-            lots = work.uow.ledger.spendable_lots(command.customer_id, kind.code, command.at)
-            return ledger.debit(account, -points, lots, context, kind=EntryKind.ADJUST)
-
+        post = postings.adjustment(
+            work.uow, kind, context, command.customer_id, command.points, command.expires_at
+        )
         return postings.post(work.uow, command.name, context, command.customer_id, kind.code, post)
 
     def transfer(

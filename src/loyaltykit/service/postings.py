@@ -19,6 +19,7 @@ from loyaltykit.values import CustomerId, Metadata, Points, frozen_metadata
 
 __all__ = [
     "GiveBack",
+    "adjustment",
     "claw_back",
     "clawed_back",
     "expiry",
@@ -88,6 +89,27 @@ def post(
     account = settled(uow, customer_id, point_type, command, written)
     account = save(uow, post(account), written)
     return receipt(name, command, customer_id, written, [account])
+
+
+def adjustment(
+    uow: UnitOfWork,
+    kind: PointType,
+    context: Command,
+    customer_id: CustomerId,
+    points: Points,
+    expires_at: datetime | None = None,
+) -> Callable[[Account], Posting]:
+    """The posting of a manual adjustment of ``points`` (negative to take points in
+    spending order), for :func:`post`."""
+
+    def posting(account: Account) -> Posting:
+        if points > 0:
+            ends = expiry(kind, context.at, expires_at)
+            return ledger.credit(account, points, context, kind=EntryKind.ADJUST, expires_at=ends)
+        lots = uow.ledger.spendable_lots(customer_id, kind.code, context.at)
+        return ledger.debit(account, -points, lots, context, kind=EntryKind.ADJUST)
+
+    return posting
 
 
 def receipt(

@@ -27,7 +27,7 @@ from loyaltykit.service.codecs import (
     existing,
 )
 from loyaltykit.service.commands import GrantTier, SetMetric
-from loyaltykit.service.kernel import Codec, Kernel, Work
+from loyaltykit.service.kernel import Aftermath, Codec, Kernel, Work
 from loyaltykit.service.members import (
     load_member,
     member_metrics,
@@ -92,6 +92,11 @@ class TierCommands:
             if changes:
                 payload = {"changes": [tier_change_to_record(c) for c in changes]}
                 self.kernel.emit(uow, customer_id, "requalify", at, None, payload)
+                if self.kernel.watches(program):
+                    aftermath = Aftermath(
+                        command="requalify", at=at, idempotency_key=None, customers=(customer_id,)
+                    )
+                    self.kernel.follow(uow, program, aftermath)
             uow.commit()
         return len(changes)
 
@@ -218,6 +223,9 @@ class TierCommands:
         if ladder is None:
             save_member(uow, member, after)
             return None
+        if program.rating_exclusions.excludes(customer) is not None:
+            save_member(uow, member, after)  # measured, never rated
+            return member.tier
         status = member.tier or ladder.start(customer.enrolled_at)
         measure = measure_with(after.metrics, customer, command.at, program.zone)
         raised, change = tiers.upgrade(ladder, status, measure, command.at)
@@ -248,6 +256,8 @@ class TierCommands:
                     customer = uow.customers.get(customer_id)
                     if customer is None or customer.status is not CustomerStatus.ACTIVE:
                         continue
+                    if program.rating_exclusions.excludes(customer) is not None:
+                        continue  # takes no place in the top percent
                     history = member_metrics(uow, customer_id)
                     metric = relative[0].rank_by or ""
                     values[customer_id] = history.measure(

@@ -6,6 +6,7 @@
   from your programme;
 - :class:`LedgerMachine` and :class:`RedemptionMachine` are stateful machines you can run
   on your own storage backend;
+- :class:`RecordingSender` is a notice sender that records what the relay hands it;
 - ``pytest_plugins = ["loyaltykit.testing.pytest_plugin"]`` adds fixtures.
 """
 
@@ -18,6 +19,7 @@ from loyaltykit.testing.program_check import (
     check_program,
 )
 from loyaltykit.testing.redemption_machine import RedemptionMachine
+from loyaltykit.testing.senders import RecordingSender
 from loyaltykit.testing.stateful import LedgerMachine, ledger_machine
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Outcome",
     "ProgramReport",
     "PropertyResult",
+    "RecordingSender",
     "RedemptionMachine",
     "Refund",
     "Step",
