@@ -139,11 +139,12 @@ def identifier(what: str, value: object) -> str:
 def identifiers(what: str, value: object, *, max_items: int = 100) -> tuple[str, ...]:
     """Return ``value`` (a list, tuple or set of identifiers) as a tuple, else raise
     :class:`InvalidIdentifier`; a single string is refused, not read letter by letter."""
-    if not isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Collection | Iterator):
         raise InvalidIdentifier(what, value, "a list of identifiers")
-    if len(value) > max_items:
+    items = tuple(itertools.islice(value, max_items + 1))
+    if len(items) > max_items:
         raise InvalidIdentifier(what, value, f"at most {max_items} identifiers")
-    return tuple(identifier(what, item) for item in value)
+    return tuple(identifier(what, item) for item in items)
 
 
 def sequence_of(

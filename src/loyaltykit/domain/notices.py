@@ -59,9 +59,7 @@ _NOTIFY = ("highest", "each")
 
 
 def _thresholds(value: Iterable[int]) -> tuple[int, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"milestones.thresholds: {value!r} is not a list of points")
-    found = tuple(value)
+    found = sequence_of("milestones.thresholds", value, int)
     for threshold in found:
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold <= 0:
             raise InvalidArgument(

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from loyaltykit.errors import InvalidArgument
+from loyaltykit.errors import InvalidArgument, shown
 from loyaltykit.values import identifier, sequence_of
 
 __all__ = ["FAMILIES", "Breach", "Flag", "Velocity", "VelocityRule", "breaches", "period_of"]
@@ -38,15 +38,15 @@ _ACTIONS = ("refuse", "suspend", "flag")
 
 def _one_of(what: str, choices: tuple[str, ...]) -> Any:
     def check(_instance: Any, _attribute: Any, value: Any) -> None:
-        if value not in choices:
-            raise InvalidArgument(f"velocity {what}: {value!r} is not one of {list(choices)}")
+        if not isinstance(value, str) or value not in choices:
+            raise InvalidArgument(f"velocity {what}: {shown(value)} is not one of {list(choices)}")
 
     return check
 
 
 def _family(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value not in FAMILIES:
-        raise InvalidArgument(f"velocity commands: {value!r} is not one of {sorted(FAMILIES)}")
+    if not isinstance(value, str) or value not in FAMILIES:
+        raise InvalidArgument(f"velocity commands: {shown(value)} is not one of {sorted(FAMILIES)}")
 
 
 def _positive(_instance: Any, _attribute: Any, value: Any) -> None:
