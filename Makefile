@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,docs,postgres,mysql,reports]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,docs,postgres,mysql,reports,nats,rabbitmq]'
 	touch $(STAMP)
 
 demo: $(STAMP)

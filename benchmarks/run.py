@@ -3,12 +3,18 @@
     python benchmarks/run.py                  # small sizes, SQLite and memory only (minutes)
     python benchmarks/run.py --only ledger engine
     python benchmarks/run.py --databases      # PostgreSQL too, from LOYALTYKIT_TEST_POSTGRES_URL
+    python benchmarks/run.py --only kernel    # the facade against the pre-kernel tree (be9c89b)
 
 Each benchmark runs in its own process at the small size below (each script's own
 options give the full sizes of docs/performance.md). Every figure it prints becomes a row;
 the ``ratio`` rows compare loyaltykit with the baseline the same script measured in the
 same run (a hand-written equivalent, raw driver calls), so they hold on a loaded machine
 where absolute figures do not.
+
+After the rows of every benchmark, the figures of the performance issue (issue 19, and the
+kernel's "no worse than before" of issue 10) are printed as one table with their goals:
+:data:`FIGURES` says which benchmark row holds each one. A benchmark that adds a figure adds
+its row here (one ``Figure`` line), so the table stays the one place that lists them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).parent
 
@@ -30,18 +37,180 @@ SMALL: dict[str, list[str]] = {
         *("--events", "20000", "--customers", "2000"),
         *("--expire-every", "5000", "--big-account", "2000"),
     ],
-    "engine": ["--events", "20000", "--facade-events", "2000", "--customers", "2000"],
+    "engine": ["--events", "20000", "--facade-events", "2000", "--customers", "100"],
     "storage": [
         *("--commands", "2000", "--customers", "200"),
         *("--big-account", "2000", "--expire-lots", "2000"),
     ],
-    "aging": ["--bands", "3", "--band", "1000"],
+    "aging": ["--bands", "3", "--band", "1000", "--days", "600", "--purchase-band", "50"],
     "campaigns": ["--events", "1000"],
     "rewards": ["--customers", "300"],
     "complaints": ["--cases", "60"],
     "import_time": ["--runs", "5"],
+    "kernel": ["--commands", "2000", "--rounds", "3"],
+    "replay": ["--events", "20000", "--customers", "2000"],
+    "scale": [
+        *("--customers", "2000", "--commands", "30"),
+        *("--processes", "1", "2", "--relay-events", "100"),
+    ],
 }
 COLUMNS = re.compile(r"\s{2,}")
+
+
+class Figure(NamedTuple):
+    """One figure of the issue's table: where it is measured, and its goal.
+
+    ``measure`` is a regular expression matched (``re.search``) against the labels of the
+    rows ``benchmark`` printed; the first matching row gives the figure. ``goal`` is
+    ``"<= 10x"``, ``">= 1.0x"`` (compared with the first number of the figure) or words
+    (printed, not compared).
+    """
+
+    name: str
+    benchmark: str
+    measure: str
+    goal: str
+
+
+# The registry: every figure of issue 19's table (and issue 10's "facade no worse than before
+# the kernel"), in the table's order. Add a line when a benchmark measures a new one.
+FIGURES: tuple[Figure, ...] = (
+    # the kernel against the pre-kernel service (issue 10): CPU time, new / old, same workload
+    Figure("earn, CPU new kernel / pre-kernel", "kernel", r"^earn ratio new / old", "<= 1.0x"),
+    Figure(
+        "record_purchase, CPU new kernel / pre-kernel",
+        "kernel",
+        r"^record_purchase ratio new / old",
+        "<= 1.0x",
+    ),
+    # in-process (memory, engine)
+    Figure(
+        "facade on memory vs hand-written dict/list ledger",
+        "ledger",
+        r"^ratio facade / baseline time",
+        "<= 10x",
+    ),
+    Figure(
+        "PolicyEngine.evaluate vs hand-written function",
+        "engine",
+        r"^ratio engine / hand-written time",
+        "<= 3x",
+    ),
+    Figure(
+        "PolicyEngine.evaluate(explain=False) vs hand-written function",
+        "engine",
+        r"^ratio fast path / hand-written time",
+        "<= 3x",
+    ),
+    Figure(
+        "record_purchase on memory vs hand-written, per event",
+        "engine",
+        r"^ratio facade / hand-written time",
+        "<= 10x",
+    ),
+    # SQL (helper perfsql's rows: benchmark and measure are theirs to set)
+    Figure(
+        "facade on SQLite, one command per transaction, vs SQLAlchemy Core",
+        "storage",
+        r"ratio facade / SQLAlchemy Core time",
+        "<= 1.0x",
+    ),
+    Figure(
+        "facade on SQLite, one command per transaction, vs minimal raw sqlite3",
+        "storage",
+        r"ratio facade / minimal sqlite3 time",
+        "<= 3x",
+    ),
+    Figure(
+        "empty SQL unit of work vs raw BEGIN IMMEDIATE / COMMIT",
+        "storage",
+        r"ratio empty unit of work / raw",
+        "<= 3x",
+    ),
+    # a member's history
+    Figure(
+        "record_purchase, aged member (--days), last vs first days, memory",
+        "aging",
+        r"^memory ratio last / first",
+        "<= 1.5x",
+    ),
+    Figure(
+        "record_purchase, aged member (--days), last vs first days, SQLite",
+        "aging",
+        r"^SQLite ratio last / first",
+        "<= 1.5x",
+    ),
+    Figure(
+        "record_purchase, aged member (--days), last vs first days, PostgreSQL",
+        "aging",
+        r"^PostgreSQL ratio last / first",
+        "<= 1.5x",
+    ),
+    Figure(
+        "redemption on SQLite, 10,000 live lots vs 10",
+        "storage",
+        r"ratio redeem, many live lots / few",
+        "<= 1.5x",
+    ),
+    Figure(
+        "earn on MariaDB, 10,000 expired lots vs 10",
+        "storage",
+        r"ratio earn, many expired lots / few",
+        "<= 1.5x",
+    ),
+    # memory per entry
+    Figure(
+        "memory backend, bytes retained per ledger entry",
+        "ledger",
+        r"^bytes retained per entry",
+        "<= 400",
+    ),
+    Figure(
+        "SQLite, bytes on disk per ledger entry", "storage", r"bytes on disk per entry", "<= 400"
+    ),
+    # replay
+    Figure(
+        "replay / what-if of 1M historical events, 2 cores",
+        "replay",
+        r"^projected seconds for 1,000,000 events",
+        "<= 60",
+    ),
+)
+GOAL = re.compile(r"^(<=|>=)\s*([\d.,]+)")
+NUMBER = re.compile(r"-?[\d,]*\.?\d+")
+
+
+def verdict(figure: str, goal: str) -> str:
+    """``met`` / ``MISSED`` when the goal is a bound and the figure a number, else ``""``."""
+    bound, found = GOAL.match(goal), NUMBER.search(figure)
+    if bound is None or found is None:
+        return ""
+    value, limit = float(found.group().replace(",", "")), float(bound[2].replace(",", ""))
+    met = value <= limit if bound[1] == "<=" else value >= limit
+    return "met" if met else "MISSED"
+
+
+def figure_table(rows: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, goal, verdict) for every :data:`FIGURES` line, in its order; a
+    figure whose benchmark did not run, or printed no matching row, reads "not measured"."""
+    table = []
+    for figure in FIGURES:
+        pattern = re.compile(figure.measure)
+        found = next(
+            (value for label, value in rows.get(figure.benchmark, []) if pattern.search(label)),
+            None,
+        )
+        measured = found if found is not None else "not measured"
+        table.append((figure.name, measured, figure.goal, verdict(measured, figure.goal)))
+    return table
+
+
+def print_table(header: tuple[str, ...], table: list[tuple[str, ...]]) -> None:
+    widths = [max([len(title), *(len(row[n]) for row in table)]) for n, title in enumerate(header)]
+    print("  ".join(title.ljust(width) for title, width in zip(header, widths, strict=True)))
+    print("  ".join("-" * width for width in widths))
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def _row(line: str) -> tuple[str, str] | None:
@@ -112,21 +281,19 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; small sizes"
     )
     table: list[tuple[str, str, str]] = []
+    measured: dict[str, list[tuple[str, str]]] = {}
     failed = False
     for name in options.only:
         rows, seconds, failure = run(name, databases=options.databases)
+        measured[name] = rows
         if failure:
             failed = True
             table.append((name, "FAILED", failure))
         table.extend((name, label, figure) for label, figure in rows)
         table.append((name, "(wall time)", f"{seconds:.1f} s"))
-    widths = [max(len(row[column]) for row in table) for column in range(3)]
-    header = ("benchmark", "measure", "figure")
-    widths = [max(width, len(title)) for width, title in zip(widths, header, strict=True)]
-    print("  ".join(title.ljust(width) for title, width in zip(header, widths, strict=True)))
-    print("  ".join("-" * width for width in widths))
-    for benchmark, measure, figure in table:
-        print(f"{benchmark:<{widths[0]}}  {measure:<{widths[1]}}  {figure:>{widths[2]}}")
+    print_table(("benchmark", "measure", "figure"), table)
+    print()
+    print_table(("figure (issue 19)", "measured", "goal", ""), figure_table(measured))
     sys.exit(1 if failed else 0)
 
 

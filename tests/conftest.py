@@ -89,3 +89,36 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file of this run."""
     path: Path = tmp_path_factory.mktemp("sqlite") / "loyalty.db"
     return f"sqlite:///{path}"
+
+
+# --- brokers (issue 18): the outbox relays' tests -------------------------------------
+# URLs come from LOYALTYKIT_TEST_NATS_URL / LOYALTYKIT_TEST_RABBITMQ_URL; skipped without
+# them, failed under CI=true, like the databases.
+
+
+def _broker_url(variable: str) -> str:
+    import socket
+    from urllib.parse import urlsplit
+
+    url = _server_url(variable)
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), 2):
+            pass
+    except OSError as error:
+        if IN_CI:
+            pytest.fail(f"broker {parts.hostname}:{parts.port} is unreachable under CI: {error}")
+        pytest.skip(f"broker {parts.hostname}:{parts.port} is unreachable: {error}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """A NATS server with JetStream (each test names streams of its own)."""
+    return _broker_url("LOYALTYKIT_TEST_NATS_URL")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """A RabbitMQ server (each test names exchanges and queues of its own)."""
+    return _broker_url("LOYALTYKIT_TEST_RABBITMQ_URL")

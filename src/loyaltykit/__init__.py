@@ -118,6 +118,7 @@ if TYPE_CHECKING:
         RewardKind,
         VoucherTerms,
     )
+    from loyaltykit.domain.shards import Shard
     from loyaltykit.domain.stored_value import (
         Funding,
         StoredValueAccount,
@@ -273,6 +274,7 @@ _EXPORTS: dict[str, str] = {
     "Segmentation": "loyaltykit.analytics.segments",
     "SettlementReport": "loyaltykit.outcomes",
     "Severity": "loyaltykit.domain.complaints",
+    "Shard": "loyaltykit.domain.shards",
     "SlaPolicy": "loyaltykit.domain.complaints",
     "SpendBonus": "loyaltykit.domain.campaigns",
     "Statement": "loyaltykit.outcomes",
@@ -414,6 +416,7 @@ __all__ = [
     "Segmentation",
     "SettlementReport",
     "Severity",
+    "Shard",
     "SlaPolicy",
     "SpendBonus",
     "Statement",

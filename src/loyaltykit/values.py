@@ -26,6 +26,7 @@ from loyaltykit.errors import (
     InvalidCurrency,
     InvalidIdentifier,
     InvalidText,
+    LoyaltyError,
     NaiveDatetime,
     shown,
 )
@@ -452,6 +453,14 @@ def frozen_metadata(value: Mapping[str, Any] | Metadata | None) -> Metadata:
             return _frozen_pairs(value)
         except TypeError:  # unhashable: not pairs of scalars, refused below
             pass
+    elif type(value) is dict and len(value) <= MAX_METADATA_ITEMS:
+        # a command's metadata with its event's or rules' pairs added, built again for
+        # every command: the same pairs, sorted, are checked once and remembered too
+        try:
+            pairs = tuple(sorted(value.items()))
+            return _frozen_pairs(pairs)
+        except (TypeError, LoyaltyError):  # refused below, naming the mapping as sent
+            pass
     return _frozen(value)
 
 
@@ -652,16 +661,20 @@ def rate_points(spent: Decimal, *, per: Decimal, points: int, rounding: str) -> 
         raise InvalidAmount("spent", spent, "an amount of zero or more")
     if per <= 0:
         raise InvalidAmount("per", per, "a positive amount of money per points")
-    exact = Fraction(spent) * points / Fraction(per)
-    whole, rest = divmod(exact.numerator, exact.denominator)
+    # exactly spent * points / per, as integers (the fraction need not be reduced: only
+    # the quotient and how the remainder compares with half the divisor matter)
+    spent_top, spent_bottom = spent.as_integer_ratio()
+    per_top, per_bottom = per.as_integer_ratio()
+    denominator = spent_bottom * per_top
+    whole, rest = divmod(spent_top * points * per_bottom, denominator)
     # the remainder only matters as below, at or above one half: stand it in by a
     # quarter, a half or three quarters, which Decimal then rounds in the asked mode
     twice = 2 * rest
     if rest == 0:
         tail = Decimal(0)
-    elif twice < exact.denominator:
+    elif twice < denominator:
         tail = Decimal("0.25")
-    elif twice == exact.denominator:
+    elif twice == denominator:
         tail = Decimal("0.5")
     else:
         tail = Decimal("0.75")

@@ -123,6 +123,29 @@ def test_replay_compares_the_programmes_per_customer_and_in_total(
     assert {row["customer_id"] for row in done["biggest_changes"]} == {"m-li", "m-wang"}
 
 
+def test_replay_streams_with_a_progress_bar_and_refuses_a_feed_out_of_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOYALTYKIT_PROGRAM", str(PROGRAMME))
+    feed = FEEDS / "events.jsonl"
+    status, _, errors = run(capsys, "replay", str(feed), "--program", str(PROGRAMME), "--progress")
+    assert status == 0 and "replay" in errors  # the bar, on stderr
+    proposed = tmp_path / "proposed.toml"
+    text = PROGRAMME.read_text(encoding="utf-8")
+    proposed.write_text(text.replace('threshold = "500"', 'threshold = "250"'), encoding="utf-8")
+    one = as_json(capsys, "replay", str(feed), "--program", str(proposed))
+    two = as_json(capsys, "replay", str(feed), "--program", str(proposed), "--jobs", "2")
+    assert one == two  # each programme in a process of its own: the same report
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    purchases = [n for n, line in enumerate(lines) if '"purchase"' in line]
+    first, second = purchases[0], purchases[1]
+    lines[first], lines[second] = lines[second], lines[first]
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, _, errors = run(capsys, "replay", str(shuffled), "--program", str(PROGRAMME))
+    assert status == 1 and "time order" in errors
+
+
 def test_report_writes_an_html_page(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

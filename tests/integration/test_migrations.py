@@ -20,6 +20,7 @@ from tests.databases import emptied
 
 T0 = datetime(2026, 2, 1, 10, tzinfo=UTC)
 TABLES = (
+    "lk_lookups",
     "lk_member_cards",
     "lk_stored_value_entries",
     "lk_stored_value",

@@ -18,6 +18,7 @@ from loyaltykit import (
     CareConfig,
     CareTrigger,
     ComplaintPolicy,
+    Customer,
     CustomerState,
     Loyalty,
     Money,
@@ -38,6 +39,8 @@ from loyaltykit import (
 from loyaltykit.aio import AsyncLoyalty
 from loyaltykit.domain.calendar import BusinessCalendar
 from loyaltykit.formats.json import from_json_dict, json_schema, to_json_dict
+from loyaltykit.policy.engine import Decision
+from loyaltykit.policy.replay import HistoricEvent, ReplayReport, replay_stream
 from loyaltykit.policy.rules import BaseRate, Cap, Multiplier
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -134,8 +137,45 @@ async def run_async() -> int:
         return receipt.balance.available
 
 
+def what_if() -> tuple[Decision, ReplayReport]:
+    """The engine's fast path and a streamed replay, as docs/concepts/programs.md shows."""
+    member = Customer(id="c-1", enrolled_at=AT)
+    purchase = Purchase(amount=Money.of(300, "CNY"))
+    state = CustomerState(customer=member)
+    fast: Decision = PolicyEngine().evaluate(program(), state, purchase, AT, explain=False)
+    events: list[Customer | HistoricEvent] = [
+        member,
+        HistoricEvent(customer_id="c-1", event=purchase, at=AT),
+    ]
+    seen: list[int] = []
+    report = replay_stream(events, current=program(), proposed=program(), progress=seen.append)
+    return fast, report
+
+
 def test_the_documented_usage_runs() -> None:
+    fast, report = what_if()
+    assert fast.trace == () and report.total()[0] == report.total()[1] > 0
     receipt, available = run_commands()
     assert receipt.balance.available == available == 12
     assert anyio.run(run_async) == 10
     assert funded_points() == 12
+
+
+def run_sharded_jobs() -> int:
+    """Batch work split between workers, and a relay built from a broker URL
+    (docs/concepts/scaling.md)."""
+    from loyaltykit import Shard
+    from loyaltykit.outcomes import DueReport
+    from loyaltykit.relays import BrokerRelay, relay_for
+
+    loyalty = Loyalty(program())
+    loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
+    shards: list[Shard] = [Shard(k, 2) for k in range(2)] + [Shard.parse("0/1")]
+    reports: list[DueReport] = [loyalty.run_due(at=AT, shard=shard) for shard in shards]
+    relay: BrokerRelay = relay_for("nats://127.0.0.1:4222", stream="S", subject="s.events")
+    assert isinstance(relay, BrokerRelay)
+    return sum(report.expired.accounts for report in reports)
+
+
+def test_sharded_jobs_type_check_and_run() -> None:
+    assert run_sharded_jobs() == 0

@@ -37,3 +37,23 @@ memory             508       825
         ("memory redeem", "508"),
         ("memory points", "825"),
     ]
+
+
+def test_every_figure_of_the_registry_names_a_benchmark_and_a_goal() -> None:
+    from run import FIGURES, figure_table
+
+    assert {figure.benchmark for figure in FIGURES} <= set(SMALL)
+    assert len({figure.name for figure in FIGURES}) == len(FIGURES)
+    rows = {"engine": [("ratio engine / hand-written time", "2.5x")]}
+    table = {name: (measured, verdict) for name, measured, _, verdict in figure_table(rows)}
+    assert table["PolicyEngine.evaluate vs hand-written function"] == ("2.5x", "met")
+    assert table["facade on memory vs hand-written dict/list ledger"] == ("not measured", "")
+
+
+def test_a_figure_past_its_goal_is_missed() -> None:
+    from run import verdict
+
+    assert verdict("1,886 B", "<= 400") == "MISSED"
+    assert verdict("0.98x", "<= 1.0x") == "met"
+    assert verdict("12.0 s", ">= 20") == "MISSED"
+    assert verdict("fast", "<= 3x") == ""

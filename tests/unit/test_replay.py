@@ -106,3 +106,29 @@ def test_replay_of_a_campaign_with_a_budget_and_a_member_limit_agrees_with_the_f
     for row in replay(HISTORY, customers=CUSTOMERS, current=CURRENT, proposed=tight).rows:
         assert loyalty.balance(row.customer_id).available == row.proposed
     assert loyalty.campaign_budget("double").spent == 12
+
+
+def test_a_streamed_replay_reports_what_replay_reports_and_its_progress() -> None:
+    from loyaltykit.policy.replay import replay_stream
+
+    seen: list[int] = []
+    streamed = replay_stream(
+        [*CUSTOMERS, *sorted(HISTORY, key=lambda item: item.at)],
+        current=CURRENT,
+        proposed=PROPOSED,
+        progress=seen.append,
+        every=2,
+    )
+    assert streamed == replay(HISTORY, customers=CUSTOMERS, current=CURRENT, proposed=PROPOSED)
+    assert seen == [2, 3]
+
+
+def test_a_streamed_replay_refuses_an_event_out_of_order_or_of_a_stranger() -> None:
+    from loyaltykit.errors import InvalidArgument
+    from loyaltykit.policy.replay import replay_stream
+
+    late, early = HISTORY[1], HISTORY[0]
+    with pytest.raises(InvalidArgument, match="time order"):
+        replay_stream([*CUSTOMERS, late, early], current=CURRENT, proposed=PROPOSED)
+    with pytest.raises(UnknownCustomer):
+        replay_stream([CUSTOMERS[1], early], current=CURRENT, proposed=PROPOSED)

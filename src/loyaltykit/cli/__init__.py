@@ -19,6 +19,7 @@ from loyaltykit.cli.demo import demo
 from loyaltykit.cli.imports import import_group
 from loyaltykit.cli.jobs import run_due
 from loyaltykit.cli.members import customer, explain, statement
+from loyaltykit.cli.outbox import outbox
 from loyaltykit.cli.programs import program
 from loyaltykit.cli.reports import report
 from loyaltykit.cli.whatif import replay_command as replay
@@ -40,6 +41,7 @@ def cli() -> None:
 
 for command in (init, db, program, import_group, run_due, customer, statement, explain):
     cli.add_command(command)
+cli.add_command(outbox)
 for command in (replay, report, demo):
     cli.add_command(command)
 

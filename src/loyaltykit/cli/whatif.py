@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from queue import Empty, Queue
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from loyaltykit.cli.console import Failure, console, emit
 from loyaltykit.cli.options import json_option, load_program
 from loyaltykit.domain.customer import Customer
+from loyaltykit.errors import InvalidArgument
 from loyaltykit.feed import BadRow, FeedRow, event_of, read_feed
-from loyaltykit.policy.replay import HistoricEvent, ReplayReport, replay
+from loyaltykit.policy.replay import (
+    HistoricEvent,
+    Outcome,
+    ReplayReport,
+    compare,
+    replay_one,
+    replay_stream,
+)
 from loyaltykit.values import Money
 
-__all__ = ["history_of", "replay_command", "what_if"]
+__all__ = ["history_of", "replay_command", "stream_of", "what_if"]
 
 
 def history_of(rows: Iterable[FeedRow | BadRow]) -> tuple[list[Customer], list[HistoricEvent]]:
@@ -26,17 +47,61 @@ def history_of(rows: Iterable[FeedRow | BadRow]) -> tuple[list[Customer], list[H
     Refunds, redemptions and gifts earn nothing, so a what-if leaves them out."""
     customers: list[Customer] = []
     history: list[HistoricEvent] = []
+    for item in stream_of(rows):
+        if isinstance(item, Customer):
+            customers.append(item)
+        else:
+            history.append(item)
+    return customers, history
+
+
+def stream_of(rows: Iterable[FeedRow | BadRow]) -> Iterator[Customer | HistoricEvent]:
+    """The members and events of a feed as they are read (see :func:`history_of`), for
+    :func:`~loyaltykit.policy.replay.replay_stream`."""
     for row in rows:
         if isinstance(row, BadRow):
             raise Failure(f"line {row.line}: {row.reason}")
-        fields = row.fields
         if row.kind == "enrol":
-            customers.append(
-                Customer(id=row.customer, enrolled_at=row.at, referred_by=fields.get("referred_by"))
+            fields = row.fields
+            yield Customer(
+                id=row.customer, enrolled_at=row.at, referred_by=fields.get("referred_by")
             )
         elif row.kind in ("purchase", "event"):
-            history.append(HistoricEvent(customer_id=row.customer, event=event_of(row), at=row.at))
-    return customers, history
+            yield HistoricEvent(customer_id=row.customer, event=event_of(row), at=row.at)
+
+
+def _lines(path: Path) -> int:
+    """The lines of a file (the progress bar's total: one row a line, headers aside)."""
+    with path.open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _side(events: Path, program_file: Path | None, progress: Queue[int] | None) -> Outcome:
+    """One programme's side of the replay, in a worker process (it loads the programme
+    and reads the feed itself: neither crosses the process boundary)."""
+    report = None if progress is None else progress.put
+    return replay_one(stream_of(read_feed(events)), load_program(program_file), progress=report)
+
+
+def _in_two_processes(
+    events: Path,
+    programs: tuple[Path | None, Path],
+    progress: Callable[[int], None],
+) -> ReplayReport:
+    """The replay with the current and the proposed programme in two processes; the
+    first one's progress is shown."""
+    with multiprocessing.Manager() as manager, ProcessPoolExecutor(max_workers=2) as pool:
+        counts: Queue[int] = manager.Queue()
+        first = pool.submit(_side, events, programs[0], counts)
+        second = pool.submit(_side, events, programs[1], None)
+        while not first.done():
+            try:
+                progress(counts.get(timeout=0.2))
+            except Empty:
+                continue
+        while not counts.empty():  # the counts sent as the first side finished
+            progress(counts.get())
+        return compare(first.result(), second.result())
 
 
 def what_if(report: ReplayReport, *, cost_per_point: Money, top: int = 20) -> dict[str, Any]:
@@ -88,6 +153,18 @@ def what_if(report: ReplayReport, *, cost_per_point: Money, top: int = 20) -> di
 )
 @click.option("--cost-per-point", default="0.01", show_default=True)
 @click.option("--top", default=20, show_default=True, help="customers to list")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="a progress bar on stderr (default: when stderr is a terminal)",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="2: each programme in a process of its own, each reading the feed (two cores)",
+)
 @json_option
 def replay_command(
     events: Path,
@@ -95,14 +172,45 @@ def replay_command(
     current_file: Path | None,
     cost_per_point: str,
     top: int,
+    progress: bool | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """What-if: the points and tiers a feed's history would have earned under another
-    programme, per customer and in total, and the liability difference."""
+    programme, per customer and in total, and the liability difference.
+
+    The feed is read once, in one streaming pass (members before their events, events in
+    time order), so its size is bounded by the disk, not by memory."""
     current = load_program(current_file)
     proposed = load_program(proposed_file)
-    customers, history = history_of(read_feed(events))
-    done = replay(history, customers=customers, current=current, proposed=proposed)
+    shown = sys.stderr.isatty() if progress is None else progress
+    bar = Progress(
+        TextColumn("replay"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not shown,
+        transient=False,
+    )
+    with bar:
+        task = bar.add_task("replay", total=_lines(events) if shown else None)
+        try:
+            if jobs == 1:
+                done = replay_stream(
+                    stream_of(read_feed(events)),
+                    current=current,
+                    proposed=proposed,
+                    progress=lambda count: bar.update(task, completed=count),
+                )
+            else:
+                done = _in_two_processes(
+                    events, (current_file, proposed_file), lambda n: bar.update(task, completed=n)
+                )
+        except InvalidArgument as error:
+            raise Failure(f"{events}: {error}") from error
     data = what_if(done, cost_per_point=Money.of(cost_per_point, current.currency), top=top)
 
     def show(result: dict[str, Any]) -> None:

@@ -322,14 +322,20 @@ class _Builder:
             metadata=() if system else command.metadata,
         )
         self.entries.append(entry)
-        latest = self.account.last_at
-        self.account = attrs.evolve(
-            self.account,
-            last_at=entry.occurred_at if latest is None or entry.occurred_at > latest else latest,
-            available=_bounded("available balance", self.account.available + amount),
-            pending=_bounded("pending balance", self.account.pending + pending_delta),
-            deficit=_bounded("deficit", self.account.deficit + deficit_delta),
+        account = self.account
+        latest = account.last_at
+        # every field named: the constructor is several times cheaper than attrs.evolve
+        self.account = Account(
+            customer_id=account.customer_id,
+            point_type=account.point_type,
+            available=_bounded("available balance", account.available + amount),
+            pending=_bounded("pending balance", account.pending + pending_delta),
+            deficit=_bounded("deficit", account.deficit + deficit_delta),
+            lifetime_earned=account.lifetime_earned,
+            lifetime_redeemed=account.lifetime_redeemed,
+            lifetime_expired=account.lifetime_expired,
             last_seq=seq,
+            last_at=entry.occurred_at if latest is None or entry.occurred_at > latest else latest,
         )
         return entry
 

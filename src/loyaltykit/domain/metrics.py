@@ -8,12 +8,13 @@ longest possible window are dropped; an all-time total is kept for each metric.
 
 from __future__ import annotations
 
+import calendar
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 import attrs
-from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.windows import Window
 
@@ -22,25 +23,52 @@ __all__ = ["MetricHistory"]
 KEEP_MONTHS = 121  # the longest window is 120 months
 
 
+@functools.lru_cache(maxsize=4096)
+def _months_before(day: date, months: int) -> date:
+    """``day - relativedelta(months=months)``: the same day of the month, or the month's
+    last day when it is shorter (31 March minus one month is 28 or 29 February)."""
+    count = day.year * 12 + day.month - 1 - months
+    year, month = divmod(count, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _in_order(days: Mapping[str, Mapping[date, Decimal]]) -> dict[str, dict[date, Decimal]]:
+    """Each metric's days in date order (so the oldest is the first key)."""
+    return {name: dict(sorted(values.items())) for name, values in days.items()}
+
+
 @attrs.frozen(kw_only=True)
 class MetricHistory:
     """Daily sums per metric, all-time totals and gauges. Immutable; methods return new ones."""
 
-    days: Mapping[str, Mapping[date, Decimal]] = attrs.field(factory=dict)
+    days: Mapping[str, Mapping[date, Decimal]] = attrs.field(factory=dict, converter=_in_order)
     totals: Mapping[str, Decimal] = attrs.field(factory=dict)
     gauges: Mapping[str, Decimal] = attrs.field(factory=dict)
 
     def add(self, metric: str, day: date, value: Decimal) -> MetricHistory:
-        """The history with ``value`` added to ``metric`` on ``day``."""
-        days = {name: dict(values) for name, values in self.days.items()}
-        mine = days.setdefault(metric, {})
-        mine[day] = mine.get(day, Decimal(0)) + value
-        oldest = day - relativedelta(months=KEEP_MONTHS)
-        for name in days:
-            days[name] = {d: v for d, v in days[name].items() if d >= oldest}
+        """The history with ``value`` added to ``metric`` on ``day``.
+
+        Days more than :data:`KEEP_MONTHS` months before ``day`` are dropped. Each
+        metric's days are kept in date order, so the oldest is the first: a metric is
+        filtered only when its oldest day falls out, and the others are shared with this
+        history (which stays as it was), not copied."""
+        oldest = _months_before(day, KEEP_MONTHS)
+        days = dict(self.days)
+        for name, values in days.items():
+            if name != metric and values and next(iter(values)) < oldest:
+                days[name] = {d: v for d, v in values.items() if d >= oldest}
+        mine = dict(days.get(metric, {}))
+        if mine and day < next(reversed(mine.keys())) and day not in mine:
+            mine[day] = value
+            mine = dict(sorted(mine.items()))  # a day before the latest: keep them in order
+        else:
+            mine[day] = mine.get(day, Decimal(0)) + value
+        if next(iter(mine)) < oldest:
+            mine = {d: v for d, v in mine.items() if d >= oldest}
+        days[metric] = mine
         totals = dict(self.totals)
         totals[metric] = totals.get(metric, Decimal(0)) + value
-        return attrs.evolve(self, days=days, totals=totals)
+        return _made(days, totals, self.gauges)
 
     def set_gauge(self, metric: str, value: Decimal) -> MetricHistory:
         """The history with gauge ``metric`` set to ``value``."""
@@ -76,3 +104,17 @@ class MetricHistory:
         if not per_month:
             return total
         return total / window.months_billed(at, enrolled_at=enrolled_at, zone=zone)
+
+
+def _made(
+    days: Mapping[str, Mapping[date, Decimal]],
+    totals: Mapping[str, Decimal],
+    gauges: Mapping[str, Decimal],
+) -> MetricHistory:
+    """A history from days already in order (what :meth:`MetricHistory.add` keeps), without
+    sorting them again."""
+    made = object.__new__(MetricHistory)
+    object.__setattr__(made, "days", days)
+    object.__setattr__(made, "totals", totals)
+    object.__setattr__(made, "gauges", gauges)
+    return made

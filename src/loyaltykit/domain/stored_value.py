@@ -364,8 +364,9 @@ def refund(
 
 
 def expire(account: StoredValueAccount, at: datetime) -> StoredValuePosting | None:
-    """Expire a card due at ``at``: an expiry entry takes what is left (none when it is
-    empty), and the card is ``expired``. ``None`` when it is not due."""
+    """Expire a card due at ``at``: an expiry entry takes what is left (an entry of zero
+    when the card is empty, so its history says when it expired and its entries stay
+    numbered without a gap), and the card is ``expired``. ``None`` when it is not due."""
     if account.status is StoredValueStatus.EXPIRED or not account.expired_at(at):
         return None
     assert account.expires_at is not None

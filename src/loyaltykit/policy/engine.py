@@ -24,8 +24,9 @@ from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
+from loyaltykit.policy.plan import Plan, plan_of
 from loyaltykit.policy.program import Program
-from loyaltykit.policy.rules import EarningRule, Multiplier, Referral, RuleState
+from loyaltykit.policy.rules import Multiplier, Referral, RuleState
 from loyaltykit.values import CustomerId, aware
 
 if TYPE_CHECKING:  # funding builds the effects below; the engine only passes it on
@@ -250,6 +251,7 @@ class PolicyEngine:
         at: datetime,
         *,
         budgets: BudgetState | None = None,
+        explain: bool = True,
     ) -> Decision:
         """The decision for ``event`` happening at ``at`` to ``state.customer``.
 
@@ -257,6 +259,11 @@ class PolicyEngine:
         from their budgets (:func:`loyaltykit.policy.funding.fund`) before qualifying
         points are counted, so the tier is decided on what was granted; without, they
         stay :class:`CampaignAward` effects, as a what-if shows them.
+
+        ``explain=False`` is the fast path for callers that only apply the effects (a
+        what-if replay): the same effects, and an empty trace, none of its lines built.
+        The rules are walked in the programme's :class:`~loyaltykit.policy.plan.Plan`,
+        compiled once per programme.
 
         When the event raises the member's tier and the ladder says the upgrade applies
         to this event (``upgrade_applies = "this_event"``), the rules are evaluated again
@@ -270,7 +277,7 @@ class PolicyEngine:
         joined = state.customer.enrolled_at
         if at < joined:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
-        decision = self._decide(program, state, event, at, budgets)
+        decision = self._decide(program, state, event, at, budgets, explain)
         ladder = program.tiers
         update = decision.tier_update
         if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
@@ -280,7 +287,11 @@ class PolicyEngine:
             return decision
         # one repricing step: the tier reached with the old tier's prices prices the
         # event; the upgrade is then decided again from what it earns at that tier
-        repriced = self._decide(program, attrs.evolve(state, tier=reached), event, at, budgets)
+        repriced = self._decide(
+            program, attrs.evolve(state, tier=reached), event, at, budgets, explain
+        )
+        if not explain:
+            return repriced
         note = TraceLine(
             rule="tiers",
             matched=True,
@@ -296,8 +307,11 @@ class PolicyEngine:
         event: Event,
         at: datetime,
         budgets: BudgetState | None = None,
+        explain: bool = True,
     ) -> Decision:
-        """The decision for ``event`` with the rules priced at ``state.tier``."""
+        """The decision for ``event`` with the rules priced at ``state.tier`` (its trace
+        only if ``explain``: else no line of it is built)."""
+        plan = plan_of(program)
         context = condition_context(program, state, event, at)
         facts = RuleState(
             purchases_before=state.purchases,
@@ -307,55 +321,60 @@ class PolicyEngine:
         running: dict[str, Decimal] = {}
         additive: dict[str, Decimal] = {}
         fired: dict[str, list[str]] = {}
-        trace: list[TraceLine] = []
+        trace: list[TraceLine] | None = [] if explain else None
         referrer_points = 0
         referral_rules: list[str] = []
         referrals: list[tuple[str, int, str | None]] = []
         excluded_by: str | None = None
-        for rule in program.rules_for(event.type):
+        for step in plan.steps_for(event.type):
+            rule = step.rule
             if excluded_by is not None:
-                trace.append(
-                    TraceLine(
-                        rule=rule.id, matched=False, detail=f"{rule.id}: excluded by {excluded_by}"
-                    )
-                )
+                if trace is not None:
+                    detail = f"{rule.id}: excluded by {excluded_by}"
+                    trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                 continue
-            refusal = _refusal(rule, context)
-            if refusal is not None:
-                trace.append(TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}"))
+            if step.test is not None and not step.test(context):
+                if trace is not None:
+                    refusal = f"condition not met: {rule.condition.source}"  # type: ignore[union-attr]
+                    trace.append(
+                        TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}")
+                    )
                 continue
             total = running.get(rule.point_type, Decimal(0))
-            if isinstance(rule, Multiplier):
+            detail = ""
+            if step.multiplier:
+                assert isinstance(rule, Multiplier)
                 if total == 0:
-                    trace.append(
-                        TraceLine(
-                            rule=rule.id, matched=False, detail=f"{rule.id}: nothing to multiply"
-                        )
-                    )
+                    if trace is not None:
+                        detail = f"{rule.id}: nothing to multiply"
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
                 scaled = (total * rule.factor).quantize(Decimal(1), rounding=program.rounding)
                 running[rule.point_type] = scaled
-                detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
+                if trace is not None:
+                    detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
             else:
                 earned = rule.points(event, facts)
                 if earned <= 0:
-                    trace.append(
-                        TraceLine(
-                            rule=rule.id, matched=False, detail=f"{rule.id}: earns nothing here"
-                        )
-                    )
+                    if trace is not None:
+                        detail = f"{rule.id}: earns nothing here"
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
                 running[rule.point_type] = total + earned
                 additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
-                detail = rule.explain(event, earned)
-                if isinstance(rule, Referral) and rule.qualifies(event, facts):
-                    given, note, key = _referrer_reward(rule, state, context["at"])
-                    referrer_points += given
-                    referral_rules.append(rule.id)
-                    detail += note
-                    referrals.append((rule.id, given, key))
+                if trace is not None:
+                    detail = rule.explain(event, earned)
+                if step.referral:
+                    assert isinstance(rule, Referral)
+                    if rule.qualifies(event, facts):
+                        given, note, key = _referrer_reward(rule, state, context["at"])
+                        referrer_points += given
+                        referral_rules.append(rule.id)
+                        detail += note
+                        referrals.append((rule.id, given, key))
             fired.setdefault(rule.point_type, []).append(rule.id)
-            trace.append(TraceLine(rule=rule.id, matched=True, detail=detail))
+            if trace is not None:
+                trace.append(TraceLine(rule=rule.id, matched=True, detail=detail))
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
@@ -363,7 +382,7 @@ class PolicyEngine:
         kept: dict[str, int] = {}
         for point_type, total in running.items():
             points = int(total)
-            points = self._capped(program, state, point_type, points, local, trace, effects)
+            points = self._capped(plan, state, point_type, points, local, trace, effects)
             kept[point_type] = points
             if points > 0:
                 effects.append(
@@ -378,7 +397,8 @@ class PolicyEngine:
             else:
                 funded = budgets.fund(awards)
                 effects.extend(funded.effects)
-                trace.extend(funded.trace)
+                if trace is not None:
+                    trace.extend(funded.trace)
         referrer = state.customer.referred_by
         for rule_id, given, key in referrals:
             assert referrer is not None
@@ -411,8 +431,9 @@ class PolicyEngine:
         update, lines = traced_upgrade(program, state, samples, at)
         if update is not None:
             effects.append(update)
-        trace.extend(lines)  # an upgrade, or why the member is not rated
-        return Decision(effects=tuple(effects), trace=tuple(trace))
+        if trace is not None:
+            trace.extend(lines)  # an upgrade, or why the member is not rated
+        return Decision(effects=tuple(effects), trace=() if trace is None else tuple(trace))
 
     def _campaigns(
         self,
@@ -423,7 +444,7 @@ class PolicyEngine:
         context: Mapping[str, Any],
         earned: Mapping[str, int],
         additive: Mapping[str, Decimal],
-        trace: list[TraceLine],
+        trace: list[TraceLine] | None,
     ) -> list[CampaignAward]:
         """The campaigns' awards after the base rules, and a trace line per campaign."""
         base = {
@@ -440,10 +461,11 @@ class PolicyEngine:
             base=base,
             rounding=program.rounding,
         )
-        trace.extend(
-            TraceLine(rule=f"campaign:{name}", matched=matched, detail=detail)
-            for name, matched, detail in notes
-        )
+        if trace is not None:
+            trace.extend(
+                TraceLine(rule=f"campaign:{name}", matched=matched, detail=detail)
+                for name, matched, detail in notes
+            )
         return [
             CampaignAward(
                 award=award,
@@ -465,26 +487,22 @@ class PolicyEngine:
 
     @staticmethod
     def _capped(
-        program: Program,
+        plan: Plan,
         state: CustomerState,
         point_type: str,
         points: int,
         local: datetime,
-        trace: list[TraceLine],
+        trace: list[TraceLine] | None,
         effects: list[Effect],
     ) -> int:
-        caps = [(cap, cap.counter(local)) for cap in program.caps if cap.point_type == point_type]
+        caps = [(cap, cap.counter(local)) for cap in plan.caps_for(point_type)]
         for cap, key in caps:
             used = 0 if key is None else state.counters.get(key, 0)
             room = max(0, cap.limit - used)
             if points > room:
-                trace.append(
-                    TraceLine(
-                        rule=cap.id,
-                        matched=True,
-                        detail=f"{cap.id}: {cap.period} cap {cap.limit}, {used} used -> {room}",
-                    )
-                )
+                if trace is not None:
+                    detail = f"{cap.id}: {cap.period} cap {cap.limit}, {used} used -> {room}"
+                    trace.append(TraceLine(rule=cap.id, matched=True, detail=detail))
                 points = room
         for _, key in caps:
             if key is not None and points > 0:
@@ -623,12 +641,3 @@ def traced_upgrade(
         )
         for change in update.changes
     ]
-
-
-def _refusal(rule: EarningRule, context: Mapping[str, Any]) -> str | None:
-    """Why ``rule`` does not apply, or ``None`` when it does."""
-    if rule.condition is None:
-        return None
-    if rule.condition.evaluate(context):
-        return None
-    return f"condition not met: {rule.condition.source}"

@@ -8,11 +8,15 @@ The report says, per customer, how many points each would have granted::
     report = replay(history, current=program, proposed=new_program)
     for row in report.changed():
         print(row.customer_id, row.current, row.proposed, row.delta)
+
+:func:`replay_stream` does the same in one pass over a history already in time order
+(members first, then events), for histories too large to hold: each event is evaluated
+under both programmes as it is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 import attrs
@@ -22,7 +26,7 @@ from loyaltykit.domain.campaigns import Budget
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import TierStatus
-from loyaltykit.errors import UnknownCustomer
+from loyaltykit.errors import InvalidArgument, UnknownCustomer
 from loyaltykit.policy.engine import (
     BudgetConsumption,
     CounterIncrement,
@@ -36,7 +40,17 @@ from loyaltykit.policy.funding import BudgetState
 from loyaltykit.policy.program import Program, ProgramVersions
 from loyaltykit.values import CustomerId, aware
 
-__all__ = ["HistoricEvent", "ReplayReport", "ReplayRow", "TierRow", "replay"]
+__all__ = [
+    "HistoricEvent",
+    "Outcome",
+    "ReplayReport",
+    "ReplayRow",
+    "TierRow",
+    "compare",
+    "replay",
+    "replay_one",
+    "replay_stream",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -93,34 +107,41 @@ class ReplayReport:
         return sum(row.current for row in rows), sum(row.proposed for row in rows)
 
 
-def _run(
-    program: Program | ProgramVersions,
-    customers: dict[CustomerId, Customer],
-    history: list[HistoricEvent],
-) -> tuple[dict[tuple[CustomerId, str], int], dict[CustomerId, str]]:
-    versions = program if isinstance(program, ProgramVersions) else None
-    engine = PolicyEngine()
-    counters: dict[CustomerId, dict[str, int]] = {}
-    purchases: dict[CustomerId, int] = {}
-    metrics: dict[CustomerId, MetricHistory] = {}
-    statuses: dict[CustomerId, TierStatus] = {}
-    earned: dict[tuple[CustomerId, str], int] = {}
-    spent: dict[str, int] = {}  # campaign budgets, shared by every customer
-    for item in history:
-        rules = versions.at(item.at) if versions is not None else program
+class _Side:
+    """One programme's pass over the history: the per-customer state the engine needs,
+    kept exactly as the service keeps it, and what it granted."""
+
+    def __init__(self, program: Program | ProgramVersions) -> None:
+        self.program = program
+        self.versions = program if isinstance(program, ProgramVersions) else None
+        self.engine = PolicyEngine()
+        self.counters: dict[CustomerId, dict[str, int]] = {}
+        self.purchases: dict[CustomerId, int] = {}
+        self.metrics: dict[CustomerId, MetricHistory] = {}
+        self.statuses: dict[CustomerId, TierStatus] = {}
+        self.earned: dict[tuple[CustomerId, str], int] = {}
+        self.spent: dict[str, int] = {}  # campaign budgets, shared by every customer
+
+    def outcome(self) -> Outcome:
+        tiers = {customer_id: status.tier for customer_id, status in self.statuses.items()}
+        return Outcome(earned=dict(self.earned), tiers=tiers)
+
+    def step(self, item: HistoricEvent, customer: Customer) -> None:
+        """Evaluate one event and apply its effects to this side's state."""
+        rules = self.versions.at(item.at) if self.versions is not None else self.program
         assert isinstance(rules, Program)
-        customer = customers[item.customer_id]
-        status = statuses.get(item.customer_id)
+        counters, earned, metrics = self.counters, self.earned, self.metrics
+        status = self.statuses.get(item.customer_id)
         effective = None
         if rules.tiers is not None:
             status = status or rules.tiers.start(customer.enrolled_at)
-            statuses[item.customer_id] = status
+            self.statuses[item.customer_id] = status
             effective = status.effective(item.at, rules.tiers)
         state = CustomerState(
             customer=customer,
             tier=effective,
             counters=counters.get(item.customer_id, {}),
-            purchases=purchases.get(item.customer_id, 0),
+            purchases=self.purchases.get(item.customer_id, 0),
             tier_status=status,
             metrics=metrics.get(item.customer_id, MetricHistory()),
             referrer_counters=counters.get(customer.referred_by or "", {}),
@@ -128,13 +149,16 @@ def _run(
         # the budgets are funded as the service funds them (one counter per campaign)
         budgets = BudgetState(
             spent={
-                counter: spent.get(counter, 0)
+                counter: self.spent.get(counter, 0)
                 for counter in (
                     Budget.counter(c.id) for c in rules.campaigns if c.budget is not None
                 )
             }
         )
-        decision = engine.evaluate(rules, state, item.event, item.at, budgets=budgets)
+        # the report counts points: the engine's fast path, no trace built
+        decision = self.engine.evaluate(
+            rules, state, item.event, item.at, budgets=budgets, explain=False
+        )
         day = item.at.astimezone(rules.zone).date()
         for effect in decision.effects:
             if isinstance(effect, Earn):
@@ -144,15 +168,14 @@ def _run(
                 owner_counters = counters.setdefault(effect.customer_id or item.customer_id, {})
                 owner_counters[effect.key] = owner_counters.get(effect.key, 0) + effect.amount
             elif isinstance(effect, BudgetConsumption):
-                spent[effect.counter] = spent.get(effect.counter, 0) + effect.points
+                self.spent[effect.counter] = self.spent.get(effect.counter, 0) + effect.points
             elif isinstance(effect, MetricSample):
                 owner = metrics.get(effect.customer_id, MetricHistory())
                 metrics[effect.customer_id] = owner.add(effect.metric, day, effect.value)
             elif isinstance(effect, TierUpdate):
-                statuses[item.customer_id] = effect.status
+                self.statuses[item.customer_id] = effect.status
         if isinstance(item.event, Purchase):
-            purchases[item.customer_id] = purchases.get(item.customer_id, 0) + 1
-    return earned, {customer_id: status.tier for customer_id, status in statuses.items()}
+            self.purchases[item.customer_id] = self.purchases.get(item.customer_id, 0) + 1
 
 
 def replay(
@@ -162,27 +185,125 @@ def replay(
     current: Program | ProgramVersions,
     proposed: Program | ProgramVersions,
 ) -> ReplayReport:
-    """Points every customer would have earned from ``history`` under each program."""
+    """Points every customer would have earned from ``history`` under each program.
+
+    The history may come in any order (it is sorted by instant first, so it is held in
+    memory); a large one already in time order streams through :func:`replay_stream`."""
     known = {customer.id: customer for customer in customers}
     ordered = sorted(history, key=lambda item: item.at)
     for item in ordered:
         if item.customer_id not in known:
             raise UnknownCustomer(item.customer_id)
-    before, tiers_before = _run(current, known, ordered)
-    after, tiers_after = _run(proposed, known, ordered)
-    keys = sorted(set(before) | set(after))
-    members = sorted(set(tiers_before) | set(tiers_after))
+    return replay_stream([*known.values(), *ordered], current=current, proposed=proposed)
+
+
+def replay_stream(
+    history: Iterable[Customer | HistoricEvent],
+    *,
+    current: Program | ProgramVersions,
+    proposed: Program | ProgramVersions,
+    progress: Callable[[int], None] | None = None,
+    every: int = 10_000,
+) -> ReplayReport:
+    """:func:`replay` in one streaming pass: each event is evaluated under both programmes
+    as it is read, and only the per-customer state the engine needs is kept, so a history
+    of millions of events never has to be in memory.
+
+    ``history`` holds the members (:class:`~loyaltykit.Customer`, each before its first
+    event) and the events, in time order: an event dated before the one read before it
+    is refused with :class:`~loyaltykit.errors.InvalidArgument` (sort the history, or
+    use :func:`replay`). ``progress`` is called with the number of events done every
+    ``every`` events and once at the end (a progress bar's ``update``).
+
+    >>> from datetime import datetime, timezone
+    >>> from loyaltykit import Money, Program
+    >>> from loyaltykit.policy.rules import BaseRate
+    >>> at = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    >>> ann = Customer(id="ann", enrolled_at=at)
+    >>> buy = HistoricEvent(customer_id="ann", event=Purchase(amount=Money.of(100, "CNY")), at=at)
+    >>> single = Program(rules=(BaseRate(id="base", per=Money.of(10, "CNY")),))
+    >>> double = Program(rules=(BaseRate(id="base", per=Money.of(10, "CNY"), rate=2),))
+    >>> replay_stream([ann, buy], current=single, proposed=double).total()
+    (10, 20)
+    """
+    before, after = _Side(current), _Side(proposed)
+    _stream(history, (before, after), progress, every)
+    return compare(before.outcome(), after.outcome())
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What one programme granted over a history: points per customer and point type,
+    and the tier each member ends in (members of programmes without tiers have none)."""
+
+    earned: Mapping[tuple[CustomerId, str], int]
+    tiers: Mapping[CustomerId, str]
+
+
+def replay_one(
+    history: Iterable[Customer | HistoricEvent],
+    program: Program | ProgramVersions,
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = 10_000,
+) -> Outcome:
+    """One programme's side of :func:`replay_stream`, alone: the two sides of a what-if
+    can run in two processes, each reading the history (``loyaltykit replay --jobs 2``),
+    and :func:`compare` makes the report."""
+    side = _Side(program)
+    _stream(history, (side,), progress, every)
+    return side.outcome()
+
+
+def _stream(
+    history: Iterable[Customer | HistoricEvent],
+    sides: tuple[_Side, ...],
+    progress: Callable[[int], None] | None,
+    every: int,
+) -> None:
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise InvalidArgument(f"every: {every!r} is not a whole number of 1 or more")
+    known: dict[CustomerId, Customer] = {}
+    done = 0
+    latest: datetime | None = None
+    for item in history:
+        if isinstance(item, Customer):
+            known[item.id] = item
+            continue
+        customer = known.get(item.customer_id)
+        if customer is None:
+            raise UnknownCustomer(item.customer_id)
+        if latest is not None and item.at < latest:
+            raise InvalidArgument(
+                f"history: the event of {item.customer_id!r} at {item.at.isoformat()} comes "
+                f"after one at {latest.isoformat()}; a streamed history must be in time "
+                "order (sort it, or use replay())"
+            )
+        latest = item.at
+        for side in sides:
+            side.step(item, customer)
+        done += 1
+        if progress is not None and done % every == 0:
+            progress(done)
+    if progress is not None:
+        progress(done)
+
+
+def compare(current: Outcome, proposed: Outcome) -> ReplayReport:
+    """The report of two programmes' outcomes over the same history."""
+    keys = sorted(set(current.earned) | set(proposed.earned))
+    members = sorted(set(current.tiers) | set(proposed.tiers))
     return ReplayReport(
         tiers=tuple(
-            TierRow(customer_id=c, current=tiers_before.get(c), proposed=tiers_after.get(c))
+            TierRow(customer_id=c, current=current.tiers.get(c), proposed=proposed.tiers.get(c))
             for c in members
         ),
         rows=tuple(
             ReplayRow(
                 customer_id=customer_id,
                 point_type=point_type,
-                current=before.get((customer_id, point_type), 0),
-                proposed=after.get((customer_id, point_type), 0),
+                current=current.earned.get((customer_id, point_type), 0),
+                proposed=proposed.earned.get((customer_id, point_type), 0),
             )
             for customer_id, point_type in keys
         ),

@@ -10,6 +10,7 @@ import attrs
 from loyaltykit.domain import ledger
 from loyaltykit.domain.ledger import Command, Entry, EntryKind
 from loyaltykit.domain.records import entry_to_record
+from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import ConcurrencyConflict, LoyaltyError
 from loyaltykit.outcomes import (
     DueReport,
@@ -21,6 +22,7 @@ from loyaltykit.service.care import CareWork
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.kernel import Aftermath, Kernel, job_failure
 from loyaltykit.service.rewards import RewardCommands
+from loyaltykit.service.shards import shard_arguments
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.storage.base import BatchProgress, BulkChunk, BulkExpiry, BulkRelease
 from loyaltykit.values import (
@@ -53,7 +55,9 @@ class BatchWork:
 
     # --- batch work -----------------------------------------------------------------
 
-    def run_due(self, *, at: datetime, batch_size: int = 500) -> DueReport:
+    def run_due(
+        self, *, at: datetime, batch_size: int = 500, shard: Shard | None = None
+    ) -> DueReport:
         """The periodic work, in order: release pending points, expire due lots,
         re-qualify tiers, record the care actions that fell due (``report.care``), check
         complaint SLA clocks (``report.complaints``), then cancel the redemptions not
@@ -61,11 +65,25 @@ class BatchWork:
 
         Safe to run as often as you like and to re-run after a crash: each step only does
         what is still due at ``at``.
+
+        ``shard``: this worker's share of the customers (``Shard(k, n)``; n workers given
+        the n shards cover every customer once). Release, expiry and tier
+        re-qualification take only the shard's customers; care, the SLA clocks and
+        unclaimed redemptions run in shard 0 alone (whole, as without a shard).
         """
         when = aware("at", at)
-        released = self.release_pending(at=when, batch_size=batch_size)
-        expired = self.expire_due(at=when, batch_size=batch_size)
-        changes = self.tiers.requalify_tiers(at=when, batch_size=batch_size)
+        shard_arguments(self.kernel, shard)
+        released = self.release_pending(at=when, batch_size=batch_size, shard=shard)
+        expired = self.expire_due(at=when, batch_size=batch_size, shard=shard)
+        changes = self.tiers.requalify_tiers(at=when, batch_size=batch_size, shard=shard)
+        if shard is not None and shard.index != 0:
+            return DueReport(
+                at=when,
+                released=released,
+                expired=expired,
+                tier_changes=changes,
+                failures=released.failures + expired.failures,
+            )
         care = self.care.run_care(at=when, batch_size=batch_size)
         complaints = self.complaints.escalate_overdue_complaints(at=when, batch_size=batch_size)
         unclaimed, failures = self.rewards._release_unclaimed(when, batch_size)
@@ -80,23 +98,27 @@ class BatchWork:
             failures=failures + released.failures + expired.failures,
         )
 
-    def expire_due(self, *, at: datetime, batch_size: int = 500) -> SettlementReport:
+    def expire_due(
+        self, *, at: datetime, batch_size: int = 500, shard: Shard | None = None
+    ) -> SettlementReport:
         """Expire what is left of every lot whose expiry is at or before ``at``.
 
         Runs one short transaction per account, so it can be interrupted and run again:
         a lot is expired once, whatever happens (积分清理). An account is settled whole:
         pending points whose release fell before an expiry are released first.
+        ``shard``: only the accounts of the shard's customers (see :meth:`run_due`).
         """
         self.kernel.outside_batch("expire_due")
         when = aware("at", at)
         count("batch_size", batch_size)
+        shard_arguments(self.kernel, shard)
         bulk = (
             self.kernel.storage.expire_in_bulk
             if isinstance(self.kernel.storage, BulkExpiry)
             else None
         )
-        done = self._in_bulk(bulk, when, batch_size)
-        rest = self._settle_all(when, "expire", batch_size)
+        done = self._in_bulk(bulk, when, batch_size, shard)
+        rest = self._settle_all(when, "expire", batch_size, shard)
         return attrs.evolve(
             rest,
             accounts=rest.accounts + done[0],
@@ -104,19 +126,22 @@ class BatchWork:
             expired=rest.expired + done[2],
         )
 
-    def release_pending(self, *, at: datetime, batch_size: int = 500) -> SettlementReport:
+    def release_pending(
+        self, *, at: datetime, batch_size: int = 500, shard: Shard | None = None
+    ) -> SettlementReport:
         """Make available every pending lot whose ``available_from`` is at or before ``at``
-        (settling the account whole, like :meth:`expire_due`)."""
+        (settling the account whole, like :meth:`expire_due`; ``shard`` as there)."""
         self.kernel.outside_batch("release_pending")
         when = aware("at", at)
         count("batch_size", batch_size)
+        shard_arguments(self.kernel, shard)
         bulk = (
             self.kernel.storage.release_in_bulk
             if isinstance(self.kernel.storage, BulkRelease)
             else None
         )
-        done = self._in_bulk(bulk, when, batch_size)
-        rest = self._settle_all(when, "release", batch_size)
+        done = self._in_bulk(bulk, when, batch_size, shard)
+        rest = self._settle_all(when, "release", batch_size, shard)
         return attrs.evolve(
             rest,
             accounts=rest.accounts + done[0],
@@ -125,7 +150,11 @@ class BatchWork:
         )
 
     def _in_bulk(
-        self, work: Callable[..., BulkChunk] | None, at: datetime, batch_size: int
+        self,
+        work: Callable[..., BulkChunk] | None,
+        at: datetime,
+        batch_size: int,
+        shard: Shard | None = None,
     ) -> tuple[int, int, int]:
         """Set-based chunks while the backend finds eligible accounts: ``(accounts,
         entries, points)``. They write no domain events and give no notices: with the
@@ -136,14 +165,18 @@ class BatchWork:
         after = None
         progress = BatchProgress(f"{work.__name__} loop")
         while True:
-            chunk = work(at, accounts=batch_size, after=after)
+            chunk = work(
+                at, accounts=batch_size, after=after, **shard_arguments(self.kernel, shard)
+            )
             if chunk.last is None:
                 return accounts, entries, points
             progress.step(chunk.last, changed=False)  # a chunk that does not move on
             accounts, entries = accounts + chunk.accounts, entries + chunk.entries
             points, after = points + chunk.points, chunk.last
 
-    def _settle_all(self, at: datetime, work: str, batch_size: int) -> SettlementReport:
+    def _settle_all(
+        self, at: datetime, work: str, batch_size: int, shard: Shard | None = None
+    ) -> SettlementReport:
         self.kernel.outside_batch(f"{work} batch")
         count("batch_size", batch_size)
         accounts = entries = expired = released = 0
@@ -151,7 +184,9 @@ class BatchWork:
         progress = BatchProgress(f"{work} settlement loop")
         while True:
             with self.kernel.unit() as uow:
-                due = uow.ledger.accounts_with_due_lots(at, limit=batch_size, work=work)
+                due = uow.ledger.accounts_with_due_lots(
+                    at, limit=batch_size, work=work, **shard_arguments(self.kernel, shard)
+                )
             todo = [account for account in due if account not in failures]
             if not todo:
                 break

@@ -20,13 +20,15 @@ The facade's methods build them and hand them to the kernel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -993,21 +995,31 @@ class ReplaceCard(_NumberedCardCommand):
 # --- fingerprints ------------------------------------------------------------------------
 
 
-_FIELDS: dict[type[CommandValue], tuple[str, ...]] = {}
+_FIELDS: dict[type[CommandValue], tuple[tuple[str, ...], Callable[[CommandValue], Any]]] = {}
+_PLAIN = frozenset({str, int, bool, type(None)})  # canonical as they are: their text is repr
 
 
-def _fingerprinted_fields(kind: type[CommandValue]) -> tuple[str, ...]:
+def _fingerprinted_fields(
+    kind: type[CommandValue],
+) -> tuple[tuple[str, ...], Callable[[CommandValue], Any]]:
+    """The fingerprinted fields of ``kind``, and a getter of their values as one tuple."""
     found = _FIELDS.get(kind)
     if found is None:
-        found = _FIELDS[kind] = tuple(
+        names = tuple(
             field.name for field in attrs.fields(kind) if not field.metadata.get(_UNFINGERPRINTED)
         )
+        several = attrgetter(*names)
+        getter = several if len(names) > 1 else lambda command: (several(command),)
+        found = _FIELDS[kind] = (names, getter)
     return found
 
 
 def _texts(command: CommandValue) -> tuple[tuple[str, ...], list[str]]:
-    names = _fingerprinted_fields(type(command))
-    return names, [canonical_text(getattr(command, name)) for name in names]
+    names, values = _fingerprinted_fields(type(command))
+    plain = _PLAIN
+    return names, [
+        repr(value) if type(value) in plain else canonical_text(value) for value in values(command)
+    ]
 
 
 def fingerprint(command: CommandValue) -> str:
@@ -1023,14 +1035,29 @@ def fingerprint(command: CommandValue) -> str:
     False
     """
     names, texts = _texts(command)
-    whole = hashlib.sha256(repr((command.name, names, texts)).encode()).hexdigest()[:32]
-    digests = "".join(_digest(text) for text in texts[:_DIGESTS])
+    # repr((name, names, texts)) written out: the same text, the names' part made once
+    hashed = f"({command.name!r}, {_names_text(names)}, [{', '.join(map(repr, texts))}])"
+    whole = hashlib.sha256(hashed.encode()).hexdigest()[:32]
+    digests = "".join([_digest(text) for text in texts[:_DIGESTS]])
     return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
 
 
-def _digest(text: str) -> str:
+@functools.lru_cache(maxsize=256)
+def _names_text(names: tuple[str, ...]) -> str:
+    return repr(names)
+
+
+_DIGESTED: dict[str, str] = {}  # the digests of short texts most commands repeat ('None')
+
+
+def _digest(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> str:
     # a byte of a checksum: enough to name the field that differs, cheap on every command
-    return f"{zlib.crc32(text.encode()) & 0xFF:02x}"
+    found = _DIGESTED.get(text)
+    if found is None:
+        found = "%02x" % (crc32(text.encode()) & 0xFF)
+        if len(text) <= 16 and len(_DIGESTED) < 4096:
+            _DIGESTED[text] = found
+    return found
 
 
 def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:

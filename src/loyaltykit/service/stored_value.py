@@ -345,8 +345,7 @@ class StoredValueCommands:
                 progress.step(code, changed=posting is not None)
                 if posting is not None:
                     cards += 1
-                    if posting.entry.amount.amount:
-                        entries.append(posting.entry)
+                    entries.append(posting.entry)
         return StoredValueExpiry(
             at=when, cards=cards, entries=tuple(entries), failures=tuple(failures.values())
         )
@@ -360,8 +359,7 @@ class StoredValueCommands:
                     if posting is None:
                         return None
                     uow.stored_value.update(posting.account)
-                    if posting.entry.amount.amount:
-                        uow.stored_value.add_entries([posting.entry])
+                    uow.stored_value.add_entries([posting.entry])
                     receipt = StoredValueReceipt(account=posting.account, entry=posting.entry)
                     owner = stored_value_owner(code)
                     self.kernel.emit(

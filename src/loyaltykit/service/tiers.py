@@ -14,6 +14,7 @@ from loyaltykit.domain.records import (
     tier_status_from_record,
     tier_status_to_record,
 )
+from loyaltykit.domain.shards import Shard
 from loyaltykit.domain.tiers import TierLadder, TierStatus
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import (
@@ -35,6 +36,7 @@ from loyaltykit.service.members import (
     save_member,
     tier_history,
 )
+from loyaltykit.service.shards import shard_arguments
 from loyaltykit.values import (
     CustomerId,
     aware,
@@ -60,17 +62,22 @@ class TierCommands:
             raise InvalidArgument(f"program {program.name!r} has no tiers")
         return program, program.tiers
 
-    def requalify_tiers(self, *, at: datetime, batch_size: int = 500) -> int:
+    def requalify_tiers(
+        self, *, at: datetime, batch_size: int = 500, shard: Shard | None = None
+    ) -> int:
         """Re-qualify every status that ends (or whose grace or override ends) by ``at``:
-        renew, start grace, downgrade, end overrides. Returns the number of changes."""
+        renew, start grace, downgrade, end overrides. Returns the number of changes.
+        ``shard``: only the shard's customers (see ``run_due``)."""
         self.kernel.outside_batch("requalify_tiers")
         when = aware("at", at)
         count("batch_size", batch_size)
+        sharded = shard_arguments(self.kernel, shard)
         done: set[CustomerId] = set()
         changes = 0
         while True:
             with self.kernel.unit() as uow:
-                due = [c for c in uow.state.due(TIER, when, limit=batch_size) if c not in done]
+                found = uow.state.due(TIER, when, limit=batch_size, **sharded)
+                due = [c for c in found if c not in done]
             if not due:
                 return changes
             for customer_id in due:

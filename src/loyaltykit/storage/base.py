@@ -22,6 +22,7 @@ import attrs
 from loyaltykit.domain.cards import MemberCard
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.domain.shards import Shard
 from loyaltykit.domain.stored_value import StoredValueAccount, StoredValueEntry
 from loyaltykit.errors import NoProgress
 from loyaltykit.values import CustomerId
@@ -66,6 +67,9 @@ class Capabilities:
     concurrent_threads: bool = True
     concurrent_processes: bool = False
     durable: bool = False
+    #: batch scans take ``shard=`` (:class:`~loyaltykit.domain.shards.Shard`): several
+    #: workers split the customers between them (docs/concepts/scaling.md)
+    shards: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -150,13 +154,14 @@ class LedgerRepository(Protocol):
         """Points left in released lots expiring in ``(after, until]``."""
 
     def accounts_with_due_lots(
-        self, at: datetime, *, limit: int, work: str
+        self, at: datetime, *, limit: int, work: str, shard: Shard | None = None
     ) -> list[tuple[CustomerId, str]]:
         """Up to ``limit`` accounts with lots due by ``at`` for ``work``: ``"expire"``
         (released or pending lots with points left whose ``expires_at <= at``) or
         ``"release"`` (pending lots with ``available_from <= at``). Batch settlement
         calls it until it returns nothing, so it must not return an account whose due
-        work is done."""
+        work is done. ``shard``: only customers in it (asked only of a backend that
+        declares ``Capabilities.shards``)."""
 
 
 class CustomerStateRepository(Protocol):
@@ -181,9 +186,11 @@ class CustomerStateRepository(Protocol):
         """Insert or replace a document (JSON-compatible data). ``due_at`` is when batch
         work on it is next needed (a tier status ending), ``None`` for never."""
 
-    def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
+    def due(
+        self, name: str, at: datetime, *, limit: int, shard: Shard | None = None
+    ) -> list[CustomerId]:
         """Up to ``limit`` customers whose ``name`` document is due at or before ``at``,
-        soonest first."""
+        soonest first (``shard``: only customers in it)."""
 
 
 class IdempotencyRepository(Protocol):
@@ -494,7 +501,12 @@ class BulkExpiry(Protocol):
     """
 
     def expire_in_bulk(
-        self, at: datetime, *, accounts: int, after: tuple[CustomerId, str] | None = None
+        self,
+        at: datetime,
+        *,
+        accounts: int,
+        after: tuple[CustomerId, str] | None = None,
+        shard: Shard | None = None,
     ) -> BulkChunk: ...
 
 
@@ -537,7 +549,12 @@ class BulkRelease(Protocol):
     """
 
     def release_in_bulk(
-        self, at: datetime, *, accounts: int, after: tuple[CustomerId, str] | None = None
+        self,
+        at: datetime,
+        *,
+        accounts: int,
+        after: tuple[CustomerId, str] | None = None,
+        shard: Shard | None = None,
     ) -> BulkChunk: ...
 
 

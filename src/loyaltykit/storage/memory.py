@@ -25,6 +25,7 @@ import attrs
 from loyaltykit.domain.cards import MemberCard
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
+from loyaltykit.domain.shards import Shard
 from loyaltykit.domain.stored_value import (
     StoredValueAccount,
     StoredValueEntry,
@@ -260,7 +261,7 @@ class _Ledger:
         return total
 
     def accounts_with_due_lots(
-        self, at: datetime, *, limit: int, work: str
+        self, at: datetime, *, limit: int, work: str, shard: Shard | None = None
     ) -> list[tuple[CustomerId, str]]:
         # Popping a stale hint is always safe: a rollback that makes a lot due again
         # re-saves it, which pushes a fresh hint. Hints of accounts found are pushed back.
@@ -272,7 +273,7 @@ class _Ledger:
             hint = heapq.heappop(due)
             _, kind, customer_id, point_type = hint
             key = (customer_id, point_type)
-            if kind != work:
+            if kind != work or (shard is not None and not shard.holds(customer_id)):
                 skipped.append(hint)
             elif key not in found and any(
                 lot_is_due(lot, at, work) for lot in self.due_lots(customer_id, point_type, at)
@@ -349,7 +350,9 @@ class _CustomerState:
         if previous[1] is not None:
             heapq.heappush(self._state.state_due, (previous[1], slot[1], slot[0]))
 
-    def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
+    def due(
+        self, name: str, at: datetime, *, limit: int, shard: Shard | None = None
+    ) -> list[CustomerId]:
         hints = self._state.state_due
         found: list[CustomerId] = []
         kept: list[tuple[datetime, str, CustomerId]] = []
@@ -358,7 +361,7 @@ class _CustomerState:
             hint = heapq.heappop(hints)
             when, kind, customer_id = hint
             stored = self._state.state.get((customer_id, kind))
-            if kind != name:
+            if kind != name or (shard is not None and not shard.holds(customer_id)):
                 skipped.append(hint)
             elif stored is not None and stored[1] == when and customer_id not in found:
                 found.append(customer_id)
@@ -681,7 +684,9 @@ class MemoryUnitOfWork:
 class MemoryStorage:
     """Keeps everything in this process's memory; the default backend."""
 
-    capabilities = Capabilities(concurrent_threads=True, concurrent_processes=False, durable=False)
+    capabilities = Capabilities(
+        concurrent_threads=True, concurrent_processes=False, durable=False, shards=True
+    )
 
     def __init__(self) -> None:
         self._state = _State()

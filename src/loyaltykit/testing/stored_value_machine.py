@@ -191,7 +191,7 @@ class StoredValueMachine(RuleBasedStateMachine):
         ]
         assert report.cards == len(due)
         assert sorted(-e.amount.amount for e in report.entries) == sorted(
-            card.balance for card in due if card.balance
+            card.balance for card in due
         )
         for card in due:
             card.expired, card.balance = True, Decimal(0)

@@ -51,8 +51,10 @@ from sqlalchemy import (
     update,
 )
 
+from loyaltykit.domain.shards import Shard
 from loyaltykit.storage.base import BulkChunk
 from loyaltykit.storage.sql import schema
+from loyaltykit.storage.sql.shards import in_shard, prepare
 
 __all__ = ["expire_chunk", "release_chunk"]
 
@@ -80,23 +82,34 @@ def _due_release(at: datetime) -> ColumnElement[bool]:
     )
 
 
-def _eligible(at: datetime, work: str) -> Select[Any]:
+def _eligible(at: datetime, work: str, shard: Shard | None = None) -> Select[Any]:
     due_expiry = exists().where(_in_account(), _due_expiry(at))
     due_release = exists().where(_in_account(), _due_release(at))
     wanted, unwanted = (due_expiry, due_release) if work == "expire" else (due_release, due_expiry)
-    return (
+    query = (
         select(accounts.c.customer_id, accounts.c.point_type)
         .where(accounts.c.deficit == 0, wanted, ~unwanted)
         .order_by(accounts.c.customer_id, accounts.c.point_type)
     )
+    # --- shards (issue 18): a worker's share of the customers
+    if shard is not None:
+        query = query.where(in_shard(accounts.c.customer_id, shard))
+    return query
 
 
 def _locked_chunk(
-    connection: Connection, at: datetime, work: str, limit: int, after: tuple[str, str] | None
+    connection: Connection,
+    at: datetime,
+    work: str,
+    limit: int,
+    after: tuple[str, str] | None,
+    shard: Shard | None = None,
 ) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
-    """Up to ``limit`` eligible accounts after ``after``, their customers locked, still
-    eligible; and the last account found (where the next chunk starts)."""
-    query = _eligible(at, work).limit(limit)
+    """Up to ``limit`` eligible accounts after ``after`` (in ``shard``), their customers
+    locked, still eligible; and the last account found (where the next chunk starts)."""
+    if shard is not None:
+        prepare(connection)
+    query = _eligible(at, work, shard).limit(limit)
     if after is not None:
         # spelled out rather than a row-value comparison, which MySQL does not index
         query = query.where(
@@ -172,11 +185,16 @@ def _with_account() -> Any:
 
 
 def expire_chunk(
-    connection: Connection, at: datetime, *, limit: int, after: tuple[str, str] | None = None
+    connection: Connection,
+    at: datetime,
+    *,
+    limit: int,
+    after: tuple[str, str] | None = None,
+    shard: Shard | None = None,
 ) -> BulkChunk:
-    """Expire the due lots of up to ``limit`` eligible accounts after ``after``. The caller
-    runs it in a transaction and commits."""
-    chunk, last = _locked_chunk(connection, at, "expire", limit, after)
+    """Expire the due lots of up to ``limit`` eligible accounts after ``after`` (only
+    customers in ``shard``). The caller runs it in a transaction and commits."""
+    chunk, last = _locked_chunk(connection, at, "expire", limit, after, shard)
     if not chunk:
         return BulkChunk(last=last)
     in_chunk = _among(lots, chunk)
@@ -258,11 +276,16 @@ def _later(latest: ScalarSelect[Any]) -> ColumnElement[Any]:
 
 
 def release_chunk(
-    connection: Connection, at: datetime, *, limit: int, after: tuple[str, str] | None = None
+    connection: Connection,
+    at: datetime,
+    *,
+    limit: int,
+    after: tuple[str, str] | None = None,
+    shard: Shard | None = None,
 ) -> BulkChunk:
-    """Release the due pending lots of up to ``limit`` eligible accounts after ``after``.
-    The caller runs it in a transaction and commits."""
-    chunk, last = _locked_chunk(connection, at, "release", limit, after)
+    """Release the due pending lots of up to ``limit`` eligible accounts after ``after``
+    (only customers in ``shard``). The caller runs it in a transaction and commits."""
+    chunk, last = _locked_chunk(connection, at, "release", limit, after, shard)
     if not chunk:
         return BulkChunk(last=last)
     in_chunk = _among(lots, chunk)

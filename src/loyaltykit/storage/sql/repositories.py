@@ -36,6 +36,7 @@ from loyaltykit.domain.records import (
     profile_from_record,
     profile_to_record,
 )
+from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
@@ -47,6 +48,7 @@ from loyaltykit.errors import (
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
 from loyaltykit.storage.sql.prepared import Cursor, prepared
+from loyaltykit.storage.sql.shards import in_shard, prepare
 from loyaltykit.values import CustomerId, points_amount
 
 __all__ = ["Counters", "Records", "Session"]
@@ -426,7 +428,7 @@ class Ledger:
         return int(self._session.run(query).scalar_one())
 
     def accounts_with_due_lots(
-        self, at: datetime, *, limit: int, work: str
+        self, at: datetime, *, limit: int, work: str, shard: Shard | None = None
     ) -> list[tuple[CustomerId, str]]:
         table = schema.lots
         if work == "expire":
@@ -445,6 +447,9 @@ class Ledger:
             .order_by(table.c.customer_id, table.c.point_type)
             .limit(limit)
         )
+        if shard is not None:
+            prepare(self._session.connection)
+            query = query.where(in_shard(table.c.customer_id, shard))
         return [(str(row.customer_id), str(row.point_type)) for row in self._session.run(query)]
 
 
@@ -636,7 +641,9 @@ class CustomerState:
         values = {"document": _json(dict(document)), "due_at": due_at}
         self._session.write("upsert state", {"customer_id": customer_id, "name": name, **values})
 
-    def due(self, name: str, at: datetime, *, limit: int) -> list[CustomerId]:
+    def due(
+        self, name: str, at: datetime, *, limit: int, shard: Shard | None = None
+    ) -> list[CustomerId]:
         table = schema.customer_state
         query = (
             select(table.c.customer_id)
@@ -644,6 +651,9 @@ class CustomerState:
             .order_by(table.c.due_at, table.c.customer_id)
             .limit(limit)
         )
+        if shard is not None:
+            prepare(self._session.connection)
+            query = query.where(in_shard(table.c.customer_id, shard))
         return list(self._session.run(query).scalars())
 
 
@@ -662,6 +672,23 @@ _SAVE_RECORD = (
         document=bindparam("v_document"), due_at=bindparam("v_due_at"), lookup=bindparam("v_lookup")
     )
 )
+_lookups = schema.lookups
+_LOOKUP_KEY = and_(
+    _lookups.c.kind == bindparam("key_kind"), _lookups.c.lookup == bindparam("key_lookup")
+)
+_LOOKUP = select(_lookups.c.owner, _lookups.c.id).where(_LOOKUP_KEY)
+_LOOKUP_FOR_UPDATE = _LOOKUP.with_for_update()
+_MOVE_LOOKUP = (
+    update(_lookups)
+    .where(
+        _LOOKUP_KEY,
+        _lookups.c.owner == bindparam("old_owner"),
+        _lookups.c.id == bindparam("old_id"),
+    )
+    .values(owner=bindparam("v_owner"), id=bindparam("v_id"))
+)
+
+
 _COUNTER = select(_counters.c.value).where(_counters.c.name == bindparam("key_name"))
 _COUNTER_FOR_UPDATE = _COUNTER.with_for_update()
 _SET_COUNTER = (
@@ -704,16 +731,50 @@ class Records:
     ) -> None:
         values = {"document": _json(dict(document)), "due_at": due_at, "lookup": lookup}
         key = {"key_owner": owner, "key_kind": kind, "key_id": record_id}
+        if lookup is not None:
+            self._claim(kind, lookup, owner, record_id)
         if self._session.run(_SAVE_RECORD, {**key, **_bound(values)}).rowcount:
             return
         self._session.run(
             _INSERT["lk_records"], {"owner": owner, "kind": kind, "id": record_id, **values}
         )
 
+    def _claim(self, kind: str, lookup: str, owner: str, record_id: str) -> None:
+        """Make ``lookup`` point at this record, or raise ConcurrencyConflict when another
+        record holds it. Each statement names one lookup (one shard of ``lk_lookups``) or
+        one record (its owner's shard): no statement spans owners."""
+        session, key = self._session, {"key_kind": kind, "key_lookup": lookup}
+        found = session.run(_LOOKUP_FOR_UPDATE, key).mappings().first()
+        holder = None if found is None else (str(found["owner"]), str(found["id"]))
+        if holder is None:
+            row = {"kind": kind, "lookup": lookup, "owner": owner, "id": record_id}
+            if session.run(
+                _insert_missing(_lookups, session.connection.dialect.name), row
+            ).rowcount:
+                return
+            raced = session.run(_LOOKUP_FOR_UPDATE, key).mappings().one()  # a racer's
+            holder = (str(raced["owner"]), str(raced["id"]))
+        if (holder[0], holder[1]) == (owner, record_id):
+            return
+        held = self.get(holder[0], kind, holder[1], for_update=True)
+        if held is not None and held.lookup == lookup:
+            raise ConcurrencyConflict(
+                f"lookup {lookup!r} of kind {kind!r} is taken by record {holder[1]!r}"
+            )
+        # a lookup its record no longer has: taken over, unless a racer took it first
+        old = {"old_owner": holder[0], "old_id": holder[1]}
+        moved = session.run(_MOVE_LOOKUP, {**key, **old, "v_owner": owner, "v_id": record_id})
+        if not moved.rowcount:
+            raise ConcurrencyConflict(f"lookup {lookup!r} of kind {kind!r} was taken meanwhile")
+
     def find(self, kind: str, lookup: str) -> StoredRecord | None:
-        query = select(_records).where(_records.c.kind == kind, _records.c.lookup == lookup)
-        row = self._session.run(query).mappings().first()
-        return None if row is None else _stored(row)
+        key = {"key_kind": kind, "key_lookup": lookup}
+        holder = self._session.run(_LOOKUP, key).mappings().first()
+        if holder is None:
+            return None
+        found = self.get(str(holder["owner"]), kind, str(holder["id"]))
+        # the record's own lookup is the current one: a row of a changed lookup is stale
+        return found if found is not None and found.lookup == lookup else None
 
     def of_owner(self, owner: str, kind: str) -> list[StoredRecord]:
         query = (
@@ -782,18 +843,21 @@ class Counters:
         found = session.run(_COUNTER_FOR_UPDATE, {"key_name": name}).scalar_one_or_none()
         if found is not None:
             return int(found)
-        session.run(_insert_missing(session.connection.dialect.name), {"name": name, "value": 0})
+        session.run(
+            _insert_missing(_counters, session.connection.dialect.name), {"name": name, "value": 0}
+        )
         return int(session.run(_COUNTER_FOR_UPDATE, {"key_name": name}).scalar_one())
 
 
-def _insert_missing(dialect: str) -> Executable:
-    """An INSERT of a counter row that does nothing when the row exists."""
+def _insert_missing(table: Table, dialect: str) -> Executable:
+    """An INSERT of a row that does nothing when a row with its key exists (a counter
+    created at 0, a lookup a racer inserted first)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        return postgresql.insert(_counters).on_conflict_do_nothing()
+        return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        return sqlite.insert(_counters).on_conflict_do_nothing()
-    return insert(_counters).prefix_with("IGNORE")
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table).prefix_with("IGNORE")

@@ -38,6 +38,7 @@ __all__ = [
     "entries",
     "exact",
     "idempotency",
+    "lookups",
     "lots",
     "metadata",
     "records",
@@ -218,8 +219,22 @@ records = Table(
     Column("document", Text, nullable=False),
     Column("due_at", UtcDateTime, nullable=True),
     Column("lookup", exact(128), nullable=True),
-    Index("lk_records_lookup", "kind", "lookup", unique=True),
     Index("lk_records_due", "kind", "due_at"),
+)
+
+# --- distribution (issue 18) ------------------------------------------------------------
+# A record's lookup (a voucher code, a complaint id) is unique within its kind across
+# every owner: a unique key without the owner, which a table distributed by owner cannot
+# hold (Citus, like PostgreSQL's hash partitions, refuses it). The lookups live here,
+# keyed and distributed by the lookup itself; the record's own ``lookup`` column says
+# which lookup is current, so a row left behind by a changed lookup is ignored (0009).
+lookups = Table(
+    "lk_lookups",
+    metadata,
+    Column("kind", exact(32), primary_key=True),
+    Column("lookup", exact(128), primary_key=True),
+    Column("owner", ID, nullable=False),
+    Column("id", ID, nullable=False),
 )
 
 # Shared counters (stock taken, budget spent): the only rows not keyed by customer; a

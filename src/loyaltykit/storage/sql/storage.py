@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
+from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import (
     ConcurrencyConflict,
     InvalidArgument,
@@ -401,6 +402,7 @@ class SqlStorage:
             concurrent_threads=True,
             concurrent_processes=durable,
             durable=durable,
+            shards=True,
         )
 
     @classmethod
@@ -441,20 +443,30 @@ class SqlStorage:
                 raise translate(error) from error
 
     def expire_in_bulk(
-        self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
+        self,
+        at: datetime,
+        *,
+        accounts: int,
+        after: tuple[str, str] | None = None,
+        shard: Shard | None = None,
     ) -> BulkChunk:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
         with self._transaction() as connection:
-            chunk = expire_chunk(connection, at, limit=accounts, after=after)
+            chunk = expire_chunk(connection, at, limit=accounts, after=after, shard=shard)
         log.debug("bulk expiry: %d points from %d accounts", chunk.points, chunk.accounts)
         return chunk
 
     def release_in_bulk(
-        self, at: datetime, *, accounts: int, after: tuple[str, str] | None = None
+        self,
+        at: datetime,
+        *,
+        accounts: int,
+        after: tuple[str, str] | None = None,
+        shard: Shard | None = None,
     ) -> BulkChunk:
         """Release one chunk of accounts' pending lots with set-based statements."""
         with self._transaction() as connection:
-            chunk = release_chunk(connection, at, limit=accounts, after=after)
+            chunk = release_chunk(connection, at, limit=accounts, after=after, shard=shard)
         log.debug("bulk release: %d points in %d accounts", chunk.points, chunk.accounts)
         return chunk
 

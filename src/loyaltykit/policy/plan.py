@@ -1,0 +1,96 @@
+"""A programme compiled once for evaluation: what the engine would otherwise work out again
+on every event.
+
+:func:`plan_of` builds a :class:`Plan` the first time a programme (one version) is
+evaluated and keeps it as long as the programme lives: for each event type, the rules
+that react to it in evaluation order, each with its condition and its kind resolved
+(:class:`Step`), and for each point type the caps that limit it. The engine walks the
+plan; a new rule feature (a scope on basket lines, a new kind) is resolved here, in
+:func:`_step`, once, rather than tested on every event.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from loyaltykit.policy.program import Program
+from loyaltykit.policy.rules import Cap, EarningRule, Multiplier, Referral
+
+__all__ = ["Plan", "Step", "plan_of"]
+
+
+@attrs.frozen(kw_only=True)
+class Step:
+    """One rule as the engine applies it: the rule, its condition's test (``None`` when it
+    has none) and its kind, resolved once."""
+
+    rule: EarningRule
+    test: Callable[[Mapping[str, Any]], bool] | None
+    multiplier: bool
+    referral: bool
+
+
+@attrs.frozen(kw_only=True)
+class Plan:
+    """A programme resolved for evaluation (see the module's text)."""
+
+    steps: Mapping[str, tuple[Step, ...]]
+    caps: Mapping[str, tuple[Cap, ...]]
+
+    def steps_for(self, event_type: str) -> tuple[Step, ...]:
+        """The steps of the rules reacting to ``event_type``, in evaluation order (none
+        for an event type no rule names)."""
+        return self.steps.get(event_type, ())
+
+    def caps_for(self, point_type: str) -> tuple[Cap, ...]:
+        """The caps on ``point_type``, in declaration order."""
+        return self.caps.get(point_type, ())
+
+
+def _step(rule: EarningRule) -> Step:
+    condition = rule.condition
+    return Step(
+        rule=rule,
+        test=None if condition is None else condition.evaluate,
+        multiplier=isinstance(rule, Multiplier),
+        referral=isinstance(rule, Referral),
+    )
+
+
+def _compile(program: Program) -> Plan:
+    types = {rule.event for rule in program.rules}
+    caps: dict[str, tuple[Cap, ...]] = {}
+    for cap in program.caps:
+        caps[cap.point_type] = (*caps.get(cap.point_type, ()), cap)
+    return Plan(
+        steps={event: tuple(_step(rule) for rule in program.rules_for(event)) for event in types},
+        caps=caps,
+    )
+
+
+# by the programme's identity (a programme's hash would walk all of it): the plan and a
+# weak reference that tells a programme from a later one given the same id
+_PLANS: dict[int, tuple[weakref.ref[Program], Plan]] = {}
+
+
+def plan_of(program: Program) -> Plan:
+    """The plan of ``program``, compiled on first use and kept while the programme lives
+    (programmes are immutable values, so the plan never goes stale)."""
+    found = _PLANS.get(id(program))
+    if found is not None and found[0]() is program:
+        return found[1]
+    plan = _compile(program)
+    key = id(program)
+    _PLANS[key] = (weakref.ref(program, lambda gone: _forget(key, gone)), plan)
+    return plan
+
+
+def _forget(key: int, gone: weakref.ref[Program]) -> None:
+    # only the dead programme's own entry: a later programme may have its id already
+    found = _PLANS.get(key)
+    if found is not None and found[0] is gone:
+        del _PLANS[key]
