@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         Approvals,
         ApprovalState,
     )
+    from loyaltykit.domain.basket import MoneyOff, Scope
     from loyaltykit.domain.calendar import BusinessCalendar
     from loyaltykit.domain.campaigns import (
         Bonus,
@@ -48,11 +49,20 @@ if TYPE_CHECKING:
         TierCredits,
     )
     from loyaltykit.domain.cards import BlockReason, CardFormat, CardStatus, MemberCard
-    from loyaltykit.domain.care import CareAction, CareConfig, CareTrigger
+    from loyaltykit.domain.care import (
+        CareAction,
+        CareAssignment,
+        CareConfig,
+        CareRoute,
+        CareTrigger,
+        Holiday,
+    )
     from loyaltykit.domain.care_messages import (
         CareMessage,
         ContentRules,
     )
+    from loyaltykit.domain.care_quality import CareSample, SampledCall
+    from loyaltykit.domain.clubs import Club
     from loyaltykit.domain.complaints import (
         Authorizer,
         Complaint,
@@ -74,10 +84,12 @@ if TYPE_CHECKING:
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
+    from loyaltykit.domain.exchange import ExchangeRate, ExchangeRates
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
     from loyaltykit.domain.households import (
         Household,
     )
+    from loyaltykit.domain.inquiries import Inquiry, IntakeCounts
     from loyaltykit.domain.ledger import (
         Account,
         Command,
@@ -89,6 +101,7 @@ if TYPE_CHECKING:
         Posting,
         RefundPolicy,
     )
+    from loyaltykit.domain.member_events import EventRoster, MemberEvent
     from loyaltykit.domain.notices import (
         DeliveryReport,
         Milestones,
@@ -99,6 +112,7 @@ if TYPE_CHECKING:
         ReminderLine,
         Reminders,
     )
+    from loyaltykit.domain.points_sale import PointsSale
     from loyaltykit.domain.redemptions import (
         Redemption,
         RedemptionState,
@@ -118,6 +132,7 @@ if TYPE_CHECKING:
         RewardKind,
         VoucherTerms,
     )
+    from loyaltykit.domain.satisfaction import Driver, QuestionScore
     from loyaltykit.domain.shards import Shard
     from loyaltykit.domain.stored_value import (
         Funding,
@@ -129,6 +144,7 @@ if TYPE_CHECKING:
         StoredValueReceipt,
         StoredValueStatus,
     )
+    from loyaltykit.domain.survey_invitations import SurveyInvitation, SurveyTrigger
     from loyaltykit.domain.tiers import (
         Override,
         Requirement,
@@ -152,6 +168,7 @@ if TYPE_CHECKING:
     from loyaltykit.policy.campaigns import Audience, Campaign
     from loyaltykit.policy.engine import CustomerState, Decision, PolicyEngine
     from loyaltykit.policy.funding import BudgetState
+    from loyaltykit.policy.pricing import PricedBasket, PricedLine
     from loyaltykit.policy.program import PointType, ProgramVersion, ProgramVersions
     from loyaltykit.policy.rating import (
         RatingExclusions,
@@ -161,6 +178,7 @@ if TYPE_CHECKING:
         Velocity,
         VelocityRule,
     )
+    from loyaltykit.service.checkout import Order
     from loyaltykit.service.stored_value import StoredValueExpiry
     from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
     from loyaltykit.storage.memory import MemoryStorage
@@ -186,12 +204,16 @@ _EXPORTS: dict[str, str] = {
     "CardFormat": "loyaltykit.domain.cards",
     "CardStatus": "loyaltykit.domain.cards",
     "CareAction": "loyaltykit.domain.care",
+    "CareAssignment": "loyaltykit.domain.care",
     "CareConfig": "loyaltykit.domain.care",
     "CareMessage": "loyaltykit.domain.care_messages",
+    "CareRoute": "loyaltykit.domain.care",
+    "CareSample": "loyaltykit.domain.care_quality",
     "CareTrigger": "loyaltykit.domain.care",
     "CashOffset": "loyaltykit.domain.rewards",
     "ChurnPolicy": "loyaltykit.analytics.churn",
     "ChurnWarning": "loyaltykit.analytics.churn",
+    "Club": "loyaltykit.domain.clubs",
     "Command": "loyaltykit.domain.ledger",
     "Complaint": "loyaltykit.domain.complaints",
     "ComplaintPolicy": "loyaltykit.domain.complaints",
@@ -210,39 +232,52 @@ _EXPORTS: dict[str, str] = {
     "DrawEntries": "loyaltykit.domain.campaigns",
     "DrawEntry": "loyaltykit.domain.draws",
     "DrawResult": "loyaltykit.domain.draws",
+    "Driver": "loyaltykit.domain.satisfaction",
     "DueReport": "loyaltykit.outcomes",
     "Eligibility": "loyaltykit.domain.rewards",
     "Entry": "loyaltykit.domain.ledger",
     "EntryKind": "loyaltykit.domain.ledger",
+    "EventRoster": "loyaltykit.domain.member_events",
+    "ExchangeRate": "loyaltykit.domain.exchange",
+    "ExchangeRates": "loyaltykit.domain.exchange",
     "Flag": "loyaltykit.policy.velocity",
     "Funding": "loyaltykit.domain.stored_value",
     "GoodwillBudget": "loyaltykit.domain.complaints",
+    "Holiday": "loyaltykit.domain.care",
     "Household": "loyaltykit.domain.households",
+    "Inquiry": "loyaltykit.domain.inquiries",
+    "IntakeCounts": "loyaltykit.domain.inquiries",
     "Item": "loyaltykit.domain.activity",
     "JobFailure": "loyaltykit.outcomes",
     "Lot": "loyaltykit.domain.ledger",
     "LotChange": "loyaltykit.domain.ledger",
     "Loyalty": "loyaltykit.bootstrap",
     "MemberCard": "loyaltykit.domain.cards",
+    "MemberEvent": "loyaltykit.domain.member_events",
     "MemberLimit": "loyaltykit.domain.campaigns",
     "MemoryStorage": "loyaltykit.storage.memory",
     "Milestones": "loyaltykit.domain.notices",
     "Money": "loyaltykit.values",
+    "MoneyOff": "loyaltykit.domain.basket",
     "Multiply": "loyaltykit.domain.campaigns",
     "Notice": "loyaltykit.domain.notices",
     "NoticeRules": "loyaltykit.domain.notices",
     "NoticeSender": "loyaltykit.domain.notices",
     "NoticeStatus": "loyaltykit.domain.notices",
     "Offer": "loyaltykit.domain.rewards",
+    "Order": "loyaltykit.service.checkout",
     "Override": "loyaltykit.domain.tiers",
     "Participation": "loyaltykit.domain.campaigns",
     "PointType": "loyaltykit.policy.program",
     "Points": "loyaltykit.values",
     "PointsLedger": "loyaltykit.domain.ledger",
     "PointsLiability": "loyaltykit.analytics.liability",
+    "PointsSale": "loyaltykit.domain.points_sale",
     "PolicyEngine": "loyaltykit.policy.engine",
     "Posting": "loyaltykit.domain.ledger",
     "Price": "loyaltykit.domain.rewards",
+    "PricedBasket": "loyaltykit.policy.pricing",
+    "PricedLine": "loyaltykit.policy.pricing",
     "Priority": "loyaltykit.domain.complaints",
     "Profile": "loyaltykit.domain.customer",
     # from its loader, which installs itself as Program's format when imported
@@ -252,6 +287,7 @@ _EXPORTS: dict[str, str] = {
     "Purchase": "loyaltykit.domain.activity",
     "QcRule": "loyaltykit.domain.complaints",
     "Question": "loyaltykit.domain.feedback",
+    "QuestionScore": "loyaltykit.domain.satisfaction",
     "RatingExclusions": "loyaltykit.policy.rating",
     "Receipt": "loyaltykit.outcomes",
     "Redemption": "loyaltykit.domain.redemptions",
@@ -268,7 +304,9 @@ _EXPORTS: dict[str, str] = {
     "RewardKind": "loyaltykit.domain.rewards",
     "RfmScore": "loyaltykit.analytics.segments",
     "Role": "loyaltykit.domain.complaints",
+    "SampledCall": "loyaltykit.domain.care_quality",
     "Schedule": "loyaltykit.domain.campaigns",
+    "Scope": "loyaltykit.domain.basket",
     "Scores": "loyaltykit.domain.feedback",
     "SegmentPolicy": "loyaltykit.analytics.segments",
     "Segmentation": "loyaltykit.analytics.segments",
@@ -289,7 +327,9 @@ _EXPORTS: dict[str, str] = {
     "StoredValueReceipt": "loyaltykit.domain.stored_value",
     "StoredValueStatus": "loyaltykit.domain.stored_value",
     "Survey": "loyaltykit.domain.feedback",
+    "SurveyInvitation": "loyaltykit.domain.survey_invitations",
     "SurveyResponse": "loyaltykit.domain.feedback",
+    "SurveyTrigger": "loyaltykit.domain.survey_invitations",
     "Target": "loyaltykit.domain.complaints",
     "Tier": "loyaltykit.domain.tiers",
     "TierChange": "loyaltykit.domain.tiers",
@@ -329,12 +369,16 @@ __all__ = [
     "CardFormat",
     "CardStatus",
     "CareAction",
+    "CareAssignment",
     "CareConfig",
     "CareMessage",
+    "CareRoute",
+    "CareSample",
     "CareTrigger",
     "CashOffset",
     "ChurnPolicy",
     "ChurnWarning",
+    "Club",
     "Command",
     "Complaint",
     "ComplaintPolicy",
@@ -353,39 +397,52 @@ __all__ = [
     "DrawEntries",
     "DrawEntry",
     "DrawResult",
+    "Driver",
     "DueReport",
     "Eligibility",
     "Entry",
     "EntryKind",
+    "EventRoster",
+    "ExchangeRate",
+    "ExchangeRates",
     "Flag",
     "Funding",
     "GoodwillBudget",
+    "Holiday",
     "Household",
+    "Inquiry",
+    "IntakeCounts",
     "Item",
     "JobFailure",
     "Lot",
     "LotChange",
     "Loyalty",
     "MemberCard",
+    "MemberEvent",
     "MemberLimit",
     "MemoryStorage",
     "Milestones",
     "Money",
+    "MoneyOff",
     "Multiply",
     "Notice",
     "NoticeRules",
     "NoticeSender",
     "NoticeStatus",
     "Offer",
+    "Order",
     "Override",
     "Participation",
     "PointType",
     "Points",
     "PointsLedger",
     "PointsLiability",
+    "PointsSale",
     "PolicyEngine",
     "Posting",
     "Price",
+    "PricedBasket",
+    "PricedLine",
     "Priority",
     "Profile",
     "Program",
@@ -394,6 +451,7 @@ __all__ = [
     "Purchase",
     "QcRule",
     "Question",
+    "QuestionScore",
     "RatingExclusions",
     "Receipt",
     "Redemption",
@@ -410,7 +468,9 @@ __all__ = [
     "RewardKind",
     "RfmScore",
     "Role",
+    "SampledCall",
     "Schedule",
+    "Scope",
     "Scores",
     "SegmentPolicy",
     "Segmentation",
@@ -431,7 +491,9 @@ __all__ = [
     "StoredValueReceipt",
     "StoredValueStatus",
     "Survey",
+    "SurveyInvitation",
     "SurveyResponse",
+    "SurveyTrigger",
     "Target",
     "Tier",
     "TierChange",

@@ -16,12 +16,15 @@ __all__ = [
     "AccountNotActive",
     "ApprovalRefused",
     "ApprovalRequired",
+    "CareSampleDrawn",
     "ComplaintAlreadyExists",
     "ComplaintFull",
     "ConcurrencyConflict",
     "ContentRuleBroken",
     "CurrencyMismatch",
     "CustomerAlreadyExists",
+    "DiscountRefused",
+    "EventRefused",
     "GoodwillBudgetExceeded",
     "HouseholdRefused",
     "IdempotencyConflict",
@@ -32,9 +35,11 @@ __all__ = [
     "InvalidCurrency",
     "InvalidIdentifier",
     "InvalidText",
+    "InvitationClosed",
     "LimitReached",
     "LoyaltyError",
     "NaiveDatetime",
+    "NoExchangeRate",
     "NoProgress",
     "NotAuthorized",
     "NotEligible",
@@ -184,6 +189,22 @@ class CurrencyMismatch(InvalidArgument):
         super().__init__(f"cannot combine {left} with {right}: currencies differ")
         self.left = left
         self.right = right
+
+
+class NoExchangeRate(InvalidArgument):
+    """A purchase in a currency the programme does not earn in, and no rate to convert it
+    in force at its instant (or no rate table at all)."""
+
+    code: ClassVar[str] = "no_exchange_rate"
+
+    def __init__(self, currency: str, to: str, at: datetime) -> None:
+        super().__init__(
+            f"a purchase in {currency}: no rate of {currency} in {to} in force at "
+            f"{at.isoformat()} (give Loyalty(..., rates=ExchangeRates(...)))"
+        )
+        self.currency = currency
+        self.to = to
+        self.at = at
 
 
 class InvalidIdentifier(InvalidArgument):
@@ -493,6 +514,19 @@ class OffsetRefused(RuleViolation):
 
     code: ClassVar[str] = "offset_refused"
     http_status: ClassVar[int] = 422
+
+
+class DiscountRefused(RuleViolation):
+    """A discount the member asked for at checkout takes nothing off the basket (its
+    minimum spend is not met, no line is in its scope)."""
+
+    code: ClassVar[str] = "discount_refused"
+    http_status: ClassVar[int] = 422
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: takes nothing off this basket ({reason})")
+        self.source = source
+        self.reason = reason
 
 
 class RedemptionClosed(RuleViolation):
@@ -908,4 +942,41 @@ class HouseholdRefused(RuleViolation):
     def __init__(self, household_id: str, reason: str) -> None:
         super().__init__(f"household {household_id!r}: {reason}")
         self.household_id = household_id
+        self.reason = reason
+
+
+class CareSampleDrawn(RuleViolation):
+    """Quality control's sample of a month's care calls was drawn already (one a month)."""
+
+    code: ClassVar[str] = "care_sample_drawn"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, month: str) -> None:
+        super().__init__(f"the care-call sample of {month} is drawn already")
+        self.month = month
+
+
+class InvitationClosed(RuleViolation):
+    """A survey invitation is answered already, or its response window has passed."""
+
+    code: ClassVar[str] = "invitation_closed"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, invitation_id: str, state: str) -> None:
+        super().__init__(f"survey invitation {invitation_id!r} is {state}")
+        self.invitation_id = invitation_id
+        self.state = state
+
+
+class EventRefused(RuleViolation):
+    """A member event step is not allowed: not invited (tier, club), already booked,
+    no seat to check in with, or checked in already."""
+
+    code: ClassVar[str] = "event_refused"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, customer_id: str, event_id: str, reason: str) -> None:
+        super().__init__(f"customer {customer_id!r}, event {event_id!r}: {reason}")
+        self.customer_id = customer_id
+        self.event_id = event_id
         self.reason = reason

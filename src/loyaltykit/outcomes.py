@@ -13,7 +13,7 @@ from loyaltykit.domain.complaints import SlaAlerts
 from loyaltykit.domain.ledger import Account, Entry, EntryKind
 from loyaltykit.domain.records import entry_from_record, entry_to_record, instant_from_text
 from loyaltykit.domain.tiers import TierChange, TierStatus
-from loyaltykit.values import CustomerId, Points, instance_of
+from loyaltykit.values import CustomerId, Money, Points, instance_of
 
 __all__ = [
     "Balance",
@@ -82,6 +82,9 @@ class Receipt:
     balances: tuple[Balance, ...]
     explanation: str = ""
     replayed: bool = attrs.field(default=False, eq=False)
+    revenue: Money | None = None
+    """Money the command took from the member (points bought), negative when it gave money
+    back (a refund of points bought); ``None`` for the rest."""
 
     @property
     def balance(self) -> Balance:
@@ -201,6 +204,12 @@ def receipt_to_record(receipt: Receipt) -> dict[str, Any]:
             }
             for balance in receipt.balances
         ],
+        # only when there is some: receipts without it are written as they always were
+        **(
+            {}
+            if receipt.revenue is None
+            else {"revenue": [str(receipt.revenue.amount), receipt.revenue.currency]}
+        ),
     }
 
 
@@ -216,4 +225,9 @@ def receipt_from_record(record: Mapping[str, Any]) -> Receipt:
         entries=tuple(entry_from_record(entry) for entry in record["entries"]),
         balances=tuple(Balance(**balance) for balance in record["balances"]),
         explanation=record.get("explanation", ""),
+        revenue=(
+            None
+            if record.get("revenue") is None
+            else Money.of(str(record["revenue"][0]), str(record["revenue"][1]))
+        ),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import hashlib
 import itertools
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_POINTS",
     "MAX_TAGS",
     "MAX_TEXT_LENGTH",
+    "OMITTED_AT_DEFAULT",
     "CustomerId",
     "JSONScalar",
     "Metadata",
@@ -52,6 +54,7 @@ __all__ = [
     "bounded_decimal",
     "codes",
     "count",
+    "derived_identifier",
     "frozen_metadata",
     "frozen_texts",
     "identifier",
@@ -72,6 +75,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+OMITTED_AT_DEFAULT = "loyaltykit.omitted_at_default"
+"""attrs field metadata: the field stays out of a value's canonical form (and so of an
+idempotency fingerprint) while it holds its default. Fields added to a value that
+commands carry are marked so, and a request recorded before them replays unchanged."""
 
 Points: TypeAlias = int
 """A number of points. Always an ``int``: points are counted, never measured."""
@@ -135,6 +143,24 @@ def identifier(what: str, value: object) -> str:
             f"1-{MAX_IDENTIFIER_LENGTH} characters of letters, digits and _.:@/+- (no spaces)",
         )
     return value
+
+
+def derived_identifier(*parts: str) -> str:
+    """The identifier the library derives from others (``"offer:" + an action id``, a
+    survey id and an occasion): the parts joined with ``:``, or, when that would pass
+    :data:`MAX_IDENTIFIER_LENGTH`, its start and a digest of the whole, so two different
+    sources never share one.
+
+    >>> derived_identifier("offer", "birthday:2026")
+    'offer:birthday:2026'
+    >>> len(derived_identifier("offer", "x" * 128))
+    128
+    """
+    text = ":".join(parts)
+    if len(text) <= MAX_IDENTIFIER_LENGTH:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"{text[: MAX_IDENTIFIER_LENGTH - 33]}:{digest}"
 
 
 def identifiers(what: str, value: object, *, max_items: int = 100) -> tuple[str, ...]:

@@ -193,6 +193,53 @@ def test_record_purchase_and_refund_each_open_one_unit_of_work(
     assert loyalty.balance("z-boss").available == 0
 
 
+def test_an_event_and_a_closing_step_invite_to_surveys_in_their_own_unit_of_work(
+    make_storage: Callable[[], Storage],
+) -> None:
+    # the invitations that follow a stay or a closed case join the command's
+    # transaction: one command, one unit of work, both or neither
+    from datetime import timedelta
+
+    from loyaltykit import CustomEvent, SurveyTrigger
+    from loyaltykit.domain.feedback import Question, Survey
+
+    storage = _Counting(make_storage())
+    loyalty = Loyalty(storage=storage)
+    loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+    survey = Survey(id="stay", title="Your stay", questions=(Question.scale("overall", "?"),))
+    loyalty.publish_survey(survey, at=T0, idempotency_key="publish")
+    trigger = SurveyTrigger(
+        survey_id="stay", on={"stay", "complaint_closed"}, respond_within=timedelta(days=2)
+    )
+    loyalty.set_survey_trigger(trigger, at=T0, idempotency_key="trigger")
+    storage.opened = 0
+    loyalty.record_event("ann", CustomEvent(type="stay"), at=T0, idempotency_key="stay-1")
+    assert storage.opened == 1
+    assert [i.reference for i in loyalty.survey_invitations("ann")] == ["stay-1"]
+
+    loyalty.file_complaint(
+        "K-1",
+        customer_id="ann",
+        channel="hotline",
+        content="cold room",
+        category="service",
+        at=T0,
+        idempotency_key="k1",
+        actor="op",
+    )
+    loyalty.acknowledge_complaint("K-1", at=T0, idempotency_key="a", actor="op")
+    loyalty.assess_complaint(
+        "K-1", severity="minor", priority="low", at=T0, idempotency_key="s", actor="op"
+    )
+    loyalty.investigate_complaint("K-1", at=T0, idempotency_key="i", actor="bd")
+    loyalty.propose_resolution("K-1", resolution="r", at=T0, idempotency_key="p", actor="bd")
+    loyalty.respond_to_complaint("K-1", at=T0, idempotency_key="r", actor="op")
+    storage.opened = 0
+    loyalty.close_complaint("K-1", at=T0, idempotency_key="close", actor="op")
+    assert storage.opened == 1
+    assert sorted(i.reference for i in loyalty.survey_invitations("ann")) == ["K-1", "stay-1"]
+
+
 def test_a_referrer_that_sorts_first_is_locked_by_starting_again(
     make_storage: Callable[[], Storage],
 ) -> None:

@@ -17,22 +17,33 @@ from loyaltykit import (
     BudgetState,
     CareConfig,
     CareTrigger,
+    CashOffset,
     ComplaintPolicy,
     Customer,
     CustomerState,
+    ExchangeRates,
+    Item,
     Loyalty,
     Money,
+    MoneyOff,
+    Order,
+    PointsSale,
     PolicyEngine,
+    PricedBasket,
     Program,
     Purchase,
     QcRule,
     Receipt,
     Requirement,
+    Reward,
+    RewardCatalog,
+    Scope,
     Severity,
     SlaPolicy,
     Target,
     Tier,
     TierLadder,
+    VoucherTerms,
     Window,
     errors,
 )
@@ -159,6 +170,51 @@ def test_the_documented_usage_runs() -> None:
     assert receipt.balance.available == available == 12
     assert anyio.run(run_async) == 10
     assert funded_points() == 12
+
+
+def run_checkout() -> tuple[Order, Receipt, Receipt]:
+    """Baskets, checkout, points bought and rates, as docs/concepts/checkout.md shows."""
+    cny = Money.of("1", "CNY")
+    shoes = Scope(categories={"shoes"}, exclude=Scope(brands={"acme"}))
+    catalog = RewardCatalog.of(
+        Reward(
+            id="shoes-20",
+            kind="coupon",
+            price=100,
+            voucher=VoucherTerms(money_off=MoneyOff(amount=cny * 20, scope=shoes)),
+        ),
+        Reward(id="cash", kind="cash_offset", offset=CashOffset(rate=Money.of("0.01", "CNY"))),
+    )
+    rules = (BaseRate(id="base", per=cny), Multiplier(id="x2", factor="2", scope=shoes))
+    rates = ExchangeRates.of(("USD", "CNY", AT, "7.1"))
+    sale = PointsSale(rate=Money.of("0.05", "CNY"))
+    loyalty = Loyalty(Program(rules=rules, catalog=catalog, points_sale=sale), rates=rates)
+    loyalty.enroll("c-1", at=AT, idempotency_key="enroll-c-1")
+    bought: Receipt = loyalty.buy_points("c-1", 1000, at=AT, idempotency_key="buy-1")
+    code: str = loyalty.redeem("c-1", "shoes-20", at=AT, idempotency_key="coupon").vouchers[0]
+    basket = Purchase(
+        amount=cny * 100, items=[Item(sku="run-1", category="shoes", unit_price=cny * 100)]
+    )
+    order: Order = loyalty.checkout(
+        "c-1",
+        basket,
+        vouchers=[code],
+        points=100,
+        offset_reward="cash",
+        at=AT,
+        idempotency_key="order-1",
+    )
+    priced: PricedBasket = order.basket
+    assert priced.to_pay == cny * 79
+    refund: Receipt = loyalty.refund_order("c-1", "order-1", at=AT, idempotency_key="back-1")
+    return order, bought, refund
+
+
+def test_the_documented_checkout_runs() -> None:
+    order, bought, refund = run_checkout()
+    assert bought.revenue == Money.of("50.00", "CNY")
+    assert order.receipt.entries[0].amount == -100
+    assert refund.balance.available == 900
 
 
 def run_sharded_jobs() -> int:

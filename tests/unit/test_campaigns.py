@@ -461,7 +461,7 @@ def test_loading_reports_every_campaign_problem_with_its_path() -> None:
         "campaigns[0].budget.points: 'lots' is not an integer",
         "campaigns[0].colour: unknown field",
         "campaigns[1].schedule: is required",
-        "care.holiday: unknown field",
+        "care.holiday: care trigger holiday: set holidays",  # a holiday needs its calendar
         "care.birthday: care.points: -1 must be an int of 0 or more",
     ):
         assert expected in problems, problems

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.basket import MoneyOff
 from loyaltykit.domain.periods import PERIODS, period_key
 from loyaltykit.errors import (
     CurrencyMismatch,
@@ -59,7 +60,7 @@ class RewardKind(enum.Enum):
 
     GIFT = "gift"  # a physical gift, delivered or picked up
     COUPON = "coupon"  # a coupon or voucher code
-    DISCOUNT = "discount"  # a discount applied by the caller's till
+    DISCOUNT = "discount"  # money off a basket: its money_off, at checkout
     CASH_OFFSET = "cash_offset"  # points as payment (积分抵扣现金)
     PRIVILEGE = "privilege"  # a service: lounge visit, upgrade, priority purchase
     TICKET = "ticket"  # an event ticket
@@ -212,7 +213,11 @@ class VoucherTerms:
     the service injects (``secrets`` in production); ``uses`` is how many times one
     code may be used; a code is valid from its issue for ``valid_for`` (a
     ``relativedelta``), or until ``valid_until``, whichever ends first; ``value`` is
-    what the voucher is worth at the till, when it has a face value. Codes are issued
+    what the voucher is worth at the till, when it has a face value; ``money_off``
+    (a :class:`~loyaltykit.domain.basket.MoneyOff`: an amount or a percent, a scope of
+    lines, a minimum spend, a maximum) is what it takes off a basket at
+    :meth:`~loyaltykit.Loyalty.checkout` (a voucher with a ``value`` and no ``money_off``
+    takes its value off the whole basket). Codes are issued
     and looked up in upper case without separators
     (:func:`~loyaltykit.domain.redemptions.voucher_code`), so ``abcd-efgh`` finds
     ``ABCDEFGH``; the alphabet's symbols must stay distinct once case is ignored.
@@ -224,6 +229,18 @@ class VoucherTerms:
     valid_for: relativedelta | None = attrs.field(default=None)
     valid_until: datetime | None = attrs.field(default=None, validator=_aware_or_none)
     value: Money | None = None
+    money_off: MoneyOff | None = attrs.field(default=None)
+
+    @money_off.validator
+    def _check_money_off(self, _attribute: Any, value: Any) -> None:
+        if value is not None and not isinstance(value, MoneyOff):
+            raise InvalidArgument(f"voucher money_off: {value!r} is not a MoneyOff")
+
+    def discount(self) -> MoneyOff | None:
+        """What a voucher of these terms takes off a basket, if anything."""
+        if self.money_off is not None:
+            return self.money_off
+        return None if self.value is None else MoneyOff(amount=self.value)
 
     @alphabet.validator
     def _check_alphabet(self, _attribute: Any, value: Any) -> None:
@@ -365,9 +382,10 @@ class Reward:
     redemption's start instant) until before ``available_until``. ``cost`` is what one
     unit costs the company (for liability and budget reports), ``partner`` the merchant
     who supplies it. ``voucher`` (coupons) says how codes are issued; ``offset`` (cash
-    offsets) how points pay a bill. ``claim_within`` (a ``relativedelta``) is how long a
-    reserved redemption waits to be picked up or delivered before
-    :meth:`~loyaltykit.Loyalty.release_unclaimed` cancels it.
+    offsets) how points pay a bill; ``money_off`` (discounts) what the reward takes off a
+    basket when the member uses it at :meth:`~loyaltykit.Loyalty.checkout`.
+    ``claim_within`` (a ``relativedelta``) is how long a reserved redemption waits to be
+    picked up or delivered before :meth:`~loyaltykit.Loyalty.release_unclaimed` cancels it.
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: identifier("reward id", v))
@@ -388,6 +406,7 @@ class Reward:
     voucher: VoucherTerms | None = None
     offset: CashOffset | None = None
     claim_within: relativedelta | None = attrs.field(default=None)
+    money_off: MoneyOff | None = attrs.field(default=None)
 
     @claim_within.validator
     def _check_claim_within(self, _attribute: Any, value: Any) -> None:
@@ -420,6 +439,13 @@ class Reward:
             raise InvalidArgument(
                 f"reward {self.id}: a cash offset needs offset terms and only a cash offset "
                 f"has them (kind {self.kind.value!r})"
+            )
+        if self.money_off is not None and (
+            self.kind is not RewardKind.DISCOUNT or not isinstance(self.money_off, MoneyOff)
+        ):
+            raise InvalidArgument(
+                f"reward {self.id}: only a discount takes money off a basket "
+                f"(kind {self.kind.value!r}, money_off {self.money_off!r})"
             )
         codes = [code for code, _ in self.tier_prices]
         if len(set(codes)) != len(codes):

@@ -11,10 +11,7 @@ its path, like the rest of a program) and written back by ``program_to_dict``::
     member_limit = { times = 3, period = "day" }
     budget = { points = 100000 }
 
-    [care]
-    grace_days = 7
-    birthday = { points = 100, gift = "birthday-cake" }
-    inactive = { days = 90 }
+The ``[care]`` table is read by :mod:`loyaltykit.formats.care` (re-exported here).
 
 Instants are TOML datetimes or ISO 8601 strings with an offset; money amounts are
 strings in the program's currency; durations are tables of ``days`` and ``hours``.
@@ -24,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import attrs
@@ -36,8 +32,8 @@ from loyaltykit.domain.campaigns import (
     MemberLimit,
     Schedule,
 )
-from loyaltykit.domain.care import CARE_KINDS, CareConfig, CareTrigger
 from loyaltykit.errors import InvalidArgument
+from loyaltykit.formats.care import care_from_data, care_to_data
 from loyaltykit.formats.problems import Problems
 from loyaltykit.formats.scalars import factor, instant, instant_text, money, span
 from loyaltykit.policy.campaigns import Audience, Campaign
@@ -205,40 +201,6 @@ def campaigns_from_data(reader: Problems, value: Any, currency: str) -> tuple[Ca
     return tuple(campaign for campaign in campaigns if campaign is not None)
 
 
-def care_from_data(reader: Problems, value: Any) -> CareConfig | None:
-    """The ``care`` table of a program's dict form; problems go to ``reader``."""
-    if value is None:
-        return None
-    data = reader.table(value, "care")
-    if data is None:
-        return None
-    reader.unknown(data, "care.", ("grace_days", *CARE_KINDS))
-    before = len(reader.problems)
-    triggers: list[CareTrigger] = []
-    for kind in CARE_KINDS:
-        if kind not in data:
-            continue
-        path = f"care.{kind}"
-        table = reader.table(data[kind], path)
-        if table is None:
-            continue
-        reader.unknown(table, path + ".", ("points", "gift", "days", "tiers"))
-        arguments: dict[str, Any] = {"kind": kind}
-        for key, kind_of in (("points", int), ("gift", str), ("days", int)):
-            found = reader.field(table, path + ".", key, kind_of)
-            if found is not None:
-                arguments[key] = found
-        if "tiers" in table:
-            arguments["tiers"] = reader.items(table["tiers"], path + ".tiers")
-        trigger = reader.build(path, partial(CareTrigger, **arguments))
-        if trigger is not None:
-            triggers.append(trigger)
-    grace = reader.field(data, "care.", "grace_days", int, 7)
-    if len(reader.problems) > before:
-        return None
-    return reader.build("care", lambda: CareConfig(triggers=tuple(triggers), grace_days=grace))
-
-
 def _amount_text(value: Money | None) -> str | None:
     return None if value is None else str(value.amount)
 
@@ -313,20 +275,3 @@ def _campaign_data(campaign: Campaign) -> dict[str, Any]:
 def campaigns_to_data(campaigns: tuple[Campaign, ...]) -> list[dict[str, Any]]:
     """The dict form of a program's campaigns (what :func:`campaigns_from_data` reads)."""
     return [_campaign_data(campaign) for campaign in campaigns]
-
-
-def care_to_data(care: CareConfig) -> dict[str, Any]:
-    """The dict form of a program's care triggers."""
-    data: dict[str, Any] = {"grace_days": care.grace_days}
-    for trigger in care.triggers:
-        table: dict[str, Any] = {}
-        if trigger.points:
-            table["points"] = trigger.points
-        if trigger.gift is not None:
-            table["gift"] = trigger.gift
-        if trigger.days:
-            table["days"] = trigger.days
-        if trigger.tiers:
-            table["tiers"] = sorted(trigger.tiers)
-        data[trigger.kind] = table
-    return data

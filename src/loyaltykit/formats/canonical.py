@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from loyaltykit.values import Money
+from loyaltykit.values import OMITTED_AT_DEFAULT, Money
 
 __all__ = ["canonical", "canonical_text"]
 
@@ -83,14 +83,26 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
 }
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_ALWAYS = object()
 
 
-def _attrs_fields(kind: type) -> tuple[str, ...]:
+def _attrs_fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name, and the default it is left out at (``_ALWAYS``: never left out)."""
     found = _FIELDS.get(kind)
     if found is None:
-        found = _FIELDS[kind] = tuple(field.name for field in attrs.fields(kind))
+        found = _FIELDS[kind] = tuple(
+            (field.name, _default(field) if field.metadata.get(OMITTED_AT_DEFAULT) else _ALWAYS)
+            for field in attrs.fields(kind)
+        )
     return found
+
+
+def _default(field: attrs.Attribute[Any]) -> Any:
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory()
+    return default
 
 
 def _slow(value: Any) -> Any:
@@ -98,8 +110,16 @@ def _slow(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return canonical(value.value)
     if attrs.has(type(value)):
-        names = _attrs_fields(type(value))
-        return (type(value).__name__, *((name, canonical(getattr(value, name))) for name in names))
+        fields = _attrs_fields(type(value))
+        return (
+            type(value).__name__,
+            *(
+                (name, canonical(item))
+                for name, default in fields
+                if (item := getattr(value, name)) is not default
+                and (default is _ALWAYS or item != default)
+            ),
+        )
     for kind, converter in _CONVERTERS.items():
         if isinstance(value, kind):
             return converter(value)

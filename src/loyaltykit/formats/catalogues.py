@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from loyaltykit.domain.basket import MoneyOff
 from loyaltykit.domain.rewards import (
     CashOffset,
     CatalogEntry,
@@ -68,10 +69,12 @@ _FIELDS = (
     "voucher",
     "offset",
     "claim_within",
+    "money_off",
     "from",
     "withdrawn",
 )
-_VOUCHER = ("alphabet", "length", "uses", "valid_for", "valid_until", "value")
+_VOUCHER = ("alphabet", "length", "uses", "valid_for", "valid_until", "value", "money_off")
+_MONEY_OFF = ("amount", "percent", "scope", "minimum", "maximum")
 _OFFSET = ("rate", "max_share", "minimum", "step")
 
 
@@ -134,7 +137,42 @@ def _voucher(reader: Problems, value: Any, path: str, currency: str) -> VoucherT
     arguments["valid_until"] = instant(reader, value.get("valid_until"), prefix + "valid_until")
     if "value" in value:
         arguments["value"] = money(reader, value["value"], prefix + "value", currency)
+    if "money_off" in value:
+        arguments["money_off"] = _money_off(
+            reader, value["money_off"], prefix + "money_off", currency
+        )
     return reader.build(path, lambda: VoucherTerms(**arguments))
+
+
+def _money_off(reader: Problems, value: Any, path: str, currency: str) -> MoneyOff | None:
+    """``money_off = { amount = "20", minimum = "100", scope = { categories = [...] } }``
+    (or ``percent = "10"`` and a ``maximum``)."""
+    value = reader.table(value, path)
+    if value is None:
+        return None
+    prefix = path + "."
+    reader.unknown(value, prefix, _MONEY_OFF)
+    arguments: dict[str, Any] = {}
+    for key in ("amount", "minimum", "maximum"):
+        if key in value:
+            arguments[key] = money(reader, value[key], prefix + key, currency)
+    for key in ("percent", "scope"):  # checked by MoneyOff and the Scope it becomes
+        if key in value:
+            arguments[key] = value[key]
+    return reader.build(path, lambda: MoneyOff(**arguments))
+
+
+def _money_off_dict(off: MoneyOff | None) -> dict[str, Any] | None:
+    if off is None:
+        return None
+    found = {
+        "amount": _amount(off.amount),
+        "percent": None if off.percent is None else str(off.percent),
+        "scope": None if off.scope is None else off.scope.to_dict(),
+        "minimum": _amount(off.minimum),
+        "maximum": _amount(off.maximum),
+    }
+    return {key: item for key, item in found.items() if item is not None}
 
 
 def _offset(reader: Problems, value: Any, path: str, currency: str) -> CashOffset | None:
@@ -202,6 +240,10 @@ def _entry(reader: Problems, data: Any, path: str, currency: str) -> CatalogEntr
         "offset": _offset(reader, data.get("offset"), prefix + "offset", currency),
         "claim_within": duration(reader, data.get("claim_within"), prefix + "claim_within"),
     }
+    if "money_off" in data:
+        arguments["money_off"] = _money_off(
+            reader, data["money_off"], prefix + "money_off", currency
+        )
     for key in ("name", "description", "point_type", "partner"):
         found = reader.field(data, prefix, key, str)
         if found is not None:
@@ -302,6 +344,7 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
                 "valid_for": duration_dict(voucher.valid_for),
                 "valid_until": instant_text(voucher.valid_until),
                 "value": _amount(voucher.value),
+                "money_off": _money_off_dict(voucher.money_off),
             }.items()
             if value is not None
         },
@@ -314,6 +357,7 @@ def _reward_dict(reward: Reward) -> dict[str, Any]:
             "step": offset.step,
         },
         "claim_within": duration_dict(reward.claim_within),
+        "money_off": _money_off_dict(reward.money_off),
     }
     return {key: value for key, value in data.items() if value is not None}
 

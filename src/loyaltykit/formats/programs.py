@@ -23,12 +23,15 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.domain.basket import Scope
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
+from loyaltykit.domain.points_sale import PointsSale
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument, ProgramError, shown
 from loyaltykit.formats import campaigns as campaign_forms
+from loyaltykit.formats import care as care_forms
 from loyaltykit.formats import catalogues
 from loyaltykit.formats.complaints import complaint_policy_from_dict, complaint_policy_to_dict
 from loyaltykit.formats.member_life_programs import (
@@ -142,7 +145,7 @@ def _cap(reader: Problems, data: Any, path: str) -> Cap | None:
     if data is None:
         return None
     prefix = path + "."
-    reader.unknown(data, prefix, ("id", "limit", "period", "point_type"))
+    reader.unknown(data, prefix, ("id", "limit", "period", "point_type", "scope"))
     before = len(reader.problems)
     arguments = {
         "id": reader.field(data, prefix, "id", str, required=True),
@@ -150,6 +153,8 @@ def _cap(reader: Problems, data: Any, path: str) -> Cap | None:
         "period": reader.field(data, prefix, "period", str, required=True),
         "point_type": reader.field(data, prefix, "point_type", str, "points"),
     }
+    if "scope" in data:  # checked by the Scope it becomes
+        arguments["scope"] = data["scope"]
     if len(reader.problems) > before:
         return None
     return reader.build(path, lambda: Cap(**arguments))
@@ -312,6 +317,7 @@ _TOP = (
     "rules",
     "caps",
     "tiers",
+    "points_sale",
     "qualifying_points",
     "campaigns",
     "care",
@@ -371,13 +377,15 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
     arguments["campaigns"] = campaign_forms.campaigns_from_data(
         reader, data.get("campaigns", []), currency
     )
-    arguments["care"] = campaign_forms.care_from_data(reader, data.get("care"))
+    arguments["care"] = care_forms.care_from_data(reader, data.get("care"))
     if "complaints" in data:
         complaints = complaint_policy_from_dict(reader, data["complaints"], "complaints")
         if complaints is not None:
             arguments["complaints"] = complaints
     if "rewards" in data:
         arguments["catalog"] = catalogues.catalog_from_dicts(reader, data["rewards"], currency)
+    if "points_sale" in data:
+        arguments["points_sale"] = _points_sale(reader, data["points_sale"], currency)
     if "promises" in data:
         promises = _promises(reader, data["promises"])
         if promises is not None:
@@ -388,6 +396,45 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
     if program is None:
         reader.fail(str(name))
     return program
+
+
+_SALE = ("rate", "point_type", "minimum", "maximum", "step", "refundable_for", "rounding")
+
+
+def _points_sale(reader: Problems, data: Any, currency: str) -> PointsSale | None:
+    """``points_sale = { rate = "0.05", step = 100, refundable_for = { days = 14 } }``."""
+    table = reader.table(data, "points_sale")
+    if table is None:
+        return None
+    prefix = "points_sale."
+    reader.unknown(table, prefix, _SALE)
+    arguments: dict[str, Any] = {
+        "rate": money(reader, table.get("rate"), prefix + "rate", currency),
+        "refundable_for": duration(reader, table.get("refundable_for"), prefix + "refundable_for"),
+    }
+    for key, kind in (("point_type", str), ("minimum", int), ("maximum", int), ("step", int)):
+        found = reader.field(table, prefix, key, kind)
+        if found is not None:
+            arguments[key] = found
+    rounding = reader.field(table, prefix, "rounding", str)
+    if rounding is not None:
+        arguments["rounding"] = rounding
+    if arguments["rate"] is None:  # its problem is already listed
+        return None
+    return reader.build("points_sale", lambda: PointsSale(**arguments))
+
+
+def _points_sale_dict(sale: PointsSale) -> dict[str, Any]:
+    found = {
+        "rate": str(sale.rate.amount),
+        "point_type": sale.point_type,
+        "minimum": sale.minimum,
+        "maximum": sale.maximum,
+        "step": sale.step,
+        "refundable_for": duration_dict(sale.refundable_for),
+        "rounding": sale.rounding,
+    }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def _promises(reader: Problems, data: Any) -> Promises | None:
@@ -437,10 +484,24 @@ def _rule_dict(rule: EarningRule) -> dict[str, Any]:
             continue
         if isinstance(value, Money):
             value = str(value.amount)
+        elif isinstance(value, Scope):
+            value = value.to_dict()
         elif isinstance(value, Decimal):
             value = str(value.normalize()) if isinstance(rule, Multiplier) else str(value)
         result[name] = value
     return result
+
+
+def _cap_dict(cap: Cap) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": cap.id,
+        "limit": cap.limit,
+        "period": cap.period,
+        "point_type": cap.point_type,
+    }
+    if cap.scope is not None:
+        data["scope"] = cap.scope.to_dict()
+    return data
 
 
 def program_to_dict(program: Program) -> dict[str, Any]:
@@ -467,10 +528,7 @@ def program_to_dict(program: Program) -> dict[str, Any]:
             for point_type in program.point_types
         ],
         "rules": [_rule_dict(rule) for rule in program.rules],
-        "caps": [
-            {"id": cap.id, "limit": cap.limit, "period": cap.period, "point_type": cap.point_type}
-            for cap in program.caps
-        ],
+        "caps": [_cap_dict(cap) for cap in program.caps],
     }
     pending = duration_dict(program.pending_for)
     if pending is not None:
@@ -484,7 +542,7 @@ def program_to_dict(program: Program) -> dict[str, Any]:
     if program.campaigns:
         data["campaigns"] = campaign_forms.campaigns_to_data(program.campaigns)
     if program.care is not None:
-        data["care"] = campaign_forms.care_to_data(program.care)
+        data["care"] = care_forms.care_to_data(program.care)
     if program.complaints != ComplaintPolicy():
         data["complaints"] = complaint_policy_to_dict(program.complaints)
     if program.catalog.entries:
@@ -492,6 +550,8 @@ def program_to_dict(program: Program) -> dict[str, Any]:
     if program.promises != Promises():
         data["promises"] = _promises_dict(program.promises)
     data.update(member_life_to_dict(program))
+    if program.points_sale is not None:
+        data["points_sale"] = _points_sale_dict(program.points_sale)
     return data
 
 

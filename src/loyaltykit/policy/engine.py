@@ -13,20 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from loyaltykit.domain import tiers
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.basket import line_labels
 from loyaltykit.domain.customer import Customer
+from loyaltykit.domain.exchange import ExchangeRates, converted_purchase
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.plan import Plan, plan_of
 from loyaltykit.policy.program import Program
-from loyaltykit.policy.rules import Multiplier, Referral, RuleState
+from loyaltykit.policy.rules import Cap, Multiplier, Referral, RuleState, Shares
 from loyaltykit.values import CustomerId, aware
 
 if TYPE_CHECKING:  # funding builds the effects below; the engine only passes it on
@@ -160,11 +163,13 @@ Effect = (
 
 @attrs.frozen(kw_only=True)
 class TraceLine:
-    """Why a rule did or did not contribute."""
+    """Why a rule did or did not contribute; for a rule scoped to lines of the basket,
+    ``lines`` names the lines that counted (their SKUs, ``sku#n`` for a SKU on several)."""
 
     rule: str
     matched: bool
     detail: str
+    lines: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -241,7 +246,28 @@ def condition_context(
 
 
 class PolicyEngine:
-    """Evaluates a program's earning rules and caps for one event. Stateless and pure."""
+    """Evaluates a program's earning rules and caps for one event. Stateless and pure.
+
+    ``rates`` (an :class:`~loyaltykit.domain.exchange.ExchangeRates`) converts a purchase
+    in another currency than the programme's at the rate in force at its instant, and the
+    trace says so; without it a purchase is evaluated in its own currency, as always.
+    """
+
+    def __init__(self, rates: ExchangeRates | None = None) -> None:
+        self.rates = rates
+
+    def converted(
+        self, program: Program, event: Event, at: datetime
+    ) -> tuple[Event, TraceLine | None]:
+        """``event`` in the programme's currency (a purchase in another, with ``rates``),
+        and the trace line that says at which rate; ``(event, None)`` when unchanged."""
+        if self.rates is None or not isinstance(event, Purchase):
+            return event, None
+        found, rate = converted_purchase(event, program.currency, self.rates, at)
+        if rate is None:
+            return event, None
+        detail = f"currency: {event.amount} at {rate.describe()} -> {found.amount}"
+        return found, TraceLine(rule="currency", matched=True, detail=detail)
 
     def evaluate(
         self,
@@ -277,28 +303,31 @@ class PolicyEngine:
         joined = state.customer.enrolled_at
         if at < joined:
             raise OutOfOrder(f"the enrolment of customer {state.customer.id!r}", at, joined)
+        conversion = None
+        if self.rates is not None:
+            event, conversion = self.converted(program, event, at)
         decision = self._decide(program, state, event, at, budgets, explain)
         ladder = program.tiers
         update = decision.tier_update
-        if ladder is None or ladder.upgrade_applies != "this_event" or update is None:
-            return decision
-        reached = update.status.effective(at, ladder)
-        if reached == state.tier:  # an override already lifts the member above it
-            return decision
-        # one repricing step: the tier reached with the old tier's prices prices the
-        # event; the upgrade is then decided again from what it earns at that tier
-        repriced = self._decide(
-            program, attrs.evolve(state, tier=reached), event, at, budgets, explain
-        )
-        if not explain:
-            return repriced
-        note = TraceLine(
-            rule="tiers",
-            matched=True,
-            detail=f"tiers: the upgrade to {reached} applies to this event "
-            "(upgrade_applies = this_event)",
-        )
-        return Decision(effects=repriced.effects, trace=(note, *repriced.trace))
+        if ladder is not None and ladder.upgrade_applies == "this_event" and update is not None:
+            reached = update.status.effective(at, ladder)
+            if reached != state.tier:  # else an override already lifts the member above it
+                # one repricing step: the tier reached with the old tier's prices prices the
+                # event; the upgrade is then decided again from what it earns at that tier
+                decision = self._decide(
+                    program, attrs.evolve(state, tier=reached), event, at, budgets, explain
+                )
+                if explain:
+                    note = TraceLine(
+                        rule="tiers",
+                        matched=True,
+                        detail=f"tiers: the upgrade to {reached} applies to this event "
+                        "(upgrade_applies = this_event)",
+                    )
+                    decision = Decision(effects=decision.effects, trace=(note, *decision.trace))
+        if conversion is not None and explain:
+            decision = Decision(effects=decision.effects, trace=(conversion, *decision.trace))
+        return decision
 
     def _decide(
         self,
@@ -326,6 +355,11 @@ class PolicyEngine:
         referral_rules: list[str] = []
         referrals: list[tuple[str, int, str | None]] = []
         excluded_by: str | None = None
+        # which lines earned the running totals: only kept for a basket with lines, under
+        # a programme whose scoped multipliers or caps read them
+        has_lines = isinstance(event, Purchase) and bool(event.items)
+        lined = has_lines and plan.reads_shares
+        shares: dict[str, Shares] = {}
         for step in plan.steps_for(event.type):
             rule = step.rule
             if excluded_by is not None:
@@ -342,7 +376,18 @@ class PolicyEngine:
                 continue
             total = running.get(rule.point_type, Decimal(0))
             detail = ""
-            if step.multiplier:
+            counted_lines: tuple[str, ...] = ()
+            if step.multiplier and step.scoped:
+                assert isinstance(rule, Multiplier)
+                found = _scoped_multiplier(
+                    rule, event, total, shares.setdefault(rule.point_type, {}), program.rounding
+                )
+                if isinstance(found, str):
+                    if trace is not None:
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
+                    continue
+                running[rule.point_type], detail, counted_lines = found
+            elif step.multiplier:
                 assert isinstance(rule, Multiplier)
                 if total == 0:
                     if trace is not None:
@@ -351,6 +396,11 @@ class PolicyEngine:
                     continue
                 scaled = (total * rule.factor).quantize(Decimal(1), rounding=program.rounding)
                 running[rule.point_type] = scaled
+                if lined:
+                    mine = shares.setdefault(rule.point_type, {})
+                    factor = Fraction(rule.factor)
+                    for place in mine:
+                        mine[place] *= factor
                 if trace is not None:
                     detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
             else:
@@ -364,6 +414,15 @@ class PolicyEngine:
                 additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
                 if trace is not None:
                     detail = rule.explain(event, earned)
+                if lined or (has_lines and step.scoped and trace is not None):
+                    assert isinstance(event, Purchase)
+                    earned_by = rule.shares(event, earned)
+                    if lined:
+                        mine = shares.setdefault(rule.point_type, {})
+                        for place, share in earned_by.items():
+                            mine[place] = mine.get(place, Fraction(0)) + share
+                    if step.scoped:
+                        counted_lines = _labels(earned_by, event)
                 if step.referral:
                     assert isinstance(rule, Referral)
                     if rule.qualifies(event, facts):
@@ -374,7 +433,11 @@ class PolicyEngine:
                         referrals.append((rule.id, given, key))
             fired.setdefault(rule.point_type, []).append(rule.id)
             if trace is not None:
-                trace.append(TraceLine(rule=rule.id, matched=True, detail=detail))
+                if counted_lines:
+                    detail += f" [lines {', '.join(counted_lines)}]"
+                trace.append(
+                    TraceLine(rule=rule.id, matched=True, detail=detail, lines=counted_lines)
+                )
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
@@ -382,7 +445,18 @@ class PolicyEngine:
         kept: dict[str, int] = {}
         for point_type, total in running.items():
             points = int(total)
-            points = self._capped(plan, state, point_type, points, local, trace, effects)
+            points = self._capped(
+                plan,
+                state,
+                point_type,
+                points,
+                local,
+                trace,
+                effects,
+                (event, shares.get(point_type, {}))
+                if lined and isinstance(event, Purchase)
+                else None,
+            )
             kept[point_type] = points
             if points > 0:
                 effects.append(
@@ -494,19 +568,46 @@ class PolicyEngine:
         local: datetime,
         trace: list[TraceLine] | None,
         effects: list[Effect],
+        basket: tuple[Purchase, Shares] | None = None,
     ) -> int:
+        """``points`` clipped by the point type's caps, in the programme's order; a cap
+        scoped to lines clips only the points those lines earned (and counts only them)."""
         caps = [(cap, cap.counter(local)) for cap in plan.caps_for(point_type)]
+        counted: dict[str, int] = {}
         for cap, key in caps:
             used = 0 if key is None else state.counters.get(key, 0)
             room = max(0, cap.limit - used)
+            if cap.scope is not None:
+                scoped, labels = _scoped_points(cap, basket)
+                scoped = min(scoped, points)  # exact shares may pass the rounded total
+                if scoped > room:
+                    if trace is not None:
+                        trace.append(
+                            TraceLine(
+                                rule=cap.id,
+                                matched=True,
+                                detail=f"{cap.id}: {cap.period} cap {cap.limit} on "
+                                f"{cap.scope.describe()}, {used} used -> {room} of {scoped} "
+                                f"[lines {', '.join(labels)}]",
+                                lines=labels,
+                            )
+                        )
+                    points -= scoped - room
+                    scoped = room
+                if key is not None:
+                    counted[key] = scoped
+                continue
             if points > room:
                 if trace is not None:
                     detail = f"{cap.id}: {cap.period} cap {cap.limit}, {used} used -> {room}"
                     trace.append(TraceLine(rule=cap.id, matched=True, detail=detail))
                 points = room
-        for _, key in caps:
-            if key is not None and points > 0:
-                effects.append(CounterIncrement(key=key, amount=points))
+        for cap, key in caps:
+            if key is None:
+                continue
+            amount = points if cap.scope is None else min(counted.get(key, 0), points)
+            if amount > 0:
+                effects.append(CounterIncrement(key=key, amount=amount))
         return points
 
     @staticmethod
@@ -641,3 +742,51 @@ def traced_upgrade(
         )
         for change in update.changes
     ]
+
+
+def _labels(shares: Shares, event: Purchase) -> tuple[str, ...]:
+    return line_labels((n for n, share in shares.items() if n is not None and share), event.items)
+
+
+def _scoped_multiplier(
+    rule: Multiplier, event: Event, total: Decimal, shares: Shares, rounding: str
+) -> tuple[Decimal, str, tuple[str, ...]] | str:
+    """A multiplier scoped to lines: the running total with only the share of the lines in
+    scope scaled, the trace's words and the lines; or why it changes nothing."""
+    assert rule.scope is not None
+    places = rule.scope.positions(event.items) if isinstance(event, Purchase) else ()
+    share = sum((shares.get(n, Fraction(0)) for n in places), Fraction(0))
+    if share == 0:
+        return f"{rule.id}: no points earned on {rule.scope.describe()}"
+    assert isinstance(event, Purchase)
+    factor = Fraction(rule.factor)
+    exact = Fraction(total) + share * (factor - 1)
+    scaled = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        Decimal(1), rounding=rounding
+    )
+    # the lines in scope now hold what the multiplier made of their (exact) share
+    for n in places:
+        if n in shares:
+            shares[n] *= factor
+    lines = line_labels((n for n in places if shares.get(n)), event.items)
+    detail = (
+        f"{rule.id}: x{rule.factor.normalize():f} on {rule.scope.describe()} "
+        f"(their share {_shown(share)} of {total:f}) -> {scaled:f}"
+    )
+    return scaled, detail, lines
+
+
+def _scoped_points(cap: Cap, basket: tuple[Purchase, Shares] | None) -> tuple[int, tuple[str, ...]]:
+    """The points the lines in a scoped cap's scope earned (rounded down), and the lines."""
+    if basket is None or cap.scope is None:
+        return 0, ()
+    event, shares = basket
+    places = [n for n in cap.scope.positions(event.items) if shares.get(n)]
+    points = sum((shares[n] for n in places), Fraction(0))
+    return int(points), line_labels(places, event.items)
+
+
+def _shown(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{Decimal(value.numerator) / Decimal(value.denominator):.2f}"

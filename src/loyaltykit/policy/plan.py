@@ -32,6 +32,8 @@ class Step:
     test: Callable[[Mapping[str, Any]], bool] | None
     multiplier: bool
     referral: bool
+    scoped: bool = False
+    """The rule sees only some lines of a basket (it has a scope)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -40,6 +42,8 @@ class Plan:
 
     steps: Mapping[str, tuple[Step, ...]]
     caps: Mapping[str, tuple[Cap, ...]]
+    reads_shares: bool = False
+    """A multiplier or a cap is scoped to lines: the engine keeps what each line earned."""
 
     def steps_for(self, event_type: str) -> tuple[Step, ...]:
         """The steps of the rules reacting to ``event_type``, in evaluation order (none
@@ -58,6 +62,7 @@ def _step(rule: EarningRule) -> Step:
         test=None if condition is None else condition.evaluate,
         multiplier=isinstance(rule, Multiplier),
         referral=isinstance(rule, Referral),
+        scoped=rule.rule_scope is not None,
     )
 
 
@@ -66,9 +71,13 @@ def _compile(program: Program) -> Plan:
     caps: dict[str, tuple[Cap, ...]] = {}
     for cap in program.caps:
         caps[cap.point_type] = (*caps.get(cap.point_type, ()), cap)
+    reads_shares = any(cap.scope is not None for cap in program.caps) or any(
+        isinstance(rule, Multiplier) and rule.scope is not None for rule in program.rules
+    )
     return Plan(
         steps={event: tuple(_step(rule) for rule in program.rules_for(event)) for event in types},
         caps=caps,
+        reads_shares=reads_shares,
     )
 
 

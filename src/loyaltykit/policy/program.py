@@ -25,6 +25,7 @@ from loyaltykit.domain.care import CareConfig
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.notices import NoticeRules
+from loyaltykit.domain.points_sale import PointsSale
 from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
 from loyaltykit.errors import InvalidArgument, UnknownPointType
@@ -177,6 +178,8 @@ class Program:
         factory=RatingExclusions, validator=_of("rating_exclusions", RatingExclusions)
     )
     """Accounts that take no part in tier rating (staff cards, test lines)."""
+    points_sale: PointsSale | None = None
+    """Members may buy points at this price (``Loyalty.buy_points``); ``None``: they may not."""
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator

@@ -6,18 +6,26 @@ point type's running total; a :class:`Multiplier` scales the running total of it
 point type as it stands; an ``exclusive`` rule that fires stops every later rule.
 Totals are rounded with the program's rounding, then :class:`Cap` s clip them against
 stored counters, so a cap holds across processes.
+
+A base rate, a per-unit rule, a spend threshold, a multiplier and a cap may carry a
+``scope`` (:class:`~loyaltykit.domain.basket.Scope`): they then see only the lines of the
+basket in scope. A scoped base rate earns on what those lines cost, a scoped threshold
+compares what they cost, a scoped multiplier scales only their share of the running
+total, a scoped cap clips only the points they earned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 from typing import Any, ClassVar, Protocol
 
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.basket import Scope, eligible_amount, line_amount, scope_of
 from loyaltykit.domain.periods import period_key
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.values import Money, identifier, rate_points
@@ -32,11 +40,15 @@ __all__ = [
     "Multiplier",
     "PerUnit",
     "Referral",
+    "Shares",
     "SpendThreshold",
     "check",
 ]
 
 Event = Purchase | CustomEvent
+Shares = dict[int | None, Fraction]
+"""Points by the line of the basket that earned them (its place, from 0), ``None`` for the
+points no line earned (a fixed bonus, the part of a rate earned on a delivery fee)."""
 _ONE = Decimal(1)
 PERIODS = ("event", "day", "week", "month", "year", "lifetime")
 
@@ -114,6 +126,16 @@ class EarningRule:
         """One line of the trace."""
         return f"{self.id}: {points.normalize():f}"
 
+    def shares(self, event: Event, points: Decimal) -> Shares:
+        """Which lines earned the ``points`` this rule added (a scoped multiplier or cap
+        later sees their share): by default none of them in particular."""
+        return {None: Fraction(points)}
+
+    @property
+    def rule_scope(self) -> Scope | None:
+        """The lines the rule sees, or ``None`` for the whole event."""
+        return getattr(self, "scope", None)
+
 
 @attrs.frozen(kw_only=True)
 class RuleState:
@@ -148,24 +170,67 @@ class BaseRate(EarningRule):
     per: Money = attrs.field(validator=_money)
     rate: int = attrs.field(default=1, validator=_positive_int)
     rounding: str = ROUND_DOWN
+    scope: Scope | None = attrs.field(default=None, converter=scope_of)
 
-    def points(self, event: Event, state: RuleState) -> Decimal:
-        if not isinstance(event, Purchase):
-            return Decimal(0)
+    def spent(self, event: Purchase) -> Money:
+        """What the rate applies to: the purchase, or the part of it in scope."""
         if event.amount.currency != self.per.currency:
             raise InvalidArgument(
                 f"rule {self.id}: purchase in {event.amount.currency}, rate in {self.per.currency}"
             )
+        if self.scope is None:
+            return event.amount
+        return eligible_amount(self.scope, event, what=f"rule {self.id}")
+
+    def points(self, event: Event, state: RuleState) -> Decimal:
+        if not isinstance(event, Purchase):
+            return Decimal(0)
         # the one rate arithmetic, shared with values.points_for
         return Decimal(
             rate_points(
-                event.amount.amount, per=self.per.amount, points=self.rate, rounding=self.rounding
+                self.spent(event).amount,
+                per=self.per.amount,
+                points=self.rate,
+                rounding=self.rounding,
             )
         )
 
     def explain(self, event: Event, points: Decimal) -> str:
-        spent = event.amount if isinstance(event, Purchase) else "nothing"
-        return f"{self.id}: {self.rate} per {self.per} on {spent} -> {points:f}"
+        if self.scope is None:
+            spent = event.amount if isinstance(event, Purchase) else "nothing"
+            return f"{self.id}: {self.rate} per {self.per} on {spent} -> {points:f}"
+        spent = self.spent(event) if isinstance(event, Purchase) else "nothing"
+        return (
+            f"{self.id}: {self.rate} per {self.per} on {spent} "
+            f"({self.scope.describe()}) -> {points:f}"
+        )
+
+    def shares(self, event: Event, points: Decimal) -> Shares:
+        """Each line's exact, unrounded points (``rate`` per ``per`` of what it cost), so a
+        line's share never shrinks when another line joins the basket; the rest of the
+        rounded points (a delivery fee's) is nobody's."""
+        if not isinstance(event, Purchase):
+            return {None: Fraction(points)}
+        currency = event.amount.currency
+        if self.scope is None:
+            if any(
+                (cost := line.line_amount) is None or cost.currency != currency
+                for line in event.items
+            ):
+                return {None: Fraction(points)}  # an unscoped rate never needs line prices
+            places: Sequence[int] = range(len(event.items))
+        else:
+            places = self.scope.positions(event.items)
+        per = Fraction(self.per.amount) / self.rate
+        what = f"rule {self.id}"
+        exact: Shares = {
+            n: Fraction(line_amount(event.items[n], currency, what=what).amount) / per
+            for n in places
+        }
+        rest = Fraction(points) - sum(exact.values(), Fraction(0))
+        if rest > 0:
+            exact[None] = rest
+        return exact
 
 
 @attrs.frozen(kw_only=True)
@@ -176,20 +241,39 @@ class PerUnit(EarningRule):
 
     rate: int = attrs.field(validator=_positive_int)
     category: str | None = None
+    scope: Scope | None = attrs.field(default=None, converter=scope_of)
+
+    def counted(self, event: Purchase) -> tuple[int, ...]:
+        """The places of the lines whose units count."""
+        return tuple(
+            n
+            for n, item in enumerate(event.items)
+            if (self.category is None or item.category == self.category)
+            and (self.scope is None or self.scope.includes(item))
+        )
 
     def points(self, event: Event, state: RuleState) -> Decimal:
         if not isinstance(event, Purchase):
             return Decimal(0)
+        scope, category = self.scope, self.category
         units = sum(
             item.quantity
             for item in event.items
-            if self.category is None or item.category == self.category
+            if (category is None or item.category == category)
+            and (scope is None or scope.includes(item))
         )
         return Decimal(units * self.rate)
 
     def explain(self, event: Event, points: Decimal) -> str:
         scope = f" of {self.category}" if self.category else ""
+        if self.scope is not None:
+            scope += f" ({self.scope.describe()})"
         return f"{self.id}: {self.rate} per unit{scope} -> {points:f}"
+
+    def shares(self, event: Event, points: Decimal) -> Shares:
+        if not isinstance(event, Purchase):
+            return {None: Fraction(points)}
+        return {n: Fraction(event.items[n].quantity * self.rate) for n in self.counted(event)}
 
 
 @attrs.frozen(kw_only=True)
@@ -219,17 +303,35 @@ class SpendThreshold(EarningRule):
     threshold: Money = attrs.field(validator=_money)
     amount: int = attrs.field(validator=_positive_int)
     repeat: bool = False
+    scope: Scope | None = attrs.field(default=None, converter=scope_of)
+
+    def spent(self, event: Purchase) -> Money:
+        """What is compared with the threshold: the purchase, or the part of it in scope."""
+        if self.scope is None:
+            return event.amount
+        return eligible_amount(self.scope, event, what=f"rule {self.id}")
 
     def points(self, event: Event, state: RuleState) -> Decimal:
         if not isinstance(event, Purchase) or event.amount.currency != self.threshold.currency:
             return Decimal(0)
-        times = int(event.amount.amount // self.threshold.amount)
+        times = int(self.spent(event).amount // self.threshold.amount)
         if not self.repeat:
             times = min(times, 1)
         return Decimal(times * self.amount)
 
     def explain(self, event: Event, points: Decimal) -> str:
-        return f"{self.id}: spend {self.threshold} -> +{points:f}"
+        if self.scope is None or not isinstance(event, Purchase):
+            return f"{self.id}: spend {self.threshold} -> +{points:f}"
+        spent = self.spent(event)
+        return (
+            f"{self.id}: spend {self.threshold} on {self.scope.describe()} "
+            f"({spent} spent there) -> +{points:f}"
+        )
+
+    def shares(self, event: Event, points: Decimal) -> Shares:
+        if self.scope is None or not isinstance(event, Purchase):
+            return {None: Fraction(points)}
+        return _by_amount(event, self.scope, Fraction(points), what=f"rule {self.id}")
 
 
 @attrs.frozen(kw_only=True)
@@ -333,6 +435,7 @@ class Multiplier(EarningRule):
     kind: ClassVar[str] = "multiplier"
 
     factor: Decimal = attrs.field(converter=_to_decimal, validator=_factor)
+    scope: Scope | None = attrs.field(default=None, converter=scope_of)
 
     def points(self, event: Event, state: RuleState) -> Decimal:
         return Decimal(0)
@@ -355,6 +458,7 @@ class Cap:
     limit: int = attrs.field(validator=_positive_int)
     period: str = attrs.field(validator=_period)
     point_type: str = "points"
+    scope: Scope | None = attrs.field(default=None, converter=scope_of)
 
     def counter(self, at: datetime) -> str | None:
         """The counter key for the period containing ``at`` (local time); ``None`` per event."""
@@ -373,6 +477,24 @@ class Cap:
         else:
             key = "all"
         return f"cap:{self.id}:{key}"
+
+
+def _by_amount(event: Purchase, scope: Scope, points: Fraction, *, what: str) -> Shares:
+    """``points`` (a scoped threshold's bonus) shared among the lines in ``scope`` by what
+    each cost."""
+    if points == 0:
+        return {}
+    currency = event.amount.currency
+    positions = scope.positions(event.items)
+    costs = {n: line_amount(event.items[n], currency, what=what).amount for n in positions}
+    spent = sum(costs.values(), Decimal(0))
+    if spent <= 0:
+        return {None: points}
+    shares: Shares = {n: points * Fraction(cost) / Fraction(spent) for n, cost in costs.items()}
+    rest = points - sum(shares.values(), Fraction(0))
+    if rest > 0:
+        shares[None] = rest
+    return shares
 
 
 RULE_KINDS: dict[str, type[EarningRule]] = {

@@ -24,7 +24,7 @@ import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
@@ -35,14 +35,19 @@ import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.cards import BlockReason, card_number
+from loyaltykit.domain.care import CALL_OUTCOMES
+from loyaltykit.domain.care_quality import month_bounds
+from loyaltykit.domain.clubs import Club
 from loyaltykit.domain.complaints import ANONYMOUS, Priority, Role, Severity
 from loyaltykit.domain.consent import ConsentState
 from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
+from loyaltykit.domain.member_events import MemberEvent
 from loyaltykit.domain.redemptions import voucher_code
 from loyaltykit.domain.stored_value import Funding, StoredValueKind, stored_value_code
+from loyaltykit.domain.survey_invitations import SurveyTrigger
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
@@ -52,26 +57,38 @@ from loyaltykit.values import (
     Points,
     aware,
     bounded_decimal,
+    derived_identifier,
     frozen_metadata,
     identifier,
     identifiers,
     label,
     points_amount,
     portion,
+    sequence_of,
 )
 
 __all__ = [
     "FINGERPRINT_SCHEME",
     "STORED_VALUE",
     "AdjustPoints",
+    "AnswerInquiry",
+    "AnswerSurveyInvitation",
     "BlockCard",
+    "BookEvent",
+    "BuyPoints",
+    "CancelBooking",
     "CancelRedemption",
     "ChangeConsent",
+    "CheckCareCall",
+    "CheckInToEvent",
+    "Checkout",
     "CloseAccount",
     "CommandValue",
     "ComplaintStep",
     "CompleteCare",
+    "CreateClub",
     "CreateHousehold",
+    "CreateMemberEvent",
     "DecideAdjustment",
     "Draw",
     "EarnPoints",
@@ -81,9 +98,12 @@ __all__ = [
     "FulfilRedemption",
     "GrantReward",
     "GrantTier",
+    "InviteToSurveys",
     "IssueCard",
     "IssueStoredValue",
+    "JoinClub",
     "JoinHousehold",
+    "LeaveClub",
     "LeaveHousehold",
     "LinkReferrer",
     "PayWithPoints",
@@ -91,20 +111,26 @@ __all__ = [
     "PoolPoints",
     "PublishSurvey",
     "Reactivate",
+    "RecordCareCall",
     "RecordEvent",
     "RecordPurchase",
     "Redeem",
     "RedeemHouseholdPoints",
     "RedeemPoints",
     "Refund",
+    "RefundBoughtPoints",
+    "RefundOrder",
     "RefundToStoredValue",
     "ReplaceCard",
     "RequestAdjustment",
     "ReversePoints",
+    "SampleCareCalls",
     "SendCareMessage",
     "SetMetric",
+    "SetSurveyTrigger",
     "SubmitSurveyResponse",
     "Suspend",
+    "TakeInquiry",
     "TopUpStoredValue",
     "TransferPoints",
     "UpdateProfile",
@@ -121,6 +147,17 @@ FINGERPRINT_SCHEME = "2"
 SHA-256 of some of the arguments) cannot be recomputed: they are matched by command name."""
 
 _UNFINGERPRINTED = "loyaltykit.unfingerprinted"
+_MONEY_ROUNDINGS = frozenset(
+    {
+        "ROUND_CEILING",
+        "ROUND_DOWN",
+        "ROUND_FLOOR",
+        "ROUND_HALF_DOWN",
+        "ROUND_HALF_EVEN",
+        "ROUND_HALF_UP",
+        "ROUND_UP",
+    }
+)
 _NO_SKEW = timedelta(0)
 _DIGESTS = 14  # per-field digests that fit the 64-character column beside the hash
 
@@ -570,6 +607,106 @@ class UseVoucher(_CustomerCommand):
     code: str = attrs.field(converter=_voucher)
 
 
+def _codes(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"vouchers: {value!r} is not a list of voucher codes")
+    codes = tuple(_voucher(code) for code in value)
+    if len(set(codes)) != len(codes):
+        raise InvalidArgument(f"vouchers: {list(codes)} names a voucher twice")
+    return codes
+
+
+def _cards(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"stored_value: {value!r} is not a list of card codes")
+    codes = tuple(sorted(stored_value_code(code) for code in value))  # paid in code order
+    if len(set(codes)) != len(codes):
+        raise InvalidArgument(f"stored_value: {list(codes)} names a card twice")
+    return codes
+
+
+def _paid_points(value: object) -> Points:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidAmount("points", value, "an int of zero or more")
+    return value
+
+
+def _optional_reward(value: object) -> str | None:
+    return None if value is None else identifier("offset_reward", value)
+
+
+def _rounding(value: object) -> str:
+    if value not in _MONEY_ROUNDINGS:
+        raise InvalidAmount("rounding", value, f"one of {sorted(_MONEY_ROUNDINGS)}")
+    assert isinstance(value, str)
+    return value
+
+
+def _lines(value: object) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    lines = sequence_of("lines", value, int)
+    if (
+        not lines
+        or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in lines)
+        or len(set(lines)) != len(lines)
+    ):
+        raise InvalidArgument(f"lines: {value!r} must be distinct line numbers from 0")
+    return tuple(sorted(lines))
+
+
+@attrs.frozen(kw_only=True)
+class Checkout(_Audited):
+    """Price a basket with the member's vouchers and points, and record the purchase."""
+
+    kind: ClassVar[str] = "checkout"
+    purchase: Purchase = attrs.field(converter=_purchase)
+    vouchers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    rewards: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    points: Points = attrs.field(default=0, converter=_paid_points)
+    stored_value: tuple[str, ...] = attrs.field(default=(), converter=_cards)
+    offset_reward: str | None = attrs.field(default=None, converter=_optional_reward)
+    rounding: str = attrs.field(default="ROUND_HALF_EVEN", converter=_rounding)
+
+    def __attrs_post_init__(self) -> None:
+        if self.points and self.offset_reward is None:
+            raise InvalidArgument(
+                "checkout: points pay through a cash-offset reward: name it as offset_reward"
+            )
+
+
+def _optional_price(value: object) -> Money | None:
+    if value is not None and (not isinstance(value, Money) or value.amount <= 0):
+        raise InvalidAmount("price", value, "a positive Money amount, or None")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class BuyPoints(_Audited):
+    """A member buys points at the programme's price."""
+
+    kind: ClassVar[str] = "buy_points"
+    points: Points = attrs.field(converter=_points)
+    price: Money | None = attrs.field(default=None, converter=_optional_price)
+
+
+@attrs.frozen(kw_only=True)
+class RefundBoughtPoints(_Audited):
+    """Give back the money of points bought, and take the points back."""
+
+    kind: ClassVar[str] = "refund_bought_points"
+    purchase_key: str = attrs.field(converter=_key)
+
+
+@attrs.frozen(kw_only=True)
+class RefundOrder(_Audited):
+    """Refund a checkout, whole or some of its lines."""
+
+    kind: ClassVar[str] = "refund_order"
+    order_key: str = attrs.field(converter=_key)
+    lines: tuple[int, ...] | None = attrs.field(default=None, converter=_lines)
+
+
 @attrs.frozen(kw_only=True)
 class CompleteCare(_CustomerCommand):
     """Record the outcome of a care action."""
@@ -577,6 +714,96 @@ class CompleteCare(_CustomerCommand):
     kind: ClassVar[str] = "complete_care"
     action_id: str = attrs.field(validator=_id("action_id"))
     note: str = attrs.field(default="", converter=_note)
+
+
+# --- care calls and their quality control ------------------------------------------
+
+CARE_QUALITY = "care-quality"
+"""The shared key space of the quality-control commands (no member owns a sample)."""
+
+
+def _care_action_id(value: object) -> str:
+    return identifier("care action id", value)
+
+
+def _outcome(value: object) -> str:
+    if value not in CALL_OUTCOMES:
+        raise InvalidArgument(f"outcome: {value!r} is not one of {list(CALL_OUTCOMES)}")
+    return str(value)
+
+
+def _offer(value: object) -> str | None:
+    return None if value is None else identifier("offer", value)
+
+
+def _passed(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"passed: {value!r} must be a bool")
+    return value
+
+
+def _size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise InvalidArgument(f"size: {value!r} must be an int from 1 to 10000")
+    return value
+
+
+def _month(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"month: {value!r} is not a YYYY-MM month")
+    month_bounds(value, UTC)  # checks the form
+    return value
+
+
+def _seed(value: object) -> str:
+    return identifier("seed", value)
+
+
+@attrs.frozen(kw_only=True)
+class RecordCareCall(_CustomerCommand):
+    """Record how a care call went: its outcome, the caller's note, and optionally the
+    follow-up offer (二次营销, a reward id) it leads to."""
+
+    kind: ClassVar[str] = "record_care_call"
+    action_id: str = attrs.field(converter=_care_action_id)
+    outcome: str = attrs.field(converter=_outcome)
+    note: str = attrs.field(default="", converter=_note)
+    offer: str | None = attrs.field(default=None, converter=_offer)
+
+
+@attrs.frozen(kw_only=True)
+class SampleCareCalls(CommandValue):
+    """Draw a month's quality-control sample of completed care calls."""
+
+    kind: ClassVar[str] = "sample_care_calls"
+    month: str = attrs.field(converter=_month)
+    size: int = attrs.field(converter=_size)
+    seed: str = attrs.field(converter=_seed)
+
+    @property
+    def owner(self) -> str:
+        return CARE_QUALITY
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class CheckCareCall(_CustomerCommand):
+    """Record quality control's verdict on one sampled call."""
+
+    kind: ClassVar[str] = "check_care_call"
+    month: str = attrs.field(converter=_month)
+    action_id: str = attrs.field(converter=_care_action_id)
+    passed: bool = attrs.field(converter=_passed)
+    note: str = attrs.field(default="", converter=_note)
+
+    @property
+    def owner(self) -> str:
+        return CARE_QUALITY
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return (self.customer_id,)  # the verdict's note goes on the member's care record
 
 
 @attrs.frozen(kw_only=True)
@@ -624,6 +851,215 @@ class SubmitSurveyResponse(_CustomerCommand):
     complaint_id: str | None = attrs.field(default=None, validator=_optional_id("complaint_id"))
     purchase_key: str | None = attrs.field(default=None, validator=_optional_id("purchase_key"))
     campaign: str | None = attrs.field(default=None, validator=_optional_id("campaign"))
+
+
+# --- clubs and member events -------------------------------------------------------
+
+CLUBS = "clubs"
+"""The key space of the club catalogue."""
+
+
+def _club(value: object) -> Club:
+    if not isinstance(value, Club):
+        raise InvalidArgument(f"club: {value!r} is not a loyaltykit Club")
+    return value
+
+
+def _member_event(value: object) -> MemberEvent:
+    if not isinstance(value, MemberEvent):
+        raise InvalidArgument(f"event: {value!r} is not a loyaltykit MemberEvent")
+    return value
+
+
+def _club_id(value: object) -> str:
+    return identifier("club id", value)
+
+
+def _event_id(value: object) -> str:
+    return identifier("event id", value)
+
+
+@attrs.frozen(kw_only=True)
+class CreateClub(CommandValue):
+    """Open an interest club (again: rename it)."""
+
+    kind: ClassVar[str] = "create_club"
+    club: Club = attrs.field(converter=_club)
+
+    @property
+    def owner(self) -> str:
+        return CLUBS
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class JoinClub(_CustomerCommand):
+    """A member joins a club."""
+
+    kind: ClassVar[str] = "join_club"
+    club_id: str = attrs.field(converter=_club_id)
+
+
+@attrs.frozen(kw_only=True)
+class LeaveClub(_CustomerCommand):
+    """A member leaves a club."""
+
+    kind: ClassVar[str] = "leave_club"
+    club_id: str = attrs.field(converter=_club_id)
+
+
+@attrs.frozen(kw_only=True)
+class CreateMemberEvent(CommandValue):
+    """Announce a member event (its capacity, who is invited, what checking in earns)."""
+
+    kind: ClassVar[str] = "create_member_event"
+    event: MemberEvent = attrs.field(converter=_member_event)
+
+    @property
+    def owner(self) -> str:
+        return derived_identifier("event", self.event.id)
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class BookEvent(_CustomerCommand):
+    """Book a seat at a member event, or a place on its waiting list."""
+
+    kind: ClassVar[str] = "book_event"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+@attrs.frozen(kw_only=True)
+class CancelBooking(_CustomerCommand):
+    """Give up a seat (the first who waits gets it) or a place on the waiting list."""
+
+    kind: ClassVar[str] = "cancel_booking"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+@attrs.frozen(kw_only=True)
+class CheckInToEvent(_CustomerCommand):
+    """A booked member arrives: their participation counts, and check-in points post."""
+
+    kind: ClassVar[str] = "check_in_to_event"
+    event_id: str = attrs.field(converter=_event_id)
+
+
+# --- feedback beyond complaints: survey invitations, inquiries and suggestions --------
+
+INQUIRIES = "inquiries"
+"""The key space of inquiries and suggestions from no known member."""
+
+
+def _trigger(value: object) -> SurveyTrigger:
+    if not isinstance(value, SurveyTrigger):
+        raise InvalidArgument(f"trigger: {value!r} is not a loyaltykit SurveyTrigger")
+    return value
+
+
+def _trigger_event(value: object) -> str:
+    return identifier("event", value)
+
+
+def _occasion(value: object) -> str:
+    return identifier("reference", value)
+
+
+def _invitation_id(value: object) -> str:
+    return identifier("invitation id", value)
+
+
+def _inquiry_id(value: object) -> str:
+    return identifier("inquiry id", value)
+
+
+def _intake_channel(value: object) -> str:
+    return identifier("channel", value)
+
+
+def _topic(value: object) -> str:
+    return identifier("topic", value)
+
+
+def _answer_text(value: object) -> str:
+    text = _text("answer", value)
+    if not text.strip() or len(text) > 5000:
+        raise InvalidArgument("answer: a non-empty text of at most 5000 characters is needed")
+    return text
+
+
+@attrs.frozen(kw_only=True)
+class SetSurveyTrigger(CommandValue):
+    """Say which events invite members to a survey, and for how long."""
+
+    kind: ClassVar[str] = "set_survey_trigger"
+    trigger: SurveyTrigger = attrs.field(converter=_trigger)
+
+    @property
+    def owner(self) -> str:
+        return "survey:catalog"
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
+
+
+@attrs.frozen(kw_only=True)
+class InviteToSurveys(_CustomerCommand):
+    """Invite a member to the surveys an event (``stay``, ``complaint_closed``) asks for."""
+
+    kind: ClassVar[str] = "invite_to_surveys"
+    event: str = attrs.field(converter=_trigger_event)
+    reference: str = attrs.field(converter=_occasion)
+
+
+@attrs.frozen(kw_only=True)
+class AnswerSurveyInvitation(_CustomerCommand):
+    """Answer a survey invitation within its window."""
+
+    kind: ClassVar[str] = "answer_survey_invitation"
+    invitation_id: str = attrs.field(converter=_invitation_id)
+    answers: Mapping[str, object] = attrs.field(converter=_answers)
+    channel: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class TakeInquiry(CommandValue):
+    """Register an inquiry or a suggestion (apart from complaints)."""
+
+    kind: ClassVar[str] = "take_inquiry"
+    inquiry_id: str = attrs.field(converter=_inquiry_id)
+    inquiry_kind: str
+    channel: str = attrs.field(converter=_intake_channel)
+    topic: str = attrs.field(converter=_topic)
+    content: str
+    customer_id: CustomerId | None = attrs.field(default=None, converter=_optional_customer)
+
+    @property
+    def owner(self) -> str:
+        return self.customer_id if self.customer_id is not None else INQUIRIES
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return () if self.customer_id is None else (self.customer_id,)
+
+
+@attrs.frozen(kw_only=True)
+class AnswerInquiry(CommandValue):
+    """Answer an inquiry or a suggestion."""
+
+    kind: ClassVar[str] = "answer_inquiry"
+    inquiry_id: str = attrs.field(converter=_inquiry_id)
+    answer: str = attrs.field(converter=_answer_text)
+
+    @property
+    def owner(self) -> str:
+        raise AttributeError("an inquiry's owner is found in the transaction")
+
+    def locks(self) -> tuple[CustomerId, ...]:
+        return ()
 
 
 @attrs.frozen(kw_only=True)

@@ -80,6 +80,9 @@ class ComplaintCommands:
         # who may act in which role: the embedding service knows its staff; without one
         # every caller's word is taken (ALLOW_ALL)
         self.authorizer = authorizer
+        # what follows a closed case in the closing step's unit of work (the facade sends
+        # survey invitations): called with the work, the member and the case id
+        self.after_close: Callable[[Work, CustomerId, str], object] | None = None
 
     def complaint_policy(self, *, at: datetime) -> ComplaintPolicy:
         """The complaint policy of the program in force at ``at``."""
@@ -398,7 +401,12 @@ class ComplaintCommands:
             lambda c, _p, when: c.close(
                 actor=actor, role=role, at=when, satisfaction=satisfaction, note=note
             ),
+            then=self._after_close,
         )
+
+    def _after_close(self, work: Work, closed: Complaint) -> None:
+        if self.after_close is not None and closed.customer_id is not None:
+            self.after_close(work, closed.customer_id, closed.id)
 
     def request_customer_info(
         self,
@@ -653,6 +661,7 @@ class ComplaintCommands:
             Complaint,
         ]
         | None = None,
+        then: Callable[[Work, Complaint], None] | None = None,
     ) -> Complaint:
         value = ComplaintStep(
             complaint_id=identifier("complaint_id", complaint_id),
@@ -688,6 +697,8 @@ class ComplaintCommands:
                 assert step is not None
                 changed = step(complaint, policy, when)
             self._save_complaint(uow, changed, policy)
+            if then is not None:
+                then(work, changed)
             return changed
 
         return self.kernel.execute(

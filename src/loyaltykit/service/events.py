@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -84,6 +84,9 @@ class EventCommands:
         self.kernel = kernel
         self.engine = engine
         self.budgets = budgets
+        # what follows a recorded custom event in its unit of work (the facade sends
+        # survey invitations): called with the work, the member, the event type and key
+        self.after_event: Callable[[Work, CustomerId, str, str], object] | None = None
 
     # --- events through the policy engine -------------------------------------------
 
@@ -127,7 +130,14 @@ class EventCommands:
             idempotency_key=idempotency_key,
             actor=actor,
         )
-        return self.kernel.execute(command, self._record, receipt_codec())
+
+        def record(work: Work) -> Receipt:
+            receipt = self._record(work)
+            if self.after_event is not None:
+                self.after_event(work, command.customer_id, event.type, command.idempotency_key)
+            return receipt
+
+        return self.kernel.execute(command, record, receipt_codec())
 
     def quote(
         self, customer_id: CustomerId, purchase: Purchase | CustomEvent, *, at: datetime
@@ -329,7 +339,13 @@ class EventCommands:
         if entry.point_type == program.qualifying_points:
             undone = ledger.reversal_target(entry.amount + entry.pending_delta, before, part)
             samples.append(("qualifying_points", -Decimal(undone)))
-        primary = uow.ledger.entries_by_key(customer.id, entry.idempotency_key or "")
+        # the purchase's first entry carries its spend (a checkout's points paid, under
+        # the same key, carry none)
+        primary = [
+            found
+            for found in uow.ledger.entries_by_key(customer.id, entry.idempotency_key or "")
+            if dict(found.metadata).get("event") == "purchase"
+        ]
         if metadata.get("event") == "purchase" and primary and primary[0].id == entry.id:
             spent = Decimal(str(metadata["purchase_amount"]))
             samples.append(("spend", -(spent * part.numerator / part.denominator)))
@@ -345,8 +361,14 @@ class EventCommands:
         event: Purchase | CustomEvent = (
             command.purchase if isinstance(command, RecordPurchase) else command.event
         )
+        return self.recorded(work, event)
+
+    def recorded(self, work: Work, event: Purchase | CustomEvent) -> Receipt:
+        """``event`` through the engine for the command's member, in the command's unit of
+        work (a checkout records the purchase it priced this way)."""
+        command = work.command
         uow, program = work.uow, work.program
-        customer = work.customer(command.customer_id)
+        customer = work.customer(command.owner)
         customer.require(command.name, allowed=EARNING_STATUSES)
         members = {customer.id: load_member(uow, customer)}
         state = self._engine_state(members[customer.id], program, command.at)
@@ -358,25 +380,31 @@ class EventCommands:
             state = attrs.evolve(state, referrer_counters=members[referrer].counters)
         budgets = campaigns.budget_state(uow, program, event.type, command.at)
         decision = self.engine.evaluate(program, state, event, command.at, budgets=budgets)
-        context = work.context(**_event_metadata(event))
+        # the entries carry the purchase as the programme counted it (in its currency)
+        counted, conversion = self.engine.converted(program, event, command.at)
+        metadata = _event_metadata(counted)
+        if conversion is not None and isinstance(event, Purchase):
+            metadata |= {
+                "paid_amount": str(event.amount.amount),
+                "paid_currency": event.amount.currency,
+            }
+        context = work.context(**metadata)
         loaded = dict(members)
-        written, touched = self._apply(work, decision, event, context, members)
+        written, touched = self._apply(work, decision, counted, context, members)
         for member_id, member in members.items():
             save_member(uow, loaded[member_id], member)
-        if isinstance(event, Purchase) and not any(
-            e.customer_id == command.customer_id and e.kind is EntryKind.EARN for e in written
+        if isinstance(counted, Purchase) and not any(
+            e.customer_id == customer.id and e.kind is EntryKind.EARN for e in written
         ):
             # nothing in the ledger finds this purchase again: keep it, so a refund
             # can still take its spend out of the tier metrics
             uow.records.put(
-                command.customer_id, UNEARNED, command.idempotency_key, _unearned(event, context)
+                customer.id, UNEARNED, command.idempotency_key, _unearned(counted, context)
             )
-        own = [a for key, a in touched.items() if key[0] == command.customer_id]
-        own = postings.reported(uow, program, command.customer_id, own)
-        others = [a for key, a in touched.items() if key[0] != command.customer_id]
-        receipt = postings.receipt(
-            command.name, context, command.customer_id, written, own + others
-        )
+        own = [a for key, a in touched.items() if key[0] == customer.id]
+        own = postings.reported(uow, program, customer.id, own)
+        others = [a for key, a in touched.items() if key[0] != customer.id]
+        receipt = postings.receipt(command.name, context, customer.id, written, own + others)
         return attrs.evolve(receipt, explanation=decision.explain())
 
     def _apply(

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 from loyaltykit.domain.cards import CardFormat
 from loyaltykit.domain.complaints import Authorizer, Role, as_authorizer
+from loyaltykit.domain.exchange import ExchangeRates
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.engine import PolicyEngine
 from loyaltykit.policy.program import Program, ProgramVersion, ProgramVersions
@@ -28,6 +29,7 @@ from loyaltykit.service.campaigns import CampaignWork
 from loyaltykit.service.cards import CardCommands
 from loyaltykit.service.care import CareWork
 from loyaltykit.service.care_messages import CareMessages
+from loyaltykit.service.checkout import CheckoutCommands
 from loyaltykit.service.complaints import ComplaintCommands
 from loyaltykit.service.consent import ConsentWork
 from loyaltykit.service.customers import CustomerCommands
@@ -35,11 +37,14 @@ from loyaltykit.service.events import EventCommands
 from loyaltykit.service.exports import Exports
 from loyaltykit.service.feedback import FeedbackCommands
 from loyaltykit.service.households import HouseholdWork
+from loyaltykit.service.inquiries import InquiryCommands
 from loyaltykit.service.insights import Insights
 from loyaltykit.service.kernel import Kernel
+from loyaltykit.service.member_events import EventWork
 from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
 from loyaltykit.service.points import PointCommands
+from loyaltykit.service.points_sales import PointSales
 from loyaltykit.service.queries import Queries
 from loyaltykit.service.referrals import ReferralWork
 from loyaltykit.service.rewards import RewardCommands
@@ -107,7 +112,9 @@ class Loyalty:
     often a command that lost a race is tried again; ``outbox`` records domain events;
     ``authorize`` says who may act in which complaint role (an
     :class:`~loyaltykit.Authorizer` or an ``(actor, role, action) -> bool`` callable;
-    without one every caller's word is taken).
+    without one every caller's word is taken). ``rates`` (an
+    :class:`~loyaltykit.ExchangeRates` table) converts purchases in another currency than
+    the programme's at the rate in force at their instant.
 
     One ``Loyalty`` may be shared by any number of threads: every command runs in a unit
     of work of its own, and the storage serialises commands on the same member.
@@ -123,6 +130,7 @@ class Loyalty:
         retries: int = 5,
         outbox: bool = False,
         authorize: Authorizer | Callable[[str, Role, str], bool] | None = None,
+        rates: ExchangeRates | None = None,
     ) -> None:
         if program is None:
             program = Program()
@@ -138,7 +146,9 @@ class Loyalty:
         self.versions: ProgramVersions = program
         self.storage: Storage = self._open(storage)
         self.kernel = Kernel(program, self.storage, retries=retries, outbox=outbox)
-        engine = PolicyEngine()
+        if rates is not None and not isinstance(rates, ExchangeRates):
+            raise InvalidArgument(f"rates: {rates!r} is not an ExchangeRates table")
+        engine = PolicyEngine(rates)
         kernel = self.kernel
         complaints = ComplaintCommands(kernel, as_authorizer(authorize))
         budgets = Budgets(complaints)
@@ -158,7 +168,7 @@ class Loyalty:
             self._campaigns,
             care,
             complaints,
-            FeedbackCommands(kernel, events),
+            feedback := FeedbackCommands(kernel, events),
             Queries(kernel),
             Insights(kernel),
             Outbox(kernel),
@@ -170,11 +180,18 @@ class Loyalty:
             ApprovalWork(kernel),
             HouseholdWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
+            PointSales(kernel),
         ]
         # stored value and member cards
         self._stored_value = StoredValueCommands(kernel)
         self._cards = CardCommands(kernel)
         areas += [self._stored_value, self._cards]
+        areas.append(InquiryCommands(kernel))
+        areas.append(EventWork(kernel))
+        # survey invitations follow the events that ask for them (issue 17)
+        events.after_event = feedback.invite_after_event
+        complaints.after_close = feedback.invite_after_close
+        areas.append(CheckoutCommands(kernel, events, budgets, self._stored_value))
         self._areas: dict[str, object] = {type(area).__name__: area for area in areas}
 
     @classmethod
@@ -321,6 +338,14 @@ class Loyalty:
     offers = _area(RewardCommands.offers)
     redemption_summary = _area(RewardCommands.redemption_summary)
 
+    # --- checkout -------------------------------------------------------------
+    checkout = _area(CheckoutCommands.checkout)
+    refund_order = _area(CheckoutCommands.refund_order)
+
+    # --- points sold for money --------------------------------------------------
+    buy_points = _area(PointSales.buy_points)
+    refund_bought_points = _area(PointSales.refund_bought_points)
+
     # --- campaigns ------------------------------------------------------------
     campaign = _area(CampaignWork.campaign)
     campaign_budget = _area(CampaignWork.campaign_budget)
@@ -334,6 +359,12 @@ class Loyalty:
     run_care = _area(CareWork.run_care)
     care_actions = _area(CareWork.care_actions)
     complete_care = _area(CareWork.complete_care)
+    record_care_call = _area(CareWork.record_care_call)
+    care_action = _area(CareWork.care_action)
+    care_history = _area(CareWork.care_history)
+    sample_care_calls = _area(CareWork.sample_care_calls)
+    check_care_call = _area(CareWork.check_care_call)
+    care_sample = _area(CareWork.care_sample)
 
     # --- complaints -----------------------------------------------------------
     complaint_policy = _area(ComplaintCommands.complaint_policy)
@@ -367,6 +398,30 @@ class Loyalty:
     submit_survey_response = _area(FeedbackCommands.submit_survey_response)
     survey_responses = _area(FeedbackCommands.survey_responses)
     survey_scores = _area(FeedbackCommands.survey_scores)
+    question_scores = _area(FeedbackCommands.question_scores)
+    satisfaction_drivers = _area(FeedbackCommands.satisfaction_drivers)
+    set_survey_trigger = _area(FeedbackCommands.set_survey_trigger)
+    invite_to_surveys = _area(FeedbackCommands.invite_to_surveys)
+    survey_invitations = _area(FeedbackCommands.survey_invitations)
+    answer_survey_invitation = _area(FeedbackCommands.answer_survey_invitation)
+
+    # --- inquiries and suggestions (apart from complaints) -----------------------------
+    take_inquiry = _area(InquiryCommands.take_inquiry)
+    answer_inquiry = _area(InquiryCommands.answer_inquiry)
+    inquiry = _area(InquiryCommands.inquiry)
+    inquiries = _area(InquiryCommands.inquiries)
+    intake_counts = _area(InquiryCommands.intake_counts)
+
+    # --- clubs and member events ------------------------------------------------------
+    create_club = _area(EventWork.create_club)
+    join_club = _area(EventWork.join_club)
+    leave_club = _area(EventWork.leave_club)
+    club_members = _area(EventWork.club_members)
+    create_member_event = _area(EventWork.create_member_event)
+    event_roster = _area(EventWork.event_roster)
+    book_event = _area(EventWork.book_event)
+    cancel_booking = _area(EventWork.cancel_booking)
+    check_in = _area(EventWork.check_in)
 
     # --- balances and statements ----------------------------------------------
     balance = _area(Queries.balance)

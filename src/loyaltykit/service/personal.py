@@ -24,9 +24,10 @@ from loyaltykit.domain.feedback_records import (
     response_to_record,
     survey_from_record,
 )
+from loyaltykit.domain.inquiries import erased_inquiry, inquiry_from_record, inquiry_to_record
 from loyaltykit.service import commands as c
 from loyaltykit.storage.base import StoredRecord, UnitOfWork
-from loyaltykit.values import CustomerId
+from loyaltykit.values import CustomerId, derived_identifier
 
 __all__ = [
     "NOTHING",
@@ -123,6 +124,41 @@ def _household(subject: Subject) -> list[dict[str, Any]]:
     return found
 
 
+def _care_samples(subject: Subject) -> list[dict[str, Any]]:
+    # quality control's samples (one a month, owned by no member) that drew the member's calls
+    member = subject.customer_id
+    found = []
+    for stored in subject.uow.records.of_owner("care-quality", "care_sample"):
+        calls = [call for call in stored.document.get("calls", ()) if call["customer_id"] == member]
+        if calls:
+            found.append({"id": stored.id, "record": {"month": stored.id, "calls": calls}})
+    return found
+
+
+def _club_memberships(subject: Subject) -> list[dict[str, Any]]:
+    found = []
+    for club in subject.uow.records.of_owner("clubs", "club"):
+        partition = derived_identifier("club", club.id)
+        stored = subject.uow.records.get(partition, "club_member", subject.customer_id)
+        if stored is not None:
+            found.append({"id": club.id, "record": stored.document})
+    return found
+
+
+def _event_places(subject: Subject) -> list[dict[str, Any]]:
+    member, found = subject.customer_id, []
+    after: tuple[str, str] | None = None
+    while batch := subject.uow.records.scan("member_event", after=after, limit=500):
+        after = (batch[-1].owner, batch[-1].id)
+        for stored in batch:
+            places = [
+                p for p in ("booked", "waiting", "checked_in") if member in stored.document[p]
+            ]
+            if places:
+                found.append({"id": stored.id, "record": {"event": stored.id, "places": places}})
+    return found
+
+
 def PUBLIC(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
     """The view of an outcome that holds no personal data: all of it."""
     return outcome
@@ -152,6 +188,25 @@ _response_view = _keep(
 )
 
 
+_inquiry_view = _keep("id", "kind", "channel", "topic", "customer_id", "at", "answered_at")
+# a care call's outcome without its due day (a birthday) or the notes of the caller and QC
+_care_call_view = _keep(
+    "customer_id",
+    "kind",
+    "id",
+    "points",
+    "gift",
+    "team",
+    "assignee",
+    "done_at",
+    "outcome",
+    "follows",
+    "checked",
+)
+# a sample's month and size (the calls name members: they stay in the store)
+_care_sample_view = _keep("month", "population")
+
+
 def _customer_event(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"customer_id": outcome.get("id"), "status": outcome.get("status")}
 
@@ -177,6 +232,11 @@ def _redact_response(uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]
     kept = tuple((q, a) for q, a in response.answers if not isinstance(a, str) or q in choices)
     # the profile tags copied into it go too: the response then counts as untagged
     return response_to_record(attrs.evolve(response, answers=kept, tags=frozenset()))
+
+
+def _redact_inquiry(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
+    """Kind, channel, topic and times stay (they are counted); the text goes."""
+    return inquiry_to_record(erased_inquiry(inquiry_from_record(stored.document)))
 
 
 def _redact_care(_uow: UnitOfWork, stored: StoredRecord) -> Mapping[str, Any]:
@@ -236,9 +296,17 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.CancelRedemption: PUBLIC,
     c.FulfilRedemption: PUBLIC,
     c.UseVoucher: PUBLIC,
+    # checkout: a priced basket, voucher codes and points
+    c.Checkout: PUBLIC,
+    c.RefundOrder: PUBLIC,
+    c.BuyPoints: PUBLIC,
+    c.RefundBoughtPoints: PUBLIC,
     # campaigns and care
     c.Draw: PUBLIC,
-    c.CompleteCare: PUBLIC,  # trigger kinds, due dates and the call's outcome
+    c.CompleteCare: _care_call_view,  # trigger kinds, who worked it, the call's outcome
+    c.RecordCareCall: _care_call_view,
+    c.SampleCareCalls: _care_sample_view,
+    c.CheckCareCall: _care_sample_view,
     # consent and care messages (what an associate wrote may name the member)
     c.ChangeConsent: PUBLIC,  # a channel, its state, when and where
     c.SendCareMessage: _keep("id", "customer_id", "template", "channel", "status"),
@@ -255,6 +323,20 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.PublishSurvey: PUBLIC,
     c.SubmitSurveyResponse: _response_view,
     c.FileComplaint: _complaint_view,
+    # invitations carry ids and instants; inquiries never their text
+    c.SetSurveyTrigger: PUBLIC,
+    # clubs and member events: ids, capacities, rosters of member ids
+    c.CreateClub: PUBLIC,
+    c.JoinClub: PUBLIC,
+    c.LeaveClub: PUBLIC,
+    c.CreateMemberEvent: PUBLIC,
+    c.BookEvent: PUBLIC,
+    c.CancelBooking: PUBLIC,
+    c.CheckInToEvent: PUBLIC,
+    c.InviteToSurveys: PUBLIC,
+    c.AnswerSurveyInvitation: PUBLIC,
+    c.TakeInquiry: _inquiry_view,
+    c.AnswerInquiry: _inquiry_view,
     c.ComplaintStep: _complaint_view,
     # stored value and member cards: codes, numbers, amounts, ids and instants only. A
     # gift card code is a bearer secret the consumer must send to the buyer, like a
@@ -282,10 +364,19 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="referral", export=owned("referral")),  # the members they referred
     RecordKind(kind="unearned_purchase", export=owned("unearned_purchase")),
     RecordKind(kind="outbox", export=owned("outbox")),  # payloads are outbox views
+    RecordKind(kind="order", export=owned("order")),  # a checkout's priced basket
     RecordKind(kind="notice", redact=_redact_notice, export=owned("notice")),
     RecordKind(kind="flag", export=owned("flag")),  # velocity rule, counts, command
     RecordKind(kind="adjustment_request", export=owned("adjustment_request")),
     RecordKind(kind="household", export=_household),  # member ids and points
+    RecordKind(kind="survey_trigger", export=NOTHING),  # which events send a survey
+    RecordKind(kind="survey_invitation", export=owned("survey_invitation")),  # ids, instants
+    RecordKind(kind="inquiry", redact=_redact_inquiry, export=owned("inquiry")),
+    # member ids and verdicts; the notes are on "care"
+    RecordKind(kind="care_sample", export=_care_samples),
+    RecordKind(kind="club", export=NOTHING),  # the catalogue of clubs
+    RecordKind(kind="club_member", export=_club_memberships),  # member id, joined, left
+    RecordKind(kind="member_event", export=_event_places),  # rosters of member ids
 )
 
 

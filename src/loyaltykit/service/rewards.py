@@ -82,7 +82,17 @@ from loyaltykit.service.kernel import Codec, Kernel, Work, job_failure
 from loyaltykit.storage.base import UnitOfWork
 from loyaltykit.values import CustomerId, Money, Points, aware, count, identifier, points_amount
 
-__all__ = ["REDEMPTION", "REWARD_COUNTS", "VOUCHER", "RewardCommands"]
+__all__ = [
+    "REDEMPTION",
+    "REWARD_COUNTS",
+    "VOUCHER",
+    "RewardCommands",
+    "count_limits",
+    "return_voucher_use",
+    "take_limits",
+    "usable_voucher",
+    "use_voucher_code",
+]
 
 REDEMPTION = "redemption"
 VOUCHER = "voucher"
@@ -348,17 +358,7 @@ class RewardCommands:
 
         def action(uow: UnitOfWork, customers: dict[CustomerId, Customer]) -> Voucher:
             assert command.idempotency_key is not None
-            check = _check_voucher(uow, code, customer_id, command.at)
-            if check.voucher is None or not check.valid:
-                raise VoucherNotValid(code, check.status.value)
-            used = check.voucher.use(command.idempotency_key, command.at)
-            _put_voucher(uow, used)
-            redemption = _stored_redemption(uow, customer_id, used.redemption_id, lock=True)
-            if redemption.state is RedemptionState.RESERVED and all(
-                _stored_voucher(uow, customer_id, other).used for other in redemption.vouchers
-            ):
-                _put_redemption(uow, redemption.fulfilled(command.at, "voucher_used"))
-            return used
+            return use_voucher_code(uow, customer_id, code, command.idempotency_key, command.at)
 
         return self.kernel.execute(
             value,
@@ -552,8 +552,8 @@ class RewardCommands:
         code = program.point_type(reward.point_type).code
         if points and not program.point_type(code).redeemable:
             raise InvalidArgument(f"reward {reward.id!r}: {code!r} points cannot be redeemed")
-        counted = _count(uow, customer.id, reward, quantity, program, at)
-        taken = _take(uow, reward, quantity, program, at)
+        counted = count_limits(uow, customer.id, reward, quantity, program, at)
+        taken = take_limits(uow, reward, quantity, program, at)
         if campaign is not None:  # counted for campaign_report, given back on cancel
             uow.counters.take(campaign_redemptions(campaign), 1)
             taken = (*taken, (campaign_redemptions(campaign), 1))
@@ -629,6 +629,39 @@ class RewardCommands:
         return attrs.evolve(redemption, vouchers=tuple(codes))
 
 
+def usable_voucher(uow: UnitOfWork, customer_id: CustomerId, code: str, at: datetime) -> Voucher:
+    """The member's voucher ``code``, valid at ``at``; else :class:`VoucherNotValid`."""
+    check = _check_voucher(uow, _code(code), customer_id, at)
+    if check.voucher is None or not check.valid:
+        raise VoucherNotValid(check.code, check.status.value)
+    return check.voucher
+
+
+def use_voucher_code(
+    uow: UnitOfWork, customer_id: CustomerId, code: str, key: str, at: datetime
+) -> Voucher:
+    """Use the member's voucher ``code`` once under ``key``, in the caller's unit of work;
+    its redemption is fulfilled once every voucher of it has been used."""
+    used = usable_voucher(uow, customer_id, code, at).use(key, at)
+    _put_voucher(uow, used)
+    redemption = _stored_redemption(uow, customer_id, used.redemption_id, lock=True)
+    if redemption.state is RedemptionState.RESERVED and all(
+        _stored_voucher(uow, customer_id, other).used for other in redemption.vouchers
+    ):
+        _put_redemption(uow, redemption.fulfilled(at, "voucher_used"))
+    return used
+
+
+def return_voucher_use(uow: UnitOfWork, customer_id: CustomerId, code: str, key: str) -> Voucher:
+    """Take back the use of voucher ``code`` made under ``key`` (its order was refunded
+    in full); the voucher's redemption stays as it is."""
+    voucher = _stored_voucher(uow, customer_id, code)
+    kept = tuple(use for use in voucher.used if use[0] != key)
+    returned = attrs.evolve(voucher, used=kept)
+    _put_voucher(uow, returned)
+    return returned
+
+
 def _release_key(redemption_id: str) -> str:
     key = f"unclaimed:{redemption_id}"
     if len(key) <= 128:
@@ -685,7 +718,7 @@ def _offer(
     return Offer(reward=reward, price=price, stock_left=left, refusal=refusal())
 
 
-def _count(
+def count_limits(
     uow: UnitOfWork,
     customer_id: CustomerId,
     reward: Reward,
@@ -744,7 +777,7 @@ def _uncount(uow: UnitOfWork, customer_id: CustomerId, redemption: Redemption) -
     uow.state.put(customer_id, REWARD_COUNTS, {**document, "counts": counts})
 
 
-def _take(
+def take_limits(
     uow: UnitOfWork, reward: Reward, quantity: int, program: Program, at: datetime
 ) -> tuple[tuple[str, int], ...]:
     """Take the global limits of the period, then the stock; the counters taken."""

@@ -253,6 +253,8 @@ def _caps_and_budgets(ctx: _Context, history: History) -> None:
     loyalty, outcomes = ctx.run(history)
     zone = ctx.program.zone
     for cap in ctx.program.caps:
+        if cap.scope is not None:
+            continue  # it limits only what its lines earn, which no receipt shows apart
         used: dict[str, int] = {}
         for outcome, receipt in _events(outcomes):
             local = outcome.step.at.astimezone(zone)

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from loyaltykit.domain.basket import Scope
 from loyaltykit.formats.programs import Program
 from loyaltykit.policy.conditions import Condition
 from loyaltykit.policy.rules import AttributeRate, BaseRate, PerUnit, SpendThreshold
@@ -184,6 +185,14 @@ def _conditions(program: Program) -> Iterator[tuple[str, tuple[str, ...]]]:
             yield campaign.audience.condition.source, campaign.events
 
 
+def _scope_names(scope: Scope | None, categories: list[str], skus: list[str]) -> None:
+    """The categories and SKUs a scope reads, and those it leaves out: baskets need both."""
+    while scope is not None:
+        categories += sorted(scope.categories)
+        skus += sorted(scope.skus)
+        scope = scope.exclude
+
+
 def readings(program: Program) -> Readings:
     """What ``program`` reads (see the module docstring)."""
     categories: list[str] = []
@@ -201,12 +210,15 @@ def readings(program: Program) -> Readings:
             event_types.append(rule.event)
         if isinstance(rule, PerUnit) and rule.category:
             categories.append(rule.category)
+        _scope_names(rule.rule_scope, categories, skus)
         if isinstance(rule, AttributeRate):
             _merge(events.setdefault(rule.event, {}), rule.attribute, "count", ())
         if isinstance(rule, BaseRate):
             amounts.append(rule.per.amount)
         if isinstance(rule, SpendThreshold):
             amounts.append(rule.threshold.amount)
+    for cap in program.caps:
+        _scope_names(cap.scope, categories, skus)
     for campaign in program.campaigns:
         event_types += [event for event in campaign.events if event != "purchase"]
         tags += sorted(campaign.audience.tags)
