@@ -18,6 +18,7 @@ __all__ = [
     "ApprovalRequired",
     "CareSampleDrawn",
     "ComplaintAlreadyExists",
+    "ComplaintFull",
     "ConcurrencyConflict",
     "ContentRuleBroken",
     "CurrencyMismatch",
@@ -704,6 +705,25 @@ class SchemaNotReady(StorageError):
         self.current = current
         self.required = required
         self.command = command
+
+
+class ComplaintFull(RuleViolation):
+    """A complaint's history is as long as one stored complaint may be: at most
+    ``MAX_COMPLAINT_STEPS`` steps, and its stored document at most ``MAX_COMPLAINT_BYTES``
+    bytes of UTF-8 (docs/reference/limits.md). The step is refused and nothing changes;
+    ``limit`` says which bound was reached."""
+
+    code = "complaint_full"
+    http_status = 409
+
+    def __init__(self, complaint_id: str, transition: str, limit: str) -> None:
+        super().__init__(
+            f"complaint {complaint_id!r}: {transition} is refused, the complaint is full "
+            f"({limit}); close it and file a new one that refers to it"
+        )
+        self.complaint_id = complaint_id
+        self.transition = transition
+        self.limit = limit
 
 
 class ProgramError(InvalidArgument):

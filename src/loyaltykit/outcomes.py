@@ -13,7 +13,7 @@ from loyaltykit.domain.complaints import SlaAlerts
 from loyaltykit.domain.ledger import Account, Entry, EntryKind
 from loyaltykit.domain.records import entry_from_record, entry_to_record, instant_from_text
 from loyaltykit.domain.tiers import TierChange, TierStatus
-from loyaltykit.values import CustomerId, Money, Points
+from loyaltykit.values import CustomerId, Money, Points, instance_of
 
 __all__ = [
     "Balance",
@@ -52,6 +52,7 @@ class Balance:
     @classmethod
     def of(cls, account: Account) -> Balance:
         """The stored balance of ``account``."""
+        instance_of("account", account, Account)
         return cls(
             customer_id=account.customer_id,
             point_type=account.point_type,

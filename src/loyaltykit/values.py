@@ -10,8 +10,9 @@ from __future__ import annotations
 import decimal
 import functools
 import hashlib
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, DecimalException
 from fractions import Fraction
@@ -51,6 +52,7 @@ __all__ = [
     "Points",
     "aware",
     "bounded_decimal",
+    "codes",
     "count",
     "derived_identifier",
     "frozen_metadata",
@@ -60,6 +62,7 @@ __all__ = [
     "instance_of",
     "instant",
     "label",
+    "mapping_of",
     "parse_instant",
     "points_amount",
     "points_for",
@@ -163,27 +166,71 @@ def derived_identifier(*parts: str) -> str:
 def identifiers(what: str, value: object, *, max_items: int = 100) -> tuple[str, ...]:
     """Return ``value`` (a list, tuple or set of identifiers) as a tuple, else raise
     :class:`InvalidIdentifier`; a single string is refused, not read letter by letter."""
-    if not isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Collection | Iterator):
         raise InvalidIdentifier(what, value, "a list of identifiers")
-    if len(value) > max_items:
+    items = tuple(itertools.islice(value, max_items + 1))
+    if len(items) > max_items:
         raise InvalidIdentifier(what, value, f"at most {max_items} identifiers")
-    return tuple(identifier(what, item) for item in value)
+    return tuple(identifier(what, item) for item in items)
 
 
-def sequence_of(what: str, value: object, kind: type[T], *, max_items: int = 1000) -> tuple[T, ...]:
-    """Return ``value`` (a list, tuple, set or other finite collection of ``kind``) as a
-    tuple, else raise :class:`InvalidArgument` naming the field: ``None``, a string, a
-    mapping, or a member of another type is refused, not iterated into a ``TypeError``."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(
-        value, list | tuple | set | frozenset
+def sequence_of(
+    what: str, value: object, kind: type[T] | tuple[type[T], ...], *, max_items: int = 1000
+) -> tuple[T, ...]:
+    """Return ``value`` (a list, tuple, set, dictionary view or generator of ``kind``) as a
+    tuple, else raise :class:`InvalidArgument` naming the field: ``None``, a number, a
+    string, a mapping, or a member of another type is refused, not iterated into a
+    ``TypeError``. At most ``max_items`` members (a generator is read no further).
+
+    The one check of every collection a public constructor takes (its fields' converters
+    call it), so that a wrong type names the field instead of leaking a ``TypeError``.
+
+    >>> sequence_of("tiers", ["gold", "silver"], str)
+    ('gold', 'silver')
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = " or ".join(k.__name__ for k in kinds)
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(
+        value, Collection | Iterator
     ):
-        raise InvalidArgument(f"{what}: {shown(value)} is not a list of {kind.__name__}")
+        raise InvalidArgument(f"{what}: {shown(value)} is not a list of {names}")
+    items = tuple(itertools.islice(value, max_items + 1))
+    if len(items) > max_items:
+        raise InvalidArgument(
+            f"{what}: more than {max_items} items, at most {max_items} are allowed"
+        )
+    for item in items:
+        if not isinstance(item, kinds):
+            raise InvalidArgument(f"{what}: {shown(item)} is not a {names}")
+    return items
+
+
+def mapping_of(
+    what: str,
+    value: object,
+    kind: type[T] | tuple[type[T], ...],
+    *,
+    max_items: int = 1000,
+) -> dict[str, T]:
+    """Return ``value`` (a mapping of one-line texts to ``kind``) as a ``dict``, else raise
+    :class:`InvalidArgument` naming the field and the key or value that is wrong.
+
+    >>> mapping_of("calendars", {"default": 1}, int)
+    {'default': 1}
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = " or ".join(k.__name__ for k in kinds)
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"{what}: {shown(value)} is not a mapping of str to {names}")
     if len(value) > max_items:
         raise InvalidArgument(f"{what}: {len(value)} items, at most {max_items} are allowed")
-    for item in value:
-        if not isinstance(item, kind):
-            raise InvalidArgument(f"{what}: {shown(item)} is not a {kind.__name__}")
-    return tuple(value)
+    found: dict[str, T] = {}
+    for key, item in value.items():
+        label(f"{what} key", key)
+        if not isinstance(item, kinds):
+            raise InvalidArgument(f"{what}[{shown(key)}]: {shown(item)} is not a {names}")
+        found[key] = item
+    return found
 
 
 def text(what: str, value: object, *, max_len: int, multiline: bool = True) -> str:
@@ -480,12 +527,25 @@ def _frozen(value: Mapping[str, Any] | Metadata) -> Metadata:
 
 
 def frozen_texts(value: Iterable[str]) -> frozenset[str]:
-    """A set of codes (tags, tiers, perks, categories) as a ``frozenset``.
+    """A set of codes (tags, tiers, perks, categories) as a ``frozenset`` of one-line
+    texts, else :class:`InvalidArgument` (a string is refused, not read letter by letter).
 
     Typed, unlike ``converter=frozenset``, so mypy sees ``Iterable[str]`` as the
     parameter of the attrs ``__init__`` that uses it.
     """
-    return frozenset(value)
+    return codes("codes", value)
+
+
+def codes(what: str, value: object, *, max_items: int = 1000) -> frozenset[str]:
+    """Return ``value`` (a collection of one-line texts: tiers, tags, categories) as a
+    ``frozenset``, else raise :class:`InvalidArgument` naming the field.
+
+    >>> sorted(codes("tiers", ["gold", "silver"]))
+    ['gold', 'silver']
+    """
+    return frozenset(
+        label(what, code) for code in sequence_of(what, value, str, max_items=max_items)
+    )
 
 
 def _decimal(value: object) -> Decimal:
@@ -600,7 +660,10 @@ def points_for(spent: Money, *, per: Money, points: int = 1, rounding: str = ROU
 
     A negative spend is refused with :class:`InvalidAmount` (a refund is not a purchase).
     """
-    return rate_points(spent.amount, per=spent._same(per).amount, points=points, rounding=rounding)
+    spent = instance_of("spent", spent, Money)
+    per = spent._same(instance_of("per", per, Money))
+    points = points_amount("points", points)
+    return rate_points(spent.amount, per=per.amount, points=points, rounding=rounding)
 
 
 # every rounding mode the decimal module names (ROUND_DOWN, ROUND_HALF_EVEN...)

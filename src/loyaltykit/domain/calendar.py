@@ -28,7 +28,7 @@ import attrs
 from dateutil.rrule import DAILY, rrule, rruleset
 
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import aware
+from loyaltykit.values import aware, sequence_of
 
 __all__ = ["WEEKDAYS", "BusinessCalendar"]
 
@@ -39,19 +39,19 @@ _ZERO = timedelta(0)
 def _zone(_instance: Any, _attribute: Any, value: Any) -> None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a long name
         raise InvalidArgument(f"calendar timezone: {value!r} is not an IANA time zone") from None
 
 
 def _weekdays(value: Any) -> frozenset[int]:
-    days = frozenset(value)
+    days = frozenset(sequence_of("working weekdays", value, int))
     if any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days):
         raise InvalidArgument(f"working weekdays: {sorted(days, key=str)!r} must be ints 0 (Mon)-6")
     return days
 
 
 def _dates(value: Any) -> frozenset[date]:
-    days = frozenset(value)
+    days = frozenset(sequence_of("calendar dates", value, date))
     for day in days:
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidArgument(f"calendar dates: {day!r} is not a date")

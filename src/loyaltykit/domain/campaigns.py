@@ -37,6 +37,7 @@ from loyaltykit.errors import InvalidArgument
 from loyaltykit.values import Money, identifier
 
 __all__ = [
+    "CAMPAIGN_EFFECTS",
     "PERIODS",
     "Bonus",
     "Budget",
@@ -337,6 +338,14 @@ class DrawEntries:
 
 
 CampaignEffect = Multiply | TierCredits | Bonus | SpendBonus | RewardGrant | DrawEntries
+CAMPAIGN_EFFECTS: tuple[type[CampaignEffect], ...] = (
+    Multiply,
+    TierCredits,
+    Bonus,
+    SpendBonus,
+    RewardGrant,
+    DrawEntries,
+)
 EFFECT_KINDS: dict[str, type[Any]] = {
     kind.kind: kind for kind in (Multiply, TierCredits, Bonus, SpendBonus, RewardGrant, DrawEntries)
 }

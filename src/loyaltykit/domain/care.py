@@ -28,7 +28,7 @@ import attrs
 from loyaltykit.domain.customer import Customer, CustomerStatus
 from loyaltykit.domain.tiers import TierChange
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, derived_identifier, frozen_texts, identifier
+from loyaltykit.values import CustomerId, codes, derived_identifier, identifier, sequence_of
 
 __all__ = [
     "CALL_OUTCOMES",
@@ -76,8 +76,12 @@ def _gift(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 def _kind(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value not in CARE_KINDS:
+    if not isinstance(value, str) or value not in CARE_KINDS:
         raise InvalidArgument(f"care trigger kind: {value!r} is not one of {sorted(CARE_KINDS)}")
+
+
+def _trigger_tiers(value: Iterable[str]) -> frozenset[str]:
+    return codes("care trigger tiers", value)
 
 
 def _month_day(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -91,7 +95,7 @@ def _month_day(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 def _days(value: Any) -> frozenset[date]:
-    days = frozenset(value)
+    days = frozenset(sequence_of("holiday dates", value, date))
     for day in days:
         if not isinstance(day, date) or isinstance(day, datetime):
             raise InvalidArgument(f"holiday dates: {day!r} is not a date")
@@ -168,7 +172,7 @@ class CareTrigger:
     points: int = attrs.field(default=0, validator=_natural)
     gift: str | None = attrs.field(default=None, validator=_gift)
     days: int = attrs.field(default=0, validator=_natural)
-    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
+    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=_trigger_tiers)
     holidays: tuple[Holiday, ...] = attrs.field(default=(), converter=_holidays)
     drop: Decimal | None = attrs.field(default=None, validator=_drop)
     recent_months: int = attrs.field(default=3, validator=_natural)
@@ -187,6 +191,14 @@ class CareTrigger:
             raise InvalidArgument("care trigger churn: months must be from 1 to 60")
 
 
+def _route_tiers(value: Iterable[str]) -> frozenset[str]:
+    return codes("care route tiers", value)
+
+
+def _route_regions(value: Iterable[str]) -> frozenset[str]:
+    return codes("care route regions", value)
+
+
 def _route_team(_instance: Any, _attribute: Any, value: Any) -> None:
     identifier("care team", value)
 
@@ -197,8 +209,8 @@ class CareRoute:
     region when empty) goes to ``team``."""
 
     team: str = attrs.field(validator=_route_team)
-    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
-    regions: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
+    tiers: frozenset[str] = attrs.field(default=frozenset(), converter=_route_tiers)
+    regions: frozenset[str] = attrs.field(default=frozenset(), converter=_route_regions)
 
     def takes(self, tier: str | None, region: str | None) -> bool:
         """Whether a member of ``tier`` in ``region`` is this route's."""
@@ -208,7 +220,7 @@ class CareRoute:
 
 
 def _routes(value: Iterable[CareRoute]) -> tuple[CareRoute, ...]:
-    routes = tuple(value)
+    routes = sequence_of("care routes", value, CareRoute)
     for route in routes:
         if not isinstance(route, CareRoute):
             raise InvalidArgument(f"care routes: {route!r} is not a CareRoute")
@@ -275,7 +287,7 @@ def assign_care(
 
 
 def _triggers(value: Iterable[CareTrigger]) -> tuple[CareTrigger, ...]:
-    triggers = tuple(value)
+    triggers = sequence_of("care triggers", value, CareTrigger)
     kinds = [trigger.kind for trigger in triggers]
     twice = sorted({kind for kind in kinds if kinds.count(kind) > 1})
     if twice:

@@ -6,6 +6,7 @@ fractions as ``"p/q"`` strings and enums by value (as :mod:`loyaltykit.domain.re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import timedelta
 from fractions import Fraction
@@ -22,8 +23,20 @@ from loyaltykit.domain.complaints import (
     Step,
 )
 from loyaltykit.domain.records import instant_from_record, instant_from_text
+from loyaltykit.errors import ComplaintFull
 
-__all__ = ["complaint_from_record", "complaint_to_record"]
+__all__ = [
+    "MAX_COMPLAINT_BYTES",
+    "checked_complaint_record",
+    "complaint_from_record",
+    "complaint_to_record",
+]
+
+MAX_COMPLAINT_BYTES = 60_000
+"""The largest a stored complaint may be: its :func:`complaint_to_record` document as
+compact UTF-8 JSON, at most 60,000 bytes, inside MariaDB's 64 KB ``TEXT`` (the column of
+every record and of the idempotency outcome that repeats it) with room to spare. Checked
+by the service before storage, so every backend refuses the same step."""
 
 
 def _micros(value: timedelta) -> int:
@@ -161,3 +174,18 @@ def complaint_from_record(record: Mapping[str, Any]) -> Complaint:
         closed_at=instant_from_text(record["closed_at"]),
         reopened=record["reopened"],
     )
+
+
+def checked_complaint_record(complaint: Complaint, transition: str) -> dict[str, Any]:
+    """:func:`complaint_to_record`, or :class:`ComplaintFull` when the document would be
+    larger than :data:`MAX_COMPLAINT_BYTES` (measured in the compact JSON every backend
+    stores, so the bound is the same on each)."""
+    record = complaint_to_record(complaint)
+    size = len(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_COMPLAINT_BYTES:
+        raise ComplaintFull(
+            complaint.id,
+            transition,
+            f"the stored complaint would be {size} bytes, at most {MAX_COMPLAINT_BYTES}",
+        )
+    return record

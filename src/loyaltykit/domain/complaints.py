@@ -47,16 +47,24 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from loyaltykit.domain.calendar import BusinessCalendar
-from loyaltykit.errors import IllegalTransition, InvalidAmount, InvalidArgument, NotAuthorized
+from loyaltykit.errors import (
+    ComplaintFull,
+    IllegalTransition,
+    InvalidAmount,
+    InvalidArgument,
+    NotAuthorized,
+)
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
     MAX_LABEL_LENGTH,
     MAX_TEXT_LENGTH,
     CustomerId,
     aware,
-    frozen_texts,
+    codes,
     identifier,
     label,
+    mapping_of,
+    sequence_of,
     text,
 )
 
@@ -65,6 +73,7 @@ __all__ = [
     "ANONYMOUS",
     "CHANNELS",
     "GOODWILL_PERIODS",
+    "MAX_COMPLAINT_STEPS",
     "TRANSITIONS",
     "AllowAll",
     "Authorizer",
@@ -273,7 +282,11 @@ def _positive_duration(_instance: Any, attribute: attrs.Attribute[Any], value: A
 
 
 def _categories(value: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    return {category: frozenset(subs) for category, subs in dict(value).items()}
+    found = mapping_of("taxonomy categories", value, (list, tuple, set, frozenset))
+    return {
+        label("taxonomy category", category): codes(f"taxonomy categories[{category!r}]", subs)
+        for category, subs in found.items()
+    }
 
 
 @attrs.frozen(kw_only=True)
@@ -313,6 +326,11 @@ class Target:
 
 
 _CLOCKS = ("acknowledge", "first_response", "resolution")
+
+MAX_COMPLAINT_STEPS = 100
+"""The most steps a complaint's history holds (filing included): a complaint is stored
+as one document, so its history is bounded; one that needs more is closed and followed
+by a new complaint. The stored size is bounded too (``MAX_COMPLAINT_BYTES``)."""
 
 
 def _share(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -361,11 +379,15 @@ class SlaPolicy:
 
 # typed converters (not converter=tuple/frozenset), so mypy sees what __init__ takes
 def _severities(value: Iterable[Severity]) -> frozenset[Severity]:
-    return frozenset(value)
+    return frozenset(sequence_of("qc severities", value, Severity))
+
+
+def _qc_categories(value: Iterable[str]) -> frozenset[str]:
+    return codes("qc categories", value)
 
 
 def _sla_policies(value: Iterable[SlaPolicy]) -> tuple[SlaPolicy, ...]:
-    return tuple(value)
+    return sequence_of("complaint sla", value, SlaPolicy)
 
 
 @attrs.frozen(kw_only=True)
@@ -378,7 +400,7 @@ class QcRule:
     may not approve it, whatever role they claim. Turn it off only where one person
     holds both roles on purpose."""
 
-    categories: frozenset[str] = attrs.field(default=frozenset(), converter=frozen_texts)
+    categories: frozenset[str] = attrs.field(default=frozenset(), converter=_qc_categories)
     severities: frozenset[Severity] = attrs.field(default=frozenset(), converter=_severities)
     goodwill_from: int | None = None
     four_eyes: bool = attrs.field(default=True)
@@ -454,7 +476,7 @@ def _default_sla() -> tuple[SlaPolicy, ...]:
 
 
 def _calendars(value: Mapping[str, BusinessCalendar]) -> dict[str, BusinessCalendar]:
-    calendars = dict(value)
+    calendars = mapping_of("calendars", value, BusinessCalendar)
     calendars.setdefault("default", BusinessCalendar())
     for name, calendar in calendars.items():
         if not isinstance(calendar, BusinessCalendar):
@@ -1228,6 +1250,8 @@ class Complaint:
                 transition,
                 f"role {who.value!r} may not; allowed: {sorted(r.value for r in roles)}",
             )
+        if len(self.history) >= MAX_COMPLAINT_STEPS:
+            raise ComplaintFull(self.id, transition, f"at most {MAX_COMPLAINT_STEPS} steps")
         last = self.history[-1].at
         if when < last:
             raise InvalidArgument(

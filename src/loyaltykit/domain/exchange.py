@@ -28,7 +28,7 @@ import attrs
 
 from loyaltykit.domain.basket import allocate
 from loyaltykit.errors import InvalidAmount, InvalidArgument, NoExchangeRate
-from loyaltykit.values import Money, aware, bounded_decimal, utc
+from loyaltykit.values import Money, aware, bounded_decimal, sequence_of, utc
 
 if TYPE_CHECKING:
     from loyaltykit.domain.activity import Purchase
@@ -75,7 +75,7 @@ class ExchangeRate:
 
 
 def _rates(value: Iterable[ExchangeRate]) -> tuple[ExchangeRate, ...]:
-    rates = tuple(value)
+    rates = sequence_of("rates", value, ExchangeRate)
     for rate in rates:
         if not isinstance(rate, ExchangeRate):
             raise InvalidArgument(f"rates: {rate!r} is not an ExchangeRate")

@@ -25,7 +25,18 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, aware, identifier, utc
+from loyaltykit.values import (
+    MAX_TEXT_LENGTH,
+    CustomerId,
+    aware,
+    codes,
+    count,
+    identifier,
+    instance_of,
+    sequence_of,
+    text,
+    utc,
+)
 
 __all__ = [
     "BREAKDOWNS",
@@ -58,7 +69,7 @@ def _id(what: str) -> Any:
 
 
 def _options(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    return sequence_of("question options", value, str)
 
 
 @attrs.frozen(kw_only=True)
@@ -67,10 +78,18 @@ class Question:
     or :meth:`free_text`."""
 
     id: str = attrs.field(validator=_id("question id"))
-    text: str
-    kind: QuestionKind
-    low: int = 1
-    high: int = 5
+    text: str = attrs.field(
+        validator=lambda _i, _a, value: text("question text", value, max_len=MAX_TEXT_LENGTH)
+    )
+    kind: QuestionKind = attrs.field(
+        validator=lambda _i, _a, value: instance_of("question kind", value, QuestionKind)
+    )
+    low: int = attrs.field(
+        default=1, validator=lambda _i, _a, value: count("low", value, minimum=-1000, maximum=1000)
+    )
+    high: int = attrs.field(
+        default=5, validator=lambda _i, _a, value: count("high", value, minimum=-1000, maximum=1000)
+    )
     options: tuple[str, ...] = attrs.field(default=(), converter=_options)
     measures: str | None = None
     required: bool = True
@@ -139,7 +158,7 @@ class Question:
     ) -> Question:
         """One of ``options``."""
         return cls(
-            id=id, text=text, kind=QuestionKind.CHOICE, options=tuple(options), required=required
+            id=id, text=text, kind=QuestionKind.CHOICE, options=_options(options), required=required
         )
 
     @classmethod
@@ -169,7 +188,7 @@ class Question:
 
 
 def _questions(value: Iterable[Question]) -> tuple[Question, ...]:
-    questions = tuple(value)
+    questions = sequence_of("questions", value, Question)
     for question in questions:
         if not isinstance(question, Question):
             raise InvalidArgument(f"questions: {question!r} is not a loyaltykit Question")
@@ -177,7 +196,7 @@ def _questions(value: Iterable[Question]) -> tuple[Question, ...]:
 
 
 def _tags(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    return codes("response tags", value)
 
 
 @attrs.frozen(kw_only=True)

@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.errors import EventRefused, InvalidArgument
-from loyaltykit.values import CustomerId, aware, frozen_texts, identifier
+from loyaltykit.values import CustomerId, aware, frozen_texts, identifier, identifiers, instance_of
 
 __all__ = ["EventRoster", "MemberEvent", "roster_from_record", "roster_to_record"]
 
@@ -65,14 +65,16 @@ class MemberEvent:
 
 
 def _members(value: Any) -> tuple[CustomerId, ...]:
-    return tuple(value)
+    return identifiers("roster", value, max_items=1_000_000)
 
 
 @attrs.frozen(kw_only=True)
 class EventRoster:
     """Who booked (in order), who waits (in order) and who checked in, for one event."""
 
-    event: MemberEvent
+    event: MemberEvent = attrs.field(
+        validator=lambda _i, _a, value: instance_of("event", value, MemberEvent)
+    )
     booked: tuple[CustomerId, ...] = attrs.field(default=(), converter=_members)
     waiting: tuple[CustomerId, ...] = attrs.field(default=(), converter=_members)
     checked_in: tuple[CustomerId, ...] = attrs.field(default=(), converter=_members)

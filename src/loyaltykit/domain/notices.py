@@ -22,7 +22,7 @@ import attrs
 
 from loyaltykit.domain.care_messages import ContentRules
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import CustomerId, identifier
+from loyaltykit.values import CustomerId, identifier, mapping_of, sequence_of
 
 __all__ = [
     "CARE_MESSAGE",
@@ -59,9 +59,7 @@ _NOTIFY = ("highest", "each")
 
 
 def _thresholds(value: Iterable[int]) -> tuple[int, ...]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"milestones.thresholds: {value!r} is not a list of points")
-    found = tuple(value)
+    found = sequence_of("milestones.thresholds", value, int)
     for threshold in found:
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold <= 0:
             raise InvalidArgument(
@@ -112,7 +110,13 @@ class Milestones:
 
 
 def _channels(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    pairs = value.items() if isinstance(value, Mapping) else value
+    pairs = (
+        tuple(mapping_of("notices.channels", value, str).items())
+        if isinstance(value, Mapping)
+        else sequence_of("notices.channels", value, tuple)
+    )
+    if any(len(pair) != 2 for pair in pairs):
+        raise InvalidArgument("notices.channels: pairs of (template, channel)")
     found = tuple(sorted((str(template), str(channel)) for template, channel in pairs))
     for template, channel in found:
         identifier("notices.channels template", template)

@@ -32,7 +32,7 @@ from loyaltykit.errors import (
     RewardUnavailable,
     UnknownReward,
 )
-from loyaltykit.values import Money, Points, aware, identifier
+from loyaltykit.values import Money, Points, aware, identifier, sequence_of
 
 __all__ = [
     "LIMIT_PERIODS",
@@ -105,7 +105,7 @@ def _aware_or_none(_instance: Any, attribute: attrs.Attribute[Any], value: Any) 
 def _codes(what: str, value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
         raise InvalidArgument(f"{what}: {value!r} is a string; pass a set like {{{value!r}}}")
-    codes = frozenset(value)
+    codes = frozenset(sequence_of(what, value, str))
     for code in codes:
         if not isinstance(code, str) or not code.strip():
             raise InvalidArgument(f"{what}: {code!r} is not a non-empty string")
@@ -501,7 +501,7 @@ class CatalogEntry:
 
 
 def _entries(value: Iterable[CatalogEntry]) -> tuple[CatalogEntry, ...]:
-    entries = tuple(value)
+    entries = sequence_of("catalog entries", value, CatalogEntry)
     seen: set[tuple[str, datetime | None]] = set()
     for entry in entries:
         if not isinstance(entry, CatalogEntry):

@@ -155,7 +155,7 @@ class Tier:
 
 
 def _tiers(value: Any) -> tuple[Tier, ...]:
-    tiers = tuple(sorted(value, key=lambda tier: tier.rank))
+    tiers = tuple(sorted(sequence_of("tiers", value, Tier), key=lambda tier: tier.rank))
     if not tiers:
         raise InvalidArgument("tiers: a ladder needs at least one tier")
     codes = [tier.code for tier in tiers]
@@ -173,7 +173,7 @@ def _tiers(value: Any) -> tuple[Tier, ...]:
     ranked_by = {tier.rank_by for tier in tiers if tier.top_percent is not None}
     if len(ranked_by) > 1:
         raise InvalidArgument(
-            f"tiers: relative tiers must rank by one metric, not {sorted(ranked_by)}"
+            f"tiers: relative tiers must rank by one metric, not {sorted(ranked_by, key=str)}"
         )
     for lower, higher in itertools.combinations(tiers[1:], 2):
         easier = _easier_everywhere(higher, lower)

@@ -14,6 +14,7 @@ program's currency (``per = "10"``); durations are tables of ``years``, ``months
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
@@ -555,7 +556,11 @@ def program_to_dict(program: Program) -> dict[str, Any]:
 
 
 def program_from_toml(path: str | Path) -> Program:
-    """A program from a TOML file."""
+    """A program from a TOML file (a missing or unreadable file is the file system's
+    ``OSError``, as with ``open``; anything but a path is refused: ``open(0)`` would read
+    standard input)."""
+    if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(f"path: {shown(path)} is not a file path (a str or a Path)")
     with open(path, "rb") as file:
         try:
             data = tomllib.load(file)

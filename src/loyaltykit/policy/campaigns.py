@@ -23,6 +23,7 @@ import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.campaigns import (
+    CAMPAIGN_EFFECTS,
     Budget,
     CampaignEffect,
     DrawEntries,
@@ -34,7 +35,7 @@ from loyaltykit.domain.campaigns import (
 )
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.policy.rules import Check, check
-from loyaltykit.values import CustomerId, identifier
+from loyaltykit.values import CustomerId, codes, identifier, sequence_of
 
 __all__ = ["STACKINGS", "Audience", "Award", "Campaign", "campaign_awards", "checked_campaigns"]
 
@@ -46,7 +47,7 @@ Event = Purchase | CustomEvent
 def _codes(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
         raise InvalidArgument(f"audience: {value!r} is a string; pass a list such as ['gold']")
-    return frozenset(value)
+    return codes("audience", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -93,7 +94,7 @@ def _one_of(options: tuple[str, ...]) -> Any:
 def _events(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise InvalidArgument(f"campaign events: {value!r} is a string; pass a list")
-    events = tuple(value)
+    events = sequence_of("campaign events", value, str)
     if not events:
         raise InvalidArgument("campaign events: a campaign reacts to at least one event type")
     for event in events:
@@ -102,7 +103,7 @@ def _events(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _effects(value: Iterable[CampaignEffect]) -> tuple[CampaignEffect, ...]:
-    effects = tuple(value)
+    effects = sequence_of("campaign effects", value, CAMPAIGN_EFFECTS)
     if not effects:
         raise InvalidArgument("campaign effects: a campaign needs at least one effect")
     return effects

@@ -27,12 +27,13 @@ from loyaltykit.policy.engine import (
     Effect,
     TraceLine,
 )
+from loyaltykit.values import mapping_of
 
 __all__ = ["BudgetState", "Funded", "fund"]
 
 
 def _spent(value: Mapping[str, int]) -> Mapping[str, int]:
-    return dict(value)
+    return mapping_of("budget state", value, int, max_items=100_000)
 
 
 @attrs.frozen(kw_only=True)

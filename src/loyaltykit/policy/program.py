@@ -34,7 +34,7 @@ from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rating import RatingExclusions
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.policy.velocity import Velocity
-from loyaltykit.values import aware, utc
+from loyaltykit.values import Money, aware, instance_of, label, sequence_of, utc
 
 __all__ = [
     "PointType",
@@ -48,15 +48,31 @@ __all__ = [
 
 ROUNDINGS = (ROUND_DOWN, ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_UP, ROUND_FLOOR, ROUND_CEILING)
 
-_CODE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_CODE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def _code(_instance: Any, _attribute: Any, value: Any) -> None:
-    if not isinstance(value, str) or not _CODE.match(value):
+    if not isinstance(value, str) or not _CODE.fullmatch(value):
         raise InvalidArgument(
             f"point type code {value!r} must be 1-32 lowercase letters, digits, _ or -, "
             "starting with a letter"
         )
+
+
+def _of(what: str, kind: type[Any]) -> Any:
+    return lambda _i, _a, value: instance_of(what, value, kind)
+
+
+def _optional(what: str, kind: type[Any]) -> Any:
+    return lambda _i, _a, value: value is None or instance_of(what, value, kind)
+
+
+def _label(what: str) -> Any:
+    return lambda _i, _a, value: label(what, value)
+
+
+def _currency(_instance: Any, _attribute: Any, value: Any) -> None:
+    Money.zero(value)  # an ISO 4217 code, or InvalidCurrency
 
 
 @attrs.frozen(kw_only=True)
@@ -70,14 +86,16 @@ class PointType:
     """
 
     code: str = attrs.field(validator=_code)
-    name: str = ""
-    redeemable: bool = True
-    transferable: bool = True
-    expire_after: relativedelta | None = None
+    name: str = attrs.field(default="", validator=_label("point type name"))
+    redeemable: bool = attrs.field(default=True, validator=_of("redeemable", bool))
+    transferable: bool = attrs.field(default=True, validator=_of("transferable", bool))
+    expire_after: relativedelta | None = attrs.field(
+        default=None, validator=_optional("expire_after", relativedelta)
+    )
 
 
 def _point_types(value: tuple[PointType, ...]) -> tuple[PointType, ...]:
-    value = tuple(value)
+    value = sequence_of("point_types", value, PointType)
     if not value:
         raise InvalidArgument("point_types: a program needs at least one point type")
     codes = [point_type.code for point_type in value]
@@ -89,15 +107,15 @@ def _point_types(value: tuple[PointType, ...]) -> tuple[PointType, ...]:
 
 # typed converters (not converter=tuple), so mypy sees Program(rules=...) take iterables
 def _rules(value: Iterable[EarningRule]) -> tuple[EarningRule, ...]:
-    return tuple(value)
+    return sequence_of("rules", value, EarningRule)
 
 
 def _caps(value: Iterable[Cap]) -> tuple[Cap, ...]:
-    return tuple(value)
+    return sequence_of("caps", value, Cap)
 
 
 def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
-    return tuple(value)
+    return sequence_of("campaigns", value, Campaign)
 
 
 def _clock_skew(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -114,10 +132,10 @@ class Program:
     ['points', 'tier']
     """
 
-    name: str = "default"
-    version: str = "1"
+    name: str = attrs.field(default="default", validator=_label("name"))
+    version: str = attrs.field(default="1", validator=_label("version"))
     timezone: str = attrs.field(default="UTC")
-    currency: str = "CNY"
+    currency: str = attrs.field(default="CNY", validator=_currency)
     rounding: str = attrs.field(default=ROUND_DOWN)
     point_types: tuple[PointType, ...] = attrs.field(
         default=(
@@ -126,29 +144,39 @@ class Program:
         ),
         converter=_point_types,
     )
-    refund_policy: RefundPolicy = RefundPolicy.TAKE_AVAILABLE
+    refund_policy: RefundPolicy = attrs.field(
+        default=RefundPolicy.TAKE_AVAILABLE, validator=_of("refund_policy", RefundPolicy)
+    )
     clock_skew: timedelta = attrs.field(default=timedelta(0), validator=_clock_skew)
     """How far before an account's latest entry a command may be dated and still be
     accepted (it then takes effect at that entry's instant); further back it is refused
     with ``OutOfOrder``. Zero by default: see ``docs/concepts/ledger.md``."""
-    pending_for: relativedelta | None = None
+    pending_for: relativedelta | None = attrs.field(
+        default=None, validator=_optional("pending_for", relativedelta)
+    )
     rules: tuple[EarningRule, ...] = attrs.field(default=(), converter=_rules)
     caps: tuple[Cap, ...] = attrs.field(default=(), converter=_caps)
-    tiers: TierLadder | None = None
-    qualifying_points: str = "tier"
+    tiers: TierLadder | None = attrs.field(default=None, validator=_optional("tiers", TierLadder))
+    qualifying_points: str = attrs.field(default="tier", validator=_code)
     campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=_campaigns)
-    care: CareConfig | None = None
-    complaints: ComplaintPolicy = attrs.field(factory=ComplaintPolicy)
-    catalog: RewardCatalog = attrs.field(factory=RewardCatalog)
-    promises: Promises = attrs.field(factory=Promises)
-    notices: NoticeRules = attrs.field(factory=NoticeRules)
+    care: CareConfig | None = attrs.field(default=None, validator=_optional("care", CareConfig))
+    complaints: ComplaintPolicy = attrs.field(
+        factory=ComplaintPolicy, validator=_of("complaints", ComplaintPolicy)
+    )
+    catalog: RewardCatalog = attrs.field(
+        factory=RewardCatalog, validator=_of("catalog", RewardCatalog)
+    )
+    promises: Promises = attrs.field(factory=Promises, validator=_of("promises", Promises))
+    notices: NoticeRules = attrs.field(factory=NoticeRules, validator=_of("notices", NoticeRules))
     """The notices the programme gives members (milestones, tiers): see
     ``docs/concepts/notices.md``."""
-    velocity: Velocity = attrs.field(factory=Velocity)
+    velocity: Velocity = attrs.field(factory=Velocity, validator=_of("velocity", Velocity))
     """Abuse limits: earns, transfers, redemptions per member per hour or day."""
-    approvals: Approvals = attrs.field(factory=Approvals)
+    approvals: Approvals = attrs.field(factory=Approvals, validator=_of("approvals", Approvals))
     """Which manual adjustments need a second person's approval."""
-    rating_exclusions: RatingExclusions = attrs.field(factory=RatingExclusions)
+    rating_exclusions: RatingExclusions = attrs.field(
+        factory=RatingExclusions, validator=_of("rating_exclusions", RatingExclusions)
+    )
     """Accounts that take no part in tier rating (staff cards, test lines)."""
     points_sale: PointsSale | None = None
     """Members may buy points at this price (``Loyalty.buy_points``); ``None``: they may not."""
@@ -158,7 +186,7 @@ class Program:
     def _check_timezone(self, _attribute: Any, value: Any) -> None:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a long name
             raise InvalidArgument(f"timezone: {value!r} is not an IANA time zone") from None
 
     @rounding.validator
@@ -287,11 +315,12 @@ class ProgramVersion:
     valid_from: datetime = attrs.field(
         converter=utc, validator=lambda _i, _a, v: aware("valid_from", v)
     )
-    program: Program
+    program: Program = attrs.field(validator=_of("program", Program))
 
 
 def _versions(value: Sequence[ProgramVersion]) -> tuple[ProgramVersion, ...]:
-    versions = tuple(sorted(value, key=lambda version: version.valid_from))
+    found = sequence_of("versions", value, ProgramVersion)
+    versions = tuple(sorted(found, key=lambda version: version.valid_from))
     if not versions:
         raise InvalidArgument("versions: at least one program version is needed")
     starts = [version.valid_from for version in versions]

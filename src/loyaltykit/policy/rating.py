@@ -15,16 +15,16 @@ from typing import Any
 import attrs
 
 from loyaltykit.domain.customer import Customer
-from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import frozen_texts
+from loyaltykit.errors import InvalidArgument, shown
+from loyaltykit.values import frozen_texts, sequence_of
 
 __all__ = ["RatingExclusions"]
 
 
 def _prefixes(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"rating exclusions: id_prefixes {value!r} is not a list")
-    found = tuple(value)
+        raise InvalidArgument(f"rating exclusions: id_prefixes {shown(value)} is not a list")
+    found = sequence_of("rating exclusions: id_prefixes", value, str)
     if any(not isinstance(p, str) or not p for p in found):
         raise InvalidArgument(f"rating exclusions: id_prefixes {list(found)} has an empty one")
     return found

@@ -19,8 +19,8 @@ from typing import Any
 
 import attrs
 
-from loyaltykit.errors import InvalidArgument
-from loyaltykit.values import identifier
+from loyaltykit.errors import InvalidArgument, shown
+from loyaltykit.values import identifier, sequence_of
 
 __all__ = ["FAMILIES", "Breach", "Flag", "Velocity", "VelocityRule", "breaches", "period_of"]
 
@@ -38,15 +38,15 @@ _ACTIONS = ("refuse", "suspend", "flag")
 
 def _one_of(what: str, choices: tuple[str, ...]) -> Any:
     def check(_instance: Any, _attribute: Any, value: Any) -> None:
-        if value not in choices:
-            raise InvalidArgument(f"velocity {what}: {value!r} is not one of {list(choices)}")
+        if not isinstance(value, str) or value not in choices:
+            raise InvalidArgument(f"velocity {what}: {shown(value)} is not one of {list(choices)}")
 
     return check
 
 
 def _family(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value not in FAMILIES:
-        raise InvalidArgument(f"velocity commands: {value!r} is not one of {sorted(FAMILIES)}")
+    if not isinstance(value, str) or value not in FAMILIES:
+        raise InvalidArgument(f"velocity commands: {shown(value)} is not one of {sorted(FAMILIES)}")
 
 
 def _positive(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -71,7 +71,7 @@ class VelocityRule:
 
 
 def _rules(value: Iterable[VelocityRule]) -> tuple[VelocityRule, ...]:
-    rules = tuple(value)
+    rules = sequence_of("velocity rules", value, VelocityRule)
     ids = [rule.id for rule in rules]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:

@@ -57,7 +57,7 @@ class CareMessages:
             body=body,
             store=store,
             associate=associate,
-            offers=tuple(offers) if not isinstance(offers, str) else offers,
+            offers=offers,
             channel=channel,
             at=at,
             idempotency_key=idempotency_key,

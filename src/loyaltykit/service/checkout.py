@@ -168,11 +168,11 @@ class CheckoutCommands:
         command = Checkout(
             customer_id=customer_id,
             purchase=purchase,
-            vouchers=vouchers if isinstance(vouchers, str) else tuple(vouchers),
-            rewards=rewards if isinstance(rewards, str) else list(rewards),
+            vouchers=vouchers,
+            rewards=rewards,
             points=points,
             offset_reward=offset_reward,
-            stored_value=stored_value if isinstance(stored_value, str) else tuple(stored_value),
+            stored_value=stored_value,
             rounding=rounding,
             at=at,
             idempotency_key=idempotency_key,
@@ -203,7 +203,7 @@ class CheckoutCommands:
         command = RefundOrder(
             customer_id=customer_id,
             order_key=order_key,
-            lines=None if lines is None else tuple(lines),
+            lines=lines,
             at=at,
             idempotency_key=idempotency_key,
             reason=reason,

@@ -56,12 +56,15 @@ from loyaltykit.values import (
     Money,
     Points,
     aware,
+    bounded_decimal,
     derived_identifier,
     frozen_metadata,
     identifier,
     identifiers,
+    label,
     points_amount,
     portion,
+    sequence_of,
 )
 
 __all__ = [
@@ -182,6 +185,25 @@ def _text(what: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidArgument(f"{what}: {value!r} is not a string")
     return value
+
+
+def _id(what: str) -> Any:  # an attrs validator
+    def checked(_instance: object, _attribute: object, value: object) -> None:
+        identifier(what, value)
+
+    return checked
+
+
+def _optional_id(what: str) -> Any:  # an attrs validator
+    def checked(_instance: object, _attribute: object, value: object) -> None:
+        if value is not None:
+            identifier(what, value)
+
+    return checked
+
+
+def _how(_instance: object, _attribute: object, value: object) -> None:
+    label("how", value)
 
 
 def _reason(value: object) -> str:
@@ -511,8 +533,8 @@ class GrantTier(_CustomerCommand):
     """A tier granted by a person until a date."""
 
     kind: ClassVar[str] = "grant_tier"
-    tier: str
-    until: datetime
+    tier: str = attrs.field(validator=lambda _i, _a, value: identifier("tier", value))
+    until: datetime = attrs.field(validator=lambda _i, _a, value: aware("until", value))
     reason: str = attrs.field(converter=_reason)
     actor: str = attrs.field(converter=_reason)
 
@@ -522,8 +544,11 @@ class SetMetric(_CustomerCommand):
     """Set a tier metric's value from outside (ARPU, asset size)."""
 
     kind: ClassVar[str] = "set_metric"
-    metric: str
-    value: Decimal | int | str
+    metric: str = attrs.field(validator=lambda _i, _a, value: identifier("metric", value))
+    # checked, not converted: the fingerprint keeps what the caller sent ("10", not 10)
+    value: Decimal | int | str = attrs.field(
+        validator=lambda _i, _a, value: bounded_decimal("metric value", value, max_places=12)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -531,10 +556,10 @@ class Redeem(_Audited):
     """Redeem a catalogue reward for points."""
 
     kind: ClassVar[str] = "redeem"
-    reward_id: str
+    reward_id: str = attrs.field(validator=_id("reward_id"))
     quantity: int = 1
     metadata: Metadata = attrs.field(default=(), converter=_metadata)
-    campaign: str | None = None
+    campaign: str | None = attrs.field(default=None, validator=_optional_id("campaign"))
 
 
 @attrs.frozen(kw_only=True)
@@ -542,9 +567,9 @@ class GrantReward(_Audited):
     """Give a catalogue reward for free."""
 
     kind: ClassVar[str] = "grant_reward"
-    reward_id: str
+    reward_id: str = attrs.field(validator=_id("reward_id"))
     quantity: int = 1
-    campaign: str | None = None
+    campaign: str | None = attrs.field(default=None, validator=_optional_id("campaign"))
 
 
 @attrs.frozen(kw_only=True)
@@ -552,7 +577,7 @@ class PayWithPoints(_Audited):
     """Pay part of a bill with points (cash offset)."""
 
     kind: ClassVar[str] = "pay_with_points"
-    reward_id: str
+    reward_id: str = attrs.field(validator=_id("reward_id"))
     points: Points
     bill: Money
 
@@ -562,7 +587,7 @@ class CancelRedemption(_Audited):
     """Cancel a reserved redemption."""
 
     kind: ClassVar[str] = "cancel_redemption"
-    redemption_id: str
+    redemption_id: str = attrs.field(validator=_id("redemption_id"))
 
 
 @attrs.frozen(kw_only=True)
@@ -570,8 +595,8 @@ class FulfilRedemption(_CustomerCommand):
     """Mark a redemption delivered or picked up."""
 
     kind: ClassVar[str] = "fulfil_redemption"
-    redemption_id: str
-    how: str = "delivered"
+    redemption_id: str = attrs.field(validator=_id("redemption_id"))
+    how: str = attrs.field(default="delivered", validator=_how)
 
 
 @attrs.frozen(kw_only=True)
@@ -620,9 +645,7 @@ def _rounding(value: object) -> str:
 def _lines(value: object) -> tuple[int, ...] | None:
     if value is None:
         return None
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"lines: {value!r} is not a list of line numbers")
-    lines = tuple(value)
+    lines = sequence_of("lines", value, int)
     if (
         not lines
         or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in lines)
@@ -689,7 +712,7 @@ class CompleteCare(_CustomerCommand):
     """Record the outcome of a care action."""
 
     kind: ClassVar[str] = "complete_care"
-    action_id: str
+    action_id: str = attrs.field(validator=_id("action_id"))
     note: str = attrs.field(default="", converter=_note)
 
 
@@ -788,7 +811,7 @@ class Draw(CommandValue):
     """A seeded draw among a campaign's entries."""
 
     kind: ClassVar[str] = "draw"
-    campaign_id: str
+    campaign_id: str = attrs.field(validator=_id("campaign_id"))
     winners: int
     seed: str | None = None
     entries: tuple[DrawEntry, ...] | None = attrs.field(default=None, converter=_entries)
@@ -822,12 +845,12 @@ class SubmitSurveyResponse(_CustomerCommand):
     """A member's answers to a survey."""
 
     kind: ClassVar[str] = "submit_survey_response"
-    survey_id: str
+    survey_id: str = attrs.field(validator=_id("survey_id"))
     answers: Mapping[str, object] = attrs.field(converter=_answers)
     channel: str = ""
-    complaint_id: str | None = None
-    purchase_key: str | None = None
-    campaign: str | None = None
+    complaint_id: str | None = attrs.field(default=None, validator=_optional_id("complaint_id"))
+    purchase_key: str | None = attrs.field(default=None, validator=_optional_id("purchase_key"))
+    campaign: str | None = attrs.field(default=None, validator=_optional_id("campaign"))
 
 
 # --- clubs and member events -------------------------------------------------------
@@ -1044,7 +1067,7 @@ class FileComplaint(CommandValue):
     """Register a complaint."""
 
     kind: ClassVar[str] = "file_complaint"
-    complaint_id: str
+    complaint_id: str = attrs.field(validator=_id("complaint_id"))
     channel: str
     category: str
     content: str
@@ -1069,7 +1092,7 @@ class ComplaintStep(CommandValue):
     """One step of a complaint's lifecycle (``transition`` names it)."""
 
     kind: ClassVar[str] = "complaint"
-    complaint_id: str
+    complaint_id: str = attrs.field(validator=_id("complaint_id"))
     transition: str
     actor: str
     role: Role | str

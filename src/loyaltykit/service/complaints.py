@@ -20,7 +20,11 @@ from typing import Any
 
 from loyaltykit.analytics.complaints import ComplaintReport, complaint_report
 from loyaltykit.domain import ledger
-from loyaltykit.domain.complaint_records import complaint_from_record, complaint_to_record
+from loyaltykit.domain.complaint_records import (
+    checked_complaint_record,
+    complaint_from_record,
+    complaint_to_record,
+)
 from loyaltykit.domain.complaints import (
     ALLOW_ALL,
     ANONYMOUS,
@@ -783,7 +787,7 @@ class ComplaintCommands:
             complaint.owner,
             COMPLAINT,
             complaint.id,
-            complaint_to_record(complaint),
+            checked_complaint_record(complaint, complaint.history[-1].transition),
             due_at=complaint.next_due(policy),
             lookup=complaint.id,
         )

@@ -33,7 +33,7 @@ from loyaltykit.service.commands import (
     RedeemHouseholdPoints,
 )
 from loyaltykit.service.kernel import Codec, Kernel, Work
-from loyaltykit.values import CustomerId, Points
+from loyaltykit.values import CustomerId, Points, identifier
 
 __all__ = ["HouseholdWork"]
 
@@ -235,6 +235,7 @@ class HouseholdWork:
 
     def household(self, household_id: str) -> Household:
         """The household as it stands; raises :class:`~loyaltykit.errors.NotFound`."""
+        identifier("household_id", household_id)
         with self.kernel.unit() as uow:
             stored = uow.records.get(household_owner(household_id), HOUSEHOLD, household_id)
         if stored is None:

@@ -25,9 +25,14 @@ from loyaltykit.service.kernel import Kernel
 from loyaltykit.values import (
     CustomerId,
     aware,
+    instance_of,
 )
 
 __all__ = ["Queries"]
+
+
+# a window of expiring points ends inside every backend's range (values.LATEST)
+_LONGEST_WINDOW = timedelta(days=100 * 366)
 
 
 class Queries:
@@ -57,6 +62,12 @@ class Queries:
         code = postings.point_type(program, point_type).code
         if expiring_within is not None and when is None:
             raise InvalidArgument("expiring_within: needs at=, the instant the window starts")
+        if expiring_within is not None:
+            window = instance_of("expiring_within", expiring_within, timedelta)
+            if not timedelta(0) <= window <= _LONGEST_WINDOW:
+                raise InvalidArgument(
+                    f"expiring_within: {window} is not from zero to {_LONGEST_WINDOW.days} days"
+                )
         with self.kernel.reading() as uow:
             existing(uow, customer_id)
             account = uow.ledger.account(customer_id, code) or Account(

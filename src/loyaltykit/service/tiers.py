@@ -18,7 +18,6 @@ from loyaltykit.domain.shards import Shard
 from loyaltykit.domain.tiers import TierLadder, TierStatus
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import (
-    InvalidAmount,
     InvalidArgument,
 )
 from loyaltykit.outcomes import TierView
@@ -41,8 +40,8 @@ from loyaltykit.service.shards import shard_arguments
 from loyaltykit.values import (
     CustomerId,
     aware,
+    bounded_decimal,
     count,
-    identifier,
 )
 
 __all__ = ["TierCommands"]
@@ -221,14 +220,8 @@ class TierCommands:
     def _set_metric(self, work: Work) -> TierStatus | None:
         command = work.command
         assert isinstance(command, SetMetric)
-        name = identifier("metric", command.metric)
-        value = command.value
-        try:
-            amount = Decimal(str(value)) if not isinstance(value, bool | float) else None
-        except ArithmeticError:
-            amount = None
-        if amount is None or not amount.is_finite():
-            raise InvalidAmount("metric value", value, "a Decimal, int or numeric string")
+        name = command.metric
+        amount = bounded_decimal("metric value", command.value)  # checked as the command was built
         uow, program = work.uow, work.program
         customer = work.customer(command.customer_id)
         member = load_member(uow, customer)

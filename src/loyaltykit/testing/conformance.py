@@ -25,6 +25,7 @@ Tests of the optional bulk protocols (:class:`~loyaltykit.storage.base.BulkExpir
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import random
@@ -40,10 +41,13 @@ import pytest
 
 from loyaltykit import Loyalty
 from loyaltykit.domain.activity import Purchase
+from loyaltykit.domain.complaint_records import MAX_COMPLAINT_BYTES, complaint_to_record
+from loyaltykit.domain.complaints import MAX_COMPLAINT_STEPS
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.feedback import Question, Survey
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange, RefundPolicy
 from loyaltykit.errors import (
+    ComplaintFull,
     ConcurrencyConflict,
     CustomerAlreadyExists,
     InsufficientPoints,
@@ -108,6 +112,7 @@ PERSONAL_VALUES = (
     "Qingdao-zx",
 )
 SHANGHAI = timezone(timedelta(hours=8))
+WIDE = "\U0001f600"  # four bytes of UTF-8
 NEW_YORK = ZoneInfo("America/New_York")
 # 01:30 happens twice in New York on 2026-11-01: in EDT (05:30 UTC), then in EST (06:30 UTC)
 FALL_BACK = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)
@@ -684,6 +689,52 @@ class StorageConformance(StoredValueConformance):
             loyalty.enroll("ann", at=T0, idempotency_key="enroll-1", profile=Profile(name="\x00"))
         loyalty.enroll("ann", at=T0, idempotency_key="enroll-2")
         assert loyalty.customer("ann").profile == Profile()
+
+    @pytest.mark.parametrize(
+        ("actor", "note"), [("agent-7", ""), (WIDE * MAX_ACTOR_LENGTH, WIDE * MAX_TEXT_LENGTH)]
+    )
+    def test_a_complaint_is_bounded_before_storage(
+        self, storage: Storage, actor: str, note: str
+    ) -> None:
+        # a complaint is one stored document: escalated and resumed again and again it
+        # reaches MAX_COMPLAINT_STEPS (short steps) or MAX_COMPLAINT_BYTES (notes of the
+        # widest characters) at the same step on every backend, and the refused step
+        # changes nothing (docs/reference/limits.md)
+        loyalty = Loyalty(storage=storage)
+        loyalty.enroll("ann", at=T0, idempotency_key="enroll-ann")
+        complaint = loyalty.file_complaint(
+            "C-1",
+            channel="hotline",
+            category="service",
+            content=WIDE * MAX_TEXT_LENGTH,
+            at=T0,
+            idempotency_key="file-1",
+            actor=actor,
+            customer_id="ann",
+        )
+        steps = itertools.cycle((loyalty.escalate_complaint, loyalty.resume_complaint))
+        refused: ComplaintFull | None = None
+        for n in range(MAX_COMPLAINT_STEPS + 1):
+            step = next(steps)
+            key = f"step-{n}"
+            try:
+                complaint = step("C-1", at=T0, idempotency_key=key, actor=actor, note=note)
+            except ComplaintFull as error:
+                refused = error
+                break
+            stored = json.dumps(
+                complaint_to_record(complaint), separators=(",", ":"), ensure_ascii=False
+            )
+            assert len(stored.encode()) <= MAX_COMPLAINT_BYTES
+        assert refused is not None and refused.complaint_id == "C-1"
+        if not note:
+            assert len(complaint.history) == MAX_COMPLAINT_STEPS
+        else:
+            assert "bytes" in refused.limit and len(complaint.history) < 10
+        assert loyalty.complaint("C-1") == complaint
+        # the refusal is not stored under its key either: the same call is refused again
+        with pytest.raises(ComplaintFull):
+            step("C-1", at=T0, idempotency_key=key, actor=actor, note=note)
 
     def test_a_batch_keeps_all_or_nothing_and_undoes_a_failed_command_alone(
         self, storage: Storage

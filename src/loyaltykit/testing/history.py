@@ -22,7 +22,7 @@ from loyaltykit.bootstrap import Loyalty
 from loyaltykit.domain.activity import CustomEvent, Purchase
 from loyaltykit.domain.customer import Profile
 from loyaltykit.outcomes import Receipt
-from loyaltykit.values import Money
+from loyaltykit.values import Money, sequence_of
 
 __all__ = ["MEMBER", "REFERRER", "History", "Outcome", "Refund", "Step", "replay"]
 
@@ -76,7 +76,7 @@ class Step:
 
 
 def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
-    return tuple(value)
+    return sequence_of("steps", value, Step)
 
 
 @attrs.frozen(kw_only=True)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from loyaltykit.domain.notices import Notice
+from loyaltykit.values import codes
 
 __all__ = ["RecordingSender"]
 
@@ -18,7 +19,7 @@ class RecordingSender:
 
     def __init__(self, *, fail_on: frozenset[str] = frozenset()) -> None:
         self.sent: list[Notice] = []
-        self.fail_on = frozenset(fail_on)
+        self.fail_on = codes("fail_on", fail_on)
 
     def send(self, notice: Notice) -> None:
         """Record ``notice`` (or raise ``ConnectionError`` for a template in ``fail_on``)."""
