@@ -11,6 +11,7 @@ from rich.table import Table
 from loyaltykit.cli.console import Failure, console, emit, instant
 from loyaltykit.cli.options import at_option, database, json_option, open_loyalty, program
 from loyaltykit.outcomes import Statement
+from loyaltykit.service.codecs import explanation_of
 
 __all__ = ["customer", "explain", "statement"]
 
@@ -150,7 +151,7 @@ def explain(customer_id: str, key: str, url: str, as_json: bool) -> None:
         "key": key,
         "command": record.command,
         "recorded_at": record.recorded_at,
-        "explanation": record.outcome.get("explanation", ""),
+        "explanation": explanation_of(record.outcome),
         "entries": entries,
     }
 

@@ -136,10 +136,7 @@ class Holiday:
 
 
 def _holidays(value: Iterable[Holiday]) -> tuple[Holiday, ...]:
-    holidays = tuple(value)
-    for holiday in holidays:
-        if not isinstance(holiday, Holiday):
-            raise InvalidArgument(f"care holidays: {holiday!r} is not a Holiday")
+    holidays = sequence_of("care holidays", value, Holiday)
     ids = [holiday.id for holiday in holidays]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:

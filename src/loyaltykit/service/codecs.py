@@ -27,6 +27,7 @@ __all__ = [
     "TIER",
     "customer_codec",
     "existing",
+    "explanation_of",
     "receipt_codec",
     "receipt_from_stored",
     "receipt_to_stored",
@@ -91,6 +92,13 @@ def receipt_to_stored(receipt: Receipt) -> dict[str, Any]:
     if receipt.revenue is not None:
         stored["r"] = [str(receipt.revenue.amount), receipt.revenue.currency]
     return stored
+
+
+def explanation_of(stored: Mapping[str, Any]) -> str:
+    """The explanation a stored receipt holds, in either stored form (empty for an outcome
+    that is not a receipt's, or a receipt no rule explained)."""
+    key = "x" if stored.get("v") == _STORED_VERSION else "explanation"
+    return str(stored.get(key, ""))
 
 
 def receipt_from_stored(stored: Mapping[str, Any]) -> Receipt:
