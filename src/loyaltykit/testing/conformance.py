@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import multiprocessing
 import random
 import threading
 from collections.abc import Callable
@@ -69,6 +68,7 @@ from loyaltykit.storage.base import (
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.testing import settlement
 from loyaltykit.testing.invariants import ledger_violations
+from loyaltykit.testing.races import race_in_processes
 from loyaltykit.testing.stored_value_conformance import StoredValueConformance
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
@@ -958,21 +958,7 @@ class StorageConformance(StoredValueConformance):
         loyalty = Loyalty(storage=storage)
         loyalty.enroll("shared", at=T0, idempotency_key="enroll-shared")
         loyalty.earn("shared", 100, at=T0, idempotency_key="fund")
-        # spawn, not fork: each worker opens the store from its URL, as another host would
-        context = multiprocessing.get_context("spawn")
-        barrier = context.Barrier(PROCESSES)
-        results = context.Queue()
-        workers = [
-            context.Process(target=redeem_in_a_process, args=(storage_url, barrier, n, results))
-            for n in range(PROCESSES)
-        ]
-        for worker in workers:
-            worker.start()
-        try:
-            outcomes = sorted(results.get(timeout=180) for _ in workers)
-        finally:
-            for worker in workers:
-                worker.join(timeout=60)
+        outcomes = race_in_processes(redeem_in_a_process, (storage_url,), PROCESSES)
         assert outcomes == ["ok"] * 10 + ["refused"] * (PROCESSES - 10), outcomes
         assert loyalty.balance("shared").available == 0
         redeemed = [line.entry for line in loyalty.statement("shared").lines][1:]

@@ -7,7 +7,6 @@ fixtures and are gated on the same capabilities.
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import threading
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ from loyaltykit.errors import (
     StoredValueExpired,
 )
 from loyaltykit.storage.base import Storage
+from loyaltykit.testing.races import race_in_processes
 from loyaltykit.testing.stored_value_invariants import stored_value_violations
 from loyaltykit.values import Money
 
@@ -390,20 +390,7 @@ class StoredValueConformance:
         code = loyalty.issue_stored_value(
             "gift_card", _cny(str(CARD_FUNDS)), at=T0, idempotency_key="fund"
         ).code
-        context = multiprocessing.get_context("spawn")
-        barrier = context.Barrier(CARD_PROCESSES)
-        results = context.Queue()
-        workers = [
-            context.Process(target=pay_in_a_process, args=(storage_url, code, barrier, n, results))
-            for n in range(CARD_PROCESSES)
-        ]
-        for worker in workers:
-            worker.start()
-        try:
-            outcomes = sorted(results.get(timeout=180) for _ in workers)
-        finally:
-            for worker in workers:
-                worker.join(timeout=60)
+        outcomes = race_in_processes(pay_in_a_process, (storage_url, code), CARD_PROCESSES)
         fit = CARD_FUNDS // 10
         assert outcomes == ["ok"] * fit + ["refused"] * (CARD_PROCESSES - fit), outcomes
         payments = loyalty.stored_value_entries(code)[1:]
