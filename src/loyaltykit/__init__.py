@@ -112,6 +112,14 @@ if TYPE_CHECKING:
         ReminderLine,
         Reminders,
     )
+    from loyaltykit.domain.partners import (
+        GoalEvaluation,
+        GoalMetric,
+        GoalProgress,
+        Partner,
+        PartnerGoal,
+        PartnerSettlement,
+    )
     from loyaltykit.domain.points_sale import PointsSale
     from loyaltykit.domain.redemptions import (
         Redemption,
@@ -272,6 +280,12 @@ _EXPORTS: dict[str, str] = {
     "Points": "loyaltykit.values",
     "PointsLedger": "loyaltykit.domain.ledger",
     "PointsLiability": "loyaltykit.analytics.liability",
+    "PartnerSettlement": "loyaltykit.domain.partners",
+    "PartnerGoal": "loyaltykit.domain.partners",
+    "Partner": "loyaltykit.domain.partners",
+    "GoalProgress": "loyaltykit.domain.partners",
+    "GoalMetric": "loyaltykit.domain.partners",
+    "GoalEvaluation": "loyaltykit.domain.partners",
     "PointsSale": "loyaltykit.domain.points_sale",
     "PolicyEngine": "loyaltykit.policy.engine",
     "Posting": "loyaltykit.domain.ledger",
@@ -407,6 +421,9 @@ __all__ = [
     "ExchangeRates",
     "Flag",
     "Funding",
+    "GoalEvaluation",
+    "GoalMetric",
+    "GoalProgress",
     "GoodwillBudget",
     "Holiday",
     "Household",
@@ -433,6 +450,9 @@ __all__ = [
     "Order",
     "Override",
     "Participation",
+    "Partner",
+    "PartnerGoal",
+    "PartnerSettlement",
     "PointType",
     "Points",
     "PointsLedger",
