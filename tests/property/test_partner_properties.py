@@ -5,6 +5,7 @@ SQLite."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -106,10 +107,8 @@ def run(loyalty: Loyalty, plan: list[tuple[int, Any]]) -> tuple[Model, datetime]
             case ("earn", who, points):
                 loyalty.earn(who, points, at=now, idempotency_key=key)
             case ("spend", who, points):
-                try:
+                with contextlib.suppress(InsufficientPoints):
                     loyalty.redeem_points(who, points, at=now, idempotency_key=key)
-                except InsufficientPoints:
-                    pass
             case ("redeem", who, quantity):
                 try:
                     loyalty.redeem(who, "ticket", quantity, at=now, idempotency_key=key)

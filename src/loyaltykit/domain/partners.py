@@ -77,7 +77,7 @@ def _metric(value: object) -> GoalMetric:
         raise InvalidArgument(f"metric: {value!r} is not one of {names}") from None
 
 
-def _target(_instance: object, _attribute: object, value: object) -> None:
+def _target(_instance: Any, _attribute: Any, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 2**53:
         raise InvalidAmount("target", value, "a positive int")
 
@@ -136,8 +136,8 @@ def checked_partner_id(value: object) -> str:
     return found
 
 
-def _currency(_instance: object, _attribute: object, value: object) -> None:
-    Money.zero(value)  # type: ignore[arg-type]  # an ISO 4217 code, or InvalidCurrency
+def _currency(_instance: Any, _attribute: Any, value: Any) -> None:
+    Money.zero(value)  # an ISO 4217 code, or InvalidCurrency
 
 
 @attrs.frozen(kw_only=True)
