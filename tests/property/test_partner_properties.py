@@ -1,6 +1,6 @@
 """A partner's settlement equals the sum of its attributed movements, under any sequence
-of awards, own earns, spending, partner-reward redemptions, refunds, cancellations and
-expiry; it adds up over split periods and is the same when run again; on memory and on
+of awards, purchases at the partner (a campaign it funds) and elsewhere, own earns,
+spending, partner-reward redemptions, refunds, cancellations and expiry; it adds up over split periods and is the same when run again; on memory and on
 SQLite."""
 
 from __future__ import annotations
@@ -14,12 +14,22 @@ from math import floor
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from loyaltykit import Loyalty, Money, Partner, PointType, Program, Reward, RewardCatalog
+from loyaltykit import (
+    Loyalty,
+    Money,
+    Partner,
+    PointType,
+    Program,
+    Purchase,
+    Reward,
+    RewardCatalog,
+)
 from loyaltykit.domain.partners import PartnerSettlement
 from loyaltykit.errors import InsufficientPoints, OverReversal, RedemptionClosed
 from loyaltykit.storage.base import Storage
@@ -29,10 +39,23 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 END = T0 + timedelta(days=400)
 PRICE = Money.of("0.03", "CNY")  # exact at two places: split periods add up to the coin
 COST = Money.of("7.50", "CNY")
-PROGRAM = Program(
+BONUS = 50  # what a purchase at the cinema earns from the campaign the cinema funds
+PROGRAM = attrs.evolve(
+    Program.from_dict(
+        {
+            "campaigns": [
+                {
+                    "id": "cinema-night",
+                    "schedule": {"start": "2026-01-01T00:00:00+00:00"},
+                    "audience": {"condition": "event.channel == 'cinema'"},
+                    "effects": [{"kind": "bonus", "points": BONUS}],
+                }
+            ],
+        }
+    ),
     point_types=(PointType(code="points", expire_after=relativedelta(days=20)),),
     qualifying_points="points",
-    partners=(Partner(id="cinema", currency="CNY", point_price=PRICE),),
+    partners=(Partner(id="cinema", currency="CNY", point_price=PRICE, campaigns=["cinema-night"]),),
     catalog=RewardCatalog.of(
         Reward(id="ticket", kind="ticket", price=100, partner="cinema", cost=COST),
     ),
@@ -47,6 +70,8 @@ steps = st.lists(
         st.one_of(
             st.tuples(st.just("award"), member, st.integers(1, 600)),
             st.tuples(st.just("earn"), member, st.integers(1, 200)),
+            st.tuples(st.just("purchase"), member, st.booleans()),
+            st.tuples(st.just("refund_purchase"), st.integers(0, 20)),
             st.tuples(st.just("spend"), member, st.integers(1, 300)),
             st.tuples(st.just("redeem"), member, st.integers(1, 2)),
             st.tuples(st.just("refund"), st.integers(0, 20), st.sampled_from(PORTIONS)),
@@ -77,6 +102,7 @@ class Model:
 
     def __init__(self) -> None:
         self.awards: list[tuple[str, str, int]] = []  # (member, key, points)
+        self.purchases: list[tuple[str, str]] = []  # (member, key) at the cinema
         self.award_entries: set[str] = set()
         self.undone: dict[str, Fraction] = {}
         self.redemptions: list[tuple[str, str, int]] = []  # (member, key, quantity)
@@ -106,6 +132,22 @@ def run(loyalty: Loyalty, plan: list[tuple[int, Any]]) -> tuple[Model, datetime]
                 model.award_entries.add(receipt.entries[-1].id)
             case ("earn", who, points):
                 loyalty.earn(who, points, at=now, idempotency_key=key)
+            case ("purchase", who, at_cinema):
+                channel = "cinema" if at_cinema else "web"
+                purchase = Purchase(amount=Money.of("100", "CNY"), channel=channel)
+                receipt = loyalty.record_purchase(who, purchase, at=now, idempotency_key=key)
+                if at_cinema:
+                    model.awards.append((who, key, BONUS))
+                    model.award_entries.add(receipt.entries[-1].id)
+                    model.purchases.append((who, key))
+            case ("refund_purchase", index):
+                if model.purchases:
+                    who, original = model.purchases[index % len(model.purchases)]
+                    try:
+                        loyalty.refund(who, original, at=now, idempotency_key=key)
+                    except OverReversal:
+                        continue
+                    model.undone[original] = Fraction(1)
             case ("spend", who, points):
                 with contextlib.suppress(InsufficientPoints):
                     loyalty.redeem_points(who, points, at=now, idempotency_key=key)
@@ -116,8 +158,9 @@ def run(loyalty: Loyalty, plan: list[tuple[int, Any]]) -> tuple[Model, datetime]
                 except InsufficientPoints:
                     pass
             case ("refund", index, portion):
-                if model.awards:
-                    who, original, _ = model.awards[index % len(model.awards)]
+                awards = [a for a in model.awards if (a[0], a[1]) not in model.purchases]
+                if awards:
+                    who, original, _ = awards[index % len(awards)]
                     try:
                         loyalty.reverse(who, original, at=now, idempotency_key=key, portion=portion)
                     except OverReversal:

@@ -19,6 +19,7 @@ from loyaltykit import (
     Program,
     ProgramVersion,
     ProgramVersions,
+    Purchase,
     Reward,
     RewardCatalog,
 )
@@ -284,3 +285,65 @@ def test_partners_round_trip_through_the_dict_form_and_report_every_problem() ->
     assert any(p.startswith("partners[0].colour: unknown field") for p in problems)
     assert any(p.startswith("partners[1].goals[0].metric: 'likes'") for p in problems)
     assert "partners[1].goals[0].start: is required" in problems
+
+
+FUNDED = Program.from_dict(
+    {
+        "rules": [{"id": "base", "kind": "base_rate", "per": "10"}],
+        "campaigns": [
+            {
+                "id": "cinema-night",
+                "schedule": {"start": "2026-01-01T00:00:00+00:00"},
+                "audience": {"condition": "event.channel == 'cinema'"},
+                "effects": [{"kind": "bonus", "points": 50}],
+            }
+        ],
+        "partners": [{"id": "cinema", "point_price": "0.02", "campaigns": ["cinema-night"]}],
+    }
+)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def funded(request: pytest.FixtureRequest, tmp_path: Path) -> Loyalty:
+    storage = None if request.param == "memory" else f"sqlite:///{tmp_path}/funded.db"
+    loyalty = Loyalty(FUNDED, storage=storage)
+    loyalty.enroll("c-1", at=T0, idempotency_key="enroll")
+    return loyalty
+
+
+def test_the_points_of_a_campaign_the_partner_funds_are_the_partner_s(funded: Loyalty) -> None:
+    at = JAN + timedelta(days=2)
+    cinema = Purchase(amount=Money.of("100", "CNY"), channel="cinema")
+    elsewhere = Purchase(amount=Money.of("100", "CNY"), channel="web")
+    funded.record_purchase("c-1", cinema, at=at, idempotency_key="film")
+    funded.record_purchase("c-1", elsewhere, at=at, idempotency_key="shoes")
+    assert funded.balance("c-1", at=at).available == 10 + 50 + 10
+    january = funded.partner_settlement("cinema", start=JAN, end=FEB)
+    assert (january.points_issued, january.members_acquired) == (50, 1)
+    assert january.owed_by_partner == Money.of("1.00", "CNY")
+    funded.refund("c-1", "film", amount=Money.of("50", "CNY"), at=FEB, idempotency_key="film-back")
+    february = funded.partner_settlement("cinema", start=FEB, end=MAR)
+    assert february.points_reversed == 25
+    assert february.owed_by_partner == Money.of("-0.50", "CNY")
+    assert funded.partner_settlement("cinema", start=JAN, end=FEB) == january
+
+
+def test_a_funded_campaign_must_be_declared_funded_once_and_priced() -> None:
+    campaigns = FUNDED.campaigns
+    price = Money.of("0.02", "CNY")
+    with pytest.raises(InvalidArgument, match="'nope' is not declared"):
+        Program(
+            campaigns=campaigns,
+            partners=(Partner(id="a", currency="CNY", point_price=price, campaigns=["nope"]),),
+        )
+    with pytest.raises(InvalidArgument, match="funded by 'a' already"):
+        Program(
+            campaigns=campaigns,
+            partners=(
+                Partner(id="a", currency="CNY", point_price=price, campaigns=["cinema-night"]),
+                Partner(id="b", currency="CNY", point_price=price, campaigns=["cinema-night"]),
+            ),
+        )
+    with pytest.raises(InvalidArgument, match="needs a point_price"):
+        Partner(id="a", currency="CNY", campaigns=["cinema-night"])
+    assert Program.from_dict(FUNDED.to_dict()) == FUNDED

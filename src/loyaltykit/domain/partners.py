@@ -20,7 +20,7 @@ Money(amount=Decimal('30.00'), currency='CNY')
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -31,7 +31,16 @@ import attrs
 from loyaltykit.domain.ledger import Entry, EntryKind, reversal_target
 from loyaltykit.domain.redemptions import Redemption, RedemptionState
 from loyaltykit.errors import InvalidAmount, InvalidArgument, InvalidIdentifier
-from loyaltykit.values import Money, Points, aware, identifier, label, sequence_of, utc
+from loyaltykit.values import (
+    Money,
+    Points,
+    aware,
+    identifier,
+    identifiers,
+    label,
+    sequence_of,
+    utc,
+)
 
 __all__ = [
     "MAX_PARTNER_ID",
@@ -136,6 +145,10 @@ def checked_partner_id(value: object) -> str:
     return found
 
 
+def _campaigns(value: object) -> tuple[str, ...]:
+    return identifiers("campaigns", value)
+
+
 def _currency(_instance: Any, _attribute: Any, value: Any) -> None:
     Money.zero(value)  # an ISO 4217 code, or InvalidCurrency
 
@@ -146,8 +159,10 @@ class Partner:
 
     ``point_price`` is what the partner pays for each point it awards (``None``: it
     awards none); the programme pays it the ``cost`` of each unit of its rewards redeemed.
-    Both are in ``currency``. Its awards are ``point_type`` points. ``goals`` are its
-    targets (see :class:`PartnerGoal`)."""
+    Both are in ``currency``. Its awards are ``point_type`` points. ``campaigns`` are the
+    programme's campaigns it funds: the points they give (on that point type) are the
+    partner's too, at the price in force when they were given. ``goals`` are its targets
+    (see :class:`PartnerGoal`)."""
 
     id: str = attrs.field(validator=lambda _i, _a, v: checked_partner_id(v))
     name: str = attrs.field(default="", validator=lambda _i, _a, v: label("partner name", v))
@@ -156,6 +171,7 @@ class Partner:
     point_type: str = attrs.field(
         default="points", validator=lambda _i, _a, v: identifier("point_type", v)
     )
+    campaigns: tuple[str, ...] = attrs.field(default=(), converter=_campaigns)
     goals: tuple[PartnerGoal, ...] = attrs.field(default=(), converter=_goals)
 
     def __attrs_post_init__(self) -> None:
@@ -165,6 +181,11 @@ class Partner:
         ):
             raise InvalidAmount(
                 "point_price", price, f"a positive Money price of a point in {self.currency}"
+            )
+        if self.campaigns and price is None:
+            raise InvalidArgument(
+                f"partner {self.id}: funding campaigns {list(self.campaigns)} needs a "
+                "point_price (what the partner pays for their points)"
             )
 
     def goal(self, goal_id: str) -> PartnerGoal | None:
@@ -292,9 +313,8 @@ class GoalEvaluation:
         return self.achieved - self.goal.target
 
 
-def _award_price(entry: Entry) -> Money:
-    metadata = dict(entry.metadata)
-    return Money.of(str(metadata["point_price"]), str(metadata["currency"]))
+PriceAt = Callable[[datetime], Money]
+"""The price of a partner's point in force at an instant (for its campaigns' points)."""
 
 
 def _lot_entry(lot_id: str) -> str:
@@ -304,8 +324,10 @@ def _lot_entry(lot_id: str) -> str:
 class _Tally:
     """The running sums of :func:`settle`."""
 
-    def __init__(self, partner: Partner, start: datetime, end: datetime) -> None:
+    def __init__(self, partner: Partner, start: datetime, end: datetime, price_at: PriceAt) -> None:
         self.partner, self.start, self.end = partner, start, end
+        self.price_at = price_at
+        self.funded = {f"campaign:{campaign}" for campaign in partner.campaigns}
         self.counts: dict[str, int] = {}
         self.by_partner = Money.zero(partner.currency)
         self.to_partner = Money.zero(partner.currency)
@@ -316,15 +338,24 @@ class _Tally:
     def add(self, name: str, amount: int) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount
 
+    def price(self, entry: Entry) -> Money | None:
+        """What the partner pays per point of ``entry``, if the entry is the partner's:
+        an award (at the price it recorded) or the points of a campaign it funds."""
+        if entry.kind is not EntryKind.EARN:
+            return None
+        metadata = dict(entry.metadata)
+        if metadata.get("event") == PARTNER_AWARD:
+            if metadata.get("partner") != self.partner.id:
+                return None
+            return Money.of(str(metadata["point_price"]), str(metadata["currency"]))
+        if metadata.get("rules") in self.funded:
+            return self.price_at(entry.occurred_at)
+        return None
+
     def ledger(self, entries: Sequence[Entry]) -> None:
         """One member's entries of the partner's point type."""
-        awards = {
-            entry.id: entry
-            for entry in entries
-            if entry.kind is EntryKind.EARN
-            and dict(entry.metadata).get("event") == PARTNER_AWARD
-            and dict(entry.metadata).get("partner") == self.partner.id
-        }
+        prices = {entry.id: self.price(entry) for entry in entries}
+        awards = {entry.id: entry for entry in entries if prices[entry.id] is not None}
         if not awards:
             return
         if self.within(min(entry.occurred_at for entry in awards.values())):
@@ -336,7 +367,7 @@ class _Tally:
                 if self.within(entry.occurred_at):
                     points = entry.amount + entry.pending_delta
                     self.add("points_issued", points)
-                    self.by_partner += _award_price(entry) * points
+                    self.by_partner += self._price_of(entry.id, prices) * points
             elif entry.kind is EntryKind.REVERSE and entry.reverses in awards:
                 original = awards[entry.reverses]
                 before = undone.get(original.id, Fraction(0))
@@ -346,11 +377,17 @@ class _Tally:
                     total = original.amount + original.pending_delta
                     points = reversal_target(total, before, part)
                     self.add("points_reversed", points)
-                    self.by_partner -= _award_price(original) * points
+                    self.by_partner -= self._price_of(original.id, prices) * points
             elif entry.kind is EntryKind.EXPIRE and self.within(entry.occurred_at):
                 for change in entry.lots:
                     if _lot_entry(change.lot_id) in awards:
                         self.add("points_expired", -change.delta)
+
+    @staticmethod
+    def _price_of(entry_id: str, prices: dict[str, Money | None]) -> Money:
+        price = prices[entry_id]
+        assert price is not None
+        return price
 
     def redemption(self, redemption: Redemption) -> None:
         """One redemption of the partner's rewards."""
@@ -388,16 +425,21 @@ def settle(
     end: datetime,
     ledgers: Iterable[Sequence[Entry]],
     redemptions: Iterable[Redemption],
+    *,
+    price_at: PriceAt | None = None,
 ) -> PartnerSettlement:
     """The settlement of ``partner`` for ``[start, end)``.
 
     ``ledgers`` holds, per member who ever got points from the partner, their entries of
     the partner's point type; ``redemptions`` the redemptions of the partner's rewards.
-    Money is summed exactly and rounded half up to the coin once, at the end."""
+    An award carries its price; the points of a campaign the partner funds cost
+    ``price_at`` their instant (default: the partner's ``point_price``). Money is summed
+    exactly and rounded half up to the coin once, at the end."""
     start, end = aware("start", start), aware("end", end)
     if end <= start:
         raise InvalidArgument(f"end: {end.isoformat()} is not after start {start.isoformat()}")
-    tally = _Tally(partner, start, end)
+    fixed = partner.point_price or Money.zero(partner.currency)
+    tally = _Tally(partner, start, end, price_at or (lambda _at: fixed))
     for entries in ledgers:
         tally.ledger(entries)
     for redemption in redemptions:

@@ -8,6 +8,7 @@
     currency = "CNY"          # the programme's currency when left out
     point_price = "0.02"      # what the partner pays per point it awards
     point_type = "points"
+    campaigns = ["cinema-night"]  # campaigns it funds: their points are the partner's
 
     [[partners.goals]]
     id = "2026-q1"
@@ -27,7 +28,7 @@ from loyaltykit.formats.scalars import choice, instant, instant_text, money
 
 __all__ = ["partners_from_data", "partners_to_data"]
 
-_PARTNER = ("id", "name", "currency", "point_price", "point_type", "goals")
+_PARTNER = ("id", "name", "currency", "point_price", "point_type", "campaigns", "goals")
 _GOAL = ("id", "metric", "target", "start", "end")
 
 
@@ -56,6 +57,12 @@ def _partner(reader: Problems, data: Any, path: str, default_currency: str) -> P
         value = reader.field(table, prefix, key, str)
         if value is not None:
             arguments[key] = value
+    if "campaigns" in table:
+        campaigns = reader.items(table["campaigns"], prefix + "campaigns")
+        for n, campaign in enumerate(campaigns):
+            if not isinstance(campaign, str):
+                reader.add(f"{prefix}campaigns[{n}]", f"{campaign!r} is not a campaign id")
+        arguments["campaigns"] = tuple(campaigns)
     if "point_price" in table:
         arguments["point_price"] = money(
             reader, table["point_price"], prefix + "point_price", str(currency)
@@ -106,6 +113,8 @@ def partners_to_data(partners: tuple[Partner, ...]) -> list[dict[str, Any]]:
             data["name"] = partner.name
         if partner.point_price is not None:
             data["point_price"] = str(partner.point_price.amount)
+        if partner.campaigns:
+            data["campaigns"] = list(partner.campaigns)
         if partner.goals:
             data["goals"] = [
                 {

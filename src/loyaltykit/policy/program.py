@@ -246,12 +246,26 @@ class Program:
 
     def _check_partners(self, codes: set[str]) -> None:
         partners = {partner.id: partner for partner in self.partners}
+        declared = {campaign.id for campaign in self.campaigns}
+        funders: dict[str, str] = {}
         for partner in self.partners:
             if partner.point_type not in codes:
                 raise InvalidArgument(
                     f"partners[{partner.id}].point_type: {partner.point_type!r} is not declared "
                     f"(point types: {sorted(codes)})"
                 )
+            for campaign in partner.campaigns:
+                if campaign not in declared:
+                    raise InvalidArgument(
+                        f"partners[{partner.id}].campaigns: {campaign!r} is not declared "
+                        f"(campaigns: {sorted(declared)})"
+                    )
+                if campaign in funders:
+                    raise InvalidArgument(
+                        f"partners[{partner.id}].campaigns: {campaign!r} is funded by "
+                        f"{funders[campaign]!r} already"
+                    )
+                funders[campaign] = partner.id
         if not partners:
             return  # a catalogue may name a supplier without a coalition agreement
         for entry in self.catalog.entries:

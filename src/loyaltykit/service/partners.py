@@ -35,11 +35,12 @@ from loyaltykit.domain.redemptions import Redemption
 from loyaltykit.errors import InvalidArgument, UnknownGoal, UnknownPartner
 from loyaltykit.outcomes import Receipt
 from loyaltykit.service import postings
+from loyaltykit.service.campaigns import PARTICIPANT, campaign_owner
 from loyaltykit.service.codecs import receipt_codec
 from loyaltykit.service.commands import AwardPartnerPoints
 from loyaltykit.service.kernel import Kernel, Work
 from loyaltykit.storage.base import UnitOfWork
-from loyaltykit.values import CustomerId, Points, aware, identifier
+from loyaltykit.values import CustomerId, Money, Points, aware, identifier
 
 __all__ = ["PARTNER_MEMBER", "PartnerWork", "partner_owner"]
 
@@ -202,9 +203,30 @@ class PartnerWork:
     def _settle(
         self, uow: UnitOfWork, partner: Partner, start: datetime, end: datetime
     ) -> PartnerSettlement:
-        members = uow.records.of_owner(partner_owner(partner.id), PARTNER_MEMBER)
-        ledgers = (uow.ledger.entries(member.id, partner.point_type) for member in members)
-        return settle(partner, start, end, ledgers, _redemptions(uow, partner.id))
+        members = {
+            stored.id for stored in uow.records.of_owner(partner_owner(partner.id), PARTNER_MEMBER)
+        }
+        for campaign in partner.campaigns:  # who took part in the campaigns it funds
+            members.update(
+                stored.id for stored in uow.records.of_owner(campaign_owner(campaign), PARTICIPANT)
+            )
+        ledgers = (uow.ledger.entries(member, partner.point_type) for member in sorted(members))
+        return settle(
+            partner,
+            start,
+            end,
+            ledgers,
+            _redemptions(uow, partner.id),
+            price_at=lambda at: self._price_at(partner, at),
+        )
+
+    def _price_at(self, partner: Partner, at: datetime) -> Money:
+        """The price of the partner's point in the programme in force at ``at`` (for the
+        points of the campaigns it funds), else in the declaration being settled."""
+        for declared in self.kernel.versions.at(at).partners:
+            if declared.id == partner.id and declared.point_price is not None:
+                return declared.point_price
+        return partner.point_price or Money.zero(partner.currency)
 
 
 def _redemptions(uow: UnitOfWork, partner_id: str) -> Iterator[Redemption]:
