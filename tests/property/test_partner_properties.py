@@ -1,7 +1,7 @@
 """A partner's settlement equals the sum of its attributed movements, under any sequence
 of awards, purchases at the partner (a campaign it funds) and elsewhere, own earns,
-spending, partner-reward redemptions, refunds, cancellations and expiry; it adds up over split periods and is the same when run again; on memory and on
-SQLite."""
+spending, partner-reward redemptions, refunds, cancellations and expiry; it adds up
+over split periods and is the same when run again; on memory and on SQLite."""
 
 from __future__ import annotations
 
