@@ -234,7 +234,7 @@ def test_the_member_s_export_lists_the_partners_they_earned_with(loyalty: Loyalt
 
 
 def test_the_programme_checks_its_partners_and_their_rewards() -> None:
-    with pytest.raises(InvalidArgument, match="declared more than once"):
+    with pytest.raises(InvalidArgument, match="used more than once"):
         Program(partners=(CINEMA, CINEMA))
     with pytest.raises(InvalidArgument, match="'gym' is not declared"):
         Program(

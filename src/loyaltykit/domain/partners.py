@@ -35,10 +35,10 @@ from loyaltykit.values import (
     Money,
     Points,
     aware,
+    distinct_by_id,
     identifier,
     identifiers,
     label,
-    sequence_of,
     utc,
 )
 
@@ -124,12 +124,7 @@ class PartnerGoal:
 
 
 def _goals(value: Iterable[PartnerGoal]) -> tuple[PartnerGoal, ...]:
-    goals = sequence_of("goals", value, PartnerGoal)
-    ids = [goal.id for goal in goals]
-    twice = sorted({goal_id for goal_id in ids if ids.count(goal_id) > 1})
-    if twice:
-        raise InvalidArgument(f"goals: ids {twice} are used more than once")
-    return goals
+    return distinct_by_id("goals", value, PartnerGoal)
 
 
 MAX_PARTNER_ID = 64

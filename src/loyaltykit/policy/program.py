@@ -35,7 +35,7 @@ from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rating import RatingExclusions
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.policy.velocity import Velocity
-from loyaltykit.values import Money, aware, instance_of, label, sequence_of, utc
+from loyaltykit.values import Money, aware, distinct_by_id, instance_of, label, sequence_of, utc
 
 __all__ = [
     "PointType",
@@ -120,12 +120,7 @@ def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
 
 
 def _partners(value: Iterable[Partner]) -> tuple[Partner, ...]:
-    partners = sequence_of("partners", value, Partner)
-    ids = [partner.id for partner in partners]
-    twice = sorted({partner_id for partner_id in ids if ids.count(partner_id) > 1})
-    if twice:
-        raise InvalidArgument(f"partners: ids {twice} are declared more than once")
-    return partners
+    return distinct_by_id("partners", value, Partner)
 
 
 def _clock_skew(_instance: Any, _attribute: Any, value: Any) -> None:
