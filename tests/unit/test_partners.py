@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +71,31 @@ def loyalty(request: pytest.FixtureRequest, tmp_path: Path) -> Loyalty:
     for member in ("c-1", "c-2", "c-3"):
         loyalty.enroll(member, at=T0, idempotency_key=f"enroll-{member}")
     return loyalty
+
+
+@pytest.fixture(params=["postgres", "mariadb"])
+def server(request: pytest.FixtureRequest) -> Iterator[Loyalty]:
+    """PostgreSQL or MariaDB, when their test URLs are set (skipped otherwise)."""
+    from tests.databases import storage_factory
+
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    storage = storage_factory(url)()
+    loyalty = Loyalty(PROGRAM, storage=storage)
+    for member in ("c-1", "c-2", "c-3"):
+        loyalty.enroll(member, at=T0, idempotency_key=f"enroll-{member}")
+    yield loyalty
+    storage.close()
+    storage.engine.dispose()
+
+
+@pytest.mark.parametrize("scenario", ["refund", "redemptions", "goals", "expiry"])
+def test_settlements_and_goals_on_the_database_servers(server: Loyalty, scenario: str) -> None:
+    {
+        "refund": test_a_refund_counts_in_its_own_period_and_closed_periods_do_not_change,
+        "redemptions": test_a_redeemed_partner_reward_is_owed_to_it_until_cancelled,
+        "goals": test_goal_progress_at_any_instant_and_the_evaluation_at_period_end,
+        "expiry": test_expired_partner_points_are_counted_but_cost_nothing_more,
+    }[scenario](server)
 
 
 def quarter(loyalty: Loyalty, partner: str = "cinema") -> object:
@@ -158,7 +184,7 @@ def test_expired_partner_points_are_counted_but_cost_nothing_more(loyalty: Loyal
     assert quarter(loyalty).owed_by_partner == Money.of("6.00", "CNY")  # type: ignore[attr-defined]
 
 
-def test_redeeming_a_partner_reward_is_owed_to_it_and_a_cancellation_takes_it_back(
+def test_a_redeemed_partner_reward_is_owed_to_it_until_cancelled(
     loyalty: Loyalty,
 ) -> None:
     loyalty.earn("c-1", 2000, at=JAN, idempotency_key="points")
