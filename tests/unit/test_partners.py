@@ -33,6 +33,7 @@ from loyaltykit.errors import (
     ProgramError,
     UnknownGoal,
     UnknownPartner,
+    VelocityExceeded,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -373,3 +374,21 @@ def test_a_funded_campaign_must_be_declared_funded_once_and_priced() -> None:
     with pytest.raises(InvalidArgument, match="needs a point_price"):
         Partner(id="a", currency="CNY", campaigns=["cinema-night"])
     assert Program.from_dict(FUNDED.to_dict()) == FUNDED
+
+
+def test_partner_awards_count_against_the_earn_velocity_rules() -> None:
+    limited = Program.from_dict(
+        {
+            "partners": [{"id": "cinema", "point_price": "0.02"}],
+            "velocity": {
+                "rules": [{"id": "two-an-hour", "commands": "earn", "per": "hour", "at_most": 2}]
+            },
+        }
+    )
+    loyalty = Loyalty(limited)
+    loyalty.enroll("c-1", at=T0, idempotency_key="enroll")
+    for key in ("a", "b"):
+        loyalty.award_partner_points("cinema", "c-1", 10, at=T0, idempotency_key=key)
+    with pytest.raises(VelocityExceeded):
+        loyalty.award_partner_points("cinema", "c-1", 10, at=T0, idempotency_key="c")
+    assert loyalty.partner_settlement("cinema", start=T0, end=APR).points_issued == 20
