@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import jsonschema
 import pytest
 from dateutil.relativedelta import relativedelta
 
@@ -35,6 +37,7 @@ from loyaltykit.errors import (
     UnknownPartner,
     VelocityExceeded,
 )
+from loyaltykit.formats.json import from_json_dict, json_schema, to_json_dict
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 JAN, FEB, MAR = T0, T0 + relativedelta(months=1), T0 + relativedelta(months=2)
@@ -392,3 +395,16 @@ def test_partner_awards_count_against_the_earn_velocity_rules() -> None:
     with pytest.raises(VelocityExceeded):
         loyalty.award_partner_points("cinema", "c-1", 10, at=T0, idempotency_key="c")
     assert loyalty.partner_settlement("cinema", start=T0, end=APR).points_issued == 20
+
+
+def test_the_partner_results_have_a_json_form_that_reads_back_equal(loyalty: Loyalty) -> None:
+    loyalty.award_partner_points("cinema", "c-1", 700, at=JAN, idempotency_key="a")
+    results = (
+        loyalty.partner_settlement("cinema", start=JAN, end=APR),
+        loyalty.partner_progress("cinema", at=FEB)[0],
+        loyalty.partner_evaluation("cinema", "q1-issued", at=APR),
+    )
+    for result in results:
+        document = json.loads(json.dumps(to_json_dict(result)))
+        jsonschema.validate(document, json_schema(type(result)))
+        assert from_json_dict(type(result), document) == result
