@@ -980,3 +980,31 @@ class EventRefused(RuleViolation):
         self.customer_id = customer_id
         self.event_id = event_id
         self.reason = reason
+
+
+# --- coalition partners -------------------------------------------------------------------
+
+__all__ += ["UnknownGoal", "UnknownPartner"]
+
+
+class UnknownPartner(NotFound):
+    """The programme declares no coalition partner with this id."""
+
+    code: ClassVar[str] = "unknown_partner"
+    http_status: ClassVar[int] = 404
+
+    def __init__(self, partner_id: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"no partner {partner_id!r}; the program has {list(known)}")
+        self.partner_id = partner_id
+
+
+class UnknownGoal(NotFound):
+    """The partner has no goal with this id."""
+
+    code: ClassVar[str] = "unknown_goal"
+    http_status: ClassVar[int] = 404
+
+    def __init__(self, partner_id: str, goal_id: str, known: tuple[str, ...]) -> None:
+        super().__init__(f"partner {partner_id!r} has no goal {goal_id!r}; it has {list(known)}")
+        self.partner_id = partner_id
+        self.goal_id = goal_id

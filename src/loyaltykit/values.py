@@ -55,6 +55,7 @@ __all__ = [
     "codes",
     "count",
     "derived_identifier",
+    "distinct_by_id",
     "frozen_metadata",
     "frozen_texts",
     "identifier",
@@ -202,6 +203,21 @@ def sequence_of(
     for item in items:
         if not isinstance(item, kinds):
             raise InvalidArgument(f"{what}: {shown(item)} is not a {names}")
+    return items
+
+
+def distinct_by_id(what: str, value: object, kind: type[T]) -> tuple[T, ...]:
+    """:func:`sequence_of`, refusing with :class:`InvalidArgument` two members with the
+    same ``id`` (partners, goals...).
+
+    >>> distinct_by_id("tiers", ["gold"], str)
+    ('gold',)
+    """
+    items = sequence_of(what, value, kind)
+    ids = [getattr(item, "id", item) for item in items]
+    twice = sorted({str(i) for i in ids if ids.count(i) > 1})
+    if twice:
+        raise InvalidArgument(f"{what}: ids {twice} are used more than once")
     return items
 
 

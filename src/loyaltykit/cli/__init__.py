@@ -20,6 +20,7 @@ from loyaltykit.cli.imports import import_group
 from loyaltykit.cli.jobs import run_due
 from loyaltykit.cli.members import customer, explain, statement
 from loyaltykit.cli.outbox import outbox
+from loyaltykit.cli.partners import settlement
 from loyaltykit.cli.programs import program
 from loyaltykit.cli.reports import report
 from loyaltykit.cli.whatif import replay_command as replay
@@ -42,7 +43,7 @@ def cli() -> None:
 for command in (init, db, program, import_group, run_due, customer, statement, explain):
     cli.add_command(command)
 cli.add_command(outbox)
-for command in (replay, report, demo):
+for command in (replay, report, settlement, demo):
     cli.add_command(command)
 
 

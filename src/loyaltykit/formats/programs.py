@@ -39,6 +39,7 @@ from loyaltykit.formats.member_life_programs import (
     member_life_from_dict,
     member_life_to_dict,
 )
+from loyaltykit.formats.partners import partners_from_data, partners_to_data
 from loyaltykit.formats.problems import Problems, document_problems
 from loyaltykit.formats.scalars import (
     choice,
@@ -318,6 +319,7 @@ _TOP = (
     "caps",
     "tiers",
     "points_sale",
+    "partners",
     "qualifying_points",
     "campaigns",
     "care",
@@ -386,6 +388,8 @@ def program_from_dict(data: Mapping[str, Any]) -> Program:
         arguments["catalog"] = catalogues.catalog_from_dicts(reader, data["rewards"], currency)
     if "points_sale" in data:
         arguments["points_sale"] = _points_sale(reader, data["points_sale"], currency)
+    if "partners" in data:
+        arguments["partners"] = partners_from_data(reader, data["partners"], str(currency))
     if "promises" in data:
         promises = _promises(reader, data["promises"])
         if promises is not None:
@@ -552,6 +556,8 @@ def program_to_dict(program: Program) -> dict[str, Any]:
     data.update(member_life_to_dict(program))
     if program.points_sale is not None:
         data["points_sale"] = _points_sale_dict(program.points_sale)
+    if program.partners:
+        data["partners"] = partners_to_data(program.partners)
     return data
 
 

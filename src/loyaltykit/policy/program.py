@@ -25,16 +25,17 @@ from loyaltykit.domain.care import CareConfig
 from loyaltykit.domain.complaints import ComplaintPolicy
 from loyaltykit.domain.ledger import RefundPolicy
 from loyaltykit.domain.notices import NoticeRules
+from loyaltykit.domain.partners import Partner
 from loyaltykit.domain.points_sale import PointsSale
 from loyaltykit.domain.rewards import RewardCatalog
 from loyaltykit.domain.tiers import TierLadder
-from loyaltykit.errors import InvalidArgument, UnknownPointType
+from loyaltykit.errors import InvalidArgument, UnknownPartner, UnknownPointType
 from loyaltykit.policy.campaigns import Campaign, checked_campaigns
 from loyaltykit.policy.promises import Promises
 from loyaltykit.policy.rating import RatingExclusions
 from loyaltykit.policy.rules import Cap, EarningRule
 from loyaltykit.policy.velocity import Velocity
-from loyaltykit.values import Money, aware, instance_of, label, sequence_of, utc
+from loyaltykit.values import Money, aware, distinct_by_id, instance_of, label, sequence_of, utc
 
 __all__ = [
     "PointType",
@@ -118,6 +119,10 @@ def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
     return sequence_of("campaigns", value, Campaign)
 
 
+def _partners(value: Iterable[Partner]) -> tuple[Partner, ...]:
+    return distinct_by_id("partners", value, Partner)
+
+
 def _clock_skew(_instance: Any, _attribute: Any, value: Any) -> None:
     if not isinstance(value, timedelta) or value < timedelta(0):
         raise InvalidArgument(f"clock_skew: {value!r} is not a timedelta of zero or more")
@@ -180,6 +185,9 @@ class Program:
     """Accounts that take no part in tier rating (staff cards, test lines)."""
     points_sale: PointsSale | None = None
     """Members may buy points at this price (``Loyalty.buy_points``); ``None``: they may not."""
+    partners: tuple[Partner, ...] = attrs.field(default=(), converter=_partners)
+    """The coalition's partner merchants and their agreements: see
+    ``docs/concepts/coalition.md``."""
     _ordered: tuple[EarningRule, ...] = attrs.field(init=False, repr=False, eq=False, default=())
 
     @timezone.validator
@@ -217,6 +225,7 @@ class Program:
         checked_campaigns(self.campaigns, codes, ladder)
         self.catalog.check_references(point_types=codes, tiers=ladder)
         self._check_notices(codes, ladder)
+        self._check_partners(codes)
         ordered = sorted(enumerate(self.rules), key=lambda pair: (pair[1].priority, pair[0]))
         object.__setattr__(self, "_ordered", tuple(rule for _, rule in ordered))
 
@@ -229,6 +238,53 @@ class Program:
             )
         if self.notices.tier_reached and ladder is None:
             raise InvalidArgument("notices.tier_reached: the programme has no tiers")
+
+    def _check_partners(self, codes: set[str]) -> None:
+        partners = {partner.id: partner for partner in self.partners}
+        declared = {campaign.id for campaign in self.campaigns}
+        funders: dict[str, str] = {}
+        for partner in self.partners:
+            if partner.point_type not in codes:
+                raise InvalidArgument(
+                    f"partners[{partner.id}].point_type: {partner.point_type!r} is not declared "
+                    f"(point types: {sorted(codes)})"
+                )
+            for campaign in partner.campaigns:
+                if campaign not in declared:
+                    raise InvalidArgument(
+                        f"partners[{partner.id}].campaigns: {campaign!r} is not declared "
+                        f"(campaigns: {sorted(declared)})"
+                    )
+                if campaign in funders:
+                    raise InvalidArgument(
+                        f"partners[{partner.id}].campaigns: {campaign!r} is funded by "
+                        f"{funders[campaign]!r} already"
+                    )
+                funders[campaign] = partner.id
+        if not partners:
+            return  # a catalogue may name a supplier without a coalition agreement
+        for entry in self.catalog.entries:
+            reward = entry.reward
+            if reward is None or reward.partner is None:
+                continue
+            supplier = partners.get(reward.partner)
+            if supplier is None:
+                raise InvalidArgument(
+                    f"rewards[{reward.id}].partner: {reward.partner!r} is not declared "
+                    f"(partners: {sorted(partners)})"
+                )
+            if reward.cost is None or reward.cost.currency != supplier.currency:
+                raise InvalidArgument(
+                    f"rewards[{reward.id}].cost: a partner's reward needs the cost the "
+                    f"programme pays {supplier.id!r} per unit, in {supplier.currency}"
+                )
+
+    def partner(self, partner_id: str) -> Partner:
+        """The declared partner with this id; raises ``UnknownPartner``."""
+        for partner in self.partners:
+            if partner.id == partner_id:
+                return partner
+        raise UnknownPartner(str(partner_id), tuple(p.id for p in self.partners))
 
     @property
     def zone(self) -> ZoneInfo:

@@ -25,7 +25,7 @@ from loyaltykit.values import identifier, sequence_of
 __all__ = ["FAMILIES", "Breach", "Flag", "Velocity", "VelocityRule", "breaches", "period_of"]
 
 FAMILIES: Mapping[str, frozenset[str]] = {
-    "earn": frozenset({"earn", "record_purchase", "record_event"}),
+    "earn": frozenset({"earn", "record_purchase", "record_event", "award_partner_points"}),
     "transfer": frozenset({"transfer"}),
     "redeem": frozenset({"redeem_points", "redeem", "pay_with_points"}),
 }

@@ -45,6 +45,7 @@ from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
 from loyaltykit.domain.member_events import MemberEvent
+from loyaltykit.domain.partners import checked_partner_id
 from loyaltykit.domain.redemptions import voucher_code
 from loyaltykit.domain.stored_value import Funding, StoredValueKind, stored_value_code
 from loyaltykit.domain.survey_invitations import SurveyTrigger
@@ -73,6 +74,7 @@ __all__ = [
     "AdjustPoints",
     "AnswerInquiry",
     "AnswerSurveyInvitation",
+    "AwardPartnerPoints",
     "BlockCard",
     "BookEvent",
     "BuyPoints",
@@ -688,6 +690,17 @@ class BuyPoints(_Audited):
     kind: ClassVar[str] = "buy_points"
     points: Points = attrs.field(converter=_points)
     price: Money | None = attrs.field(default=None, converter=_optional_price)
+
+
+@attrs.frozen(kw_only=True)
+class AwardPartnerPoints(_Audited):
+    """A coalition partner awards points it pays the programme for."""
+
+    kind: ClassVar[str] = "award_partner_points"
+    partner_id: str = attrs.field(converter=checked_partner_id)
+    points: Points = attrs.field(converter=_points)
+    expires_at: datetime | None = attrs.field(default=None, converter=_expires_at)
+    metadata: Metadata = attrs.field(default=(), converter=_metadata)
 
 
 @attrs.frozen(kw_only=True)

@@ -62,6 +62,15 @@ class Exports:
                 }
             )
         )
+        partners = tuple(
+            sorted(
+                {
+                    partner.id
+                    for version in self.kernel.versions.versions
+                    for partner in version.program.partners
+                }
+            )
+        )
         with self.kernel.unit() as uow:
             customer = existing(uow, customer_id)
             accounts = uow.ledger.accounts(customer_id)
@@ -109,7 +118,9 @@ class Exports:
                     for account in uow.stored_value.of_holder(customer_id)
                 ],
                 "records": self.kernel.personal.export(
-                    Subject(uow=uow, customer_id=customer_id, campaigns=campaigns)
+                    Subject(
+                        uow=uow, customer_id=customer_id, campaigns=campaigns, partners=partners
+                    )
                 ),
             }
         return document

@@ -43,6 +43,7 @@ from loyaltykit.service.kernel import Kernel
 from loyaltykit.service.member_events import EventWork
 from loyaltykit.service.notices import NoticeWork
 from loyaltykit.service.outbox import Outbox
+from loyaltykit.service.partners import PartnerWork
 from loyaltykit.service.points import PointCommands
 from loyaltykit.service.points_sales import PointSales
 from loyaltykit.service.queries import Queries
@@ -181,6 +182,7 @@ class Loyalty:
             HouseholdWork(kernel),
             BatchWork(kernel, tiers=tiers, care=care, complaints=complaints, rewards=rewards),
             PointSales(kernel),
+            PartnerWork(kernel),
         ]
         # stored value and member cards
         self._stored_value = StoredValueCommands(kernel)
@@ -345,6 +347,12 @@ class Loyalty:
     # --- points sold for money --------------------------------------------------
     buy_points = _area(PointSales.buy_points)
     refund_bought_points = _area(PointSales.refund_bought_points)
+
+    # --- coalition partners -----------------------------------------------------
+    award_partner_points = _area(PartnerWork.award_partner_points)
+    partner_settlement = _area(PartnerWork.partner_settlement)
+    partner_progress = _area(PartnerWork.partner_progress)
+    partner_evaluation = _area(PartnerWork.partner_evaluation)
 
     # --- campaigns ------------------------------------------------------------
     campaign = _area(CampaignWork.campaign)

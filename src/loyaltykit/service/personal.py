@@ -51,12 +51,13 @@ Redaction = Callable[[UnitOfWork, StoredRecord], Mapping[str, Any]]
 @attrs.frozen(kw_only=True)
 class Subject:
     """Whose records a subject-access export gathers: the member, inside one unit of
-    work, and every campaign id any programme version declares (campaign records are
-    partitioned by campaign)."""
+    work, and every campaign and partner id any programme version declares (their
+    records are partitioned by campaign and by partner)."""
 
     uow: UnitOfWork
     customer_id: CustomerId
     campaigns: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
 
 
 ExportView = Callable[[Subject], list[dict[str, Any]]]
@@ -87,6 +88,17 @@ def _participations(subject: Subject) -> list[dict[str, Any]]:
         stored = subject.uow.records.get(f"campaign:{campaign}", "participant", subject.customer_id)
         if stored is not None:
             found.append({"id": campaign, "record": stored.document})
+    return found
+
+
+def _partner_memberships(subject: Subject) -> list[dict[str, Any]]:
+    found = []
+    for partner in subject.partners:
+        stored = subject.uow.records.get(
+            f"partner:{partner}", "partner_member", subject.customer_id
+        )
+        if stored is not None:
+            found.append({"id": partner, "record": stored.document})
     return found
 
 
@@ -301,6 +313,8 @@ _COMMAND_VIEWS: dict[type[c.CommandValue], OutboxView] = {
     c.RefundOrder: PUBLIC,
     c.BuyPoints: PUBLIC,
     c.RefundBoughtPoints: PUBLIC,
+    # coalition partners: a partner id, points, the price of a point
+    c.AwardPartnerPoints: PUBLIC,
     # campaigns and care
     c.Draw: PUBLIC,
     c.CompleteCare: _care_call_view,  # trigger kinds, who worked it, the call's outcome
@@ -377,6 +391,8 @@ _RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind(kind="club", export=NOTHING),  # the catalogue of clubs
     RecordKind(kind="club_member", export=_club_memberships),  # member id, joined, left
     RecordKind(kind="member_event", export=_event_places),  # rosters of member ids
+    # a member listed under a coalition partner: the member id and the first award
+    RecordKind(kind="partner_member", export=_partner_memberships),
 )
 
 
