@@ -408,3 +408,23 @@ def test_the_partner_results_have_a_json_form_that_reads_back_equal(loyalty: Loy
         document = json.loads(json.dumps(to_json_dict(result)))
         jsonschema.validate(document, json_schema(type(result)))
         assert from_json_dict(type(result), document) == result
+
+
+@pytest.mark.parametrize(
+    "spoof",
+    [
+        {"event": "partner_award", "partner": "cinema", "point_price": "9", "currency": "CNY"},
+        {"rules": "campaign:cinema-night"},
+    ],
+)
+def test_a_plain_earn_cannot_pass_for_the_partner_s(
+    loyalty: Loyalty, spoof: dict[str, str]
+) -> None:
+    """The names the library writes on entries to attribute them are refused in a
+    caller's metadata: an earn cannot be made to count in a partner's settlement."""
+    loyalty.award_partner_points("cinema", "c-1", 100, at=JAN, idempotency_key="a-1")
+    before = loyalty.partner_settlement("cinema", start=JAN, end=APR)
+    with pytest.raises(InvalidArgument, match=repr(sorted(spoof)[0])):
+        loyalty.earn("c-1", 1000, at=JAN + timedelta(days=1), idempotency_key="e", metadata=spoof)
+    assert loyalty.balance("c-1").available == 100
+    assert loyalty.partner_settlement("cinema", start=JAN, end=APR) == before

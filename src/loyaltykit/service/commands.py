@@ -220,12 +220,44 @@ def _actor(value: object) -> str | None:
     return None if value is None else _text("actor", value)
 
 
+LIBRARY_METADATA = frozenset(
+    {
+        # what loyaltykit itself writes on ledger entries, and reads back to account for
+        # them (a refund's purchase amount, a partner's price, a goodwill grant...): a
+        # caller's metadata may not carry these names, or it could pass for the library's
+        "approved_by",
+        "care",
+        "complaint",
+        "currency",
+        "event",
+        "from",
+        "goodwill",
+        "household",
+        "offset_reward",
+        "partner",
+        "point_price",
+        "purchase_amount",
+        "request",
+        "revenue",
+        "reward",
+        "rules",
+        "to",
+        "transfer",
+    }
+)
+
+
 def _metadata(value: object) -> Metadata:
-    if value is None or isinstance(value, tuple):
-        return frozen_metadata(value)
-    if not isinstance(value, Mapping):
+    if value is not None and not isinstance(value, tuple | Mapping):
         raise InvalidArgument(f"metadata: {value!r} is not a mapping of names to values")
-    return frozen_metadata(value)
+    metadata = frozen_metadata(value)
+    taken = sorted(key for key, _ in metadata if key in LIBRARY_METADATA)
+    if taken:
+        raise InvalidArgument(
+            f"metadata: {', '.join(map(repr, taken))} is written by loyaltykit itself "
+            f"(names it reserves: {', '.join(sorted(LIBRARY_METADATA))})"
+        )
+    return metadata
 
 
 def _optional_instant_named(what: str, value: object) -> datetime | None:
