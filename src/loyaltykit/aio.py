@@ -103,8 +103,10 @@ class AsyncLoyalty:
         retries: int = 5,
         outbox: bool = False,
         max_threads: int = DEFAULT_MAX_THREADS,
+        tenant: str | None = None,
     ) -> None:
-        self._init(Loyalty(program, storage=storage, retries=retries, outbox=outbox), max_threads)
+        loyalty = Loyalty(program, storage=storage, retries=retries, outbox=outbox, tenant=tenant)
+        self._init(loyalty, max_threads)
 
     @classmethod
     def wrap(cls, loyalty: Loyalty, *, max_threads: int = DEFAULT_MAX_THREADS) -> AsyncLoyalty:

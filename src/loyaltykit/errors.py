@@ -980,3 +980,37 @@ class EventRefused(RuleViolation):
         self.customer_id = customer_id
         self.event_id = event_id
         self.reason = reason
+
+
+# --- several programmes in one store ------------------------------------------------------
+
+__all__ += ["InvalidTenant", "TenancyUnsupported"]
+
+
+class InvalidTenant(InvalidIdentifier):
+    """A programme (tenant) key that cannot be one: not a string, empty, too long, or a
+    character outside lowercase letters, digits and ``- _ .``."""
+
+    code: ClassVar[str] = "invalid_tenant"
+    http_status: ClassVar[int] = 422
+
+    def __init__(self, value: Any, reason: str) -> None:
+        super().__init__("tenant", value, reason)
+        self.reason = reason
+
+
+class TenancyUnsupported(StorageError):
+    """A programme other than the default was asked of a backend that keeps only one
+    (it does not offer :class:`~loyaltykit.storage.base.Tenancy`)."""
+
+    code: ClassVar[str] = "tenancy_unsupported"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, backend: str, tenant: str) -> None:
+        super().__init__(
+            f"the {backend} backend keeps one programme only (it has no for_tenant); "
+            f"tenant {tenant!r} needs a backend that offers Tenancy (memory, SQLite, "
+            "PostgreSQL, MariaDB)"
+        )
+        self.backend = backend
+        self.tenant = tenant
