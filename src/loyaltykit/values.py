@@ -61,7 +61,6 @@ __all__ = [
     "frozen_metadata",
     "frozen_texts",
     "identifier",
-    "tenant_key",
     "identifiers",
     "instance_of",
     "instant",
@@ -74,6 +73,7 @@ __all__ = [
     "portion",
     "rate_points",
     "sequence_of",
+    "tenant_key",
     "text",
     "utc",
 ]
