@@ -91,8 +91,7 @@ def test_tenants_of_one_store_behave_as_stores_of_their_own(
 ) -> None:
     store = shared()
     together = {
-        tenant: Loyalty(storage=store, tenant=f"{tenant_of(store)}-{tenant}")
-        for tenant in TENANTS
+        tenant: Loyalty(storage=store, tenant=f"{tenant_of(store)}-{tenant}") for tenant in TENANTS
     }
     apart = {tenant: Loyalty() for tenant in TENANTS}
     for number, (tenant, command, member, points, key) in enumerate(steps):
@@ -100,4 +99,3 @@ def test_tenants_of_one_store_behave_as_stores_of_their_own(
         assert done == _run(apart[tenant], number, command, member, points, key)
     for tenant in TENANTS:
         assert _seen(together[tenant]) == _seen(apart[tenant])
-
