@@ -6,7 +6,9 @@ unit of work rolls back on exit unless :meth:`~UnitOfWork.commit` was called, so
 command that raises leaves no trace. Backends translate their drivers' exceptions
 into :mod:`loyaltykit.errors` (a lost race is :class:`~loyaltykit.errors.ConcurrencyConflict`).
 
-Every method is keyed by customer first, so a backend can shard by customer id.
+Every method is keyed by customer first, so a backend can shard by customer id. A
+storage sees one programme (tenant) of its store: :class:`Tenancy`, an optional
+protocol, gives the others; the repositories never take a tenant argument.
 ``loyaltykit.testing.conformance`` is the executable form of this contract.
 """
 
