@@ -163,3 +163,6 @@ def test_commands_take_the_programme_of_a_database_holding_several(tmp_path: Pat
         env=environment,
     )
     assert due.returncode == 0, due.stderr
+    explained = loyaltykit("explain", "c-1", "k-1", "--db", url, "--tenant", "brand-a", "--json")
+    assert explained.returncode == 0, explained.stderr
+    assert [entry["amount"] for entry in json.loads(explained.stdout)["entries"]] == [30]

@@ -150,13 +150,22 @@ def statement(
 @click.argument("customer_id", metavar="ID")
 @click.argument("key", metavar="KEY")
 @database
+@tenant_option
 @json_option
-def explain(customer_id: str, key: str, url: str, as_json: bool) -> None:
+def explain(customer_id: str, key: str, url: str, as_json: bool, tenant: str | None) -> None:
     """What one past command did and why: the outcome stored under its idempotency key
     (the rules that fired, their inputs and results) and the entries it recorded."""
+    from loyaltykit.storage.base import tenant_storage
     from loyaltykit.storage.registry import open_storage
+    from loyaltykit.values import DEFAULT_TENANT, tenant_key
 
-    storage = open_storage(url)
+    programme = DEFAULT_TENANT if tenant is None else tenant_key(tenant)  # before opening
+    opened = open_storage(url)
+    try:
+        storage = tenant_storage(opened, programme)
+    except BaseException:  # a backend that keeps one programme
+        opened.close()
+        raise
     try:
         with storage.unit_of_work() as uow:
             record = uow.idempotency.get(customer_id, key)
