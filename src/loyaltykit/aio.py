@@ -129,6 +129,11 @@ class AsyncLoyalty:
         return self.loyalty.versions
 
     @property
+    def tenant(self) -> str:
+        """The programme (tenant) of the store this facade sees (no I/O, so not awaited)."""
+        return self.loyalty.tenant
+
+    @property
     def storage(self) -> Storage:
         """The storage underneath."""
         return self.loyalty.storage
