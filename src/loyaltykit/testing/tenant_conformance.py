@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ from loyaltykit.domain.stored_value import (
     StoredValueEntryKind,
     StoredValueKind,
 )
-from loyaltykit.errors import InvalidTenant
+from loyaltykit.errors import InsufficientPoints, InvalidTenant
 from loyaltykit.storage.base import (
     BulkExpiry,
     IdempotencyRecord,
@@ -37,9 +38,10 @@ from loyaltykit.storage.base import (
     tenant_storage,
 )
 from loyaltykit.testing.invariants import ledger_violations
+from loyaltykit.testing.races import race_in_processes
 from loyaltykit.values import DEFAULT_TENANT, Money
 
-__all__ = ["TenantConformance", "tenants_of"]
+__all__ = ["TenantConformance", "redeem_in_a_tenant", "tenants_of"]
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 LATER = T0 + timedelta(days=400)
@@ -51,6 +53,34 @@ def tenants_of(storage: Storage) -> tuple[Storage, Storage]:
     if not isinstance(storage, Tenancy):
         pytest.skip("the backend keeps one programme (it does not offer Tenancy)")
     return storage.for_tenant("brand-a"), storage.for_tenant("brand-b")
+
+
+# the race: processes of two programmes redeem 10 points each from the same member id
+RACERS = 4
+FUNDS = {"brand-a": 20, "brand-b": 30}
+
+
+def redeem_in_a_tenant(url: str, barrier: Any, number: int, results: Any) -> None:
+    """A worker of the tenants' race (importable, for the ``spawn`` start method): open
+    the store from its URL as one of two programmes (by ``number``), wait for every
+    worker, redeem 10 points of ``shared`` under a key every programme uses too."""
+    tenant = sorted(FUNDS)[number % 2]
+    try:
+        loyalty = Loyalty(storage=url, tenant=tenant)
+    except Exception as error:  # report, don't leave the others at the barrier
+        barrier.abort()
+        results.put(f"cannot open {url!r}: {error!r}")
+        return
+    try:
+        barrier.wait()
+        loyalty.redeem_points("shared", 10, at=T0, idempotency_key=f"redeem-{number // 2}")
+        results.put(f"{tenant} ok")
+    except InsufficientPoints:
+        results.put(f"{tenant} refused")
+    except Exception as error:  # report, don't hang the parent
+        results.put(f"error: {error!r}")
+    finally:
+        loyalty.close()
 
 
 def _write_everything(storage: Storage, points: int) -> None:
@@ -342,6 +372,29 @@ class TenantConformance:
                 account = uow.ledger.account("c1", "points")
                 assert account is not None and account.available == 100
         assert _seen(brand_a) == _expected(100)
+
+    def test_processes_of_two_programmes_race_apart(
+        self, storage: Storage, storage_url: str | None
+    ) -> None:
+        tenants_of(storage)
+        if not storage.capabilities.concurrent_processes or storage_url is None:
+            pytest.skip("backend does not declare concurrent_processes")
+        programmes = {tenant: Loyalty(storage=storage, tenant=tenant) for tenant in FUNDS}
+        for tenant, loyalty in programmes.items():
+            loyalty.enroll("shared", at=T0, idempotency_key="enroll-shared")
+            loyalty.earn("shared", FUNDS[tenant], at=T0, idempotency_key="fund")
+        outcomes = race_in_processes(redeem_in_a_tenant, (storage_url,), 2 * RACERS)
+        expected = [
+            f"{tenant} {outcome}"
+            for tenant, funds in FUNDS.items()
+            for outcome in ["ok"] * (funds // 10) + ["refused"] * (RACERS - funds // 10)
+        ]
+        assert outcomes == sorted(expected), outcomes
+        for tenant, loyalty in programmes.items():
+            assert loyalty.balance("shared").available == 0
+            lines = loyalty.statement("shared").lines[1:]
+            assert len(lines) == FUNDS[tenant] // 10, lines  # one entry per winner
+            assert ledger_violations(tenant_storage(storage, tenant), "shared", "points") == []
 
     @pytest.mark.parametrize(
         ("key", "reason"),
