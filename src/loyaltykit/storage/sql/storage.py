@@ -492,7 +492,9 @@ class SqlStorage:
     def for_tenant(self, tenant: str) -> SqlStorage:
         """This database as ``tenant`` sees it: the same engine (its pool, and the lock of
         an in-memory SQLite database), that programme's rows. Closing either closes the
-        engine's pooled connections; both stay usable."""
+        engine's pooled connections, which a file or a server database opens again on
+        the next unit of work; an in-memory SQLite database lives in its one connection,
+        so close it once, when every view is done with it."""
         view = copy.copy(self)
         view._tenant = tenant_key(tenant)
         return view
