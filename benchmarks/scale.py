@@ -47,8 +47,9 @@ def seed(url: str, customers: int) -> None:
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO lk_customers (id, enrolled_at, status, profile, referred_by, "
-                "erased_at) SELECT 'c' || n, enrolled_at, status, profile, NULL, NULL "
+                "INSERT INTO lk_customers (tenant, id, enrolled_at, status, profile, "
+                "referred_by, erased_at) SELECT tenant, 'c' || n, enrolled_at, status, "
+                "profile, NULL, NULL "
                 "FROM lk_customers, generate_series(1, :last) AS n WHERE id = 'c0'"
             ),
             {"last": customers - 1},

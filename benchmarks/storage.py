@@ -105,29 +105,35 @@ _LOT_COLUMNS = (
 _ACCOUNT_COLUMNS = (
     "available, pending, deficit, lifetime_earned, lifetime_redeemed, lifetime_expired, last_seq"
 )
+# every statement names the default programme's rows, as the facade's do (0012)
 RAW = {
-    "lock": "SELECT id, status FROM lk_customers WHERE id = ?",
+    "lock": "SELECT id, status FROM lk_customers WHERE tenant = 'default' AND id = ?",
     "key": "SELECT command, fingerprint, outcome FROM lk_idempotency"
-    " WHERE customer_id = ? AND key = ?",
+    " WHERE tenant = 'default' AND customer_id = ? AND key = ?",
     "account": f"SELECT {_ACCOUNT_COLUMNS} FROM lk_accounts"
-    " WHERE customer_id = ? AND point_type = ?",
-    "due": f"SELECT {_LOT_COLUMNS} FROM lk_lots WHERE customer_id = ? AND point_type = ?"
+    " WHERE tenant = 'default' AND customer_id = ? AND point_type = ?",
+    "due": f"SELECT {_LOT_COLUMNS} FROM lk_lots"
+    " WHERE tenant = 'default' AND customer_id = ? AND point_type = ?"
     " AND remaining > 0 AND (expires_at <= ? OR (pending = ? AND available_from <= ?))",
     "spendable": "SELECT seq, idx, remaining FROM lk_lots"
-    " WHERE customer_id = ? AND point_type = ? AND pending = ? AND remaining > 0"
+    " WHERE tenant = 'default' AND customer_id = ? AND point_type = ? AND pending = ?"
+    " AND remaining > 0"
     " AND (expires_at IS NULL OR expires_at > ?)"
     " ORDER BY CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, earned_at, seq, idx",
-    "entry": f"INSERT INTO lk_entries ({_ENTRY_COLUMNS}) VALUES ({', '.join(['?'] * 17)})",
-    "lot": f"INSERT INTO lk_lots ({_LOT_COLUMNS}) VALUES ({', '.join(['?'] * 14)})",
-    "spend": "UPDATE lk_lots SET remaining = ? WHERE customer_id = ? AND point_type = ?"
+    "entry": f"INSERT INTO lk_entries (tenant, {_ENTRY_COLUMNS})"
+    f" VALUES ('default', {', '.join(['?'] * 17)})",
+    "lot": f"INSERT INTO lk_lots (tenant, {_LOT_COLUMNS})"
+    f" VALUES ('default', {', '.join(['?'] * 14)})",
+    "spend": "UPDATE lk_lots SET remaining = ?"
+    " WHERE tenant = 'default' AND customer_id = ? AND point_type = ?"
     " AND seq = ? AND idx = ?",
-    "new account": f"INSERT INTO lk_accounts (customer_id, point_type, {_ACCOUNT_COLUMNS})"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "new account": f"INSERT INTO lk_accounts (tenant, customer_id, point_type, {_ACCOUNT_COLUMNS})"
+    " VALUES ('default', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "save account": "UPDATE lk_accounts SET available = ?, pending = ?, deficit = ?,"
     " lifetime_earned = ?, lifetime_redeemed = ?, lifetime_expired = ?, last_seq = ?"
-    " WHERE customer_id = ? AND point_type = ?",
-    "outcome": "INSERT INTO lk_idempotency (customer_id, key, command, fingerprint, outcome,"
-    " recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+    " WHERE tenant = 'default' AND customer_id = ? AND point_type = ?",
+    "outcome": "INSERT INTO lk_idempotency (tenant, customer_id, key, command, fingerprint,"
+    " outcome, recorded_at) VALUES ('default', ?, ?, ?, ?, ?, ?)",
 }
 
 

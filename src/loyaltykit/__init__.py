@@ -188,10 +188,10 @@ if TYPE_CHECKING:
     )
     from loyaltykit.service.checkout import Order
     from loyaltykit.service.stored_value import StoredValueExpiry
-    from loyaltykit.storage.base import Capabilities, Storage, UnitOfWork
+    from loyaltykit.storage.base import Capabilities, Storage, Tenancy, UnitOfWork, tenant_storage
     from loyaltykit.storage.memory import MemoryStorage
     from loyaltykit.storage.registry import open_storage
-    from loyaltykit.values import Money, Points, points_for
+    from loyaltykit.values import DEFAULT_TENANT, Money, Points, points_for, tenant_key
 
 # Every public name and the module it is imported from: one name per line, sorted.
 _EXPORTS: dict[str, str] = {
@@ -234,6 +234,7 @@ _EXPORTS: dict[str, str] = {
     "Customer": "loyaltykit.domain.customer",
     "CustomerState": "loyaltykit.policy.engine",
     "CustomerStatus": "loyaltykit.domain.customer",
+    "DEFAULT_TENANT": "loyaltykit.values",
     "Decision": "loyaltykit.policy.engine",
     "DeliveryReport": "loyaltykit.domain.notices",
     "DomainEvent": "loyaltykit.domain.events",
@@ -345,6 +346,7 @@ _EXPORTS: dict[str, str] = {
     "SurveyResponse": "loyaltykit.domain.feedback",
     "SurveyTrigger": "loyaltykit.domain.survey_invitations",
     "Target": "loyaltykit.domain.complaints",
+    "Tenancy": "loyaltykit.storage.base",
     "Tier": "loyaltykit.domain.tiers",
     "TierChange": "loyaltykit.domain.tiers",
     "TierCredits": "loyaltykit.domain.campaigns",
@@ -363,9 +365,12 @@ _EXPORTS: dict[str, str] = {
     "errors": "loyaltykit.errors",
     "open_storage": "loyaltykit.storage.registry",
     "points_for": "loyaltykit.values",
+    "tenant_key": "loyaltykit.values",
+    "tenant_storage": "loyaltykit.storage.base",
 }
 
 __all__ = [
+    "DEFAULT_TENANT",
     "Account",
     "AdjustmentRequest",
     "ApprovalState",
@@ -515,6 +520,7 @@ __all__ = [
     "SurveyResponse",
     "SurveyTrigger",
     "Target",
+    "Tenancy",
     "Tier",
     "TierChange",
     "TierCredits",
@@ -533,6 +539,8 @@ __all__ = [
     "errors",
     "open_storage",
     "points_for",
+    "tenant_key",
+    "tenant_storage",
 ]
 
 

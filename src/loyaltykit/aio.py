@@ -103,8 +103,10 @@ class AsyncLoyalty:
         retries: int = 5,
         outbox: bool = False,
         max_threads: int = DEFAULT_MAX_THREADS,
+        tenant: str | None = None,
     ) -> None:
-        self._init(Loyalty(program, storage=storage, retries=retries, outbox=outbox), max_threads)
+        loyalty = Loyalty(program, storage=storage, retries=retries, outbox=outbox, tenant=tenant)
+        self._init(loyalty, max_threads)
 
     @classmethod
     def wrap(cls, loyalty: Loyalty, *, max_threads: int = DEFAULT_MAX_THREADS) -> AsyncLoyalty:
@@ -125,6 +127,11 @@ class AsyncLoyalty:
     def versions(self) -> ProgramVersions:
         """The programme's effective-dated versions (no I/O, so not awaited)."""
         return self.loyalty.versions
+
+    @property
+    def tenant(self) -> str:
+        """The programme (tenant) of the store this facade sees (no I/O, so not awaited)."""
+        return self.loyalty.tenant
 
     @property
     def storage(self) -> Storage:

@@ -1008,3 +1008,37 @@ class UnknownGoal(NotFound):
         super().__init__(f"partner {partner_id!r} has no goal {goal_id!r}; it has {list(known)}")
         self.partner_id = partner_id
         self.goal_id = goal_id
+
+
+# --- several programmes in one store ------------------------------------------------------
+
+__all__ += ["InvalidTenant", "TenancyUnsupported"]
+
+
+class InvalidTenant(InvalidIdentifier):
+    """A programme (tenant) key that cannot be one: not a string, empty, too long, or a
+    character outside lowercase letters, digits and ``- _ .``."""
+
+    code: ClassVar[str] = "invalid_tenant"
+    http_status: ClassVar[int] = 422
+
+    def __init__(self, value: Any, reason: str) -> None:
+        super().__init__("tenant", value, reason)
+        self.reason = reason
+
+
+class TenancyUnsupported(StorageError):
+    """A programme other than the default was asked of a backend that keeps only one
+    (it does not offer :class:`~loyaltykit.storage.base.Tenancy`)."""
+
+    code: ClassVar[str] = "tenancy_unsupported"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, backend: str, tenant: str) -> None:
+        super().__init__(
+            f"the {backend} backend keeps one programme only (it has no for_tenant); "
+            f"tenant {tenant!r} needs a backend that offers Tenancy (memory, SQLite, "
+            "PostgreSQL, MariaDB)"
+        )
+        self.backend = backend
+        self.tenant = tenant

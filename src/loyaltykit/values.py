@@ -26,6 +26,7 @@ from loyaltykit.errors import (
     InvalidArgument,
     InvalidCurrency,
     InvalidIdentifier,
+    InvalidTenant,
     InvalidText,
     LoyaltyError,
     NaiveDatetime,
@@ -33,6 +34,7 @@ from loyaltykit.errors import (
 )
 
 __all__ = [
+    "DEFAULT_TENANT",
     "EARLIEST",
     "LATEST",
     "MAX_ACTOR_LENGTH",
@@ -43,6 +45,7 @@ __all__ = [
     "MAX_METADATA_VALUE_LENGTH",
     "MAX_POINTS",
     "MAX_TAGS",
+    "MAX_TENANT_LENGTH",
     "MAX_TEXT_LENGTH",
     "OMITTED_AT_DEFAULT",
     "CustomerId",
@@ -71,6 +74,7 @@ __all__ = [
     "portion",
     "rate_points",
     "sequence_of",
+    "tenant_key",
     "text",
     "utc",
 ]
@@ -143,6 +147,47 @@ def identifier(what: str, value: object) -> str:
             value,
             f"1-{MAX_IDENTIFIER_LENGTH} characters of letters, digits and _.:@/+- (no spaces)",
         )
+    return value
+
+
+DEFAULT_TENANT = "default"
+"""The programme every store holds without being asked for another: a store written
+before tenants existed keeps all its rows in it (migration 0012)."""
+MAX_TENANT_LENGTH = 64
+"""A tenant key: a ``VARCHAR(64)`` column leading every key of every table."""
+_TENANT_CHARACTER = re.compile(r"[a-z0-9_.-]")
+
+
+def tenant_key(value: object) -> str:
+    """Return ``value`` if it is a valid programme (tenant) key, else raise
+    :class:`~loyaltykit.errors.InvalidTenant` naming what is wrong.
+
+    A key is 1-64 characters of lowercase letters, digits and ``- _ .``, starting with a
+    letter or digit: lowercase only, so ``"Brand-A"`` can never be a second programme
+    beside ``"brand-a"`` by a slip of the shift key.
+
+    >>> tenant_key("brand-a")
+    'brand-a'
+    >>> tenant_key("Brand-A")
+    Traceback (most recent call last):
+    ...
+    loyaltykit.errors.InvalidTenant: tenant: 'Brand-A' is not valid, expected ...
+    """
+    if not isinstance(value, str):
+        raise InvalidTenant(value, "a string key such as 'brand-a'")
+    if not value:
+        raise InvalidTenant(value, "a non-empty key such as 'brand-a'")
+    if len(value) > MAX_TENANT_LENGTH:
+        raise InvalidTenant(value, f"at most {MAX_TENANT_LENGTH} characters, not {len(value)}")
+    for position, character in enumerate(value):
+        if not _TENANT_CHARACTER.fullmatch(character):
+            raise InvalidTenant(
+                value,
+                f"lowercase letters, digits, '-', '_' and '.' only "
+                f"({character!r} at position {position})",
+            )
+    if value[0] in "-_.":
+        raise InvalidTenant(value, "a key starting with a letter or a digit")
     return value
 
 

@@ -32,7 +32,9 @@ class Stalling(SqlStorage):
         if self.chunks < 2:
             return super().release_in_bulk(at, accounts=accounts, after=after, shard=shard)
         with self._transaction() as connection:
-            chunk = release_chunk(connection, at, limit=accounts, after=after, shard=shard)
+            chunk = release_chunk(
+                connection, at, limit=accounts, after=after, shard=shard, tenant=self.tenant
+            )
             assert chunk.accounts, "the stalled chunk must hold work"
             Path(MARKER).write_text("inside the transaction")
             time.sleep(600)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -110,6 +112,7 @@ def test_current_of_an_empty_database_is_none(tmp_path: Path) -> None:
         ((), 2, "a command is needed"),
         (("init",), 2, "Missing option '--db'"),
         (("run-due", "--db", "sqlite:///{db}", "--at", "2026-05-01"), 2, "has no UTC offset"),
+        (("run-due", "--db", "sqlite:///{db}", "--tenant", "Brand-A"), 1, "lowercase letters"),
     ],
 )
 def test_errors_are_one_line_and_a_non_zero_status(
@@ -131,3 +134,35 @@ def test_passwords_are_not_printed(tmp_path: Path) -> None:
     assert result.returncode == 3  # storage
     assert "s3cret" not in result.stderr + result.stdout
     assert result.stderr.count("\n") == 1
+
+
+def test_commands_take_the_programme_of_a_database_holding_several(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'group.db'}"
+    for tenant, points in (("brand-a", 30), ("brand-b", 7)):
+        with Loyalty(storage=url, tenant=tenant) as loyalty:
+            loyalty.enroll("c-1", at=T0, idempotency_key="enroll")
+            loyalty.earn("c-1", points, at=T0, idempotency_key="k-1")
+
+    def amounts(*tenant: str) -> list[int]:
+        shown = loyaltykit("statement", "c-1", "--db", url, *tenant, "--json")
+        assert shown.returncode == 0, shown.stderr
+        return [line["entry"]["amount"] for line in json.loads(shown.stdout)["lines"]]
+
+    assert amounts("--tenant", "brand-a") == [30]
+    assert amounts("--tenant", "brand-b") == [7]
+    missing = loyaltykit("statement", "c-1", "--db", url)  # the default programme
+    assert missing.returncode == 1
+    assert "no customer with id 'c-1'" in missing.stderr
+    environment = {**os.environ, "LOYALTYKIT_TENANT": "brand-b"}
+    due = subprocess.run(
+        [str(SCRIPT), "run-due", "--db", url, "--at", "2026-06-01T00:00:00+00:00", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environment,
+    )
+    assert due.returncode == 0, due.stderr
+    explained = loyaltykit("explain", "c-1", "k-1", "--db", url, "--tenant", "brand-a", "--json")
+    assert explained.returncode == 0, explained.stderr
+    assert [entry["amount"] for entry in json.loads(explained.stdout)["entries"]] == [30]

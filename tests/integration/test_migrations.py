@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, insert, inspect, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    column,
+    create_engine,
+    insert,
+    inspect,
+    table,
+    text,
+)
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.domain.activity import Purchase
 from loyaltykit.domain.ledger import Entry, EntryKind
-from loyaltykit.errors import OutOfOrder
+from loyaltykit.domain.rewards import Reward, RewardCatalog, VoucherTerms
+from loyaltykit.errors import CustomerAlreadyExists, OutOfOrder
 from loyaltykit.formats.programs import Program
 from loyaltykit.outcomes import Statement
 from loyaltykit.policy.rules import BaseRate
-from loyaltykit.storage.sql import schema, upgrade
-from loyaltykit.storage.sql.repositories import Customers, Ledger, Session
+from loyaltykit.storage.sql import SqlStorage, schema, upgrade
+from loyaltykit.storage.sql.repositories import (
+    Ledger,
+    Session,
+    _customer_row,
+    _entry_row,
+    _lot_row,
+)
 from tests.databases import emptied
 
 T0 = datetime(2026, 2, 1, 10, tzinfo=UTC)
@@ -37,7 +58,7 @@ TABLES = (
 
 
 # the account columns of revision 0001: today's, without the one 0006 added
-ACCOUNT_0001 = tuple(column.name for column in schema.accounts.columns if column.name != "last_at")
+ACCOUNT_0001 = tuple(c.name for c in schema.fields(schema.accounts) if c.name != "last_at")
 
 
 def dropped(engine: Engine) -> None:
@@ -56,15 +77,24 @@ def at_revision(kind: str, request: pytest.FixtureRequest, revision: str) -> tup
     return url, engine
 
 
-def enrolled_raw(connection: Connection, customer_id: str) -> None:
-    """A customer row written with plain SQL (valid at every revision)."""
+def enrolled_raw(connection: Connection, customer_id: str, *, tenant: str | None = None) -> None:
+    """A customer row written with plain SQL: without a tenant before 0012, with one since."""
+    named = "" if tenant is None else ", tenant"
     connection.execute(
         text(
-            "INSERT INTO lk_customers (id, enrolled_at, status, profile) "
-            "VALUES (:id, :at, 'active', '{}')"
+            f"INSERT INTO lk_customers (id, enrolled_at, status, profile{named}) "
+            f"VALUES (:id, :at, 'active', '{{}}'{named and ', :tenant'})"
         ),
-        {"id": customer_id, "at": T0.replace(tzinfo=None)},
+        {"id": customer_id, "at": T0.replace(tzinfo=None), "tenant": tenant},
     )
+
+
+def before_tenants(connection: Connection, of: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Rows of ``of`` written as a revision before 0012 held them: without a tenant."""
+    columns = [column(c.name, c.type) for c in schema.fields(of)]
+    rows = [{k: v for k, v in row.items() if k != "tenant"} for row in rows]
+    if rows:
+        connection.execute(insert(table(of.name, *columns)), rows)
 
 
 def written_as_at_0001(engine: Engine) -> Statement:
@@ -81,12 +111,12 @@ def written_as_at_0001(engine: Engine) -> Statement:
         lots = uow.ledger.lots("ann", "points")
     assert customer is not None and account is not None
     with engine.begin() as connection:
-        session = Session(connection)
-        Customers(session).add(customer)
-        Ledger(session).add_entries(entries)
-        Ledger(session).save_lots(lots)
+        before_tenants(connection, schema.customers, [_customer_row(customer)])
+        before_tenants(connection, schema.entries, [_entry_row(entry) for entry in entries])
+        before_tenants(connection, schema.lots, [_lot_row(lot) for lot in lots])
         counts = {name: getattr(account, name) for name in ACCOUNT_0001}
-        connection.execute(insert(schema.accounts).values(**counts))
+        accounts = table("lk_accounts", *(column(name) for name in counts))
+        connection.execute(insert(accounts).values(**counts))
     return reference.statement("ann")
 
 
@@ -127,7 +157,7 @@ def test_upgrading_an_existing_database_makes_identifiers_compare_exactly(
         connection.execute(text("INSERT INTO lk_counters (name, value) VALUES ('stock:café', 3)"))
     upgrade(url)
     with engine.begin() as connection:
-        enrolled_raw(connection, "alice")
+        enrolled_raw(connection, "alice", tenant="default")
         found = connection.execute(text("SELECT id FROM lk_customers WHERE id = 'alice'"))
         assert [row[0] for row in found] == ["alice"]
         counted = connection.execute(text("SELECT name FROM lk_counters WHERE name = 'stock:cafe'"))
@@ -156,12 +186,11 @@ def test_upgrading_takes_birthdays_out_of_care_reasons(
         )
 
     with engine.begin() as connection:
-        Ledger(Session(connection)).add_entries(
-            [
-                care_entry(1, "care birthday: birthday on 2025-11-23"),
-                care_entry(2, "a caller's own reason: birthday on 2026-11-23"),
-            ]
-        )
+        written = [
+            care_entry(1, "care birthday: birthday on 2025-11-23"),
+            care_entry(2, "a caller's own reason: birthday on 2026-11-23"),
+        ]
+        before_tenants(connection, schema.entries, [_entry_row(entry) for entry in written])
     upgrade(url)
     with engine.begin() as connection:
         stored = Ledger(Session(connection)).entries("ann", "points")
@@ -170,5 +199,91 @@ def test_upgrading_takes_birthdays_out_of_care_reasons(
         "a caller's own reason: birthday on 2026-11-23",  # not ours to rewrite
     ]
     assert [entry.amount for entry in stored] == [100, 100]
+    emptied(engine)
+    engine.dispose()
+
+
+def a_programme_of_every_kind_of_row(url: str) -> tuple[Loyalty, str]:
+    """A programme run on ``url`` (at head) that writes a row in every table: members,
+    points, a voucher (a record with a lookup), reward stock (a counter), the outbox,
+    idempotency keys, a gift card and its entries, a member card; and the gift card's code."""
+    coffee = Reward(id="coffee", kind="coupon", price=50, stock=10, voucher=VoucherTerms())
+    program = Program(
+        rules=(BaseRate(id="base", per=Money.of(10, "CNY")),), catalog=RewardCatalog.of(coffee)
+    )
+    loyalty = Loyalty(program, storage=url, outbox=True)
+    loyalty.code_source = random.Random(7).choice
+    loyalty.voucher_source = random.Random(8).choice
+    for member in ("ann", "ben"):
+        loyalty.enroll(member, at=T0, idempotency_key=f"enroll-{member}")
+    loyalty.record_purchase(
+        "ann", Purchase(amount=Money.of(1290, "CNY")), at=T0, idempotency_key="p1"
+    )
+    loyalty.earn("ben", 70, at=T0, idempotency_key="e1", expires_at=T0 + timedelta(days=90))
+    loyalty.redeem("ann", "coffee", at=T0, idempotency_key="coffee-1")
+    loyalty.issue_card("ann", at=T0, idempotency_key="card-ann")
+    gift = loyalty.issue_stored_value(
+        "gift_card", Money.of(100, "CNY"), at=T0, idempotency_key="gift-1"
+    )
+    loyalty.pay_with_stored_value(gift.code, Money.of(30, "CNY"), at=T0, idempotency_key="pay-1")
+    return loyalty, gift.code
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_a_database_of_one_programme_is_the_default_programme_after_0012(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url, engine = at_revision(kind, request, "0008")
+    # every row the programme writes, copied as 0008 held it
+    reference, code = a_programme_of_every_kind_of_row(f"sqlite:///{tmp_path / 'reference.db'}")
+    source = reference.storage
+    assert isinstance(source, SqlStorage)
+    with source.engine.connect() as read, engine.begin() as write:
+        for each in schema.metadata.sorted_tables:
+            rows = read.execute(each.select()).mappings().all()
+            assert rows or each.name == "lk_customer_state", each.name
+            before_tenants(write, each, rows)
+    gift = reference.stored_value_entries(code)
+
+    upgrade(url)  # 0008 -> head
+    columns = {c["name"]: c for c in inspect(engine).get_columns("lk_records")}
+    assert columns["tenant"]["default"] is None  # no row is ever filed by a default
+    with engine.connect() as connection:
+        tenants = {
+            each.name: sorted(
+                set(connection.execute(text(f"SELECT tenant FROM {each.name}")).scalars())
+            )
+            for each in schema.metadata.sorted_tables
+        }
+    assert set(map(tuple, tenants.values())) <= {("default",), ()}
+    program = reference.versions
+    upgraded = Loyalty(program, storage=url, outbox=True)
+    assert upgraded.tenant == "default"
+    for member in ("ann", "ben"):
+        assert upgraded.statement(member) == reference.statement(member)
+        assert upgraded.cards_of(member) == reference.cards_of(member)
+        assert upgraded.vouchers(member) == reference.vouchers(member)
+    assert upgraded.pending_events() == reference.pending_events()
+    assert upgraded.stored_value_entries(code) == gift
+    assert upgraded.stored_value_balance(code, at=T0).balance == Money.of(70, "CNY")
+    card = reference.cards_of("ann")[0].number
+    assert upgraded.member_by_card(card) == "ann"
+    assert upgraded.stock_left("coffee", at=T0) == reference.stock_left("coffee", at=T0) == 9
+    # a replay of a key written before the upgrade is a replay
+    again = upgraded.record_purchase(
+        "ann", Purchase(amount=Money.of(1290, "CNY")), at=T0, idempotency_key="p1"
+    )
+    assert again.replayed
+    with pytest.raises(CustomerAlreadyExists):
+        upgraded.enroll("ann", at=T0, idempotency_key="enroll-ann-again")
+    # a second programme in the same database starts empty, and takes the same ids
+    brand_b = Loyalty(program, storage=url, tenant="brand-b", outbox=True)
+    brand_b.enroll("ann", at=T0, idempotency_key="enroll-ann")
+    brand_b.earn("ann", 5, at=T0, idempotency_key="p1")
+    assert brand_b.balance("ann").available == 5
+    assert upgraded.balance("ann").available == reference.balance("ann").available
+    assert brand_b.stock_left("coffee", at=T0) == 10
+    for each in (reference, upgraded, brand_b):
+        each.close()
     emptied(engine)
     engine.dispose()

@@ -40,7 +40,13 @@ def test_rows_equal_what_core_returns(factory: Callable[[], SqlStorage]) -> None
         )
     # an instant in another zone is the same instant: bound as UTC, like Core binds it
     at = (T0 + timedelta(days=2)).astimezone(timezone(timedelta(hours=8)))
-    values = {"customer_id": "c", "point_type": "points", "at": at, "page": 8}
+    values = {
+        "key_tenant": "default",
+        "customer_id": "c",
+        "point_type": "points",
+        "at": at,
+        "page": 8,
+    }
     after = {"after_expires": at, "after_earned": T0, "after_seq": 0, "after_idx": 0}
     statements = [_DUE, *_SPENDABLE_PAGES.values()]
     with storage.engine.connect() as connection:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import anyio
 import pytest
 
-from loyaltykit import Loyalty, Receipt
+from loyaltykit import Loyalty, MemoryStorage, Receipt
 from loyaltykit.aio import NOT_AWAITABLE, AsyncLoyalty
 from loyaltykit.errors import InsufficientPoints, InvalidAmount, UnknownCustomer
 
@@ -148,3 +148,18 @@ def test_a_method_without_a_typed_line_still_works_untyped() -> None:
 def test_max_threads_is_validated() -> None:
     with pytest.raises(InvalidAmount, match="max_threads"):
         AsyncLoyalty(max_threads=0)
+
+
+def test_a_tenant_is_a_programme_of_the_store_given() -> None:
+    store = MemoryStorage()
+
+    async def main() -> tuple[str, int, int]:
+        brand_a = AsyncLoyalty(storage=store, tenant="brand-a")
+        brand_b = AsyncLoyalty(storage=store, tenant="brand-b")
+        for loyalty in (brand_a, brand_b):
+            await loyalty.enroll("c-1", at=AT, idempotency_key="e")
+        await brand_a.earn("c-1", 5, at=AT, idempotency_key="o")
+        a, b = await brand_a.balance("c-1"), await brand_b.balance("c-1")
+        return brand_a.tenant, a.available, b.available
+
+    assert anyio.run(main) == ("brand-a", 5, 0)

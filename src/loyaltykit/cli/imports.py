@@ -17,7 +17,7 @@ from rich.progress import (
 
 from loyaltykit.bootstrap import Loyalty
 from loyaltykit.cli.console import PARTLY, Failure, console, emit
-from loyaltykit.cli.options import database, json_option, open_loyalty, program
+from loyaltykit.cli.options import database, json_option, open_loyalty, program, tenant_option
 from loyaltykit.feed import BadRow, FeedReport, FeedRow, apply_feed, read_feed
 
 __all__ = ["import_group", "imported", "progress_bar"]
@@ -77,17 +77,25 @@ def import_group() -> None:
 @import_group.command("events")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @database
+@tenant_option
 @program
 @click.option("--chunk", default=500, show_default=True, help="rows per transaction")
 @json_option
-def events(file: Path, url: str, program_file: Path | None, chunk: int, as_json: bool) -> None:
+def events(
+    file: Path,
+    url: str,
+    program_file: Path | None,
+    chunk: int,
+    as_json: bool,
+    tenant: str | None,
+) -> None:
     """Import a CSV or JSON Lines file of enrolments, purchases, refunds and other events.
 
     Each row is one command under its own key: a re-run of the same file changes
     nothing, so an interrupted import is resumed by running it again. A row that cannot
     be applied is reported with its line number and changes nothing; the others go on.
     """
-    loyalty = open_loyalty(url, program_file)
+    loyalty = open_loyalty(url, program_file, tenant)
     try:
         report = imported(
             loyalty,

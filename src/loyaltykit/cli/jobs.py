@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from loyaltykit.cli.console import console, emit, instant
-from loyaltykit.cli.options import at_option, database, json_option, open_loyalty, program
+from loyaltykit.cli.options import (
+    at_option,
+    database,
+    json_option,
+    open_loyalty,
+    program,
+    tenant_option,
+)
 from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.outcomes import DueReport
@@ -17,6 +24,7 @@ __all__ = ["run_due"]
 
 @click.command("run-due")
 @database
+@tenant_option
 @program
 @at_option
 @click.option("--batch-size", default=500, show_default=True, help="accounts per transaction")
@@ -35,6 +43,7 @@ def run_due(
     batch_size: int,
     shard_text: str | None,
     as_json: bool,
+    tenant: str | None,
 ) -> None:
     """Run what fell due at --at: release pending points, expire lots, re-qualify tiers,
     record care actions, check complaint SLA clocks, cancel unclaimed redemptions.
@@ -46,7 +55,7 @@ def run_due(
         shard = None if shard_text is None else Shard.parse(shard_text)
     except InvalidArgument as error:
         raise click.BadParameter(str(error), param_hint="--shard") from None
-    loyalty = open_loyalty(url, program_file)
+    loyalty = open_loyalty(url, program_file, tenant)
     try:
         report = loyalty.run_due(at=at, batch_size=batch_size, shard=shard)
     finally:

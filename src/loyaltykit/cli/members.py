@@ -9,7 +9,14 @@ import click
 from rich.table import Table
 
 from loyaltykit.cli.console import Failure, console, emit, instant
-from loyaltykit.cli.options import at_option, database, json_option, open_loyalty, program
+from loyaltykit.cli.options import (
+    at_option,
+    database,
+    json_option,
+    open_loyalty,
+    program,
+    tenant_option,
+)
 from loyaltykit.outcomes import Statement
 from loyaltykit.service.codecs import explanation_of
 
@@ -24,15 +31,21 @@ def customer() -> None:
 @customer.command("show")
 @click.argument("customer_id", metavar="ID")
 @database
+@tenant_option
 @program
 @at_option
 @json_option
 def show_customer(
-    customer_id: str, url: str, program_file: Path | None, at_text: str | None, as_json: bool
+    customer_id: str,
+    url: str,
+    program_file: Path | None,
+    at_text: str | None,
+    as_json: bool,
+    tenant: str | None,
 ) -> None:
     """A member's profile (without personal data), tier and why, balances and lots."""
     at = instant(at_text)
-    loyalty = open_loyalty(url, program_file)
+    loyalty = open_loyalty(url, program_file, tenant)
     try:
         member = loyalty.customer(customer_id)
         rules = loyalty.versions.at(at)  # the programme in force at --at
@@ -91,14 +104,20 @@ def show_customer(
 @click.command()
 @click.argument("customer_id", metavar="ID")
 @database
+@tenant_option
 @program
 @click.option("--point-type", default="points", show_default=True)
 @json_option
 def statement(
-    customer_id: str, url: str, program_file: Path | None, point_type: str, as_json: bool
+    customer_id: str,
+    url: str,
+    program_file: Path | None,
+    point_type: str,
+    as_json: bool,
+    tenant: str | None,
 ) -> None:
     """Every entry of a member's account with the running balance."""
-    loyalty = open_loyalty(url, program_file)
+    loyalty = open_loyalty(url, program_file, tenant)
     try:
         loyalty.customer(customer_id)
         lines = loyalty.statement(customer_id, point_type=point_type)
@@ -131,13 +150,22 @@ def statement(
 @click.argument("customer_id", metavar="ID")
 @click.argument("key", metavar="KEY")
 @database
+@tenant_option
 @json_option
-def explain(customer_id: str, key: str, url: str, as_json: bool) -> None:
+def explain(customer_id: str, key: str, url: str, as_json: bool, tenant: str | None) -> None:
     """What one past command did and why: the outcome stored under its idempotency key
     (the rules that fired, their inputs and results) and the entries it recorded."""
+    from loyaltykit.storage.base import tenant_storage
     from loyaltykit.storage.registry import open_storage
+    from loyaltykit.values import DEFAULT_TENANT, tenant_key
 
-    storage = open_storage(url)
+    programme = DEFAULT_TENANT if tenant is None else tenant_key(tenant)  # before opening
+    opened = open_storage(url)
+    try:
+        storage = tenant_storage(opened, programme)
+    except BaseException:  # a backend that keeps one programme
+        opened.close()
+        raise
     try:
         with storage.unit_of_work() as uow:
             record = uow.idempotency.get(customer_id, key)

@@ -11,7 +11,15 @@ import click
 from loyaltykit.bootstrap import Loyalty
 from loyaltykit.formats.programs import Program
 
-__all__ = ["at_option", "database", "json_option", "load_program", "open_loyalty", "program"]
+__all__ = [
+    "at_option",
+    "database",
+    "json_option",
+    "load_program",
+    "open_loyalty",
+    "program",
+    "tenant_option",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,6 +30,14 @@ database = click.option(
     required=True,
     metavar="URL",
     help="storage URL, e.g. sqlite:///loyalty.db (or $LOYALTYKIT_DB)",
+)
+tenant_option = click.option(
+    "--tenant",
+    envvar="LOYALTYKIT_TENANT",
+    default=None,
+    metavar="KEY",
+    help="the programme of a database that holds several, e.g. brand-a (or $LOYALTYKIT_TENANT);"
+    " default: the default programme",
 )
 program = click.option(
     "--program",
@@ -46,6 +62,9 @@ def load_program(path: Path | None) -> Program:
     return Program.from_toml(path)
 
 
-def open_loyalty(url: str, program_file: Path | None) -> Loyalty:
-    """The facade on the database ``url`` (its schema must be up to date)."""
-    return Loyalty(load_program(program_file), storage=url)
+def open_loyalty(
+    url: str, program_file: Path | None, tenant: str | None = None, *, outbox: bool = False
+) -> Loyalty:
+    """The facade on the database ``url`` (its schema must be up to date), for the
+    programme ``tenant`` of it (the default one for ``None``)."""
+    return Loyalty(load_program(program_file), storage=url, tenant=tenant, outbox=outbox)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from loyaltykit.bootstrap import Loyalty
 from loyaltykit.cli.console import console
-from loyaltykit.cli.options import database, program
+from loyaltykit.cli.options import database, open_loyalty, program, tenant_option
 
 __all__ = ["outbox"]
 
@@ -21,6 +20,7 @@ def outbox() -> None:
 
 @outbox.command("relay")
 @database
+@tenant_option
 @program
 @click.option(
     "--to",
@@ -45,16 +45,16 @@ def relay(
     limit: int,
     poll: float,
     until_empty: bool,
+    tenant: str | None,
 ) -> None:
     """Publish the outbox's pending events to a broker, at least once, in each
     customer's order, with the event id as the broker's de-duplication id."""
-    from loyaltykit.cli.options import load_program
     from loyaltykit.relays import relay_for
 
     given = {"stream": stream, "subject": subject, "exchange": exchange}
     options = {name: value for name, value in given.items() if value is not None}
     relay_to = relay_for(broker, **options)
-    loyalty = Loyalty(load_program(program_file), storage=url, outbox=True)
+    loyalty = open_loyalty(url, program_file, tenant, outbox=True)
 
     async def go() -> int:
         async with relay_to:

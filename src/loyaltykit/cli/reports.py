@@ -8,7 +8,14 @@ import click
 from rich.table import Table
 
 from loyaltykit.cli.console import console, emit, instant
-from loyaltykit.cli.options import at_option, database, json_option, open_loyalty, program
+from loyaltykit.cli.options import (
+    at_option,
+    database,
+    json_option,
+    open_loyalty,
+    program,
+    tenant_option,
+)
 from loyaltykit.reports import ProgrammeReport, programme_report, render_html
 from loyaltykit.values import Money
 
@@ -43,6 +50,7 @@ def summary(done: ProgrammeReport) -> None:
 
 @click.command()
 @database
+@tenant_option
 @program
 @at_option
 @click.option(
@@ -61,12 +69,13 @@ def report(
     surveys: tuple[str, ...],
     html_file: Path | None,
     as_json: bool,
+    tenant: str | None,
 ) -> None:
     """Liability (by expiry month and tier, with expected breakage), tiers, campaigns,
     value classes, churn warnings, complaint SLA compliance and survey scores.
     --html FILE writes the report as one self-contained page with charts."""
     at = instant(at_text)
-    loyalty = open_loyalty(url, program_file)
+    loyalty = open_loyalty(url, program_file, tenant)
     try:
         cost = Money.of(cost_per_point, currency or loyalty.versions.at(at).currency)
         done = programme_report(loyalty, at, cost_per_point=cost, surveys=surveys)

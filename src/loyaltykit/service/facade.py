@@ -52,7 +52,8 @@ from loyaltykit.service.rewards import RewardCommands
 from loyaltykit.service.stored_value import StoredValueCommands
 from loyaltykit.service.tiers import TierCommands
 from loyaltykit.service.velocity import VelocityGuard
-from loyaltykit.storage.base import Storage
+from loyaltykit.storage.base import Storage, tenant_of, tenant_storage
+from loyaltykit.values import tenant_key
 
 __all__ = ["Loyalty", "StorageOpener"]
 
@@ -115,7 +116,10 @@ class Loyalty:
     :class:`~loyaltykit.Authorizer` or an ``(actor, role, action) -> bool`` callable;
     without one every caller's word is taken). ``rates`` (an
     :class:`~loyaltykit.ExchangeRates` table) converts purchases in another currency than
-    the programme's at the rate in force at their instant.
+    the programme's at the rate in force at their instant. ``tenant`` names the programme
+    (a key such as ``"brand-a"``) whose members, points and records this facade sees in a
+    store that holds several (docs/concepts/tenants.md); without it, the storage's own
+    (the default programme, unless ``storage`` is a ``for_tenant`` view).
 
     One ``Loyalty`` may be shared by any number of threads: every command runs in a unit
     of work of its own, and the storage serialises commands on the same member.
@@ -132,6 +136,7 @@ class Loyalty:
         outbox: bool = False,
         authorize: Authorizer | Callable[[str, Role, str], bool] | None = None,
         rates: ExchangeRates | None = None,
+        tenant: str | None = None,
     ) -> None:
         if program is None:
             program = Program()
@@ -145,7 +150,10 @@ class Loyalty:
         if not isinstance(outbox, bool):
             raise InvalidArgument(f"outbox: {outbox!r} is not True or False")
         self.versions: ProgramVersions = program
-        self.storage: Storage = self._open(storage)
+        # checked before the storage is opened: a bad key opens no connection
+        key = None if tenant is None else tenant_key(tenant)
+        opened = self._open(storage)
+        self.storage: Storage = opened if key is None else tenant_storage(opened, key)
         self.kernel = Kernel(program, self.storage, retries=retries, outbox=outbox)
         if rates is not None and not isinstance(rates, ExchangeRates):
             raise InvalidArgument(f"rates: {rates!r} is not an ExchangeRates table")
@@ -246,6 +254,12 @@ class Loyalty:
         if not isinstance(card_format, CardFormat):
             raise InvalidArgument(f"card_format: {card_format!r} is not a CardFormat")
         self._cards.card_format = card_format
+
+    @property
+    def tenant(self) -> str:
+        """The programme (tenant) whose data this facade sees (``"default"`` unless
+        another was asked for)."""
+        return tenant_of(self.storage)
 
     @property
     def outbox(self) -> bool:

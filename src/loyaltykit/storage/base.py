@@ -6,7 +6,9 @@ unit of work rolls back on exit unless :meth:`~UnitOfWork.commit` was called, so
 command that raises leaves no trace. Backends translate their drivers' exceptions
 into :mod:`loyaltykit.errors` (a lost race is :class:`~loyaltykit.errors.ConcurrencyConflict`).
 
-Every method is keyed by customer first, so a backend can shard by customer id.
+Every method is keyed by customer first, so a backend can shard by customer id. A
+storage sees one programme (tenant) of its store: :class:`Tenancy`, an optional
+protocol, gives the others; the repositories never take a tenant argument.
 ``loyaltykit.testing.conformance`` is the executable form of this contract.
 """
 
@@ -24,8 +26,8 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.domain.shards import Shard
 from loyaltykit.domain.stored_value import StoredValueAccount, StoredValueEntry
-from loyaltykit.errors import NoProgress
-from loyaltykit.values import CustomerId
+from loyaltykit.errors import NoProgress, TenancyUnsupported
+from loyaltykit.values import DEFAULT_TENANT, CustomerId, tenant_key
 
 __all__ = [
     "BatchProgress",
@@ -49,10 +51,13 @@ __all__ = [
     "Storage",
     "StoredRecord",
     "StoredValueRepository",
+    "Tenancy",
     "UnitOfWork",
     "counter_take",
     "lot_is_due",
     "read_unit_of_work",
+    "tenant_of",
+    "tenant_storage",
 ]
 
 
@@ -608,3 +613,58 @@ class Storage(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+# --- several programmes in one store ---------------------------------------------------
+
+
+@runtime_checkable
+class Tenancy(Protocol):
+    """Optional: a backend that keeps several programmes (tenants) apart in one store.
+
+    ``for_tenant(key)`` is a :class:`Storage` over the same store (the same connections,
+    files or memory) whose every repository, optional protocol and batch scan sees only
+    ``key``'s rows: customers, accounts, entries, lots, state documents, records and their
+    lookups, counters, idempotency keys, stored value and member cards. The same customer
+    id, voucher code, counter name or card number may exist in two tenants; neither ever
+    reads, locks, finds or pages through the other's. A storage opened without it is the
+    :data:`~loyaltykit.values.DEFAULT_TENANT`'s, and ``tenant`` names the one it sees.
+
+    A backend without it still works, as the default tenant's only store
+    (:func:`tenant_storage` refuses another). ``loyaltykit.testing.conformance`` proves
+    the isolation of a backend that offers it.
+    """
+
+    @property
+    def tenant(self) -> str:
+        """The tenant whose rows this storage sees."""
+        ...
+
+    def for_tenant(self, tenant: str) -> Storage:
+        """This store as ``tenant`` sees it (a valid key: :func:`~loyaltykit.values.tenant_key`)."""
+        ...
+
+
+def tenant_of(storage: Storage) -> str:
+    """The tenant ``storage`` sees: its own for a :class:`Tenancy` backend, else the
+    default (a backend that keeps one programme keeps the default one)."""
+    return storage.tenant if isinstance(storage, Tenancy) else DEFAULT_TENANT
+
+
+def tenant_storage(storage: Storage, tenant: str) -> Storage:
+    """``storage`` as ``tenant`` sees it: itself when it already sees ``tenant``, the
+    backend's :meth:`Tenancy.for_tenant` otherwise. A key that is not valid raises
+    :class:`~loyaltykit.errors.InvalidTenant`; another tenant than the default of a backend
+    without :class:`Tenancy` raises :class:`~loyaltykit.errors.TenancyUnsupported`.
+
+    >>> from loyaltykit.storage.memory import MemoryStorage
+    >>> store = MemoryStorage()
+    >>> tenant_storage(store, "brand-a").tenant
+    'brand-a'
+    """
+    key = tenant_key(tenant)
+    if tenant_of(storage) == key:
+        return storage
+    if not isinstance(storage, Tenancy):
+        raise TenancyUnsupported(type(storage).__name__, key)
+    return storage.for_tenant(key)

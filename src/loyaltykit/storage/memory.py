@@ -10,6 +10,7 @@ sit in a heap, so a debit and a batch settlement touch only what they need.
 from __future__ import annotations
 
 import bisect
+import copy
 import heapq
 import json
 import threading
@@ -38,7 +39,7 @@ from loyaltykit.storage.base import (
     counter_take,
     lot_is_due,
 )
-from loyaltykit.values import CustomerId, points_amount, utc
+from loyaltykit.values import DEFAULT_TENANT, CustomerId, points_amount, tenant_key, utc
 
 __all__ = ["MemoryStorage"]
 
@@ -49,7 +50,8 @@ _Kept = tuple[str, str, datetime, str]  # an idempotency record, as _State keeps
 
 
 class _State:
-    """All the data of one :class:`MemoryStorage`."""
+    """All the data of one tenant of a :class:`MemoryStorage`: tenants share nothing but
+    the lock, so no read of one can reach another's rows."""
 
     def __init__(self) -> None:
         self.customers: dict[CustomerId, Customer] = {}
@@ -690,15 +692,35 @@ class MemoryUnitOfWork:
 
 
 class MemoryStorage:
-    """Keeps everything in this process's memory; the default backend."""
+    """Keeps everything in this process's memory; the default backend.
+
+    One store holds any number of programmes (:class:`~loyaltykit.storage.base.Tenancy`):
+    :meth:`for_tenant` is a view of the same store that sees one tenant's data only.
+    """
 
     capabilities = Capabilities(
         concurrent_threads=True, concurrent_processes=False, durable=False, shards=True
     )
 
     def __init__(self) -> None:
-        self._state = _State()
         self._lock = threading.RLock()
+        self._tenant = DEFAULT_TENANT
+        self._tenants: dict[str, _State] = {}
+        self._state = self._tenants[DEFAULT_TENANT] = _State()
+
+    @property
+    def tenant(self) -> str:
+        """The tenant whose data this view sees."""
+        return self._tenant
+
+    def for_tenant(self, tenant: str) -> MemoryStorage:
+        """This store as ``tenant`` sees it: the same lock, that tenant's data."""
+        key = tenant_key(tenant)
+        view = copy.copy(self)
+        view._tenant = key
+        with self._lock:
+            view._state = self._tenants.setdefault(key, _State())
+        return view
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStorage:

@@ -70,6 +70,7 @@ from loyaltykit.testing import settlement
 from loyaltykit.testing.invariants import ledger_violations
 from loyaltykit.testing.races import race_in_processes
 from loyaltykit.testing.stored_value_conformance import StoredValueConformance
+from loyaltykit.testing.tenant_conformance import TenantConformance
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
     MAX_IDENTIFIER_LENGTH,
@@ -224,11 +225,13 @@ def _points(report: SettlementReport, work: str) -> int:
     return report.expired if work == "expire" else report.released
 
 
-class StorageConformance(StoredValueConformance):
+class StorageConformance(StoredValueConformance, TenantConformance):
     """What every backend must do. Subclasses provide the ``storage`` fixture.
 
     Gift cards, wallets and member cards come from
-    :class:`~loyaltykit.testing.stored_value_conformance.StoredValueConformance`."""
+    :class:`~loyaltykit.testing.stored_value_conformance.StoredValueConformance`; several
+    programmes in one store from
+    :class:`~loyaltykit.testing.tenant_conformance.TenantConformance`."""
 
     @pytest.fixture
     def storage(self) -> Storage:  # pragma: no cover - subclasses override it

@@ -63,6 +63,7 @@ lots, accounts, entries = schema.lots, schema.accounts, schema.entries
 
 def _in_account() -> ColumnElement[bool]:
     return and_(
+        lots.c.tenant == accounts.c.tenant,
         lots.c.customer_id == accounts.c.customer_id,
         lots.c.point_type == accounts.c.point_type,
     )
@@ -82,13 +83,13 @@ def _due_release(at: datetime) -> ColumnElement[bool]:
     )
 
 
-def _eligible(at: datetime, work: str, shard: Shard | None = None) -> Select[Any]:
+def _eligible(at: datetime, work: str, tenant: str, shard: Shard | None = None) -> Select[Any]:
     due_expiry = exists().where(_in_account(), _due_expiry(at))
     due_release = exists().where(_in_account(), _due_release(at))
     wanted, unwanted = (due_expiry, due_release) if work == "expire" else (due_release, due_expiry)
     query = (
         select(accounts.c.customer_id, accounts.c.point_type)
-        .where(accounts.c.deficit == 0, wanted, ~unwanted)
+        .where(accounts.c.tenant == tenant, accounts.c.deficit == 0, wanted, ~unwanted)
         .order_by(accounts.c.customer_id, accounts.c.point_type)
     )
     # --- shards (issue 18): a worker's share of the customers
@@ -103,13 +104,14 @@ def _locked_chunk(
     work: str,
     limit: int,
     after: tuple[str, str] | None,
+    tenant: str,
     shard: Shard | None = None,
 ) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
     """Up to ``limit`` eligible accounts after ``after`` (in ``shard``), their customers
     locked, still eligible; and the last account found (where the next chunk starts)."""
     if shard is not None:
         prepare(connection)
-    query = _eligible(at, work, shard).limit(limit)
+    query = _eligible(at, work, tenant, shard).limit(limit)
     if after is not None:
         # spelled out rather than a row-value comparison, which MySQL does not index
         query = query.where(
@@ -125,21 +127,22 @@ def _locked_chunk(
     # the same lock every command takes first, in id order: no deadlocks
     connection.execute(
         select(schema.customers.c.id)
-        .where(schema.customers.c.id.in_(customers))
+        .where(schema.customers.c.tenant == tenant, schema.customers.c.id.in_(customers))
         .order_by(schema.customers.c.id)
         .with_for_update()
     ).all()
     # a command may have settled an account, or given it a deficit, before we locked it
-    again = connection.execute(_eligible(at, work).where(_among(accounts, found)))
+    again = connection.execute(_eligible(at, work, tenant).where(_among(accounts, found, tenant)))
     return [(row[0], row[1]) for row in again], found[-1]
 
 
-def _among(table: Table, chunk: list[tuple[str, str]]) -> ColumnElement[bool]:
+def _among(table: Table, chunk: list[tuple[str, str]], tenant: str) -> ColumnElement[bool]:
     """Rows of ``table`` in the chunk's accounts. The customer ids are listed on their
     own too: SQLite plans a row-value ``IN`` with another index (a scan of every lot due
     by ``at``, settled or not, per chunk), but looks up a plain ``IN`` by primary key."""
     customers = sorted({customer_id for customer_id, _ in chunk})
     return and_(
+        table.c.tenant == tenant,
         table.c.customer_id.in_(customers),
         tuple_(table.c.customer_id, table.c.point_type).in_(chunk),
     )
@@ -158,6 +161,7 @@ def _lot_id() -> ColumnElement[str]:
 
 
 _ENTRY_COLUMNS = [
+    "tenant",
     "customer_id",
     "point_type",
     "seq",
@@ -178,6 +182,7 @@ def _with_account() -> Any:
     return lots.join(
         accounts,
         and_(
+            accounts.c.tenant == lots.c.tenant,
             accounts.c.customer_id == lots.c.customer_id,
             accounts.c.point_type == lots.c.point_type,
         ),
@@ -191,13 +196,14 @@ def expire_chunk(
     limit: int,
     after: tuple[str, str] | None = None,
     shard: Shard | None = None,
+    tenant: str,
 ) -> BulkChunk:
     """Expire the due lots of up to ``limit`` eligible accounts after ``after`` (only
     customers in ``shard``). The caller runs it in a transaction and commits."""
-    chunk, last = _locked_chunk(connection, at, "expire", limit, after, shard)
+    chunk, last = _locked_chunk(connection, at, "expire", limit, after, tenant, shard)
     if not chunk:
         return BulkChunk(last=last)
-    in_chunk = _among(lots, chunk)
+    in_chunk = _among(lots, chunk, tenant)
     due = and_(in_chunk, _due_expiry(at))
     number = func.row_number().over(
         partition_by=(lots.c.customer_id, lots.c.point_type),
@@ -210,6 +216,7 @@ def expire_chunk(
     pending = lots.c.pending.is_(True)
     rows = (
         select(
+            lots.c.tenant,
             lots.c.customer_id,
             lots.c.point_type,
             accounts.c.last_seq + number,
@@ -242,7 +249,7 @@ def expire_chunk(
 
     count = select(func.count()).where(mine).scalar_subquery()
     latest = select(func.max(lots.c.expires_at)).where(mine).scalar_subquery()
-    account_chunk = _among(accounts, chunk)
+    account_chunk = _among(accounts, chunk, tenant)
     connection.execute(
         update(accounts)
         .where(account_chunk)
@@ -282,13 +289,14 @@ def release_chunk(
     limit: int,
     after: tuple[str, str] | None = None,
     shard: Shard | None = None,
+    tenant: str,
 ) -> BulkChunk:
     """Release the due pending lots of up to ``limit`` eligible accounts after ``after``
     (only customers in ``shard``). The caller runs it in a transaction and commits."""
-    chunk, last = _locked_chunk(connection, at, "release", limit, after, shard)
+    chunk, last = _locked_chunk(connection, at, "release", limit, after, tenant, shard)
     if not chunk:
         return BulkChunk(last=last)
-    in_chunk = _among(lots, chunk)
+    in_chunk = _among(lots, chunk, tenant)
     due = and_(in_chunk, _due_release(at))
     # settle() orders releases by instant, then spending order (never-expiring last)
     number = func.row_number().over(
@@ -305,6 +313,7 @@ def release_chunk(
     # no deficit: the release repays nothing, so it changes no lot's remaining points
     rows = (
         select(
+            lots.c.tenant,
             lots.c.customer_id,
             lots.c.point_type,
             accounts.c.last_seq + number,
@@ -332,7 +341,7 @@ def release_chunk(
     latest = select(func.max(lots.c.available_from)).where(mine).scalar_subquery()
     connection.execute(
         update(accounts)
-        .where(_among(accounts, chunk))
+        .where(_among(accounts, chunk, tenant))
         .values(
             available=accounts.c.available + total,
             pending=accounts.c.pending - total,

@@ -9,6 +9,10 @@ other, as PostgreSQL refuses one on a hash-partitioned table.
 :func:`partitioned_tables` builds the schema with every distributed table declared
 ``PARTITION BY HASH`` of its distribution column, so that PostgreSQL itself checks the
 rule, and the tests run the conformance suite on it. See ``docs/concepts/scaling.md``.
+
+The ``tenant`` column (0012) leads every key but distributes nothing: each table keeps
+its distribution column, which every key still holds, so the same customer id in two
+programmes sits on one shard, as do that member's rows of both.
 """
 
 from __future__ import annotations

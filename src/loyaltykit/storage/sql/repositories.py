@@ -9,11 +9,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     ClauseElement,
+    ColumnElement,
     Connection,
     CursorResult,
     Dialect,
     Executable,
+    Insert,
     Integer,
     Table,
     and_,
@@ -52,7 +55,7 @@ from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_tak
 from loyaltykit.storage.sql import schema
 from loyaltykit.storage.sql.prepared import Cursor, prepared
 from loyaltykit.storage.sql.shards import in_shard, prepare
-from loyaltykit.values import CustomerId, points_amount
+from loyaltykit.values import DEFAULT_TENANT, CustomerId, points_amount
 
 __all__ = ["Counters", "Records", "Session"]
 
@@ -116,13 +119,25 @@ def _is_unreachable(original: BaseException | None) -> bool:
 
 
 class Session:
-    """One connection in a transaction. Statements go through :meth:`run` (Core), or
-    :meth:`rows` and :meth:`write` for the command path's prepared statements."""
+    """One connection in a transaction, for one programme. Statements go through
+    :meth:`run` (Core), or :meth:`rows` and :meth:`write` for the command path's
+    prepared statements.
 
-    def __init__(self, connection: Connection) -> None:
+    Every statement names its ``tenant``: prepared ones through the ``tenant`` (inserts)
+    and ``key_tenant`` (conditions) parameters, which :meth:`rows` and :meth:`write` bind
+    to this session's programme whatever the caller passed; Core ones in their own words
+    (:meth:`mine`)."""
+
+    def __init__(self, connection: Connection, tenant: str = DEFAULT_TENANT) -> None:
         self.connection = connection
         self.dialect = connection.dialect
+        self.tenant = tenant
+        self._tenant = {"tenant": tenant, "key_tenant": tenant}
         self._cursor: Cursor | None = None
+
+    def mine(self, table: Table) -> ColumnElement[bool]:
+        """``table``'s rows of this session's programme."""
+        return table.c.tenant == self.tenant
 
     @property
     def cursor(self) -> Cursor:
@@ -133,7 +148,7 @@ class Session:
     def rows(self, key: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         statement = prepared(key, self.dialect, _PREPARED[key])
         try:
-            return self.cursor.rows(statement, values)
+            return self.cursor.rows(statement, {**values, **self._tenant})
         except DBAPIError as error:
             raise translate(error) from error
 
@@ -144,14 +159,14 @@ class Session:
     def write(self, key: str, values: Mapping[str, Any]) -> int:
         statement = prepared(key, self.dialect, _PREPARED[key])
         try:
-            return self.cursor.write(statement, values)
+            return self.cursor.write(statement, {**values, **self._tenant})
         except DBAPIError as error:
             raise translate(error) from error
 
     def write_many(self, key: str, values: Sequence[Mapping[str, Any]]) -> None:
         statement = prepared(key, self.dialect, _PREPARED[key])
         try:
-            self.cursor.write_many(statement, values)
+            self.cursor.write_many(statement, [{**row, **self._tenant} for row in values])
         except DBAPIError as error:
             raise translate(error) from error
 
@@ -162,6 +177,11 @@ class Session:
             raise translate(error) from error
 
     def run(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        """Run a Core statement. Parameters given as one mapping to a query or an update
+        get ``key_tenant``: the programme of the statements built once (an insert names
+        its ``tenant`` column itself)."""
+        if isinstance(parameters, Mapping) and not isinstance(statement, Insert):
+            parameters = {**parameters, "key_tenant": self.tenant}
         try:
             if parameters is None:
                 result = self.connection.execute(statement)
@@ -175,14 +195,20 @@ class Session:
 # The statements every command runs, built once: building a Core expression costs about
 # three times its execution on SQLite, so the hot path only binds parameters.
 _customers, _accounts, _lots = schema.customers, schema.accounts, schema.lots
-_CUSTOMER = select(_customers).where(_customers.c.id == bindparam("customer_id"))
+_TENANT: BindParameter[str] = bindparam("key_tenant")
+_LOT_FIELDS = schema.fields(_lots)
+_CUSTOMER = select(_customers).where(
+    _customers.c.tenant == _TENANT, _customers.c.id == bindparam("customer_id")
+)
 _CUSTOMER_FOR_UPDATE = _CUSTOMER.with_for_update()
 _ACCOUNT_KEY = and_(
+    _accounts.c.tenant == _TENANT,
     _accounts.c.customer_id == bindparam("key_customer_id"),
     _accounts.c.point_type == bindparam("key_point_type"),
 )
-_ACCOUNT = select(_accounts).where(_ACCOUNT_KEY)
+_ACCOUNT = select(*schema.fields(_accounts)).where(_ACCOUNT_KEY)
 _IN_ACCOUNT = and_(
+    _lots.c.tenant == _TENANT,
     _lots.c.customer_id == bindparam("customer_id"),
     _lots.c.point_type == bindparam("point_type"),
 )
@@ -207,8 +233,8 @@ _PAGE = bindparam("page", type_=Integer)
 _BY_EXPIRY = (_lots.c.expires_at, _lots.c.earned_at, _lots.c.seq, _lots.c.idx)
 _BY_AGE = (_lots.c.earned_at, _lots.c.seq, _lots.c.idx)
 _SPENDABLE_PAGES = {
-    "spendable expiring": select(_lots).where(_EXPIRING).order_by(*_BY_EXPIRY).limit(_PAGE),
-    "spendable expiring after": select(_lots)
+    "spendable expiring": select(*_LOT_FIELDS).where(_EXPIRING).order_by(*_BY_EXPIRY).limit(_PAGE),
+    "spendable expiring after": select(*_LOT_FIELDS)
     .where(
         _EXPIRING,
         _lots.c.expires_at >= bindparam("after_expires", type_=_lots.c.expires_at.type),
@@ -218,8 +244,8 @@ _SPENDABLE_PAGES = {
     )
     .order_by(*_BY_EXPIRY)
     .limit(_PAGE),
-    "spendable forever": select(_lots).where(_FOREVER).order_by(*_BY_AGE).limit(_PAGE),
-    "spendable forever after": select(_lots)
+    "spendable forever": select(*_LOT_FIELDS).where(_FOREVER).order_by(*_BY_AGE).limit(_PAGE),
+    "spendable forever after": select(*_LOT_FIELDS)
     .where(_FOREVER, _AFTER)
     .order_by(*_BY_AGE)
     .limit(_PAGE),
@@ -233,10 +259,10 @@ _FIRST_PAGE, _LAST_PAGE = 8, 512
 # partial index and its planner prefers the primary key, which walks every expired lot:
 # it is told to take lk_lots_due, whose ``remaining > 0`` range skips them (0008)
 _DUE = union_all(
-    select(_lots)
+    select(*_LOT_FIELDS)
     .with_hint(_lots, "FORCE INDEX (lk_lots_due)", dialect_name="mysql")
     .where(_IN_ACCOUNT, _lots.c.pending == false(), _LIVE, _lots.c.expires_at <= bindparam("at")),
-    select(_lots).where(
+    select(*_LOT_FIELDS).where(
         _IN_ACCOUNT,
         _lots.c.pending == true(),
         _LIVE,
@@ -244,10 +270,12 @@ _DUE = union_all(
     ),
 )
 _IDEMPOTENCY = select(schema.idempotency).where(
+    schema.idempotency.c.tenant == _TENANT,
     schema.idempotency.c.customer_id == bindparam("customer_id"),
     schema.idempotency.c.key == bindparam("key"),
 )
 _STATE_KEY = and_(
+    schema.customer_state.c.tenant == _TENANT,
     schema.customer_state.c.customer_id == bindparam("key_customer_id"),
     schema.customer_state.c.name == bindparam("key_name"),
 )
@@ -271,8 +299,9 @@ class Customers:
         return _customer(rows[0]) if rows else None
 
     def add(self, customer: Customer) -> None:
+        row = {"tenant": self._session.tenant, **_customer_row(customer)}
         try:
-            self._session.connection.execute(_INSERT["lk_customers"], _customer_row(customer))
+            self._session.connection.execute(_INSERT["lk_customers"], row)
         except IntegrityError as error:
             translated = translate(error)
             if isinstance(translated, ConcurrencyConflict):  # the id is taken
@@ -284,12 +313,15 @@ class Customers:
     def update(self, customer: Customer) -> None:
         row = _customer_row(customer)
         del row["id"]
-        self._session.run(
-            update(schema.customers).where(schema.customers.c.id == customer.id).values(**row)
-        )
+        table = schema.customers
+        mine = self._session.mine(table)
+        self._session.run(update(table).where(mine, table.c.id == customer.id).values(**row))
 
     def ids(self, *, after: CustomerId | None = None, limit: int) -> list[CustomerId]:
-        query = select(schema.customers.c.id).order_by(schema.customers.c.id).limit(limit)
+        table = schema.customers
+        query = (
+            select(table.c.id).where(self._session.mine(table)).order_by(table.c.id).limit(limit)
+        )
         if after is not None:
             query = query.where(schema.customers.c.id > after)
         return list(self._session.run(query).scalars())
@@ -349,7 +381,11 @@ class Ledger:
 
     def accounts(self, customer_id: CustomerId) -> list[Account]:
         table = schema.accounts
-        query = select(table).where(table.c.customer_id == customer_id).order_by(table.c.point_type)
+        query = (
+            select(*schema.fields(table))
+            .where(self._session.mine(table), table.c.customer_id == customer_id)
+            .order_by(table.c.point_type)
+        )
         return [Account(**dict(row)) for row in self._session.run(query).mappings()]
 
     def save_account(self, account: Account) -> None:
@@ -368,8 +404,12 @@ class Ledger:
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
         table = schema.entries
         query = (
-            select(table)
-            .where(table.c.customer_id == customer_id, table.c.point_type == point_type)
+            select(*schema.fields(table))
+            .where(
+                self._session.mine(table),
+                table.c.customer_id == customer_id,
+                table.c.point_type == point_type,
+            )
             .order_by(table.c.seq)
         )
         return [_entry(row) for row in self._session.run(query).mappings()]
@@ -377,8 +417,12 @@ class Ledger:
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
         table = schema.entries
         query = (
-            select(table)
-            .where(table.c.customer_id == customer_id, table.c.idempotency_key == idempotency_key)
+            select(*schema.fields(table))
+            .where(
+                self._session.mine(table),
+                table.c.customer_id == customer_id,
+                table.c.idempotency_key == idempotency_key,
+            )
             .order_by(table.c.point_type, table.c.seq)
         )
         return [_entry(row) for row in self._session.run(query).mappings()]
@@ -386,8 +430,12 @@ class Ledger:
     def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
         table = schema.entries
         query = (
-            select(table)
-            .where(table.c.customer_id == customer_id, table.c.reverses == entry_id)
+            select(*schema.fields(table))
+            .where(
+                self._session.mine(table),
+                table.c.customer_id == customer_id,
+                table.c.reverses == entry_id,
+            )
             .order_by(table.c.seq)
         )
         return [_entry(row) for row in self._session.run(query).mappings()]
@@ -404,8 +452,12 @@ class Ledger:
     def lots(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
         table = schema.lots
         query = (
-            select(table)
-            .where(table.c.customer_id == customer_id, table.c.point_type == point_type)
+            select(*schema.fields(table))
+            .where(
+                self._session.mine(table),
+                table.c.customer_id == customer_id,
+                table.c.point_type == point_type,
+            )
             .order_by(table.c.seq, table.c.idx)
         )
         return [_lot(row) for row in self._session.run(query).mappings()]
@@ -428,7 +480,9 @@ class Ledger:
             )
         if not keys:
             return []
-        query = select(table).where(table.c.customer_id == customer_id, or_(*keys))
+        query = select(*_LOT_FIELDS).where(
+            self._session.mine(table), table.c.customer_id == customer_id, or_(*keys)
+        )
         return [_lot(row) for row in self._session.run(query).mappings()]
 
     def spendable_lots(
@@ -469,6 +523,7 @@ class Ledger:
     ) -> int:
         table = schema.lots
         query = select(func.coalesce(func.sum(table.c.remaining), 0)).where(
+            self._session.mine(table),
             table.c.customer_id == customer_id,
             table.c.point_type == point_type,
             table.c.pending.is_(False),
@@ -492,7 +547,7 @@ class Ledger:
             )
         query = (
             select(table.c.customer_id, table.c.point_type)
-            .where(due)
+            .where(self._session.mine(table), due)
             .group_by(table.c.customer_id, table.c.point_type)
             .order_by(table.c.customer_id, table.c.point_type)
             .limit(limit)
@@ -503,7 +558,7 @@ class Ledger:
         return [(str(row.customer_id), str(row.point_type)) for row in self._session.run(query)]
 
 
-_LOT_KEY_COLUMNS = ("customer_id", "point_type", "seq", "idx")
+_LOT_KEY_COLUMNS = ("tenant", "customer_id", "point_type", "seq", "idx")
 
 
 def _upsert(table: Table, keys: Sequence[str]) -> Callable[[Dialect], ClauseElement]:
@@ -540,14 +595,14 @@ _PREPARED: dict[str, ClauseElement | Callable[[Dialect], ClauseElement]] = {
     "customer": _CUSTOMER,
     "customer for update": _CUSTOMER_FOR_UPDATE,
     "account": _ACCOUNT,
-    "upsert account": _upsert(schema.accounts, ("customer_id", "point_type")),
+    "upsert account": _upsert(schema.accounts, ("tenant", "customer_id", "point_type")),
     "insert entry": _INSERT["lk_entries"],
     "upsert lot": _upsert(schema.lots, _LOT_KEY_COLUMNS),
     **_SPENDABLE_PAGES,
     "due": _DUE,
     "idempotency": _IDEMPOTENCY,
     "state": _STATE,
-    "upsert state": _upsert(schema.customer_state, ("customer_id", "name")),
+    "upsert state": _upsert(schema.customer_state, ("tenant", "customer_id", "name")),
 }
 
 
@@ -643,6 +698,7 @@ class Idempotency:
 
     def add(self, record: IdempotencyRecord) -> None:
         row = {
+            "tenant": self._session.tenant,
             "customer_id": record.customer_id,
             "key": record.key,
             "command": record.command,
@@ -667,7 +723,11 @@ class Idempotency:
         table = schema.idempotency
         self._session.run(
             update(table)
-            .where(table.c.customer_id == customer_id, table.c.command.in_(list(commands)))
+            .where(
+                self._session.mine(table),
+                table.c.customer_id == customer_id,
+                table.c.command.in_(list(commands)),
+            )
             .values(outcome=_json({"redacted": True}))
         )
 
@@ -697,7 +757,7 @@ class CustomerState:
         table = schema.customer_state
         query = (
             select(table.c.customer_id)
-            .where(table.c.name == name, table.c.due_at <= at)
+            .where(self._session.mine(table), table.c.name == name, table.c.due_at <= at)
             .order_by(table.c.due_at, table.c.customer_id)
             .limit(limit)
         )
@@ -709,6 +769,7 @@ class CustomerState:
 
 _records, _counters = schema.records, schema.counters
 _RECORD_KEY = and_(
+    _records.c.tenant == _TENANT,
     _records.c.owner == bindparam("key_owner"),
     _records.c.kind == bindparam("key_kind"),
     _records.c.id == bindparam("key_id"),
@@ -724,7 +785,9 @@ _SAVE_RECORD = (
 )
 _lookups = schema.lookups
 _LOOKUP_KEY = and_(
-    _lookups.c.kind == bindparam("key_kind"), _lookups.c.lookup == bindparam("key_lookup")
+    _lookups.c.tenant == _TENANT,
+    _lookups.c.kind == bindparam("key_kind"),
+    _lookups.c.lookup == bindparam("key_lookup"),
 )
 _LOOKUP = select(_lookups.c.owner, _lookups.c.id).where(_LOOKUP_KEY)
 _LOOKUP_FOR_UPDATE = _LOOKUP.with_for_update()
@@ -739,11 +802,10 @@ _MOVE_LOOKUP = (
 )
 
 
-_COUNTER = select(_counters.c.value).where(_counters.c.name == bindparam("key_name"))
+_COUNTER_KEY = and_(_counters.c.tenant == _TENANT, _counters.c.name == bindparam("key_name"))
+_COUNTER = select(_counters.c.value).where(_COUNTER_KEY)
 _COUNTER_FOR_UPDATE = _COUNTER.with_for_update()
-_SET_COUNTER = (
-    update(_counters).where(_counters.c.name == bindparam("key_name")).values(value=bindparam("v"))
-)
+_SET_COUNTER = update(_counters).where(_COUNTER_KEY).values(value=bindparam("v"))
 
 
 def _stored(row: Mapping[Any, Any]) -> StoredRecord:
@@ -785,9 +847,8 @@ class Records:
             self._claim(kind, lookup, owner, record_id)
         if self._session.run(_SAVE_RECORD, {**key, **_bound(values)}).rowcount:
             return
-        self._session.run(
-            _INSERT["lk_records"], {"owner": owner, "kind": kind, "id": record_id, **values}
-        )
+        row = {"tenant": self._session.tenant, "owner": owner, "kind": kind, "id": record_id}
+        self._session.run(_INSERT["lk_records"], {**row, **values})
 
     def _claim(self, kind: str, lookup: str, owner: str, record_id: str) -> None:
         """Make ``lookup`` point at this record, or raise ConcurrencyConflict when another
@@ -797,7 +858,13 @@ class Records:
         found = session.run(_LOOKUP_FOR_UPDATE, key).mappings().first()
         holder = None if found is None else (str(found["owner"]), str(found["id"]))
         if holder is None:
-            row = {"kind": kind, "lookup": lookup, "owner": owner, "id": record_id}
+            row = {
+                "tenant": session.tenant,
+                "kind": kind,
+                "lookup": lookup,
+                "owner": owner,
+                "id": record_id,
+            }
             if session.run(
                 _insert_missing(_lookups, session.connection.dialect.name), row
             ).rowcount:
@@ -829,7 +896,7 @@ class Records:
     def of_owner(self, owner: str, kind: str) -> list[StoredRecord]:
         query = (
             select(_records)
-            .where(_records.c.owner == owner, _records.c.kind == kind)
+            .where(self._session.mine(_records), _records.c.owner == owner, _records.c.kind == kind)
             .order_by(_records.c.id)
         )
         return [_stored(row) for row in self._session.run(query).mappings()]
@@ -837,7 +904,7 @@ class Records:
     def due(self, kind: str, at: datetime, *, limit: int) -> list[StoredRecord]:
         query = (
             select(_records)
-            .where(_records.c.kind == kind, _records.c.due_at <= at)
+            .where(self._session.mine(_records), _records.c.kind == kind, _records.c.due_at <= at)
             .order_by(_records.c.due_at, _records.c.owner, _records.c.id)
             .limit(limit)
         )
@@ -848,7 +915,7 @@ class Records:
     ) -> list[StoredRecord]:
         query = (
             select(_records)
-            .where(_records.c.kind == kind)
+            .where(self._session.mine(_records), _records.c.kind == kind)
             .order_by(_records.c.owner, _records.c.id)
             .limit(limit)
         )
@@ -894,7 +961,8 @@ class Counters:
         if found is not None:
             return int(found)
         session.run(
-            _insert_missing(_counters, session.connection.dialect.name), {"name": name, "value": 0}
+            _insert_missing(_counters, session.connection.dialect.name),
+            {"tenant": session.tenant, "name": name, "value": 0},
         )
         return int(session.run(_COUNTER_FOR_UPDATE, {"key_name": name}).scalar_one())
 

@@ -1,4 +1,5 @@
-"""The SQL schema, in SQLAlchemy Core. Every table is keyed by customer first.
+"""The SQL schema, in SQLAlchemy Core. Every table is keyed by programme (``tenant``),
+then by customer.
 
 Times are stored as naive UTC (``DATETIME(6)`` / ``TIMESTAMP``) and come back aware in
 UTC; points are ``BIGINT``; every string column compares exactly, by code point, on
@@ -31,12 +32,14 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
+    "TENANT",
     "accounts",
     "counters",
     "customer_state",
     "customers",
     "entries",
     "exact",
+    "fields",
     "idempotency",
     "lookups",
     "lots",
@@ -85,12 +88,24 @@ def exact(length: int) -> TypeEngine[str]:
 
 
 metadata = MetaData()
+
+
+def fields(table: Table) -> list[Column[Any]]:
+    """``table``'s columns but its ``tenant``: what a repository reads back into a domain
+    value (the programme is the storage's, not the value's)."""
+    return [column for column in table.columns if column.name != "tenant"]
+
+
 ID = exact(128)
 POINT_TYPE = exact(32)
+# the programme a row belongs to (0012): the first column of every key and every index,
+# so each programme's reads are ranges of its own rows (loyaltykit.values.tenant_key)
+TENANT = exact(64)
 
 customers = Table(
     "lk_customers",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("id", ID, primary_key=True),
     Column("enrolled_at", UtcDateTime, nullable=False),
     Column("status", exact(16), nullable=False),
@@ -102,6 +117,7 @@ customers = Table(
 accounts = Table(
     "lk_accounts",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("customer_id", ID, primary_key=True),
     Column("point_type", POINT_TYPE, primary_key=True),
     Column("available", BigInteger, nullable=False),
@@ -118,6 +134,7 @@ accounts = Table(
 entries = Table(
     "lk_entries",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("customer_id", ID, primary_key=True),
     Column("point_type", POINT_TYPE, primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
@@ -135,13 +152,14 @@ entries = Table(
     Column("shortfall", BigInteger, nullable=False),
     Column("lots", Text, nullable=False),
     Column("metadata", Text, nullable=False),
-    Index("lk_entries_by_key", "customer_id", "idempotency_key"),
-    Index("lk_entries_by_reversed", "customer_id", "reverses"),
+    Index("lk_entries_by_key", "tenant", "customer_id", "idempotency_key"),
+    Index("lk_entries_by_reversed", "tenant", "customer_id", "reverses"),
 )
 
 lots = Table(
     "lk_lots",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("customer_id", ID, primary_key=True),
     Column("point_type", POINT_TYPE, primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
@@ -162,6 +180,7 @@ lots = Table(
     # (0008) the whole spending order, so a page of a debit's lots is an index range
     Index(
         "lk_lots_spendable",
+        "tenant",
         "customer_id",
         "point_type",
         "pending",
@@ -173,16 +192,17 @@ lots = Table(
         postgresql_where=text("remaining > 0"),
     ),
     # (0008) MariaDB: settlement's range of lots with points left skips expired ones
-    Index("lk_lots_due", "customer_id", "point_type", "pending", "remaining", "expires_at").ddl_if(
-        dialect="mysql"
-    ),
-    Index("lk_lots_expiring", "expires_at"),
-    Index("lk_lots_releasing", "available_from"),
+    Index(
+        "lk_lots_due", "tenant", "customer_id", "point_type", "pending", "remaining", "expires_at"
+    ).ddl_if(dialect="mysql"),
+    Index("lk_lots_expiring", "tenant", "expires_at"),
+    Index("lk_lots_releasing", "tenant", "available_from"),
 )
 
 idempotency = Table(
     "lk_idempotency",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("customer_id", ID, primary_key=True),
     Column("key", exact(128), primary_key=True),
     Column("command", exact(64), nullable=False),
@@ -194,23 +214,25 @@ idempotency = Table(
 customer_state = Table(
     "lk_customer_state",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("customer_id", ID, primary_key=True),
     Column("name", exact(32), primary_key=True),
     Column("document", Text, nullable=False),
     Column("due_at", UtcDateTime, nullable=True),
-    Index("lk_customer_state_due", "name", "due_at"),
+    Index("lk_customer_state_due", "tenant", "name", "due_at"),
 )
 
 records = Table(
     "lk_records",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("owner", ID, primary_key=True),
     Column("kind", exact(32), primary_key=True),
     Column("id", ID, primary_key=True),
     Column("document", Text, nullable=False),
     Column("due_at", UtcDateTime, nullable=True),
     Column("lookup", exact(128), nullable=True),
-    Index("lk_records_due", "kind", "due_at"),
+    Index("lk_records_due", "tenant", "kind", "due_at"),
 )
 
 # --- distribution (issue 18) ------------------------------------------------------------
@@ -222,6 +244,7 @@ records = Table(
 lookups = Table(
     "lk_lookups",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("kind", exact(32), primary_key=True),
     Column("lookup", exact(128), primary_key=True),
     Column("owner", ID, nullable=False),
@@ -233,6 +256,7 @@ lookups = Table(
 counters = Table(
     "lk_counters",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("name", exact(200), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
@@ -248,6 +272,7 @@ CARD_NUMBER = exact(32)
 stored_value = Table(
     "lk_stored_value",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("code", STORED_VALUE_CODE, primary_key=True),
     Column("kind", exact(16), nullable=False),
     Column("currency", exact(3), nullable=False),
@@ -260,13 +285,14 @@ stored_value = Table(
     Column("last_at", UtcDateTime, nullable=False),
     Column("status", exact(16), nullable=False),
     CheckConstraint("balance >= 0", name="lk_stored_value_never_negative"),
-    Index("lk_stored_value_holder", "holder"),
-    Index("lk_stored_value_due", "status", "expires_at"),
+    Index("lk_stored_value_holder", "tenant", "holder"),
+    Index("lk_stored_value_due", "tenant", "status", "expires_at"),
 )
 
 stored_value_entries = Table(
     "lk_stored_value_entries",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("code", STORED_VALUE_CODE, primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("kind", exact(16), nullable=False),
@@ -276,14 +302,15 @@ stored_value_entries = Table(
     Column("idempotency_key", exact(128), nullable=True),
     Column("funding", exact(16), nullable=True),
     Column("reference", exact(128), nullable=True),
-    Index("lk_stored_value_entries_by_key", "code", "idempotency_key"),
-    Index("lk_stored_value_entries_by_reference", "code", "reference"),
+    Index("lk_stored_value_entries_by_key", "tenant", "code", "idempotency_key"),
+    Index("lk_stored_value_entries_by_reference", "tenant", "code", "reference"),
 )
 
 # every number ever issued keeps its row: the primary key is what stops a reuse
 member_cards = Table(
     "lk_member_cards",
     metadata,
+    Column("tenant", TENANT, primary_key=True),
     Column("number", CARD_NUMBER, primary_key=True),
     Column("customer_id", ID, nullable=False),
     Column("issued_at", UtcDateTime, nullable=False),
@@ -292,7 +319,7 @@ member_cards = Table(
     Column("reason", exact(16), nullable=True),
     Column("replaces", CARD_NUMBER, nullable=True),
     Column("replaced_by", CARD_NUMBER, nullable=True),
-    Index("lk_member_cards_customer", "customer_id"),
+    Index("lk_member_cards_customer", "tenant", "customer_id"),
 )
 
 __all__ += ["member_cards", "stored_value", "stored_value_entries"]

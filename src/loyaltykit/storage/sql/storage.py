@@ -9,6 +9,7 @@ two commands on one customer run one after the other, on any number of processes
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import re
 import threading
@@ -47,6 +48,7 @@ from loyaltykit.storage.sql.repositories import (
 )
 from loyaltykit.storage.sql.stored_value import MemberCards, StoredValue
 from loyaltykit.storage.sql.totals import ledger_totals
+from loyaltykit.values import DEFAULT_TENANT, tenant_key
 
 __all__ = ["SqlStorage", "SqlUnitOfWork", "head", "revision", "shown", "upgrade"]
 
@@ -306,12 +308,19 @@ class SqlUnitOfWork:
 
     ``shared`` is the lock of a connection every thread shares (in-memory SQLite): held
     from entry to exit, it keeps one thread's transaction from mixing with another's.
+    ``tenant``: the programme whose rows its repositories read and write.
     """
 
     def __init__(
-        self, engine: Engine, shared: threading.RLock | None = None, *, reading: bool = False
+        self,
+        engine: Engine,
+        shared: threading.RLock | None = None,
+        *,
+        reading: bool = False,
+        tenant: str = DEFAULT_TENANT,
     ) -> None:
         self._engine = engine
+        self._tenant = tenant
         self._shared = shared
         self._reading = reading
         self._connection: Connection | None = None
@@ -338,7 +347,7 @@ class SqlUnitOfWork:
         except BaseException:
             self._release()
             raise
-        session = self._session = Session(self._connection)
+        session = self._session = Session(self._connection, self._tenant)
         self._savepoints = 0
         self.customers = Customers(session)
         self.ledger = Ledger(session)
@@ -436,10 +445,14 @@ class SqlStorage:
     The one exception is the embedded default: a brand-new SQLite database (a file that
     does not exist yet or holds no tables at all, or ``sqlite://`` in memory) is created
     at the latest schema, since there is nothing in it to migrate.
+
+    One database holds any number of programmes (:class:`~loyaltykit.storage.base.Tenancy`):
+    a storage sees the default one, :meth:`for_tenant` another, on the same engine.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._tenant = DEFAULT_TENANT
         durable = not (engine.dialect.name == "sqlite" and _in_memory(engine.url.database))
         # in-memory SQLite is one connection (StaticPool) that threads take turns on
         self._shared = None if durable else threading.RLock()
@@ -471,15 +484,30 @@ class SqlStorage:
             raise
         return cls(engine)
 
+    @property
+    def tenant(self) -> str:
+        """The programme whose rows this storage sees."""
+        return self._tenant
+
+    def for_tenant(self, tenant: str) -> SqlStorage:
+        """This database as ``tenant`` sees it: the same engine (its pool, and the lock of
+        an in-memory SQLite database), that programme's rows. Closing either closes the
+        engine's pooled connections, which a file or a server database opens again on
+        the next unit of work; an in-memory SQLite database lives in its one connection,
+        so close it once, when every view is done with it."""
+        view = copy.copy(self)
+        view._tenant = tenant_key(tenant)
+        return view
+
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; use it in a ``with`` block."""
-        return SqlUnitOfWork(self.engine, self._shared)
+        return SqlUnitOfWork(self.engine, self._shared, tenant=self._tenant)
 
     def read_unit_of_work(self) -> SqlUnitOfWork:
         """A unit of work for reading only (see
         :class:`~loyaltykit.storage.base.ReadOnlyUnits`): it takes no write lock, so
         readers never make writers wait, and it sees one consistent state."""
-        return SqlUnitOfWork(self.engine, self._shared, reading=True)
+        return SqlUnitOfWork(self.engine, self._shared, reading=True, tenant=self._tenant)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -503,7 +531,9 @@ class SqlStorage:
     ) -> BulkChunk:
         """Expire one chunk of accounts with set-based statements (see :mod:`.bulk`)."""
         with self._transaction() as connection:
-            chunk = expire_chunk(connection, at, limit=accounts, after=after, shard=shard)
+            chunk = expire_chunk(
+                connection, at, limit=accounts, after=after, shard=shard, tenant=self._tenant
+            )
         log.debug("bulk expiry: %d points from %d accounts", chunk.points, chunk.accounts)
         return chunk
 
@@ -517,14 +547,16 @@ class SqlStorage:
     ) -> BulkChunk:
         """Release one chunk of accounts' pending lots with set-based statements."""
         with self._transaction() as connection:
-            chunk = release_chunk(connection, at, limit=accounts, after=after, shard=shard)
+            chunk = release_chunk(
+                connection, at, limit=accounts, after=after, shard=shard, tenant=self._tenant
+            )
         log.debug("bulk release: %d points in %d accounts", chunk.points, chunk.accounts)
         return chunk
 
     def ledger_totals(self, point_type: str) -> list[LedgerTotalsRow]:
         """Every account of ``point_type`` with its entries summed (two set-based reads)."""
         with self._transaction() as connection:
-            return ledger_totals(connection, point_type)
+            return ledger_totals(connection, point_type, self._tenant)
 
     def scrub(self) -> None:
         """Make what commits overwrote unreadable in the database's files: on a SQLite

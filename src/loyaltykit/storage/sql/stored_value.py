@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import BindParameter, and_, bindparam, insert, select, update
 
 from loyaltykit.domain.cards import BlockReason, CardStatus, MemberCard
 from loyaltykit.domain.stored_value import (
@@ -32,15 +32,19 @@ from loyaltykit.values import CustomerId, Money
 __all__ = ["MemberCards", "StoredValue"]
 
 _sv, _entries, _cards = schema.stored_value, schema.stored_value_entries, schema.member_cards
-_CARD = select(_sv).where(_sv.c.code == bindparam("code"))
+# key_tenant: bound to the unit of work's programme by Session.run
+_TENANT: BindParameter[str] = bindparam("key_tenant")
+_CARD = select(_sv).where(_sv.c.tenant == _TENANT, _sv.c.code == bindparam("code"))
 _CARD_FOR_UPDATE = _CARD.with_for_update()
 _ENTRIES = (
     select(_entries, _sv.c.currency, _sv.c.places)
-    .join(_sv, _sv.c.code == _entries.c.code)
-    .where(_entries.c.code == bindparam("code"))
+    .join(_sv, and_(_sv.c.tenant == _entries.c.tenant, _sv.c.code == _entries.c.code))
+    .where(_entries.c.tenant == _TENANT, _entries.c.code == bindparam("code"))
     .order_by(_entries.c.seq)
 )
-_MEMBER_CARD = select(_cards).where(_cards.c.number == bindparam("number"))
+_MEMBER_CARD = select(_cards).where(
+    _cards.c.tenant == _TENANT, _cards.c.number == bindparam("number")
+)
 _MEMBER_CARD_FOR_UPDATE = _MEMBER_CARD.with_for_update()
 
 
@@ -122,18 +126,22 @@ class StoredValue:
 
     def add(self, account: StoredValueAccount) -> None:
         places = _places(account.currency)
-        self._session.run(insert(_sv), {"code": account.code, **_account_row(account, places)})
+        row = {"tenant": self._session.tenant, "code": account.code}
+        self._session.run(insert(_sv), {**row, **_account_row(account, places)})
         self._places[account.code] = places
 
     def update(self, account: StoredValueAccount) -> None:
         # the card keeps the places it was issued with
         row = _account_row(account, self._places_of([account.code])[account.code])
-        self._session.run(update(_sv).where(_sv.c.code == account.code).values(**row))
+        mine = self._session.mine(_sv)
+        self._session.run(update(_sv).where(mine, _sv.c.code == account.code).values(**row))
 
     def _places_of(self, codes: Sequence[str]) -> dict[str, int]:
         missing = sorted(set(codes) - set(self._places))
         if missing:
-            query = select(_sv.c.code, _sv.c.places).where(_sv.c.code.in_(missing))
+            query = select(_sv.c.code, _sv.c.places).where(
+                self._session.mine(_sv), _sv.c.code.in_(missing)
+            )
             self._places.update({row.code: row.places for row in self._session.run(query)})
         return self._places
 
@@ -143,6 +151,7 @@ class StoredValue:
         places = self._places_of([entry.code for entry in entries])
         rows = [
             {
+                "tenant": self._session.tenant,
                 "code": entry.code,
                 "seq": entry.seq,
                 "kind": entry.kind.value,
@@ -173,7 +182,11 @@ class StoredValue:
         return [_entry(row) for row in self._session.run(query, {"code": code}).mappings()]
 
     def of_holder(self, customer_id: CustomerId) -> list[StoredValueAccount]:
-        query = select(_sv).where(_sv.c.holder == customer_id).order_by(_sv.c.code)
+        query = (
+            select(_sv)
+            .where(self._session.mine(_sv), _sv.c.holder == customer_id)
+            .order_by(_sv.c.code)
+        )
         return [_account(row) for row in self._session.run(query).mappings()]
 
     def due(self, at: datetime, *, limit: int) -> list[str]:
@@ -181,6 +194,7 @@ class StoredValue:
             select(_sv.c.code)
             .where(
                 and_(
+                    self._session.mine(_sv),
                     _sv.c.status == StoredValueStatus.ACTIVE.value,
                     _sv.c.expires_at.is_not(None),
                     _sv.c.expires_at <= at,
@@ -229,16 +243,20 @@ class MemberCards:
         return None if row is None else _card(row)
 
     def add(self, card: MemberCard) -> None:
-        self._session.run(insert(_cards), {"number": card.number, **_card_row(card)})
+        row = {"tenant": self._session.tenant, "number": card.number}
+        self._session.run(insert(_cards), {**row, **_card_row(card)})
 
     def update(self, card: MemberCard) -> None:
-        statement = update(_cards).where(_cards.c.number == card.number).values(**_card_row(card))
+        mine = self._session.mine(_cards)
+        statement = (
+            update(_cards).where(mine, _cards.c.number == card.number).values(**_card_row(card))
+        )
         self._session.run(statement)
 
     def of_customer(self, customer_id: CustomerId) -> list[MemberCard]:
         query = (
             select(_cards)
-            .where(_cards.c.customer_id == customer_id)
+            .where(self._session.mine(_cards), _cards.c.customer_id == customer_id)
             .order_by(_cards.c.issued_at, _cards.c.number)
         )
         return [_card(row) for row in self._session.run(query).mappings()]

@@ -10,8 +10,8 @@ from loyaltykit.storage.sql import schema
 __all__ = ["ledger_totals"]
 
 
-def ledger_totals(connection: Connection, point_type: str) -> list[LedgerTotalsRow]:
-    """The accounts of ``point_type`` with their entries summed by kind."""
+def ledger_totals(connection: Connection, point_type: str, tenant: str) -> list[LedgerTotalsRow]:
+    """The accounts of ``point_type`` in ``tenant`` with their entries summed by kind."""
     accounts, entries = schema.accounts, schema.entries
     sums: dict[str, dict[str, int]] = {}
     pending: dict[str, int] = {}
@@ -22,7 +22,7 @@ def ledger_totals(connection: Connection, point_type: str) -> list[LedgerTotalsR
             func.sum(entries.c.amount),
             func.sum(entries.c.pending_delta),
         )
-        .where(entries.c.point_type == point_type)
+        .where(entries.c.tenant == tenant, entries.c.point_type == point_type)
         .group_by(entries.c.customer_id, entries.c.kind)
     )
     for customer_id, kind, amount, pending_delta in connection.execute(grouped):
@@ -36,7 +36,7 @@ def ledger_totals(connection: Connection, point_type: str) -> list[LedgerTotalsR
             accounts.c.lifetime_redeemed,
             accounts.c.lifetime_expired,
         )
-        .where(accounts.c.point_type == point_type)
+        .where(accounts.c.tenant == tenant, accounts.c.point_type == point_type)
         .order_by(accounts.c.customer_id)
     )
     return [
