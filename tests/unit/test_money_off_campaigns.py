@@ -4,7 +4,6 @@ given back by refund_order, the trace, and their dict form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -274,7 +273,7 @@ def test_a_basket_in_another_currency_is_not_discounted_by_a_cny_campaign() -> N
         ),
         (lambda: MoneyOff(amount=cny(5), repeat=True), "needs an amount and a minimum"),
         (lambda: MoneyOff(amount=cny(5), minimum=Money.of(10, "USD")), "currencies differ"),
-        (lambda: MoneyOff(percent="5", repeat="yes"), "true or false"),
+        (lambda: MoneyOff(percent="5", repeat="yes"), "true or false"),  # type: ignore[arg-type]
     ],
 )
 def test_a_money_off_campaign_that_makes_no_sense_is_refused(make: Any, message: str) -> None:
@@ -325,10 +324,10 @@ def test_a_bad_money_off_effect_is_reported_at_its_path() -> None:
 
 
 @pytest.fixture(params=["postgres", "mariadb"])
-def server(request: pytest.FixtureRequest) -> Iterator[str]:
+def server(request: pytest.FixtureRequest) -> str:
     """PostgreSQL or MariaDB, when their test URLs are set (skipped otherwise)."""
     url: str = request.getfixturevalue(f"{request.param}_url")
-    yield url
+    return url
 
 
 def test_the_money_budget_on_the_database_servers(server: str) -> None:
@@ -347,4 +346,4 @@ def test_the_money_budget_on_the_database_servers(server: str) -> None:
         assert loyalty.campaign_budget("spend-200").money_left == cny("20.00")
     finally:
         storage.close()
-        storage.engine.dispose()  # type: ignore[attr-defined]
+        storage.engine.dispose()
