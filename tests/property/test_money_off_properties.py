@@ -24,7 +24,7 @@ from loyaltykit import (
     Schedule,
 )
 from loyaltykit.domain.rewards import CashOffset, Reward, RewardCatalog
-from loyaltykit.policy.pricing import Offer, price_basket
+from loyaltykit.policy.pricing import AppliedDiscount, Offer, price_basket
 from loyaltykit.policy.rules import BaseRate
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -99,12 +99,12 @@ def test_money_off_stays_within_its_maximum_budget_and_lines(
     assert basket.subtotal == subtotal
     assert basket.total == basket.subtotal - basket.discount
     assert all(line.net.amount >= 0 and line.discount.amount >= 0 for line in basket.lines)
-    by_source: dict[str, list[Any]] = {}
-    for applied in basket.discounts:
-        by_source.setdefault(applied.source, []).append(applied)
+    by_source: dict[str, list[AppliedDiscount]] = {}
+    for discount in basket.discounts:
+        by_source.setdefault(discount.source, []).append(discount)
     stopped = False
     for offer in offers:
-        applied = by_source[f"campaign:{offer.campaign}"]
+        applied = by_source[f"campaign:{offer.campaign}"]  # one per money off, or a refusal
         took = sum((found.amount for found in applied), cny(0))
         if stopped:
             assert took == cny(0)
@@ -121,7 +121,7 @@ def test_money_off_stays_within_its_maximum_budget_and_lines(
             assert {label.split("#")[0] for label in found.lines} <= {i.sku for i in in_scope}
         stopped = stopped or (offer.exclusive and took.amount > 0)
     # what the lines carry of each campaign is what its discounts say came off
-    for source, applied in by_source.items():
+    for source, taken in by_source.items():
         on_lines = sum(
             (
                 amount
@@ -131,7 +131,7 @@ def test_money_off_stays_within_its_maximum_budget_and_lines(
             ),
             cny(0),
         )
-        assert on_lines == sum((found.amount for found in applied), cny(0))
+        assert on_lines == sum((found.amount for found in taken), cny(0))
 
 
 PROGRAM = Program(
