@@ -385,9 +385,7 @@ def items(
     _check_bounds("items max_quantity", 1, max_quantity, at_least=1)
     kinds = _check_choices("items categories", categories)
     # no draw at all without names, so a programme that reads none gets the baskets it did
-    brand_names = (
-        st.sampled_from(("", *_names("items brands", brands))) if brands else st.just("")
-    )
+    brand_names = st.sampled_from(("", *_names("items brands", brands))) if brands else st.just("")
     tag_sets = (
         st.frozensets(st.sampled_from(_names("items tags", tags)), max_size=2)
         if tags
