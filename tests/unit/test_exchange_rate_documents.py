@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyaltykit import ExchangeRates, Loyalty, Money, Program, Purchase
-from loyaltykit.domain.exchange import ROUNDINGS, ExchangeRate
+from loyaltykit.domain.exchange import ExchangeRate
 from loyaltykit.errors import InvalidArgument, ProgramError
 from loyaltykit.policy.rules import BaseRate
+from loyaltykit.values import MONEY_ROUNDINGS
 
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 TOML = """
@@ -144,7 +145,7 @@ rates_tables = st.builds(
         max_size=6,
         unique_by=lambda rate: (rate.base, rate.quote, rate.valid_from),
     ),
-    st.sampled_from(ROUNDINGS),
+    st.sampled_from(MONEY_ROUNDINGS),
 )
 
 

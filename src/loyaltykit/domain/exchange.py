@@ -29,31 +29,18 @@ import attrs
 
 from loyaltykit.domain.basket import allocate
 from loyaltykit.errors import InvalidAmount, InvalidArgument, NoExchangeRate
-from loyaltykit.values import Money, aware, bounded_decimal, sequence_of, utc
+from loyaltykit.values import MONEY_ROUNDINGS, Money, aware, bounded_decimal, sequence_of, utc
 
 if TYPE_CHECKING:
     from loyaltykit.domain.activity import Purchase
 
 __all__ = [
-    "ROUNDINGS",
     "ExchangeRate",
     "ExchangeRates",
     "RatesFormat",
     "converted_purchase",
     "install_rates_format",
 ]
-
-ROUNDINGS = (
-    "ROUND_CEILING",
-    "ROUND_DOWN",
-    "ROUND_FLOOR",
-    "ROUND_HALF_DOWN",
-    "ROUND_HALF_EVEN",
-    "ROUND_HALF_UP",
-    "ROUND_UP",
-    "ROUND_05UP",
-)
-"""The :mod:`decimal` rounding modes a table may convert with."""
 
 
 def _rate(value: object) -> Decimal:
@@ -106,8 +93,8 @@ def _rates(value: Iterable[ExchangeRate]) -> tuple[ExchangeRate, ...]:
 
 
 def _rounding(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value not in ROUNDINGS:
-        raise InvalidArgument(f"rates rounding: {value!r} is not one of {list(ROUNDINGS)}")
+    if value not in MONEY_ROUNDINGS:
+        raise InvalidArgument(f"rates rounding: {value!r} is not one of {list(MONEY_ROUNDINGS)}")
 
 
 @attrs.frozen

@@ -22,21 +22,18 @@ and its siblings; ``loyaltykit.ExchangeRates`` is exported from here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from loyaltykit.domain.exchange import (
-    ROUNDINGS,
     ExchangeRate,
     ExchangeRates,
     RatesFormat,
     install_rates_format,
 )
-from loyaltykit.errors import LoyaltyError
 from loyaltykit.formats.problems import Problems, document_problems, toml_document
-from loyaltykit.formats.scalars import instant, instant_text
-from loyaltykit.values import Money, bounded_decimal
+from loyaltykit.formats.scalars import instant, instant_text, positive_decimal
+from loyaltykit.values import MONEY_ROUNDINGS, Money
 
 __all__ = [
     "FORMAT",
@@ -59,21 +56,6 @@ def _currency(reader: Problems, data: Mapping[str, Any], prefix: str, key: str) 
     return None if found is None else code
 
 
-def _rate_value(reader: Problems, value: Any, path: str) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        reader.add(path, f'{value!r} is not a rate written as a string such as "7.10"')
-        return None
-    try:
-        rate = bounded_decimal(path, str(value), max_digits=12, max_places=12)
-    except LoyaltyError as error:
-        reader.problems.append(str(error))
-        return None
-    if rate <= 0:
-        reader.add(path, f"{value!r} must be a positive rate")
-        return None
-    return rate
-
-
 def _rate(reader: Problems, value: Any, path: str) -> ExchangeRate | None:
     data = reader.table(value, path)
     if data is None:
@@ -86,9 +68,13 @@ def _rate(reader: Problems, value: Any, path: str) -> ExchangeRate | None:
     if "from" not in data:
         reader.add(prefix + "from", "is required")
     start = instant(reader, data.get("from"), prefix + "from")
-    rate = _rate_value(reader, data["rate"], prefix + "rate") if "rate" in data else None
+    rate = None
     if "rate" not in data:
         reader.add(prefix + "rate", "is required")
+    else:
+        rate = positive_decimal(
+            reader, data["rate"], prefix + "rate", what="rate", example='"7.10"', max_digits=12
+        )
     if len(reader.problems) > before:
         return None
     return reader.build(
@@ -107,8 +93,8 @@ def exchange_rates_from_dict(data: Mapping[str, Any]) -> ExchangeRates:
         reader.fail(NAME)
     reader.unknown(table, "", _TOP)
     rounding = reader.field(table, "", "rounding", str, "ROUND_HALF_EVEN")
-    if rounding not in ROUNDINGS:
-        reader.add("rounding", f"{rounding!r} is not one of {list(ROUNDINGS)}")
+    if rounding not in MONEY_ROUNDINGS:
+        reader.add("rounding", f"{rounding!r} is not one of {list(MONEY_ROUNDINGS)}")
     if "rates" not in table:
         reader.add("rates", "is required (a list of tables of base, quote, from, rate)")
     rows = reader.items(table.get("rates", []), "rates")

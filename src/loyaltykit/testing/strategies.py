@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.domain.basket import name_set
 from loyaltykit.domain.campaigns import Bonus, Budget, MemberLimit, Multiply, Schedule
 from loyaltykit.domain.customer import Customer, Profile
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
@@ -385,9 +386,11 @@ def items(
     _check_bounds("items max_quantity", 1, max_quantity, at_least=1)
     kinds = _check_choices("items categories", categories)
     # no draw at all without names, so a programme that reads none gets the baskets it did
-    brand_names = st.sampled_from(("", *_names("items brands", brands))) if brands else st.just("")
+    brand_names = (
+        st.sampled_from(("", *sorted(name_set("items brands", brands)))) if brands else st.just("")
+    )
     tag_sets = (
-        st.frozensets(st.sampled_from(_names("items tags", tags)), max_size=2)
+        st.frozensets(st.sampled_from(sorted(name_set("items tags", tags))), max_size=2)
         if tags
         else st.just(frozenset[str]())
     )
@@ -421,17 +424,6 @@ def items(
         brand_names,
         tag_sets,
     )
-
-
-def _names(name: str, values: Sequence[str]) -> tuple[str, ...]:
-    """``values`` (names of brands, tags) checked up front: strings, none empty."""
-    if isinstance(values, str):
-        raise InvalidArgument(f"{name}: {values!r} is a string; pass a list of names")
-    found = tuple(values)
-    for value in found:
-        if not isinstance(value, str) or not value:
-            raise InvalidArgument(f"{name}: {value!r} is not a non-empty string")
-    return found
 
 
 def purchases(
