@@ -33,6 +33,7 @@ from loyaltykit.domain.campaigns import Bonus, Budget, MemberLimit, Multiply, Sc
 from loyaltykit.domain.customer import Customer, Profile
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
+from loyaltykit.errors import InvalidArgument as LoyaltyInvalidArgument
 from loyaltykit.policy.campaigns import Campaign
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import (
@@ -386,11 +387,9 @@ def items(
     _check_bounds("items max_quantity", 1, max_quantity, at_least=1)
     kinds = _check_choices("items categories", categories)
     # no draw at all without names, so a programme that reads none gets the baskets it did
-    brand_names = (
-        st.sampled_from(("", *sorted(name_set("items brands", brands)))) if brands else st.just("")
-    )
+    brand_names = st.sampled_from(("", *_names("items brands", brands))) if brands else st.just("")
     tag_sets = (
-        st.frozensets(st.sampled_from(sorted(name_set("items tags", tags))), max_size=2)
+        st.frozensets(st.sampled_from(_names("items tags", tags)), max_size=2)
         if tags
         else st.just(frozenset[str]())
     )
@@ -424,6 +423,15 @@ def items(
         brand_names,
         tag_sets,
     )
+
+
+def _names(what: str, values: Sequence[str]) -> tuple[str, ...]:
+    """``values`` (brands, tags) as the scopes read names (:func:`name_set`), sorted; a bad
+    one is hypothesis's ``InvalidArgument``, like every bound of these strategies."""
+    try:
+        return tuple(sorted(name_set(what, values)))
+    except LoyaltyInvalidArgument as error:
+        raise InvalidArgument(str(error)) from None
 
 
 def purchases(
