@@ -17,6 +17,7 @@ from loyaltykit import (
     Campaign,
     Item,
     Loyalty,
+    MemberLimit,
     Money,
     MoneyOff,
     Program,
@@ -198,3 +199,29 @@ def test_refunding_every_order_gives_back_every_point_and_every_budget(
     assert loyalty.balance("c-1", at=AT).available == before.available
     assert loyalty.campaign_budget("spend-200").money_left == cny(6_000)
     assert loyalty.campaign_budget("shoes-15").money_left == cny(4_000)
+
+
+money_off_campaigns = st.builds(
+    lambda n, offs, exclusive, budget, times: Campaign(
+        id=f"off-{n}",
+        schedule=ALWAYS,
+        effects=tuple(offs),
+        stacking="exclusive" if exclusive else "stack",
+        budget=None if budget is None else Budget(money=cny(budget)),
+        member_limit=None if times is None else MemberLimit(times=times, period="day"),
+    ),
+    st.integers(0, 99),
+    st.lists(money_offs(), min_size=1, max_size=3),
+    st.booleans(),
+    st.none() | st.integers(1, 10**8),
+    st.none() | st.integers(1, 5),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(campaigns=st.lists(money_off_campaigns, max_size=3, unique_by=lambda c: c.id))
+def test_money_off_campaigns_read_back_equal_from_their_dict_form(
+    campaigns: list[Campaign],
+) -> None:
+    program = Program(campaigns=tuple(campaigns))
+    assert Program.from_dict(program.to_dict()) == program
