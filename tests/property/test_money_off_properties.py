@@ -25,7 +25,7 @@ from loyaltykit import (
     Schedule,
 )
 from loyaltykit.domain.rewards import CashOffset, Reward, RewardCatalog
-from loyaltykit.policy.pricing import AppliedDiscount, Offer, price_basket
+from loyaltykit.policy.pricing import AppliedDiscount, CampaignDiscount, price_basket
 from loyaltykit.policy.rules import BaseRate
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
@@ -77,7 +77,7 @@ def money_offs(draw: st.DrawFn) -> MoneyOff:
 
 offers = st.lists(
     st.builds(
-        lambda n, offs, exclusive, left: Offer(
+        lambda n, offs, exclusive, left: CampaignDiscount(
             campaign=f"c{n}", money_off=tuple(offs), exclusive=exclusive, budget_left=left
         ),
         st.integers(0, 1000),
@@ -93,10 +93,10 @@ offers = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(items=lines, offers=offers)
 def test_money_off_stays_within_its_maximum_budget_and_lines(
-    items: list[Item], offers: list[Offer]
+    items: list[Item], offers: list[CampaignDiscount]
 ) -> None:
     subtotal = sum((item.total or cny(0) for item in items), cny(0))
-    basket = price_basket(Purchase(amount=subtotal, items=tuple(items)), [], offers=offers)
+    basket = price_basket(Purchase(amount=subtotal, items=tuple(items)), [], campaigns=offers)
     assert basket.subtotal == subtotal
     assert basket.total == basket.subtotal - basket.discount
     assert all(line.net.amount >= 0 and line.discount.amount >= 0 for line in basket.lines)

@@ -35,7 +35,7 @@ from loyaltykit.domain.campaigns import (
     SpendBonus,
 )
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.policy.pricing import Offer
+from loyaltykit.policy.pricing import CampaignDiscount
 from loyaltykit.policy.rules import Check, check
 from loyaltykit.values import CustomerId, codes, identifier, sequence_of
 
@@ -45,8 +45,8 @@ __all__ = [
     "Award",
     "Campaign",
     "campaign_awards",
+    "campaign_discounts",
     "checked_campaigns",
-    "money_off_offers",
 ]
 
 STACKINGS = ("stack", "exclusive")
@@ -279,7 +279,7 @@ def _gift(
         elif isinstance(effect, SpendBonus):
             extra = effect.extra(spent)
             parts.append(f"{effect.describe()} -> +{extra} {effect.point_type}")
-        elif isinstance(effect, MoneyOff):  # priced at checkout (money_off_offers)
+        elif isinstance(effect, MoneyOff):  # priced at checkout (campaign_discounts)
             continue
         else:
             extra = effect.points
@@ -312,7 +312,7 @@ def campaign_awards(
     exclusive: str | None = None
     ordered = sorted(enumerate(campaigns), key=lambda pair: (pair[1].priority, pair[0]))
     for _, campaign in ordered:
-        # money off is the checkout's business (money_off_offers), before the points
+        # money off is the checkout's business (campaign_discounts), before the points
         if event.type not in campaign.events or campaign.takes_money_off:
             continue
         name = campaign.id
@@ -357,14 +357,14 @@ def campaign_awards(
     return awards, notes
 
 
-def money_off_offers(
+def campaign_discounts(
     campaigns: Iterable[Campaign],
     *,
     currency: str,
     context: Mapping[str, Any],
     counters: Mapping[str, int],
     spent: Mapping[str, int],
-) -> tuple[Offer, ...]:
+) -> tuple[CampaignDiscount, ...]:
     """What each campaign that takes money off offers a basket in ``currency`` at
     checkout, in priority order (lowest first, then declaration order): its money off, or
     why it does not apply (schedule, audience, member limit, another currency).
@@ -374,7 +374,7 @@ def money_off_offers(
     is priced (:func:`~loyaltykit.policy.pricing.price_basket`), on what really came off.
     """
     at: datetime = context["at"]  # local, in the program's time zone
-    offers: list[Offer] = []
+    offers: list[CampaignDiscount] = []
     ordered = sorted(enumerate(campaigns), key=lambda pair: (pair[1].priority, pair[0]))
     for _, campaign in ordered:
         if not campaign.takes_money_off:
@@ -401,7 +401,7 @@ def money_off_offers(
             except KeyError:
                 raise LookupError(f"the budget counter {counter!r} was not read") from None
         offers.append(
-            Offer(
+            CampaignDiscount(
                 campaign=campaign.id,
                 money_off=offs,
                 exclusive=campaign.stacking == "exclusive",

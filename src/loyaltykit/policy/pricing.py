@@ -1,9 +1,9 @@
 """Pricing a basket: money off, allocated to its lines, and points as payment.
 
-:func:`price_basket` is pure. It takes the campaigns' offers (:class:`Offer`) first, in
-priority order, then each :class:`~loyaltykit.domain.basket.MoneyOff` in the order given,
-each on what the lines in its scope still cost, and allocates what comes off to those
-lines (in the currency's minor units, with a named rounding mode, the units left over
+:func:`price_basket` is pure. It takes the campaigns' money off
+(:class:`CampaignDiscount`) first, in priority order, then each
+:class:`~loyaltykit.domain.basket.MoneyOff` in the order given, each on what the lines
+in its scope still cost, and allocates what comes off to those lines (in the currency's minor units, with a named rounding mode, the units left over
 going to the largest remainders, the earlier line first on a tie), so the lines always
 sum to the total exactly and no line goes below zero. :meth:`PricedBasket.paying` then
 shares the money points pay among the lines the same way, and
@@ -39,7 +39,7 @@ from loyaltykit.domain.basket import MoneyOff, allocate, line_amount, line_label
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.values import Money
 
-__all__ = ["AppliedDiscount", "Offer", "PricedBasket", "PricedLine", "price_basket"]
+__all__ = ["AppliedDiscount", "CampaignDiscount", "PricedBasket", "PricedLine", "price_basket"]
 
 MONEY_ROUNDING = ROUND_HALF_EVEN
 """The rounding mode of money when none is named (banker's rounding)."""
@@ -94,9 +94,9 @@ class AppliedDiscount:
 
 
 @attrs.frozen(kw_only=True)
-class Offer:
+class CampaignDiscount:
     """A campaign's money off as a checkout offers it to one basket
-    (:func:`~loyaltykit.policy.campaigns.money_off_offers` builds them).
+    (:func:`~loyaltykit.policy.campaigns.campaign_discounts` builds them).
 
     ``money_off`` comes off in order, never more in all than ``budget_left`` (``None``:
     no money budget); ``refusal`` says why the campaign does not apply at all. The
@@ -228,7 +228,7 @@ class _Pricing:
         self.applied.append(applied)
         return applied
 
-    def offer(self, offer: Offer, exclusive: str | None) -> bool:
+    def offer(self, offer: CampaignDiscount, exclusive: str | None) -> bool:
         """Take a campaign's money off (its effects in order, within what its budget has
         left), unless ``exclusive`` (an exclusive campaign that took money off) stops it;
         True when something came off."""
@@ -278,9 +278,9 @@ def price_basket(
     discounts: Sequence[tuple[str, MoneyOff]],
     *,
     rounding: str = MONEY_ROUNDING,
-    offers: Sequence[Offer] = (),
+    campaigns: Sequence[CampaignDiscount] = (),
 ) -> PricedBasket:
-    """``purchase`` priced: the campaigns' ``offers`` first, in their order (an exclusive
+    """``purchase`` priced: the ``campaigns``' money off first, in their order (an exclusive
     campaign that takes money off stops the campaigns after it), then each discount, in
     order, on what its lines still cost.
 
@@ -289,7 +289,7 @@ def price_basket(
     """
     pricing = _Pricing(purchase, rounding)
     exclusive: str | None = None
-    for offer in offers:
+    for offer in campaigns:
         if pricing.offer(offer, exclusive) and offer.exclusive:
             exclusive = offer.campaign
     for source, off in discounts:

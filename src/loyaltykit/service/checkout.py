@@ -43,10 +43,10 @@ from loyaltykit.errors import (
 )
 from loyaltykit.formats.baskets import basket_from_document, basket_to_document
 from loyaltykit.outcomes import Balance, Receipt, receipt_from_record, receipt_to_record
-from loyaltykit.policy.campaigns import money_off_offers
+from loyaltykit.policy.campaigns import campaign_discounts
 from loyaltykit.policy.eligibility import ineligibility
 from loyaltykit.policy.engine import CampaignEntry, condition_context
-from loyaltykit.policy.pricing import MONEY_ROUNDING, Offer, PricedBasket, price_basket
+from loyaltykit.policy.pricing import MONEY_ROUNDING, CampaignDiscount, PricedBasket, price_basket
 from loyaltykit.service import postings
 from loyaltykit.service.budgets import Budgets
 from loyaltykit.service.campaigns import participate
@@ -227,7 +227,7 @@ class CheckoutCommands:
         uow, at, key = work.uow, command.at, command.idempotency_key
         customer = work.customer(command.customer_id)
         customer.require(command.name, allowed=EARNING_STATUSES)
-        offers = self._offers(work, customer)
+        offers = self._campaign_discounts(work, customer)
         discounts = [self._discount(work, customer, reward_id) for reward_id in command.rewards]
         offs = [(f"reward:{reward.id}", off) for reward, off, _ in discounts]
         for code in command.vouchers:
@@ -241,12 +241,12 @@ class CheckoutCommands:
                     f"voucher {code}", f"its reward {reward.id!r} takes no money off a basket"
                 )
             offs.append((f"voucher:{code}", off))
-        basket = price_basket(command.purchase, offs, rounding=command.rounding, offers=offers)
+        basket = price_basket(command.purchase, offs, rounding=command.rounding, campaigns=offers)
         for applied in basket.discounts:
             # a campaign that does not apply only says why; a voucher or reward is refused
             if applied.refusal is not None and not applied.source.startswith(CAMPAIGN):
                 raise DiscountRefused(applied.source, applied.refusal)
-        budgets = self._take_offers(work, customer, basket, offers)
+        budgets = self._take_campaign_discounts(work, customer, basket, offers)
         for code in command.vouchers:
             use_voucher_code(uow, customer.id, code, key, at)
         paid: list[Entry] = []
@@ -301,7 +301,7 @@ class CheckoutCommands:
         )
         return order
 
-    def _offers(self, work: Work, customer: Customer) -> tuple[Offer, ...]:
+    def _campaign_discounts(self, work: Work, customer: Customer) -> tuple[CampaignDiscount, ...]:
         """What the programme's money-off campaigns offer the command's basket, with what
         their money budgets have spent read in this unit of work."""
         command = work.command
@@ -316,7 +316,7 @@ class CheckoutCommands:
             for campaign in chosen
             if campaign.budget is not None
         }
-        return money_off_offers(
+        return campaign_discounts(
             chosen,
             currency=command.purchase.amount.currency,
             context=condition_context(program, state, command.purchase, at),
@@ -324,8 +324,12 @@ class CheckoutCommands:
             spent=spent,
         )
 
-    def _take_offers(
-        self, work: Work, customer: Customer, basket: PricedBasket, offers: Iterable[Offer]
+    def _take_campaign_discounts(
+        self,
+        work: Work,
+        customer: Customer,
+        basket: PricedBasket,
+        offers: Iterable[CampaignDiscount],
     ) -> list[str]:
         """For each campaign that took money off: take it from its money budget (a budget
         another command spent meanwhile is a lost race: the command runs again), count a
