@@ -3,12 +3,12 @@
 :func:`price_basket` is pure. It takes the campaigns' money off
 (:class:`CampaignDiscount`) first, in priority order, then each
 :class:`~loyaltykit.domain.basket.MoneyOff` in the order given, each on what the lines
-in its scope still cost, and allocates what comes off to those lines (in the currency's minor units, with a named rounding mode, the units left over
-going to the largest remainders, the earlier line first on a tie), so the lines always
-sum to the total exactly and no line goes below zero. :meth:`PricedBasket.paying` then
-shares the money points pay among the lines the same way, and
-:meth:`PricedBasket.paid_purchase` is the purchase the programme's earning rules see:
-what is left to pay in money, line by line.
+in its scope still cost, and allocates what comes off to those lines (in the currency's
+minor units, with a named rounding mode, the units left over going to the largest
+remainders, the earlier line first on a tie), so the lines always sum to the total
+exactly and no line goes below zero. :meth:`PricedBasket.paying` then shares the money
+points pay among the lines the same way, and :meth:`PricedBasket.paid_purchase` is the
+purchase the programme's earning rules see: what is left to pay in money, line by line.
 
 >>> from loyaltykit.domain.activity import Item, Purchase
 >>> from loyaltykit.domain.basket import MoneyOff
