@@ -183,6 +183,8 @@ def test_the_money_budget_cuts_the_last_discount_and_refunds_give_it_back(
     assert "the last 10.00 CNY of its budget" in second.receipt.explanation
     view = loyalty.campaign_budget("spend-200")
     assert (view.cost, view.money_left) == (cny("50.00"), cny("0.00"))
+    report = loyalty.campaign_report("spend-200", at=AT + timedelta(hours=1))
+    assert (report.participants, report.points_issued, report.cost) == (1, 0, cny("50.00"))
     # the tees' share of the 满减 (6.67 of 20) goes back to the budget, then the rest
     loyalty.refund_order("c-1", "o0", lines=[1], at=AT, idempotency_key="r1")
     assert loyalty.campaign_budget("spend-200").money_left == cny("6.67")

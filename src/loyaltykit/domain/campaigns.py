@@ -506,6 +506,8 @@ class RepeatRate:
 class CampaignReport:
     """How a campaign did (活动效果评估), as data.
 
+    ``cost`` is what the points given cost (with a ``point_cost``), or for a campaign
+    that takes money off from a money budget, the money it took off (net of refunds).
     ``during`` is the campaign window up to the report's instant, ``before`` a window of
     the same length just before it. Repeat-purchase rates compare participants with
     everyone else, before and during. ``redemptions`` counts the catalogue redemptions

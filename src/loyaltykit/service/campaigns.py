@@ -339,6 +339,7 @@ class CampaignWork:
                 for record in uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)
             }
             redeemed = uow.counters.value(campaign_redemptions(campaign.id))
+            taken_off = uow.counters.value(Budget.money_counter(campaign.id))
             after: CustomerId | None = None
             while True:
                 ids = uow.customers.ids(after=after, limit=_PAGE)
@@ -361,6 +362,8 @@ class CampaignWork:
                 rewards[reward] = rewards.get(reward, 0) + quantity
         budget = campaign.budget
         cost: Money | None = None if budget is None else budget.cost(points)
+        if campaign.takes_money_off and budget is not None and budget.money is not None:
+            cost = of_minor_units(taken_off, budget.money.currency)  # the money taken off
 
         def rate(key: str) -> RepeatRate:
             customers, buyers, repeaters = counts[key]
