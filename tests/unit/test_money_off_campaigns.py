@@ -199,13 +199,13 @@ def test_the_money_budget_cuts_the_last_discount_and_refunds_give_it_back(
     assert loyalty.balance("c-1", at=AT).available == 0
 
 
-def test_a_member_limit_counts_uses_and_participation_is_recorded() -> None:
+def test_a_member_limit_counts_uses_and_participation_is_recorded(backend: str | None) -> None:
     daily = campaign(
         "spend-200",
         MoneyOff(amount=cny(20), minimum=cny(200)),
         member_limit=MemberLimit(times=1, period="day"),
     )
-    loyalty = store(daily)
+    loyalty = store(daily, storage=backend)
     first = loyalty.checkout("c-1", BASKET, at=AT, idempotency_key="o1")
     second = loyalty.checkout("c-1", BASKET, at=AT, idempotency_key="o2")
     tomorrow = loyalty.checkout("c-1", BASKET, at=AT + timedelta(days=1), idempotency_key="o3")
