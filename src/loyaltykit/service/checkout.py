@@ -1,8 +1,10 @@
 """Checkout: a basket priced with the member's vouchers and points, in one unit of work.
 
 :meth:`CheckoutCommands.checkout` takes a basket (a purchase with priced lines), the
-voucher codes the member uses and the points they pay with. In one command it checks and
-uses the vouchers, takes their money off the lines they apply to
+voucher codes the member uses and the points they pay with. In one command it takes off
+what the programme's money-off campaigns give the basket (from their money budgets, a
+counter each, locked until the unit of work ends), checks and uses the vouchers, takes
+their money off the lines they apply to
 (:func:`~loyaltykit.policy.pricing.price_basket`), takes the points through a cash-offset
 reward, records what is left to pay as the purchase the programme's rules earn on, and
 returns the :class:`Order`: the priced basket and one receipt of every ledger entry. All
@@ -12,7 +14,7 @@ of it is under the command's idempotency key: a replay returns the same order.
 points earned are clawed back and the points paid given back in the share of the order
 the refunded lines were (by what they cost after discounts), and when the last line is
 refunded the vouchers are given back (a voucher used on an order refunded in part stays
-used).
+used); each money-off campaign's budget gets back what it took off the refunded lines.
 """
 
 from __future__ import annotations
@@ -333,7 +335,8 @@ class CheckoutCommands:
     ) -> list[str]:
         """For each campaign that took money off: take it from its money budget (a budget
         another command spent meanwhile is a lost race: the command runs again), count a
-        use on the member's limit, record the participation. The budget counters taken."""
+        use on the member's limit, record the participation. The campaigns whose budgets
+        were taken from (the order keeps them, for its refunds)."""
         uow, at = work.uow, work.command.at
         taken: list[str] = []
         uses: dict[str, int] = {}
