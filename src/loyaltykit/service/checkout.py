@@ -161,7 +161,9 @@ class CheckoutCommands:
         reason: str = "",
         actor: str | None = None,
     ) -> Order:
-        """Price ``purchase`` with the discount ``rewards`` the member redeems now (their
+        """Price ``purchase`` with the programme's money-off campaigns (in priority order,
+        from their budgets: ``Order.basket.discounts`` says what each took off which lines,
+        or why it did not apply), the discount ``rewards`` the member redeems now (their
         points are taken in this command), then the member's ``vouchers``, in the order
         given, and ``points`` (paid through the cash-offset reward ``offset_reward``), and
         record what is left to pay as the purchase the programme earns on.
