@@ -61,17 +61,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=400)
     orders = parser.parse_args().orders
+    kinds = ("none", "unbudgeted", "budgeted")
+    print(f"{orders} checkouts on memory, {orders // 4} on SQLite, per CPU second")
+    print(f"{'backend':<10}" + "".join(f"{kind:>14}" for kind in kinds))
+    ratios = []
     with tempfile.TemporaryDirectory() as folder:
         for backend in ("memory", "sqlite"):
             rates = {}
-            for kind in ("none", "unbudgeted", "budgeted"):
+            for kind in kinds:
                 url = None if backend == "memory" else f"sqlite:///{Path(folder)}/{kind}.db"
                 rates[kind] = rate(kind, url, orders if backend == "memory" else orders // 4)
-            base = rates["none"]
-            shown = ", ".join(
-                f"{kind} {value:,.0f}/s ({value / base:.2f})" for kind, value in rates.items()
-            )
-            print(f"{backend}: {shown}")
+            print(f"{backend:<10}" + "".join(f"{rates[kind]:>14,.0f}" for kind in kinds))
+            ratios += [
+                (f"ratio {kind} / none, {backend}", rates[kind] / rates["none"])
+                for kind in kinds[1:]
+            ]
+    print()
+    for name, value in ratios:
+        print(f"{name:<36}{value:>8.2f}x")
 
 
 if __name__ == "__main__":
