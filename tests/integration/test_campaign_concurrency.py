@@ -7,6 +7,7 @@ import multiprocessing
 import pytest
 
 from loyaltykit import Loyalty
+from loyaltykit.testing.races import race_in_processes
 from tests.databases import storage_factory
 from tests.integration import campaign_workers
 
@@ -52,21 +53,9 @@ def test_processes_never_overspend_a_money_off_budget(database: str) -> None:
     with Loyalty(program, storage=database) as loyalty:
         for number in range(WORKERS):
             loyalty.enroll(f"m{number}", at=campaign_workers.T0, idempotency_key=f"e-{number}")
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results = context.Queue()
-    processes = [
-        context.Process(target=campaign_workers.checkout, args=(database, barrier, n, results))
-        for n in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    offs = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
+    offs = race_in_processes(campaign_workers.checkout, (database,), WORKERS)
     # two baskets get the full 20 off, one the last 10, the others nothing: 50 in all
-    assert sorted(offs) == ["0.00"] * (WORKERS - 3) + ["10.00"] + ["20.00"] * 2, offs
+    assert offs == ["0.00"] * (WORKERS - 3) + ["10.00"] + ["20.00"] * 2, offs
     with Loyalty(program, storage=database) as loyalty:
         view = loyalty.campaign_budget("spend-200")
         assert view.money_left is not None and view.money_left.amount == 0
