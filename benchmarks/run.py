@@ -46,6 +46,7 @@ SMALL: dict[str, list[str]] = {
     "lots": ["--lots", "2000", "--commands", "50", "--repeat", "2"],
     "baselines": ["--commands", "1000", "--customers", "100", "--repeat", "1"],
     "campaigns": ["--events", "1000"],
+    "money_off": ["--orders", "200"],
     "rewards": ["--customers", "300"],
     "complaints": ["--cases", "60"],
     "import_time": ["--runs", "5"],

@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
     from loyaltykit.domain.draws import DrawEntry, DrawResult
     from loyaltykit.domain.events import DomainEvent
-    from loyaltykit.domain.exchange import ExchangeRate, ExchangeRates
+    from loyaltykit.domain.exchange import ExchangeRate
     from loyaltykit.domain.feedback import Question, Scores, Survey, SurveyResponse
     from loyaltykit.domain.households import (
         Household,
@@ -162,6 +162,7 @@ if TYPE_CHECKING:
         TierStatus,
     )
     from loyaltykit.domain.windows import Window
+    from loyaltykit.formats.exchange_rates import ExchangeRates
     from loyaltykit.formats.programs import Program
     from loyaltykit.outcomes import (
         Balance,
@@ -248,7 +249,7 @@ _EXPORTS: dict[str, str] = {
     "EntryKind": "loyaltykit.domain.ledger",
     "EventRoster": "loyaltykit.domain.member_events",
     "ExchangeRate": "loyaltykit.domain.exchange",
-    "ExchangeRates": "loyaltykit.domain.exchange",
+    "ExchangeRates": "loyaltykit.formats.exchange_rates",
     "Flag": "loyaltykit.policy.velocity",
     "Funding": "loyaltykit.domain.stored_value",
     "GoalEvaluation": "loyaltykit.domain.partners",

@@ -366,6 +366,18 @@ def instant(what: str, value: object) -> datetime:
     return value
 
 
+MONEY_ROUNDINGS = (
+    "ROUND_CEILING",
+    "ROUND_DOWN",
+    "ROUND_FLOOR",
+    "ROUND_HALF_DOWN",
+    "ROUND_HALF_EVEN",
+    "ROUND_HALF_UP",
+    "ROUND_UP",
+)
+"""The :mod:`decimal` rounding modes money may be quantized with, by name."""
+
+
 def bounded_decimal(
     what: str, value: object, *, max_digits: int = 15, max_places: int = 12
 ) -> Decimal:

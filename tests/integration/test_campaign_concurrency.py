@@ -7,6 +7,7 @@ import multiprocessing
 import pytest
 
 from loyaltykit import Loyalty
+from loyaltykit.testing.races import race_in_processes
 from tests.databases import storage_factory
 from tests.integration import campaign_workers
 
@@ -45,3 +46,17 @@ def test_processes_never_overspend_a_campaign_budget(database: str) -> None:
         assert (budget.spent, budget.left) == (campaign_workers.BUDGET, 0)
         participants = loyalty.participants("double")
         assert sum(p.points for p in participants.values()) == campaign_workers.BUDGET
+
+
+def test_processes_never_overspend_a_money_off_budget(database: str) -> None:
+    program = campaign_workers.money_off_program()
+    with Loyalty(program, storage=database) as loyalty:
+        for number in range(WORKERS):
+            loyalty.enroll(f"m{number}", at=campaign_workers.T0, idempotency_key=f"e-{number}")
+    offs = race_in_processes(campaign_workers.checkout, (database,), WORKERS)
+    # two baskets get the full 20 off, one the last 10, the others nothing: 50 in all
+    assert offs == ["0.00"] * (WORKERS - 3) + ["10.00"] + ["20.00"] * 2, offs
+    with Loyalty(program, storage=database) as loyalty:
+        view = loyalty.campaign_budget("spend-200")
+        assert view.money_left is not None and view.money_left.amount == 0
+        assert view.cost is not None and view.cost.amount == campaign_workers.MONEY_BUDGET

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from loyaltykit import Customer
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.campaigns import Budget
 from loyaltykit.policy.engine import CustomerState, PolicyEngine
 from loyaltykit.policy.funding import BudgetState
 from loyaltykit.policy.program import Program
@@ -48,8 +49,10 @@ def test_the_fast_path_gives_the_traced_decision(
         purchases=purchases_before,
     )
     at = JOINED + timedelta(days=days, hours=3)
-    # with budgets, campaign awards are paid from them (as the service and replay do)
-    budgets = BudgetState(spent={}) if funded else None
+    # with budgets, campaign awards are paid from them (as the service and replay do);
+    # every budget is read, untouched: an unread one is the caller's bug (a LookupError)
+    spent = {Budget.counter(c.id): 0 for c in program.campaigns if c.budget is not None}
+    budgets = BudgetState(spent=spent) if funded else None
     traced = ENGINE.evaluate(program, state, event, at, budgets=budgets)
     fast = ENGINE.evaluate(program, state, event, at, budgets=budgets, explain=False)
     assert fast.effects == traced.effects

@@ -29,6 +29,9 @@ FEW = settings(max_examples=40, deadline=None)
     [
         (lks.items, {"max_quantity": 0}),
         (lks.items, {"categories": "coffee"}),
+        (lks.items, {"brands": "acme"}),
+        (lks.items, {"tags": ["organic", ""]}),
+        (lks.purchases, {"brands": [7]}),
         (lks.purchases, {"min_items": 0}),
         (lks.purchases, {"min_items": 3, "max_items": 2}),
         (lks.custom_events, {"types": []}),

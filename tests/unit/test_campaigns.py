@@ -161,7 +161,7 @@ def test_effects_compute_their_extra_points() -> None:
         (lambda: MemberLimit(period="month"), "set times, points or both"),
         (lambda: MemberLimit(times=1, period="fortnight"), "fortnight"),
         (lambda: Budget(), "set points, money or both"),
-        (lambda: Budget(money=Money.of(10, "CNY")), "needs point_cost"),
+        (lambda: Budget(points=5, point_cost=Money.of("0.01", "CNY")), "needs a money budget"),
         (
             lambda: Budget(money=Money.of(10, "CNY"), point_cost=Money.of("0.01", "EUR")),
             "differ in currency",

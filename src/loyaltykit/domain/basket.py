@@ -242,26 +242,63 @@ def _positive_money(what: str) -> Any:
     return check
 
 
+def _repeat(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"money off repeat: {value!r} is not true or false")
+
+
 @attrs.frozen(kw_only=True)
 class MoneyOff:
     """Money taken off a basket: ``amount`` or ``percent`` of what the lines in ``scope``
     cost (the whole basket without a scope), once they cost at least ``minimum``, never
-    more than ``maximum``, never more than they cost.
+    more than ``maximum``, never more than they cost. With ``repeat`` (an ``amount`` and a
+    ``minimum``), the amount comes off once per full ``minimum`` (每满 200 减 20).
+
+    It is the money-off of a discount reward, of a voucher, and the effect of a campaign
+    that takes money off at checkout (``kind = "money_off"`` in a campaign's effects).
 
     >>> off = MoneyOff(percent="10", scope={"categories": ["shoes"]}, maximum=Money.of(25, "CNY"))
     >>> off.discount(Money.of(300, "CNY"))
     Money(amount=Decimal('25'), currency='CNY')
+    >>> each_200 = MoneyOff(amount=Money.of(20, "CNY"), minimum=Money.of(200, "CNY"), repeat=True)
+    >>> each_200.discount(Money.of(650, "CNY"))
+    Money(amount=Decimal('60'), currency='CNY')
     """
+
+    kind = "money_off"
 
     amount: Money | None = attrs.field(default=None, validator=_positive_money("amount"))
     percent: Decimal | None = attrs.field(default=None, converter=_percent)
     scope: Scope | None = attrs.field(default=None, converter=scope_of)
     minimum: Money | None = attrs.field(default=None, validator=_positive_money("minimum"))
     maximum: Money | None = attrs.field(default=None, validator=_positive_money("maximum"))
+    repeat: bool = attrs.field(default=False, validator=_repeat)
 
     def __attrs_post_init__(self) -> None:
         if (self.amount is None) == (self.percent is None):
             raise InvalidArgument("money off: give exactly one of amount and percent")
+        if self.repeat and (self.amount is None or self.minimum is None):
+            raise InvalidArgument("money off repeat: needs an amount and a minimum to repeat per")
+        moneys = [m for m in (self.amount, self.minimum, self.maximum) if m is not None]
+        if len({m.currency for m in moneys}) > 1:
+            raise CurrencyMismatch(*sorted({m.currency for m in moneys})[:2])
+
+    def describe(self) -> str:
+        """The money off in words, for traces: ``"20 CNY off each full 200 CNY of shoes"``."""
+        if self.amount is not None:
+            what = f"{self.amount} off"
+        else:
+            assert self.percent is not None
+            what = f"{self.percent.normalize():f}% off"
+        if self.repeat:
+            what += f" each full {self.minimum}"
+        elif self.minimum is not None:
+            what += f" from {self.minimum}"
+        if self.maximum is not None:
+            what += f", at most {self.maximum}"
+        if self.scope is not None:
+            what += f", on {self.scope.describe()}"
+        return what
 
     def refusal(self, eligible: Money) -> str | None:
         """Why nothing comes off ``eligible`` (what the lines in scope cost), or ``None``."""
@@ -280,6 +317,9 @@ class MoneyOff:
             if self.amount.currency != eligible.currency:
                 raise CurrencyMismatch(self.amount.currency, eligible.currency)
             off = self.amount
+            if self.repeat:
+                assert self.minimum is not None
+                off = self.amount * int(eligible.amount // self.minimum.amount)
         else:
             assert self.percent is not None
             off = Money.of(eligible.amount * self.percent / 100, eligible.currency)

@@ -3,7 +3,8 @@
 A campaign (回馈活动) has a :class:`Schedule` (a window, and optionally recurrences in
 RFC 5545 ``RRULE`` form read by ``dateutil.rrule``: ``FREQ=MONTHLY;BYMONTHDAY=8`` is
 "the 8th of every month is member day"), effects (:class:`Multiply`, :class:`Bonus`,
-:class:`SpendBonus`, :class:`TierCredits`, :class:`RewardGrant`, :class:`DrawEntries`),
+:class:`SpendBonus`, :class:`TierCredits`, :class:`RewardGrant`, :class:`DrawEntries`, or
+a :class:`~loyaltykit.domain.basket.MoneyOff` taken off the basket at checkout),
 per-member limits (:class:`MemberLimit`) and a :class:`Budget`. Who it is for and how it
 stacks with other campaigns is the policy layer's business
 (:mod:`loyaltykit.policy.campaigns`); this module is pure and knows no condition.
@@ -32,6 +33,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
+from loyaltykit.domain.basket import MoneyOff
 from loyaltykit.domain.periods import PERIODS, period_key
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.values import Money, identifier
@@ -53,6 +55,8 @@ __all__ = [
     "Schedule",
     "SpendBonus",
     "TierCredits",
+    "minor_units",
+    "of_minor_units",
     "period_key",
 ]
 
@@ -337,7 +341,7 @@ class DrawEntries:
         return "draw entries " + " + ".join(parts)
 
 
-CampaignEffect = Multiply | TierCredits | Bonus | SpendBonus | RewardGrant | DrawEntries
+CampaignEffect = Multiply | TierCredits | Bonus | SpendBonus | RewardGrant | DrawEntries | MoneyOff
 CAMPAIGN_EFFECTS: tuple[type[CampaignEffect], ...] = (
     Multiply,
     TierCredits,
@@ -345,10 +349,9 @@ CAMPAIGN_EFFECTS: tuple[type[CampaignEffect], ...] = (
     SpendBonus,
     RewardGrant,
     DrawEntries,
+    MoneyOff,
 )
-EFFECT_KINDS: dict[str, type[Any]] = {
-    kind.kind: kind for kind in (Multiply, TierCredits, Bonus, SpendBonus, RewardGrant, DrawEntries)
-}
+EFFECT_KINDS: dict[str, type[Any]] = {kind.kind: kind for kind in CAMPAIGN_EFFECTS}
 
 
 @attrs.frozen(kw_only=True)
@@ -370,10 +373,25 @@ class MemberLimit:
         return f"campaign:{campaign}:times:{period}", f"campaign:{campaign}:points:{period}"
 
 
+def minor_units(money: Money) -> int:
+    """``money`` as a whole number of its currency's minor units (cents), rounded down."""
+    return int(money.amount.scaleb(money.minor_units).to_integral_value(rounding=ROUND_DOWN))
+
+
+def of_minor_units(units: int, currency: str) -> Money:
+    """``units`` minor units of ``currency`` as money."""
+    zero = Money.zero(currency)
+    return Money.of(Decimal(units).scaleb(-zero.minor_units), currency)
+
+
 @attrs.frozen(kw_only=True)
 class Budget:
-    """What a campaign may give away in total: ``points``, and/or ``money`` at
-    ``point_cost`` per point (finance's budget, 预算). The smaller limit wins."""
+    """What a campaign may give away in total (finance's budget, 预算).
+
+    A campaign that gives points is budgeted in ``points``, and/or in ``money`` at
+    ``point_cost`` per point: the smaller limit wins. A campaign that takes money off at
+    checkout is budgeted in ``money`` alone: what it takes off, in all, never passes it.
+    """
 
     points: int | None = attrs.field(default=None, validator=_optional_positive_int)
     money: Money | None = attrs.field(default=None, validator=_positive_money)
@@ -382,22 +400,33 @@ class Budget:
     def __attrs_post_init__(self) -> None:
         if self.points is None and self.money is None:
             raise InvalidArgument("budget: set points, money or both")
-        if self.money is not None and self.point_cost is None:
-            raise InvalidArgument(
-                f"budget: money {self.money} needs point_cost, the cost of 1 point"
-            )
+        if self.point_cost is not None and self.money is None:
+            raise InvalidArgument(f"budget: point_cost {self.point_cost} needs a money budget")
         money, cost = self.money, self.point_cost
         if money is not None and cost is not None and money.currency != cost.currency:
             raise InvalidArgument(f"budget: money {money} and point_cost {cost} differ in currency")
 
     @property
-    def limit(self) -> int:
-        """The budget in points: the smaller of ``points`` and ``money / point_cost``."""
+    def limit(self) -> int | None:
+        """The budget in points: the smaller of ``points`` and ``money / point_cost``
+        (``None`` for a budget of money alone, which counts no points)."""
         limits = [] if self.points is None else [self.points]
         if self.money is not None and self.point_cost is not None:
             ratio = self.money.amount / self.point_cost.amount
             limits.append(int(ratio.quantize(Decimal(1), rounding=ROUND_DOWN)))
-        return min(limits)
+        return min(limits) if limits else None
+
+    @property
+    def money_limit(self) -> int | None:
+        """The money budget in the currency's minor units (what the money counter counts)."""
+        return None if self.money is None else minor_units(self.money)
+
+    def money_left(self, spent: int) -> Money | None:
+        """What the money budget has left after ``spent`` minor units (``None``: none)."""
+        limit = self.money_limit
+        if limit is None or self.money is None:
+            return None
+        return of_minor_units(max(0, limit - spent), self.money.currency)
 
     def cost(self, points: int) -> Money | None:
         """The money cost of ``points`` (``None`` without a ``point_cost``)."""
@@ -407,6 +436,11 @@ class Budget:
     def counter(campaign: str) -> str:
         """The shared counter of points given away by ``campaign``."""
         return f"campaign:{campaign}:points"
+
+    @staticmethod
+    def money_counter(campaign: str) -> str:
+        """The shared counter of money ``campaign`` took off baskets, in minor units."""
+        return f"campaign:{campaign}:money"
 
 
 @attrs.frozen(kw_only=True)
@@ -439,13 +473,16 @@ class Participation:
 @attrs.frozen(kw_only=True)
 class BudgetView:
     """A campaign's budget: the limit in points, what was given away, what is left, and
-    the money cost of what was given (with a ``point_cost``)."""
+    the money cost of what was given (with a ``point_cost``; for a campaign that takes
+    money off, the money it took off); ``money_left`` is what a money budget has left
+    (with a ``point_cost``: after the cost of the points given)."""
 
     campaign: str
     limit: int | None
     spent: int
     left: int | None
     cost: Money | None = None
+    money_left: Money | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -469,6 +506,8 @@ class RepeatRate:
 class CampaignReport:
     """How a campaign did (活动效果评估), as data.
 
+    ``cost`` is what the points given cost (with a ``point_cost``), or for a campaign
+    that takes money off from a money budget, the money it took off (net of refunds).
     ``during`` is the campaign window up to the report's instant, ``before`` a window of
     the same length just before it. Repeat-purchase rates compare participants with
     everyone else, before and during. ``redemptions`` counts the catalogue redemptions

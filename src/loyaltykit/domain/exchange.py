@@ -19,21 +19,28 @@ Money(amount=Decimal('72.00'), currency='CNY')
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from loyaltykit.domain.basket import allocate
 from loyaltykit.errors import InvalidAmount, InvalidArgument, NoExchangeRate
-from loyaltykit.values import Money, aware, bounded_decimal, sequence_of, utc
+from loyaltykit.values import MONEY_ROUNDINGS, Money, aware, bounded_decimal, sequence_of, utc
 
 if TYPE_CHECKING:
     from loyaltykit.domain.activity import Purchase
 
-__all__ = ["ExchangeRate", "ExchangeRates", "converted_purchase"]
+__all__ = [
+    "ExchangeRate",
+    "ExchangeRates",
+    "RatesFormat",
+    "converted_purchase",
+    "install_rates_format",
+]
 
 
 def _rate(value: object) -> Decimal:
@@ -85,12 +92,44 @@ def _rates(value: Iterable[ExchangeRate]) -> tuple[ExchangeRate, ...]:
     return tuple(sorted(rates, key=lambda r: (r.base, r.quote, r.valid_from)))
 
 
+def _rounding(_instance: Any, _attribute: Any, value: Any) -> None:
+    if value not in MONEY_ROUNDINGS:
+        raise InvalidArgument(f"rates rounding: {value!r} is not one of {list(MONEY_ROUNDINGS)}")
+
+
 @attrs.frozen
 class ExchangeRates:
-    """Effective-dated rates, one direction per pair (give both when both are used)."""
+    """Effective-dated rates, one direction per pair (give both when both are used).
+
+    Built in Python (:meth:`of`), or read from a document (:meth:`from_dict`,
+    :meth:`from_toml`) whose every problem is reported at once with its path::
+
+        rounding = "ROUND_HALF_EVEN"
+        [[rates]]
+        base = "USD"
+        quote = "CNY"
+        from = 2026-01-01T00:00:00Z
+        rate = "7.10"
+    """
 
     rates: tuple[ExchangeRate, ...] = attrs.field(converter=_rates)
-    rounding: str = ROUND_HALF_EVEN
+    rounding: str = attrs.field(default=ROUND_HALF_EVEN, validator=_rounding)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExchangeRates:
+        """A table from its dict form (``rates``, a list of ``base``, ``quote``, ``from``,
+        ``rate``; optionally ``rounding``); every problem is reported at once, with its
+        path, in a :class:`~loyaltykit.errors.ProgramError`."""
+        return _installed().from_dict(data)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ExchangeRates:
+        """A table from a TOML file of the dict form."""
+        return _installed().from_toml(path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict form (TOML/JSON-ready) that :meth:`from_dict` reads back equal."""
+        return _installed().to_dict(self)
 
     @classmethod
     def of(cls, *rows: tuple[str, str, datetime, Decimal | str]) -> ExchangeRates:
@@ -118,6 +157,35 @@ class ExchangeRates:
         """``money`` in ``quote`` at the rate in force at ``at``, quantized to ``quote``."""
         rate = self.rate(money.currency, quote, at)
         return Money.of(money.amount * rate.rate, quote).quantize(self.rounding)
+
+
+@attrs.frozen(kw_only=True)
+class RatesFormat:
+    """How rate tables are read from and written to documents: the seam through which
+    :meth:`ExchangeRates.from_dict` and its siblings reach the loader, which lives above
+    the domain (:mod:`loyaltykit.formats.exchange_rates`, installed when it is imported;
+    ``loyaltykit.ExchangeRates`` is exported from it, so the public name always has it)."""
+
+    from_dict: Callable[[Mapping[str, Any]], ExchangeRates]
+    from_toml: Callable[[str | Path], ExchangeRates]
+    to_dict: Callable[[ExchangeRates], dict[str, Any]]
+
+
+_FORMATS: list[RatesFormat] = []
+
+
+def install_rates_format(rates_format: RatesFormat) -> None:
+    """Make ``rates_format`` the one :class:`ExchangeRates`' named constructors use."""
+    _FORMATS[:] = [rates_format]
+
+
+def _installed() -> RatesFormat:
+    if not _FORMATS:
+        raise RuntimeError(
+            "no exchange-rate format is installed: use loyaltykit.ExchangeRates, or import "
+            "loyaltykit.formats.exchange_rates, before loading rates"
+        )
+    return _FORMATS[0]
 
 
 def converted_purchase(

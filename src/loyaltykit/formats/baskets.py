@@ -69,6 +69,7 @@ def basket_to_document(basket: PricedBasket) -> dict[str, Any]:
                 "amount": _money(applied.amount),
                 "lines": list(applied.lines),
                 "refusal": applied.refusal,
+                "note": applied.note,
             }
             for applied in basket.discounts
         ],
@@ -104,6 +105,7 @@ def basket_from_document(data: Mapping[str, Any]) -> PricedBasket:
                 amount=amount,
                 lines=tuple(item["lines"]),
                 refusal=item["refusal"],
+                note=item.get("note"),
             )
         )
     return PricedBasket(

@@ -11,6 +11,12 @@ its path, like the rest of a program) and written back by ``program_to_dict``::
     member_limit = { times = 3, period = "day" }
     budget = { points = 100000 }
 
+    [[campaigns]]                       # 满减: 20 off each full 200, at checkout
+    id = "spend-200"
+    schedule = { start = "2026-01-01T00:00:00+08:00" }
+    effects = [{ kind = "money_off", amount = "20", minimum = "200", repeat = true }]
+    budget = { money = "50000" }
+
 The ``[care]`` table is read by :mod:`loyaltykit.formats.care` (re-exported here).
 
 Instants are TOML datetimes or ISO 8601 strings with an offset; money amounts are
@@ -26,6 +32,7 @@ from typing import Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from loyaltykit.domain.basket import MoneyOff
 from loyaltykit.domain.campaigns import (
     EFFECT_KINDS,
     Budget,
@@ -34,6 +41,7 @@ from loyaltykit.domain.campaigns import (
 )
 from loyaltykit.errors import InvalidArgument
 from loyaltykit.formats.care import care_from_data, care_to_data
+from loyaltykit.formats.money_off import money_off_from_data, money_off_to_data
 from loyaltykit.formats.problems import Problems
 from loyaltykit.formats.scalars import factor, instant, instant_text, money, span
 from loyaltykit.policy.campaigns import Audience, Campaign
@@ -90,6 +98,8 @@ def _effect(reader: Problems, value: Any, path: str, currency: str) -> Any:
     cls = reader.kind(data, prefix, EFFECT_KINDS)
     if cls is None:
         return None
+    if cls is MoneyOff:
+        return money_off_from_data(reader, data, path, currency, also=("kind",))
     names = tuple(field.name for field in attrs.fields(cls))
     reader.unknown(data, prefix, ("kind", *names))
     before = len(reader.problems)
@@ -206,6 +216,8 @@ def _amount_text(value: Money | None) -> str | None:
 
 
 def _effect_data(effect: Any) -> dict[str, Any]:
+    if isinstance(effect, MoneyOff):
+        return {"kind": effect.kind, **money_off_to_data(effect)}
     data: dict[str, Any] = {"kind": effect.kind}
     for field in attrs.fields(type(effect)):
         value = getattr(effect, field.name)

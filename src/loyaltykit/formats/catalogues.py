@@ -40,6 +40,7 @@ from loyaltykit.domain.rewards import (
     VoucherTerms,
 )
 from loyaltykit.errors import InvalidArgument
+from loyaltykit.formats.money_off import money_off_from_data, money_off_to_data
 from loyaltykit.formats.problems import Problems
 from loyaltykit.formats.scalars import duration, duration_dict, instant, instant_text, money
 from loyaltykit.policy.rules import PythonCheck, check
@@ -74,7 +75,6 @@ _FIELDS = (
     "withdrawn",
 )
 _VOUCHER = ("alphabet", "length", "uses", "valid_for", "valid_until", "value", "money_off")
-_MONEY_OFF = ("amount", "percent", "scope", "minimum", "maximum")
 _OFFSET = ("rate", "max_share", "minimum", "step")
 
 
@@ -145,34 +145,11 @@ def _voucher(reader: Problems, value: Any, path: str, currency: str) -> VoucherT
 
 
 def _money_off(reader: Problems, value: Any, path: str, currency: str) -> MoneyOff | None:
-    """``money_off = { amount = "20", minimum = "100", scope = { categories = [...] } }``
-    (or ``percent = "10"`` and a ``maximum``)."""
-    value = reader.table(value, path)
-    if value is None:
-        return None
-    prefix = path + "."
-    reader.unknown(value, prefix, _MONEY_OFF)
-    arguments: dict[str, Any] = {}
-    for key in ("amount", "minimum", "maximum"):
-        if key in value:
-            arguments[key] = money(reader, value[key], prefix + key, currency)
-    for key in ("percent", "scope"):  # checked by MoneyOff and the Scope it becomes
-        if key in value:
-            arguments[key] = value[key]
-    return reader.build(path, lambda: MoneyOff(**arguments))
+    return money_off_from_data(reader, value, path, currency)
 
 
 def _money_off_dict(off: MoneyOff | None) -> dict[str, Any] | None:
-    if off is None:
-        return None
-    found = {
-        "amount": _amount(off.amount),
-        "percent": None if off.percent is None else str(off.percent),
-        "scope": None if off.scope is None else off.scope.to_dict(),
-        "minimum": _amount(off.minimum),
-        "maximum": _amount(off.maximum),
-    }
-    return {key: item for key, item in found.items() if item is not None}
+    return None if off is None else money_off_to_data(off)
 
 
 def _offset(reader: Problems, value: Any, path: str, currency: str) -> CashOffset | None:

@@ -14,11 +14,14 @@ prefix ``"rules[1]."``, so a field's path is the prefix and its key.
 
 from __future__ import annotations
 
+import os
+import tomllib
 from collections.abc import Callable, Mapping
 from decimal import InvalidOperation
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from loyaltykit.errors import LoyaltyError, ProgramError
+from loyaltykit.errors import InvalidArgument, LoyaltyError, ProgramError, shown
 
 __all__ = [
     "MAX_INT",
@@ -28,6 +31,7 @@ __all__ = [
     "Problems",
     "ProgramError",
     "document_problems",
+    "toml_document",
 ]
 
 T = TypeVar("T")
@@ -169,3 +173,19 @@ def document_problems(data: Any) -> list[str]:
         elif isinstance(value, str) and len(value) > MAX_STRING:
             problems.append(f"{where}: a string of {len(value)} characters (at most {MAX_STRING})")
     return problems
+
+
+def toml_document(path: str | Path) -> dict[str, Any]:
+    """The TOML file at ``path`` as a dict: a file that is not TOML is a
+    :class:`ProgramError` naming it (a missing or unreadable file is the file system's
+    ``OSError``, as with ``open``; anything but a path is refused: ``open(0)`` would read
+    standard input)."""
+    if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(f"path: {shown(path)} is not a file path (a str or a Path)")
+    with open(path, "rb") as file:
+        try:
+            return tomllib.load(file)
+        except tomllib.TOMLDecodeError as error:
+            raise ProgramError(str(path), [f"{path}: {error}"]) from None
+        except (RecursionError, ValueError):  # nesting, or an int past Python's digit limit
+            raise ProgramError(str(path), [f"{path}: too deeply nested or too large"]) from None

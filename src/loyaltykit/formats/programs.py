@@ -14,8 +14,6 @@ program's currency (``per = "10"``); durations are tables of ``years``, ``months
 from __future__ import annotations
 
 import json
-import os
-import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +38,7 @@ from loyaltykit.formats.member_life_programs import (
     member_life_to_dict,
 )
 from loyaltykit.formats.partners import partners_from_data, partners_to_data
-from loyaltykit.formats.problems import Problems, document_problems
+from loyaltykit.formats.problems import Problems, document_problems, toml_document
 from loyaltykit.formats.scalars import (
     choice,
     clock_skew,
@@ -562,19 +560,9 @@ def program_to_dict(program: Program) -> dict[str, Any]:
 
 
 def program_from_toml(path: str | Path) -> Program:
-    """A program from a TOML file (a missing or unreadable file is the file system's
-    ``OSError``, as with ``open``; anything but a path is refused: ``open(0)`` would read
-    standard input)."""
-    if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
-        raise InvalidArgument(f"path: {shown(path)} is not a file path (a str or a Path)")
-    with open(path, "rb") as file:
-        try:
-            data = tomllib.load(file)
-        except tomllib.TOMLDecodeError as error:
-            raise ProgramError(str(path), [f"{path}: {error}"]) from None
-        except (RecursionError, ValueError):  # nesting, or an int past Python's digit limit
-            raise ProgramError(str(path), [f"{path}: too deeply nested or too large"]) from None
-    return program_from_dict(data)
+    """A program from a TOML file (see :func:`~loyaltykit.formats.problems.toml_document`
+    for what a file that cannot be read raises)."""
+    return program_from_dict(toml_document(path))
 
 
 def program_from_json(text: str) -> Program:

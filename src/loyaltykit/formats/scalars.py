@@ -42,6 +42,7 @@ __all__ = [
     "instant",
     "instant_text",
     "money",
+    "positive_decimal",
     "span",
 ]
 
@@ -81,18 +82,44 @@ def instant_text(value: datetime | None) -> str | None:
     return None if value is None else utc(value).isoformat()
 
 
-def money(problems: Problems, value: Any, path: str, currency: str) -> Money | None:
-    """A positive amount of ``currency`` written as text (``"99.50"``) or a whole number."""
+def positive_decimal(
+    problems: Problems,
+    value: Any,
+    path: str,
+    *,
+    what: str,
+    example: str,
+    max_digits: int = 15,
+    max_places: int = 12,
+) -> Decimal | None:
+    """A positive exact number written as text (``example``) or a whole number, never a
+    float, bounded as :func:`loyaltykit.values.bounded_decimal` bounds it; ``what`` is
+    the noun a problem uses (``amount``, ``rate``)."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        problems.add(path, f'{value!r} is not an amount such as "10" or "99.50"')
+        problems.add(
+            path, f"{value!r} is not {_with_article(what)} written as a string such as {example}"
+        )
         return None
     try:
-        amount = bounded_decimal(path, str(value) if isinstance(value, int) else value)
+        found = bounded_decimal(path, str(value), max_digits=max_digits, max_places=max_places)
     except LoyaltyError as error:
         problems.problems.append(str(error))
         return None
-    if amount <= 0:
-        problems.add(path, f"{value!r} must be a positive amount")
+    if found <= 0:
+        problems.add(path, f"{value!r} must be a positive {what}")
+        return None
+    return found
+
+
+def _with_article(noun: str) -> str:
+    """``noun`` with its indefinite article (``an amount``, ``a rate``)."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def money(problems: Problems, value: Any, path: str, currency: str) -> Money | None:
+    """A positive amount of ``currency`` written as text (``"99.50"``) or a whole number."""
+    amount = positive_decimal(problems, value, path, what="amount", example='"10" or "99.50"')
+    if amount is None:
         return None
     found = problems.build(path, lambda: Money.of(amount, currency))
     if found is None:

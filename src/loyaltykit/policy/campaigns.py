@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from loyaltykit.domain.activity import CustomEvent, Purchase
+from loyaltykit.domain.basket import MoneyOff
 from loyaltykit.domain.campaigns import (
     CAMPAIGN_EFFECTS,
     Budget,
@@ -34,10 +35,19 @@ from loyaltykit.domain.campaigns import (
     SpendBonus,
 )
 from loyaltykit.errors import InvalidArgument
+from loyaltykit.policy.pricing import CampaignDiscount
 from loyaltykit.policy.rules import Check, check
 from loyaltykit.values import CustomerId, codes, identifier, sequence_of
 
-__all__ = ["STACKINGS", "Audience", "Award", "Campaign", "campaign_awards", "checked_campaigns"]
+__all__ = [
+    "STACKINGS",
+    "Audience",
+    "Award",
+    "Campaign",
+    "campaign_awards",
+    "campaign_discounts",
+    "checked_campaigns",
+]
 
 STACKINGS = ("stack", "exclusive")
 BASES = ("total", "base")
@@ -132,13 +142,45 @@ class Campaign:
     stacking: str = attrs.field(default="stack", validator=_one_of(STACKINGS))
     basis: str = attrs.field(default="total", validator=_one_of(BASES))
 
+    def __attrs_post_init__(self) -> None:
+        where = f"campaign {self.id}"
+        budget, limit = self.budget, self.member_limit
+        if not self.takes_money_off:
+            if budget is not None and budget.money is not None and budget.point_cost is None:
+                raise InvalidArgument(
+                    f"{where} budget: money {budget.money} needs point_cost, the cost of 1 point"
+                )
+            return
+        if not all(isinstance(effect, MoneyOff) for effect in self.effects):
+            raise InvalidArgument(
+                f"{where} effects: a campaign that takes money off gives nothing else "
+                "(give points with a campaign of its own)"
+            )
+        if self.events != ("purchase",):
+            raise InvalidArgument(
+                f"{where} events: money comes off a purchase's basket, at checkout; "
+                f"{list(self.events)} is not ['purchase']"
+            )
+        if limit is not None and limit.points is not None:
+            raise InvalidArgument(f"{where} member_limit: money off counts times, not points")
+        if budget is not None and (budget.points is not None or budget.point_cost is not None):
+            raise InvalidArgument(
+                f"{where} budget: money off is budgeted in money alone (no points, no point_cost)"
+            )
+
+    @property
+    def takes_money_off(self) -> bool:
+        """True when the campaign takes money off baskets at checkout (its effects are
+        :class:`~loyaltykit.domain.basket.MoneyOff`) rather than giving points."""
+        return any(isinstance(effect, MoneyOff) for effect in self.effects)
+
     @property
     def point_types(self) -> frozenset[str]:
         """The point types the campaign's effects grant."""
         return frozenset(
             effect.point_type
             for effect in self.effects
-            if not isinstance(effect, RewardGrant | DrawEntries)
+            if not isinstance(effect, RewardGrant | DrawEntries | MoneyOff)
         )
 
 
@@ -237,6 +279,8 @@ def _gift(
         elif isinstance(effect, SpendBonus):
             extra = effect.extra(spent)
             parts.append(f"{effect.describe()} -> +{extra} {effect.point_type}")
+        elif isinstance(effect, MoneyOff):  # priced at checkout (campaign_discounts)
+            continue
         else:
             extra = effect.points
             parts.append(f"{effect.describe()} {effect.point_type}")
@@ -268,7 +312,8 @@ def campaign_awards(
     exclusive: str | None = None
     ordered = sorted(enumerate(campaigns), key=lambda pair: (pair[1].priority, pair[0]))
     for _, campaign in ordered:
-        if event.type not in campaign.events:
+        # money off is the checkout's business (campaign_discounts), before the points
+        if event.type not in campaign.events or campaign.takes_money_off:
             continue
         name = campaign.id
         why = (
@@ -310,6 +355,64 @@ def campaign_awards(
         if campaign.stacking == "exclusive":
             exclusive = name
     return awards, notes
+
+
+def campaign_discounts(
+    campaigns: Iterable[Campaign],
+    *,
+    currency: str,
+    context: Mapping[str, Any],
+    counters: Mapping[str, int],
+    spent: Mapping[str, int],
+) -> tuple[CampaignDiscount, ...]:
+    """What each campaign that takes money off offers a basket in ``currency`` at
+    checkout, in priority order (lowest first, then declaration order): its money off, or
+    why it does not apply (schedule, audience, member limit, another currency).
+
+    ``counters`` are the member's stored counters, ``spent`` what each money budget has
+    spent (``Budget.money_counter``, in minor units); stacking is decided as the basket
+    is priced (:func:`~loyaltykit.policy.pricing.price_basket`), on what really came off.
+    """
+    at: datetime = context["at"]  # local, in the program's time zone
+    offers: list[CampaignDiscount] = []
+    ordered = sorted(enumerate(campaigns), key=lambda pair: (pair[1].priority, pair[0]))
+    for _, campaign in ordered:
+        if not campaign.takes_money_off:
+            continue
+        offs = tuple(effect for effect in campaign.effects if isinstance(effect, MoneyOff))
+        budget, limit = campaign.budget, campaign.member_limit
+        why = _refusal(campaign, context, counters, at)
+        moneys = {
+            money.currency
+            for off in offs
+            for money in (off.amount, off.minimum, off.maximum)
+            if money is not None
+        }
+        if budget is not None and budget.money is not None:
+            moneys.add(budget.money.currency)
+        if why is None and moneys - {currency}:
+            why = f"the basket is in {currency}, the campaign in {', '.join(sorted(moneys))}"
+        counter = Budget.money_counter(campaign.id)
+        budgeted = budget is not None and budget.money is not None
+        left = None
+        if budget is not None and budgeted and why is None:
+            try:  # a budget that was not read is a bug, never a budget left untouched
+                left = budget.money_left(spent[counter])
+            except KeyError:
+                raise LookupError(f"the budget counter {counter!r} was not read") from None
+        offers.append(
+            CampaignDiscount(
+                campaign=campaign.id,
+                money_off=offs,
+                exclusive=campaign.stacking == "exclusive",
+                budget_left=left,
+                budget_counter=counter if budgeted else None,
+                budget_limit=None if budget is None else budget.money_limit,
+                times_key=None if limit is None else limit.keys(campaign.id, at)[0],
+                refusal=why,
+            )
+        )
+    return tuple(offers)
 
 
 def _refusal(

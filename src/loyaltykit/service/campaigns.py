@@ -23,6 +23,7 @@ from loyaltykit.domain.campaigns import (
     CampaignReport,
     Participation,
     RepeatRate,
+    of_minor_units,
 )
 from loyaltykit.domain.draws import (
     ALGORITHM,
@@ -81,6 +82,7 @@ def budget_state(uow: UnitOfWork, program: Program, event_type: str, at: datetim
         Budget.counter(campaign.id): uow.counters.value(Budget.counter(campaign.id))
         for campaign in program.campaigns
         if campaign.budget is not None
+        and not campaign.takes_money_off  # counted in money, at checkout
         and event_type in campaign.events
         and campaign.schedule.start <= at
         and (campaign.schedule.end is None or at < campaign.schedule.end)
@@ -194,14 +196,29 @@ class CampaignWork:
         if budget is None:  # nothing counted centrally: add up the participants
             spent = sum(p.points for p in self.participants(campaign.id).values())
             return BudgetView(campaign=campaign.id, limit=None, spent=spent, left=None)
+        if campaign.takes_money_off:  # counted in money, in minor units
+            with self.kernel.unit() as uow:
+                units = uow.counters.value(Budget.money_counter(campaign.id))
+            assert budget.money is not None
+            return BudgetView(
+                campaign=campaign.id,
+                limit=None,
+                spent=0,
+                left=None,
+                cost=of_minor_units(units, budget.money.currency),
+                money_left=budget.money_left(units),
+            )
         with self.kernel.unit() as uow:
             spent = uow.counters.value(Budget.counter(campaign.id))
+        limit = budget.limit
+        cost = budget.cost(spent)
         return BudgetView(
             campaign=campaign.id,
-            limit=budget.limit,
+            limit=limit,
             spent=spent,
-            left=max(0, budget.limit - spent),
-            cost=budget.cost(spent),
+            left=None if limit is None else max(0, limit - spent),
+            cost=cost,
+            money_left=None if budget.money is None or cost is None else budget.money - cost,
         )
 
     def participants(self, campaign_id: str) -> dict[CustomerId, Participation]:
@@ -322,6 +339,7 @@ class CampaignWork:
                 for record in uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)
             }
             redeemed = uow.counters.value(campaign_redemptions(campaign.id))
+            taken_off = uow.counters.value(Budget.money_counter(campaign.id))
             after: CustomerId | None = None
             while True:
                 ids = uow.customers.ids(after=after, limit=_PAGE)
@@ -344,6 +362,8 @@ class CampaignWork:
                 rewards[reward] = rewards.get(reward, 0) + quantity
         budget = campaign.budget
         cost: Money | None = None if budget is None else budget.cost(points)
+        if campaign.takes_money_off and budget is not None and budget.money is not None:
+            cost = of_minor_units(taken_off, budget.money.currency)  # the money taken off
 
         def rate(key: str) -> RepeatRate:
             customers, buyers, repeaters = counts[key]

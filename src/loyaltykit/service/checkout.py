@@ -1,8 +1,10 @@
 """Checkout: a basket priced with the member's vouchers and points, in one unit of work.
 
 :meth:`CheckoutCommands.checkout` takes a basket (a purchase with priced lines), the
-voucher codes the member uses and the points they pay with. In one command it checks and
-uses the vouchers, takes their money off the lines they apply to
+voucher codes the member uses and the points they pay with. In one command it takes off
+what the programme's money-off campaigns give the basket (from their money budgets, a
+counter each, locked until the unit of work ends), checks and uses the vouchers, takes
+their money off the lines they apply to
 (:func:`~loyaltykit.policy.pricing.price_basket`), takes the points through a cash-offset
 reward, records what is left to pay as the purchase the programme's rules earn on, and
 returns the :class:`Order`: the priced basket and one receipt of every ledger entry. All
@@ -12,7 +14,7 @@ of it is under the command's idempotency key: a replay returns the same order.
 points earned are clawed back and the points paid given back in the share of the order
 the refunded lines were (by what they cost after discounts), and when the last line is
 refunded the vouchers are given back (a voucher used on an order refunded in part stays
-used).
+used); each money-off campaign's budget gets back what it took off the refunded lines.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ import attrs
 from loyaltykit.domain import ledger
 from loyaltykit.domain.activity import Purchase
 from loyaltykit.domain.basket import MoneyOff
+from loyaltykit.domain.campaigns import Budget, minor_units
 from loyaltykit.domain.customer import EARNING_STATUSES, SPENDING_STATUSES, Customer
 from loyaltykit.domain.ledger import Entry, EntryKind
 from loyaltykit.domain.rewards import Reward, RewardKind
 from loyaltykit.errors import (
+    ConcurrencyConflict,
     DiscountRefused,
     InvalidArgument,
     NotEligible,
@@ -41,14 +45,18 @@ from loyaltykit.errors import (
 )
 from loyaltykit.formats.baskets import basket_from_document, basket_to_document
 from loyaltykit.outcomes import Balance, Receipt, receipt_from_record, receipt_to_record
+from loyaltykit.policy.campaigns import campaign_discounts
 from loyaltykit.policy.eligibility import ineligibility
-from loyaltykit.policy.pricing import MONEY_ROUNDING, PricedBasket, price_basket
+from loyaltykit.policy.engine import CampaignEntry, condition_context
+from loyaltykit.policy.pricing import MONEY_ROUNDING, CampaignDiscount, PricedBasket, price_basket
 from loyaltykit.service import postings
 from loyaltykit.service.budgets import Budgets
+from loyaltykit.service.campaigns import participate
 from loyaltykit.service.codecs import receipt_codec
 from loyaltykit.service.commands import Checkout, RefundOrder
 from loyaltykit.service.events import UNEARNED, EventCommands
 from loyaltykit.service.kernel import Codec, Kernel, Work
+from loyaltykit.service.members import load_member, save_member
 from loyaltykit.service.rewards import (
     count_limits,
     return_voucher_use,
@@ -64,6 +72,8 @@ __all__ = ["ORDER", "CheckoutCommands", "Order"]
 
 ORDER = "order"
 """The record kind of a checkout's order (its priced basket, vouchers, refunded lines)."""
+CAMPAIGN = "campaign:"
+"""How a campaign's money off is named among a basket's discounts (``campaign:<id>``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -151,7 +161,9 @@ class CheckoutCommands:
         reason: str = "",
         actor: str | None = None,
     ) -> Order:
-        """Price ``purchase`` with the discount ``rewards`` the member redeems now (their
+        """Price ``purchase`` with the programme's money-off campaigns (in priority order,
+        from their budgets: ``Order.basket.discounts`` says what each took off which lines,
+        or why it did not apply), the discount ``rewards`` the member redeems now (their
         points are taken in this command), then the member's ``vouchers``, in the order
         given, and ``points`` (paid through the cash-offset reward ``offset_reward``), and
         record what is left to pay as the purchase the programme earns on.
@@ -219,6 +231,7 @@ class CheckoutCommands:
         uow, at, key = work.uow, command.at, command.idempotency_key
         customer = work.customer(command.customer_id)
         customer.require(command.name, allowed=EARNING_STATUSES)
+        offers = self._campaign_discounts(work, customer)
         discounts = [self._discount(work, customer, reward_id) for reward_id in command.rewards]
         offs = [(f"reward:{reward.id}", off) for reward, off, _ in discounts]
         for code in command.vouchers:
@@ -232,10 +245,12 @@ class CheckoutCommands:
                     f"voucher {code}", f"its reward {reward.id!r} takes no money off a basket"
                 )
             offs.append((f"voucher:{code}", off))
-        basket = price_basket(command.purchase, offs, rounding=command.rounding)
+        basket = price_basket(command.purchase, offs, rounding=command.rounding, campaigns=offers)
         for applied in basket.discounts:
-            if applied.refusal is not None:
+            # a campaign that does not apply only says why; a voucher or reward is refused
+            if applied.refusal is not None and not applied.source.startswith(CAMPAIGN):
                 raise DiscountRefused(applied.source, applied.refusal)
+        budgets = self._take_campaign_discounts(work, customer, basket, offers)
         for code in command.vouchers:
             use_voucher_code(uow, customer.id, code, key, at)
         paid: list[Entry] = []
@@ -257,10 +272,12 @@ class CheckoutCommands:
         receipt = self.events.recorded(work, basket.paid_purchase(command.purchase))
         shown = {balance.point_type for balance in receipt.balances}
         extra = [Balance.of(account) for code, account in accounts.items() if code not in shown]
+        priced = [applied.explain() for applied in basket.discounts]
         receipt = attrs.evolve(
             receipt,
             entries=(*paid, *receipt.entries),
             balances=(*receipt.balances, *extra),
+            explanation="\n".join(line for line in (*priced, receipt.explanation) if line),
         )
         order = Order(
             key=key,
@@ -283,9 +300,68 @@ class CheckoutCommands:
                 "tenders": [
                     [card, str(spent.amount), "0", spent.currency] for card, spent in tenders
                 ],
+                "budgets": budgets,
             },
         )
         return order
+
+    def _campaign_discounts(self, work: Work, customer: Customer) -> tuple[CampaignDiscount, ...]:
+        """What the programme's money-off campaigns offer the command's basket, with what
+        their money budgets have spent read in this unit of work."""
+        command = work.command
+        assert isinstance(command, Checkout)
+        uow, program, at = work.uow, work.program, command.at
+        chosen = [campaign for campaign in program.campaigns if campaign.takes_money_off]
+        if not chosen:
+            return ()
+        state = EventCommands._customer_state(uow, customer, program, at)
+        spent = {
+            Budget.money_counter(campaign.id): uow.counters.value(Budget.money_counter(campaign.id))
+            for campaign in chosen
+            if campaign.budget is not None
+        }
+        return campaign_discounts(
+            chosen,
+            currency=command.purchase.amount.currency,
+            context=condition_context(program, state, command.purchase, at),
+            counters=state.counters,
+            spent=spent,
+        )
+
+    def _take_campaign_discounts(
+        self,
+        work: Work,
+        customer: Customer,
+        basket: PricedBasket,
+        offers: Iterable[CampaignDiscount],
+    ) -> list[str]:
+        """For each campaign that took money off: take it from its money budget (a budget
+        another command spent meanwhile is a lost race: the command runs again), count a
+        use on the member's limit, record the participation. The campaigns whose budgets
+        were taken from (the order keeps them, for its refunds)."""
+        uow, at = work.uow, work.command.at
+        taken: list[str] = []
+        uses: dict[str, int] = {}
+        for offer in offers:
+            off = _campaign_discount(basket, offer.campaign)
+            if off.amount <= 0:
+                continue
+            if offer.budget_counter is not None:
+                units = minor_units(off)
+                got = uow.counters.take(offer.budget_counter, units, limit=offer.budget_limit)
+                if got < units:
+                    raise ConcurrencyConflict(
+                        f"{offer.budget_counter}: spent by another command since it was read"
+                    )
+                taken.append(offer.campaign)
+            if offer.times_key is not None:
+                uses[offer.times_key] = 1
+            entry = CampaignEntry(campaign=offer.campaign, customer_id=customer.id, points=0)
+            participate(uow, entry, at)
+        if uses:
+            member = load_member(uow, customer)
+            save_member(uow, member, member.counted(uses))
+        return taken
 
     def _discount(
         self, work: Work, customer: Customer, reward_id: str
@@ -395,6 +471,10 @@ class CheckoutCommands:
         share = None if last else _share(basket, lines)
         receipt = self._undo(work, customer, key, share)
         order["tenders"] = self._refund_cards(work, key, order.get("tenders", []), share)
+        for campaign in order.get("budgets", []):
+            back = _campaign_discount(basket, campaign, lines)
+            if back.amount > 0:
+                uow.counters.restore(Budget.money_counter(campaign), minor_units(back))
         if last:
             for code in order["vouchers"]:
                 return_voucher_use(uow, customer_id, code, key)
@@ -446,6 +526,18 @@ class CheckoutCommands:
             uow, work.program, customer.id, uow.ledger.accounts(customer.id)
         )
         return postings.receipt(command.name, work.context(), customer.id, [], accounts)
+
+
+def _campaign_discount(
+    basket: PricedBasket, campaign: str, lines: Iterable[int] | None = None
+) -> Money:
+    """What ``campaign`` took off the basket (off the ``lines`` given: their places)."""
+    source = f"{CAMPAIGN}{campaign}"
+    chosen = range(len(basket.lines)) if lines is None else lines
+    return sum(
+        (amount for n in chosen for found, amount in basket.lines[n].discounts if found == source),
+        Money.zero(basket.currency),
+    )
 
 
 def _share(basket: PricedBasket, lines: Iterable[int]) -> Fraction:

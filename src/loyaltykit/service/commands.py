@@ -52,6 +52,7 @@ from loyaltykit.domain.survey_invitations import SurveyTrigger
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.formats.canonical import canonical_text
 from loyaltykit.values import (
+    MONEY_ROUNDINGS,
     CustomerId,
     Metadata,
     Money,
@@ -149,17 +150,6 @@ FINGERPRINT_SCHEME = "2"
 SHA-256 of some of the arguments) cannot be recomputed: they are matched by command name."""
 
 _UNFINGERPRINTED = "loyaltykit.unfingerprinted"
-_MONEY_ROUNDINGS = frozenset(
-    {
-        "ROUND_CEILING",
-        "ROUND_DOWN",
-        "ROUND_FLOOR",
-        "ROUND_HALF_DOWN",
-        "ROUND_HALF_EVEN",
-        "ROUND_HALF_UP",
-        "ROUND_UP",
-    }
-)
 _NO_SKEW = timedelta(0)
 _DIGESTS = 14  # per-field digests that fit the 64-character column beside the hash
 
@@ -670,8 +660,8 @@ def _optional_reward(value: object) -> str | None:
 
 
 def _rounding(value: object) -> str:
-    if value not in _MONEY_ROUNDINGS:
-        raise InvalidAmount("rounding", value, f"one of {sorted(_MONEY_ROUNDINGS)}")
+    if value not in MONEY_ROUNDINGS:
+        raise InvalidAmount("rounding", value, f"one of {sorted(MONEY_ROUNDINGS)}")
     assert isinstance(value, str)
     return value
 

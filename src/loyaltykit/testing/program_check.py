@@ -356,14 +356,12 @@ def _halves(purchase: Purchase, cut: int) -> tuple[Purchase, Purchase]:
     cut = max(1, min(cut, len(units) - 1))
 
     def basket(part: list[Item]) -> Purchase:
-        lines: dict[tuple[str, str, Any], int] = {}
+        # one unit of a line is the line itself (brand and tags kept) of quantity 1
+        lines: dict[Item, int] = {}
         for item in part:
-            key = (item.sku, item.category, item.unit_price)
+            key = attrs.evolve(item, quantity=1)
             lines[key] = lines.get(key, 0) + 1
-        made = tuple(
-            Item(sku=sku, category=category, quantity=n, unit_price=price)
-            for (sku, category, price), n in lines.items()
-        )
+        made = tuple(attrs.evolve(item, quantity=n) for item, n in lines.items())
         total = sum((i.total.amount for i in made if i.total is not None), Decimal(0))
         return attrs.evolve(purchase, amount=Money.of(total, purchase.amount.currency), items=made)
 

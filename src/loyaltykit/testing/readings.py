@@ -1,5 +1,5 @@
-"""What a programme reads: the currency, categories, event types, attributes and days
-its rules, conditions, tiers and campaigns look at.
+"""What a programme reads: the currency, categories, brands and tags of lines, event
+types, attributes and days its rules, conditions, tiers, campaigns and rewards look at.
 
 :func:`readings` walks a :class:`~loyaltykit.policy.program.Program` once and collects
 them, with the literal values its conditions compare against, so that the strategies
@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from loyaltykit.domain.basket import Scope
+from loyaltykit.domain.basket import MoneyOff, Scope
 from loyaltykit.formats.programs import Program
 from loyaltykit.policy.conditions import Condition
 from loyaltykit.policy.rules import AttributeRate, BaseRate, PerUnit, SpendThreshold
@@ -60,6 +60,10 @@ class Readings:
     categories: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     skus: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    """Brands of lines the scopes read."""
+    line_tags: tuple[str, ...] = ()
+    """Tags of lines the scopes read (``tags`` are the members' tags)."""
     tags: tuple[str, ...] = ()
     event_types: tuple[str, ...] = ()
     # event type ("purchase" included) -> attribute -> reading
@@ -185,19 +189,46 @@ def _conditions(program: Program) -> Iterator[tuple[str, tuple[str, ...]]]:
             yield campaign.audience.condition.source, campaign.events
 
 
-def _scope_names(scope: Scope | None, categories: list[str], skus: list[str]) -> None:
-    """The categories and SKUs a scope reads, and those it leaves out: baskets need both."""
-    while scope is not None:
-        categories += sorted(scope.categories)
-        skus += sorted(scope.skus)
-        scope = scope.exclude
+@attrs.define
+class _Lines:
+    """The names of lines the programme's scopes read, as they are collected."""
+
+    categories: list[str] = attrs.field(factory=list)
+    skus: list[str] = attrs.field(factory=list)
+    brands: list[str] = attrs.field(factory=list)
+    tags: list[str] = attrs.field(factory=list)
+
+    def read(self, scope: Scope | None) -> None:
+        """The names ``scope`` reads, and those it leaves out: baskets need both."""
+        while scope is not None:
+            self.categories += sorted(scope.categories)
+            self.skus += sorted(scope.skus)
+            self.brands += sorted(scope.brands)
+            self.tags += sorted(scope.tags)
+            scope = scope.exclude
+
+
+def _money_off_scopes(program: Program) -> Iterator[Scope | None]:
+    """The scopes of what takes money off a basket: campaigns, discount rewards and the
+    vouchers of coupons."""
+    for campaign in program.campaigns:
+        for effect in campaign.effects:
+            if isinstance(effect, MoneyOff):
+                yield effect.scope
+    for entry in program.catalog.entries:
+        reward = entry.reward
+        if reward is None:  # a withdrawal
+            continue
+        for off in (reward.money_off, None if reward.voucher is None else reward.voucher.money_off):
+            if off is not None:
+                yield off.scope
 
 
 def readings(program: Program) -> Readings:
     """What ``program`` reads (see the module docstring)."""
-    categories: list[str] = []
+    lines = _Lines()
+    categories, skus = lines.categories, lines.skus
     channels: list[str] = []
-    skus: list[str] = []
     tags: list[str] = []
     amounts: list[Decimal] = []
     event_types: list[str] = []
@@ -210,7 +241,7 @@ def readings(program: Program) -> Readings:
             event_types.append(rule.event)
         if isinstance(rule, PerUnit) and rule.category:
             categories.append(rule.category)
-        _scope_names(rule.rule_scope, categories, skus)
+        lines.read(rule.rule_scope)
         if isinstance(rule, AttributeRate):
             _merge(events.setdefault(rule.event, {}), rule.attribute, "count", ())
         if isinstance(rule, BaseRate):
@@ -218,7 +249,9 @@ def readings(program: Program) -> Readings:
         if isinstance(rule, SpendThreshold):
             amounts.append(rule.threshold.amount)
     for cap in program.caps:
-        _scope_names(cap.scope, categories, skus)
+        lines.read(cap.scope)
+    for scope in _money_off_scopes(program):
+        lines.read(scope)
     for campaign in program.campaigns:
         event_types += [event for event in campaign.events if event != "purchase"]
         tags += sorted(campaign.audience.tags)
@@ -269,6 +302,8 @@ def readings(program: Program) -> Readings:
         categories=tuple(dict.fromkeys(categories)),
         channels=tuple(dict.fromkeys(channels)),
         skus=tuple(dict.fromkeys(skus)),
+        brands=tuple(dict.fromkeys(lines.brands)),
+        line_tags=tuple(dict.fromkeys(lines.tags)),
         tags=tuple(dict.fromkeys(tags)),
         event_types=tuple(dict.fromkeys(t for t in event_types if t != "purchase")),
         event_attributes=events,

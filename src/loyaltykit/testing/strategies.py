@@ -28,10 +28,12 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
+from loyaltykit.domain.basket import name_set
 from loyaltykit.domain.campaigns import Bonus, Budget, MemberLimit, Multiply, Schedule
 from loyaltykit.domain.customer import Customer, Profile
 from loyaltykit.domain.tiers import Requirement, Tier, TierLadder
 from loyaltykit.domain.windows import Window
+from loyaltykit.errors import InvalidArgument as LoyaltyInvalidArgument
 from loyaltykit.policy.campaigns import Campaign
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import (
@@ -372,14 +374,25 @@ def items(
     currency: str = "CNY",
     categories: Sequence[str] = CATEGORIES,
     skus: Sequence[str] = (),
+    brands: Sequence[str] = (),
+    tags: Sequence[str] = (),
     max_quantity: int = 5,
     max_unit_price: str = "500",
     near: Sequence[Decimal] = (),
 ) -> st.SearchStrategy[Item]:
     """Basket lines: a SKU, a category, a quantity and a unit price with two places,
-    often just below, at or above one of the amounts ``near`` (a rule's threshold)."""
+    often just below, at or above one of the amounts ``near`` (a rule's threshold); a
+    brand among ``brands`` (or none) and some of ``tags`` (or none), so that scopes on
+    brands and tags find lines in and out of them."""
     _check_bounds("items max_quantity", 1, max_quantity, at_least=1)
     kinds = _check_choices("items categories", categories)
+    # no draw at all without names, so a programme that reads none gets the baskets it did
+    brand_names = st.sampled_from(("", *_names("items brands", brands))) if brands else st.just("")
+    tag_sets = (
+        st.frozensets(st.sampled_from(_names("items tags", tags)), max_size=2)
+        if tags
+        else st.just(frozenset[str]())
+    )
     prices = money(currency=currency, min_value="0.01", max_value=max_unit_price)
     edges = sorted(
         {
@@ -395,17 +408,30 @@ def items(
         )
     named = st.sampled_from(tuple(skus)) if skus else st.nothing()
     return st.builds(
-        lambda category, sku, quantity, price: Item(
+        lambda category, sku, quantity, price, brand, labels: Item(
             sku=sku or f"{category}-{quantity}",
             category=category,
             quantity=quantity,
             unit_price=price,
+            brand=brand,
+            tags=labels,
         ),
         st.sampled_from(kinds),
         st.just("") | named,
         st.integers(1, max_quantity),
         prices,
+        brand_names,
+        tag_sets,
     )
+
+
+def _names(what: str, values: Sequence[str]) -> tuple[str, ...]:
+    """``values`` (brands, tags) as the scopes read names (:func:`name_set`), sorted; a bad
+    one is hypothesis's ``InvalidArgument``, like every bound of these strategies."""
+    try:
+        return tuple(sorted(name_set(what, values)))
+    except LoyaltyInvalidArgument as error:
+        raise InvalidArgument(str(error)) from None
 
 
 def purchases(
@@ -413,6 +439,8 @@ def purchases(
     currency: str = "CNY",
     categories: Sequence[str] = CATEGORIES,
     skus: Sequence[str] = (),
+    brands: Sequence[str] = (),
+    tags: Sequence[str] = (),
     channel_names: Sequence[str] = CHANNELS,
     min_items: int = 1,
     max_items: int = 4,
@@ -424,7 +452,14 @@ def purchases(
     free ``attributes`` given (each drawn from its strategy, or left out)."""
     _check_bounds("purchases items", min_items, max_items, at_least=1)
     lines = st.lists(
-        items(currency=currency, categories=categories, skus=skus, max_unit_price=max_unit_price),
+        items(
+            currency=currency,
+            categories=categories,
+            skus=skus,
+            brands=brands,
+            tags=tags,
+            max_unit_price=max_unit_price,
+        ),
         min_size=min_items,
         max_size=max_items,
     )
@@ -659,14 +694,16 @@ class ProgramStrategies:
     read: Readings
 
     def purchases(self, *, max_items: int = 4) -> st.SearchStrategy[Purchase]:
-        """Purchases in the programme's currency, of the categories, SKUs and channels
-        it names, carrying the purchase attributes its conditions read."""
+        """Purchases in the programme's currency, of the categories, SKUs, brands, line
+        tags and channels it names, carrying the purchase attributes its conditions read."""
         read = self.read
         spend = max([Decimal(500), *read.amounts]) * 2
         return purchases(
             currency=read.currency,
             categories=(*read.categories, "other"),
             skus=read.skus,
+            brands=read.brands,
+            tags=read.line_tags,
             channel_names=read.channels or CHANNELS,
             max_items=max_items,
             max_unit_price=str(spend),
