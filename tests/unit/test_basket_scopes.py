@@ -4,6 +4,7 @@ the lines in scope; exclusions take lines out, not the basket; the trace names t
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,50 @@ def test_a_scoped_cap_clips_only_the_points_its_lines_earned() -> None:
     assert decision.points() == 42
     assert CounterIncrement(key="cap:shoes-day:2026-03-02", amount=10) in decision.effects
     assert decision.trace[-1].lines == ("run-1",)
+
+
+BAGS_CAPPED = Program(
+    rules=(BaseRate(id="base", per=Money.of(10, CNY)),),
+    caps=(Cap(id="bags-day", limit=100, period="day", scope=Scope(categories={"bags"})),),
+)
+
+
+def _bags(*prices: str) -> Purchase:
+    items = (line("tea", "food", "50.40"),) + tuple(
+        line(f"bag-{n}", "bags", price) for n, price in enumerate(prices)
+    )
+    total = sum((item.unit_price.amount for item in items if item.unit_price), Decimal(0))
+    return Purchase(amount=Money.of(total, CNY), items=items)
+
+
+def test_a_line_added_under_a_scoped_cap_never_lowers_the_points() -> None:
+    """The bags earn 100.97 exact points, capped at 100; the tea 5.04. One more bag of
+    0.50 adds 0.05 to the bags and nothing to the whole basket's rounded 106: the tea
+    still earned 5.04, so the purchase still earns 105 (the cap is taken off the exact
+    points, and the points are rounded once, after it)."""
+    before, _ = evaluate(BAGS_CAPPED, _bags("1009.70"))
+    after, _ = evaluate(BAGS_CAPPED, _bags("1009.70", "0.50"))
+    assert before == after == 105
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    food=st.decimals(min_value=0, max_value=200, places=2),
+    bags=st.lists(st.decimals(min_value=200, max_value=600, places=2), min_size=2, max_size=3),
+    extra=st.decimals(min_value=0, max_value=2, places=2),
+    category=st.sampled_from(["bags", "food"]),
+)
+def test_a_scoped_cap_is_monotone_in_the_lines_of_the_basket(
+    food: Decimal, bags: list[Decimal], extra: Decimal, category: str
+) -> None:
+    items = (line("tea", "food", str(food)),) + tuple(
+        line(f"bag-{n}", "bags", str(price)) for n, price in enumerate(bags)
+    )
+    more = (*items, line("more", category, str(extra)))
+    amount = sum((item.unit_price.amount for item in items if item.unit_price), Decimal(0))
+    smaller = Purchase(amount=Money.of(amount, CNY), items=items)
+    larger = Purchase(amount=Money.of(amount + extra, CNY), items=more)
+    assert evaluate(BAGS_CAPPED, larger)[0] >= evaluate(BAGS_CAPPED, smaller)[0]
 
 
 def test_a_purchase_without_lines_earns_exactly_as_before() -> None:

@@ -10,6 +10,7 @@ earn, counters to increment) and a trace that explains every rule it considered:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -574,25 +575,34 @@ class PolicyEngine:
         scoped to lines clips only the points those lines earned (and counts only them)."""
         caps = [(cap, cap.counter(local)) for cap in plan.caps_for(point_type)]
         counted: dict[str, int] = {}
+        # a scoped cap takes off what its lines earned past its room in exact points, and
+        # the points are rounded after it: a line joining the basket then never lowers
+        # them (the whole basket's rounded points may stay while the capped lines' exact
+        # share grows past an integer)
+        shares = dict(basket[1]) if basket is not None else {}
+        exact = sum(shares.values(), Fraction(0))
         for cap, key in caps:
             used = 0 if key is None else state.counters.get(key, 0)
             room = max(0, cap.limit - used)
             if cap.scope is not None:
-                scoped, labels = _scoped_points(cap, basket)
-                scoped = min(scoped, points)  # exact shares may pass the rounded total
-                if scoped > room:
+                earned, places, labels = _scoped_points(cap, basket, shares)
+                scoped = min(int(earned), points)  # exact shares may pass the rounded total
+                if earned > room:
                     if trace is not None:
                         trace.append(
                             TraceLine(
                                 rule=cap.id,
                                 matched=True,
                                 detail=f"{cap.id}: {cap.period} cap {cap.limit} on "
-                                f"{cap.scope.describe()}, {used} used -> {room} of {scoped} "
-                                f"[lines {', '.join(labels)}]",
+                                f"{cap.scope.describe()}, {used} used -> {room} of "
+                                f"{_shown(earned)} [lines {', '.join(labels)}]",
                                 lines=labels,
                             )
                         )
-                    points -= scoped - room
+                    exact -= earned - room
+                    for n in places:  # a later cap on some of these lines sees them capped
+                        shares[n] *= room / earned
+                    points = min(points, math.floor(exact))
                     scoped = room
                 if key is not None:
                     counted[key] = scoped
@@ -776,14 +786,17 @@ def _scoped_multiplier(
     return scaled, detail, lines
 
 
-def _scoped_points(cap: Cap, basket: tuple[Purchase, Shares] | None) -> tuple[int, tuple[str, ...]]:
-    """The points the lines in a scoped cap's scope earned (rounded down), and the lines."""
+def _scoped_points(
+    cap: Cap, basket: tuple[Purchase, Shares] | None, shares: Shares
+) -> tuple[Fraction, list[int], tuple[str, ...]]:
+    """The exact points the lines in a scoped cap's scope earned (``shares``: as earlier
+    caps left them), those lines' positions and their labels."""
     if basket is None or cap.scope is None:
-        return 0, ()
-    event, shares = basket
+        return Fraction(0), [], ()
+    event = basket[0]
     places = [n for n in cap.scope.positions(event.items) if shares.get(n)]
     points = sum((shares[n] for n in places), Fraction(0))
-    return int(points), line_labels(places, event.items)
+    return points, places, line_labels(places, event.items)
 
 
 def _shown(value: Fraction) -> str:
