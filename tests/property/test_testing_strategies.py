@@ -147,3 +147,19 @@ def test_derived_events_carry_the_attributes_the_rules_read(event: CustomEvent) 
 @given(lks.programs(max_rules=4))
 def test_random_programmes_round_trip_and_have_dict_forms(program: Program) -> None:
     assert Program.from_dict(program.to_dict()) == program
+
+
+def test_purchases_near_an_amount_price_lines_at_its_edges() -> None:
+    """``purchases(near=...)`` draws purchases at a threshold's edges often, not by
+    chance (``near`` used to stop short of the lines)."""
+    edges = {Decimal("199.99"), Decimal("200.00"), Decimal("100.00"), Decimal("200.01")}
+    prices: list[Decimal] = []
+
+    @settings(max_examples=300, database=None, derandomize=True)
+    @given(lks.purchases(near=(Decimal("200"),), max_unit_price="1000"))
+    def draw(purchase: Purchase) -> None:
+        prices.append(purchase.amount.amount)
+
+    draw()
+    at_edges = sum(price in edges for price in prices)
+    assert at_edges >= len(prices) / 40, f"{at_edges} of {len(prices)} purchases at an edge"

@@ -145,9 +145,8 @@ BAGS_CAPPED = Program(
 
 
 def _bags(*prices: str) -> Purchase:
-    items = (line("tea", "food", "50.40"),) + tuple(
-        line(f"bag-{n}", "bags", price) for n, price in enumerate(prices)
-    )
+    bags = (line(f"bag-{n}", "bags", price) for n, price in enumerate(prices))
+    items = (line("tea", "food", "50.40"), *bags)
     total = sum((item.unit_price.amount for item in items if item.unit_price), Decimal(0))
     return Purchase(amount=Money.of(total, CNY), items=items)
 
@@ -172,9 +171,8 @@ def test_a_line_added_under_a_scoped_cap_never_lowers_the_points() -> None:
 def test_a_scoped_cap_is_monotone_in_the_lines_of_the_basket(
     food: Decimal, bags: list[Decimal], extra: Decimal, category: str
 ) -> None:
-    items = (line("tea", "food", str(food)),) + tuple(
-        line(f"bag-{n}", "bags", str(price)) for n, price in enumerate(bags)
-    )
+    lines = (line(f"bag-{n}", "bags", str(price)) for n, price in enumerate(bags))
+    items = (line("tea", "food", str(food)), *lines)
     more = (*items, line("more", category, str(extra)))
     amount = sum((item.unit_price.amount for item in items if item.unit_price), Decimal(0))
     smaller = Purchase(amount=Money.of(amount, CNY), items=items)

@@ -586,7 +586,9 @@ class PolicyEngine:
             room = max(0, cap.limit - used)
             if cap.scope is not None:
                 earned, places, labels = _scoped_points(cap, basket, shares)
-                scoped = min(int(earned), points)  # exact shares may pass the rounded total
+                # counted rounded up: the lines' exact points of the period never pass the
+                # limit, so a basket bought in two purchases earns no more than at once
+                scoped = math.ceil(earned)
                 if earned > room:
                     if trace is not None:
                         trace.append(
@@ -615,7 +617,7 @@ class PolicyEngine:
         for cap, key in caps:
             if key is None:
                 continue
-            amount = points if cap.scope is None else min(counted.get(key, 0), points)
+            amount = points if cap.scope is None else counted.get(key, 0)
             if amount > 0:
                 effects.append(CounterIncrement(key=key, amount=amount))
         return points

@@ -449,7 +449,9 @@ def purchases(
     attributes: Mapping[str, st.SearchStrategy[Any]] | None = None,
 ) -> st.SearchStrategy[Purchase]:
     """Purchases whose amount is the sum of their items' totals, with a channel and the
-    free ``attributes`` given (each drawn from its strategy, or left out)."""
+    free ``attributes`` given (each drawn from its strategy, or left out); with ``near``
+    (and ``min_items=1``), one purchase in four is a basket of one line whose amount is at
+    an edge of one of them (see :func:`items`)."""
     _check_bounds("purchases items", min_items, max_items, at_least=1)
     lines = st.lists(
         items(
@@ -463,6 +465,22 @@ def purchases(
         min_size=min_items,
         max_size=max_items,
     )
+    if near and min_items == 1:
+        # a basket of one line priced at an edge of a threshold is a purchase at that edge
+        edge = items(
+            currency=currency,
+            categories=categories,
+            skus=skus,
+            brands=brands,
+            tags=tags,
+            max_unit_price=max_unit_price,
+            near=near,
+            max_quantity=1,
+        )
+        at_edge = st.lists(edge, min_size=1, max_size=1)
+        basket = lines
+        # one purchase in four: the rest keep the baskets of several lines that fill caps
+        lines = st.integers(0, 3).flatmap(lambda n: at_edge if n == 0 else basket)
     extra = _attributes(attributes or {})
     return st.builds(
         lambda basket, channel, attrs_: Purchase(
@@ -693,7 +711,7 @@ class ProgramStrategies:
     program: Program
     read: Readings
 
-    def purchases(self, *, max_items: int = 4) -> st.SearchStrategy[Purchase]:
+    def purchases(self, *, min_items: int = 1, max_items: int = 4) -> st.SearchStrategy[Purchase]:
         """Purchases in the programme's currency, of the categories, SKUs, brands, line
         tags and channels it names, carrying the purchase attributes its conditions read."""
         read = self.read
@@ -705,6 +723,7 @@ class ProgramStrategies:
             brands=read.brands,
             tags=read.line_tags,
             channel_names=read.channels or CHANNELS,
+            min_items=min_items,
             max_items=max_items,
             max_unit_price=str(spend),
             near=read.amounts,
