@@ -12,6 +12,7 @@ from loyaltykit.cli.console import Failure, console, emit, instant
 from loyaltykit.cli.options import at_option, database, json_option, open_loyalty, program
 from loyaltykit.outcomes import Statement
 from loyaltykit.service.codecs import explanation_of
+from loyaltykit.storage.base import read_unit_of_work
 
 __all__ = ["customer", "explain", "statement"]
 
@@ -40,7 +41,7 @@ def show_customer(
             loyalty.balance(customer_id, point_type=kind.code, at=at) for kind in rules.point_types
         ]
         tier = loyalty.tier(customer_id, at=at) if rules.tiers is not None else None
-        with loyalty.storage.unit_of_work() as uow:
+        with read_unit_of_work(loyalty.storage) as uow:
             lots = [
                 lot
                 for kind in rules.point_types
@@ -139,7 +140,7 @@ def explain(customer_id: str, key: str, url: str, as_json: bool) -> None:
 
     storage = open_storage(url)
     try:
-        with storage.unit_of_work() as uow:
+        with read_unit_of_work(storage) as uow:
             record = uow.idempotency.get(customer_id, key)
             entries = uow.ledger.entries_by_key(customer_id, key)
     finally:

@@ -43,6 +43,7 @@ from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
+    ReadOnlyViolation,
     StorageDataError,
     StorageError,
     StorageIntegrityError,
@@ -69,6 +70,12 @@ _INTEGRITY_MYSQL = {1048, 1364, 1451, 1452}
 # values the database cannot hold
 _DATA_SQLSTATES_CLASS = "22"
 _DATA_MYSQL = {1264, 1265, 1366, 1406, 1690}
+# a write refused by a read-only transaction or connection (PostgreSQL's
+# read_only_sql_transaction, MariaDB's ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, SQLite's
+# SQLITE_READONLY under ``PRAGMA query_only``)
+_READ_ONLY_SQLSTATES = {"25006"}
+_READ_ONLY_MYSQL = {1792}
+_READ_ONLY_SQLITE = {8}
 # the server cannot be reached or dropped the connection: SQLSTATE class 08, and the
 # MySQL client's "can't connect", "server has gone away", "lost connection" codes
 _UNREACHABLE_MYSQL = {2002, 2003, 2005, 2006, 2013}
@@ -83,6 +90,8 @@ def translate(error: DBAPIError) -> Exception:
     mysql = original.args[0] if original is not None and original.args else None
     if not isinstance(mysql, int) or isinstance(mysql, bool):  # only MySQL's codes are ints
         mysql = None
+    if state in _READ_ONLY_SQLSTATES or mysql in _READ_ONLY_MYSQL or sqlite in _READ_ONLY_SQLITE:
+        return ReadOnlyViolation(f"a statement ({original})")
     if state in _RACE_SQLSTATES or mysql in _RACE_MYSQL or sqlite in _RACE_SQLITE:
         return ConcurrencyConflict(f"another writer won a race: {original}")
     if isinstance(error, IntegrityError) or mysql in _INTEGRITY_MYSQL:
@@ -123,6 +132,7 @@ class Session:
         self.connection = connection
         self.dialect = connection.dialect
         self._cursor: Cursor | None = None
+        self.savepoints = 0  # taken in the current transaction: each one's name
 
     @property
     def cursor(self) -> Cursor:
