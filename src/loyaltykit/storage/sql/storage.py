@@ -601,11 +601,10 @@ class SqlStorage:
         return _Held(self.engine.connect())
 
     def _checkin(self, held: _Held, *, keep: bool) -> None:
-        connection = held.connection
-        if keep and self._keeps and not self._closed and not connection.invalidated:
-            if self._room():
-                self._idle.append(held)
-                return
+        kept = keep and self._keeps and not self._closed
+        if kept and not held.connection.invalidated and self._room():
+            self._idle.append(held)
+            return
         held.close()
 
     def _room(self) -> bool:
