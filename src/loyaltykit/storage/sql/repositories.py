@@ -51,7 +51,7 @@ from loyaltykit.errors import (
 )
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
-from loyaltykit.storage.sql.prepared import Cursor, prepared
+from loyaltykit.storage.sql.prepared import Cursor, Prepared, prepared
 from loyaltykit.storage.sql.shards import in_shard, prepare
 from loyaltykit.values import CustomerId, points_amount
 
@@ -133,6 +133,7 @@ class Session:
         self.dialect = connection.dialect
         self._cursor: Cursor | None = None
         self.savepoints = 0  # taken in the current transaction: each one's name
+        self._statements: dict[str, Prepared] = {}
 
     @property
     def cursor(self) -> Cursor:
@@ -140,26 +141,34 @@ class Session:
             self._cursor = Cursor(self.connection.connection.dbapi_connection, self.dialect)
         return self._cursor
 
+    def statement(self, key: str) -> Prepared:
+        """The prepared form of the command path's statement ``key`` (remembered by the
+        session, which on SQLite lives as long as its connection)."""
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = prepared(key, self.dialect, _PREPARED[key])
+        return found
+
     def rows(self, key: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        statement = prepared(key, self.dialect, _PREPARED[key])
+        statement = self.statement(key)
         try:
             return self.cursor.rows(statement, values)
         except DBAPIError as error:
             raise translate(error) from error
 
     def mappings(self, key: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
-        keys = prepared(key, self.dialect, _PREPARED[key]).keys
+        keys = self.statement(key).keys
         return [dict(zip(keys, row, strict=True)) for row in self.rows(key, values)]
 
     def write(self, key: str, values: Mapping[str, Any]) -> int:
-        statement = prepared(key, self.dialect, _PREPARED[key])
+        statement = self.statement(key)
         try:
             return self.cursor.write(statement, values)
         except DBAPIError as error:
             raise translate(error) from error
 
     def write_many(self, key: str, values: Sequence[Mapping[str, Any]]) -> None:
-        statement = prepared(key, self.dialect, _PREPARED[key])
+        statement = self.statement(key)
         try:
             self.cursor.write_many(statement, values)
         except DBAPIError as error:

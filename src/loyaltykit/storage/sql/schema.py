@@ -58,6 +58,11 @@ class UtcDateTime(TypeDecorator[datetime]):
             return dialect.type_descriptor(DATETIME(fsp=6))
         return dialect.type_descriptor(DateTime())
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return _sqlite_text
+        return super().bind_processor(dialect)
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -67,6 +72,17 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """The text SQLite stores for ``value``: what SQLAlchemy's SQLite ``DATETIME`` writes
+    for its naive UTC form (``2026-03-01 09:30:00.000000``), built in one step (every
+    command binds about ten instants; the two-step form was a tenth of its storage cost)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 # MariaDB's default collations fold case and accents and pad trailing spaces; its
