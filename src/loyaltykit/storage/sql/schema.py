@@ -152,7 +152,17 @@ entries = Table(
     Column("lots", Text, nullable=False),
     Column("metadata", Text, nullable=False),
     Index("lk_entries_by_key", "customer_id", "idempotency_key"),
-    Index("lk_entries_by_reversed", "customer_id", "reverses"),
+    # (0015) only the entries that reverse another: every lookup names the one reversed
+    Index(
+        "lk_entries_by_reversed",
+        "customer_id",
+        "reverses",
+        sqlite_where=text("reverses IS NOT NULL"),
+        postgresql_where=text("reverses IS NOT NULL"),
+    ),
+    # (0015) SQLite keeps the row once, in primary-key order, not a rowid table and an
+    # index of its key
+    sqlite_with_rowid=False,
 )
 
 lots = Table(
@@ -193,7 +203,14 @@ lots = Table(
         dialect="mysql"
     ),
     Index("lk_lots_expiring", "expires_at"),
-    Index("lk_lots_releasing", "available_from"),
+    # (0015) only the lots released later
+    Index(
+        "lk_lots_releasing",
+        "available_from",
+        sqlite_where=text("available_from IS NOT NULL"),
+        postgresql_where=text("available_from IS NOT NULL"),
+    ),
+    sqlite_with_rowid=False,
 )
 
 idempotency = Table(
@@ -205,6 +222,7 @@ idempotency = Table(
     Column("fingerprint", exact(64), nullable=False),
     Column("outcome", Text, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
+    sqlite_with_rowid=False,  # (0015)
 )
 
 customer_state = Table(
