@@ -108,6 +108,8 @@ class ReadOnlyUnit:
     it enter and leave ``inner``; ``commit`` ends the read (there is nothing to keep)."""
 
     def __init__(self, inner: UnitOfWork) -> None:
+        self._outer = inner
+        # what entering it gave (a context manager may hand over another object)
         self._inner = inner
 
     @property
@@ -143,7 +145,7 @@ class ReadOnlyUnit:
         return cast("CardRepository", _Reads(self._inner.cards, "cards"))
 
     def __enter__(self) -> Self:
-        self._inner.__enter__()
+        self._inner = self._outer.__enter__()
         return self
 
     def __exit__(
@@ -152,7 +154,7 @@ class ReadOnlyUnit:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._inner.__exit__(exc_type, exc, traceback)
+        self._outer.__exit__(exc_type, exc, traceback)
 
     def commit(self) -> None:
         self._inner.commit()
