@@ -405,7 +405,7 @@ class SqlUnitOfWork:
         if storage._shared is not None:
             storage._shared.acquire()
         try:
-            held = self._held = storage._checkout()
+            held = self._held = storage._checkout(self._reading)
         except DBAPIError as error:
             self._release()
             # no connection at all: the server is down, unreachable or refuses us
@@ -547,9 +547,10 @@ class SqlStorage:
         # in-memory SQLite is one connection (StaticPool) that threads take turns on
         self._shared = None if durable else threading.RLock()
         # SQLite: connections kept checked out between units of work, last in first out
-        # (a server's connections go back to the pool, whose pre-ping finds dead ones)
+        # (a server's connections go back to the pool, whose pre-ping finds dead ones);
+        # writers' apart from readers' (under query_only), so switching is rare
         self._keeps = engine.dialect.name == "sqlite"
-        self._idle: list[_Held] = []
+        self._idle: tuple[list[_Held], list[_Held]] = ([], [])
         self._closed = False
         _KEEPERS.add(self)
         weakref.finalize(self, _close_all, self._idle)
@@ -592,18 +593,23 @@ class SqlStorage:
         refuses writes in it (SQLite's ``query_only``, a ``READ ONLY`` transaction)."""
         return SqlUnitOfWork(self, reading=True)
 
-    def _checkout(self) -> _Held:
+    def _checkout(self, reading: bool) -> _Held:
         if self._keeps:
             try:
-                return self._idle.pop()  # atomic: no two threads get one connection
+                return self._idle[reading].pop()  # atomic: one thread gets each
             except IndexError:
                 pass
+            if not self._room():  # the pool's last: switch one of the others instead
+                try:
+                    return self._idle[not reading].pop()
+                except IndexError:
+                    pass
         return _Held(self.engine.connect())
 
     def _checkin(self, held: _Held, *, keep: bool) -> None:
         kept = keep and self._keeps and not self._closed
         if kept and not held.connection.invalidated and self._room():
-            self._idle.append(held)
+            self._idle[bool(held.info.get(_QUERY_ONLY))].append(held)
             return
         held.close()
 
@@ -614,7 +620,7 @@ class SqlStorage:
         pool = self.engine.pool
         if isinstance(pool, QueuePool):
             return pool.checkedout() < pool.size()
-        return len(self._idle) < _MOST_IDLE
+        return len(self._idle[0]) + len(self._idle[1]) < _MOST_IDLE
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -690,13 +696,14 @@ class SqlStorage:
 _MOST_IDLE = 16
 
 
-def _close_all(idle: list[_Held]) -> None:
-    while idle:
-        try:
-            held = idle.pop()
-        except IndexError:  # taken meanwhile
-            return
-        held.close()
+def _close_all(lists: tuple[list[_Held], ...]) -> None:
+    for idle in lists:
+        while idle:
+            try:
+                held = idle.pop()
+            except IndexError:  # taken meanwhile
+                break
+            held.close()
 
 
 # every store that keeps connections: a forked child must not use (nor close) the
@@ -707,8 +714,9 @@ _INHERITED: list[_Held] = []
 
 def _after_fork() -> None:
     for storage in list(_KEEPERS):
-        _INHERITED.extend(storage._idle)
-        storage._idle.clear()
+        for idle in storage._idle:
+            _INHERITED.extend(idle)
+            idle.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork)
