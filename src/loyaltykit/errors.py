@@ -50,6 +50,7 @@ __all__ = [
     "OutOfStock",
     "OverReversal",
     "ProgramError",
+    "ReadOnlyViolation",
     "RedemptionClosed",
     "ReferralRefused",
     "RewardUnavailable",
@@ -577,6 +578,23 @@ class ConcurrencyConflict(StorageError):
 
     code: ClassVar[str] = "concurrency_conflict"
     http_status: ClassVar[int] = 409
+
+
+class ReadOnlyViolation(StorageError):
+    """A unit of work opened for reading only was asked to write, or to lock for a
+    write (a ``for_update`` read, a savepoint): ``operation`` names what was asked.
+    Queries run in such units, so that a read never takes a write lock; the write is a
+    bug in the caller, and nothing was changed."""
+
+    code: ClassVar[str] = "read_only_violation"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"{operation}: this unit of work is read-only (a query's); "
+            "writes and locks belong in a command's unit of work"
+        )
+        self.operation = operation
 
 
 class StorageIntegrityError(StorageError):

@@ -38,6 +38,7 @@ from loyaltykit.bootstrap import Loyalty
 from loyaltykit.domain.activity import CustomEvent, Item, Purchase
 from loyaltykit.domain.customer import Profile
 from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.storage.base import read_unit_of_work
 from loyaltykit.values import Money, parse_instant
 
 __all__ = [
@@ -247,7 +248,7 @@ def apply_row(loyalty: Loyalty, row: FeedRow) -> None:
 
 def _applied_before(loyalty: Loyalty, rows: list[FeedRow | BadRow]) -> set[tuple[str, str]]:
     """The rows whose key already holds an outcome: a re-run replays them."""
-    with loyalty.storage.unit_of_work() as uow:
+    with read_unit_of_work(loyalty.storage) as uow:
         return {
             (row.customer, row.key)
             for row in rows

@@ -287,3 +287,72 @@ def test_a_database_of_one_programme_is_the_default_programme_after_0012(
         each.close()
     emptied(engine)
     engine.dispose()
+
+
+def _downgraded(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    from loyaltykit.storage.sql.storage import _config
+
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _layout(engine: Engine) -> dict[str, str]:
+    """SQLite: the SQL of the tables and indexes 0015 changes."""
+    names = ("lk_entries", "lk_lots", "lk_idempotency", "lk_lots_releasing")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+        ).all()
+    return {name: sql for name, sql in rows if name in (*names, "lk_entries_by_reversed")}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_compact_rows_keep_every_row_both_ways(kind: str, request: pytest.FixtureRequest) -> None:
+    url, engine = at_revision(kind, request, "0008")
+    before = written_as_at_0001(engine)
+    with engine.begin() as connection:  # an idempotency row, and a reversal to find
+        row = {
+            "customer_id": "ann",
+            "key": "x1",
+            "command": "earn",
+            "fingerprint": "2:abc",
+            "outcome": '{"v":2}',
+            "recorded_at": T0.replace(tzinfo=None),
+        }
+        before_tenants(connection, schema.idempotency, [row])
+    upgrade(url)  # to head: 0015
+    if kind == "sqlite":
+        layout = _layout(engine)
+        for table in ("lk_entries", "lk_lots", "lk_idempotency"):
+            assert layout[table].endswith("WITHOUT ROWID"), layout[table]
+        assert "available_from IS NOT NULL" in layout["lk_lots_releasing"]
+        assert "reverses IS NOT NULL" in layout["lk_entries_by_reversed"]
+    loyalty = Loyalty(storage=url)
+    assert loyalty.statement("ann") == before
+    entry = before.lines[0].entry  # the earn
+    reversal = loyalty.reverse("ann", "o1", at=T0, idempotency_key="undo", portion="0.5")
+    assert reversal.balance.available == 40
+    loyalty.close()
+    with engine.connect() as connection:
+        session = Session(connection)
+        assert [e.id for e in Ledger(session).reversals_of("ann", entry.id)] == [
+            e.id for e in reversal.entries
+        ]
+    _downgraded(engine, "0012")  # the revision before 0015
+    if kind == "sqlite":
+        layout = _layout(engine)
+        assert not any(sql.endswith("WITHOUT ROWID") for sql in layout.values())
+        assert "WHERE" not in layout["lk_lots_releasing"]
+    with engine.connect() as connection:
+        session = Session(connection)
+        assert len(Ledger(session).entries("ann", "points")) == 3
+        assert len(Ledger(session).reversals_of("ann", entry.id)) == 1
+        count = connection.execute(text("SELECT count(*) FROM lk_idempotency")).scalar()
+        assert count == 2  # ours, and the reversal's
+    upgrade(url)
+    emptied(engine)
+    engine.dispose()

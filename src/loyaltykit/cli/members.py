@@ -19,6 +19,7 @@ from loyaltykit.cli.options import (
 )
 from loyaltykit.outcomes import Statement
 from loyaltykit.service.codecs import explanation_of
+from loyaltykit.storage.base import read_unit_of_work
 
 __all__ = ["customer", "explain", "statement"]
 
@@ -53,7 +54,7 @@ def show_customer(
             loyalty.balance(customer_id, point_type=kind.code, at=at) for kind in rules.point_types
         ]
         tier = loyalty.tier(customer_id, at=at) if rules.tiers is not None else None
-        with loyalty.storage.unit_of_work() as uow:
+        with read_unit_of_work(loyalty.storage) as uow:
             lots = [
                 lot
                 for kind in rules.point_types
@@ -167,7 +168,7 @@ def explain(customer_id: str, key: str, url: str, as_json: bool, tenant: str | N
         opened.close()
         raise
     try:
-        with storage.unit_of_work() as uow:
+        with read_unit_of_work(storage) as uow:
             record = uow.idempotency.get(customer_id, key)
             entries = uow.ledger.entries_by_key(customer_id, key)
     finally:

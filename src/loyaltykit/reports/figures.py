@@ -31,7 +31,7 @@ from loyaltykit.domain.campaigns import CampaignReport
 from loyaltykit.domain.feedback import Scores
 from loyaltykit.domain.ledger import EntryKind
 from loyaltykit.errors import InvalidArgument
-from loyaltykit.storage.base import LedgerTotals, LedgerTotalsRow
+from loyaltykit.storage.base import LedgerTotals, LedgerTotalsRow, read_unit_of_work
 from loyaltykit.values import CustomerId, Money, aware
 
 __all__ = ["Discrepancy", "ProgrammeReport", "programme_report"]
@@ -121,7 +121,7 @@ class ProgrammeReport:
 def _ids(loyalty: Loyalty, page: int) -> Iterator[list[CustomerId]]:
     after: CustomerId | None = None
     while True:
-        with loyalty.storage.unit_of_work() as uow:
+        with read_unit_of_work(loyalty.storage) as uow:
             ids = uow.customers.ids(after=after, limit=page)
         if not ids:
             return
@@ -133,7 +133,7 @@ def _totals_one_by_one(loyalty: Loyalty, code: str, page: int) -> list[LedgerTot
     """What :class:`LedgerTotals` reads at once, account by account (any backend)."""
     found = []
     for ids in _ids(loyalty, page):
-        with loyalty.storage.unit_of_work() as uow:
+        with read_unit_of_work(loyalty.storage) as uow:
             for customer_id in ids:
                 account = uow.ledger.account(customer_id, code)
                 if account is None:
@@ -192,7 +192,7 @@ def programme_report(
         if program.tiers is None:
             continue
         base = program.tiers.base.code
-        with loyalty.storage.unit_of_work() as uow:
+        with read_unit_of_work(loyalty.storage) as uow:
             joined = {c: customer.enrolled_at for c in ids if (customer := uow.customers.get(c))}
         # one transaction for the page's reads instead of one per member
         with loyalty.batch():

@@ -180,7 +180,7 @@ class ApprovalWork:
         self, customer_id: CustomerId, *, state: ApprovalState | None = None
     ) -> tuple[AdjustmentRequest, ...]:
         """The member's adjustment requests, by id, optionally only those in ``state``."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, ADJUSTMENT_REQUEST)
         found = (request_from_record(record.document) for record in stored)
@@ -190,7 +190,7 @@ class ApprovalWork:
         """Up to ``limit`` requests waiting for a decision, oldest first, across members
         (the approvers' queue)."""
         count("limit", limit)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             stored = uow.records.due(ADJUSTMENT_REQUEST, _END_OF_TIME, limit=limit)
         return tuple(request_from_record(record.document) for record in stored)
 

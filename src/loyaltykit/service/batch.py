@@ -183,7 +183,7 @@ class BatchWork:
         failures: dict[tuple[CustomerId, str], JobFailure] = {}
         progress = BatchProgress(f"{work} settlement loop")
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 due = uow.ledger.accounts_with_due_lots(
                     at, limit=batch_size, work=work, **shard_arguments(self.kernel, shard)
                 )

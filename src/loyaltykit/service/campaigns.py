@@ -197,7 +197,7 @@ class CampaignWork:
             spent = sum(p.points for p in self.participants(campaign.id).values())
             return BudgetView(campaign=campaign.id, limit=None, spent=spent, left=None)
         if campaign.takes_money_off:  # counted in money, in minor units
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 units = uow.counters.value(Budget.money_counter(campaign.id))
             assert budget.money is not None
             return BudgetView(
@@ -208,7 +208,7 @@ class CampaignWork:
                 cost=of_minor_units(units, budget.money.currency),
                 money_left=budget.money_left(units),
             )
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             spent = uow.counters.value(Budget.counter(campaign.id))
         limit = budget.limit
         cost = budget.cost(spent)
@@ -224,7 +224,7 @@ class CampaignWork:
     def participants(self, campaign_id: str) -> dict[CustomerId, Participation]:
         """Each participant's part in the campaign, by member id."""
         campaign = self.campaign(campaign_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)
         return {
             record.id: Participation.from_record(record.id, record.document) for record in found
@@ -311,7 +311,7 @@ class CampaignWork:
     def draws(self, campaign_id: str) -> tuple[DrawResult, ...]:
         """Every recorded draw of the campaign, by id."""
         campaign = self.campaign(campaign_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.of_owner(campaign_owner(campaign.id), DRAW)
         return tuple(draw_from_record(record.document) for record in found)
 
@@ -333,7 +333,7 @@ class CampaignWork:
         during_days = _window_days(start, end, zone)
         before_days = _window_days(*before, zone)
         counts = {key: [0, 0, 0] for key in ("p-before", "p-during", "o-before", "o-during")}
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             people = {
                 record.id: record.document
                 for record in uow.records.of_owner(campaign_owner(campaign.id), PARTICIPANT)

@@ -122,7 +122,7 @@ class CardCommands:
         """The card with this number (as typed: spaces and dashes are ignored), blocked or
         not."""
         found = card_number(number)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             card = uow.cards.get(found)
         if card is None:
             raise UnknownCard(found)
@@ -135,7 +135,7 @@ class CardCommands:
         card = self.card(number)
         if not card.active:
             raise CardBlocked(card.number, card.reason.value if card.reason else "blocked")
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             member = uow.customers.get(card.customer_id)
         if member is None:  # pragma: no cover - members are never deleted
             raise UnknownCustomer(card.customer_id)
@@ -145,7 +145,7 @@ class CardCommands:
 
     def cards_of(self, customer_id: CustomerId) -> tuple[MemberCard, ...]:
         """Every card issued to a member, blocked ones too, oldest first."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             return tuple(uow.cards.of_customer(identifier("customer_id", customer_id)))
 
     # --- the steps ----------------------------------------------------------------------

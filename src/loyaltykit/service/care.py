@@ -87,7 +87,7 @@ class CareWork:
         found: list[CareAction] = []
         after: CustomerId | None = None
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 ids = uow.customers.ids(after=after, limit=batch_size)
                 pending = {
                     customer_id: self._new_care(uow, customer_id, program, config, when)
@@ -185,7 +185,7 @@ class CareWork:
         birthdays first, then churn warnings, then routine follow-ups."""
         when = aware("at", at)
         count("limit", limit)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.due(CARE, when, limit=limit)
         actions = [care_from_record(record.document) for record in found]
         return tuple(sorted(actions, key=lambda action: action.order))
@@ -194,7 +194,7 @@ class CareWork:
         """One care action as recorded: who works it, and once done its outcome and note."""
         identifier("customer id", customer_id)
         identifier("care action id", action_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.get(customer_id, CARE, action_id)
         if found is None:
             raise NotFound(f"customer {customer_id!r} has no care action {action_id!r}")
@@ -203,7 +203,7 @@ class CareWork:
     def care_history(self, customer_id: CustomerId) -> tuple[CareAction, ...]:
         """Every care action recorded for the member, open or done, in care order."""
         identifier("customer id", customer_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.of_owner(customer_id, CARE)
         actions = [care_from_record(record.document) for record in found]
         return tuple(sorted(actions, key=lambda action: action.order))
@@ -337,7 +337,7 @@ class CareWork:
         """The month's quality-control sample with its summary (``sampled``,
         ``checked``, ``passed``, ``failed``, ``result``)."""
         month_bounds(month, UTC)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             stored = uow.records.get(CARE_QUALITY, CARE_SAMPLE, month)
         if stored is None:
             raise NotFound(f"no care sample was drawn for {month}")

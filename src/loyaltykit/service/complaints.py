@@ -501,7 +501,7 @@ class ComplaintCommands:
 
     def complaint(self, complaint_id: str) -> Complaint:
         """The complaint as stored; raises :class:`~loyaltykit.errors.UnknownComplaint`."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.find(COMPLAINT, identifier("complaint_id", complaint_id))
         if found is None:
             raise UnknownComplaint(complaint_id)
@@ -509,7 +509,7 @@ class ComplaintCommands:
 
     def complaints_of(self, customer_id: CustomerId) -> tuple[Complaint, ...]:
         """A customer's complaints, by id."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             stored = uow.records.of_owner(identifier("customer_id", customer_id), COMPLAINT)
         return tuple(complaint_from_record(record.document) for record in stored)
 
@@ -519,7 +519,7 @@ class ComplaintCommands:
         found: list[Complaint] = []
         after: tuple[str, str] | None = None
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 stored = uow.records.scan(COMPLAINT, after=after, limit=page)
             if not stored:
                 return tuple(found)
@@ -581,7 +581,7 @@ class ComplaintCommands:
         escalated: list[str] = []
         seen: set[tuple[str, str]] = set()
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 due = uow.records.due(COMPLAINT, when, limit=batch_size)
             fresh = [
                 (record.owner, record.id) for record in due if (record.owner, record.id) not in seen

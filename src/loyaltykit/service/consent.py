@@ -113,7 +113,7 @@ class ConsentWork:
     def consents(self, customer_id: CustomerId) -> tuple[Consent, ...]:
         """The member's current consent per channel (the latest change of each), by
         channel."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             consents = consents_from_document(uow.state.get(customer_id, CONSENT))
         current = consents.current()

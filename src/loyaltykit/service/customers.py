@@ -76,7 +76,7 @@ class CustomerCommands:
 
     def customer(self, customer_id: CustomerId) -> Customer:
         """The customer with this id; raises :class:`~loyaltykit.errors.UnknownCustomer`."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             return existing(uow, customer_id)
 
     def _change_customer(

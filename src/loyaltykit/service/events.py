@@ -146,7 +146,7 @@ class EventCommands:
         when = aware("at", at)
         if not isinstance(purchase, Purchase | CustomEvent):
             raise InvalidArgument(f"purchase: {purchase!r} is not a Purchase or a CustomEvent")
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             customer = existing(uow, customer_id)
             program = self.kernel.versions.at(when)
             state = self._customer_state(uow, customer, program, when)

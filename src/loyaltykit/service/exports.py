@@ -71,7 +71,7 @@ class Exports:
                 }
             )
         )
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             customer = existing(uow, customer_id)
             accounts = uow.ledger.accounts(customer_id)
             tier = uow.state.get(customer_id, TIER)

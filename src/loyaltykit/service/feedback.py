@@ -106,7 +106,7 @@ class FeedbackCommands:
 
     def survey(self, survey_id: str) -> Survey:
         """A published survey; raises :class:`~loyaltykit.errors.NotFound`."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             stored = uow.records.get(SURVEYS, SURVEY, identifier("survey_id", survey_id))
         if stored is None:
             raise NotFound(f"no survey with id {survey_id!r}")
@@ -214,7 +214,7 @@ class FeedbackCommands:
         found: list[SurveyResponse] = []
         after: tuple[str, str] | None = None
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 stored = uow.records.scan(SURVEY_RESPONSE, after=after, limit=page)
             if not stored:
                 return tuple(found)
@@ -366,7 +366,7 @@ class FeedbackCommands:
     def survey_invitations(self, customer_id: CustomerId) -> tuple[SurveyInvitation, ...]:
         """The member's survey invitations, by id (see :meth:`SurveyInvitation.state`)."""
         identifier("customer id", customer_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.of_owner(customer_id, SURVEY_INVITATION)
         return tuple(invitation_from_record(record.document) for record in found)
 

@@ -236,7 +236,7 @@ class HouseholdWork:
     def household(self, household_id: str) -> Household:
         """The household as it stands; raises :class:`~loyaltykit.errors.NotFound`."""
         identifier("household_id", household_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             stored = uow.records.get(household_owner(household_id), HOUSEHOLD, household_id)
         if stored is None:
             raise NotFound(f"no household {household_id!r}")

@@ -125,7 +125,7 @@ class InquiryCommands:
 
     def inquiry(self, inquiry_id: str) -> Inquiry:
         """An inquiry or suggestion by its id; raises :class:`~loyaltykit.errors.NotFound`."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             found = uow.records.find(INQUIRY, identifier("inquiry id", inquiry_id))
         if found is None:
             raise NotFound(f"no inquiry {inquiry_id!r}")
@@ -170,7 +170,7 @@ class InquiryCommands:
     def _scan(self, kind: str, page: int = 500) -> Iterator[StoredRecord]:
         after: tuple[str, str] | None = None
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 batch = uow.records.scan(kind, after=after, limit=page)
             if not batch:
                 return

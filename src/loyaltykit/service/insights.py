@@ -84,7 +84,7 @@ class Insights:
         for customer_ids in self._pages(page):
             accounts: list[Account] = []
             lots: list[Lot] = []
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 for customer_id in customer_ids:
                     account = uow.ledger.account(customer_id, code)
                     if account is not None:
@@ -98,7 +98,7 @@ class Insights:
         count("page", page)
         after: CustomerId | None = None
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 ids = uow.customers.ids(after=after, limit=page)
             if not ids:
                 return
@@ -107,6 +107,6 @@ class Insights:
 
     def _histories(self, page: int) -> Iterator[tuple[CustomerId, MetricHistory]]:
         for customer_ids in self._pages(page):
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 histories = [(c, member_metrics(uow, c)) for c in customer_ids]
             yield from histories

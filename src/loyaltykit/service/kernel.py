@@ -57,6 +57,7 @@ from loyaltykit.storage.base import (
     UnitOfWork,
     read_unit_of_work,
 )
+from loyaltykit.storage.read_only import ReadOnlyUnit
 from loyaltykit.values import CustomerId, count
 
 __all__ = [
@@ -268,10 +269,12 @@ class Kernel:
     def reading(self) -> Iterator[UnitOfWork]:
         """A unit of work for a query that only reads: the open batch's (a query inside
         ``batch()`` sees what the batch wrote), or the backend's read-only one, which
-        takes no write lock (see :class:`~loyaltykit.storage.base.ReadOnlyUnits`)."""
+        takes no write lock (see :class:`~loyaltykit.storage.base.ReadOnlyUnits`).
+        Either way a write or a lock in it raises
+        :class:`~loyaltykit.errors.ReadOnlyViolation`."""
         outer = self._batch.get()
         if outer is not None:
-            yield _Nested(outer)
+            yield ReadOnlyUnit(_Nested(outer))
             return
         with read_unit_of_work(self.storage) as uow:
             yield uow

@@ -127,7 +127,7 @@ class EventWork:
     def club_members(self, club_id: str) -> tuple[CustomerId, ...]:
         """The club's members now, by id: its own audience."""
         identifier("club id", club_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             _club(uow, club_id)
             found = uow.records.of_owner(_club_owner(club_id), CLUB_MEMBER)
         return tuple(r.id for r in found if r.document.get("left_at") is None)
@@ -156,7 +156,7 @@ class EventWork:
     def event_roster(self, event_id: str) -> EventRoster:
         """The event with who booked, who waits and who checked in."""
         identifier("event id", event_id)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             stored = uow.records.get(_event_owner(event_id), MEMBER_EVENT, event_id)
         if stored is None:
             raise NotFound(f"no member event {event_id!r}")

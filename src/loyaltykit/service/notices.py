@@ -204,7 +204,7 @@ class NoticeWork:
         lines: list[ReminderLine] = []
         recorded = 0
         for customer_id in self._members(batch_size):
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 if uow.ledger.expiring(customer_id, code, when, until) <= 0:
                     continue
             with self.kernel.unit() as uow:
@@ -258,7 +258,7 @@ class NoticeWork:
         lines: list[ReminderLine] = []
         recorded = 0
         for customer_id in self._members(batch_size):
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 status = member_tier(uow, customer_id)
                 if status is None or status.tier == ladder.base.code:
                     continue
@@ -309,7 +309,7 @@ class NoticeWork:
         count("batch_size", batch_size)
         after: CustomerId | None = None
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 page = uow.customers.ids(after=after, limit=batch_size)
             if not page:
                 return
@@ -349,7 +349,7 @@ class NoticeWork:
         """
         when = aware("at", at)
         count("limit", limit)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             due = uow.records.due(NOTICE, when, limit=limit)
         delivered = withheld = 0
         for stored in due:
@@ -385,7 +385,7 @@ class NoticeWork:
     ) -> tuple[Notice, ...]:
         """The member's notices, in the order they were recorded (reminder runs' after
         the others), optionally only those of one ``status``."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, NOTICE)
         found = (notice_from_record(record.document) for record in stored)

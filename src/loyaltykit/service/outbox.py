@@ -36,7 +36,7 @@ class Outbox:
         in sequence order)."""
         self._outbox_on()
         count("limit", limit)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             stored = uow.records.due(OUTBOX, _END_OF_TIME, limit=limit)
         return tuple(event_from_record(record.document) for record in stored)
 

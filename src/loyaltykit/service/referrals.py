@@ -102,7 +102,7 @@ class ReferralWork:
         count("top", top)
         tally: dict[CustomerId, list[int]] = {}
         after: tuple[str, str] | None = None
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             while True:
                 page = uow.records.scan(REFERRAL, after=after, limit=1000)
                 if not page:
@@ -125,7 +125,7 @@ class ReferralWork:
     def referrals_of(self, referrer: CustomerId) -> dict[CustomerId, datetime]:
         """The members whose referral by ``referrer`` qualified, and when (a referral
         revoked by a refund no longer counts)."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, identifier("referrer", referrer))
             found = uow.records.of_owner(referrer, REFERRAL)
         return {

@@ -383,7 +383,7 @@ class RewardCommands:
         cancelled = 0
         failures: dict[tuple[str, str], JobFailure] = {}
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 due = uow.records.due(REDEMPTION, when, limit=batch_size)
             progress = 0
             for record in due:
@@ -416,18 +416,18 @@ class RewardCommands:
         not yet valid, expired, used, not yours, cancelled. Changes nothing."""
         when = aware("at", at)
         code = _code(code)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             return _check_voucher(uow, code, customer_id, when)
 
     def redemption(self, customer_id: CustomerId, redemption_id: str) -> Redemption:
         """One redemption of the customer; raises :class:`~loyaltykit.errors.UnknownRedemption`."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             return _stored_redemption(uow, customer_id, redemption_id)
 
     def redemptions(self, customer_id: CustomerId) -> tuple[Redemption, ...]:
         """Every redemption of the customer, oldest first."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, REDEMPTION)
         found = [redemption_from_record(record.document) for record in stored]
@@ -435,7 +435,7 @@ class RewardCommands:
 
     def vouchers(self, customer_id: CustomerId) -> tuple[Voucher, ...]:
         """Every voucher issued to the customer, by issue time."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, VOUCHER)
         found = [voucher_from_record(record.document) for record in stored]
@@ -446,7 +446,7 @@ class RewardCommands:
         reward = self.kernel.versions.at(aware("at", at)).catalog.get(reward_id, at)
         if reward.stock is None:
             return None
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             return max(0, reward.stock - uow.counters.value(_stock(reward.id)))
 
     def offers(self, customer_id: CustomerId, *, at: datetime) -> tuple[Offer, ...]:
@@ -456,7 +456,7 @@ class RewardCommands:
         order :meth:`redeem` checks them. Changes nothing."""
         when = aware("at", at)
         program = self.kernel.versions.at(when)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             customer = existing(uow, customer_id)
             state = EventCommands._customer_state(uow, customer, program, when)
             return tuple(
@@ -476,7 +476,7 @@ class RewardCommands:
         totals: dict[str, RedemptionSummary] = {}
         after: tuple[str, str] | None = None
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 stored = uow.records.scan(REDEMPTION, after=after, limit=page)
             for record in stored:
                 redemption = redemption_from_record(record.document)

@@ -331,7 +331,7 @@ class StoredValueCommands:
         cards = 0
         progress = BatchProgress("stored value expiry loop")
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 due = uow.stored_value.due(when, limit=batch_size)
             todo = [code for code in due if code not in failures]
             if not todo:
@@ -378,7 +378,7 @@ class StoredValueCommands:
         """A card's balance at ``at``: ``spendable`` is zero once it is past its expiry
         (whether or not the expiry job has run yet)."""
         when = aware("at", at)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             account = self._existing(uow, stored_value_code(code))
         spendable = Money.zero(account.currency).quantize() if account.expired_at(when) else None
         return StoredValueBalance(
@@ -393,19 +393,19 @@ class StoredValueCommands:
 
     def stored_value(self, code: str) -> StoredValueAccount:
         """The gift card or wallet with this code (as typed: any case, dashes)."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             return self._existing(uow, stored_value_code(code))
 
     def stored_value_entries(self, code: str) -> tuple[StoredValueEntry, ...]:
         """Every entry of a card, oldest first: its statement."""
         found = stored_value_code(code)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             self._existing(uow, found)
             return tuple(uow.stored_value.entries(found))
 
     def stored_value_of(self, customer_id: CustomerId) -> tuple[StoredValueAccount, ...]:
         """The gift cards and wallets a member holds, by code."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             return tuple(uow.stored_value.of_holder(identifier("customer_id", customer_id)))
 
     # --- the steps ----------------------------------------------------------------------

@@ -75,7 +75,7 @@ class TierCommands:
         done: set[CustomerId] = set()
         changes = 0
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 found = uow.state.due(TIER, when, limit=batch_size, **sharded)
                 due = [c for c in found if c not in done]
             if not due:
@@ -111,7 +111,7 @@ class TierCommands:
         """The member's tier at ``at``: effective (with overrides), earned, and history."""
         when = aware("at", at)
         _, ladder = self._ladder(when)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             customer = existing(uow, customer_id)
             status = member_tier(uow, customer_id) or ladder.start(customer.enrolled_at)
             history = tier_history(uow, customer_id)
@@ -126,7 +126,7 @@ class TierCommands:
         """What the member needs for the next tier, and to keep the current one."""
         when = aware("at", at)
         program, ladder = self._ladder(when)
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             member = load_member(uow, existing(uow, customer_id))
         status = member.tier or ladder.start(member.customer.enrolled_at)
         measure = measure_with(member.metrics, member.customer, when, program.zone)
@@ -257,7 +257,7 @@ class TierCommands:
         after: CustomerId | None = None
         window = Window.rolling()
         while True:
-            with self.kernel.unit() as uow:
+            with self.kernel.reading() as uow:
                 page = uow.customers.ids(after=after, limit=batch_size)
                 for customer_id in page:
                     customer = uow.customers.get(customer_id)

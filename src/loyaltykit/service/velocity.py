@@ -102,7 +102,7 @@ class VelocityGuard:
 
     def flags(self, customer_id: CustomerId) -> tuple[Flag, ...]:
         """The member's velocity flags, oldest period first."""
-        with self.kernel.unit() as uow:
+        with self.kernel.reading() as uow:
             existing(uow, customer_id)
             stored = uow.records.of_owner(customer_id, FLAG)
         return tuple(

@@ -27,6 +27,7 @@ from loyaltykit.domain.ledger import Account, Entry, Lot
 from loyaltykit.domain.shards import Shard
 from loyaltykit.domain.stored_value import StoredValueAccount, StoredValueEntry
 from loyaltykit.errors import NoProgress, TenancyUnsupported
+from loyaltykit.storage.read_only import ReadOnlyUnit
 from loyaltykit.values import DEFAULT_TENANT, CustomerId, tenant_key
 
 __all__ = [
@@ -583,10 +584,10 @@ class ReadOnlyUnits(Protocol):
 
     A query (a balance, a statement) needs no lock and writes nothing, so it need not
     pay for a writer's transaction, nor make writers wait: ``read_unit_of_work`` opens a
-    unit of work whose repositories are only read (a write in it may be refused), that
-    sees one consistent state of the data where the backend can give one, and that
-    takes no write lock. The service opens it through :func:`read_unit_of_work`, which
-    falls back to :meth:`Storage.unit_of_work` for a backend without it.
+    unit of work whose repositories are only read, that sees one consistent state of the
+    data where the backend can give one, and that takes no write lock. The service opens
+    it through :func:`read_unit_of_work`, which falls back to :meth:`Storage.unit_of_work`
+    for a backend without it, and refuses every write in it either way.
     """
 
     def read_unit_of_work(self) -> UnitOfWork: ...
@@ -595,9 +596,11 @@ class ReadOnlyUnits(Protocol):
 def read_unit_of_work(storage: Storage) -> UnitOfWork:
     """A unit of work to read in: the backend's read-only one (:class:`ReadOnlyUnits`)
     if it has one, else a full :meth:`~Storage.unit_of_work` (always correct, only
-    dearer)."""
+    dearer). Either way only its reads answer: a write, a ``for_update`` read or a
+    savepoint raises :class:`~loyaltykit.errors.ReadOnlyViolation`
+    (:class:`~loyaltykit.storage.read_only.ReadOnlyUnit`)."""
     reader = getattr(storage, "read_unit_of_work", None)
-    return storage.unit_of_work() if reader is None else reader()
+    return ReadOnlyUnit(storage.unit_of_work() if reader is None else reader())
 
 
 @runtime_checkable

@@ -53,6 +53,7 @@ from loyaltykit.errors import (
     InvalidAmount,
     InvalidArgument,
     OutOfOrder,
+    ReadOnlyViolation,
 )
 from loyaltykit.formats.programs import Program
 from loyaltykit.outcomes import SettlementReport
@@ -545,6 +546,69 @@ class StorageConformance(StoredValueConformance, TenantConformance):
             assert account is not None and account.available == 100
             assert uow.ledger.entries("c1", "points") == [_entry(1)]
         assert Loyalty(storage=storage).balance("c1").available == 100
+
+    def test_a_read_unit_of_work_refuses_writes_and_locks(self, storage: Storage) -> None:
+        customer = self._customer(storage)
+        with read_unit_of_work(storage) as uow:
+            with pytest.raises(ReadOnlyViolation, match=r"ledger\.save_account"):
+                uow.ledger.save_account(Account(customer_id="c1", point_type="points"))
+            with pytest.raises(ReadOnlyViolation, match=r"customers\.update"):
+                uow.customers.update(attrs.evolve(customer, status=CustomerStatus.SUSPENDED))
+            with pytest.raises(ReadOnlyViolation, match=r"for_update"):
+                uow.customers.get("c1", for_update=True)
+            with pytest.raises(ReadOnlyViolation, match=r"records\.put"):
+                uow.records.put("c1", "note", "n1", {"text": "hello"})
+            with pytest.raises(ReadOnlyViolation, match="savepoint"):
+                uow.savepoint()
+            assert uow.customers.get("c1") == customer  # its reads still answer
+        with storage.unit_of_work() as uow:
+            assert uow.customers.get("c1") == customer
+            assert uow.ledger.account("c1", "points") is None
+            assert uow.records.get("c1", "note", "n1") is None
+
+    def test_a_read_is_not_kept_waiting_by_a_writer_holding_its_locks(
+        self, storage: Storage, storage_url: str | None
+    ) -> None:
+        # another store on the same data (another process would do the same), so that
+        # the writer's locks are a database's: on SQLite its write lock, elsewhere the
+        # customer's row lock. A read that took either would wait for the writer.
+        if not storage.capabilities.concurrent_processes or storage_url is None:
+            pytest.skip("backend does not declare concurrent_processes")
+        self._customer(storage)
+        with storage.unit_of_work() as uow:
+            uow.ledger.save_account(
+                Account(customer_id="c1", point_type="points", available=5, last_seq=1)
+            )
+            uow.commit()
+        reader = Loyalty(storage=storage_url)
+        seen: list[object] = []
+
+        def read() -> None:
+            try:
+                with read_unit_of_work(reader.storage) as uow:
+                    account = uow.ledger.account("c1", "points")
+                    seen.append(None if account is None else account.available)
+                seen.append(reader.balance("c1").available)
+                seen.append(reader.customer("c1").id)
+            except BaseException as error:  # reported below
+                seen.append(error)
+
+        with storage.unit_of_work() as uow:
+            assert uow.customers.get("c1", for_update=True) is not None
+            uow.ledger.save_account(
+                Account(customer_id="c1", point_type="points", available=9, last_seq=2)
+            )
+            thread = threading.Thread(target=read)
+            thread.start()
+            # the read answers while the writer still holds its locks (a lock wait
+            # would outlast this join: SQLite's busy timeout is 30 s)
+            thread.join(20)
+            answered = not thread.is_alive()
+            uow.commit()
+        thread.join()
+        reader.close()
+        assert answered, "a read waited for a writer's lock"
+        assert seen == [5, 5, "c1"]  # what was committed before the writer's change
 
     def test_due_lots_and_accounts_with_due_work(self, storage: Storage) -> None:
         self._customer(storage)

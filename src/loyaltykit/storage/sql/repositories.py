@@ -46,6 +46,7 @@ from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import (
     ConcurrencyConflict,
     CustomerAlreadyExists,
+    ReadOnlyViolation,
     StorageDataError,
     StorageError,
     StorageIntegrityError,
@@ -53,7 +54,7 @@ from loyaltykit.errors import (
 )
 from loyaltykit.storage.base import IdempotencyRecord, StoredRecord, counter_take
 from loyaltykit.storage.sql import schema
-from loyaltykit.storage.sql.prepared import Cursor, prepared
+from loyaltykit.storage.sql.prepared import Cursor, Prepared, prepared
 from loyaltykit.storage.sql.shards import in_shard, prepare
 from loyaltykit.values import DEFAULT_TENANT, CustomerId, points_amount
 
@@ -72,6 +73,12 @@ _INTEGRITY_MYSQL = {1048, 1364, 1451, 1452}
 # values the database cannot hold
 _DATA_SQLSTATES_CLASS = "22"
 _DATA_MYSQL = {1264, 1265, 1366, 1406, 1690}
+# a write refused by a read-only transaction or connection (PostgreSQL's
+# read_only_sql_transaction, MariaDB's ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, SQLite's
+# SQLITE_READONLY under ``PRAGMA query_only``)
+_READ_ONLY_SQLSTATES = {"25006"}
+_READ_ONLY_MYSQL = {1792}
+_READ_ONLY_SQLITE = {8}
 # the server cannot be reached or dropped the connection: SQLSTATE class 08, and the
 # MySQL client's "can't connect", "server has gone away", "lost connection" codes
 _UNREACHABLE_MYSQL = {2002, 2003, 2005, 2006, 2013}
@@ -86,6 +93,8 @@ def translate(error: DBAPIError) -> Exception:
     mysql = original.args[0] if original is not None and original.args else None
     if not isinstance(mysql, int) or isinstance(mysql, bool):  # only MySQL's codes are ints
         mysql = None
+    if state in _READ_ONLY_SQLSTATES or mysql in _READ_ONLY_MYSQL or sqlite in _READ_ONLY_SQLITE:
+        return ReadOnlyViolation(f"a statement ({original})")
     if state in _RACE_SQLSTATES or mysql in _RACE_MYSQL or sqlite in _RACE_SQLITE:
         return ConcurrencyConflict(f"another writer won a race: {original}")
     if isinstance(error, IntegrityError) or mysql in _INTEGRITY_MYSQL:
@@ -134,6 +143,8 @@ class Session:
         self.tenant = tenant
         self._tenant = {"tenant": tenant, "key_tenant": tenant}
         self._cursor: Cursor | None = None
+        self.savepoints = 0  # taken in the current transaction: each one's name
+        self._statements: dict[str, Prepared] = {}
 
     def mine(self, table: Table) -> ColumnElement[bool]:
         """``table``'s rows of this session's programme."""
@@ -145,26 +156,34 @@ class Session:
             self._cursor = Cursor(self.connection.connection.dbapi_connection, self.dialect)
         return self._cursor
 
+    def statement(self, key: str) -> Prepared:
+        """The prepared form of the command path's statement ``key`` (remembered by the
+        session, which on SQLite lives as long as its connection)."""
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = prepared(key, self.dialect, _PREPARED[key])
+        return found
+
     def rows(self, key: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        statement = prepared(key, self.dialect, _PREPARED[key])
+        statement = self.statement(key)
         try:
             return self.cursor.rows(statement, {**values, **self._tenant})
         except DBAPIError as error:
             raise translate(error) from error
 
     def mappings(self, key: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
-        keys = prepared(key, self.dialect, _PREPARED[key]).keys
+        keys = self.statement(key).keys
         return [dict(zip(keys, row, strict=True)) for row in self.rows(key, values)]
 
     def write(self, key: str, values: Mapping[str, Any]) -> int:
-        statement = prepared(key, self.dialect, _PREPARED[key])
+        statement = self.statement(key)
         try:
             return self.cursor.write(statement, {**values, **self._tenant})
         except DBAPIError as error:
             raise translate(error) from error
 
     def write_many(self, key: str, values: Sequence[Mapping[str, Any]]) -> None:
-        statement = prepared(key, self.dialect, _PREPARED[key])
+        statement = self.statement(key)
         try:
             self.cursor.write_many(statement, [{**row, **self._tenant} for row in values])
         except DBAPIError as error:

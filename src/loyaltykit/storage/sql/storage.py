@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,7 +26,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from loyaltykit.domain.shards import Shard
 from loyaltykit.errors import (
@@ -126,21 +128,28 @@ def _sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         # on the driver's connection: SQLAlchemy's exec_driver_sql cost a third of an
-        # empty unit of work. A read-only unit of work begins deferred: it takes the
-        # write lock never, and its snapshot at its first read (WAL)
-        mode = "BEGIN" if connection.info.get(_READING) else "BEGIN IMMEDIATE"
+        # empty unit of work. A unit of work begins its transaction on the driver
+        # itself (SqlUnitOfWork): a Core statement inside it finds that one open
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None
+        if dbapi.in_transaction:
+            return
         try:
-            dbapi.execute(mode)
+            if connection.info.get(_QUERY_ONLY):
+                # last lent to a read-only unit of work (the one connection of an
+                # in-memory database is every unit's): this transaction writes
+                dbapi.execute("PRAGMA query_only=0")
+                connection.info[_QUERY_ONLY] = False
+            dbapi.execute("BEGIN IMMEDIATE")
         except connection.dialect.loaded_dbapi.Error as error:
             # wrapped as SQLAlchemy wraps a statement's error, so callers translate it
             raise DBAPIError.instance(
-                mode, (), error, connection.dialect.loaded_dbapi.Error, dialect=connection.dialect
+                "BEGIN IMMEDIATE",
+                (),
+                error,
+                connection.dialect.loaded_dbapi.Error,
+                dialect=connection.dialect,
             ) from error
-
-
-_READING = "loyaltykit_reading"
 
 
 def _config() -> Any:
@@ -303,52 +312,33 @@ def _require_head(engine: Engine) -> None:
     raise SchemaNotReady(url, now, latest, f"loyaltykit db upgrade '{url}'")
 
 
-class SqlUnitOfWork:
-    """One database transaction on one connection.
+class _Held:
+    """A connection with the session and repositories built on it once: kept by the
+    store between units of work on SQLite, built for each one elsewhere. ``tenant``:
+    the programme whose rows its repositories read and write."""
 
-    ``shared`` is the lock of a connection every thread shares (in-memory SQLite): held
-    from entry to exit, it keeps one thread's transaction from mixing with another's.
-    ``tenant``: the programme whose rows its repositories read and write.
-    """
+    __slots__ = (
+        "cards",
+        "connection",
+        "counters",
+        "customers",
+        "dbapi",
+        "error",
+        "idempotency",
+        "info",
+        "ledger",
+        "records",
+        "session",
+        "state",
+        "stored_value",
+    )
 
-    def __init__(
-        self,
-        engine: Engine,
-        shared: threading.RLock | None = None,
-        *,
-        reading: bool = False,
-        tenant: str = DEFAULT_TENANT,
-    ) -> None:
-        self._engine = engine
-        self._tenant = tenant
-        self._shared = shared
-        self._reading = reading
-        self._connection: Connection | None = None
-        self._committed = False
-
-    def __enter__(self) -> Self:
-        if self._shared is not None:
-            self._shared.acquire()
-        try:
-            self._connection = self._engine.connect()
-        except DBAPIError as error:
-            # no connection at all: the server is down, unreachable or refuses us
-            raise StorageUnavailable(f"the database cannot be reached: {error.orig}") from error
-        try:
-            if self._reading:
-                self._transaction = self._begin_reading(self._connection)
-            else:
-                self._transaction = self._connection.begin()
-        except DBAPIError as error:
-            if self._connection is not None:
-                self._connection.close()
-            self._release()
-            raise translate(error) from error
-        except BaseException:
-            self._release()
-            raise
-        session = self._session = Session(self._connection, self._tenant)
-        self._savepoints = 0
+    def __init__(self, connection: Connection, tenant: str) -> None:
+        self.connection = connection
+        self.dbapi: Any = connection.connection.dbapi_connection
+        self.info = connection.info  # the driver connection's, shared by its Connections
+        self.error: type[Exception] = connection.dialect.loaded_dbapi.Error
+        session = self.session = Session(connection, tenant)
         self.customers = Customers(session)
         self.ledger = Ledger(session)
         self.idempotency = Idempotency(session)
@@ -357,6 +347,96 @@ class SqlUnitOfWork:
         self.counters = Counters(session)
         self.stored_value = StoredValue(session)
         self.cards = MemberCards(session)
+
+    def driver(self, sql: str) -> None:
+        """Run ``sql`` on the driver's connection, its error wrapped as SQLAlchemy's."""
+        try:
+            self.dbapi.execute(sql)
+        except self.error as error:
+            raise DBAPIError.instance(
+                sql, (), error, self.error, dialect=self.connection.dialect
+            ) from error
+
+    def close(self) -> None:
+        """Give the connection back to the pool as the pool lent it (batch work and
+        other stores write on it)."""
+        connection = self.connection
+        if self.info.get(_QUERY_ONLY) and not connection.invalidated:
+            try:
+                self.driver("PRAGMA query_only=0")
+                self.info[_QUERY_ONLY] = False
+            except DBAPIError:
+                connection.invalidate()
+        connection.close()
+
+    def end(self, commit: bool) -> None:
+        """Commit or roll back SQLite's open transaction: through SQLAlchemy when a Core
+        statement made it track one, else on the driver."""
+        connection = self.connection
+        if connection.in_transaction():
+            connection.commit() if commit else connection.rollback()
+            return
+        try:
+            self.dbapi.commit() if commit else self.dbapi.rollback()
+        except self.error as error:
+            sql = "COMMIT" if commit else "ROLLBACK"
+            raise DBAPIError.instance(
+                sql, (), error, self.error, dialect=connection.dialect
+            ) from error
+
+
+_QUERY_ONLY = "loyaltykit_query_only"
+
+
+class SqlUnitOfWork:
+    """One database transaction on one connection.
+
+    On SQLite the connection stays checked out by the store between units of work (the
+    pool's checkout and return were a third of an empty unit's cost) and the
+    transaction is begun and ended on the driver: ``BEGIN IMMEDIATE``, or a deferred
+    ``BEGIN`` under ``PRAGMA query_only`` for a read-only unit. Elsewhere each unit
+    checks a connection out of the engine's pool and begins a SQLAlchemy transaction.
+    """
+
+    def __init__(self, storage: SqlStorage, *, reading: bool = False) -> None:
+        self._storage = storage
+        self._reading = reading
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        storage = self._storage
+        if storage._shared is not None:
+            storage._shared.acquire()
+        try:
+            held = self._held = storage._checkout(self._reading)
+        except DBAPIError as error:
+            self._release()
+            # no connection at all: the server is down, unreachable or refuses us
+            raise StorageUnavailable(f"the database cannot be reached: {error.orig}") from error
+        except BaseException:
+            self._release()
+            raise
+        try:
+            if storage._keeps:
+                self._begin_sqlite(held)
+            else:
+                self._transaction = self._begin(held.connection)
+        except BaseException as error:
+            storage._checkin(held, keep=isinstance(error, DBAPIError))
+            self._release()
+            if isinstance(error, DBAPIError):
+                raise translate(error) from error
+            raise
+        self._open = True
+        self.customers = held.customers
+        self.ledger = held.ledger
+        self.idempotency = held.idempotency
+        self.state = held.state
+        self.records = held.records
+        self.counters = held.counters
+        self.stored_value = held.stored_value
+        self.cards = held.cards
+        held.session.savepoints = 0
         return self
 
     def __exit__(
@@ -365,33 +445,39 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        assert self._connection is not None
+        healthy = False
         try:
-            if not self._committed and self._transaction.is_active:
-                self._transaction.rollback()
+            if self._open and not self._committed:
+                self._end(commit=False)
+            healthy = True
         finally:
             try:
-                self._connection.close()
+                self._storage._checkin(self._held, keep=healthy)
             finally:
                 self._release()
 
-    @staticmethod
-    def _begin_reading(connection: Connection) -> Any:
-        """A transaction that reads one consistent state and takes no write lock: on
-        SQLite a deferred ``BEGIN`` (its snapshot is taken at the first read), on
-        PostgreSQL and MariaDB a ``REPEATABLE READ, READ ONLY`` transaction (one snapshot
-        for every statement, no row locks, refused writes)."""
-        if connection.dialect.name == "sqlite":
-            connection.info[_READING] = True
-            try:
-                return connection.begin()
-            finally:
-                del connection.info[_READING]
+    def _begin_sqlite(self, held: _Held) -> None:
+        # a connection refuses writes while it serves a read-only unit: the database's
+        # own guard behind ReadOnlyUnit's (a flag of the driver's connection, so the
+        # one connection of an in-memory database is switched back for a writer)
+        if held.info.get(_QUERY_ONLY, False) is not self._reading:
+            held.driver(f"PRAGMA query_only={int(self._reading)}")
+            held.info[_QUERY_ONLY] = self._reading
+        # deferred for a read: it takes the write lock never, and its snapshot at its
+        # first read (WAL)
+        held.driver("BEGIN" if self._reading else "BEGIN IMMEDIATE")
+
+    def _begin(self, connection: Connection) -> Any:
+        """A SQLAlchemy transaction; for a read-only unit a ``REPEATABLE READ, READ ONLY``
+        one (one snapshot for every statement, no row locks, refused writes)."""
         transaction = connection.begin()
+        if not self._reading:
+            return transaction
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         except connection.dialect.loaded_dbapi.Error as error:
+            transaction.rollback()
             raise DBAPIError.instance(
                 "SET TRANSACTION", (), error, connection.dialect.loaded_dbapi.Error
             ) from error
@@ -399,25 +485,36 @@ class SqlUnitOfWork:
             cursor.close()
         return transaction
 
+    def _end(self, *, commit: bool) -> None:
+        if self._storage._keeps:
+            self._held.end(commit)
+        elif commit:
+            self._transaction.commit()
+        elif self._transaction.is_active:
+            self._transaction.rollback()
+        self._open = False
+
     def _release(self) -> None:
-        if self._shared is not None:
-            self._shared.release()
+        if self._storage._shared is not None:
+            self._storage._shared.release()
 
     def commit(self) -> None:
         try:
-            self._transaction.commit()
+            self._end(commit=True)
         except DBAPIError as error:
             raise translate(error) from error
         self._committed = True
 
     def rollback(self) -> None:
-        self._transaction.rollback()
+        if self._open:
+            self._end(commit=False)
 
     def savepoint(self) -> _Savepoint:
         # plain SQL on the session's cursor: SQLAlchemy's begin_nested() compiles a new
         # SAVEPOINT clause each time, a third of a batched command's overhead on SQLite
-        self._savepoints += 1
-        return _Savepoint(self._session, f"lk_savepoint_{self._savepoints}")
+        session = self._held.session
+        session.savepoints += 1
+        return _Savepoint(session, f"lk_savepoint_{session.savepoints}")
 
 
 class _Savepoint:
@@ -456,6 +553,11 @@ class SqlStorage:
         durable = not (engine.dialect.name == "sqlite" and _in_memory(engine.url.database))
         # in-memory SQLite is one connection (StaticPool) that threads take turns on
         self._shared = None if durable else threading.RLock()
+        # SQLite: connections kept checked out between units of work, last in first out
+        # (a server's connections go back to the pool, whose pre-ping finds dead ones);
+        # writers' apart from readers' (under query_only), so switching is rare
+        self._keeps = engine.dialect.name == "sqlite"
+        self._keep_connections()
         self.capabilities = Capabilities(
             concurrent_threads=True,
             concurrent_processes=durable,
@@ -484,6 +586,12 @@ class SqlStorage:
             raise
         return cls(engine)
 
+    def _keep_connections(self) -> None:
+        self._idle: tuple[list[_Held], list[_Held]] = ([], [])
+        self._closed = False
+        _KEEPERS.add(self)
+        weakref.finalize(self, _close_all, self._idle)
+
     @property
     def tenant(self) -> str:
         """The programme whose rows this storage sees."""
@@ -491,23 +599,56 @@ class SqlStorage:
 
     def for_tenant(self, tenant: str) -> SqlStorage:
         """This database as ``tenant`` sees it: the same engine (its pool, and the lock of
-        an in-memory SQLite database), that programme's rows. Closing either closes the
-        engine's pooled connections, which a file or a server database opens again on
-        the next unit of work; an in-memory SQLite database lives in its one connection,
-        so close it once, when every view is done with it."""
+        an in-memory SQLite database), that programme's rows; the connections a SQLite
+        store keeps between units of work are the view's own (their repositories are
+        bound to its programme). Closing either closes the engine's pooled connections,
+        which a file or a server database opens again on the next unit of work; an
+        in-memory SQLite database lives in its one connection, so close it once, when
+        every view is done with it."""
         view = copy.copy(self)
         view._tenant = tenant_key(tenant)
+        view._keep_connections()
         return view
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A new unit of work; use it in a ``with`` block."""
-        return SqlUnitOfWork(self.engine, self._shared, tenant=self._tenant)
+        return SqlUnitOfWork(self)
 
     def read_unit_of_work(self) -> SqlUnitOfWork:
         """A unit of work for reading only (see
         :class:`~loyaltykit.storage.base.ReadOnlyUnits`): it takes no write lock, so
-        readers never make writers wait, and it sees one consistent state."""
-        return SqlUnitOfWork(self.engine, self._shared, reading=True, tenant=self._tenant)
+        readers never make writers wait, and it sees one consistent state. The database
+        refuses writes in it (SQLite's ``query_only``, a ``READ ONLY`` transaction)."""
+        return SqlUnitOfWork(self, reading=True)
+
+    def _checkout(self, reading: bool) -> _Held:
+        if self._keeps:
+            try:
+                return self._idle[reading].pop()  # atomic: one thread gets each
+            except IndexError:
+                pass
+            if not self._room():  # the pool's last: switch one of the others instead
+                try:
+                    return self._idle[not reading].pop()
+                except IndexError:
+                    pass
+        return _Held(self.engine.connect(), self._tenant)
+
+    def _checkin(self, held: _Held, *, keep: bool) -> None:
+        kept = keep and self._keeps and not self._closed
+        if kept and not held.connection.invalidated and self._room():
+            self._idle[bool(held.info.get(_QUERY_ONLY))].append(held)
+            return
+        held.close()
+
+    def _room(self) -> bool:
+        """Whether one more connection may stay checked out while idle: never the
+        pool's last ones, or a thread waiting for the pool would wait for its timeout
+        with connections lying idle here."""
+        pool = self.engine.pool
+        if isinstance(pool, QueuePool):
+            return pool.checkedout() < pool.size()
+        return len(self._idle[0]) + len(self._idle[1]) < _MOST_IDLE
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -579,4 +720,35 @@ class SqlStorage:
 
     def close(self) -> None:
         """Close every pooled connection."""
+        self._closed = True
+        _close_all(self._idle)
         self.engine.dispose()
+
+
+_MOST_IDLE = 16
+
+
+def _close_all(lists: tuple[list[_Held], ...]) -> None:
+    for idle in lists:
+        while idle:
+            try:
+                held = idle.pop()
+            except IndexError:  # taken meanwhile
+                break
+            held.close()
+
+
+# every store that keeps connections: a forked child must not use (nor close) the
+# parent's SQLite connections, so it leaves them where they are and opens its own
+_KEEPERS: weakref.WeakSet[SqlStorage] = weakref.WeakSet()
+_INHERITED: list[_Held] = []
+
+
+def _after_fork() -> None:
+    for storage in list(_KEEPERS):
+        for idle in storage._idle:
+            _INHERITED.extend(idle)
+            idle.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
