@@ -71,9 +71,13 @@ class MemberState:
         """The state after one more purchase at ``at``."""
         return attrs.evolve(self, purchases=self.purchases + 1, last_purchase_at=at)
 
-    def measured(self, samples: Iterable[tuple[str, Decimal]], day: date) -> MemberState:
-        """The state with metric samples added on the local ``day``."""
-        history = self.metrics
+    def measured(
+        self, samples: Iterable[tuple[str, Decimal]], day: date, *, keep_months: int
+    ) -> MemberState:
+        """The state with metric samples added on the local ``day``, the history keeping
+        ``keep_months`` months of days (what the programme reads, see
+        :func:`loyaltykit.policy.retention.metric_months`)."""
+        history = self.metrics.keeping(keep_months)
         for metric, value in samples:
             history = history.add(metric, day, value)
         return attrs.evolve(self, metrics=history)

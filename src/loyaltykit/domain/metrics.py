@@ -1,84 +1,232 @@
 """What a member has done, measured: the numbers tier rules qualify on.
 
 Activity metrics (spend, purchases, qualifying points, stays, referrals...) are kept as
-daily sums in the programme's time zone, so any window can be measured exactly; gauges
-(an asset balance the caller supplies) keep their latest value. Days older than the
-longest possible window are dropped; an all-time total is kept for each metric.
+daily sums in the programme's time zone, bucketed by calendar month (each month holds its
+total and its days), so any window is measured exactly from the totals of the months it
+covers whole and the days of the (at most two) months it cuts; gauges (an asset balance
+the caller supplies) keep their latest value; an all-time total is kept for each metric.
+
+How far back the days go is the history's retention, ``keep_months``: the service sets it
+to the longest window the programme reads (see :mod:`loyaltykit.policy.retention`), so a
+member's history, and the work a purchase does on it, is bounded by the programme, not by
+the member's age. Months that fall out of it are dropped whole; the history remembers the
+first day it still holds (``kept_from``) and refuses to measure a window that starts
+before it, rather than answer with part of the window.
 """
 
 from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
 from loyaltykit.domain.windows import Window
+from loyaltykit.errors import InvalidArgument
 
-__all__ = ["MetricHistory"]
+__all__ = ["KEEP_MONTHS", "MetricHistory", "MonthSums", "month_of"]
 
 KEEP_MONTHS = 121  # the longest window is 120 months
+_ZERO = Decimal(0)
+
+
+def month_of(day: date) -> int:
+    """The month ``day`` falls in, as a count of months (``year * 12 + month - 1``)."""
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(month: int) -> date:
+    year, index = divmod(month, 12)
+    return date(year, index + 1, 1)
 
 
 @functools.lru_cache(maxsize=4096)
 def _months_before(day: date, months: int) -> date:
     """``day - relativedelta(months=months)``: the same day of the month, or the month's
     last day when it is shorter (31 March minus one month is 28 or 29 February)."""
-    count = day.year * 12 + day.month - 1 - months
+    count = month_of(day) - months
     year, month = divmod(count, 12)
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def _in_order(days: Mapping[str, Mapping[date, Decimal]]) -> dict[str, dict[date, Decimal]]:
-    """Each metric's days in date order (so the oldest is the first key)."""
-    return {name: dict(sorted(values.items())) for name, values in days.items()}
+@functools.lru_cache(maxsize=4096)
+def _month_length(month: int) -> int:
+    year, index = divmod(month, 12)
+    return calendar.monthrange(year, index + 1)[1]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class MonthSums:
+    """One metric's sums in one calendar month: the month's total and each day's sum
+    (day of the month to sum). ``days`` is any mapping: a stored history hands one that
+    is read only when a window cuts the month."""
+
+    total: Decimal
+    days: Mapping[int, Decimal]
+
+    def between(self, first: int, last: int, length: int) -> Decimal:
+        """The sum of the days ``first`` to ``last`` (days of the month, inclusive)."""
+        if first <= 1 and last >= length:
+            return self.total
+        return sum((v for d, v in self.days.items() if first <= d <= last), _ZERO)
+
+    def plus(self, day: int, value: Decimal) -> MonthSums:
+        """These sums with ``value`` added on ``day``."""
+        days = dict(self.days)
+        days[day] = days.get(day, _ZERO) + value
+        return MonthSums(total=self.total + value, days=days)
+
+
+def _in_order(months: Mapping[str, Mapping[int, MonthSums]]) -> dict[str, dict[int, MonthSums]]:
+    """Each metric's months in order (so the oldest is the first key)."""
+    return {name: dict(sorted(buckets.items())) for name, buckets in months.items()}
 
 
 @attrs.frozen(kw_only=True)
 class MetricHistory:
-    """Daily sums per metric, all-time totals and gauges. Immutable; methods return new ones."""
+    """Month buckets of daily sums per metric, all-time totals and gauges. Immutable;
+    methods return new ones.
 
-    days: Mapping[str, Mapping[date, Decimal]] = attrs.field(factory=dict, converter=_in_order)
+    >>> history = MetricHistory().add("spend", date(2026, 3, 9), Decimal("88.00"))
+    >>> history.total("spend", date(2026, 3, 1), date(2026, 3, 31))
+    Decimal('88.00')
+    """
+
+    months: Mapping[str, Mapping[int, MonthSums]] = attrs.field(factory=dict, converter=_in_order)
     totals: Mapping[str, Decimal] = attrs.field(factory=dict)
     gauges: Mapping[str, Decimal] = attrs.field(factory=dict)
+    keep_months: int = attrs.field(default=KEEP_MONTHS)
+    """How many months before the day of the latest sample its days are kept."""
+    kept_from: date | None = None
+    """The first day whose sums are all held, once months were dropped (``None``: none were)."""
+    last_dropped: Mapping[str, date] = attrs.field(factory=dict)
+    """Per metric, the latest day with a positive sum among the dropped months."""
+
+    @keep_months.validator
+    def _check_keep(self, _attribute: Any, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= KEEP_MONTHS:
+            raise InvalidArgument(f"keep_months: {value!r} must be an int from 1 to {KEEP_MONTHS}")
+
+    def days(self, metric: str) -> Iterator[tuple[date, Decimal]]:
+        """Every kept day of ``metric`` with its sum, oldest first."""
+        for month, sums in self.months.get(metric, {}).items():
+            start = _month_start(month)
+            for day, value in sorted(sums.days.items()):
+                yield start.replace(day=day), value
+
+    def keeping(self, months: int) -> MetricHistory:
+        """The history that keeps ``months`` months of days from its next sample on."""
+        if months == self.keep_months:
+            return self
+        return attrs.evolve(self, keep_months=months)
 
     def add(self, metric: str, day: date, value: Decimal) -> MetricHistory:
         """The history with ``value`` added to ``metric`` on ``day``.
 
-        Days more than :data:`KEEP_MONTHS` months before ``day`` are dropped. Each
-        metric's days are kept in date order, so the oldest is the first: a metric is
-        filtered only when its oldest day falls out, and the others are shared with this
-        history (which stays as it was), not copied."""
-        oldest = _months_before(day, KEEP_MONTHS)
-        days = dict(self.days)
-        for name, values in days.items():
-            if name != metric and values and next(iter(values)) < oldest:
-                days[name] = {d: v for d, v in values.items() if d >= oldest}
-        mine = dict(days.get(metric, {}))
-        if mine and day < next(reversed(mine.keys())) and day not in mine:
-            mine[day] = value
-            mine = dict(sorted(mine.items()))  # a day before the latest: keep them in order
-        else:
-            mine[day] = mine.get(day, Decimal(0)) + value
-        if next(iter(mine)) < oldest:
-            mine = {d: v for d, v in mine.items() if d >= oldest}
-        days[metric] = mine
+        Months wholly before the day :attr:`keep_months` months before ``day`` (or
+        before the newest month held, when ``day`` is earlier) are dropped. Each metric's months are kept in order, so the oldest is the first: a
+        metric is pruned only when its oldest month falls out, and the other metrics'
+        buckets are shared with this history (which stays as it was), not copied."""
+        month = month_of(day)
+        months = dict(self.months)
+        # counted from the newest month held, so a sample dated back does not widen the days
+        newest = max((next(reversed(b.keys())) for b in months.values() if b), default=month)
+        cut = max(month_of(_months_before(day, self.keep_months)), newest - self.keep_months)
+        mine = dict(months.get(metric, {}))
+        sums = mine.get(month)
+        earlier = sums is None and bool(mine) and month < next(reversed(mine.keys()))
+        mine[month] = (
+            MonthSums(total=value, days={day.day: value})
+            if sums is None
+            else sums.plus(day.day, value)
+        )
+        if earlier:
+            mine = dict(sorted(mine.items()))  # a month before the latest: keep them in order
+        months[metric] = mine
         totals = dict(self.totals)
-        totals[metric] = totals.get(metric, Decimal(0)) + value
-        return _made(days, totals, self.gauges)
+        totals[metric] = totals.get(metric, _ZERO) + value
+        kept_from, last_dropped = self.kept_from, self.last_dropped
+        for name, buckets in months.items():
+            if buckets and next(iter(buckets)) < cut:
+                months[name] = {m: sums for m, sums in buckets.items() if m >= cut}
+                last_dropped = _latest_positive(name, buckets, cut, last_dropped)
+                start = _month_start(cut)
+                kept_from = start if kept_from is None else max(kept_from, start)
+        made = object.__new__(MetricHistory)
+        for name, field in (
+            ("months", months),
+            ("totals", totals),
+            ("gauges", self.gauges),
+            ("keep_months", self.keep_months),
+            ("kept_from", kept_from),
+            ("last_dropped", last_dropped),
+        ):
+            object.__setattr__(made, name, field)  # months already in order: no sorting again
+        return made
 
     def set_gauge(self, metric: str, value: Decimal) -> MetricHistory:
         """The history with gauge ``metric`` set to ``value``."""
         return attrs.evolve(self, gauges={**self.gauges, metric: value})
 
     def total(self, metric: str, first: date, last: date) -> Decimal:
-        """Sum of ``metric`` over the days ``first`` to ``last`` (inclusive)."""
-        return sum(
-            (v for d, v in self.days.get(metric, {}).items() if first <= d <= last), Decimal(0)
-        )
+        """Sum of ``metric`` over the days ``first`` to ``last`` (inclusive).
+
+        Refused with :class:`~loyaltykit.errors.InvalidArgument` when ``first`` is before
+        the days the history still holds (:attr:`kept_from`)."""
+        if self.kept_from is not None and first < self.kept_from and first <= last:
+            raise InvalidArgument(
+                f"metric window from {first.isoformat()}: the history of {metric!r} keeps "
+                f"days since {self.kept_from.isoformat()} only ({self.keep_months} months, "
+                "the longest window the programme reads)"
+            )
+        buckets = self.months.get(metric)
+        if not buckets or first > last:
+            return _ZERO
+        low, high = month_of(first), month_of(last)
+        total = _ZERO
+        for month, sums in buckets.items():
+            if month < low:
+                continue
+            if month > high:
+                break
+            start = first.day if month == low else 1
+            end = last.day if month == high else 31
+            total += sums.between(start, end, _month_length(month))
+        return total
+
+    def _after(self, metric: str, day: date) -> Decimal:
+        """The sum of ``metric`` over the days after ``day``."""
+        month = month_of(day)
+        total = _ZERO
+        for found, sums in self.months.get(metric, {}).items():
+            if found > month:
+                total += sums.total
+            elif found == month:
+                total += sums.between(day.day + 1, 31, _month_length(found))
+        return total
+
+    def last_day(self, metric: str, on_or_before: date) -> date | None:
+        """The latest day up to ``on_or_before`` on which ``metric`` summed above zero."""
+        buckets = self.months.get(metric, {})
+        latest = month_of(on_or_before)
+        for month in reversed(list(buckets)):
+            if month > latest:
+                continue
+            limit = on_or_before.day if month == latest else 31
+            found = [d for d, v in buckets[month].days.items() if v > 0 and d <= limit]
+            if found:
+                return _month_start(month).replace(day=max(found))
+        dropped = self.last_dropped.get(metric)
+        if dropped is not None and dropped > on_or_before:
+            raise InvalidArgument(
+                f"last {metric!r} on or before {on_or_before.isoformat()}: the history keeps "
+                f"days since {self.kept_from} only"
+            )
+        return dropped
 
     def measure(
         self,
@@ -98,23 +246,29 @@ class MetricHistory:
         if metric in self.gauges:
             return self.gauges[metric]
         if window.kind == "all_time" and not per_month:
-            return self.totals.get(metric, Decimal(0))
+            return self.totals.get(metric, _ZERO)
         first, last = window.bounds(at, enrolled_at=enrolled_at, zone=zone)
-        total = self.total(metric, first, min(last, at.astimezone(zone).date()))
+        today = at.astimezone(zone).date()
+        end = min(last, today)
+        if window.kind == "all_time" and self.kept_from is not None and first < self.kept_from:
+            # since enrolment, older than the kept days: the all-time total less the days
+            # after today (no sample is dated before its member enrolled)
+            total = self.totals.get(metric, _ZERO) - self._after(metric, today)
+        else:
+            total = self.total(metric, first, end)
         if not per_month:
             return total
         return total / window.months_billed(at, enrolled_at=enrolled_at, zone=zone)
 
 
-def _made(
-    days: Mapping[str, Mapping[date, Decimal]],
-    totals: Mapping[str, Decimal],
-    gauges: Mapping[str, Decimal],
-) -> MetricHistory:
-    """A history from days already in order (what :meth:`MetricHistory.add` keeps), without
-    sorting them again."""
-    made = object.__new__(MetricHistory)
-    object.__setattr__(made, "days", days)
-    object.__setattr__(made, "totals", totals)
-    object.__setattr__(made, "gauges", gauges)
-    return made
+def _latest_positive(
+    metric: str, buckets: Mapping[int, MonthSums], cut: int, known: Mapping[str, date]
+) -> Mapping[str, date]:
+    """``known`` with ``metric``'s latest positive day among its months before ``cut``."""
+    for month in reversed([m for m in buckets if m < cut]):
+        found = [d for d, v in buckets[month].days.items() if v > 0]
+        if found:
+            day = _month_start(month).replace(day=max(found))
+            before = known.get(metric)
+            return known if before is not None and before >= day else {**known, metric: day}
+    return known

@@ -1,0 +1,159 @@
+"""The stored form of a member's metric history (the ``metrics`` document).
+
+Version 2 (written now)::
+
+    {"version": 2, "keep_months": 16, "kept_from": "2025-01-01",
+     "months": {"spend": {"2026-03": ["176.00", "9=88.00;21=88.00"]}},
+     "totals": {"spend": "264000.00"}, "gauges": {}, "last_dropped": {"spend": "2024-12-30"}}
+
+Each month of a metric is its total and its days (``day=sum`` pairs): a window reads the
+totals of the months it covers and decodes the days of the months it cuts only, and a
+month nobody changed is written back as it was read, so a purchase's work on the history
+does not grow with the months it keeps.
+
+Version 1 (no ``version`` key) kept every day in one mapping per metric. It is still
+read, as the same history (``tests/unit/test_metric_documents.py``); SQL stores are
+migrated by revision 0013.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from loyaltykit.domain.metrics import KEEP_MONTHS, MetricHistory, MonthSums, month_of
+from loyaltykit.errors import StorageDataError
+
+__all__ = ["VERSION", "metrics_from_document", "metrics_to_document"]
+
+VERSION = 2
+
+
+class _StoredDays(Mapping[int, Decimal]):
+    """A month's days as stored (``"9=88.00;21=88.00"``), decoded on first use."""
+
+    __slots__ = ("_days", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._days: dict[int, Decimal] | None = None
+
+    def _decoded(self) -> dict[int, Decimal]:
+        if self._days is None:
+            pairs = (item.partition("=") for item in self.text.split(";") if item)
+            self._days = {int(day): Decimal(value) for day, _, value in pairs}
+        return self._days
+
+    def __getitem__(self, day: int) -> Decimal:
+        return self._decoded()[day]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+
+def _month_key(month: int) -> str:
+    year, index = divmod(month, 12)
+    return f"{year:04d}-{index + 1:02d}"
+
+
+def _month_number(key: str) -> int:
+    return int(key[:4]) * 12 + int(key[5:7]) - 1
+
+
+def _days_text(days: Mapping[int, Decimal]) -> str:
+    if isinstance(days, _StoredDays):
+        return days.text  # read and never changed: written back as it was
+    return ";".join(f"{day}={value}" for day, value in sorted(days.items()))
+
+
+def metrics_to_document(history: MetricHistory) -> dict[str, Any]:
+    """A metric history as its version 2 document."""
+    return {
+        "version": VERSION,
+        "keep_months": history.keep_months,
+        "kept_from": None if history.kept_from is None else history.kept_from.isoformat(),
+        "months": {
+            metric: {
+                _month_key(month): [str(sums.total), _days_text(sums.days)]
+                for month, sums in buckets.items()
+            }
+            for metric, buckets in history.months.items()
+        },
+        "totals": {metric: str(value) for metric, value in history.totals.items()},
+        "gauges": {metric: str(value) for metric, value in history.gauges.items()},
+        "last_dropped": {metric: day.isoformat() for metric, day in history.last_dropped.items()},
+    }
+
+
+def metrics_from_document(document: Mapping[str, Any] | None) -> MetricHistory:
+    """The history a ``metrics`` document holds, of either version (empty for ``None``)."""
+    if not document:
+        return MetricHistory()
+    if "version" not in document:
+        return _from_version_1(document)
+    if document["version"] != VERSION:
+        raise StorageDataError(
+            f"metrics document version {document['version']!r}: this library reads 1 and {VERSION}"
+        )
+    kept_from = document.get("kept_from")
+    return MetricHistory(
+        months={
+            metric: {
+                _month_number(key): MonthSums(total=Decimal(total), days=_StoredDays(days))
+                for key, (total, days) in buckets.items()
+            }
+            for metric, buckets in document["months"].items()
+        },
+        totals=_decimals(document.get("totals", {})),
+        gauges=_decimals(document.get("gauges", {})),
+        keep_months=int(document["keep_months"]),
+        kept_from=None if kept_from is None else date.fromisoformat(kept_from),
+        last_dropped={
+            metric: date.fromisoformat(day)
+            for metric, day in document.get("last_dropped", {}).items()
+        },
+    )
+
+
+def _decimals(values: Mapping[str, str]) -> dict[str, Decimal]:
+    return {metric: Decimal(value) for metric, value in values.items()}
+
+
+def _from_version_1(document: Mapping[str, Any]) -> MetricHistory:
+    """A version 1 document (every day per metric) as the same history.
+
+    Version 1 dropped the days more than 121 months before the latest day it was given;
+    when a metric's days no longer add up to its total some were dropped, and the
+    history then holds the days from that cut on (:attr:`MetricHistory.kept_from`)."""
+    months: dict[str, dict[int, MonthSums]] = {}
+    latest: date | None = None
+    dropped = False
+    totals = _decimals(document.get("totals", {}))
+    for metric, values in document.get("days", {}).items():
+        buckets: dict[int, dict[int, Decimal]] = {}
+        for text, value in values.items():
+            day = date.fromisoformat(text)
+            buckets.setdefault(month_of(day), {})[day.day] = Decimal(value)
+            latest = day if latest is None else max(latest, day)
+        months[metric] = {
+            month: MonthSums(total=sum(days.values(), Decimal(0)), days=days)
+            for month, days in buckets.items()
+        }
+        kept = sum((sums.total for sums in months[metric].values()), Decimal(0))
+        dropped = dropped or kept != totals.get(metric, Decimal(0))
+    kept_from = None
+    if dropped and latest is not None:
+        kept_from = latest - relativedelta(months=KEEP_MONTHS)
+    return MetricHistory(
+        months=months,
+        totals=totals,
+        gauges=_decimals(document.get("gauges", {})),
+        kept_from=kept_from,
+    )
