@@ -60,11 +60,15 @@ class MemberState:
             return self
         counters = dict(self.counters)
         for key, amount in increments.items():
-            counters[key] = counters.get(key, 0) + amount
+            if key in counters:  # a period already kept: the family keeps as many
+                counters[key] += amount
+                continue
+            counters[key] = amount
             prefix = key.rsplit(":", 1)[0] + ":"
-            periods = sorted(k for k in counters if k.startswith(prefix))
-            for old in periods[:-KEPT_PERIODS]:
-                del counters[old]
+            periods = [k for k in counters if k.startswith(prefix)]
+            if len(periods) > KEPT_PERIODS:
+                for old in sorted(periods)[:-KEPT_PERIODS]:
+                    del counters[old]
         return attrs.evolve(self, counters=counters)
 
     def bought(self, at: datetime) -> MemberState:

@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from loyaltykit.domain.windows import Window
+from loyaltykit.domain.windows import Window, months_before
 from loyaltykit.errors import InvalidArgument
 
 __all__ = ["KEEP_MONTHS", "MetricHistory", "MonthSums", "month_of"]
@@ -42,15 +42,6 @@ def month_of(day: date) -> int:
 def _month_start(month: int) -> date:
     year, index = divmod(month, 12)
     return date(year, index + 1, 1)
-
-
-@functools.lru_cache(maxsize=4096)
-def _months_before(day: date, months: int) -> date:
-    """``day - relativedelta(months=months)``: the same day of the month, or the month's
-    last day when it is shorter (31 March minus one month is 28 or 29 February)."""
-    count = month_of(day) - months
-    year, month = divmod(count, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -76,7 +67,7 @@ class MonthSums:
 
     def plus(self, day: int, value: Decimal) -> MonthSums:
         """These sums with ``value`` added on ``day``."""
-        days = dict(self.days)
+        days = dict(self.days.items())
         days[day] = days.get(day, _ZERO) + value
         return MonthSums(total=self.total + value, days=days)
 
@@ -127,15 +118,16 @@ class MetricHistory:
     def add(self, metric: str, day: date, value: Decimal) -> MetricHistory:
         """The history with ``value`` added to ``metric`` on ``day``.
 
-        Months wholly before the day :attr:`keep_months` months before ``day`` (or
-        before the newest month held, when ``day`` is earlier) are dropped. Each metric's months are kept in order, so the oldest is the first: a
-        metric is pruned only when its oldest month falls out, and the other metrics'
-        buckets are shared with this history (which stays as it was), not copied."""
+        Months wholly before the day :attr:`keep_months` months before ``day`` (or before
+        the newest month held, when ``day`` is earlier) are dropped. Each metric's months
+        are kept in order, so the oldest is the first: a metric is pruned only when its
+        oldest month falls out, and the other metrics' buckets are shared with this
+        history (which stays as it was), not copied."""
         month = month_of(day)
         months = dict(self.months)
         # counted from the newest month held, so a sample dated back does not widen the days
         newest = max((next(reversed(b.keys())) for b in months.values() if b), default=month)
-        cut = max(month_of(_months_before(day, self.keep_months)), newest - self.keep_months)
+        cut = max(month_of(months_before(day, self.keep_months)), newest - self.keep_months)
         mine = dict(months.get(metric, {}))
         sums = mine.get(month)
         earlier = sums is None and bool(mine) and month < next(reversed(mine.keys()))

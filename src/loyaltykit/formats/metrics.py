@@ -18,7 +18,8 @@ migrated by revision 0013.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -57,12 +58,26 @@ class _StoredDays(Mapping[int, Decimal]):
     def __len__(self) -> int:
         return len(self._decoded())
 
+    def __contains__(self, day: object) -> bool:
+        return day in self._decoded()
 
+    def items(self) -> ItemsView[int, Decimal]:
+        return self._decoded().items()
+
+    def keys(self) -> KeysView[int]:
+        return self._decoded().keys()
+
+    def values(self) -> ValuesView[Decimal]:
+        return self._decoded().values()
+
+
+@functools.lru_cache(maxsize=4096)
 def _month_key(month: int) -> str:
     year, index = divmod(month, 12)
     return f"{year:04d}-{index + 1:02d}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _month_number(key: str) -> int:
     return int(key[:4]) * 12 + int(key[5:7]) - 1
 
