@@ -150,7 +150,7 @@ def test_a_version_1_document_reads_as_the_history_it_held(
     assert history.gauges == {"balance": Decimal("12.5")}
     assert history.keep_months == KEEP_MONTHS
     for metric, values in kept.items():
-        assert dict(history.days(metric)) == {d: v for d, v in values.items()}
+        assert dict(history.days(metric)) == values
         assert history.total(metric, oldest, latest) == sum(values.values())
     if any(sum(kept[m].values()) != sum(days[m].values()) for m in days):
         assert history.kept_from == oldest
