@@ -88,7 +88,10 @@ def test_upgrading_rewrites_version_1_histories_as_the_library_reads_them(
         stored = json.loads(found.scalar_one())
     assert stored == metrics_to_document(metrics_from_document(VERSION_1))
     assert stored["version"] == 2 and stored["kept_from"] == "2016-02-10"
-    assert stored["months"]["spend"]["2026-02"] == ["1450.50", "3=1450.00;20=0.50"]
+    february = ",,1450.00" + "," * 17 + "0.50"  # the 3rd and the 20th
+    assert stored["months"]["spend"] == f"2026-02|1450.50|{february} 2026-03|1449.50|" + (
+        "," * 9 + "1449.50"
+    )
     loyalty = Loyalty(PROGRAM, storage=url)
     at = T0 + timedelta(days=60)
     loyalty.record_purchase(

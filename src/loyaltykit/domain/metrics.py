@@ -28,7 +28,7 @@ import attrs
 from loyaltykit.domain.windows import Window, months_before
 from loyaltykit.errors import InvalidArgument
 
-__all__ = ["KEEP_MONTHS", "MetricHistory", "MonthSums", "month_of"]
+__all__ = ["KEEP_MONTHS", "MetricHistory", "MonthBuckets", "MonthSums", "month_of"]
 
 KEEP_MONTHS = 121  # the longest window is 120 months
 _ZERO = Decimal(0)
@@ -72,9 +72,103 @@ class MonthSums:
         return MonthSums(total=self.total + value, days=days)
 
 
-def _in_order(months: Mapping[str, Mapping[int, MonthSums]]) -> dict[str, dict[int, MonthSums]]:
-    """Each metric's months in order (so the oldest is the first key)."""
-    return {name: dict(sorted(buckets.items())) for name, buckets in months.items()}
+class MonthBuckets(Mapping[int, MonthSums]):
+    """One metric's months, oldest first: the months as read (``base``, any mapping that
+    iterates its months in order, so a stored one need not build a month nobody reads),
+    the months changed since, and none before ``low`` (dropped). Immutable: a purchase
+    makes a new one that shares the base, instead of copying every month."""
+
+    __slots__ = ("_base", "_changed", "_low", "_order")
+
+    def __init__(
+        self,
+        base: Mapping[int, MonthSums] | None = None,
+        changed: Mapping[int, MonthSums] | None = None,
+        low: int | None = None,
+    ) -> None:
+        self._base: Mapping[int, MonthSums] = {} if base is None else base
+        self._changed: Mapping[int, MonthSums] = {} if changed is None else changed
+        self._low = low
+        self._order: list[int] | None = None
+
+    @property
+    def base(self) -> Mapping[int, MonthSums]:
+        """The months as read."""
+        return self._base
+
+    @property
+    def changed(self) -> Mapping[int, MonthSums]:
+        """The months changed since they were read."""
+        return self._changed
+
+    @property
+    def low(self) -> int | None:
+        """The first month not dropped (``None``: none was)."""
+        return self._low
+
+    def _months(self) -> list[int]:
+        if self._order is None:
+            low = self._low
+            kept = (m for m in self._base if low is None or m >= low)
+            self._order = sorted({*kept, *self._changed})
+        return self._order
+
+    def __getitem__(self, month: int) -> MonthSums:
+        changed = self._changed.get(month)
+        if changed is not None:
+            return changed
+        if self._low is not None and month < self._low:
+            raise KeyError(month)
+        return self._base[month]
+
+    def __contains__(self, month: object) -> bool:
+        if month in self._changed:
+            return True
+        low = self._low
+        return (low is None or not isinstance(month, int) or month >= low) and month in self._base
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._months())
+
+    def __len__(self) -> int:
+        return len(self._months())
+
+    def first(self) -> int | None:
+        """The oldest month held."""
+        return next(iter(self._months()), None)
+
+    def last(self) -> int | None:
+        """The newest month held."""
+        months = self._months()
+        return months[-1] if months else None
+
+    def get_month(self, month: int) -> MonthSums | None:
+        """The month's sums, if held."""
+        return self.get(month)
+
+    def with_month(self, month: int, sums: MonthSums) -> MonthBuckets:
+        """These months with ``month`` set to ``sums``."""
+        return MonthBuckets(self._base, {**self._changed, month: sums}, self._low)
+
+    def before(self, cut: int) -> list[tuple[int, MonthSums]]:
+        """The months before ``cut``, oldest first."""
+        return [(m, self[m]) for m in self._months() if m < cut]
+
+    def from_month(self, cut: int) -> MonthBuckets:
+        """These months without those before ``cut``."""
+        low = cut if self._low is None else max(self._low, cut)
+        kept = {m: sums for m, sums in self._changed.items() if m >= low}
+        return MonthBuckets(self._base, kept, low)
+
+
+def _buckets(months: Mapping[str, Mapping[int, MonthSums]]) -> dict[str, MonthBuckets]:
+    """Each metric's months as :class:`MonthBuckets` (so the oldest is the first)."""
+    return {
+        name: found
+        if isinstance(found, MonthBuckets)
+        else MonthBuckets(dict(sorted(found.items())))
+        for name, found in months.items()
+    }
 
 
 @attrs.frozen(kw_only=True)
@@ -87,7 +181,7 @@ class MetricHistory:
     Decimal('88.00')
     """
 
-    months: Mapping[str, Mapping[int, MonthSums]] = attrs.field(factory=dict, converter=_in_order)
+    months: Mapping[str, MonthBuckets] = attrs.field(factory=dict, converter=_buckets)
     totals: Mapping[str, Decimal] = attrs.field(factory=dict)
     gauges: Mapping[str, Decimal] = attrs.field(factory=dict)
     keep_months: int = attrs.field(default=KEEP_MONTHS)
@@ -126,26 +220,24 @@ class MetricHistory:
         month = month_of(day)
         months = dict(self.months)
         # counted from the newest month held, so a sample dated back does not widen the days
-        newest = max((next(reversed(b.keys())) for b in months.values() if b), default=month)
+        newest = max((b.last() or month for b in months.values()), default=month)
         cut = max(month_of(months_before(day, self.keep_months)), newest - self.keep_months)
-        mine = dict(months.get(metric, {}))
-        sums = mine.get(month)
-        earlier = sums is None and bool(mine) and month < next(reversed(mine.keys()))
-        mine[month] = (
+        mine = months.get(metric) or MonthBuckets()
+        sums = mine.get_month(month)
+        months[metric] = mine.with_month(
+            month,
             MonthSums(total=value, days={day.day: value})
             if sums is None
-            else sums.plus(day.day, value)
+            else sums.plus(day.day, value),
         )
-        if earlier:
-            mine = dict(sorted(mine.items()))  # a month before the latest: keep them in order
-        months[metric] = mine
         totals = dict(self.totals)
         totals[metric] = totals.get(metric, _ZERO) + value
         kept_from, last_dropped = self.kept_from, self.last_dropped
         for name, buckets in months.items():
-            if buckets and next(iter(buckets)) < cut:
-                months[name] = {m: sums for m, sums in buckets.items() if m >= cut}
-                last_dropped = _latest_positive(name, buckets, cut, last_dropped)
+            oldest = buckets.first()
+            if oldest is not None and oldest < cut:
+                last_dropped = _latest_positive(name, buckets.before(cut), last_dropped)
+                months[name] = buckets.from_month(cut)
                 start = _month_start(cut)
                 kept_from = start if kept_from is None else max(kept_from, start)
         made = object.__new__(MetricHistory)
@@ -157,7 +249,7 @@ class MetricHistory:
             ("kept_from", kept_from),
             ("last_dropped", last_dropped),
         ):
-            object.__setattr__(made, name, field)  # months already in order: no sorting again
+            object.__setattr__(made, name, field)  # months already buckets: no converting again
         return made
 
     def set_gauge(self, metric: str, value: Decimal) -> MetricHistory:
@@ -179,12 +271,14 @@ class MetricHistory:
         if not buckets or first > last:
             return _ZERO
         low, high = month_of(first), month_of(last)
+        oldest, newest = buckets.first(), buckets.last()
+        assert oldest is not None
+        assert newest is not None
         total = _ZERO
-        for month, sums in buckets.items():
-            if month < low:
+        for month in range(max(low, oldest), min(high, newest) + 1):
+            sums = buckets.get_month(month)
+            if sums is None:
                 continue
-            if month > high:
-                break
             start = first.day if month == low else 1
             end = last.day if month == high else 31
             total += sums.between(start, end, _month_length(month))
@@ -203,7 +297,7 @@ class MetricHistory:
 
     def last_day(self, metric: str, on_or_before: date) -> date | None:
         """The latest day up to ``on_or_before`` on which ``metric`` summed above zero."""
-        buckets = self.months.get(metric, {})
+        buckets = self.months.get(metric) or MonthBuckets()
         latest = month_of(on_or_before)
         for month in reversed(list(buckets)):
             if month > latest:
@@ -254,11 +348,11 @@ class MetricHistory:
 
 
 def _latest_positive(
-    metric: str, buckets: Mapping[int, MonthSums], cut: int, known: Mapping[str, date]
+    metric: str, dropped: list[tuple[int, MonthSums]], known: Mapping[str, date]
 ) -> Mapping[str, date]:
-    """``known`` with ``metric``'s latest positive day among its months before ``cut``."""
-    for month in reversed([m for m in buckets if m < cut]):
-        found = [d for d, v in buckets[month].days.items() if v > 0]
+    """``known`` with ``metric``'s latest positive day among the ``dropped`` months."""
+    for month, sums in reversed(dropped):
+        found = [d for d, v in sums.days.items() if v > 0]
         if found:
             day = _month_start(month).replace(day=max(found))
             before = known.get(metric)

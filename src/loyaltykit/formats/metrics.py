@@ -3,16 +3,18 @@
 Version 2 (written now)::
 
     {"version": 2, "keep_months": 16, "kept_from": "2025-01-01",
-     "months": {"spend": {"2026-03": ["176.00", "9=88.00;21=88.00"]}},
+     "months": {"spend": "2026-02|88.00|,,88.00 2026-03|176.00|88.00,,,,88.00"},
      "totals": {"spend": "264000.00"}, "gauges": {}, "last_dropped": {"spend": "2024-12-30"}}
 
-Each month of a metric is its total and its days (``day=sum`` pairs): a window reads the
-totals of the months it covers and decodes the days of the months it cuts only, and a
-month nobody changed is written back as it was read, so a purchase's work on the history
-does not grow with the months it keeps.
+Each metric is one text of months, oldest first, separated by spaces; a month is its key,
+its total and its days' sums by position (the first is the 1st; empty: no sample). One
+text per metric, not a JSON object per month, so reading and writing the document costs
+little more than copying it; a window reads the totals of the months it covers and
+decodes the days of the months it cuts only, and a month nobody changed is written back
+as it was read, so a purchase's work on the history does not grow with the months it keeps.
 
 Version 1 (no ``version`` key) kept every day in one mapping per metric. It is still
-read, as the same history (``tests/unit/test_metric_documents.py``); SQL stores are
+read, as the same history (``tests/property/test_metric_history.py``); SQL stores are
 migrated by revision 0013.
 """
 
@@ -26,7 +28,13 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from loyaltykit.domain.metrics import KEEP_MONTHS, MetricHistory, MonthSums, month_of
+from loyaltykit.domain.metrics import (
+    KEEP_MONTHS,
+    MetricHistory,
+    MonthBuckets,
+    MonthSums,
+    month_of,
+)
 from loyaltykit.errors import StorageDataError
 
 __all__ = ["VERSION", "metrics_from_document", "metrics_to_document"]
@@ -35,7 +43,8 @@ VERSION = 2
 
 
 class _StoredDays(Mapping[int, Decimal]):
-    """A month's days as stored (``"9=88.00;21=88.00"``), decoded on first use."""
+    """A month's days as stored (``"88.00,,88.00"``: the 1st and the 3rd), decoded on
+    first use."""
 
     __slots__ = ("_days", "text")
 
@@ -45,8 +54,8 @@ class _StoredDays(Mapping[int, Decimal]):
 
     def _decoded(self) -> dict[int, Decimal]:
         if self._days is None:
-            pairs = (item.partition("=") for item in self.text.split(";") if item)
-            self._days = {int(day): Decimal(value) for day, _, value in pairs}
+            values = enumerate(self.text.split(","), start=1)
+            self._days = {day: Decimal(value) for day, value in values if value}
         return self._days
 
     def __getitem__(self, day: int) -> Decimal:
@@ -71,6 +80,34 @@ class _StoredDays(Mapping[int, Decimal]):
         return self._decoded().values()
 
 
+class _StoredMonths(Mapping[int, MonthSums]):
+    """A metric's months as stored (``"2026-03|176.00|88.00,,88.00 2026-04|..."``, in
+    order), each built on first use: a purchase reads a few of them."""
+
+    __slots__ = ("_built", "_rows", "rows")
+
+    def __init__(self, text: str) -> None:
+        self.rows = text.split(" ") if text else []
+        self._rows = {_month_number(row[:7]): row for row in self.rows}
+        self._built: dict[int, MonthSums] = {}
+
+    def __getitem__(self, month: int) -> MonthSums:
+        built = self._built.get(month)
+        if built is None:
+            _, total, days = self._rows[month].split("|")
+            built = self._built[month] = MonthSums(total=Decimal(total), days=_StoredDays(days))
+        return built
+
+    def __contains__(self, month: object) -> bool:
+        return month in self._rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 @functools.lru_cache(maxsize=4096)
 def _month_key(month: int) -> str:
     year, index = divmod(month, 12)
@@ -85,7 +122,33 @@ def _month_number(key: str) -> int:
 def _days_text(days: Mapping[int, Decimal]) -> str:
     if isinstance(days, _StoredDays):
         return days.text  # read and never changed: written back as it was
-    return ";".join(f"{day}={value}" for day, value in sorted(days.items()))
+    if not days:
+        return ""
+    slots = [""] * max(days)
+    for day, value in days.items():
+        slots[day - 1] = str(value)
+    return ",".join(slots)
+
+
+def _row(month: int, sums: MonthSums) -> str:
+    return f"{_month_key(month)}|{sums.total}|{_days_text(sums.days)}"
+
+
+def _months_text(buckets: MonthBuckets) -> str:
+    """A metric's months as stored: the months read and not changed as they were read."""
+    base = buckets.base
+    if not isinstance(base, _StoredMonths):
+        return " ".join(_row(month, sums) for month, sums in buckets.items())
+    rows = base.rows
+    if buckets.low is not None:
+        low = _month_key(buckets.low)
+        rows = [row for row in rows if row[:7] >= low]
+    if buckets.changed:
+        kept = {row[:7]: row for row in rows}
+        for month, sums in buckets.changed.items():
+            kept[_month_key(month)] = _row(month, sums)
+        rows = sorted(kept.values())  # rows start with their month: in order
+    return " ".join(rows)
 
 
 def metrics_to_document(history: MetricHistory) -> dict[str, Any]:
@@ -94,13 +157,7 @@ def metrics_to_document(history: MetricHistory) -> dict[str, Any]:
         "version": VERSION,
         "keep_months": history.keep_months,
         "kept_from": None if history.kept_from is None else history.kept_from.isoformat(),
-        "months": {
-            metric: {
-                _month_key(month): [str(sums.total), _days_text(sums.days)]
-                for month, sums in buckets.items()
-            }
-            for metric, buckets in history.months.items()
-        },
+        "months": {metric: _months_text(buckets) for metric, buckets in history.months.items()},
         "totals": {metric: str(value) for metric, value in history.totals.items()},
         "gauges": {metric: str(value) for metric, value in history.gauges.items()},
         "last_dropped": {metric: day.isoformat() for metric, day in history.last_dropped.items()},
@@ -120,10 +177,7 @@ def metrics_from_document(document: Mapping[str, Any] | None) -> MetricHistory:
     kept_from = document.get("kept_from")
     return MetricHistory(
         months={
-            metric: {
-                _month_number(key): MonthSums(total=Decimal(total), days=_StoredDays(days))
-                for key, (total, days) in buckets.items()
-            }
+            metric: MonthBuckets(_StoredMonths(buckets))
             for metric, buckets in document["months"].items()
         },
         totals=_decimals(document.get("totals", {})),

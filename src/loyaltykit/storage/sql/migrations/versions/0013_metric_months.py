@@ -3,7 +3,8 @@
 The ``metrics`` customer-state document of version 1 (``{"days": {metric: {day: sum}},
 "totals": ..., "gauges": ...}``) held every day of the last 121 months in one mapping
 per metric, read and written whole on every purchase. Version 2 keeps, per metric, each
-month's total and its days (``{"2026-03": ["176.00", "9=88.00;21=88.00"]}``), so a
+month's total and its days, one text per metric
+(``{"spend": "2026-03|176.00|88.00,,88.00 2026-04|..."}``: the 1st and the 3rd), so a
 window reads the totals of the months it covers and the days of the months it cuts
 only, and a purchase writes back unchanged months as they were.
 
@@ -68,13 +69,7 @@ def version_2(document: dict[str, Any]) -> dict[str, Any]:
         "keep_months": KEEP_MONTHS,
         "kept_from": kept_from,
         "months": {
-            metric: {
-                key: [
-                    str(sum(days.values(), Decimal(0))),
-                    ";".join(f"{day}={value}" for day, value in sorted(days.items())),
-                ]
-                for key, days in sorted(mine.items())
-            }
+            metric: " ".join(_row(key, days) for key, days in sorted(mine.items()))
             for metric, mine in months.items()
         },
         "totals": dict(totals),
@@ -83,15 +78,24 @@ def version_2(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _row(key: str, days: dict[int, Decimal]) -> str:
+    """One month of version 2: its key, its total and its days' sums by position."""
+    slots = [""] * max(days)
+    for day, value in days.items():
+        slots[day - 1] = str(value)
+    return f"{key}|{sum(days.values(), Decimal(0))}|{','.join(slots)}"
+
+
 def version_1(document: dict[str, Any]) -> dict[str, Any]:
     """The version 1 document of a version 2 one (the days it keeps)."""
     days: dict[str, dict[str, str]] = {}
-    for metric, months in document.get("months", {}).items():
+    for metric, text in document.get("months", {}).items():
         mine = days.setdefault(metric, {})
-        for key, (_total, text) in sorted(months.items()):
-            for item in (item for item in text.split(";") if item):
-                day, _, value = item.partition("=")
-                mine[f"{key}-{int(day):02d}"] = value
+        for row in (row for row in text.split(" ") if row):
+            key, _total, values = row.split("|")
+            for day, value in enumerate(values.split(","), start=1):
+                if value:
+                    mine[f"{key}-{day:02d}"] = value
     return {"days": days, "totals": document["totals"], "gauges": document["gauges"]}
 
 
