@@ -12,8 +12,11 @@ CPU time of this process) of the last ``--purchase-band`` days with the first on
 stored metric history after each band. The history keeps the days the programme reads
 (a rolling 12 months here, 16 months with the analytics' reach), so its size stops
 growing after that; a flat ratio says a purchase's work does not grow with the member's
-age. PostgreSQL runs when ``--postgres`` or ``LOYALTYKIT_TEST_POSTGRES_URL`` names a server
-(``benchmarks/run.py --databases`` passes it on).
+age. The last band is also compared with the band from the middle day on: by then the
+history holds as many months as it ever will and the member's points (six months) expire
+daily, so that ratio says whether anything still grows with age. PostgreSQL runs when
+``--postgres`` or ``LOYALTYKIT_TEST_POSTGRES_URL`` names a server (``benchmarks/run.py
+--databases`` passes it on).
 
     .venv/bin/python benchmarks/aging.py                      # SQLite file
     .venv/bin/python benchmarks/aging.py --url postgresql+psycopg://postgres@127.0.0.1/bench
@@ -63,10 +66,11 @@ def earn_bands(url: str, bands: int, band: int) -> None:
 
 
 class Aged(NamedTuple):
-    """The medians of the first and the last band of daily purchases, and the size of
-    the member's stored metric history after each band."""
+    """The medians of the first, the middle and the last band of daily purchases, and
+    the size of the member's stored metric history after the first and the last."""
 
     first: float
+    middle: float
     last: float
     first_cpu: float
     last_cpu: float
@@ -109,6 +113,7 @@ def purchase_days(url: str | None, days: int, band: int) -> Aged:
     median = statistics.median
     return Aged(
         first=median(times[:band]),
+        middle=median(times[days // 2 : days // 2 + band]),
         last=median(times[-band:]),
         first_cpu=median(cpu[:band]),
         last_cpu=median(cpu[-band:]),
@@ -158,6 +163,8 @@ def main() -> None:
         print(f"{name} metrics document after {band} / {days} days: ", end="")
         print(f"{aged.first_bytes:,} / {aged.last_bytes:,} B")
         print(f"{name} ratio last / first: {aged.last / aged.first:.2f}x")
+        print(f"{name} ratio last / middle (days from {args.days // 2:,}): ", end="")
+        print(f"{aged.last / aged.middle:.2f}x")
         print(f"{name} CPU ratio last / first: {aged.last_cpu / aged.first_cpu:.2f}x", flush=True)
 
 
