@@ -158,3 +158,20 @@ def test_a_version_1_document_reads_as_the_history_it_held(
             history.total("spend", oldest - timedelta(days=1), latest)
     again = metrics_from_document(metrics_to_document(history))
     assert again == history
+
+
+def test_a_tier_window_longer_than_the_months_kept_counts_the_days_held() -> None:
+    """A programme version that reads 24 months, added when the history kept 13: the tier
+    rule measures the days held (the purchase goes on), an analysis of the same span is
+    refused by name."""
+    history = MetricHistory().keeping(13)
+    start = date(2024, 1, 1)
+    for n in range(0, 900, 30):
+        history = history.add("spend", start + timedelta(days=n), Decimal(100))
+    at = datetime(2026, 5, 20, 12, tzinfo=UTC)  # the day of the last sample
+    assert history.kept_from == date(2025, 4, 1)
+    held = sum((v for d, v in history.days("spend") if d >= date(2025, 4, 1)), Decimal(0))
+    measured = history.measure("spend", Window.rolling(24), at, enrolled_at=JOINED, zone=UTC)
+    assert measured == held == Decimal(1400)
+    with pytest.raises(InvalidArgument, match="keeps days since 2025-04-01"):
+        history.total("spend", date(2024, 5, 21), date(2026, 5, 20))

@@ -328,6 +328,11 @@ class MetricHistory:
 
         ``per_month`` averages the window's total over the months the member has been
         billed in it (ARPU, see :meth:`Window.months_billed`).
+
+        The history keeps every window its programme reads; a window that reaches before
+        the days it holds (a new programme version that reads further back than the
+        versions before it kept) counts the days held, from :attr:`kept_from`: a tier
+        rule is measured on what is known rather than refusing the member's purchase.
         """
         if metric in self.gauges:
             return self.gauges[metric]
@@ -341,7 +346,8 @@ class MetricHistory:
             # after today (no sample is dated before its member enrolled)
             total = self.totals.get(metric, _ZERO) - self._after(metric, today)
         else:
-            total = self.total(metric, first, end)
+            held = first if self.kept_from is None else max(first, self.kept_from)
+            total = self.total(metric, held, end)
         if not per_month:
             return total
         return total / window.months_billed(at, enrolled_at=enrolled_at, zone=zone)
