@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from loyaltykit import Loyalty, Money
+from loyaltykit.demo import PROGRAMME
 from loyaltykit.domain.activity import Purchase
 from loyaltykit.formats.metrics import metrics_from_document, metrics_to_document
 from loyaltykit.formats.programs import Program
@@ -36,21 +37,8 @@ VERSION_1: dict[str, Any] = {
     "totals": {"spend": "9900.00", "purchases": "2"},
     "gauges": {"balance": "12.5"},
 }
-PROGRAM = Program.from_dict(
-    {
-        "rules": [{"id": "base", "kind": "base_rate", "per": "10"}],
-        "tiers": {
-            "levels": [
-                {"code": "member", "rank": 0},
-                {
-                    "code": "silver",
-                    "rank": 1,
-                    "requirements": [{"metric": "spend", "at_least": "3000"}],
-                },
-            ]
-        },
-    }
-)
+# the demo's retail programme: silver at 3,000 CNY of spend over a rolling 12 months
+PROGRAM = Program.from_toml(PROGRAMME)
 
 
 def migration() -> ModuleType:
