@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from loyaltykit.domain.windows import Window, months_before
+from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument
 
 __all__ = ["KEEP_MONTHS", "MetricHistory", "MonthBuckets", "MonthSums", "month_of"]
@@ -144,11 +144,27 @@ class MonthBuckets(Mapping[int, MonthSums]):
 
     def get_month(self, month: int) -> MonthSums | None:
         """The month's sums, if held."""
-        return self.get(month)
+        found = self._changed.get(month)
+        if found is not None or (self._low is not None and month < self._low):
+            return found
+        return self._base.get(month)
+
+    @classmethod
+    def of(cls, month: int, sums: MonthSums) -> MonthBuckets:
+        """One month."""
+        made = cls(None, {month: sums})
+        made._order = [month]
+        return made
 
     def with_month(self, month: int, sums: MonthSums) -> MonthBuckets:
         """These months with ``month`` set to ``sums``."""
-        return MonthBuckets(self._base, {**self._changed, month: sums}, self._low)
+        made = MonthBuckets(self._base, {**self._changed, month: sums}, self._low)
+        order = self._months()
+        if order and order[-1] == month:
+            made._order = order  # the newest month again (the usual purchase): same order
+        elif not order or order[-1] < month:
+            made._order = [*order, month]
+        return made
 
     def before(self, cut: int) -> list[tuple[int, MonthSums]]:
         """The months before ``cut``, oldest first."""
@@ -190,6 +206,8 @@ class MetricHistory:
     """The first day whose sums are all held, once months were dropped (``None``: none were)."""
     last_dropped: Mapping[str, date] = attrs.field(factory=dict)
     """Per metric, the latest day with a positive sum among the dropped months."""
+    _newest: int | None = attrs.field(init=False, default=None, eq=False, repr=False)
+    _cut: int | None = attrs.field(init=False, default=None, eq=False, repr=False)
 
     @keep_months.validator
     def _check_keep(self, _attribute: Any, value: Any) -> None:
@@ -220,36 +238,43 @@ class MetricHistory:
         month = month_of(day)
         months = dict(self.months)
         # counted from the newest month held, so a sample dated back does not widen the days
-        newest = max((b.last() or month for b in months.values()), default=month)
-        cut = max(month_of(months_before(day, self.keep_months)), newest - self.keep_months)
-        mine = months.get(metric) or MonthBuckets()
-        sums = mine.get_month(month)
-        months[metric] = mine.with_month(
-            month,
+        newest = self._newest
+        if newest is None:  # a history as built or read: its newest month, once
+            newest = max((b.last() or month for b in months.values()), default=month)
+        newest = max(newest, month)
+        cut = newest - self.keep_months
+        mine = months.get(metric)
+        sums = None if mine is None else mine.get_month(month)
+        added = (
             MonthSums(total=value, days={day.day: value})
             if sums is None
-            else sums.plus(day.day, value),
+            else sums.plus(day.day, value)
+        )
+        months[metric] = (
+            MonthBuckets.of(month, added) if mine is None else mine.with_month(month, added)
         )
         totals = dict(self.totals)
         totals[metric] = totals.get(metric, _ZERO) + value
         kept_from, last_dropped = self.kept_from, self.last_dropped
-        for name, buckets in months.items():
-            oldest = buckets.first()
-            if oldest is not None and oldest < cut:
-                last_dropped = _latest_positive(name, buckets.before(cut), last_dropped)
-                months[name] = buckets.from_month(cut)
-                start = _month_start(cut)
-                kept_from = start if kept_from is None else max(kept_from, start)
+        if self._cut is None or cut > self._cut or month < cut:
+            # the cut only moves forward: every month before the last one is gone already
+            for name, buckets in months.items():
+                oldest = buckets.first()
+                if oldest is not None and oldest < cut:
+                    last_dropped = _latest_positive(name, buckets.before(cut), last_dropped)
+                    months[name] = buckets.from_month(cut)
+                    start = _month_start(cut)
+                    kept_from = start if kept_from is None else max(kept_from, start)
         made = object.__new__(MetricHistory)
-        for name, field in (
-            ("months", months),
-            ("totals", totals),
-            ("gauges", self.gauges),
-            ("keep_months", self.keep_months),
-            ("kept_from", kept_from),
-            ("last_dropped", last_dropped),
-        ):
-            object.__setattr__(made, name, field)  # months already buckets: no converting again
+        setting = object.__setattr__  # months already buckets: no converting again
+        setting(made, "months", months)
+        setting(made, "totals", totals)
+        setting(made, "gauges", self.gauges)
+        setting(made, "keep_months", self.keep_months)
+        setting(made, "kept_from", kept_from)
+        setting(made, "last_dropped", last_dropped)
+        setting(made, "_newest", newest)
+        setting(made, "_cut", cut)
         return made
 
     def set_gauge(self, metric: str, value: Decimal) -> MetricHistory:

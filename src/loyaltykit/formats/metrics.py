@@ -101,6 +101,9 @@ class _StoredMonths(Mapping[int, MonthSums]):
     def __contains__(self, month: object) -> bool:
         return month in self._rows
 
+    def get(self, month: int, default: Any = None) -> Any:
+        return self[month] if month in self._rows else default
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._rows)
 
