@@ -28,7 +28,7 @@ import attrs
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import InvalidArgument
 
-__all__ = ["KEEP_MONTHS", "MetricHistory", "MonthBuckets", "MonthSums", "month_of"]
+__all__ = ["KEEP_MONTHS", "MetricHistory", "MonthBuckets", "MonthSource", "MonthSums", "month_of"]
 
 KEEP_MONTHS = 121  # the longest window is 120 months
 _ZERO = Decimal(0)
@@ -70,6 +70,16 @@ class MonthSums:
         days = dict(self.days.items())
         days[day] = days.get(day, _ZERO) + value
         return MonthSums(total=self.total + value, days=days)
+
+
+class MonthSource(Mapping[int, MonthSums]):
+    """Months as read from somewhere (a stored document): a mapping that iterates its
+    months in order and may give a month's total without building the month."""
+
+    def total_of(self, month: int) -> Decimal:
+        """The total of ``month`` (zero when it is not held)."""
+        sums = self.get(month)
+        return _ZERO if sums is None else sums.total
 
 
 class MonthBuckets(Mapping[int, MonthSums]):
@@ -155,6 +165,19 @@ class MonthBuckets(Mapping[int, MonthSums]):
         made = cls(None, {month: sums})
         made._order = [month]
         return made
+
+    def total_of(self, month: int) -> Decimal:
+        """The total of ``month`` (zero when it is not held)."""
+        found = self._changed.get(month)
+        if found is not None:
+            return found.total
+        if self._low is not None and month < self._low:
+            return _ZERO
+        base = self._base
+        if isinstance(base, MonthSource):
+            return base.total_of(month)
+        sums = base.get(month)
+        return _ZERO if sums is None else sums.total
 
     def with_month(self, month: int, sums: MonthSums) -> MonthBuckets:
         """These months with ``month`` set to ``sums``."""
@@ -301,12 +324,14 @@ class MetricHistory:
         assert newest is not None
         total = _ZERO
         for month in range(max(low, oldest), min(high, newest) + 1):
-            sums = buckets.get_month(month)
-            if sums is None:
-                continue
             start = first.day if month == low else 1
             end = last.day if month == high else 31
-            total += sums.between(start, end, _month_length(month))
+            if start == 1 and end >= _month_length(month):
+                total += buckets.total_of(month)  # a whole month: its total, not its days
+                continue
+            sums = buckets.get_month(month)
+            if sums is not None:
+                total += sums.between(start, end, _month_length(month))
         return total
 
     def _after(self, metric: str, day: date) -> Decimal:

@@ -32,6 +32,7 @@ from loyaltykit.domain.metrics import (
     KEEP_MONTHS,
     MetricHistory,
     MonthBuckets,
+    MonthSource,
     MonthSums,
     month_of,
 )
@@ -80,7 +81,7 @@ class _StoredDays(Mapping[int, Decimal]):
         return self._decoded().values()
 
 
-class _StoredMonths(Mapping[int, MonthSums]):
+class _StoredMonths(MonthSource):
     """A metric's months as stored (``"2026-03|176.00|88.00,,88.00 2026-04|..."``, in
     order), each built on first use: a purchase reads a few of them."""
 
@@ -103,6 +104,13 @@ class _StoredMonths(Mapping[int, MonthSums]):
 
     def get(self, month: int, default: Any = None) -> Any:
         return self[month] if month in self._rows else default
+
+    def total_of(self, month: int) -> Decimal:
+        built = self._built.get(month)
+        if built is not None:
+            return built.total
+        row = self._rows.get(month)
+        return Decimal(0) if row is None else Decimal(row.split("|", 2)[1])
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._rows)
