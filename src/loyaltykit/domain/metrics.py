@@ -10,8 +10,10 @@ How far back the days go is the history's retention, ``keep_months``: the servic
 to the longest window the programme reads (see :mod:`loyaltykit.policy.retention`), so a
 member's history, and the work a purchase does on it, is bounded by the programme, not by
 the member's age. Months that fall out of it are dropped whole; the history remembers the
-first day it still holds (``kept_from``) and refuses to measure a window that starts
-before it, rather than answer with part of the window.
+first day it still holds (``kept_from``): a total over a span that starts before it (an
+analysis reaching further back than the programme) is refused rather than answered in
+part, and a tier window reaching before it (a new version that reads further back than
+the versions before it kept) counts the days held.
 """
 
 from __future__ import annotations
