@@ -6,10 +6,17 @@ the first one's in the same run (the machine is shared: only the ratio means muc
 flat ratio says a command's reads do not walk the account's history.
 
 The purchase part records one purchase a day for one member (3,000 days by default, each
-one its own command) and compares the median ``record_purchase`` time of the last
-``--purchase-band`` days with the first ones' (medians: a disturbed command does not move
-them). The member's metric history grows with every purchase day; a flat ratio says a
-purchase does not rewrite it all.
+one its own command) and compares the median ``record_purchase`` time (wall clock, and
+CPU time of this process) of the last ``--purchase-band`` days with the first ones'
+(medians: a disturbed command does not move them), and prints the size of the member's
+stored metric history after each band. The history keeps the days the programme reads
+(a rolling 12 months here, 16 months with the analytics' reach), so its size stops
+growing after that; a flat ratio says a purchase's work does not grow with the member's
+age. The last band is also compared with the band from the middle day on: by then the
+history holds as many months as it ever will and the member's points (six months) expire
+daily, so that ratio says whether anything still grows with age. PostgreSQL runs when
+``--postgres`` or ``LOYALTYKIT_TEST_POSTGRES_URL`` names a server (``benchmarks/run.py
+--databases`` passes it on).
 
     .venv/bin/python benchmarks/aging.py                      # SQLite file
     .venv/bin/python benchmarks/aging.py --url postgresql+psycopg://postgres@127.0.0.1/bench
@@ -19,6 +26,7 @@ purchase does not rewrite it all.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -26,6 +34,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from bench_databases import postgres_schema
 
@@ -56,9 +65,29 @@ def earn_bands(url: str, bands: int, band: int) -> None:
     loyalty.close()
 
 
-def purchase_days(url: str | None, days: int, band: int) -> tuple[float, float]:
-    """The median ``record_purchase`` seconds of the first and the last ``band`` days of
-    ``days`` daily purchases by one member."""
+class Aged(NamedTuple):
+    """The medians of the first, the middle and the last band of daily purchases, and
+    the size of the member's stored metric history after the first and the last."""
+
+    first: float
+    middle: float
+    last: float
+    first_cpu: float
+    last_cpu: float
+    first_bytes: int
+    last_bytes: int
+
+
+def metrics_bytes(loyalty: Loyalty, customer_id: str) -> int:
+    """The size of the member's stored ``metrics`` document, as JSON."""
+    with loyalty.storage.unit_of_work() as uow:
+        document = uow.state.get(customer_id, "metrics")
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def purchase_days(url: str | None, days: int, band: int) -> Aged:
+    """The median ``record_purchase`` seconds (wall and CPU) of the first and the last
+    ``band`` days of ``days`` daily purchases by one member."""
     loyalty = Loyalty(Program.from_toml(DEMO), storage=url)
     loyalty.enroll("aged", at=T0, idempotency_key="enroll-aged")
     basket = Purchase(amount=Money.of("88.00", "CNY"))
@@ -68,15 +97,29 @@ def purchase_days(url: str | None, days: int, band: int) -> tuple[float, float]:
     for day in range(20):
         at = T0 + timedelta(days=day, hours=11)
         loyalty.record_purchase("warm", basket, at=at, idempotency_key=f"warm-{day}")
-    times = []
+    times: list[float] = []
+    cpu: list[float] = []
+    sizes: list[int] = []
     for day in range(days):
         at = T0 + timedelta(days=day, hours=12)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         receipt = loyalty.record_purchase("aged", basket, at=at, idempotency_key=f"day-{day}")
+        cpu.append(time.process_time() - start_cpu)
         times.append(time.perf_counter() - start)
         assert receipt.entries, f"day {day}: the purchase earned nothing"
+        if day in (band - 1, days - 1):
+            sizes.append(metrics_bytes(loyalty, "aged"))
     loyalty.close()
-    return statistics.median(times[:band]), statistics.median(times[-band:])
+    median = statistics.median
+    return Aged(
+        first=median(times[:band]),
+        middle=median(times[days // 2 : days // 2 + band]),
+        last=median(times[-band:]),
+        first_cpu=median(cpu[:band]),
+        last_cpu=median(cpu[-band:]),
+        first_bytes=sizes[0],
+        last_bytes=sizes[-1],
+    )
 
 
 def main() -> None:
@@ -111,12 +154,18 @@ def main() -> None:
     for name, open_backend in backends:
         url, drop = open_backend()
         try:
-            first, last = purchase_days(url, args.days, args.purchase_band)
+            aged = purchase_days(url, args.days, args.purchase_band)
         finally:
             drop()
-        print(f"{name} record_purchase, first {args.purchase_band} days: {first * 1e6:,.0f} us")
-        print(f"{name} record_purchase, last of {args.days:,} days: {last * 1e6:,.0f} us")
-        print(f"{name} ratio last / first: {last / first:.2f}x", flush=True)
+        band, days = args.purchase_band, f"{args.days:,}"
+        print(f"{name} record_purchase, first {band} days: {aged.first * 1e6:,.0f} us")
+        print(f"{name} record_purchase, last {band} of {days} days: {aged.last * 1e6:,.0f} us")
+        print(f"{name} metrics document after {band} / {days} days: ", end="")
+        print(f"{aged.first_bytes:,} / {aged.last_bytes:,} B")
+        print(f"{name} ratio last / first: {aged.last / aged.first:.2f}x")
+        print(f"{name} ratio last / middle (days from {args.days // 2:,}): ", end="")
+        print(f"{aged.last / aged.middle:.2f}x")
+        print(f"{name} CPU ratio last / first: {aged.last_cpu / aged.first_cpu:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -122,11 +122,6 @@ class Segmentation:
         return counts
 
 
-def _last_purchase(history: MetricHistory, today: date) -> date | None:
-    days = [d for d, n in history.days.get("purchases", {}).items() if n > 0 and d <= today]
-    return max(days, default=None)
-
-
 def activity_of(
     customer_id: CustomerId,
     history: MetricHistory,
@@ -138,7 +133,7 @@ def activity_of(
     """``customer_id``'s activity at ``at`` from their metric history."""
     today = at.astimezone(zone).date()
     first = today - relativedelta(months=policy.window_months) + relativedelta(days=1)
-    last = _last_purchase(history, today)
+    last = history.last_day("purchases", today)
     return Activity(
         customer_id=customer_id,
         last_purchase=last,

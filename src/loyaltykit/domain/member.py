@@ -60,20 +60,28 @@ class MemberState:
             return self
         counters = dict(self.counters)
         for key, amount in increments.items():
-            counters[key] = counters.get(key, 0) + amount
+            if key in counters:  # a period already kept: the family keeps as many
+                counters[key] += amount
+                continue
+            counters[key] = amount
             prefix = key.rsplit(":", 1)[0] + ":"
-            periods = sorted(k for k in counters if k.startswith(prefix))
-            for old in periods[:-KEPT_PERIODS]:
-                del counters[old]
+            periods = [k for k in counters if k.startswith(prefix)]
+            if len(periods) > KEPT_PERIODS:
+                for old in sorted(periods)[:-KEPT_PERIODS]:
+                    del counters[old]
         return attrs.evolve(self, counters=counters)
 
     def bought(self, at: datetime) -> MemberState:
         """The state after one more purchase at ``at``."""
         return attrs.evolve(self, purchases=self.purchases + 1, last_purchase_at=at)
 
-    def measured(self, samples: Iterable[tuple[str, Decimal]], day: date) -> MemberState:
-        """The state with metric samples added on the local ``day``."""
-        history = self.metrics
+    def measured(
+        self, samples: Iterable[tuple[str, Decimal]], day: date, *, keep_months: int
+    ) -> MemberState:
+        """The state with metric samples added on the local ``day``, the history keeping
+        ``keep_months`` months of days (what the programme reads, see
+        :func:`loyaltykit.policy.retention.metric_months`)."""
+        history = self.metrics.keeping(keep_months)
         for metric, value in samples:
             history = history.add(metric, day, value)
         return attrs.evolve(self, metrics=history)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -17,7 +16,6 @@ import attrs
 from loyaltykit.domain.customer import Customer, CustomerStatus, Profile
 from loyaltykit.domain.events import DomainEvent
 from loyaltykit.domain.ledger import Account, Entry, EntryKind, Lot, LotChange
-from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Override, TierChange, TierStatus
 
 __all__ = [
@@ -33,8 +31,6 @@ __all__ = [
     "instant_from_text",
     "lot_from_record",
     "lot_to_record",
-    "metrics_from_record",
-    "metrics_to_record",
     "profile_from_record",
     "profile_to_record",
     "tier_change_from_record",
@@ -160,32 +156,6 @@ def customer_from_record(record: dict[str, Any]) -> Customer:
         profile=profile_from_record(record["profile"]),
         referred_by=record["referred_by"],
         erased_at=instant_from_text(record["erased_at"]),
-    )
-
-
-def metrics_to_record(history: MetricHistory) -> dict[str, Any]:
-    """A metric history as plain data."""
-    return {
-        "days": {
-            metric: {day.isoformat(): str(value) for day, value in sorted(values.items())}
-            for metric, values in history.days.items()
-        },
-        "totals": {metric: str(value) for metric, value in history.totals.items()},
-        "gauges": {metric: str(value) for metric, value in history.gauges.items()},
-    }
-
-
-def metrics_from_record(record: Mapping[str, Any] | None) -> MetricHistory:
-    """The history :func:`metrics_to_record` wrote (empty for ``None``)."""
-    if not record:
-        return MetricHistory()
-    return MetricHistory(
-        days={
-            metric: {date.fromisoformat(day): Decimal(value) for day, value in values.items()}
-            for metric, values in record.get("days", {}).items()
-        },
-        totals={metric: Decimal(value) for metric, value in record.get("totals", {}).items()},
-        gauges={metric: Decimal(value) for metric, value in record.get("gauges", {}).items()},
     )
 
 

@@ -148,7 +148,8 @@ class Tier:
         """Whether the metrics ``measure`` gives meet the requirements, and why."""
         if not self.requirements:
             return self.top_percent is None, "no requirements"
-        results = [(r.holds(measure(r)), r.describe(measure(r))) for r in self.requirements]
+        measured = [(r, measure(r)) for r in self.requirements]
+        results = [(r.holds(value), r.describe(value)) for r, value in measured]
         met = all(ok for ok, _ in results) if self.mode == "all" else any(ok for ok, _ in results)
         joiner = " and " if self.mode == "all" else " or "
         return met, joiner.join(text for _, text in results)

@@ -10,7 +10,9 @@ Month arithmetic is dateutil's: one month after 31 January is 28 (or 29) Februar
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+import calendar
+import functools
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import attrs
@@ -18,9 +20,19 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit.errors import InvalidArgument
 
-__all__ = ["Window"]
+__all__ = ["Window", "months_before"]
 
 KINDS = ("rolling", "calendar_year", "anniversary_year", "all_time")
+
+
+@functools.lru_cache(maxsize=4096)
+def months_before(day: date, months: int) -> date:
+    """``day - relativedelta(months=months)`` without building one (a window's bounds are
+    taken on every purchase): the same day of the month, or the month's last day when it
+    is shorter (31 March minus one month is 28 or 29 February)."""
+    count = day.year * 12 + day.month - 1 - months
+    year, month = divmod(count, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _kind(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -65,7 +77,7 @@ class Window:
         today = at.astimezone(zone).date()
         joined = enrolled_at.astimezone(zone).date()
         if self.kind == "rolling":
-            start = today - relativedelta(months=self.months) + relativedelta(days=1)
+            start = months_before(today, self.months) + timedelta(days=1)
             return max(start, joined), today
         if self.kind == "calendar_year":
             return max(date(today.year, 1, 1), joined), date(today.year, 12, 31)

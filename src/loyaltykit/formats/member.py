@@ -15,12 +15,11 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.member import MemberState
 from loyaltykit.domain.records import (
     instant_from_text,
-    metrics_from_record,
-    metrics_to_record,
     tier_change_to_record,
     tier_status_from_record,
     tier_status_to_record,
 )
+from loyaltykit.formats.metrics import metrics_from_document, metrics_to_document
 
 __all__ = [
     "ACTIVITY",
@@ -51,7 +50,7 @@ def member_from_documents(
         purchases=int(activity.get("purchases", 0)),
         last_purchase_at=instant_from_text(activity.get("last_purchase_at")),
         tier=None if tier is None else tier_status_from_record(tier["status"]),
-        metrics=metrics_from_record(metrics),
+        metrics=metrics_from_document(metrics),
     )
 
 
@@ -73,4 +72,4 @@ def tier_document(member: MemberState, stored: Mapping[str, Any] | None) -> dict
 
 def metrics_document(member: MemberState) -> dict[str, Any]:
     """The ``metrics`` document of a member."""
-    return metrics_to_record(member.metrics)
+    return metrics_to_document(member.metrics)

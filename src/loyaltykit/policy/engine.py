@@ -26,6 +26,7 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.exchange import ExchangeRates, converted_purchase
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
+from loyaltykit.domain.windows import Window
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.plan import Plan, plan_of
@@ -678,17 +679,23 @@ def _samples(
 def measure_with(
     history: MetricHistory, customer: Customer, at: datetime, zone: tzinfo
 ) -> Callable[[Requirement], Decimal]:
-    """A measuring function for tier requirements over ``history`` at ``at``."""
+    """A measuring function for tier requirements over ``history`` at ``at`` (each metric
+    and window measured once: the tiers of a ladder often ask for the same one)."""
+    measured: dict[tuple[str, Window, bool], Decimal] = {}
 
     def measure(requirement: Requirement) -> Decimal:
-        return history.measure(
-            requirement.metric,
-            requirement.window,
-            at,
-            enrolled_at=customer.enrolled_at,
-            zone=zone,
-            per_month=requirement.per_month,
-        )
+        key = (requirement.metric, requirement.window, requirement.per_month)
+        found = measured.get(key)
+        if found is None:
+            found = measured[key] = history.measure(
+                requirement.metric,
+                requirement.window,
+                at,
+                enrolled_at=customer.enrolled_at,
+                zone=zone,
+                per_month=requirement.per_month,
+            )
+        return found
 
     return measure
 

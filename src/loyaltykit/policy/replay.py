@@ -52,6 +52,8 @@ __all__ = [
     "replay_stream",
 ]
 
+_NO_METRICS = MetricHistory()  # immutable: one empty history serves every new member
+
 
 @attrs.frozen(kw_only=True)
 class HistoricEvent:
@@ -143,7 +145,7 @@ class _Side:
             counters=counters.get(item.customer_id, {}),
             purchases=self.purchases.get(item.customer_id, 0),
             tier_status=status,
-            metrics=metrics.get(item.customer_id, MetricHistory()),
+            metrics=metrics.get(item.customer_id, _NO_METRICS),
             referrer_counters=counters.get(customer.referred_by or "", {}),
         )
         # the budgets are funded as the service funds them (one counter per campaign)
@@ -170,7 +172,7 @@ class _Side:
             elif isinstance(effect, BudgetConsumption):
                 self.spent[effect.counter] = self.spent.get(effect.counter, 0) + effect.points
             elif isinstance(effect, MetricSample):
-                owner = metrics.get(effect.customer_id, MetricHistory())
+                owner = metrics.get(effect.customer_id, _NO_METRICS)
                 metrics[effect.customer_id] = owner.add(effect.metric, day, effect.value)
             elif isinstance(effect, TierUpdate):
                 self.statuses[item.customer_id] = effect.status

@@ -42,6 +42,7 @@ from loyaltykit.policy.engine import (
     measure_with,
 )
 from loyaltykit.policy.program import Program
+from loyaltykit.policy.retention import metric_months_from
 from loyaltykit.policy.rules import Referral
 from loyaltykit.service import campaigns, postings
 from loyaltykit.service.budgets import Budgets
@@ -234,7 +235,8 @@ class EventCommands:
         spent = Decimal(str(purchase["purchase_amount"]))
         member = load_member(uow, work.customer(customer_id))
         refunded = -(spent * part.numerator / part.denominator)
-        save_member(uow, member, member.measured([("spend", refunded)], day))
+        keep = metric_months_from(self.kernel.versions, bought)
+        save_member(uow, member, member.measured([("spend", refunded)], day, keep_months=keep))
         uow.records.put(
             customer_id, UNEARNED, purchase_key, {**purchase, "refunded": str(before + part)}
         )
@@ -309,7 +311,8 @@ class EventCommands:
             local = at.astimezone(program.zone)
             member = load_member(uow, referrer)
             key = rule.cap_key(local)
-            after = member.measured([("referrals", Decimal(-1))], local.date())
+            keep = metric_months_from(self.kernel.versions, at)
+            after = member.measured([("referrals", Decimal(-1))], local.date(), keep_months=keep)
             if key is not None and member.counters.get(key, 0) > 0:
                 after = after.counted({key: -1})
             save_member(uow, member, after)
@@ -351,7 +354,8 @@ class EventCommands:
             samples.append(("spend", -(spent * part.numerator / part.denominator)))
         if samples:
             member = load_member(uow, customer)
-            save_member(uow, member, member.measured(samples, day))
+            keep = metric_months_from(self.kernel.versions, entry.occurred_at)
+            save_member(uow, member, member.measured(samples, day, keep_months=keep))
 
     def _record(self, work: Work) -> Receipt:
         """A purchase or a custom event through the engine: load the member, evaluate,
@@ -473,8 +477,9 @@ class EventCommands:
             members[owner] = members[owner].counted(increments)
         if isinstance(event, Purchase):
             members[acting] = members[acting].bought(work.at)
+        keep = metric_months_from(self.kernel.versions, work.at)
         for owner, values in samples.items():
-            members[owner] = members[owner].measured(values, day)
+            members[owner] = members[owner].measured(values, day, keep_months=keep)
             if (
                 owner != acting
                 and program.tiers is not None

@@ -26,6 +26,7 @@ from loyaltykit.domain.member_events import (
     roster_to_record,
 )
 from loyaltykit.errors import EventRefused, NotFound
+from loyaltykit.policy.retention import metric_months_from
 from loyaltykit.service import postings
 from loyaltykit.service.codecs import POINTS
 from loyaltykit.service.commands import (
@@ -227,7 +228,9 @@ class EventWork:
             _save(uow, changed)
             before = load_member(uow, customer)
             day = value.at.astimezone(work.program.zone).date()
-            save_member(uow, before, before.measured([(PARTICIPATION, Decimal(1))], day))
+            keep = metric_months_from(self.kernel.versions, value.at)
+            after = before.measured([(PARTICIPATION, Decimal(1))], day, keep_months=keep)
+            save_member(uow, before, after)
             points = changed.event.check_in_points
             if points:
                 command = work.context(event=changed.event.id)

@@ -7,7 +7,6 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.member import MemberState
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.records import (
-    metrics_from_record,
     tier_change_from_record,
     tier_status_from_record,
 )
@@ -21,6 +20,7 @@ from loyaltykit.formats.member import (
     metrics_document,
     tier_document,
 )
+from loyaltykit.formats.metrics import metrics_from_document
 from loyaltykit.storage.base import UnitOfWork
 
 __all__ = ["load_member", "member_metrics", "member_tier", "save_member", "tier_history"]
@@ -55,7 +55,7 @@ def save_member(uow: UnitOfWork, before: MemberState, after: MemberState) -> Non
 
 def member_metrics(uow: UnitOfWork, customer_id: str) -> MetricHistory:
     """Only the member's metric history (for reports that read many members)."""
-    return metrics_from_record(uow.state.get(customer_id, METRICS))
+    return metrics_from_document(uow.state.get(customer_id, METRICS))
 
 
 def member_tier(uow: UnitOfWork, customer_id: str) -> TierStatus | None:

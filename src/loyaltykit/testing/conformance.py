@@ -666,6 +666,47 @@ class StorageConformance(StoredValueConformance, TenantConformance):
         for customer in ("ann", "ben"):
             assert ledger_violations(storage, customer, "points") == []
 
+    def test_a_version_1_metrics_document_reads_as_the_history_it_held(
+        self, storage: Storage
+    ) -> None:
+        """A metric history stored before version 2 (every day in one mapping per metric)
+        still counts: a purchase on top of it reaches the tier its days and the purchase
+        make together, and the history is written back in the new shape."""
+        program = Program.from_dict(
+            {
+                "rules": [{"id": "base", "kind": "base_rate", "per": "10"}],
+                "tiers": {
+                    "levels": [
+                        {"code": "member", "rank": 0},
+                        {
+                            "code": "silver",
+                            "rank": 1,
+                            "requirements": [{"metric": "spend", "at_least": "3000"}],
+                        },
+                    ]
+                },
+            }
+        )
+        loyalty = Loyalty(program, storage=storage)
+        loyalty.enroll("old", at=T0, idempotency_key="enroll-old")
+        spent = {(T0 + timedelta(days=n)).date().isoformat(): "1450.00" for n in (2, 37)}
+        with storage.unit_of_work() as uow:
+            uow.state.put(
+                "old",
+                "metrics",
+                {"days": {"spend": spent}, "totals": {"spend": "2900.00"}, "gauges": {}},
+            )
+            uow.commit()
+        at = T0 + timedelta(days=60)
+        loyalty.record_purchase(
+            "old", Purchase(amount=Money.of(200, "CNY")), at=at, idempotency_key="p1"
+        )
+        assert loyalty.tier("old", at=at).effective == "silver"
+        with storage.unit_of_work() as uow:
+            stored = uow.state.get("old", "metrics")
+        assert stored is not None and stored["version"] == 2
+        assert stored["totals"]["spend"] == "3100.00"
+
     def test_a_refused_command_leaves_no_trace(self, storage: Storage) -> None:
         loyalty = Loyalty(storage=storage)
         loyalty.enroll("ann", at=T0, idempotency_key="enroll-ann")
