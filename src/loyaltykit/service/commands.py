@@ -20,7 +20,6 @@ The facade's methods build them and hand them to the kernel.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -1431,30 +1430,39 @@ class ReplaceCard(_NumberedCardCommand):
 # --- fingerprints ------------------------------------------------------------------------
 
 
-_FIELDS: dict[type[CommandValue], tuple[tuple[str, ...], Callable[[CommandValue], Any]]] = {}
+@attrs.frozen
+class _Shape:
+    """What the fingerprint of one command class is made from: its fingerprinted
+    fields, a getter of their values as one tuple, and the text the hash starts with."""
+
+    names: tuple[str, ...]
+    values: Callable[[CommandValue], tuple[Any, ...]]
+    head: str
+
+
+_SHAPES: dict[type[CommandValue], _Shape] = {}
 _PLAIN = frozenset({str, int, bool, type(None)})  # canonical as they are: their text is repr
 
 
-def _fingerprinted_fields(
-    kind: type[CommandValue],
-) -> tuple[tuple[str, ...], Callable[[CommandValue], Any]]:
-    """The fingerprinted fields of ``kind``, and a getter of their values as one tuple."""
-    found = _FIELDS.get(kind)
+def _shape(command: CommandValue) -> _Shape:
+    kind = type(command)
+    found = _SHAPES.get(kind)
     if found is None:
         names = tuple(
             field.name for field in attrs.fields(kind) if not field.metadata.get(_UNFINGERPRINTED)
         )
         several = attrgetter(*names)
-        getter = several if len(names) > 1 else lambda command: (several(command),)
-        found = _FIELDS[kind] = (names, getter)
+        values = several if len(names) > 1 else lambda command: (several(command),)
+        # repr((name, names, texts)) is what is hashed: its start is the same every time
+        found = _SHAPES[kind] = _Shape(names, values, f"({command.name!r}, {names!r}, [")
     return found
 
 
-def _texts(command: CommandValue) -> tuple[tuple[str, ...], list[str]]:
-    names, values = _fingerprinted_fields(type(command))
+def _texts(command: CommandValue, shape: _Shape) -> list[str]:
     plain = _PLAIN
-    return names, [
-        repr(value) if type(value) in plain else canonical_text(value) for value in values(command)
+    return [
+        repr(value) if type(value) in plain else canonical_text(value)
+        for value in shape.values(command)
     ]
 
 
@@ -1470,17 +1478,13 @@ def fingerprint(command: CommandValue) -> str:
     >>> fingerprint(one) == fingerprint(attrs.evolve(one, reason="other"))
     False
     """
-    names, texts = _texts(command)
-    # repr((name, names, texts)) written out: the same text, the names' part made once
-    hashed = f"({command.name!r}, {_names_text(names)}, [{', '.join(map(repr, texts))}])"
+    shape = _shape(command)
+    texts = _texts(command, shape)
+    hashed = f"{shape.head}{', '.join(map(repr, texts))}])"
     whole = hashlib.sha256(hashed.encode()).hexdigest()[:32]
-    digests = "".join([_digest(text) for text in texts[:_DIGESTS]])
+    known = _DIGESTED.get
+    digests = "".join([known(text) or _digest(text) for text in texts[:_DIGESTS]])
     return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
-
-
-@functools.lru_cache(maxsize=256)
-def _names_text(names: tuple[str, ...]) -> str:
-    return repr(names)
 
 
 _DIGESTED: dict[str, str] = {}  # the digests of short texts most commands repeat ('None')
@@ -1488,11 +1492,9 @@ _DIGESTED: dict[str, str] = {}  # the digests of short texts most commands repea
 
 def _digest(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> str:
     # a byte of a checksum: enough to name the field that differs, cheap on every command
-    found = _DIGESTED.get(text)
-    if found is None:
-        found = "%02x" % (crc32(text.encode()) & 0xFF)
-        if len(text) <= 16 and len(_DIGESTED) < 4096:
-            _DIGESTED[text] = found
+    found = "%02x" % (crc32(text.encode()) & 0xFF)
+    if len(text) <= 16 and len(_DIGESTED) < 4096:
+        _DIGESTED[text] = found
     return found
 
 
@@ -1502,9 +1504,10 @@ def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
     if not stored.startswith(f"{FINGERPRINT_SCHEME}:"):
         return ()
     digests = stored[len(FINGERPRINT_SCHEME) + 1 + 32 :]
-    names, texts = _texts(command)
+    shape = _shape(command)
+    texts = _texts(command, shape)
     return tuple(
         name
-        for n, (name, text) in enumerate(zip(names[:_DIGESTS], texts, strict=False))
+        for n, (name, text) in enumerate(zip(shape.names[:_DIGESTS], texts, strict=False))
         if digests[2 * n : 2 * n + 2] != _digest(text)
     )

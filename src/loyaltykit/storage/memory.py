@@ -48,6 +48,11 @@ Undo = Callable[[], object]
 _Kept = tuple[str, str, datetime, str]  # an idempotency record, as _State keeps it
 
 
+# one encoder for every document kept as text: compact, and built once (json.dumps with
+# options builds a new encoder on every call); stored data holds no cycles to look for
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
 class _State:
     """All the data of one :class:`MemoryStorage`."""
 
@@ -311,7 +316,7 @@ class _Idempotency:
             raise ConcurrencyConflict(
                 f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
             )
-        text = json.dumps(record.outcome, separators=(",", ":"), ensure_ascii=False)
+        text = _encode(record.outcome)
         records[slot] = (record.command, record.fingerprint, record.recorded_at, text)
         self._log.append(lambda: records.pop(slot))
 
@@ -319,7 +324,7 @@ class _Idempotency:
         records = self._state.idempotency
         for slot, stored in list(records.items()):
             if slot[0] == customer_id and stored[0] in commands:
-                records[slot] = (*stored[:3], json.dumps({"redacted": True}))
+                records[slot] = (*stored[:3], _encode({"redacted": True}))
                 self._log.append(partial(records.__setitem__, slot, stored))
 
 
@@ -344,7 +349,7 @@ class _CustomerState:
         slot = (customer_id, name)
         previous = documents.get(slot)
         due_at = utc(due_at)  # kept in UTC, as SQL keeps it: due hints compare instants
-        documents[slot] = (json.dumps(document), due_at)
+        documents[slot] = (_encode(document), due_at)
         if due_at is not None:
             # a hint, validated when read: stale hints are harmless
             heapq.heappush(self._state.state_due, (due_at, name, customer_id))
@@ -408,7 +413,7 @@ class _Records:
                     f"lookup {lookup!r} of kind {kind!r} is taken by record {holder[1]!r}"
                 )
         previous = self._state.records[kind][owner].get(record_id)
-        self._place(kind, key, (json.dumps(document), utc(due_at), lookup))
+        self._place(kind, key, (_encode(document), utc(due_at), lookup))
         self._log.append(partial(self._place, kind, key, previous))
 
     def _place(self, kind: str, key: tuple[str, str], stored: _Slot | None) -> None:
