@@ -45,6 +45,7 @@ from loyaltykit.errors import (
 )
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
+    MAX_POINTS,
     MAX_TEXT_LENGTH,
     CustomerId,
     Metadata,
@@ -329,16 +330,30 @@ class _Builder:
         self.entries.append(entry)
         account = self.account
         latest = account.last_at
+        counts = (
+            account.available + amount,
+            account.pending + pending_delta,
+            account.deficit + deficit_delta,
+            account.lifetime_earned + earned,
+            account.lifetime_redeemed + redeemed,
+            account.lifetime_expired + expired,
+        )
+        # a balance past MAX_POINTS would overflow a BIGINT or a JSON reader sooner or
+        # later: refuse the command that would make it, before anything is saved
+        if not -MAX_POINTS <= min(counts) <= max(counts) <= MAX_POINTS:
+            for what, value in zip(_COUNTS, counts, strict=True):
+                points_within_bounds(what, value)
+        available, pending, deficit, earned_, redeemed_, expired_ = counts
         # every field named: the constructor is several times cheaper than attrs.evolve
         self.account = Account(
             customer_id=account.customer_id,
             point_type=account.point_type,
-            available=_bounded("available balance", account.available + amount),
-            pending=_bounded("pending balance", account.pending + pending_delta),
-            deficit=_bounded("deficit", account.deficit + deficit_delta),
-            lifetime_earned=_counted("lifetime_earned", account.lifetime_earned, earned),
-            lifetime_redeemed=_counted("lifetime_redeemed", account.lifetime_redeemed, redeemed),
-            lifetime_expired=_counted("lifetime_expired", account.lifetime_expired, expired),
+            available=available,
+            pending=pending,
+            deficit=deficit,
+            lifetime_earned=earned_,
+            lifetime_redeemed=redeemed_,
+            lifetime_expired=expired_,
             last_seq=seq,
             last_at=entry.occurred_at if latest is None or entry.occurred_at > latest else latest,
         )
@@ -357,14 +372,15 @@ class _Builder:
         )
 
 
-def _bounded(what: str, value: Points) -> Points:
-    # a balance past MAX_POINTS would overflow a BIGINT or a JSON reader sooner or later:
-    # refuse the command that would make it, before anything is saved
-    return points_within_bounds(what, value)
-
-
-def _counted(what: str, value: Points, added: Points) -> Points:
-    return _bounded(what, value + added) if added else value
+# the names the bounds check gives an account's counts, in _Builder.append's order
+_COUNTS = (
+    "available balance",
+    "pending balance",
+    "deficit",
+    "lifetime_earned",
+    "lifetime_redeemed",
+    "lifetime_expired",
+)
 
 
 def _remaining(lot: Lot, remaining: Points) -> Lot:
@@ -480,7 +496,14 @@ def credit_lots(
     at = book.at
     if available_from is not None and available_from <= at:
         available_from = None
-    for points, expires_at in parts:
+    seq = account.last_seq + 1
+    pending = available_from is not None
+    deficit = account.deficit
+    changes: list[LotChange] = []
+    total = 0
+    customer_id, point_type = account.customer_id, account.point_type
+    for index, (points, expires_at) in enumerate(parts):
+        # each part is checked before it is built (nothing is saved before the posting)
         points_amount("points", points)
         if expires_at is not None and expires_at <= at:
             raise InvalidArgument(
@@ -491,16 +514,11 @@ def credit_lots(
                 f"expires_at: {expires_at.isoformat()} is not after "
                 f"available_from={available_from.isoformat()}"
             )
-    seq = account.last_seq + 1
-    pending = available_from is not None
-    deficit = account.deficit
-    changes: list[LotChange] = []
-    for index, (points, expires_at) in enumerate(parts):
         repayment = 0 if pending else min(deficit, points)
         deficit -= repayment
         lot = Lot(
-            customer_id=account.customer_id,
-            point_type=account.point_type,
+            customer_id=customer_id,
+            point_type=point_type,
             seq=seq,
             index=index,
             amount=points,
@@ -510,9 +528,10 @@ def credit_lots(
             available_from=available_from,
             pending=pending,
         )
-        book.put(lot)
-        changes.append(LotChange(lot_id=lot.id, delta=lot.remaining))
-    total = sum(points for points, _ in parts)
+        lot_id = f"{customer_id}:{point_type}:{seq}.{index}"  # lot.id, made once
+        book.lots[lot_id] = lot
+        changes.append(LotChange(lot_id=lot_id, delta=points - repayment))
+        total += points
     book.append(
         kind,
         amount=0 if pending else total,

@@ -1451,6 +1451,7 @@ def _shape(command: CommandValue) -> _Shape:
         names = tuple(
             field.name for field in attrs.fields(kind) if not field.metadata.get(_UNFINGERPRINTED)
         )
+        assert names[0] == "idempotency_key", names  # _parts keeps no part of the key
         several = attrgetter(*names)
         values = several if len(names) > 1 else lambda command: (several(command),)
         # repr((name, names, texts)) is what is hashed: its start is the same every time
@@ -1458,12 +1459,51 @@ def _shape(command: CommandValue) -> _Shape:
     return found
 
 
-def _texts(command: CommandValue, shape: _Shape) -> list[str]:
-    plain = _PLAIN
-    return [
-        repr(value) if type(value) in plain else canonical_text(value)
-        for value in shape.values(command)
-    ]
+# What a field's canonical text adds to a fingerprint: the text quoted (as the hashed
+# text holds it) and its digest. Worked out once for the values commands repeat (their
+# customer, point type, amount, '', None), by text, and for strings by value; the key,
+# new on every command, is never kept. The caches start again when full.
+_Part = tuple[str, str]
+_BY_TEXT: dict[str, _Part] = {}
+_BY_STRING: dict[str, _Part] = {}
+_MOST_KEPT = 4096
+
+
+def _parts(command: CommandValue, shape: _Shape) -> tuple[list[str], list[str]]:
+    """The quoted canonical text and the digest of every fingerprinted field."""
+    key, *values = shape.values(command)
+    first = _part(repr(key))
+    quoted, digests = [first[0]], [first[1]]
+    by_text, by_string, plain = _BY_TEXT.get, _BY_STRING.get, _PLAIN
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            part = by_string(value) or _string_part(value)
+        else:
+            text = repr(value) if kind in plain else canonical_text(value)
+            part = by_text(text) or _text_part(text)
+        quoted.append(part[0])
+        digests.append(part[1])
+    return quoted, digests
+
+
+def _part(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> _Part:
+    # a byte of a checksum: enough to name the field that differs, cheap on every command
+    return repr(text), "%02x" % (crc32(text.encode()) & 0xFF)
+
+
+def _text_part(text: str) -> _Part:
+    if len(_BY_TEXT) >= _MOST_KEPT:
+        _BY_TEXT.clear()
+    found = _BY_TEXT[text] = _part(text)
+    return found
+
+
+def _string_part(value: str) -> _Part:
+    if len(_BY_STRING) >= _MOST_KEPT:
+        _BY_STRING.clear()
+    found = _BY_STRING[value] = _part(repr(value))
+    return found
 
 
 def fingerprint(command: CommandValue) -> str:
@@ -1479,23 +1519,11 @@ def fingerprint(command: CommandValue) -> str:
     False
     """
     shape = _shape(command)
-    texts = _texts(command, shape)
-    hashed = f"{shape.head}{', '.join(map(repr, texts))}])"
+    quoted, digests = _parts(command, shape)
+    # the hash of repr((name, names, texts)), that text written out part by part
+    hashed = f"{shape.head}{', '.join(quoted)}])"
     whole = hashlib.sha256(hashed.encode()).hexdigest()[:32]
-    known = _DIGESTED.get
-    digests = "".join([known(text) or _digest(text) for text in texts[:_DIGESTS]])
-    return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
-
-
-_DIGESTED: dict[str, str] = {}  # the digests of short texts most commands repeat ('None')
-
-
-def _digest(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> str:
-    # a byte of a checksum: enough to name the field that differs, cheap on every command
-    found = "%02x" % (crc32(text.encode()) & 0xFF)
-    if len(text) <= 16 and len(_DIGESTED) < 4096:
-        _DIGESTED[text] = found
-    return found
+    return f"{FINGERPRINT_SCHEME}:{whole}{''.join(digests[:_DIGESTS])}"
 
 
 def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
@@ -1503,11 +1531,11 @@ def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
     when the stored one is of an older scheme, or no digest tells)."""
     if not stored.startswith(f"{FINGERPRINT_SCHEME}:"):
         return ()
-    digests = stored[len(FINGERPRINT_SCHEME) + 1 + 32 :]
+    held = stored[len(FINGERPRINT_SCHEME) + 1 + 32 :]
     shape = _shape(command)
-    texts = _texts(command, shape)
+    _, digests = _parts(command, shape)
     return tuple(
         name
-        for n, (name, text) in enumerate(zip(shape.names[:_DIGESTS], texts, strict=False))
-        if digests[2 * n : 2 * n + 2] != _digest(text)
+        for n, (name, digest) in enumerate(zip(shape.names[:_DIGESTS], digests, strict=False))
+        if held[2 * n : 2 * n + 2] != digest
     )
