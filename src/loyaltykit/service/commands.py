@@ -1461,12 +1461,14 @@ def _shape(command: CommandValue) -> _Shape:
 
 # What a field's canonical text adds to a fingerprint: the text quoted (as the hashed
 # text holds it) and its digest. Worked out once for the values commands repeat (their
-# customer, point type, amount, '', None), by text, and for strings by value; the key,
-# new on every command, is never kept. The caches start again when full.
+# customer, point type, amount, '', None): short texts by text, strings by value; the
+# key and long texts (an instant), new on almost every command, are never kept. The
+# caches start again when full.
 _Part = tuple[str, str]
 _BY_TEXT: dict[str, _Part] = {}
 _BY_STRING: dict[str, _Part] = {}
 _MOST_KEPT = 4096
+_LONGEST_KEPT = 24
 
 
 def _parts(command: CommandValue, shape: _Shape) -> tuple[list[str], list[str]]:
@@ -1493,16 +1495,20 @@ def _part(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> _Part:
 
 
 def _text_part(text: str) -> _Part:
-    if len(_BY_TEXT) >= _MOST_KEPT:
-        _BY_TEXT.clear()
-    found = _BY_TEXT[text] = _part(text)
+    found = _part(text)
+    if len(text) <= _LONGEST_KEPT:
+        if len(_BY_TEXT) >= _MOST_KEPT:
+            _BY_TEXT.clear()
+        _BY_TEXT[text] = found
     return found
 
 
 def _string_part(value: str) -> _Part:
-    if len(_BY_STRING) >= _MOST_KEPT:
-        _BY_STRING.clear()
-    found = _BY_STRING[value] = _part(repr(value))
+    found = _part(repr(value))
+    if len(value) <= _LONGEST_KEPT:
+        if len(_BY_STRING) >= _MOST_KEPT:
+            _BY_STRING.clear()
+        _BY_STRING[value] = found
     return found
 
 

@@ -188,15 +188,26 @@ class _Ledger:
     def _put_lot(self, lot: Lot) -> Lot | None:
         state = self._state
         key = (lot.customer_id, lot.point_type)
-        previous = state.lots[key].get(lot.id)
+        lot_id = lot.id
+        lots = state.lots[key]
+        previous = lots.get(lot_id)
         if previous is not None:
             self._unindex(key, previous)
-        state.lots[key][lot.id] = lot
+        lots[lot_id] = lot
         if lot.remaining > 0:
             if lot.pending:
-                state.pending[key].add(lot.id)
+                state.pending[key].add(lot_id)
             else:
                 bisect.insort(state.spendable[key], _order(lot))
+            if (
+                previous is not None
+                and previous.remaining > 0
+                and (previous.pending, previous.available_from, previous.expires_at)
+                == (lot.pending, lot.available_from, lot.expires_at)
+            ):
+                # a lot spent from, due when it was: the hints it was saved with hold (a
+                # due hint is only ever dropped once its lot is settled)
+                return previous
             if lot.pending and lot.available_from is not None:
                 heapq.heappush(
                     state.due, (lot.available_from, "release", lot.customer_id, lot.point_type)
