@@ -385,10 +385,7 @@ class Kernel:
 
     def watches(self, program: Program) -> bool:
         """Whether any follower follows commands under ``program``."""
-        for follower in self.followers:  # a loop, not any(): asked on every command
-            if follower.watches(program):
-                return True
-        return False
+        return any(follower.watches(program) for follower in self.followers)
 
     def follow(self, uow: UnitOfWork, program: Program, aftermath: Aftermath) -> None:
         """Let every follower that watches ``program`` add what follows from
@@ -463,14 +460,14 @@ class _Unit:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool | None:
+    ) -> None:
         if self._outer is None:
-            return self._raw.__exit__(exc_type, exc, traceback)
+            self._raw.__exit__(exc_type, exc, traceback)  # never swallows an error
+            return
         if exc_type is None and self._nested.committed:
             self._savepoint.release()
         else:
             self._savepoint.rollback()
-        return None
 
 
 class _CheckedRecords:

@@ -182,41 +182,56 @@ class _Ledger:
             self._put_lot(previous)
             return
         key = (lot.customer_id, lot.point_type)
+        head = self._head(key)
         self._unindex(key, lot)
         del self._state.lots[key][lot.id]
+        self._hint_head(key, head)
 
     def _put_lot(self, lot: Lot) -> Lot | None:
         state = self._state
         key = (lot.customer_id, lot.point_type)
         lot_id = lot.id
         lots = state.lots[key]
+        head = self._head(key)
         previous = lots.get(lot_id)
         if previous is not None:
             self._unindex(key, previous)
         lots[lot_id] = lot
         if lot.remaining > 0:
-            if lot.pending:
-                state.pending[key].add(lot_id)
-            else:
+            if not lot.pending:
                 bisect.insort(state.spendable[key], _order(lot))
-            if (
-                previous is not None
+            elif previous is None or not (
+                previous.pending
                 and previous.remaining > 0
-                and (previous.pending, previous.available_from, previous.expires_at)
-                == (lot.pending, lot.available_from, lot.expires_at)
+                and (previous.available_from, previous.expires_at)
+                == (lot.available_from, lot.expires_at)
             ):
-                # a lot spent from, due when it was: the hints it was saved with hold (a
-                # due hint is only ever dropped once its lot is settled)
-                return previous
-            if lot.pending and lot.available_from is not None:
-                heapq.heappush(
-                    state.due, (lot.available_from, "release", lot.customer_id, lot.point_type)
-                )
-            if lot.expires_at is not None:
-                heapq.heappush(
-                    state.due, (lot.expires_at, "expire", lot.customer_id, lot.point_type)
-                )
+                # a pending lot's own hints (a pending lot spent from keeps those it was
+                # saved with: a due hint is only ever dropped once its lot is settled)
+                state.pending[key].add(lot_id)
+                if lot.available_from is not None:
+                    heapq.heappush(state.due, (lot.available_from, "release", *key))
+                if lot.expires_at is not None:
+                    heapq.heappush(state.due, (lot.expires_at, "expire", *key))
+            else:
+                state.pending[key].add(lot_id)
+        self._hint_head(key, head)
         return previous
+
+    def _head(self, key: AccountKey) -> tuple[Any, ...] | None:
+        spendable = self._state.spendable.get(key)
+        return spendable[0] if spendable else None
+
+    def _hint_head(self, key: AccountKey, before: tuple[Any, ...] | None) -> None:
+        # Released lots are spent and expire in one order, so an account's first one is
+        # due first: only it needs a due hint, pushed when another lot comes first (a
+        # lot saved before it, or the first one spent or expired). Stale hints are
+        # harmless: accounts_with_due_lots checks the lots.
+        spendable = self._state.spendable.get(key)
+        if spendable and spendable[0] != before:
+            expires_at = self._state.lots[key][spendable[0][-1]].expires_at
+            if expires_at is not None:
+                heapq.heappush(self._state.due, (expires_at, "expire", *key))
 
     def _unindex(self, key: AccountKey, lot: Lot) -> None:
         state = self._state
