@@ -305,6 +305,8 @@ def text(what: str, value: object, *, max_len: int, multiline: bool = True) -> s
     >>> text("reason", "goodwill for order 42", max_len=MAX_TEXT_LENGTH)
     'goodwill for order 42'
     """
+    if type(value) is str and len(value) <= max_len and value.isprintable():
+        return value  # printable: no control character and no surrogate, so nothing to find
     if not isinstance(value, str):
         raise InvalidText(what, value, "a string")
     if len(value) > max_len:
@@ -351,6 +353,8 @@ def instant(what: str, value: object) -> datetime:
     Year 1 at +08:00 is before year 1 in UTC and year 9999 at -08:00 after 9999: such
     values pass :func:`aware` and then fail in one backend and not in another.
     """
+    if value.__class__ is datetime and value.tzinfo is UTC and EARLIEST <= value < LATEST:
+        return value  # the instants the library passes on are in UTC already
     if not isinstance(value, datetime):
         raise InvalidAmount(what, value, "a timezone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -429,7 +433,8 @@ def aware(what: str, value: object) -> datetime:
     ambiguous wall time unequal to every instant.
     """
     # within the range every backend stores, checked before the conversion can overflow
-    return instant(what, value).astimezone(UTC)
+    checked = instant(what, value)
+    return checked if checked.tzinfo is UTC else checked.astimezone(UTC)
 
 
 _INSTANT_EXAMPLE = "e.g. 2026-05-01T00:00:00+08:00"

@@ -45,6 +45,7 @@ from loyaltykit.errors import (
 )
 from loyaltykit.values import (
     MAX_ACTOR_LENGTH,
+    MAX_POINTS,
     MAX_TEXT_LENGTH,
     CustomerId,
     Metadata,
@@ -299,7 +300,12 @@ class _Builder:
         reverses: str | None = None,
         portion: Fraction | None = None,
         shortfall: Points = 0,
+        earned: Points = 0,
+        redeemed: Points = 0,
+        expired: Points = 0,
     ) -> Entry:
+        """Add an entry; ``earned``, ``redeemed`` and ``expired`` add to the account's
+        lifetime counters in the same step."""
         seq = self.account.last_seq + 1
         command = self.command
         entry = Entry(
@@ -318,39 +324,46 @@ class _Builder:
             reverses=reverses,
             portion=portion,
             shortfall=shortfall,
-            lots=tuple(change for change in changes if change.delta),
+            lots=tuple([change for change in changes if change.delta]),
             metadata=() if system else command.metadata,
         )
         self.entries.append(entry)
         account = self.account
         latest = account.last_at
+        counts = (
+            account.available + amount,
+            account.pending + pending_delta,
+            account.deficit + deficit_delta,
+            account.lifetime_earned + earned,
+            account.lifetime_redeemed + redeemed,
+            account.lifetime_expired + expired,
+        )
+        # a balance past MAX_POINTS would overflow a BIGINT or a JSON reader sooner or
+        # later: refuse the command that would make it, before anything is saved
+        if not -MAX_POINTS <= min(counts) <= max(counts) <= MAX_POINTS:
+            for what, value in zip(_COUNTS, counts, strict=True):
+                points_within_bounds(what, value)
+        available, pending, deficit, earned_, redeemed_, expired_ = counts
         # every field named: the constructor is several times cheaper than attrs.evolve
         self.account = Account(
             customer_id=account.customer_id,
             point_type=account.point_type,
-            available=_bounded("available balance", account.available + amount),
-            pending=_bounded("pending balance", account.pending + pending_delta),
-            deficit=_bounded("deficit", account.deficit + deficit_delta),
-            lifetime_earned=account.lifetime_earned,
-            lifetime_redeemed=account.lifetime_redeemed,
-            lifetime_expired=account.lifetime_expired,
+            available=available,
+            pending=pending,
+            deficit=deficit,
+            lifetime_earned=earned_,
+            lifetime_redeemed=redeemed_,
+            lifetime_expired=expired_,
             last_seq=seq,
             last_at=entry.occurred_at if latest is None or entry.occurred_at > latest else latest,
         )
         return entry
 
-    def bump(self, **counters: int) -> None:
-        changed: dict[str, int] = {
-            name: _bounded(name, getattr(self.account, name) + value)
-            for name, value in counters.items()
-        }
-        self.account = attrs.evolve(self.account, **changed)  # type: ignore[arg-type]
-
     def repay_from(self, lot: Lot) -> int:
         """Repay the deficit from a released lot; return the points used."""
         payment = min(self.account.deficit, lot.remaining)
         if payment:
-            self.put(attrs.evolve(lot, remaining=lot.remaining - payment))
+            self.put(_remaining(lot, lot.remaining - payment))
         return payment
 
     def posting(self) -> Posting:
@@ -359,10 +372,36 @@ class _Builder:
         )
 
 
-def _bounded(what: str, value: Points) -> Points:
-    # a balance past MAX_POINTS would overflow a BIGINT or a JSON reader sooner or later:
-    # refuse the command that would make it, before anything is saved
-    return points_within_bounds(what, value)
+# the names the bounds check gives an account's counts, in _Builder.append's order
+_COUNTS = (
+    "available balance",
+    "pending balance",
+    "deficit",
+    "lifetime_earned",
+    "lifetime_redeemed",
+    "lifetime_expired",
+)
+
+
+def _remaining(lot: Lot, remaining: Points) -> Lot:
+    """``lot`` with ``remaining`` points left (``attrs.evolve`` written out: a debit
+    makes one per lot it takes from, and the constructor is several times cheaper)."""
+    return Lot(
+        customer_id=lot.customer_id,
+        point_type=lot.point_type,
+        seq=lot.seq,
+        index=lot.index,
+        amount=lot.amount,
+        remaining=remaining,
+        earned_at=lot.earned_at,
+        expires_at=lot.expires_at,
+        available_from=lot.available_from,
+        pending=lot.pending,
+        expired=lot.expired,
+        withdrawn=lot.withdrawn,
+        forgiven=lot.forgiven,
+        shortfall=lot.shortfall,
+    )
 
 
 def settle(account: Account, due: Iterable[Lot], command: Command) -> Posting:
@@ -422,8 +461,8 @@ def _expire(book: _Builder, lot: Lot, when: datetime) -> None:
         changes=[LotChange(lot_id=lot.id, delta=-gone)],
         occurred_at=when,
         system=True,
+        expired=gone,
     )
-    book.bump(lifetime_expired=gone)
 
 
 def credit(
@@ -457,7 +496,14 @@ def credit_lots(
     at = book.at
     if available_from is not None and available_from <= at:
         available_from = None
-    for points, expires_at in parts:
+    seq = account.last_seq + 1
+    pending = available_from is not None
+    deficit = account.deficit
+    changes: list[LotChange] = []
+    total = 0
+    customer_id, point_type = account.customer_id, account.point_type
+    for index, (points, expires_at) in enumerate(parts):
+        # each part is checked before it is built (nothing is saved before the posting)
         points_amount("points", points)
         if expires_at is not None and expires_at <= at:
             raise InvalidArgument(
@@ -468,16 +514,11 @@ def credit_lots(
                 f"expires_at: {expires_at.isoformat()} is not after "
                 f"available_from={available_from.isoformat()}"
             )
-    seq = account.last_seq + 1
-    pending = available_from is not None
-    deficit = account.deficit
-    changes: list[LotChange] = []
-    for index, (points, expires_at) in enumerate(parts):
         repayment = 0 if pending else min(deficit, points)
         deficit -= repayment
         lot = Lot(
-            customer_id=account.customer_id,
-            point_type=account.point_type,
+            customer_id=customer_id,
+            point_type=point_type,
             seq=seq,
             index=index,
             amount=points,
@@ -487,18 +528,18 @@ def credit_lots(
             available_from=available_from,
             pending=pending,
         )
-        book.put(lot)
-        changes.append(LotChange(lot_id=lot.id, delta=lot.remaining))
-    total = sum(points for points, _ in parts)
+        lot_id = f"{customer_id}:{point_type}:{seq}.{index}"  # lot.id, made once
+        book.lots[lot_id] = lot
+        changes.append(LotChange(lot_id=lot_id, delta=points - repayment))
+        total += points
     book.append(
         kind,
         amount=0 if pending else total,
         pending_delta=total if pending else 0,
         deficit_delta=deficit - account.deficit,
         changes=changes,
+        earned=total if kind is EntryKind.EARN else 0,
     )
-    if kind is EntryKind.EARN:
-        book.bump(lifetime_earned=total)
     return book.posting()
 
 
@@ -523,9 +564,12 @@ def debit(
     changes, taken = _consume(book, points, lots, book.at)
     if taken != points:  # the cache says enough, the lots disagree: refuse rather than guess
         raise InsufficientPoints(account.customer_id, account.point_type, points, taken)
-    book.append(kind, amount=-points, changes=changes)
-    if kind is EntryKind.REDEEM:
-        book.bump(lifetime_redeemed=points)
+    book.append(
+        kind,
+        amount=-points,
+        changes=changes,
+        redeemed=points if kind is EntryKind.REDEEM else 0,
+    )
     return book.posting()
 
 
@@ -541,7 +585,7 @@ def _consume(
         if not lot.is_spendable(at):
             continue
         portion = min(lot.remaining, points - taken)
-        book.put(attrs.evolve(lot, remaining=lot.remaining - portion))
+        book.put(_remaining(lot, lot.remaining - portion))
         changes.append(LotChange(lot_id=lot.id, delta=-portion))
         taken += portion
     return changes, taken

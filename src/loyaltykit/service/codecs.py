@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -78,20 +79,16 @@ def receipt_to_stored(receipt: Receipt) -> dict[str, Any]:
         "u": receipt.customer_id,
         "t": at,
         "e": [_entry_to_stored(entry, receipt, at) for entry in receipt.entries],
-        "b": [
-            [
-                balance.customer_id,
-                balance.point_type,
-                *(getattr(balance, name) for name in _BALANCE_COUNTS),
-            ]
-            for balance in receipt.balances
-        ],
+        "b": [[*_balance_fields(balance)] for balance in receipt.balances],
     }
     if receipt.explanation:
         stored["x"] = receipt.explanation
     if receipt.revenue is not None:
         stored["r"] = [str(receipt.revenue.amount), receipt.revenue.currency]
     return stored
+
+
+_balance_fields = attrgetter("customer_id", "point_type", *_BALANCE_COUNTS)
 
 
 def explanation_of(stored: Mapping[str, Any]) -> str:
@@ -143,11 +140,14 @@ def _entry_to_stored(entry: Entry, receipt: Receipt, at: str) -> dict[str, Any]:
         item["pd"] = entry.pending_delta
     if entry.deficit_delta:
         item["dd"] = entry.deficit_delta
-    occurred, recorded = entry.occurred_at.isoformat(), entry.recorded_at.isoformat()
+    # an entry dated by its command holds the receipt's own instant (the same object):
+    # its text is the receipt's, without writing it out again
+    when, then = entry.occurred_at, entry.recorded_at
+    occurred = at if when is receipt.at else when.isoformat()
     if occurred != at:
         item["o"] = occurred
-    if recorded != occurred:
-        item["r"] = recorded
+    if then is not when and then.isoformat() != occurred:
+        item["r"] = then.isoformat()
     if entry.idempotency_key != receipt.idempotency_key:
         item["k"] = entry.idempotency_key
     if entry.reason:

@@ -20,7 +20,6 @@ The facade's methods build them and hand them to the kernel.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -1466,31 +1465,86 @@ class ReplaceCard(_NumberedCardCommand):
 # --- fingerprints ------------------------------------------------------------------------
 
 
-_FIELDS: dict[type[CommandValue], tuple[tuple[str, ...], Callable[[CommandValue], Any]]] = {}
+@attrs.frozen
+class _Shape:
+    """What the fingerprint of one command class is made from: its fingerprinted
+    fields, a getter of their values as one tuple, and the text the hash starts with."""
+
+    names: tuple[str, ...]
+    values: Callable[[CommandValue], tuple[Any, ...]]
+    head: str
+
+
+_SHAPES: dict[type[CommandValue], _Shape] = {}
 _PLAIN = frozenset({str, int, bool, type(None)})  # canonical as they are: their text is repr
 
 
-def _fingerprinted_fields(
-    kind: type[CommandValue],
-) -> tuple[tuple[str, ...], Callable[[CommandValue], Any]]:
-    """The fingerprinted fields of ``kind``, and a getter of their values as one tuple."""
-    found = _FIELDS.get(kind)
+def _shape(command: CommandValue) -> _Shape:
+    kind = type(command)
+    found = _SHAPES.get(kind)
     if found is None:
         names = tuple(
             field.name for field in attrs.fields(kind) if not field.metadata.get(_UNFINGERPRINTED)
         )
+        assert names[0] == "idempotency_key", names  # _parts keeps no part of the key
         several = attrgetter(*names)
-        getter = several if len(names) > 1 else lambda command: (several(command),)
-        found = _FIELDS[kind] = (names, getter)
+        values = several if len(names) > 1 else lambda command: (several(command),)
+        # repr((name, names, texts)) is what is hashed: its start is the same every time
+        found = _SHAPES[kind] = _Shape(names, values, f"({command.name!r}, {names!r}, [")
     return found
 
 
-def _texts(command: CommandValue) -> tuple[tuple[str, ...], list[str]]:
-    names, values = _fingerprinted_fields(type(command))
-    plain = _PLAIN
-    return names, [
-        repr(value) if type(value) in plain else canonical_text(value) for value in values(command)
-    ]
+# What a field's canonical text adds to a fingerprint: the text quoted (as the hashed
+# text holds it) and its digest. Worked out once for the values commands repeat (their
+# customer, point type, amount, '', None): short texts by text, strings by value; the
+# key and long texts (an instant), new on almost every command, are never kept. The
+# caches start again when full.
+_Part = tuple[str, str]
+_BY_TEXT: dict[str, _Part] = {}
+_BY_STRING: dict[str, _Part] = {}
+_MOST_KEPT = 4096
+_LONGEST_KEPT = 24
+
+
+def _parts(command: CommandValue, shape: _Shape) -> tuple[list[str], list[str]]:
+    """The quoted canonical text and the digest of every fingerprinted field."""
+    key, *values = shape.values(command)
+    first = _part(repr(key))
+    quoted, digests = [first[0]], [first[1]]
+    by_text, by_string, plain = _BY_TEXT.get, _BY_STRING.get, _PLAIN
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            part = by_string(value) or _string_part(value)
+        else:
+            text = repr(value) if kind in plain else canonical_text(value)
+            part = by_text(text) or _text_part(text)
+        quoted.append(part[0])
+        digests.append(part[1])
+    return quoted, digests
+
+
+def _part(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> _Part:
+    # a byte of a checksum: enough to name the field that differs, cheap on every command
+    return repr(text), "%02x" % (crc32(text.encode()) & 0xFF)
+
+
+def _text_part(text: str) -> _Part:
+    found = _part(text)
+    if len(text) <= _LONGEST_KEPT:
+        if len(_BY_TEXT) >= _MOST_KEPT:
+            _BY_TEXT.clear()
+        _BY_TEXT[text] = found
+    return found
+
+
+def _string_part(value: str) -> _Part:
+    found = _part(repr(value))
+    if len(value) <= _LONGEST_KEPT:
+        if len(_BY_STRING) >= _MOST_KEPT:
+            _BY_STRING.clear()
+        _BY_STRING[value] = found
+    return found
 
 
 def fingerprint(command: CommandValue) -> str:
@@ -1505,30 +1559,12 @@ def fingerprint(command: CommandValue) -> str:
     >>> fingerprint(one) == fingerprint(attrs.evolve(one, reason="other"))
     False
     """
-    names, texts = _texts(command)
-    # repr((name, names, texts)) written out: the same text, the names' part made once
-    hashed = f"({command.name!r}, {_names_text(names)}, [{', '.join(map(repr, texts))}])"
+    shape = _shape(command)
+    quoted, digests = _parts(command, shape)
+    # the hash of repr((name, names, texts)), that text written out part by part
+    hashed = f"{shape.head}{', '.join(quoted)}])"
     whole = hashlib.sha256(hashed.encode()).hexdigest()[:32]
-    digests = "".join([_digest(text) for text in texts[:_DIGESTS]])
-    return f"{FINGERPRINT_SCHEME}:{whole}{digests}"
-
-
-@functools.lru_cache(maxsize=256)
-def _names_text(names: tuple[str, ...]) -> str:
-    return repr(names)
-
-
-_DIGESTED: dict[str, str] = {}  # the digests of short texts most commands repeat ('None')
-
-
-def _digest(text: str, crc32: Callable[[bytes], int] = zlib.crc32) -> str:
-    # a byte of a checksum: enough to name the field that differs, cheap on every command
-    found = _DIGESTED.get(text)
-    if found is None:
-        found = "%02x" % (crc32(text.encode()) & 0xFF)
-        if len(text) <= 16 and len(_DIGESTED) < 4096:
-            _DIGESTED[text] = found
-    return found
+    return f"{FINGERPRINT_SCHEME}:{whole}{''.join(digests[:_DIGESTS])}"
 
 
 def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
@@ -1536,10 +1572,11 @@ def differing_fields(command: CommandValue, stored: str) -> tuple[str, ...]:
     when the stored one is of an older scheme, or no digest tells)."""
     if not stored.startswith(f"{FINGERPRINT_SCHEME}:"):
         return ()
-    digests = stored[len(FINGERPRINT_SCHEME) + 1 + 32 :]
-    names, texts = _texts(command)
+    held = stored[len(FINGERPRINT_SCHEME) + 1 + 32 :]
+    shape = _shape(command)
+    _, digests = _parts(command, shape)
     return tuple(
         name
-        for n, (name, text) in enumerate(zip(names[:_DIGESTS], texts, strict=False))
-        if digests[2 * n : 2 * n + 2] != _digest(text)
+        for n, (name, digest) in enumerate(zip(shape.names[:_DIGESTS], digests, strict=False))
+        if held[2 * n : 2 * n + 2] != digest
     )

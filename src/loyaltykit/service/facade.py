@@ -90,6 +90,9 @@ class _Area(Generic[A, P, R]):
             return self
         area = instance._areas[self._area]
         bound: Callable[P, R] = self._function.__get__(area, type(area))
+        # kept on the instance, which shadows this (non-data) descriptor from then on:
+        # the facade's methods are looked up on every command
+        instance.__dict__[self._name] = bound
         return bound
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
@@ -245,25 +246,9 @@ class Kernel:
             finally:
                 self._batch.reset(token)
 
-    @contextmanager
-    def unit(self) -> Iterator[UnitOfWork]:
+    def unit(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work: the open batch's (behind a savepoint), or a new one."""
-        outer = self._batch.get()
-        if outer is None:
-            with self.storage.unit_of_work() as uow:
-                yield _Guarded(uow, self.personal)
-            return
-        savepoint = outer.savepoint()
-        nested = _Nested(outer)
-        try:
-            yield nested
-        except BaseException:
-            savepoint.rollback()
-            raise
-        if nested.committed:
-            savepoint.release()
-        else:
-            savepoint.rollback()
+        return _Unit(self.storage, self.personal, self._batch.get())
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
@@ -451,6 +436,43 @@ def job_failure(job: str, owner: str, reference: str, error: Exception) -> JobFa
     )
 
 
+class _Unit:
+    """What :meth:`Kernel.unit` enters: a new unit of work of ``storage`` when no batch is
+    open (``outer`` is ``None``), else the batch's behind a savepoint, kept when the
+    command commits and rolled back otherwise. (A class rather than a generator: every
+    command enters one.)"""
+
+    __slots__ = ("_nested", "_outer", "_personal", "_raw", "_savepoint", "_storage")
+
+    def __init__(self, storage: Storage, personal: PersonalData, outer: UnitOfWork | None) -> None:
+        self._storage = storage
+        self._personal = personal
+        self._outer = outer
+
+    def __enter__(self) -> UnitOfWork:
+        outer = self._outer
+        if outer is None:
+            self._raw = self._storage.unit_of_work()
+            return _Guarded(self._raw.__enter__(), self._personal)
+        self._savepoint = outer.savepoint()
+        self._nested = _Nested(outer)
+        return self._nested
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._outer is None:
+            self._raw.__exit__(exc_type, exc, traceback)  # never swallows an error
+            return
+        if exc_type is None and self._nested.committed:
+            self._savepoint.release()
+        else:
+            self._savepoint.rollback()
+
+
 class _CheckedRecords:
     """The record repository, refusing to write a kind the personal-data registry does
     not know (so a new kind cannot escape erasure unnoticed)."""
@@ -491,9 +513,8 @@ class _Guarded:
         written: list[Entry] | None = None,
     ) -> None:
         self._inner = inner
-        self.records: RecordRepository = (
-            inner.records if personal is None else _CheckedRecords(inner.records, personal)
-        )
+        self._personal = personal
+        self._records: RecordRepository | None = None  # checked when first used
         self.customers: CustomerRepository = inner.customers
         self.ledger: LedgerRepository = (
             inner.ledger if written is None else _WrittenLedger(inner.ledger, written)
@@ -503,6 +524,14 @@ class _Guarded:
         self.counters: CounterRepository = inner.counters
         self.stored_value: StoredValueRepository = inner.stored_value
         self.cards: CardRepository = inner.cards
+
+    @property
+    def records(self) -> RecordRepository:
+        found = self._records
+        if found is None:
+            inner, personal = self._inner.records, self._personal
+            found = self._records = inner if personal is None else _CheckedRecords(inner, personal)
+        return found
 
     def __enter__(self) -> Self:
         return self

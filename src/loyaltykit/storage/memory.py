@@ -49,6 +49,11 @@ Undo = Callable[[], object]
 _Kept = tuple[str, str, datetime, str]  # an idempotency record, as _State keeps it
 
 
+# one encoder for every document kept as text: compact, and built once (json.dumps with
+# options builds a new encoder on every call); stored data holds no cycles to look for
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
 class _State:
     """All the data of one tenant of a :class:`MemoryStorage`: tenants share nothing but
     the lock, so no read of one can reach another's rows."""
@@ -57,18 +62,21 @@ class _State:
         self.customers: dict[CustomerId, Customer] = {}
         self.accounts: dict[AccountKey, Account] = {}
         self.entries: dict[AccountKey, list[Entry]] = defaultdict(list)
-        self.entries_by_key: dict[tuple[CustomerId, str], list[Entry]] = defaultdict(list)
+        # by customer, then key: an entry, or the list of several under one key (most
+        # keys hold one entry)
+        self.entries_by_key: dict[CustomerId, dict[str, Entry | list[Entry]]] = defaultdict(dict)
         self.reversals: dict[tuple[CustomerId, str], list[Entry]] = defaultdict(list)
         self.lots: dict[AccountKey, dict[str, Lot]] = defaultdict(dict)
-        # spending order of released lots with points left: sorted (key, lot id)
-        self.spendable: dict[AccountKey, list[tuple[Any, str]]] = defaultdict(list)
+        # spending order of released lots with points left: sorted (*key, lot id)
+        self.spendable: dict[AccountKey, list[tuple[Any, ...]]] = defaultdict(list)
         self.pending: dict[AccountKey, set[str]] = defaultdict(set)
         # hints (due instant, account): validated when read, so stale ones are harmless
         self.due: list[tuple[datetime, str, CustomerId, str]] = []
         # (command, fingerprint, recorded_at, outcome as compact JSON text): the outcome is
         # kept as text, as a durable backend keeps it (encoded once, and proven
         # serialisable by that), in a tuple rather than a record object (less memory)
-        self.idempotency: dict[tuple[CustomerId, str], _Kept] = {}
+        # by customer, then key (no pair of them kept per record)
+        self.idempotency: dict[CustomerId, dict[str, _Kept]] = defaultdict(dict)
         self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
         # records by kind, owner and id: (document as JSON text, due_at, lookup)
@@ -88,8 +96,9 @@ class _State:
         self.cards_held: dict[CustomerId, list[str]] = defaultdict(list)
 
 
-def _order(lot: Lot) -> tuple[Any, str]:
-    return (lot.consumption_key, lot.id)
+def _order(lot: Lot) -> tuple[Any, ...]:
+    # one flat tuple (the lot's id last) per lot kept: less memory than a nested pair
+    return (*lot.consumption_key, lot.id)
 
 
 class _Customers:
@@ -144,16 +153,26 @@ class _Ledger:
             self._log.append(lambda: accounts.__setitem__(key, previous))
 
     def add_entries(self, entries: Sequence[Entry]) -> None:
-        state = self._state
+        state, log = self._state, self._log
         for entry in entries:
             lists = [state.entries[(entry.customer_id, entry.point_type)]]
-            if entry.idempotency_key is not None:
-                lists.append(state.entries_by_key[(entry.customer_id, entry.idempotency_key)])
             if entry.reverses is not None:
                 lists.append(state.reversals[(entry.customer_id, entry.reverses)])
             for target in lists:
                 target.append(entry)
-                self._log.append(target.pop)
+                log.append(target.pop)
+            if entry.idempotency_key is not None:
+                by_key, slot = state.entries_by_key[entry.customer_id], entry.idempotency_key
+                held = by_key.get(slot)
+                if held is None:
+                    by_key[slot] = entry
+                    log.append(partial(by_key.pop, slot))
+                elif isinstance(held, list):
+                    held.append(entry)
+                    log.append(held.pop)
+                else:
+                    by_key[slot] = [held, entry]
+                    log.append(partial(by_key.__setitem__, slot, held))
 
     def save_lots(self, lots: Sequence[Lot]) -> None:
         for lot in lots:
@@ -165,30 +184,56 @@ class _Ledger:
             self._put_lot(previous)
             return
         key = (lot.customer_id, lot.point_type)
+        head = self._head(key)
         self._unindex(key, lot)
         del self._state.lots[key][lot.id]
+        self._hint_head(key, head)
 
     def _put_lot(self, lot: Lot) -> Lot | None:
         state = self._state
         key = (lot.customer_id, lot.point_type)
-        previous = state.lots[key].get(lot.id)
+        lot_id = lot.id
+        lots = state.lots[key]
+        head = self._head(key)
+        previous = lots.get(lot_id)
         if previous is not None:
             self._unindex(key, previous)
-        state.lots[key][lot.id] = lot
+        lots[lot_id] = lot
         if lot.remaining > 0:
-            if lot.pending:
-                state.pending[key].add(lot.id)
-            else:
+            if not lot.pending:
                 bisect.insort(state.spendable[key], _order(lot))
-            if lot.pending and lot.available_from is not None:
-                heapq.heappush(
-                    state.due, (lot.available_from, "release", lot.customer_id, lot.point_type)
-                )
-            if lot.expires_at is not None:
-                heapq.heappush(
-                    state.due, (lot.expires_at, "expire", lot.customer_id, lot.point_type)
-                )
+            elif previous is None or not (
+                previous.pending
+                and previous.remaining > 0
+                and (previous.available_from, previous.expires_at)
+                == (lot.available_from, lot.expires_at)
+            ):
+                # a pending lot's own hints (a pending lot spent from keeps those it was
+                # saved with: a due hint is only ever dropped once its lot is settled)
+                state.pending[key].add(lot_id)
+                if lot.available_from is not None:
+                    heapq.heappush(state.due, (lot.available_from, "release", *key))
+                if lot.expires_at is not None:
+                    heapq.heappush(state.due, (lot.expires_at, "expire", *key))
+            else:
+                state.pending[key].add(lot_id)
+        self._hint_head(key, head)
         return previous
+
+    def _head(self, key: AccountKey) -> tuple[Any, ...] | None:
+        spendable = self._state.spendable.get(key)
+        return spendable[0] if spendable else None
+
+    def _hint_head(self, key: AccountKey, before: tuple[Any, ...] | None) -> None:
+        # Released lots are spent and expire in one order, so an account's first one is
+        # due first: only it needs a due hint, pushed when another lot comes first (a
+        # lot saved before it, or the first one spent or expired). Stale hints are
+        # harmless: accounts_with_due_lots checks the lots.
+        spendable = self._state.spendable.get(key)
+        if spendable and spendable[0] != before:
+            expires_at = self._state.lots[key][spendable[0][-1]].expires_at
+            if expires_at is not None:
+                heapq.heappush(self._state.due, (expires_at, "expire", *key))
 
     def _unindex(self, key: AccountKey, lot: Lot) -> None:
         state = self._state
@@ -196,14 +241,18 @@ class _Ledger:
         if not lot.pending and lot.remaining > 0:
             spendable = state.spendable[key]
             position = bisect.bisect_left(spendable, _order(lot))
-            if position < len(spendable) and spendable[position][1] == lot.id:
+            if position < len(spendable) and spendable[position][-1] == lot.id:
                 del spendable[position]
 
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
         return list(self._state.entries.get((customer_id, point_type), ()))
 
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
-        found = self._state.entries_by_key.get((customer_id, idempotency_key), ())
+        found = self._state.entries_by_key.get(customer_id, {}).get(idempotency_key)
+        if found is None:
+            return []
+        if not isinstance(found, list):
+            return [found]
         return sorted(found, key=lambda entry: (entry.point_type, entry.seq))
 
     def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
@@ -228,8 +277,8 @@ class _Ledger:
         key = (customer_id, point_type)
         lots = self._state.lots.get(key, {})
         # no copy: the ledger never saves while it iterates
-        for _, lot_id in self._state.spendable.get(key, ()):
-            lot = lots[lot_id]
+        for order in self._state.spendable.get(key, ()):
+            lot = lots[order[-1]]
             if lot.is_spendable(at):
                 yield lot
 
@@ -237,8 +286,8 @@ class _Ledger:
         key = (customer_id, point_type)
         lots = self._state.lots.get(key, {})
         due = []
-        for _, lot_id in self._state.spendable.get(key, ()):
-            lot = lots[lot_id]
+        for order in self._state.spendable.get(key, ()):
+            lot = lots[order[-1]]
             if lot.expires_at is None or lot.expires_at > at:
                 break  # spending order is expiry order: nothing later is due
             due.append(lot)
@@ -254,8 +303,8 @@ class _Ledger:
         key = (customer_id, point_type)
         lots = self._state.lots.get(key, {})
         total = 0
-        for _, lot_id in self._state.spendable.get(key, ()):
-            lot = lots[lot_id]
+        for order in self._state.spendable.get(key, ()):
+            lot = lots[order[-1]]
             if lot.expires_at is None or lot.expires_at > until:
                 break
             if lot.expires_at > after:
@@ -293,7 +342,7 @@ class _Idempotency:
         self._log = log
 
     def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
-        stored = self._state.idempotency.get((customer_id, key))
+        stored = self._state.idempotency.get(customer_id, {}).get(key)
         if stored is None:
             return None
         command, fingerprint, recorded_at, outcome = stored
@@ -307,22 +356,21 @@ class _Idempotency:
         )
 
     def add(self, record: IdempotencyRecord) -> None:
-        records = self._state.idempotency
-        slot = (record.customer_id, record.key)
-        if slot in records:
+        records, key = self._state.idempotency[record.customer_id], record.key
+        if key in records:
             raise ConcurrencyConflict(
-                f"idempotency key {record.key!r} of customer {record.customer_id!r} is taken"
+                f"idempotency key {key!r} of customer {record.customer_id!r} is taken"
             )
-        text = json.dumps(record.outcome, separators=(",", ":"), ensure_ascii=False)
-        records[slot] = (record.command, record.fingerprint, record.recorded_at, text)
-        self._log.append(lambda: records.pop(slot))
+        text = _encode(record.outcome)
+        records[key] = (record.command, record.fingerprint, record.recorded_at, text)
+        self._log.append(partial(records.pop, key))
 
     def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
-        records = self._state.idempotency
-        for slot, stored in list(records.items()):
-            if slot[0] == customer_id and stored[0] in commands:
-                records[slot] = (*stored[:3], json.dumps({"redacted": True}))
-                self._log.append(partial(records.__setitem__, slot, stored))
+        records = self._state.idempotency.get(customer_id, {})
+        for key, stored in list(records.items()):
+            if stored[0] in commands:
+                records[key] = (*stored[:3], _encode({"redacted": True}))
+                self._log.append(partial(records.__setitem__, key, stored))
 
 
 class _CustomerState:
@@ -346,7 +394,7 @@ class _CustomerState:
         slot = (customer_id, name)
         previous = documents.get(slot)
         due_at = utc(due_at)  # kept in UTC, as SQL keeps it: due hints compare instants
-        documents[slot] = (json.dumps(document), due_at)
+        documents[slot] = (_encode(document), due_at)
         if due_at is not None:
             # a hint, validated when read: stale hints are harmless
             heapq.heappush(self._state.state_due, (due_at, name, customer_id))
@@ -410,7 +458,7 @@ class _Records:
                     f"lookup {lookup!r} of kind {kind!r} is taken by record {holder[1]!r}"
                 )
         previous = self._state.records[kind][owner].get(record_id)
-        self._place(kind, key, (json.dumps(document), utc(due_at), lookup))
+        self._place(kind, key, (_encode(document), utc(due_at), lookup))
         self._log.append(partial(self._place, kind, key, previous))
 
     def _place(self, kind: str, key: tuple[str, str], stored: _Slot | None) -> None:
