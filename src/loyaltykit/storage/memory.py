@@ -17,7 +17,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from operator import attrgetter
 from types import TracebackType
 from typing import Any, Self
@@ -135,11 +135,15 @@ def _same_lot(one: Lot | None, other: Lot | None) -> bool:
     return one.seq == other.seq and one.index == other.index
 
 
-class _Customers:
+class _Rows:
+    """A repository of one unit of work: the tenant's data and the unit's undo log."""
+
     def __init__(self, state: _State, log: list[Undo]) -> None:
         self._state = state
         self._log = log
 
+
+class _Customers(_Rows):
     def get(self, customer_id: CustomerId, *, for_update: bool = False) -> Customer | None:
         return self._state.customers.get(customer_id)
 
@@ -162,11 +166,7 @@ class _Customers:
         return ordered[start : start + limit]
 
 
-class _Ledger:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Ledger(_Rows):
     def account(self, customer_id: CustomerId, point_type: str) -> Account | None:
         return self._state.accounts.get((customer_id, point_type))
 
@@ -275,8 +275,11 @@ class _Ledger:
         # due first: only it needs a due hint, pushed when another lot comes first (a
         # lot saved before it, or the first one spent or expired). Stale hints are
         # harmless: accounts_with_due_lots checks the lots.
-        head = book.head()
-        if head is not None and not _same_lot(head, before) and head.expires_at is not None:
+        spendable = book.spendable
+        if not spendable:
+            return
+        head = spendable[0]
+        if head is not before and head.expires_at is not None and not _same_lot(head, before):
             heapq.heappush(
                 self._state.due, (head.expires_at, "expire", head.customer_id, head.point_type)
             )
@@ -386,11 +389,7 @@ class _Ledger:
         return list(found)
 
 
-class _Idempotency:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Idempotency(_Rows):
     def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
         stored = self._state.idempotency.get(customer_id, {}).get(key)
         if stored is None:
@@ -426,11 +425,7 @@ class _Idempotency:
                 self._log.append(partial(records.__setitem__, key, stored))
 
 
-class _CustomerState:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _CustomerState(_Rows):
     def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
         stored = self._state.state.get((customer_id, name))
         return None if stored is None else dict(json.loads(stored[0]))
@@ -482,11 +477,7 @@ class _CustomerState:
         return found
 
 
-class _Records:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Records(_Rows):
     def get(
         self, owner: str, kind: str, record_id: str, *, for_update: bool = False
     ) -> StoredRecord | None:
@@ -585,11 +576,7 @@ def _record(kind: str, key: tuple[str, str], stored: _Slot) -> StoredRecord:
     )
 
 
-class _Counters:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Counters(_Rows):
     def value(self, name: str) -> int:
         return self._state.counters.get(name, 0)
 
@@ -620,11 +607,7 @@ class _Counters:
 # --- stored value and member cards ---------------------------------------------------------
 
 
-class _StoredValue:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _StoredValue(_Rows):
     def get(self, code: str, *, for_update: bool = False) -> StoredValueAccount | None:
         return self._state.stored_value.get(code)
 
@@ -701,11 +684,7 @@ class _StoredValue:
         return found
 
 
-class _Cards:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Cards(_Rows):
     def get(self, number: str, *, for_update: bool = False) -> MemberCard | None:
         return self._state.cards.get(number)
 
@@ -751,16 +730,41 @@ class MemoryUnitOfWork:
     def __init__(self, storage: MemoryStorage) -> None:
         self._storage = storage
         self._log: list[Undo] = []
-        state = storage._state
-        self.customers = _Customers(state, self._log)
-        self.ledger = _Ledger(state, self._log)
-        self.idempotency = _Idempotency(state, self._log)
-        self.state = _CustomerState(state, self._log)
-        self.records = _Records(state, self._log)
-        self.counters = _Counters(state, self._log)
-        self.stored_value = _StoredValue(state, self._log)
-        self.cards = _Cards(state, self._log)
         self._open = False
+
+    # each repository is made when a command first uses it: most use three or four
+
+    @cached_property
+    def customers(self) -> _Customers:
+        return _Customers(self._storage._state, self._log)
+
+    @cached_property
+    def ledger(self) -> _Ledger:
+        return _Ledger(self._storage._state, self._log)
+
+    @cached_property
+    def idempotency(self) -> _Idempotency:
+        return _Idempotency(self._storage._state, self._log)
+
+    @cached_property
+    def state(self) -> _CustomerState:
+        return _CustomerState(self._storage._state, self._log)
+
+    @cached_property
+    def records(self) -> _Records:
+        return _Records(self._storage._state, self._log)
+
+    @cached_property
+    def counters(self) -> _Counters:
+        return _Counters(self._storage._state, self._log)
+
+    @cached_property
+    def stored_value(self) -> _StoredValue:
+        return _StoredValue(self._storage._state, self._log)
+
+    @cached_property
+    def cards(self) -> _Cards:
+        return _Cards(self._storage._state, self._log)
 
     def __enter__(self) -> Self:
         self._storage._lock.acquire()
