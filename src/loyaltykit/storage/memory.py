@@ -17,7 +17,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
-from functools import cached_property, partial
+from functools import partial
 from operator import attrgetter
 from types import TracebackType
 from typing import Any, Self
@@ -730,41 +730,16 @@ class MemoryUnitOfWork:
     def __init__(self, storage: MemoryStorage) -> None:
         self._storage = storage
         self._log: list[Undo] = []
+        state = storage._state
+        self.customers = _Customers(state, self._log)
+        self.ledger = _Ledger(state, self._log)
+        self.idempotency = _Idempotency(state, self._log)
+        self.state = _CustomerState(state, self._log)
+        self.records = _Records(state, self._log)
+        self.counters = _Counters(state, self._log)
+        self.stored_value = _StoredValue(state, self._log)
+        self.cards = _Cards(state, self._log)
         self._open = False
-
-    # each repository is made when a command first uses it: most use three or four
-
-    @cached_property
-    def customers(self) -> _Customers:
-        return _Customers(self._storage._state, self._log)
-
-    @cached_property
-    def ledger(self) -> _Ledger:
-        return _Ledger(self._storage._state, self._log)
-
-    @cached_property
-    def idempotency(self) -> _Idempotency:
-        return _Idempotency(self._storage._state, self._log)
-
-    @cached_property
-    def state(self) -> _CustomerState:
-        return _CustomerState(self._storage._state, self._log)
-
-    @cached_property
-    def records(self) -> _Records:
-        return _Records(self._storage._state, self._log)
-
-    @cached_property
-    def counters(self) -> _Counters:
-        return _Counters(self._storage._state, self._log)
-
-    @cached_property
-    def stored_value(self) -> _StoredValue:
-        return _StoredValue(self._storage._state, self._log)
-
-    @cached_property
-    def cards(self) -> _Cards:
-        return _Cards(self._storage._state, self._log)
 
     def __enter__(self) -> Self:
         self._storage._lock.acquire()
