@@ -85,6 +85,24 @@ def test_every_receipt_comes_back_exactly(encode: Callable[[Receipt], object]) -
         ]
 
 
+def test_an_entry_at_the_receipts_instant_in_another_zone_keeps_its_offsets() -> None:
+    # the compact form leaves out an entry's instants that read as the receipt's: the
+    # same instant written at another offset is not one of them
+    receipt = receipts(Loyalty(PROGRAM))[0]
+    new_york = timezone(timedelta(hours=-5))
+    entry = attrs.evolve(
+        receipt.entries[0],
+        occurred_at=receipt.at.astimezone(SHANGHAI),
+        recorded_at=receipt.at.astimezone(new_york),
+    )
+    moved = attrs.evolve(receipt, entries=(entry,))
+    back = receipt_from_stored(json.loads(json.dumps(receipt_to_stored(moved))))
+    assert back == moved
+    assert back.entries[0].occurred_at.utcoffset() == timedelta(hours=8)
+    assert back.entries[0].recorded_at.utcoffset() == timedelta(hours=-5)
+    assert back.at.utcoffset() == receipt.at.utcoffset()
+
+
 def test_the_stored_form_is_a_fraction_of_the_full_record() -> None:
     for receipt in receipts(Loyalty(PROGRAM)):
         compact = len(json.dumps(receipt_to_stored(receipt), separators=(",", ":")))

@@ -32,6 +32,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import cached_property
 from math import floor
 
 import attrs
@@ -164,9 +165,12 @@ class Lot:
     forgiven: Points = 0
     shortfall: Points = 0
 
-    @property
+    @cached_property
     def id(self) -> str:
-        """``customer:point_type:seq.index``: the earning entry's id and a lot number."""
+        """``customer:point_type:seq.index``: the earning entry's id and a lot number.
+
+        Made once per lot value, so the entries that name a lot and a store's index of
+        lots can share one string rather than keep a copy each."""
         return f"{self.customer_id}:{self.point_type}:{self.seq}.{self.index}"
 
     @property
@@ -528,7 +532,7 @@ def credit_lots(
             available_from=available_from,
             pending=pending,
         )
-        lot_id = f"{customer_id}:{point_type}:{seq}.{index}"  # lot.id, made once
+        lot_id = lot.id  # one string for the lot, its change and a store's index
         book.lots[lot_id] = lot
         changes.append(LotChange(lot_id=lot_id, delta=points - repayment))
         total += points

@@ -4,6 +4,7 @@ names of the member documents and point type every area shares."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from fractions import Fraction
 from operator import attrgetter
 from typing import Any
@@ -130,6 +131,12 @@ def receipt_from_stored(stored: Mapping[str, Any]) -> Receipt:
     )
 
 
+def _same_text(one: datetime, other: datetime) -> bool:
+    """True if the two instants' ``isoformat()`` texts are equal, without writing them:
+    the same instant at the same offset (the same object, most often)."""
+    return one is other or (one == other and one.utcoffset() == other.utcoffset())
+
+
 def _entry_to_stored(entry: Entry, receipt: Receipt, at: str) -> dict[str, Any]:
     item: dict[str, Any] = {"s": entry.seq, "n": entry.kind.value, "a": entry.amount}
     if entry.customer_id != receipt.customer_id:
@@ -140,13 +147,13 @@ def _entry_to_stored(entry: Entry, receipt: Receipt, at: str) -> dict[str, Any]:
         item["pd"] = entry.pending_delta
     if entry.deficit_delta:
         item["dd"] = entry.deficit_delta
-    # an entry dated by its command holds the receipt's own instant (the same object):
-    # its text is the receipt's, without writing it out again
+    # an entry dated by its command holds the receipt's instant: its text is the
+    # receipt's, without writing it out again
     when, then = entry.occurred_at, entry.recorded_at
-    occurred = at if when is receipt.at else when.isoformat()
+    occurred = at if _same_text(when, receipt.at) else when.isoformat()
     if occurred != at:
         item["o"] = occurred
-    if then is not when and then.isoformat() != occurred:
+    if not _same_text(then, when) and then.isoformat() != occurred:
         item["r"] = then.isoformat()
     if entry.idempotency_key != receipt.idempotency_key:
         item["k"] = entry.idempotency_key

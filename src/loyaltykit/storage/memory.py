@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from operator import attrgetter
 from types import TracebackType
 from typing import Any, Self
 
@@ -46,7 +47,9 @@ __all__ = ["MemoryStorage"]
 AccountKey = tuple[CustomerId, str]
 _Slot = tuple[str, datetime | None, str | None]  # a record: JSON text, due_at, lookup
 Undo = Callable[[], object]
-_Kept = tuple[str, str, datetime, str]  # an idempotency record, as _State keeps it
+# an idempotency record, as _State keeps it: (command, recorded_at, length of the
+# fingerprint, the fingerprint and the outcome's compact JSON text as one string)
+_Kept = tuple[str, datetime, int, str]
 
 
 # one encoder for every document kept as text: compact, and built once (json.dumps with
@@ -61,21 +64,20 @@ class _State:
     def __init__(self) -> None:
         self.customers: dict[CustomerId, Customer] = {}
         self.accounts: dict[AccountKey, Account] = {}
-        self.entries: dict[AccountKey, list[Entry]] = defaultdict(list)
+        # one book per account: its entries, lots and their indexes in one object (one
+        # key tuple and one dict slot per account, not one per index)
+        self.books: dict[AccountKey, _Book] = {}
         # by customer, then key: an entry, or the list of several under one key (most
         # keys hold one entry)
         self.entries_by_key: dict[CustomerId, dict[str, Entry | list[Entry]]] = defaultdict(dict)
         self.reversals: dict[tuple[CustomerId, str], list[Entry]] = defaultdict(list)
-        self.lots: dict[AccountKey, dict[str, Lot]] = defaultdict(dict)
-        # spending order of released lots with points left: sorted (*key, lot id)
-        self.spendable: dict[AccountKey, list[tuple[Any, ...]]] = defaultdict(list)
-        self.pending: dict[AccountKey, set[str]] = defaultdict(set)
         # hints (due instant, account): validated when read, so stale ones are harmless
         self.due: list[tuple[datetime, str, CustomerId, str]] = []
-        # (command, fingerprint, recorded_at, outcome as compact JSON text): the outcome is
-        # kept as text, as a durable backend keeps it (encoded once, and proven
-        # serialisable by that), in a tuple rather than a record object (less memory)
-        # by customer, then key (no pair of them kept per record)
+        # (command, recorded_at, n, fingerprint + outcome as compact JSON text, the
+        # fingerprint its first n characters): the outcome is kept as text, as a durable
+        # backend keeps it (encoded once, and proven serialisable by that), in one string
+        # with the fingerprint and a tuple rather than a record object (less memory), by
+        # customer, then key (no pair of them kept per record)
         self.idempotency: dict[CustomerId, dict[str, _Kept]] = defaultdict(dict)
         self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
@@ -96,16 +98,52 @@ class _State:
         self.cards_held: dict[CustomerId, list[str]] = defaultdict(list)
 
 
-def _order(lot: Lot) -> tuple[Any, ...]:
-    # one flat tuple (the lot's id last) per lot kept: less memory than a nested pair
-    return (*lot.consumption_key, lot.id)
+_spending_order = attrgetter("consumption_key")
 
 
-class _Customers:
+class _Book:
+    """One account's rows: its entries in order, its lots by id, the released lots with
+    points left in spending order (the lots themselves, ordered by
+    ``Lot.consumption_key``: no order tuple kept per lot), and the ids of its pending
+    lots (a set made only when the account has one)."""
+
+    __slots__ = ("entries", "lots", "pending", "spendable")
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.lots: dict[str, Lot] = {}
+        self.spendable: list[Lot] = []
+        self.pending: set[str] | None = None
+
+    def head(self) -> Lot | None:
+        """The first lot in spending order."""
+        return self.spendable[0] if self.spendable else None
+
+    def index(self, lot: Lot) -> int | None:
+        """Where ``lot`` (a stored one) sits in :attr:`spendable`, if it does."""
+        spendable = self.spendable
+        position = bisect.bisect_left(spendable, lot.consumption_key, key=_spending_order)
+        if position < len(spendable) and _same_lot(spendable[position], lot):
+            return position
+        return None
+
+
+def _same_lot(one: Lot | None, other: Lot | None) -> bool:
+    # within one account (seq, index) names a lot
+    if one is None or other is None:
+        return one is other
+    return one.seq == other.seq and one.index == other.index
+
+
+class _Rows:
+    """A repository of one unit of work: the tenant's data and the unit's undo log."""
+
     def __init__(self, state: _State, log: list[Undo]) -> None:
         self._state = state
         self._log = log
 
+
+class _Customers(_Rows):
     def get(self, customer_id: CustomerId, *, for_update: bool = False) -> Customer | None:
         return self._state.customers.get(customer_id)
 
@@ -128,11 +166,7 @@ class _Customers:
         return ordered[start : start + limit]
 
 
-class _Ledger:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Ledger(_Rows):
     def account(self, customer_id: CustomerId, point_type: str) -> Account | None:
         return self._state.accounts.get((customer_id, point_type))
 
@@ -152,15 +186,23 @@ class _Ledger:
         else:
             self._log.append(lambda: accounts.__setitem__(key, previous))
 
+    def _book(self, key: AccountKey) -> _Book:
+        books = self._state.books
+        book = books.get(key)
+        if book is None:
+            book = books[key] = _Book()
+        return book
+
     def add_entries(self, entries: Sequence[Entry]) -> None:
         state, log = self._state, self._log
         for entry in entries:
-            lists = [state.entries[(entry.customer_id, entry.point_type)]]
+            target = self._book((entry.customer_id, entry.point_type)).entries
+            target.append(entry)
+            log.append(target.pop)
             if entry.reverses is not None:
-                lists.append(state.reversals[(entry.customer_id, entry.reverses)])
-            for target in lists:
-                target.append(entry)
-                log.append(target.pop)
+                reversals = state.reversals[(entry.customer_id, entry.reverses)]
+                reversals.append(entry)
+                log.append(reversals.pop)
             if entry.idempotency_key is not None:
                 by_key, slot = state.entries_by_key[entry.customer_id], entry.idempotency_key
                 held = by_key.get(slot)
@@ -176,76 +218,86 @@ class _Ledger:
 
     def save_lots(self, lots: Sequence[Lot]) -> None:
         for lot in lots:
-            previous = self._put_lot(lot)
-            self._log.append(partial(self._restore_lot, lot, previous))
+            book = self._book((lot.customer_id, lot.point_type))
+            previous = self._put_lot(book, lot)
+            self._log.append(partial(self._restore_lot, book, lot, previous))
 
-    def _restore_lot(self, lot: Lot, previous: Lot | None) -> None:
+    def _restore_lot(self, book: _Book, lot: Lot, previous: Lot | None) -> None:
         if previous is not None:
-            self._put_lot(previous)
+            self._put_lot(book, previous)
             return
-        key = (lot.customer_id, lot.point_type)
-        head = self._head(key)
-        self._unindex(key, lot)
-        del self._state.lots[key][lot.id]
-        self._hint_head(key, head)
+        head = book.head()
+        self._unindex(book, lot)
+        del book.lots[lot.id]
+        self._hint_head(book, head)
 
-    def _put_lot(self, lot: Lot) -> Lot | None:
-        state = self._state
-        key = (lot.customer_id, lot.point_type)
+    def _put_lot(self, book: _Book, lot: Lot) -> Lot | None:
+        lots = book.lots
         lot_id = lot.id
-        lots = state.lots[key]
-        head = self._head(key)
+        head = book.head()
         previous = lots.get(lot_id)
+        position = None
         if previous is not None:
-            self._unindex(key, previous)
+            position = self._unindex(book, previous)
+            if position is not None and lot.consumption_key != previous.consumption_key:
+                position = None
         lots[lot_id] = lot
         if lot.remaining > 0:
             if not lot.pending:
-                bisect.insort(state.spendable[key], _order(lot))
-            elif previous is None or not (
-                previous.pending
-                and previous.remaining > 0
-                and (previous.available_from, previous.expires_at)
-                == (lot.available_from, lot.expires_at)
-            ):
-                # a pending lot's own hints (a pending lot spent from keeps those it was
-                # saved with: a due hint is only ever dropped once its lot is settled)
-                state.pending[key].add(lot_id)
-                if lot.available_from is not None:
-                    heapq.heappush(state.due, (lot.available_from, "release", *key))
-                if lot.expires_at is not None:
-                    heapq.heappush(state.due, (lot.expires_at, "expire", *key))
+                if position is not None:
+                    # the same lot, spent from: its place in the order is unchanged
+                    book.spendable.insert(position, lot)
+                else:
+                    bisect.insort(book.spendable, lot, key=_spending_order)
             else:
-                state.pending[key].add(lot_id)
-        self._hint_head(key, head)
+                if book.pending is None:
+                    book.pending = set()
+                book.pending.add(lot_id)
+                if previous is None or not (
+                    previous.pending
+                    and previous.remaining > 0
+                    and (previous.available_from, previous.expires_at)
+                    == (lot.available_from, lot.expires_at)
+                ):
+                    # a pending lot's own hints (a pending lot spent from keeps those it
+                    # was saved with: a due hint is only ever dropped once its lot is
+                    # settled)
+                    due, key = self._state.due, (lot.customer_id, lot.point_type)
+                    if lot.available_from is not None:
+                        heapq.heappush(due, (lot.available_from, "release", *key))
+                    if lot.expires_at is not None:
+                        heapq.heappush(due, (lot.expires_at, "expire", *key))
+        self._hint_head(book, head)
         return previous
 
-    def _head(self, key: AccountKey) -> tuple[Any, ...] | None:
-        spendable = self._state.spendable.get(key)
-        return spendable[0] if spendable else None
-
-    def _hint_head(self, key: AccountKey, before: tuple[Any, ...] | None) -> None:
+    def _hint_head(self, book: _Book, before: Lot | None) -> None:
         # Released lots are spent and expire in one order, so an account's first one is
         # due first: only it needs a due hint, pushed when another lot comes first (a
         # lot saved before it, or the first one spent or expired). Stale hints are
         # harmless: accounts_with_due_lots checks the lots.
-        spendable = self._state.spendable.get(key)
-        if spendable and spendable[0] != before:
-            expires_at = self._state.lots[key][spendable[0][-1]].expires_at
-            if expires_at is not None:
-                heapq.heappush(self._state.due, (expires_at, "expire", *key))
+        spendable = book.spendable
+        if not spendable:
+            return
+        head = spendable[0]
+        if head is not before and head.expires_at is not None and not _same_lot(head, before):
+            heapq.heappush(
+                self._state.due, (head.expires_at, "expire", head.customer_id, head.point_type)
+            )
 
-    def _unindex(self, key: AccountKey, lot: Lot) -> None:
-        state = self._state
-        state.pending[key].discard(lot.id)
-        if not lot.pending and lot.remaining > 0:
-            spendable = state.spendable[key]
-            position = bisect.bisect_left(spendable, _order(lot))
-            if position < len(spendable) and spendable[position][-1] == lot.id:
-                del spendable[position]
+    def _unindex(self, book: _Book, lot: Lot) -> int | None:
+        """Take ``lot`` (a stored one) out of the indexes; where it was in spending order."""
+        if book.pending is not None:
+            book.pending.discard(lot.id)
+        if lot.pending or lot.remaining <= 0:
+            return None
+        position = book.index(lot)
+        if position is not None:
+            del book.spendable[position]
+        return position
 
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
-        return list(self._state.entries.get((customer_id, point_type), ()))
+        book = self._state.books.get((customer_id, point_type))
+        return [] if book is None else list(book.entries)
 
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
         found = self._state.entries_by_key.get(customer_id, {}).get(idempotency_key)
@@ -259,40 +311,44 @@ class _Ledger:
         return list(self._state.reversals.get((customer_id, entry_id), ()))
 
     def lots(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
-        lots = self._state.lots.get((customer_id, point_type), {})
-        return sorted(lots.values(), key=lambda lot: (lot.seq, lot.index))
+        book = self._state.books.get((customer_id, point_type))
+        if book is None:
+            return []
+        return sorted(book.lots.values(), key=lambda lot: (lot.seq, lot.index))
 
     def lots_by_id(self, customer_id: CustomerId, lot_ids: Collection[str]) -> list[Lot]:
         found = []
         for lot_id in lot_ids:
             point_type = lot_id[len(customer_id) + 1 :].rsplit(":", 1)[0]
-            lot = self._state.lots.get((customer_id, point_type), {}).get(lot_id)
+            book = self._state.books.get((customer_id, point_type))
+            lot = None if book is None else book.lots.get(lot_id)
             if lot is not None:
                 found.append(lot)
         return found
 
+    def _released(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
+        book = self._state.books.get((customer_id, point_type))
+        return [] if book is None else book.spendable
+
     def spendable_lots(
         self, customer_id: CustomerId, point_type: str, at: datetime
     ) -> Iterator[Lot]:
-        key = (customer_id, point_type)
-        lots = self._state.lots.get(key, {})
         # no copy: the ledger never saves while it iterates
-        for order in self._state.spendable.get(key, ()):
-            lot = lots[order[-1]]
+        for lot in self._released(customer_id, point_type):
             if lot.is_spendable(at):
                 yield lot
 
     def due_lots(self, customer_id: CustomerId, point_type: str, at: datetime) -> list[Lot]:
-        key = (customer_id, point_type)
-        lots = self._state.lots.get(key, {})
+        book = self._state.books.get((customer_id, point_type))
+        if book is None:
+            return []
         due = []
-        for order in self._state.spendable.get(key, ()):
-            lot = lots[order[-1]]
+        for lot in book.spendable:
             if lot.expires_at is None or lot.expires_at > at:
                 break  # spending order is expiry order: nothing later is due
             due.append(lot)
-        for lot_id in self._state.pending.get(key, ()):
-            lot = lots[lot_id]
+        for lot_id in book.pending or ():
+            lot = book.lots[lot_id]
             if lot_is_due(lot, at, "expire") or lot_is_due(lot, at, "release"):
                 due.append(lot)
         return due
@@ -300,11 +356,8 @@ class _Ledger:
     def expiring(
         self, customer_id: CustomerId, point_type: str, after: datetime, until: datetime
     ) -> int:
-        key = (customer_id, point_type)
-        lots = self._state.lots.get(key, {})
         total = 0
-        for order in self._state.spendable.get(key, ()):
-            lot = lots[order[-1]]
+        for lot in self._released(customer_id, point_type):
             if lot.expires_at is None or lot.expires_at > until:
                 break
             if lot.expires_at > after:
@@ -336,22 +389,18 @@ class _Ledger:
         return list(found)
 
 
-class _Idempotency:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Idempotency(_Rows):
     def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
         stored = self._state.idempotency.get(customer_id, {}).get(key)
         if stored is None:
             return None
-        command, fingerprint, recorded_at, outcome = stored
+        command, recorded_at, cut, text = stored
         return IdempotencyRecord(
             customer_id=customer_id,
             key=key,
             command=command,
-            fingerprint=fingerprint,
-            outcome=json.loads(outcome),
+            fingerprint=text[:cut],
+            outcome=json.loads(text[cut:]),
             recorded_at=recorded_at,
         )
 
@@ -361,23 +410,22 @@ class _Idempotency:
             raise ConcurrencyConflict(
                 f"idempotency key {key!r} of customer {record.customer_id!r} is taken"
             )
-        text = _encode(record.outcome)
-        records[key] = (record.command, record.fingerprint, record.recorded_at, text)
+        fingerprint = record.fingerprint
+        text = fingerprint + _encode(record.outcome)
+        records[key] = (record.command, record.recorded_at, len(fingerprint), text)
         self._log.append(partial(records.pop, key))
 
     def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
         records = self._state.idempotency.get(customer_id, {})
         for key, stored in list(records.items()):
             if stored[0] in commands:
-                records[key] = (*stored[:3], _encode({"redacted": True}))
+                command, recorded_at, cut, text = stored
+                redacted = text[:cut] + _encode({"redacted": True})
+                records[key] = (command, recorded_at, cut, redacted)
                 self._log.append(partial(records.__setitem__, key, stored))
 
 
-class _CustomerState:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _CustomerState(_Rows):
     def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
         stored = self._state.state.get((customer_id, name))
         return None if stored is None else dict(json.loads(stored[0]))
@@ -429,11 +477,7 @@ class _CustomerState:
         return found
 
 
-class _Records:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Records(_Rows):
     def get(
         self, owner: str, kind: str, record_id: str, *, for_update: bool = False
     ) -> StoredRecord | None:
@@ -532,11 +576,7 @@ def _record(kind: str, key: tuple[str, str], stored: _Slot) -> StoredRecord:
     )
 
 
-class _Counters:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Counters(_Rows):
     def value(self, name: str) -> int:
         return self._state.counters.get(name, 0)
 
@@ -567,11 +607,7 @@ class _Counters:
 # --- stored value and member cards ---------------------------------------------------------
 
 
-class _StoredValue:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _StoredValue(_Rows):
     def get(self, code: str, *, for_update: bool = False) -> StoredValueAccount | None:
         return self._state.stored_value.get(code)
 
@@ -648,11 +684,7 @@ class _StoredValue:
         return found
 
 
-class _Cards:
-    def __init__(self, state: _State, log: list[Undo]) -> None:
-        self._state = state
-        self._log = log
-
+class _Cards(_Rows):
     def get(self, number: str, *, for_update: bool = False) -> MemberCard | None:
         return self._state.cards.get(number)
 
