@@ -11,7 +11,7 @@ earn, counters to increment) and a trace that explains every rule it considered:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
@@ -26,10 +26,11 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.exchange import ExchangeRates, converted_purchase
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
+from loyaltykit.domain.variables import variables
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
-from loyaltykit.policy.plan import Plan, plan_of
+from loyaltykit.policy.plan import Plan, Reads, plan_of
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Cap, Multiplier, Referral, RuleState, Shares
 from loyaltykit.values import CustomerId, aware
@@ -53,6 +54,10 @@ __all__ = [
 ]
 
 Event = Purchase | CustomEvent
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_NO_FRACTION = Fraction(0)
+_NO_HISTORY = MetricHistory()  # immutable: every state without a history shares it
 
 
 @attrs.frozen(kw_only=True)
@@ -64,7 +69,7 @@ class CustomerState:
     counters: Mapping[str, int] = attrs.field(factory=dict)
     purchases: int = 0
     tier_status: TierStatus | None = None
-    metrics: MetricHistory = attrs.field(factory=MetricHistory)
+    metrics: MetricHistory = _NO_HISTORY
     referrer_counters: Mapping[str, int] = attrs.field(factory=dict)
 
 
@@ -223,28 +228,54 @@ class Decision:
 
 
 def condition_context(
-    program: Program, state: CustomerState, event: Event, at: datetime
+    program: Program,
+    state: CustomerState,
+    event: Event,
+    at: datetime,
+    reads: Reads | None = None,
 ) -> dict[str, Any]:
-    """The variables a condition sees: ``event``, ``customer``, ``counters`` and ``at``."""
-    customer = state.customer
-    profile = customer.profile
+    """The variables a condition sees: ``event``, ``customer``, ``counters`` and ``at``;
+    with ``reads`` (a plan's), only what its conditions read (and ``at`` always)."""
     local = at.astimezone(program.zone)
-    return {
-        "event": event.context(),
-        "customer": {
-            **dict(profile.attributes),
-            "id": customer.id,
-            "tier": state.tier,
-            "tags": profile.tags,
-            "birthday": profile.birthday,
-            "channel": profile.preferred_channel,
-            "status": customer.status.value,
-            "enrolled_at": customer.enrolled_at,
-            "purchases": state.purchases,
-        },
-        "counters": dict(state.counters),
-        "at": local,
-    }
+    if reads is None:
+        return {
+            "event": event.context(),
+            "customer": _customer_variables(state),
+            "counters": dict(state.counters),
+            "at": local,
+        }
+    context: dict[str, Any] = {"at": local}
+    for root, fields in reads.items():
+        if root == "event":
+            context[root] = event.context(fields)
+        elif root == "customer":
+            context[root] = _customer_variables(state, fields)
+        elif root == "counters":
+            counters = state.counters
+            context[root] = (
+                dict(counters)
+                if fields is None
+                else {name: counters[name] for name in fields if name in counters}
+            )
+    return context
+
+
+def _customer_variables(
+    state: CustomerState, fields: Collection[str] | None = None
+) -> dict[str, Any]:
+    return variables(state, _CUSTOMER_FIELDS, state.customer.profile.attributes, fields)
+
+
+_CUSTOMER_FIELDS: dict[str, Callable[[CustomerState], Any]] = {
+    "id": lambda state: state.customer.id,
+    "tier": lambda state: state.tier,
+    "tags": lambda state: state.customer.profile.tags,
+    "birthday": lambda state: state.customer.profile.birthday,
+    "channel": lambda state: state.customer.profile.preferred_channel,
+    "status": lambda state: state.customer.status.value,
+    "enrolled_at": lambda state: state.customer.enrolled_at,
+    "purchases": lambda state: state.purchases,
+}
 
 
 class PolicyEngine:
@@ -310,8 +341,11 @@ class PolicyEngine:
             event, conversion = self.converted(program, event, at)
         decision = self._decide(program, state, event, at, budgets, explain)
         ladder = program.tiers
-        update = decision.tier_update
-        if ladder is not None and ladder.upgrade_applies == "this_event" and update is not None:
+        if (
+            ladder is not None
+            and ladder.upgrade_applies == "this_event"
+            and (update := decision.tier_update) is not None
+        ):
             reached = update.status.effective(at, ladder)
             if reached != state.tier:  # else an override already lifts the member above it
                 # one repricing step: the tier reached with the old tier's prices prices the
@@ -343,7 +377,7 @@ class PolicyEngine:
         """The decision for ``event`` with the rules priced at ``state.tier`` (its trace
         only if ``explain``: else no line of it is built)."""
         plan = plan_of(program)
-        context = condition_context(program, state, event, at)
+        context = condition_context(program, state, event, at, plan.reads)
         facts = RuleState(
             purchases_before=state.purchases,
             tier=state.tier,
@@ -376,7 +410,7 @@ class PolicyEngine:
                         TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}")
                     )
                 continue
-            total = running.get(rule.point_type, Decimal(0))
+            total = running.get(rule.point_type, _ZERO)
             detail = ""
             counted_lines: tuple[str, ...] = ()
             if step.multiplier and step.scoped:
@@ -396,7 +430,7 @@ class PolicyEngine:
                         detail = f"{rule.id}: nothing to multiply"
                         trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
-                scaled = (total * rule.factor).quantize(Decimal(1), rounding=program.rounding)
+                scaled = (total * rule.factor).quantize(_ONE, rounding=program.rounding)
                 running[rule.point_type] = scaled
                 if lined:
                     mine = shares.setdefault(rule.point_type, {})
@@ -413,7 +447,7 @@ class PolicyEngine:
                         trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
                 running[rule.point_type] = total + earned
-                additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
+                additive[rule.point_type] = additive.get(rule.point_type, _ZERO) + earned
                 if trace is not None:
                     detail = rule.explain(event, earned)
                 if lined or (has_lines and step.scoped and trace is not None):
@@ -498,9 +532,7 @@ class PolicyEngine:
                 )
             )
             effects.append(
-                MetricSample(
-                    customer_id=state.customer.referred_by, metric="referrals", value=Decimal(1)
-                )
+                MetricSample(customer_id=state.customer.referred_by, metric="referrals", value=_ONE)
             )
         samples = _samples(program, state.customer.id, event, effects)
         effects.extend(samples)
@@ -524,7 +556,7 @@ class PolicyEngine:
     ) -> list[CampaignAward]:
         """The campaigns' awards after the base rules, and a trace line per campaign."""
         base = {
-            point_type: int(total.quantize(Decimal(1), rounding=program.rounding))
+            point_type: int(total.quantize(_ONE, rounding=program.rounding))
             for point_type, total in additive.items()
         }
         awards, notes = campaign_awards(
@@ -575,15 +607,18 @@ class PolicyEngine:
         """``points`` clipped by the point type's caps, in the programme's order; a cap
         scoped to lines clips only the points those lines earned (and counts only them)."""
         caps = [(cap, cap.counter(local)) for cap in plan.caps_for(point_type)]
+        if not caps:
+            return points
+        counters = state.counters
         counted: dict[str, int] = {}
         # a scoped cap takes off what its lines earned past its room in exact points, and
         # the points are rounded after it: a line joining the basket then never lowers
         # them (the whole basket's rounded points may stay while the capped lines' exact
         # share grows past an integer)
         shares = dict(basket[1]) if basket is not None else {}
-        exact = sum(shares.values(), Fraction(0))
+        exact = sum(shares.values(), _NO_FRACTION) if plan.scoped_caps else _NO_FRACTION
         for cap, key in caps:
-            used = 0 if key is None else state.counters.get(key, 0)
+            used = 0 if key is None else counters.get(key, 0)
             room = max(0, cap.limit - used)
             if cap.scope is not None:
                 earned, places, labels = _scoped_points(cap, basket, shares)
@@ -656,9 +691,9 @@ def _samples(
     events (a count per type, and sums of their numeric attributes as ``type.name``)."""
     found: list[tuple[str, Decimal]] = []
     if isinstance(event, Purchase):
-        found += [("spend", event.amount.amount), ("purchases", Decimal(1))]
+        found += [("spend", event.amount.amount), ("purchases", _ONE)]
     else:
-        found.append((event.type, Decimal(1)))
+        found.append((event.type, _ONE))
         found += [
             (f"{event.type}.{name}", Decimal(value))
             for name, value in event.attributes
