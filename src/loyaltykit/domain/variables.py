@@ -37,9 +37,9 @@ def variables(
     found = {}
     free: dict[str, Any] | None = None
     for name in fields:
-        read = readers.get(name)
-        if read is not None:
-            found[name] = read(subject)
+        field = readers.get(name)
+        if field is not None:
+            found[name] = field(subject)
             continue
         if free is None:
             free = dict(attributes)
