@@ -190,12 +190,7 @@ class Decision:
         """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
         campaign points included (as funded when the decision was evaluated with
         ``budgets``, as wanted otherwise)."""
-        return sum(
-            effect.points
-            for effect in self.earns
-            if effect.point_type == point_type
-            and (customer_id is None or effect.customer_id == customer_id)
-        )
+        return _granted(self.effects, point_type, customer_id)
 
     @property
     def earns(self) -> tuple[Earn, ...]:
@@ -403,26 +398,28 @@ class PolicyEngine:
                     detail = f"{rule.id}: excluded by {excluded_by}"
                     trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                 continue
-            if step.test is not None and not step.test(context):
+            test = step.test
+            if test is not None and not test(context):
                 if trace is not None:
                     refusal = f"condition not met: {rule.condition.source}"  # type: ignore[union-attr]
                     trace.append(
                         TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}")
                     )
                 continue
-            total = running.get(rule.point_type, _ZERO)
+            point_type = rule.point_type
+            total = running.get(point_type, _ZERO)
             detail = ""
             counted_lines: tuple[str, ...] = ()
             if step.multiplier and step.scoped:
                 assert isinstance(rule, Multiplier)
                 found = _scoped_multiplier(
-                    rule, event, total, shares.setdefault(rule.point_type, {}), program.rounding
+                    rule, event, total, shares.setdefault(point_type, {}), program.rounding
                 )
                 if isinstance(found, str):
                     if trace is not None:
                         trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
                     continue
-                running[rule.point_type], detail, counted_lines = found
+                running[point_type], detail, counted_lines = found
             elif step.multiplier:
                 assert isinstance(rule, Multiplier)
                 if total == 0:
@@ -431,9 +428,9 @@ class PolicyEngine:
                         trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
                 scaled = (total * rule.factor).quantize(_ONE, rounding=program.rounding)
-                running[rule.point_type] = scaled
+                running[point_type] = scaled
                 if lined:
-                    mine = shares.setdefault(rule.point_type, {})
+                    mine = shares.setdefault(point_type, {})
                     factor = Fraction(rule.factor)
                     for place in mine:
                         mine[place] *= factor
@@ -446,15 +443,15 @@ class PolicyEngine:
                         detail = f"{rule.id}: earns nothing here"
                         trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
-                running[rule.point_type] = total + earned
-                additive[rule.point_type] = additive.get(rule.point_type, _ZERO) + earned
+                running[point_type] = total + earned
+                additive[point_type] = additive.get(point_type, _ZERO) + earned
                 if trace is not None:
                     detail = rule.explain(event, earned)
                 if lined or (has_lines and step.scoped and trace is not None):
                     assert isinstance(event, Purchase)
                     earned_by = rule.shares(event, earned)
                     if lined:
-                        mine = shares.setdefault(rule.point_type, {})
+                        mine = shares.setdefault(point_type, {})
                         for place, share in earned_by.items():
                             mine[place] = mine.get(place, Fraction(0)) + share
                     if step.scoped:
@@ -467,7 +464,11 @@ class PolicyEngine:
                         referral_rules.append(rule.id)
                         detail += note
                         referrals.append((rule.id, given, key))
-            fired.setdefault(rule.point_type, []).append(rule.id)
+            names = fired.get(point_type)
+            if names is None:
+                fired[point_type] = [rule.id]
+            else:
+                names.append(rule.id)
             if trace is not None:
                 if counted_lines:
                     detail += f" [lines {', '.join(counted_lines)}]"
@@ -699,16 +700,29 @@ def _samples(
             for name, value in event.attributes
             if isinstance(value, int) and not isinstance(value, bool)
         ]
-    earns = [e for e in effects if isinstance(e, Earn)]
-    earns += [earn for e in effects if isinstance(e, CampaignAward) for earn in e.earns]
-    qualifying = sum(
-        effect.points
-        for effect in earns
-        if effect.customer_id == customer_id and effect.point_type == program.qualifying_points
-    )
+    qualifying = _granted(effects, program.qualifying_points, customer_id)
     if qualifying:
         found.append(("qualifying_points", Decimal(qualifying)))
     return [MetricSample(customer_id=customer_id, metric=m, value=v) for m, v in found]
+
+
+def _granted(effects: Iterable[Effect], point_type: str, customer_id: CustomerId | None) -> int:
+    """The points of ``point_type`` the earns among ``effects`` grant (campaigns' too), to
+    ``customer_id`` if given."""
+    points = 0
+    for effect in effects:
+        if isinstance(effect, Earn):
+            earns: Iterable[Earn] = (effect,)
+        elif isinstance(effect, CampaignAward):
+            earns = effect.earns
+        else:
+            continue
+        for earn in earns:
+            if earn.point_type == point_type and (
+                customer_id is None or earn.customer_id == customer_id
+            ):
+                points += earn.points
+    return points
 
 
 def measure_with(

@@ -466,12 +466,12 @@ class Cap:
         if period == "event":
             return None
         if period == "day":
-            key = f"{at.year:04d}-{at.month:02d}-{at.day:02d}"
+            key = at.date().isoformat()  # YYYY-MM-DD
         elif period == "week":
             year, week, _ = at.isocalendar()
             key = f"{year}-W{week:02d}"
         elif period == "month":
-            key = f"{at.year:04d}-{at.month:02d}"
+            key = at.date().isoformat()[:7]  # YYYY-MM
         elif period == "year":
             key = f"{at.year:04d}"
         else:
