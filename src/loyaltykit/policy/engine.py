@@ -410,33 +410,7 @@ class PolicyEngine:
             total = running.get(point_type, _ZERO)
             detail = ""
             counted_lines: tuple[str, ...] = ()
-            if step.multiplier and step.scoped:
-                assert isinstance(rule, Multiplier)
-                found = _scoped_multiplier(
-                    rule, event, total, shares.setdefault(point_type, {}), program.rounding
-                )
-                if isinstance(found, str):
-                    if trace is not None:
-                        trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
-                    continue
-                running[point_type], detail, counted_lines = found
-            elif step.multiplier:
-                assert isinstance(rule, Multiplier)
-                if total == 0:
-                    if trace is not None:
-                        detail = f"{rule.id}: nothing to multiply"
-                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
-                    continue
-                scaled = (total * rule.factor).quantize(_ONE, rounding=program.rounding)
-                running[point_type] = scaled
-                if lined:
-                    mine = shares.setdefault(point_type, {})
-                    factor = Fraction(rule.factor)
-                    for place in mine:
-                        mine[place] *= factor
-                if trace is not None:
-                    detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
-            else:
+            if not step.multiplier:
                 earned = rule.points(event, facts)
                 if earned <= 0:
                     if trace is not None:
@@ -453,7 +427,7 @@ class PolicyEngine:
                     if lined:
                         mine = shares.setdefault(point_type, {})
                         for place, share in earned_by.items():
-                            mine[place] = mine.get(place, Fraction(0)) + share
+                            mine[place] = mine.get(place, _NO_FRACTION) + share
                     if step.scoped:
                         counted_lines = _labels(earned_by, event)
                 if step.referral:
@@ -464,6 +438,32 @@ class PolicyEngine:
                         referral_rules.append(rule.id)
                         detail += note
                         referrals.append((rule.id, given, key))
+            elif step.scoped:
+                assert isinstance(rule, Multiplier)
+                found = _scoped_multiplier(
+                    rule, event, total, shares.setdefault(point_type, {}), program.rounding
+                )
+                if isinstance(found, str):
+                    if trace is not None:
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
+                    continue
+                running[point_type], detail, counted_lines = found
+            else:
+                assert isinstance(rule, Multiplier)
+                if total == 0:
+                    if trace is not None:
+                        detail = f"{rule.id}: nothing to multiply"
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
+                    continue
+                scaled = (total * rule.factor).quantize(_ONE, rounding=program.rounding)
+                running[point_type] = scaled
+                if lined:
+                    mine = shares.setdefault(point_type, {})
+                    factor = Fraction(rule.factor)
+                    for place in mine:
+                        mine[place] *= factor
+                if trace is not None:
+                    detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
             names = fired.get(point_type)
             if names is None:
                 fired[point_type] = [rule.id]
@@ -616,11 +616,14 @@ class PolicyEngine:
         # the points are rounded after it: a line joining the basket then never lowers
         # them (the whole basket's rounded points may stay while the capped lines' exact
         # share grows past an integer)
-        shares = dict(basket[1]) if basket is not None else {}
-        exact = sum(shares.values(), _NO_FRACTION) if plan.scoped_caps else _NO_FRACTION
+        shares: Shares = {}
+        exact = _NO_FRACTION
+        if plan.scoped_caps and basket is not None:
+            shares = dict(basket[1])
+            exact = sum(shares.values(), _NO_FRACTION)
         for cap, key in caps:
             used = 0 if key is None else counters.get(key, 0)
-            room = max(0, cap.limit - used)
+            room = cap.limit - used if used < cap.limit else 0
             if cap.scope is not None:
                 earned, places, labels = _scoped_points(cap, basket, shares)
                 # counted rounded up: the lines' exact points of the period never pass the
@@ -690,20 +693,28 @@ def _samples(
 ) -> list[MetricSample]:
     """The metrics an event adds to: spend and purchases, qualifying points, custom
     events (a count per type, and sums of their numeric attributes as ``type.name``)."""
-    found: list[tuple[str, Decimal]] = []
     if isinstance(event, Purchase):
-        found += [("spend", event.amount.amount), ("purchases", _ONE)]
+        samples = [
+            MetricSample(customer_id=customer_id, metric="spend", value=event.amount.amount),
+            MetricSample(customer_id=customer_id, metric="purchases", value=_ONE),
+        ]
     else:
-        found.append((event.type, _ONE))
-        found += [
-            (f"{event.type}.{name}", Decimal(value))
+        samples = [MetricSample(customer_id=customer_id, metric=event.type, value=_ONE)]
+        samples += [
+            MetricSample(
+                customer_id=customer_id, metric=f"{event.type}.{name}", value=Decimal(value)
+            )
             for name, value in event.attributes
             if isinstance(value, int) and not isinstance(value, bool)
         ]
     qualifying = _granted(effects, program.qualifying_points, customer_id)
     if qualifying:
-        found.append(("qualifying_points", Decimal(qualifying)))
-    return [MetricSample(customer_id=customer_id, metric=m, value=v) for m, v in found]
+        samples.append(
+            MetricSample(
+                customer_id=customer_id, metric="qualifying_points", value=Decimal(qualifying)
+            )
+        )
+    return samples
 
 
 def _granted(effects: Iterable[Effect], point_type: str, customer_id: CustomerId | None) -> int:
