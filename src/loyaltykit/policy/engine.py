@@ -607,9 +607,10 @@ class PolicyEngine:
     ) -> int:
         """``points`` clipped by the point type's caps, in the programme's order; a cap
         scoped to lines clips only the points those lines earned (and counts only them)."""
-        caps = [(cap, cap.counter(local)) for cap in plan.caps_for(point_type)]
-        if not caps:
+        found = plan.caps_for(point_type)
+        if not found:
             return points
+        caps = list(zip(found, plan.cap_keys(point_type, local), strict=True))
         counters = state.counters
         counted: dict[str, int] = {}
         # a scoped cap takes off what its lines earned past its room in exact points, and

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -57,6 +58,9 @@ class Plan:
     audiences read the customer)."""
     scoped_caps: bool = False
     """A cap is scoped to lines."""
+    _keys: dict[str, tuple[date, tuple[str | None, ...]]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
     def steps_for(self, event_type: str) -> tuple[Step, ...]:
         """The steps of the rules reacting to ``event_type``, in evaluation order (none
@@ -66,6 +70,18 @@ class Plan:
     def caps_for(self, point_type: str) -> tuple[Cap, ...]:
         """The caps on ``point_type``, in declaration order."""
         return self.caps.get(point_type, ())
+
+    def cap_keys(self, point_type: str, local: datetime) -> tuple[str | None, ...]:
+        """The counter key of each cap on ``point_type`` for the periods containing
+        ``local`` (:meth:`Cap.counter`), in :meth:`caps_for`'s order. A cap's period is a
+        day or longer, so the keys of the last local day seen are kept and reused."""
+        day = local.date()
+        found = self._keys.get(point_type)
+        if found is not None and found[0] == day:
+            return found[1]
+        keys = tuple(cap.counter(local) for cap in self.caps_for(point_type))
+        self._keys[point_type] = (day, keys)
+        return keys
 
 
 def _step(rule: EarningRule) -> Step:
