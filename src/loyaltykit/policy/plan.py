@@ -58,6 +58,9 @@ class Plan:
     audiences read the customer)."""
     scoped_caps: bool = False
     """A cap is scoped to lines."""
+    daily_keys: frozenset[str] = frozenset()
+    """The point types whose caps all key their counters by :meth:`Cap.counter` (by a
+    period of a day or longer; a subclass may key by the hour)."""
     _keys: dict[str, tuple[date, tuple[str | None, ...]]] = attrs.field(
         init=False, factory=dict, eq=False, repr=False
     )
@@ -73,8 +76,10 @@ class Plan:
 
     def cap_keys(self, point_type: str, local: datetime) -> tuple[str | None, ...]:
         """The counter key of each cap on ``point_type`` for the periods containing
-        ``local`` (:meth:`Cap.counter`), in :meth:`caps_for`'s order. A cap's period is a
-        day or longer, so the keys of the last local day seen are kept and reused."""
+        ``local`` (:meth:`Cap.counter`), in :meth:`caps_for`'s order. Keys of periods of
+        a day or longer (:attr:`daily_keys`) are kept for the last local day seen."""
+        if point_type not in self.daily_keys:
+            return tuple(cap.counter(local) for cap in self.caps_for(point_type))
         day = local.date()
         found = self._keys.get(point_type)
         if found is not None and found[0] == day:
@@ -109,6 +114,11 @@ def _compile(program: Program) -> Plan:
         reads_shares=reads_shares,
         reads=_reads(program),
         scoped_caps=any(cap.scope is not None for cap in program.caps),
+        daily_keys=frozenset(
+            point_type
+            for point_type, found in caps.items()
+            if all(type(cap).counter is Cap.counter for cap in found)
+        ),
     )
 
 
