@@ -746,6 +746,7 @@ def points_for(spent: Money, *, per: Money, points: int = 1, rounding: str = ROU
 
 # every rounding mode the decimal module names (ROUND_DOWN, ROUND_HALF_EVEN...)
 _ROUNDINGS = frozenset(value for name, value in vars(decimal).items() if name.startswith("ROUND_"))
+_DOWN = frozenset({decimal.ROUND_DOWN, decimal.ROUND_FLOOR})
 
 
 def rate_points(spent: Decimal, *, per: Decimal, points: int, rounding: str) -> Points:
@@ -773,10 +774,10 @@ def rate_points(spent: Decimal, *, per: Decimal, points: int, rounding: str) -> 
     whole, rest = divmod(spent_top * points * per_bottom, denominator)
     # the remainder only matters as below, at or above one half: stand it in by a
     # quarter, a half or three quarters, which Decimal then rounds in the asked mode
+    if rest == 0 or (rounding in _DOWN and points >= 0):  # whole is the floor already
+        return whole
     twice = 2 * rest
-    if rest == 0:
-        tail = Decimal(0)
-    elif twice < denominator:
+    if twice < denominator:
         tail = Decimal("0.25")
     elif twice == denominator:
         tail = Decimal("0.5")

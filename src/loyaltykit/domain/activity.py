@@ -7,11 +7,13 @@ completed, a review written, a check-in, a referral).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 import attrs
 
 from loyaltykit.domain.basket import name_set
+from loyaltykit.domain.variables import variables
 from loyaltykit.errors import InvalidAmount, InvalidArgument
 from loyaltykit.values import (
     OMITTED_AT_DEFAULT,
@@ -115,18 +117,21 @@ class Purchase:
         """Categories of the items bought."""
         return frozenset(item.category for item in self.items if item.category)
 
-    def context(self) -> dict[str, Any]:
-        """The event as condition variables (``event.amount``, ``event.categories``...)."""
-        return {
-            **dict(self.attributes),
-            "type": self.type,
-            "amount": self.amount.amount,
-            "currency": self.amount.currency,
-            "channel": self.channel,
-            "quantity": self.quantity,
-            "categories": self.categories,
-            "skus": frozenset(item.sku for item in self.items),
-        }
+    def context(self, fields: Collection[str] | None = None) -> dict[str, Any]:
+        """The event as condition variables (``event.amount``, ``event.categories``...):
+        all of them, or only ``fields``."""
+        return variables(self, _PURCHASE_FIELDS, self.attributes, fields)
+
+
+_PURCHASE_FIELDS: dict[str, Callable[[Purchase], Any]] = {
+    "type": lambda event: event.type,
+    "amount": lambda event: event.amount.amount,
+    "currency": lambda event: event.amount.currency,
+    "channel": lambda event: event.channel,
+    "quantity": lambda event: event.quantity,
+    "categories": lambda event: event.categories,
+    "skus": lambda event: frozenset(item.sku for item in event.items),
+}
 
 
 def _event_type(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -142,6 +147,10 @@ class CustomEvent:
     type: str = attrs.field(validator=_event_type)
     attributes: Metadata = attrs.field(default=(), converter=frozen_metadata)
 
-    def context(self) -> dict[str, Any]:
-        """The event as condition variables."""
-        return {**dict(self.attributes), "type": self.type}
+    def context(self, fields: Collection[str] | None = None) -> dict[str, Any]:
+        """The event as condition variables (its attributes and ``type``): all of them,
+        or only ``fields``."""
+        return variables(self, _CUSTOM_FIELDS, self.attributes, fields)
+
+
+_CUSTOM_FIELDS: dict[str, Callable[[CustomEvent], Any]] = {"type": lambda event: event.type}

@@ -11,7 +11,7 @@ earn, counters to increment) and a trace that explains every rule it considered:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
@@ -26,10 +26,11 @@ from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.exchange import ExchangeRates, converted_purchase
 from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
+from loyaltykit.domain.variables import variables
 from loyaltykit.domain.windows import Window
 from loyaltykit.errors import OutOfOrder
 from loyaltykit.policy.campaigns import Award, campaign_awards
-from loyaltykit.policy.plan import Plan, plan_of
+from loyaltykit.policy.plan import Plan, Reads, plan_of
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Cap, Multiplier, Referral, RuleState, Shares
 from loyaltykit.values import CustomerId, aware
@@ -53,6 +54,10 @@ __all__ = [
 ]
 
 Event = Purchase | CustomEvent
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_NO_FRACTION = Fraction(0)
+_NO_HISTORY = MetricHistory()  # immutable: every state without a history shares it
 
 
 @attrs.frozen(kw_only=True)
@@ -64,7 +69,7 @@ class CustomerState:
     counters: Mapping[str, int] = attrs.field(factory=dict)
     purchases: int = 0
     tier_status: TierStatus | None = None
-    metrics: MetricHistory = attrs.field(factory=MetricHistory)
+    metrics: MetricHistory = _NO_HISTORY
     referrer_counters: Mapping[str, int] = attrs.field(factory=dict)
 
 
@@ -185,12 +190,7 @@ class Decision:
         """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
         campaign points included (as funded when the decision was evaluated with
         ``budgets``, as wanted otherwise)."""
-        return sum(
-            effect.points
-            for effect in self.earns
-            if effect.point_type == point_type
-            and (customer_id is None or effect.customer_id == customer_id)
-        )
+        return _granted(self.effects, point_type, customer_id)
 
     @property
     def earns(self) -> tuple[Earn, ...]:
@@ -223,28 +223,54 @@ class Decision:
 
 
 def condition_context(
-    program: Program, state: CustomerState, event: Event, at: datetime
+    program: Program,
+    state: CustomerState,
+    event: Event,
+    at: datetime,
+    reads: Reads | None = None,
 ) -> dict[str, Any]:
-    """The variables a condition sees: ``event``, ``customer``, ``counters`` and ``at``."""
-    customer = state.customer
-    profile = customer.profile
+    """The variables a condition sees: ``event``, ``customer``, ``counters`` and ``at``;
+    with ``reads`` (a plan's), only what its conditions read (and ``at`` always)."""
     local = at.astimezone(program.zone)
-    return {
-        "event": event.context(),
-        "customer": {
-            **dict(profile.attributes),
-            "id": customer.id,
-            "tier": state.tier,
-            "tags": profile.tags,
-            "birthday": profile.birthday,
-            "channel": profile.preferred_channel,
-            "status": customer.status.value,
-            "enrolled_at": customer.enrolled_at,
-            "purchases": state.purchases,
-        },
-        "counters": dict(state.counters),
-        "at": local,
-    }
+    if reads is None:
+        return {
+            "event": event.context(),
+            "customer": _customer_variables(state),
+            "counters": dict(state.counters),
+            "at": local,
+        }
+    context: dict[str, Any] = {"at": local}
+    for root, fields in reads.items():
+        if root == "event":
+            context[root] = event.context(fields)
+        elif root == "customer":
+            context[root] = _customer_variables(state, fields)
+        elif root == "counters":
+            counters = state.counters
+            context[root] = (
+                dict(counters)
+                if fields is None
+                else {name: counters[name] for name in fields if name in counters}
+            )
+    return context
+
+
+def _customer_variables(
+    state: CustomerState, fields: Collection[str] | None = None
+) -> dict[str, Any]:
+    return variables(state, _CUSTOMER_FIELDS, state.customer.profile.attributes, fields)
+
+
+_CUSTOMER_FIELDS: dict[str, Callable[[CustomerState], Any]] = {
+    "id": lambda state: state.customer.id,
+    "tier": lambda state: state.tier,
+    "tags": lambda state: state.customer.profile.tags,
+    "birthday": lambda state: state.customer.profile.birthday,
+    "channel": lambda state: state.customer.profile.preferred_channel,
+    "status": lambda state: state.customer.status.value,
+    "enrolled_at": lambda state: state.customer.enrolled_at,
+    "purchases": lambda state: state.purchases,
+}
 
 
 class PolicyEngine:
@@ -310,8 +336,11 @@ class PolicyEngine:
             event, conversion = self.converted(program, event, at)
         decision = self._decide(program, state, event, at, budgets, explain)
         ladder = program.tiers
-        update = decision.tier_update
-        if ladder is not None and ladder.upgrade_applies == "this_event" and update is not None:
+        if (
+            ladder is not None
+            and ladder.upgrade_applies == "this_event"
+            and (update := decision.tier_update) is not None
+        ):
             reached = update.status.effective(at, ladder)
             if reached != state.tier:  # else an override already lifts the member above it
                 # one repricing step: the tier reached with the old tier's prices prices the
@@ -343,7 +372,7 @@ class PolicyEngine:
         """The decision for ``event`` with the rules priced at ``state.tier`` (its trace
         only if ``explain``: else no line of it is built)."""
         plan = plan_of(program)
-        context = condition_context(program, state, event, at)
+        context = condition_context(program, state, event, at, plan.reads)
         facts = RuleState(
             purchases_before=state.purchases,
             tier=state.tier,
@@ -369,60 +398,36 @@ class PolicyEngine:
                     detail = f"{rule.id}: excluded by {excluded_by}"
                     trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                 continue
-            if step.test is not None and not step.test(context):
+            test = step.test
+            if test is not None and not test(context):
                 if trace is not None:
                     refusal = f"condition not met: {rule.condition.source}"  # type: ignore[union-attr]
                     trace.append(
                         TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}")
                     )
                 continue
-            total = running.get(rule.point_type, Decimal(0))
+            point_type = rule.point_type
+            total = running.get(point_type, _ZERO)
             detail = ""
             counted_lines: tuple[str, ...] = ()
-            if step.multiplier and step.scoped:
-                assert isinstance(rule, Multiplier)
-                found = _scoped_multiplier(
-                    rule, event, total, shares.setdefault(rule.point_type, {}), program.rounding
-                )
-                if isinstance(found, str):
-                    if trace is not None:
-                        trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
-                    continue
-                running[rule.point_type], detail, counted_lines = found
-            elif step.multiplier:
-                assert isinstance(rule, Multiplier)
-                if total == 0:
-                    if trace is not None:
-                        detail = f"{rule.id}: nothing to multiply"
-                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
-                    continue
-                scaled = (total * rule.factor).quantize(Decimal(1), rounding=program.rounding)
-                running[rule.point_type] = scaled
-                if lined:
-                    mine = shares.setdefault(rule.point_type, {})
-                    factor = Fraction(rule.factor)
-                    for place in mine:
-                        mine[place] *= factor
-                if trace is not None:
-                    detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
-            else:
+            if not step.multiplier:
                 earned = rule.points(event, facts)
                 if earned <= 0:
                     if trace is not None:
                         detail = f"{rule.id}: earns nothing here"
                         trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
                     continue
-                running[rule.point_type] = total + earned
-                additive[rule.point_type] = additive.get(rule.point_type, Decimal(0)) + earned
+                running[point_type] = total + earned
+                additive[point_type] = additive.get(point_type, _ZERO) + earned
                 if trace is not None:
                     detail = rule.explain(event, earned)
                 if lined or (has_lines and step.scoped and trace is not None):
                     assert isinstance(event, Purchase)
                     earned_by = rule.shares(event, earned)
                     if lined:
-                        mine = shares.setdefault(rule.point_type, {})
+                        mine = shares.setdefault(point_type, {})
                         for place, share in earned_by.items():
-                            mine[place] = mine.get(place, Fraction(0)) + share
+                            mine[place] = mine.get(place, _NO_FRACTION) + share
                     if step.scoped:
                         counted_lines = _labels(earned_by, event)
                 if step.referral:
@@ -433,7 +438,37 @@ class PolicyEngine:
                         referral_rules.append(rule.id)
                         detail += note
                         referrals.append((rule.id, given, key))
-            fired.setdefault(rule.point_type, []).append(rule.id)
+            elif step.scoped:
+                assert isinstance(rule, Multiplier)
+                found = _scoped_multiplier(
+                    rule, event, total, shares.setdefault(point_type, {}), program.rounding
+                )
+                if isinstance(found, str):
+                    if trace is not None:
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
+                    continue
+                running[point_type], detail, counted_lines = found
+            else:
+                assert isinstance(rule, Multiplier)
+                if total == 0:
+                    if trace is not None:
+                        detail = f"{rule.id}: nothing to multiply"
+                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
+                    continue
+                scaled = (total * rule.factor).quantize(_ONE, rounding=program.rounding)
+                running[point_type] = scaled
+                if lined:
+                    mine = shares.setdefault(point_type, {})
+                    factor = Fraction(rule.factor)
+                    for place in mine:
+                        mine[place] *= factor
+                if trace is not None:
+                    detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
+            names = fired.get(point_type)
+            if names is None:
+                fired[point_type] = [rule.id]
+            else:
+                names.append(rule.id)
             if trace is not None:
                 if counted_lines:
                     detail += f" [lines {', '.join(counted_lines)}]"
@@ -498,9 +533,7 @@ class PolicyEngine:
                 )
             )
             effects.append(
-                MetricSample(
-                    customer_id=state.customer.referred_by, metric="referrals", value=Decimal(1)
-                )
+                MetricSample(customer_id=state.customer.referred_by, metric="referrals", value=_ONE)
             )
         samples = _samples(program, state.customer.id, event, effects)
         effects.extend(samples)
@@ -524,7 +557,7 @@ class PolicyEngine:
     ) -> list[CampaignAward]:
         """The campaigns' awards after the base rules, and a trace line per campaign."""
         base = {
-            point_type: int(total.quantize(Decimal(1), rounding=program.rounding))
+            point_type: int(total.quantize(_ONE, rounding=program.rounding))
             for point_type, total in additive.items()
         }
         awards, notes = campaign_awards(
@@ -574,17 +607,24 @@ class PolicyEngine:
     ) -> int:
         """``points`` clipped by the point type's caps, in the programme's order; a cap
         scoped to lines clips only the points those lines earned (and counts only them)."""
-        caps = [(cap, cap.counter(local)) for cap in plan.caps_for(point_type)]
+        found = plan.caps_for(point_type)
+        if not found:
+            return points
+        caps = list(zip(found, plan.cap_keys(point_type, local), strict=True))
+        counters = state.counters
         counted: dict[str, int] = {}
         # a scoped cap takes off what its lines earned past its room in exact points, and
         # the points are rounded after it: a line joining the basket then never lowers
         # them (the whole basket's rounded points may stay while the capped lines' exact
         # share grows past an integer)
-        shares = dict(basket[1]) if basket is not None else {}
-        exact = sum(shares.values(), Fraction(0))
+        shares: Shares = {}
+        exact = _NO_FRACTION
+        if plan.scoped_caps and basket is not None:
+            shares = dict(basket[1])
+            exact = sum(shares.values(), _NO_FRACTION)
         for cap, key in caps:
-            used = 0 if key is None else state.counters.get(key, 0)
-            room = max(0, cap.limit - used)
+            used = 0 if key is None else counters.get(key, 0)
+            room = cap.limit - used if used < cap.limit else 0
             if cap.scope is not None:
                 earned, places, labels = _scoped_points(cap, basket, shares)
                 # counted rounded up: the lines' exact points of the period never pass the
@@ -654,26 +694,47 @@ def _samples(
 ) -> list[MetricSample]:
     """The metrics an event adds to: spend and purchases, qualifying points, custom
     events (a count per type, and sums of their numeric attributes as ``type.name``)."""
-    found: list[tuple[str, Decimal]] = []
     if isinstance(event, Purchase):
-        found += [("spend", event.amount.amount), ("purchases", Decimal(1))]
+        samples = [
+            MetricSample(customer_id=customer_id, metric="spend", value=event.amount.amount),
+            MetricSample(customer_id=customer_id, metric="purchases", value=_ONE),
+        ]
     else:
-        found.append((event.type, Decimal(1)))
-        found += [
-            (f"{event.type}.{name}", Decimal(value))
+        samples = [MetricSample(customer_id=customer_id, metric=event.type, value=_ONE)]
+        samples += [
+            MetricSample(
+                customer_id=customer_id, metric=f"{event.type}.{name}", value=Decimal(value)
+            )
             for name, value in event.attributes
             if isinstance(value, int) and not isinstance(value, bool)
         ]
-    earns = [e for e in effects if isinstance(e, Earn)]
-    earns += [earn for e in effects if isinstance(e, CampaignAward) for earn in e.earns]
-    qualifying = sum(
-        effect.points
-        for effect in earns
-        if effect.customer_id == customer_id and effect.point_type == program.qualifying_points
-    )
+    qualifying = _granted(effects, program.qualifying_points, customer_id)
     if qualifying:
-        found.append(("qualifying_points", Decimal(qualifying)))
-    return [MetricSample(customer_id=customer_id, metric=m, value=v) for m, v in found]
+        samples.append(
+            MetricSample(
+                customer_id=customer_id, metric="qualifying_points", value=Decimal(qualifying)
+            )
+        )
+    return samples
+
+
+def _granted(effects: Iterable[Effect], point_type: str, customer_id: CustomerId | None) -> int:
+    """The points of ``point_type`` the earns among ``effects`` grant (campaigns' too), to
+    ``customer_id`` if given."""
+    points = 0
+    for effect in effects:
+        if isinstance(effect, Earn):
+            earns: Iterable[Earn] = (effect,)
+        elif isinstance(effect, CampaignAward):
+            earns = effect.earns
+        else:
+            continue
+        for earn in earns:
+            if earn.point_type == point_type and (
+                customer_id is None or earn.customer_id == customer_id
+            ):
+                points += earn.points
+    return points
 
 
 def measure_with(

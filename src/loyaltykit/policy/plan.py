@@ -4,7 +4,9 @@ on every event.
 :func:`plan_of` builds a :class:`Plan` the first time a programme (one version) is
 evaluated and keeps it as long as the programme lives: for each event type, the rules
 that react to it in evaluation order, each with its condition and its kind resolved
-(:class:`Step`), and for each point type the caps that limit it. The engine walks the
+(:class:`Step`), for each point type the caps that limit it, and the condition variables
+the rules' conditions read (:data:`Reads`: the engine builds only those per event). The
+engine walks the
 plan; a new rule feature (a scope on basket lines, a new kind) is resolved here, in
 :func:`_step`, once, rather than tested on every event.
 """
@@ -13,14 +15,20 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 import attrs
 
+from loyaltykit.policy.conditions import Condition
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Cap, EarningRule, Multiplier, Referral
 
-__all__ = ["Plan", "Step", "plan_of"]
+__all__ = ["Plan", "Reads", "Step", "plan_of"]
+
+Reads = Mapping[str, frozenset[str] | None]
+"""The condition variables a plan's conditions read: for each root (``event``,
+``customer``...), the fields read, or ``None`` when the root itself is read whole."""
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +52,18 @@ class Plan:
     caps: Mapping[str, tuple[Cap, ...]]
     reads_shares: bool = False
     """A multiplier or a cap is scoped to lines: the engine keeps what each line earned."""
+    reads: Reads | None = None
+    """The variables the conditions read, ``None`` for all of them (a condition written as
+    a Python callable, which may read anything; a programme with campaigns, whose
+    audiences read the customer)."""
+    scoped_caps: bool = False
+    """A cap is scoped to lines."""
+    daily_keys: frozenset[str] = frozenset()
+    """The point types whose caps all key their counters by :meth:`Cap.counter` (by a
+    period of a day or longer; a subclass may key by the hour)."""
+    _keys: dict[str, tuple[date, tuple[str | None, ...]]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
     def steps_for(self, event_type: str) -> tuple[Step, ...]:
         """The steps of the rules reacting to ``event_type``, in evaluation order (none
@@ -53,6 +73,20 @@ class Plan:
     def caps_for(self, point_type: str) -> tuple[Cap, ...]:
         """The caps on ``point_type``, in declaration order."""
         return self.caps.get(point_type, ())
+
+    def cap_keys(self, point_type: str, local: datetime) -> tuple[str | None, ...]:
+        """The counter key of each cap on ``point_type`` for the periods containing
+        ``local`` (:meth:`Cap.counter`), in :meth:`caps_for`'s order. Keys of periods of
+        a day or longer (:attr:`daily_keys`) are kept for the last local day seen."""
+        if point_type not in self.daily_keys:
+            return tuple(cap.counter(local) for cap in self.caps_for(point_type))
+        day = local.date()
+        found = self._keys.get(point_type)
+        if found is not None and found[0] == day:
+            return found[1]
+        keys = tuple(cap.counter(local) for cap in self.caps_for(point_type))
+        self._keys[point_type] = (day, keys)
+        return keys
 
 
 def _step(rule: EarningRule) -> Step:
@@ -78,7 +112,35 @@ def _compile(program: Program) -> Plan:
         steps={event: tuple(_step(rule) for rule in program.rules_for(event)) for event in types},
         caps=caps,
         reads_shares=reads_shares,
+        reads=_reads(program),
+        scoped_caps=any(cap.scope is not None for cap in program.caps),
+        daily_keys=frozenset(
+            point_type
+            for point_type, found in caps.items()
+            if all(type(cap).counter is Cap.counter for cap in found)
+        ),
     )
+
+
+def _reads(program: Program) -> Reads | None:
+    """The variables ``program``'s rule conditions read (see :attr:`Plan.reads`)."""
+    if program.campaigns:
+        return None
+    fields: dict[str, set[str] | None] = {}
+    for rule in program.rules:
+        condition = rule.condition
+        if condition is None:
+            continue
+        if type(condition) is not Condition:  # a subclass may read what it likes
+            return None
+        for name in condition.names:
+            root, _, rest = name.partition(".")
+            read = fields.setdefault(root, set())
+            if not rest:
+                fields[root] = None
+            elif read is not None:
+                read.add(rest.split(".")[0])
+    return {root: None if read is None else frozenset(read) for root, read in fields.items()}
 
 
 # by the programme's identity (a programme's hash would walk all of it): the plan and a

@@ -50,6 +50,7 @@ Shares = dict[int | None, Fraction]
 """Points by the line of the basket that earned them (its place, from 0), ``None`` for the
 points no line earned (a fixed bonus, the part of a rate earned on a delivery fee)."""
 _ONE = Decimal(1)
+_NONE = Decimal(0)
 PERIODS = ("event", "day", "week", "month", "year", "lifetime")
 
 
@@ -314,10 +315,10 @@ class SpendThreshold(EarningRule):
     def points(self, event: Event, state: RuleState) -> Decimal:
         if not isinstance(event, Purchase) or event.amount.currency != self.threshold.currency:
             return Decimal(0)
-        times = int(self.spent(event).amount // self.threshold.amount)
-        if not self.repeat:
-            times = min(times, 1)
-        return Decimal(times * self.amount)
+        spent = self.spent(event).amount
+        if not self.repeat:  # amounts are not negative: once reached, one bonus
+            return Decimal(self.amount) if spent >= self.threshold.amount else _NONE
+        return Decimal(int(spent // self.threshold.amount) * self.amount)
 
     def explain(self, event: Event, points: Decimal) -> str:
         if self.scope is None or not isinstance(event, Purchase):
@@ -466,12 +467,12 @@ class Cap:
         if period == "event":
             return None
         if period == "day":
-            key = f"{at.year:04d}-{at.month:02d}-{at.day:02d}"
+            key = at.date().isoformat()  # YYYY-MM-DD
         elif period == "week":
             year, week, _ = at.isocalendar()
             key = f"{year}-W{week:02d}"
         elif period == "month":
-            key = f"{at.year:04d}-{at.month:02d}"
+            key = at.date().isoformat()[:7]  # YYYY-MM
         elif period == "year":
             key = f"{at.year:04d}"
         else:
