@@ -240,8 +240,8 @@ def _metadata(value: object) -> Metadata:
     if value is not None and not isinstance(value, tuple | Mapping):
         raise InvalidArgument(f"metadata: {value!r} is not a mapping of names to values")
     metadata = frozen_metadata(value)
-    taken = sorted(key for key, _ in metadata if key in LIBRARY_METADATA)
-    if taken:
+    if metadata and not LIBRARY_METADATA.isdisjoint(key for key, _ in metadata):
+        taken = sorted(key for key, _ in metadata if key in LIBRARY_METADATA)
         raise InvalidArgument(
             f"metadata: {', '.join(map(repr, taken))} is written by loyaltykit itself "
             f"(names it reserves: {', '.join(sorted(LIBRARY_METADATA))})"
