@@ -56,15 +56,15 @@ def _replayed(uow: UnitOfWork, record: Mapping[str, Any]) -> Receipt:
 # 1,257 bytes SQLite kept per ledger entry. The compact form (version 2) kept each value
 # once and left out what equals the receipt's own value or the field's default. The
 # referring form (version 3, written now) keeps only what the ledger does not: the
-# receipt's own fields and balances, and for each entry the command wrote under the
-# receipt's key, its place in the ledger (its seq, with its point type and customer when
-# they are not the receipt's). A replay reads those entries back by key
-# (LedgerRepository.entries_by_key): the ledger is append-only (no erasure, archival or
-# move rewrites an entry), so they are the entries the command wrote. An entry that
-# could not be rebuilt exactly from the ledger's copy (another key, or an instant whose
-# offset a backend that keeps instants in UTC would lose) is kept in full, as in
-# version 2. Records of version 2 and earlier (no "v": the full record) are read as
-# they were written.
+# receipt's own fields and balances, and for each entry the command wrote its place in
+# the ledger (its seq, with its point type and customer when they are not the
+# receipt's). A replay reads those entries back (LedgerRepository.entries_by_seq): the
+# ledger is append-only and an account's seq names one entry for good (no erasure,
+# archival, tenant or export step rewrites or removes an entry), so they are the entries
+# the command wrote. An entry that could not be rebuilt exactly from the ledger's copy
+# (an instant at an offset that a backend keeping instants in UTC would lose) is kept in
+# full, as in version 2. Records of version 2 and earlier (no "v": the full record) are
+# read as they were written.
 
 _REFERRING = 3
 _COMPACT = 2
@@ -162,11 +162,10 @@ def receipt_from_stored(
 def _entry_reference(entry: Entry, receipt: Receipt, at: str) -> Any:
     """An entry of version 3: its seq (an entry of the receipt's own customer and the
     default point type), ``[seq, point_type]`` or ``[seq, point_type, customer]`` (read
-    back from the ledger), or the entry in full (a mapping, as in version 2)."""
-    if (
-        entry.idempotency_key == receipt.idempotency_key
-        and _rebuilt_alike(entry.occurred_at, receipt.at)
-        and _rebuilt_alike(entry.recorded_at, receipt.at)
+    back from the ledger, where an account's seq names one entry for good), or the entry
+    in full (a mapping, as in version 2)."""
+    if _rebuilt_alike(entry.occurred_at, receipt.at) and _rebuilt_alike(
+        entry.recorded_at, receipt.at
     ):
         if entry.customer_id != receipt.customer_id:
             return [entry.seq, entry.point_type, entry.customer_id]
@@ -198,33 +197,27 @@ def _entries_referred(
     key: str,
 ) -> tuple[datetime, tuple[Entry, ...]]:
     """The instant and entries of a receipt of version 3."""
-    found: dict[CustomerId, dict[tuple[str, int], Entry]] = {}
-
-    def held(item: int | list[Any]) -> Entry:
-        if isinstance(item, int):
-            customer, point_type, seq = customer_id, _DEFAULT_POINT_TYPE, item
-        else:
-            customer, point_type, seq = item[2] if len(item) > 2 else customer_id, item[1], item[0]
+    items = stored["e"]
+    places = [_place(item, customer_id) for item in items if not isinstance(item, dict)]
+    found: dict[tuple[CustomerId, str, int], Entry] = {}
+    if places:
         if ledger is None:
             raise ValueError("a stored receipt of version 3 is read with the ledger it refers to")
-        entries = found.get(customer)
-        if entries is None:
-            entries = found[customer] = {
-                (entry.point_type, entry.seq): entry
-                for entry in ledger.entries_by_key(customer, key)
-            }
-        entry = entries.get((point_type, seq))
-        if entry is None:
+        wanted: dict[tuple[CustomerId, str], list[int]] = {}
+        for customer, point_type, seq in places:
+            wanted.setdefault((customer, point_type), []).append(seq)
+        for (customer, point_type), seqs in wanted.items():
+            for entry in ledger.entries_by_seq(customer, point_type, seqs):
+                found[customer, point_type, entry.seq] = entry
+        missing = [place for place in places if place not in found]
+        if missing:
             raise ValueError(
-                f"a stored receipt refers to entry {customer}:{point_type}:{seq} under key "
-                f"{key!r}, which the ledger does not hold"
+                f"a stored receipt (key {key!r}) refers to ledger entries the ledger does not "
+                f"hold: {', '.join(':'.join(map(str, place)) for place in missing)}"
             )
-        return entry
-
-    items = stored["e"]
     at_text = stored.get("t")
     if at_text is None:  # the first entry's (see receipt_to_stored)
-        at = held(items[0]).recorded_at.astimezone(UTC)
+        at = found[places[0]].recorded_at.astimezone(UTC)
         at_text = at.isoformat()
     else:
         at = _instant(at_text)
@@ -233,12 +226,19 @@ def _entries_referred(
         if isinstance(item, dict):
             entries.append(_entry_from_stored(item, customer_id, key, at_text))
             continue
-        entry = held(item)
+        entry = found[_place(item, customer_id)]
         occurred, recorded = _as_written(entry.occurred_at, at), _as_written(entry.recorded_at, at)
         if occurred is not entry.occurred_at or recorded is not entry.recorded_at:
             entry = attrs.evolve(entry, occurred_at=occurred, recorded_at=recorded)
         entries.append(entry)
     return at, tuple(entries)
+
+
+def _place(item: int | list[Any], customer_id: CustomerId) -> tuple[CustomerId, str, int]:
+    """The account and seq an entry reference of version 3 names."""
+    if isinstance(item, int):
+        return customer_id, _DEFAULT_POINT_TYPE, item
+    return (item[2] if len(item) > 2 else customer_id), item[1], item[0]
 
 
 def _balance_to_stored(balance: Balance, customer_id: CustomerId) -> list[Any]:
