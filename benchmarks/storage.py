@@ -212,7 +212,9 @@ def raw_command(
         for lot_seq, index, remaining in lots:
             take = min(left, remaining)
             db.execute(sql["spend"], (remaining - take, cid, "points", lot_seq, index))
-            changes.append([f"{cid}:points:{lot_seq}.{index}", -take])
+            # SQLite names a lot of the entry's own account by its position (0016)
+            lot = f"{lot_seq}.{index}" if sql is SQLITE_RAW else f"{cid}:points:{lot_seq}.{index}"
+            changes.append([lot, -take])
             left -= take
             if not left:
                 break

@@ -15,6 +15,10 @@ The default programme's key (``'default'``), in every row of every table and in 
 index, becomes the empty text, which no programme's key can be
 (``loyaltykit.storage.sql.schema.Tenant``).
 
+A ledger entry's lot changes name each lot by its id (``c-1:points:3.0``); a lot of the
+entry's own account is written ``3.0``, without the customer and point type its row
+holds (``loyaltykit.storage.sql.repositories._entry`` reads both forms).
+
 A text that is no instant SQLite reads (none is written) is left as it was, and so is
 a value already converted: the statements change only texts, and the downgrade only
 integers and bytes. PostgreSQL and MariaDB are unchanged (``naive UTC ``TIMESTAMP``
@@ -28,6 +32,7 @@ Revises: 0013
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -103,6 +108,27 @@ def _fingerprint_text(value: object) -> object:
     return f"{value[0] >> 1}:{digits[:-1] if value[0] & 1 else digits}"
 
 
+def _own_lots(text: str, customer_id: str, point_type: str) -> str:
+    prefix = f"{customer_id}:{point_type}:"
+    changes, shortened = [], False
+    for lot_id, delta in json.loads(text):
+        rest = lot_id[len(prefix) :] if lot_id.startswith(prefix) else ":"
+        shortened = shortened or ":" not in rest
+        changes.append([lot_id if ":" in rest else rest, delta])
+    if not shortened:  # kept as it was written
+        return text
+    return json.dumps(changes, separators=(",", ":"), ensure_ascii=False)
+
+
+def _full_lots(text: str, customer_id: str, point_type: str) -> str:
+    prefix = f"{customer_id}:{point_type}:"
+    changes = json.loads(text)
+    if all(":" in lot_id for lot_id, _ in changes):
+        return text
+    full = [[lot_id if ":" in lot_id else prefix + lot_id, delta] for lot_id, delta in changes]
+    return json.dumps(full, separators=(",", ":"), ensure_ascii=False)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
@@ -115,6 +141,7 @@ def upgrade() -> None:
             )
     _fingerprints("lk_fingerprint_bytes", _fingerprint_bytes, "text")
     _tenants(DEFAULT_TENANT, "")
+    _lot_changes("lk_own_lots", _own_lots)
 
 
 def downgrade() -> None:
@@ -129,6 +156,7 @@ def downgrade() -> None:
             )
     _fingerprints("lk_fingerprint_text", _fingerprint_text, "blob")
     _tenants("", DEFAULT_TENANT)
+    _lot_changes("lk_full_lots", _full_lots)
 
 
 def _fingerprints(name: str, conversion: Callable[[object], object], stored: str) -> None:
@@ -148,3 +176,12 @@ def _tenants(stored: str, becomes: str) -> None:
         op.get_bind().exec_driver_sql(
             f"UPDATE \"{table}\" SET tenant = '{becomes}' WHERE tenant = '{stored}'"
         )
+
+
+def _lot_changes(name: str, conversion: Callable[[str, str, str], str]) -> None:
+    driver = op.get_bind().connection.dbapi_connection
+    assert driver is not None
+    driver.create_function(name, 3, conversion, deterministic=True)
+    op.get_bind().exec_driver_sql(
+        f"UPDATE lk_entries SET lots = {name}(lots, customer_id, point_type) WHERE lots <> '[]'"
+    )
