@@ -136,6 +136,13 @@ RAW = {
     " outcome, recorded_at) VALUES ('default', ?, ?, ?, ?, ?, ?)",
 }
 
+# SQLite holds the default programme's key as '' (0016)
+SQLITE_RAW = {
+    name: text.replace("tenant = 'default'", "tenant = ''").replace("('default',", "('',")
+    for name, text in RAW.items()
+}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def raw_commands(
     db: Any,
@@ -205,7 +212,9 @@ def raw_command(
         for lot_seq, index, remaining in lots:
             take = min(left, remaining)
             db.execute(sql["spend"], (remaining - take, cid, "points", lot_seq, index))
-            changes.append([f"{cid}:points:{lot_seq}.{index}", -take])
+            # SQLite names a lot of the entry's own account by its position (0016)
+            lot = f"{lot_seq}.{index}" if sql is SQLITE_RAW else f"{cid}:points:{lot_seq}.{index}"
+            changes.append([lot, -take])
             left -= take
             if not left:
                 break
@@ -229,9 +238,9 @@ def raw_command(
         db.execute(sql["new account"], (cid, "points", *counts))
     else:
         db.execute(sql["save account"], (*counts, cid, "points"))
-    fingerprint = hashlib.sha256(
-        json.dumps([command, arguments], sort_keys=True).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(json.dumps([command, arguments], sort_keys=True).encode())
+    # SQLite holds the facade's fingerprints as bytes, the servers as hex text (0016)
+    fingerprint = digest.digest() if sql is SQLITE_RAW else digest.hexdigest()
     outcome = {"command": command, "at": at.isoformat(), "entries": [entry]}
     outcome["balances"] = [dict(zip(_ACCOUNT_COLUMNS.split(", "), counts, strict=True))]
     db.execute(sql["outcome"], (cid, key, command, fingerprint, json.dumps(outcome), when))
@@ -249,15 +258,15 @@ def raw_sqlite(
     for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
         db.execute(f"PRAGMA {pragma}")
 
-    def stamp(at: datetime) -> str:  # SQLAlchemy's SQLite format, naive UTC
-        return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    def stamp(at: datetime) -> int:  # the facade's SQLite form: microseconds since 1970
+        return (at - EPOCH) // timedelta(microseconds=1)
 
     start = time.perf_counter()
     raw_commands(
         db,
         plan,
         batch,
-        sql=RAW,
+        sql=SQLITE_RAW,
         stamp=stamp,
         begin=lambda: db.execute("BEGIN IMMEDIATE"),
         commit=lambda: db.execute("COMMIT"),

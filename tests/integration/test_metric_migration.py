@@ -12,14 +12,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from loyaltykit import Loyalty, Money
 from loyaltykit.demo import PROGRAMME
 from loyaltykit.domain.activity import Purchase
 from loyaltykit.formats.metrics import metrics_from_document, metrics_to_document
 from loyaltykit.formats.programs import Program
-from loyaltykit.storage.sql import upgrade
+from loyaltykit.storage.sql import schema, upgrade
 from tests.databases import emptied
 from tests.integration.test_migrations import T0, at_revision, enrolled_raw
 
@@ -115,9 +115,10 @@ def test_each_programme_s_histories_are_rewritten_as_their_own(
             )
     upgrade(url)
     with engine.begin() as connection:
+        state = schema.customer_state  # read as the schema reads it (SQLite: 0016)
         found = dict(
             connection.execute(
-                text("SELECT tenant, document FROM lk_customer_state WHERE customer_id = 'ann'")
+                select(state.c.tenant, state.c.document).where(state.c.customer_id == "ann")
             ).all()
         )
     for tenant, document in (("default", VERSION_1), ("brand-b", brand_b)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import (
     create_engine,
     insert,
     inspect,
+    select,
     table,
     text,
 )
@@ -251,7 +253,8 @@ def test_a_database_of_one_programme_is_the_default_programme_after_0012(
     with engine.connect() as connection:
         tenants = {
             each.name: sorted(
-                set(connection.execute(text(f"SELECT tenant FROM {each.name}")).scalars())
+                # read as the schema reads it: SQLite holds the default as '' (0016)
+                set(connection.execute(select(each.c.tenant)).scalars())
             )
             for each in schema.metadata.sorted_tables
         }
@@ -347,12 +350,173 @@ def test_compact_rows_keep_every_row_both_ways(kind: str, request: pytest.Fixtur
         layout = _layout(engine)
         assert not any(sql.endswith("WITHOUT ROWID") for sql in layout.values())
         assert "WHERE" not in layout["lk_lots_releasing"]
-    with engine.connect() as connection:
-        session = Session(connection)
-        assert len(Ledger(session).entries("ann", "points")) == 3
-        assert len(Ledger(session).reversals_of("ann", entry.id)) == 1
+    with engine.connect() as connection:  # in plain SQL: the rows as 0012 holds them
+        ann = "customer_id = 'ann' AND tenant = 'default'"
+        found = connection.execute(text(f"SELECT count(*) FROM lk_entries WHERE {ann}"))
+        assert found.scalar() == 3
+        reversing = text(f"SELECT count(*) FROM lk_entries WHERE {ann} AND reverses = :id")
+        assert connection.execute(reversing, {"id": entry.id}).scalar() == 1
         count = connection.execute(text("SELECT count(*) FROM lk_idempotency")).scalar()
         assert count == 2  # ours, and the reversal's
     upgrade(url)
     emptied(engine)
     engine.dispose()
+
+
+def _rows(connection: Connection, of: Table) -> list[dict[str, Any]]:
+    """Every row of ``of`` as today's schema reads it, in primary-key order."""
+    query = of.select().order_by(*of.primary_key.columns)
+    return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def _as_before_0016(of: Table) -> Any:
+    """``of`` with the column types of revision 0013: instants as SQLAlchemy's own
+    ``DateTime`` (on SQLite its text form), the programme and fingerprints as text."""
+    from sqlalchemy import DateTime, String
+
+    def before(c: Any) -> Any:
+        if isinstance(c.type, schema.UtcDateTime):
+            return DateTime()
+        if isinstance(c.type, schema.Tenant | schema.Fingerprint):
+            return String()
+        return c.type
+
+    return table(of.name, *(column(c.name, before(c)) for c in of.columns))
+
+
+def _naive(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) else value
+        for name, value in row.items()
+    }
+
+
+def _stored(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows as the database holds them (the driver's own values: on
+    SQLite the texts, integers and bytes themselves)."""
+    with engine.connect() as connection:
+        return {
+            of.name: sorted(
+                (tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {of.name}")),
+                key=repr,
+            )
+            for of in schema.metadata.sorted_tables
+        }
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mariadb"])
+def test_0016_reads_back_every_row_written_before_it(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # every kind of row, written at head on a file of its own, read as today's schema
+    # reads it: the values the upgraded database must give back
+    reference, code = a_programme_of_every_kind_of_row(f"sqlite:///{tmp_path / 'head.db'}")
+    reference_engine = reference.storage.engine  # type: ignore[attr-defined]
+    with reference_engine.connect() as connection:
+        expected = {of.name: _rows(connection, of) for of in schema.metadata.sorted_tables}
+    expected["lk_entries"] = _full_lot_ids(expected["lk_entries"])  # as 0013 wrote them
+    extra = [  # the edges: before 1970, the first instant, fingerprints of other shapes
+        ("old-1", "2:abc", datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)),
+        ("old-2", "v1-3f2a", datetime(1, 1, 1, tzinfo=UTC)),
+        ("old-3", "2:00ff", datetime(9999, 12, 31, 23, 59, 59, 1, tzinfo=UTC)),
+    ]
+    for key, fingerprint, at in extra:
+        expected["lk_idempotency"].append(
+            {
+                "tenant": "default",
+                "customer_id": "ben",
+                "key": key,
+                "command": "earn",
+                "fingerprint": fingerprint,
+                "outcome": "{}",
+                "recorded_at": at,
+            }
+        )
+    expected["lk_idempotency"].sort(key=lambda row: (row["customer_id"], row["key"]))
+
+    url, engine = at_revision(kind, request, "0013")
+    with engine.begin() as connection:  # as revision 0013 wrote them
+        for of in schema.metadata.sorted_tables:
+            if expected[of.name]:
+                rows = [_naive(row) for row in expected[of.name]]
+                connection.execute(insert(_as_before_0016(of)), rows)
+        # an instant as the driver's own adapter writes it: no fraction
+        enrolled_raw(connection, "zed", tenant="default")
+    expected["lk_customers"] = _rows_of(url, schema.customers)  # zed's row, as 0013 read it
+    before = _stored(engine)
+
+    upgrade(url)  # to head: 0016
+    with engine.connect() as connection:
+        for of in schema.metadata.sorted_tables:
+            found = _rows(connection, of)
+            if of is schema.entries:
+                found = _full_lot_ids(found)
+            assert found == expected[of.name], of.name
+        if kind == "sqlite":
+            kinds = connection.exec_driver_sql(
+                "SELECT DISTINCT typeof(occurred_at), typeof(recorded_at), tenant FROM lk_entries"
+            ).all()
+            assert kinds == [("integer", "integer", "")]
+            changes = connection.exec_driver_sql("SELECT lots FROM lk_entries").scalars()
+            assert all(":" not in text for text in changes)  # every lot the entry's own
+            fingerprints = connection.exec_driver_sql(
+                "SELECT key, typeof(fingerprint) FROM lk_idempotency WHERE key LIKE 'old-%'"
+            ).all()
+            assert sorted(fingerprints) == [("old-1", "blob"), ("old-2", "text"), ("old-3", "blob")]
+    upgraded = Loyalty(storage=url)
+    assert upgraded.statement("ann") == reference.statement("ann")
+    assert upgraded.statement("ben") == reference.statement("ben")
+    assert upgraded.stored_value_balance(code, at=T0) == reference.stored_value_balance(code, at=T0)
+    # a replayed command returns its first outcome, and the next one is dated after it
+    again = upgraded.earn(
+        "ben", 70, at=T0, idempotency_key="e1", expires_at=T0 + timedelta(days=90)
+    )
+    first = reference.earn(
+        "ben", 70, at=T0, idempotency_key="e1", expires_at=T0 + timedelta(days=90)
+    )
+    assert again == first
+    with pytest.raises(OutOfOrder):
+        upgraded.earn("ben", 1, at=T0 - timedelta(seconds=1), idempotency_key="backdated")
+    upgraded.close()
+    reference.close()
+
+    _downgraded(engine, "0013")  # every value as it was stored, byte for byte
+    if kind == "sqlite":  # but zed's: in the form SQLAlchemy writes, with its fraction
+        before["lk_customers"] = [
+            (row[0], "2026-02-01 10:00:00.000000", *row[2:]) if row[0] == "zed" else row
+            for row in before["lk_customers"]
+        ]
+    assert _stored(engine) == before
+    upgrade(url)
+    emptied(engine)
+    engine.dispose()
+
+
+def _rows_of(url: str, of: Table) -> list[dict[str, Any]]:
+    """``of``'s rows as revision 0013's types read them (aware instants in UTC)."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = [
+            {
+                name: value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
+                for name, value in row._mapping.items()
+            }
+            for row in connection.execute(
+                _as_before_0016(of).select().order_by(*(column(c.name) for c in of.primary_key))
+            )
+        ]
+    engine.dispose()
+    return rows
+
+
+def _full_lot_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entry rows with every lot id in full (``ann:points:1.0``), as before 0016."""
+    full = []
+    for row in rows:
+        prefix = f"{row['customer_id']}:{row['point_type']}:"
+        changes = [
+            [lot_id if ":" in lot_id else prefix + lot_id, delta]
+            for lot_id, delta in json.loads(row["lots"])
+        ]
+        full.append({**row, "lots": json.dumps(changes, separators=(",", ":"))})
+    return full

@@ -148,16 +148,13 @@ def _among(table: Table, chunk: list[tuple[str, str]], tenant: str) -> ColumnEle
     )
 
 
-def _lot_id() -> ColumnElement[str]:
-    return (
-        lots.c.customer_id
-        + literal(":")
-        + lots.c.point_type
-        + literal(":")
-        + cast(lots.c.seq, String)
-        + literal(".")
-        + cast(lots.c.idx, String)
-    )
+def _lot_id(dialect: str) -> ColumnElement[str]:
+    """The id of a lot, as the entry that changes it writes it: on SQLite ``seq.idx``,
+    the entry's own account being the lot's (0016, as ``repositories._entry_row``)."""
+    position = cast(lots.c.seq, String) + literal(".") + cast(lots.c.idx, String)
+    if dialect == "sqlite":
+        return position
+    return lots.c.customer_id + literal(":") + lots.c.point_type + literal(":") + position
 
 
 _ENTRY_COLUMNS = [
@@ -209,7 +206,7 @@ def expire_chunk(
         partition_by=(lots.c.customer_id, lots.c.point_type),
         order_by=(lots.c.expires_at, lots.c.earned_at, lots.c.seq, lots.c.idx),
     )
-    lot_id = _lot_id()
+    lot_id = _lot_id(connection.dialect.name)
     change = (
         literal('[["') + lot_id + literal('",') + cast(-lots.c.remaining, String) + literal("]]")
     )

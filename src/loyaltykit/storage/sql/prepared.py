@@ -13,6 +13,7 @@ repositories translate them in one place.
 
 from __future__ import annotations
 
+import operator
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -56,9 +57,26 @@ class Prepared:
                 self.keys.append(str(column.key))
                 self.results.append(column.type._cached_result_processor(dialect, None))
         self.converts = any(self.results)
+        # the common case, in few steps: a positional statement whose parameters are
+        # all the caller's is one itemgetter, then the processors of the few that have one
+        # (instants); a row converts only its columns that have a processor
+        self._fetch: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None
+        self._processed = [(n, p) for n, (_, p, _, _) in enumerate(self.binds) if p is not None]
+        if self.positional and self.binds and all(bind[3] for bind in self.binds):
+            getter = operator.itemgetter(*(name for name, _, _, _ in self.binds))
+            self._fetch = getter if len(self.binds) > 1 else lambda values: (getter(values),)
+        self._converted = [(n, p) for n, p in enumerate(self.results) if p is not None]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """The driver's parameters for ``values`` (keyed by bind name)."""
+        if self._fetch is not None:  # positional, every parameter required
+            found = self._fetch(values)
+            if not self._processed:
+                return found
+            bound = list(found)
+            for index, processor in self._processed:
+                bound[index] = processor(bound[index])
+            return bound
         if self.positional:
             return [
                 (processor(values[name]) if processor else values[name]) if required else constant
@@ -71,12 +89,12 @@ class Prepared:
 
     def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
         """A result row with the columns' types applied (aware datetimes, booleans)."""
-        if not self.converts:
+        if not self._converted:
             return tuple(row)
-        return tuple(
-            processor(value) if processor else value
-            for processor, value in zip(self.results, row, strict=True)
-        )
+        values = list(row)
+        for index, processor in self._converted:
+            values[index] = processor(values[index])
+        return tuple(values)
 
 
 # statement -> its Prepared form per dialect; dialects live as long as their engines
@@ -120,6 +138,8 @@ class Cursor:
             found = self._cursor.fetchall()
         except self._error as error:
             raise self._fail(statement.sql, parameters, error) from error
+        if not statement.converts:  # the driver's rows are tuples already
+            return list(found)
         return [statement.convert(row) for row in found]
 
     def write(self, statement: Prepared, values: Mapping[str, Any]) -> int:

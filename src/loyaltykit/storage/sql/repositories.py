@@ -145,6 +145,8 @@ class Session:
         self._cursor: Cursor | None = None
         self.savepoints = 0  # taken in the current transaction: each one's name
         self._statements: dict[str, Prepared] = {}
+        # SQLite writes an entry's lot ids in its own account as ``seq.idx`` (0016)
+        self.own_lots = self.dialect.name == "sqlite"
 
     def mine(self, table: Table) -> ColumnElement[bool]:
         """``table``'s rows of this session's programme."""
@@ -415,10 +417,11 @@ class Ledger:
     # --- entries ------------------------------------------------------------------
 
     def add_entries(self, entries: Sequence[Entry]) -> None:
+        own = self._session.own_lots
         if len(entries) == 1:
-            self._session.write("insert entry", _entry_row(entries[0]))
+            self._session.write("insert entry", _entry_row(entries[0], own))
         elif entries:
-            self._session.write_many("insert entry", [_entry_row(entry) for entry in entries])
+            self._session.write_many("insert entry", [_entry_row(entry, own) for entry in entries])
 
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
         table = schema.entries
@@ -648,23 +651,46 @@ def _bound(values: Mapping[str, Any]) -> dict[str, Any]:
     return {f"v_{name}": value for name, value in values.items()}
 
 
-def _entry_row(entry: Entry) -> dict[str, Any]:
+def _entry_row(entry: Entry, own_lots: bool = False) -> dict[str, Any]:
+    """The row of ``entry``. ``own_lots`` (SQLite, 0016): the ids of the lots it changed
+    in its own account are written as ``seq.idx``, without the customer and point type
+    the row holds already (:func:`_entry` reads both forms)."""
     record = entry_to_record(entry)
     portion = record.pop("portion")
+    changes = record["lots"]
+    if own_lots and changes:
+        prefix = f"{entry.customer_id}:{entry.point_type}:"
+        changes = [[_own_lot(lot_id, prefix), delta] for lot_id, delta in changes]
     return {
         **record,
         "occurred_at": entry.occurred_at,
         "recorded_at": entry.recorded_at,
         "reversed_portion": portion,
-        "lots": _json(record["lots"]),
+        "lots": _json(changes),
         "metadata": _json(record["metadata"]),
     }
+
+
+def _own_lot(lot_id: str, prefix: str) -> str:
+    """``lot_id`` without ``prefix`` (its account's), if what is left has no colon: a lot
+    id without one is always a lot of the entry's own account."""
+    if lot_id.startswith(prefix):
+        rest = lot_id[len(prefix) :]
+        if ":" not in rest:
+            return rest
+    return lot_id
 
 
 def _entry(row: Mapping[Any, Any]) -> Entry:
     record = dict(row)
     record["portion"] = record.pop("reversed_portion")
-    record["lots"] = json.loads(record["lots"])
+    changes = json.loads(record["lots"])
+    if changes:
+        prefix = f"{record['customer_id']}:{record['point_type']}:"
+        changes = [
+            [lot_id if ":" in lot_id else prefix + lot_id, delta] for lot_id, delta in changes
+        ]
+    record["lots"] = changes
     record["metadata"] = json.loads(record["metadata"])
     return entry_from_record(record)
 

@@ -1,16 +1,18 @@
 """The SQL schema, in SQLAlchemy Core. Every table is keyed by programme (``tenant``),
 then by customer.
 
-Times are stored as naive UTC (``DATETIME(6)`` / ``TIMESTAMP``) and come back aware in
-UTC; points are ``BIGINT``; every string column compares exactly, by code point, on
-every backend (:func:`exact`: ``ORDER-1`` is not ``order-1``, ``café`` is not ``cafe``);
+Times are stored in UTC (naive ``DATETIME(6)`` / ``TIMESTAMP``; on SQLite integer
+microseconds since 1970) and come back aware in UTC; points are ``BIGINT``; every string
+column compares exactly, by code point, on every backend (:func:`exact`: ``ORDER-1`` is
+not ``order-1``, ``café`` is not ``cafe``); the default programme is ``''`` on SQLite;
 free-form data (profiles, entry lot changes, metadata, outcomes, state documents) is
 JSON text, so one schema serves SQLite, PostgreSQL and MariaDB alike.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from loyaltykit.values import DEFAULT_TENANT
+
 __all__ = [
     "TENANT",
     "accounts",
@@ -49,7 +53,13 @@ __all__ = [
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """An aware datetime stored as naive UTC with microseconds; read back in UTC."""
+    """An aware datetime stored in UTC with microseconds; read back in UTC.
+
+    PostgreSQL and MariaDB hold it as a naive UTC ``TIMESTAMP`` / ``DATETIME(6)``. SQLite
+    holds it as an integer: microseconds since 1970-01-01 UTC (0016), 8 bytes where the
+    text ``2026-03-01 09:30:00.000000`` took 26, in the same order, and converted in one
+    step each way (every command binds and reads about ten instants). The column keeps
+    its declared ``DATETIME`` (numeric affinity keeps an integer an integer)."""
 
     impl = DateTime
     cache_ok = True
@@ -63,8 +73,13 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def bind_processor(self, dialect: Dialect) -> Any:
         if dialect.name == "sqlite":
-            return _sqlite_text
+            return sqlite_micros
         return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "sqlite":
+            return sqlite_instant
+        return super().result_processor(dialect, coltype)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -77,15 +92,29 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def _sqlite_text(value: datetime | None) -> str | None:
-    """The text SQLite stores for ``value``: what SQLAlchemy's SQLite ``DATETIME`` writes
-    for its naive UTC form (``2026-03-01 09:30:00.000000``), built in one step (every
-    command binds about ten instants; the two-step form was a tenth of its storage cost)."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def sqlite_micros(value: datetime | None) -> int | None:
+    """The integer SQLite stores for ``value``: microseconds since 1970-01-01 UTC (a
+    naive value is taken as local time, as ``astimezone`` takes it)."""
     if value is None:
         return None
-    if value.tzinfo is not UTC:
+    if value.tzinfo is None:
         value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+    since = value - EPOCH
+    return (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+
+
+def sqlite_instant(value: int | str | None) -> datetime | None:
+    """The aware UTC instant SQLite's stored ``value`` is. A text is the form before 0016
+    (``2026-03-01 09:30:00.000000``, naive UTC), which 0016 converts: read as it was."""
+    if value is None:
+        return None
+    if type(value) is int:
+        return EPOCH + _MICROSECOND * value
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 # MariaDB's default collations fold case and accents and pad trailing spaces; its
@@ -103,6 +132,50 @@ def exact(length: int) -> TypeEngine[str]:
     )
 
 
+class Fingerprint(TypeDecorator[str]):
+    """An idempotency fingerprint (``2:1bcfeafa...``): an exact ``VARCHAR(64)``, and on
+    SQLite the bytes its hex digits spell (0016), half the size.
+
+    The first byte says what the digits follow: the scheme (``2``) times two, plus one
+    when the digits are odd in number (the last half byte is then padding). A text of
+    any other shape is stored as it is: a blob and a text never look alike, so each
+    reads back as it was written."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return _exact_impl(64, dialect)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return fingerprint_bytes if dialect.name == "sqlite" else None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        return fingerprint_text if dialect.name == "sqlite" else None
+
+
+_HEXED = re.compile(r"([1-9][0-9]?):([0-9a-f]+)")
+
+
+def fingerprint_bytes(value: str | None) -> bytes | str | None:
+    """What SQLite stores for the fingerprint ``value`` (see :class:`Fingerprint`)."""
+    found = _HEXED.fullmatch(value) if value is not None else None
+    if found is None:
+        return value
+    digits = found[2]
+    odd = len(digits) % 2
+    return bytes((int(found[1]) * 2 + odd,)) + bytes.fromhex(digits + "0" * odd)
+
+
+def fingerprint_text(value: bytes | str | None) -> str | None:
+    """The fingerprint SQLite's stored ``value`` is."""
+    if value is None or type(value) is str:
+        return value
+    assert isinstance(value, bytes)
+    digits = value[1:].hex()
+    return f"{value[0] >> 1}:{digits[:-1] if value[0] & 1 else digits}"
+
+
 metadata = MetaData()
 
 
@@ -114,9 +187,49 @@ def fields(table: Table) -> list[Column[Any]]:
 
 ID = exact(128)
 POINT_TYPE = exact(32)
-# the programme a row belongs to (0012): the first column of every key and every index,
-# so each programme's reads are ranges of its own rows (loyaltykit.values.tenant_key)
-TENANT = exact(64)
+
+
+class Tenant(TypeDecorator[str]):
+    """The programme a row belongs to (0012): an exact ``VARCHAR(64)``. SQLite stores the
+    default programme's key (``default``, the programme of most databases, in every row
+    and every index) as the empty text (0016), which is never a programme's key
+    (:func:`loyaltykit.values.tenant_key`): one byte where it took eight."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return _exact_impl(64, dialect)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return sqlite_tenant if dialect.name == "sqlite" else None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        return tenant_of_sqlite if dialect.name == "sqlite" else None
+
+
+def sqlite_tenant(value: str | None) -> str | None:
+    """What SQLite stores for the programme ``value``."""
+    return "" if value == DEFAULT_TENANT else value
+
+
+def tenant_of_sqlite(value: str | None) -> str | None:
+    """The programme SQLite's stored ``value`` is."""
+    return DEFAULT_TENANT if value == "" else value
+
+
+def _exact_impl(length: int, dialect: Dialect) -> Any:
+    """:func:`exact`'s type for ``dialect``."""
+    if dialect.name == "postgresql":
+        return dialect.type_descriptor(String(length, collation="C"))
+    if dialect.name in ("mysql", "mariadb"):
+        return dialect.type_descriptor(mysql.VARCHAR(length, collation=MARIADB_COLLATION))
+    return dialect.type_descriptor(String(length))
+
+
+# the first column of every key and every index, so each programme's reads are ranges of
+# its own rows (loyaltykit.values.tenant_key)
+TENANT = Tenant()
 
 customers = Table(
     "lk_customers",
@@ -241,7 +354,7 @@ idempotency = Table(
     Column("customer_id", ID, primary_key=True),
     Column("key", exact(128), primary_key=True),
     Column("command", exact(64), nullable=False),
-    Column("fingerprint", exact(64), nullable=False),
+    Column("fingerprint", Fingerprint, nullable=False),  # bytes on SQLite (0016)
     Column("outcome", Text, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     sqlite_with_rowid=False,  # (0015)
