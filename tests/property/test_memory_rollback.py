@@ -42,16 +42,18 @@ class FailingStorage(MemoryStorage):
     """A memory store whose next unit of work (that one only) fails at its
     ``fail_at``-th write (``before``: before the write is made, else just after)."""
 
-    fail_at: int | None = None
-    before = True
+    def __init__(self) -> None:
+        super().__init__()
+        # shared with the views the facade makes of the store (for_tenant copies it)
+        self.plan: dict[str, Any] = {"fail_at": None, "before": True, "failed": 0}
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         uow = super().unit_of_work()
-        if self.fail_at is None:
+        if self.plan["fail_at"] is None:
             return uow
-        left = [self.fail_at]
-        before = self.before
-        self.fail_at = None
+        left = [self.plan["fail_at"]]
+        before = self.plan["before"]
+        self.plan["fail_at"] = None
         for name, methods in WRITES.items():
             repository = getattr(uow, name)
             for method in methods:
@@ -162,9 +164,7 @@ def _view(storage: MemoryStorage, keys: list[str], at: datetime) -> dict[str, An
                 seen[f"{customer} {key} record"] = uow.idempotency.get(customer, key)
         for work in ("expire", "release"):
             seen[work] = sorted(
-                uow.ledger.accounts_with_due_lots(
-                    at + timedelta(days=40), limit=100, work=work
-                )
+                uow.ledger.accounts_with_due_lots(at + timedelta(days=40), limit=100, work=work)
             )
     return seen
 
@@ -185,13 +185,14 @@ def test_failed_commands_leave_the_store_as_if_they_never_ran(plan: list[Step]) 
     tried: list[str] = []
     for n, step in enumerate(plan, start=1):
         tried.append(f"k{n}")
-        failing.fail_at, failing.before = step.fail_at, step.before
+        failing.plan.update(fail_at=step.fail_at, before=step.before)
         try:
             _run(one, n, step, kept)
         except Boom:
+            failing.plan["failed"] += 1
             continue
         finally:
-            failing.fail_at = None
+            failing.plan["fail_at"] = None
         _run(other, n, step, kept)
         kept.append(f"k{n}")
     at = T0 + timedelta(days=len(plan) + 1)
