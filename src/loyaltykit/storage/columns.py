@@ -193,6 +193,14 @@ class EntryColumns:
         """The row before ``row`` in its account, or -1."""
         return self.ints[row * _EI]
 
+    def seq(self, row: int) -> int:
+        """The seq of ``row``'s entry."""
+        i = row * _EI
+        if self.ints[i + 2] == _WHOLE:
+            whole: Entry = self.refs[row * _ER + 4]
+            return whole.seq
+        return self.ints[i + 1]
+
     def book(self, row: int) -> Book:
         """The book ``row`` belongs to."""
         book: Book = self.refs[row * _ER]

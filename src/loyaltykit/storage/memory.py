@@ -357,6 +357,26 @@ class _Ledger(_Rows):
         table = self._state.entry_rows
         return [table.entry(row) for row in table.rows(book)]
 
+    def entries_by_seq(
+        self, customer_id: CustomerId, point_type: str, seqs: Collection[int]
+    ) -> list[Entry]:
+        book = self._find(customer_id, point_type)
+        wanted = set(seqs)
+        if book is None or not wanted:
+            return []
+        # from the account's last row back (a replay reads its command's entries, the
+        # latest ones), until the seqs go below the least one asked for
+        table, least, found = self._state.entry_rows, min(wanted), []
+        row = book.last
+        while row >= 0:
+            seq = table.seq(row)
+            if seq in wanted:
+                found.append(table.entry(row))
+            elif seq < least:
+                break
+            row = table.previous(row)
+        return sorted(found, key=lambda entry: entry.seq)
+
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
         slot = self._state.keys.get(customer_id, {}).get(idempotency_key)
         keys, table = self._state.key_rows, self._state.entry_rows
