@@ -174,14 +174,15 @@ def test_a_receipt_stored_in_version_2_still_replays(backend: str) -> None:
             assert record is not None and record.outcome["v"] == 3
     # the same store, as the previous version left it: every outcome in version 2
     if isinstance(storage, MemoryStorage):
+        keys = storage._state.key_rows  # the memory backend's key slots (storage.columns)
         for receipt, case in zip(first, written, strict=True):
-            held = storage._state.idempotency[receipt.customer_id]
-            command, recorded_at, cut, text = held[receipt.idempotency_key]
-            held[receipt.idempotency_key] = (
-                command,
-                recorded_at,
-                cut,
-                text[:cut] + json.dumps(case["stored"]),
+            slot = storage._state.keys[receipt.customer_id][receipt.idempotency_key]
+            kept = keys.record(slot)
+            assert kept is not None
+            command, recorded_at, fingerprint, _ = kept
+            text = fingerprint.encode()
+            keys.put_record(
+                slot, command, recorded_at, text + json.dumps(case["stored"]).encode(), len(text)
             )
     else:
         with storage.engine.begin() as connection:

@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from operator import attrgetter
 from types import TracebackType
 from typing import Any, Self
 
@@ -38,18 +37,22 @@ from loyaltykit.storage.base import (
     IdempotencyRecord,
     StoredRecord,
     counter_take,
-    lot_is_due,
+)
+from loyaltykit.storage.columns import (
+    Book,
+    EntryColumns,
+    KeyColumns,
+    LotColumns,
+    LotExtras,
+    LotValues,
+    position_of,
 )
 from loyaltykit.values import DEFAULT_TENANT, CustomerId, points_amount, tenant_key, utc
 
 __all__ = ["MemoryStorage"]
 
-AccountKey = tuple[CustomerId, str]
 _Slot = tuple[str, datetime | None, str | None]  # a record: JSON text, due_at, lookup
 Undo = Callable[[], object]
-# an idempotency record, as _State keeps it: (command, recorded_at, length of the
-# fingerprint, the fingerprint and the outcome's compact JSON text as one string)
-_Kept = tuple[str, datetime, int, str]
 
 
 # one encoder for every document kept as text: compact, and built once (json.dumps with
@@ -63,22 +66,20 @@ class _State:
 
     def __init__(self) -> None:
         self.customers: dict[CustomerId, Customer] = {}
-        self.accounts: dict[AccountKey, Account] = {}
-        # one book per account: its entries, lots and their indexes in one object (one
-        # key tuple and one dict slot per account, not one per index)
-        self.books: dict[AccountKey, _Book] = {}
-        # by customer, then key: an entry, or the list of several under one key (most
-        # keys hold one entry)
-        self.entries_by_key: dict[CustomerId, dict[str, Entry | list[Entry]]] = defaultdict(dict)
-        self.reversals: dict[tuple[CustomerId, str], list[Entry]] = defaultdict(list)
+        # one book per account (its account value, the heads of its rows and its lot
+        # indexes), by customer: a customer's first book, the others chained to it
+        self.books: dict[CustomerId, Book] = {}
+        # every entry and lot, as rows of primitives (see loyaltykit.storage.columns)
+        self.entry_rows = EntryColumns()
+        self.lot_rows = LotColumns()
+        # by customer, then idempotency key: the key's slot, holding the rows of the
+        # entries recorded under it and the command's idempotency record (one dict slot
+        # per key for both)
+        self.keys: dict[CustomerId, dict[str, int]] = defaultdict(dict)
+        self.key_rows = KeyColumns()
+        self.reversals: dict[tuple[CustomerId, str], list[int]] = defaultdict(list)
         # hints (due instant, account): validated when read, so stale ones are harmless
         self.due: list[tuple[datetime, str, CustomerId, str]] = []
-        # (command, recorded_at, n, fingerprint + outcome as compact JSON text, the
-        # fingerprint its first n characters): the outcome is kept as text, as a durable
-        # backend keeps it (encoded once, and proven serialisable by that), in one string
-        # with the fingerprint and a tuple rather than a record object (less memory), by
-        # customer, then key (no pair of them kept per record)
-        self.idempotency: dict[CustomerId, dict[str, _Kept]] = defaultdict(dict)
         self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
         # records by kind, owner and id: (document as JSON text, due_at, lookup)
@@ -98,50 +99,25 @@ class _State:
         self.cards_held: dict[CustomerId, list[str]] = defaultdict(list)
 
 
-_spending_order = attrgetter("consumption_key")
-_seq_of = attrgetter("seq")
-
-
-class _Book:
-    """One account's rows: its entries in order, its lots by id, the released lots with
-    points left in spending order (the lots themselves, ordered by
-    ``Lot.consumption_key``: no order tuple kept per lot), and the ids of its pending
-    lots (a set made only when the account has one)."""
-
-    __slots__ = ("entries", "lots", "pending", "spendable")
-
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
-        self.lots: dict[str, Lot] = {}
-        self.spendable: list[Lot] = []
-        self.pending: set[str] | None = None
-
-    def head(self) -> Lot | None:
-        """The first lot in spending order."""
-        return self.spendable[0] if self.spendable else None
-
-    def index(self, lot: Lot) -> int | None:
-        """Where ``lot`` (a stored one) sits in :attr:`spendable`, if it does."""
-        spendable = self.spendable
-        position = bisect.bisect_left(spendable, lot.consumption_key, key=_spending_order)
-        if position < len(spendable) and _same_lot(spendable[position], lot):
-            return position
-        return None
-
-
-def _same_lot(one: Lot | None, other: Lot | None) -> bool:
-    # within one account (seq, index) names a lot
-    if one is None or other is None:
-        return one is other
-    return one.seq == other.seq and one.index == other.index
-
-
 class _Rows:
     """A repository of one unit of work: the tenant's data and the unit's undo log."""
 
     def __init__(self, state: _State, log: list[Undo]) -> None:
         self._state = state
         self._log = log
+
+    def _key_slot(self, customer_id: CustomerId, key: str) -> int:
+        """The slot of a customer's idempotency key, made if there is none."""
+        slots = self._state.keys[customer_id]
+        slot = slots.get(key)
+        if slot is None:
+            slot = slots[key] = self._state.key_rows.append()
+            self._log.append(partial(self._drop_slot, slots, key))
+        return slot
+
+    def _drop_slot(self, slots: dict[str, int], key: str) -> None:
+        del slots[key]
+        self._state.key_rows.drop_last()
 
 
 class _Customers(_Rows):
@@ -168,214 +144,326 @@ class _Customers(_Rows):
 
 
 class _Ledger(_Rows):
+    """Accounts, entries and lots, kept as rows of :mod:`loyaltykit.storage.columns`."""
+
+    def _find(self, customer_id: CustomerId, point_type: str) -> Book | None:
+        book = self._state.books.get(customer_id)
+        while book is not None and book.point_type != point_type:
+            book = book.next
+        return book
+
+    def _book(self, customer_id: CustomerId, point_type: str) -> Book:
+        books = self._state.books
+        first = books.get(customer_id)
+        book = first
+        while book is not None:
+            if book.point_type == point_type:
+                return book
+            book = book.next
+        book = Book(customer_id, point_type)
+        if first is None:
+            books[customer_id] = book
+        else:
+            book.next, first.next = first.next, book
+        self._log.append(partial(self._unlink, book))
+        return book
+
+    def _unlink(self, book: Book) -> None:
+        books = self._state.books
+        first = books[book.customer_id]
+        if first is book:
+            if book.next is None:
+                del books[book.customer_id]
+            else:
+                books[book.customer_id] = book.next
+            return
+        while first.next is not book:
+            first = first.next  # type: ignore[assignment]
+        first.next = book.next
+
     def account(self, customer_id: CustomerId, point_type: str) -> Account | None:
-        return self._state.accounts.get((customer_id, point_type))
+        book = self._find(customer_id, point_type)
+        return None if book is None else book.account
 
     def accounts(self, customer_id: CustomerId) -> list[Account]:
-        return sorted(
-            (a for (cid, _), a in self._state.accounts.items() if cid == customer_id),
-            key=lambda account: account.point_type,
-        )
+        found = []
+        book = self._state.books.get(customer_id)
+        while book is not None:
+            if book.account is not None:
+                found.append(book.account)
+            book = book.next
+        return sorted(found, key=lambda account: account.point_type)
 
     def save_account(self, account: Account) -> None:
-        accounts = self._state.accounts
-        key = account.key
-        previous = accounts.get(key)
-        accounts[key] = account
-        if previous is None:
-            self._log.append(lambda: accounts.pop(key))
-        else:
-            self._log.append(lambda: accounts.__setitem__(key, previous))
-
-    def _book(self, key: AccountKey) -> _Book:
-        books = self._state.books
-        book = books.get(key)
-        if book is None:
-            book = books[key] = _Book()
-        return book
+        book = self._book(account.customer_id, account.point_type)
+        previous = book.account
+        book.account = account
+        self._log.append(partial(setattr, book, "account", previous))
 
     def add_entries(self, entries: Sequence[Entry]) -> None:
         state, log = self._state, self._log
+        table = state.entry_rows
         for entry in entries:
-            target = self._book((entry.customer_id, entry.point_type)).entries
-            target.append(entry)
-            log.append(target.pop)
+            book = self._book(entry.customer_id, entry.point_type)
+            previous = book.last
+            row = table.append(book, entry)
+            book.last = row
+            log.append(partial(self._drop_entry, book, previous))
             if entry.reverses is not None:
                 reversals = state.reversals[(entry.customer_id, entry.reverses)]
-                reversals.append(entry)
+                reversals.append(row)
                 log.append(reversals.pop)
             if entry.idempotency_key is not None:
-                by_key, slot = state.entries_by_key[entry.customer_id], entry.idempotency_key
-                held = by_key.get(slot)
-                if held is None:
-                    by_key[slot] = entry
-                    log.append(partial(by_key.pop, slot))
-                elif isinstance(held, list):
-                    held.append(entry)
-                    log.append(held.pop)
+                slot = self._key_slot(entry.customer_id, entry.idempotency_key)
+                keys = state.key_rows
+                if keys.entry(slot) < 0:
+                    keys.set_entry(slot, row)
+                    log.append(partial(keys.set_entry, slot, -1))
                 else:
-                    by_key[slot] = [held, entry]
-                    log.append(partial(by_key.__setitem__, slot, held))
+                    more = keys.more.get(slot)
+                    if more is None:
+                        keys.more[slot] = [row]
+                        log.append(partial(keys.more.pop, slot))
+                    else:
+                        more.append(row)
+                        log.append(more.pop)
+
+    def _drop_entry(self, book: Book, previous: int) -> None:
+        self._state.entry_rows.drop_last()
+        book.last = previous
 
     def save_lots(self, lots: Sequence[Lot]) -> None:
+        table, log = self._state.lot_rows, self._log
         for lot in lots:
-            book = self._book((lot.customer_id, lot.point_type))
-            previous = self._put_lot(book, lot)
-            self._log.append(partial(self._restore_lot, book, lot, previous))
-
-    def _restore_lot(self, book: _Book, lot: Lot, previous: Lot | None) -> None:
-        if previous is not None:
-            self._put_lot(book, previous)
-            return
-        head = book.head()
-        self._unindex(book, lot)
-        del book.lots[lot.id]
-        self._hint_head(book, head)
-
-    def _put_lot(self, book: _Book, lot: Lot) -> Lot | None:
-        lots = book.lots
-        lot_id = lot.id
-        head = book.head()
-        previous = lots.get(lot_id)
-        position = None
-        if previous is not None:
-            position = self._unindex(book, previous)
-            if position is not None and lot.consumption_key != previous.consumption_key:
-                position = None
-        lots[lot_id] = lot
-        if lot.remaining > 0:
-            if not lot.pending:
-                if position is not None:
-                    # the same lot, spent from: its place in the order is unchanged
-                    book.spendable.insert(position, lot)
-                else:
-                    bisect.insort(book.spendable, lot, key=_spending_order)
+            book = self._book(lot.customer_id, lot.point_type)
+            values, extras = LotColumns.values(lot)
+            row = table.find(book, lot.seq, lot.index)
+            if row < 0:
+                self._new_lot(book, values, extras)
+                log.append(partial(self._drop_lot, book))
             else:
-                if book.pending is None:
-                    book.pending = set()
-                book.pending.add(lot_id)
-                if previous is None or not (
-                    previous.pending
-                    and previous.remaining > 0
-                    and (previous.available_from, previous.expires_at)
-                    == (lot.available_from, lot.expires_at)
-                ):
-                    # a pending lot's own hints (a pending lot spent from keeps those it
-                    # was saved with: a due hint is only ever dropped once its lot is
-                    # settled)
-                    due, key = self._state.due, (lot.customer_id, lot.point_type)
-                    if lot.available_from is not None:
-                        heapq.heappush(due, (lot.available_from, "release", *key))
-                    if lot.expires_at is not None:
-                        heapq.heappush(due, (lot.expires_at, "expire", *key))
-        self._hint_head(book, head)
-        return previous
+                previous = table.read(row)
+                self._put_lot(book, row, values, extras)
+                log.append(partial(self._put_lot, book, row, *previous))
 
-    def _hint_head(self, book: _Book, before: Lot | None) -> None:
+    def _new_lot(self, book: Book, values: LotValues, extras: LotExtras | None) -> None:
+        table = self._state.lot_rows
+        head = book.spendable[0] if book.spendable else -1
+        row = table.append(values, extras)
+        table.place(book, row)
+        self._index(book, row, None, None)
+        self._hint_head(book, head)
+
+    def _drop_lot(self, book: Book) -> None:
+        """Undo :meth:`_new_lot`: the lot is the table's last row (undos run last in,
+        first out)."""
+        table = self._state.lot_rows
+        row = len(table) - 1
+        head = book.spendable[0] if book.spendable else -1
+        position = self._locate(book, row)
+        if position is not None:
+            del book.spendable[position]
+        if book.pending is not None:
+            book.pending.discard(row)
+        if book.lots[-1] == row:
+            book.lots.pop()
+        else:
+            book.lots.remove(row)
+        table.drop_last()
+        self._hint_head(book, head)
+
+    def _put_lot(self, book: Book, row: int, values: LotValues, extras: LotExtras | None) -> None:
+        table = self._state.lot_rows
+        head = book.spendable[0] if book.spendable else -1
+        kept = (
+            (table.available_from(row), table.expires_at(row))
+            if table.pending(row) and table.remaining(row) > 0
+            else None
+        )
+        order = table.spending_key(row)
+        position = self._locate(book, row)
+        table.write(row, values, extras)  # refuses a value before anything changed
+        if book.pending is not None:
+            book.pending.discard(row)
+        if position is not None:
+            del book.spendable[position]
+            if table.spending_key(row) != order:
+                position = None
+        self._index(book, row, position, kept)
+        self._hint_head(book, head)
+
+    def _locate(self, book: Book, row: int) -> int | None:
+        """Where ``row`` sits in the spending order, if it does (read before its slots
+        change)."""
+        table = self._state.lot_rows
+        if table.pending(row) or table.remaining(row) <= 0:
+            return None
+        spendable = book.spendable
+        position = bisect.bisect_left(spendable, table.spending_key(row), key=table.spending_key)
+        if position < len(spendable) and spendable[position] == row:
+            return position
+        return None
+
+    def _index(
+        self,
+        book: Book,
+        row: int,
+        position: int | None,
+        kept: tuple[datetime | None, datetime | None] | None,
+    ) -> None:
+        """Index ``row`` as its slots now say; ``position``: its old place in the spending
+        order if that is unchanged; ``kept``: the hint instants it had when pending."""
+        table = self._state.lot_rows
+        if table.remaining(row) <= 0:
+            return
+        if not table.pending(row):
+            if position is not None:
+                # the same lot, spent from: its place in the order is unchanged
+                book.spendable.insert(position, row)
+            else:
+                bisect.insort(book.spendable, row, key=table.spending_key)
+            return
+        if book.pending is None:
+            book.pending = set()
+        book.pending.add(row)
+        available_from, expires_at = table.available_from(row), table.expires_at(row)
+        if kept != (available_from, expires_at):
+            # a pending lot's own hints (a pending lot spent from keeps those it was
+            # saved with: a due hint is only ever dropped once its lot is settled)
+            due, key = self._state.due, (book.customer_id, book.point_type)
+            if available_from is not None:
+                heapq.heappush(due, (available_from, "release", *key))
+            if expires_at is not None:
+                heapq.heappush(due, (expires_at, "expire", *key))
+
+    def _hint_head(self, book: Book, before: int) -> None:
         # Released lots are spent and expire in one order, so an account's first one is
         # due first: only it needs a due hint, pushed when another lot comes first (a
         # lot saved before it, or the first one spent or expired). Stale hints are
         # harmless: accounts_with_due_lots checks the lots.
         spendable = book.spendable
-        if not spendable:
+        if not spendable or spendable[0] == before:
             return
-        head = spendable[0]
-        if head is not before and head.expires_at is not None and not _same_lot(head, before):
+        expires_at = self._state.lot_rows.expires_at(spendable[0])
+        if expires_at is not None:
             heapq.heappush(
-                self._state.due, (head.expires_at, "expire", head.customer_id, head.point_type)
+                self._state.due, (expires_at, "expire", book.customer_id, book.point_type)
             )
 
-    def _unindex(self, book: _Book, lot: Lot) -> int | None:
-        """Take ``lot`` (a stored one) out of the indexes; where it was in spending order."""
-        if book.pending is not None:
-            book.pending.discard(lot.id)
-        if lot.pending or lot.remaining <= 0:
-            return None
-        position = book.index(lot)
-        if position is not None:
-            del book.spendable[position]
-        return position
-
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
-        book = self._state.books.get((customer_id, point_type))
-        return [] if book is None else list(book.entries)
+        book = self._find(customer_id, point_type)
+        if book is None:
+            return []
+        table = self._state.entry_rows
+        return [table.entry(row) for row in table.rows(book)]
 
     def entries_by_seq(
         self, customer_id: CustomerId, point_type: str, seqs: Collection[int]
     ) -> list[Entry]:
-        book = self._state.books.get((customer_id, point_type))
-        if book is None:
+        book = self._find(customer_id, point_type)
+        wanted = set(seqs)
+        if book is None or not wanted:
             return []
-        entries, found = book.entries, []
-        for seq in sorted(set(seqs)):
-            at = bisect.bisect_left(entries, seq, key=_seq_of)
-            if at < len(entries) and entries[at].seq == seq:
-                found.append(entries[at])
-        return found
+        # from the account's last row back (a replay reads its command's entries, the
+        # latest ones), until the seqs go below the least one asked for
+        table, least, found = self._state.entry_rows, min(wanted), []
+        row = book.last
+        while row >= 0:
+            seq = table.seq(row)
+            if seq in wanted:
+                found.append(table.entry(row))
+            elif seq < least:
+                break
+            row = table.previous(row)
+        return sorted(found, key=lambda entry: entry.seq)
 
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
-        found = self._state.entries_by_key.get(customer_id, {}).get(idempotency_key)
-        if found is None:
+        slot = self._state.keys.get(customer_id, {}).get(idempotency_key)
+        keys, table = self._state.key_rows, self._state.entry_rows
+        if slot is None or keys.entry(slot) < 0:
             return []
-        if not isinstance(found, list):
-            return [found]
-        return sorted(found, key=lambda entry: (entry.point_type, entry.seq))
+        first = table.entry(keys.entry(slot))
+        more = keys.more.get(slot)
+        if not more:
+            return [first]
+        entries = [first, *(table.entry(row) for row in more)]
+        return sorted(entries, key=lambda entry: (entry.point_type, entry.seq))
 
     def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
-        return list(self._state.reversals.get((customer_id, entry_id), ()))
+        table = self._state.entry_rows
+        return [table.entry(row) for row in self._state.reversals.get((customer_id, entry_id), ())]
 
     def lots(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
-        book = self._state.books.get((customer_id, point_type))
+        book = self._find(customer_id, point_type)
         if book is None:
             return []
-        return sorted(book.lots.values(), key=lambda lot: (lot.seq, lot.index))
+        table = self._state.lot_rows
+        return [table.lot(book, row) for row in book.lots]  # kept in (seq, index) order
 
     def lots_by_id(self, customer_id: CustomerId, lot_ids: Collection[str]) -> list[Lot]:
         found = []
+        table = self._state.lot_rows
+        head = f"{customer_id}:"
         for lot_id in lot_ids:
-            point_type = lot_id[len(customer_id) + 1 :].rsplit(":", 1)[0]
-            book = self._state.books.get((customer_id, point_type))
-            lot = None if book is None else book.lots.get(lot_id)
-            if lot is not None:
-                found.append(lot)
+            if not lot_id.startswith(head):
+                continue
+            point_type, _, tail = lot_id[len(head) :].rpartition(":")
+            pair = position_of(tail)
+            book = None if pair is None else self._find(customer_id, point_type)
+            if book is None or pair is None:
+                continue
+            row = table.find(book, *pair)
+            if row >= 0:
+                found.append(table.lot(book, row))
         return found
-
-    def _released(self, customer_id: CustomerId, point_type: str) -> list[Lot]:
-        book = self._state.books.get((customer_id, point_type))
-        return [] if book is None else book.spendable
 
     def spendable_lots(
         self, customer_id: CustomerId, point_type: str, at: datetime
     ) -> Iterator[Lot]:
+        book = self._find(customer_id, point_type)
+        if book is None:
+            return
+        table = self._state.lot_rows
         # no copy: the ledger never saves while it iterates
-        for lot in self._released(customer_id, point_type):
-            if lot.is_spendable(at):
-                yield lot
+        for row in book.spendable:
+            expires_at = table.expires_at(row)
+            if expires_at is None or expires_at > at:
+                yield table.lot(book, row)
+
+    def _due_rows(self, book: Book, at: datetime) -> list[int]:
+        table = self._state.lot_rows
+        due = []
+        for row in book.spendable:
+            expires_at = table.expires_at(row)
+            if expires_at is None or expires_at > at:
+                break  # spending order is expiry order: nothing later is due
+            due.append(row)
+        for row in book.pending or ():
+            if table.is_due(row, at, "expire") or table.is_due(row, at, "release"):
+                due.append(row)
+        return due
 
     def due_lots(self, customer_id: CustomerId, point_type: str, at: datetime) -> list[Lot]:
-        book = self._state.books.get((customer_id, point_type))
+        book = self._find(customer_id, point_type)
         if book is None:
             return []
-        due = []
-        for lot in book.spendable:
-            if lot.expires_at is None or lot.expires_at > at:
-                break  # spending order is expiry order: nothing later is due
-            due.append(lot)
-        for lot_id in book.pending or ():
-            lot = book.lots[lot_id]
-            if lot_is_due(lot, at, "expire") or lot_is_due(lot, at, "release"):
-                due.append(lot)
-        return due
+        table = self._state.lot_rows
+        return [table.lot(book, row) for row in self._due_rows(book, at)]
 
     def expiring(
         self, customer_id: CustomerId, point_type: str, after: datetime, until: datetime
     ) -> int:
+        book = self._find(customer_id, point_type)
+        if book is None:
+            return 0
+        table = self._state.lot_rows
         total = 0
-        for lot in self._released(customer_id, point_type):
-            if lot.expires_at is None or lot.expires_at > until:
+        for row in book.spendable:
+            expires_at = table.expires_at(row)
+            if expires_at is None or expires_at > until:
                 break
-            if lot.expires_at > after:
-                total += lot.remaining
+            if expires_at > after:
+                total += table.remaining(row)
         return total
 
     def accounts_with_due_lots(
@@ -384,6 +472,7 @@ class _Ledger(_Rows):
         # Popping a stale hint is always safe: a rollback that makes a lot due again
         # re-saves it, which pushes a fresh hint. Hints of accounts found are pushed back.
         due = self._state.due
+        table = self._state.lot_rows
         found: dict[tuple[CustomerId, str], None] = {}
         kept: list[tuple[datetime, str, CustomerId, str]] = []
         skipped: list[tuple[datetime, str, CustomerId, str]] = []
@@ -393,8 +482,12 @@ class _Ledger(_Rows):
             key = (customer_id, point_type)
             if kind != work or (shard is not None and not shard.holds(customer_id)):
                 skipped.append(hint)
-            elif key not in found and any(
-                lot_is_due(lot, at, work) for lot in self.due_lots(customer_id, point_type, at)
+                continue
+            if key in found:
+                continue
+            book = self._find(customer_id, point_type)
+            if book is not None and any(
+                table.is_due(row, at, work) for row in self._due_rows(book, at)
             ):
                 found[key] = None
                 kept.append(hint)
@@ -405,38 +498,46 @@ class _Ledger(_Rows):
 
 class _Idempotency(_Rows):
     def get(self, customer_id: CustomerId, key: str) -> IdempotencyRecord | None:
-        stored = self._state.idempotency.get(customer_id, {}).get(key)
+        slot = self._state.keys.get(customer_id, {}).get(key)
+        stored = None if slot is None else self._state.key_rows.record(slot)
         if stored is None:
             return None
-        command, recorded_at, cut, text = stored
+        command, recorded_at, fingerprint, outcome = stored
         return IdempotencyRecord(
             customer_id=customer_id,
             key=key,
             command=command,
-            fingerprint=text[:cut],
-            outcome=json.loads(text[cut:]),
+            fingerprint=fingerprint,
+            outcome=json.loads(outcome),
             recorded_at=recorded_at,
         )
 
     def add(self, record: IdempotencyRecord) -> None:
-        records, key = self._state.idempotency[record.customer_id], record.key
-        if key in records:
+        keys, key = self._state.key_rows, record.key
+        slot = self._state.keys.get(record.customer_id, {}).get(key)
+        if slot is not None and keys.holds_record(slot):
             raise ConcurrencyConflict(
                 f"idempotency key {key!r} of customer {record.customer_id!r} is taken"
             )
-        fingerprint = record.fingerprint
-        text = fingerprint + _encode(record.outcome)
-        records[key] = (record.command, record.recorded_at, len(fingerprint), text)
-        self._log.append(partial(records.pop, key))
+        # the outcome is kept as text, as a durable backend keeps it (encoded once, and
+        # proven serialisable by that), before anything is written
+        fingerprint = record.fingerprint.encode()
+        text = fingerprint + _encode(record.outcome).encode()
+        slot = self._key_slot(record.customer_id, key)
+        previous = keys.put_record(slot, record.command, record.recorded_at, text, len(fingerprint))
+        self._log.append(partial(keys.restore, *previous))
 
     def redact(self, customer_id: CustomerId, commands: Collection[str]) -> None:
-        records = self._state.idempotency.get(customer_id, {})
-        for key, stored in list(records.items()):
-            if stored[0] in commands:
-                command, recorded_at, cut, text = stored
-                redacted = text[:cut] + _encode({"redacted": True})
-                records[key] = (command, recorded_at, cut, redacted)
-                self._log.append(partial(records.__setitem__, key, stored))
+        keys = self._state.key_rows
+        redacted = _encode({"redacted": True}).encode()
+        for slot in list(self._state.keys.get(customer_id, {}).values()):
+            stored = keys.record(slot)
+            if stored is not None and stored[0] in commands:
+                fingerprint = stored[2].encode()
+                previous = keys.put_record(
+                    slot, stored[0], stored[1], fingerprint + redacted, len(fingerprint)
+                )
+                self._log.append(partial(keys.restore, *previous))
 
 
 class _CustomerState(_Rows):
