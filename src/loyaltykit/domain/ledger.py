@@ -69,6 +69,7 @@ __all__ = [
     "PointsLedger",
     "Posting",
     "RefundPolicy",
+    "context",
     "effective_at",
 ]
 
@@ -227,6 +228,9 @@ def _actor(value: object) -> str | None:
     return None if value is None else label("actor", value, max_len=MAX_ACTOR_LENGTH)
 
 
+_NO_SKEW = timedelta(0)
+
+
 def _tolerance(_instance: object, _attribute: object, value: object) -> None:
     if not isinstance(value, timedelta) or value < timedelta(0):
         raise InvalidArgument(f"clock_skew: {value!r} is not a timedelta of zero or more")
@@ -250,6 +254,42 @@ class Command:
     actor: str | None = attrs.field(default=None, converter=_actor)
     metadata: Metadata = attrs.field(default=(), converter=frozen_metadata)
     clock_skew: timedelta = attrs.field(default=timedelta(0), validator=_tolerance)
+
+
+def context(
+    at: datetime,
+    idempotency_key: str | None,
+    *,
+    reason: str = "",
+    actor: str | None = None,
+    metadata: Metadata = (),
+    clock_skew: timedelta = _NO_SKEW,
+) -> Command:
+    """``Command(...)``, with the same checks and the same result, made without the
+    constructor's converters for the values every command repeats (no reason, no actor,
+    no metadata): the context of a command is built once or twice per command."""
+    made = object.__new__(Command)
+    setting = object.__setattr__
+    setting(made, "at", instant("at", at))
+    setting(made, "idempotency_key", idempotency_key)
+    setting(made, "reason", reason if reason == "" else _reason(reason))
+    setting(made, "actor", None if actor is None else _actor(actor))
+    setting(made, "metadata", () if metadata == () else frozen_metadata(metadata))
+    _tolerance(None, None, clock_skew)
+    setting(made, "clock_skew", clock_skew)
+    return made
+
+
+def with_metadata(command: Command, metadata: Metadata) -> Command:
+    """``command`` with other metadata (``attrs.evolve`` written out, see :func:`context`)."""
+    return context(
+        command.at,
+        command.idempotency_key,
+        reason=command.reason,
+        actor=command.actor,
+        metadata=metadata,
+        clock_skew=command.clock_skew,
+    )
 
 
 def effective_at(account: Account, command: Command) -> datetime:

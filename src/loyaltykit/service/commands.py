@@ -43,6 +43,7 @@ from loyaltykit.domain.customer import Profile
 from loyaltykit.domain.draws import DrawEntry
 from loyaltykit.domain.feedback import Survey
 from loyaltykit.domain.ledger import Command
+from loyaltykit.domain.ledger import context as ledger_context
 from loyaltykit.domain.member_events import MemberEvent
 from loyaltykit.domain.partners import checked_partner_id
 from loyaltykit.domain.redemptions import voucher_code
@@ -374,9 +375,9 @@ class CommandValue:
         far before an account's latest entry it may be dated (the programme's
         ``clock_skew``)."""
         kept: Metadata = getattr(self, "metadata", ())
-        return Command(
-            at=self.at,
-            idempotency_key=self.idempotency_key,
+        return ledger_context(
+            self.at,
+            self.idempotency_key,
             reason=getattr(self, "reason", ""),
             actor=getattr(self, "actor", None),
             metadata=frozen_metadata({**dict(kept), **metadata}) if metadata else kept,
@@ -1517,7 +1518,12 @@ def _parts(command: CommandValue, shape: _Shape) -> tuple[list[str], list[str]]:
         if kind is str:
             part = by_string(value) or _string_part(value)
         else:
-            text = repr(value) if kind in plain else canonical_text(value)
+            if kind in plain:
+                text = repr(value)
+            elif kind is datetime and value.tzinfo is UTC:  # every instant a command holds
+                text = repr(value.isoformat())  # canonical_text's, without its dispatch
+            else:
+                text = canonical_text(value)
             part = by_text(text) or _text_part(text)
         quoted.append(part[0])
         digests.append(part[1])

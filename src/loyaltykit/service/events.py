@@ -408,8 +408,9 @@ class EventCommands:
         own = [a for key, a in touched.items() if key[0] == customer.id]
         own = postings.reported(uow, program, customer.id, own)
         others = [a for key, a in touched.items() if key[0] != customer.id]
-        receipt = postings.receipt(command.name, context, customer.id, written, own + others)
-        return attrs.evolve(receipt, explanation=decision.explain())
+        return postings.receipt(
+            command.name, context, customer.id, written, own + others, decision.explain()
+        )
 
     def _apply(
         self,
@@ -431,9 +432,8 @@ class EventCommands:
         for effect in decision.effects:
             match effect:
                 case Earn():
-                    earn_context = attrs.evolve(
-                        context,
-                        metadata=with_metadata(context.metadata, "rules", ",".join(effect.rules)),
+                    earn_context = ledger.with_metadata(
+                        context, with_metadata(context.metadata, "rules", ",".join(effect.rules))
                     )
                     account = postings.settled(
                         uow, effect.customer_id, effect.point_type, earn_context, written

@@ -77,6 +77,7 @@ T = TypeVar("T")
 C = TypeVar("C", bound=CommandValue)
 OUTBOX = "outbox"
 _log = logging.getLogger("loyaltykit.kernel")
+_MOST_RESOLVED = 64  # programme versions resolved at once (a few are in force)
 _MOST_LOCKS = 256  # a guard: a handler that keeps finding customers to lock is a bug
 
 
@@ -222,6 +223,9 @@ class Kernel:
         self.personal = personal if personal is not None else PersonalData()
         self.followers: list[Follower] = []
         self.guards: list[Guard] = []
+        # per programme version: whether a follower watches its commands and the guards
+        # that guard them, resolved once (again when a follower or a guard is added)
+        self._resolved: dict[int, tuple[Program, int, int, bool, tuple[Guard, ...]]] = {}
         # the unit of work of an open batch() in this context, if any
         self._batch: ContextVar[UnitOfWork | None] = ContextVar(f"batch-{id(self)}", default=None)
 
@@ -284,7 +288,7 @@ class Kernel:
         ``locate`` finds, inside the transaction, whose key space the command belongs to
         and whom to lock, for commands that name a record rather than a customer."""
         program = self.versions.at(command.at)
-        watched = self.watches(program)
+        watched, guards = self._resolve(program)
         print_ = fingerprint(command)
         extra: frozenset[CustomerId] = frozenset()
         attempt = 0
@@ -298,14 +302,16 @@ class Kernel:
                     else:
                         owner, locks = locate(uow)
                     work = Work(uow, program, command)
-                    for customer_id in sorted({*locks, *extra}):
-                        work.lock(customer_id)
+                    if len(locks) == 1 and not extra:  # the usual command: one customer
+                        work.lock(locks[0])
+                    else:
+                        for customer_id in sorted({*locks, *extra}):
+                            work.lock(customer_id)
                     record = uow.idempotency.get(owner, command.idempotency_key)
                     if record is not None:
                         return self._replay(command, print_, record, codec, uow)
-                    for guard in self.guards:
-                        if guard.guards(program):
-                            guard.check(work)
+                    for guard in guards:
+                        guard.check(work)
                     outcome = handler(work)
                     if type(command) not in self.personal.views:
                         # unregistered: refused, outbox or not (the registry says why)
@@ -385,6 +391,21 @@ class Kernel:
                 command.idempotency_key, command.name, record.command, differs=differs
             )
         return codec.decode(uow, record.outcome)
+
+    def _resolve(self, program: Program) -> tuple[bool, tuple[Guard, ...]]:
+        """Whether a follower watches commands under ``program``, and the guards that
+        guard them: once per programme version (and again once a follower or a guard
+        was added)."""
+        found = self._resolved.get(id(program))
+        followers, guards = len(self.followers), len(self.guards)
+        if found is None or found[0] is not program or found[1] != followers or found[2] != guards:
+            active = tuple(guard for guard in self.guards if guard.guards(program))
+            # the programme is kept with its entry: its id is not reused while it is here
+            found = (program, followers, guards, self.watches(program), active)
+            if len(self._resolved) >= _MOST_RESOLVED:
+                self._resolved.clear()
+            self._resolved[id(program)] = found
+        return found[3], found[4]
 
     def watches(self, program: Program) -> bool:
         """Whether any follower follows commands under ``program``."""

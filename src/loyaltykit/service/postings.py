@@ -118,6 +118,7 @@ def receipt(
     customer_id: CustomerId,
     written: list[Entry],
     accounts: Iterable[Account],
+    explanation: str = "",
 ) -> Receipt:
     assert command.idempotency_key is not None
     return Receipt(
@@ -126,7 +127,21 @@ def receipt(
         customer_id=customer_id,
         at=command.at,
         entries=tuple(written),
-        balances=tuple(Balance.of(account) for account in accounts),
+        balances=tuple([_balance(account) for account in accounts]),
+        explanation=explanation,
+    )
+
+
+def _balance(account: Account) -> Balance:
+    """``Balance.of(account)`` for the accounts a command saved (accounts already)."""
+    return Balance(
+        customer_id=account.customer_id,
+        point_type=account.point_type,
+        available=account.available,
+        pending=account.pending,
+        lifetime_earned=account.lifetime_earned,
+        lifetime_redeemed=account.lifetime_redeemed,
+        lifetime_expired=account.lifetime_expired,
     )
 
 
