@@ -1,5 +1,6 @@
-"""Receipts are stored under their keys in a compact form, rebuilt exactly on replay;
-receipts stored in the full record form of earlier versions still replay."""
+"""Receipts are stored under their keys in a form that refers to their ledger entries,
+rebuilt exactly on replay; receipts stored in the compact form (version 2) and the full
+record form of earlier versions still replay."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
+from pathlib import Path
 
 import attrs
 import pytest
+import sqlalchemy
 
 from loyaltykit import Loyalty, Money, Program, Purchase
-from loyaltykit.outcomes import Receipt, receipt_to_record
-from loyaltykit.service.codecs import receipt_from_stored, receipt_to_stored
+from loyaltykit.outcomes import Receipt, receipt_from_record, receipt_to_record
+from loyaltykit.service.codecs import explanation_of, receipt_from_stored, receipt_to_stored
 from loyaltykit.storage.base import Storage
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.sql import SqlStorage
 
+DATA = Path(__file__).parent / "data"
 T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
 PROGRAM = Program.from_dict(
@@ -74,15 +78,131 @@ def test_the_sample_receipts_set_every_field_of_a_receipt() -> None:
     assert unset <= {"replayed"}, unset
 
 
+def storage_of(backend: str) -> Storage:
+    return MemoryStorage() if backend == "memory" else SqlStorage.from_url("sqlite://")
+
+
+def text_of(receipt: Receipt) -> str:
+    """The receipt's record form as text: equal receipts may still differ in an
+    instant's offset, which this shows."""
+    return json.dumps(receipt_to_record(receipt), sort_keys=True)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
 @pytest.mark.parametrize("encode", [receipt_to_stored, receipt_to_record])
-def test_every_receipt_comes_back_exactly(encode: Callable[[Receipt], object]) -> None:
-    for receipt in receipts(Loyalty(PROGRAM)):
+def test_every_receipt_comes_back_exactly(
+    encode: Callable[[Receipt], object], backend: str
+) -> None:
+    storage = storage_of(backend)
+    for receipt in receipts(Loyalty(PROGRAM, storage=storage)):
         stored = json.loads(json.dumps(encode(receipt)))  # as a backend keeps it
-        back = receipt_from_stored(stored)
+        with storage.unit_of_work() as uow:
+            back = receipt_from_stored(stored, uow.ledger)
         assert back == receipt
+        assert text_of(back) == text_of(receipt)
         assert [entry.occurred_at.utcoffset() for entry in back.entries] == [
             entry.occurred_at.utcoffset() for entry in receipt.entries
         ]
+
+
+def test_the_stored_form_refers_to_the_entries_the_command_wrote() -> None:
+    loyalty = Loyalty(PROGRAM)
+    kept = {r.idempotency_key: receipt_to_stored(r) for r in receipts(loyalty)}
+    assert kept["o1"]["e"] == [1]  # the receipt's own account: the seq alone
+    assert kept["o3"]["e"] == [[1, "miles"]]  # another point type
+    assert "t" not in kept["o1"]  # a UTC instant, read from the first entry
+    # the transfer's credit to bob (recorded under no key): bob's account and seq
+    assert kept["t1"]["e"] == [5, [1, "points", "bob"]]
+    assert all(not isinstance(item, dict) for r in kept.values() for item in r["e"])
+
+
+def test_a_referring_form_needs_the_ledger_and_the_entries_it_refers_to() -> None:
+    receipt = receipts(Loyalty(PROGRAM))[0]
+    stored = receipt_to_stored(receipt)
+    with pytest.raises(ValueError, match="with the ledger"):
+        receipt_from_stored(stored)
+    # a ledger without the entry (a store restored without its ledger): refused, not
+    # a receipt without its entries
+    empty = MemoryStorage()
+    with empty.unit_of_work() as uow, pytest.raises(ValueError, match="does not hold"):
+        receipt_from_stored(stored, uow.ledger)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_an_entry_dated_apart_from_its_command_is_read_back_exactly(backend: str) -> None:
+    # the lot's expiry, settled inside a later command: an entry dated at the lot's
+    # expiry and recorded under no key, then the earn
+    shanghai_later = (T0 + timedelta(days=3)).astimezone(SHANGHAI)
+    storage = storage_of(backend)
+    loyalty = Loyalty(PROGRAM, storage=storage)
+    loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
+    loyalty.earn("ann", 5, at=T0, idempotency_key="o1", expires_at=shanghai_later)
+    receipt = loyalty.earn("ann", 1, at=T0 + timedelta(days=4), idempotency_key="o2")
+    assert [entry.occurred_at for entry in receipt.entries] == [shanghai_later, receipt.at]
+    stored = receipt_to_stored(receipt)
+    assert receipt.entries[0].idempotency_key is None
+    assert stored["e"] == [2, 3]
+    with storage.unit_of_work() as uow:
+        back = receipt_from_stored(json.loads(json.dumps(stored)), uow.ledger)
+    assert back == receipt and text_of(back) == text_of(receipt)
+    again = loyalty.earn("ann", 1, at=T0 + timedelta(days=4), idempotency_key="o2")
+    assert again.replayed and text_of(again) == text_of(receipt)
+
+
+def test_receipts_stored_in_version_2_read_back_exactly() -> None:
+    # records that the previous version wrote (tests/storage/data/receipts_v2.json, made
+    # from the receipts above), with the full record of the receipt each was made from
+    written = json.loads((DATA / "receipts_v2.json").read_text())
+    assert len(written) == len(receipts(Loyalty(PROGRAM)))
+    for case in written:
+        assert case["stored"]["v"] == 2
+        back = receipt_from_stored(case["stored"])  # refers to nothing: no ledger
+        assert back == receipt_from_record(case["record"])
+        assert json.loads(json.dumps(receipt_to_record(back))) == case["record"]
+        assert explanation_of(case["stored"]) == case["record"]["explanation"]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_a_receipt_stored_in_version_2_still_replays(backend: str) -> None:
+    storage = storage_of(backend)
+    loyalty = Loyalty(PROGRAM, storage=storage)
+    first = receipts(loyalty)
+    written = json.loads((DATA / "receipts_v2.json").read_text())
+    with storage.unit_of_work() as uow:
+        for receipt in first:
+            record = uow.idempotency.get(receipt.customer_id, receipt.idempotency_key)
+            assert record is not None and record.outcome["v"] == 3
+    # the same store, as the previous version left it: every outcome in version 2
+    if isinstance(storage, MemoryStorage):
+        for receipt, case in zip(first, written, strict=True):
+            held = storage._state.idempotency[receipt.customer_id]
+            command, recorded_at, cut, text = held[receipt.idempotency_key]
+            held[receipt.idempotency_key] = (
+                command,
+                recorded_at,
+                cut,
+                text[:cut] + json.dumps(case["stored"]),
+            )
+    else:
+        with storage.engine.begin() as connection:
+            for receipt, case in zip(first, written, strict=True):
+                connection.execute(
+                    sqlalchemy.text(
+                        "UPDATE lk_idempotency SET outcome = :o WHERE customer_id = :c AND key = :k"
+                    ),
+                    {
+                        "o": json.dumps(case["stored"]),
+                        "c": receipt.customer_id,
+                        "k": receipt.idempotency_key,
+                    },
+                )
+    with storage.unit_of_work() as uow:
+        for receipt in first:
+            record = uow.idempotency.get(receipt.customer_id, receipt.idempotency_key)
+            assert record is not None and record.outcome["v"] == 2
+    again = receipts(Loyalty(PROGRAM, storage=storage))
+    assert all(receipt.replayed for receipt in again)
+    assert [text_of(receipt) for receipt in again] == [text_of(receipt) for receipt in first]
 
 
 def test_an_entry_at_the_receipts_instant_in_another_zone_keeps_its_offsets() -> None:
@@ -112,8 +232,8 @@ def test_the_stored_form_is_a_fraction_of_the_full_record() -> None:
 
 def test_an_unknown_stored_version_is_refused_not_guessed() -> None:
     receipt = receipts(Loyalty(PROGRAM))[0]
-    with pytest.raises(ValueError, match="version 3"):
-        receipt_from_stored({**receipt_to_stored(receipt), "v": 3})
+    with pytest.raises(ValueError, match="version 4"):
+        receipt_from_stored({**receipt_to_stored(receipt), "v": 4})
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
@@ -122,9 +242,9 @@ def test_a_receipt_stored_in_the_old_form_still_replays(backend: str) -> None:
     first = receipts(Loyalty(PROGRAM, storage=written))[0]
     with written.unit_of_work() as uow:
         record = uow.idempotency.get("ann", "o1")
-    assert record is not None and record.outcome["v"] == 2
+    assert record is not None and record.outcome["v"] == 3
     # a store that an earlier version wrote: the same command's record, in full form
-    storage: Storage = MemoryStorage() if backend == "memory" else SqlStorage.from_url("sqlite://")
+    storage = storage_of(backend)
     loyalty = Loyalty(PROGRAM, storage=storage)
     loyalty.enroll("ann", at=T0, idempotency_key="e-ann")
     with storage.unit_of_work() as uow:

@@ -4,9 +4,8 @@ names of the member documents and point type every area shares."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -18,7 +17,7 @@ from loyaltykit.errors import UnknownCustomer
 from loyaltykit.formats.member import ACTIVITY, METRICS, TIER
 from loyaltykit.outcomes import Balance, Receipt, receipt_from_record, receipt_to_record
 from loyaltykit.service.kernel import OUTBOX, Codec
-from loyaltykit.storage.base import UnitOfWork
+from loyaltykit.storage.base import LedgerRepository, UnitOfWork
 from loyaltykit.values import CustomerId, Money, identifier
 
 __all__ = [
@@ -40,27 +39,39 @@ POINTS = "points"
 
 
 def receipt_codec() -> Codec[Receipt]:
-    """Receipts stored under their key in their compact form; a replayed one says so.
+    """Receipts stored under their key in their stored form (referring to their ledger
+    entries); a replayed one says so.
     The outbox still gets the receipt's full record form."""
     return _RECEIPTS
 
 
-def _replayed(_uow: UnitOfWork, record: Mapping[str, Any]) -> Receipt:
-    return attrs.evolve(receipt_from_stored(record), replayed=True)
+def _replayed(uow: UnitOfWork, record: Mapping[str, Any]) -> Receipt:
+    return attrs.evolve(receipt_from_stored(record, uow.ledger), replayed=True)
 
 
-# --- the compact stored form of a receipt ----------------------------------------------
+# --- the stored form of a receipt -------------------------------------------------------
 #
 # A receipt's full record (receipt_to_record) repeats in every entry what the receipt
 # says once (its customer, key and instant), and spells out every default: 821 of the
-# 1,257 bytes SQLite kept per ledger entry. The stored form (version 2) keeps each value
-# once and leaves out what equals the receipt's own value or the field's default; it is
-# rebuilt exactly. Records stored before it (no "v") are read as they were written.
+# 1,257 bytes SQLite kept per ledger entry. The compact form (version 2) kept each value
+# once and left out what equals the receipt's own value or the field's default. The
+# referring form (version 3, written now) keeps only what the ledger does not: the
+# receipt's own fields and balances, and for each entry the command wrote its place in
+# the ledger (its seq, with its point type and customer when they are not the
+# receipt's). A replay reads those entries back (LedgerRepository.entries_by_seq): the
+# ledger is append-only and an account's seq names one entry for good (no erasure,
+# archival, tenant or export step rewrites or removes an entry), so they are the entries
+# the command wrote. An entry that could not be rebuilt exactly from the ledger's copy
+# (an instant at an offset that a backend keeping instants in UTC would lose) is kept in
+# full, as in version 2. Records of version 2 and earlier (no "v": the full record) are
+# read as they were written.
 
-_STORED_VERSION = 2
+_REFERRING = 3
+_COMPACT = 2
 _DEFAULT_POINT_TYPE = "points"
+_NO_OFFSET = timedelta(0)
 # the stored form's own list, not outcomes' (which names the same counts today): rows of
-# version 2 hold these counts in this order, whatever a later Balance adds
+# versions 2 and 3 hold these counts in this order, whatever a later Balance adds
 _BALANCE_COUNTS = (
     "available",
     "pending",
@@ -71,17 +82,28 @@ _BALANCE_COUNTS = (
 
 
 def receipt_to_stored(receipt: Receipt) -> dict[str, Any]:
-    """The compact stored form of a receipt (see :func:`receipt_from_stored`)."""
+    """The stored form of a receipt, referring to the ledger for the entries it can
+    (see :func:`receipt_from_stored`)."""
     at = receipt.at.isoformat()
+    customer_id = receipt.customer_id
     stored: dict[str, Any] = {
-        "v": _STORED_VERSION,
+        "v": _REFERRING,
         "c": receipt.command,
         "k": receipt.idempotency_key,
-        "u": receipt.customer_id,
+        "u": customer_id,
         "t": at,
-        "e": [_entry_to_stored(entry, receipt, at) for entry in receipt.entries],
-        "b": [[*_balance_fields(balance)] for balance in receipt.balances],
+        "e": [_entry_reference(entry, receipt, at) for entry in receipt.entries],
+        "b": [_balance_to_stored(balance, customer_id) for balance in receipt.balances],
     }
+    if (
+        receipt.entries
+        and not isinstance(stored["e"][0], dict)
+        and receipt.at.utcoffset() == _NO_OFFSET
+        and receipt.entries[0].recorded_at == receipt.at
+    ):
+        # the receipt's instant is its first entry's, and a UTC one, which every backend
+        # gives back as it was written: read from the ledger's copy of that entry
+        del stored["t"]
     if receipt.explanation:
         stored["x"] = receipt.explanation
     if receipt.revenue is not None:
@@ -89,45 +111,161 @@ def receipt_to_stored(receipt: Receipt) -> dict[str, Any]:
     return stored
 
 
-_balance_fields = attrgetter("customer_id", "point_type", *_BALANCE_COUNTS)
-
-
 def explanation_of(stored: Mapping[str, Any]) -> str:
-    """The explanation a stored receipt holds, in either stored form (empty for an outcome
+    """The explanation a stored receipt holds, in any stored form (empty for an outcome
     that is not a receipt's, or a receipt no rule explained)."""
-    key = "x" if stored.get("v") == _STORED_VERSION else "explanation"
+    key = "x" if stored.get("v") in (_COMPACT, _REFERRING) else "explanation"
     return str(stored.get(key, ""))
 
 
-def receipt_from_stored(stored: Mapping[str, Any]) -> Receipt:
-    """The receipt :func:`receipt_to_stored` wrote, or one stored in the full record form
-    of earlier versions (:func:`~loyaltykit.outcomes.receipt_from_record`)."""
+def receipt_from_stored(
+    stored: Mapping[str, Any], ledger: LedgerRepository | None = None
+) -> Receipt:
+    """The receipt :func:`receipt_to_stored` wrote, its entries read back from
+    ``ledger``, or one stored in a form of earlier versions: the compact form of
+    version 2, or the full record form (:func:`~loyaltykit.outcomes.receipt_from_record`).
+    Raises ``ValueError`` for a form this version does not read, and for one that refers
+    to entries without a ``ledger`` to read them from, or that the ledger does not hold."""
     version = stored.get("v")
     if version is None:
         return receipt_from_record(stored)
-    if version != _STORED_VERSION:
+    if version not in (_COMPACT, _REFERRING):
         raise ValueError(f"a stored receipt of version {version!r} is not one this version reads")
-    at = instant_from_text(stored["t"])
-    assert at is not None
     customer_id, key = stored["u"], stored["k"]
-    return Receipt(
-        command=stored["c"],
-        idempotency_key=key,
-        customer_id=customer_id,
-        at=at,
-        entries=tuple(
-            _entry_from_stored(item, customer_id, key, stored["t"]) for item in stored["e"]
-        ),
-        balances=tuple(
+    if version == _COMPACT:
+        at_text = stored["t"]
+        at = _instant(at_text)
+        entries = tuple(_entry_from_stored(item, customer_id, key, at_text) for item in stored["e"])
+        balances = tuple(
             Balance(
                 customer_id=row[0],
                 point_type=row[1],
                 **dict(zip(_BALANCE_COUNTS, row[2:], strict=True)),
             )
             for row in stored["b"]
-        ),
+        )
+    else:
+        at, entries = _entries_referred(stored, ledger, customer_id, key)
+        balances = tuple(_balance_from_stored(row, customer_id) for row in stored["b"])
+    return Receipt(
+        command=stored["c"],
+        idempotency_key=key,
+        customer_id=customer_id,
+        at=at,
+        entries=entries,
+        balances=balances,
         explanation=stored.get("x", ""),
         revenue=None if stored.get("r") is None else Money.of(stored["r"][0], stored["r"][1]),
+    )
+
+
+def _entry_reference(entry: Entry, receipt: Receipt, at: str) -> Any:
+    """An entry of version 3: its seq (an entry of the receipt's own customer and the
+    default point type), ``[seq, point_type]`` or ``[seq, point_type, customer]`` (read
+    back from the ledger, where an account's seq names one entry for good), or the entry
+    in full (a mapping, as in version 2)."""
+    if _rebuilt_alike(entry.occurred_at, receipt.at) and _rebuilt_alike(
+        entry.recorded_at, receipt.at
+    ):
+        if entry.customer_id != receipt.customer_id:
+            return [entry.seq, entry.point_type, entry.customer_id]
+        if entry.point_type != _DEFAULT_POINT_TYPE:
+            return [entry.seq, entry.point_type]
+        return entry.seq
+    return _entry_to_stored(entry, receipt, at)
+
+
+def _rebuilt_alike(when: datetime, at: datetime) -> bool:
+    """Whether :func:`_as_written` gives back ``when``'s very text from the ledger's
+    copy of it, whatever offset the ledger keeps it at: the receipt's own instant, or
+    another instant written in UTC."""
+    return _same_text(when, at) or (when.utcoffset() == _NO_OFFSET and when != at)
+
+
+def _as_written(when: datetime, at: datetime) -> datetime:
+    """An instant read from the ledger, at the offset the command wrote it at (see
+    :func:`_rebuilt_alike`)."""
+    if when == at:
+        return at
+    return when if when.tzinfo is UTC else when.astimezone(UTC)
+
+
+def _entries_referred(
+    stored: Mapping[str, Any],
+    ledger: LedgerRepository | None,
+    customer_id: CustomerId,
+    key: str,
+) -> tuple[datetime, tuple[Entry, ...]]:
+    """The instant and entries of a receipt of version 3."""
+    items = stored["e"]
+    places = [_place(item, customer_id) for item in items if not isinstance(item, dict)]
+    found: dict[tuple[CustomerId, str, int], Entry] = {}
+    if places:
+        if ledger is None:
+            raise ValueError("a stored receipt of version 3 is read with the ledger it refers to")
+        wanted: dict[tuple[CustomerId, str], list[int]] = {}
+        for customer, point_type, seq in places:
+            wanted.setdefault((customer, point_type), []).append(seq)
+        for (customer, point_type), seqs in wanted.items():
+            for entry in ledger.entries_by_seq(customer, point_type, seqs):
+                found[customer, point_type, entry.seq] = entry
+        missing = [place for place in places if place not in found]
+        if missing:
+            raise ValueError(
+                f"a stored receipt (key {key!r}) refers to ledger entries the ledger does not "
+                f"hold: {', '.join(':'.join(map(str, place)) for place in missing)}"
+            )
+    at_text = stored.get("t")
+    if at_text is None:  # the first entry's (see receipt_to_stored)
+        at = found[places[0]].recorded_at.astimezone(UTC)
+        at_text = at.isoformat()
+    else:
+        at = _instant(at_text)
+    entries = []
+    for item in items:
+        if isinstance(item, dict):
+            entries.append(_entry_from_stored(item, customer_id, key, at_text))
+            continue
+        entry = found[_place(item, customer_id)]
+        occurred, recorded = _as_written(entry.occurred_at, at), _as_written(entry.recorded_at, at)
+        if occurred is not entry.occurred_at or recorded is not entry.recorded_at:
+            entry = attrs.evolve(entry, occurred_at=occurred, recorded_at=recorded)
+        entries.append(entry)
+    return at, tuple(entries)
+
+
+def _place(item: int | list[Any], customer_id: CustomerId) -> tuple[CustomerId, str, int]:
+    """The account and seq an entry reference of version 3 names."""
+    if isinstance(item, int):
+        return customer_id, _DEFAULT_POINT_TYPE, item
+    return (item[2] if len(item) > 2 else customer_id), item[1], item[0]
+
+
+def _balance_to_stored(balance: Balance, customer_id: CustomerId) -> list[Any]:
+    """A balance of version 3: its counts without the trailing zeros, after its point
+    type when it is not the default, after its customer and point type when the
+    customer is not the receipt's."""
+    counts = [getattr(balance, name) for name in _BALANCE_COUNTS]
+    while counts and counts[-1] == 0:
+        counts.pop()
+    if balance.customer_id != customer_id:
+        return [balance.customer_id, balance.point_type, *counts]
+    if balance.point_type != _DEFAULT_POINT_TYPE:
+        return [balance.point_type, *counts]
+    return counts
+
+
+def _balance_from_stored(row: list[Any], customer_id: CustomerId) -> Balance:
+    names = 0
+    while names < len(row) and isinstance(row[names], str):
+        names += 1
+    owner = row[0] if names == 2 else customer_id
+    point_type = row[names - 1] if names else _DEFAULT_POINT_TYPE
+    counts = [*row[names:], *[0] * (len(_BALANCE_COUNTS) - len(row) + names)]
+    return Balance(
+        customer_id=owner,
+        point_type=point_type,
+        **dict(zip(_BALANCE_COUNTS, counts, strict=True)),
     )
 
 

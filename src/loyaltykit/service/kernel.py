@@ -561,6 +561,7 @@ class _WrittenLedger:
         self.save_lots = inner.save_lots
         self.entries = inner.entries
         self.entries_by_key = inner.entries_by_key
+        self.entries_by_seq = inner.entries_by_seq
         self.reversals_of = inner.reversals_of
         self.lots = inner.lots
         self.lots_by_id = inner.lots_by_id

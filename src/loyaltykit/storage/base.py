@@ -136,6 +136,12 @@ class LedgerRepository(Protocol):
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
         """The entries a command recorded for this customer, by point type, then seq."""
 
+    def entries_by_seq(
+        self, customer_id: CustomerId, point_type: str, seqs: Collection[int]
+    ) -> list[Entry]:
+        """The entries of an account with these seqs, in seq order; unknown seqs are left
+        out (a replayed command reads the entries its stored receipt names)."""
+
     def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
         """The entries that reverse ``entry_id``, in the order they were recorded."""
 

@@ -99,6 +99,7 @@ class _State:
 
 
 _spending_order = attrgetter("consumption_key")
+_seq_of = attrgetter("seq")
 
 
 class _Book:
@@ -298,6 +299,19 @@ class _Ledger(_Rows):
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
         book = self._state.books.get((customer_id, point_type))
         return [] if book is None else list(book.entries)
+
+    def entries_by_seq(
+        self, customer_id: CustomerId, point_type: str, seqs: Collection[int]
+    ) -> list[Entry]:
+        book = self._state.books.get((customer_id, point_type))
+        if book is None:
+            return []
+        entries, found = book.entries, []
+        for seq in sorted(set(seqs)):
+            at = bisect.bisect_left(entries, seq, key=_seq_of)
+            if at < len(entries) and entries[at].seq == seq:
+                found.append(entries[at])
+        return found
 
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
         found = self._state.entries_by_key.get(customer_id, {}).get(idempotency_key)

@@ -46,6 +46,7 @@ READS: Mapping[str, frozenset[str]] = {
             "accounts",
             "entries",
             "entries_by_key",
+            "entries_by_seq",
             "reversals_of",
             "lots",
             "lots_by_id",

@@ -445,6 +445,11 @@ class StorageConformance(StoredValueConformance, TenantConformance):
             assert uow.ledger.entries_by_key("c1", "k2") == [entries[1]]
             assert uow.ledger.reversals_of("c1", "c1:points:1") == [entries[1]]
             assert uow.ledger.entries_by_key("c1", "nope") == []
+            assert uow.ledger.entries_by_seq("c1", "points", [2, 9, 1, 2]) == entries
+            assert uow.ledger.entries_by_seq("c1", "points", [2]) == [entries[1]]
+            assert uow.ledger.entries_by_seq("c1", "points", []) == []
+            assert uow.ledger.entries_by_seq("c1", "miles", [1]) == []
+            assert uow.ledger.entries_by_seq("c2", "points", [1]) == []
 
     def test_accounts_round_trip(self, storage: Storage) -> None:
         self._customer(storage)

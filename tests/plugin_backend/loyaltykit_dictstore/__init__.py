@@ -160,6 +160,12 @@ class Ledger(_Repository):
     def entries_by_key(self, customer_id: str, idempotency_key: str) -> list[Entry]:
         return [e for e in self._entries(customer_id) if e.idempotency_key == idempotency_key]
 
+    def entries_by_seq(
+        self, customer_id: str, point_type: str, seqs: Collection[int]
+    ) -> list[Entry]:
+        wanted = set(seqs)
+        return [e for e in self.entries(customer_id, point_type) if e.seq in wanted]
+
     def reversals_of(self, customer_id: str, entry_id: str) -> list[Entry]:
         return [e for e in self._entries(customer_id) if e.reverses == entry_id]
 

@@ -446,6 +446,24 @@ class Ledger:
         )
         return [_entry(row) for row in self._session.run(query).mappings()]
 
+    def entries_by_seq(
+        self, customer_id: CustomerId, point_type: str, seqs: Collection[int]
+    ) -> list[Entry]:
+        if not seqs:
+            return []
+        table = schema.entries
+        query = (
+            select(*schema.fields(table))
+            .where(
+                self._session.mine(table),
+                table.c.customer_id == customer_id,
+                table.c.point_type == point_type,
+                table.c.seq.in_(sorted(set(seqs))),
+            )
+            .order_by(table.c.seq)
+        )
+        return [_entry(row) for row in self._session.run(query).mappings()]
+
     def reversals_of(self, customer_id: CustomerId, entry_id: str) -> list[Entry]:
         table = schema.entries
         query = (
