@@ -28,11 +28,12 @@ from loyaltykit.domain.metrics import MetricHistory
 from loyaltykit.domain.tiers import Requirement, TierChange, TierStatus
 from loyaltykit.domain.variables import variables
 from loyaltykit.domain.windows import Window
-from loyaltykit.errors import OutOfOrder
+from loyaltykit.errors import OutOfOrder, UnknownPointType
 from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.plan import Plan, Reads, plan_of
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Cap, Multiplier, Referral, RuleState, Shares
+from loyaltykit.policy.trusted import trusted
 from loyaltykit.values import CustomerId, aware
 
 if TYPE_CHECKING:  # funding builds the effects below; the engine only passes it on
@@ -222,6 +223,17 @@ class Decision:
         return "\n".join(lines)
 
 
+# built several times per event, without their __init__: they have nothing to validate
+_facts: Callable[[int, str | None, str | None], RuleState] = trusted(RuleState)
+_new_earn: Callable[
+    [CustomerId, str, int, datetime | None, datetime | None, tuple[str, ...]], Earn
+] = trusted(Earn)
+_increment: Callable[[str, int, CustomerId | None], CounterIncrement] = trusted(CounterIncrement)
+_sample: Callable[[CustomerId, str, Decimal], MetricSample] = trusted(MetricSample)
+_line: Callable[[str, bool, str, tuple[str, ...]], TraceLine] = trusted(TraceLine)
+_decision: Callable[[tuple[Effect, ...], tuple[TraceLine, ...]], Decision] = trusted(Decision)
+
+
 def condition_context(
     program: Program,
     state: CustomerState,
@@ -231,7 +243,13 @@ def condition_context(
 ) -> dict[str, Any]:
     """The variables a condition sees: ``event``, ``customer``, ``counters`` and ``at``;
     with ``reads`` (a plan's), only what its conditions read (and ``at`` always)."""
-    local = at.astimezone(program.zone)
+    return _context(state, event, at.astimezone(program.zone), reads)
+
+
+def _context(
+    state: CustomerState, event: Event, local: datetime, reads: Reads | None
+) -> dict[str, Any]:
+    """:func:`condition_context` at ``local``, the event's instant in the programme's zone."""
     if reads is None:
         return {
             "event": event.context(),
@@ -372,12 +390,10 @@ class PolicyEngine:
         """The decision for ``event`` with the rules priced at ``state.tier`` (its trace
         only if ``explain``: else no line of it is built)."""
         plan = plan_of(program)
-        context = condition_context(program, state, event, at, plan.reads)
-        facts = RuleState(
-            purchases_before=state.purchases,
-            tier=state.tier,
-            referred_by=state.customer.referred_by,
-        )
+        local = at.astimezone(plan.zone)
+        context = _context(state, event, local, plan.reads)
+        customer = state.customer
+        facts = _facts(state.purchases, state.tier, customer.referred_by)
         running: dict[str, Decimal] = {}
         additive: dict[str, Decimal] = {}
         fired: dict[str, list[str]] = {}
@@ -394,20 +410,18 @@ class PolicyEngine:
         for step in plan.steps_for(event.type):
             rule = step.rule
             if excluded_by is not None:
-                if trace is not None:
-                    detail = f"{rule.id}: excluded by {excluded_by}"
-                    trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
+                if trace is None:
+                    break  # nothing to say about the rules an exclusive one stops
+                detail = f"{rule.id}: excluded by {excluded_by}"
+                trace.append(_line(rule.id, False, detail, ()))
                 continue
             test = step.test
             if test is not None and not test(context):
                 if trace is not None:
                     refusal = f"condition not met: {rule.condition.source}"  # type: ignore[union-attr]
-                    trace.append(
-                        TraceLine(rule=rule.id, matched=False, detail=f"{rule.id}: {refusal}")
-                    )
+                    trace.append(_line(rule.id, False, f"{rule.id}: {refusal}", ()))
                 continue
             point_type = rule.point_type
-            total = running.get(point_type, _ZERO)
             detail = ""
             counted_lines: tuple[str, ...] = ()
             if not step.multiplier:
@@ -415,9 +429,9 @@ class PolicyEngine:
                 if earned <= 0:
                     if trace is not None:
                         detail = f"{rule.id}: earns nothing here"
-                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
+                        trace.append(_line(rule.id, False, detail, ()))
                     continue
-                running[point_type] = total + earned
+                running[point_type] = running.get(point_type, _ZERO) + earned
                 additive[point_type] = additive.get(point_type, _ZERO) + earned
                 if trace is not None:
                     detail = rule.explain(event, earned)
@@ -433,7 +447,7 @@ class PolicyEngine:
                 if step.referral:
                     assert isinstance(rule, Referral)
                     if rule.qualifies(event, facts):
-                        given, note, key = _referrer_reward(rule, state, context["at"])
+                        given, note, key = _referrer_reward(rule, state, local)
                         referrer_points += given
                         referral_rules.append(rule.id)
                         detail += note
@@ -441,19 +455,24 @@ class PolicyEngine:
             elif step.scoped:
                 assert isinstance(rule, Multiplier)
                 found = _scoped_multiplier(
-                    rule, event, total, shares.setdefault(point_type, {}), program.rounding
+                    rule,
+                    event,
+                    running.get(point_type, _ZERO),
+                    shares.setdefault(point_type, {}),
+                    program.rounding,
                 )
                 if isinstance(found, str):
                     if trace is not None:
-                        trace.append(TraceLine(rule=rule.id, matched=False, detail=found))
+                        trace.append(_line(rule.id, False, found, ()))
                     continue
                 running[point_type], detail, counted_lines = found
             else:
                 assert isinstance(rule, Multiplier)
-                if total == 0:
+                total = running.get(point_type)
+                if not total:
                     if trace is not None:
                         detail = f"{rule.id}: nothing to multiply"
-                        trace.append(TraceLine(rule=rule.id, matched=False, detail=detail))
+                        trace.append(_line(rule.id, False, detail, ()))
                     continue
                 scaled = (total * rule.factor).quantize(_ONE, rounding=program.rounding)
                 running[point_type] = scaled
@@ -472,21 +491,20 @@ class PolicyEngine:
             if trace is not None:
                 if counted_lines:
                     detail += f" [lines {', '.join(counted_lines)}]"
-                trace.append(
-                    TraceLine(rule=rule.id, matched=True, detail=detail, lines=counted_lines)
-                )
+                trace.append(_line(rule.id, True, detail, counted_lines))
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
-        local = context["at"]
         kept: dict[str, int] = {}
+        customer_id = customer.id
+        qualifying_type = program.qualifying_points
+        qualifying = 0  # what the earns among the effects grant of it, the member's own
         for point_type, total in running.items():
-            points = int(total)
             points = self._capped(
                 plan,
                 state,
                 point_type,
-                points,
+                int(total),
                 local,
                 trace,
                 effects,
@@ -497,10 +515,10 @@ class PolicyEngine:
             kept[point_type] = points
             if points > 0:
                 effects.append(
-                    self._earn(
-                        program, state.customer.id, point_type, points, at, event, fired[point_type]
-                    )
+                    _earn(plan, customer_id, point_type, points, at, event, fired[point_type])
                 )
+                if point_type == qualifying_type:
+                    qualifying = points
         if program.campaigns:
             awards = self._campaigns(program, state, event, at, context, kept, additive, trace)
             if budgets is None:
@@ -510,39 +528,30 @@ class PolicyEngine:
                 effects.extend(funded.effects)
                 if trace is not None:
                     trace.extend(funded.trace)
-        referrer = state.customer.referred_by
+        referrer = customer.referred_by
         for rule_id, given, key in referrals:
             assert referrer is not None
             effects.append(
-                ReferralReward(
-                    referrer=referrer, referred=state.customer.id, rule=rule_id, points=given
-                )
+                ReferralReward(referrer=referrer, referred=customer_id, rule=rule_id, points=given)
             )
             if key is not None and given:
                 effects.append(CounterIncrement(key=key, amount=1, customer_id=referrer))
-        if referrer_points and state.customer.referred_by is not None:
+        if referrer_points and referrer is not None:
             effects.append(
-                self._earn(
-                    program,
-                    state.customer.referred_by,
-                    "points",
-                    referrer_points,
-                    at,
-                    event,
-                    referral_rules,
-                )
+                _earn(plan, referrer, "points", referrer_points, at, event, referral_rules)
             )
-            effects.append(
-                MetricSample(customer_id=state.customer.referred_by, metric="referrals", value=_ONE)
-            )
-        samples = _samples(program, state.customer.id, event, effects)
+            effects.append(MetricSample(customer_id=referrer, metric="referrals", value=_ONE))
+        if program.campaigns or referrer_points:  # earns of campaigns, of a referrer
+            qualifying = _granted(effects, qualifying_type, customer_id)
+        samples = _samples(customer_id, event, qualifying)
         effects.extend(samples)
-        update, lines = traced_upgrade(program, state, samples, at)
-        if update is not None:
-            effects.append(update)
-        if trace is not None:
-            trace.extend(lines)  # an upgrade, or why the member is not rated
-        return Decision(effects=tuple(effects), trace=() if trace is None else tuple(trace))
+        if program.tiers is not None:
+            update, lines = traced_upgrade(program, state, samples, at)
+            if update is not None:
+                effects.append(update)
+            if trace is not None:
+                trace.extend(lines)  # an upgrade, or why the member is not rated
+        return _decision(tuple(effects), () if trace is None else tuple(trace))
 
     def _campaigns(
         self,
@@ -579,8 +588,8 @@ class PolicyEngine:
             CampaignAward(
                 award=award,
                 earns=tuple(
-                    self._earn(
-                        program,
+                    _earn(
+                        plan_of(program),
                         state.customer.id,
                         point_type,
                         points,
@@ -610,8 +619,24 @@ class PolicyEngine:
         found = plan.caps_for(point_type)
         if not found:
             return points
-        caps = list(zip(found, plan.cap_keys(point_type, local), strict=True))
+        keys = plan.cap_keys(point_type, local)
         counters = state.counters
+        if not plan.scoped_caps:  # every cap clips the whole event's points
+            for cap, key in zip(found, keys, strict=True):
+                limit = cap.limit
+                used = 0 if key is None else counters.get(key, 0)
+                room = limit - used if used < limit else 0
+                if points > room:
+                    if trace is not None:
+                        detail = f"{cap.id}: {cap.period} cap {limit}, {used} used -> {room}"
+                        trace.append(_line(cap.id, True, detail, ()))
+                    points = room
+            if points > 0:
+                for key in keys:
+                    if key is not None:
+                        effects.append(_increment(key, points, None))
+            return points
+        caps = list(zip(found, keys, strict=True))
         counted: dict[str, int] = {}
         # a scoped cap takes off what its lines earned past its room in exact points, and
         # the points are rounded after it: a line joining the basket then never lowers
@@ -663,41 +688,36 @@ class PolicyEngine:
                 effects.append(CounterIncrement(key=key, amount=amount))
         return points
 
-    @staticmethod
-    def _earn(
-        program: Program,
-        customer_id: CustomerId,
-        point_type: str,
-        points: int,
-        at: datetime,
-        event: Event,
-        rules: list[str],
-    ) -> Earn:
-        kind = program.point_type(point_type)
-        expires_at = None if kind.expire_after is None else at + kind.expire_after
-        pending = program.pending_for if isinstance(event, Purchase) else None
-        available_from = None if pending is None else at + pending
-        if expires_at is not None and available_from is not None and expires_at <= available_from:
-            expires_at = None if kind.expire_after is None else available_from + kind.expire_after
-        return Earn(
-            customer_id=customer_id,
-            point_type=point_type,
-            points=points,
-            expires_at=expires_at,
-            available_from=available_from,
-            rules=tuple(rules),
-        )
+
+def _earn(
+    plan: Plan,
+    customer_id: CustomerId,
+    point_type: str,
+    points: int,
+    at: datetime,
+    event: Event,
+    rules: Iterable[str],
+) -> Earn:
+    kind = plan.point_types.get(point_type)
+    if kind is None:
+        raise UnknownPointType(point_type, tuple(plan.point_types))
+    lifetime = kind.expire_after
+    expires_at = None if lifetime is None else at + lifetime
+    pending = plan.pending_for if isinstance(event, Purchase) else None
+    available_from = None if pending is None else at + pending
+    if expires_at is not None and available_from is not None and expires_at <= available_from:
+        expires_at = None if lifetime is None else available_from + lifetime
+    return _new_earn(customer_id, point_type, points, expires_at, available_from, tuple(rules))
 
 
-def _samples(
-    program: Program, customer_id: CustomerId, event: Event, effects: list[Effect]
-) -> list[MetricSample]:
-    """The metrics an event adds to: spend and purchases, qualifying points, custom
-    events (a count per type, and sums of their numeric attributes as ``type.name``)."""
+def _samples(customer_id: CustomerId, event: Event, qualifying: int) -> list[MetricSample]:
+    """The metrics an event adds to: spend and purchases, the ``qualifying`` points the
+    member earned, custom events (a count per type, and sums of their numeric attributes
+    as ``type.name``)."""
     if isinstance(event, Purchase):
         samples = [
-            MetricSample(customer_id=customer_id, metric="spend", value=event.amount.amount),
-            MetricSample(customer_id=customer_id, metric="purchases", value=_ONE),
+            _sample(customer_id, "spend", event.amount.amount),
+            _sample(customer_id, "purchases", _ONE),
         ]
     else:
         samples = [MetricSample(customer_id=customer_id, metric=event.type, value=_ONE)]
@@ -708,13 +728,8 @@ def _samples(
             for name, value in event.attributes
             if isinstance(value, int) and not isinstance(value, bool)
         ]
-    qualifying = _granted(effects, program.qualifying_points, customer_id)
     if qualifying:
-        samples.append(
-            MetricSample(
-                customer_id=customer_id, metric="qualifying_points", value=Decimal(qualifying)
-            )
-        )
+        samples.append(_sample(customer_id, "qualifying_points", Decimal(qualifying)))
     return samples
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 import attrs
+from dateutil.relativedelta import relativedelta
 
 from loyaltykit.policy.conditions import Condition
-from loyaltykit.policy.program import Program
+from loyaltykit.policy.program import PointType, Program
 from loyaltykit.policy.rules import Cap, EarningRule, Multiplier, Referral
 
 __all__ = ["Plan", "Reads", "Step", "plan_of"]
@@ -61,6 +62,12 @@ class Plan:
     daily_keys: frozenset[str] = frozenset()
     """The point types whose caps all key their counters by :meth:`Cap.counter` (by a
     period of a day or longer; a subclass may key by the hour)."""
+    zone: tzinfo = UTC
+    """The programme's time zone, resolved once."""
+    point_types: Mapping[str, PointType] = attrs.field(factory=dict)
+    """The programme's point types by code."""
+    pending_for: relativedelta | None = None
+    """How long a purchase's points stay pending (:attr:`Program.pending_for`)."""
     _keys: dict[str, tuple[date, tuple[str | None, ...]]] = attrs.field(
         init=False, factory=dict, eq=False, repr=False
     )
@@ -91,9 +98,13 @@ class Plan:
 
 def _step(rule: EarningRule) -> Step:
     condition = rule.condition
+    test = None
+    if condition is not None:
+        # a Condition's compiled test; a subclass or another Check, its evaluate
+        test = condition.test if type(condition) is Condition else condition.evaluate
     return Step(
         rule=rule,
-        test=None if condition is None else condition.evaluate,
+        test=test,
         multiplier=isinstance(rule, Multiplier),
         referral=isinstance(rule, Referral),
         scoped=rule.rule_scope is not None,
@@ -119,6 +130,9 @@ def _compile(program: Program) -> Plan:
             for point_type, found in caps.items()
             if all(type(cap).counter is Cap.counter for cap in found)
         ),
+        zone=program.zone,
+        point_types={kind.code: kind for kind in program.point_types},
+        pending_for=program.pending_for,
     )
 
 

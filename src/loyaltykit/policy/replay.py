@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 
 import attrs
 
@@ -38,6 +39,7 @@ from loyaltykit.policy.engine import (
 )
 from loyaltykit.policy.funding import BudgetState
 from loyaltykit.policy.program import Program, ProgramVersions
+from loyaltykit.policy.trusted import trusted
 from loyaltykit.values import CustomerId, aware
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 _NO_METRICS = MetricHistory()  # immutable: one empty history serves every new member
+_NO_COUNTERS: Mapping[str, int] = MappingProxyType({})  # nor counters yet, read only
 
 
 @attrs.frozen(kw_only=True)
@@ -109,6 +112,10 @@ class ReplayReport:
         return sum(row.current for row in rows), sum(row.proposed for row in rows)
 
 
+# one per event and side: built without its __init__ (nothing to validate)
+_state: Callable[..., CustomerState] = trusted(CustomerState)
+
+
 class _Side:
     """One programme's pass over the history: the per-customer state the engine needs,
     kept exactly as the service keeps it, and what it granted."""
@@ -116,6 +123,16 @@ class _Side:
     def __init__(self, program: Program | ProgramVersions) -> None:
         self.program = program
         self.versions = program if isinstance(program, ProgramVersions) else None
+        programs = (
+            [program] if isinstance(program, Program) else [v.program for v in program.versions]
+        )
+        # the metric history is read only to rate members (a ladder's requirements):
+        # under programmes without tiers it is not kept
+        self.keeps_metrics = any(rules.tiers is not None for rules in programs)
+        self.budget_counters = {
+            id(rules): tuple(Budget.counter(c.id) for c in rules.campaigns if c.budget is not None)
+            for rules in programs
+        }
         self.engine = PolicyEngine()
         self.counters: dict[CustomerId, dict[str, int]] = {}
         self.purchases: dict[CustomerId, int] = {}
@@ -133,51 +150,58 @@ class _Side:
         rules = self.versions.at(item.at) if self.versions is not None else self.program
         assert isinstance(rules, Program)
         counters, earned, metrics = self.counters, self.earned, self.metrics
-        status = self.statuses.get(item.customer_id)
+        customer_id = item.customer_id
+        status = self.statuses.get(customer_id)
         effective = None
         if rules.tiers is not None:
             status = status or rules.tiers.start(customer.enrolled_at)
-            self.statuses[item.customer_id] = status
+            self.statuses[customer_id] = status
             effective = status.effective(item.at, rules.tiers)
-        state = CustomerState(
-            customer=customer,
-            tier=effective,
-            counters=counters.get(item.customer_id, {}),
-            purchases=self.purchases.get(item.customer_id, 0),
-            tier_status=status,
-            metrics=metrics.get(item.customer_id, _NO_METRICS),
-            referrer_counters=counters.get(customer.referred_by or "", {}),
+        referrer = customer.referred_by
+        state = _state(
+            customer,
+            effective,
+            counters.get(customer_id, _NO_COUNTERS),
+            self.purchases.get(customer_id, 0),
+            status,
+            metrics.get(customer_id, _NO_METRICS),
+            _NO_COUNTERS if referrer is None else counters.get(referrer, _NO_COUNTERS),
         )
-        # the budgets are funded as the service funds them (one counter per campaign)
-        budgets = BudgetState(
-            spent={
-                counter: self.spent.get(counter, 0)
-                for counter in (
-                    Budget.counter(c.id) for c in rules.campaigns if c.budget is not None
-                )
-            }
-        )
+        budgets = None  # read by the engine only for the campaigns' awards
+        if rules.campaigns:
+            # the budgets are funded as the service funds them (one counter per campaign)
+            spent = self.spent
+            budgets = BudgetState(
+                spent={
+                    counter: spent.get(counter, 0) for counter in self.budget_counters[id(rules)]
+                }
+            )
         # the report counts points: the engine's fast path, no trace built
         decision = self.engine.evaluate(
             rules, state, item.event, item.at, budgets=budgets, explain=False
         )
-        day = item.at.astimezone(rules.zone).date()
+        day = None
         for effect in decision.effects:
-            if isinstance(effect, Earn):
+            if isinstance(effect, CounterIncrement):
+                owner_counters = counters.get(effect.customer_id or customer_id)
+                if owner_counters is None:
+                    owner_counters = counters[effect.customer_id or customer_id] = {}
+                owner_counters[effect.key] = owner_counters.get(effect.key, 0) + effect.amount
+            elif isinstance(effect, Earn):
                 key = (effect.customer_id, effect.point_type)
                 earned[key] = earned.get(key, 0) + effect.points
-            elif isinstance(effect, CounterIncrement):
-                owner_counters = counters.setdefault(effect.customer_id or item.customer_id, {})
-                owner_counters[effect.key] = owner_counters.get(effect.key, 0) + effect.amount
+            elif isinstance(effect, MetricSample):
+                if self.keeps_metrics:
+                    if day is None:
+                        day = item.at.astimezone(rules.zone).date()
+                    owner = metrics.get(effect.customer_id, _NO_METRICS)
+                    metrics[effect.customer_id] = owner.add(effect.metric, day, effect.value)
             elif isinstance(effect, BudgetConsumption):
                 self.spent[effect.counter] = self.spent.get(effect.counter, 0) + effect.points
-            elif isinstance(effect, MetricSample):
-                owner = metrics.get(effect.customer_id, _NO_METRICS)
-                metrics[effect.customer_id] = owner.add(effect.metric, day, effect.value)
             elif isinstance(effect, TierUpdate):
-                self.statuses[item.customer_id] = effect.status
+                self.statuses[customer_id] = effect.status
         if isinstance(item.event, Purchase):
-            self.purchases[item.customer_id] = self.purchases.get(item.customer_id, 0) + 1
+            self.purchases[customer_id] = self.purchases.get(customer_id, 0) + 1
 
 
 def replay(
