@@ -17,9 +17,11 @@ import sqlalchemy
 from loyaltykit import Loyalty, Money, Program, Purchase
 from loyaltykit.outcomes import Receipt, receipt_from_record, receipt_to_record
 from loyaltykit.service.codecs import explanation_of, receipt_from_stored, receipt_to_stored
+from loyaltykit.service.kernel import Heading
 from loyaltykit.storage.base import Storage
 from loyaltykit.storage.memory import MemoryStorage
 from loyaltykit.storage.sql import SqlStorage
+from loyaltykit.values import CustomerId
 
 DATA = Path(__file__).parent / "data"
 T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
@@ -114,6 +116,45 @@ def test_the_stored_form_refers_to_the_entries_the_command_wrote() -> None:
     # the transfer's credit to bob (recorded under no key): bob's account and seq
     assert kept["t1"]["e"] == [5, [1, "points", "bob"]]
     assert all(not isinstance(item, dict) for r in kept.values() for item in r["e"])
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_the_stored_form_leaves_to_its_record_what_the_record_holds(backend: str) -> None:
+    # the record keeps the customer, key and command in fields of its own: the stored
+    # receipt names them only where the receipt's differ, and reads them back from it
+    storage = storage_of(backend)
+    differing = set()
+    for receipt in receipts(Loyalty(PROGRAM, storage=storage)):
+        with storage.unit_of_work() as uow:
+            key = receipt.idempotency_key
+            assert key is not None
+            record = uow.idempotency.get(receipt.customer_id, key)
+            assert record is not None
+            heading = Heading(record.customer_id, record.key, record.command)
+            stored = record.outcome
+            assert ("c" in stored) == (receipt.command != record.command)
+            assert ("k" in stored) == (key != record.key)
+            assert ("u" in stored) == (receipt.customer_id != record.customer_id)
+            differing |= {"c", "k", "u"} & stored.keys()
+            back = receipt_from_stored(stored, uow.ledger, heading)
+            assert text_of(back) == text_of(receipt)
+            if not {"c", "k", "u"} <= stored.keys():
+                with pytest.raises(ValueError, match="heading"):
+                    receipt_from_stored(stored, uow.ledger)
+    assert differing == set()  # every sample receipt is its record's command's
+
+
+def test_a_receipt_kept_under_another_heading_names_its_own() -> None:
+    storage = MemoryStorage()
+    receipt = receipts(Loyalty(PROGRAM, storage=storage))[0]
+    other = Heading(CustomerId("bob"), "elsewhere", "adjust")
+    stored = json.loads(json.dumps(receipt_to_stored(receipt, other)))
+    assert (stored["c"], stored["k"], stored["u"]) == ("earn", "o1", "ann")
+    with storage.unit_of_work() as uow:
+        assert text_of(receipt_from_stored(stored, uow.ledger, other)) == text_of(receipt)
+    # under its own heading it names none of them, and reads them from the heading
+    own = receipt_to_stored(receipt, Heading(CustomerId("ann"), "o1", "earn"))
+    assert not {"c", "k", "u"} & own.keys()
 
 
 def test_a_referring_form_needs_the_ledger_and_the_entries_it_refers_to() -> None:

@@ -16,7 +16,7 @@ from loyaltykit.domain.records import customer_from_record, customer_to_record, 
 from loyaltykit.errors import UnknownCustomer
 from loyaltykit.formats.member import ACTIVITY, METRICS, TIER
 from loyaltykit.outcomes import Balance, Receipt, receipt_from_record, receipt_to_record
-from loyaltykit.service.kernel import OUTBOX, Codec
+from loyaltykit.service.kernel import OUTBOX, Codec, Heading
 from loyaltykit.storage.base import LedgerRepository, UnitOfWork
 from loyaltykit.values import CustomerId, Money, identifier
 
@@ -47,6 +47,10 @@ def receipt_codec() -> Codec[Receipt]:
 
 def _replayed(uow: UnitOfWork, record: Mapping[str, Any]) -> Receipt:
     return attrs.evolve(receipt_from_stored(record, uow.ledger), replayed=True)
+
+
+def _restored(uow: UnitOfWork, record: Mapping[str, Any], heading: Heading) -> Receipt:
+    return attrs.evolve(receipt_from_stored(record, uow.ledger, heading), replayed=True)
 
 
 # --- the stored form of a receipt -------------------------------------------------------
@@ -81,20 +85,22 @@ _BALANCE_COUNTS = (
 )
 
 
-def receipt_to_stored(receipt: Receipt) -> dict[str, Any]:
+def receipt_to_stored(receipt: Receipt, heading: Heading | None = None) -> dict[str, Any]:
     """The stored form of a receipt, referring to the ledger for the entries it can
-    (see :func:`receipt_from_stored`)."""
+    (see :func:`receipt_from_stored`), and to ``heading`` (the idempotency record it is
+    kept in) for its customer, key and command where they are the record's."""
     at = receipt.at.isoformat()
     customer_id = receipt.customer_id
-    stored: dict[str, Any] = {
-        "v": _REFERRING,
-        "c": receipt.command,
-        "k": receipt.idempotency_key,
-        "u": customer_id,
-        "t": at,
-        "e": [_entry_reference(entry, receipt, at) for entry in receipt.entries],
-        "b": [_balance_to_stored(balance, customer_id) for balance in receipt.balances],
-    }
+    stored: dict[str, Any] = {"v": _REFERRING}
+    if heading is None or receipt.command != heading.command:
+        stored["c"] = receipt.command
+    if heading is None or receipt.idempotency_key != heading.key:
+        stored["k"] = receipt.idempotency_key
+    if heading is None or customer_id != heading.customer_id:
+        stored["u"] = customer_id
+    stored["t"] = at
+    stored["e"] = [_entry_reference(entry, receipt, at) for entry in receipt.entries]
+    stored["b"] = [_balance_to_stored(balance, customer_id) for balance in receipt.balances]
     if (
         receipt.entries
         and not isinstance(stored["e"][0], dict)
@@ -119,19 +125,30 @@ def explanation_of(stored: Mapping[str, Any]) -> str:
 
 
 def receipt_from_stored(
-    stored: Mapping[str, Any], ledger: LedgerRepository | None = None
+    stored: Mapping[str, Any],
+    ledger: LedgerRepository | None = None,
+    heading: Heading | None = None,
 ) -> Receipt:
     """The receipt :func:`receipt_to_stored` wrote, its entries read back from
-    ``ledger``, or one stored in a form of earlier versions: the compact form of
-    version 2, or the full record form (:func:`~loyaltykit.outcomes.receipt_from_record`).
-    Raises ``ValueError`` for a form this version does not read, and for one that refers
-    to entries without a ``ledger`` to read them from, or that the ledger does not hold."""
+    ``ledger`` and what it left to its record from ``heading``, or one stored in a form
+    of earlier versions: the compact form of version 2, or the full record form
+    (:func:`~loyaltykit.outcomes.receipt_from_record`). Raises ``ValueError`` for a form
+    this version does not read, and for one that refers to entries without a ``ledger``
+    to read them from, or that the ledger does not hold, or to a record's heading
+    without ``heading``."""
     version = stored.get("v")
     if version is None:
         return receipt_from_record(stored)
     if version not in (_COMPACT, _REFERRING):
         raise ValueError(f"a stored receipt of version {version!r} is not one this version reads")
-    customer_id, key = stored["u"], stored["k"]
+    if heading is not None:
+        command = stored.get("c", heading.command)
+        key = stored.get("k", heading.key)
+        customer_id = stored.get("u", heading.customer_id)
+    elif {"c", "k", "u"} <= stored.keys():
+        command, key, customer_id = stored["c"], stored["k"], stored["u"]
+    else:
+        raise ValueError("a stored receipt that leaves its heading to its record needs it")
     if version == _COMPACT:
         at_text = stored["t"]
         at = _instant(at_text)
@@ -148,7 +165,7 @@ def receipt_from_stored(
         at, entries = _entries_referred(stored, ledger, customer_id, key)
         balances = tuple(_balance_from_stored(row, customer_id) for row in stored["b"])
     return Receipt(
-        command=stored["c"],
+        command=command,
         idempotency_key=key,
         customer_id=customer_id,
         at=at,
@@ -358,7 +375,9 @@ def _instant(text: str) -> Any:
     return found
 
 
-_RECEIPTS: Codec[Receipt] = Codec(receipt_to_record, _replayed, store=receipt_to_stored)
+_RECEIPTS: Codec[Receipt] = Codec(
+    receipt_to_record, _replayed, store=receipt_to_stored, restore=_restored
+)
 
 
 def customer_codec(customer_id: CustomerId) -> Codec[Customer]:

@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
 import attrs
 
@@ -81,22 +81,41 @@ _MOST_RESOLVED = 64  # programme versions resolved at once (a few are in force)
 _MOST_LOCKS = 256  # a guard: a handler that keeps finding customers to lock is a bug
 
 
+class Heading(NamedTuple):
+    """What an idempotency record holds in its own fields beside the outcome: the
+    customer it is kept under, the key and the command's name. A codec's stored form
+    may leave these out and take them back from the record on a replay."""
+
+    customer_id: CustomerId
+    key: str
+    command: str
+
+
 @attrs.frozen
 class Codec(Generic[T]):
     """How a command's outcome is stored under its key, and read back on a replay.
 
     ``encode`` gives the outcome's record form (what the outbox event is chosen from);
     ``store``, when given, the compact form kept under the key instead (only what a
-    replay needs to rebuild the outcome), built once per command. ``decode`` reads what
-    was stored, in every form this codec ever stored."""
+    replay needs to rebuild the outcome, given the record's :class:`Heading`), built
+    once per command, and ``restore`` reads it back. ``decode`` reads what was stored
+    without ``store``, in every form this codec ever stored."""
 
     encode: Callable[[T], Mapping[str, Any]]
     decode: Callable[[UnitOfWork, Mapping[str, Any]], T]
-    store: Callable[[T], Mapping[str, Any]] | None = None
+    store: Callable[[T, Heading], Mapping[str, Any]] | None = None
+    restore: Callable[[UnitOfWork, Mapping[str, Any], Heading], T] | None = None
 
-    def stored(self, outcome: T) -> Mapping[str, Any]:
-        """What is kept under the key for ``outcome``."""
-        return self.encode(outcome) if self.store is None else self.store(outcome)
+    def stored(self, outcome: T, heading: Heading) -> Mapping[str, Any]:
+        """What is kept under the key for ``outcome``, in a record of ``heading``."""
+        return self.encode(outcome) if self.store is None else self.store(outcome, heading)
+
+    def replayed(self, uow: UnitOfWork, record: IdempotencyRecord) -> T:
+        """The outcome ``record`` keeps."""
+        if self.restore is None:
+            return self.decode(uow, record.outcome)
+        heading = Heading(record.customer_id, record.key, record.command)
+        return self.restore(uow, record.outcome, heading)
 
 
 @attrs.frozen(kw_only=True)
@@ -337,13 +356,14 @@ class Kernel:
                                 entries=tuple(written),
                             ),
                         )
+                    key, name = command.idempotency_key, command.name
                     uow.idempotency.add(
                         IdempotencyRecord(
                             customer_id=owner,
-                            key=command.idempotency_key,
-                            command=command.name,
+                            key=key,
+                            command=name,
                             fingerprint=print_,
-                            outcome=codec.stored(outcome),
+                            outcome=codec.stored(outcome, Heading(owner, key, name)),
                             recorded_at=command.at,
                         )
                     )
@@ -390,7 +410,7 @@ class Kernel:
             raise IdempotencyConflict(
                 command.idempotency_key, command.name, record.command, differs=differs
             )
-        return codec.decode(uow, record.outcome)
+        return codec.replayed(uow, record)
 
     def _resolve(self, program: Program) -> tuple[bool, tuple[Guard, ...]]:
         """Whether a follower watches commands under ``program``, and the guards that
