@@ -53,15 +53,21 @@ class Balance:
     def of(cls, account: Account) -> Balance:
         """The stored balance of ``account``."""
         instance_of("account", account, Account)
-        return cls(
-            customer_id=account.customer_id,
-            point_type=account.point_type,
-            available=account.available,
-            pending=account.pending,
-            lifetime_earned=account.lifetime_earned,
-            lifetime_redeemed=account.lifetime_redeemed,
-            lifetime_expired=account.lifetime_expired,
-        )
+        return balance_of_saved(account)
+
+
+def balance_of_saved(account: Account) -> Balance:
+    """:meth:`Balance.of` for an account the library itself built or read (not checked
+    again: the hot path of every command's receipt)."""
+    return Balance(
+        customer_id=account.customer_id,
+        point_type=account.point_type,
+        available=account.available,
+        pending=account.pending,
+        lifetime_earned=account.lifetime_earned,
+        lifetime_redeemed=account.lifetime_redeemed,
+        lifetime_expired=account.lifetime_expired,
+    )
 
 
 @attrs.frozen(kw_only=True)

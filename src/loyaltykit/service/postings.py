@@ -11,7 +11,7 @@ from loyaltykit.domain import ledger
 from loyaltykit.domain.customer import Customer
 from loyaltykit.domain.ledger import Account, Command, Entry, EntryKind, Posting
 from loyaltykit.errors import InvalidArgument, OverReversal, UnknownEntry
-from loyaltykit.outcomes import Balance, Receipt
+from loyaltykit.outcomes import Receipt, balance_of_saved
 from loyaltykit.policy.program import PointType, Program
 from loyaltykit.service.kernel import Work
 from loyaltykit.storage.base import UnitOfWork
@@ -127,21 +127,8 @@ def receipt(
         customer_id=customer_id,
         at=command.at,
         entries=tuple(written),
-        balances=tuple([_balance(account) for account in accounts]),
+        balances=tuple([balance_of_saved(account) for account in accounts]),
         explanation=explanation,
-    )
-
-
-def _balance(account: Account) -> Balance:
-    """``Balance.of(account)`` for the accounts a command saved (accounts already)."""
-    return Balance(
-        customer_id=account.customer_id,
-        point_type=account.point_type,
-        available=account.available,
-        pending=account.pending,
-        lifetime_earned=account.lifetime_earned,
-        lifetime_redeemed=account.lifetime_redeemed,
-        lifetime_expired=account.lifetime_expired,
     )
 
 
