@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
-
 import pytest
 
 from loyaltykit import Loyalty
@@ -26,19 +24,7 @@ def test_processes_never_overspend_a_campaign_budget(database: str) -> None:
     with Loyalty(campaign_workers.program(), storage=database) as loyalty:
         for number in range(WORKERS):
             loyalty.enroll(f"m{number}", at=campaign_workers.T0, idempotency_key=f"e-{number}")
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results = context.Queue()
-    processes = [
-        context.Process(target=campaign_workers.purchase, args=(database, barrier, n, results))
-        for n in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    extras = [results.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
+    extras = race_in_processes(campaign_workers.purchase, (database,), WORKERS)
     # 5 members get the full 9, one the last 5, the others nothing: 50 in all
     assert sorted(extras, key=lambda e: (len(e), e)) == ["0"] * 6 + ["5"] + ["9"] * 5, extras
     with Loyalty(campaign_workers.program(), storage=database) as loyalty:

@@ -1,4 +1,4 @@
-"""Code run in worker processes by the concurrency and crash tests (importable by spawn)."""
+"""Code run in worker processes by the concurrency and crash tests (importable by them)."""
 
 from __future__ import annotations
 
@@ -11,28 +11,15 @@ from typing import Any
 
 from loyaltykit import Loyalty, Program, RedemptionLimit, Reward, RewardCatalog
 from loyaltykit.errors import InsufficientPoints, OutOfStock
+from loyaltykit.testing.races import race_in_processes
 
 T0 = datetime(2026, 4, 1, 9, tzinfo=UTC)
 
 
 def run_all(target: Any, url: str, count: int, *, timeout: float = 120) -> list[str]:
-    """Start ``count`` processes of ``target(url, barrier, number, results)`` at once
-    (spawned), wait for each one's outcome and exit; the outcomes, sorted."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(count)
-    results = context.Queue()
-    processes = [
-        context.Process(target=target, args=(url, barrier, n, results)) for n in range(count)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=timeout) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
-    return sorted(outcomes)
+    """Start ``count`` processes of ``target(url, barrier, number, results)`` at once,
+    wait for each one's outcome and exit; the outcomes, sorted."""
+    return race_in_processes(target, (url,), count, timeout=timeout)
 
 
 def redeem(url: str, barrier: Any, number: int, results: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.databases import storage_factory
 
 from loyaltykit import Loyalty, Money, Program, Purchase
 from loyaltykit.errors import LoyaltyError
@@ -157,15 +158,20 @@ def test_a_replayed_command_gives_back_its_first_receipt_on_memory(
     replays_alike(Loyalty(PROGRAM, storage=MemoryStorage()), steps, erase)
 
 
-@pytest.mark.parametrize("fresh", [True])
+@pytest.fixture(scope="module")
+def sqlite_storages(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], SqlStorage]:
+    """Emptied storages on one migrated SQLite file (migrating costs more than an example)."""
+    return storage_factory(f"sqlite:///{tmp_path_factory.mktemp('replay')}/replay.db")
+
+
 @given(steps=steps, erase=st.booleans())
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_a_replayed_command_gives_back_its_first_receipt_on_sqlite(
-    fresh: bool, steps: list[tuple[Any, ...]], erase: bool
+    sqlite_storages: Callable[[], SqlStorage], steps: list[tuple[Any, ...]], erase: bool
 ) -> None:
-    storage = SqlStorage.from_url("sqlite://")
+    storage = sqlite_storages()
     try:
         replays_alike(Loyalty(PROGRAM, storage=storage), steps, erase)
     finally:

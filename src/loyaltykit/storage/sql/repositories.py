@@ -425,29 +425,18 @@ class Ledger:
 
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
         table = schema.entries
-        query = (
-            select(*schema.fields(table))
-            .where(
-                self._session.mine(table),
-                table.c.customer_id == customer_id,
-                table.c.point_type == point_type,
-            )
-            .order_by(table.c.seq)
+        return self._entries_where(
+            (table.c.customer_id == customer_id, table.c.point_type == point_type),
+            table.c.seq,
         )
-        return [_entry(row) for row in self._session.run(query).mappings()]
 
     def entries_by_key(self, customer_id: CustomerId, idempotency_key: str) -> list[Entry]:
         table = schema.entries
-        query = (
-            select(*schema.fields(table))
-            .where(
-                self._session.mine(table),
-                table.c.customer_id == customer_id,
-                table.c.idempotency_key == idempotency_key,
-            )
-            .order_by(table.c.point_type, table.c.seq)
+        return self._entries_where(
+            (table.c.customer_id == customer_id, table.c.idempotency_key == idempotency_key),
+            table.c.point_type,
+            table.c.seq,
         )
-        return [_entry(row) for row in self._session.run(query).mappings()]
 
     def entries_by_seq(
         self, customer_id: CustomerId, point_type: str, seqs: Collection[int]
@@ -455,15 +444,24 @@ class Ledger:
         if not seqs:
             return []
         table = schema.entries
-        query = (
-            select(*schema.fields(table))
-            .where(
-                self._session.mine(table),
+        return self._entries_where(
+            (
                 table.c.customer_id == customer_id,
                 table.c.point_type == point_type,
                 table.c.seq.in_(sorted(set(seqs))),
-            )
-            .order_by(table.c.seq)
+            ),
+            table.c.seq,
+        )
+
+    def _entries_where(
+        self, conditions: tuple[ColumnElement[bool], ...], *order: ColumnElement[Any]
+    ) -> list[Entry]:
+        """This programme's entries meeting every condition, in ``order``."""
+        table = schema.entries
+        query = (
+            select(*schema.fields(table))
+            .where(self._session.mine(table), *conditions)
+            .order_by(*order)
         )
         return [_entry(row) for row in self._session.run(query).mappings()]
 
