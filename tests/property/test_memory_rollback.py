@@ -1,7 +1,9 @@
 """A command that fails mid-way leaves the memory backend as if it had never run.
 
 The memory backend keeps entries, lots and idempotency keys as rows updated in place
-(``loyaltykit.storage.columns``) and undoes a failed unit of work from its log. Random
+(``loyaltykit.storage.columns``), and the member's documents (activity, tier, metrics)
+as the values the service decoded them into (``KeptValues``), and undoes a failed unit
+of work from its log. Random
 commands run on two stores; on the first, some of them fail after a random number of
 writes (just before or just after one), and the second runs only the others. Everything
 a reader can see of the two stores must be the same.
@@ -18,8 +20,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loyaltykit import Loyalty
+from loyaltykit import Item, Loyalty, Money, Program, Purchase
 from loyaltykit.errors import LoyaltyError
+from loyaltykit.formats.member import ACTIVITY, METRICS, TIER
+from loyaltykit.service.members import load_member
 from loyaltykit.storage.memory import MemoryStorage, MemoryUnitOfWork
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,10 +32,47 @@ WRITES = {
     "customers": ("add", "update"),
     "ledger": ("add_entries", "save_lots", "save_account"),
     "idempotency": ("add", "redact"),
-    "state": ("put",),
+    "state": ("put", "put_value"),
     "records": ("put",),
     "counters": ("take", "restore"),
 }
+
+
+# caps (the activity document's counters), a first-purchase rule, and a tier ladder on
+# spend (the tier and metrics documents): what a purchase keeps of its member
+PROGRAM = Program.from_dict(
+    {
+        "name": "rollback",
+        "timezone": "UTC",
+        "currency": "CNY",
+        "rules": [
+            {"id": "base", "kind": "base_rate", "per": "10", "priority": 10},
+            {"id": "welcome", "kind": "first_purchase", "amount": 50, "priority": 20},
+        ],
+        "caps": [
+            {"id": "daily", "limit": 60, "period": "day"},
+            {"id": "monthly", "limit": 150, "period": "month"},
+        ],
+        "tiers": {
+            "version": "t1",
+            "status_length": {"months": 1},
+            "levels": [
+                {"code": "blue", "rank": 0},
+                {
+                    "code": "gold",
+                    "rank": 1,
+                    "requirements": [
+                        {
+                            "metric": "spend",
+                            "at_least": "600",
+                            "window": {"kind": "rolling", "months": 1},
+                        }
+                    ],
+                },
+            ],
+        },
+    }
+)
 
 
 class Boom(Exception):
@@ -90,7 +131,19 @@ class Step:
 
 steps = st.builds(
     Step,
-    command=st.sampled_from(["earn", "earn", "pending", "redeem", "adjust", "transfer", "reverse"]),
+    command=st.sampled_from(
+        [
+            "earn",
+            "earn",
+            "pending",
+            "redeem",
+            "adjust",
+            "transfer",
+            "reverse",
+            "purchase",
+            "purchase",
+        ]
+    ),
     customer=st.integers(0, len(CUSTOMERS) - 1),
     other=st.integers(0, len(CUSTOMERS) - 1),
     points=st.integers(1, 60),
@@ -128,6 +181,12 @@ def _run(loyalty: Loyalty, n: int, step: Step, keys: list[str]) -> None:
             )
         elif step.command == "transfer":
             loyalty.transfer(customer, other, step.points, at=at, idempotency_key=key)
+        elif step.command == "purchase":
+            purchase = Purchase(
+                amount=Money.of(f"{step.points * 7}.50", "CNY"),
+                items=(Item(sku="tee", category="clothes", quantity=1),),
+            )
+            loyalty.record_purchase(customer, purchase, at=at, idempotency_key=key)
         elif keys:
             original = keys[step.points % len(keys)]
             loyalty.reverse(customer, original, at=at, idempotency_key=key, portion="1/2")
@@ -143,6 +202,13 @@ def _view(storage: MemoryStorage, keys: list[str], at: datetime) -> dict[str, An
     with storage.unit_of_work() as uow:
         for customer in CUSTOMERS:
             seen[f"{customer} customer"] = uow.customers.get(customer)
+            # the documents as every backend stores them, and the member as decoded from
+            # the values kept (the same member, whatever form a document is kept in)
+            for name in (ACTIVITY, TIER, METRICS):
+                seen[f"{customer} {name}"] = uow.state.get(customer, name)
+            found = uow.customers.get(customer)
+            if found is not None:
+                seen[f"{customer} member"] = load_member(uow, found)
             seen[f"{customer} accounts"] = uow.ledger.accounts(customer)
             entries = uow.ledger.entries(customer, "points")
             seen[f"{customer} entries"] = entries
@@ -177,7 +243,7 @@ def _view(storage: MemoryStorage, keys: list[str], at: datetime) -> dict[str, An
 @given(plan=st.lists(steps, min_size=1, max_size=14))
 def test_failed_commands_leave_the_store_as_if_they_never_ran(plan: list[Step]) -> None:
     failing, clean = FailingStorage(), MemoryStorage()
-    one, other = Loyalty(storage=failing), Loyalty(storage=clean)
+    one, other = Loyalty(PROGRAM, storage=failing), Loyalty(PROGRAM, storage=clean)
     for loyalty in (one, other):
         for customer in CUSTOMERS:
             loyalty.enroll(customer, at=T0, idempotency_key=f"enrol-{customer}")

@@ -83,6 +83,9 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {
 }
 
 
+# the converters above, tried by isinstance for subclasses (attrs classes join
+# _CONVERTERS as they are met, by their exact type)
+_BASE_CONVERTERS = tuple(_CONVERTERS.items())
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
 _ALWAYS = object()
 
@@ -105,23 +108,37 @@ def _default(field: attrs.Attribute[Any]) -> Any:
     return default
 
 
+def _attrs_converter(kind: type) -> Callable[[Any], Any]:
+    """The canonical form of an attrs class's values: its name, then each field's name and
+    canonical value, but those left out at their default."""
+    fields = _attrs_fields(kind)
+    name = kind.__name__
+
+    def convert(value: Any) -> Any:
+        return (
+            name,
+            *[
+                (field, canonical(item))
+                for field, default in fields
+                if (item := getattr(value, field)) is not default
+                and (default is _ALWAYS or item != default)
+            ],
+        )
+
+    return convert
+
+
 def _slow(value: Any) -> Any:
     """Subclasses and the rarer types, by ``isinstance``."""
     if isinstance(value, enum.Enum):
         return canonical(value.value)
-    if attrs.has(type(value)):
-        fields = _attrs_fields(type(value))
-        return (
-            type(value).__name__,
-            *(
-                (name, canonical(item))
-                for name, default in fields
-                if (item := getattr(value, name)) is not default
-                and (default is _ALWAYS or item != default)
-            ),
-        )
-    for kind, converter in _CONVERTERS.items():
-        if isinstance(value, kind):
+    kind = type(value)
+    if attrs.has(kind):
+        # found by its type from now on (a command's purchase and its items, every time)
+        converter = _CONVERTERS[kind] = _attrs_converter(kind)
+        return converter(value)
+    for base, converter in _BASE_CONVERTERS:
+        if isinstance(value, base):
             return converter(value)
     if isinstance(value, Mapping):
         return _mapping(value)

@@ -14,10 +14,10 @@ protocol, gives the others; the repositories never take a tenant argument.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 
@@ -42,6 +42,7 @@ __all__ = [
     "CustomerStateRepository",
     "IdempotencyRecord",
     "IdempotencyRepository",
+    "KeptValues",
     "LedgerRepository",
     "LedgerTotals",
     "LedgerTotalsRow",
@@ -49,6 +50,7 @@ __all__ = [
     "RecordRepository",
     "Savepoint",
     "Scrubbing",
+    "StateCodec",
     "Storage",
     "StoredRecord",
     "StoredValueRepository",
@@ -56,7 +58,9 @@ __all__ = [
     "UnitOfWork",
     "counter_take",
     "lot_is_due",
+    "put_state_value",
     "read_unit_of_work",
+    "state_value",
     "tenant_of",
     "tenant_storage",
 ]
@@ -205,6 +209,74 @@ class CustomerStateRepository(Protocol):
     ) -> list[CustomerId]:
         """Up to ``limit`` customers whose ``name`` document is due at or before ``at``,
         soonest first (``shard``: only customers in it)."""
+
+
+V = TypeVar("V")
+
+
+@attrs.frozen(eq=False)
+class StateCodec(Generic[V]):
+    """How one kind of customer-state document maps to the value the service works
+    with: ``decode`` reads a document (``None`` when there is none), ``encode`` writes
+    the value back as the document every backend stores. A value must be immutable, and
+    ``decode(encode(value))`` the same value: a backend may keep either form."""
+
+    decode: Callable[[Mapping[str, Any] | None], V]
+    encode: Callable[[V], Mapping[str, Any]]
+
+
+class KeptValues(Protocol):
+    """Optional: a :class:`CustomerStateRepository` that keeps decoded values.
+
+    A backend that holds its documents in this process (the memory backend) can keep
+    the value a document was decoded into, or the value it was written from, and hand
+    it back, instead of decoding the document again on every command: the service reads
+    and writes the member's documents through :func:`state_value` and
+    :func:`put_state_value`, which use these methods when the repository has them and
+    the plain documents otherwise. ``get`` still gives the document (``codec.encode``
+    of a kept value), and a rolled-back write is undone like any other."""
+
+    def get_value(self, customer_id: CustomerId, name: str, codec: StateCodec[V]) -> V:
+        """``codec.decode`` of the stored document (of ``None`` when there is none)."""
+
+    def put_value(
+        self,
+        customer_id: CustomerId,
+        name: str,
+        codec: StateCodec[V],
+        value: V,
+        *,
+        due_at: datetime | None = None,
+    ) -> None:
+        """``put`` of ``codec.encode(value)``, ``value`` kept for :meth:`get_value`."""
+
+
+def state_value(
+    states: CustomerStateRepository, customer_id: CustomerId, name: str, codec: StateCodec[V]
+) -> V:
+    """The value of a customer's ``name`` document (see :class:`KeptValues`)."""
+    kept = getattr(states, "get_value", None)
+    if kept is None:
+        return codec.decode(states.get(customer_id, name))
+    found: V = kept(customer_id, name, codec)
+    return found
+
+
+def put_state_value(
+    states: CustomerStateRepository,
+    customer_id: CustomerId,
+    name: str,
+    codec: StateCodec[V],
+    value: V,
+    *,
+    due_at: datetime | None = None,
+) -> None:
+    """Store ``value`` as the customer's ``name`` document (see :class:`KeptValues`)."""
+    kept = getattr(states, "put_value", None)
+    if kept is None:
+        states.put(customer_id, name, codec.encode(value), due_at=due_at)
+    else:
+        kept(customer_id, name, codec, value, due_at=due_at)
 
 
 class IdempotencyRepository(Protocol):

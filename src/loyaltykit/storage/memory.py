@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from loyaltykit.domain.cards import MemberCard
 from loyaltykit.domain.customer import Customer
@@ -35,6 +35,7 @@ from loyaltykit.errors import ConcurrencyConflict, CustomerAlreadyExists, Invali
 from loyaltykit.storage.base import (
     Capabilities,
     IdempotencyRecord,
+    StateCodec,
     StoredRecord,
     counter_take,
 )
@@ -52,7 +53,11 @@ from loyaltykit.values import DEFAULT_TENANT, CustomerId, points_amount, tenant_
 __all__ = ["MemoryStorage"]
 
 _Slot = tuple[str, datetime | None, str | None]  # a record: JSON text, due_at, lookup
+# a customer-state document: its JSON text (None: not written out), due_at, and the
+# codec and value it was last decoded into or written from (see KeptValues)
+_Document = tuple[str | None, datetime | None, StateCodec[Any] | None, Any]
 Undo = Callable[[], object]
+V = TypeVar("V")
 
 
 # one encoder for every document kept as text: compact, and built once (json.dumps with
@@ -80,7 +85,7 @@ class _State:
         self.reversals: dict[tuple[CustomerId, str], list[int]] = defaultdict(list)
         # hints (due instant, account): validated when read, so stale ones are harmless
         self.due: list[tuple[datetime, str, CustomerId, str]] = []
-        self.state: dict[tuple[CustomerId, str], tuple[str, datetime | None]] = {}
+        self.state: dict[tuple[CustomerId, str], _Document] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
         # records by kind, owner and id: (document as JSON text, due_at, lookup)
         self.records: dict[str, dict[str, dict[str, _Slot]]] = defaultdict(
@@ -541,9 +546,38 @@ class _Idempotency(_Rows):
 
 
 class _CustomerState(_Rows):
+    """Documents by (customer, name). A document written or read through
+    :class:`~loyaltykit.storage.base.KeptValues` keeps its value, and is only written
+    out as text when ``get`` asks for it: the member's documents are not encoded and
+    decoded again on every command."""
+
     def get(self, customer_id: CustomerId, name: str) -> dict[str, Any] | None:
         stored = self._state.state.get((customer_id, name))
-        return None if stored is None else dict(json.loads(stored[0]))
+        if stored is None:
+            return None
+        text, _, codec, value = stored
+        if text is None:
+            assert codec is not None
+            text = _encode(codec.encode(value))
+        return dict(json.loads(text))
+
+    def get_value(self, customer_id: CustomerId, name: str, codec: StateCodec[V]) -> V:
+        slot = (customer_id, name)
+        stored = self._state.state.get(slot)
+        if stored is None:
+            return codec.decode(None)
+        if stored[2] is codec:
+            kept: V = stored[3]
+            return kept
+        # decoded once and kept beside the text it came from (the same document: no
+        # undo needed, a rollback restores one or the other form of it)
+        text, due_at, other, value = stored
+        if text is None:
+            assert other is not None
+            text = _encode(other.encode(value))
+        decoded = codec.decode(json.loads(text))
+        self._state.state[slot] = (stored[0], due_at, codec, decoded)
+        return decoded
 
     def put(
         self,
@@ -553,11 +587,26 @@ class _CustomerState(_Rows):
         *,
         due_at: datetime | None = None,
     ) -> None:
+        self._place(customer_id, name, (_encode(document), utc(due_at), None, None))
+
+    def put_value(
+        self,
+        customer_id: CustomerId,
+        name: str,
+        codec: StateCodec[V],
+        value: V,
+        *,
+        due_at: datetime | None = None,
+    ) -> None:
+        self._place(customer_id, name, (None, utc(due_at), codec, value))
+
+    def _place(self, customer_id: CustomerId, name: str, stored: _Document) -> None:
         documents = self._state.state
         slot = (customer_id, name)
         previous = documents.get(slot)
-        due_at = utc(due_at)  # kept in UTC, as SQL keeps it: due hints compare instants
-        documents[slot] = (_encode(document), due_at)
+        # due_at kept in UTC, as SQL keeps it: due hints compare instants
+        documents[slot] = stored
+        due_at = stored[1]
         if due_at is not None:
             # a hint, validated when read: stale hints are harmless
             heapq.heappush(self._state.state_due, (due_at, name, customer_id))
@@ -566,7 +615,7 @@ class _CustomerState(_Rows):
         else:
             self._log.append(partial(self._restore, slot, previous))
 
-    def _restore(self, slot: tuple[CustomerId, str], previous: tuple[str, datetime | None]) -> None:
+    def _restore(self, slot: tuple[CustomerId, str], previous: _Document) -> None:
         self._state.state[slot] = previous
         if previous[1] is not None:
             heapq.heappush(self._state.state_due, (previous[1], slot[1], slot[0]))

@@ -57,7 +57,7 @@ READS: Mapping[str, frozenset[str]] = {
         }
     ),
     "idempotency": frozenset({"get"}),
-    "state": frozenset({"get", "due"}),
+    "state": frozenset({"get", "due", "get_value"}),
     "records": frozenset({"get", "find", "of_owner", "due", "scan"}),
     "counters": frozenset({"value"}),
     "stored_value": frozenset(
