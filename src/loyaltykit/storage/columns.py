@@ -14,8 +14,8 @@ undo, which runs last in, first out: removing the last row is truncating the col
 from __future__ import annotations
 
 import bisect
+import re
 from array import array
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -540,10 +540,16 @@ class LotColumns:
         else:
             bisect.insort(rows, row, key=self.position)
 
-    def spendable_from(self, book: Book) -> Iterator[int]:
-        """``book``'s released rows with points left, in spending order (no copy: a save
-        while this is read moves rows)."""
-        return iter(book.spendable)
+    def expired(self, book: Book, now: int) -> int:
+        """How many of ``book``'s released rows (in spending order: expiry order) have
+        expired by ``now`` (an instant): the first ones."""
+        ints, count = self.ints, 0
+        for row in book.spendable:
+            i = row * _LI
+            if not ints[i + 5] & _EXPIRES or ints[i + 6] > now:
+                break
+            count += 1
+        return count
 
 
 # a key slot: ints (the first entry row under the key or -1, where the record starts in
@@ -552,13 +558,14 @@ class LotColumns:
 # there (a varint), the fingerprint, the outcome.
 _KI, _KR = 3, 2
 _HEX, _TOKENS = 1, 2  # flags: the fingerprint's hex kept as bytes; the outcome's fragments
+_CODES = re.compile(b"[\x01-\x05]")  # the fragments' codes
 # Fragments the outcomes' JSON repeats (receipts of form 3, documents), each kept as one
 # control byte, which JSON text never holds raw (the encoder escapes it): any text not
 # holding one round-trips. Applied in this order, undone in the reverse one.
 _FRAGMENTS = tuple(
     (fragment.encode(), bytes([code]))
     for code, fragment in enumerate(
-        ('{"v":3,"e":[', '],"b":[[', "],[", "]]}", '":null,"', '":[],"', '":{"', '","', '":"'),
+        ('{"v":3,"e":[', '],"b":[[', "],[", "]]}", '":null,"'),
         start=1,
     )
 )
@@ -581,7 +588,7 @@ def _packed(text: bytes, cut: int) -> tuple[bytes, int]:
         else:
             if raw.hex().encode() == digits:
                 fingerprint, flags = prefix + colon + raw, _HEX
-    if not any(code in outcome for _, code in _FRAGMENTS):
+    if _CODES.search(outcome) is None:
         for fragment, code in _FRAGMENTS:
             outcome = outcome.replace(fragment, code)
         flags |= _TOKENS
@@ -589,6 +596,8 @@ def _packed(text: bytes, cut: int) -> tuple[bytes, int]:
 
 
 def _varint(number: int) -> bytes:
+    if number < 0x80:
+        return bytes((number,))
     out = bytearray()
     while number >= 0x80:
         out.append(number & 0x7F | 0x80)

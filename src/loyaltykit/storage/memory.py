@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from itertools import islice
 from types import TracebackType
 from typing import Any, Self
 
@@ -442,22 +443,17 @@ class _Ledger(_Rows):
         book = self._find(customer_id, point_type)
         if book is None:
             return
-        table, now = self._state.lot_rows, instant(at)
-        # no copy: the ledger never saves while it iterates
-        for row in book.spendable:
-            expiry = table.expiry(row)
-            if expiry is None or expiry > now:
-                yield table.lot(book, row)
+        table = self._state.lot_rows
+        # no copy: the ledger never saves while it iterates; past the expired ones, the
+        # rest of the spending order is spendable
+        for row in islice(book.spendable, table.expired(book, instant(at)), None):
+            yield table.lot(book, row)
 
     def _due_rows(self, book: Book, at: datetime, now: int) -> list[int]:
         """``book``'s rows due by ``at`` (``now``: ``at`` as an instant)."""
         table = self._state.lot_rows
-        due = []
-        for row in book.spendable:
-            expiry = table.expiry(row)
-            if expiry is None or expiry > now:
-                break  # spending order is expiry order: nothing later is due
-            due.append(row)
+        # spending order is expiry order: the first ones are due
+        due = book.spendable[: table.expired(book, now)].tolist()
         for row in book.pending or ():
             if table.is_due(row, at, now, "expire") or table.is_due(row, at, now, "release"):
                 due.append(row)
