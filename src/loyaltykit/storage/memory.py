@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from itertools import islice
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -46,6 +47,7 @@ from loyaltykit.storage.columns import (
     LotColumns,
     LotExtras,
     LotValues,
+    instant,
     position_of,
 )
 from loyaltykit.values import DEFAULT_TENANT, CustomerId, points_amount, tenant_key, utc
@@ -83,8 +85,9 @@ class _State:
         self.keys: dict[CustomerId, dict[str, int]] = defaultdict(dict)
         self.key_rows = KeyColumns()
         self.reversals: dict[tuple[CustomerId, str], list[int]] = defaultdict(list)
-        # hints (due instant, account): validated when read, so stale ones are harmless
-        self.due: list[tuple[datetime, str, CustomerId, str]] = []
+        # hints (due instant as columns.instant gives it, account): validated when read,
+        # so stale ones are harmless
+        self.due: list[tuple[int, str, CustomerId, str]] = []
         self.state: dict[tuple[CustomerId, str], _Document] = {}
         self.state_due: list[tuple[datetime, str, CustomerId]] = []
         # records by kind, owner and id: (document as JSON text, due_at, lookup)
@@ -241,20 +244,22 @@ class _Ledger(_Rows):
         table, log = self._state.lot_rows, self._log
         for lot in lots:
             book = self._book(lot.customer_id, lot.point_type)
-            values, extras = LotColumns.values(lot)
+            values, extras, kept = table.values(lot)
             row = table.find(book, lot.seq, lot.index)
             if row < 0:
-                self._new_lot(book, values, extras)
+                self._new_lot(book, values, extras, kept)
                 log.append(partial(self._drop_lot, book))
             else:
                 previous = table.read(row)
-                self._put_lot(book, row, values, extras)
+                self._put_lot(book, row, values, extras, kept)
                 log.append(partial(self._put_lot, book, row, *previous))
 
-    def _new_lot(self, book: Book, values: LotValues, extras: LotExtras | None) -> None:
+    def _new_lot(
+        self, book: Book, values: LotValues, extras: LotExtras | None, kept: datetime | None
+    ) -> None:
         table = self._state.lot_rows
-        head = book.spendable[0] if book.spendable else -1
-        row = table.append(values, extras)
+        head = self._head(book)
+        row = table.append(values, extras, kept)
         table.place(book, row)
         self._index(book, row, None, None)
         self._hint_head(book, head)
@@ -264,7 +269,7 @@ class _Ledger(_Rows):
         first out)."""
         table = self._state.lot_rows
         row = len(table) - 1
-        head = book.spendable[0] if book.spendable else -1
+        head = self._head(book)
         position = self._locate(book, row)
         if position is not None:
             del book.spendable[position]
@@ -277,24 +282,31 @@ class _Ledger(_Rows):
         table.drop_last()
         self._hint_head(book, head)
 
-    def _put_lot(self, book: Book, row: int, values: LotValues, extras: LotExtras | None) -> None:
+    def _put_lot(
+        self,
+        book: Book,
+        row: int,
+        values: LotValues,
+        extras: LotExtras | None,
+        kept: datetime | None,
+    ) -> None:
         table = self._state.lot_rows
-        head = book.spendable[0] if book.spendable else -1
-        kept = (
-            (table.available_from(row), table.expires_at(row))
+        head = self._head(book)
+        hinted = (
+            (table.available_from(row), table.expiry(row))
             if table.pending(row) and table.remaining(row) > 0
             else None
         )
         order = table.spending_key(row)
         position = self._locate(book, row)
-        table.write(row, values, extras)  # refuses a value before anything changed
+        table.write(row, values, extras, kept)  # refuses a value before anything changed
         if book.pending is not None:
             book.pending.discard(row)
         if position is not None:
             del book.spendable[position]
             if table.spending_key(row) != order:
                 position = None
-        self._index(book, row, position, kept)
+        self._index(book, row, position, hinted)
         self._hint_head(book, head)
 
     def _locate(self, book: Book, row: int) -> int | None:
@@ -304,6 +316,8 @@ class _Ledger(_Rows):
         if table.pending(row) or table.remaining(row) <= 0:
             return None
         spendable = book.spendable
+        if spendable and spendable[0] == row:
+            return 0  # spent from or expired: the first lot, most often
         position = bisect.bisect_left(spendable, table.spending_key(row), key=table.spending_key)
         if position < len(spendable) and spendable[position] == row:
             return position
@@ -314,46 +328,52 @@ class _Ledger(_Rows):
         book: Book,
         row: int,
         position: int | None,
-        kept: tuple[datetime | None, datetime | None] | None,
+        hinted: tuple[datetime | None, int | None] | None,
     ) -> None:
         """Index ``row`` as its slots now say; ``position``: its old place in the spending
-        order if that is unchanged; ``kept``: the hint instants it had when pending."""
+        order if that is unchanged; ``hinted``: the due times it had when pending."""
         table = self._state.lot_rows
         if table.remaining(row) <= 0:
             return
         if not table.pending(row):
+            spendable = book.spendable
             if position is not None:
                 # the same lot, spent from: its place in the order is unchanged
-                book.spendable.insert(position, row)
+                spendable.insert(position, row)
+            elif not spendable or table.spending_key(spendable[-1]) <= table.spending_key(row):
+                spendable.append(row)  # a new lot expiring last: the common save
             else:
-                bisect.insort(book.spendable, row, key=table.spending_key)
+                bisect.insort(spendable, row, key=table.spending_key)
             return
         if book.pending is None:
             book.pending = set()
         book.pending.add(row)
-        available_from, expires_at = table.available_from(row), table.expires_at(row)
-        if kept != (available_from, expires_at):
+        available_from, expiry = table.available_from(row), table.expiry(row)
+        if hinted != (available_from, expiry):
             # a pending lot's own hints (a pending lot spent from keeps those it was
             # saved with: a due hint is only ever dropped once its lot is settled)
             due, key = self._state.due, (book.customer_id, book.point_type)
             if available_from is not None:
-                heapq.heappush(due, (available_from, "release", *key))
-            if expires_at is not None:
-                heapq.heappush(due, (expires_at, "expire", *key))
+                heapq.heappush(due, (instant(available_from), "release", *key))
+            if expiry is not None:
+                heapq.heappush(due, (expiry, "expire", *key))
 
-    def _hint_head(self, book: Book, before: int) -> None:
-        # Released lots are spent and expire in one order, so an account's first one is
-        # due first: only it needs a due hint, pushed when another lot comes first (a
-        # lot saved before it, or the first one spent or expired). Stale hints are
-        # harmless: accounts_with_due_lots checks the lots.
+    def _head(self, book: Book) -> int | None:
+        """The expiry of ``book``'s first released lot, if it has one that expires."""
         spendable = book.spendable
-        if not spendable or spendable[0] == before:
-            return
-        expires_at = self._state.lot_rows.expires_at(spendable[0])
-        if expires_at is not None:
-            heapq.heappush(
-                self._state.due, (expires_at, "expire", book.customer_id, book.point_type)
-            )
+        return self._state.lot_rows.expiry(spendable[0]) if spendable else None
+
+    def _hint_head(self, book: Book, before: int | None) -> None:
+        # Released lots are spent and expire in one order, so an account's first one is
+        # due first: only it needs a due hint, one no later than its expiry. A hint is
+        # pushed when the first expiry comes sooner than it was (``before``); when it
+        # comes later (the first lot spent or expired), the hint already there is early
+        # enough, and accounts_with_due_lots, finding the account not due at a hint,
+        # pushes the next one. So an account holds about one hint, however many lots it
+        # spends. Stale hints are harmless: accounts_with_due_lots checks the lots.
+        expiry = self._head(book)
+        if expiry is not None and (before is None or expiry < before):
+            heapq.heappush(self._state.due, (expiry, "expire", book.customer_id, book.point_type))
 
     def entries(self, customer_id: CustomerId, point_type: str) -> list[Entry]:
         book = self._find(customer_id, point_type)
@@ -429,22 +449,18 @@ class _Ledger(_Rows):
         if book is None:
             return
         table = self._state.lot_rows
-        # no copy: the ledger never saves while it iterates
-        for row in book.spendable:
-            expires_at = table.expires_at(row)
-            if expires_at is None or expires_at > at:
-                yield table.lot(book, row)
+        # no copy: the ledger never saves while it iterates; past the expired ones, the
+        # rest of the spending order is spendable
+        for row in islice(book.spendable, table.expired(book, instant(at)), None):
+            yield table.lot(book, row)
 
-    def _due_rows(self, book: Book, at: datetime) -> list[int]:
+    def _due_rows(self, book: Book, at: datetime, now: int) -> list[int]:
+        """``book``'s rows due by ``at`` (``now``: ``at`` as an instant)."""
         table = self._state.lot_rows
-        due = []
-        for row in book.spendable:
-            expires_at = table.expires_at(row)
-            if expires_at is None or expires_at > at:
-                break  # spending order is expiry order: nothing later is due
-            due.append(row)
+        # spending order is expiry order: the first ones are due
+        due = book.spendable[: table.expired(book, now)].tolist()
         for row in book.pending or ():
-            if table.is_due(row, at, "expire") or table.is_due(row, at, "release"):
+            if table.is_due(row, at, now, "expire") or table.is_due(row, at, now, "release"):
                 due.append(row)
         return due
 
@@ -453,7 +469,7 @@ class _Ledger(_Rows):
         if book is None:
             return []
         table = self._state.lot_rows
-        return [table.lot(book, row) for row in self._due_rows(book, at)]
+        return [table.lot(book, row) for row in self._due_rows(book, at, instant(at))]
 
     def expiring(
         self, customer_id: CustomerId, point_type: str, after: datetime, until: datetime
@@ -461,13 +477,13 @@ class _Ledger(_Rows):
         book = self._find(customer_id, point_type)
         if book is None:
             return 0
-        table = self._state.lot_rows
+        table, first, last = self._state.lot_rows, instant(after), instant(until)
         total = 0
         for row in book.spendable:
-            expires_at = table.expires_at(row)
-            if expires_at is None or expires_at > until:
+            expiry = table.expiry(row)
+            if expiry is None or expiry > last:
                 break
-            if expires_at > after:
+            if expiry > first:
                 total += table.remaining(row)
         return total
 
@@ -475,13 +491,16 @@ class _Ledger(_Rows):
         self, at: datetime, *, limit: int, work: str, shard: Shard | None = None
     ) -> list[tuple[CustomerId, str]]:
         # Popping a stale hint is always safe: a rollback that makes a lot due again
-        # re-saves it, which pushes a fresh hint. Hints of accounts found are pushed back.
+        # re-saves it, which pushes a fresh hint. Hints of accounts found are pushed back;
+        # an account not due at an expiry hint gets one for its first lot's expiry, later
+        # than ``at`` (see _hint_head).
         due = self._state.due
-        table = self._state.lot_rows
+        table, now = self._state.lot_rows, instant(at)
         found: dict[tuple[CustomerId, str], None] = {}
-        kept: list[tuple[datetime, str, CustomerId, str]] = []
-        skipped: list[tuple[datetime, str, CustomerId, str]] = []
-        while due and due[0][0] <= at and len(found) < limit:
+        kept: list[tuple[int, str, CustomerId, str]] = []
+        skipped: list[tuple[int, str, CustomerId, str]] = []
+        hinted: set[tuple[CustomerId, str]] = set()
+        while due and due[0][0] <= now and len(found) < limit:
             hint = heapq.heappop(due)
             _, kind, customer_id, point_type = hint
             key = (customer_id, point_type)
@@ -491,11 +510,16 @@ class _Ledger(_Rows):
             if key in found:
                 continue
             book = self._find(customer_id, point_type)
-            if book is not None and any(
-                table.is_due(row, at, work) for row in self._due_rows(book, at)
-            ):
+            if book is None:
+                continue
+            if any(table.is_due(row, at, now, work) for row in self._due_rows(book, at, now)):
                 found[key] = None
                 kept.append(hint)
+            elif kind == "expire" and key not in hinted:
+                hinted.add(key)
+                expiry = self._head(book)
+                if expiry is not None:
+                    skipped.append((expiry, kind, customer_id, point_type))
         for hint in kept + skipped:
             heapq.heappush(due, hint)
         return list(found)
