@@ -8,8 +8,10 @@ of ``events / customers`` purchases, and must grant the same points: checked. Al
 a three-clause condition against a lambda doing the same test.
 
 ``--instructions`` counts instead, with callgrind (needs ``valgrind``), the instructions per
-event of ``evaluate(explain=False)`` and of the hand-written function: repeatable where CPU
-times are not. Each side runs in its own process; the set-up it shares with the others (the
+event of ``evaluate`` (traced, the trace not read), of ``evaluate`` with its
+``explain()`` read on every event (as ``record_purchase`` does for the receipt), of
+``evaluate(explain=False)`` and of the hand-written function: repeatable where CPU times
+are not. Each side runs in its own process; the set-up it shares with the others (the
 workload and, for the engine, the members) is counted alone and taken off.
 """
 
@@ -115,8 +117,9 @@ def run_baseline(plan: list[tuple[int, Purchase, datetime]]) -> tuple[float, int
 
 
 def run_engine(
-    plan: list[tuple[int, Purchase, datetime]], *, explain: bool = True
+    plan: list[tuple[int, Purchase, datetime]], *, explain: bool = True, read: bool = False
 ) -> tuple[float, int]:
+    """The engine over ``plan``; with ``read``, each decision's ``explain()`` is read too."""
     engine = PolicyEngine()
     people = {c: Customer(id=f"c{c}", enrolled_at=T0, profile=profile(c)) for c, _, _ in plan}
     counters: dict[int, dict[str, int]] = {}
@@ -131,6 +134,8 @@ def run_engine(
         )
         decision = engine.evaluate(RETAIL, state, purchase, at, explain=explain)
         total += decision.points()
+        if read:
+            decision.explain()
         mine = counters.setdefault(customer, {})
         for effect in decision.effects:
             if isinstance(effect, CounterIncrement):
@@ -180,7 +185,7 @@ def condition_cost() -> tuple[float, float]:
     return ours / number, theirs / number
 
 
-SIDES = ("setup", "members", "hand-written", "engine")
+SIDES = ("setup", "members", "hand-written", "engine", "engine-traced", "engine-explained")
 
 
 def run_side(side: str, count: int, customers: int) -> None:
@@ -191,6 +196,10 @@ def run_side(side: str, count: int, customers: int) -> None:
         run_baseline(plan)
     elif side == "engine":
         run_engine(plan, explain=False)  # builds the members, then evaluates
+    elif side == "engine-traced":
+        run_engine(plan)
+    elif side == "engine-explained":
+        run_engine(plan, read=True)
     elif side == "members":
         {c: Customer(id=f"c{c}", enrolled_at=T0, profile=profile(c)) for c, _, _ in plan}
 
@@ -218,10 +227,20 @@ def count_instructions(count: int, customers: int) -> None:
     counts = {side: instructions(side, count, customers) for side in SIDES}
     hand = (counts["hand-written"] - counts["setup"]) / count
     engine = (counts["engine"] - counts["members"]) / count
+    traced = (counts["engine-traced"] - counts["members"]) / count
+    explained = (counts["engine-explained"] - counts["members"]) / count
+    rows = [
+        ("hand-written Python", f"{hand:,.0f}"),
+        ("PolicyEngine.evaluate", f"{traced:,.0f}"),
+        ("ratio engine / hand-written", f"{traced / hand:.2f}x"),
+        ("evaluate, explain() read", f"{explained:,.0f}"),
+        ("ratio explained / hand-written", f"{explained / hand:.2f}x"),
+        ("PolicyEngine.evaluate, explain=False", f"{engine:,.0f}"),
+        ("ratio fast path / hand-written", f"{engine / hand:.2f}x"),
+    ]
     print(f"{count:,} purchases over {customers:,} customers, instructions per event")
-    print(f"  {'hand-written Python':<36} {hand:>18,.0f}")
-    print(f"  {'PolicyEngine.evaluate, explain=False':<36} {engine:>18,.0f}")
-    print(f"  {'ratio fast path / hand-written':<36} {f'{engine / hand:.2f}x':>18}")
+    for name, value in rows:
+        print(f"  {name:<36} {value:>18}")
 
 
 def main() -> None:
@@ -243,6 +262,8 @@ def main() -> None:
     base_seconds, base_total = run_baseline(plan)
     engine_seconds, engine_total = run_engine(plan)
     assert engine_total == base_total, (engine_total, base_total)  # same program, same points
+    read_seconds, read_total = run_engine(plan, read=True)
+    assert read_total == base_total, (read_total, base_total)
     fast_seconds, fast_total = run_engine(plan, explain=False)
     assert fast_total == base_total, (fast_total, base_total)
     facade_plan = plan[: args.facade_events]
@@ -258,6 +279,8 @@ def main() -> None:
         ("hand-written Python", f"{args.events / base_seconds:,.0f} events/s"),
         ("PolicyEngine.evaluate", f"{args.events / engine_seconds:,.0f} events/s"),
         ("ratio engine / hand-written time", f"{engine_seconds / base_seconds:.1f}x"),
+        ("evaluate, explain() read", f"{args.events / read_seconds:,.0f} events/s"),
+        ("ratio explained / hand-written time", f"{read_seconds / base_seconds:.1f}x"),
         ("PolicyEngine.evaluate, explain=False", f"{args.events / fast_seconds:,.0f} events/s"),
         ("ratio fast path / hand-written time", f"{fast_seconds / base_seconds:.1f}x"),
         (

@@ -40,7 +40,7 @@ VALUES: list[tuple[type[Any], dict[str, Any]]] = [
     (CounterIncrement, {"key": "cap:daily:2026-05-01", "amount": 40, "customer_id": None}),
     (MetricSample, {"customer_id": "c", "metric": "spend", "value": Decimal("59.90")}),
     (TraceLine, {"rule": "base", "matched": True, "detail": "base: +5", "lines": ("latte",)}),
-    (Decision, {"effects": (EARN,), "trace": ()}),
+    (Decision, {"effects": (EARN,), "trace": (), "notes": ()}),
     (RuleState, {"purchases_before": 3, "tier": "gold", "referred_by": None}),
     (
         CustomerState,

@@ -48,7 +48,9 @@ from dateutil.relativedelta import relativedelta
 
 from loyaltykit.domain.rewards import Predicate
 from loyaltykit.errors import InvalidArgument, LoyaltyError
+from loyaltykit.policy.engine import Decision, Effect
 from loyaltykit.policy.rules import Check, PythonCheck, check
+from loyaltykit.policy.trace import TraceLine
 from loyaltykit.values import JSONScalar, Metadata, aware, frozen_metadata
 
 __all__ = ["dumps", "from_json_dict", "json_schema", "loads", "to_json_dict"]
@@ -300,7 +302,29 @@ def _converter() -> cattrs.Converter:
     for protocol in (Check, Predicate):
         converter.register_unstructure_hook(protocol, _condition_data)
         converter.register_structure_hook(protocol, _condition)
+    # a decision keeps its trace unwritten until read (loyaltykit.policy.trace): its form
+    # is its effects and the trace's lines, as its fields were
+    converter.register_unstructure_hook(
+        Decision,
+        lambda value: {
+            name: converter.unstructure(getattr(value, name), kind)
+            for name, kind in _DECISION_FORM.items()
+        },
+    )
+    converter.register_structure_hook(Decision, lambda data, _: _decision(converter, data))
     return converter
+
+
+_DECISION_FORM: dict[str, Any] = {"effects": tuple[Effect, ...], "trace": tuple[TraceLine, ...]}
+
+
+def _decision(converter: cattrs.Converter, data: Any) -> Decision:
+    if not isinstance(data, Mapping) or set(data) != set(_DECISION_FORM):
+        raise _refuse("Decision", data, f"an object of {list(_DECISION_FORM)}")
+    return Decision(
+        effects=converter.structure(data["effects"], _DECISION_FORM["effects"]),
+        trace=converter.structure(data["trace"], _DECISION_FORM["trace"]),
+    )
 
 
 _CONVERTER = _converter()
@@ -466,9 +490,13 @@ class _SchemaWriter:
         properties: dict[str, Any] = {}
         if tagged:
             properties[TYPE_TAG] = {"const": cls.__name__}
-        for field in attrs.fields(cls):
-            if field.init:
-                properties[field.name] = self.schema(hints[field.name])
+        fields = (
+            _DECISION_FORM
+            if cls is Decision
+            else {field.name: hints[field.name] for field in attrs.fields(cls) if field.init}
+        )
+        for name, kind in fields.items():
+            properties[name] = self.schema(kind)
         description = (cls.__doc__ or "").strip().split("\n\n")[0]
         return {
             "title": cls.__name__,

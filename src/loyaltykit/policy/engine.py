@@ -33,6 +33,20 @@ from loyaltykit.policy.campaigns import Award, campaign_awards
 from loyaltykit.policy.plan import Plan, Reads, plan_of
 from loyaltykit.policy.program import Program
 from loyaltykit.policy.rules import Cap, Multiplier, Referral, RuleState, Shares
+from loyaltykit.policy.trace import (
+    Note,
+    TraceLine,
+    capped_words,
+    earned_words,
+    earned_words_with,
+    excluded_words,
+    refused_words,
+    rendered,
+    scaled_words,
+    text,
+    unearned_words,
+    unmultiplied_words,
+)
 from loyaltykit.policy.trusted import trusted
 from loyaltykit.values import CustomerId, aware
 
@@ -169,23 +183,47 @@ Effect = (
 )
 
 
-@attrs.frozen(kw_only=True)
-class TraceLine:
-    """Why a rule did or did not contribute; for a rule scoped to lines of the basket,
-    ``lines`` names the lines that counted (their SKUs, ``sku#n`` for a SKU on several)."""
-
-    rule: str
-    matched: bool
-    detail: str
-    lines: tuple[str, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False, repr=False)
 class Decision:
-    """The effects of an event and the trace that explains them."""
+    """The effects of an event and the trace that explains them.
+
+    The engine records the trace compactly (``notes``, see :mod:`loyaltykit.policy.trace`,
+    with ``trace=None``) and its lines are written the first time ``trace`` is read
+    (:meth:`explain` writes its text from the notes alone); a decision is equal to, hashed,
+    shown and pickled as the one built with those lines (``Decision(effects=..., trace=...)``).
+    """
 
     effects: tuple[Effect, ...]
-    trace: tuple[TraceLine, ...]
+    _trace: tuple[TraceLine, ...] | None = attrs.field(alias="trace")
+    _notes: tuple[Note, ...] = attrs.field(default=(), alias="notes")
+
+    @property
+    def trace(self) -> tuple[TraceLine, ...]:
+        """Why each rule did or did not contribute, a line per rule considered (caps,
+        campaigns and tiers too), in the order the engine considered them."""
+        lines = self._trace
+        if lines is None:
+            lines = rendered(self._notes)
+            # written once: the notes are immutable, so every reader gets the same lines
+            object.__setattr__(self, "_trace", lines)
+            object.__setattr__(self, "_notes", ())
+        return lines
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Decision)
+        return self.effects == other.effects and self.trace == other.trace
+
+    def __hash__(self) -> int:
+        return hash((Decision, self.effects, self.trace))
+
+    def __repr__(self) -> str:
+        return f"Decision(effects={self.effects!r}, trace={self.trace!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled with its lines written: the notes hold rules, whose conditions may not pickle
+        return _written, (self.effects, self.trace)
 
     def points(self, point_type: str = "points", customer_id: CustomerId | None = None) -> int:
         """Points the decision grants of ``point_type`` (to ``customer_id`` if given),
@@ -216,6 +254,8 @@ class Decision:
 
     def explain(self) -> str:
         """The trace as readable text, one rule per line."""
+        if self._trace is None:  # written from the notes, without their lines
+            return text(self._notes)
         lines = []
         for line in self.trace:
             mark = "+" if line.matched else "-"
@@ -231,7 +271,21 @@ _new_earn: Callable[
 _increment: Callable[[str, int, CustomerId | None], CounterIncrement] = trusted(CounterIncrement)
 _sample: Callable[[CustomerId, str, Decimal], MetricSample] = trusted(MetricSample)
 _line: Callable[[str, bool, str, tuple[str, ...]], TraceLine] = trusted(TraceLine)
-_decision: Callable[[tuple[Effect, ...], tuple[TraceLine, ...]], Decision] = trusted(Decision)
+_decision: Callable[
+    [tuple[Effect, ...], tuple[TraceLine, ...] | None, tuple[Note, ...]], Decision
+] = trusted(Decision)
+
+
+def _written(effects: tuple[Effect, ...], trace: tuple[TraceLine, ...]) -> Decision:
+    """A decision with its trace's lines (how a decision is unpickled)."""
+    return _decision(effects, trace, ())
+
+
+def _noted_first(decision: Decision, line: TraceLine) -> Decision:
+    """``decision`` with ``line`` before its trace (its trace still unwritten if it was)."""
+    if decision._trace is None:
+        return _decision(decision.effects, None, (line, *decision._notes))
+    return _decision(decision.effects, (line, *decision._trace), ())
 
 
 def condition_context(
@@ -373,9 +427,9 @@ class PolicyEngine:
                         detail=f"tiers: the upgrade to {reached} applies to this event "
                         "(upgrade_applies = this_event)",
                     )
-                    decision = Decision(effects=decision.effects, trace=(note, *decision.trace))
+                    decision = _noted_first(decision, note)
         if conversion is not None and explain:
-            decision = Decision(effects=decision.effects, trace=(conversion, *decision.trace))
+            decision = _noted_first(decision, conversion)
         return decision
 
     def _decide(
@@ -397,7 +451,8 @@ class PolicyEngine:
         running: dict[str, Decimal] = {}
         additive: dict[str, Decimal] = {}
         fired: dict[str, list[str]] = {}
-        trace: list[TraceLine] | None = [] if explain else None
+        # the trace as notes (see loyaltykit.policy.trace): its words are written if read
+        trace: list[Note] | None = [] if explain else None
         referrer_points = 0
         referral_rules: list[str] = []
         referrals: list[tuple[str, int, str | None]] = []
@@ -412,29 +467,25 @@ class PolicyEngine:
             if excluded_by is not None:
                 if trace is None:
                     break  # nothing to say about the rules an exclusive one stops
-                detail = f"{rule.id}: excluded by {excluded_by}"
-                trace.append(_line(rule.id, False, detail, ()))
+                trace.append((excluded_words, rule.id, False, (), excluded_by))
                 continue
             test = step.test
             if test is not None and not test(context):
                 if trace is not None:
-                    refusal = f"condition not met: {rule.condition.source}"  # type: ignore[union-attr]
-                    trace.append(_line(rule.id, False, f"{rule.id}: {refusal}", ()))
+                    trace.append((refused_words, rule.id, False, (), rule))
                 continue
             point_type = rule.point_type
-            detail = ""
-            counted_lines: tuple[str, ...] = ()
+            note: Note | None = None
             if not step.multiplier:
                 earned = rule.points(event, facts)
                 if earned <= 0:
                     if trace is not None:
-                        detail = f"{rule.id}: earns nothing here"
-                        trace.append(_line(rule.id, False, detail, ()))
+                        trace.append((unearned_words, rule.id, False, ()))
                     continue
                 running[point_type] = running.get(point_type, _ZERO) + earned
                 additive[point_type] = additive.get(point_type, _ZERO) + earned
-                if trace is not None:
-                    detail = rule.explain(event, earned)
+                more = ""
+                counted_lines: tuple[str, ...] = ()
                 if lined or (has_lines and step.scoped and trace is not None):
                     assert isinstance(event, Purchase)
                     earned_by = rule.shares(event, earned)
@@ -447,11 +498,16 @@ class PolicyEngine:
                 if step.referral:
                     assert isinstance(rule, Referral)
                     if rule.qualifies(event, facts):
-                        given, note, key = _referrer_reward(rule, state, local)
+                        given, more, key = _referrer_reward(rule, state, local)
                         referrer_points += given
                         referral_rules.append(rule.id)
-                        detail += note
                         referrals.append((rule.id, given, key))
+                if trace is not None:
+                    note = (
+                        (earned_words_with, rule.id, True, counted_lines, rule, event, earned, more)
+                        if more or counted_lines
+                        else (earned_words, rule.id, True, (), rule, event, earned)
+                    )
             elif step.scoped:
                 assert isinstance(rule, Multiplier)
                 found = _scoped_multiplier(
@@ -466,13 +522,16 @@ class PolicyEngine:
                         trace.append(_line(rule.id, False, found, ()))
                     continue
                 running[point_type], detail, counted_lines = found
+                if trace is not None:
+                    if counted_lines:
+                        detail += f" [lines {', '.join(counted_lines)}]"
+                    note = _line(rule.id, True, detail, counted_lines)
             else:
                 assert isinstance(rule, Multiplier)
                 total = running.get(point_type)
                 if not total:
                     if trace is not None:
-                        detail = f"{rule.id}: nothing to multiply"
-                        trace.append(_line(rule.id, False, detail, ()))
+                        trace.append((unmultiplied_words, rule.id, False, ()))
                     continue
                 scaled = (total * rule.factor).quantize(_ONE, rounding=program.rounding)
                 running[point_type] = scaled
@@ -482,16 +541,14 @@ class PolicyEngine:
                     for place in mine:
                         mine[place] *= factor
                 if trace is not None:
-                    detail = f"{rule.id}: x{rule.factor.normalize():f} -> {scaled:f}"
+                    note = (scaled_words, rule.id, True, (), rule.factor, scaled)
             names = fired.get(point_type)
             if names is None:
                 fired[point_type] = [rule.id]
             else:
                 names.append(rule.id)
-            if trace is not None:
-                if counted_lines:
-                    detail += f" [lines {', '.join(counted_lines)}]"
-                trace.append(_line(rule.id, True, detail, counted_lines))
+            if note is not None and trace is not None:
+                trace.append(note)
             if rule.exclusive:
                 excluded_by = rule.id
         effects: list[Effect] = []
@@ -551,7 +608,9 @@ class PolicyEngine:
                 effects.append(update)
             if trace is not None:
                 trace.extend(lines)  # an upgrade, or why the member is not rated
-        return _decision(tuple(effects), () if trace is None else tuple(trace))
+        if trace is None:
+            return _decision(tuple(effects), (), ())
+        return _decision(tuple(effects), None, tuple(trace))
 
     def _campaigns(
         self,
@@ -562,7 +621,7 @@ class PolicyEngine:
         context: Mapping[str, Any],
         earned: Mapping[str, int],
         additive: Mapping[str, Decimal],
-        trace: list[TraceLine] | None,
+        trace: list[Note] | None,
     ) -> list[CampaignAward]:
         """The campaigns' awards after the base rules, and a trace line per campaign."""
         base = {
@@ -610,7 +669,7 @@ class PolicyEngine:
         point_type: str,
         points: int,
         local: datetime,
-        trace: list[TraceLine] | None,
+        trace: list[Note] | None,
         effects: list[Effect],
         basket: tuple[Purchase, Shares] | None = None,
     ) -> int:
@@ -628,8 +687,7 @@ class PolicyEngine:
                 room = limit - used if used < limit else 0
                 if points > room:
                     if trace is not None:
-                        detail = f"{cap.id}: {cap.period} cap {limit}, {used} used -> {room}"
-                        trace.append(_line(cap.id, True, detail, ()))
+                        trace.append((capped_words, cap.id, True, (), cap, used, room))
                     points = room
             if points > 0:
                 for key in keys:
