@@ -308,22 +308,26 @@ def _converter() -> cattrs.Converter:
         Decision,
         lambda value: {
             name: converter.unstructure(getattr(value, name), kind)
-            for name, kind in _DECISION_FORM.items()
+            for name, kind in _FORMS[Decision].items()
         },
     )
     converter.register_structure_hook(Decision, lambda data, _: _decision(converter, data))
     return converter
 
 
-_DECISION_FORM: dict[str, Any] = {"effects": tuple[Effect, ...], "trace": tuple[TraceLine, ...]}
+# the classes whose JSON form is not their attrs fields: the form's fields and their types
+_FORMS: dict[type, dict[str, Any]] = {
+    Decision: {"effects": tuple[Effect, ...], "trace": tuple[TraceLine, ...]},
+}
 
 
 def _decision(converter: cattrs.Converter, data: Any) -> Decision:
-    if not isinstance(data, Mapping) or set(data) != set(_DECISION_FORM):
-        raise _refuse("Decision", data, f"an object of {list(_DECISION_FORM)}")
+    form = _FORMS[Decision]
+    if not isinstance(data, Mapping) or set(data) != set(form):
+        raise _refuse("Decision", data, f"an object of {list(form)}")
     return Decision(
-        effects=converter.structure(data["effects"], _DECISION_FORM["effects"]),
-        trace=converter.structure(data["trace"], _DECISION_FORM["trace"]),
+        effects=converter.structure(data["effects"], form["effects"]),
+        trace=converter.structure(data["trace"], form["trace"]),
     )
 
 
@@ -490,11 +494,9 @@ class _SchemaWriter:
         properties: dict[str, Any] = {}
         if tagged:
             properties[TYPE_TAG] = {"const": cls.__name__}
-        fields = (
-            _DECISION_FORM
-            if cls is Decision
-            else {field.name: hints[field.name] for field in attrs.fields(cls) if field.init}
-        )
+        fields = _FORMS.get(cls) or {
+            field.name: hints[field.name] for field in attrs.fields(cls) if field.init
+        }
         for name, kind in fields.items():
             properties[name] = self.schema(kind)
         description = (cls.__doc__ or "").strip().split("\n\n")[0]
