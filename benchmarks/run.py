@@ -52,6 +52,7 @@ SMALL: dict[str, list[str]] = {
     "import_time": ["--runs", "5"],
     "kernel": ["--commands", "2000", "--rounds", "3"],
     "replay": ["--events", "20000", "--customers", "2000"],
+    "workers": ["--workers", "8", "--rounds", "1"],
     "scale": [
         *("--customers", "2000", "--commands", "30"),
         *("--processes", "1", "2", "--relay-events", "100"),

@@ -51,8 +51,8 @@ def main() -> None:
         spawned = started(spawn, arguments.workers)
         server = started(forked, arguments.workers)
         print(
-            f"round {round_ + 1}: {arguments.workers} workers spawned {spawned:.2f} s, "
-            f"forked from the server {server:.2f} s: {spawned / server:.1f}x faster"
+            f"round {round_ + 1}, {arguments.workers} workers start, spawned {spawned:.2f} s"
+            f" / forked from the server {server:.2f} s  {spawned / server:.1f}x"
         )
 
 
